@@ -1,0 +1,48 @@
+# `make deck` and `make test` set up everything they need from nothing (a fresh clone on a
+# fresh machine): a virtualenv with the pinned packages, MathJax from npm, and for the browser
+# tests Debian's Chromium.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: deck test setup check preview figures bench clean
+.DEFAULT_GOAL := deck
+
+deck: $(PY_STAMP) $(NODE_STAMP)
+	$(BIN)/mathdeck build
+
+test: setup
+	$(BIN)/python -m pytest
+
+setup: $(PY_STAMP) $(NODE_STAMP) $(CHROMIUM)
+
+check: $(PY_STAMP) $(NODE_STAMP)
+	$(BIN)/mathdeck check
+
+figures: $(PY_STAMP)
+	$(BIN)/mathdeck figures
+
+$(PY_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch is pinned (==2.13.0, a CPU build on this machine's disk): a newer one pulls GBs of CUDA.
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core fonts-wqy-zenhei >/dev/null; \
+	else \
+	  echo "Chromium is missing: run 'sudo apt-get install chromium' (the browser tests need /usr/bin/chromium)"; exit 1; \
+	fi
+
+clean:
+	rm -rf $(VENV) node_modules .cache dist/*.apkg

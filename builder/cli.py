@@ -1,0 +1,147 @@
+"""The command line: the only place that prints, shows progress and chooses exit codes.
+
+Exit codes: 0 success, 1 problems in the sources (or a failing figure script), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .problems import SourceError
+
+app = typer.Typer(
+    name="mathdeck",
+    help="Build math-heavy Anki decks from plain-text card sources.\n\n"
+    "cards/*.yaml → checked → Markdown + MathJax notes (+ figures from figures/*.py) → dist/<deck>-<version>.apkg",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+CARDS_OPTION = typer.Option(Path("cards"), "--cards", help="Folder with deck.yaml and the card files.", file_okay=False)
+OUT_OPTION = typer.Option(Path("dist"), "--out", help="Where the .apkg goes.", file_okay=False)
+FIGURES_OPTION = typer.Option(None, "--figures", help="Folder of figure scripts [default: figures/ beside the cards folder].", file_okay=False)
+
+
+def _options(cards: Path, out_dir: Path, figures: Optional[Path], force: bool = False, check_math: bool = True):
+    from .build import BuildOptions
+
+    root = cards.resolve().parent
+    return BuildOptions(
+        cards_dir=cards,
+        out_dir=out_dir,
+        figures_dir=figures or root / "figures",
+        cache_dir=root / ".cache" / "figures",
+        force=force,
+        check_math=check_math,
+    )
+
+
+@contextmanager
+def _reporting_errors() -> Iterator[None]:
+    """Source problems and failing figure scripts end the run with exit 1 and no traceback."""
+    from .figures import FigureError
+    from .mathjax import MathJaxUnavailable
+
+    try:
+        yield
+    except SourceError as error:
+        for problem in sorted(error.problems):
+            err.print(str(problem), markup=False)
+        count = len(error.problems)
+        err.print(f"[bold red]{count} problem{'s' if count != 1 else ''}[/]; nothing was written.")
+        raise typer.Exit(1)
+    except FigureError as error:
+        err.print(f"[bold red]figure '{error.name}' failed[/]; nothing was written. Its traceback:")
+        err.print(error.traceback_text, markup=False)
+        raise typer.Exit(1)
+    except MathJaxUnavailable as error:
+        err.print(f"[bold red]cannot check formulas:[/] {error}", markup=True)
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _stages() -> Iterator:
+    """A spinner naming the current stage (on stderr, so stdout stays clean for the summary)."""
+    with err.status("Starting", spinner="dots") as status:
+        yield lambda stage: status.update(stage)
+
+
+@app.command()
+def build(
+    cards: Path = CARDS_OPTION,
+    out_dir: Path = OUT_OPTION,
+    figures: Optional[Path] = FIGURES_OPTION,
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing .apkg of the same version whose content differs."),
+) -> None:
+    """Check the sources, then build dist/<deck>-<version>.apkg.
+
+    A rebuild updates learners' notes in place: each note carries the time its content last
+    changed (kept in cards/mathdeck.lock.json; set SOURCE_DATE_EPOCH for reproducible builds).
+    """
+    from .build import build as run_build
+
+    with _reporting_errors(), _stages() as progress:
+        result = run_build(_options(cards, out_dir, figures, force), progress)
+    _print_summary(result)
+
+
+@app.command()
+def check(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) -> None:
+    """Validate the sources (YAML, keys, ids, figures, raw HTML, every formula through MathJax) without writing anything."""
+    from .build import load_and_check
+
+    with _reporting_errors(), _stages() as progress:
+        deck, _ = load_and_check(_options(cards, Path("dist"), figures), progress)
+    out.print(f"[green]✓[/] {len(deck.cards)} cards checked, no problems.")
+
+
+@app.command("figures")
+def figures_command(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) -> None:
+    """Draw every figure (day and night) into the cache, re-running only scripts that changed."""
+    from . import figures as figure_stage
+
+    options = _options(cards, Path("dist"), figures)
+    plans = figure_stage.plan_figures(options.figures_dir)
+    with _reporting_errors(), _stages() as progress:
+        progress(f"Drawing {len(plans)} figures")
+        results = {}
+        files = figure_stage.make_figures(plans.values(), options.cache_dir, on_done=lambda plan, cached: results.__setitem__(plan.name, cached))
+    table = Table("figure", "status", "day", "night", title="Figures")
+    for name, (light, dark) in sorted(files.items()):
+        table.add_row(name, "cached" if results.get(name) else "drawn", f"{light.stat().st_size:,} B", f"{dark.stat().st_size:,} B")
+    out.print(table)
+
+
+def _print_summary(result) -> None:
+    table = Table(title=f"{result.deck.config.title} {result.deck.config.version}", show_header=False)
+    for kind, count in sorted(result.cards_by_kind.items()):
+        table.add_row(f"{kind} cards", str(count))
+    table.add_row("notes", str(len(result.notes)))
+    table.add_row("Anki cards", str(result.anki_cards))
+    table.add_row("subdecks", str(len({n.card.subdeck for n in result.notes})))
+    table.add_row("media files", f"{len(result.media)} ({sum(p.stat().st_size for p in result.media):,} B)")
+    table.add_row("figures", f"{result.figures_drawn} drawn, {result.figures_cached} cached")
+    table.add_row("package size", f"{result.size:,} B")
+    table.add_row("time", f"{result.seconds:.2f} s")
+    out.print(table)
+    verb = {"written": "Wrote", "replaced": "Replaced", "unchanged": "Unchanged:"}[result.status]
+    out.print(f"[green]✓[/] {verb} {result.path}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,91 @@
+"""Note identity and modification times: what lets a rebuild update learners' notes in place.
+
+Anki matches notes by GUID only and, by default, updates a note only when the package's note is
+*newer* than the collection's (anki-facts.md). So:
+- a card's GUID derives from its id alone (from its first alias when it was renamed);
+- each note carries the time its content last changed, remembered in cards/mathdeck.lock.json
+  (commit it): an unchanged card keeps its old time, a changed or new card gets the build time,
+  always later than its previous time. The build time is SOURCE_DATE_EPOCH when set, else now.
+Same sources + same lock + same SOURCE_DATE_EPOCH → same times → byte-identical package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import genanki
+
+from .atomic import write_atomically
+from .model import Card
+from .render import RenderedNote
+
+LOCK_FILE = "mathdeck.lock.json"
+LOCK_FORMAT = 1
+
+
+def guid_for_card(card: Card) -> str:
+    original_id = card.aliases[0] if card.aliases else card.id
+    return genanki.guid_for(original_id)
+
+
+def build_time() -> int:
+    """SOURCE_DATE_EPOCH (reproducible-builds.org) when set, else the wall clock."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value:
+        return int(value)
+    return int(time.time())
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    id: str
+    content_hash: str
+    modified: int
+
+
+Lock = dict[str, LockEntry]  # by GUID
+
+
+def read_lock(cards_dir: Path) -> Lock:
+    path = cards_dir / LOCK_FILE
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {guid: LockEntry(**entry) for guid, entry in data.get("notes", {}).items()}
+
+
+def lock_text(lock: Lock) -> str:
+    notes = {
+        guid: {"id": e.id, "content_hash": e.content_hash, "modified": e.modified}
+        for guid, e in sorted(lock.items(), key=lambda item: item[1].id)
+    }
+    return json.dumps({"format": LOCK_FORMAT, "notes": notes}, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def write_lock(cards_dir: Path, lock: Lock) -> None:
+    text = lock_text(lock)
+    path = cards_dir / LOCK_FILE
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        write_atomically(path, text.encode("utf-8"))
+
+
+def stamp_notes(notes: list[RenderedNote], previous: Lock, now: int) -> Lock:
+    """The lock after this build: every current note with the time its content last changed.
+
+    Retired notes stay in the lock so their GUIDs are never reused by accident.
+    """
+    lock = dict(previous)
+    for note in notes:
+        guid = guid_for_card(note.card)
+        digest = note.content_hash
+        before = previous.get(guid)
+        if before is not None and before.content_hash == digest:
+            modified = before.modified
+        else:
+            modified = max(now, before.modified + 1) if before else now
+        lock[guid] = LockEntry(note.card.id, digest, modified)
+    return lock

@@ -1,0 +1,306 @@
+"""load: cards/*.yaml → Deck. Every problem in the sources is collected, then raised together."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig, NoteTypeIds
+from .problems import Location, Problem, SourceError
+from .yamlsource import Node, read_yaml
+
+DECK_FILE = "deck.yaml"
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.:+-]+$")
+SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types")
+CARD_FILE_KEYS = ("subdeck", "tags", "cards")
+MAX_ANKI_ID = 2**63 - 1
+
+
+class _Problems(list):
+    def add(self, location: Location, message: str) -> None:
+        self.append(Problem(location, message))
+
+
+def load_deck(cards_dir: Path) -> Deck:
+    """Read deck.yaml and every other *.yaml in cards_dir; raise SourceError listing every problem."""
+    problems = _Problems()
+    config = _load_config(cards_dir / DECK_FILE, problems)
+    cards: list[Card] = []
+    for path in sorted(cards_dir.glob("*.yaml")):
+        if path.name != DECK_FILE:
+            cards.extend(load_card_file(path, problems, cards_dir))
+    _check_unique_ids(cards, problems)
+    if problems:
+        raise SourceError(sorted(problems))
+    return Deck(config=config, cards=cards)
+
+
+# ---------------------------------------------------------------- deck.yaml
+
+
+def _load_config(path: Path, problems: _Problems) -> DeckConfig | None:
+    if not path.exists():
+        problems.add(Location(path), "missing: every deck needs cards/deck.yaml (title, slug, deck_id, version, ...)")
+        return None
+    root = _read(path, problems)
+    if root is None:
+        return None
+    if not isinstance(root.value, dict):
+        problems.add(root.location, f"deck.yaml must be a mapping of settings, not {root.kind}")
+        return None
+    values = root.value
+    _reject_unknown_keys(values, DECK_KEYS, "deck.yaml", problems)
+    before = len(problems)
+    title = _required_text(values, "title", root.location, problems)
+    slug = _required_text(values, "slug", root.location, problems)
+    if slug and not ID_PATTERN.match(slug):
+        problems.add(values["slug"].location, f"slug '{slug}' must be lowercase letters, digits and hyphens")
+    deck_id = _required_int(values, "deck_id", root.location, problems)
+    version = _required_text(values, "version", root.location, problems)
+    if version and not SEMVER_PATTERN.match(version):
+        problems.add(values["version"].location, f"version '{version}' is not semver (MAJOR.MINOR.PATCH)")
+    description = _optional_text(values, "description", problems) or ""
+    ids = _note_type_ids(values, root.location, problems)
+    if len(problems) > before or ids is None:
+        return None
+    return DeckConfig(title, slug, deck_id, version, description, ids, root.location, values["version"].location)
+
+
+def _note_type_ids(values: dict[str, Node], where: Location, problems: _Problems) -> NoteTypeIds | None:
+    node = values.get("note_types")
+    if node is None:
+        problems.add(where, "missing required key 'note_types' (a fixed id for each of: " + ", ".join(KINDS) + ")")
+        return None
+    if not isinstance(node.value, dict):
+        problems.add(node.location, f"'note_types' must be a mapping of kind to id, not {node.kind}")
+        return None
+    _reject_unknown_keys(node.value, tuple(KINDS), "note_types", problems)
+    ids = {kind: _required_int(node.value, kind, node.location, problems) for kind in KINDS}
+    if None in ids.values():
+        return None
+    if len(set(ids.values())) != len(ids):
+        problems.add(node.location, "note type ids must all differ")
+    return NoteTypeIds(**ids)
+
+
+# ---------------------------------------------------------------- card files
+
+
+def load_card_file(path: Path, problems: _Problems, cards_dir: Path) -> list[Card]:
+    root = _read(path, problems)
+    if root is None:
+        return []
+    if not isinstance(root.value, dict):
+        problems.add(root.location, f"a card file must be a mapping with 'subdeck' and 'cards', not {root.kind}")
+        return []
+    values = root.value
+    _reject_unknown_keys(values, CARD_FILE_KEYS, "a card file", problems)
+    subdeck = _required_text(values, "subdeck", root.location, problems) or ""
+    file_tags = _tags(values.get("tags"), problems)
+    cards_node = values.get("cards")
+    if cards_node is None:
+        problems.add(root.location, "missing required key 'cards' (the list of cards)")
+        return []
+    if not isinstance(cards_node.value, list):
+        problems.add(cards_node.location, f"'cards' must be a list of cards, not {cards_node.kind}")
+        return []
+    cards = []
+    for node in cards_node.value:
+        card = _load_card(node, subdeck, file_tags, problems, cards_dir)
+        if card is not None:
+            cards.append(card)
+    return cards
+
+
+def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _Problems, cards_dir: Path) -> Card | None:
+    if not isinstance(node.value, dict):
+        problems.add(node.location, f"each card must be a mapping of keys, not {node.kind}")
+        return None
+    values = node.value
+    before = len(problems)
+    card_id = _required_text(values, "id", node.location, problems)
+    if card_id and not ID_PATTERN.match(card_id):
+        problems.add(values["id"].location, f"id '{card_id}' must be a slug: lowercase letters, digits and single hyphens")
+    kind_name = _required_text(values, "kind", node.location, problems)
+    kind = KINDS.get(kind_name or "")
+    if kind_name and kind is None:
+        problems.add(values["kind"].location, f"unknown kind '{kind_name}'{_suggest(kind_name, KINDS)}; kinds are: {', '.join(KINDS)}")
+    if kind is None:
+        return None
+    label = f"card '{card_id}'" if card_id else "this card"
+    _reject_unknown_keys(values, COMMON_KEYS + kind.required + kind.optional, f"a {kind.name} card", problems)
+    text, text_locations = {}, {}
+    for key in kind.required:
+        value = _required_text(values, key, node.location, problems, label)
+        if value is not None and not value.strip():
+            problems.add(values[key].location, f"{label}: '{key}' is empty")
+        text[key], text_locations[key] = value or "", values[key].location if key in values else node.location
+    for key in kind.optional:
+        if key in ("reverse", "language", "code_file"):
+            continue
+        value = _optional_text(values, key, problems)
+        if value is not None:
+            text[key], text_locations[key] = value, values[key].location
+    card = Card(
+        id=card_id or "",
+        kind=kind.name,
+        text=text,
+        subdeck=subdeck,
+        location=node.location,
+        text_locations=text_locations,
+        tags=tuple(sorted(set(file_tags) | set(_tags(values.get("tags"), problems)))),
+        level=_level(values, problems),
+        zh=_optional_text(values, "zh", problems),
+        figure=_optional_text(values, "figure", problems),
+        figure_location=values["figure"].location if "figure" in values else None,
+        covers=_text_list(values.get("covers"), "covers", problems),
+        aliases=_text_list(values.get("aliases"), "aliases", problems),
+        reverse=_boolean(values.get("reverse"), problems),
+        language=_optional_text(values, "language", problems) or "python",
+    )
+    if kind.name == "code":
+        _load_code(card, values, node.location, problems, cards_dir, label)
+    if "followup_question" in text and "followup_answer" not in text:
+        problems.add(values["followup_question"].location, f"{label}: 'followup_question' needs a 'followup_answer'")
+    if "followup_answer" in text and "followup_question" not in text:
+        problems.add(values["followup_answer"].location, f"{label}: 'followup_answer' needs a 'followup_question'")
+    return card if len(problems) == before else None
+
+
+def _load_code(card: Card, values: dict[str, Node], where: Location, problems: _Problems, cards_dir: Path, label: str) -> None:
+    inline, file_node = values.get("code"), values.get("code_file")
+    if (inline is None) == (file_node is None):
+        problems.add(where, f"{label}: a code card needs exactly one of 'code' or 'code_file'")
+        return
+    if inline is not None:
+        if not card.text.get("code", "").strip():
+            problems.add(inline.location, f"{label}: 'code' is empty")
+        return
+    relative = _optional_text(values, "code_file", problems)
+    if relative is None:
+        return
+    path = (cards_dir / relative).resolve()
+    if cards_dir.resolve() not in path.parents:
+        problems.add(file_node.location, f"{label}: code_file '{relative}' must be inside {cards_dir}")
+        return
+    try:
+        code = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        problems.add(file_node.location, f"{label}: code_file '{relative}' cannot be read (missing or not UTF-8 text)")
+        return
+    if not code.strip():
+        problems.add(file_node.location, f"{label}: code_file '{relative}' is empty")
+    card.text["code"] = code
+    card.text_locations["code"] = file_node.location
+    card.code_file = relative
+
+
+def _check_unique_ids(cards: list[Card], problems: _Problems) -> None:
+    first_seen: dict[str, Card] = {}
+    for card in cards:
+        for claimed in (card.id, *card.aliases):
+            other = first_seen.get(claimed)
+            if other is not None and other is not card:
+                problems.add(card.location, f"id '{claimed}' is already used by the card at {other.location}")
+            first_seen.setdefault(claimed, card)
+
+
+# ---------------------------------------------------------------- typed values
+
+
+def _read(path: Path, problems: _Problems) -> Node | None:
+    try:
+        return read_yaml(path)
+    except SourceError as error:
+        problems.extend(error.problems)
+        return None
+
+
+def _reject_unknown_keys(values: dict[str, Node], allowed: tuple[str, ...], where: str, problems: _Problems) -> None:
+    for key, node in values.items():
+        if key not in allowed:
+            problems.add(node.location, f"unknown key '{key}' in {where}{_suggest(key, allowed)}")
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _required_text(values: dict[str, Node], key: str, where: Location, problems: _Problems, label: str = "") -> str | None:
+    if key not in values:
+        prefix = f"{label}: " if label else ""
+        problems.add(where, f"{prefix}missing required key '{key}'")
+        return None
+    node = values[key]
+    if node.value is None:
+        problems.add(node.location, f"{label + ': ' if label else ''}'{key}' is empty")
+        return None
+    return _text(node, key, problems)
+
+
+def _optional_text(values: dict[str, Node], key: str, problems: _Problems) -> str | None:
+    node = values.get(key)
+    if node is None or node.value is None:
+        return None
+    return _text(node, key, problems)
+
+
+def _text(node: Node, key: str, problems: _Problems) -> str | None:
+    if not isinstance(node.value, str):
+        problems.add(node.location, f"'{key}' must be text, not a {node.kind}")
+        return None
+    return node.value
+
+
+def _required_int(values: dict[str, Node], key: str, where: Location, problems: _Problems) -> int | None:
+    text = _required_text(values, key, where, problems)
+    if text is None:
+        return None
+    if not re.fullmatch(r"[1-9][0-9]*", text) or int(text) > MAX_ANKI_ID:
+        problems.add(values[key].location, f"'{key}' must be a positive whole number below 2^63, not '{text}'")
+        return None
+    return int(text)
+
+
+def _text_list(node: Node | None, key: str, problems: _Problems) -> tuple[str, ...]:
+    if node is None or node.value is None:
+        return ()
+    if not isinstance(node.value, list):
+        problems.add(node.location, f"'{key}' must be a list, not {node.kind}")
+        return ()
+    items = []
+    for item in node.value:
+        if not isinstance(item.value, str) or not item.value.strip():
+            problems.add(item.location, f"each entry of '{key}' must be non-empty text")
+        else:
+            items.append(item.value)
+    return tuple(items)
+
+
+def _tags(node: Node | None, problems: _Problems) -> tuple[str, ...]:
+    tags = _text_list(node, "tags", problems)
+    for tag in tags:
+        if not TAG_PATTERN.match(tag):
+            problems.add(node.location, f"tag '{tag}' may hold only letters, digits and _ . : + - (Anki splits tags on spaces)")
+    return tags
+
+
+def _level(values: dict[str, Node], problems: _Problems) -> str | None:
+    level = _optional_text(values, "level", problems)
+    if level is not None and level not in LEVELS:
+        problems.add(values["level"].location, f"level '{level}' must be one of {', '.join(LEVELS)}")
+        return None
+    return level
+
+
+def _boolean(node: Node | None, problems: _Problems) -> bool:
+    if node is None or node.value is None:
+        return False
+    if node.value in ("true", "false"):
+        return node.value == "true"
+    problems.add(node.location, f"must be true or false, not '{node.value}'")
+    return False

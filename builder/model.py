@@ -1,0 +1,121 @@
+"""The domain: a deck of cards, each card of one kind. Nothing here reads YAML or writes files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .problems import Location
+
+
+@dataclass(frozen=True)
+class CardKind:
+    """A card kind: the source keys it takes and the Anki note type it becomes.
+
+    A new kind is one entry in KINDS plus its templates in builder/templates/notetypes/.
+    """
+
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    # Anki field names, in order. The first is the sort field. Never rename or reorder casually:
+    # changing fields forces every learner into a full sync (see anki-facts.md).
+    note_fields: tuple[str, ...]
+    # (Anki template name, template file stem in templates/notetypes/)
+    templates: tuple[tuple[str, str], ...]
+
+
+COMMON_KEYS = ("id", "kind", "tags", "level", "zh", "figure", "covers", "aliases")
+
+KINDS: dict[str, CardKind] = {
+    "formula": CardKind(
+        name="formula",
+        required=("concept", "formula"),
+        optional=("explanation", "reverse"),
+        note_fields=("Concept", "Zh", "Formula", "Explanation", "Figure", "Reverse", "CardId"),
+        templates=(("Concept → Formula", "formula_forward"), ("Formula → Concept", "formula_reverse")),
+    ),
+    "qa": CardKind(
+        name="qa",
+        required=("question", "answer"),
+        optional=("followup_question", "followup_answer"),
+        note_fields=("Question", "Zh", "Answer", "FollowupQuestion", "FollowupAnswer", "Figure", "CardId"),
+        templates=(("Question", "qa_question"), ("Follow-up", "qa_followup")),
+    ),
+    "code": CardKind(
+        name="code",
+        required=("task",),
+        optional=("code", "code_file", "language", "explanation"),
+        note_fields=("Task", "Zh", "Code", "Explanation", "Figure", "CardId"),
+        templates=(("Task → Code", "code_task"),),
+    ),
+}
+
+LEVELS = ("L1", "L2", "L3")
+
+
+@dataclass
+class Card:
+    id: str
+    kind: str
+    # Markdown source text by source key (concept, formula, question, ...); code cards hold the
+    # code itself under "code" whether it was written inline or read from code_file.
+    text: dict[str, str]
+    subdeck: str
+    location: Location
+    text_locations: dict[str, Location] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    level: str | None = None
+    zh: str | None = None
+    figure: str | None = None
+    figure_location: Location | None = None
+    covers: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    reverse: bool = False
+    language: str = "python"
+    code_file: str | None = None
+
+    @property
+    def all_tags(self) -> tuple[str, ...]:
+        tags = list(self.tags)
+        if self.level and self.level not in tags:
+            tags.append(self.level)
+        return tuple(sorted(set(tags)))
+
+    @property
+    def title(self) -> str:
+        """One line that names the card in summaries and changelogs."""
+        kind = KINDS[self.kind]
+        first = self.text.get(kind.required[0], "")
+        return " ".join(first.split())[:80]
+
+
+@dataclass(frozen=True)
+class NoteTypeIds:
+    formula: int
+    qa: int
+    code: int
+
+    def for_kind(self, kind: str) -> int:
+        return getattr(self, kind)
+
+
+@dataclass
+class DeckConfig:
+    title: str
+    slug: str
+    deck_id: int
+    version: str
+    description: str
+    note_type_ids: NoteTypeIds
+    location: Location
+    version_location: Location
+
+
+@dataclass
+class Deck:
+    config: DeckConfig
+    cards: list[Card]
+
+    @property
+    def file_stem(self) -> str:
+        return f"{self.config.slug}-{self.config.version}"

@@ -1,0 +1,47 @@
+"""Problems in the sources: what the user must fix, as opposed to bugs in mathdeck.
+
+Every stage reports problems as values; only the CLI prints them and picks the exit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a value came from: a file and a 1-based line (0 when the file as a whole is meant)."""
+
+    file: Path
+    line: int = 0
+
+    def __str__(self) -> str:
+        shown = _relative(self.file)
+        return f"{shown}:{self.line}" if self.line else shown
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+@dataclass
+class SourceError(Exception):
+    """Raised by a stage when the sources cannot go further; carries every problem found."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in sorted(self.problems))

@@ -1,0 +1,198 @@
+"""render: Card → note fields as HTML, and the note types' templates and CSS. Pure functions.
+
+Math is protected from Markdown by pymdown-extensions' arithmatex in generic mode, which turns
+`$...$` / `$$...$$` into Anki's `\\(...\\)` / `\\[...\\]` and escapes `<`, `>` and `&` inside math as
+entities, so the web view's HTML parser never reads them (anki-facts.md: "Escape <, > and & ...").
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import markdown
+import nh3
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from .model import KINDS, Card, Deck
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+LIGHT_CODE_STYLE = "friendly"
+DARK_CODE_STYLE = "monokai"
+
+MARKDOWN_EXTENSIONS = ["pymdownx.arithmatex", "tables", "sane_lists", "pymdownx.superfences", "pymdownx.highlight"]
+MARKDOWN_CONFIG = {
+    "pymdownx.arithmatex": {"generic": True},
+    "pymdownx.highlight": {"use_pygments": True, "guess_lang": False, "css_class": "highlight"},
+}
+
+# What may reach a note. Cards run inside a web view on desktop and phone: no scripts, no event
+# handlers, no javascript: URLs, no styles beyond table alignment.
+ALLOWED_TAGS = {
+    "a", "b", "blockquote", "br", "code", "del", "div", "em", "h3", "h4", "h5", "h6", "hr", "i",
+    "img", "kbd", "li", "ol", "p", "pre", "span", "strong", "sub", "sup", "table", "tbody", "td",
+    "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"class"},
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"style"},
+    "th": {"style"},
+}
+ALLOWED_URL_SCHEMES = {"http", "https"}
+
+
+@dataclass(frozen=True)
+class FigureFiles:
+    """Media file names of one figure's day and night variants."""
+
+    light: str
+    dark: str
+
+
+@dataclass(frozen=True)
+class RenderedNote:
+    card: Card
+    fields: tuple[str, ...]  # in the order of the kind's note_fields
+
+    @property
+    def content_hash(self) -> str:
+        """What Anki compares on import: fields, tags and note type; changes iff the note changes."""
+        payload = json.dumps([self.card.kind, self.fields, self.card.all_tags, self.card.subdeck], ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    # Anki's own templates use {{Field}}; Jinja's delimiters are changed so both can live in one file.
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(["html"]),
+        block_start_string="[%", block_end_string="%]",
+        variable_start_string="[[", variable_end_string="]]",
+        comment_start_string="[#", comment_end_string="#]",
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render_template(name: str, **context) -> str:
+    return _environment().get_template(name).render(**context)
+
+
+@functools.cache
+def _markdown() -> markdown.Markdown:
+    return markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
+
+
+def markdown_to_html(text: str, inline: bool = False) -> str:
+    """Markdown with math → sanitised HTML. `inline` drops the <p> around a lone paragraph."""
+    html = sanitize_html(markdown_to_unsafe_html(text))
+    if inline and html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html
+
+
+def markdown_to_unsafe_html(text: str) -> str:
+    """Markdown's own output, before sanitising: for check to say what the sanitiser will drop."""
+    converter = _markdown()
+    converter.reset()
+    return converter.convert(text)
+
+
+def sanitize_html(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        filter_style_properties={"text-align"},
+        link_rel=None,
+    )
+
+
+def highlight_code(code: str, language: str) -> str:
+    """Static Pygments highlighting: coloured by CSS classes, no JavaScript in the card."""
+    try:
+        lexer = get_lexer_by_name(language)
+    except ClassNotFound:
+        lexer = get_lexer_by_name("text")
+    return highlight(code.rstrip("\n") + "\n", lexer, HtmlFormatter(cssclass="highlight"))
+
+
+def render_figure(figure: FigureFiles, alt: str) -> str:
+    return render_template("fields/figure.html", light=figure.light, dark=figure.dark, alt=alt)
+
+
+def render_card(card: Card, figures: dict[str, FigureFiles]) -> RenderedNote:
+    kind = KINDS[card.kind]
+    values = _field_values(card)
+    values["Zh"] = card.zh or ""
+    values["Figure"] = render_figure(figures[card.figure], alt=card.title) if card.figure else ""
+    values["CardId"] = card.id
+    return RenderedNote(card, tuple(values.get(name, "") for name in kind.note_fields))
+
+
+def _field_values(card: Card) -> dict[str, str]:
+    text = card.text
+    if card.kind == "formula":
+        return {
+            "Concept": markdown_to_html(text["concept"], inline=True),
+            "Formula": markdown_to_html(text["formula"]),
+            "Explanation": markdown_to_html(text.get("explanation", "")),
+            "Reverse": "y" if card.reverse else "",
+        }
+    if card.kind == "qa":
+        return {
+            "Question": markdown_to_html(text["question"], inline=True),
+            "Answer": markdown_to_html(text["answer"]),
+            "FollowupQuestion": markdown_to_html(text.get("followup_question", ""), inline=True),
+            "FollowupAnswer": markdown_to_html(text.get("followup_answer", "")),
+        }
+    return {
+        "Task": markdown_to_html(text["task"], inline=True),
+        "Code": render_template("fields/code.html", highlighted=highlight_code(text["code"], card.language)),
+        "Explanation": markdown_to_html(text.get("explanation", "")),
+    }
+
+
+def render_deck(deck: Deck, figures: dict[str, FigureFiles]) -> list[RenderedNote]:
+    return [render_card(card, figures) for card in deck.cards]
+
+
+@dataclass(frozen=True)
+class NoteTypeTemplates:
+    css: str
+    templates: tuple[tuple[str, str, str], ...]  # (name, front, back)
+
+
+def render_note_type(kind_name: str) -> NoteTypeTemplates:
+    kind = KINDS[kind_name]
+    templates = tuple(
+        (name, render_template(f"notetypes/{stem}_front.html"), render_template(f"notetypes/{stem}_back.html"))
+        for name, stem in kind.templates
+    )
+    return NoteTypeTemplates(css=card_css(), templates=templates)
+
+
+@functools.cache
+def card_css() -> str:
+    light = HtmlFormatter(style=LIGHT_CODE_STYLE).get_style_defs(".card .highlight")
+    # Anki puts .nightMode on <body class="card">, AnkiDroid adds .night_mode: `.nightMode .card` never matches.
+    dark = "\n".join(
+        HtmlFormatter(style=DARK_CODE_STYLE).get_style_defs(selector)
+        for selector in (".card.nightMode .highlight", ".card.night_mode .highlight")
+    )
+    return render_template("card.css", light_code_css=light, dark_code_css=dark)
+
+
+def render_description(deck: Deck) -> str:
+    return markdown_to_html(deck.config.description)

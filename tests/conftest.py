@@ -1,0 +1,32 @@
+"""Shared test fixtures: paths to the real sources and a loader for card snippets."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CARDS_DIR = REPO / "cards"
+
+
+def load_snippet(relative_path: str) -> ModuleType:
+    """Import a snippet file from cards/ exactly as it is shown on its card.
+
+    The card shows the file's text and the test runs the same file: one source of truth.
+    """
+    path = CARDS_DIR / relative_path
+    name = "snippet_" + path.stem.replace("-", "_")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def snippet():
+    return load_snippet

@@ -1,0 +1,162 @@
+"""load: YAML sources → typed cards, every problem reported with file and line."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from builder.load import load_deck
+from builder.problems import SourceError
+from builds import MINIMAL
+
+
+@pytest.fixture
+def cards(tmp_path) -> Path:
+    folder = tmp_path / "cards"
+    folder.mkdir()
+    shutil.copy(MINIMAL / "cards" / "deck.yaml", folder)
+    return folder
+
+
+def write(folder: Path, text: str, name: str = "c.yaml") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def problems_of(folder: Path) -> list[str]:
+    with pytest.raises(SourceError) as error:
+        load_deck(folder)
+    return [f"{p.location.file.name}:{p.location.line}: {p.message}" for p in sorted(error.value.problems)]
+
+
+def test_minimal_fixture_loads_every_kind():
+    deck = load_deck(MINIMAL / "cards")
+    assert [c.kind for c in deck.cards] == ["formula", "qa", "code"]
+    bayes, kl, code = deck.cards
+    assert bayes.reverse and bayes.zh == "贝叶斯定理" and bayes.level == "L1"
+    assert bayes.all_tags == ("L1", "part1", "probability", "sec-1-1")
+    assert bayes.location.line == 4 and bayes.text_locations["formula"].line == 8
+    assert kl.text["followup_question"].startswith("How do forward")
+    assert "def softmax" in code.text["code"] and code.code_file == "snippets/softmax.py"
+    assert deck.config.version == "0.1.0" and deck.config.note_type_ids.qa == 1764080000102
+
+
+
+
+def test_answers_that_look_like_booleans_and_dates_stay_text(cards):
+    write(cards, """
+        subdeck: S
+        cards:
+          - id: a
+            kind: qa
+            question: Is it?
+            answer: no
+          - id: b
+            kind: qa
+            question: When?
+            answer: 2024-05-01
+          - id: c
+            kind: qa
+            question: Which?
+            answer: 1e3
+    """)
+    answers = [c.text["answer"] for c in load_deck(cards).cards]
+    assert answers == ["no", "2024-05-01", "1e3"]
+
+
+def test_unknown_key_suggests_the_right_one(cards):
+    write(cards, """
+        subdeck: S
+        cards:
+          - id: a
+            kind: formula
+            concept: C
+            formual: $x$
+    """)
+    assert problems_of(cards) == [
+        "c.yaml:3: card 'a': missing required key 'formula'",
+        "c.yaml:6: unknown key 'formual' in a formula card (did you mean 'formula'?)",
+    ]
+
+
+def test_all_problems_are_reported_at_once_and_sorted(cards):
+    write(cards, """
+        subdeck: S
+        cards:
+          - id: Bad_Id
+            kind: qa
+            question: Q
+            answer: A
+          - id: ok
+            kind: quiz
+          - id: empty
+            kind: qa
+            question: "  "
+            answer: A
+            level: L4
+    """)
+    assert problems_of(cards) == [
+        "c.yaml:3: id 'Bad_Id' must be a slug: lowercase letters, digits and single hyphens",
+        "c.yaml:8: unknown kind 'quiz'; kinds are: formula, qa, code",
+        "c.yaml:11: card 'empty': 'question' is empty",
+        "c.yaml:13: level 'L4' must be one of L1, L2, L3",
+    ]
+
+
+def test_duplicate_ids_across_files_name_the_first(cards):
+    card = """
+        subdeck: S
+        cards:
+          - id: twin
+            kind: qa
+            question: Q
+            answer: A
+    """
+    write(cards, card, "a.yaml")
+    write(cards, card, "b.yaml")
+    assert problems_of(cards) == [f"b.yaml:3: id 'twin' is already used by the card at {cards / 'a.yaml'}:3"]
+
+
+def test_malformed_yaml_names_the_line(cards):
+    write(cards, "subdeck: S\ncards:\n  - id: a\n    question: [unclosed\n")
+    [message] = problems_of(cards)
+    assert message.startswith("c.yaml:") and "malformed YAML" in message
+
+
+def test_alias_bombs_are_refused(cards):
+    write(cards, 'a: &a ["x","x"]\nb: &b [*a,*a]\nc: &c [*b,*b]\nsubdeck: S\ncards: [*c]\n')
+    assert problems_of(cards) == ["c.yaml:1: YAML anchors and aliases (&name / *name) are not allowed"]
+
+
+def test_deep_nesting_is_refused(cards):
+    write(cards, "subdeck: S\ncards: " + "[" * 5000 + "]" * 5000 + "\n")
+    [message] = problems_of(cards)
+    assert message.startswith("c.yaml:") and "nesting" in message
+
+
+def test_huge_files_are_refused(cards):
+    (cards / "c.yaml").write_text("subdeck: S\ncards: []\n# " + "x" * 3_000_000 + "\n")
+    assert problems_of(cards) == ["c.yaml:0: file is 3,000,024 bytes; the limit is 2,097,152"]
+
+
+def test_code_file_must_exist_and_stay_inside_cards(cards):
+    write(cards, """
+        subdeck: S
+        cards:
+          - id: a
+            kind: code
+            task: T
+            code_file: snippets/missing.py
+          - id: b
+            kind: code
+            task: T
+            code_file: ../../etc/passwd
+    """)
+    assert problems_of(cards) == [
+        "c.yaml:6: card 'a': code_file 'snippets/missing.py' cannot be read (missing or not UTF-8 text)",
+        f"c.yaml:10: card 'b': code_file '../../etc/passwd' must be inside {cards}",
+    ]
