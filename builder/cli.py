@@ -123,6 +123,28 @@ def figures_command(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURE
     out.print(table)
 
 
+@app.command("coverage")
+def coverage_command(
+    cards: Path = CARDS_OPTION,
+    show_all: bool = typer.Option(False, "--all", help="List every seed item, not only the uncovered ones."),
+) -> None:
+    """List the seed's items (cards/seed/*.yaml) against the cards that cover them; exit 1 if one is uncovered."""
+    from .coverage import coverage, load_seed_items
+    from .load import load_deck
+
+    with _reporting_errors():
+        deck = load_deck(cards)
+        result, problems = coverage(deck, load_seed_items(cards))
+        table = Table("seed item", "text", "cards", title="Seed coverage")
+        for item in result.items:
+            if show_all or not result.covering[item.id]:
+                table.add_row(item.id, item.text, ", ".join(result.covering[item.id]) or "[red]none[/]")
+        out.print(table)
+        out.print(f"{len(result.items) - len(result.uncovered)}/{len(result.items)} seed items covered by {len(deck.cards)} cards")
+        if problems:
+            raise SourceError(problems)
+
+
 def _print_summary(result) -> None:
     table = Table(title=f"{result.deck.config.title} {result.deck.config.version}", show_header=False)
     for kind, count in sorted(result.cards_by_kind.items()):
@@ -145,3 +167,5 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+if __name__ == "__main__":
+    main()

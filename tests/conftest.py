@@ -30,3 +30,10 @@ def load_snippet(relative_path: str) -> ModuleType:
 @pytest.fixture
 def snippet():
     return load_snippet
+
+
+def pytest_collection_modifyitems(config, items):
+    """Remember every card id that a test claims to check (see test_card_markers.py)."""
+    config.card_marker_ids = {
+        (marker.args[0], item.nodeid) for item in items for marker in item.iter_markers("card")
+    }

@@ -1,0 +1,101 @@
+"""Check TeX the way Anki's MathJax 3 will parse it, strictly, with one node process per batch.
+
+The work is done by ``builder/mathjax/check.mjs`` with ``mathjax-full`` from the repository's
+``node_modules`` (installed by ``npm ci``). It loads the TeX packages Anki loads except those
+that hide mistakes (``noerrors``, ``noundefined``), so a formula that would show red on a card
+comes back with MathJax's own message, e.g. ``Undefined control sequence \\foo``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+MATHJAX_VERSION = "3.2.2"  # keep in step with package.json: Anki ships this version
+CHECK_SCRIPT = Path(__file__).resolve().parent / "mathjax" / "check.mjs"
+# builder/ sits at the repository root next to package.json and node_modules/ (also when
+# installed with `pip install -e .`); MATHDECK_NODE_ROOT points elsewhere if needed.
+DEFAULT_NODE_ROOT = Path(__file__).resolve().parent.parent
+EXIT_MATHJAX_MISSING = 3  # check.mjs's exit code when it cannot import mathjax-full
+
+
+@dataclass(frozen=True)
+class TexProblem:
+    index: int  # position in the batch given to tex_problems
+    tex: str
+    message: str  # MathJax's words
+
+
+class MathJaxUnavailable(Exception):
+    """node or the node packages are missing: a setup problem, not a problem in the cards."""
+
+
+def node_root() -> Path:
+    return Path(os.environ.get("MATHDECK_NODE_ROOT", DEFAULT_NODE_ROOT))
+
+
+def check_tex(items: Sequence[tuple[str, bool]]) -> list[str | None]:
+    """Return, for each (tex, display), None if MathJax parses it or MathJax's error message.
+
+    The TeX is what goes between the delimiters: ``\\frac{a}{b}``, not ``\\(\\frac{a}{b}\\)``.
+    Each formula is checked on its own: a ``\\newcommand`` in one does not define it for others.
+    """
+    unique = list(dict.fromkeys((tex, bool(display)) for tex, display in items))
+    if not unique:
+        return []
+    verdicts = dict(zip(unique, _run_checker(unique), strict=True))
+    return [verdicts[(tex, bool(display))] for tex, display in items]
+
+
+def tex_problems(items: Sequence[tuple[str, bool]]) -> list[TexProblem]:
+    """The formulas among items that MathJax rejects, in batch order."""
+    return [
+        TexProblem(index, tex, message)
+        for index, ((tex, _), message) in enumerate(zip(items, check_tex(items), strict=True))
+        if message is not None
+    ]
+
+
+def _run_checker(items: list[tuple[str, bool]]) -> list[str | None]:
+    node, root = _require_node_setup()
+    payload = json.dumps([{"tex": tex, "display": display} for tex, display in items])
+    result = subprocess.run(
+        [node, str(CHECK_SCRIPT)],
+        input=payload,
+        capture_output=True,
+        encoding="utf-8",
+        env={**os.environ, "MATHDECK_NODE_ROOT": str(root)},
+        check=False,
+    )
+    if result.returncode == EXIT_MATHJAX_MISSING:
+        raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
+    if result.returncode != 0:
+        raise RuntimeError(f"{CHECK_SCRIPT.name} failed ({result.returncode}): {result.stderr}")
+    verdicts = json.loads(result.stdout)
+    if len(verdicts) != len(items):
+        raise RuntimeError(f"{CHECK_SCRIPT.name} answered {len(verdicts)} of {len(items)}")
+    return verdicts
+
+
+def _require_node_setup() -> tuple[str, Path]:
+    node = shutil.which("node")
+    if node is None:
+        raise MathJaxUnavailable("node is not installed: run `make setup`")
+    root = node_root()
+    manifest = root / "node_modules" / "mathjax-full" / "package.json"
+    if not manifest.is_file():
+        raise MathJaxUnavailable(
+            f"mathjax-full is not installed in {root / 'node_modules'}: run `make setup` (or `npm ci`)"
+        )
+    installed = json.loads(manifest.read_text(encoding="utf-8")).get("version")
+    if installed != MATHJAX_VERSION:
+        raise MathJaxUnavailable(
+            f"node_modules has mathjax-full {installed}, Anki runs {MATHJAX_VERSION}: "
+            "run `make setup` (or `npm ci`)"
+        )
+    return node, root

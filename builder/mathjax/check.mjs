@@ -1,0 +1,154 @@
+// Strict MathJax 3 TeX checker: the TeX input Anki runs, minus the packages that hide errors.
+//
+//   stdin:  [{"tex": "\\frac{a}{b}", "display": true}, ...]
+//   stdout: [null | "MathJax's error message", ...]   (same order)
+//
+// Exit codes: 0 ok, 2 bad input, 3 mathjax-full is not installed (run `npm ci`).
+//
+// Anki (ts/mathjax/index.ts + tex-chtml-full.js) runs 'require' plus MathJax's AllPackages,
+// adds noerrors and mathtools (already in AllPackages) and removes textmacros. We drop
+// noerrors (it turns parse errors into the red-on-yellow source) and noundefined (it turns an
+// undefined macro into its red name) so both become errors here, and 'require' (it needs
+// MathJax's component loader; on a card \require can stop every formula rendering, so an
+// "Undefined control sequence \require" is the right verdict).
+
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+
+const SCRIPT_DIR = dirname(fileURLToPath(import.meta.url));
+// builder/mathjax/check.mjs -> repo root, where package.json and node_modules live.
+const ROOT = process.env.MATHDECK_NODE_ROOT || resolve(SCRIPT_DIR, '..', '..');
+
+const LEFT_OUT = new Set([
+  'textmacros', // Anki removes it: \text{} content is plain text, \$ in it stays "\$"
+  'noerrors', // hides parse errors
+  'noundefined', // hides undefined macros
+]);
+
+function loadMathJax() {
+  const require = createRequire(join(ROOT, 'package.json'));
+  try {
+    return {
+      mathjax: require('mathjax-full/js/mathjax.js').mathjax,
+      TeX: require('mathjax-full/js/input/tex.js').TeX,
+      CHTML: require('mathjax-full/js/output/chtml.js').CHTML,
+      AllPackages: require('mathjax-full/js/input/tex/AllPackages.js').AllPackages,
+      liteAdaptor: require('mathjax-full/js/adaptors/liteAdaptor.js').liteAdaptor,
+      RegisterHTMLHandler: require('mathjax-full/js/handlers/html.js').RegisterHTMLHandler,
+      STATE: require('mathjax-full/js/core/MathItem.js').STATE,
+      entities: require('mathjax-full/js/util/entities/all.js'),
+    };
+  } catch (err) {
+    if (err && err.code === 'MODULE_NOT_FOUND') {
+      process.stderr.write(
+        `mathjax-full is not installed under ${ROOT}/node_modules: run \`npm ci\` (or \`make setup\`)\n`);
+      process.exit(3);
+    }
+    throw err;
+  }
+}
+
+function makeChecker() {
+  const mj = loadMathJax();
+  mj.RegisterHTMLHandler(mj.liteAdaptor());
+  const packages = mj.AllPackages.filter((name) => !LEFT_OUT.has(name));
+  let lastError = null;
+  const tex = new mj.TeX({
+    packages,
+    // Anki's other TeX options (delimiters, processEscapes/Environments/Refs) only matter
+    // when finding math in a page; we are handed the TeX between the delimiters.
+    formatError(jax, err) {
+      lastError = err;
+      return jax.formatError(err);
+    },
+  });
+  // Anki's output is CommonHTML; bussproofs also refuses to run without an output jax.
+  const doc = mj.mathjax.document('', { InputJax: tex, OutputJax: new mj.CHTML() });
+  // \newcommand, \def, \let, \DeclareMathOperator ... store definitions in these maps for
+  // the life of the TeX input; clear them so each formula is checked on its own (a learner's
+  // Anki may show the card that uses a macro before the card that defines it).
+  const definitionMaps = ['new-Command', 'new-Environment', 'new-Delimiter', 'ams-declare-ops',
+    'mathtools-paired-delims']
+    .map((name) => tex.parseOptions.handlers.retrieve(name))
+    .filter(Boolean);
+  if (definitionMaps.length !== 5) throw new Error('newcommand definition maps not found');
+
+  return function check(texString, display) {
+    lastError = null;
+    try {
+      doc.convert(texString, { display, end: mj.STATE.COMPILED });
+    } catch (err) {
+      return `MathJax internal error: ${err && err.message ? err.message : String(err)}`;
+    } finally {
+      tex.reset();
+      for (const map of definitionMaps) map.map.clear();
+    }
+    // MathJax's own formatError keeps only the first line of a message.
+    return lastError ? lastError.message.replace(/\n.*/s, '') : null;
+  };
+}
+
+async function readStdin() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseItems(text) {
+  const items = JSON.parse(text);
+  if (!Array.isArray(items)) throw new Error('expected a JSON list');
+  items.forEach((item, i) => {
+    if (item === null || typeof item !== 'object' || typeof item.tex !== 'string') {
+      throw new Error(`item ${i}: expected {"tex": string, "display": bool}`);
+    }
+  });
+  return items;
+}
+
+// MathJax parses about 1,000-3,000 formulas a second on one core, so a large batch is split
+// across worker threads of this one process (each builds its own TeX input once).
+const FORMULAS_PER_WORKER = 2000;
+
+function checkAll(items) {
+  const check = makeChecker();
+  return items.map((item) => check(item.tex, Boolean(item.display)));
+}
+
+function checkInWorker(items) {
+  return new Promise((resolvePromise, reject) => {
+    const worker = new Worker(fileURLToPath(import.meta.url), { workerData: items });
+    worker.once('message', resolvePromise);
+    worker.once('error', reject);
+  });
+}
+
+async function checkInParallel(items) {
+  const workers = Math.min(availableParallelism(), Math.ceil(items.length / FORMULAS_PER_WORKER));
+  if (workers <= 1) return checkAll(items);
+  const size = Math.ceil(items.length / workers);
+  const chunks = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return (await Promise.all(chunks.map(checkInWorker))).flat();
+}
+
+async function main() {
+  let items;
+  try {
+    items = parseItems(await readStdin());
+  } catch (err) {
+    process.stderr.write(`check.mjs: bad input: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  loadMathJax(); // exits with code 3 here, not inside a worker, when mathjax-full is missing
+  process.stdout.write(JSON.stringify(await checkInParallel(items)));
+}
+
+if (isMainThread) {
+  main();
+} else {
+  parentPort.postMessage(checkAll(workerData));
+}

@@ -1,0 +1,55 @@
+"""The flagship deck, built from the real sources and imported into the real Anki library."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from anki_collection import fresh_collection, import_package
+from builds import REPO, build_in, copy_sources
+
+
+@pytest.fixture(scope="module")
+def flagship(tmp_path_factory):
+    project = tmp_path_factory.mktemp("flagship")
+    copy_sources(REPO, project)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+        result = build_in(project)
+    col = fresh_collection(project / "anki")
+    log = import_package(col, result.path)
+    yield result, col, log
+    col.close()
+
+
+def test_every_note_imports_once(flagship):
+    result, col, log = flagship
+    assert len(log.new) == len(result.notes) == len(col.find_notes(""))
+    assert not log.duplicate and not log.conflicting
+    assert col.card_count() == result.anki_cards
+
+
+def test_every_card_renders_with_content_and_no_template_leftovers(flagship):
+    _, col, _ = flagship
+    for card_id in col.find_cards(""):
+        card = col.get_card(card_id)
+        question, answer = card.question(), card.answer()
+        body = re.sub(r"<style>.*?</style>", "", answer, flags=re.S)
+        assert "{{" not in question + answer, card.note()["CardId"]
+        assert len(re.sub(r"<[^>]+>", "", body).strip()) > 20, card.note()["CardId"]
+
+
+def test_parts_are_subdecks_so_interview_questions_can_be_studied_alone(flagship):
+    _, col, _ = flagship
+    names = {d.name for d in col.decks.all_names_and_ids()}
+    for part in ("Part 1", "Part 2", "Part 3"):
+        assert any(name.startswith(f"ML Math Cheat Sheet::{part}") for name in names), part
+    interview = [n for n in names if n.startswith("ML Math Cheat Sheet::Part 3")]
+    assert col.find_cards(f'"deck:{interview[0]}"')
+
+
+def test_levels_and_parts_are_tags(flagship):
+    _, col, _ = flagship
+    for tag in ("L1", "L2", "L3", "part1", "part2", "part3"):
+        assert col.find_notes(f"tag:{tag}"), tag

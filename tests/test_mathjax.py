@@ -1,0 +1,217 @@
+"""The strict MathJax checker: Anki's TeX packages, MathJax's own error messages, one process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from builder import mathjax
+from builder.mathjax import MathJaxUnavailable, TexProblem, check_tex, tex_problems
+
+GOOD = [
+    r"\frac{a}{b}",
+    r"\mathbb{E}[X]",
+    r"\operatorname{Var}(X) = \mathbb{E}[X^2] - \mathbb{E}[X]^2",
+    r"\begin{aligned} a &= b + c \\ &= d \end{aligned}",
+    r"\begin{pmatrix} 1 & 0 \\ 0 & 1 \end{pmatrix}",
+    r"x \sim \mathcal{N}(\boldsymbol\mu, \Sigma)",
+    r"f(x) \coloneqq x^2",  # mathtools
+    r"\underbrace{a_1 + \dots + a_n}_{n\ \text{terms}}",
+    r"\tfrac{1}{2}",
+    r"\lVert x \rVert_2",
+    r"\textbf{bold} \text{ and } \mathrm{KL}(p \| q)",
+    r"\begin{cases} 1 & x > 0 \\ 0 & \text{otherwise} \end{cases}",
+    r"\operatorname*{arg\,max}_\theta \log p(x \mid \theta)",
+    r"\ce{H2O}",  # mhchem is in the full bundle
+    r"\cancel{x}",
+    "α + β ≤ 1",
+]
+
+BAD = [
+    (r"\foo", r"Undefined control sequence \foo"),
+    (r"\frac{a}{b", "Missing close brace"),
+    ("a}", "Extra close brace or missing open brace"),
+    (r"\begin{aligned} a &= b", r"Missing \end{aligned}"),
+    (r"\end{aligned}", r"Missing \begin{aligned} or extra \end{aligned}"),
+    (r"\begin{foo} x \end{foo}", "Unknown environment 'foo'"),
+    (r"\frac{a}", r"Missing argument for \frac"),
+    ("x^2^3", "Double exponent: use braces to clarify"),
+    (r"\left( x", r"Extra \left or missing \right"),
+    ("a & b", "Misplaced &"),
+    # Not in MathJax's full bundle: physics, bm, \argmax.
+    (r"\qty(x)", r"Undefined control sequence \qty"),
+    (r"\bm{x}", r"Undefined control sequence \bm"),
+    (r"\argmax_x f", r"Undefined control sequence \argmax"),
+]
+
+
+@pytest.fixture(scope="module")
+def verdict():
+    """All GOOD and BAD formulas checked in one batch, as the build does: (tex, display) -> verdict."""
+    items = [(tex, display) for tex in GOOD for display in (False, True)] + [(tex, False) for tex, _ in BAD]
+    return dict(zip(items, check_tex(items), strict=True))
+
+
+@pytest.mark.parametrize("tex", GOOD)
+@pytest.mark.parametrize("display", [False, True])
+def test_formulas_anki_renders_pass(verdict, tex, display):
+    assert verdict[(tex, display)] is None
+
+
+@pytest.mark.parametrize(("tex", "message"), BAD)
+def test_broken_formulas_get_mathjax_message(verdict, tex, message):
+    assert verdict[(tex, False)] == message
+
+
+def test_results_keep_batch_order_and_repeat_for_duplicates():
+    items = [(r"\frac{a}{b}", True), (r"\foo", False), (r"\frac{a}{b}", True), (r"\foo", False)]
+    assert check_tex(items) == [None, r"Undefined control sequence \foo", None, r"Undefined control sequence \foo"]
+
+
+def test_tex_problems_names_the_bad_items():
+    items = [(r"\alpha", False), ("a}", False), (r"\beta", True)]
+    assert tex_problems(items) == [TexProblem(1, "a}", "Extra close brace or missing open brace")]
+
+
+def test_empty_batch_starts_no_process(monkeypatch):
+    monkeypatch.setattr(mathjax.subprocess, "run", _forbidden)
+    assert check_tex([]) == []
+
+
+# What Anki does, pinned down -------------------------------------------------------------
+
+
+def test_text_is_literal_without_textmacros():
+    # Anki removes textmacros: inside \text{} a backslash is just a character, so \$ shows
+    # as "\$" on the card instead of "$". MathJax raises no error, so neither do we; authors
+    # must not rely on macros inside \text{}.
+    assert check_tex([(r"\text{costs \$5 and \alpha}", False)]) == [None]
+
+
+def test_require_is_rejected():
+    # Anki's bundle has \require, but on a card it can stop all math from rendering.
+    assert check_tex([(r"\require{cancel}", False)]) == [r"Undefined control sequence \require"]
+
+
+def test_definitions_do_not_leak_between_formulas():
+    items = [
+        (r"\newcommand{\R}{\mathbb{R}} x \in \R", False),
+        (r"x \in \R", False),
+        (r"\DeclareMathOperator{\Tr}{Tr} \Tr A", False),
+        (r"\Tr A", False),
+        (r"\DeclarePairedDelimiter\abs{\lvert}{\rvert} \abs{x}", False),
+        (r"\abs{x}", False),
+    ]
+    assert check_tex(items) == [
+        None,
+        r"Undefined control sequence \R",
+        None,
+        r"Undefined control sequence \Tr",
+        None,
+        r"Undefined control sequence \abs",
+    ]
+
+
+def test_labels_do_not_clash_between_formulas():
+    items = [(r"x \label{eq} \tag{1}", True), (r"y \label{eq} \tag{1}", True)]
+    assert check_tex(items) == [None, None]
+
+
+# Setup problems --------------------------------------------------------------------------
+
+
+def test_missing_node_modules_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("MATHDECK_NODE_ROOT", str(tmp_path))
+    with pytest.raises(MathJaxUnavailable, match="npm ci"):
+        check_tex([("x", False)])
+
+
+def test_missing_node_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(MathJaxUnavailable, match="make setup"):
+        check_tex([("x", False)])
+
+
+def test_script_exits_3_without_mathjax(tmp_path):
+    result = subprocess.run(
+        ["node", str(mathjax.CHECK_SCRIPT)],
+        input="[]",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MATHDECK_NODE_ROOT": str(tmp_path)},
+        check=False,
+    )
+    assert result.returncode == mathjax.EXIT_MATHJAX_MISSING
+    assert "npm ci" in result.stderr
+
+
+def test_works_from_any_directory(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NODE_PATH", raising=False)
+    assert check_tex([(r"\frac{a}{b}", False)]) == [None]
+
+
+def test_script_rejects_malformed_input():
+    result = subprocess.run(
+        ["node", str(mathjax.CHECK_SCRIPT)], input='{"tex": "x"}', capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert "expected a JSON list" in result.stderr
+
+
+# Batches ---------------------------------------------------------------------------------
+
+
+def distinct_formulas(count: int) -> list[tuple[str, bool]]:
+    shapes = [
+        r"\frac{{x_{{{i}}}}}{{\sqrt{{{i} + y}}}} + \sum_{{k=1}}^{{{i}}} a_k",
+        r"\mathbb{{E}}[X_{{{i}}}] = \int_0^{{{i}}} x\,p(x)\,\mathrm{{d}}x",
+        r"\begin{{aligned}} f_{{{i}}}(x) &= \lVert W x - b \rVert_2^2 \\ &\coloneqq \operatorname{{Var}}(x) + {i} \end{{aligned}}",
+        r"\begin{{pmatrix}} {i} & \boldsymbol\mu \\ \mathcal{{N}}(0, \sigma^2) & \tfrac{{1}}{{{i}}} \end{{pmatrix}}",
+        r"\underbrace{{a_1 + \dots + a_{{{i}}}}}_{{n}} \leq \log \frac{{p(x)}}{{q_{{{i}}}(x)}}",
+    ]
+    return [(shapes[i % len(shapes)].format(i=i), i % 2 == 0) for i in range(count)]
+
+
+def check_batch_in_one_process(monkeypatch, items):
+    runs = []
+    run = subprocess.run
+
+    def counting_run(*args, **kwargs):
+        runs.append(args)
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(mathjax.subprocess, "run", counting_run)
+    started = time.perf_counter()
+    verdicts = check_tex(items)
+    elapsed = time.perf_counter() - started
+    assert len(runs) == 1
+    return verdicts, elapsed
+
+
+def test_2000_formulas_in_one_process(monkeypatch, record_property):
+    items = distinct_formulas(2000)
+    items[1234] = (r"\frac{a}{b", False)
+    verdicts, elapsed = check_batch_in_one_process(monkeypatch, items)
+    record_property("seconds", round(elapsed, 2))
+    print(f"2,000 formulas: {elapsed:.2f} s")
+    assert [i for i, v in enumerate(verdicts) if v is not None] == [1234]
+    assert verdicts[1234] == "Missing close brace"
+    assert elapsed < 20  # about 2 s on an idle 2-core machine; generous for a busy CI
+
+
+@pytest.mark.skipif(not os.environ.get("MATHDECK_BENCH"), reason="benchmark: set MATHDECK_BENCH=1")
+def test_20000_formulas_benchmark(monkeypatch, record_property):
+    verdicts, elapsed = check_batch_in_one_process(monkeypatch, distinct_formulas(20_000))
+    record_property("seconds", round(elapsed, 2))
+    print(f"20,000 formulas: {elapsed:.2f} s")
+    assert verdicts == [None] * 20_000
+    assert elapsed < 30
+
+
+def _forbidden(*args, **kwargs):
+    raise AssertionError(f"no process expected: {json.dumps(args, default=str)}")
