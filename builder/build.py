@@ -6,6 +6,7 @@ previous .apkg is never replaced by a failed or half-written one.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -136,6 +137,8 @@ def _anki_cards(note: RenderedNote) -> int:
         return 2 if card.reverse else 1
     if card.kind == "qa":
         return 2 if "followup_question" in card.text else 1
+    if card.kind == "cloze":
+        return len(set(re.findall(r"\{\{c(\d+)::", card.text["text"])))
     return 1
 
 

@@ -15,13 +15,13 @@ from .model import Deck
 from .problems import Problem
 from .render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, markdown_to_unsafe_html
 
-MARKDOWN_KEYS = ("concept", "formula", "explanation", "question", "answer", "followup_question", "followup_answer", "task")
+MARKDOWN_KEYS = ("concept", "formula", "explanation", "question", "answer", "followup_question", "followup_answer", "task", "text", "extra")
 
 
 def check_deck(deck: Deck, figure_names: set[str]) -> list[Problem]:
     problems: list[Problem] = []
     problems += check_figures(deck, figure_names)
-    problems += check_raw_html(deck)
+    problems += check_markdown_output(deck)
     return sorted(problems)
 
 
@@ -44,8 +44,25 @@ class _HtmlAudit(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.removed: list[str] = []
+        self.prose: list[str] = []      # text outside code and math
+        self.raw_prose: list[str] = []  # the same with math spans marked, to spot `$` glued to math
+        self._skip = 0
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.prose.append(data)
+            self.raw_prose.append(data)
+
+    def handle_endtag(self, tag):
+        if self._skip:
+            self._skip -= 1
 
     def handle_starttag(self, tag, attrs):
+        if self._skip:
+            self._skip += 1
+        elif tag in ("code", "pre") or "arithmatex" in (dict(attrs).get("class") or "").split():
+            self._skip = 1
+            self.raw_prose.append("<span")
         if tag not in ALLOWED_TAGS:
             self.removed.append(f"<{tag}> element")
             return
@@ -62,17 +79,22 @@ def _scheme(url: str) -> str:
     return match.group(1).lower() if match else ""
 
 
-def check_raw_html(deck: Deck) -> list[Problem]:
+def check_markdown_output(deck: Deck) -> list[Problem]:
+    """Problems visible only in Markdown's output: raw HTML the sanitiser would drop, and `$$`
+    that arithmatex did not take as display math (it must stand in a paragraph of its own)."""
     problems = []
     for card in deck.cards:
         for key in MARKDOWN_KEYS:
             text = card.text.get(key)
-            if not text or "<" not in text:
+            if not text or ("<" not in text and "$$" not in text):
                 continue
             audit = _HtmlAudit()
             # Audit Markdown's output: `<` inside math and code is already escaped there.
-            audit.feed(markdown_to_unsafe_html(text))
+            audit.feed(markdown_to_unsafe_html(text, deck.config.macros))
             audit.close()
+            where, label = card.text_locations[key], f"card '{card.id}': '{key}'"
             for what in dict.fromkeys(audit.removed):
-                problems.append(Problem(card.text_locations[key], f"card '{card.id}': '{key}' has raw HTML that is not allowed in a note: {what} would be removed"))
+                problems.append(Problem(where, f"{label} has raw HTML that is not allowed in a note: {what} would be removed"))
+            if "$$" in "".join(audit.prose) or "$<span" in "".join(audit.raw_prose):
+                problems.append(Problem(where, f"{label}: display math $$...$$ must stand in a paragraph of its own, with a blank line before and after it"))
     return problems

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import html.parser
 
+from .macros import Macro, MacroError
 from .mathjax import check_tex
 from .model import Deck
 from .problems import Location, Problem
@@ -50,15 +51,16 @@ def _strip_delimiters(text: str) -> str:
     return text
 
 
-def formulas_in(markdown_text: str) -> list[tuple[str, bool]]:
+def formulas_in(markdown_text: str, macros: tuple[Macro, ...] = ()) -> list[tuple[str, bool]]:
     """(TeX, display?) for every formula in a Markdown field, as the note will carry it."""
     collector = _MathCollector()
-    collector.feed(markdown_to_unsafe_html(markdown_text))
+    collector.feed(markdown_to_unsafe_html(markdown_text, macros))
     collector.close()
     return collector.formulas
 
 
 def check_math(deck: Deck) -> list[Problem]:
+    problems: list[Problem] = []
     items: list[tuple[str, bool]] = []
     owners: list[tuple[str, str, Location]] = []
     for card in deck.cards:
@@ -66,12 +68,16 @@ def check_math(deck: Deck) -> list[Problem]:
             text = card.text.get(key)
             if not text or "$" not in text:
                 continue
-            for tex, display in formulas_in(text):
+            try:
+                formulas = formulas_in(text, deck.config.macros)
+            except MacroError as error:
+                problems.append(Problem(card.text_locations[key], f"card '{card.id}', field '{key}': {error}"))
+                continue
+            for tex, display in formulas:
                 items.append((tex, display))
                 owners.append((card.id, key, card.text_locations[key]))
     if not items:
-        return []
-    problems = []
+        return problems
     for (card_id, key, where), (tex, _), error in zip(owners, items, check_tex(items)):
         if error:
             problems.append(Problem(where, f"card '{card_id}', field '{key}': MathJax: {error} in ${_shorten(tex)}$"))

@@ -232,23 +232,31 @@ class _ScriptRunner:
             start_new_session=True,  # its own process group: a timeout kills it and its fork
         )
         self.alive = True
+        self.ready = False
 
     def draw(self, name: str, script: Path, light: Path, dark: Path) -> None:
+        if not self.ready:  # the imports are not part of any script's time limit
+            self._reply(name, timeout=None)
+            self.ready = True
         try:
             self.process.stdin.write(json.dumps([str(script), str(light), str(dark)]) + "\n")
             self.process.stdin.flush()
         except BrokenPipeError:
             raise FigureError(name, self._death_note()) from None
-        ready, _, _ = select.select([self.process.stdout], [], [], TIMEOUT_SECONDS)
+        reply = self._reply(name, timeout=TIMEOUT_SECONDS)
+        if not reply["ok"]:
+            raise FigureError(name, reply["output"])
+
+    def _reply(self, name: str, timeout: float | None) -> dict:
+        # one request at a time, one line per answer: nothing is buffered ahead of select
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         if not ready:
             self.kill()
-            raise FigureError(name, f"{script} did not finish in {TIMEOUT_SECONDS} s")
+            raise FigureError(name, f"figures/{name}.py did not finish in {timeout} s")
         line = self.process.stdout.readline()
         if not line:
             raise FigureError(name, self._death_note())
-        reply = json.loads(line)
-        if not reply["ok"]:
-            raise FigureError(name, reply["output"])
+        return json.loads(line)
 
     def _death_note(self) -> str:
         self.alive = False

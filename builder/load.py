@@ -6,6 +6,7 @@ import difflib
 import re
 from pathlib import Path
 
+from .macros import NAME_PATTERN as MACRO_NAME, Macro, recursive_macros
 from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig, NoteTypeIds
 from .problems import Location, Problem, SourceError
 from .yamlsource import Node, read_yaml
@@ -14,7 +15,7 @@ DECK_FILE = "deck.yaml"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.:+-]+$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types")
+DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types", "macros")
 CARD_FILE_KEYS = ("subdeck", "tags", "cards")
 MAX_ANKI_ID = 2**63 - 1
 
@@ -64,9 +65,32 @@ def _load_config(path: Path, problems: _Problems) -> DeckConfig | None:
         problems.add(values["version"].location, f"version '{version}' is not semver (MAJOR.MINOR.PATCH)")
     description = _optional_text(values, "description", problems) or ""
     ids = _note_type_ids(values, root.location, problems)
+    macros = _macros(values.get("macros"), problems)
     if len(problems) > before or ids is None:
         return None
-    return DeckConfig(title, slug, deck_id, version, description, ids, root.location, values["version"].location)
+    return DeckConfig(title, slug, deck_id, version, description, ids, root.location, values["version"].location, macros)
+
+
+def _macros(node: Node | None, problems: _Problems) -> tuple[Macro, ...]:
+    """`macros: {E: '\\mathbb{E}', KL: 'D_{\\mathrm{KL}}(#1 \\,\\|\\, #2)'}`; arguments are #1..#9."""
+    if node is None or node.value is None:
+        return ()
+    if not isinstance(node.value, dict):
+        problems.add(node.location, f"'macros' must be a mapping of name to TeX, not {node.kind}")
+        return ()
+    macros = {}
+    for name, definition in node.value.items():
+        if not MACRO_NAME.match(name):
+            problems.add(definition.location, f"macro name '{name}' must be letters only (it is used as \\{name})")
+            continue
+        body = _text(definition, f"macros.{name}", problems)
+        if body is None:
+            continue
+        numbers = [int(n) for n in re.findall(r"#([1-9])", body)]
+        macros[name] = Macro(name, body, max(numbers, default=0), definition.location)
+    for macro in recursive_macros(macros):
+        problems.add(macro.location, f"macro \\{macro.name} is recursive: its expansion reaches \\{macro.name} again")
+    return tuple(macros.values())
 
 
 def _note_type_ids(values: dict[str, Node], where: Location, problems: _Problems) -> NoteTypeIds | None:
@@ -204,7 +228,8 @@ def _check_unique_ids(cards: list[Card], problems: _Problems) -> None:
         for claimed in (card.id, *card.aliases):
             other = first_seen.get(claimed)
             if other is not None and other is not card:
-                problems.add(card.location, f"id '{claimed}' is already used by the card at {other.location}")
+                what = f"id '{claimed}'" if claimed == card.id else f"card '{card.id}': alias '{claimed}'"
+                problems.add(card.location, f"{what} is already used by the card at {other.location}")
             first_seen.setdefault(claimed, card)
 
 

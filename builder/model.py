@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .macros import Macro
 from .problems import Location
 
 
@@ -22,6 +23,7 @@ class CardKind:
     note_fields: tuple[str, ...]
     # (Anki template name, template file stem in templates/notetypes/)
     templates: tuple[tuple[str, str], ...]
+    is_cloze: bool = False  # Anki's cloze note type: one card per {{cN::...}} in the text
 
 
 COMMON_KEYS = ("id", "kind", "tags", "level", "zh", "figure", "covers", "aliases")
@@ -40,6 +42,14 @@ KINDS: dict[str, CardKind] = {
         optional=("followup_question", "followup_answer"),
         note_fields=("Question", "Zh", "Answer", "FollowupQuestion", "FollowupAnswer", "Figure", "CardId"),
         templates=(("Question", "qa_question"), ("Follow-up", "qa_followup")),
+    ),
+    "cloze": CardKind(
+        name="cloze",
+        required=("text",),
+        optional=("extra",),
+        note_fields=("Text", "Zh", "Extra", "Figure", "CardId"),
+        templates=(("Cloze", "cloze"),),
+        is_cloze=True,
     ),
     "code": CardKind(
         name="code",
@@ -94,6 +104,7 @@ class NoteTypeIds:
     formula: int
     qa: int
     code: int
+    cloze: int
 
     def for_kind(self, kind: str) -> int:
         return getattr(self, kind)
@@ -109,6 +120,7 @@ class DeckConfig:
     note_type_ids: NoteTypeIds
     location: Location
     version_location: Location
+    macros: tuple[Macro, ...] = ()
 
 
 @dataclass

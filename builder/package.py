@@ -57,6 +57,7 @@ def note_models(deck: Deck) -> dict[str, genanki.Model]:
             templates=[{"name": name, "qfmt": front, "afmt": back} for name, front, back in rendered.templates],
             css=rendered.css,
             sort_field_index=0,
+            model_type=genanki.Model.CLOZE if kind.is_cloze else genanki.Model.FRONT_BACK,
         )
     return models
 

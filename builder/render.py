@@ -13,14 +13,19 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import html as html_module
+
 import jinja2
 import markdown
 import nh3
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from .macros import Macro, expand_macros
 from .model import KINDS, Card, Deck
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -88,22 +93,59 @@ def render_template(name: str, **context) -> str:
     return _environment().get_template(name).render(**context)
 
 
+class MathRewriter(Treeprocessor):
+    """Rewrites the TeX of every formula arithmatex found, after Markdown parsed it:
+
+    - deck macros are expanded into plain TeX (phone apps cannot load a MathJax config);
+    - in cloze cards, `}}` is spaced to `} }`: Anki and AnkiDroid would read it as the end of the
+      deletion (`{{c1::$\\frac{a}{b}}$}}`); for TeX the space changes nothing.
+    """
+
+    def __init__(self, md, macros: tuple[Macro, ...], cloze: bool):
+        super().__init__(md)
+        self.macros = {macro.name: macro for macro in macros}
+        self.cloze = cloze
+
+    def run(self, root):
+        for element in root.iter():
+            if element.text and "arithmatex" in (element.get("class") or "").split():
+                # arithmatex escapes display math itself (<div>) but leaves inline math raw.
+                escaped = element.tag == "div"
+                tex = html_module.unescape(element.text) if escaped else element.text
+                tex = expand_macros(tex, self.macros)
+                if self.cloze:
+                    tex = cloze_safe(tex)
+                element.text = AtomicString(_escape_math(tex) if escaped else tex)
+
+
+def cloze_safe(tex: str) -> str:
+    while "}}" in tex:
+        tex = tex.replace("}}", "} }")
+    return tex
+
+
+def _escape_math(tex: str) -> str:
+    return tex.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
 @functools.cache
-def _markdown() -> markdown.Markdown:
-    return markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
+def _markdown(macros: tuple[Macro, ...], cloze: bool) -> markdown.Markdown:
+    converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
+    converter.treeprocessors.register(MathRewriter(converter, macros, cloze), "mathdeck-math", 15)
+    return converter
 
 
-def markdown_to_html(text: str, inline: bool = False) -> str:
+def markdown_to_html(text: str, inline: bool = False, macros: tuple[Macro, ...] = (), cloze: bool = False) -> str:
     """Markdown with math → sanitised HTML. `inline` drops the <p> around a lone paragraph."""
-    html = sanitize_html(markdown_to_unsafe_html(text))
+    html = sanitize_html(markdown_to_unsafe_html(text, macros, cloze))
     if inline and html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return html
 
 
-def markdown_to_unsafe_html(text: str) -> str:
+def markdown_to_unsafe_html(text: str, macros: tuple[Macro, ...] = (), cloze: bool = False) -> str:
     """Markdown's own output, before sanitising: for check to say what the sanitiser will drop."""
-    converter = _markdown()
+    converter = _markdown(macros, cloze)
     converter.reset()
     return converter.convert(text)
 
@@ -132,40 +174,42 @@ def render_figure(figure: FigureFiles, alt: str) -> str:
     return render_template("fields/figure.html", light=figure.light, dark=figure.dark, alt=alt)
 
 
-def render_card(card: Card, figures: dict[str, FigureFiles]) -> RenderedNote:
+def render_card(card: Card, figures: dict[str, FigureFiles], macros: tuple[Macro, ...] = ()) -> RenderedNote:
     kind = KINDS[card.kind]
-    values = _field_values(card)
+    values = _field_values(card, functools.partial(markdown_to_html, macros=macros, cloze=kind.is_cloze))
     values["Zh"] = card.zh or ""
     values["Figure"] = render_figure(figures[card.figure], alt=card.title) if card.figure else ""
     values["CardId"] = card.id
     return RenderedNote(card, tuple(values.get(name, "") for name in kind.note_fields))
 
 
-def _field_values(card: Card) -> dict[str, str]:
+def _field_values(card: Card, to_html) -> dict[str, str]:
     text = card.text
     if card.kind == "formula":
         return {
-            "Concept": markdown_to_html(text["concept"], inline=True),
-            "Formula": markdown_to_html(text["formula"]),
-            "Explanation": markdown_to_html(text.get("explanation", "")),
+            "Concept": to_html(text["concept"], inline=True),
+            "Formula": to_html(text["formula"]),
+            "Explanation": to_html(text.get("explanation", "")),
             "Reverse": "y" if card.reverse else "",
         }
     if card.kind == "qa":
         return {
-            "Question": markdown_to_html(text["question"], inline=True),
-            "Answer": markdown_to_html(text["answer"]),
-            "FollowupQuestion": markdown_to_html(text.get("followup_question", ""), inline=True),
-            "FollowupAnswer": markdown_to_html(text.get("followup_answer", "")),
+            "Question": to_html(text["question"], inline=True),
+            "Answer": to_html(text["answer"]),
+            "FollowupQuestion": to_html(text.get("followup_question", ""), inline=True),
+            "FollowupAnswer": to_html(text.get("followup_answer", "")),
         }
+    if card.kind == "cloze":
+        return {"Text": to_html(text["text"]), "Extra": to_html(text.get("extra", ""))}
     return {
-        "Task": markdown_to_html(text["task"], inline=True),
+        "Task": to_html(text["task"], inline=True),
         "Code": render_template("fields/code.html", highlighted=highlight_code(text["code"], card.language)),
-        "Explanation": markdown_to_html(text.get("explanation", "")),
+        "Explanation": to_html(text.get("explanation", "")),
     }
 
 
 def render_deck(deck: Deck, figures: dict[str, FigureFiles]) -> list[RenderedNote]:
-    return [render_card(card, figures) for card in deck.cards]
+    return [render_card(card, figures, deck.config.macros) for card in deck.cards]
 
 
 @dataclass(frozen=True)
@@ -195,4 +239,4 @@ def card_css() -> str:
 
 
 def render_description(deck: Deck) -> str:
-    return markdown_to_html(deck.config.description)
+    return markdown_to_html(deck.config.description, macros=deck.config.macros)

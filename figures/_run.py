@@ -6,8 +6,9 @@
 The output format follows each out path's suffix (.svg or .png). A failing script prints its
 traceback to stderr and exits non-zero.
 
-`--serve` imports torch and matplotlib once, then reads one JSON request per stdin line,
-`[script, out_light, out_dark]`, and draws each in a forked child: every script still starts
+`--serve` imports torch and matplotlib once, says `{"ready": true}` on stdout, then reads one
+JSON request per stdin line, `[script, out_light, out_dark]`, and draws each in a forked
+child: every script still starts
 from the same fresh state (no rcParams or random state leaks between scripts), but without
 paying ~2.5 s of imports per script. It answers one JSON line per request on stdout:
 `{"ok": true}` or `{"ok": false, "output": "<what the script printed, with the traceback>"}`.
@@ -69,6 +70,7 @@ def serve() -> None:
     import matplotlib.pyplot  # noqa: F401  (preloaded once, inherited by every fork)
     import torch  # noqa: F401
 
+    print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         output, ok = _draw_in_child(*json.loads(line))
         print(json.dumps({"ok": True} if ok else {"ok": False, "output": output}), flush=True)

@@ -41,13 +41,14 @@ def draw(theme: _style.Theme):
         ax.plot(x, torch.exp(log_weight(x, q_std)), color=colour,
                 label=f"$q = \\mathcal{{N}}(0,\\,{q_std:g}^2)$: ESS {100 * ess:.2g}%")
     ax.axhline(1.0, color=theme.muted, linestyle="--", linewidth=1.2)
-    ax.text(-3.9, 1.25, "$q = p$", color=theme.muted, fontsize=11)
+    ax.text(-3.9, 0.75, "$q = p$", color=theme.muted, fontsize=11, va="top")
     ax.set_yscale("log")
-    ax.set_ylim(1e-2, 1e5)
+    ax.set_ylim(1e-4, 1e5)
     ax.set_yticks([1e-2, 1, 1e2, 1e4])
+    ax.minorticks_off()
     ax.set_xlim(-4, 4)
     ax.set_xlabel("$x$")
     ax.set_ylabel("weight $p(x)\\,/\\,q(x)$")
     ax.set_title("target $p = \\mathcal{N}(0, 1)$", fontsize=13)
-    ax.legend(loc="upper center")
+    ax.legend(loc="lower center")
     return fig

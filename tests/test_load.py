@@ -101,7 +101,7 @@ def test_all_problems_are_reported_at_once_and_sorted(cards):
     """)
     assert problems_of(cards) == [
         "c.yaml:3: id 'Bad_Id' must be a slug: lowercase letters, digits and single hyphens",
-        "c.yaml:8: unknown kind 'quiz'; kinds are: formula, qa, code",
+        "c.yaml:8: unknown kind 'quiz'; kinds are: formula, qa, cloze, code",
         "c.yaml:11: card 'empty': 'question' is empty",
         "c.yaml:13: level 'L4' must be one of L1, L2, L3",
     ]

@@ -179,7 +179,7 @@ def test_per_sample_penalised_reward_estimates_the_objective():
 @pytest.mark.card("p1-kl-rlhf-optimal-policy")
 def test_optimal_policy_of_kl_regularised_objective():
     torch.manual_seed(14)
-    k, beta = 8, 0.5
+    k, beta = 8, 2.0
     r = torch.randn(k, dtype=DT)
     pi_ref = random_simplex(1, k, seed=15)[0]
     z = (pi_ref * torch.exp(r / beta)).sum()
@@ -192,11 +192,11 @@ def test_optimal_policy_of_kl_regularised_objective():
     assert torch.allclose(values, beta * torch.log(z) - beta * kl(others, pi_star), atol=1e-12)
     # gradient ascent on softmax logits finds the same policy
     logits = torch.zeros(k, dtype=DT, requires_grad=True)
-    for _ in range(1000):  # plain gradient ascent on softmax logits
+    for _ in range(400):  # plain gradient ascent on softmax logits
         objective = kl_regularised_objective(torch.softmax(logits, 0), r, pi_ref, beta)
         (g,) = torch.autograd.grad(objective, logits)
-        logits = (logits + 2.0 * g).detach().requires_grad_()
-    assert torch.allclose(torch.softmax(logits, 0), pi_star, atol=1e-6)
+        logits = (logits + 4.0 * g).detach().requires_grad_()
+    assert torch.allclose(torch.softmax(logits, 0), pi_star, atol=1e-10)
 
 
 @pytest.mark.card("p1-kl-dpo-implicit")

@@ -790,24 +790,24 @@ def leading_minors(A):
 @pytest.mark.card("q16-positive-definite")
 def test_positive_definite_criteria_agree():
     torch.manual_seed(0)
-    verdicts = []
-    for _ in range(300):
-        M = torch.randn(4, 4, dtype=DT)
-        A = M @ M.T - torch.rand(1, dtype=DT) * 0.5 * torch.eye(4, dtype=DT)  # some PD, some not
-        by_eig = bool(torch.linalg.eigvalsh(A).min() > 0)
-        by_sylvester = bool((leading_minors(A) > 0).all())
-        L, info = torch.linalg.cholesky_ex(A)
-        by_cholesky = int(info) == 0
-        assert by_eig == by_sylvester == by_cholesky
-        if by_eig:
-            assert (torch.diagonal(L) > 0).all() and close(L @ L.T, A)
-            x = torch.randn(100, 4, dtype=DT)
-            assert (torch.einsum("ni,ij,nj->n", x, A, x) > 0).all()
-        else:
-            lam, U = torch.linalg.eigh(A)
-            assert U[:, 0] @ A @ U[:, 0] <= 0  # a direction with x^T A x <= 0
-        verdicts.append(by_eig)
-    assert 50 < sum(verdicts) < 250  # both cases were exercised
+    count = 300
+    M = torch.randn(count, 4, 4, dtype=DT)
+    shift = torch.rand(count, 1, 1, dtype=DT) * 0.5
+    A = M @ M.transpose(-2, -1) - shift * torch.eye(4, dtype=DT)  # some PD, some not
+    lam, U = torch.linalg.eigh(A)
+    by_eig = lam[:, 0] > 0
+    minors = torch.stack([torch.linalg.det(A[:, :k, :k]) for k in range(1, 5)], dim=1)
+    by_sylvester = (minors > 0).all(dim=1)
+    L, info = torch.linalg.cholesky_ex(A)
+    by_cholesky = info == 0
+    assert torch.equal(by_eig, by_sylvester) and torch.equal(by_eig, by_cholesky)
+    assert 50 < int(by_eig.sum()) < 250  # both cases are exercised
+    pd = by_eig
+    assert (torch.diagonal(L[pd], dim1=-2, dim2=-1) > 0).all() and close(L[pd] @ L[pd].transpose(-2, -1), A[pd])
+    x = torch.randn(100, 4, dtype=DT)
+    assert (torch.einsum("ni,bij,nj->bn", x, A[pd], x) > 0).all()
+    u = U[~pd][:, :, 0]  # eigenvector of the smallest eigenvalue
+    assert (torch.einsum("bi,bij,bj->b", u, A[~pd], u) <= 0).all()  # a direction with x^T A x <= 0
     B = torch.randn(6, 4, dtype=DT)  # full column rank
     assert torch.linalg.eigvalsh(B.T @ B).min() > 0
     # Not sufficient: positive determinant, positive diagonal.

@@ -116,7 +116,7 @@ def test_gradient_noise_moves_iterates_from_sharp_to_flat_basin():
 
 # ================================================================ Q19 forward vs reverse KL
 
-GRID = torch.linspace(-12, 12, 4801, dtype=F64)
+GRID = torch.linspace(-12, 12, 2401, dtype=F64)
 DX = float(GRID[1] - GRID[0])
 
 
@@ -131,7 +131,7 @@ def kl_on_grid(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 
 def fit_gaussian(objective, mu0: float, log_sigma0: float) -> tuple[float, float]:
     params = torch.tensor([mu0, log_sigma0], dtype=F64, requires_grad=True)
-    opt = torch.optim.LBFGS([params], max_iter=200, line_search_fn="strong_wolfe", tolerance_grad=1e-10)
+    opt = torch.optim.LBFGS([params], max_iter=100, line_search_fn="strong_wolfe", tolerance_grad=1e-10)
 
     def closure():
         opt.zero_grad()
@@ -140,7 +140,7 @@ def fit_gaussian(objective, mu0: float, log_sigma0: float) -> tuple[float, float
         return loss
 
     opt.step(closure)
-    return float(params[0]), float(params[1].exp())
+    return float(params[0].detach()), float(params[1].detach().exp())
 
 
 def gaussian_on_grid(params: torch.Tensor) -> torch.Tensor:
@@ -201,20 +201,24 @@ def test_alpha_divergence_interpolates_reverse_and_forward_kl():
 
 @pytest.mark.card("q19-kl-use-cases")
 def test_mle_minimises_forward_kl_from_the_data_distribution():
-    # empirical distribution of categorical data; the MLE (frequencies) is the forward-KL minimiser
     counts = torch.tensor([5.0, 1.0, 3.0, 7.0], dtype=F64)
-    p_data = counts / counts.sum()
-    logits = torch.zeros(4, dtype=F64, requires_grad=True)
-    opt = torch.optim.LBFGS([logits], max_iter=100, line_search_fn="strong_wolfe")
+    p_data = counts / counts.sum()  # empirical distribution of categorical data
+    entropy = -(p_data * p_data.log()).sum()
 
-    def closure():
-        opt.zero_grad()
-        loss = kl(p_data, logits.softmax(0))
-        loss.backward()
-        return loss
+    def forward_kl(logits):
+        return kl(p_data, logits.softmax(0))
 
-    opt.step(closure)
-    assert torch.allclose(logits.softmax(0), p_data, atol=1e-6)
+    def mean_nll(logits):
+        return -(counts * logits.log_softmax(0)).sum() / counts.sum()
+
+    g = gen(30)
+    for _ in range(5):
+        logits = torch.randn(4, generator=g, dtype=F64)
+        assert torch.isclose(forward_kl(logits), mean_nll(logits) - entropy)  # same minimiser
+        assert forward_kl(logits) > forward_kl(p_data.log())
+    mle = p_data.log().requires_grad_(True)  # the MLE: observed frequencies
+    (grad,) = torch.autograd.grad(forward_kl(mle), mle)
+    assert torch.allclose(grad, torch.zeros(4, dtype=F64), atol=1e-12)
 
 
 # ================================================================ Q20 attention
@@ -351,7 +355,7 @@ def test_importance_ratio_reweights_old_policy_actions_to_the_new_policy():
     torch.manual_seed(0)  # Monte Carlo with actions from the OLD policy only
     actions = torch.multinomial(pi_old, 100_000, replacement=True)
     weighted = (ratio[actions] * advantages[actions]).detach()
-    assert_within_se(weighted.mean(), weighted, float((logits.softmax(0) * advantages).sum()))
+    assert_within_se(weighted.mean(), weighted, float((logits.softmax(0) * advantages).sum().detach()))
 
     # at theta = theta_old the surrogate's gradient is the policy gradient
     at_old = logits_old.clone().requires_grad_(True)
@@ -594,18 +598,21 @@ def test_gaussian_fisher_by_monte_carlo_score_covariance_and_hessian():
     mu, log_sigma = 0.5, math.log(1.7)
     sigma = math.exp(log_sigma)
     torch.manual_seed(0)
-    x = torch.randn(100_000, dtype=F64) * sigma + mu
-
-    def log_lik(theta):  # summed over samples, parameters (mu, log sigma)
-        return Normal(theta[0], theta[1].exp()).log_prob(x)
-
+    n = 50_000
+    x = torch.randn(n, dtype=F64) * sigma + mu  # samples from the model itself
     theta = torch.tensor([mu, log_sigma], dtype=F64)
-    scores = torch.func.vmap(torch.func.grad(lambda t, xi: Normal(t[0], t[1].exp()).log_prob(xi)), in_dims=(None, 0))(theta, x)
+
+    def log_p(t, xi):  # parameters (mu, log sigma)
+        return Normal(t[0], t[1].exp()).log_prob(xi)
+
+    scores = torch.func.vmap(torch.func.grad(log_p), in_dims=(None, 0))(theta, x)
+    hessians = torch.func.vmap(torch.func.hessian(log_p), in_dims=(None, 0))(theta, x)
+    outer = scores[:, :, None] * scores[:, None, :]
     expected = torch.tensor([[1 / sigma**2, 0.0], [0.0, 2.0]], dtype=F64)
-    cov_score = scores.T @ scores / x.numel()
-    neg_hessian = -torch.autograd.functional.hessian(lambda t: log_lik(t).mean(), theta)
-    assert torch.allclose(cov_score, expected, atol=0.05)  # SE of each entry < 0.01
-    assert torch.allclose(neg_hessian, expected, atol=0.05)
+    for per_sample in (outer, -hessians):  # Cov(score) and -E[Hessian], entry by entry
+        se = per_sample.std(0) / math.sqrt(n)
+        assert ((per_sample.mean(0) - expected).abs() <= 5 * se + 1e-12).all()
+    assert torch.allclose(scores.mean(0), torch.zeros(2, dtype=F64), atol=5 * float(scores.std(0).max()) / math.sqrt(n))
 
 
 def gaussian_kl_params(theta, theta2):
@@ -914,9 +921,10 @@ def test_gaussian_precision_mle_is_inverse_sample_covariance():
     (grad,) = torch.autograd.grad(trace_form(lam_var), lam_var)
     assert torch.allclose(grad, torch.zeros_like(grad), atol=1e-9)
     g = gen(17)
+    smallest = float(torch.linalg.eigvalsh(lam_hat).min())
     for _ in range(5):
-        e = 0.05 * torch.randn(3, 3, generator=g, dtype=F64)
-        other = lam_hat + (e + e.T)
+        e = torch.randn(3, 3, generator=g, dtype=F64)
+        other = lam_hat + 0.2 * smallest * (e + e.T) / torch.linalg.matrix_norm(e + e.T, ord=2)  # stays PD
         assert log_lik(other) < log_lik(lam_hat)
         assert torch.isclose(log_lik(other) - log_lik(lam_hat), trace_form(other) - trace_form(lam_hat))
 
@@ -1069,7 +1077,7 @@ def test_kantorovich_rubinstein_duality():
     # 2-D: every 1-Lipschitz critic gives a lower bound on W1 (weak duality)
     x, y = torch.randn(6, 2, generator=g, dtype=F64), torch.randn(6, 2, generator=g, dtype=F64) + 0.7
     w1, _ = exact_ot_uniform(x, y)
-    for _ in range(200):
+    for _ in range(50):
         anchors = torch.randn(4, 2, generator=g, dtype=F64) * 2
         offsets = torch.randn(4, generator=g, dtype=F64)
         critic = lambda z: (offsets + (z[:, None] - anchors[None]).norm(dim=-1)).min(1).values  # noqa: E731
@@ -1112,8 +1120,8 @@ def test_w1_gives_a_gradient_where_js_is_flat():
 
     theta = torch.tensor(5.0, dtype=F64, requires_grad=True)
     js, w1 = js_and_w1(theta)
-    assert abs(float(js) - math.log(2)) < 1e-6
-    assert abs(float(w1) - 5.0) < 1e-3
+    assert abs(float(js.detach()) - math.log(2)) < 1e-6
+    assert abs(float(w1.detach()) - 5.0) < 1e-3
     (g_js,) = torch.autograd.grad(js, theta, retain_graph=True)
     (g_w1,) = torch.autograd.grad(w1, theta)
     assert abs(float(g_js)) < 1e-6  # generator gets no signal from JS
@@ -1140,9 +1148,10 @@ def test_sinkhorn_approaches_exact_ot_and_matches_plain_scaling_iterations():
     previous = math.inf
     for eps in (1.0, 0.1, 0.01):
         plan = sinkhorn(a, b, cost, eps)
-        assert torch.allclose(plan.sum(1), a, atol=1e-8) and torch.allclose(plan.sum(0), b, atol=1e-8)
+        assert torch.allclose(plan.sum(0), b, atol=1e-12)  # exact after the last (column) update
+        assert torch.allclose(plan.sum(1), a, atol=1e-4)  # converges slowly for small eps
         value = float((plan * cost).sum())
-        assert value >= exact - 1e-9 and value <= previous + 1e-9
+        assert value >= exact - 1e-4 and value <= previous + 1e-9
         previous = value
     assert previous - exact < 0.01
 

@@ -333,10 +333,14 @@ def test_symmetric_singular_values_are_absolute_eigenvalues():
     lam, q = torch.linalg.eigh(a)
     s = torch.linalg.svdvals(a)
     assert torch.allclose(s, lam.abs().sort(descending=True).values, atol=1e-12)
-    # explicit SVD from the eigendecomposition: U = Q, Sigma = |Lambda|, V = Q sign(Lambda)
-    v = q * torch.sign(lam)
-    assert torch.allclose(q @ torch.diag(lam.abs()) @ v.T, a, atol=1e-12)
-    assert not torch.allclose(v, q)  # U != V when some eigenvalue is negative
+    # explicit SVD from the eigendecomposition: U = Q, Sigma = |Lambda|, V = Q S (S = signs, +1 at 0)
+    for lams in ([4.0, -3.0, 1.0, -0.5, 2.0], [4.0, -3.0, 0.0, -0.5, 2.0]):
+        a = symmetric_with_eigenvalues(torch.tensor(lams, dtype=DT), seed=32)
+        lam, q = torch.linalg.eigh(a)
+        v = q * torch.where(lam >= 0, 1.0, -1.0)
+        assert torch.allclose(v.T @ v, torch.eye(5, dtype=DT), atol=1e-12)
+        assert torch.allclose(q @ torch.diag(lam.abs()) @ v.T, a, atol=1e-12)
+        assert not torch.allclose(v, q)  # U != V when some eigenvalue is negative
     # PSD: singular values equal the eigenvalues and U = V = Q is an SVD
     psd = symmetric_with_eigenvalues(torch.tensor([4.0, 3.0, 1.0, 0.5, 0.0], dtype=DT), seed=33)
     lam, q = torch.linalg.eigh(psd)

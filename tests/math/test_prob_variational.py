@@ -88,7 +88,8 @@ def test_second_moment_of_weights_explodes_for_light_tailed_proposal():
     # it is the tails, not the size of the divergence: N(0, 1/2) is closer to p in KL than N(3, 9),
     # yet only the wider N(3, 9) gives a finite second moment
     assert D.kl_divergence(p, normal(0.0, math.sqrt(0.5))) < D.kl_divergence(p, normal(3.0, 3.0))
-    assert second_moment(math.sqrt(0.5), 20.0) > 10 * second_moment(math.sqrt(0.5), 10.0)
+    # at s^2 = 1/2 exactly p^2 / q is constant: the integral grows linearly with the range
+    assert second_moment(math.sqrt(0.5), 20.0) == pytest.approx(2 * second_moment(math.sqrt(0.5), 10.0))
     grid = torch.linspace(-60, 60, 400_001, dtype=F64)
     far = torch.exp(2 * p.log_prob(grid) - normal(3.0, 3.0).log_prob(grid))
     assert torch.trapezoid(far, grid).item() < 100
