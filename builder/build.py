@@ -21,6 +21,17 @@ from .load import load_deck
 from .model import Deck
 from .package import package_bytes
 from .problems import Problem, SourceError
+from .release import (
+    Changes,
+    bump_version,
+    changelog_entry,
+    compare_with_release,
+    deck_description_news,
+    prepend_changelog,
+    release_manifest,
+    release_problems,
+    write_version,
+)
 from .render import FigureFiles, RenderedNote, render_deck
 
 Progress = Callable[[str], None]
@@ -34,12 +45,18 @@ class BuildOptions:
     cache_dir: Path
     force: bool = False
     check_math: bool = True
+    allow_note_type_change: bool = False
+    # `mathdeck watch` writes <slug>-<version>-dev.apkg, overwriting it on every save.
+    dev: bool = False
+    # `mathdeck release --minor` etc.: bump the version, write the changelog, record the release.
+    release: str | None = None
 
 
 @dataclass
 class BuildResult:
     path: Path
     status: str  # "written", "unchanged" or "replaced"
+    changes: Changes | None
     deck: Deck
     notes: list[RenderedNote]
     cards_by_kind: Counter
@@ -77,6 +94,12 @@ def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     deck, plans = load_and_check(options, progress)
+    previous = read_lock(options.cards_dir)
+    problems = release_problems(deck, previous, options.cards_dir, options.allow_note_type_change)
+    if problems:
+        raise SourceError(problems)
+    if options.release:
+        deck.config.version = bump_version(deck.config.version, options.release)
     timings["load+check"] = time.perf_counter() - started
 
     used = {card.figure for card in deck.cards if card.figure}
@@ -96,16 +119,27 @@ def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
     timings["figures"] = time.perf_counter() - started - sum(timings.values())
 
     progress("Packaging")
-    lock = stamp_notes(notes, read_lock(options.cards_dir), build_time())
-    data = package_bytes(deck, notes, lock, media)
-    path = options.out_dir / f"{deck.file_stem}.apkg"
-    status = _write_package(path, data, options.force, deck)
+    now = build_time()
+    lock = stamp_notes(notes, previous, now)
+    changes = None
+    if options.release:
+        changes = compare_with_release(notes, previous.release)
+        lock.release = release_manifest(deck.config.version, notes, changelog_entry(deck.config.version, now, changes))
+    news = lock.release.changelog if lock.release and lock.release.version == deck.config.version else ""
+    data = package_bytes(deck, notes, lock, media, deck_description_news(news) if news else "")
+    suffix = "-dev" if options.dev else ""
+    path = options.out_dir / f"{deck.file_stem}{suffix}.apkg"
+    status = _write_package(path, data, options.force or options.dev, deck)
+    if options.release:
+        write_version(deck, deck.config.version)
+        prepend_changelog(options.cards_dir.resolve().parent, lock.release.changelog)
     write_lock(options.cards_dir, lock)
     timings["package"] = time.perf_counter() - started - sum(timings.values())
 
     return BuildResult(
         path=path,
         status=status,
+        changes=changes,
         deck=deck,
         notes=notes,
         cards_by_kind=Counter(card.kind for card in deck.cards),
@@ -149,8 +183,8 @@ def _write_package(path: Path, data: bytes, force: bool, deck: Deck) -> str:
         if not force:
             raise SourceError([Problem(
                 deck.config.version_location,
-                f"{path} already exists with different content: bump 'version' (now {deck.config.version}) "
-                "so learners can tell the builds apart, or pass --force to overwrite it",
+                f"{path} already exists with different content: bump 'version' (now {deck.config.version}, "
+                "or run `mathdeck release`) so learners can tell the builds apart, or pass --force to overwrite it",
             )])
         write_atomically(path, data)
         return "replaced"

@@ -96,5 +96,5 @@ def check_markdown_output(deck: Deck) -> list[Problem]:
             for what in dict.fromkeys(audit.removed):
                 problems.append(Problem(where, f"{label} has raw HTML that is not allowed in a note: {what} would be removed"))
             if "$$" in "".join(audit.prose) or "$<span" in "".join(audit.raw_prose):
-                problems.append(Problem(where, f"{label}: display math $$...$$ must stand in a paragraph of its own, with a blank line before and after it"))
+                problems.append(Problem(where, f"{label}: display math $$...$$ must start on a line of its own (inline math is $...$)"))
     return problems

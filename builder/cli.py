@@ -57,7 +57,7 @@ def _reporting_errors() -> Iterator[None]:
         yield
     except SourceError as error:
         for problem in sorted(error.problems):
-            err.print(str(problem), markup=False)
+            err.print(str(problem), markup=False, soft_wrap=True)
         count = len(error.problems)
         err.print(f"[bold red]{count} problem{'s' if count != 1 else ''}[/]; nothing was written.")
         raise typer.Exit(1)
@@ -151,7 +151,7 @@ def _print_summary(result) -> None:
         table.add_row(f"{kind} cards", str(count))
     table.add_row("notes", str(len(result.notes)))
     table.add_row("Anki cards", str(result.anki_cards))
-    table.add_row("subdecks", str(len({n.card.subdeck for n in result.notes})))
+    table.add_row("subdecks", str(len({n.subdeck for n in result.notes})))
     table.add_row("media files", f"{len(result.media)} ({sum(p.stat().st_size for p in result.media):,} B)")
     table.add_row("figures", f"{result.figures_drawn} drawn, {result.figures_cached} cached")
     table.add_row("package size", f"{result.size:,} B")

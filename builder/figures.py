@@ -280,8 +280,11 @@ class _ScriptRunner:
                 self.process.wait(timeout=30)
             except (BrokenPipeError, subprocess.TimeoutExpired):
                 self.kill()
-        self.process.stdout.close()
-        self.log.close()
+        for stream in (self.process.stdin, self.process.stdout, self.log):
+            try:
+                stream.close()
+            except OSError:  # e.g. a broken pipe to a server that already died
+                pass
 
 
 def _script_env() -> dict[str, str]:

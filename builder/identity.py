@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import genanki
@@ -47,23 +47,60 @@ class LockEntry:
     modified: int
 
 
-Lock = dict[str, LockEntry]  # by GUID
+@dataclass(frozen=True)
+class ReleasedCard:
+    title: str
+    content_hash: str
+    retired: bool = False
+
+
+@dataclass(frozen=True)
+class Release:
+    """What the last `mathdeck release` shipped: the base for the changelog and for refusing
+    note-type changes and silently deleted cards."""
+
+    version: str
+    cards: dict[str, ReleasedCard]  # by card id
+    note_types: dict[str, dict[str, list[str]]]  # kind -> {"fields": [...], "templates": [...]}
+    changelog: str = ""  # the Markdown entry written for this release
+
+
+@dataclass
+class Lock:
+    notes: dict[str, LockEntry] = field(default_factory=dict)  # by GUID
+    release: Release | None = None
 
 
 def read_lock(cards_dir: Path) -> Lock:
     path = cards_dir / LOCK_FILE
     if not path.exists():
-        return {}
+        return Lock()
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {guid: LockEntry(**entry) for guid, entry in data.get("notes", {}).items()}
+    notes = {guid: LockEntry(**entry) for guid, entry in data.get("notes", {}).items()}
+    release = data.get("release")
+    if release:
+        release = Release(
+            version=release["version"],
+            cards={card_id: ReleasedCard(**card) for card_id, card in release["cards"].items()},
+            note_types=release["note_types"],
+            changelog=release.get("changelog", ""),
+        )
+    return Lock(notes, release)
 
 
 def lock_text(lock: Lock) -> str:
-    notes = {
-        guid: {"id": e.id, "content_hash": e.content_hash, "modified": e.modified}
-        for guid, e in sorted(lock.items(), key=lambda item: item[1].id)
+    data: dict = {"format": LOCK_FORMAT}
+    if lock.release:
+        data["release"] = {
+            "version": lock.release.version,
+            "changelog": lock.release.changelog,
+            "note_types": lock.release.note_types,
+            "cards": {card_id: asdict(card) for card_id, card in sorted(lock.release.cards.items())},
+        }
+    data["notes"] = {
+        guid: asdict(entry) for guid, entry in sorted(lock.notes.items(), key=lambda item: item[1].id)
     }
-    return json.dumps({"format": LOCK_FORMAT, "notes": notes}, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
 def write_lock(cards_dir: Path, lock: Lock) -> None:
@@ -76,16 +113,16 @@ def write_lock(cards_dir: Path, lock: Lock) -> None:
 def stamp_notes(notes: list[RenderedNote], previous: Lock, now: int) -> Lock:
     """The lock after this build: every current note with the time its content last changed.
 
-    Retired notes stay in the lock so their GUIDs are never reused by accident.
+    Entries of cards no longer built stay, so their GUIDs keep their history.
     """
-    lock = dict(previous)
+    stamped = dict(previous.notes)
     for note in notes:
         guid = guid_for_card(note.card)
         digest = note.content_hash
-        before = previous.get(guid)
+        before = previous.notes.get(guid)
         if before is not None and before.content_hash == digest:
             modified = before.modified
         else:
             modified = max(now, before.modified + 1) if before else now
-        lock[guid] = LockEntry(note.card.id, digest, modified)
-    return lock
+        stamped[guid] = LockEntry(note.card.id, digest, modified)
+    return Lock(stamped, previous.release)

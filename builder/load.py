@@ -183,6 +183,7 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
         covers=_text_list(values.get("covers"), "covers", problems),
         aliases=_text_list(values.get("aliases"), "aliases", problems),
         reverse=_boolean(values.get("reverse"), problems),
+        retired=_boolean(values.get("retired"), problems),
         language=_optional_text(values, "language", problems) or "python",
     )
     if kind.name == "code":
@@ -229,7 +230,10 @@ def _check_unique_ids(cards: list[Card], problems: _Problems) -> None:
             other = first_seen.get(claimed)
             if other is not None and other is not card:
                 what = f"id '{claimed}'" if claimed == card.id else f"card '{card.id}': alias '{claimed}'"
-                problems.add(card.location, f"{what} is already used by the card at {other.location}")
+                if other.retired or card.retired:
+                    problems.add(card.location, f"{what} belongs to the retired card at {other.location}; a retired id is never reused (learners still have its note): choose a new id")
+                else:
+                    problems.add(card.location, f"{what} is already used by the card at {other.location}")
             first_seen.setdefault(claimed, card)
 
 

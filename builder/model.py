@@ -26,7 +26,9 @@ class CardKind:
     is_cloze: bool = False  # Anki's cloze note type: one card per {{cN::...}} in the text
 
 
-COMMON_KEYS = ("id", "kind", "tags", "level", "zh", "figure", "covers", "aliases")
+COMMON_KEYS = ("id", "kind", "tags", "level", "zh", "figure", "covers", "aliases", "retired")
+RETIRED_SUBDECK = "Retired"
+RETIRED_TAG = "retired"
 
 KINDS: dict[str, CardKind] = {
     "formula": CardKind(
@@ -81,6 +83,9 @@ class Card:
     covers: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     reverse: bool = False
+    # Dropped from the deck. Anki never deletes notes on import, so the card stays in the sources
+    # and its note is tagged `retired` and moved to the Retired subdeck for learners to delete.
+    retired: bool = False
     language: str = "python"
     code_file: str | None = None
 

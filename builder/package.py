@@ -62,25 +62,25 @@ def note_models(deck: Deck) -> dict[str, genanki.Model]:
     return models
 
 
-def package_bytes(deck: Deck, notes: list[RenderedNote], lock: Lock, media: list[Path]) -> bytes:
+def package_bytes(deck: Deck, notes: list[RenderedNote], lock: Lock, media: list[Path], news: str = "") -> bytes:
     """The whole .apkg as bytes. Note and card ids start from the newest note time, so they too
     depend only on the sources and the lock."""
     models = note_models(deck)
     decks: dict[str, genanki.Deck] = {
-        "": genanki.Deck(deck.config.deck_id, deck.config.title, description=render_description(deck))
+        "": genanki.Deck(deck.config.deck_id, deck.config.title, description=render_description(deck, news))
     }
-    newest = max((entry.modified for entry in lock.values()), default=ZIP_EPOCH_MIN)
+    newest = max((lock.notes[guid_for_card(n.card)].modified for n in notes), default=ZIP_EPOCH_MIN)
     for note in notes:
         card = note.card
-        if card.subdeck not in decks:
-            decks[card.subdeck] = genanki.Deck(subdeck_id(deck, card.subdeck), subdeck_name(deck, card.subdeck))
+        if note.subdeck not in decks:
+            decks[note.subdeck] = genanki.Deck(subdeck_id(deck, note.subdeck), subdeck_name(deck, note.subdeck))
         guid = guid_for_card(card)
-        decks[card.subdeck].add_note(
+        decks[note.subdeck].add_note(
             StampedNote(
-                lock[guid].modified,
+                lock.notes[guid].modified,
                 model=models[card.kind],
                 fields=list(note.fields),
-                tags=list(card.all_tags),
+                tags=list(note.tags),
                 guid=guid,
             )
         )

@@ -18,6 +18,7 @@ import html as html_module
 import jinja2
 import markdown
 import nh3
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 from pygments import highlight
@@ -26,7 +27,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from .macros import Macro, expand_macros
-from .model import KINDS, Card, Deck
+from .model import KINDS, RETIRED_SUBDECK, RETIRED_TAG, Card, Deck
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 LIGHT_CODE_STYLE = "friendly"
@@ -67,11 +68,13 @@ class FigureFiles:
 class RenderedNote:
     card: Card
     fields: tuple[str, ...]  # in the order of the kind's note_fields
+    tags: tuple[str, ...]
+    subdeck: str
 
     @property
     def content_hash(self) -> str:
         """What Anki compares on import: fields, tags and note type; changes iff the note changes."""
-        payload = json.dumps([self.card.kind, self.fields, self.card.all_tags, self.card.subdeck], ensure_ascii=False)
+        payload = json.dumps([self.card.kind, self.fields, self.tags, self.subdeck], ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -118,6 +121,40 @@ class MathRewriter(Treeprocessor):
                 element.text = AtomicString(_escape_math(tex) if escaped else tex)
 
 
+class DisplayMathParagraphs(Preprocessor):
+    """Gives a `$$...$$` line (or multi-line `$$` block) the blank lines around it that arithmatex
+    needs to see display math, so authors may write it straight after a sentence, as GitHub allows.
+    Works on whole lines only; fenced code is left alone."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        result: list[str] = []
+        fence: str | None = None
+        in_math = False
+        for line in lines:
+            stripped = line.strip()
+            if fence is None and not in_math and stripped[:3] in ("```", "~~~"):
+                fence = stripped[:3]
+            elif fence is not None:
+                if stripped.startswith(fence):
+                    fence = None
+            elif not in_math and stripped.startswith("$$"):
+                if result and result[-1].strip():
+                    result.append("")
+                single_line = len(stripped) >= 4 and stripped.endswith("$$")
+                in_math = not single_line
+                result.append(line)
+                if single_line:
+                    result.append("")
+                continue
+            elif in_math and stripped.endswith("$$"):
+                in_math = False
+                result.append(line)
+                result.append("")
+                continue
+            result.append(line)
+        return result
+
+
 def cloze_safe(tex: str) -> str:
     while "}}" in tex:
         tex = tex.replace("}}", "} }")
@@ -131,6 +168,7 @@ def _escape_math(tex: str) -> str:
 @functools.cache
 def _markdown(macros: tuple[Macro, ...], cloze: bool) -> markdown.Markdown:
     converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
+    converter.preprocessors.register(DisplayMathParagraphs(converter), "mathdeck-display-math", 5)
     converter.treeprocessors.register(MathRewriter(converter, macros, cloze), "mathdeck-math", 15)
     return converter
 
@@ -180,7 +218,12 @@ def render_card(card: Card, figures: dict[str, FigureFiles], macros: tuple[Macro
     values["Zh"] = card.zh or ""
     values["Figure"] = render_figure(figures[card.figure], alt=card.title) if card.figure else ""
     values["CardId"] = card.id
-    return RenderedNote(card, tuple(values.get(name, "") for name in kind.note_fields))
+    tags, subdeck = card.all_tags, card.subdeck
+    if card.retired:
+        first = kind.note_fields[0]
+        values[first] = render_template("fields/retired.html") + values[first]
+        tags, subdeck = tuple(sorted({*tags, RETIRED_TAG})), RETIRED_SUBDECK
+    return RenderedNote(card, tuple(values.get(name, "") for name in kind.note_fields), tags, subdeck)
 
 
 def _field_values(card: Card, to_html) -> dict[str, str]:
@@ -238,5 +281,7 @@ def card_css() -> str:
     return render_template("card.css", light_code_css=light, dark_code_css=dark)
 
 
-def render_description(deck: Deck) -> str:
-    return markdown_to_html(deck.config.description, macros=deck.config.macros)
+def render_description(deck: Deck, news: str = "") -> str:
+    """The deck's overview text, with the latest changelog entry (Markdown) when there is one."""
+    text = deck.config.description + ("\n\n" + news if news else "")
+    return markdown_to_html(text, macros=deck.config.macros)

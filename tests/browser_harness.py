@@ -88,7 +88,7 @@ PAGE_TEMPLATE = """<!doctype html>
 
 # Anki typesets the card with MathJax.typesetPromise after inserting it; then wait for fonts
 # and images so that widths and image sizes are final before measuring.
-TYPESET_AND_MEASURE = """async () => {
+TYPESET_AND_MEASURE = r"""async () => {
   await MathJax.startup.promise;
   await MathJax.typesetPromise([document.getElementById('qa')]);
   await document.fonts.ready;
@@ -97,13 +97,16 @@ TYPESET_AND_MEASURE = """async () => {
   const text = document.body.innerText;
   return {
     merrors: document.querySelectorAll('mjx-merror').length,
-    raw_math: /\\\\[(\\[]/.test(text),
+    raw_math: /\\[(\[]/.test(text),
     page_overflow: document.documentElement.scrollWidth > window.innerWidth,
     scroll_width: document.documentElement.scrollWidth,
     broken_images: [...document.images]
       .filter((img) => !(img.complete && img.naturalWidth > 0))
       .map((img) => img.getAttribute('src')),
     formulas: document.querySelectorAll('mjx-container').length,
+    // Anki's bundle has noundefined: an unknown macro becomes its name in red, no error box.
+    undefined_macros: [...document.querySelectorAll('mjx-assistive-mml mtext[mathcolor="red"]')]
+      .map((node) => node.textContent).filter((text) => text.startsWith('\\')),
   };
 }"""
 
@@ -165,7 +168,8 @@ def render_card_html(
     Returns ``merrors`` (count of MathJax error boxes), ``raw_math`` (a literal ``\\(`` or ``\\[``
     is still in the text: MathJax did not find its closing delimiter), ``page_overflow`` (the page
     scrolls sideways), ``scroll_width``, ``broken_images`` (src of images that did not load),
-    ``formulas`` (count of typeset formulas) and ``js_errors`` (uncaught errors on the page).
+    ``formulas`` (count of typeset formulas), ``undefined_macros`` (names MathJax showed in red)
+    and ``js_errors`` (uncaught errors on the page).
     """
     if not (MATHJAX_ES5 / "tex-chtml-full.js").is_file():
         raise RuntimeError(f"{MATHJAX_ES5} is missing: run `npm ci` (or `make setup`)")

@@ -85,11 +85,25 @@ def test_empty_batch_starts_no_process(monkeypatch):
 # What Anki does, pinned down -------------------------------------------------------------
 
 
-def test_text_is_literal_without_textmacros():
-    # Anki removes textmacros: inside \text{} a backslash is just a character, so \$ shows
-    # as "\$" on the card instead of "$". MathJax raises no error, so neither do we; authors
-    # must not rely on macros inside \text{}.
-    assert check_tex([(r"\text{costs \$5 and \alpha}", False)]) == [None]
+def test_text_mode_understands_only_a_few_escapes():
+    # Anki removes textmacros: inside \text{} MathJax still turns \$ \{ \} into $ { } and
+    # reads $..$ and \(..\) as math, which the browser shows correctly.
+    items = [(r"\text{costs \$5, \{a\}}", False), (r"\text{if $\alpha > 0$}", False)]
+    assert check_tex(items) == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("tex", "macro"),
+    [(r"\text{if \alpha > 0}", r"\alpha"), (r"\textbf{\boldsymbol{x}}", r"\boldsymbol"), (r"\mbox{\quad x}", r"\quad")],
+)
+def test_other_macros_in_text_mode_are_reported(tex, macro):
+    # ... but any other macro reaches the card as its literal name (MathJax raises no error).
+    message = macro + r" inside \text{} shows as literal text (Anki's MathJax has no textmacros)"
+    assert check_tex([(tex, False)]) == [message]
+
+
+def test_verbatim_backslashes_are_fine():
+    assert check_tex([(r"\verb|\alpha|", False), (r"\texttt{\n}", False)]) == [None, None]
 
 
 def test_require_is_rejected():

@@ -83,3 +83,18 @@ def test_css_supports_phone_width_and_both_night_mode_classes():
     assert ".card.nightMode" in css and ".card.night_mode" in css
     assert not re.search(r"\.(nightMode|night_mode)\s+\.card(?![\w-])", css)  # never matches in Anki
     assert "overflow-x: auto" in css and "max-width: 100%" in css
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["It is\n$$x^2$$\nso.", "It is\n$$\nx^2\n$$\nso.", "It is\n\n$$x^2$$\n\nso."],
+)
+def test_display_math_on_its_own_line_needs_no_blank_lines(source):
+    html = markdown_to_html(source)
+    assert '<div class="arithmatex">' in html and "$" not in html
+    assert html.startswith("<p>It is</p>") and html.endswith("<p>so.</p>")
+
+
+def test_display_math_lines_inside_fenced_code_stay_code():
+    html = markdown_to_html("```\n$$x$$\n```")
+    assert "arithmatex" not in html and "$$x$$" in html

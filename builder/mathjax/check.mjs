@@ -28,27 +28,30 @@ const LEFT_OUT = new Set([
   'noundefined', // hides undefined macros
 ]);
 
-function loadMathJax() {
-  const require = createRequire(join(ROOT, 'package.json'));
+const mathjaxRequire = createRequire(join(ROOT, 'package.json'));
+
+function requireMathJaxInstalled() {
   try {
-    return {
-      mathjax: require('mathjax-full/js/mathjax.js').mathjax,
-      TeX: require('mathjax-full/js/input/tex.js').TeX,
-      CHTML: require('mathjax-full/js/output/chtml.js').CHTML,
-      AllPackages: require('mathjax-full/js/input/tex/AllPackages.js').AllPackages,
-      liteAdaptor: require('mathjax-full/js/adaptors/liteAdaptor.js').liteAdaptor,
-      RegisterHTMLHandler: require('mathjax-full/js/handlers/html.js').RegisterHTMLHandler,
-      STATE: require('mathjax-full/js/core/MathItem.js').STATE,
-      entities: require('mathjax-full/js/util/entities/all.js'),
-    };
-  } catch (err) {
-    if (err && err.code === 'MODULE_NOT_FOUND') {
-      process.stderr.write(
-        `mathjax-full is not installed under ${ROOT}/node_modules: run \`npm ci\` (or \`make setup\`)\n`);
-      process.exit(3);
-    }
-    throw err;
+    mathjaxRequire.resolve('mathjax-full/js/mathjax.js');
+  } catch {
+    process.stderr.write(
+      `mathjax-full is not installed under ${ROOT}/node_modules: run \`npm ci\` (or \`make setup\`)\n`);
+    process.exit(3);
   }
+}
+
+function loadMathJax() {
+  const require = mathjaxRequire;
+  return {
+    mathjax: require('mathjax-full/js/mathjax.js').mathjax,
+    TeX: require('mathjax-full/js/input/tex.js').TeX,
+    CHTML: require('mathjax-full/js/output/chtml.js').CHTML,
+    AllPackages: require('mathjax-full/js/input/tex/AllPackages.js').AllPackages,
+    liteAdaptor: require('mathjax-full/js/adaptors/liteAdaptor.js').liteAdaptor,
+    RegisterHTMLHandler: require('mathjax-full/js/handlers/html.js').RegisterHTMLHandler,
+    STATE: require('mathjax-full/js/core/MathItem.js').STATE,
+    entities: require('mathjax-full/js/util/entities/all.js'),
+  };
 }
 
 function makeChecker() {
@@ -128,8 +131,8 @@ function parseItems(text) {
 }
 
 // MathJax parses about 1,000-3,000 formulas a second on one core, so a large batch is split
-// across worker threads of this one process (each builds its own TeX input once).
-const FORMULAS_PER_WORKER = 2000;
+// across this process's main thread and worker threads (each builds its own TeX input once).
+const FORMULAS_PER_THREAD = 2000;
 
 function checkAll(items) {
   const check = makeChecker();
@@ -145,12 +148,12 @@ function checkInWorker(items) {
 }
 
 async function checkInParallel(items) {
-  const workers = Math.min(availableParallelism(), Math.ceil(items.length / FORMULAS_PER_WORKER));
-  if (workers <= 1) return checkAll(items);
-  const size = Math.ceil(items.length / workers);
-  const chunks = [];
-  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
-  return (await Promise.all(chunks.map(checkInWorker))).flat();
+  const threads = Math.min(availableParallelism(), Math.ceil(items.length / FORMULAS_PER_THREAD));
+  const size = Math.ceil(items.length / Math.max(threads, 1));
+  const [own, ...others] = Array.from({ length: threads }, (_, t) => items.slice(t * size, (t + 1) * size));
+  const pending = others.map(checkInWorker);
+  const ownResults = own ? checkAll(own) : [];
+  return ownResults.concat(...(await Promise.all(pending)));
 }
 
 async function main() {
@@ -162,7 +165,7 @@ async function main() {
     process.exitCode = 2;
     return;
   }
-  loadMathJax(); // exits with code 3 here, not inside a worker, when mathjax-full is missing
+  requireMathJaxInstalled();
   process.stdout.write(JSON.stringify(await checkInParallel(items)));
 }
 
