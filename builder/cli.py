@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 problems in the sources (or a failing figure script), 2
 from __future__ import annotations
 
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
@@ -30,10 +31,14 @@ err = Console(stderr=True, highlight=False)
 
 CARDS_OPTION = typer.Option(Path("cards"), "--cards", help="Folder with deck.yaml and the card files.", file_okay=False)
 OUT_OPTION = typer.Option(Path("dist"), "--out", help="Where the .apkg goes.", file_okay=False)
+ALLOW_NOTE_TYPE_CHANGE = typer.Option(
+    False, "--allow-note-type-change",
+    help="Accept a change of note-type fields or templates since the last release (forces learners to a full AnkiWeb sync).",
+)
 FIGURES_OPTION = typer.Option(None, "--figures", help="Folder of figure scripts [default: figures/ beside the cards folder].", file_okay=False)
 
 
-def _options(cards: Path, out_dir: Path, figures: Optional[Path], force: bool = False, check_math: bool = True):
+def _options(cards: Path, out_dir: Path, figures: Optional[Path], force: bool = False, check_math: bool = True, **more):
     from .build import BuildOptions
 
     root = cards.resolve().parent
@@ -44,6 +49,7 @@ def _options(cards: Path, out_dir: Path, figures: Optional[Path], force: bool = 
         cache_dir=root / ".cache" / "figures",
         force=force,
         check_math=check_math,
+        **more,
     )
 
 
@@ -83,6 +89,7 @@ def build(
     out_dir: Path = OUT_OPTION,
     figures: Optional[Path] = FIGURES_OPTION,
     force: bool = typer.Option(False, "--force", help="Overwrite an existing .apkg of the same version whose content differs."),
+    allow_note_type_change: bool = ALLOW_NOTE_TYPE_CHANGE,
 ) -> None:
     """Check the sources, then build dist/<deck>-<version>.apkg.
 
@@ -92,8 +99,59 @@ def build(
     from .build import build as run_build
 
     with _reporting_errors(), _stages() as progress:
-        result = run_build(_options(cards, out_dir, figures, force), progress)
+        result = run_build(_options(cards, out_dir, figures, force, allow_note_type_change=allow_note_type_change), progress)
     _print_summary(result)
+
+
+@app.command()
+def release(
+    major: bool = typer.Option(False, "--major", help="Bump MAJOR (x.0.0)."),
+    minor: bool = typer.Option(False, "--minor", help="Bump MINOR (0.x.0)."),
+    patch: bool = typer.Option(False, "--patch", help="Bump PATCH (0.0.x); the default."),
+    cards: Path = CARDS_OPTION,
+    out_dir: Path = OUT_OPTION,
+    figures: Optional[Path] = FIGURES_OPTION,
+    allow_note_type_change: bool = ALLOW_NOTE_TYPE_CHANGE,
+) -> None:
+    """Bump the version in deck.yaml, build the release and write its CHANGELOG.md entry.
+
+    The entry lists the cards added, changed and retired since the previous release (remembered
+    in cards/mathdeck.lock.json) and is shown in the deck's description in Anki.
+    """
+    from .build import build as run_build
+
+    chosen = [name for name, flag in (("major", major), ("minor", minor), ("patch", patch)) if flag]
+    if len(chosen) > 1:
+        raise typer.BadParameter("choose one of --major, --minor, --patch")
+    part = chosen[0] if chosen else "patch"
+    with _reporting_errors(), _stages() as progress:
+        result = run_build(_options(cards, out_dir, figures, release=part, allow_note_type_change=allow_note_type_change), progress)
+    _print_summary(result)
+    changes = result.changes
+    out.print(f"Released {result.deck.config.version}: {len(changes.added)} added, {len(changes.changed)} changed, "
+              f"{len(changes.retired)} retired; CHANGELOG.md updated.")
+
+
+@app.command()
+def watch(cards: Path = CARDS_OPTION, out_dir: Path = OUT_OPTION, figures: Optional[Path] = FIGURES_OPTION) -> None:
+    """Rebuild dist/<deck>-<version>-dev.apkg on every save, printing only what changed. Ctrl-C stops."""
+    from .watch import watch as run_watch
+
+    out.print(f"Watching {cards} and {figures or 'figures'} (Ctrl-C to stop)")
+    run_watch(_options(cards, out_dir, figures), _print_rebuild)
+
+
+def _print_rebuild(rebuild) -> None:
+    stamp = time.strftime("%H:%M:%S")
+    if rebuild.error is not None:
+        problems = getattr(rebuild.error, "problems", None)
+        for line in (sorted(problems) if problems else [str(rebuild.error)]):
+            err.print(str(line), markup=False, soft_wrap=True)
+        err.print(f"[{stamp}] [red]build failed[/] ({rebuild.seconds:.2f} s); waiting for the next save")
+        return
+    parts = [f"{label} {', '.join(ids)}" for label, ids in (("added", rebuild.added), ("changed", rebuild.changed), ("removed", rebuild.removed)) if ids]
+    summary = "; ".join(parts) or "no card changed"
+    out.print(f"[{stamp}] {summary} → {rebuild.result.path} ({rebuild.seconds:.2f} s)", soft_wrap=True)
 
 
 @app.command()

@@ -90,7 +90,8 @@ def _require_node_setup() -> tuple[str, Path]:
     manifest = root / "node_modules" / "mathjax-full" / "package.json"
     if not manifest.is_file():
         raise MathJaxUnavailable(
-            f"mathjax-full is not installed in {root / 'node_modules'}: run `make setup` (or `npm ci`)"
+            f"mathjax-full is not installed in {root / 'node_modules'}: "
+            "run `make setup` (or `npm ci`)"
         )
     installed = json.loads(manifest.read_text(encoding="utf-8")).get("version")
     if installed != MATHJAX_VERSION:

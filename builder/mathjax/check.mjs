@@ -8,9 +8,9 @@
 // Anki (ts/mathjax/index.ts + tex-chtml-full.js) runs 'require' plus MathJax's AllPackages,
 // adds noerrors and mathtools (already in AllPackages) and removes textmacros. We drop
 // noerrors (it turns parse errors into the red-on-yellow source) and noundefined (it turns an
-// undefined macro into its red name) so both become errors here, and 'require' (it needs
-// MathJax's component loader; on a card \require can stop every formula rendering, so an
-// "Undefined control sequence \require" is the right verdict).
+// undefined macro into its red name) so both become errors here, and we leave out 'require'
+// (it needs MathJax's component loader; on a card \require can stop every formula rendering,
+// so "Undefined control sequence \require" is the right verdict).
 
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -23,7 +23,7 @@ const SCRIPT_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = process.env.MATHDECK_NODE_ROOT || resolve(SCRIPT_DIR, '..', '..');
 
 const LEFT_OUT = new Set([
-  'textmacros', // Anki removes it: \text{} content is plain text, \$ in it stays "\$"
+  'textmacros', // Anki removes it: see literalMacroInText
   'noerrors', // hides parse errors
   'noundefined', // hides undefined macros
 ]);
@@ -34,8 +34,8 @@ function requireMathJaxInstalled() {
   try {
     mathjaxRequire.resolve('mathjax-full/js/mathjax.js');
   } catch {
-    process.stderr.write(
-      `mathjax-full is not installed under ${ROOT}/node_modules: run \`npm ci\` (or \`make setup\`)\n`);
+    process.stderr.write(`mathjax-full is not installed under ${ROOT}/node_modules: `
+      + 'run `npm ci` (or `make setup`)\n');
     process.exit(3);
   }
 }
@@ -50,6 +50,7 @@ function loadMathJax() {
     liteAdaptor: require('mathjax-full/js/adaptors/liteAdaptor.js').liteAdaptor,
     RegisterHTMLHandler: require('mathjax-full/js/handlers/html.js').RegisterHTMLHandler,
     STATE: require('mathjax-full/js/core/MathItem.js').STATE,
+    // Every named entity up front: otherwise MathJax tries to load them on demand.
     entities: require('mathjax-full/js/util/entities/all.js'),
   };
 }
@@ -96,7 +97,8 @@ function makeChecker() {
     // MathJax's own formatError keeps only the first line of a message.
     if (lastError) return lastError.message.replace(/\n.*/s, '');
     const macro = literalMacroInText(root);
-    return macro ? `${macro} inside \\text{} shows as literal text (Anki's MathJax has no textmacros)` : null;
+    if (!macro) return null;
+    return `${macro} inside \\text{} shows as literal text (Anki's MathJax has no textmacros)`;
   };
 }
 
@@ -106,7 +108,8 @@ function makeChecker() {
 function literalMacroInText(root) {
   let found = null;
   root.walkTree((node) => {
-    if (found || !node.isKind('mtext') || node.attributes.get('mathvariant') === 'monospace') return;
+    if (found || !node.isKind('mtext')) return;
+    if (node.attributes.get('mathvariant') === 'monospace') return;
     const match = node.getText().match(/\\[A-Za-z]+/);
     if (match) found = match[0];
   });
@@ -150,7 +153,8 @@ function checkInWorker(items) {
 async function checkInParallel(items) {
   const threads = Math.min(availableParallelism(), Math.ceil(items.length / FORMULAS_PER_THREAD));
   const size = Math.ceil(items.length / Math.max(threads, 1));
-  const [own, ...others] = Array.from({ length: threads }, (_, t) => items.slice(t * size, (t + 1) * size));
+  const chunks = Array.from({ length: threads }, (_, t) => items.slice(t * size, (t + 1) * size));
+  const [own, ...others] = chunks;
   const pending = others.map(checkInWorker);
   const ownResults = own ? checkAll(own) : [];
   return ownResults.concat(...(await Promise.all(pending)));
