@@ -86,7 +86,8 @@ def check_markdown_output(deck: Deck) -> list[Problem]:
     for card in deck.cards:
         for key in MARKDOWN_KEYS:
             text = card.text.get(key)
-            if not text or ("<" not in text and "$$" not in text):
+            # Only fields that can hold HTML, links or display math need Markdown's output here.
+            if not text or not any(marker in text for marker in ("<", "](", "]:", "$$")):
                 continue
             audit = _HtmlAudit()
             # Audit Markdown's output: `<` inside math and code is already escaped there.

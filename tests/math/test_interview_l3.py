@@ -1221,7 +1221,7 @@ def test_hessian_eigenvalues_classify_critical_points_unless_degenerate():
     assert quartic(t) > 0 and cubic(t) < 0
 
 
-@pytest.mark.card("q32-saddle-prevalence")
+@pytest.mark.card("q32-hessian-critical-points")
 def test_all_eigenvalues_positive_is_much_rarer_than_two_to_the_minus_n():
     torch.manual_seed(0)
     m = 100_000

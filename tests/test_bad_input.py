@@ -1,0 +1,135 @@
+"""Bad input, as a user meets it through the CLI: the exact message, the exit code, and the last
+good build left untouched (issue 5). Each case breaks a copy of the minimal project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from builds import MINIMAL, copy_sources
+
+GOOD_APKG = "dist/ml-math-cheatsheet-0.1.0.apkg"
+
+
+@dataclass
+class Case:
+    name: str
+    files: dict[str, str | bytes]  # path in the project -> new content
+    stderr: list[str]  # the exact problem lines, in order
+    exit_code: int = 1
+    args: list[str] = field(default_factory=lambda: ["build"])
+    replace: tuple[str, str] | None = None  # (old, new) in cards/cards.yaml
+
+
+def card_file(cards: str) -> str:
+    return "subdeck: S\ntags: [t]\ncards:\n" + cards
+
+
+QA = "  - id: {id}\n    kind: qa\n    question: {q}\n    answer: {a}\n"
+
+CASES = [
+    Case("malformed yaml", {"cards/bad.yaml": "subdeck: S\ncards:\n  - id: a\n    question: [unclosed\n"},
+         ["cards/bad.yaml:5: malformed YAML: did not find expected ',' or ']'"]),
+    Case("tab indentation", {"cards/bad.yaml": "subdeck: S\ncards:\n\t- id: a\n"},
+         ["cards/bad.yaml:3: malformed YAML: found character that cannot start any token"]),
+    Case("wrong type", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="A") + "    tags: not-a-list\n")},
+         ["cards/bad.yaml:8: 'tags' must be a list, not text"]),
+    Case("missing required field", {"cards/bad.yaml": card_file("  - id: a\n    kind: qa\n    question: Q?\n")},
+         ["cards/bad.yaml:4: card 'a': missing required key 'answer'"]),
+    Case("unknown key with suggestion", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="A") + "    folowup_question: F?\n")},
+         ["cards/bad.yaml:8: unknown key 'folowup_question' in a qa card (did you mean 'followup_question'?)"]),
+    Case("duplicate id", {"cards/bad.yaml": card_file(QA.format(id="bayes-theorem", q="Q?", a="A"))},
+         ["cards/cards.yaml:4: id 'bayes-theorem' is already used by the card at cards/bad.yaml:4"]),
+    Case("malformed id", {"cards/bad.yaml": card_file(QA.format(id="Bad_Id", q="Q?", a="A"))},
+         ["cards/bad.yaml:4: id 'Bad_Id' must be a slug: lowercase letters, digits and single hyphens"]),
+    Case("empty front", {"cards/bad.yaml": card_file(QA.format(id="a", q='"   "', a="A"))},
+         ["cards/bad.yaml:6: card 'a': 'question' is empty"]),
+    Case("unknown figure", {"figures/kl-fits.py": "def draw(theme):\n    raise SystemExit\n",
+                            "cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="A") + "    figure: kl-fit\n")},
+         ["cards/bad.yaml:8: card 'a': unknown figure 'kl-fit' (did you mean 'kl-fits'?)"]),
+    Case("undefined macro", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n      $\\Ex[X] = 0$"))},
+         ["cards/bad.yaml:7: card 'a', field 'answer': MathJax: Undefined control sequence \\Ex in $\\Ex[X] = 0$"]),
+    Case("missing brace", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n      $\\frac{a}{b$"))},
+         ["cards/bad.yaml:7: card 'a', field 'answer': MathJax: Missing close brace in $\\frac{a}{b$"]),
+    Case("script element", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n      Hi <script>alert(1)</script>"))},
+         ["cards/bad.yaml:7: card 'a': 'answer' has raw HTML that is not allowed in a note: <script> element would be removed"]),
+    Case("event handler", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n      <img src=\"x.png\" onerror=\"alert(1)\">"))},
+         ["cards/bad.yaml:7: card 'a': 'answer' has raw HTML that is not allowed in a note: 'onerror' attribute on <img> would be removed"]),
+    Case("javascript link", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n      [click](javascript:alert(1))"))},
+         ["cards/bad.yaml:7: card 'a': 'answer' has raw HTML that is not allowed in a note: 'javascript:' link in <a href> would be removed"]),
+    Case("alias bomb", {"cards/bad.yaml": 'a: &a ["x","x","x","x"]\nb: &b [*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b]\nsubdeck: S\ncards: [*c]\n'},
+         ["cards/bad.yaml:1: YAML anchors and aliases (&name / *name) are not allowed"]),
+    Case("deep nesting", {"cards/bad.yaml": "subdeck: S\ncards: " + "[" * 3000 + "]" * 3000 + "\n"},
+         ["cards/bad.yaml:2: malformed YAML: exceeded maximum nesting depth"]),
+    Case("huge file", {"cards/bad.yaml": "subdeck: S\ncards: []\n#" + "x" * (3 * 1024 * 1024) + "\n"},
+         ["cards/bad.yaml: file is 3,145,751 bytes; the limit is 2,097,152"]),
+    Case("not utf-8", {"cards/bad.yaml": b"subdeck: S\ncards: []\n# \xff\xfe\n"},
+         ["cards/bad.yaml: not UTF-8 text (byte 23)"]),
+    Case("bad version", {}, ["cards/deck.yaml:6: version '1.0' is not semver (MAJOR.MINOR.PATCH)"],
+         replace=("version: 0.1.0", "version: 1.0")),
+    Case("bad level and boolean", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="A") + "    level: L4\n  - id: b\n    kind: formula\n    concept: C\n    formula: $x$\n    reverse: yes\n")},
+         ["cards/bad.yaml:8: level 'L4' must be one of L1, L2, L3", "cards/bad.yaml:13: must be true or false, not 'yes'"]),
+    Case("display math inside a sentence", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n      It is $$x^2$$ here."))},
+         ["cards/bad.yaml:7: card 'a': 'answer': display math $$...$$ must start on a line of its own (inline math is $...$)"]),
+    Case("missing code file", {"cards/bad.yaml": card_file("  - id: a\n    kind: code\n    task: T\n    code_file: snippets/nope.py\n")},
+         ["cards/bad.yaml:7: card 'a': code_file 'snippets/nope.py' cannot be read (missing or not UTF-8 text)"]),
+    Case("several problems at once, sorted", {"cards/a.yaml": card_file(QA.format(id="x", q="Q?", a="A") + "    level: L9\n"),
+                                             "cards/b.yaml": card_file("  - id: y\n    kind: quiz\n")},
+         ["cards/a.yaml:8: level 'L9' must be one of L1, L2, L3", "cards/b.yaml:5: unknown kind 'quiz'; kinds are: formula, qa, cloze, code"]),
+    Case("same version, different content", {}, ["cards/deck.yaml:6: dist/ml-math-cheatsheet-0.1.0.apkg already exists with different content: bump 'version' (now 0.1.0, or run `mathdeck release`) so learners can tell the builds apart, or pass --force to overwrite it"],
+         replace=("Bayes' theorem", "Bayes' rule")),
+    Case("usage error", {}, [], exit_code=2, args=["build", "--no-such-flag"]),
+]
+
+
+def run_cli(project: Path, args: list[str]):
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1764000000", "COLUMNS": "80"}
+    return subprocess.run([sys.executable, "-m", "builder.cli", *args], cwd=project, capture_output=True, text=True, env=env)
+
+
+@pytest.fixture(scope="module")
+def built_project(tmp_path_factory) -> Path:
+    """A project with a good release already in dist/, built once and copied for every case."""
+    project = tmp_path_factory.mktemp("good")
+    copy_sources(MINIMAL, project)
+    result = run_cli(project, ["build"])
+    assert result.returncode == 0, result.stderr
+    return project
+
+
+def test_there_are_at_least_fifteen_cases():
+    assert len(CASES) >= 15
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_gets_exact_message_exit_code_and_loses_nothing(case: Case, built_project, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(built_project, project)
+    good = (project / GOOD_APKG).read_bytes()
+    lock = (project / "cards" / "mathdeck.lock.json").read_bytes()
+    for relative, content in case.files.items():
+        path = project / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    if case.replace:
+        for name in ("cards/cards.yaml", "cards/deck.yaml"):
+            path = project / name
+            path.write_text(path.read_text().replace(*case.replace))
+
+    result = run_cli(project, case.args)
+
+    assert result.returncode == case.exit_code, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stderr.splitlines()
+    if case.exit_code == 1:
+        count = len(case.stderr)
+        assert lines == case.stderr + [f"{count} problem{'s' if count > 1 else ''}; nothing was written."]
+    assert (project / GOOD_APKG).read_bytes() == good
+    assert (project / "cards" / "mathdeck.lock.json").read_bytes() == lock
+    assert sorted(p.name for p in (project / "dist").iterdir()) == [Path(GOOD_APKG).name]
