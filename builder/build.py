@@ -90,6 +90,26 @@ def load_and_check(options: BuildOptions, progress: Progress = _quiet) -> tuple[
     return deck, plans
 
 
+def render_and_draw(deck: Deck, plans: dict, options: BuildOptions, progress: Progress, timings: dict) -> tuple[list[RenderedNote], list[Path], Counter]:
+    """render + figures: the notes' HTML and the media files they use (figures drawn if not cached)."""
+    started = time.perf_counter()
+    used = {card.figure for card in deck.cards if card.figure}
+    figure_files = {name: FigureFiles(plans[name].light_name, plans[name].dark_name) for name in used}
+    progress("Rendering notes")
+    notes = render_deck(deck, figure_files)
+    timings["render"] = time.perf_counter() - started
+
+    progress("Drawing figures")
+    drawn = Counter()
+    media_by_name = figure_stage.make_figures(
+        [plans[name] for name in sorted(used)],
+        options.cache_dir,
+        on_done=lambda plan, cached: drawn.update(["cached" if cached else "drawn"]),
+    )
+    timings["figures"] = time.perf_counter() - started - timings["render"]
+    return notes, _media_files(media_by_name, plans), drawn
+
+
 def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -102,21 +122,7 @@ def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
         deck.config.version = bump_version(deck.config.version, options.release)
     timings["load+check"] = time.perf_counter() - started
 
-    used = {card.figure for card in deck.cards if card.figure}
-    figure_files = {name: FigureFiles(plans[name].light_name, plans[name].dark_name) for name in used}
-    progress("Rendering notes")
-    notes = render_deck(deck, figure_files)
-    timings["render"] = time.perf_counter() - started - sum(timings.values())
-
-    progress("Drawing figures")
-    drawn = Counter()
-    media_by_name = figure_stage.make_figures(
-        [plans[name] for name in sorted(used)],
-        options.cache_dir,
-        on_done=lambda plan, cached: drawn.update(["cached" if cached else "drawn"]),
-    )
-    media = _media_files(media_by_name, plans)
-    timings["figures"] = time.perf_counter() - started - sum(timings.values())
+    notes, media, drawn = render_and_draw(deck, plans, options, progress, timings)
 
     progress("Packaging")
     now = build_time()

@@ -164,6 +164,20 @@ def check(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) 
     out.print(f"[green]✓[/] {len(deck.cards)} cards checked, no problems.")
 
 
+@app.command("preview")
+def preview_command(
+    cards: Path = CARDS_OPTION,
+    figures: Optional[Path] = FIGURES_OPTION,
+    output: Path = typer.Option(Path("dist/preview.html"), "--output", "-o", help="Where to write the page."),
+) -> None:
+    """Write one offline HTML page with every card's front and back, day and night, as Anki renders them."""
+    from .preview import preview
+
+    with _reporting_errors(), _stages() as progress:
+        path, count = preview(_options(cards, Path("dist"), figures), output, progress)
+    out.print(f"[green]✓[/] {count} cards → {path} ({path.stat().st_size:,} B); open it in a browser.")
+
+
 @app.command("figures")
 def figures_command(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) -> None:
     """Draw every figure (day and night) into the cache, re-running only scripts that changed."""

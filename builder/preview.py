@@ -1,0 +1,118 @@
+"""preview: one offline HTML page with every card's front and back as Anki renders them.
+
+The notes are packaged exactly as `build` would, imported into a throwaway collection with the
+official `anki` library, and each card's `question()` / `answer()` is laid out by day and by
+night. MathJax 3 (SVG output, one self-contained script) is inlined with Anki's configuration,
+and figures are embedded as data URIs, so the page works from a USB stick.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import mimetypes
+import re
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from .atomic import write_atomically
+from .build import BuildOptions, Progress, _quiet, load_and_check, render_and_draw
+from .identity import build_time, read_lock, stamp_notes
+from .mathjax import node_root
+from .package import package_bytes
+from .render import render_template
+
+# As Anki configures MathJax (ts/mathjax/index.ts): only \(..\) and \[..\], no textmacros.
+ANKI_MATHJAX_CONFIG = {
+    "tex": {
+        "displayMath": [["\\[", "\\]"]],
+        "processEscapes": False,
+        "processEnvironments": False,
+        "processRefs": False,
+        "packages": {"[-]": ["textmacros"]},
+    },
+    "svg": {"fontCache": "global"},
+    "startup": {"typeset": True},
+}
+
+
+@dataclass(frozen=True)
+class PreviewCard:
+    name: str  # "card-id · template"
+    deck: str
+    front: str
+    back: str
+
+
+def preview(options: BuildOptions, out_path: Path, progress: Progress = _quiet) -> tuple[Path, int]:
+    """Write the preview page; returns its path and the number of cards shown."""
+    deck, plans = load_and_check(options, progress)
+    notes, media, _ = render_and_draw(deck, plans, options, progress, {})
+    progress("Rendering cards with Anki")
+    lock = stamp_notes(notes, read_lock(options.cards_dir), build_time())
+    cards, css = _cards_as_anki_renders_them(package_bytes(deck, notes, lock, media))
+    media_uris = {path.name: _data_uri(path) for path in media}
+    progress("Writing the page")
+    page = render_template(
+        "preview/page.html",
+        title=f"{deck.config.title} {deck.config.version}: preview",
+        generated=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        css=css,
+        decks=_grouped(cards, media_uris),
+        card_count=len(cards),
+        mathjax_config=json.dumps(ANKI_MATHJAX_CONFIG),
+        mathjax_script=_mathjax_script(),
+    )
+    write_atomically(out_path, page.encode("utf-8"))
+    return out_path, len(cards)
+
+
+def _cards_as_anki_renders_them(apkg: bytes) -> tuple[list[PreviewCard], str]:
+    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    with tempfile.TemporaryDirectory() as scratch:
+        package = Path(scratch) / "deck.apkg"
+        package.write_bytes(apkg)
+        col = Collection(str(Path(scratch) / "collection.anki2"))
+        try:
+            col.import_anki_package(ImportAnkiPackageRequest(package_path=str(package), options=ImportAnkiPackageOptions()))
+            cards, css = [], ""
+            for card_id in sorted(col.find_cards("")):
+                card = col.get_card(card_id)
+                css, front = _split_style(card.question())
+                _, back = _split_style(card.answer())
+                name = f"{card.note()['CardId']} · {card.template()['name']}"
+                cards.append(PreviewCard(name, col.decks.name(card.did), front, back))
+        finally:
+            col.close()
+    return cards, css
+
+
+def _split_style(rendered: str) -> tuple[str, str]:
+    match = re.match(r"\s*<style>(.*?)</style>(.*)", rendered, flags=re.S)
+    return (match.group(1), match.group(2)) if match else ("", rendered)
+
+
+def _grouped(cards: list[PreviewCard], media_uris: dict[str, str]) -> list[tuple[str, list[PreviewCard]]]:
+    def embed(fragment: str) -> str:
+        return re.sub(r'src="([^"]+)"', lambda m: f'src="{media_uris.get(html.unescape(m.group(1)), m.group(1))}"', fragment)
+
+    decks: dict[str, list[PreviewCard]] = defaultdict(list)
+    for card in cards:
+        decks[card.deck].append(PreviewCard(card.name, card.deck, embed(card.front), embed(card.back)))
+    return sorted(decks.items())
+
+
+def _data_uri(path: Path) -> str:
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _mathjax_script() -> str:
+    script = node_root() / "node_modules" / "mathjax-full" / "es5" / "tex-svg-full.js"
+    # Inline <script> ends at the first "</script"; MathJax's bundle never contains it, but be safe.
+    return script.read_text(encoding="utf-8").replace("</script", "<\\/script")
