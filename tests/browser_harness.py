@@ -2,7 +2,7 @@
 
 Use from a test module::
 
-    from browser_harness import browser, page, render_card_html, save_screenshot  # noqa: F401
+    from browser_harness import render_card_html, save_screenshot  # fixtures `browser`, `page` come from conftest
 
     @pytest.mark.browser
     def test_card(page):

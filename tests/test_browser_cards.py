@@ -10,7 +10,7 @@ import time
 import pytest
 
 from anki_collection import fresh_collection, import_package
-from browser_harness import browser, card_page, page, render_card_html, save_screenshot, serve_offline, ORIGIN  # noqa: F401
+from browser_harness import ORIGIN, card_page, render_card_html, save_screenshot, serve_offline
 from builds import REPO, build_in, copy_sources
 
 pytestmark = pytest.mark.browser
@@ -78,7 +78,7 @@ def all_sides_page(css: str, sides: list[tuple[str, str]], night: bool) -> str:
 
 @pytest.mark.parametrize("night", [False, True], ids=["day", "night"])
 @pytest.mark.parametrize("width", WIDTHS)
-def test_every_card_typesets_fits_and_loads_its_images(imported_cards, page, width, night):  # noqa: F811
+def test_every_card_typesets_fits_and_loads_its_images(imported_cards, page, width, night):
     css, sides, media = imported_cards
     started = time.perf_counter()
     page.set_viewport_size({"width": width, "height": 900})
@@ -105,7 +105,7 @@ def test_every_card_typesets_fits_and_loads_its_images(imported_cards, page, wid
      ("p2-snippet-softmax#0:back", 375, True), ("q30-conditional-gaussian#0:back", 375, False),
      ("p1-central-limit-theorem#0:back", 1280, False)],
 )
-def test_screenshots_of_typical_cards(imported_cards, page, card, width, night):  # noqa: F811
+def test_screenshots_of_typical_cards(imported_cards, page, card, width, night):
     css, sides, media = imported_cards
     bodies = dict(sides)
     if card not in bodies:
@@ -116,7 +116,7 @@ def test_screenshots_of_typical_cards(imported_cards, page, card, width, night):
     assert report["merrors"] == 0 and not report["page_overflow"] and not report["broken_images"] and not report["js_errors"]
 
 
-def test_the_measure_catches_each_kind_of_broken_side(imported_cards, page):  # noqa: F811
+def test_the_measure_catches_each_kind_of_broken_side(imported_cards, page):
     """Negative control: the checks above can fail."""
     css, _, media = imported_cards
     broken = [

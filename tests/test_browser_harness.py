@@ -7,7 +7,7 @@ import time
 import zlib
 
 import pytest
-from browser_harness import browser, page, render_card_html, save_screenshot  # noqa: F401
+from browser_harness import render_card_html, save_screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from browser_harness import browser, page  # noqa: F401
 from builds import REPO, copy_sources
 
 pytestmark = pytest.mark.browser
@@ -26,7 +25,7 @@ def preview_page(tmp_path_factory):
     return path, count
 
 
-def test_preview_shows_every_card_typeset_offline(preview_page, page):  # noqa: F811
+def test_preview_shows_every_card_typeset_offline(preview_page, page):
     path, count = preview_page
     requests = []
     page.on("request", lambda request: requests.append(request.url))
