@@ -35,7 +35,7 @@ ALLOW_NOTE_TYPE_CHANGE = typer.Option(
     False, "--allow-note-type-change",
     help="Accept a change of note-type fields or templates since the last release (forces learners to a full AnkiWeb sync).",
 )
-FIGURES_OPTION = typer.Option(None, "--figures", help="Folder of figure scripts [default: figures/ beside the cards folder].", file_okay=False)
+FIGURES_OPTION = typer.Option(None, "--figures", help="Folder of figure scripts (default: figures/ beside the cards folder).", file_okay=False)
 
 
 def _options(cards: Path, out_dir: Path, figures: Optional[Path], force: bool = False, check_math: bool = True, **more):
@@ -231,6 +231,18 @@ def _print_summary(result) -> None:
     out.print(table)
     verb = {"written": "Wrote", "replaced": "Replaced", "unchanged": "Unchanged:"}[result.status]
     out.print(f"[green]✓[/] {verb} {result.path}")
+
+
+def _register_exports() -> None:
+    # export.py and push.py define their own commands; importing them costs nothing at start-up.
+    from .export import export_app
+    from .push import push_command
+
+    app.add_typer(export_app, name="export")
+    app.command("push")(push_command)
+
+
+_register_exports()
 
 
 def main() -> None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from pathlib import Path
 
+from .cache import BuildCache
 from .macros import NAME_PATTERN as MACRO_NAME, Macro, recursive_macros
 from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig, NoteTypeIds
 from .problems import Location, Problem, SourceError
 from .yamlsource import Node, read_yaml
 
 DECK_FILE = "deck.yaml"
+OUTLINE_FILE = "outline.yaml"  # the cheat sheet's sections (builder/sheet.py), not cards
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.:+-]+$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -25,14 +28,17 @@ class _Problems(list):
         self.append(Problem(location, message))
 
 
-def load_deck(cards_dir: Path) -> Deck:
-    """Read deck.yaml and every other *.yaml in cards_dir; raise SourceError listing every problem."""
+def load_deck(cards_dir: Path, cache: BuildCache | None = None) -> Deck:
+    """Read deck.yaml and the card files (every other *.yaml but outline.yaml); raise SourceError listing every problem.
+
+    With a cache, a card file whose bytes (and code files) are unchanged is not parsed again.
+    """
     problems = _Problems()
     config = _load_config(cards_dir / DECK_FILE, problems)
     cards: list[Card] = []
     for path in sorted(cards_dir.glob("*.yaml")):
-        if path.name != DECK_FILE:
-            cards.extend(load_card_file(path, problems, cards_dir))
+        if path.name not in (DECK_FILE, OUTLINE_FILE):
+            cards.extend(_load_card_file_cached(path, problems, cards_dir, cache))
     _check_unique_ids(cards, problems)
     if problems:
         raise SourceError(sorted(problems))
@@ -137,6 +143,79 @@ def load_card_file(path: Path, problems: _Problems, cards_dir: Path) -> list[Car
         if card is not None:
             cards.append(card)
     return cards
+
+
+def _load_card_file_cached(path: Path, problems: _Problems, cards_dir: Path, cache: BuildCache | None) -> list[Card]:
+    """load_card_file, or its cards from the cache when the file's bytes and code files are unchanged.
+
+    Only files without problems are cached, so every problem is found by parsing, as always."""
+    try:
+        raw = path.read_bytes() if cache is not None else None
+    except OSError:
+        raw = None  # load_card_file reports it
+    if raw is None:
+        return load_card_file(path, problems, cards_dir)
+    key = hashlib.sha256(raw).hexdigest()
+    entry = cache.get(key)
+    if entry is not None:
+        cards = _cards_from_entry(entry, path, cards_dir)
+        if cards is not None:
+            return cards
+    found = _Problems()
+    cards = load_card_file(path, found, cards_dir)
+    if found:
+        problems.extend(found)
+    else:
+        cache.put(key, _entry_for_cards(cards, cards_dir))
+    return cards
+
+
+def _entry_for_cards(cards: list[Card], cards_dir: Path) -> tuple:
+    """Cards as plain values; every location is a line of the same card file."""
+    code_files = {card.code_file: _file_digest(cards_dir / card.code_file) for card in cards if card.code_file}
+    rows = tuple(
+        (
+            card.id, card.kind, card.text, card.subdeck, card.location.line,
+            {key: where.line for key, where in card.text_locations.items()},
+            card.tags, card.level, card.zh, card.figure,
+            card.figure_location.line if card.figure_location else None,
+            card.covers, card.aliases, card.reverse, card.retired, card.language, card.code_file,
+        )
+        for card in cards
+    )
+    return tuple(code_files.items()), rows
+
+
+def _cards_from_entry(entry: tuple, path: Path, cards_dir: Path) -> list[Card] | None:
+    code_files, rows = entry
+    if any(_file_digest(cards_dir / relative) != digest for relative, digest in code_files):
+        return None  # a code file changed: parse again
+    lines: dict[int, Location] = {}
+
+    def at(line: int) -> Location:
+        where = lines.get(line)
+        if where is None:
+            where = lines[line] = Location(path, line)
+        return where
+
+    return [
+        Card(
+            id=card_id, kind=kind, text=dict(text), subdeck=subdeck, location=at(line),
+            text_locations={key: at(n) for key, n in text_lines.items()},
+            tags=tags, level=level, zh=zh, figure=figure,
+            figure_location=at(figure_line) if figure_line is not None else None,
+            covers=covers, aliases=aliases, reverse=reverse, retired=retired, language=language, code_file=code_file,
+        )
+        for (card_id, kind, text, subdeck, line, text_lines, tags, level, zh, figure, figure_line,
+             covers, aliases, reverse, retired, language, code_file) in rows
+    ]
+
+
+def _file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.resolve().read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _Problems, cards_dir: Path) -> Card | None:

@@ -100,3 +100,41 @@ def _require_node_setup() -> tuple[str, Path]:
             "run `make setup` (or `npm ci`)"
         )
     return node, root
+
+
+TYPESET_SCRIPT = Path(__file__).resolve().parent / "mathjax" / "typeset.mjs"
+
+
+@dataclass(frozen=True)
+class TypesetMath:
+    """Static SVG for a batch of formulas (see builder/mathjax/typeset.mjs)."""
+
+    formulas: list[str]  # one <mjx-container> per formula, in batch order
+    defs: str  # the glyphs every formula <use>s: put once in the page, before the formulas
+    css: str  # MathJax's stylesheet for its SVG output
+    errors: list[int]  # positions of formulas MathJax could not parse (shown as their source)
+
+
+def typeset_svg(items: Sequence[tuple[str, bool]]) -> TypesetMath:
+    """(TeX, display?) → SVG as Anki's MathJax would draw it, for pages that run no JavaScript."""
+    node, root = _require_node_setup()
+    unique = list(dict.fromkeys((tex, bool(display)) for tex, display in items))
+    payload = json.dumps([{"tex": tex, "display": display} for tex, display in unique])
+    result = subprocess.run(
+        [node, str(TYPESET_SCRIPT)], input=payload, capture_output=True, encoding="utf-8",
+        env={**os.environ, "MATHDECK_NODE_ROOT": str(root)}, check=False,
+    )
+    if result.returncode == EXIT_MATHJAX_MISSING:
+        raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
+    if result.returncode != 0:
+        raise RuntimeError(f"{TYPESET_SCRIPT.name} failed ({result.returncode}): {result.stderr}")
+    answer = json.loads(result.stdout)
+    if len(answer["formulas"]) != len(unique):
+        raise RuntimeError(f"{TYPESET_SCRIPT.name} answered {len(answer['formulas'])} of {len(unique)}")
+    svg = dict(zip(unique, answer["formulas"]))
+    failed = {unique[index] for index in answer["errors"]}
+    keys = [(tex, bool(display)) for tex, display in items]
+    return TypesetMath(
+        [svg[key] for key in keys], answer["defs"], answer["css"],
+        [index for index, key in enumerate(keys) if key in failed],
+    )

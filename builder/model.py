@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .macros import Macro
 from .problems import Location
@@ -136,3 +136,15 @@ class Deck:
     @property
     def file_stem(self) -> str:
         return f"{self.config.slug}-{self.config.version}"
+
+
+LANGUAGES = ("en", "en+zh")  # `--lang`: English only, or with the established Chinese terms
+
+
+def in_language(deck: Deck, lang: str) -> Deck:
+    """The deck as `--lang` asks: "en+zh" as written; "en" without the Chinese terms (Zh empty)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language '{lang}'; choose one of {', '.join(LANGUAGES)}")
+    if lang == "en+zh":
+        return deck
+    return Deck(deck.config, [replace(card, zh=None) for card in deck.cards])

@@ -19,6 +19,19 @@ def copy_sources(source: Path, target: Path) -> Path:
     return target / "cards"
 
 
+def copy_flagship(project: Path) -> Path:
+    """The flagship sources in a throwaway folder, with its figures already drawn: they are drawn
+    once into the repository's own cache (.cache/figures, as `mathdeck figures` would) and copied,
+    so each test module does not redraw them. A cached file's name is the hash of its inputs."""
+    from builder import figures
+
+    copy_sources(REPO, project)
+    cache = REPO / ".cache" / "figures"
+    figures.make_figures(figures.plan_figures(REPO / "figures").values(), cache)  # only what is missing
+    shutil.copytree(cache, project / ".cache" / "figures", ignore=shutil.ignore_patterns(".drawing-*"))
+    return project
+
+
 def build_in(project: Path, force: bool = False, check_math: bool = True):
     from builder.build import BuildOptions, build
 

@@ -33,6 +33,33 @@ def load_snippet(relative_path: str) -> ModuleType:
 
 
 @pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """A copy of the minimal project (one card of each kind) to edit and build, at a fixed time."""
+    from builds import MINIMAL, copy_sources
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    copy_sources(MINIMAL, tmp_path / "project")
+    return tmp_path / "project"
+
+
+@pytest.fixture(scope="session")
+def imported_flagship(tmp_path_factory):
+    """The flagship deck built from a copy of the real sources and imported into a fresh collection
+    with the official `anki` library: (build result, collection, import log)."""
+    from anki_collection import fresh_collection, import_package
+    from builds import build_in, copy_flagship
+
+    project = copy_flagship(tmp_path_factory.mktemp("flagship"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+        result = build_in(project)
+    col = fresh_collection(project / "anki")
+    log = import_package(col, result.path)
+    yield result, col, log
+    col.close()
+
+
+@pytest.fixture
 def snippet():
     return load_snippet
 

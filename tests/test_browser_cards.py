@@ -9,9 +9,7 @@ import time
 
 import pytest
 
-from anki_collection import fresh_collection, import_package
 from browser_harness import ORIGIN, card_page, render_card_html, save_screenshot, serve_offline
-from builds import REPO, build_in, copy_sources
 
 pytestmark = pytest.mark.browser
 
@@ -50,15 +48,9 @@ def split_style(rendered: str) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def imported_cards(tmp_path_factory):
+def imported_cards(imported_flagship):
     """(css, [(name, html)], media dir) for every card side of the flagship after a real import."""
-    project = tmp_path_factory.mktemp("flagship-browser")
-    copy_sources(REPO, project)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOURCE_DATE_EPOCH", "1764000000")
-        result = build_in(project)
-    col = fresh_collection(project / "anki")
-    import_package(col, result.path)
+    _, col, _ = imported_flagship
     css, sides = None, []
     for card_id in sorted(col.find_cards("")):
         card = col.get_card(card_id)
@@ -66,9 +58,7 @@ def imported_cards(tmp_path_factory):
         for side, rendered in (("front", card.question()), ("back", card.answer())):
             css, body = split_style(rendered)
             sides.append((f"{name}:{side}", body))
-    media = col.media.dir()
-    yield css, sides, media
-    col.close()
+    return css, sides, col.media.dir()
 
 
 def all_sides_page(css: str, sides: list[tuple[str, str]], night: bool) -> str:

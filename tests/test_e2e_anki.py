@@ -12,17 +12,10 @@ from anki_collection import (
     notes_by_card_id,
     review_log,
 )
-from builds import MINIMAL, build_in, copy_sources, set_version
+from builds import build_in, set_version
 
 DECK = "ML Math Cheat Sheet"
 SUBDECK = f"{DECK}::Part 1: Concepts & Formulas"
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
-    copy_sources(MINIMAL, tmp_path / "project")
-    return tmp_path / "project"
 
 
 def test_first_import_gives_every_note_card_deck_field_and_tag(project, tmp_path):

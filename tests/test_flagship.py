@@ -6,21 +6,10 @@ import re
 
 import pytest
 
-from anki_collection import fresh_collection, import_package
-from builds import REPO, build_in, copy_sources
 
-
-@pytest.fixture(scope="module")
-def flagship(tmp_path_factory):
-    project = tmp_path_factory.mktemp("flagship")
-    copy_sources(REPO, project)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOURCE_DATE_EPOCH", "1764000000")
-        result = build_in(project)
-    col = fresh_collection(project / "anki")
-    log = import_package(col, result.path)
-    yield result, col, log
-    col.close()
+@pytest.fixture
+def flagship(imported_flagship):
+    return imported_flagship
 
 
 def test_every_note_imports_once(flagship):

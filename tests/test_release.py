@@ -11,16 +11,9 @@ import pytest
 
 from anki_collection import answer_first_due_card, card_state, fresh_collection, import_package, notes_by_card_id, review_log
 from builder.problems import SourceError
-from builds import MINIMAL, build_in, copy_sources
+from builds import build_in
 
 SUBDECK = "ML Math Cheat Sheet::Part 1: Concepts & Formulas"
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
-    copy_sources(MINIMAL, tmp_path / "project")
-    return tmp_path / "project"
 
 
 def release(project, part: str, **options):

@@ -10,16 +10,9 @@ from anki_collection import answer_first_due_card, card_state, fresh_collection,
 from builder.macros import Macro, MacroError, expand_macros
 from builder.problems import Location, SourceError
 from builder.render import markdown_to_html
-from builds import MINIMAL, build_in, copy_sources, set_version
+from builds import MINIMAL, build_in, set_version
 
 SUBDECK = "ML Math Cheat Sheet::Part 1: Concepts & Formulas"
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
-    copy_sources(MINIMAL, tmp_path / "project")
-    return tmp_path / "project"
 
 
 def add_cards(project, text: str) -> None:

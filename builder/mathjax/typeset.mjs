@@ -1,0 +1,90 @@
+// Typeset TeX to static SVG with MathJax 3, as Anki's MathJax reads it, for pages without
+// JavaScript (`mathdeck export html`: opens instantly, prints to PDF from any tool).
+//
+//   stdin:  [{"tex": "\\frac{a}{b}", "display": true}, ...]
+//   stdout: {"formulas": ["<mjx-container ...>", ...], "defs": "<svg ...>", "css": "...", "errors": [i, ...]}
+//
+// `defs` is the glyph cache shared by every formula (fontCache: 'global'): put it in the page
+// once, before the formulas that <use> its paths. `errors` lists the formulas MathJax could not
+// parse (noerrors shows them as their source, as Anki would).
+// Exit codes: 0 ok, 2 bad input, 3 mathjax-full is not installed (run `npm ci`).
+
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SCRIPT_DIR = dirname(fileURLToPath(import.meta.url));
+const ROOT = process.env.MATHDECK_NODE_ROOT || resolve(SCRIPT_DIR, '..', '..');
+
+function loadMathJax() {
+  const require = createRequire(join(ROOT, 'package.json'));
+  try {
+    return {
+      mathjax: require('mathjax-full/js/mathjax.js').mathjax,
+      TeX: require('mathjax-full/js/input/tex.js').TeX,
+      SVG: require('mathjax-full/js/output/svg.js').SVG,
+      AllPackages: require('mathjax-full/js/input/tex/AllPackages.js').AllPackages,
+      liteAdaptor: require('mathjax-full/js/adaptors/liteAdaptor.js').liteAdaptor,
+      RegisterHTMLHandler: require('mathjax-full/js/handlers/html.js').RegisterHTMLHandler,
+    };
+  } catch (err) {
+    if (err && err.code === 'MODULE_NOT_FOUND') {
+      process.stderr.write(`mathjax-full is not installed under ${ROOT}/node_modules: run \`npm ci\`\n`);
+      process.exit(3);
+    }
+    throw err;
+  }
+}
+
+async function readStdin() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+function typesetAll(items) {
+  const mj = loadMathJax();
+  const adaptor = mj.liteAdaptor();
+  mj.RegisterHTMLHandler(adaptor);
+  // Anki's TeX input: every package but textmacros (\text{} content stays literal).
+  const packages = mj.AllPackages.filter((name) => name !== 'textmacros');
+  const tex = new mj.TeX({ packages });
+  const svg = new mj.SVG({ fontCache: 'global' });
+  const doc = mj.mathjax.document('', { InputJax: tex, OutputJax: svg });
+  const formulas = [];
+  const errors = [];
+  items.forEach((item, index) => {
+    const node = doc.convert(item.tex, { display: Boolean(item.display) });
+    // No assistive MathML in a static page: a screen reader reads the TeX instead.
+    // (liteAdaptor escapes only the quote in attributes, so & is escaped here.)
+    adaptor.setAttribute(adaptor.firstChild(node), 'aria-label', item.tex.replace(/&/g, '&amp;'));
+    const html = adaptor.outerHTML(node);
+    if (html.includes('data-mml-node="merror"')) errors.push(index);
+    // MathJax's data-* bookkeeping is a third of the bytes and nothing reads it in a static
+    // page; data-mml-node="merror" stays, so a broken formula can still be found.
+    formulas.push(html.replace(/ data-(?:mml-node="(?!merror")|c="|mjx-texclass=")[^"]*"/g, ''));
+  });
+  return {
+    formulas,
+    errors,
+    defs: adaptor.outerHTML(svg.pageElements(doc)),
+    css: adaptor.textContent(svg.styleSheet(doc)),
+  };
+}
+
+async function main() {
+  let items;
+  try {
+    items = await readStdin();
+    if (!Array.isArray(items) || items.some((item) => typeof item?.tex !== 'string')) {
+      throw new Error('expected [{"tex": string, "display": bool}, ...]');
+    }
+  } catch (err) {
+    process.stderr.write(`typeset.mjs: bad input: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  process.stdout.write(JSON.stringify(typesetAll(items)));
+}
+
+main();

@@ -1,0 +1,35 @@
+"""prepare: the first half of `build` for every other output (export markdown/html/csv, push).
+
+load + check → language → render + figures, with the build's own stage functions, so a
+cheat sheet, a CSV row and a pushed note carry exactly the HTML and media of the .apkg.
+Nothing is written to the sources (no lock file: note times matter only to packages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .build import BuildOptions, Progress, _quiet, load_and_check, render_and_draw
+from .model import Deck, in_language
+from .render import FigureFiles, RenderedNote
+
+
+@dataclass(frozen=True)
+class PreparedDeck:
+    deck: Deck
+    notes: list[RenderedNote]
+    media: list[Path]  # cached figure files, named as the notes refer to them
+    figures: dict[str, FigureFiles]  # figure name → its day and night media names
+
+    def media_file(self, name: str) -> Path:
+        return next(path for path in self.media if path.name == name)
+
+
+def prepare(options: BuildOptions, lang: str = "en+zh", progress: Progress = _quiet) -> PreparedDeck:
+    deck, plans = load_and_check(options, progress)
+    deck = in_language(deck, lang)
+    notes, media, _ = render_and_draw(deck, plans, options, progress, {})
+    used = {card.figure for card in deck.cards if card.figure}
+    figures = {name: FigureFiles(plans[name].light_name, plans[name].dark_name) for name in used}
+    return PreparedDeck(deck, notes, media, figures)
