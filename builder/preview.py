@@ -26,18 +26,18 @@ from .mathjax import node_root
 from .package import package_bytes
 from .render import render_template
 
-# As Anki configures MathJax (ts/mathjax/index.ts): only \(..\) and \[..\], no textmacros.
-ANKI_MATHJAX_CONFIG = {
-    "tex": {
-        "displayMath": [["\\[", "\\]"]],
-        "processEscapes": False,
-        "processEnvironments": False,
-        "processRefs": False,
-        "packages": {"[-]": ["textmacros"]},
-    },
-    "svg": {"fontCache": "global"},
-    "startup": {"typeset": True},
+# The TeX input as Anki configures it (ts/mathjax/index.ts): only \(..\) (MathJax's default
+# inline) and \[..\]; noerrors shows broken TeX as red-on-yellow source; no textmacros.
+ANKI_TEX_CONFIG = {
+    "displayMath": [["\\[", "\\]"]],
+    "processEscapes": False,
+    "processEnvironments": False,
+    "processRefs": False,
+    "packages": {"[+]": ["noerrors", "mathtools"], "[-]": ["textmacros"]},
 }
+# The full SVG bundle is one self-contained script (no font files) and already holds noerrors and
+# mathtools, so the page needs no loader.
+ANKI_MATHJAX_CONFIG = {"tex": ANKI_TEX_CONFIG, "svg": {"fontCache": "global"}, "startup": {"typeset": True}}
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ from urllib.parse import unquote
 
 import pytest
 
+from builder.preview import ANKI_TEX_CONFIG
+
 REPO = Path(__file__).resolve().parent.parent
 MATHJAX_ES5 = REPO / "node_modules" / "mathjax-full" / "es5"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -46,16 +48,8 @@ ORIGIN = "http://anki.invalid"  # .invalid never resolves: only the route below 
 MATHJAX_PATH = "/_anki/js/vendor/mathjax"  # where Anki serves MathJax from
 VIEWPORT_HEIGHT = 800
 
-# Anki's config (ts/mathjax/index.ts): only \(..\) (MathJax's default inline) and \[..\];
-# noerrors shows broken TeX as red-on-yellow source; textmacros is removed, so \text{} is literal.
 MATHJAX_CONFIG = {
-    "tex": {
-        "displayMath": [["\\[", "\\]"]],
-        "processEscapes": False,
-        "processEnvironments": False,
-        "processRefs": False,
-        "packages": {"[+]": ["noerrors", "mathtools"], "[-]": ["textmacros"]},
-    },
+    "tex": ANKI_TEX_CONFIG,
     "loader": {
         "load": ["[tex]/noerrors", "[tex]/mathtools"],
         "paths": {"mathjax": MATHJAX_PATH},
@@ -88,12 +82,14 @@ PAGE_TEMPLATE = """<!doctype html>
 
 # Anki typesets the card with MathJax.typesetPromise after inserting it; then wait for fonts
 # and images so that widths and image sizes are final before measuring.
-TYPESET_AND_MEASURE = r"""async () => {
+TYPESET_AND_WAIT = r"""
   await MathJax.startup.promise;
   await MathJax.typesetPromise([document.getElementById('qa')]);
   await document.fonts.ready;
   await Promise.all([...document.images].map((img) => img.complete ? null :
     new Promise((done) => { img.onload = img.onerror = done; })));
+"""
+TYPESET_AND_MEASURE = "async () => {" + TYPESET_AND_WAIT + r"""
   const text = document.body.innerText;
   return {
     merrors: document.querySelectorAll('mjx-merror').length,

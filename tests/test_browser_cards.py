@@ -9,19 +9,14 @@ import time
 
 import pytest
 
-from browser_harness import ORIGIN, card_page, render_card_html, save_screenshot, serve_offline
+from browser_harness import ORIGIN, TYPESET_AND_WAIT, card_page, render_card_html, save_screenshot, serve_offline
 
 pytestmark = pytest.mark.browser
 
 WIDTHS = (375, 1280)
 
 # Each side sits in its own box as wide as the page; a side overflows when its box scrolls sideways.
-MEASURE_EVERY_SIDE = r"""async () => {
-  await MathJax.startup.promise;
-  await MathJax.typesetPromise([document.getElementById('qa')]);
-  await document.fonts.ready;
-  await Promise.all([...document.images].map((img) => img.complete ? null :
-    new Promise((done) => { img.onload = img.onerror = done; })));
+MEASURE_EVERY_SIDE = "async () => {" + TYPESET_AND_WAIT + r"""
   const sides = [...document.querySelectorAll('.side')].map((side) => ({
     name: side.dataset.name,
     merrors: side.querySelectorAll('mjx-merror').length,
