@@ -26,6 +26,12 @@ check: $(PY_STAMP) $(NODE_STAMP)
 figures: $(PY_STAMP)
 	$(BIN)/mathdeck figures
 
+preview: $(PY_STAMP) $(NODE_STAMP)
+	$(BIN)/mathdeck preview
+
+bench: $(PY_STAMP) $(NODE_STAMP)
+	$(BIN)/mathdeck bench
+
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

@@ -2,11 +2,17 @@
 
 Like MkDocs' build(): nothing is written until every input has been read and checked, and the
 previous .apkg is never replaced by a failed or half-written one.
+
+A rebuild redoes only what changed: parsed card files, check results, rendered notes and
+MathJax's verdicts are cached under .cache/build/ by content hash (builder/cache.py), and node
+checks the new formulas while the notes are rendered.
 """
 
 from __future__ import annotations
 
+import gc
 import re
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,10 +21,11 @@ from typing import Callable
 
 from . import figures as figure_stage
 from .atomic import write_atomically
-from .check import check_deck
-from .identity import build_time, read_lock, stamp_notes, write_lock
-from .load import load_deck
-from .model import Deck
+from .cache import BuildCache, fingerprint
+from .check import check_deck, checked_keys, deck_facts, mark_checked
+from .identity import Lock, build_time, lock_text, read_lock, stamp_notes, write_lock
+from .load import LOADER_SOURCES, load_deck_and_digests
+from .model import Deck, in_language
 from .package import package_bytes
 from .problems import Problem, SourceError
 from .release import (
@@ -32,7 +39,7 @@ from .release import (
     release_problems,
     write_version,
 )
-from .render import FigureFiles, RenderedNote, render_deck
+from .render import FigureFiles, RenderedNote, notes_fingerprint, render_deck
 
 Progress = Callable[[str], None]
 
@@ -50,6 +57,16 @@ class BuildOptions:
     dev: bool = False
     # `mathdeck release --minor` etc.: bump the version, write the changelog, record the release.
     release: str | None = None
+    # "en+zh" (as written) or "en": English only, the Zh field left empty. An "en" build goes to
+    # <slug>-<version>-en.apkg and leaves the lock alone (its times follow the en+zh deck).
+    lang: str = "en+zh"
+    # Parsed cards, check results, notes and MathJax verdicts (builder/cache.py); by default
+    # build/ beside cache_dir (.cache/build/ in a project).
+    build_cache_dir: Path | None = None
+
+    @property
+    def build_caches(self) -> Path:
+        return self.build_cache_dir or self.cache_dir.parent / "build"
 
 
 @dataclass
@@ -73,74 +90,182 @@ def _quiet(_: str) -> None:
     pass
 
 
-def load_and_check(options: BuildOptions, progress: Progress = _quiet) -> tuple[Deck, dict]:
-    """load + check, shared by `mathdeck check` and `mathdeck build`."""
+@dataclass
+class BuildCaches:
+    """The build's caches (builder/cache.py), under options.build_caches."""
+
+    cards: BuildCache  # card file bytes -> its cards
+    checked: BuildCache  # card -> it passed every check
+    notes: BuildCache  # card (+ macros, figures) -> its note's fields
+    verdicts: BuildCache  # formula -> MathJax's verdict
+
+    @classmethod
+    def open(cls, options: BuildOptions) -> BuildCaches:
+        from .check_math import verdicts_fingerprint
+
+        folder = options.build_caches
+        return cls(
+            cards=BuildCache(folder, "cards", fingerprint(LOADER_SOURCES, ("pyyaml",))),
+            checked=BuildCache(folder, "checked", notes_fingerprint() + verdicts_fingerprint()),
+            notes=BuildCache(folder, "notes", notes_fingerprint()),
+            # kept until a build looks up every formula: most builds look up only new ones
+            verdicts=BuildCache(folder, "mathjax", verdicts_fingerprint(), keep_unused=None),
+        )
+
+    def save(self) -> None:
+        for cache in (self.cards, self.checked, self.notes, self.verdicts):
+            cache.save()
+
+
+@dataclass
+class Checks:
+    """load + check under way: the MathJax check may still be running in node."""
+
+    deck: Deck
+    digests: list[str]  # load.card_digest() of each card
+    plans: dict
+    problems: list[Problem]
+    facts: list
+    math: object | None  # check_math.MathCheck
+    checked: BuildCache | None
+    checked_keys: list[str] | None
+
+    def finish(self) -> None:
+        """Raise SourceError with every problem, MathJax's included (waiting for node)."""
+        problems = self.problems + (self.math.problems() if self.math is not None else [])
+        if problems:
+            raise SourceError(sorted(problems))
+        if self.checked is not None:
+            mark_checked(self.facts, self.checked, self.checked_keys)
+
+
+def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress = _quiet) -> Checks:
+    """load + check; formulas MathJax has not judged yet go to node in the background."""
     progress("Loading sources")
-    deck = load_deck(options.cards_dir)
+    deck, digests = load_deck_and_digests(options.cards_dir, caches.cards)
     plans = figure_stage.plan_figures(options.figures_dir)
     progress("Checking")
-    problems = check_deck(deck, set(plans))
+    # Cards that passed every check before, unchanged, are skipped (only when MathJax checks too).
+    checked = caches.checked if options.check_math else None
+    keys = checked_keys(deck, digests) if checked is not None else None
+    checker = None
     if options.check_math:
-        from .check_math import check_math
+        from .check_math import FormulaChecker
 
+        checker = FormulaChecker(caches.verdicts)  # node starts on the first formulas it lacks
+    facts = deck_facts(deck, checked, keys, checker.add_facts if checker is not None else None)
+    problems = check_deck(deck, set(plans), facts)
+    math = None
+    if checker is not None:
+        from .check_math import start_math_check
+
+        math = start_math_check(deck, facts, caches.verdicts, checker)
+    return Checks(deck, digests, plans, problems, facts, math, checked, keys)
+
+
+def load_and_check(options: BuildOptions, progress: Progress = _quiet) -> tuple[Deck, dict]:
+    """load + check, shared by `mathdeck check` and `mathdeck build`."""
+    caches = BuildCaches.open(options)
+    try:
+        checks = start_checks(options, caches, progress)
         progress("Typesetting every formula with MathJax")
-        problems += check_math(deck)
-    if problems:
-        raise SourceError(sorted(problems))
-    return deck, plans
+        checks.finish()
+    finally:
+        caches.save()
+    return checks.deck, checks.plans
 
 
 def render_and_draw(deck: Deck, plans: dict, options: BuildOptions, progress: Progress, timings: dict) -> tuple[list[RenderedNote], list[Path], Counter]:
     """render + figures: the notes' HTML and the media files they use (figures drawn if not cached)."""
-    started = time.perf_counter()
-    used = {card.figure for card in deck.cards if card.figure}
-    figure_files = {name: FigureFiles(plans[name].light_name, plans[name].dark_name) for name in used}
-    progress("Rendering notes")
-    notes = render_deck(deck, figure_files)
-    timings["render"] = time.perf_counter() - started
+    caches = BuildCaches.open(options)
+    try:
+        notes = _render(deck, plans, caches, progress, timings)
+    finally:
+        caches.save()
+    media, drawn = _draw(deck, plans, options, progress, timings)
+    return notes, media, drawn
 
+
+def _used_figures(deck: Deck) -> set[str]:
+    return {card.figure for card in deck.cards if card.figure}
+
+
+def _figure_files(deck: Deck, plans: dict) -> dict[str, FigureFiles]:
+    return {name: FigureFiles(plans[name].light_name, plans[name].dark_name) for name in _used_figures(deck) if name in plans}
+
+
+def _render(deck: Deck, plans: dict, caches: BuildCaches, progress: Progress, timings: dict, checks: Checks | None = None) -> list[RenderedNote]:
+    started = time.perf_counter()
+    figure_files = _figure_files(deck, plans)  # every used figure exists: check said so
+    progress("Rendering notes")
+    notes = render_deck(deck, figure_files, caches.notes, checks.digests if checks else None)
+    timings["render"] = time.perf_counter() - started
+    return notes
+
+
+def _draw(deck: Deck, plans: dict, options: BuildOptions, progress: Progress, timings: dict) -> tuple[list[Path], Counter]:
+    started = time.perf_counter()
     progress("Drawing figures")
     drawn = Counter()
     media_by_name = figure_stage.make_figures(
-        [plans[name] for name in sorted(used)],
+        [plans[name] for name in sorted(_used_figures(deck))],
         options.cache_dir,
         on_done=lambda plan, cached: drawn.update(["cached" if cached else "drawn"]),
     )
-    timings["figures"] = time.perf_counter() - started - timings["render"]
-    return notes, _media_files(media_by_name, plans), drawn
+    timings["figures"] = time.perf_counter() - started
+    return _media_files(media_by_name, plans), drawn
 
 
 def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    deck, plans = load_and_check(options, progress)
+    caches = BuildCaches.open(options)
+    # A build allocates millions of objects (cards, notes, cache entries) that live until it
+    # ends: the cyclic garbage collector would scan them over and over, ~15% of a rebuild.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(options, caches, progress, started, timings)
+    finally:
+        caches.save()
+        if collecting:
+            gc.enable()
+
+
+def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, started: float, timings: dict) -> BuildResult:
+    checks = start_checks(options, caches, progress)
+    deck, plans = in_language(checks.deck, options.lang), checks.plans
+    if checks.problems:
+        checks.finish()  # waits for MathJax, to report every problem at once
+    # Rendering is pure and writes nothing: it overlaps node's check of the new formulas.
+    # Digests from the checks describe the cards as written; an "en" deck differs (no Zh).
+    notes = _render(deck, plans, caches, progress, timings, checks if options.lang == "en+zh" else None)
     previous = read_lock(options.cards_dir)
+    packaged = None
+    if not options.release and _figures_cached(deck, plans, options):
+        # So is packaging, when no figure must be drawn (a script could fail): it goes on while
+        # node finishes, and the checks' problems still come first.
+        packaged = _package(deck, plans, notes, previous, options, caches, progress, timings)
+    progress("Typesetting every formula with MathJax")
+    checks.finish()
     problems = release_problems(deck, previous, options.cards_dir, options.allow_note_type_change)
     if problems:
         raise SourceError(problems)
     if options.release:
         deck.config.version = bump_version(deck.config.version, options.release)
-    timings["load+check"] = time.perf_counter() - started
+    if packaged is None:
+        packaged = _package(deck, plans, notes, previous, options, caches, progress, timings)
+    lock, data, changes, media, drawn, new_lock_text = packaged
 
-    notes, media, drawn = render_and_draw(deck, plans, options, progress, timings)
-
-    progress("Packaging")
-    now = build_time()
-    lock = stamp_notes(notes, previous, now)
-    changes = None
-    if options.release:
-        changes = compare_with_release(notes, previous.release)
-        lock.release = release_manifest(deck.config.version, notes, changelog_entry(deck.config.version, now, changes))
-    news = lock.release.changelog if lock.release and lock.release.version == deck.config.version else ""
-    data = package_bytes(deck, notes, lock, media, deck_description_news(news) if news else "")
-    suffix = "-dev" if options.dev else ""
+    suffix = ("-en" if options.lang == "en" else "") + ("-dev" if options.dev else "")
     path = options.out_dir / f"{deck.file_stem}{suffix}.apkg"
     status = _write_package(path, data, options.force or options.dev, deck)
     if options.release:
         write_version(deck, deck.config.version)
         prepend_changelog(options.cards_dir.resolve().parent, lock.release.changelog)
-    write_lock(options.cards_dir, lock)
-    timings["package"] = time.perf_counter() - started - sum(timings.values())
+    if options.lang == "en+zh":
+        write_lock(options.cards_dir, lock, new_lock_text.result())
+    timings["load+check"] = time.perf_counter() - started - sum(timings.values())
 
     return BuildResult(
         path=path,
@@ -157,6 +282,56 @@ def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
         seconds=time.perf_counter() - started,
         timings=timings,
     )
+
+
+def _package(deck: Deck, plans: dict, notes: list[RenderedNote], previous: Lock, options: BuildOptions, caches: BuildCaches, progress: Progress, timings: dict) -> tuple:
+    """figures + package, nothing written yet: (lock, .apkg bytes, release changes, media, figures drawn, lock text)."""
+    media, drawn = _draw(deck, plans, options, progress, timings)
+    started = time.perf_counter()
+    progress("Packaging")
+    now = build_time()
+    lock = stamp_notes(notes, previous, now)
+    changes = None
+    if options.release:
+        changes = compare_with_release(notes, previous.release)
+        lock.release = release_manifest(deck.config.version, notes, changelog_entry(deck.config.version, now, changes))
+    news = lock.release.changelog if lock.release and lock.release.version == deck.config.version else ""
+    # The lock's text is made while the package's collection is compressed (zlib lets go of the GIL).
+    new_lock_text = _Background(lock_text, lock)
+    data = package_bytes(deck, notes, lock, media, deck_description_news(news) if news else "", cache=caches.notes)
+    timings["package"] = time.perf_counter() - started
+    return lock, data, changes, media, drawn, new_lock_text
+
+
+def _figures_cached(deck: Deck, plans: dict, options: BuildOptions) -> bool:
+    """Every figure the cards use is in the figure cache (make_figures would draw none)."""
+    return all(
+        (options.cache_dir / name).is_file()
+        for figure in _used_figures(deck) if figure in plans
+        for name in (plans[figure].light_name, plans[figure].dark_name)
+    )
+
+
+class _Background:
+    """function(*args) in a thread; result() waits for it and returns its value or raises its error."""
+
+    def __init__(self, function, *args):
+        self._outcome: tuple = (None, None)
+        self._thread = threading.Thread(target=self._run, args=(function, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, function, args) -> None:
+        try:
+            self._outcome = (function(*args), None)
+        except BaseException as error:
+            self._outcome = (None, error)
+
+    def result(self):
+        self._thread.join()
+        value, error = self._outcome
+        if error is not None:
+            raise error
+        return value
 
 
 def _media_files(media_by_name: dict[str, tuple[Path, Path]], plans: dict) -> list[Path]:

@@ -10,19 +10,111 @@ from __future__ import annotations
 import difflib
 import html.parser
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from .model import Deck
+from .cache import BuildCache, content_key, subkey
+from .macros import Macro, MacroError
+from .model import Card, Deck
 from .problems import Problem
-from .render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, markdown_to_unsafe_html
+from .render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, macro_signature, markdown_to_unsafe_html, notes_fingerprint
 
 MARKDOWN_KEYS = ("concept", "formula", "explanation", "question", "answer", "followup_question", "followup_answer", "task", "text", "extra")
+# Only fields that can hold HTML, links or display math need Markdown's output for the HTML audit.
+AUDIT_MARKERS = ("<", "](", "]:", "$$")
 
 
-def check_deck(deck: Deck, figure_names: set[str]) -> list[Problem]:
+def check_deck(deck: Deck, figure_names: set[str], facts: list[tuple[FieldFacts, ...] | None] | None = None) -> list[Problem]:
     problems: list[Problem] = []
     problems += check_figures(deck, figure_names)
-    problems += check_markdown_output(deck)
+    problems += check_markdown_output(deck, facts)
     return sorted(problems)
+
+
+# ---------------------------------------------------------------- Markdown's output, once per field
+
+
+@dataclass(frozen=True)
+class FieldFacts:
+    """What Markdown makes of one field, as far as the checks need it."""
+
+    key: str
+    removed: tuple[str, ...] | None  # what the sanitiser would drop; None if the field needs no audit
+    misplaced_display_math: bool  # `$$` that arithmatex did not take as display math
+    formulas: tuple[tuple[str, bool], ...] | None  # (TeX, display?) as the note carries them; None without `$`
+    macro_error: str | None = None  # a deck macro used wrongly: no formulas then
+
+
+def deck_facts(
+    deck: Deck,
+    checked: BuildCache | None = None,
+    keys: list[str] | None = None,
+    on_facts: Callable[[tuple[FieldFacts, ...]], None] | None = None,
+) -> list[tuple[FieldFacts, ...] | None]:
+    """card_facts for every card, in deck order. With the cache of cards that passed every check
+    (mark_checked) and the cards' checked_keys, such a card, unchanged, gets None: it has
+    nothing to report. `on_facts` sees each card's facts as they are made (the MathJax check
+    starts on their formulas meanwhile)."""
+    macros = deck.config.macros
+    if checked is not None:
+        keys = keys if keys is not None else checked_keys(deck)
+    result: list[tuple[FieldFacts, ...] | None] = []
+    for index, card in enumerate(deck.cards):
+        if checked is not None and checked.get(keys[index]):
+            result.append(None)
+            continue
+        facts = card_facts(card, macros)
+        if on_facts is not None:
+            on_facts(facts)
+        result.append(facts)
+    return result
+
+
+def mark_checked(facts: list[tuple[FieldFacts, ...] | None], checked: BuildCache, keys: list[str]) -> None:
+    """Remember that these cards passed every check (call only when no check found a problem)."""
+    for key, card_facts_ in zip(keys, facts, strict=True):
+        if card_facts_ is not None:
+            checked.put(key, True)
+
+
+def checked_keys(deck: Deck, digests: list[str] | None = None) -> list[str]:
+    """Per card: a hash of its content (load.card_digest), the deck macros and the checking code
+    (MathJax's included)."""
+    from .check_math import verdicts_fingerprint
+    from .load import card_digest
+
+    digests = digests if digests is not None else [card_digest(card) for card in deck.cards]
+    context = content_key("checked", notes_fingerprint(), verdicts_fingerprint(), macro_signature(deck.config.macros))
+    return [subkey(context, digest) for digest in digests]
+
+
+def card_facts(card: Card, macros: tuple[Macro, ...]) -> tuple[FieldFacts, ...]:
+    facts = []
+    for key in MARKDOWN_KEYS:
+        text = card.text.get(key)
+        if text and (("$" in text) or any(marker in text for marker in AUDIT_MARKERS)):
+            facts.append(field_facts(key, text, macros))
+    return tuple(facts)
+
+
+def field_facts(key: str, text: str, macros: tuple[Macro, ...]) -> FieldFacts:
+    """One Markdown conversion serves both the HTML audit and the MathJax check."""
+    from .check_math import collect_formulas
+
+    try:
+        html = markdown_to_unsafe_html(text, macros)
+    except MacroError as error:
+        return FieldFacts(key, None, False, None, str(error))
+    removed, misplaced = None, False
+    if any(marker in text for marker in AUDIT_MARKERS):
+        audit = _HtmlAudit()
+        # Audit Markdown's output: `<` inside math and code is already escaped there.
+        audit.feed(html)
+        audit.close()
+        removed = tuple(dict.fromkeys(audit.removed))
+        misplaced = "$$" in "".join(audit.prose) or "$<span" in "".join(audit.raw_prose)
+    formulas = tuple(collect_formulas(html, markdown_tags_only="<" not in text)) if "$" in text else None
+    return FieldFacts(key, removed, misplaced, formulas)
 
 
 def check_figures(deck: Deck, figure_names: set[str]) -> list[Problem]:
@@ -79,23 +171,17 @@ def _scheme(url: str) -> str:
     return match.group(1).lower() if match else ""
 
 
-def check_markdown_output(deck: Deck) -> list[Problem]:
+def check_markdown_output(deck: Deck, facts: list[tuple[FieldFacts, ...]] | None = None) -> list[Problem]:
     """Problems visible only in Markdown's output: raw HTML the sanitiser would drop, and `$$`
     that arithmatex did not take as display math (it must stand in a paragraph of its own)."""
     problems = []
-    for card in deck.cards:
-        for key in MARKDOWN_KEYS:
-            text = card.text.get(key)
-            # Only fields that can hold HTML, links or display math need Markdown's output here.
-            if not text or not any(marker in text for marker in ("<", "](", "]:", "$$")):
+    for card, card_facts_ in zip(deck.cards, facts if facts is not None else deck_facts(deck), strict=True):
+        for field in card_facts_ or ():
+            if field.removed is None:
                 continue
-            audit = _HtmlAudit()
-            # Audit Markdown's output: `<` inside math and code is already escaped there.
-            audit.feed(markdown_to_unsafe_html(text, deck.config.macros))
-            audit.close()
-            where, label = card.text_locations[key], f"card '{card.id}': '{key}'"
-            for what in dict.fromkeys(audit.removed):
+            where, label = card.text_locations[field.key], f"card '{card.id}': '{field.key}'"
+            for what in field.removed:
                 problems.append(Problem(where, f"{label} has raw HTML that is not allowed in a note: {what} would be removed"))
-            if "$$" in "".join(audit.prose) or "$<span" in "".join(audit.raw_prose):
+            if field.misplaced_display_math:
                 problems.append(Problem(where, f"{label}: display math $$...$$ must start on a line of its own (inline math is $...$)"))
     return problems

@@ -90,6 +90,7 @@ def build(
     figures: Optional[Path] = FIGURES_OPTION,
     force: bool = typer.Option(False, "--force", help="Overwrite an existing .apkg of the same version whose content differs."),
     allow_note_type_change: bool = ALLOW_NOTE_TYPE_CHANGE,
+    lang: str = typer.Option("en+zh", "--lang", help="en+zh: with the established Chinese terms; en: English only, written to <deck>-<version>-en.apkg."),
 ) -> None:
     """Check the sources, then build dist/<deck>-<version>.apkg.
 
@@ -97,9 +98,12 @@ def build(
     changed (kept in cards/mathdeck.lock.json; set SOURCE_DATE_EPOCH for reproducible builds).
     """
     from .build import build as run_build
+    from .model import LANGUAGES
 
+    if lang not in LANGUAGES:
+        raise typer.BadParameter(f"choose one of {', '.join(LANGUAGES)}", param_hint="--lang")
     with _reporting_errors(), _stages() as progress:
-        result = run_build(_options(cards, out_dir, figures, force, allow_note_type_change=allow_note_type_change), progress)
+        result = run_build(_options(cards, out_dir, figures, force, allow_note_type_change=allow_note_type_change, lang=lang), progress)
     _print_summary(result)
 
 
@@ -231,6 +235,34 @@ def _print_summary(result) -> None:
     out.print(table)
     verb = {"written": "Wrote", "replaced": "Replaced", "unchanged": "Unchanged:"}[result.status]
     out.print(f"[green]✓[/] {verb} {result.path}")
+
+
+@app.command("bench")
+def bench_command(
+    sizes: str = typer.Option("200,2000,20000", "--sizes", help="Sizes of the synthetic decks, in cards, comma-separated."),
+    runs: int = typer.Option(3, "--runs", min=1, help="Runs of each case: the table shows their median, min and max."),
+    formulas: int = typer.Option(20000, "--formulas", min=0, help="Distinct formulas for the MathJax case (0 leaves it out)."),
+    flagship: bool = typer.Option(True, "--flagship/--no-flagship", help="Time a one-card edit of the flagship deck (cards/, figures/)."),
+    figures: bool = typer.Option(True, "--figures/--no-figures", help="Time drawing every flagship figure with no cache."),
+    keep: Optional[Path] = typer.Option(None, "--keep", help="Keep the generated projects in a new folder under this one.", file_okay=False),
+) -> None:
+    """Time whole `mathdeck build` processes: the flagship with one card edited, synthetic decks
+    (formula, qa and code cards, several formulas each) cold and with one card edited, MathJax on
+    20,000 formulas, the figures cold. Prints median, min, max and the ratio to genanki's bare
+    write_to_file of the same notes; takes a few minutes at the default sizes."""
+    from .bench import BenchOptions, format_table, linearity, run_bench
+
+    try:
+        counts = tuple(int(size.replace("_", "")) for size in sizes.split(",") if size.strip())
+    except ValueError:
+        raise typer.BadParameter(f"--sizes takes whole numbers separated by commas, not '{sizes}'")
+    options = BenchOptions(sizes=counts, runs=runs, formulas=formulas, flagship=flagship, figures=figures, work_dir=keep)
+    with _reporting_errors():
+        rows = run_bench(options, report=lambda line: err.print(line, markup=False, highlight=False))
+    out.print(format_table(rows), markup=False, highlight=False, soft_wrap=True)
+    out.print(linearity(rows), markup=False, highlight=False, soft_wrap=True)
+    missed = [row.case for row in rows if row.within_target is False]
+    out.print(f"missed: {'; '.join(missed)}" if missed else "every row within its target", markup=False)
 
 
 def _register_exports() -> None:

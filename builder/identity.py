@@ -11,8 +11,11 @@ Same sources + same lock + same SOURCE_DATE_EPOCH → same times → byte-identi
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,8 +31,22 @@ LOCK_FORMAT = 1
 
 
 def guid_for_card(card: Card) -> str:
-    original_id = card.aliases[0] if card.aliases else card.id
-    return genanki.guid_for(original_id)
+    return _guid_for_id(card.aliases[0] if card.aliases else card.id)
+
+
+@functools.lru_cache(maxsize=None)
+def _guid_for_id(original_id: str) -> str:
+    """genanki.guid_for(original_id), four times faster (tests/test_package.py holds them equal):
+    the first 8 bytes of the SHA-256 in Anki's base 91."""
+    number = int.from_bytes(hashlib.sha256(original_id.encode("utf-8")).digest()[:8], "big")
+    digits = []
+    while number > 0:
+        number, digit = divmod(number, 91)
+        digits.append(_BASE91[digit])
+    return "".join(reversed(digits))
+
+
+_BASE91 = genanki.util.BASE91_TABLE
 
 
 def build_time() -> int:
@@ -97,14 +114,33 @@ def lock_text(lock: Lock) -> str:
             "note_types": lock.release.note_types,
             "cards": {card_id: asdict(card) for card_id, card in sorted(lock.release.cards.items())},
         }
-    data["notes"] = {
-        guid: asdict(entry) for guid, entry in sorted(lock.notes.items(), key=lambda item: item[1].id)
-    }
-    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    if not lock.notes:
+        data["notes"] = {}
+        return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    # json.dumps(indent=1) would do, but in pure Python (the C encoder does no indent): the note
+    # entries, thousands of them, are written here in exactly its layout.
+    data["notes"] = None
+    head = json.dumps(data, indent=1, ensure_ascii=False)
+    assert head.endswith(' "notes": null\n}')
+    entries = ",\n".join(
+        f'  {_json_string(guid)}: {{\n   "id": {_json_string(entry.id)},\n   "content_hash": {_json_string(entry.content_hash)},\n'
+        f'   "modified": {json.dumps(entry.modified)}\n  }}'
+        for guid, entry in sorted(lock.notes.items(), key=lambda item: item[1].id)
+    )
+    return head[: -len("null\n}")] + "{\n" + entries + "\n }\n}\n"
 
 
-def write_lock(cards_dir: Path, lock: Lock) -> None:
-    text = lock_text(lock)
+_JSON_ESCAPED = re.compile(r'[\x00-\x1f"\\]')
+
+
+def _json_string(text: str) -> str:
+    """json.dumps(text, ensure_ascii=False), fast for the common text that needs no escape."""
+    return json.dumps(text, ensure_ascii=False) if _JSON_ESCAPED.search(text) else f'"{text}"'
+
+
+def write_lock(cards_dir: Path, lock: Lock, text: str | None = None) -> None:
+    """Write the lock file if its text changed; `text` is lock_text(lock) when already made."""
+    text = text if text is not None else lock_text(lock)
     path = cards_dir / LOCK_FILE
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         write_atomically(path, text.encode("utf-8"))

@@ -7,11 +7,15 @@ import hashlib
 import re
 from pathlib import Path
 
-from .cache import BuildCache
+from typing import TYPE_CHECKING
+
+from .cache import BuildCache, content_key
 from .macros import NAME_PATTERN as MACRO_NAME, Macro, recursive_macros
 from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig, NoteTypeIds
 from .problems import Location, Problem, SourceError
-from .yamlsource import Node, read_yaml
+
+if TYPE_CHECKING:  # yamlsource (and PyYAML) load only when a file must be parsed
+    from .yamlsource import Node
 
 DECK_FILE = "deck.yaml"
 OUTLINE_FILE = "outline.yaml"  # the cheat sheet's sections (builder/sheet.py), not cards
@@ -20,6 +24,8 @@ TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.:+-]+$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types", "macros")
 CARD_FILE_KEYS = ("subdeck", "tags", "cards")
+# The code that turns a card file into Cards: a change to it empties the parsed-cards cache.
+LOADER_SOURCES = ("load.py", "yamlsource.py", "model.py", "macros.py", "problems.py")
 MAX_ANKI_ID = 2**63 - 1
 
 
@@ -33,16 +39,32 @@ def load_deck(cards_dir: Path, cache: BuildCache | None = None) -> Deck:
 
     With a cache, a card file whose bytes (and code files) are unchanged is not parsed again.
     """
+    return load_deck_and_digests(cards_dir, cache)[0]
+
+
+def load_deck_and_digests(cards_dir: Path, cache: BuildCache | None = None) -> tuple[Deck, list[str]]:
+    """load_deck, and card_digest() of each card (kept in the cache with the parsed cards)."""
     problems = _Problems()
     config = _load_config(cards_dir / DECK_FILE, problems)
     cards: list[Card] = []
+    digests: list[str] = []
     for path in sorted(cards_dir.glob("*.yaml")):
         if path.name not in (DECK_FILE, OUTLINE_FILE):
-            cards.extend(_load_card_file_cached(path, problems, cards_dir, cache))
+            file_cards, file_digests = _load_card_file_cached(path, problems, cards_dir, cache)
+            cards += file_cards
+            digests += file_digests
     _check_unique_ids(cards, problems)
     if problems:
         raise SourceError(sorted(problems))
-    return Deck(config=config, cards=cards)
+    return Deck(config=config, cards=cards), digests
+
+
+def card_digest(card: Card) -> str:
+    """A hash of everything in a card but where it stands in its file: what check and render read."""
+    return content_key(
+        card.id, card.kind, card.text, card.subdeck, card.tags, card.level, card.zh, card.figure,
+        card.covers, card.aliases, card.reverse, card.retired, card.language, card.code_file,
+    )
 
 
 # ---------------------------------------------------------------- deck.yaml
@@ -145,70 +167,70 @@ def load_card_file(path: Path, problems: _Problems, cards_dir: Path) -> list[Car
     return cards
 
 
-def _load_card_file_cached(path: Path, problems: _Problems, cards_dir: Path, cache: BuildCache | None) -> list[Card]:
-    """load_card_file, or its cards from the cache when the file's bytes and code files are unchanged.
-
-    Only files without problems are cached, so every problem is found by parsing, as always."""
+def _load_card_file_cached(path: Path, problems: _Problems, cards_dir: Path, cache: BuildCache | None) -> tuple[list[Card], list[str]]:
+    """load_card_file, or its cards from the cache when the file's bytes and code files are
+    unchanged; with each card's digest. Only files without problems are cached, so every problem
+    is found by parsing, as always."""
     try:
         raw = path.read_bytes() if cache is not None else None
     except OSError:
         raw = None  # load_card_file reports it
     if raw is None:
-        return load_card_file(path, problems, cards_dir)
-    key = hashlib.sha256(raw).hexdigest()
+        cards = load_card_file(path, problems, cards_dir)
+        return cards, [card_digest(card) for card in cards]
+    key = hashlib.blake2b(raw, digest_size=20).hexdigest()
     entry = cache.get(key)
     if entry is not None:
-        cards = _cards_from_entry(entry, path, cards_dir)
-        if cards is not None:
-            return cards
+        cached = _cards_from_entry(entry, path, cards_dir)
+        if cached is not None:
+            return cached
     found = _Problems()
     cards = load_card_file(path, found, cards_dir)
+    digests = [card_digest(card) for card in cards]
     if found:
         problems.extend(found)
     else:
-        cache.put(key, _entry_for_cards(cards, cards_dir))
-    return cards
+        cache.put(key, _entry_for_cards(cards, digests, cards_dir))
+    return cards, digests
 
 
-def _entry_for_cards(cards: list[Card], cards_dir: Path) -> tuple:
+def _entry_for_cards(cards: list[Card], digests: list[str], cards_dir: Path) -> tuple:
     """Cards as plain values; every location is a line of the same card file."""
     code_files = {card.code_file: _file_digest(cards_dir / card.code_file) for card in cards if card.code_file}
     rows = tuple(
         (
             card.id, card.kind, card.text, card.subdeck, card.location.line,
-            {key: where.line for key, where in card.text_locations.items()},
+            tuple((key, where.line) for key, where in card.text_locations.items()),
             card.tags, card.level, card.zh, card.figure,
             card.figure_location.line if card.figure_location else None,
             card.covers, card.aliases, card.reverse, card.retired, card.language, card.code_file,
         )
         for card in cards
     )
-    return tuple(code_files.items()), rows
+    return tuple(code_files.items()), rows, tuple(digests)
 
 
-def _cards_from_entry(entry: tuple, path: Path, cards_dir: Path) -> list[Card] | None:
-    code_files, rows = entry
+def _cards_from_entry(entry: tuple, path: Path, cards_dir: Path) -> tuple[list[Card], list[str]] | None:
+    code_files, rows, digests = entry
     if any(_file_digest(cards_dir / relative) != digest for relative, digest in code_files):
         return None  # a code file changed: parse again
-    lines: dict[int, Location] = {}
-
-    def at(line: int) -> Location:
-        where = lines.get(line)
-        if where is None:
-            where = lines[line] = Location(path, line)
-        return where
-
-    return [
+    at = {}  # line -> Location, shared by the cards of this file
+    for row in rows:
+        for line in (row[4], row[10], *(n for _, n in row[5])):
+            if line is not None and line not in at:
+                at[line] = Location(path, line)
+    cards = [
         Card(
-            id=card_id, kind=kind, text=dict(text), subdeck=subdeck, location=at(line),
-            text_locations={key: at(n) for key, n in text_lines.items()},
+            id=card_id, kind=kind, text=dict(text), subdeck=subdeck, location=at[line],
+            text_locations={key: at[n] for key, n in text_lines},
             tags=tags, level=level, zh=zh, figure=figure,
-            figure_location=at(figure_line) if figure_line is not None else None,
+            figure_location=at[figure_line] if figure_line is not None else None,
             covers=covers, aliases=aliases, reverse=reverse, retired=retired, language=language, code_file=code_file,
         )
         for (card_id, kind, text, subdeck, line, text_lines, tags, level, zh, figure, figure_line,
              covers, aliases, reverse, retired, language, code_file) in rows
     ]
+    return cards, list(digests)
 
 
 def _file_digest(path: Path) -> str | None:
@@ -320,6 +342,8 @@ def _check_unique_ids(cards: list[Card], problems: _Problems) -> None:
 
 
 def _read(path: Path, problems: _Problems) -> Node | None:
+    from .yamlsource import read_yaml
+
     try:
         return read_yaml(path)
     except SourceError as error:

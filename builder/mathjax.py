@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,73 @@ def check_tex(items: Sequence[tuple[str, bool]]) -> list[str | None]:
         return []
     verdicts = dict(zip(unique, _run_checker(unique), strict=True))
     return [verdicts[(tex, bool(display))] for tex, display in items]
+
+
+class TexStream:
+    """One node process (check.mjs --stream) checking batches of formulas as they are sent, on
+    every core, while the caller goes on; verdicts() waits for the answers of all of them."""
+
+    def __init__(self):
+        node, root = _require_node_setup()
+        self._process = subprocess.Popen(
+            [node, str(CHECK_SCRIPT), "--stream"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8",
+            env={**os.environ, "MATHDECK_NODE_ROOT": str(root)},
+        )
+        self._batches: list[list[tuple[str, bool]]] = []
+        self._answers: dict[int, list[str | None]] = {}
+        self._stderr: list[str] = []
+        self._readers = [
+            threading.Thread(target=self._read_answers, name="mathjax-answers", daemon=True),
+            threading.Thread(target=lambda: self._stderr.append(self._process.stderr.read()), name="mathjax-stderr", daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _read_answers(self) -> None:
+        for line in self._process.stdout:
+            answer = json.loads(line)
+            self._answers[answer["batch"]] = answer["verdicts"]
+
+    def send(self, items: Sequence[tuple[str, bool]]) -> None:
+        batch = [(tex, bool(display)) for tex, display in items]
+        self._batches.append(batch)
+        try:
+            self._process.stdin.write(json.dumps([{"tex": tex, "display": display} for tex, display in batch]) + "\n")
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # node ended early: verdicts() says why
+
+    def verdicts(self) -> list[str | None]:
+        """For every formula sent, in order: None if MathJax parses it, else MathJax's message."""
+        try:
+            self._process.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+        returncode = self._process.wait()
+        for reader in self._readers:
+            reader.join()
+        stderr = "".join(self._stderr).strip()
+        if returncode == EXIT_MATHJAX_MISSING:
+            raise MathJaxUnavailable(f"{stderr}; run `make setup` (or `npm ci`)")
+        if returncode != 0 or len(self._answers) != len(self._batches):
+            raise RuntimeError(f"{CHECK_SCRIPT.name} --stream failed ({returncode}), "
+                               f"{len(self._answers)} of {len(self._batches)} batches answered: {stderr}")
+        verdicts = []
+        for number, batch in enumerate(self._batches):
+            if len(self._answers[number]) != len(batch):
+                raise RuntimeError(f"{CHECK_SCRIPT.name} answered {len(self._answers[number])} of {len(batch)} in batch {number}")
+            verdicts += self._answers[number]
+        return verdicts
+
+
+def mathjax_fingerprint() -> str:
+    """The installed MathJax's version, without starting node: part of the verdict cache's key."""
+    manifest = node_root() / "node_modules" / "mathjax-full" / "package.json"
+    try:
+        return "mathjax-full==" + json.loads(manifest.read_text(encoding="utf-8")).get("version", "?")
+    except (OSError, ValueError):
+        return "mathjax-full absent"
 
 
 def tex_problems(items: Sequence[tuple[str, bool]]) -> list[TexProblem]:

@@ -10,22 +10,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import html as html_module
 
-import jinja2
-import markdown
-import nh3
-from markdown.preprocessors import Preprocessor
-from markdown.treeprocessors import Treeprocessor
-from markdown.util import AtomicString
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
-
+# Markdown, Jinja, Pygments and nh3 are imported where they are used: a rebuild whose notes all
+# come from the cache (builder/cache.py) never loads them.
+from .cache import BuildCache, content_key, fingerprint, subkey
 from .macros import Macro, expand_macros
 from .model import KINDS, RETIRED_SUBDECK, RETIRED_TAG, Card, Deck
 
@@ -70,16 +62,33 @@ class RenderedNote:
     fields: tuple[str, ...]  # in the order of the kind's note_fields
     tags: tuple[str, ...]
     subdeck: str
+    # content_hash when already known (from the cache); computed from the fields otherwise
+    known_hash: str = field(default="", compare=False, repr=False)
+    # rendered by an earlier build (package checks only new HTML for genanki's warnings)
+    from_cache: bool = field(default=False, compare=False, repr=False)
 
     @property
     def content_hash(self) -> str:
         """What Anki compares on import: fields, tags and note type; changes iff the note changes."""
+        if self.known_hash:
+            return self.known_hash
         payload = json.dumps([self.card.kind, self.fields, self.tags, self.subdeck], ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+# What the cached notes depend on besides the cards: this code, the templates, the libraries.
+NOTES_CACHE_SOURCES = ("render.py", "check.py", "check_math.py", "macros.py", "model.py", "templates")
+NOTES_CACHE_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3", "jinja2")
+
+
+def notes_fingerprint() -> str:
+    return fingerprint(NOTES_CACHE_SOURCES, NOTES_CACHE_LIBRARIES)
+
+
 @functools.cache
-def _environment() -> jinja2.Environment:
+def _environment():
+    import jinja2
+
     # Anki's own templates use {{Field}}; Jinja's delimiters are changed so both can live in one file.
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -96,8 +105,8 @@ def render_template(name: str, **context) -> str:
     return _environment().get_template(name).render(**context)
 
 
-class MathRewriter(Treeprocessor):
-    """Rewrites the TeX of every formula arithmatex found, after Markdown parsed it:
+class MathRewriter:
+    """A Markdown tree processor (Markdown only calls `run`) that rewrites the TeX of every formula arithmatex found, after Markdown parsed it:
 
     - deck macros are expanded into plain TeX (phone apps cannot load a MathJax config);
     - in cloze cards, `}}` is spaced to `} }`: Anki and AnkiDroid would read it as the end of the
@@ -105,26 +114,35 @@ class MathRewriter(Treeprocessor):
     """
 
     def __init__(self, md, macros: tuple[Macro, ...], cloze: bool):
-        super().__init__(md)
+        self.md = md
         self.macros = {macro.name: macro for macro in macros}
         self.cloze = cloze
 
     def run(self, root):
+        from markdown.util import AtomicString
+
         for element in root.iter():
             if element.text and "arithmatex" in (element.get("class") or "").split():
                 # arithmatex escapes display math itself (<div>) but leaves inline math raw.
                 escaped = element.tag == "div"
-                tex = html_module.unescape(element.text) if escaped else element.text
+                text = html_module.unescape(element.text) if escaped else element.text
+                # Rewrite only the TeX between \( \) or \[ \]: a macro argument must never
+                # swallow the closing delimiter.
+                opening, tex, closing = text[:2], text[2:-2], text[-2:]
                 tex = expand_macros(tex, self.macros)
                 if self.cloze:
                     tex = cloze_safe(tex)
-                element.text = AtomicString(_escape_math(tex) if escaped else tex)
+                text = opening + tex + closing
+                element.text = AtomicString(_escape_math(text) if escaped else text)
 
 
-class DisplayMathParagraphs(Preprocessor):
-    """Gives a `$$...$$` line (or multi-line `$$` block) the blank lines around it that arithmatex
+class DisplayMathParagraphs:
+    """A Markdown preprocessor (Markdown only calls `run`) that gives a `$$...$$` line (or multi-line `$$` block) the blank lines around it that arithmatex
     needs to see display math, so authors may write it straight after a sentence, as GitHub allows.
     Works on whole lines only; fenced code is left alone."""
+
+    def __init__(self, md=None):
+        self.md = md
 
     def run(self, lines: list[str]) -> list[str]:
         result: list[str] = []
@@ -166,7 +184,9 @@ def _escape_math(tex: str) -> str:
 
 
 @functools.cache
-def _markdown(macros: tuple[Macro, ...], cloze: bool) -> markdown.Markdown:
+def _markdown(macros: tuple[Macro, ...], cloze: bool):
+    import markdown
+
     converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
     converter.preprocessors.register(DisplayMathParagraphs(converter), "mathdeck-display-math", 5)
     converter.treeprocessors.register(MathRewriter(converter, macros, cloze), "mathdeck-math", 15)
@@ -183,12 +203,20 @@ def markdown_to_html(text: str, inline: bool = False, macros: tuple[Macro, ...] 
 
 def markdown_to_unsafe_html(text: str, macros: tuple[Macro, ...] = (), cloze: bool = False) -> str:
     """Markdown's own output, before sanitising: for check to say what the sanitiser will drop."""
+    return _unsafe_html(text, macros, cloze)
+
+
+# check and render both need Markdown's output of a field: convert it once per build.
+@functools.lru_cache(maxsize=1 << 17)
+def _unsafe_html(text: str, macros: tuple[Macro, ...], cloze: bool) -> str:
     converter = _markdown(macros, cloze)
     converter.reset()
     return converter.convert(text)
 
 
 def sanitize_html(html: str) -> str:
+    import nh3
+
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -201,11 +229,28 @@ def sanitize_html(html: str) -> str:
 
 def highlight_code(code: str, language: str) -> str:
     """Static Pygments highlighting: coloured by CSS classes, no JavaScript in the card."""
+    from pygments import highlight
+
+    return highlight(code.rstrip("\n") + "\n", _lexer(language), _code_formatter())
+
+
+@functools.lru_cache(maxsize=64)
+def _lexer(language: str):
+    # Pygments lexers and formatters keep no state between calls to highlight(): reuse them.
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
-        lexer = get_lexer_by_name(language)
+        return get_lexer_by_name(language)
     except ClassNotFound:
-        lexer = get_lexer_by_name("text")
-    return highlight(code.rstrip("\n") + "\n", lexer, HtmlFormatter(cssclass="highlight"))
+        return get_lexer_by_name("text")
+
+
+@functools.cache
+def _code_formatter():
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(cssclass="highlight")
 
 
 def render_figure(figure: FigureFiles, alt: str) -> str:
@@ -218,12 +263,17 @@ def render_card(card: Card, figures: dict[str, FigureFiles], macros: tuple[Macro
     values["Zh"] = card.zh or ""
     values["Figure"] = render_figure(figures[card.figure], alt=card.title) if card.figure else ""
     values["CardId"] = card.id
-    tags, subdeck = card.all_tags, card.subdeck
     if card.retired:
         first = kind.note_fields[0]
         values[first] = render_template("fields/retired.html") + values[first]
-        tags, subdeck = tuple(sorted({*tags, RETIRED_TAG})), RETIRED_SUBDECK
-    return RenderedNote(card, tuple(values.get(name, "") for name in kind.note_fields), tags, subdeck)
+    return RenderedNote(card, tuple(values.get(name, "") for name in kind.note_fields), *_placement(card))
+
+
+def _placement(card: Card) -> tuple[tuple[str, ...], str]:
+    """The note's tags and subdeck: a retired card is tagged and goes to the Retired subdeck."""
+    if card.retired:
+        return tuple(sorted({*card.all_tags, RETIRED_TAG})), RETIRED_SUBDECK
+    return card.all_tags, card.subdeck
 
 
 def _field_values(card: Card, to_html) -> dict[str, str]:
@@ -251,14 +301,61 @@ def _field_values(card: Card, to_html) -> dict[str, str]:
     }
 
 
-def render_deck(deck: Deck, figures: dict[str, FigureFiles]) -> list[RenderedNote]:
-    return [render_card(card, figures, deck.config.macros) for card in deck.cards]
+def render_deck(deck: Deck, figures: dict[str, FigureFiles], cache: BuildCache | None = None, digests: list[str] | None = None) -> list[RenderedNote]:
+    """Every card's note; with a cache, only cards whose inputs changed are rendered again.
+    `digests` are the cards' load.card_digest(), when known."""
+    macros = deck.config.macros
+    if cache is None:
+        return [render_card(card, figures, macros) for card in deck.cards]
+    notes = []
+    for card, key in zip(deck.cards, note_keys(deck, figures, digests), strict=True):
+        entry = cache.get(key)
+        if entry is None:
+            note = render_card(card, figures, macros)
+            cache.put(key, (note.fields, note.content_hash))
+        else:
+            fields, digest = entry
+            note = RenderedNote(card, fields, *_placement(card), known_hash=digest, from_cache=True)
+        notes.append(note)
+    return notes
+
+
+def note_keys(deck: Deck, figures: dict[str, FigureFiles], digests: list[str] | None = None) -> list[str]:
+    """Each card's key in the notes cache: a hash of everything render_card reads (the card,
+    its figure's media names, the deck macros, this code and its templates)."""
+    if digests is None:
+        from .load import card_digest
+
+        digests = [card_digest(card) for card in deck.cards]
+    context = content_key("note", notes_fingerprint(), macro_signature(deck.config.macros))
+    figure_contexts = {name: content_key(context, figure.light, figure.dark) for name, figure in figures.items()}
+    return [
+        subkey(figure_contexts.get(card.figure, context) if card.figure else context, digest)
+        for card, digest in zip(deck.cards, digests, strict=True)
+    ]
+
+
+def macro_signature(macros: tuple[Macro, ...]) -> str:
+    """What of the deck macros reaches notes (not where they are defined)."""
+    return json.dumps([(macro.name, macro.body, macro.args) for macro in macros])
 
 
 @dataclass(frozen=True)
 class NoteTypeTemplates:
     css: str
     templates: tuple[tuple[str, str, str], ...]  # (name, front, back)
+
+
+def note_type_templates(cache: BuildCache | None = None) -> dict[str, NoteTypeTemplates]:
+    """render_note_type for every kind, from the cache when this code and its templates are unchanged."""
+    key = content_key("note types", notes_fingerprint())
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        return {kind: NoteTypeTemplates(css, tuple(map(tuple, templates))) for kind, (css, templates) in cached.items()}
+    rendered = {kind: render_note_type(kind) for kind in KINDS}
+    if cache is not None:
+        cache.put(key, {kind: (t.css, t.templates) for kind, t in rendered.items()})
+    return rendered
 
 
 def render_note_type(kind_name: str) -> NoteTypeTemplates:
@@ -272,6 +369,8 @@ def render_note_type(kind_name: str) -> NoteTypeTemplates:
 
 @functools.cache
 def card_css() -> str:
+    from pygments.formatters import HtmlFormatter
+
     light = HtmlFormatter(style=LIGHT_CODE_STYLE).get_style_defs(".card .highlight")
     # Anki puts .nightMode on <body class="card">, AnkiDroid adds .night_mode: `.nightMode .card` never matches.
     dark = "\n".join(
@@ -281,7 +380,14 @@ def card_css() -> str:
     return render_template("card.css", light_code_css=light, dark_code_css=dark)
 
 
-def render_description(deck: Deck, news: str = "") -> str:
+def render_description(deck: Deck, news: str = "", cache: BuildCache | None = None) -> str:
     """The deck's overview text, with the latest changelog entry (Markdown) when there is one."""
     text = deck.config.description + ("\n\n" + news if news else "")
-    return markdown_to_html(text, macros=deck.config.macros)
+    if cache is None:
+        return markdown_to_html(text, macros=deck.config.macros)
+    key = content_key("description", notes_fingerprint(), macro_signature(deck.config.macros), text)
+    html = cache.get(key)
+    if html is None:
+        html = markdown_to_html(text, macros=deck.config.macros)
+    cache.put(key, html)
+    return html

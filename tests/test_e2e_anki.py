@@ -100,3 +100,19 @@ def test_rebuild_without_edits_updates_nothing(project, tmp_path, monkeypatch):
     import_package(col, first.path)
     log = import_package(col, second.path)
     assert not log.updated and not log.new and len(log.duplicate) == 3
+
+
+def test_english_only_build_leaves_the_chinese_terms_out(project, tmp_path):
+    from dataclasses import replace
+
+    from builder.build import BuildOptions, build
+
+    options = BuildOptions(cards_dir=project / "cards", out_dir=project / "dist", figures_dir=project / "figures",
+                           cache_dir=project / ".cache" / "figures")
+    both = build(options)
+    english = build(replace(options, lang="en"))
+    assert english.path.name == "ml-math-cheatsheet-0.1.0-en.apkg" and both.path.exists()
+    col = fresh_collection(tmp_path / "anki")
+    import_package(col, english.path)
+    bayes = notes_by_card_id(col)["bayes-theorem"]
+    assert bayes["Zh"] == "" and "贝叶斯" not in bayes.cards()[0].question()

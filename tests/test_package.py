@@ -68,3 +68,118 @@ def test_new_version_goes_to_a_new_file(tmp_path, epoch):
     set_version(cards, "1.0.0")
     second = build_in(tmp_path / "a")
     assert second.path.name == "ml-math-cheatsheet-1.0.0.apkg" and first.path.exists()
+
+
+# ---------------------------------------------------------------- the collection, as genanki writes it
+
+
+def genanki_package_bytes(deck, notes, lock, media) -> bytes:
+    """What package_bytes made before it wrote the rows itself: genanki.Package.write_to_file
+    with one genanki.Note per note, then the zip rewritten with fixed dates and modes."""
+    import io
+    import tempfile
+    import time
+    from pathlib import Path
+
+    import genanki
+
+    from builder.identity import guid_for_card
+    from builder.package import ZIP_EPOCH_MIN, note_models, subdeck_id, subdeck_name
+    from builder.render import render_description
+
+    class StampedNote(genanki.Note):
+        def __init__(self, modified, **kwargs):
+            super().__init__(**kwargs)
+            self.modified = modified
+
+        def write_to_db(self, cursor, timestamp, deck_id, id_gen):
+            super().write_to_db(cursor, self.modified, deck_id, id_gen)
+
+    models = note_models(deck)
+    decks = {"": genanki.Deck(deck.config.deck_id, deck.config.title, description=render_description(deck))}
+    newest = max((lock.notes[guid_for_card(n.card)].modified for n in notes), default=ZIP_EPOCH_MIN)
+    for note in notes:
+        if note.subdeck not in decks:
+            decks[note.subdeck] = genanki.Deck(subdeck_id(deck, note.subdeck), subdeck_name(deck, note.subdeck))
+        guid = guid_for_card(note.card)
+        decks[note.subdeck].add_note(StampedNote(lock.notes[guid].modified, model=models[note.card.kind],
+                                                 fields=list(note.fields), tags=list(note.tags), guid=guid))
+    package = genanki.Package(list(decks.values()), media_files=[str(p) for p in sorted(media, key=lambda p: p.name)])
+    with tempfile.TemporaryDirectory() as scratch:
+        raw = Path(scratch) / "raw.apkg"
+        package.write_to_file(str(raw), timestamp=newest)
+        out = io.BytesIO()
+        with zipfile.ZipFile(raw) as source, zipfile.ZipFile(out, "w") as target:
+            for name in source.namelist():
+                info = zipfile.ZipInfo(name, date_time=time.gmtime(max(newest, ZIP_EPOCH_MIN))[:6])
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                info.create_system = 3
+                target.writestr(info, source.read(name), compresslevel=9)
+        return out.getvalue()
+
+
+def _same_package_as_genanki(project):
+    from builder.identity import read_lock
+    from builder.package import package_bytes
+
+    result = build_in(project)
+    lock = read_lock(project / "cards")
+    assert package_bytes(result.deck, result.notes, lock, result.media) == genanki_package_bytes(result.deck, result.notes, lock, result.media)
+    return result
+
+
+def test_collection_rows_are_genankis_byte_for_byte(tmp_path, epoch):
+    """Many subdecks (genanki rewrites the deck and note-type JSON for each), every kind, cloze."""
+    from builder.bench import write_synthetic_project
+
+    project = tmp_path / "synthetic"
+    cards = write_synthetic_project(project, 60, per_file=7)
+    (cards / "cloze.yaml").write_text(
+        "subdeck: Clozes\ncards:\n  - id: cloze-one\n    kind: cloze\n"
+        "    text: 'The {{c1::mean}} of $X$ is {{c2::$\\mu$}}; its {{c3::variance}} is $\\sigma^2$.'\n"
+    )
+    result = _same_package_as_genanki(project)
+    assert len({note.subdeck for note in result.notes}) == 10
+
+
+def test_flagship_package_is_genankis_byte_for_byte(tmp_path, epoch):
+    """Figures (media), retired cards and the flagship's own subdecks."""
+    from builds import copy_flagship
+
+    result = _same_package_as_genanki(copy_flagship(tmp_path / "flagship"))
+    assert result.media
+
+
+def test_guids_are_genankis():
+    import genanki
+    from hypothesis import given, settings, strategies as st
+
+    from builder.identity import _guid_for_id
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.text())
+    def same(card_id):
+        assert _guid_for_id(card_id) == genanki.guid_for(card_id)
+
+    same()
+
+
+def test_lock_text_is_json_dumps_with_indent_1():
+    import json
+    from dataclasses import asdict
+
+    from hypothesis import given, settings, strategies as st
+
+    from builder.identity import Lock, LockEntry, lock_text
+
+    entries = st.dictionaries(st.text(), st.builds(LockEntry, st.text(), st.text(), st.integers(0, 2**40)), max_size=5)
+
+    @settings(max_examples=300, deadline=None)
+    @given(entries)
+    def same(notes):
+        lock = Lock(notes)
+        data = {"format": 1, "notes": {guid: asdict(entry) for guid, entry in sorted(notes.items(), key=lambda item: item[1].id)}}
+        assert lock_text(lock) == json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+    same()

@@ -195,3 +195,15 @@ def test_double_braces_in_math_end_a_cloze_early_unless_spaced(tmp_path, text, l
     question = note.cards()[0].question()
     assert question.rstrip().endswith("[...]</span>\\)}}") is leaks
     assert question.rstrip().endswith("[...]</span>") is not leaks
+
+
+def test_a_macro_argument_never_swallows_the_closing_delimiter():
+    from builder.problems import Location as L
+
+    one_arg = (Macro("sq", r"{#1}^2", 1, L(MINIMAL)),)
+    html = markdown_to_html("$$\\sq x$$\n\nand $\\sq y$", macros=one_arg)
+    assert r"\[{x}^2\]" in html and r"\({y}^2\)" in html
+    from builder.macros import MacroError as Error
+
+    with pytest.raises(Error, match="needs 1 argument"):
+        markdown_to_html("$$\\sq$$", macros=one_arg)

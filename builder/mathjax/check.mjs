@@ -3,6 +3,11 @@
 //   stdin:  [{"tex": "\\frac{a}{b}", "display": true}, ...]
 //   stdout: [null | "MathJax's error message", ...]   (same order)
 //
+// With --stream, batches are checked as they arrive, so node works while mathdeck goes on:
+//   stdin:  one JSON list as above per line
+//   stdout: one line per batch, {"batch": <its number, from 0>, "verdicts": [...]}, in the order
+//           the batches finish
+//
 // Exit codes: 0 ok, 2 bad input, 3 mathjax-full is not installed (run `npm ci`).
 //
 // Anki (ts/mathjax/index.ts + tex-chtml-full.js) runs 'require' plus MathJax's AllPackages,
@@ -16,6 +21,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 const SCRIPT_DIR = dirname(fileURLToPath(import.meta.url));
@@ -160,6 +166,76 @@ async function checkInParallel(items) {
   return ownResults.concat(...(await Promise.all(pending)));
 }
 
+// Worker threads, each with one TeX input for the whole stream, take batches one at a time;
+// the main thread only reads, queues and writes. While batches still come, one core is left to
+// mathdeck (it is reading and rendering the rest of the deck); once the input ends, a backlog
+// gets a worker on every core.
+const BACKLOG_FOR_ALL_CORES = 1000; // formulas: below this, starting another worker costs more
+
+async function streamMain() {
+  requireMathJaxInstalled();
+  const url = fileURLToPath(import.meta.url);
+  const queue = []; // {batch, items} not handed out yet
+  const workers = [];
+  let reading = true;
+  let unanswered = 0;
+
+  const dispatch = () => {
+    for (const worker of workers) {
+      if (!worker.busy && queue.length) {
+        worker.busy = true;
+        worker.thread.postMessage(queue.shift());
+      }
+    }
+    if (!reading && unanswered === 0) workers.forEach((worker) => worker.thread.terminate());
+  };
+  const addWorker = () => {
+    const worker = { thread: new Worker(url, { workerData: { stream: true } }), busy: false };
+    worker.thread.on('message', (message) => {
+      process.stdout.write(`${JSON.stringify(message)}\n`);
+      worker.busy = false;
+      unanswered -= 1;
+      dispatch();
+    });
+    worker.thread.on('error', (err) => {
+      process.stderr.write(`check.mjs: ${err && err.stack ? err.stack : err}\n`);
+      process.exit(1);
+    });
+    workers.push(worker);
+  };
+
+  addWorker();
+  while (workers.length < availableParallelism() - 1) addWorker();
+  let batch = 0;
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+    if (!line.trim()) continue;
+    let items;
+    try {
+      items = parseItems(line);
+    } catch (err) {
+      process.stderr.write(`check.mjs: bad input: ${err.message}\n`);
+      process.exit(2);
+    }
+    queue.push({ batch, items });
+    batch += 1;
+    unanswered += 1;
+    dispatch();
+  }
+  reading = false;
+  const backlog = queue.reduce((total, waiting) => total + waiting.items.length, 0);
+  if (backlog >= BACKLOG_FOR_ALL_CORES) {
+    while (workers.length < availableParallelism()) addWorker();
+  }
+  dispatch();
+}
+
+function streamWorker() {
+  const check = makeChecker();
+  parentPort.on('message', ({ batch, items }) => {
+    parentPort.postMessage({ batch, verdicts: items.map((item) => check(item.tex, Boolean(item.display))) });
+  });
+}
+
 async function main() {
   let items;
   try {
@@ -174,7 +250,10 @@ async function main() {
 }
 
 if (isMainThread) {
-  main();
+  if (process.argv.includes('--stream')) streamMain();
+  else main();
+} else if (workerData && workerData.stream) {
+  streamWorker();
 } else {
   parentPort.postMessage(checkAll(workerData));
 }

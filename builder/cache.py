@@ -1,0 +1,176 @@
+"""cache: what a build already computed, kept under <project>/.cache/build/ for the next build.
+
+As in Black's cache: an entry is found by a hash of everything that can change it (the input's
+bytes plus a fingerprint of the code, templates and library versions that compute it), so a
+stale entry is never read; files are replaced atomically (a temporary file, then a rename), so a
+crash never leaves half of one; a file of another format, fingerprint or Python version is
+ignored. A cache only saves time: a build writes the same bytes with it, without it, or with a
+damaged one.
+
+A cache is split into shards by key, read on first use and written only where entries were
+added, so an edit to one card rewrites a sliver of it. An entry that no build used for
+`keep_unused` saves is dropped, so the files stay about the size of the deck; with
+`keep_unused=None` entries stay until a build calls `drop_unused()` after using all it needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import marshal
+import os
+import re
+import sys
+from functools import cache
+from pathlib import Path
+
+from .atomic import write_atomically
+
+CACHE_FORMAT = 1
+KEEP_UNUSED = 5  # saves of its shard an unused entry survives
+BUILDER_DIR = Path(__file__).resolve().parent
+_MISSING = object()
+
+
+class BuildCache:
+    """A map from content hash (hex) to a plain value: str, int, bool, None, tuples, lists, dicts.
+
+    `folder` None keeps it in memory only. Values go to disk with `marshal`: fast for the tens
+    of megabytes of HTML a 20,000-card deck makes, and it holds nothing but data.
+    """
+
+    def __init__(self, folder: Path | None, name: str, fingerprint: str, keep_unused: int | None = KEEP_UNUSED):
+        self.folder = folder
+        self.name = name
+        self.header = (CACHE_FORMAT, sys.version_info[:2], name, fingerprint)
+        self.keep_unused = keep_unused
+        self._shards: dict[str, _Shard] = {}
+        self._drop_unused = False
+
+    def _shard(self, key: str) -> _Shard:
+        letter = key[0]  # keys are hex digests (content_key)
+        shard = self._shards.get(letter)
+        if shard is None:
+            path = self.folder / self.name / f"{letter}.marshal" if self.folder is not None else None
+            shard = self._shards[letter] = _Shard(path, self.header)
+        return shard
+
+    def get(self, key: str, default=None):
+        return self._shard(key).get(key, default)
+
+    def put(self, key: str, value) -> None:
+        self._shard(key).put(key, value)
+
+    def drop_unused(self) -> None:
+        """Everything this build needs was looked up: drop the rest on save."""
+        self._drop_unused = True
+
+    def save(self) -> None:
+        """Write the shards this build added entries to; unused entries age and are dropped in time."""
+        for shard in self._shards.values():
+            shard.save(self.keep_unused, self._drop_unused)
+
+
+class _Shard:
+    def __init__(self, path: Path | None, header: tuple):
+        self.path = path
+        self.header = header
+        # key -> (the save that last used it, value)
+        self.generation, self.stored = self._read()
+        self.used: dict = {}
+        self.changed = False
+
+    def _read(self) -> tuple[int, dict]:
+        if self.path is None:
+            return 0, {}
+        try:
+            header, generation, entries = marshal.loads(self.path.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return 0, {}
+        if header != self.header or not isinstance(generation, int) or not isinstance(entries, dict):
+            return 0, {}
+        return generation, entries
+
+    def get(self, key: str, default):
+        value = self.used.get(key, _MISSING)
+        if value is _MISSING:
+            entry = self.stored.get(key)
+            if entry is None:
+                return default
+            value = self.used[key] = entry[1]
+        return value
+
+    def put(self, key: str, value) -> None:
+        entry = self.stored.get(key)
+        if entry is None or entry[1] != value:
+            self.changed = True
+        self.used[key] = value
+
+    def save(self, keep_unused: int | None, drop_unused: bool) -> None:
+        if self.path is None or not (self.changed or (drop_unused and len(self.used) != len(self.stored))):
+            return
+        generation = self.generation + 1
+        if drop_unused:
+            entries = {}
+        elif keep_unused is None:
+            entries = dict(self.stored)
+        else:
+            entries = {key: entry for key, entry in self.stored.items() if entry[0] > generation - keep_unused}
+        entries.update((key, (generation, value)) for key, value in self.used.items())
+        write_atomically(self.path, marshal.dumps((self.header, generation, entries)))
+        self.generation, self.stored, self.changed = generation, entries, False
+
+
+def subkey(context: str, key: str) -> str:
+    """content_key(context, key) for two content keys, faster: the pair is fixed-width hex."""
+    return hashlib.blake2b((context + key).encode("ascii"), digest_size=20).hexdigest()
+
+
+def content_key(*parts) -> str:
+    """A hash of plain values (text, numbers, lists of them); JSON keeps ("ab", "c") and ("a", "bc") apart."""
+    text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+
+
+@cache
+def fingerprint(sources: tuple[str, ...], libraries: tuple[str, ...] = ()) -> str:
+    """A hash of mathdeck's own files (paths relative to builder/, folders taken whole) and the
+    versions of the libraries whose output a cache keeps: a change to either empties the cache."""
+    parts = []
+    for source in sources:
+        path = BUILDER_DIR / source
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            parts += [str(file.relative_to(BUILDER_DIR)), file.read_bytes().decode("utf-8", "replace")]
+    versions = _installed_versions()
+    for library in libraries:
+        version = versions.get(_normalised(library))
+        if version is None:
+            try:
+                version = importlib.metadata.version(library)
+            except importlib.metadata.PackageNotFoundError:
+                version = "absent"
+        parts.append(f"{library}=={version}")
+    return content_key(*parts)
+
+
+@cache
+def _installed_versions() -> dict[str, str]:
+    """Library versions from the names of the *.dist-info folders on sys.path: one directory
+    listing, where importlib.metadata.version reads each library's METADATA (~15 ms apiece)."""
+    versions: dict[str, str] = {}
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info") and "-" in name:
+                library, version = name[: -len(".dist-info")].rsplit("-", 1)
+                versions.setdefault(_normalised(library), version)
+    return versions
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()

@@ -1,0 +1,61 @@
+"""`mathdeck bench` at a tiny size: it runs every case as whole processes and prints its table.
+Timings are not asserted (the machine is shared); the real sizes are in the README."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from builder.bench import Row, edit_one_card, format_table, write_synthetic_project
+from builder.load import load_deck
+
+
+def test_bench_prints_a_row_per_case(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "builder.cli", "bench", "--sizes", "12,30", "--runs", "1", "--formulas", "40",
+         "--no-flagship", "--no-figures", "--keep", str(tmp_path)],
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [cell.strip() for cell in lines[0].split(" | ")][:6] == ["case", "runs", "median", "min", "max", "genanki"]
+    for case in ("12 cards, cold", "12 cards, 1 card edited", "30 cards, cold", "30 cards, 1 card edited",
+                 "MathJax check of 40 distinct formulas"):
+        assert any(line.startswith(case) for line in lines), case
+    assert "marginal time per 1,000 cards" in result.stdout
+    [kept] = tmp_path.glob("mathdeck-bench-*")
+    assert (kept / "synthetic-30" / "dist" / "bench-1.0.0.apkg").exists()
+
+
+def test_synthetic_decks_are_valid_and_realistic(tmp_path):
+    cards = write_synthetic_project(tmp_path / "p", 25, per_file=10)
+    assert sorted(p.name for p in cards.glob("synthetic-*.yaml")) == ["synthetic-000.yaml", "synthetic-001.yaml", "synthetic-002.yaml"]
+    deck = load_deck(cards)
+    assert len(deck.cards) == 25 and {card.kind for card in deck.cards} == {"formula", "qa", "code"}
+    formulas = sum("".join(card.text.values()).count("$") for card in deck.cards) / 2 / len(deck.cards)
+    assert formulas > 4  # several formulas per card
+    before = yaml.safe_load((cards / "synthetic-001.yaml").read_text())
+    edit_one_card(cards, 3)
+    after = yaml.safe_load((cards / "synthetic-001.yaml").read_text())
+    changed = [a["id"] for a, b in zip(before["cards"], after["cards"]) if a != b]
+    assert len(changed) == 1 and "Edit 3: $e^{3} > 0$." in str(after["cards"])
+
+
+def test_table_marks_rows_against_their_targets():
+    rows = [
+        Row("fast", [1.0, 1.2, 0.9], "≤ 1.5 s", 1.5),
+        Row("slow", [3.0], "≤ 3 × genanki", None, genanki=0.5, ratio_limit=3.0),
+    ]
+    table = format_table(rows)
+    assert "ok" in table.splitlines()[2] and "MISSED" in table.splitlines()[3]
+    assert "6.0×" in table and "1.00 s" in table
+
+
+def test_bench_help_is_documented():
+    result = subprocess.run([sys.executable, "-m", "builder.cli", "bench", "--help"], capture_output=True, text=True,
+                            env={**os.environ, "COLUMNS": "200"}, cwd=Path(__file__).parent)
+    assert result.returncode == 0 and "--sizes" in result.stdout and "genanki" in result.stdout

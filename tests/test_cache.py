@@ -1,0 +1,266 @@
+"""The build caches (builder/cache.py): a rebuild redoes only what changed, and a cache never
+changes a byte of the output: cold, warm, edited, damaged or stale, the .apkg and the lock are
+those of a build with no cache at all."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from builder import check_math, mathjax
+from builder.bench import edit_one_card, write_synthetic_project
+from builder.cache import KEEP_UNUSED, BuildCache, content_key
+from builder.check_math import collect_formulas
+from builder.problems import SourceError
+from builder.render import markdown_to_unsafe_html
+from builds import build_in
+
+
+@pytest.fixture(autouse=True)
+def epoch(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+
+
+@pytest.fixture
+def counted_streams(monkeypatch):
+    """How many formulas each build sends to node."""
+    sent: list[int] = []
+    original = mathjax.TexStream.send
+
+    def send(self, items):
+        sent.append(len(items))
+        original(self, items)
+
+    monkeypatch.setattr(mathjax.TexStream, "send", send)
+    return sent
+
+
+def outputs(project: Path) -> tuple[bytes, str]:
+    [apkg] = (project / "dist").glob("*.apkg")
+    return apkg.read_bytes(), (project / "cards" / "mathdeck.lock.json").read_text()
+
+
+def with_and_without_caches(project: Path, force: bool = False) -> tuple[tuple[bytes, str], tuple[bytes, str]]:
+    """Build with the caches as they are; then from the same sources and lock with no cache."""
+    lock = project / "cards" / "mathdeck.lock.json"
+    before = lock.read_text() if lock.exists() else None
+    build_in(project, force=force)
+    warm = outputs(project)
+    for folder in (project / ".cache" / "build", project / "dist"):
+        shutil.rmtree(folder)
+    if before is None:
+        lock.unlink()
+    else:
+        lock.write_text(before)
+    build_in(project)
+    return warm, outputs(project)
+
+
+def synthetic(tmp_path: Path, count: int = 60) -> Path:
+    write_synthetic_project(tmp_path / "synthetic", count, per_file=25)
+    return tmp_path / "synthetic"
+
+
+def test_warm_rebuild_gives_the_same_bytes_and_sends_no_formula(tmp_path, counted_streams):
+    project = synthetic(tmp_path)
+    build_in(project)
+    cold = outputs(project)
+    assert sum(counted_streams) > 100  # every formula went to node once
+    counted_streams.clear()
+    (project / "dist").joinpath("bench-1.0.0.apkg").unlink()
+    again = build_in(project)
+    assert outputs(project) == cold and again.status == "written"
+    assert counted_streams == []  # every card was checked before: node is not even started
+
+
+def test_an_edited_card_is_rendered_and_checked_alone_and_the_bytes_match_a_fresh_build(tmp_path, counted_streams, monkeypatch):
+    project = synthetic(tmp_path)
+    build_in(project)
+    counted_streams.clear()
+    edit_one_card(project / "cards", 7)  # adds the formula e^{7} > 0 to one card
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
+    warm, cold = with_and_without_caches(project, force=True)
+    assert counted_streams[0] == 1  # only the new formula (then every formula, without caches)
+    assert warm == cold
+
+
+def test_a_changed_macro_renders_again_every_card_using_it(tmp_path, monkeypatch):
+    project = synthetic(tmp_path, count=10)
+    first = build_in(project)
+    deck_yaml = project / "cards" / "deck.yaml"
+    deck_yaml.write_text(deck_yaml.read_text().replace("E: '\\mathbb{E}'", "E: '\\operatorname{E}'"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
+    lock = (project / "cards" / "mathdeck.lock.json").read_text()
+    second = build_in(project, force=True)
+    changed = {a.card.id for a, b in zip(first.notes, second.notes) if a.fields != b.fields}
+    assert changed == {card.id for card in second.deck.cards if "\\E" in "".join(card.text.values())}
+    assert any("\\operatorname{E}" in field for note in second.notes for field in note.fields)
+    (project / "cards" / "mathdeck.lock.json").write_text(lock)
+    warm, cold = with_and_without_caches(project, force=True)
+    assert warm == cold
+
+
+def test_an_edited_code_file_is_read_again(project):
+    build_in(project)
+    snippet = project / "cards" / "snippets" / "softmax.py"
+    snippet.write_text(snippet.read_text() + "\n# stable for any dim\n")
+    lock = (project / "cards" / "mathdeck.lock.json").read_text()
+    result = build_in(project, force=True)
+    [code] = [note for note in result.notes if note.card.kind == "code"]
+    assert "stable for any dim" in code.fields[2]
+    (project / "cards" / "mathdeck.lock.json").write_text(lock)
+    warm, cold = with_and_without_caches(project, force=True)
+    assert warm == cold
+
+
+def test_a_damaged_or_foreign_cache_is_ignored(tmp_path):
+    project = synthetic(tmp_path, count=30)
+    build_in(project)
+    cold = outputs(project)
+    shards = sorted((project / ".cache" / "build").rglob("*.marshal"))
+    assert {shard.parent.name for shard in shards} == {"cards", "checked", "notes", "mathjax"}
+    for number, shard in enumerate(shards):
+        shard.write_bytes([b"", b"\x00garbage", shard.read_bytes()[: len(shard.read_bytes()) // 2]][number % 3])
+    (project / "dist" / "bench-1.0.0.apkg").unlink()
+    build_in(project)
+    assert outputs(project) == cold
+
+
+def test_a_formula_broken_after_a_clean_build_is_reported(tmp_path, monkeypatch):
+    project = synthetic(tmp_path, count=10)
+    build_in(project)
+    cards = project / "cards" / "synthetic-000.yaml"
+    cards.write_text(cards.read_text().replace("\\sigma^2 + 5$", "\\sigma^2 + \\undefinedmacro$"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
+    with pytest.raises(SourceError) as error:
+        build_in(project, force=True)
+    [problem] = error.value.problems
+    assert "card 'syn-00005-formula', field 'explanation': MathJax: Undefined control sequence \\undefinedmacro" in problem.message
+
+
+def test_parsed_card_files_keep_their_lines(project):
+    """Cards from the cache point at the same lines as freshly parsed ones (for later problems)."""
+    from builder.build import BuildCaches, BuildOptions
+    from builder.load import load_deck
+
+    options = BuildOptions(cards_dir=project / "cards", out_dir=project / "dist", figures_dir=project / "figures",
+                           cache_dir=project / ".cache" / "figures")
+    caches = BuildCaches.open(options)
+    parsed = load_deck(project / "cards", caches.cards)
+    caches.save()
+    cached = load_deck(project / "cards", BuildCaches.open(options).cards)
+    assert cached.cards == parsed.cards == load_deck(project / "cards").cards
+    assert [c.text_locations for c in cached.cards] == [c.text_locations for c in parsed.cards]
+
+
+# ---------------------------------------------------------------- BuildCache itself
+
+
+def test_cache_round_trip_and_atomic_shards(tmp_path):
+    cache = BuildCache(tmp_path, "things", "v1")
+    key = content_key("a", 1)
+    cache.put(key, ("html", ["x"], {"k": None}))
+    cache.save()
+    assert [p.name for p in (tmp_path / "things").iterdir()] == [f"{key[0]}.marshal"]  # no temporary file left
+    assert BuildCache(tmp_path, "things", "v1").get(key) == ("html", ["x"], {"k": None})
+    assert BuildCache(tmp_path, "things", "v2").get(key) is None  # another fingerprint: empty
+
+
+def test_unused_entries_age_out(tmp_path):
+    # keys of one shard (the first hex digit): a shard ages when a build rewrites it
+    cache = BuildCache(tmp_path, "t", "v")
+    cache.put("a0", "old")
+    cache.save()  # save 1
+    for save in range(2, KEEP_UNUSED + 2):
+        assert BuildCache(tmp_path, "t", "v").get("a0") == "old"
+        cache = BuildCache(tmp_path, "t", "v")
+        cache.put(f"a{save}", "new")  # a build that adds an entry and never uses a0
+        cache.save()
+    assert BuildCache(tmp_path, "t", "v").get("a0") is None
+    assert BuildCache(tmp_path, "t", "v").get(f"a{KEEP_UNUSED + 1}") == "new"
+
+
+def test_entries_kept_until_a_build_has_used_all_it_needs(tmp_path):
+    cache = BuildCache(tmp_path, "t", "v", keep_unused=None)
+    cache.put("b1", 1)
+    cache.put("b2", 2)
+    cache.save()
+    for _ in range(KEEP_UNUSED + 1):
+        cache = BuildCache(tmp_path, "t", "v", keep_unused=None)
+        cache.put("b3", 3)
+        cache.save()
+    cache = BuildCache(tmp_path, "t", "v", keep_unused=None)
+    assert cache.get("b1") == 1
+    cache.drop_unused()
+    cache.save()
+    reread = BuildCache(tmp_path, "t", "v")
+    assert (reread.get("b1"), reread.get("b2"), reread.get("b3")) == (1, None, None)
+
+
+def test_content_key_separates_its_parts():
+    assert content_key("ab", "c") != content_key("a", "bc")
+    assert content_key(None) != content_key("None") != content_key("")
+
+
+# ---------------------------------------------------------------- the formula fast path
+
+
+# Markdown sources without `<` (so without raw HTML), made of the pieces that matter to math.
+MARKDOWN_WITHOUT_TAGS = st.lists(
+    st.sampled_from(list("ab x_*`$\\{}&>#-|:\n\t1[]()!\"'é") + ["$$", "\n\n", "    ", "```", "**", "\\\\", "&amp;", "- "]),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(MARKDOWN_WITHOUT_TAGS)
+def test_formulas_found_by_pattern_equal_the_html_parser(text):
+    html = markdown_to_unsafe_html(text)
+    assert collect_formulas(html, markdown_tags_only=True) == collect_formulas(html)
+
+
+# ---------------------------------------------------------------- streaming to node
+
+
+def test_stream_answers_batches_in_the_order_sent():
+    stream = mathjax.TexStream()
+    stream.send([(r"\frac{a}{b}", True), (r"\foo", False)])
+    stream.send([("a}", False)])
+    stream.send([])
+    assert stream.verdicts() == [None, r"Undefined control sequence \foo", "Extra close brace or missing open brace"]
+
+
+def test_formula_checker_asks_node_once_per_formula(monkeypatch):
+    sent: list[list] = []
+
+    class FakeStream:
+        def send(self, items):
+            sent.append(list(items))
+
+        def verdicts(self):
+            return [None] * sum(map(len, sent))
+
+    monkeypatch.setattr(check_math, "TexStream", FakeStream)
+    checker = check_math.FormulaChecker()
+    checker.add([("x", False), ("y", True), ("x", False)])
+    checker.add([("y", True), ("z", False)])
+    assert checker.finish() == {("x", False): None, ("y", True): None, ("z", False): None}
+    assert sent == [[("x", False), ("y", True)], [("z", False)]]  # the first at once, the rest at the end
+
+
+def test_stream_reports_missing_mathjax(monkeypatch, tmp_path):
+    monkeypatch.setenv("MATHDECK_NODE_ROOT", str(tmp_path))
+    with pytest.raises(mathjax.MathJaxUnavailable, match="npm ci"):
+        mathjax.TexStream()
+
+
+def test_minimal_project_builds_the_same_with_and_without_caches(project):
+    build_in(project)
+    (project / "cards" / "mathdeck.lock.json").unlink()
+    shutil.rmtree(project / "dist")
+    warm, cold = with_and_without_caches(project)
+    assert warm == cold
