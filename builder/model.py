@@ -63,6 +63,7 @@ KINDS: dict[str, CardKind] = {
 }
 
 LEVELS = ("L1", "L2", "L3")
+TITLE_LENGTH = 80
 
 
 @dataclass
@@ -100,8 +101,13 @@ class Card:
     def title(self) -> str:
         """One line that names the card in summaries and changelogs."""
         kind = KINDS[self.kind]
-        first = self.text.get(kind.required[0], "")
-        return " ".join(first.split())[:80]
+        line = " ".join(self.text.get(kind.required[0], "").split())
+        if len(line) <= TITLE_LENGTH:
+            return line
+        cut = line[:TITLE_LENGTH].rsplit(" ", 1)[0]
+        if cut.count("$") % 2:  # never cut a formula in half: stop before it instead
+            cut = cut[: cut.rindex("$")].rstrip()
+        return cut + " …"
 
 
 @dataclass(frozen=True)

@@ -160,3 +160,21 @@ def test_code_file_must_exist_and_stay_inside_cards(cards):
         "c.yaml:6: card 'a': code_file 'snippets/missing.py' cannot be read (missing or not UTF-8 text)",
         f"c.yaml:10: card 'b': code_file '../../etc/passwd' must be inside {cards}",
     ]
+
+
+def test_titles_are_short_and_never_cut_a_formula_in_half(cards):
+    write(cards, """
+        subdeck: S
+        cards:
+          - id: a
+            kind: qa
+            question: Short question?
+            answer: A
+          - id: b
+            kind: qa
+            question: Bias–variance decomposition of the expected squared error at a point $x$, for $y = f(x) + \\varepsilon$ with noise
+            answer: A
+    """)
+    short, long = load_deck(cards).cards
+    assert short.title == "Short question?"
+    assert long.title == "Bias–variance decomposition of the expected squared error at a point $x$, for …"
