@@ -10,6 +10,7 @@ import time
 import pytest
 
 from builder import mathjax
+from builder.bench import distinct_formulas
 from builder.mathjax import MathJaxUnavailable, TexProblem, check_tex, tex_problems
 
 GOOD = [
@@ -178,17 +179,6 @@ def test_script_rejects_malformed_input():
 
 
 # Batches ---------------------------------------------------------------------------------
-
-
-def distinct_formulas(count: int) -> list[tuple[str, bool]]:
-    shapes = [
-        r"\frac{{x_{{{i}}}}}{{\sqrt{{{i} + y}}}} + \sum_{{k=1}}^{{{i}}} a_k",
-        r"\mathbb{{E}}[X_{{{i}}}] = \int_0^{{{i}}} x\,p(x)\,\mathrm{{d}}x",
-        r"\begin{{aligned}} f_{{{i}}}(x) &= \lVert W x - b \rVert_2^2 \\ &\coloneqq \operatorname{{Var}}(x) + {i} \end{{aligned}}",
-        r"\begin{{pmatrix}} {i} & \boldsymbol\mu \\ \mathcal{{N}}(0, \sigma^2) & \tfrac{{1}}{{{i}}} \end{{pmatrix}}",
-        r"\underbrace{{a_1 + \dots + a_{{{i}}}}}_{{n}} \leq \log \frac{{p(x)}}{{q_{{{i}}}(x)}}",
-    ]
-    return [(shapes[i % len(shapes)].format(i=i), i % 2 == 0) for i in range(count)]
 
 
 def check_batch_in_one_process(monkeypatch, items):
