@@ -143,16 +143,19 @@ def fingerprint(sources: tuple[str, ...], libraries: tuple[str, ...] = ()) -> st
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
             parts += [str(file.relative_to(BUILDER_DIR)), file.read_bytes().decode("utf-8", "replace")]
-    versions = _installed_versions()
-    for library in libraries:
-        version = versions.get(_normalised(library))
-        if version is None:
-            try:
-                version = importlib.metadata.version(library)
-            except importlib.metadata.PackageNotFoundError:
-                version = "absent"
-        parts.append(f"{library}=={version}")
+    parts += [f"{library}=={library_version(library)}" for library in libraries]
     return content_key(*parts)
+
+
+def library_version(library: str) -> str:
+    """The installed version of a library, without importing it ("absent" when not installed)."""
+    version = _installed_versions().get(_normalised(library))
+    if version is None:
+        try:
+            version = importlib.metadata.version(library)
+        except importlib.metadata.PackageNotFoundError:
+            version = "absent"
+    return version
 
 
 @cache

@@ -27,7 +27,6 @@ once and forks a fresh child per script: isolated like a new process, ~2.5 s che
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import os
 import queue
@@ -113,15 +112,9 @@ def _digest_files(paths: list[Path]) -> bytes:
 
 @cache
 def _library_versions() -> str:
-    # importlib.metadata reads the installed versions without importing the libraries
-    lines = []
-    for library in DRAWING_LIBRARIES:
-        try:
-            version = importlib.metadata.version(library)
-        except importlib.metadata.PackageNotFoundError:
-            version = "absent"
-        lines.append(f"{library}=={version}\n")
-    return "".join(lines)
+    from .cache import library_version  # reads versions without importing the libraries
+
+    return "".join(f"{library}=={library_version(library)}\n" for library in DRAWING_LIBRARIES)
 
 
 def make_figures(
