@@ -17,49 +17,19 @@
 // (it needs MathJax's component loader; on a card \require can stop every formula rendering,
 // so "Undefined control sequence \require" is the right verdict).
 
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
-const SCRIPT_DIR = dirname(fileURLToPath(import.meta.url));
-// builder/mathjax/check.mjs -> repo root, where package.json and node_modules live.
-const ROOT = process.env.MATHDECK_NODE_ROOT || resolve(SCRIPT_DIR, '..', '..');
+import { loadMathJax, requireMathJaxInstalled } from './modules.mjs';
+
 
 const LEFT_OUT = new Set([
   'textmacros', // Anki removes it: see literalMacroInText
   'noerrors', // hides parse errors
   'noundefined', // hides undefined macros
 ]);
-
-const mathjaxRequire = createRequire(join(ROOT, 'package.json'));
-
-function requireMathJaxInstalled() {
-  try {
-    mathjaxRequire.resolve('mathjax-full/js/mathjax.js');
-  } catch {
-    process.stderr.write(`mathjax-full is not installed under ${ROOT}/node_modules: `
-      + 'run `npm ci` (or `make setup`)\n');
-    process.exit(3);
-  }
-}
-
-function loadMathJax() {
-  const require = mathjaxRequire;
-  return {
-    mathjax: require('mathjax-full/js/mathjax.js').mathjax,
-    TeX: require('mathjax-full/js/input/tex.js').TeX,
-    CHTML: require('mathjax-full/js/output/chtml.js').CHTML,
-    AllPackages: require('mathjax-full/js/input/tex/AllPackages.js').AllPackages,
-    liteAdaptor: require('mathjax-full/js/adaptors/liteAdaptor.js').liteAdaptor,
-    RegisterHTMLHandler: require('mathjax-full/js/handlers/html.js').RegisterHTMLHandler,
-    STATE: require('mathjax-full/js/core/MathItem.js').STATE,
-    // Every named entity up front: otherwise MathJax tries to load them on demand.
-    entities: require('mathjax-full/js/util/entities/all.js'),
-  };
-}
 
 function makeChecker() {
   const mj = loadMathJax();

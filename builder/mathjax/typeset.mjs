@@ -9,32 +9,7 @@
 // parse (noerrors shows them as their source, as Anki would).
 // Exit codes: 0 ok, 2 bad input, 3 mathjax-full is not installed (run `npm ci`).
 
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const SCRIPT_DIR = dirname(fileURLToPath(import.meta.url));
-const ROOT = process.env.MATHDECK_NODE_ROOT || resolve(SCRIPT_DIR, '..', '..');
-
-function loadMathJax() {
-  const require = createRequire(join(ROOT, 'package.json'));
-  try {
-    return {
-      mathjax: require('mathjax-full/js/mathjax.js').mathjax,
-      TeX: require('mathjax-full/js/input/tex.js').TeX,
-      SVG: require('mathjax-full/js/output/svg.js').SVG,
-      AllPackages: require('mathjax-full/js/input/tex/AllPackages.js').AllPackages,
-      liteAdaptor: require('mathjax-full/js/adaptors/liteAdaptor.js').liteAdaptor,
-      RegisterHTMLHandler: require('mathjax-full/js/handlers/html.js').RegisterHTMLHandler,
-    };
-  } catch (err) {
-    if (err && err.code === 'MODULE_NOT_FOUND') {
-      process.stderr.write(`mathjax-full is not installed under ${ROOT}/node_modules: run \`npm ci\`\n`);
-      process.exit(3);
-    }
-    throw err;
-  }
-}
+import { loadMathJax } from './modules.mjs';
 
 async function readStdin() {
   const chunks = [];
