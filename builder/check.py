@@ -84,7 +84,8 @@ def checked_keys(deck: Deck, digests: list[str] | None = None) -> list[str]:
     from .load import card_digest
 
     digests = digests if digests is not None else [card_digest(card) for card in deck.cards]
-    context = content_key("checked", notes_fingerprint(), verdicts_fingerprint(), macro_signature(deck.config.macros))
+    context = content_key("checked", notes_fingerprint(), verdicts_fingerprint(), macro_signature(deck.config.macros),
+                          f"phone_width={deck.config.phone_width}")
     return [subkey(context, digest) for digest in digests]
 
 

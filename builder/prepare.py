@@ -27,7 +27,7 @@ class PreparedDeck:
 
 
 def prepare(options: BuildOptions, lang: str = "en+zh", progress: Progress = _quiet) -> PreparedDeck:
-    deck, plans = load_and_check(options, progress)
+    deck, plans, _ = load_and_check(options, progress)
     deck = in_language(deck, lang)
     notes, media, _ = render_and_draw(deck, plans, options, progress, {})
     used = {card.figure for card in deck.cards if card.figure}
