@@ -14,14 +14,13 @@ import html.parser
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 from .cache import BuildCache, content_key, fingerprint
 from .macros import Macro
 from .mathjax import TexStream, Verdict, mathjax_fingerprint
 from .model import Deck
-from .problems import Location, Problem
+from .phone_budget import PhoneBudget
+from .problems import Problem
 
 
 class _MathCollector(html.parser.HTMLParser):
@@ -185,65 +184,8 @@ def _problems(deck: Deck, facts: list, verdicts: dict[tuple[str, bool], Verdict]
                 if error:
                     problems.append(Problem(where, f"{label}: MathJax: {error} in ${_shorten(tex)}$"))
                 elif width is not None:
-                    problems += budget.problems(where, label, fact.key, tex, display, width)
+                    problems += budget.formula_problems(where, label, fact.key, tex, display, width)
     return problems
-
-
-@dataclass(frozen=True)
-class PhoneBudget:
-    """Which formulas a phone cannot show whole. MathJax 3 never breaks a line inside a formula, so
-    a formula wider than the card runs past its edge (or, in its scroll box, hides its end).
-
-    The card's width on a phone is the phone's width less AnkiDroid's `#content { margin: 0.5em }`
-    on both sides and the card's own padding there (card.css: 1 px a side under 480 px): 20 px in
-    all. A formula's width in px is MathJax's width in ems times the font size of the field around
-    it (card.css: 18 px; prompts 1.15 em, explanations 0.95 em) times MathJax's font scale: Anki's
-    MathJax scales its fonts so their x-height matches the text's (matchFontHeight), 1.19-1.2 for
-    the sans-serif fonts phones use (measured in Chromium with Anki's own MathJax: tests/test_browser_cards.py
-    holds the real widths to the same budget)."""
-
-    phone_width: int
-
-    def problems(self, where: Location, label: str, key: str, tex: str, display: bool, width_em: float) -> list[Problem]:
-        width = round(width_em * CARD_FONT_PX * FIELD_FONT_SCALE.get(key, 1.0) * MATHJAX_FONT_SCALE)
-        shown = self.phone_width - PHONE_CARD_MARGIN_PX
-        if width <= shown:
-            return []
-        line = _line_of(where, tex)
-        kind = "display formula" if display else "inline formula"
-        fix = ("break it over lines (aligned, split, multline, gathered) or shorten it" if display else
-               "move it to display math on a line of its own ($$...$$) or shorten it")
-        message = (f"{label}: {kind} {width} px wide, a {self.phone_width} px phone shows {shown} px: {fix}: "
-                   f"${_shorten(tex, 60)}$")
-        return [Problem(line, message, severity="error" if display else "warning")]
-
-
-CARD_FONT_PX = 18  # .card { font-size } in card.css
-FIELD_FONT_SCALE = {"concept": 1.15, "question": 1.15, "followup_question": 1.15, "task": 1.15, "explanation": 0.95}
-MATHJAX_FONT_SCALE = 1.2
-PHONE_CARD_MARGIN_PX = 20
-
-
-def _line_of(where: Location, tex: str) -> Location:
-    """The line of the card file where this formula starts: a multi-line field is a literal block
-    that starts on the line after its key, and the formula's first line is found there as written
-    (a formula with deck macros expanded is not: then the field's line)."""
-    first = next((line.strip() for line in tex.splitlines() if line.strip()), "")[:40]
-    lines = _file_lines(where.file)
-    if not first or not lines:
-        return where
-    for number in range(where.line, min(len(lines), where.line + 400) + 1):
-        if first in lines[number - 1]:
-            return Location(where.file, number)
-    return where
-
-
-@lru_cache(maxsize=64)
-def _file_lines(path: Path) -> tuple[str, ...]:
-    try:
-        return tuple(path.read_text(encoding="utf-8").splitlines())
-    except (OSError, UnicodeDecodeError):
-        return ()
 
 
 _UNKNOWN = object()  # verdicts are (error, width) tuples

@@ -1,11 +1,13 @@
 """Every card side of a deck as AnkiDroid shows it on a phone: which formulas are wider than the card
 and which boxes draw a scrollbar. The same measure as tests/test_browser_cards.py, for a person.
 
-    .venv/bin/python tests/phone_report.py [--cards cards] [--width 360] [--night] [--shots DIR]
+    .venv/bin/python tests/phone_report.py [--cards cards] [--width 360] [--night] [--shots DIR [--top 10]]
 
 Builds the deck from the given sources into a temporary folder, imports it with the official
 `anki` library, renders every side with Anki's own MathJax in AnkiDroid's page (browser_harness)
 and prints one line per problem: card side, formula width against the card's width, the TeX.
+With --shots, it also saves a screenshot of each of the --top sides holding the widest formulas
+(day and night) into DIR, to look at.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from browser_harness import (  # noqa: E402
-    CHROMIUM, CHROMIUM_ARGS, HIDDEN_BY_DEFAULT, MEASURE_HELPERS, ORIGIN, TYPESET_AND_WAIT, card_page, serve_offline,
+    CHROMIUM, CHROMIUM_ARGS, HIDDEN_BY_DEFAULT, MEASURE_HELPERS, ORIGIN, TYPESET_AND_WAIT, card_page,
+    render_card_html, serve_offline,
 )
 
 # Each side sits in its own box inside AnkiDroid's #content, so it is laid out as if alone.
@@ -31,6 +34,7 @@ MEASURE_EVERY_SIDE = "async () => {" + TYPESET_AND_WAIT + MEASURE_HELPERS + r"""
     merrors: side.querySelectorAll('mjx-merror').length,
     raw_math: /\\[(\[]/.test(side.innerText),
     wide_formulas: wideFormulas(side, content.clientWidth),
+    all_formulas: wideFormulas(side, 0).map((formula) => ({ width: formula.width })),
     scrollbars: scrollbars(side),
     past_edge: side.scrollWidth > side.clientWidth + 1,
     broken_images: [...side.querySelectorAll('img')]
@@ -78,12 +82,36 @@ def measure_sides(page, css: str, sides: list[tuple[str, str]], media_dir, width
     return page.evaluate(MEASURE_EVERY_SIDE)
 
 
+INFO = ("name", "all_formulas")  # what a side reports that is not a problem
+
+
 def problems_of(report: dict) -> dict[str, dict]:
     return {
-        side["name"]: {key: value for key, value in side.items() if key != "name" and value}
+        side["name"]: {key: value for key, value in side.items() if key not in INFO and value}
         for side in report["sides"]
-        if any(value for key, value in side.items() if key != "name")
+        if any(value for key, value in side.items() if key not in INFO)
     }
+
+
+def widest_sides(report: dict, top: int) -> list[tuple[str, int]]:
+    """The sides holding the `top` widest formulas (one entry per side), widest first."""
+    widest: dict[str, int] = {}
+    for side in report["sides"]:
+        for formula in side["wide_formulas"]:
+            widest[side["name"]] = max(widest.get(side["name"], 0), formula["width"])
+    return sorted(widest.items(), key=lambda item: -item[1])[:top]
+
+
+def screenshot_sides(page, css: str, sides: dict[str, str], names: list[str], media_dir, width: int, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    shots = []
+    for name in names:
+        for night in (False, True):
+            render_card_html(page, css, sides[name], width=width, night=night, media_dir=media_dir)
+            path = folder / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}-{width}-{'night' if night else 'day'}.png"
+            page.screenshot(path=str(path), full_page=True)
+            shots.append(path)
+    return shots
 
 
 def main() -> int:
@@ -91,6 +119,8 @@ def main() -> int:
     parser.add_argument("--cards", type=Path, default=Path("cards"))
     parser.add_argument("--width", type=int, default=360)
     parser.add_argument("--night", action="store_true")
+    parser.add_argument("--shots", type=Path, help="save screenshots of the sides with the widest formulas here")
+    parser.add_argument("--top", type=int, default=10)
     args = parser.parse_args()
 
     from anki_collection import fresh_collection, import_package
@@ -107,7 +137,12 @@ def main() -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
                                                  ignore_default_args=HIDDEN_BY_DEFAULT)
-            report = measure_sides(browser.new_page(), css, sides, col.media.dir(), args.width, args.night)
+            page = browser.new_page()
+            report = measure_sides(page, css, sides, col.media.dir(), args.width, args.night)
+            if args.shots:
+                names = [name for name, _ in widest_sides(report, args.top)]
+                for path in screenshot_sides(page, css, dict(sides), names, col.media.dir(), args.width, args.shots):
+                    print(f"screenshot: {path}")
             browser.close()
         col.close()
     problems = problems_of(report)
