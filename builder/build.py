@@ -201,15 +201,17 @@ def _used_figures(deck: Deck) -> set[str]:
     return {card.figure for card in deck.cards if card.figure}
 
 
-def _figure_files(deck: Deck, plans: dict) -> dict[str, FigureFiles]:
-    return {name: FigureFiles(plans[name].light_name, plans[name].dark_name) for name in _used_figures(deck) if name in plans}
+def figure_files(deck: Deck, plans: dict) -> dict[str, FigureFiles]:
+    """The media names and text alternative of every figure the deck's cards use."""
+    return {name: FigureFiles(plans[name].light_name, plans[name].dark_name, plans[name].alt)
+            for name in _used_figures(deck) if name in plans}
 
 
 def _render(deck: Deck, plans: dict, caches: BuildCaches, progress: Progress, timings: dict, checks: Checks | None = None) -> list[RenderedNote]:
     started = time.perf_counter()
-    figure_files = _figure_files(deck, plans)  # every used figure exists: check said so
+    figures = figure_files(deck, plans)  # every used figure exists: check said so
     progress("Rendering notes")
-    notes = render_deck(deck, figure_files, caches.notes, checks.digests if checks else None)
+    notes = render_deck(deck, figures, caches.notes, checks.digests if checks else None)
     timings["render"] = time.perf_counter() - started
     return notes
 
