@@ -11,7 +11,6 @@ checks the new formulas while the notes are rendered.
 from __future__ import annotations
 
 import gc
-import re
 import threading
 import time
 from collections import Counter
@@ -25,7 +24,7 @@ from .cache import BuildCache, fingerprint
 from .check import check_deck, checked_keys, deck_facts, mark_checked
 from .identity import Lock, build_time, lock_text, read_lock, stamp_notes, write_lock
 from .load import LOADER_SOURCES, load_deck_and_digests
-from .model import Deck, in_language
+from .model import KINDS, Deck, in_language
 from .package import package_bytes
 from .problems import Problem, SourceError, errors_in
 from .release import (
@@ -361,14 +360,7 @@ def _media_files(media_by_name: dict[str, tuple[Path, Path]], plans: dict) -> li
 
 
 def _anki_cards(note: RenderedNote) -> int:
-    card = note.card
-    if card.kind == "formula":
-        return 2 if card.reverse else 1
-    if card.kind == "qa":
-        return 2 if "followup_question" in card.text else 1
-    if card.kind == "cloze":
-        return len(set(re.findall(r"\{\{c(\d+)::", card.text["text"])))
-    return 1
+    return KINDS[note.card.kind].anki_cards(note.card)
 
 
 def _write_package(path: Path, data: bytes, force: bool, deck: Deck) -> str:

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 
 from .cache import BuildCache, content_key, subkey
 from .macros import Macro, MacroError
-from .model import Card, Deck
+from .model import KINDS, Card, Deck
 from .phone_budget import PhoneBudget
 from .problems import Location, Problem
 from .render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, macro_signature, markdown_to_unsafe_html, notes_fingerprint
 
-MARKDOWN_KEYS = ("concept", "formula", "explanation", "question", "answer", "followup_question", "followup_answer", "task", "text", "extra")
 # Only fields that can hold HTML, links or display math need Markdown's output for the HTML audit.
 AUDIT_MARKERS = ("<", "](", "]:", "$$")
 
@@ -112,7 +111,7 @@ def checked_keys(deck: Deck, digests: list[str] | None = None) -> list[str]:
 
 def card_facts(card: Card, macros: tuple[Macro, ...]) -> tuple[FieldFacts, ...]:
     facts = []
-    for key in MARKDOWN_KEYS:
+    for key in KINDS[card.kind].markdown:
         text = card.text.get(key)
         if text and (("$" in text) or any(marker in text for marker in AUDIT_MARKERS)):
             facts.append(field_facts(key, text, macros))

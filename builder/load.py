@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from .cache import BuildCache, content_key
 from .macros import NAME_PATTERN as MACRO_NAME, Macro, recursive_macros
-from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig, NoteTypeIds
+from .kinds import FILE_KEYS
+from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig
 from .problems import Location, Problem, SourceError
 
 if TYPE_CHECKING:  # yamlsource (and PyYAML) load only when a file must be parsed
@@ -26,7 +27,7 @@ DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types",
 PHONE_WIDTHS = range(240, 1025)  # CSS px: from the smallest phones to a tablet
 CARD_FILE_KEYS = ("subdeck", "tags", "cards")
 # The code that turns a card file into Cards: a change to it empties the parsed-cards cache.
-LOADER_SOURCES = ("load.py", "yamlsource.py", "model.py", "macros.py", "problems.py")
+LOADER_SOURCES = ("load.py", "yamlsource.py", "model.py", "kinds.py", "macros.py", "problems.py")
 MAX_ANKI_ID = 2**63 - 1
 
 
@@ -55,6 +56,8 @@ def load_deck_and_digests(cards_dir: Path, cache: BuildCache | None = None) -> t
             cards += file_cards
             digests += file_digests
     _check_unique_ids(cards, problems)
+    if config is not None:
+        _check_note_type_ids(config, cards, problems)
     if problems:
         raise SourceError(sorted(problems))
     return Deck(config=config, cards=cards), digests
@@ -93,13 +96,13 @@ def _load_config(path: Path, problems: _Problems) -> DeckConfig | None:
     if version and not SEMVER_PATTERN.match(version):
         problems.add(values["version"].location, f"version '{version}' is not semver (MAJOR.MINOR.PATCH)")
     description = _optional_text(values, "description", problems) or ""
-    ids = _note_type_ids(values, root.location, problems)
+    ids = _note_type_ids(values, problems)
     macros = _macros(values.get("macros"), problems)
     phone_width = _phone_width(values.get("phone_width"), problems)
     if len(problems) > before or ids is None:
         return None
     return DeckConfig(title, slug, deck_id, version, description, ids, root.location, values["version"].location, macros,
-                      phone_width)
+                      phone_width, values["note_types"].location if "note_types" in values else root.location)
 
 
 def _phone_width(node: Node | None, problems: _Problems) -> int:
@@ -136,21 +139,42 @@ def _macros(node: Node | None, problems: _Problems) -> tuple[Macro, ...]:
     return tuple(macros.values())
 
 
-def _note_type_ids(values: dict[str, Node], where: Location, problems: _Problems) -> NoteTypeIds | None:
+def _note_type_ids(values: dict[str, Node], problems: _Problems) -> dict[str, int] | None:
+    """`note_types: {formula: 1764080000101, ...}`: a fixed id per kind. Which kinds need one
+    depends on the cards (_check_note_type_ids); ids for kinds no card uses are fine."""
     node = values.get("note_types")
-    if node is None:
-        problems.add(where, "missing required key 'note_types' (a fixed id for each of: " + ", ".join(KINDS) + ")")
-        return None
+    if node is None or node.value is None:
+        return {}
     if not isinstance(node.value, dict):
         problems.add(node.location, f"'note_types' must be a mapping of kind to id, not {node.kind}")
         return None
     _reject_unknown_keys(node.value, tuple(KINDS), "note_types", problems)
-    ids = {kind: _required_int(node.value, kind, node.location, problems) for kind in KINDS}
+    ids = {kind: _required_int(node.value, kind, node.location, problems) for kind in KINDS if kind in node.value}
     if None in ids.values():
         return None
     if len(set(ids.values())) != len(ids):
         problems.add(node.location, "note type ids must all differ")
-    return NoteTypeIds(**ids)
+    return ids
+
+
+def _check_note_type_ids(config: DeckConfig, cards: list[Card], problems: _Problems) -> None:
+    """Every kind the cards use needs its note type's id in deck.yaml."""
+    first_card = {}
+    for card in cards:
+        first_card.setdefault(card.kind, card)
+    ids = config.note_type_ids
+    suggestion = max(ids.values(), default=config.deck_id + 99)
+    for kind in KINDS:
+        if kind in first_card and kind not in ids:
+            suggestion += 1
+            while suggestion in ids.values() or suggestion == config.deck_id:
+                suggestion += 1
+            card = first_card[kind]
+            problems.add(config.note_types_location, (
+                f"'note_types' has no id for kind '{kind}', which card '{card.id}' ({card.location}) uses: "
+                f"add '{kind}: {suggestion}' under 'note_types' (any whole number no other note type has; "
+                "keep it forever once released, or learners' notes are orphaned)"
+            ))
 
 
 # ---------------------------------------------------------------- card files
@@ -271,7 +295,7 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
     if kind is None:
         return None
     label = f"card '{card_id}'" if card_id else "this card"
-    _reject_unknown_keys(values, COMMON_KEYS + kind.required + kind.optional, f"a {kind.name} card", problems)
+    _reject_unknown_keys(values, COMMON_KEYS + kind.source_keys, f"a {kind.name} card", problems)
     text, text_locations = {}, {}
     for key in kind.required:
         value = _required_text(values, key, node.location, problems, label)
@@ -279,8 +303,6 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
             problems.add(values[key].location, f"{label}: '{key}' is empty")
         text[key], text_locations[key] = value or "", values[key].location if key in values else node.location
     for key in kind.optional:
-        if key in ("reverse", "language", "code_file"):
-            continue
         value = _optional_text(values, key, problems)
         if value is not None:
             text[key], text_locations[key] = value, values[key].location
@@ -302,40 +324,43 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
         retired=_boolean(values.get("retired"), problems),
         language=_optional_text(values, "language", problems) or "python",
     )
-    if kind.name == "code":
-        _load_code(card, values, node.location, problems, cards_dir, label)
-    if "followup_question" in text and "followup_answer" not in text:
-        problems.add(values["followup_question"].location, f"{label}: 'followup_question' needs a 'followup_answer'")
-    if "followup_answer" in text and "followup_question" not in text:
-        problems.add(values["followup_answer"].location, f"{label}: 'followup_answer' needs a 'followup_question'")
+    for file_key in kind.options:
+        if file_key in FILE_KEYS:
+            _load_text_or_file(card, FILE_KEYS[file_key], file_key, values, node.location, problems, cards_dir, label)
+    for first, second in kind.pairs:
+        for key, other in ((first, second), (second, first)):
+            if key in text and other not in text:
+                problems.add(values[key].location, f"{label}: '{key}' needs a '{other}'")
     return card if len(problems) == before else None
 
 
-def _load_code(card: Card, values: dict[str, Node], where: Location, problems: _Problems, cards_dir: Path, label: str) -> None:
-    inline, file_node = values.get("code"), values.get("code_file")
+def _load_text_or_file(card: Card, key: str, file_key: str, values: dict[str, Node], where: Location, problems: _Problems,
+                       cards_dir: Path, label: str) -> None:
+    """A text written inline (`code:`) or read from a file under cards/ (`code_file:`): exactly one."""
+    inline, file_node = values.get(key), values.get(file_key)
     if (inline is None) == (file_node is None):
-        problems.add(where, f"{label}: a code card needs exactly one of 'code' or 'code_file'")
+        problems.add(where, f"{label}: a {card.kind} card needs exactly one of '{key}' or '{file_key}'")
         return
     if inline is not None:
-        if not card.text.get("code", "").strip():
-            problems.add(inline.location, f"{label}: 'code' is empty")
+        if not card.text.get(key, "").strip():
+            problems.add(inline.location, f"{label}: '{key}' is empty")
         return
-    relative = _optional_text(values, "code_file", problems)
+    relative = _optional_text(values, file_key, problems)
     if relative is None:
         return
     path = (cards_dir / relative).resolve()
     if cards_dir.resolve() not in path.parents:
-        problems.add(file_node.location, f"{label}: code_file '{relative}' must be inside {cards_dir}")
+        problems.add(file_node.location, f"{label}: {file_key} '{relative}' must be inside {cards_dir}")
         return
     try:
         code = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        problems.add(file_node.location, f"{label}: code_file '{relative}' cannot be read (missing or not UTF-8 text)")
+        problems.add(file_node.location, f"{label}: {file_key} '{relative}' cannot be read (missing or not UTF-8 text)")
         return
     if not code.strip():
-        problems.add(file_node.location, f"{label}: code_file '{relative}' is empty")
-    card.text["code"] = code
-    card.text_locations["code"] = file_node.location
+        problems.add(file_node.location, f"{label}: {file_key} '{relative}' is empty")
+    card.text[key] = code
+    card.text_locations[key] = file_node.location
     card.code_file = relative
 
 

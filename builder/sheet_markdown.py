@@ -13,6 +13,7 @@ import re
 
 from .check_math import formulas_in
 from .macros import Macro
+from .model import KINDS
 from .render import DisplayMathParagraphs
 from .sheet import Sheet, SheetSection
 
@@ -46,20 +47,7 @@ def _section(section: SheetSection, macros: tuple[Macro, ...], figure_links: dic
 def _entry(card, macros: tuple[Macro, ...]) -> list[str]:
     text = {key: _markdown(value, macros) for key, value in card.text.items() if key != "code"}
     zh = f" ({card.zh})" if card.zh else ""
-    if card.kind == "formula":
-        return [f"**{_one_line(text['concept'])}**{zh}", text["formula"], text.get("explanation", "")]
-    if card.kind == "qa":
-        blocks = [f"**Q: {_one_line(text['question'])}**{zh}", text["answer"]]
-        if "followup_question" in text:
-            blocks += [f"**Follow-up: {_one_line(text['followup_question'])}**", text["followup_answer"]]
-        return blocks
-    if card.kind == "code":
-        fence = "````" if "```" in card.text["code"] else "```"
-        code = f"{fence}{card.language}\n{card.text['code'].rstrip()}\n{fence}"
-        return [f"**{_one_line(text['task'])}**{zh}", code, text.get("explanation", "")]
-    if card.kind == "cloze":
-        return [reveal_clozes(text["text"]) + (f"\n\n{zh.strip()}" if zh else ""), text.get("extra", "")]
-    raise ValueError(f"no Markdown entry for kind '{card.kind}'")
+    return KINDS[card.kind].markdown_entry(card, text, zh)
 
 
 def _markdown(text: str, macros: tuple[Macro, ...]) -> str:
@@ -107,10 +95,6 @@ def _cloze_end(text: str, start: int) -> int | None:
             return index
         index += 1
     return None
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _alt(text: str) -> str:
