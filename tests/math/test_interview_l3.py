@@ -953,6 +953,29 @@ def test_gaussian_precision_mle_is_inverse_sample_covariance():
         assert torch.isclose(log_lik(other) - log_lik(lam_hat), trace_form(other) - trace_form(lam_hat))
 
 
+
+@pytest.mark.card("q29-applications")
+def test_gaussian_mle_quadratic_sum_is_trace_at_the_sample_mean_only():
+    # sum_n (x_n - xbar)^T Sigma^{-1} (x_n - xbar) = N tr(Sigma^{-1} S), S the divide-by-N covariance about xbar;
+    # at any other mu the sum exceeds it by N (xbar - mu)^T Sigma^{-1} (xbar - mu), so the identity needs mu = xbar.
+    g = gen(18)
+    data = torch.randn(40, 3, generator=g, dtype=F64) * 2 + 1
+    n = data.shape[0]
+    mean = data.mean(0)
+    s = (data - mean).T @ (data - mean) / n
+    sigma_inv = torch.linalg.inv(random_spd(3, 19))
+
+    def quad_sum(mu):
+        d = data - mu
+        return torch.einsum("ni,ij,nj->", d, sigma_inv, d)
+
+    assert torch.isclose(quad_sum(mean), n * torch.trace(sigma_inv @ s))
+    mu = torch.tensor([0.5, -1.0, 2.0], dtype=F64)
+    gap = n * (mean - mu) @ sigma_inv @ (mean - mu)
+    assert torch.isclose(quad_sum(mu), n * torch.trace(sigma_inv @ s) + gap)
+    assert gap > 1.0  # the old statement, with mu in place of xbar, is off by this much
+
+
 # ================================================================ Q30 Schur complement, conditional Gaussian
 
 
