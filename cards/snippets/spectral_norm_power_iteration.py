@@ -2,7 +2,10 @@ import torch
 
 
 def spectral_norm(W, iters=100):
-    """Largest singular value of W by power iteration on W^T W (no SVD)."""
+    """Largest singular value of W, no SVD.
+
+    Power iteration on W^T W.
+    """
     v = torch.randn(W.shape[1], dtype=W.dtype)
     v = v / v.norm()
     for _ in range(iters):
@@ -10,4 +13,6 @@ def spectral_norm(W, iters=100):
         u = u / u.norm()
         v = W.T @ u
         v = v / v.norm()
-    return u @ W @ v  # = sigma_max once (u, v) is the top singular pair
+    # = sigma_max once (u, v) is the top
+    # singular pair
+    return u @ W @ v
