@@ -6,7 +6,11 @@ def spectral_norm(W, iters=100):
 
     Power iteration on W^T W.
     """
-    v = torch.randn(W.shape[1], dtype=W.dtype)
+    v = torch.randn(
+        W.shape[1],
+        dtype=W.dtype,
+        device=W.device,
+    )
     v = v / v.norm()
     for _ in range(iters):
         u = W @ v
