@@ -811,6 +811,37 @@ def test_power_iteration_matches_matrix_norm_ord_2(snippet):
         assert torch.isclose(spectral_norm(w, iters=500), torch.linalg.matrix_norm(w, ord=2), rtol=1e-6)
 
 
+@pytest.mark.card("q28-power-iteration")
+def test_power_iteration_vectors_converge_like_ratio_2k_and_the_estimate_like_ratio_4k(snippet):
+    spectral_norm = snippet("snippets/spectral_norm_power_iteration.py").spectral_norm
+    g = gen(28)
+    u_basis, _ = torch.linalg.qr(torch.randn(8, 6, generator=g, dtype=F64))
+    v_basis, _ = torch.linalg.qr(torch.randn(6, 6, generator=g, dtype=F64))
+    w = u_basis * torch.tensor([2.0, 1.6, 1.0, 0.5, 0.3, 0.1], dtype=F64) @ v_basis.T  # s2 / s1 = 0.8
+    sigma = torch.linalg.matrix_norm(w, ord=2)
+    top_v = torch.linalg.svd(w).Vh[0]
+    estimate_errors, vector_errors = [], []
+    for k in range(6, 14):
+        torch.manual_seed(2)  # the same start vector for every k, |cos| = 0.52 with top_v
+        estimate_errors.append(float(sigma - spectral_norm(w, iters=k)))
+        torch.manual_seed(2)
+        v = torch.randn(6, dtype=F64)
+        for _ in range(k):
+            v = w.T @ (w @ v)
+            v = v / v.norm()
+        vector_errors.append(float(torch.linalg.norm(v - (v @ top_v) * top_v)))  # sin of the angle
+    for errors, rate in ((estimate_errors, 0.8**4), (vector_errors, 0.8**2)):
+        ratios = torch.tensor(errors[1:]) / torch.tensor(errors[:-1])
+        assert torch.allclose(ratios, torch.full_like(ratios, rate), rtol=0.05), (ratios, rate)
+
+
+@pytest.mark.card("q28-power-iteration")
+def test_power_iteration_start_vector_is_on_the_device_of_w(snippet):
+    spectral_norm = snippet("snippets/spectral_norm_power_iteration.py").spectral_norm
+    w = torch.empty(5, 3, device="meta")  # shapes only: stands in for a GPU tensor
+    assert spectral_norm(w, iters=2).device == w.device
+
+
 def relu_net_lipschitz_lower_bound(w1, w2, n=20_000, seed=0):
     """max over sampled inputs of the Jacobian's spectral norm: a lower bound on Lip(f)."""
     x = torch.randn(n, w1.shape[1], generator=gen(seed), dtype=F64)
