@@ -83,6 +83,18 @@ def test_each_kind_declares_consistent_keys_and_fields(name):
         assert FILE_KEYS[file_key] in kind.optional
 
 
+def test_each_kind_fills_exactly_its_note_fields(cards):
+    from builder.render import _FieldRenderer
+
+    add_basic(cards)
+    (cards / "cloze.yaml").write_text("subdeck: S\ncards:\n  - {id: gap, kind: cloze, text: 'a {{c1::b}}', extra: c}\n", encoding="utf-8")
+    deck = load_deck(cards)
+    assert {card.kind for card in deck.cards} == set(KINDS)
+    for card in deck.cards:
+        kind = KINDS[card.kind]
+        assert {*kind.fields(card, _FieldRenderer((), kind.is_cloze)), "Zh", "Figure", "CardId"} == set(kind.note_fields), card.kind
+
+
 def test_note_types_in_learners_collections_keep_their_names():
     """Field and template names are in every learner's collection (see anki-facts.md)."""
     assert {name: (kind.note_fields, [t for t, _ in kind.templates]) for name, kind in KINDS.items()} == {
