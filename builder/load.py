@@ -170,9 +170,11 @@ def _check_note_type_ids(config: DeckConfig, cards: list[Card], problems: _Probl
             while suggestion in ids.values() or suggestion == config.deck_id:
                 suggestion += 1
             card = first_card[kind]
+            has_note_types = config.note_types_location != config.location
+            fix = f"'{kind}: {suggestion}' under 'note_types'" if has_note_types else f"'note_types: {{{kind}: {suggestion}}}'"
             problems.add(config.note_types_location, (
                 f"'note_types' has no id for kind '{kind}', which card '{card.id}' ({card.location}) uses: "
-                f"add '{kind}: {suggestion}' under 'note_types' (any whole number no other note type has; "
+                f"add {fix} (any whole number no other note type has; "
                 "keep it forever once released, or learners' notes are orphaned)"
             ))
 

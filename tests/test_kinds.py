@@ -127,7 +127,7 @@ def test_ids_are_needed_only_for_the_kinds_in_use(cards):
     assert deck.config.note_type_ids == {"qa": 1700000000102}
     # no note_types at all: each kind in use is named, with an id that follows the deck id
     (cards / "deck.yaml").write_text("title: T\nslug: t\ndeck_id: 1700000000001\nversion: 1.0.0\n", encoding="utf-8")
-    assert [p.split(" uses: ")[1].split(" under")[0] for p in problems_of(cards)] == ["add 'qa: 1700000000101'"]
+    assert [p.split(" uses: ")[1].split(" (any")[0] for p in problems_of(cards)] == ["add 'note_types: {qa: 1700000000101}'"]
 
 
 def test_note_types_names_only_known_kinds(cards):
