@@ -36,11 +36,10 @@ class FieldRenderer(Protocol):
 @dataclass(frozen=True)
 class CardKind:
     name: str
-    # Source keys holding text, as the author writes them; `markdown` says which are Markdown
-    # (their HTML is audited and every formula in them goes through MathJax).
+    # Source keys holding text, as the author writes them. All are Markdown (their HTML is audited
+    # and every formula in them goes through MathJax) but those in `not_markdown`.
     required: tuple[str, ...]
     optional: tuple[str, ...]
-    markdown: tuple[str, ...]
     # Anki field names, in order; the first is the sort field. Zh, Figure and CardId are filled by
     # render for every kind; `fields` gives the others from the card.
     note_fields: tuple[str, ...]
@@ -53,12 +52,17 @@ class CardKind:
     # expanded) and its Chinese term as " (术语)" or "".
     markdown_entry: Callable[[Card, dict[str, str], str], list[str]]
     options: tuple[str, ...] = ()  # of OPTION_KEYS
+    not_markdown: tuple[str, ...] = ()  # text keys shown as they are (code, highlighted by Pygments)
     pairs: tuple[tuple[str, str], ...] = ()  # optional keys that must come together
     is_cloze: bool = False  # Anki's cloze note type: one card per {{cN::...}} in the text
 
     @property
     def note_type_name(self) -> str:
         return f"mathdeck {self.name}"
+
+    @property
+    def markdown(self) -> tuple[str, ...]:
+        return tuple(key for key in self.required + self.optional if key not in self.not_markdown)
 
     @property
     def source_keys(self) -> tuple[str, ...]:
@@ -98,7 +102,6 @@ FORMULA = CardKind(
     required=("concept", "formula"),
     optional=("explanation",),
     options=("reverse",),
-    markdown=("concept", "formula", "explanation"),
     note_fields=("Concept", "Zh", "Formula", "Explanation", "Figure", "Reverse", "CardId"),
     templates=(("Concept → Formula", "forward"), ("Formula → Concept", "reverse")),
     fields=_formula_fields,
@@ -131,7 +134,6 @@ QA = CardKind(
     required=("question", "answer"),
     optional=("followup_question", "followup_answer"),
     pairs=(("followup_question", "followup_answer"),),
-    markdown=("question", "answer", "followup_question", "followup_answer"),
     note_fields=("Question", "Zh", "Answer", "FollowupQuestion", "FollowupAnswer", "Figure", "CardId"),
     templates=(("Question", "question"), ("Follow-up", "followup")),
     fields=_qa_fields,
@@ -155,7 +157,6 @@ CLOZE = CardKind(
     name="cloze",
     required=("text",),
     optional=("extra",),
-    markdown=("text", "extra"),
     note_fields=("Text", "Zh", "Extra", "Figure", "CardId"),
     templates=(("Cloze", "cloze"),),
     fields=lambda card, to: {"Text": to.markdown(card.text["text"]), "Extra": to.markdown(card.text.get("extra", ""))},
@@ -188,7 +189,7 @@ CODE = CardKind(
     # `code` is required in effect: written inline, or read from `code_file` (exactly one of them)
     optional=("code", "explanation"),
     options=("code_file", "language"),
-    markdown=("task", "explanation"),
+    not_markdown=("code",),
     note_fields=("Task", "Zh", "Code", "Explanation", "Figure", "CardId"),
     templates=(("Task → Code", "task"),),
     fields=_code_fields,
@@ -205,7 +206,6 @@ BASIC = CardKind(
     required=("front", "back"),
     optional=(),
     options=("reverse",),
-    markdown=("front", "back"),
     note_fields=("Front", "Zh", "Back", "Figure", "Reverse", "CardId"),
     templates=(("Front → Back", "forward"), ("Back → Front", "reverse")),
     fields=lambda card, to: {

@@ -75,7 +75,7 @@ def test_each_kind_finds_its_templates_by_name(name):
 @pytest.mark.parametrize("name", list(KINDS))
 def test_each_kind_declares_consistent_keys_and_fields(name):
     kind = KINDS[name]
-    assert set(kind.markdown) <= set(kind.required + kind.optional)
+    assert set(kind.not_markdown) <= set(kind.required + kind.optional)
     assert set(kind.options) <= set(OPTION_KEYS) and not set(kind.options) & set(kind.required + kind.optional)
     assert {"Zh", "Figure", "CardId"} <= set(kind.note_fields) and len(set(kind.note_fields)) == len(kind.note_fields)
     assert kind.note_type_name == f"mathdeck {name}"
