@@ -45,9 +45,10 @@ def _section(section: SheetSection, macros: tuple[Macro, ...], figure_links: dic
 
 
 def _entry(card, macros: tuple[Macro, ...]) -> list[str]:
-    text = {key: _markdown(value, macros) for key, value in card.text.items() if key != "code"}
+    kind = KINDS[card.kind]
+    text = {key: _markdown(card.text[key], macros) for key in kind.markdown if key in card.text}
     zh = f" ({card.zh})" if card.zh else ""
-    return KINDS[card.kind].markdown_entry(card, text, zh)
+    return kind.markdown_entry(card, text, zh)
 
 
 def _markdown(text: str, macros: tuple[Macro, ...]) -> str:
