@@ -1,6 +1,7 @@
 """Card kinds (builder/kinds.py): each kind is complete (templates found by its name), a deck needs
 note-type ids only for the kinds it uses, and the `basic` kind goes through every stage: load,
-check, render, a real import with the `anki` library, the HTML and Markdown cheat sheets, and
+check, render, a real import with the `anki` library, push through AnkiConnect, the HTML and Markdown
+cheat sheets, and
 the build summary's counts."""
 
 from __future__ import annotations
@@ -255,3 +256,18 @@ def test_basic_entries_in_the_markdown_and_html_cheat_sheets(exported):
     assert '<div class="entry-title">Capital of France</div>' in entry and '<div class="answer"><p>Paris</p></div>' in entry
     sigmoid = html.split('<article class="entry entry-basic" id="sigmoid-name">')[1].split("</article>")[0]
     assert "<svg" in sigmoid and '<span class="zh" lang="zh">(S型函数)</span>' in sigmoid and "logistic sigmoid" in sigmoid
+
+
+def test_basic_pushes_through_ankiconnect_with_its_note_type(project, tmp_path):
+    from anki_collection import notes_by_card_id
+    from ankiconnect_server import AnkiConnectServer
+    from test_push import push
+
+    add_basic(project / "cards")
+    with AnkiConnectServer(tmp_path / "anki") as anki:
+        result = push(project, anki.url)
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        anki.col.models._clear_cache()
+        notes = notes_by_card_id(anki.col)
+        assert notes["capital-of-france"].note_type()["name"] == "mathdeck basic"
+        assert len(notes["capital-of-france"].cards()) == 2 and len(notes["sigmoid-name"].cards()) == 1
