@@ -1,8 +1,7 @@
 """Card kinds (builder/kinds.py): each kind is complete (templates found by its name), a deck needs
 note-type ids only for the kinds it uses, and the `basic` kind goes through every stage: load,
-check, render, a real import with the `anki` library, push through AnkiConnect, the HTML and Markdown
-cheat sheets, and
-the build summary's counts."""
+check, render, a real import with the `anki` library, push through AnkiConnect, the HTML and
+Markdown cheat sheets, and the build summary's counts."""
 
 from __future__ import annotations
 
