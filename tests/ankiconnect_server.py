@@ -113,6 +113,12 @@ class AnkiConnectServer:
         anki_model["css"] = model["css"]
         self.col.models.update_dict(anki_model)
 
+    def action_modelTemplates(self, modelName):  # noqa: N802, N803
+        return {t["name"]: {"Front": t["qfmt"], "Back": t["afmt"]} for t in self._model(modelName)["tmpls"]}
+
+    def action_modelStyling(self, modelName):  # noqa: N802, N803
+        return {"css": self._model(modelName)["css"]}
+
     def action_deckNames(self):  # noqa: N802
         return [entry.name for entry in self.col.decks.all_names_and_ids()]
 
@@ -141,6 +147,13 @@ class AnkiConnectServer:
                 "cards": [card.id for card in note.cards()],
             })
         return result
+
+    def action_cardsInfo(self, cards):  # noqa: N802 (only the keys push reads)
+        return [{"cardId": card_id, "note": (card := self.col.get_card(card_id)).nid,
+                 "deckName": self.col.decks.name(card.did)} for card_id in cards]
+
+    def action_changeDeck(self, cards, deck):  # noqa: N802
+        self.col.set_deck(cards, self.col.decks.id(deck))
 
     def action_addNote(self, note):  # noqa: N802
         model = self._model(note["modelName"])
