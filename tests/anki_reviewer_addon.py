@@ -139,9 +139,12 @@ def review(request: dict, done) -> None:
         reviewer._showQuestion() if side == "question" else reviewer._showAnswer()
         deadline = time.monotonic() + SIDE_TIMEOUT
 
-        def measure() -> None:
+        def inject() -> None:
             if request.get("inject"):
                 reviewer.web.eval(f"document.getElementById('qa').insertAdjacentHTML('beforeend', {json.dumps(request['inject'])});")
+            QTimer.singleShot(150, measure)  # let the page paint what the screenshot will show
+
+        def measure() -> None:
             reviewer.web.evalWithCallback(MEASURE_JS, record)
 
         def record(found: dict) -> None:
@@ -153,7 +156,7 @@ def review(request: dict, done) -> None:
         def wait() -> None:
             def check(shown) -> None:
                 if shown:
-                    QTimer.singleShot(50, measure)  # let the last frame paint before the screenshot
+                    inject()
                 elif time.monotonic() > deadline:
                     results.append({"card_id": card.id, "side": side, "theme": theme, "timeout": True})
                     next_side()
