@@ -57,7 +57,7 @@ def push_command(
                       "search CardId:<id>); nothing was written.", markup=False, soft_wrap=True)
             raise typer.Exit(1)
         except AnkiConnectError as error:
-            err.print(f"AnkiConnect refused: {error}; nothing was written.", markup=False, soft_wrap=True)
+            err.print(f"Push failed: {error}; nothing was written.", markup=False, soft_wrap=True)
             raise typer.Exit(1)
         except PushInterrupted as error:
             err.print(_interrupted_message(error), markup=False, soft_wrap=True)

@@ -9,6 +9,7 @@ FastAPI/uvicorn/fastmcp, and serves /api instead of /, so it does not fit this v
 
     with AnkiConnectServer(tmp_path / "anki") as server:
         server.url, server.col
+        server.fault = lambda request: ...   # malformed answers, dropped connections
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+from typing import Callable
+
 from anki.collection import Collection
 from anki.consts import MODEL_CLOZE
+
+
+DROP_AFTER_RUNNING = object()
 
 
 class AnkiConnectServer:
@@ -28,11 +34,22 @@ class AnkiConnectServer:
         folder.mkdir(parents=True, exist_ok=True)
         self.col = Collection(str(folder / "collection.anki2"))
         self.requests: list[str] = []  # action names, in order (multi's actions included)
+        # Fault injection: fault(request) returns None (answer normally), raw bytes to send
+        # instead of the answer, or DROP_AFTER_RUNNING (do the actions, then hang up unanswered).
+        self.fault: Callable[[dict], bytes | object | None] | None = None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's name)
                 request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fault = server.fault(request) if server.fault else None
+                if fault is not None:
+                    if fault is DROP_AFTER_RUNNING:
+                        server.handle(request)
+                    else:
+                        self.wfile.write(fault)  # raw bytes: whatever a broken server might send
+                    self.close_connection = True
+                    return
                 body = json.dumps(server.handle(request)).encode("utf-8")
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
