@@ -92,6 +92,7 @@ class PushPlan:
     updates: list[Write] = field(default_factory=list)
     additions: list[tuple[RenderedNote, Write]] = field(default_factory=list)
     result: PushResult = field(default_factory=PushResult)
+    added: list[tuple[RenderedNote, int]] = field(default_factory=list)  # notes Anki confirmed, with their ids
 
 
 def push_notes(client: AnkiConnect, deck: Deck, notes: list[RenderedNote], media: list[Path]) -> PushResult:
@@ -117,7 +118,7 @@ def plan_push(client: AnkiConnect, deck: Deck, notes: list[RenderedNote], media:
         if matches:
             _plan_update(note, matches[0], plan)
         elif not note.card.retired:  # a retired card's note only exists to be deleted: never add one
-            plan.additions.append((note, _addition(deck, note, models[note.card.kind].name, plan.result)))
+            plan.additions.append((note, _addition(deck, note, models[note.card.kind].name, plan)))
     new_decks = {subdeck_name(deck, note.subdeck) for note, _ in plan.additions}
     present = set(client.call("deckNames"))
     plan.decks = [Write("createDeck", {"deck": name}, lambda _, name=name: plan.result.decks_created.append(name))
@@ -213,14 +214,18 @@ def _plan_update(note: RenderedNote, match: dict, plan: PushPlan) -> None:
     plan.updates += writes
 
 
-def _addition(deck: Deck, note: RenderedNote, model_name: str, result: PushResult) -> Write:
+def _addition(deck: Deck, note: RenderedNote, model_name: str, plan: PushPlan) -> Write:
     from .package import subdeck_name
+
+    def record(note_id) -> None:
+        plan.result.added.append(note.card.id)
+        plan.added.append((note, note_id))
 
     fields = dict(zip(KINDS[note.card.kind].note_fields, note.fields, strict=True))
     return Write("addNote", {"note": {
         "deckName": subdeck_name(deck, note.subdeck), "modelName": model_name,
         "fields": fields, "tags": list(note.tags), "options": {"allowDuplicate": True},
-    }}, lambda _: result.added.append(note.card.id))
+    }}, record)
 
 
 def _media_writes(client: AnkiConnect, media: list[Path], result: PushResult) -> list[Write]:
@@ -240,18 +245,27 @@ def apply_push(client: AnkiConnect, deck: Deck, plan: PushPlan) -> None:
     """Send the plan's writes; on any failure raise PushInterrupted saying what was already written."""
     result = plan.result
     _send(client, plan.note_types + plan.decks + plan.media + plan.updates, result)
-    note_ids = _send(client, [write for _, write in plan.additions], result)
+    refused = None
     try:
-        moves = _deck_moves(client, deck, [note for note, _ in plan.additions], note_ids, result)
+        _send(client, [write for _, write in plan.additions], result)
+    except PushInterrupted as error:
+        if error.unanswered:
+            raise  # the connection is gone: nothing more can be sent
+        refused = error  # Anki refused some notes: still file the ones it added, then say so
+    try:
+        moves = _deck_moves(client, deck, plan.added, result)
     except (AnkiNotRunning, AnkiConnectError) as error:
         raise PushInterrupted(error, result) from None
     _send(client, moves, result)
+    if refused:
+        raise refused
 
 
-def _deck_moves(client: AnkiConnect, deck: Deck, added: list[RenderedNote], note_ids: list, result: PushResult) -> list[Write]:
+def _deck_moves(client: AnkiConnect, deck: Deck, added: list[tuple[RenderedNote, int]], result: PushResult) -> list[Write]:
     """changeDeck for the new notes' cards that are not in their subdeck (addNote put them in Default)."""
     from .package import subdeck_name
 
+    note_ids = [note_id for _, note_id in added]
     card_ids = [entry["cards"] for start in range(0, len(note_ids), BATCH)
                 for entry in client.call("notesInfo", notes=note_ids[start:start + BATCH])]
     all_cards = [card_id for cards in card_ids for card_id in cards]
@@ -259,7 +273,7 @@ def _deck_moves(client: AnkiConnect, deck: Deck, added: list[RenderedNote], note
     for start in range(0, len(all_cards), BATCH):
         current.update({info["cardId"]: info["deckName"] for info in client.call("cardsInfo", cards=all_cards[start:start + BATCH])})
     to_move: dict[str, list[int]] = defaultdict(list)
-    for note, cards in zip(added, card_ids, strict=True):
+    for (note, _), cards in zip(added, card_ids, strict=True):
         target = subdeck_name(deck, note.subdeck)
         to_move[target] += [card_id for card_id in cards if current.get(card_id) != target]
     return [Write("changeDeck", {"cards": cards, "deck": target}, lambda _, count=len(cards): _count_moves(result, count))
@@ -270,9 +284,8 @@ def _count_moves(result: PushResult, count: int) -> None:
     result.cards_moved += count
 
 
-def _send(client: AnkiConnect, writes: list[Write], result: PushResult) -> list:
-    """Each write's answer, in batches; what Anki confirmed is recorded in the result as it comes."""
-    answers = []
+def _send(client: AnkiConnect, writes: list[Write], result: PushResult) -> None:
+    """The writes, in batches; what Anki confirmed is recorded in the result as it comes."""
     for start in range(0, len(writes), BATCH):
         batch = writes[start:start + BATCH]
         try:
@@ -285,8 +298,6 @@ def _send(client: AnkiConnect, writes: list[Write], result: PushResult) -> list:
                 write.record(value)
             else:
                 failures.append(f"{write.action}: {error}")
-            answers.append(value)
         if failures:
             more = f" (and {len(failures) - 1} more failed)" if len(failures) > 1 else ""
             raise PushInterrupted(AnkiConnectError(failures[0] + more), result)
-    return answers

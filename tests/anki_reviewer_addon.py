@@ -64,10 +64,16 @@ MEASURE_JS = """(() => {
     if (box.width > 0 && box.height > 0 && style.visibility !== 'hidden' && visibleRight(el) > edge + 0.5)
       pastEdge.push(describe(el) + ' (right ' + Math.round(box.right) + ' > ' + edge + ')');
   }
+  // Whatever element scrolls the page (body in quirks mode), and the proof: can it scroll sideways?
+  const page = document.scrollingElement || root;
+  const [x, y] = [window.scrollX, window.scrollY];
+  window.scrollTo(x + 100000, y);
+  const pageScrolls = window.scrollX > 0 || page.scrollWidth > page.clientWidth;
+  window.scrollTo(x, y);
   return {
     innerWidth: window.innerWidth,
-    documentScrolls: root.scrollWidth > root.clientWidth,
-    documentScrollWidth: root.scrollWidth,
+    documentScrolls: pageScrolls,
+    documentScrollWidth: page.scrollWidth,
     scrollbars: scrollbars,
     pastEdge: pastEdge,
     mathErrors: document.querySelectorAll('mjx-merror').length,

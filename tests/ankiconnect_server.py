@@ -37,6 +37,8 @@ class AnkiConnectServer:
         # Fault injection: fault(request) returns None (answer normally), raw bytes to send
         # instead of the answer, or DROP_AFTER_RUNNING (do the actions, then hang up unanswered).
         self.fault: Callable[[dict], bytes | object | None] | None = None
+        # The real add-on's addNote files every card in Default (FooSoft/anki-connect#385).
+        self.ignore_deck_name = False
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -174,7 +176,7 @@ class AnkiConnectServer:
 
     def action_addNote(self, note):  # noqa: N802
         model = self._model(note["modelName"])
-        deck_id = self.col.decks.id_for_name(note["deckName"])
+        deck_id = self.col.decks.id_for_name("Default" if self.ignore_deck_name else note["deckName"])
         if deck_id is None:
             raise Exception(f"deck was not found: {note['deckName']}")
         anki_note = self.col.new_note(model)
