@@ -130,6 +130,21 @@ def test_imported_package_files_cards_in_subdecks_and_push_then_refuses_duplicat
     assert anki.driver("state") == before
 
 
+def test_card_id_searches_are_literal_in_real_anki(anki, project):
+    from builder.ankiconnect import field_search
+
+    if not anki.call("findNotes", query=""):
+        pushed(project, anki)
+    named = anki.call("findNotes", query=field_search("CardId", EDITED_CARD))
+    assert named  # one note (two once the .apkg was imported beside the pushed ones)
+    near_miss = EDITED_CARD[:-1] + "_"  # `_` is any one character to Anki unless escaped
+    assert anki.call("findNotes", query=field_search("CardId", near_miss)) == []
+    assert anki.call("findNotes", query=field_search("CardId", "*")) == []
+    # The negative control: unescaped, the same values match notes they do not name.
+    assert set(named) <= set(anki.call("findNotes", query=f'"CardId:{near_miss}"'))
+    assert len(anki.call("findNotes", query='"CardId:*"')) == len(anki.call("findNotes", query=""))
+
+
 # ---------------------------------------------------------------- the reviewer at 400 px
 
 
