@@ -39,7 +39,7 @@ def check_url(url: str) -> None:
     if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"[\s\x00-\x1f\x7f]", url):
         raise BadUrl(f"--url '{url}' is not {example}")
     try:
-        parts.port
+        _ = parts.port  # urllib checks the port's range only when asked
     except ValueError:
         raise BadUrl(f"--url '{url}' has no valid port: {example}") from None
 

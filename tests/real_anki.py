@@ -52,7 +52,7 @@ def missing_requirement() -> str | None:
     except ImportError:
         return "PyQt6 is missing (pip install 'aqt[qt]==26.9.3', the pyproject test extra)"
     qxcb = Path(sys.modules["PyQt6"].__file__).parent / "Qt6" / "plugins" / "platforms" / "libqxcb.so"
-    ldd = subprocess.run(["ldd", str(qxcb)], capture_output=True, text=True)
+    ldd = subprocess.run(["ldd", str(qxcb)], capture_output=True, text=True, check=False)
     missing = sorted({line.split()[0] for line in ldd.stdout.splitlines() if "not found" in line})
     if missing:
         return f"X libraries for Qt are missing ({', '.join(missing)}): `make setup` as root installs them"
