@@ -1274,6 +1274,18 @@ def test_hessian_eigenvalues_classify_critical_points_unless_degenerate():
     t = torch.tensor([-0.1, 0.0], dtype=F64)
     assert quartic(t) > 0 and cubic(t) < 0
 
+    # A zero eigenvalue does not make the test inconclusive when the others have both signs:
+    # x^2 - y^2 + z^4 and x^2 - y^2 + z^3 (eigenvalues 2, -2, 0) are both saddles.
+    def hess_eig(f):
+        return torch.linalg.eigvalsh(torch.autograd.functional.hessian(f, torch.zeros(3, dtype=F64)))
+
+    for third in (lambda z: z**4, lambda z: z**3, lambda z: -(z**4)):
+        f = lambda v: v[0] ** 2 - v[1] ** 2 + third(v[2])  # noqa: E731, B023
+        assert torch.allclose(hess_eig(f), torch.tensor([-2.0, 0.0, 2.0], dtype=F64))
+        for s in (1e-1, 1e-3):
+            up, down = torch.tensor([s, 0.0, 0.0], dtype=F64), torch.tensor([0.0, s, 0.0], dtype=F64)
+            assert f(up) > 0 > f(down)  # higher and lower points arbitrarily close: a saddle
+
 
 @pytest.mark.card("q32-hessian-critical-points")
 def test_all_eigenvalues_positive_is_much_rarer_than_two_to_the_minus_n():
