@@ -96,6 +96,24 @@ def test_second_moment_of_weights_explodes_for_light_tailed_proposal():
     # a heavier-tailed but badly placed proposal still has a finite second moment
     q = D.StudentT(torch.tensor(3.0, dtype=F64), torch.tensor(3.0, dtype=F64))
     assert torch.trapezoid(torch.exp(2 * p.log_prob(grid) - q.log_prob(grid)), grid).item() < 100
+    # ... but a poor fit can still be costly: s = 100 gives E_q[w^2] = s^2 / sqrt(2 s^2 - 1) ≈ s / sqrt 2 ≈ 71
+    assert second_moment(100.0, 4000.0) == pytest.approx(70.7, abs=0.1)
+    # Bounded weights: p / q <= M gives ∫ p^2 f^2 / q <= M E_p[f^2] (here q = N(0, 4), M = 2, f = x^2).
+    q4 = normal(0.0, 2.0)
+    log_w = p.log_prob(grid) - q4.log_prob(grid)
+    assert log_w.exp().max().item() == pytest.approx(2.0)
+    f = grid**2
+    lhs = torch.trapezoid(f**2 * torch.exp(2 * p.log_prob(grid) - q4.log_prob(grid)), grid).item()
+    assert lhs <= 2.0 * 3.0  # E_p[x^4] = 3
+    # Not safe for every f: f = exp(7 x^2 / 16) has finite E_p[f] but E_p[f^2] = ∞, and under the heavier
+    # q = N(0, 4) the integrand f^2 p^2 / q is constant, so the variance is infinite.
+    def f2p2_over_q(half_width: float) -> float:
+        x = torch.linspace(-half_width, half_width, 200_001, dtype=F64)
+        return torch.trapezoid(torch.exp(7 * x**2 / 8 + 2 * p.log_prob(x) - q4.log_prob(x)), x).item()
+
+    assert f2p2_over_q(20.0) == pytest.approx(2 * f2p2_over_q(10.0))
+    x = torch.linspace(-60, 60, 400_001, dtype=F64)
+    assert torch.trapezoid(torch.exp(7 * x**2 / 16 + p.log_prob(x)), x).item() == pytest.approx(2 * math.sqrt(2))
 
 
 @pytest.mark.card("p1-optimal-importance-proposal")
