@@ -340,6 +340,43 @@ def test_hessian_vector_product_without_the_hessian(snippet):
     assert torch.allclose(forward_over_reverse, hessian @ v)
 
 
+@pytest.mark.card("q21-forward-vs-reverse-ad")
+@pytest.mark.card("q21-hvp-code")
+def test_hessian_vector_product_memory_grows_with_activations_not_only_parameters(snippet):
+    hvp = snippet("snippets/hessian_vector_product.py").hvp
+
+    def saved_numel(fn) -> int:  # elements autograd saves for the backward passes
+        total = 0
+
+        def pack(t):
+            nonlocal total
+            total += t.numel()
+            return t
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            fn()
+        return total
+
+    torch.manual_seed(0)
+    d = 32
+    w = torch.randn(2 * d * d, dtype=F64, requires_grad=True)  # P = 2048 parameters, two layers
+    v = torch.randn(2 * d * d, dtype=F64)
+    ratios, hvp_saved = [], []
+    for batch in (64, 256, 1024):
+        x = torch.randn(batch, d, dtype=F64)
+
+        def loss(p, x=x):
+            w1, w2 = p[: d * d].view(d, d), p[d * d :].view(d, d)
+            return (torch.tanh(torch.tanh(x @ w1) @ w2) ** 2).sum()
+
+        grad_saved = saved_numel(lambda loss=loss: torch.autograd.grad(loss(w), w))
+        hvp_saved.append(saved_numel(lambda loss=loss: hvp(loss, w, v)))
+        ratios.append(hvp_saved[-1] / grad_saved)
+    assert all(1 < r < 6 for r in ratios)  # a constant multiple of one gradient's memory
+    assert hvp_saved[2] > 3.5 * hvp_saved[1] > 3.5**2 * hvp_saved[0]  # ~linear in the activations
+    assert hvp_saved[2] > 100 * w.numel()  # far beyond O(P)
+
+
 # ================================================================ Q22 PPO
 
 
