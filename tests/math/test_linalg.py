@@ -87,6 +87,12 @@ def test_low_rank_saves_parameters_iff_r_below_mn_over_m_plus_n():
             assert saves == (r < m * n / (m + n))
             if m == n:
                 assert saves == (r < n / 2)
+    # r(m + n) / mn is the fraction kept (square: 2r/n), the saving is 1 minus it.
+    m, n, r = 1024, 1024, 8
+    b, a = torch.zeros(m, r), torch.zeros(r, n)
+    kept = (b.numel() + a.numel()) / (m * n)
+    assert kept == r * (m + n) / (m * n) == 2 * r / n == 1 / 64
+    assert 1 - kept == pytest.approx(0.984375)
 
 
 # ------------------------------------------------------------------------ 1.7.2 SVD
