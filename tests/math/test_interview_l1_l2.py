@@ -278,9 +278,10 @@ def test_rank_row_equals_column_and_low_rank_factorisation():
     W = torch.randn(m, r, dtype=DT) @ torch.randn(r, n, dtype=DT)
     assert torch.linalg.matrix_rank(W) == r == torch.linalg.matrix_rank(W.T)
     U, S, Vh = torch.linalg.svd(W, full_matrices=False)
-    A, B = U[:, :r] * S[:r], Vh[:r]
-    assert close(A @ B, W, 1e-10)
-    assert A.numel() + B.numel() == r * (m + n) < m * n
+    B, A = U[:, :r] * S[:r], Vh[:r]  # W = BA, B (m x r), A (r x n): the names LoRA uses
+    assert B.shape == (m, r) and A.shape == (r, n)
+    assert close(B @ A, W, 1e-10)
+    assert B.numel() + A.numel() == r * (m + n) < m * n
     assert r < m * n / (m + n)
     C = torch.randn(n, 7, dtype=DT)
     assert torch.linalg.matrix_rank(W @ C) <= min(torch.linalg.matrix_rank(W), torch.linalg.matrix_rank(C))
