@@ -3,6 +3,7 @@ and 1.12 (variational inference and the ELBO)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -241,6 +242,38 @@ def discrete_quantities(log_q, log_prior, log_lik):
     elbo = (q * (log_joint - log_q)).sum()
     kl_post = (q * (log_q - log_post)).sum()
     return elbo, log_evidence, kl_post, log_post
+
+
+@pytest.mark.card("p1-posterior-intractable")
+def test_discrete_latents_have_exact_posteriors_without_conjugacy():
+    # HMM with K = 3 states, T = 6 Gaussian observations: the evidence sums K^T = 729 paths,
+    # and forward-backward gets the same posterior marginals in O(T K^2) (Bishop PRML §13.2.2).
+    g = torch.Generator().manual_seed(0)
+    K, T = 3, 6
+    init = torch.softmax(torch.randn(K, generator=g, dtype=F64), 0)
+    trans = torch.softmax(torch.randn(K, K, generator=g, dtype=F64), 1)
+    means = torch.tensor([-2.0, 0.0, 2.5], dtype=F64)
+    x = torch.randn(T, generator=g, dtype=F64) * 2
+    lik = normal(0.0, 1.0).log_prob(x[:, None] - means).exp()  # (T, K): p(x_t | z_t = k)
+    # brute force over every path
+    marg_bf, evidence_bf = torch.zeros(T, K, dtype=F64), torch.tensor(0.0, dtype=F64)
+    for path in itertools.product(range(K), repeat=T):
+        p = init[path[0]] * lik[0, path[0]]
+        for t in range(1, T):
+            p = p * trans[path[t - 1], path[t]] * lik[t, path[t]]
+        evidence_bf = evidence_bf + p
+        for t, k in enumerate(path):
+            marg_bf[t, k] += p
+    # forward-backward
+    alpha, beta = torch.zeros(T, K, dtype=F64), torch.ones(T, K, dtype=F64)
+    alpha[0] = init * lik[0]
+    for t in range(1, T):
+        alpha[t] = (alpha[t - 1] @ trans) * lik[t]
+    for t in range(T - 2, -1, -1):
+        beta[t] = trans @ (lik[t + 1] * beta[t + 1])
+    evidence = alpha[-1].sum()
+    assert torch.isclose(evidence, evidence_bf, rtol=1e-12)
+    assert torch.allclose(alpha * beta / evidence, marg_bf / evidence_bf, atol=1e-12)
 
 
 @pytest.mark.card("p1-elbo-identity")
