@@ -113,6 +113,12 @@ def test_second_moment_of_weights_explodes_for_light_tailed_proposal():
         return torch.trapezoid(torch.exp(7 * x**2 / 8 + 2 * p.log_prob(x) - q4.log_prob(x)), x).item()
 
     assert f2p2_over_q(20.0) == pytest.approx(2 * f2p2_over_q(10.0))
+    # E_p[f^2] < ∞ is sufficient, not necessary: f = exp(x^2 / 4) has E_p[f^2] = ∞, yet under a Cauchy q
+    # f^2 p^2 / q = exp(-x^2 / 2) (1 + x^2) / 2, whose integral is sqrt(2 pi).
+    cauchy = D.Cauchy(torch.tensor(0.0, dtype=F64), torch.tensor(1.0, dtype=F64))
+    x = torch.linspace(-60, 60, 400_001, dtype=F64)
+    finite = torch.trapezoid(torch.exp(x**2 / 2 + 2 * p.log_prob(x) - cauchy.log_prob(x)), x).item()
+    assert finite == pytest.approx(math.sqrt(2 * math.pi))
     x = torch.linspace(-60, 60, 400_001, dtype=F64)
     assert torch.trapezoid(torch.exp(7 * x**2 / 16 + p.log_prob(x)), x).item() == pytest.approx(2 * math.sqrt(2))
 
