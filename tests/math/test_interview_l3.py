@@ -407,6 +407,7 @@ def test_importance_ratio_reweights_old_policy_actions_to_the_new_policy():
 @pytest.mark.card("q22-ppo-clip-objective")
 @pytest.mark.card("q22-ppo-clip-epsilon")
 @pytest.mark.card("q22-ppo-clip-code")
+@pytest.mark.card("q22-ppo-clip-other-side")
 def test_ppo_clip_gradient_is_zero_only_on_the_profitable_side(snippet):
     ppo = snippet("snippets/ppo_clip_objective.py").ppo_clip_objective
     eps = 0.2
@@ -794,6 +795,7 @@ def test_change_of_variables_moves_the_parameter_from_the_density_to_the_path():
 
 
 @pytest.mark.card("q27-reparam-variance")
+@pytest.mark.card("q27-reparam-not-always-lower")
 def test_score_function_can_beat_pathwise_for_a_rapidly_oscillating_f():
     k, mu, sigma = 5.0, 0.0, 1.0
     pathwise, score = per_sample_gradients(lambda z: torch.sin(k * z), mu, sigma, 200_000, seed=1)
@@ -904,6 +906,7 @@ def test_product_of_spectral_norms_is_only_an_upper_bound():
 
 
 @pytest.mark.card("q28-training-stability")
+@pytest.mark.card("q28-spectral-normalisation")
 def test_spectral_normalisation_gives_unit_spectral_norm(snippet):
     spectral_norm = snippet("snippets/spectral_norm_power_iteration.py").spectral_norm
     torch.manual_seed(0)
