@@ -10,6 +10,7 @@ checks the new formulas while the notes are rendered.
 
 from __future__ import annotations
 
+import errno
 import gc
 import re
 import threading
@@ -20,10 +21,10 @@ from pathlib import Path
 from typing import Callable
 
 from . import figures as figure_stage
-from .atomic import write_atomically
+from .atomic import create_atomically, remove_stale_temporaries, write_atomically
 from .cache import BuildCache, fingerprint
 from .check import check_deck, checked_keys, deck_facts, mark_checked
-from .identity import Lock, build_time, lock_text, read_lock, stamp_notes, write_lock
+from .identity import LOCK_FILE, Lock, build_time, lock_text, read_lock, stamp_notes, write_lock
 from .load import LOADER_SOURCES, load_deck_and_digests
 from .model import Deck, in_language
 from .package import package_bytes
@@ -34,6 +35,7 @@ from .release import (
     changelog_entry,
     compare_with_release,
     deck_description_news,
+    CHANGELOG_FILE,
     prepend_changelog,
     release_manifest,
     release_problems,
@@ -84,6 +86,8 @@ class BuildResult:
     figures_cached: int
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    resumed_release: bool = False  # `release` finished one that a kill or an error interrupted
+    warnings: list[str] = field(default_factory=list)  # e.g. a cache that could not be saved
 
 
 def _quiet(_: str) -> None:
@@ -112,9 +116,25 @@ class BuildCaches:
             verdicts=BuildCache(folder, "mathjax", verdicts_fingerprint(), keep_unused=None),
         )
 
-    def save(self) -> None:
-        for cache in (self.cards, self.checked, self.notes, self.verdicts):
-            cache.save()
+    def save(self) -> list[str]:
+        """Save every cache; what could not be saved, as warnings (a cache only saves time)."""
+        errors = [error for cache in (self.cards, self.checked, self.notes, self.verdicts) for error in cache.save()]
+        return [f"the build cache was not saved ({_os_error_text(errors[0])}); the next build will be slower"] if errors else []
+
+
+class WriteError(Exception):
+    """An OS error (full disk, read-only folder, no permission) while writing the build's
+    files: which file failed, which were already written and which were not."""
+
+    def __init__(self, failed: Path, error: OSError, written: list[Path], not_written: list[Path]):
+        super().__init__(f"cannot write {failed}: {_os_error_text(error)}")
+        self.failed, self.error, self.written, self.not_written = failed, error, written, not_written
+
+
+def _os_error_text(error: OSError) -> str:
+    name = errno.errorcode.get(error.errno or 0)
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}" + (f" ({name})" if name else "")
 
 
 @dataclass
@@ -219,20 +239,34 @@ def _draw(deck: Deck, plans: dict, options: BuildOptions, progress: Progress, ti
 def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    _remove_leftovers(options)
     caches = BuildCaches.open(options)
     # A build allocates millions of objects (cards, notes, cache entries) that live until it
     # ends: the cyclic garbage collector would scan them over and over, ~15% of a rebuild.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(options, caches, progress, started, timings)
+        result = _build(options, caches, progress, started, timings)
     finally:
-        caches.save()
+        warnings = caches.save()
         if collecting:
             gc.enable()
+    result.warnings += warnings
+    return result
+
+
+def _remove_leftovers(options: BuildOptions) -> None:
+    """Temporary files and figure folders that killed builds left behind (running builds' stay)."""
+    project = options.cards_dir.resolve().parent
+    for folder in (options.out_dir, options.cards_dir, project, options.cache_dir):
+        remove_stale_temporaries(folder)
+    remove_stale_temporaries(options.cache_dir, ".drawing-*")
+    for cache in ("cards", "checked", "notes", "mathjax"):
+        remove_stale_temporaries(options.build_caches / cache)
 
 
 def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, started: float, timings: dict) -> BuildResult:
+    build_time()  # a bad SOURCE_DATE_EPOCH is a problem before any work
     checks = start_checks(options, caches, progress)
     deck, plans = in_language(checks.deck, options.lang), checks.plans
     if checks.problems:
@@ -240,31 +274,34 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
     # Rendering is pure and writes nothing: it overlaps node's check of the new formulas.
     # Digests from the checks describe the cards as written; an "en" deck differs (no Zh).
     notes = _render(deck, plans, caches, progress, timings, checks if options.lang == "en+zh" else None)
+    # The lock's times follow the deck as written, whatever the language: an "en" build stamps
+    # (and records) the en+zh notes' times, so building it twice gives the same bytes.
+    written_notes = notes if options.lang == "en+zh" else _render(checks.deck, plans, caches, _quiet, {}, checks)
     previous = read_lock(options.cards_dir)
+    unfinished = _unfinished_release(deck, previous)
+    if unfinished and not options.release:
+        raise SourceError([Problem(deck.config.version_location, f"release {unfinished} was interrupted (the lock records it; "
+                                   f"deck.yaml still says {deck.config.version}): run `mathdeck release` to finish it")])
     packaged = None
     if not options.release and _figures_cached(deck, plans, options):
         # So is packaging, when no figure must be drawn (a script could fail): it goes on while
         # node finishes, and the checks' problems still come first.
-        packaged = _package(deck, plans, notes, previous, options, caches, progress, timings)
+        packaged = _package(deck, plans, notes, written_notes, previous, options, caches, progress, timings)
     progress("Typesetting every formula with MathJax")
     checks.finish()
     problems = release_problems(deck, previous, options.cards_dir, options.allow_note_type_change)
     if problems:
         raise SourceError(problems)
     if options.release:
-        deck.config.version = bump_version(deck.config.version, options.release)
+        # Resuming an interrupted release finishes that version instead of bumping again.
+        deck.config.version = unfinished or bump_version(deck.config.version, options.release)
     if packaged is None:
-        packaged = _package(deck, plans, notes, previous, options, caches, progress, timings)
+        packaged = _package(deck, plans, notes, written_notes, previous, options, caches, progress, timings, resuming=bool(unfinished))
     lock, data, changes, media, drawn, new_lock_text = packaged
 
     suffix = ("-en" if options.lang == "en" else "") + ("-dev" if options.dev else "")
     path = options.out_dir / f"{deck.file_stem}{suffix}.apkg"
-    status = _write_package(path, data, options.force or options.dev, deck)
-    if options.release:
-        write_version(deck, deck.config.version)
-        prepend_changelog(options.cards_dir.resolve().parent, lock.release.changelog)
-    if options.lang == "en+zh":
-        write_lock(options.cards_dir, lock, new_lock_text.result())
+    status = _commit(path, data, lock, new_lock_text.result(), deck, options)
     timings["load+check"] = time.perf_counter() - started - sum(timings.values())
 
     return BuildResult(
@@ -281,18 +318,60 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
         figures_cached=drawn["cached"],
         seconds=time.perf_counter() - started,
         timings=timings,
+        resumed_release=bool(unfinished),
     )
 
 
-def _package(deck: Deck, plans: dict, notes: list[RenderedNote], previous: Lock, options: BuildOptions, caches: BuildCaches, progress: Progress, timings: dict) -> tuple:
-    """figures + package, nothing written yet: (lock, .apkg bytes, release changes, media, figures drawn, lock text)."""
+def _unfinished_release(deck: Deck, lock: Lock) -> str | None:
+    """The version of a release the lock records but deck.yaml does not have yet (a release
+    interrupted after its first step), or None."""
+    if lock.release is None:
+        return None
+    recorded = tuple(int(n) for n in lock.release.version.split("."))
+    current = tuple(int(n) for n in deck.config.version.split("."))
+    return lock.release.version if recorded > current else None
+
+
+def _commit(path: Path, data: bytes, lock: Lock, new_lock_text: str, deck: Deck, options: BuildOptions) -> str:
+    """Write the build's files, the lock first: a kill or an error at any point leaves files
+    that the next build (or `release` again) completes, never one that blocks it.
+
+    The lock holds the notes' times, so with it written the next build makes the same .apkg;
+    a release's version line in deck.yaml goes last (see _unfinished_release)."""
+    status = _package_status(path, data, options.force or options.dev, deck)
+    project = options.cards_dir.resolve().parent
+    steps = [(options.cards_dir / LOCK_FILE, lambda: write_lock(options.cards_dir, lock, new_lock_text))]
+    steps.append((path, lambda: _write_package(path, data, status, deck)))
+    if options.release:
+        steps.append((project / CHANGELOG_FILE, lambda: prepend_changelog(project, lock.release.changelog)))
+        steps.append((deck.config.location.file, lambda: write_version(deck, deck.config.version)))
+    written: list[Path] = []
+    for number, (target, write) in enumerate(steps):
+        try:
+            outcome = write()
+        except OSError as error:
+            raise WriteError(target, error, written, [t for t, _ in steps[number:]]) from None
+        if target == path:
+            status = outcome
+        written.append(target)
+    return status
+
+
+def _package(deck: Deck, plans: dict, notes: list[RenderedNote], written_notes: list[RenderedNote], previous: Lock, options: BuildOptions,
+             caches: BuildCaches, progress: Progress, timings: dict, resuming: bool = False) -> tuple:
+    """figures + package, nothing written yet: (lock, .apkg bytes, release changes, media, figures drawn, lock text).
+
+    `written_notes` are the notes of the deck as written (en+zh), whose times the lock keeps."""
     media, drawn = _draw(deck, plans, options, progress, timings)
     started = time.perf_counter()
     progress("Packaging")
     now = build_time()
-    lock = stamp_notes(notes, previous, now)
+    lock = stamp_notes(written_notes, previous, now)
     changes = None
-    if options.release:
+    if options.release and resuming:
+        # The changes since the release before were recorded with it; that release is gone.
+        lock.release = release_manifest(deck.config.version, notes, previous.release.changelog)
+    elif options.release:
         changes = compare_with_release(notes, previous.release)
         lock.release = release_manifest(deck.config.version, notes, changelog_entry(deck.config.version, now, changes))
     news = lock.release.changelog if lock.release and lock.release.version == deck.config.version else ""
@@ -305,11 +384,7 @@ def _package(deck: Deck, plans: dict, notes: list[RenderedNote], previous: Lock,
 
 def _figures_cached(deck: Deck, plans: dict, options: BuildOptions) -> bool:
     """Every figure the cards use is in the figure cache (make_figures would draw none)."""
-    return all(
-        (options.cache_dir / name).is_file()
-        for figure in _used_figures(deck) if figure in plans
-        for name in (plans[figure].light_name, plans[figure].dark_name)
-    )
+    return all(figure_stage.is_cached(plans[figure], options.cache_dir) for figure in _used_figures(deck) if figure in plans)
 
 
 class _Background:
@@ -357,18 +432,34 @@ def _anki_cards(note: RenderedNote) -> int:
     return 1
 
 
-def _write_package(path: Path, data: bytes, force: bool, deck: Deck) -> str:
-    if path.exists():
-        if path.read_bytes() == data:
-            return "unchanged"
-        if not force:
-            raise SourceError([Problem(
-                deck.config.version_location,
-                f"{path} already exists with different content: bump 'version' (now {deck.config.version}, "
-                "or run `mathdeck release`) so learners can tell the builds apart, or pass --force to overwrite it",
-            )])
-        write_atomically(path, data)
-        return "replaced"
-    write_atomically(path, data)
-    return "written"
+def _package_status(path: Path, data: bytes, replace: bool, deck: Deck) -> str:
+    """What writing `data` to `path` will do ("written", "unchanged", "replaced"); a different
+    file of the same version is refused unless `replace`. Writes nothing."""
+    try:
+        existing = path.read_bytes()
+    except FileNotFoundError:
+        return "written"
+    if existing == data:
+        return "unchanged"
+    if not replace:
+        raise SourceError([_different_content(path, deck)])
+    return "replaced"
 
+
+def _write_package(path: Path, data: bytes, status: str, deck: Deck) -> str:
+    if status == "replaced":
+        write_atomically(path, data)
+    elif status == "written" and not create_atomically(path, data):
+        # Another build created it since _package_status looked: it wins unless it is ours.
+        if path.read_bytes() != data:
+            raise SourceError([_different_content(path, deck, raced=True)])
+        return "unchanged"
+    return status
+
+
+def _different_content(path: Path, deck: Deck, raced: bool = False) -> Problem:
+    return Problem(
+        deck.config.version_location,
+        f"{path} {'was just written by another build' if raced else 'already exists'} with different content: bump 'version' "
+        f"(now {deck.config.version}, or run `mathdeck release`) so learners can tell the builds apart, or pass --force to overwrite it",
+    )

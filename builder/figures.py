@@ -135,7 +135,7 @@ def make_figures(
     report = on_done or (lambda plan, was_cached: None)
     missing = []
     for plan in plans:
-        if all(path.is_file() for path in outputs[plan.name]):
+        if is_cached(plan, cache_dir):
             report(plan, True)
         else:
             missing.append(plan)
@@ -194,7 +194,8 @@ def _draw_one(plan: FigurePlan, cache_dir: Path, runners: dict[Path, _ScriptRunn
     runner_path = script.parent / RUNNER
     if runner_path not in runners:
         runners[runner_path] = _ScriptRunner(runner_path)
-    temp_dir = Path(tempfile.mkdtemp(prefix=f".drawing-{plan.name}-", dir=cache_dir)).resolve()
+    # the pid lets a later build remove the folder if this process is killed (atomic.py)
+    temp_dir = Path(tempfile.mkdtemp(prefix=f".drawing-{plan.name}-{os.getpid()}-", dir=cache_dir)).resolve()
     try:
         light, dark = temp_dir / plan.light_name, temp_dir / plan.dark_name
         try:
@@ -206,11 +207,76 @@ def _draw_one(plan: FigurePlan, cache_dir: Path, runners: dict[Path, _ScriptRunn
         for path in (light, dark):
             if not path.is_file():
                 raise FigureError(plan.name, f"{plan.script} wrote no {path.name}")
-        # dark first: the pair only counts as cached once the light file is there too
-        os.replace(dark, cache_dir / plan.dark_name)
-        os.replace(light, cache_dir / plan.light_name)
+            problem = _format_problem(path.read_bytes(), plan.format)
+            if problem:
+                raise FigureError(plan.name, f"{plan.script} wrote a broken {path.name}: {problem}")
+        # digests first, the light file last: the pair only counts as cached once all are there
+        for path in (dark, light):
+            _digest_path(path).write_text(_file_digest(path.read_bytes()))
+        for path in (dark, light):
+            os.replace(_digest_path(path), _digest_path(cache_dir / path.name))
+            os.replace(path, cache_dir / path.name)
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def is_cached(plan: FigurePlan, cache_dir: Path) -> bool:
+    """Both files of the figure are in the cache, each matching the digest written beside it when
+    it was drawn and a well-formed PNG or SVG: a damaged or foreign file is a miss (drawn again),
+    never shipped."""
+    for name in (plan.light_name, plan.dark_name):
+        path = Path(cache_dir) / name
+        try:
+            if not path.is_file():
+                return False
+            data = path.read_bytes()
+            recorded = _digest_path(path).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return False
+        if recorded != _file_digest(data) or _format_problem(data, plan.format):
+            return False
+    return True
+
+
+def _digest_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _format_problem(data: bytes, fmt: str) -> str | None:
+    """Why `data` is not a whole file of format `fmt`, or None."""
+    if fmt == "svg":
+        head = data[:512].lstrip()
+        return None if (head.startswith((b"<?xml", b"<svg")) and data.rstrip().endswith(b"</svg>")) else "not an SVG document"
+    return _png_problem(data)
+
+
+def _png_problem(data: bytes) -> str | None:
+    """Walk the PNG's chunks, checking each CRC, up to IEND (no decoding: stdlib only)."""
+    import struct
+    import zlib
+
+    if not data.startswith(PNG_SIGNATURE):
+        return "not a PNG file (bad signature)"
+    at = len(PNG_SIGNATURE)
+    while at + 12 <= len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        end = at + 12 + length
+        if end > len(data):
+            return f"PNG chunk {kind!r} is cut short"
+        (crc,) = struct.unpack(">I", data[end - 4:end])
+        if zlib.crc32(data[at + 4:end - 4]) != crc:
+            return f"PNG chunk {kind!r} fails its CRC"
+        if kind == b"IEND":
+            return None if end == len(data) else "bytes after the PNG's end"
+        at = end
+    return "PNG file is truncated (no IEND chunk)"
 
 
 class _ScriptRunner:
@@ -294,7 +360,7 @@ def _script_env() -> dict[str, str]:
 
 def remove_stale_figures(cache_dir: Path, plans: Iterable[FigurePlan]) -> list[Path]:
     """Delete cached media no current plan names (old keys); returns what was removed."""
-    keep = {name for plan in plans for name in (plan.light_name, plan.dark_name)}
+    keep = {name + suffix for plan in plans for name in (plan.light_name, plan.dark_name) for suffix in ("", ".sha256")}
     stale = [path for path in Path(cache_dir).glob("mathdeck-*") if path.name not in keep]
     for path in stale:
         path.unlink(missing_ok=True)
