@@ -28,7 +28,7 @@ from .identity import LOCK_FILE, Lock, build_time, lock_text, read_lock, stamp_n
 from .load import LOADER_SOURCES, load_deck_and_digests
 from .model import Deck, in_language
 from .package import package_bytes
-from .problems import Problem, SourceError
+from .problems import Location, Problem, SourceError
 from .release import (
     Changes,
     bump_version,
@@ -119,7 +119,7 @@ class BuildCaches:
     def save(self) -> list[str]:
         """Save every cache; what could not be saved, as warnings (a cache only saves time)."""
         errors = [error for cache in (self.cards, self.checked, self.notes, self.verdicts) for error in cache.save()]
-        return [f"the build cache was not saved ({_os_error_text(errors[0])}); the next build will be slower"] if errors else []
+        return [f"the build cache was not saved ({os_error_text(errors[0])}); the next build will be slower"] if errors else []
 
 
 class WriteError(Exception):
@@ -127,13 +127,14 @@ class WriteError(Exception):
     files: which file failed, which were already written and which were not."""
 
     def __init__(self, failed: Path, error: OSError, written: list[Path], not_written: list[Path]):
-        super().__init__(f"cannot write {failed}: {_os_error_text(error)}")
+        super().__init__(f"cannot write {Location(failed)}: {os_error_text(error, with_file=False)}")
         self.failed, self.error, self.written, self.not_written = failed, error, written, not_written
 
 
-def _os_error_text(error: OSError) -> str:
+def os_error_text(error: OSError, with_file: bool = True) -> str:
+    """`path: Read-only file system (EROFS)`: the OS's words and the errno's name."""
     name = errno.errorcode.get(error.errno or 0)
-    where = f"{error.filename}: " if error.filename else ""
+    where = f"{Location(Path(error.filename))}: " if with_file and error.filename else ""
     return f"{where}{error.strerror or error}" + (f" ({name})" if name else "")
 
 

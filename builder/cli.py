@@ -55,12 +55,23 @@ def _options(cards: Path, out_dir: Path, figures: Optional[Path], force: bool = 
 
 @contextmanager
 def _reporting_errors() -> Iterator[None]:
-    """Source problems and failing figure scripts end the run with exit 1 and no traceback."""
+    """Source problems, failing figure scripts and OS errors (full disk, read-only folder) end
+    the run with exit 1 and no traceback, saying what was and was not written."""
+    from .build import WriteError
     from .figures import FigureError
     from .mathjax import MathJaxUnavailable
 
     try:
         yield
+    except WriteError as error:
+        err.print(f"[bold red]error:[/] {error}", soft_wrap=True)
+        err.print(_written_report(error), markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+    except OSError as error:
+        from .build import os_error_text
+
+        err.print(f"[bold red]error:[/] {os_error_text(error)}; nothing was written.", soft_wrap=True)
+        raise typer.Exit(1)
     except SourceError as error:
         for problem in sorted(error.problems):
             err.print(str(problem), markup=False, soft_wrap=True)
@@ -74,6 +85,14 @@ def _reporting_errors() -> Iterator[None]:
     except MathJaxUnavailable as error:
         err.print(f"[bold red]cannot check formulas:[/] {error}", markup=True)
         raise typer.Exit(1)
+
+
+def _written_report(error) -> str:
+    from .problems import Location
+
+    shown = lambda paths: ", ".join(str(Location(path)) for path in paths) or "nothing"  # noqa: E731
+    return (f"Written: {shown(error.written)}. Not written: {shown(error.not_written)} (files already there are untouched). "
+            "Fix the cause and run the same command again: it completes what is missing.")
 
 
 @contextmanager
@@ -132,6 +151,9 @@ def release(
         result = run_build(_options(cards, out_dir, figures, release=part, allow_note_type_change=allow_note_type_change), progress)
     _print_summary(result)
     changes = result.changes
+    if result.resumed_release:
+        out.print(f"Finished the interrupted release {result.deck.config.version}; CHANGELOG.md updated.")
+        return
     out.print(f"Released {result.deck.config.version}: {len(changes.added)} added, {len(changes.changed)} changed, "
               f"{len(changes.retired)} retired; CHANGELOG.md updated.")
 
@@ -149,13 +171,61 @@ def _print_rebuild(rebuild) -> None:
     stamp = time.strftime("%H:%M:%S")
     if rebuild.error is not None:
         problems = getattr(rebuild.error, "problems", None)
-        for line in (sorted(problems) if problems else [str(rebuild.error)]):
+        for line in (sorted(problems) if problems else [_error_line(rebuild.error)]):
             err.print(str(line), markup=False, soft_wrap=True)
         err.print(f"[{stamp}] [red]build failed[/] ({rebuild.seconds:.2f} s); waiting for the next save")
         return
     parts = [f"{label} {', '.join(ids)}" for label, ids in (("added", rebuild.added), ("changed", rebuild.changed), ("removed", rebuild.removed)) if ids]
     summary = "; ".join(parts) or "no card changed"
     out.print(f"[{stamp}] {summary} → {rebuild.result.path} ({rebuild.seconds:.2f} s)", soft_wrap=True)
+
+
+def _error_line(error: BaseException) -> str:
+    from .build import WriteError, os_error_text
+    from .figures import FigureError
+
+    if isinstance(error, WriteError):
+        return f"{error}. {_written_report(error)}"
+    if isinstance(error, FigureError):
+        return f"figure '{error.name}' failed:\n{error.traceback_text}"
+    if isinstance(error, OSError):
+        return os_error_text(error)
+    return f"{type(error).__name__}: {error} (a bug in mathdeck: please report it)"
+
+
+@app.command()
+def lock(
+    cards: Path = CARDS_OPTION,
+    repair: bool = typer.Option(False, "--repair", help="Rewrite a conflicted, truncated or damaged lock file from what can be trusted in it."),
+) -> None:
+    """Check cards/mathdeck.lock.json, or repair it with --repair.
+
+    The lock keeps the time each card last changed (so Anki updates exactly the edited notes) and
+    the last release. --repair merges both sides of a git merge conflict (each card keeps its later
+    time, the newer release wins) and drops entries it cannot read or trust (wrong types, times
+    before 2000 or in the future); a card whose time is dropped gets the next build's time, so
+    learners' copies of it update once more. Commit the repaired file.
+    """
+    from .atomic import write_atomically
+    from .identity import LOCK_FILE, lock_from_data, lock_text, read_lock
+
+    path = cards / LOCK_FILE
+    with _reporting_errors():
+        if not repair:
+            read_lock(cards)
+            out.print(f"[green]✓[/] {path} is valid.")
+            return
+        if not path.exists():
+            out.print(f"{path} does not exist: the next build writes it.")
+            return
+        from .lockfile import repair_lock
+
+        repaired = repair_lock(path.read_text(encoding="utf-8", errors="replace"))
+        write_atomically(path, lock_text(lock_from_data(repaired.data)).encode("utf-8"))
+    for reason in repaired.dropped:
+        err.print(f"dropped {reason}", markup=False, soft_wrap=True)
+    sides = " (both sides of a merge conflict)" if repaired.sides > 1 else ""
+    out.print(f"[green]✓[/] Repaired {path}{sides}: {repaired.kept} note times kept, {len(repaired.dropped)} entries dropped. Commit it.")
 
 
 @app.command()
@@ -235,6 +305,8 @@ def _print_summary(result) -> None:
     out.print(table)
     verb = {"written": "Wrote", "replaced": "Replaced", "unchanged": "Unchanged:"}[result.status]
     out.print(f"[green]✓[/] {verb} {result.path}")
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
 
 
 @app.command("bench")

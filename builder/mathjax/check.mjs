@@ -72,7 +72,14 @@ function makeChecker() {
     }
     // MathJax's own formatError keeps only the first line of a message.
     if (lastError) return lastError.message.replace(/\n.*/s, '');
-    const macro = literalMacroInText(root);
+    let macro;
+    try {
+      macro = literalMacroInText(root);
+    } catch (err) {
+      // A formula nested thousands deep overflows the tree walk's stack: an error of that formula.
+      if (err instanceof RangeError) return 'the formula is nested too deeply (MathJax ran out of stack)';
+      throw err;
+    }
     if (!macro) return null;
     return `${macro} inside \\text{} shows as literal text (Anki's MathJax has no textmacros)`;
   };
