@@ -24,7 +24,8 @@ from . import figures as figure_stage
 from .atomic import create_atomically, remove_stale_temporaries, write_atomically
 from .cache import BuildCache, fingerprint
 from .check import check_deck, checked_keys, deck_facts, mark_checked
-from .identity import LOCK_FILE, Lock, build_time, lock_text, read_lock, stamp_notes, write_lock
+from .identity import LOCK_FILE, Lock, build_time, lock_from_data, lock_text, read_lock, stamp_notes, write_lock
+from .lockfile import Repair, repair_lock, restore_times
 from .load import LOADER_SOURCES, load_deck_and_digests
 from .model import Deck, in_language
 from .package import package_bytes
@@ -321,6 +322,36 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
         timings=timings,
         resumed_release=bool(unfinished),
     )
+
+
+def repair_lock_file(options: BuildOptions) -> tuple[Repair, Path | None]:
+    """`mathdeck lock --repair`: the lock rewritten from what can be trusted in it (both sides
+    of a merge conflict), with the times of notes it lost read back from the newest .apkg in the
+    output folder wherever the sources still match it. Returns the repair and that package."""
+    path = options.cards_dir / LOCK_FILE
+    repaired = repair_lock(path.read_text(encoding="utf-8", errors="replace"))
+    caches = BuildCaches.open(options)
+    try:
+        deck, digests = load_deck_and_digests(options.cards_dir, caches.cards)
+        plans = figure_stage.plan_figures(options.figures_dir)
+        notes = render_deck(deck, _figure_files(deck, plans), caches.notes, digests)
+    finally:
+        caches.save()
+    package = _newest_package(options.out_dir, deck)
+    if package is not None:
+        from .identity import guid_for_card
+
+        restore_times(repaired, [(guid_for_card(n.card), n.card.id, n.content_hash, "\x1f".join(n.fields), " ".join(n.tags))
+                                 for n in notes], package)
+    write_atomically(path, lock_text(lock_from_data(repaired.data)).encode("utf-8"))
+    return repaired, package
+
+
+def _newest_package(out_dir: Path, deck: Deck) -> Path | None:
+    """dist/<slug>-<version>.apkg of the highest version (not -en or -dev builds)."""
+    pattern = re.compile(re.escape(deck.config.slug) + r"-(\d+)\.(\d+)\.(\d+)\.apkg")
+    found = [(tuple(map(int, match.groups())), path) for path in out_dir.glob("*.apkg") if (match := pattern.fullmatch(path.name))]
+    return max(found)[1] if found else None
 
 
 def _unfinished_release(deck: Deck, lock: Lock) -> str | None:

@@ -196,18 +196,21 @@ def _error_line(error: BaseException) -> str:
 @app.command()
 def lock(
     cards: Path = CARDS_OPTION,
-    repair: bool = typer.Option(False, "--repair", help="Rewrite a conflicted, truncated or damaged lock file from what can be trusted in it."),
+    out_dir: Path = OUT_OPTION,
+    figures: Optional[Path] = FIGURES_OPTION,
+    repair: bool = typer.Option(False, "--repair", help="Rewrite a conflicted, truncated or damaged lock file from what can be trusted in it, the last .apkg and the sources."),
 ) -> None:
     """Check cards/mathdeck.lock.json, or repair it with --repair.
 
     The lock keeps the time each card last changed (so Anki updates exactly the edited notes) and
     the last release. --repair merges both sides of a git merge conflict (each card keeps its later
-    time, the newer release wins) and drops entries it cannot read or trust (wrong types, times
-    before 2000 or in the future); a card whose time is dropped gets the next build's time, so
-    learners' copies of it update once more. Commit the repaired file.
+    time, the newer release wins), drops entries it cannot read or trust (wrong types, times
+    before 2000 or in the future), and reads the lost times back from the newest
+    dist/<deck>-<version>.apkg for every card whose note there matches the sources. A card
+    whose time is still missing gets the next build's time, so learners' copies of it update
+    once more. Commit the repaired file.
     """
-    from .atomic import write_atomically
-    from .identity import LOCK_FILE, lock_from_data, lock_text, read_lock
+    from .identity import LOCK_FILE, read_lock
 
     path = cards / LOCK_FILE
     with _reporting_errors():
@@ -218,14 +221,15 @@ def lock(
         if not path.exists():
             out.print(f"{path} does not exist: the next build writes it.")
             return
-        from .lockfile import repair_lock
+        from .build import repair_lock_file
 
-        repaired = repair_lock(path.read_text(encoding="utf-8", errors="replace"))
-        write_atomically(path, lock_text(lock_from_data(repaired.data)).encode("utf-8"))
+        repaired, package = repair_lock_file(_options(cards, out_dir, figures))
     for reason in repaired.dropped:
         err.print(f"dropped {reason}", markup=False, soft_wrap=True)
     sides = " (both sides of a merge conflict)" if repaired.sides > 1 else ""
-    out.print(f"[green]✓[/] Repaired {path}{sides}: {repaired.kept} note times kept, {len(repaired.dropped)} entries dropped. Commit it.")
+    restored = f", {repaired.restored} read back from {package}" if package is not None else ""
+    out.print(f"[green]✓[/] Repaired {path}{sides}: {repaired.kept} note times kept{restored}, "
+              f"{len(repaired.dropped)} entries dropped. Commit it.", soft_wrap=True)
 
 
 @app.command()

@@ -173,6 +173,7 @@ class Repair:
     kept: int = 0
     dropped: list[str] = field(default_factory=list)  # why each dropped piece went
     sides: int = 1
+    restored: int = 0  # note times read back from the last package built (restore_times)
 
 
 def repair_lock(text: str) -> Repair:
@@ -246,3 +247,39 @@ def _salvage(text: str, repair: Repair) -> dict:
     if '"release"' in text:
         repair.dropped.append("the release record (unreadable JSON): the next release's changelog lists every card as added")
     return {"notes": notes}
+
+
+def restore_times(repair: Repair, notes: list[tuple[str, str, str, str, str]], package: Path) -> None:
+    """Give each current note (guid, card id, content hash, fields joined by \\x1f, tags) that the
+    repaired lock lacks the time it has in `package`, the last .apkg built, when its fields and
+    tags there are exactly the sources' (the note did not change since): learners' copies then
+    stay as they are. A note that changed since keeps no time: the next build stamps it."""
+    shipped = _package_notes(package)
+    kept = repair.data["notes"]
+    for guid, card_id, content_hash, fields, tags in notes:
+        if guid in kept or guid not in shipped:
+            continue
+        modified, shipped_fields, shipped_tags = shipped[guid]
+        if (shipped_fields, shipped_tags.split()) == (fields, tags.split()) and time_problem(modified) is None:
+            kept[guid] = {"id": card_id, "content_hash": content_hash, "modified": modified}
+            repair.restored += 1
+
+
+def _package_notes(package: Path) -> dict[str, tuple[int, str, str]]:
+    """guid -> (modified, fields, tags) of the notes in an .apkg; empty when it cannot be read."""
+    import sqlite3
+    import tempfile
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(package) as archive, tempfile.TemporaryDirectory() as scratch:
+            collection = Path(scratch) / "collection.anki2"
+            collection.write_bytes(archive.read("collection.anki2"))
+            connection = sqlite3.connect(collection)
+            try:
+                rows = connection.execute("SELECT guid, mod, flds, tags FROM notes").fetchall()
+            finally:
+                connection.close()
+    except (OSError, KeyError, zipfile.BadZipFile, sqlite3.DatabaseError):
+        return {}
+    return {guid: (modified, fields, tags) for guid, modified, fields, tags in rows}

@@ -283,11 +283,33 @@ def test_lock_repair_makes_the_lock_valid_and_the_build_work(released, how):
     if how == "merge conflict":  # both sides kept: each note its later time
         assert repaired == good_lock | {"notes": {**good_lock["notes"], next(iter(good_lock["notes"])): {
             **next(iter(good_lock["notes"].values())), "modified": 1764000500}}}
+        result = run(released, "build", "--out", "dist-repaired")
+        assert result.returncode == 0, result.stderr
     else:
-        assert set(repaired["notes"]) < set(good_lock["notes"])  # the untrusted entries dropped
-        assert all(repaired["notes"][g] == good_lock["notes"][g] for g in repaired["notes"])
-    result = run(released, "build", "--out", "dist-repaired")
+        # the untrusted entries were dropped, then read back from the released .apkg, which
+        # the sources still match: the lock is whole again and the release builds unchanged
+        assert ", 3 note times kept" not in repair.stdout
+        assert f"read back from {RELEASED}" in repair.stdout
+        assert repaired == good_lock
+        result = run(released, "build")
+        assert result.returncode == 0, result.stderr
+        assert f"Unchanged: {RELEASED}" in result.stdout
+
+
+def test_lock_repair_leaves_out_a_card_edited_since_the_last_package(released):
+    good_lock = json.loads((released / LOCK).read_text())
+    damage_lock(released, "text")  # the time of the first note, bayes-theorem's, is unreadable
+    cards = released / "cards" / "cards.yaml"
+    cards.write_text(cards.read_text().replace("Bayes' theorem", "Bayes' rule"))
+
+    assert run(released, "lock", "--repair").returncode == 0
+
+    repaired = json.loads((released / LOCK).read_text())
+    edited = next(guid for guid, entry in good_lock["notes"].items() if entry["id"] == "bayes-theorem")
+    assert repaired["notes"] == {guid: entry for guid, entry in good_lock["notes"].items() if guid != edited}
+    result = run(released, "build", "--out", "dist-repaired")  # the edited card gets this build's time
     assert result.returncode == 0, result.stderr
+    assert json.loads((released / LOCK).read_text())["notes"][edited]["modified"] == int(EPOCH)
 
 
 def test_bad_source_date_epoch_is_one_line(released):
