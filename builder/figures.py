@@ -20,8 +20,9 @@ media file name without importing torch or matplotlib. The key covers the script
 the key, so Anki never keeps a stale file under a reused name and a text-only edit redraws
 nothing. `make_figures` runs each uncached script in its own subprocess (`jobs` at a time),
 writes into a temporary folder inside the cache and renames the finished files into place.
-Each job is one long-lived `figures/_run.py --serve` process that imports torch and matplotlib
-once and forks a fresh child per script: isolated like a new process, ~2.5 s cheaper.
+Each job is one long-lived figure server (`builder/figure_server.py`: `_run.py --serve` with
+each script's output capped) that imports torch and matplotlib once and forks a fresh child per
+script: isolated like a new process, ~2.5 s cheaper.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ FIGURE_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 DECLARED_FORMAT = re.compile(rb"""^FORMAT\s*=\s*["'](svg|png)["']""", re.MULTILINE)
 DEFAULT_FORMAT = "png"
 RUNNER = "_run.py"
+FIGURE_SERVER = Path(__file__).resolve().parent / "figure_server.py"
 TIMEOUT_SECONDS = 600
 
 
@@ -280,13 +282,15 @@ def _png_problem(data: bytes) -> str | None:
 
 
 class _ScriptRunner:
-    """One `figures/_run.py --serve` process: torch and matplotlib imported once, each script
-    drawn in a fresh fork of it (see figures/_run.py for the line protocol)."""
+    """One figure server (builder/figure_server.py, in the folder of `figures/_run.py`): torch and
+    matplotlib imported once, each script drawn in a fresh fork of it (see figures/_run.py for
+    the line protocol)."""
 
     def __init__(self, runner: Path):
         self.log = tempfile.TemporaryFile()  # the server's own stderr, e.g. a broken _style.py
+        # builder/figure_server.py serves _run.py's drawing with each script's output capped
         self.process = subprocess.Popen(
-            [sys.executable, str(runner), "--serve"], cwd=runner.parent, env=_script_env(),
+            [sys.executable, str(FIGURE_SERVER)], cwd=runner.parent, env=_script_env(),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
             start_new_session=True,  # its own process group: a timeout kills it and its fork
         )

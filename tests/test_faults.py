@@ -403,6 +403,29 @@ def test_a_damaged_figure_in_the_cache_is_drawn_again_never_shipped(released, da
     assert again.path.read_bytes() == clean
 
 
+def test_a_figure_script_printing_100_mb_then_failing_keeps_only_the_end_of_it(tmp_path):
+    import re
+
+    from builder import figures
+    from builder.figure_server import OUTPUT_LIMIT
+
+    folder = tmp_path / "figures"
+    folder.mkdir()
+    for shared in ("_run.py", "_style.py"):
+        shutil.copy(REPO / "figures" / shared, folder / shared)
+    (folder / "loud.py").write_text(
+        "import sys\n\ndef draw(theme):\n    sys.stdout.write('x' * 100_000_000)\n    raise ValueError('the end of a loud script')\n")
+
+    with pytest.raises(figures.FigureError) as caught:
+        figures.make_figures(figures.plan_figures(folder).values(), tmp_path / "cache", jobs=1)
+
+    text = caught.value.traceback_text
+    cut = re.match(r"\[([\d,]+) bytes of output cut; the last 65,536 follow\]\n", text)
+    assert cut and int(cut.group(1).replace(",", "")) > 99_900_000
+    assert text.endswith("ValueError: the end of a loud script")
+    assert len(text) <= OUTPUT_LIMIT + len(cut.group(0))
+
+
 # ---------------------------------------------------------------- OS errors
 
 
