@@ -25,7 +25,8 @@ OUTLINE_FILE = "outline.yaml"  # the cheat sheet's sections (builder/sheet.py), 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.:+-]+$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types", "macros")
+DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types", "macros", "phone_width")
+PHONE_WIDTHS = range(240, 1025)  # CSS px: from the smallest phones to a tablet
 CARD_FILE_KEYS = ("subdeck", "tags", "cards")
 # The code that turns a card file into Cards: a change to it empties the parsed-cards cache.
 LOADER_SOURCES = ("load.py", "yamlsource.py", "model.py", "macros.py", "problems.py", "bounds.py")
@@ -106,9 +107,23 @@ def _load_config(path: Path, problems: _Problems) -> DeckConfig | None:
     description = _optional_text(values, "description", problems) or ""
     ids = _note_type_ids(values, root.location, problems)
     macros = _macros(values.get("macros"), problems)
+    phone_width = _phone_width(values.get("phone_width"), problems)
     if len(problems) > before or ids is None:
         return None
-    return DeckConfig(title, slug, deck_id, version, description, ids, root.location, values["version"].location, macros)
+    return DeckConfig(title, slug, deck_id, version, description, ids, root.location, values["version"].location, macros,
+                      phone_width)
+
+
+def _phone_width(node: Node | None, problems: _Problems) -> int:
+    default = DeckConfig.__dataclass_fields__["phone_width"].default
+    if node is None or node.value is None:
+        return default
+    text = node.value if isinstance(node.value, str) else ""
+    if not re.fullmatch(r"[0-9]{3,4}", text) or int(text) not in PHONE_WIDTHS:
+        problems.add(node.location, f"'phone_width' must be a width in CSS px from {PHONE_WIDTHS.start} to "
+                                    f"{PHONE_WIDTHS.stop - 1} (phones are 360-412), not '{text or node.kind}'")
+        return default
+    return int(text)
 
 
 def _macros(node: Node | None, problems: _Problems) -> tuple[Macro, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,10 +51,11 @@ ALLOWED_URL_SCHEMES = {"http", "https"}
 
 @dataclass(frozen=True)
 class FigureFiles:
-    """Media file names of one figure's day and night variants."""
+    """Media file names of one figure's day and night variants, and its text alternative."""
 
     light: str
     dark: str
+    alt: str = ""  # plain text for screen readers: the figure script's own description
 
 
 @dataclass(frozen=True)
@@ -254,14 +256,19 @@ def _code_formatter():
 
 
 def render_figure(figure: FigureFiles, alt: str) -> str:
-    return render_template("fields/figure.html", light=figure.light, dark=figure.dark, alt=alt)
+    return render_template("fields/figure.html", light=figure.light, dark=figure.dark, alt=figure.alt or alt)
+
+
+def plain_title(card: Card) -> str:
+    """The card's title without TeX delimiters or backslashes, for an alt text of last resort."""
+    return " ".join(re.sub(r"\\([A-Za-z]+)|[$\\{}^_]", lambda m: m.group(1) or " ", card.title).split())
 
 
 def render_card(card: Card, figures: dict[str, FigureFiles], macros: tuple[Macro, ...] = ()) -> RenderedNote:
     kind = KINDS[card.kind]
     values = _field_values(card, functools.partial(markdown_to_html, macros=macros, cloze=kind.is_cloze))
     values["Zh"] = card.zh or ""
-    values["Figure"] = render_figure(figures[card.figure], alt=card.title) if card.figure else ""
+    values["Figure"] = render_figure(figures[card.figure], alt=plain_title(card)) if card.figure else ""
     values["CardId"] = card.id
     if card.retired:
         first = kind.note_fields[0]
@@ -328,7 +335,7 @@ def note_keys(deck: Deck, figures: dict[str, FigureFiles], digests: list[str] | 
 
         digests = [card_digest(card) for card in deck.cards]
     context = content_key("note", notes_fingerprint(), macro_signature(deck.config.macros))
-    figure_contexts = {name: content_key(context, figure.light, figure.dark) for name, figure in figures.items()}
+    figure_contexts = {name: content_key(context, figure.light, figure.dark, figure.alt) for name, figure in figures.items()}
     return [
         subkey(figure_contexts.get(card.figure, context) if card.figure else context, digest)
         for card, digest in zip(deck.cards, digests, strict=True)
