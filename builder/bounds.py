@@ -23,10 +23,8 @@ _DEEP_QUOTE = re.compile(r"^(?:[ \t]*>){%d,}" % (MAX_NESTING + 1), re.MULTILINE)
 
 def text_shape_problems(text: str) -> list[str]:
     """Why `text` is beyond what a field may hold (empty for every real card)."""
-    problems = []
-    longest = max(map(len, text.split("\n")), default=0) if len(text) > MAX_LINE_LENGTH else 0
-    if longest > MAX_LINE_LENGTH:
-        problems.append(f"has a line of {longest:,} characters; the limit is {MAX_LINE_LENGTH:,}")
+    long_line = long_line_problem(text)
+    problems = [long_line] if long_line else []
     brackets = text.count("[")
     if brackets > MAX_BRACKETS:
         problems.append(f"has {brackets:,} '['; the limit is {MAX_BRACKETS:,} in one field (Markdown's link parser slows down quadratically)")
@@ -39,6 +37,12 @@ def text_shape_problems(text: str) -> list[str]:
     if depth > MAX_BRACE_DEPTH:
         problems.append(f"nests braces {{...}} {depth:,} levels deep; the limit is {MAX_BRACE_DEPTH}")
     return problems
+
+
+def long_line_problem(text: str) -> str | None:
+    """The one limit for code too (highlighted by Pygments, not parsed as Markdown)."""
+    longest = max(map(len, text.split("\n"))) if len(text) > MAX_LINE_LENGTH else 0
+    return f"has a line of {longest:,} characters; the limit is {MAX_LINE_LENGTH:,}" if longest > MAX_LINE_LENGTH else None
 
 
 def _brace_depth(text: str) -> int:

@@ -350,7 +350,7 @@ def repair_lock_file(options: BuildOptions) -> tuple[Repair, Path | None]:
     try:
         deck, digests = load_deck_and_digests(options.cards_dir, caches.cards)
         plans = figure_stage.plan_figures(options.figures_dir)
-        notes = render_deck(deck, _figure_files(deck, plans), caches.notes, digests)
+        notes = render_deck(deck, figure_files(deck, plans), caches.notes, digests)
     finally:
         caches.save()
     package = _newest_package(options.out_dir, deck)

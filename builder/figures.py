@@ -93,6 +93,8 @@ def _plan(script: Path, shared_digest: bytes) -> FigurePlan:
     if not FIGURE_NAME.fullmatch(name):
         raise FigureError(name, f"{script}: figure file names use only a-z, 0-9 and single "
                                 f"hyphens (the name cards use after `figure:`)")
+    if not script.is_file():  # a FIFO would block the read forever
+        raise FigureError(name, f"{script}: not a regular file (a folder, FIFO or device is never read)")
     source = script.read_bytes()
     declared = DECLARED_FORMAT.search(source)
     fmt = declared.group(1).decode() if declared else DEFAULT_FORMAT
@@ -120,6 +122,8 @@ def _description(source: bytes) -> str:
 def _digest_files(paths: list[Path]) -> bytes:
     digest = hashlib.sha256()
     for path in paths:
+        if not path.is_file():
+            raise FigureError(path.stem, f"{path}: not a regular file (a folder, FIFO or device is never read)")
         data = path.read_bytes()
         digest.update(f"{path.name} {len(data)}\n".encode())
         digest.update(data)

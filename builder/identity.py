@@ -99,6 +99,8 @@ def read_lock(cards_dir: Path) -> Lock:
     """The lock file, checked against its schema (builder/lockfile.py); SourceError at its line
     when git left a conflict in it, it is not JSON, or a value has the wrong type or an insane time."""
     path = cards_dir / LOCK_FILE
+    if path.exists() and not path.is_file():  # a FIFO would block the read forever
+        raise SourceError([Problem(Location(path), "not a regular file (a folder, FIFO or device is never read): remove it")])
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

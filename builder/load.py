@@ -11,7 +11,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from .bounds import MAX_LINE_LENGTH, text_shape_problems
+from .bounds import long_line_problem, text_shape_problems
 from .cache import BuildCache, content_key
 from .macros import NAME_PATTERN as MACRO_NAME, Macro, recursive_macros
 from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig, NoteTypeIds
@@ -349,12 +349,12 @@ def _load_code(card: Card, values: dict[str, Node], where: Location, problems: _
         return
     try:
         code = _read_regular_text(path)
-        shape = max(map(len, code.split("\n")))
     except (OSError, UnicodeDecodeError):
         problems.add(file_node.location, f"{label}: code_file '{relative}' cannot be read (missing or not UTF-8 text)")
         return
-    if shape > MAX_LINE_LENGTH:
-        problems.add(file_node.location, f"{label}: code_file '{relative}' has a line of {shape:,} characters; the limit is {MAX_LINE_LENGTH:,}")
+    long_line = long_line_problem(code)
+    if long_line:
+        problems.add(file_node.location, f"{label}: code_file '{relative}' {long_line}")
         return
     if not code.strip():
         problems.add(file_node.location, f"{label}: code_file '{relative}' is empty")
@@ -442,8 +442,7 @@ def _text(node: Node, key: str, problems: _Problems) -> str | None:
         problems.add(node.location, f"'{key}' must be text, not a {node.kind}")
         return None
     if key == "code":  # highlighted by Pygments, not parsed as Markdown
-        longest = max(map(len, node.value.split("\n")))
-        shape = [f"has a line of {longest:,} characters; the limit is {MAX_LINE_LENGTH:,}"] if longest > MAX_LINE_LENGTH else []
+        shape = [problem for problem in [long_line_problem(node.value)] if problem]
     else:
         shape = text_shape_problems(node.value)
     for problem in shape:
