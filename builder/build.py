@@ -61,7 +61,8 @@ class BuildOptions:
     # `mathdeck release --minor` etc.: bump the version, write the changelog, record the release.
     release: str | None = None
     # "en+zh" (as written) or "en": English only, the Zh field left empty. An "en" build goes to
-    # <slug>-<version>-en.apkg and leaves the lock alone (its times follow the en+zh deck).
+    # <slug>-<version>-en.apkg; its times are the en+zh deck's, recorded in the lock as an en+zh
+    # build would, so building it twice gives the same bytes.
     lang: str = "en+zh"
     # Parsed cards, check results, notes and MathJax verdicts (builder/cache.py); by default
     # build/ beside cache_dir (.cache/build/ in a project).
