@@ -600,6 +600,22 @@ def test_a_fifo_card_file_is_refused_without_opening_it(released):
     ]
 
 
+def test_a_backtick_line_inside_a_code_card_stays_inside_the_markdown_fence(released):
+    from markdown_it import MarkdownIt
+
+    snippet = released / "cards" / "snippets" / "softmax.py"
+    code = snippet.read_text().rstrip() + '\n\nDOC = """\n````\n```` still code\n`````\n"""\n'
+    snippet.write_text(code)
+
+    result = run(released, "export", "markdown", "--out", "out")
+
+    assert result.returncode == 0, result.stderr
+    exported = (released / "out" / "ml-math-cheatsheet-0.1.0.md").read_text()
+    fences = [token for token in MarkdownIt("commonmark").parse(exported) if token.type == "fence"]
+    assert [token.content for token in fences] == [code]
+    assert [token.markup for token in fences] == ["``````"]
+
+
 # ---------------------------------------------------------------- watch
 
 
