@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -71,8 +72,6 @@ def remove_stale_temporaries(folder: Path, pattern: str = f".*{TEMP_SUFFIX}") ->
         if _is_stale(path):
             try:
                 if path.is_dir() and not path.is_symlink():
-                    import shutil
-
                     shutil.rmtree(path)
                 else:
                     path.unlink()

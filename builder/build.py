@@ -276,7 +276,7 @@ def _remove_leftovers(options: BuildOptions) -> None:
     project = options.cards_dir.resolve().parent
     for folder in (options.out_dir, options.cards_dir, project, options.cache_dir):
         remove_stale_temporaries(folder)
-    remove_stale_temporaries(options.cache_dir, ".drawing-*")
+    remove_stale_temporaries(options.cache_dir, ".drawing-*")  # also make_figures' own, if it draws
     for cache in ("cards", "checked", "notes", "mathjax"):
         remove_stale_temporaries(options.build_caches / cache)
 

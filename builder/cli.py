@@ -270,8 +270,8 @@ def figures_command(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURE
     from . import figures as figure_stage
 
     options = _options(cards, Path("dist"), figures)
-    plans = figure_stage.plan_figures(options.figures_dir)
     with _reporting_errors(), _stages() as progress:
+        plans = figure_stage.plan_figures(options.figures_dir)
         progress(f"Drawing {len(plans)} figures")
         results = {}
         files = figure_stage.make_figures(plans.values(), options.cache_dir, on_done=lambda plan, cached: results.__setitem__(plan.name, cached))

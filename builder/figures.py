@@ -46,6 +46,8 @@ from functools import cache
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .atomic import remove_stale_temporaries
+
 # Bump when the runner's output changes in a way the hashed inputs do not show.
 FORMAT_VERSION = 1
 DRAWING_LIBRARIES = ("torch", "matplotlib", "numpy", "pillow")
@@ -150,6 +152,7 @@ def make_figures(
     """
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(cache_dir, ".drawing-*")  # what killed runs left (a pid in each name)
     plans = sorted(plans, key=lambda plan: plan.name)
     outputs = {plan.name: (cache_dir / plan.light_name, cache_dir / plan.dark_name) for plan in plans}
     report = on_done or (lambda plan, was_cached: None)
