@@ -244,9 +244,26 @@ def _salvage(text: str, repair: Repair) -> dict:
     for match in _NOTE_ENTRY.finditer(text):
         guid = json.loads(f'"{match.group(1)}"')
         notes[guid] = {"id": json.loads(match.group(2)), "content_hash": json.loads(match.group(3)), "modified": int(match.group(4))}
-    if '"release"' in text:
+    salvaged = {"notes": notes}
+    release = _salvage_release(text)
+    if release is not None:
+        salvaged["release"] = release
+    elif '"release"' in text:
         repair.dropped.append("the release record (unreadable JSON): the next release's changelog lists every card as added")
-    return {"notes": notes}
+    return salvaged
+
+
+def _salvage_release(text: str) -> dict | None:
+    """The release record when it is whole: it comes before the notes, so a file cut short in
+    its notes (a kill, a full disk) still has it."""
+    start = text.find('"release": {')
+    if start < 0:
+        return None
+    try:
+        release, _ = json.JSONDecoder().raw_decode(text, start + len('"release": '))
+    except json.JSONDecodeError:
+        return None
+    return release if isinstance(release, dict) else None
 
 
 def restore_times(repair: Repair, notes: list[tuple[str, str, str, str, str]], package: Path) -> None:

@@ -312,6 +312,20 @@ def test_lock_repair_leaves_out_a_card_edited_since_the_last_package(released):
     assert json.loads((released / LOCK).read_text())["notes"][edited]["modified"] == int(EPOCH)
 
 
+def test_lock_repair_keeps_the_release_record_of_a_lock_cut_short_in_its_notes(released):
+    assert run(released, "release").returncode == 0
+    good_lock = json.loads((released / LOCK).read_text())
+    text = (released / LOCK).read_text()
+    (released / LOCK).write_text(text[: text.index('"notes"') + 200])  # a kill or a full disk mid-write
+
+    repair = run(released, "lock", "--repair")
+
+    assert repair.returncode == 0, repair.stderr
+    assert "read back from dist/ml-math-cheatsheet-0.1.1.apkg" in repair.stdout
+    assert json.loads((released / LOCK).read_text()) == good_lock
+    assert f"Unchanged: {NEXT}" in run(released, "build").stdout
+
+
 def test_bad_source_date_epoch_is_one_line(released):
     for value in ("abc", "1e9", "-1"):
         result = run(released, "build", epoch=value)
