@@ -77,7 +77,7 @@ def leftovers(project: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def released_project(tmp_path_factory) -> Path:
-    """The minimal project with release 0.1.0 built by `mathdeck release`-free `build`, lock and all."""
+    """The minimal project with 0.1.0 built (`mathdeck build`): the previous release, with its lock."""
     project = tmp_path_factory.mktemp("released") / "project"
     copy_sources(MINIMAL, project)
     result = run(project, "build")
@@ -280,9 +280,10 @@ def test_lock_repair_makes_the_lock_valid_and_the_build_work(released, how):
     assert "Repaired cards/mathdeck.lock.json" in repair.stdout
     assert run(released, "lock").returncode == 0
     repaired = json.loads((released / LOCK).read_text())
-    if how == "merge conflict":  # both sides kept: each note its later time
-        assert repaired == good_lock | {"notes": {**good_lock["notes"], next(iter(good_lock["notes"])): {
-            **next(iter(good_lock["notes"].values())), "modified": 1764000500}}}
+    if how == "merge conflict":  # both sides merged: each note keeps its later time
+        first = next(iter(good_lock["notes"]))
+        good_lock["notes"][first]["modified"] = 1764000500  # "theirs", later than "ours" (EPOCH)
+        assert repaired == good_lock
         result = run(released, "build", "--out", "dist-repaired")
         assert result.returncode == 0, result.stderr
     else:
