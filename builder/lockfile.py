@@ -52,6 +52,8 @@ def parse_lock(path: Path, text: str) -> dict:
     except json.JSONDecodeError as error:
         raise SourceError([Problem(Location(path, error.lineno), f"the lock file is not valid JSON ({error.msg}, "
                                    f"column {error.colno}): it is damaged or truncated; {REPAIR_HINT}")]) from None
+    except RecursionError:
+        raise SourceError([Problem(Location(path, 1), f"the lock file nests values thousands deep: it is not mathdeck's; {REPAIR_HINT}")]) from None
     problems = [Problem(Location(path, _line_of(text, where)), f"{_dotted(where)} {message}; {REPAIR_HINT}")
                 for where, message in schema_problems(data)]
     if problems:
@@ -238,7 +240,7 @@ def _salvage(text: str, repair: Repair) -> dict:
                 repair.dropped.append("'notes' was not an object")
                 data["notes"] = {}
             return data
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         pass
     notes = {}
     for match in _NOTE_ENTRY.finditer(text):
@@ -261,7 +263,7 @@ def _salvage_release(text: str) -> dict | None:
         return None
     try:
         release, _ = json.JSONDecoder().raw_decode(text, start + len('"release": '))
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None
     return release if isinstance(release, dict) else None
 

@@ -206,6 +206,8 @@ def damage_lock(project: Path, how: str) -> None:
         path.write_text("".join(lines))
     elif how == "not an object":
         path.write_text("[1, 2]\n")
+    elif how == "nested 200,000 deep":
+        path.write_text("[" * 200_000)
     else:
         data["notes"][guid]["modified"] = {"text": "yesterday", "float": 1.5e9, "huge": 10**30, "negative": -5,
                                            "future": int(time.time()) + 7 * 86400}[how]
@@ -219,6 +221,8 @@ LOCK_CASES = {
                       "--repair` to merge both sides (each card keeps its later time), then commit it",
     "not an object": "cards/mathdeck.lock.json:1: the lock file must be a JSON object, not a list; run `mathdeck lock --repair` "
                      "(or restore the file from git)",
+    "nested 200,000 deep": "cards/mathdeck.lock.json:1: the lock file nests values thousands deep: it is not mathdeck's; run "
+                           "`mathdeck lock --repair` (or restore the file from git)",
     "text": "cards/mathdeck.lock.json:{line}: 'notes.{guid}.modified' must be a whole number, not text; run `mathdeck lock --repair` "
             "(or restore the file from git)",
     "float": "cards/mathdeck.lock.json:{line}: 'notes.{guid}.modified' must be a whole number, not the number 1500000000.0; run "
@@ -244,7 +248,7 @@ def expected_lock_message(project: Path, how: str) -> str:
         return LOCK_CASES[how].format(line=error.lineno, col=error.colno)
     if how == "merge conflict":
         return LOCK_CASES[how].format(line=lines.index(CONFLICTED.strip()) + 1)
-    if how == "not an object":
+    if how in ("not an object", "nested 200,000 deep"):
         return LOCK_CASES[how]
     data = json.loads(text)
     guid, entry = next(iter(data["notes"].items()))
