@@ -30,7 +30,8 @@ EPOCH = "1764000000"
 KILLED = 137
 
 # Runs `mathdeck ARGS...` with one step wrapped: "before:NAME" or "after:NAME" ends the process
-# right before or right after builder.build.NAME (or os.replace / os.link for the temp files).
+# right before or right after builder.build.NAME (or os.replace / os.link for the temp files);
+# "barrier:NAME" waits after NAME until every racer ($RACERS of them) has reached that point.
 KILLED_CLI = """
 import os, sys, time
 point, args = sys.argv[1], sys.argv[2:]
@@ -41,11 +42,15 @@ real = getattr(module, name)
 def wrapped(*a, **k):
     if when == "before":
         os._exit(137)
-    if when == "slow":
-        time.sleep(1.5)
     result = real(*a, **k)
     if when == "after":
         os._exit(137)
+    if when == "barrier":
+        folder = os.environ["BARRIER"]
+        open(os.path.join(folder, str(os.getpid())), "w").close()
+        deadline = time.monotonic() + 60  # a racer that died first must not hang the test
+        while len(os.listdir(folder)) < int(os.environ["RACERS"]) and time.monotonic() < deadline:
+            time.sleep(0.01)
     return result
 setattr(module, name, wrapped)
 from builder.cli import main
@@ -54,8 +59,8 @@ main()
 """
 
 
-def run(project: Path, *args: str, epoch: str | None = EPOCH, point: str | None = None, wait: bool = True):
-    env = {**os.environ, "COLUMNS": "200"}
+def run(project: Path, *args: str, epoch: str | None = EPOCH, point: str | None = None, wait: bool = True, **more_env: str):
+    env = {**os.environ, "COLUMNS": "200", **more_env}
     env.pop("SOURCE_DATE_EPOCH", None)
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = epoch
@@ -540,8 +545,11 @@ def test_racing_builds_of_different_content_never_both_write_one_version(release
     cards = other / "cards" / "cards.yaml"
     cards.write_text(cards.read_text().replace("Bayes' rule", "Bayes' law"))
     shared_out = str(released / "dist")
-    # Both look for the file, then both write it: the slow step is right before the write.
-    racers = [run(project, "build", "--out", shared_out, point="slow:_write_package", wait=False) for project in (released, other)]
+    barrier = released.parent / "barrier"
+    barrier.mkdir()
+    # Both find no file, wait for each other, then both write it.
+    racers = [run(project, "build", "--out", shared_out, point="barrier:_package_status", wait=False, BARRIER=str(barrier), RACERS="2")
+              for project in (released, other)]
     results = [(racer.wait(), *racer.communicate()) for racer in racers]
 
     codes = sorted(code for code, _, _ in results)
