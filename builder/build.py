@@ -10,7 +10,6 @@ checks the new formulas while the notes are rendered.
 
 from __future__ import annotations
 
-import errno
 import gc
 import re
 import threading
@@ -21,10 +20,11 @@ from pathlib import Path
 from typing import Callable
 
 from . import figures as figure_stage
-from .atomic import create_atomically, remove_stale_temporaries, write_atomically
+from .atomic import remove_stale_temporaries, write_atomically
 from .cache import BuildCache, fingerprint
 from .check import check_deck, checked_keys, deck_facts, mark_checked
-from .identity import LOCK_FILE, Lock, build_time, lock_from_data, lock_text, read_lock, stamp_notes, write_lock
+from .commit import commit_files, os_error_text, unfinished_release
+from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text, read_lock, stamp_notes
 from .lockfile import Repair, repair_lock, restore_times
 from .load import LOADER_SOURCES, load_deck_and_digests
 from .model import Deck, in_language
@@ -36,11 +36,8 @@ from .release import (
     changelog_entry,
     compare_with_release,
     deck_description_news,
-    CHANGELOG_FILE,
-    prepend_changelog,
     release_manifest,
     release_problems,
-    write_version,
 )
 from .render import FigureFiles, RenderedNote, notes_fingerprint, render_deck
 
@@ -125,22 +122,6 @@ class BuildCaches:
             return []
         return [Problem(Location(self.cards.folder), f"the build cache was not saved ({os_error_text(errors[0], with_file=False)}); "
                         "the next build will be slower", "warning")]
-
-
-class WriteError(Exception):
-    """An OS error (full disk, read-only folder, no permission) while writing the build's
-    files: which file failed, which were already written and which were not."""
-
-    def __init__(self, failed: Path, error: OSError, written: list[Path], not_written: list[Path]):
-        super().__init__(f"cannot write {Location(failed)}: {os_error_text(error, with_file=False)}")
-        self.failed, self.error, self.written, self.not_written = failed, error, written, not_written
-
-
-def os_error_text(error: OSError, with_file: bool = True) -> str:
-    """`path: Read-only file system (EROFS)`: the OS's words and the errno's name."""
-    name = errno.errorcode.get(error.errno or 0)
-    where = f"{Location(Path(error.filename))}: " if with_file and error.filename else ""
-    return f"{where}{error.strerror or error}" + (f" ({name})" if name else "")
 
 
 @dataclass
@@ -294,7 +275,7 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
     # (and records) the en+zh notes' times, so building it twice gives the same bytes.
     written_notes = notes if options.lang == "en+zh" else _render(checks.deck, plans, caches, _quiet, {}, checks)
     previous = read_lock(options.cards_dir)
-    unfinished = _unfinished_release(deck, previous)
+    unfinished = unfinished_release(deck, previous)
     if unfinished and not options.release:
         raise SourceError([Problem(deck.config.version_location, f"release {unfinished} was interrupted (the lock records it; "
                                    f"deck.yaml still says {deck.config.version}): run `mathdeck release` to finish it")])
@@ -317,7 +298,7 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
 
     suffix = ("-en" if options.lang == "en" else "") + ("-dev" if options.dev else "")
     path = options.out_dir / f"{deck.file_stem}{suffix}.apkg"
-    status = _commit(path, data, lock, new_lock_text.result(), deck, options)
+    status = commit_files(path, data, lock, new_lock_text.result(), deck, options)
     timings["load+check"] = time.perf_counter() - started - sum(timings.values())
 
     return BuildResult(
@@ -354,8 +335,6 @@ def repair_lock_file(options: BuildOptions) -> tuple[Repair, Path | None]:
         caches.save()
     package = _newest_package(options.out_dir, deck)
     if package is not None:
-        from .identity import guid_for_card
-
         restore_times(repaired, [(guid_for_card(n.card), n.card.id, n.content_hash, "\x1f".join(n.fields), " ".join(n.tags))
                                  for n in notes], package)
     write_atomically(path, lock_text(lock_from_data(repaired.data)).encode("utf-8"))
@@ -367,41 +346,6 @@ def _newest_package(out_dir: Path, deck: Deck) -> Path | None:
     pattern = re.compile(re.escape(deck.config.slug) + r"-(\d+)\.(\d+)\.(\d+)\.apkg")
     found = [(tuple(map(int, match.groups())), path) for path in out_dir.glob("*.apkg") if (match := pattern.fullmatch(path.name))]
     return max(found)[1] if found else None
-
-
-def _unfinished_release(deck: Deck, lock: Lock) -> str | None:
-    """The version of a release the lock records but deck.yaml does not have yet (a release
-    interrupted after its first step), or None."""
-    if lock.release is None:
-        return None
-    recorded = tuple(int(n) for n in lock.release.version.split("."))
-    current = tuple(int(n) for n in deck.config.version.split("."))
-    return lock.release.version if recorded > current else None
-
-
-def _commit(path: Path, data: bytes, lock: Lock, new_lock_text: str, deck: Deck, options: BuildOptions) -> str:
-    """Write the build's files, the lock first: a kill or an error at any point leaves files
-    that the next build (or `release` again) completes, never one that blocks it.
-
-    The lock holds the notes' times, so with it written the next build makes the same .apkg;
-    a release's version line in deck.yaml goes last (see _unfinished_release)."""
-    status = _package_status(path, data, options.force or options.dev, deck)
-    project = options.cards_dir.resolve().parent
-    steps = [(options.cards_dir / LOCK_FILE, lambda: write_lock(options.cards_dir, lock, new_lock_text))]
-    steps.append((path, lambda: _write_package(path, data, status, deck)))
-    if options.release:
-        steps.append((project / CHANGELOG_FILE, lambda: prepend_changelog(project, lock.release.changelog)))
-        steps.append((deck.config.location.file, lambda: write_version(deck, deck.config.version)))
-    written: list[Path] = []
-    for number, (target, write) in enumerate(steps):
-        try:
-            outcome = write()
-        except OSError as error:
-            raise WriteError(target, error, written, [t for t, _ in steps[number:]]) from None
-        if target == path:
-            status = outcome
-        written.append(target)
-    return status
 
 
 def _package(deck: Deck, plans: dict, notes: list[RenderedNote], written_notes: list[RenderedNote], previous: Lock, options: BuildOptions,
@@ -477,36 +421,3 @@ def _anki_cards(note: RenderedNote) -> int:
     if card.kind == "cloze":
         return len(set(re.findall(r"\{\{c(\d+)::", card.text["text"])))
     return 1
-
-
-def _package_status(path: Path, data: bytes, replace: bool, deck: Deck) -> str:
-    """What writing `data` to `path` will do ("written", "unchanged", "replaced"); a different
-    file of the same version is refused unless `replace`. Writes nothing."""
-    try:
-        existing = path.read_bytes()
-    except FileNotFoundError:
-        return "written"
-    if existing == data:
-        return "unchanged"
-    if not replace:
-        raise SourceError([_different_content(path, deck)])
-    return "replaced"
-
-
-def _write_package(path: Path, data: bytes, status: str, deck: Deck) -> str:
-    if status == "replaced":
-        write_atomically(path, data)
-    elif status == "written" and not create_atomically(path, data):
-        # Another build created it since _package_status looked: it wins unless it is ours.
-        if path.read_bytes() != data:
-            raise SourceError([_different_content(path, deck, raced=True)])
-        return "unchanged"
-    return status
-
-
-def _different_content(path: Path, deck: Deck, raced: bool = False) -> Problem:
-    return Problem(
-        deck.config.version_location,
-        f"{path} {'was just written by another build' if raced else 'already exists'} with different content: bump 'version' "
-        f"(now {deck.config.version}, or run `mathdeck release`) so learners can tell the builds apart, or pass --force to overwrite it",
-    )

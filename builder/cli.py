@@ -65,7 +65,7 @@ def _print_problems(problems: list[Problem]) -> None:
 def _reporting_errors() -> Iterator[None]:
     """Source problems, failing figure scripts and OS errors (full disk, read-only folder) end
     the run with exit 1 and no traceback, saying what was and was not written."""
-    from .build import WriteError
+    from .commit import WriteError
     from .figures import FigureError
     from .mathjax import MathJaxUnavailable
 
@@ -76,7 +76,7 @@ def _reporting_errors() -> Iterator[None]:
         err.print(_written_report(error), markup=False, soft_wrap=True)
         raise typer.Exit(1)
     except OSError as error:
-        from .build import os_error_text
+        from .commit import os_error_text
 
         err.print(f"[bold red]error:[/] {os_error_text(error)}; nothing was written.", soft_wrap=True)
         raise typer.Exit(1)
@@ -188,7 +188,7 @@ def _print_rebuild(rebuild) -> None:
 
 
 def _error_line(error: BaseException) -> str:
-    from .build import WriteError, os_error_text
+    from .commit import WriteError, os_error_text
     from .figures import FigureError
 
     if isinstance(error, WriteError):

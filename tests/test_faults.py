@@ -30,14 +30,14 @@ EPOCH = "1764000000"
 KILLED = 137
 
 # Runs `mathdeck ARGS...` with one step wrapped: "before:NAME" or "after:NAME" ends the process
-# right before or right after builder.build.NAME (or os.replace / os.link for the temp files);
+# right before or right after builder.commit.NAME (or os.replace / os.link for the temp files);
 # "barrier:NAME" waits after NAME until every racer ($RACERS of them) has reached that point.
 KILLED_CLI = """
 import os, sys, time
 point, args = sys.argv[1], sys.argv[2:]
-import builder.build as build
+import builder.commit as commit
 when, name = point.split(":")
-module = os if name in ("replace", "link") else build
+module = os if name in ("replace", "link") else commit
 real = getattr(module, name)
 def wrapped(*a, **k):
     if when == "before":
