@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
+import stat
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
+from .bounds import long_line_problem, text_shape_problems
 from .cache import BuildCache, content_key
 from .macros import NAME_PATTERN as MACRO_NAME, Macro, recursive_macros
 from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig, NoteTypeIds
@@ -26,8 +29,10 @@ DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types",
 PHONE_WIDTHS = range(240, 1025)  # CSS px: from the smallest phones to a tablet
 CARD_FILE_KEYS = ("subdeck", "tags", "cards")
 # The code that turns a card file into Cards: a change to it empties the parsed-cards cache.
-LOADER_SOURCES = ("load.py", "yamlsource.py", "model.py", "macros.py", "problems.py")
+LOADER_SOURCES = ("load.py", "yamlsource.py", "model.py", "macros.py", "problems.py", "bounds.py")
 MAX_ANKI_ID = 2**63 - 1
+NOT_REGULAR = "not a regular file (a folder, FIFO or device is never read): remove it or rename it"
+CLOZE_DELETION = re.compile(r"\{\{c[1-9][0-9]*::")
 
 
 class _Problems(list):
@@ -50,7 +55,11 @@ def load_deck_and_digests(cards_dir: Path, cache: BuildCache | None = None) -> t
     cards: list[Card] = []
     digests: list[str] = []
     for path in sorted(cards_dir.glob("*.yaml")):
-        if path.name not in (DECK_FILE, OUTLINE_FILE):
+        if path.name == DECK_FILE:
+            continue
+        if not _regular_file(path):
+            problems.add(Location(path), NOT_REGULAR)
+        elif path.name != OUTLINE_FILE:
             file_cards, file_digests = _load_card_file_cached(path, problems, cards_dir, cache)
             cards += file_cards
             digests += file_digests
@@ -74,6 +83,9 @@ def card_digest(card: Card) -> str:
 def _load_config(path: Path, problems: _Problems) -> DeckConfig | None:
     if not path.exists():
         problems.add(Location(path), "missing: every deck needs cards/deck.yaml (title, slug, deck_id, version, ...)")
+        return None
+    if not _regular_file(path):
+        problems.add(Location(path), NOT_REGULAR)
         return None
     root = _read(path, problems)
     if root is None:
@@ -250,8 +262,8 @@ def _cards_from_entry(entry: tuple, path: Path, cards_dir: Path) -> tuple[list[C
 
 def _file_digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.resolve().read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(_read_regular_text(path.resolve()).encode("utf-8")).hexdigest()
+    except (OSError, UnicodeDecodeError, ValueError):
         return None
 
 
@@ -304,6 +316,8 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
     )
     if kind.name == "code":
         _load_code(card, values, node.location, problems, cards_dir, label)
+    if kind.name == "cloze" and text.get("text") and not CLOZE_DELETION.search(text["text"]):
+        problems.add(values["text"].location, f"{label}: 'text' has no cloze deletion {{{{c1::...}}}}, so Anki would make no card from it")
     if "followup_question" in text and "followup_answer" not in text:
         problems.add(values["followup_question"].location, f"{label}: 'followup_question' needs a 'followup_answer'")
     if "followup_answer" in text and "followup_question" not in text:
@@ -323,20 +337,47 @@ def _load_code(card: Card, values: dict[str, Node], where: Location, problems: _
     relative = _optional_text(values, "code_file", problems)
     if relative is None:
         return
+    if "\0" in relative:
+        problems.add(file_node.location, f"{label}: code_file {relative!r} contains a NUL character")
+        return
     path = (cards_dir / relative).resolve()
     if cards_dir.resolve() not in path.parents:
         problems.add(file_node.location, f"{label}: code_file '{relative}' must be inside {cards_dir}")
         return
+    if not _regular_file(path) and path.exists():
+        problems.add(file_node.location, f"{label}: code_file '{relative}' is not a regular file (a folder, FIFO or device is never read)")
+        return
     try:
-        code = path.read_text(encoding="utf-8")
+        code = _read_regular_text(path)
     except (OSError, UnicodeDecodeError):
         problems.add(file_node.location, f"{label}: code_file '{relative}' cannot be read (missing or not UTF-8 text)")
+        return
+    long_line = long_line_problem(code)
+    if long_line:
+        problems.add(file_node.location, f"{label}: code_file '{relative}' {long_line}")
         return
     if not code.strip():
         problems.add(file_node.location, f"{label}: code_file '{relative}' is empty")
     card.text["code"] = code
     card.text_locations["code"] = file_node.location
     card.code_file = relative
+
+
+def _regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _read_regular_text(path: Path) -> str:
+    """The file's text, refusing (without blocking) anything that became a FIFO or device since
+    it was checked: O_NONBLOCK keeps open() of a FIFO from waiting for a writer."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise IsADirectoryError(f"{path} is not a regular file")
+        return handle.read().decode("utf-8")
 
 
 def _check_unique_ids(cards: list[Card], problems: _Problems) -> None:
@@ -400,7 +441,13 @@ def _text(node: Node, key: str, problems: _Problems) -> str | None:
     if not isinstance(node.value, str):
         problems.add(node.location, f"'{key}' must be text, not a {node.kind}")
         return None
-    return node.value
+    if key == "code":  # highlighted by Pygments, not parsed as Markdown
+        shape = [problem for problem in [long_line_problem(node.value)] if problem]
+    else:
+        shape = text_shape_problems(node.value)
+    for problem in shape:
+        problems.add(node.location, f"'{key}' {problem}")
+    return node.value if not shape else None
 
 
 def _required_int(values: dict[str, Node], key: str, where: Location, problems: _Problems) -> int | None:

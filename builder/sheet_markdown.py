@@ -54,7 +54,7 @@ def _entry(card, macros: tuple[Macro, ...]) -> list[str]:
             blocks += [f"**Follow-up: {_one_line(text['followup_question'])}**", text["followup_answer"]]
         return blocks
     if card.kind == "code":
-        fence = "````" if "```" in card.text["code"] else "```"
+        fence = _code_fence(card.text["code"])
         code = f"{fence}{card.language}\n{card.text['code'].rstrip()}\n{fence}"
         return [f"**{_one_line(text['task'])}**{zh}", code, text.get("explanation", "")]
     if card.kind == "cloze":
@@ -115,3 +115,10 @@ def _one_line(text: str) -> str:
 
 def _alt(text: str) -> str:
     return re.sub(r"[\[\]$*_`]", "", text)
+
+
+def _code_fence(code: str) -> str:
+    """A backtick fence longer than any backtick run in the code (CommonMark closes a fence at a
+    run at least as long as the opening one), so no line of the code can end the block."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    return "`" * max(3, longest + 1)

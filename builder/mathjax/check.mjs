@@ -82,7 +82,14 @@ function makeChecker() {
     }
     // MathJax's own formatError keeps only the first line of a message.
     if (lastError) return failed(lastError.message.replace(/\n.*/s, ''));
-    const macro = literalMacroInText(math.root);
+    let macro;
+    try {
+      macro = literalMacroInText(math.root);
+    } catch (err) {
+      // A formula nested thousands deep overflows the tree walk's stack: an error of that formula.
+      if (err instanceof RangeError) return failed('the formula is nested too deeply (MathJax ran out of stack)');
+      throw err;
+    }
     if (macro) return failed(`${macro} inside \\text{} shows as literal text (Anki's MathJax has no textmacros)`);
     return { error: null, width: Math.round(width * 1000) / 1000 };
   };
