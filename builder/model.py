@@ -132,6 +132,9 @@ class DeckConfig:
     location: Location
     version_location: Location
     macros: tuple[Macro, ...] = ()
+    # "https": \href in math may link to https: addresses; "none": no link, style, class, id
+    # or URL in math at all (builder/mathjax/safety.mjs)
+    tex_links: str = "none"
 
 
 @dataclass

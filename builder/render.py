@@ -46,6 +46,7 @@ ALLOWED_ATTRIBUTES = {
     "th": {"style"},
 }
 ALLOWED_URL_SCHEMES = {"http", "https"}
+ALLOWED_STYLE_PROPERTIES = {"text-align"}  # Markdown's table column alignment
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,12 @@ def _markdown(macros: tuple[Macro, ...], cloze: bool):
 
 def markdown_to_html(text: str, inline: bool = False, macros: tuple[Macro, ...] = (), cloze: bool = False) -> str:
     """Markdown with math → sanitised HTML. `inline` drops the <p> around a lone paragraph."""
-    html = sanitize_html(markdown_to_unsafe_html(text, macros, cloze))
+    return sanitize_html(_markdown_field(text, inline, macros, cloze))
+
+
+def _markdown_field(text: str, inline: bool = False, macros: tuple[Macro, ...] = (), cloze: bool = False) -> str:
+    """Markdown's output for a note field, not sanitised yet (render_card sanitises every field)."""
+    html = markdown_to_unsafe_html(text, macros, cloze) if text else ""
     if inline and html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return html
@@ -222,7 +228,7 @@ def sanitize_html(html: str) -> str:
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
-        filter_style_properties={"text-align"},
+        filter_style_properties=ALLOWED_STYLE_PROPERTIES,
         link_rel=None,
     )
 
@@ -258,15 +264,19 @@ def render_figure(figure: FigureFiles, alt: str) -> str:
 
 
 def render_card(card: Card, figures: dict[str, FigureFiles], macros: tuple[Macro, ...] = ()) -> RenderedNote:
+    """The card's note. Every field, whatever made it (Markdown, Pygments, our templates), passes
+    the sanitiser here and only here, so no field can reach a note without it."""
     kind = KINDS[card.kind]
-    values = _field_values(card, functools.partial(markdown_to_html, macros=macros, cloze=kind.is_cloze))
-    values["Zh"] = card.zh or ""
+    to_html = functools.partial(_markdown_field, macros=macros, cloze=kind.is_cloze)
+    values = _field_values(card, to_html)
+    values["Zh"] = to_html(card.zh or "", inline=True)
     values["Figure"] = render_figure(figures[card.figure], alt=card.title) if card.figure else ""
     values["CardId"] = card.id
     if card.retired:
         first = kind.note_fields[0]
         values[first] = render_template("fields/retired.html") + values[first]
-    return RenderedNote(card, tuple(values.get(name, "") for name in kind.note_fields), *_placement(card))
+    fields = tuple(sanitize_html(values[name]) if values.get(name) else "" for name in kind.note_fields)
+    return RenderedNote(card, fields, *_placement(card))
 
 
 def _placement(card: Card) -> tuple[tuple[str, ...], str]:

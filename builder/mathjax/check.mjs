@@ -16,6 +16,10 @@
 // undefined macro into its red name) so both become errors here, and we leave out 'require'
 // (it needs MathJax's component loader; on a card \require can stop every formula rendering,
 // so "Undefined control sequence \require" is the right verdict).
+//
+// Every formula that parses also passes the safety wall (safety.mjs): no link, style, class,
+// id or URL may reach a card. Its verdicts start with "unsafe TeX: ". MATHDECK_TEX_LINKS=https
+// (deck.yaml `tex_links: https`) lets \href link to https: addresses.
 
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +27,7 @@ import { createInterface } from 'node:readline';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 import { loadMathJax, requireMathJaxInstalled } from './modules.mjs';
+import { makeSafetyCheck, policyFromEnvironment } from './safety.mjs';
 
 
 const LEFT_OUT = new Set([
@@ -58,9 +63,12 @@ function makeChecker() {
     .map((name) => tex.parseOptions.handlers.retrieve(name))
     .filter(Boolean);
   if (definitionMaps.length !== 5) throw new Error('newcommand definition maps not found');
+  const safety = makeSafetyCheck(tex, policyFromEnvironment());
 
   return function check(texString, display) {
     lastError = null;
+    const refused = safety.beforeParse(texString);
+    if (refused) return refused;
     let root;
     try {
       root = doc.convert(texString, { display, end: mj.STATE.COMPILED });
@@ -72,6 +80,8 @@ function makeChecker() {
     }
     // MathJax's own formatError keeps only the first line of a message.
     if (lastError) return lastError.message.replace(/\n.*/s, '');
+    const unsafe = safety.afterParse(texString, root);
+    if (unsafe) return unsafe;
     const macro = literalMacroInText(root);
     if (!macro) return null;
     return `${macro} inside \\text{} shows as literal text (Anki's MathJax has no textmacros)`;
