@@ -21,6 +21,18 @@ import { loadMathJax, ROOT } from './modules.mjs';
 
 const { SafeHandler } = createRequire(join(ROOT, 'package.json'))('mathjax-full/js/ui/safe/SafeHandler.js');
 
+// The safe extension leaves colours and fonts alone: a colour reaches SVG as `fill="..."`, where
+// url(...) names a paint server, and a font family is CSS. Only a colour name or a hex value,
+// and no font family, get through (the check refuses the rest first).
+const COLOUR = /^(?:[a-z]+|#[0-9a-f]{3,8})$/i;
+
+function filterColoursAndFonts(safe) {
+  safe.filterMethods.filterColour = (_, value) => (COLOUR.test(String(value).trim()) ? value : null);
+  safe.filterMethods.filterFont = () => null;
+  for (const name of ['mathcolor', 'mathbackground', 'color', 'background']) safe.filterAttributes.set(name, 'filterColour');
+  safe.filterAttributes.set('fontfamily', 'filterFont');
+}
+
 function safeOptions() {
   const httpsLinks = process.env.MATHDECK_TEX_LINKS === 'https';
   return {
@@ -44,6 +56,7 @@ function typesetAll(items) {
   const tex = new mj.TeX({ packages });
   const svg = new mj.SVG({ fontCache: 'global' });
   const doc = mj.mathjax.document('', { InputJax: tex, OutputJax: svg, safeOptions: safeOptions() });
+  filterColoursAndFonts(doc.safe);
   const formulas = [];
   const errors = [];
   items.forEach((item, index) => {
