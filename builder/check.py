@@ -17,7 +17,7 @@ from .cache import BuildCache, content_key, subkey
 from .macros import Macro, MacroError
 from .model import Card, Deck
 from .problems import Problem
-from .render import ALLOWED_ATTRIBUTES, ALLOWED_STYLE_PROPERTIES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, macro_signature, markdown_to_unsafe_html, notes_fingerprint
+from .render import ALLOWED_ATTRIBUTES, ALLOWED_STYLE_PROPERTIES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, allowed_classes, macro_signature, markdown_to_unsafe_html, notes_fingerprint
 
 MARKDOWN_KEYS = ("concept", "formula", "explanation", "question", "answer", "followup_question", "followup_answer", "task", "text", "extra")
 # Only fields that can hold HTML, links, display math, math delimiters outside $...$ (`\\(`) or
@@ -189,7 +189,10 @@ class _HtmlAudit(html.parser.HTMLParser):
             return
         allowed = ALLOWED_ATTRIBUTES.get(tag, set()) | ALLOWED_ATTRIBUTES["*"]
         for name, value in attrs:
-            if name not in allowed:
+            if name == "class":
+                classes = allowed_classes().get(tag, frozenset())
+                self.removed += [f"'{cls}' class on <{tag}>" for cls in (value or "").split() if cls not in classes]
+            elif name not in allowed:
                 self.removed.append(f"'{name}' attribute on <{tag}>")
             elif name in ("href", "src") and value and _scheme(value) not in ALLOWED_URL_SCHEMES | {""}:
                 self.removed.append(f"'{_scheme(value)}:' link in <{tag} {name}>")

@@ -39,7 +39,7 @@ ALLOWED_TAGS = {
     "th", "thead", "tr", "ul",
 }
 ALLOWED_ATTRIBUTES = {
-    "*": {"class"},
+    "*": set(),  # `class` is allowed per tag and per name: allowed_classes()
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
     "td": {"style"},
@@ -47,6 +47,24 @@ ALLOWED_ATTRIBUTES = {
 }
 ALLOWED_URL_SCHEMES = {"http", "https"}
 ALLOWED_STYLE_PROPERTIES = {"text-align"}  # Markdown's table column alignment
+# The classes our own HTML uses (arithmatex's math, Pygments' code, our field templates); any
+# other could pose as Anki's own (`cloze`) or restyle the card with the note type's CSS.
+OWN_CLASSES = {
+    "span": {"arithmatex"},
+    "div": {"arithmatex", "highlight", "code-block", "retired"},
+    "img": {"fig", "fig-light", "fig-dark"},
+}
+
+
+@functools.cache
+def allowed_classes() -> dict[str, frozenset[str]]:
+    """Per tag, the class names that may reach a note: ours and Pygments' token classes."""
+    from pygments.token import STANDARD_TYPES
+
+    token_classes = {name for name in STANDARD_TYPES.values() if name}
+    classes = {tag: set(names) for tag, names in OWN_CLASSES.items()}
+    classes["span"] |= token_classes
+    return {tag: frozenset(names) for tag, names in classes.items()}
 
 
 @dataclass(frozen=True)
@@ -228,6 +246,7 @@ def sanitize_html(html: str) -> str:
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
+        allowed_classes={tag: set(names) for tag, names in allowed_classes().items()},
         filter_style_properties=ALLOWED_STYLE_PROPERTIES,
         link_rel=None,
     )
