@@ -64,7 +64,7 @@ def _formula_card(i: int) -> str:
     kind: formula
     concept: Expectation of $X_{{{k}}}$ under $\\mathcal{{N}}(\\mu, \\sigma^2)$ (case {i})
     formula: |
-      $$\\E[X_{{{i}}}] = \\int_{{-\\infty}}^{{\\infty}} x\\,\\mathcal{{N}}(x \\mid \\mu_{{{i}}}, \\sigma^2)\\,\\mathrm{{d}}x = \\mu_{{{i}}}$$
+      $$\\E[X_{{{i}}}] = \\int x\\,\\mathcal{{N}}(x \\mid \\mu_{{{i}}}, \\sigma^2)\\,\\mathrm{{d}}x$$
     explanation: |
       Linearity gives $\\E[a X + b] = a\\,\\E[X] + b$, and the variance is $\\sigma^2 + {i}$;
       see **card {i}** and `np.mean(x[{i}])`.
@@ -84,7 +84,7 @@ def _qa_card(i: int) -> str:
     answer: |
       By Jensen's inequality on the convex $-\\log$:
 
-      $$\\KL{{p}}{{q}} = \\sum_x p(x)\\log\\frac{{p(x)}}{{q_{{{i}}}(x)}} \\ge -\\log \\sum_x q_{{{i}}}(x) = 0$$
+      $$\\begin{{aligned}} \\KL{{p}}{{q}} &= \\sum_x p(x)\\log\\frac{{p(x)}}{{q_{{{i}}}(x)}} \\\\ &\\ge -\\log \\sum_x q_{{{i}}}(x) = 0 \\end{{aligned}}$$
 
       - Equality iff $p = q$ almost everywhere.
       - Not symmetric: $\\KL{{p}}{{q}} \\ne \\KL{{q}}{{p}}$ in general (case {i}).
@@ -324,7 +324,7 @@ def _genanki_seconds(project: Path, runs: int) -> float:
 
     options = BuildOptions(cards_dir=project / "cards", out_dir=project / "dist", figures_dir=project / "figures",
                            cache_dir=project / ".cache" / "figures")
-    deck, plans = load_and_check(options)
+    deck, plans, _ = load_and_check(options)
     notes, media, _ = render_and_draw(deck, plans, options, lambda stage: None, {})
     models = note_models(deck)
     decks: dict[str, genanki.Deck] = {"": genanki.Deck(deck.config.deck_id, deck.config.title)}

@@ -27,7 +27,7 @@ from .identity import Lock, build_time, lock_text, read_lock, stamp_notes, write
 from .load import LOADER_SOURCES, load_deck_and_digests
 from .model import Deck, in_language
 from .package import package_bytes
-from .problems import Problem, SourceError
+from .problems import Problem, SourceError, errors_in
 from .release import (
     Changes,
     bump_version,
@@ -84,6 +84,7 @@ class BuildResult:
     figures_cached: int
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)  # reported; the build went on
 
 
 def _quiet(_: str) -> None:
@@ -130,13 +131,22 @@ class Checks:
     checked: BuildCache | None
     checked_keys: list[str] | None
 
-    def finish(self) -> None:
-        """Raise SourceError with every problem, MathJax's included (waiting for node)."""
+    def finish(self) -> list[Problem]:
+        """Raise SourceError with every problem, MathJax's included (waiting for node), if one is
+        an error; otherwise return the warnings."""
         problems = self.problems + (self.math.problems() if self.math is not None else [])
-        if problems:
+        if errors_in(problems):
             raise SourceError(sorted(problems))
         if self.checked is not None:
-            mark_checked(self.facts, self.checked, self.checked_keys)
+            # A card with a warning is checked again next time, so its warning is not forgotten.
+            warned = {problem.location.file for problem in problems}
+            facts = [None if self._warned(card, warned) else facts for card, facts in zip(self.deck.cards, self.facts, strict=True)]
+            mark_checked(facts, self.checked, self.checked_keys)
+        return sorted(problems)
+
+    @staticmethod
+    def _warned(card, files: set) -> bool:
+        return card.location.file in files
 
 
 def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress = _quiet) -> Checks:
@@ -163,16 +173,17 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
     return Checks(deck, digests, plans, problems, facts, math, checked, keys)
 
 
-def load_and_check(options: BuildOptions, progress: Progress = _quiet) -> tuple[Deck, dict]:
-    """load + check, shared by `mathdeck check` and `mathdeck build`."""
+def load_and_check(options: BuildOptions, progress: Progress = _quiet) -> tuple[Deck, dict, list[Problem]]:
+    """load + check, shared by `mathdeck check` and `mathdeck build`: the deck, the figure plans
+    and the warnings (errors raise SourceError)."""
     caches = BuildCaches.open(options)
     try:
         checks = start_checks(options, caches, progress)
         progress("Typesetting every formula with MathJax")
-        checks.finish()
+        warnings = checks.finish()
     finally:
         caches.save()
-    return checks.deck, checks.plans
+    return checks.deck, checks.plans, warnings
 
 
 def render_and_draw(deck: Deck, plans: dict, options: BuildOptions, progress: Progress, timings: dict) -> tuple[list[RenderedNote], list[Path], Counter]:
@@ -190,15 +201,17 @@ def _used_figures(deck: Deck) -> set[str]:
     return {card.figure for card in deck.cards if card.figure}
 
 
-def _figure_files(deck: Deck, plans: dict) -> dict[str, FigureFiles]:
-    return {name: FigureFiles(plans[name].light_name, plans[name].dark_name) for name in _used_figures(deck) if name in plans}
+def figure_files(deck: Deck, plans: dict) -> dict[str, FigureFiles]:
+    """The media names and text alternative of every figure the deck's cards use."""
+    return {name: FigureFiles(plans[name].light_name, plans[name].dark_name, plans[name].alt)
+            for name in _used_figures(deck) if name in plans}
 
 
 def _render(deck: Deck, plans: dict, caches: BuildCaches, progress: Progress, timings: dict, checks: Checks | None = None) -> list[RenderedNote]:
     started = time.perf_counter()
-    figure_files = _figure_files(deck, plans)  # every used figure exists: check said so
+    figures = figure_files(deck, plans)  # every used figure exists: check said so
     progress("Rendering notes")
-    notes = render_deck(deck, figure_files, caches.notes, checks.digests if checks else None)
+    notes = render_deck(deck, figures, caches.notes, checks.digests if checks else None)
     timings["render"] = time.perf_counter() - started
     return notes
 
@@ -247,7 +260,7 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
         # node finishes, and the checks' problems still come first.
         packaged = _package(deck, plans, notes, previous, options, caches, progress, timings)
     progress("Typesetting every formula with MathJax")
-    checks.finish()
+    warnings = checks.finish()
     problems = release_problems(deck, previous, options.cards_dir, options.allow_note_type_change)
     if problems:
         raise SourceError(problems)
@@ -281,6 +294,7 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
         figures_cached=drawn["cached"],
         seconds=time.perf_counter() - started,
         timings=timings,
+        warnings=warnings,
     )
 
 

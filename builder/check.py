@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from .cache import BuildCache, content_key, subkey
 from .macros import Macro, MacroError
 from .model import Card, Deck
-from .problems import Problem
+from .phone_budget import PhoneBudget
+from .problems import Location, Problem
 from .render import ALLOWED_ATTRIBUTES, ALLOWED_STYLE_PROPERTIES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, allowed_classes, macro_signature, markdown_to_unsafe_html, notes_fingerprint
 
 MARKDOWN_KEYS = ("concept", "formula", "explanation", "question", "answer", "followup_question", "followup_answer", "task", "text", "extra")
@@ -31,7 +32,27 @@ def check_deck(deck: Deck, figure_names: set[str], facts: list[tuple[FieldFacts,
     problems: list[Problem] = []
     problems += check_figures(deck, figure_names)
     problems += check_markdown_output(deck, facts)
+    problems += check_code_width(deck)
     return sorted(problems)
+
+
+def check_code_width(deck: Deck) -> list[Problem]:
+    """Code lines a phone's code box cannot show whole (phone_budget.PhoneBudget)."""
+    budget = PhoneBudget(deck.config.phone_width)
+    return [
+        problem
+        for card in deck.cards
+        if "code" in card.text
+        for problem in budget.code_problems(_code_location(card), f"card '{card.id}'", card.text["code"])
+    ]
+
+
+def _code_location(card: Card) -> Location:
+    """Where the code's line 1 is: the code_file itself, or the line after `code: |`."""
+    if card.code_file:
+        return Location(card.location.file.parent / card.code_file, 1)
+    where = card.text_locations["code"]
+    return Location(where.file, where.line + 1)
 
 
 # ---------------------------------------------------------------- Markdown's output, once per field
@@ -90,7 +111,8 @@ def checked_keys(deck: Deck, digests: list[str] | None = None) -> list[str]:
     from .load import card_digest
 
     digests = digests if digests is not None else [card_digest(card) for card in deck.cards]
-    context = content_key("checked", notes_fingerprint(), verdicts_fingerprint(), macro_signature(deck.config.macros), deck.config.tex_links)
+    context = content_key("checked", notes_fingerprint(), verdicts_fingerprint(), macro_signature(deck.config.macros),
+                          f"phone_width={deck.config.phone_width}", f"tex_links={deck.config.tex_links}")
     return [subkey(context, digest) for digest in digests]
 
 

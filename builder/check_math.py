@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 from .cache import BuildCache, content_key, fingerprint
 from .macros import Macro
-from .mathjax import TexStream, mathjax_fingerprint
+from .mathjax import TexStream, Verdict, mathjax_fingerprint
 from .model import Deck
+from .phone_budget import PhoneBudget
 from .problems import Problem
 
 
@@ -96,7 +97,7 @@ class FormulaChecker:
     def __init__(self, cache: BuildCache | None = None, tex_links: str = "none"):
         self.cache = cache
         self.tex_links = tex_links  # deck.yaml's: part of every verdict (safety.mjs)
-        self.verdicts: dict[tuple[str, bool], str | None] = {}
+        self.verdicts: dict[tuple[str, bool], Verdict] = {}
         self._unknown: list[tuple[str, bool]] = []  # sent or to send, in that order
         self._sent = 0
         self._stream: TexStream | None = None
@@ -127,8 +128,8 @@ class FormulaChecker:
         self._stream.send(self._unknown[self._sent:])
         self._sent = len(self._unknown)
 
-    def finish(self) -> dict[tuple[str, bool], str | None]:
-        """Every formula added -> None or MathJax's message (waits for node)."""
+    def finish(self) -> dict[tuple[str, bool], Verdict]:
+        """Every formula added -> MathJax's Verdict (waits for node)."""
         self.send_pending()
         if self._stream is not None:
             stream, self._stream = self._stream, None
@@ -170,29 +171,33 @@ def start_math_check(deck: Deck, facts: list | None = None, cache: BuildCache | 
     return MathCheck(deck, facts, checker)
 
 
-def _problems(deck: Deck, facts: list, verdicts: dict[tuple[str, bool], str | None]) -> list[Problem]:
+def _problems(deck: Deck, facts: list, verdicts: dict[tuple[str, bool], Verdict]) -> list[Problem]:
     problems: list[Problem] = []
+    budget = PhoneBudget(deck.config.phone_width)
     for card, card_facts in zip(deck.cards, facts, strict=True):
         for fact in card_facts or ():  # None: checked before, unchanged
             where = card.text_locations.get(fact.key, card.location)
+            label = f"card '{card.id}', field '{fact.key}'"
             if fact.macro_error is not None:
-                problems.append(Problem(where, f"card '{card.id}', field '{fact.key}': {fact.macro_error}"))
+                problems.append(Problem(where, f"{label}: {fact.macro_error}"))
             for tex, display in fact.formulas or ():
-                error = verdicts[(tex, display)]
+                error, width = verdicts[(tex, display)]
                 if error:
-                    problems.append(Problem(where, f"card '{card.id}', field '{fact.key}': {_source_of(error)}{error} in ${_shorten(tex)}$"))
+                    problems.append(Problem(where, f"{label}: {_source_of(error)}{error} in ${_shorten(tex)}$"))
+                elif width is not None:
+                    problems += budget.formula_problems(where, label, fact.key, tex, display, width)
     return problems
 
 
-UNSAFE = "unsafe TeX: "  # how builder/mathjax/safety.mjs's verdicts start
+UNSAFE = "unsafe TeX: "  # how builder/mathjax/safety.mjs's errors start
 
 
 def _source_of(error: str) -> str:
-    """MathJax's own words are quoted as such; the safety wall's verdicts speak for themselves."""
+    """MathJax's own words are quoted as such; the safety wall's errors speak for themselves."""
     return "" if error.startswith(UNSAFE) else "MathJax: "
 
 
-_UNKNOWN = object()  # verdicts are None or MathJax's message
+_UNKNOWN = object()  # verdicts are (error, width) tuples
 
 
 def _verdict_key(tex: str, display: bool, tex_links: str = "none") -> str:

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .problems import SourceError
+from .problems import Problem, SourceError, errors_in, warnings_in
 
 app = typer.Typer(
     name="mathdeck",
@@ -53,6 +53,14 @@ def _options(cards: Path, out_dir: Path, figures: Optional[Path], force: bool = 
     )
 
 
+def _print_problems(problems: list[Problem]) -> None:
+    for problem in sorted(problems):
+        err.print(str(problem), markup=False, soft_wrap=True)
+    warned = len(warnings_in(problems))
+    if warned:
+        err.print(f"[yellow]{warned} warning{'s' if warned != 1 else ''}[/] (the build goes on; each names its fix)")
+
+
 @contextmanager
 def _reporting_errors() -> Iterator[None]:
     """Source problems and failing figure scripts end the run with exit 1 and no traceback."""
@@ -62,9 +70,8 @@ def _reporting_errors() -> Iterator[None]:
     try:
         yield
     except SourceError as error:
-        for problem in sorted(error.problems):
-            err.print(str(problem), markup=False, soft_wrap=True)
-        count = len(error.problems)
+        _print_problems(error.problems)
+        count = len(errors_in(error.problems))
         err.print(f"[bold red]{count} problem{'s' if count != 1 else ''}[/]; nothing was written.")
         raise typer.Exit(1)
     except FigureError as error:
@@ -164,8 +171,9 @@ def check(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) 
     from .build import load_and_check
 
     with _reporting_errors(), _stages() as progress:
-        deck, _ = load_and_check(_options(cards, Path("dist"), figures), progress)
-    out.print(f"[green]✓[/] {len(deck.cards)} cards checked, no problems.")
+        deck, _, warnings = load_and_check(_options(cards, Path("dist"), figures), progress)
+    _print_problems(warnings)
+    out.print(f"[green]✓[/] {len(deck.cards)} cards checked, no errors" + (f", {len(warnings)} warnings." if warnings else "."))
 
 
 @app.command("preview")
@@ -222,6 +230,7 @@ def coverage_command(
 
 
 def _print_summary(result) -> None:
+    _print_problems(result.warnings)
     table = Table(title=f"{result.deck.config.title} {result.deck.config.version}", show_header=False)
     for kind, count in sorted(result.cards_by_kind.items()):
         table.add_row(f"{kind} cards", str(count))

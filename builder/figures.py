@@ -26,6 +26,8 @@ once and forks a fresh child per script: isolated like a new process, ~2.5 s che
 
 from __future__ import annotations
 
+import ast
+
 import hashlib
 import json
 import os
@@ -70,6 +72,7 @@ class FigurePlan:
     light_name: str     # flat media file names, e.g. "mathdeck-kl-fits-<key[:12]>-light.png"
     dark_name: str
     format: str         # "svg" or "png"
+    alt: str = ""       # the script's docstring, first sentence: the figure's text alternative
 
 
 def plan_figures(figures_dir: Path) -> dict[str, FigurePlan]:
@@ -98,7 +101,18 @@ def _plan(script: Path, shared_digest: bytes) -> FigurePlan:
         hashlib.sha256(source).digest(),
     ])).hexdigest()
     stem = f"mathdeck-{name}-{key[:12]}"
-    return FigurePlan(name, script, key, f"{stem}-light.{fmt}", f"{stem}-dark.{fmt}", fmt)
+    return FigurePlan(name, script, key, f"{stem}-light.{fmt}", f"{stem}-dark.{fmt}", fmt, _description(source))
+
+
+def _description(source: bytes) -> str:
+    """The first sentence of the script's docstring (read, never run: no torch needed), as plain
+    text for screen readers."""
+    try:
+        docstring = ast.get_docstring(ast.parse(source)) or ""
+    except (SyntaxError, ValueError):
+        return ""
+    paragraph = " ".join(docstring.split("\n\n", 1)[0].split())
+    return paragraph
 
 
 def _digest_files(paths: list[Path]) -> bytes:

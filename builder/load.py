@@ -22,7 +22,8 @@ OUTLINE_FILE = "outline.yaml"  # the cheat sheet's sections (builder/sheet.py), 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.:+-]+$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types", "macros", "tex_links")
+DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types", "macros", "phone_width", "tex_links")
+PHONE_WIDTHS = range(240, 1025)  # CSS px: from the smallest phones to a tablet
 TEX_LINKS = ("none", "https")  # deck.yaml `tex_links`: may \href in math link to https: addresses?
 CARD_FILE_KEYS = ("subdeck", "tags", "cards")
 # The code that turns a card file into Cards: a change to it empties the parsed-cards cache.
@@ -95,12 +96,26 @@ def _load_config(path: Path, problems: _Problems) -> DeckConfig | None:
     description = _optional_text(values, "description", problems) or ""
     ids = _note_type_ids(values, root.location, problems)
     macros = _macros(values.get("macros"), problems)
+    phone_width = _phone_width(values.get("phone_width"), problems)
     tex_links = _optional_text(values, "tex_links", problems) or "none"
     if tex_links not in TEX_LINKS:
         problems.add(values["tex_links"].location, f"tex_links '{tex_links}' must be one of {', '.join(TEX_LINKS)}")
     if len(problems) > before or ids is None:
         return None
-    return DeckConfig(title, slug, deck_id, version, description, ids, root.location, values["version"].location, macros, tex_links)
+    return DeckConfig(title, slug, deck_id, version, description, ids, root.location, values["version"].location, macros,
+                      phone_width, tex_links)
+
+
+def _phone_width(node: Node | None, problems: _Problems) -> int:
+    default = DeckConfig.__dataclass_fields__["phone_width"].default
+    if node is None or node.value is None:
+        return default
+    text = node.value if isinstance(node.value, str) else ""
+    if not re.fullmatch(r"[0-9]{3,4}", text) or int(text) not in PHONE_WIDTHS:
+        problems.add(node.location, f"'phone_width' must be a width in CSS px from {PHONE_WIDTHS.start} to "
+                                    f"{PHONE_WIDTHS.stop - 1} (phones are 360-412), not '{text or node.kind}'")
+        return default
+    return int(text)
 
 
 def _macros(node: Node | None, problems: _Problems) -> tuple[Macro, ...]:

@@ -32,6 +32,15 @@ class TexProblem:
     message: str  # MathJax's words
 
 
+# (None, width in ems) for a formula MathJax typesets, (its error message, None) otherwise. A plain
+# tuple: it goes into the marshal caches as it is.
+Verdict = tuple[str | None, float | None]
+
+
+def _verdict(answer: dict) -> Verdict:
+    return (answer["error"], answer["width"])
+
+
 class MathJaxUnavailable(Exception):
     """node or the node packages are missing: a setup problem, not a problem in the cards."""
 
@@ -51,6 +60,13 @@ def check_tex(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> lis
     The TeX is what goes between the delimiters: ``\\frac{a}{b}``, not ``\\(\\frac{a}{b}\\)``.
     Each formula is checked on its own: a ``\\newcommand`` in one does not define it for others.
     """
+    return [error for error, _ in measure_tex(items, tex_links)]
+
+
+def measure_tex(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> list[Verdict]:
+    """For each (tex, display), MathJax's verdict: (None, width in ems) when it parses, else
+    (MathJax's error message, None). The width is the typeset formula's, in ems of the font
+    around it (see check.mjs)."""
     unique = list(dict.fromkeys((tex, bool(display)) for tex, display in items))
     if not unique:
         return []
@@ -83,7 +99,7 @@ class TexStream:
     def _read_answers(self) -> None:
         for line in self._process.stdout:
             answer = json.loads(line)
-            self._answers[answer["batch"]] = answer["verdicts"]
+            self._answers[answer["batch"]] = [_verdict(verdict) for verdict in answer["verdicts"]]
 
     def send(self, items: Sequence[tuple[str, bool]]) -> None:
         batch = [(tex, bool(display)) for tex, display in items]
@@ -94,8 +110,8 @@ class TexStream:
         except (BrokenPipeError, OSError):
             pass  # node ended early: verdicts() says why
 
-    def verdicts(self) -> list[str | None]:
-        """For every formula sent, in order: None if MathJax parses it, else MathJax's message."""
+    def verdicts(self) -> list[Verdict]:
+        """For every formula sent, in order, MathJax's Verdict."""
         try:
             self._process.stdin.close()
         except (BrokenPipeError, OSError):
@@ -135,7 +151,7 @@ def tex_problems(items: Sequence[tuple[str, bool]]) -> list[TexProblem]:
     ]
 
 
-def _run_checker(items: list[tuple[str, bool]], tex_links: str = "none") -> list[str | None]:
+def _run_checker(items: list[tuple[str, bool]], tex_links: str = "none") -> list[Verdict]:
     node, root = _require_node_setup()
     payload = json.dumps([{"tex": tex, "display": display} for tex, display in items])
     result = subprocess.run(
@@ -153,7 +169,7 @@ def _run_checker(items: list[tuple[str, bool]], tex_links: str = "none") -> list
     verdicts = json.loads(result.stdout)
     if len(verdicts) != len(items):
         raise RuntimeError(f"{CHECK_SCRIPT.name} answered {len(verdicts)} of {len(items)}")
-    return verdicts
+    return [_verdict(verdict) for verdict in verdicts]
 
 
 def _require_node_setup() -> tuple[str, Path]:

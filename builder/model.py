@@ -132,6 +132,9 @@ class DeckConfig:
     location: Location
     version_location: Location
     macros: tuple[Macro, ...] = ()
+    # The narrowest phone the deck is made for, in CSS px: `check` reports formulas wider than its
+    # card (check_math.PhoneBudget). Typical phones are 360-412 px wide.
+    phone_width: int = 360
     # "https": \href in math may link to https: addresses; "none": no link, style, class, id
     # or URL in math at all (builder/mathjax/safety.mjs)
     tex_links: str = "none"

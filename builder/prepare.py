@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import BuildOptions, Progress, _quiet, load_and_check, render_and_draw
+from .build import BuildOptions, Progress, _quiet, figure_files, load_and_check, render_and_draw
 from .model import Deck, in_language
 from .render import FigureFiles, RenderedNote
 
@@ -27,9 +27,7 @@ class PreparedDeck:
 
 
 def prepare(options: BuildOptions, lang: str = "en+zh", progress: Progress = _quiet) -> PreparedDeck:
-    deck, plans = load_and_check(options, progress)
+    deck, plans, _ = load_and_check(options, progress)
     deck = in_language(deck, lang)
     notes, media, _ = render_and_draw(deck, plans, options, progress, {})
-    used = {card.figure for card in deck.cards if card.figure}
-    figures = {name: FigureFiles(plans[name].light_name, plans[name].dark_name) for name in used}
-    return PreparedDeck(deck, notes, media, figures)
+    return PreparedDeck(deck, notes, media, figure_files(deck, plans))

@@ -50,7 +50,7 @@ class PreviewCard:
 
 def preview(options: BuildOptions, out_path: Path, progress: Progress = _quiet) -> tuple[Path, int]:
     """Write the preview page; returns its path and the number of cards shown."""
-    deck, plans = load_and_check(options, progress)
+    deck, plans, _ = load_and_check(options, progress)
     notes, media, _ = render_and_draw(deck, plans, options, progress, {})
     progress("Rendering cards with Anki")
     lock = stamp_notes(notes, read_lock(options.cards_dir), build_time())

@@ -32,9 +32,23 @@ def _relative(path: Path) -> str:
 class Problem:
     location: Location
     message: str
+    # "error" stops the build; a "warning" is reported and the build goes on (it names a fix).
+    severity: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+        return f"{self.location}: {self.message}" if self.is_error else f"{self.location}: warning: {self.message}"
+
+
+def errors_in(problems: list[Problem]) -> list[Problem]:
+    return [problem for problem in problems if problem.is_error]
+
+
+def warnings_in(problems: list[Problem]) -> list[Problem]:
+    return [problem for problem in problems if not problem.is_error]
 
 
 @dataclass

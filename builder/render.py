@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,10 +70,11 @@ def allowed_classes() -> dict[str, frozenset[str]]:
 
 @dataclass(frozen=True)
 class FigureFiles:
-    """Media file names of one figure's day and night variants."""
+    """Media file names of one figure's day and night variants, and its text alternative."""
 
     light: str
     dark: str
+    alt: str = ""  # plain text for screen readers: the figure script's own description
 
 
 @dataclass(frozen=True)
@@ -279,7 +281,12 @@ def _code_formatter():
 
 
 def render_figure(figure: FigureFiles, alt: str) -> str:
-    return render_template("fields/figure.html", light=figure.light, dark=figure.dark, alt=alt)
+    return render_template("fields/figure.html", light=figure.light, dark=figure.dark, alt=figure.alt or alt)
+
+
+def plain_title(card: Card) -> str:
+    """The card's title without TeX delimiters or backslashes, for an alt text of last resort."""
+    return " ".join(re.sub(r"\\([A-Za-z]+)|[$\\{}^_]", lambda m: m.group(1) or " ", card.title).split())
 
 
 def render_card(card: Card, figures: dict[str, FigureFiles], macros: tuple[Macro, ...] = ()) -> RenderedNote:
@@ -289,7 +296,7 @@ def render_card(card: Card, figures: dict[str, FigureFiles], macros: tuple[Macro
     to_html = functools.partial(_markdown_field, macros=macros, cloze=kind.is_cloze)
     values = _field_values(card, to_html)
     values["Zh"] = to_html(card.zh or "", inline=True)
-    values["Figure"] = render_figure(figures[card.figure], alt=card.title) if card.figure else ""
+    values["Figure"] = render_figure(figures[card.figure], alt=plain_title(card)) if card.figure else ""
     values["CardId"] = card.id
     if card.retired:
         first = kind.note_fields[0]
@@ -357,7 +364,7 @@ def note_keys(deck: Deck, figures: dict[str, FigureFiles], digests: list[str] | 
 
         digests = [card_digest(card) for card in deck.cards]
     context = content_key("note", notes_fingerprint(), macro_signature(deck.config.macros))
-    figure_contexts = {name: content_key(context, figure.light, figure.dark) for name, figure in figures.items()}
+    figure_contexts = {name: content_key(context, figure.light, figure.dark, figure.alt) for name, figure in figures.items()}
     return [
         subkey(figure_contexts.get(card.figure, context) if card.figure else context, digest)
         for card, digest in zip(deck.cards, digests, strict=True)

@@ -1,4 +1,5 @@
-"""Render card HTML the way Anki's reviewer does, in Debian's headless Chromium, fully offline.
+"""Render card HTML as a learner's phone shows it: Anki's own MathJax in AnkiDroid's card page,
+in Debian's Chromium with scrollbars visible, fully offline.
 
 Use from a test module::
 
@@ -6,20 +7,30 @@ Use from a test module::
 
     @pytest.mark.browser
     def test_card(page):
-        report = render_card_html(page, css, html, width=375, night=False)
+        report = render_card_html(page, css, html, width=360, night=False)
         assert report["merrors"] == 0
 
-The page imitates Anki's reviewer: ``<body class="card">`` (plus ``nightMode night_mode`` at
-night, as Anki and AnkiDroid do), Anki's own reviewer rules, the note type's CSS, and
-MathJax 3.2.2's ``tex-chtml-full.js`` configured as in Anki's ``ts/mathjax/index.ts``. Every
-request goes to a made-up origin that the page's route answers from disk: MathJax and its fonts
-from ``node_modules``, anything else from ``media_dir`` (Anki serves a card's images from the
-collection's media folder, relative to the card); nothing reaches the network.
+What is real here, and where it comes from (../shared/anki-facts.md):
+
+- **MathJax**: the very build and configuration Anki desktop runs and AnkiDroid bundles, from the
+  `aqt` wheel pinned beside `anki` (`_aqt/data/web/js/mathjax.js`, the configuration, and
+  `_aqt/data/web/js/vendor/mathjax/tex-chtml-full.js` with its fonts), served at the paths Anki
+  serves them from. Nothing of ours stands in for it.
+- **The page**: AnkiDroid's card page: `<body class="card card1">` (+ `night_mode nightMode`),
+  `body { margin: 0 }`, `#content { margin: 0.5em }`, `overflow-wrap: break-word`, the note type's
+  CSS, and the card inside `<div id="content">`.
+- **Scrollbars**: Chromium is launched without Playwright's default `--hide-scrollbars`, so an
+  element that scrolls sideways draws its track, as Android WebViews and Qt WebEngine do, and the
+  track takes height (`offsetHeight > clientHeight`): that is how `scrollbars()` below finds them.
+
+Every request goes to a made-up origin that the page's route answers from disk: Anki's MathJax
+from the aqt package, anything else from `media_dir` (a card's images come from the collection's
+media folder, relative to the card); nothing reaches the network.
 """
 
 from __future__ import annotations
 
-import json
+import importlib.util
 import mimetypes
 import re
 from collections.abc import Iterator
@@ -28,10 +39,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from builder.preview import ANKI_TEX_CONFIG
-
 REPO = Path(__file__).resolve().parent.parent
-MATHJAX_ES5 = REPO / "node_modules" / "mathjax-full" / "es5"
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "tests" / "artifacts"
 CHROMIUM_ARGS = [
@@ -44,26 +52,31 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Playwright hides scrollbars by default; a learner's WebView draws them.
+HIDDEN_BY_DEFAULT = ["--hide-scrollbars"]
 ORIGIN = "http://anki.invalid"  # .invalid never resolves: only the route below answers it
-MATHJAX_PATH = "/_anki/js/vendor/mathjax"  # where Anki serves MathJax from
+ANKI_JS_PATH = "/_anki/js"  # where Anki serves its web assets from (mathjax.js, vendor/mathjax/)
 VIEWPORT_HEIGHT = 800
 
-MATHJAX_CONFIG = {
-    "tex": ANKI_TEX_CONFIG,
-    "loader": {
-        "load": ["[tex]/noerrors", "[tex]/mathtools"],
-        "paths": {"mathjax": MATHJAX_PATH},
-    },
-    "startup": {"typeset": False},
-}
 
-# The rules of Anki's reviewer.scss that change layout; Anki's --canvas / --fg at night.
-ANKI_REVIEWER_CSS = """
-body { margin: 20px; overflow-wrap: break-word; }
-body.nightMode { background-color: #2c2c2c; color: #fcfcfc; }
-img { max-width: 100%; max-height: 95vh; }
-li { text-align: start; }
-pre { text-align: left; }
+def anki_web_js() -> Path:
+    """_aqt/data/web/js from the installed aqt wheel: Anki's MathJax config and its MathJax build."""
+    spec = importlib.util.find_spec("_aqt")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    for folder in folders:
+        js = Path(folder) / "data" / "web" / "js"
+        if (js / "mathjax.js").is_file() and (js / "vendor" / "mathjax" / "tex-chtml-full.js").is_file():
+            return js
+    raise RuntimeError("Anki's MathJax is missing: install the test extra (aqt[qt]==26.9.3) with `make setup`")
+
+
+# AnkiDroid's card page (CardAppearance.kt, flashcard.css): the rules that change layout. The
+# page's own vertical scrollbar is an overlay on Android and takes no width: hidden here.
+ANKIDROID_PAGE_CSS = """
+html { scrollbar-width: none; }
+body { margin: 0; overflow-wrap: break-word; }
+#content { margin: 0.5em; }
+body.night_mode { background-color: #2c2c2c; color: #fcfcfc; }
 """
 
 PAGE_TEMPLATE = """<!doctype html>
@@ -71,25 +84,47 @@ PAGE_TEMPLATE = """<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>{reviewer_css}</style>
+<style>{page_css}</style>
 <style>{card_css}</style>
-<script>window.MathJax = {mathjax_config};</script>
-<script src="{mathjax_path}/tex-chtml-full.js"></script>
+<script src="{js}/mathjax.js"></script>
+<script src="{js}/vendor/mathjax/tex-chtml-full.js"></script>
 </head>
-<body class="{body_class}"><div id="qa">{card_html}</div></body>
+<body class="{body_class}"><div id="content">{card_html}</div></body>
 </html>
 """
 
-# Anki typesets the card with MathJax.typesetPromise after inserting it; then wait for fonts
-# and images so that widths and image sizes are final before measuring.
+# Anki and AnkiDroid typeset the card with MathJax.typesetPromise after inserting it; then wait
+# for fonts and images so that widths and image sizes are final before measuring.
 TYPESET_AND_WAIT = r"""
   await MathJax.startup.promise;
-  await MathJax.typesetPromise([document.getElementById('qa')]);
+  await MathJax.typesetPromise([document.getElementById('content')]);
   await document.fonts.ready;
   await Promise.all([...document.images].map((img) => img.complete ? null :
     new Promise((done) => { img.onload = img.onerror = done; })));
 """
-TYPESET_AND_MEASURE = "async () => {" + TYPESET_AND_WAIT + r"""
+
+# Defined in the page before measuring:
+# - scrollbars(root): elements under root that draw a horizontal scrollbar track (they scroll
+#   sideways and the track takes height), with what they hold;
+# - wideFormulas(root, width): formulas whose visible box (mjx-math, not MathJax's hidden
+#   accessibility copy) is wider than `width` px.
+MEASURE_HELPERS = r"""
+  const describe = (el) => (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ')[0] : el.tagName.toLowerCase());
+  window.scrollbars = (root) => [...root.querySelectorAll('*')].filter((el) => {
+    const overflow = getComputedStyle(el).overflowX;
+    return (overflow === 'auto' || overflow === 'scroll') && el.scrollWidth > el.clientWidth
+      && el.offsetHeight - el.clientHeight - el.clientTop * 2 > 0;
+  }).map((el) => ({ box: describe(el), scroll: el.scrollWidth - el.clientWidth, text: el.textContent.slice(0, 60) }));
+  window.wideFormulas = (root, width) => [...root.querySelectorAll('mjx-container')].map((box) => {
+    const math = box.querySelector(':scope > mjx-math');
+    const annotation = box.querySelector('mjx-assistive-mml annotation');
+    return { width: Math.round(math ? math.getBoundingClientRect().width : 0),
+             display: box.getAttribute('display') === 'true',
+             text: (annotation ? annotation.textContent : box.textContent).slice(0, 80) };
+  }).filter((formula) => formula.width > width);
+"""
+TYPESET_AND_MEASURE = "async () => {" + TYPESET_AND_WAIT + MEASURE_HELPERS + r"""
+  const content = document.getElementById('content');
   const text = document.body.innerText;
   return {
     merrors: document.querySelectorAll('mjx-merror').length,
@@ -103,19 +138,16 @@ TYPESET_AND_MEASURE = "async () => {" + TYPESET_AND_WAIT + r"""
     // Anki's bundle has noundefined: an unknown macro becomes its name in red, no error box.
     undefined_macros: [...document.querySelectorAll('mjx-assistive-mml mtext[mathcolor="red"]')]
       .map((node) => node.textContent).filter((text) => text.startsWith('\\')),
+    scrollbars: scrollbars(content),
+    wide_formulas: wideFormulas(content, content.clientWidth),
   };
 }"""
 
 
 def card_page(css: str, html: str, night: bool) -> str:
-    body_class = "card nightMode night_mode" if night else "card"
+    body_class = "card card1 night_mode nightMode" if night else "card card1"
     return PAGE_TEMPLATE.format(
-        reviewer_css=ANKI_REVIEWER_CSS,
-        card_css=css,
-        mathjax_config=json.dumps(MATHJAX_CONFIG),
-        mathjax_path=MATHJAX_PATH,
-        body_class=body_class,
-        card_html=html,
+        page_css=ANKIDROID_PAGE_CSS, card_css=css, js=ANKI_JS_PATH, body_class=body_class, card_html=html,
     )
 
 
@@ -144,8 +176,8 @@ def serve_offline(page, document: str, media_dir: Path | None) -> None:
 
 def _file_for(path: str, media_dir: Path | None) -> Path | None:
     path = unquote(path)
-    if path.startswith(MATHJAX_PATH + "/"):
-        base, relative = MATHJAX_ES5, path[len(MATHJAX_PATH) + 1 :]
+    if path.startswith(ANKI_JS_PATH + "/"):
+        base, relative = anki_web_js(), path[len(ANKI_JS_PATH) + 1 :]
     elif media_dir is not None:
         base, relative = Path(media_dir), path.lstrip("/")
     else:
@@ -164,11 +196,11 @@ def render_card_html(
     Returns ``merrors`` (count of MathJax error boxes), ``raw_math`` (a literal ``\\(`` or ``\\[``
     is still in the text: MathJax did not find its closing delimiter), ``page_overflow`` (the page
     scrolls sideways), ``scroll_width``, ``broken_images`` (src of images that did not load),
-    ``formulas`` (count of typeset formulas), ``undefined_macros`` (names MathJax showed in red)
-    and ``js_errors`` (uncaught errors on the page).
+    ``formulas`` (count of typeset formulas), ``undefined_macros`` (names MathJax showed in red),
+    ``scrollbars`` (elements drawing a horizontal scrollbar), ``wide_formulas`` (formulas wider than
+    the card) and ``js_errors`` (uncaught errors on the page).
     """
-    if not (MATHJAX_ES5 / "tex-chtml-full.js").is_file():
-        raise RuntimeError(f"{MATHJAX_ES5} is missing: run `npm ci` (or `make setup`)")
+    anki_web_js()  # says what to install when Anki's MathJax is missing
     js_errors: list[str] = []
 
     def remember(error) -> None:
@@ -196,14 +228,15 @@ def save_screenshot(page, name: str) -> Path:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
-    """One headless Debian Chromium for the whole session (launching takes most of a second)."""
+    """One headless Debian Chromium for the whole session (launching takes most of a second), drawing
+    scrollbars as a learner's WebView does."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make setup` (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, ignore_default_args=HIDDEN_BY_DEFAULT,
         )
         yield browser
         browser.close()

@@ -231,7 +231,9 @@ def test_stream_answers_batches_in_the_order_sent():
     stream.send([(r"\frac{a}{b}", True), (r"\foo", False)])
     stream.send([("a}", False)])
     stream.send([])
-    assert stream.verdicts() == [None, r"Undefined control sequence \foo", "Extra close brace or missing open brace"]
+    verdicts = stream.verdicts()
+    assert [error for error, _ in verdicts] == [None, r"Undefined control sequence \foo", "Extra close brace or missing open brace"]
+    assert verdicts[0][1] > 0.9 and verdicts[1][1] is None  # the width of \frac{a}{b} in ems; none for an error
 
 
 def test_formula_checker_asks_node_once_per_formula(monkeypatch):
@@ -245,13 +247,13 @@ def test_formula_checker_asks_node_once_per_formula(monkeypatch):
             sent.append(list(items))
 
         def verdicts(self):
-            return [None] * sum(map(len, sent))
+            return [(None, 1.0)] * sum(map(len, sent))
 
     monkeypatch.setattr(check_math, "TexStream", FakeStream)
     checker = check_math.FormulaChecker()
     checker.add([("x", False), ("y", True), ("x", False)])
     checker.add([("y", True), ("z", False)])
-    assert checker.finish() == {("x", False): None, ("y", True): None, ("z", False): None}
+    assert checker.finish() == {("x", False): (None, 1.0), ("y", True): (None, 1.0), ("z", False): (None, 1.0)}
     assert sent == [[("x", False), ("y", True)], [("z", False)]]  # the first at once, the rest at the end
 
 

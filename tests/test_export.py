@@ -174,6 +174,25 @@ def test_html_page_is_typeset_offline_with_figures_and_contents(flagship, html_e
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("width", [360, 390])
+def test_html_page_fits_a_phone(flagship, html_export, page, width):
+    """No sideways page scroll on a phone, and nothing in it scrolls sideways either (the flagship's
+    formulas fit a phone; scrollbars are drawn in this browser, see browser_harness)."""
+    from browser_harness import MEASURE_HELPERS
+
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(html_export.as_uri(), wait_until="load")
+    report = page.evaluate("() => {" + MEASURE_HELPERS + """
+      return { page: document.documentElement.scrollWidth,
+               past_edge: [...document.querySelectorAll('main *')].filter((el) => el.getBoundingClientRect().right > innerWidth + 0.5)
+                 .slice(0, 5).map((el) => el.tagName + ' ' + el.textContent.slice(0, 50)),
+               scrollbars: scrollbars(document.querySelector('main')).slice(0, 5) };
+    }""")
+    assert report == {"page": width, "past_edge": [], "scrollbars": []}
+    page.screenshot(path=str(ARTIFACTS / f"export-html-{width}.png"))
+
+
+@pytest.mark.browser
 def test_html_page_follows_night_mode_and_prints_as_day(flagship, html_export, page):
     _, prepared = flagship
     page.emulate_media(color_scheme="dark")

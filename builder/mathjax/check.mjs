@@ -1,7 +1,11 @@
 // Strict MathJax 3 TeX checker: the TeX input Anki runs, minus the packages that hide errors.
 //
 //   stdin:  [{"tex": "\\frac{a}{b}", "display": true}, ...]
-//   stdout: [null | "MathJax's error message", ...]   (same order)
+//   stdout: [{"error": null | "MathJax's error message", "width": ems | null}, ...]   (same order)
+//
+// `width` is the typeset formula's width in ems of the surrounding font, as MathJax's CommonHTML
+// output lays it out (its own font metrics; text in \text{} estimated at 0.6 em a character):
+// the phone budget (check_math.py) compares it with the card's width. null when it has an error.
 //
 // With --stream, batches are checked as they arrive, so node works while mathdeck goes on:
 //   stdin:  one JSON list as above per line
@@ -14,11 +18,11 @@
 // adds noerrors and mathtools (already in AllPackages) and removes textmacros. We drop
 // noerrors (it turns parse errors into the red-on-yellow source) and noundefined (it turns an
 // undefined macro into its red name) so both become errors here, and we leave out 'require'
-// (it needs MathJax's component loader; on a card \require can stop every formula rendering,
-// so "Undefined control sequence \require" is the right verdict).
+// (it needs MathJax's component loader; on a card \require can stop every formula rendering
+// or load the html package: safety.mjs refuses it by name).
 //
-// Every formula that parses also passes the safety wall (safety.mjs): no link, style, class,
-// id or URL may reach a card. Its verdicts start with "unsafe TeX: ". MATHDECK_TEX_LINKS=https
+// Every formula also passes the safety wall (safety.mjs): no link, style, class, id or URL may
+// reach a card. Its errors start with "unsafe TeX: ". MATHDECK_TEX_LINKS=https
 // (deck.yaml `tex_links: https`) lets \href link to https: addresses.
 
 import { availableParallelism } from 'node:os';
@@ -50,9 +54,8 @@ function makeChecker() {
       return jax.formatError(err);
     },
   });
-  // Post-filters only tidy the finished MathML for output (they never raise TeX errors) and
-  // take about 40% of the time: skipping them keeps 20,000 formulas under 10 s.
-  for (const { item } of [...tex.postFilters]) tex.postFilters.remove(item);
+  // The post-filters (cleanSubSup, moveLimits, combineRelations, ...) finish the MathML that the
+  // output measures: without them a subscript has no layout and widths are wrong.
   // Anki's output is CommonHTML; bussproofs' pre-filter refuses to run without an output jax.
   const doc = mj.mathjax.document('', { InputJax: tex, OutputJax: new mj.CHTML() });
   // \newcommand, \def, \let, \DeclareMathOperator ... store definitions in these maps for
@@ -65,26 +68,35 @@ function makeChecker() {
   if (definitionMaps.length !== 5) throw new Error('newcommand definition maps not found');
   const safety = makeSafetyCheck(tex, policyFromEnvironment());
 
+  const output = doc.outputJax;
+  const failed = (error) => ({ error, width: null });
+
   return function check(texString, display) {
     lastError = null;
     const refused = safety.beforeParse(texString);
-    if (refused) return refused;
-    let root;
+    if (refused) return failed(refused);
+    // What doc.convert() does, keeping the MathItem: the output jax measures its compiled tree.
+    const math = new doc.options.MathItem(texString, tex, display);
+    let width = null;
+    let unsafe = null;
     try {
-      root = doc.convert(texString, { display, end: mj.STATE.COMPILED });
+      math.setMetrics(16, 8, 1e6, 1e6, 1);
+      math.convert(doc, mj.STATE.COMPILED);
+      // Judged before it is measured: an unsafe formula is refused for that, whatever else.
+      unsafe = lastError ? null : safety.afterParse(texString, math.root);
+      if (!lastError && !unsafe) width = output.getBBox(math, doc).w;
     } catch (err) {
-      return `MathJax internal error: ${err && err.message ? err.message : String(err)}`;
+      return failed(`MathJax internal error: ${err && err.message ? err.message : String(err)}`);
     } finally {
       tex.reset();
       for (const map of definitionMaps) map.map.clear();
     }
     // MathJax's own formatError keeps only the first line of a message.
-    if (lastError) return lastError.message.replace(/\n.*/s, '');
-    const unsafe = safety.afterParse(texString, root);
-    if (unsafe) return unsafe;
-    const macro = literalMacroInText(root);
-    if (!macro) return null;
-    return `${macro} inside \\text{} shows as literal text (Anki's MathJax has no textmacros)`;
+    if (lastError) return failed(lastError.message.replace(/\n.*/s, ''));
+    if (unsafe) return failed(unsafe);
+    const macro = literalMacroInText(math.root);
+    if (macro) return failed(`${macro} inside \\text{} shows as literal text (Anki's MathJax has no textmacros)`);
+    return { error: null, width: Math.round(width * 1000) / 1000 };
   };
 }
 

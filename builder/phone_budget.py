@@ -1,0 +1,98 @@
+"""What a phone can show whole: the widest formula and the longest code line that fit its card.
+
+MathJax 3 never breaks a line inside a formula, so a formula wider than the card runs past its
+edge (or, in its scroll box, hides its end); a code line longer than the box scrolls. `check`
+reports both against the deck's `phone_width` (default 360 CSS px, the narrowest common phone).
+
+The card's width on a phone is the phone's width less AnkiDroid's `#content { margin: 0.5em }`
+on both sides and the card's own padding there (card.css: 1 px a side under 480 px): 20 px in
+all. A formula's width in px is MathJax's width in ems times the font size of the field around
+it (card.css: 18 px; prompts 1.15 em, explanations 0.95 em) times MathJax's font scale: Anki's
+MathJax scales its fonts so their x-height matches the text's (matchFontHeight), 1.19-1.2 for the
+sans-serif fonts phones use (measured in Chromium with Anki's own MathJax; the browser tests hold
+the real widths to the same budget, so a drift between this and card.css fails there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .problems import Location, Problem
+
+CARD_FONT_PX = 18  # .card { font-size } in card.css
+FIELD_FONT_SCALE = {"concept": 1.15, "question": 1.15, "followup_question": 1.15, "task": 1.15, "explanation": 0.95}
+MATHJAX_FONT_SCALE = 1.2
+PHONE_CARD_MARGIN_PX = 20
+# Code on phones: .highlight pre { font-size: 0.65em; padding: 0.5em } (card.css); a monospace
+# character is 0.6 em wide.
+CODE_FONT_PX = CARD_FONT_PX * 0.65
+CODE_CHAR_PX = CODE_FONT_PX * 0.6
+
+
+@dataclass(frozen=True)
+class PhoneBudget:
+    phone_width: int
+
+    @property
+    def card_width(self) -> int:
+        return self.phone_width - PHONE_CARD_MARGIN_PX
+
+    @property
+    def code_columns(self) -> int:
+        return int((self.card_width - CODE_FONT_PX) // CODE_CHAR_PX)
+
+    def formula_problems(self, where: Location, label: str, key: str, tex: str, display: bool, width_em: float) -> list[Problem]:
+        """Display math over the budget is an error (it is the card's content); inline math a
+        warning (it scrolls with its paragraph), each naming the fix."""
+        width = round(width_em * CARD_FONT_PX * FIELD_FONT_SCALE.get(key, 1.0) * MATHJAX_FONT_SCALE)
+        if width <= self.card_width:
+            return []
+        kind = "display formula" if display else "inline formula"
+        fix = ("break it over lines (aligned, split, multline, gathered) or shorten it" if display else
+               "move it to display math on a line of its own ($$...$$) or shorten it")
+        message = (f"{label}: {kind} {width} px wide, a {self.phone_width} px phone shows {self.card_width} px: "
+                   f"{fix}: ${_shorten(tex)}$")
+        return [Problem(line_of(where, tex), message, severity="error" if display else "warning")]
+
+    def code_problems(self, first_line: Location, label: str, code: str) -> list[Problem]:
+        """Code lines longer than the phone's code box, each a warning (the box scrolls, with a cue)
+        at its own line (`first_line` is where the code's line 1 is)."""
+        return [
+            Problem(Location(first_line.file, first_line.line + offset),
+                    f"{label}: code line of {len(line.rstrip())} columns, a {self.phone_width} px phone shows "
+                    f"{self.code_columns}: it scrolls sideways; wrap it", severity="warning")
+            for offset, line in enumerate(code.splitlines())
+            if len(line.rstrip()) > self.code_columns
+        ]
+
+
+def line_of(where: Location, tex: str) -> Location:
+    """The line of the card file where this formula starts: a multi-line field is a literal block
+    that starts on the line after its key, and the formula's first line is found there as written
+    (a formula with deck macros expanded is not: then the field's line)."""
+    first = next((line.strip() for line in tex.splitlines() if line.strip()), "")[:40]
+    try:
+        lines = _file_lines(where.file, where.file.stat().st_mtime_ns)
+    except OSError:
+        return where
+    if not first or not lines:
+        return where
+    for number in range(where.line, min(len(lines), where.line + 400) + 1):
+        if first in lines[number - 1]:
+            return Location(where.file, number)
+    return where
+
+
+@lru_cache(maxsize=64)
+def _file_lines(path: Path, mtime_ns: int) -> tuple[str, ...]:  # mtime: `watch` sees edits
+    try:
+        return tuple(path.read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return ()
+
+
+def _shorten(tex: str, limit: int = 60) -> str:
+    flat = " ".join(tex.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
