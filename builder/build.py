@@ -134,19 +134,17 @@ class Checks:
     def finish(self) -> list[Problem]:
         """Raise SourceError with every problem, MathJax's included (waiting for node), if one is
         an error; otherwise return the warnings."""
-        problems = self.problems + (self.math.problems() if self.math is not None else [])
+        math = self.math.problems() if self.math is not None else []
+        problems = self.problems + math
         if errors_in(problems):
             raise SourceError(sorted(problems))
         if self.checked is not None:
-            # A card with a warning is checked again next time, so its warning is not forgotten.
-            warned = {problem.location.file for problem in problems}
-            facts = [None if self._warned(card, warned) else facts for card, facts in zip(self.deck.cards, self.facts, strict=True)]
+            # A card whose formulas drew a warning is checked again next time (the math check skips
+            # checked cards), so its warning is not forgotten.
+            warned = {problem.card for problem in math}
+            facts = [None if card.id in warned else facts for card, facts in zip(self.deck.cards, self.facts, strict=True)]
             mark_checked(facts, self.checked, self.checked_keys)
         return sorted(problems)
-
-    @staticmethod
-    def _warned(card, files: set) -> bool:
-        return card.location.file in files
 
 
 def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress = _quiet) -> Checks:

@@ -8,18 +8,21 @@ formula through MathJax 3 as Anki runs it.
 from __future__ import annotations
 
 import difflib
+import functools
 import html.parser
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .cache import BuildCache, content_key, subkey
+from .cache import BuildCache, content_key, fingerprint, subkey
 from .macros import Macro, MacroError
 from .model import Card, Deck
 from .phone_budget import PhoneBudget
 from .problems import Location, Problem
 from .render import ALLOWED_ATTRIBUTES, ALLOWED_STYLE_PROPERTIES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, allowed_classes, macro_signature, markdown_to_unsafe_html, notes_fingerprint
 
+# The checks' own code: a change to a rule (the phone budget, say) checks every card again.
+CHECKS_FINGERPRINT = functools.partial(fingerprint, ("check.py", "check_math.py", "phone_budget.py"))
 MARKDOWN_KEYS = ("concept", "formula", "explanation", "question", "answer", "followup_question", "followup_answer", "task", "text", "extra")
 # Only fields that can hold HTML, links, display math, math delimiters outside $...$ (`\\(`) or
 # entities (`&#92;(`) need Markdown's output for the HTML audit.
@@ -43,7 +46,7 @@ def check_code_width(deck: Deck) -> list[Problem]:
         problem
         for card in deck.cards
         if "code" in card.text
-        for problem in budget.code_problems(_code_location(card), f"card '{card.id}'", card.text["code"])
+        for problem in budget.code_problems(_code_location(card), card.id, card.text["code"])
     ]
 
 
@@ -67,6 +70,8 @@ class FieldFacts:
     misplaced_display_math: bool  # `$$` that arithmatex did not take as display math
     formulas: tuple[tuple[str, bool], ...] | None  # (TeX, display?) as the note carries them; None without `$`
     macro_error: str | None = None  # a deck macro used wrongly: no formulas then
+    # per formula, how many list items it sits in: each indents it, leaving less of the phone's width
+    list_depths: tuple[int, ...] = ()
     # `\(` or `\[` in prose (from `\\(` or `&#92;(`): Anki's MathJax would typeset what
     # follows, unchecked
     stray_delimiters: tuple[str, ...] = ()
@@ -111,8 +116,9 @@ def checked_keys(deck: Deck, digests: list[str] | None = None) -> list[str]:
     from .load import card_digest
 
     digests = digests if digests is not None else [card_digest(card) for card in deck.cards]
-    context = content_key("checked", notes_fingerprint(), verdicts_fingerprint(), macro_signature(deck.config.macros),
-                          f"phone_width={deck.config.phone_width}", f"tex_links={deck.config.tex_links}")
+    context = content_key("checked", notes_fingerprint(), verdicts_fingerprint(), CHECKS_FINGERPRINT(),
+                          macro_signature(deck.config.macros), f"phone_width={deck.config.phone_width}",
+                          f"tex_links={deck.config.tex_links}")
     return [subkey(context, digest) for digest in digests]
 
 
@@ -135,7 +141,7 @@ def markdown_sources(card: Card) -> dict[str, str]:
 
 def field_facts(key: str, text: str, macros: tuple[Macro, ...]) -> FieldFacts:
     """One Markdown conversion serves both the HTML audit and the MathJax check."""
-    from .check_math import collect_formulas
+    from .check_math import collect_formulas, list_depths
 
     try:
         html = markdown_to_unsafe_html(text, macros)
@@ -152,7 +158,9 @@ def field_facts(key: str, text: str, macros: tuple[Macro, ...]) -> FieldFacts:
         misplaced = "$$" in prose or "$<span" in "".join(audit.raw_prose)
         stray_delimiters = [delimiter for delimiter in MATHJAX_DELIMITERS if delimiter in prose]
     formulas = tuple(collect_formulas(html, markdown_tags_only="<" not in text)) if "$" in text else None
-    return FieldFacts(key, removed, misplaced, formulas, stray_delimiters=tuple(stray_delimiters))
+    depths = tuple(list_depths(html)) if formulas else ()
+    return FieldFacts(key, removed, misplaced, formulas, list_depths=depths if len(depths) == len(formulas or ()) else (),
+                      stray_delimiters=tuple(stray_delimiters))
 
 
 def check_figures(deck: Deck, figure_names: set[str]) -> list[Problem]:

@@ -81,6 +81,18 @@ def collect_formulas(unsafe_html: str, markdown_tags_only: bool = False) -> list
 
 
 _ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
+_LIST_ITEM = re.compile(r"<(/?)li\b", re.I)
+
+
+def list_depths(unsafe_html: str) -> list[int]:
+    """For each arithmatex formula in Markdown's output, in order, how many list items hold it."""
+    depths, depth, position = [], 0, 0
+    for match in re.finditer(r'<(?:span|div) class="arithmatex">', unsafe_html):
+        for item in _LIST_ITEM.finditer(unsafe_html, position, match.start()):
+            depth += -1 if item.group(1) else 1
+        position = match.start()
+        depths.append(max(depth, 0))
+    return depths
 
 
 def check_math(deck: Deck, facts: list | None = None, cache: BuildCache | None = None) -> list[Problem]:
@@ -180,12 +192,13 @@ def _problems(deck: Deck, facts: list, verdicts: dict[tuple[str, bool], Verdict]
             label = f"card '{card.id}', field '{fact.key}'"
             if fact.macro_error is not None:
                 problems.append(Problem(where, f"{label}: {fact.macro_error}"))
-            for tex, display in fact.formulas or ():
+            depths = fact.list_depths or (0,) * len(fact.formulas or ())
+            for (tex, display), depth in zip(fact.formulas or (), depths, strict=True):
                 error, width = verdicts[(tex, display)]
                 if error:
                     problems.append(Problem(where, f"{label}: {_source_of(error)}{error} in ${_shorten(tex)}$"))
                 elif width is not None:
-                    problems += budget.formula_problems(where, label, fact.key, tex, display, width)
+                    problems += budget.formula_problems(where, card.id, fact.key, tex, display, width, depth)
     return problems
 
 

@@ -25,6 +25,7 @@ CARD_FONT_PX = 18  # .card { font-size } in card.css
 FIELD_FONT_SCALE = {"concept": 1.15, "question": 1.15, "followup_question": 1.15, "task": 1.15, "explanation": 0.95}
 MATHJAX_FONT_SCALE = 1.2
 PHONE_CARD_MARGIN_PX = 20
+LIST_INDENT_EM = 1.3  # ul, ol { padding-left: 1.3em } in card.css
 # Code on phones: .highlight pre { font-size: 0.65em; padding: 0.5em } (card.css); a monospace
 # character is 0.6 em wide.
 CODE_FONT_PX = CARD_FONT_PX * 0.65
@@ -43,26 +44,31 @@ class PhoneBudget:
     def code_columns(self) -> int:
         return int((self.card_width - CODE_FONT_PX) // CODE_CHAR_PX)
 
-    def formula_problems(self, where: Location, label: str, key: str, tex: str, display: bool, width_em: float) -> list[Problem]:
+    def formula_problems(self, where: Location, card: str, key: str, tex: str, display: bool, width_em: float,
+                         list_depth: int = 0) -> list[Problem]:
         """Display math over the budget is an error (it is the card's content); inline math a
-        warning (it scrolls with its paragraph), each naming the fix."""
-        width = round(width_em * CARD_FONT_PX * FIELD_FONT_SCALE.get(key, 1.0) * MATHJAX_FONT_SCALE)
-        if width <= self.card_width:
+        warning (it scrolls with its paragraph), each naming the fix. Each list item around the
+        formula indents it by the list's padding."""
+        font_px = CARD_FONT_PX * FIELD_FONT_SCALE.get(key, 1.0)
+        width = round(width_em * font_px * MATHJAX_FONT_SCALE)
+        shown = self.card_width - round(list_depth * LIST_INDENT_EM * font_px)
+        if width <= shown:
             return []
         kind = "display formula" if display else "inline formula"
+        where_shown = f"{shown} px in {'a list item' if list_depth == 1 else f'{list_depth} nested list items'}" if list_depth else f"{shown} px"
         fix = ("break it over lines (aligned, split, multline, gathered) or shorten it" if display else
                "move it to display math on a line of its own ($$...$$) or shorten it")
-        message = (f"{label}: {kind} {width} px wide, a {self.phone_width} px phone shows {self.card_width} px: "
-                   f"{fix}: ${_shorten(tex)}$")
-        return [Problem(line_of(where, tex), message, severity="error" if display else "warning")]
+        message = (f"card '{card}', field '{key}': {kind} {width} px wide, a {self.phone_width} px phone shows "
+                   f"{where_shown}: {fix}: ${_shorten(tex)}$")
+        return [Problem(line_of(where, tex), message, severity="error" if display else "warning", card=card)]
 
-    def code_problems(self, first_line: Location, label: str, code: str) -> list[Problem]:
+    def code_problems(self, first_line: Location, card: str, code: str) -> list[Problem]:
         """Code lines longer than the phone's code box, each a warning (the box scrolls, with a cue)
         at its own line (`first_line` is where the code's line 1 is)."""
         return [
             Problem(Location(first_line.file, first_line.line + offset),
-                    f"{label}: code line of {len(line.rstrip())} columns, a {self.phone_width} px phone shows "
-                    f"{self.code_columns}: it scrolls sideways; wrap it", severity="warning")
+                    f"card '{card}': code line of {len(line.rstrip())} columns, a {self.phone_width} px phone shows "
+                    f"{self.code_columns}: it scrolls sideways; wrap it", severity="warning", card=card)
             for offset, line in enumerate(code.splitlines())
             if len(line.rstrip()) > self.code_columns
         ]

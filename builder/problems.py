@@ -34,6 +34,7 @@ class Problem:
     message: str
     # "error" stops the build; a "warning" is reported and the build goes on (it names a fix).
     severity: str = "error"
+    card: str = field(default="", compare=False)  # the card id, where one card is meant
 
     @property
     def is_error(self) -> bool:

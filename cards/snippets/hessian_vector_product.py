@@ -2,8 +2,17 @@ import torch
 
 
 def hvp(loss_fn, params, v):
-    """Hessian-vector product H v without forming H (Pearlmutter 1994): grad of (grad . v)."""
+    """H v without forming the Hessian H.
+
+    Pearlmutter 1994: H v = grad of (g . v),
+    where g is the gradient.
+    """
     loss = loss_fn(params)
-    (grad,) = torch.autograd.grad(loss, params, create_graph=True)  # keep graph: differentiate again
-    (hv,) = torch.autograd.grad(grad @ v, params)
+    # keep the graph: differentiate again
+    (g,) = torch.autograd.grad(
+        loss,
+        params,
+        create_graph=True,
+    )
+    (hv,) = torch.autograd.grad(g @ v, params)
     return hv

@@ -1,13 +1,20 @@
 import torch
 
 
-def kl_divergence_gaussian(mu: torch.Tensor,
-                           log_var: torch.Tensor) -> torch.Tensor:
-    """KL( N(mu, diag(exp(log_var))) || N(0, I) ) for each sample.
+def kl_divergence_gaussian(
+    mu: torch.Tensor,
+    log_var: torch.Tensor,
+) -> torch.Tensor:
+    """KL( N(mu, diag(sigma^2)) || N(0, I) ).
 
-    mu, log_var: (N, d) encoder outputs, log_var = log sigma^2
+    One value per sample.
+    mu, log_var: (N, d) encoder outputs,
+    log_var = log sigma^2
     returns: (N,)
     """
-    # per latent dimension: 0.5 * (sigma^2 + mu^2 - 1 - log sigma^2);
+    # per latent dimension:
+    # 0.5 (sigma^2 + mu^2 - 1 - log sigma^2);
     # summed over the d dimensions
-    return -0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp(), dim=-1)
+    var = log_var.exp()  # sigma^2
+    terms = 1 + log_var - mu.pow(2) - var
+    return -0.5 * torch.sum(terms, dim=-1)

@@ -811,6 +811,37 @@ def test_power_iteration_matches_matrix_norm_ord_2(snippet):
         assert torch.isclose(spectral_norm(w, iters=500), torch.linalg.matrix_norm(w, ord=2), rtol=1e-6)
 
 
+@pytest.mark.card("q28-power-iteration")
+def test_power_iteration_vectors_converge_like_ratio_2k_and_the_estimate_like_ratio_4k(snippet):
+    spectral_norm = snippet("snippets/spectral_norm_power_iteration.py").spectral_norm
+    g = gen(28)
+    u_basis, _ = torch.linalg.qr(torch.randn(8, 6, generator=g, dtype=F64))
+    v_basis, _ = torch.linalg.qr(torch.randn(6, 6, generator=g, dtype=F64))
+    w = u_basis * torch.tensor([2.0, 1.6, 1.0, 0.5, 0.3, 0.1], dtype=F64) @ v_basis.T  # s2 / s1 = 0.8
+    sigma = torch.linalg.matrix_norm(w, ord=2)
+    top_v = torch.linalg.svd(w).Vh[0]
+    estimate_errors, vector_errors = [], []
+    for k in range(6, 14):
+        torch.manual_seed(2)  # the same start vector for every k, |cos| = 0.52 with top_v
+        estimate_errors.append(float(sigma - spectral_norm(w, iters=k)))
+        torch.manual_seed(2)
+        v = torch.randn(6, dtype=F64)
+        for _ in range(k):
+            v = w.T @ (w @ v)
+            v = v / v.norm()
+        vector_errors.append(float(torch.linalg.norm(v - (v @ top_v) * top_v)))  # sin of the angle
+    for errors, rate in ((estimate_errors, 0.8**4), (vector_errors, 0.8**2)):
+        ratios = torch.tensor(errors[1:]) / torch.tensor(errors[:-1])
+        assert torch.allclose(ratios, torch.full_like(ratios, rate), rtol=0.05), (ratios, rate)
+
+
+@pytest.mark.card("q28-power-iteration")
+def test_power_iteration_start_vector_is_on_the_device_of_w(snippet):
+    spectral_norm = snippet("snippets/spectral_norm_power_iteration.py").spectral_norm
+    w = torch.empty(5, 3, device="meta")  # shapes only: stands in for a GPU tensor
+    assert spectral_norm(w, iters=2).device == w.device
+
+
 def relu_net_lipschitz_lower_bound(w1, w2, n=20_000, seed=0):
     """max over sampled inputs of the Jacobian's spectral norm: a lower bound on Lip(f)."""
     x = torch.randn(n, w1.shape[1], generator=gen(seed), dtype=F64)
@@ -951,6 +982,29 @@ def test_gaussian_precision_mle_is_inverse_sample_covariance():
         other = lam_hat + 0.2 * smallest * (e + e.T) / torch.linalg.matrix_norm(e + e.T, ord=2)  # stays PD
         assert log_lik(other) < log_lik(lam_hat)
         assert torch.isclose(log_lik(other) - log_lik(lam_hat), trace_form(other) - trace_form(lam_hat))
+
+
+
+@pytest.mark.card("q29-applications")
+def test_gaussian_mle_quadratic_sum_is_trace_at_the_sample_mean_only():
+    # sum_n (x_n - xbar)^T Sigma^{-1} (x_n - xbar) = N tr(Sigma^{-1} S), S the divide-by-N covariance about xbar;
+    # at any other mu the sum exceeds it by N (xbar - mu)^T Sigma^{-1} (xbar - mu), so the identity needs mu = xbar.
+    g = gen(18)
+    data = torch.randn(40, 3, generator=g, dtype=F64) * 2 + 1
+    n = data.shape[0]
+    mean = data.mean(0)
+    s = (data - mean).T @ (data - mean) / n
+    sigma_inv = torch.linalg.inv(random_spd(3, 19))
+
+    def quad_sum(mu):
+        d = data - mu
+        return torch.einsum("ni,ij,nj->", d, sigma_inv, d)
+
+    assert torch.isclose(quad_sum(mean), n * torch.trace(sigma_inv @ s))
+    mu = torch.tensor([0.5, -1.0, 2.0], dtype=F64)
+    gap = n * (mean - mu) @ sigma_inv @ (mean - mu)
+    assert torch.isclose(quad_sum(mu), n * torch.trace(sigma_inv @ s) + gap)
+    assert gap > 1.0  # the old statement, with mu in place of xbar, is off by this much
 
 
 # ================================================================ Q30 Schur complement, conditional Gaussian

@@ -106,8 +106,12 @@ def test_minibatch_gradient_mean_and_covariance_by_enumeration():
     assert torch.allclose(g_hat.mean(0), full)
     cov = (g_hat - full).T @ (g_hat - full) / g_hat.shape[0]
     assert torch.allclose(cov, Sigma_g / B * (N - B) / (N - 1))
-    # full batch: no noise at all
-    assert torch.allclose(Sigma_g / N * (N - N) / (N - 1), torch.zeros_like(Sigma_g))
+    # full batch (B = N, without replacement): the one batch is the full gradient, and the card's
+    # factor (N - B) / (N - 1) says the same: no noise at all
+    whole = torch.tensor(list(itertools.combinations(range(N), N)))
+    g_hat = G[whole].mean(1)
+    cov = (g_hat - full).T @ (g_hat - full) / g_hat.shape[0]
+    assert torch.allclose(cov, Sigma_g / N * (N - N) / (N - 1)) and torch.allclose(g_hat[0], full)
 
 
 # ---------------------------------------------------------------- 1.5 MLE / MAP
