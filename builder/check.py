@@ -19,7 +19,10 @@ from .macros import Macro, MacroError
 from .model import Card, Deck
 from .phone_budget import PhoneBudget
 from .problems import Location, Problem
-from .render import ALLOWED_ATTRIBUTES, ALLOWED_STYLE_PROPERTIES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, allowed_classes, macro_signature, markdown_to_unsafe_html, notes_fingerprint
+from .render import (
+    ALLOWED_ATTRIBUTES, ALLOWED_STYLE_PROPERTIES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, allowed_classes, local_media_only,
+    macro_signature, markdown_to_unsafe_html, notes_fingerprint, url_scheme,
+)
 
 # The checks' own code: a change to a rule (the phone budget, say) checks every card again.
 CHECKS_FINGERPRINT = functools.partial(fingerprint, ("check.py", "check_math.py", "phone_budget.py"))
@@ -224,8 +227,10 @@ class _HtmlAudit(html.parser.HTMLParser):
                 self.removed += [f"'{cls}' class on <{tag}>" for cls in (value or "").split() if cls not in classes]
             elif name not in allowed:
                 self.removed.append(f"'{name}' attribute on <{tag}>")
-            elif name in ("href", "src") and value and _scheme(value) not in ALLOWED_URL_SCHEMES | {""}:
-                self.removed.append(f"'{_scheme(value)}:' link in <{tag} {name}>")
+            elif name in ("href", "src") and value and url_scheme(value) not in ALLOWED_URL_SCHEMES | {""}:
+                self.removed.append(f"'{url_scheme(value)}:' link in <{tag} {name}>")
+            elif local_media_only(tag, name, value or "") is None:
+                self.removed.append(f"remote image <{tag} {name}=\"{_shorten(value)}\"> (fetched on every review: images must be the deck's own files)")
             elif name == "style":
                 self.removed += [f"'{prop}' style on <{tag}>" for prop in _style_properties(value) if prop not in ALLOWED_STYLE_PROPERTIES]
 
@@ -235,12 +240,8 @@ COMMENT = "an HTML comment"
 MATHJAX_DELIMITERS = ("\\(", "\\[")
 
 
-def _scheme(url: str) -> str:
-    """A URL's scheme as a browser reads it: the URL parser drops tabs and newlines anywhere and
-    C0 controls and spaces in front, so `java&#x09;script:` (an entity for a tab) is javascript:."""
-    cleaned = re.sub(r"[\t\n\r]", "", url).lstrip("".join(map(chr, range(0x21))))
-    match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", cleaned)
-    return match.group(1).lower() if match else ""
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _style_properties(style: str | None) -> list[str]:

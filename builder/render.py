@@ -46,7 +46,7 @@ ALLOWED_ATTRIBUTES = {
     "td": {"style"},
     "th": {"style"},
 }
-ALLOWED_URL_SCHEMES = {"http", "https"}
+ALLOWED_URL_SCHEMES = {"http", "https"}  # for links; an image must be a media file (local_media_only)
 ALLOWED_STYLE_PROPERTIES = {"text-align"}  # Markdown's table column alignment
 # The classes our own HTML uses (arithmatex's math, Pygments' code, our field templates); any
 # other could pose as Anki's own (`cloze`) or restyle the card with the note type's CSS.
@@ -55,6 +55,31 @@ OWN_CLASSES = {
     "div": {"arithmatex", "highlight", "code-block", "retired"},
     "img": {"fig", "fig-light", "fig-dark"},
 }
+
+
+def url_scheme(url: str) -> str:
+    """A URL's scheme as a browser reads it: the URL parser drops tabs and newlines anywhere and
+    C0 controls and spaces in front, so `java&#x09;script:` (an entity for a tab) is javascript:."""
+    cleaned = _as_browser_reads(url)
+    match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", cleaned)
+    return match.group(1).lower() if match else ""
+
+
+def is_remote_url(url: str) -> bool:
+    """Anything with a scheme or a host (`//host/x`, `\\\\host\\x`): not a file of the deck's media."""
+    return bool(url_scheme(url)) or _as_browser_reads(url).replace("\\", "/").startswith("//")
+
+
+def _as_browser_reads(url: str) -> str:
+    return re.sub(r"[\t\n\r]", "", url).lstrip("".join(map(chr, range(0x21))))
+
+
+def local_media_only(tag: str, attribute: str, value: str) -> str | None:
+    """nh3's attribute filter: an image is one of the deck's media files. A remote image would be
+    fetched on every review, by every learner: a tracker."""
+    if tag == "img" and attribute == "src" and is_remote_url(value):
+        return None
+    return value
 
 
 @functools.cache
@@ -248,7 +273,8 @@ def sanitize_html(html: str) -> str:
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
-        allowed_classes={tag: set(names) for tag, names in allowed_classes().items()},
+        allowed_classes=allowed_classes(),
+        attribute_filter=local_media_only,
         filter_style_properties=ALLOWED_STYLE_PROPERTIES,
         link_rel=None,
     )
