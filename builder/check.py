@@ -30,6 +30,9 @@ MARKDOWN_KEYS = ("concept", "formula", "explanation", "question", "answer", "fol
 # Only fields that can hold HTML, links, display math, math delimiters outside $...$ (`\\(`) or
 # entities (`&#92;(`) need Markdown's output for the HTML audit.
 AUDIT_MARKERS = ("<", "](", "]:", "$$", "\\\\", "&")
+# arithmatex takes $...$, $$...$$ and also \(...\), \[...\] and \begin{env}...\end{env} as math:
+# a field with a backslash may hold a formula without any dollar sign.
+MATH_MARKERS = ("$", "\\")
 # Text that is not Markdown: the code of a code card is highlighted (escaped) by Pygments.
 NOT_MARKDOWN = ("code",)
 
@@ -128,7 +131,7 @@ def checked_keys(deck: Deck, digests: list[str] | None = None) -> list[str]:
 def card_facts(card: Card, macros: tuple[Macro, ...]) -> tuple[FieldFacts, ...]:
     facts = []
     for key, text in markdown_sources(card).items():
-        if text and (("$" in text) or any(marker in text for marker in AUDIT_MARKERS)):
+        if text and any(marker in text for marker in MATH_MARKERS + AUDIT_MARKERS):
             facts.append(field_facts(key, text, macros))
     return tuple(facts)
 
@@ -160,7 +163,7 @@ def field_facts(key: str, text: str, macros: tuple[Macro, ...]) -> FieldFacts:
         prose = "".join(audit.prose)
         misplaced = "$$" in prose or "$<span" in "".join(audit.raw_prose)
         stray_delimiters = [delimiter for delimiter in MATHJAX_DELIMITERS if delimiter in prose]
-    formulas = tuple(collect_formulas(html, markdown_tags_only="<" not in text)) if "$" in text else None
+    formulas = tuple(collect_formulas(html, markdown_tags_only="<" not in text)) if any(marker in text for marker in MATH_MARKERS) else None
     depths = tuple(list_depths(html)) if formulas else ()
     return FieldFacts(key, removed, misplaced, formulas, list_depths=depths if len(depths) == len(formulas or ()) else (),
                       stray_delimiters=tuple(stray_delimiters))

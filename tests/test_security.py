@@ -106,7 +106,7 @@ def write_html_cards(cards_dir: Path) -> list[Expected]:
         fields = {"question": "Q?", "answer": "A", "followup_question": "F?", "followup_answer": "B"}
         fields[vector["key"]] = vector["source"]
         line = card_file.card(card_id, "qa", fields)[vector["key"]]
-        expected.append(Expected(f"cards/html.yaml:{line}: card '{card_id}': {vector['message']}", card_id, vector["payload"]))
+        expected.append(Expected(f"cards/html.yaml:{line}: card '{card_id}'{vector['message']}", card_id, vector["payload"]))
     card_file.write(cards_dir)
     return expected
 
