@@ -367,3 +367,46 @@ def test_mathjax_own_equation_labels_and_references_are_not_refused():
     items = [(r"\begin{align} a \label{eq:a} \tag{1} \\ b \eqref{eq:a} \end{align}", True),
              (r"\bbox[yellow,5px]{x} \fcolorbox{red}{#00ff00}{y} \color{blue}{z}", False)]
     assert check_tex(items) == [None, None]
+
+
+def test_a_deck_macro_cannot_smuggle_a_dangerous_macro(tmp_path):
+    """Deck macros are expanded before the check: the expansion is what is judged."""
+    project = new_project(tmp_path / "project", "macros:\n  link: '\\href{#1}{#2}'\n")
+    card_file = CardFile("macro.yaml")
+    line = card_file.card("via-macro", "qa", {"question": "Q?", "answer": r"$\link{javascript:alert(21)}{x}$"})["answer"]
+    card_file.write(project / "cards")
+
+    assert_refused(run_cli(project, "check"), [Expected(
+        f"cards/macro.yaml:{line}: card 'via-macro', field 'answer': unsafe TeX: \\href makes a link: "
+        'href="javascript:alert(21)" in $\\href{javascript:alert(21)}{x}$', "", None)])
+
+
+def test_every_field_of_every_kind_passes_the_sanitiser(monkeypatch, tmp_path):
+    """By construction: whatever makes a field (Markdown, Pygments, a template), render_card
+    hands it to the sanitiser, so a field added tomorrow cannot skip it."""
+    from builder import render
+    from builder.model import KINDS
+
+    project = new_project(tmp_path / "project")
+    card_file = CardFile("all.yaml")
+    every_field = {
+        "formula": {"concept": "C", "formula": "$x$", "explanation": "E"},
+        "qa": {"question": "Q?", "answer": "A", "followup_question": "F?", "followup_answer": "B"},
+        "code": {"task": "T", "explanation": "E"},
+        "cloze": {"text": "{{c1::a}}", "extra": "X"},
+    }
+    for kind, fields in every_field.items():
+        raw = {"zh": "术语", "figure": "fig", "retired": "true", **({"code": "x = 1"} if kind == "code" else {}),
+               **({"reverse": "true"} if kind == "formula" else {})}
+        card_file.card(f"all-{kind}", kind, fields, raw)
+    card_file.write(project / "cards")
+    from builder.load import load_deck
+
+    deck = load_deck(project / "cards")
+    monkeypatch.setattr(render, "sanitize_html", lambda html: "<sanitised>")
+    notes = render.render_deck(deck, {"fig": render.FigureFiles("fig-l.png", "fig-d.png")})
+
+    assert {note.card.kind for note in notes} == set(KINDS)
+    for note in notes:
+        assert all(note.fields), (note.card.id, note.fields)  # every field was filled ...
+        assert set(note.fields) == {"<sanitised>"}, note.card.id  # ... and went through the sanitiser
