@@ -3,13 +3,14 @@
 // `\style{position:fixed;background:url(https://...)}` a full-screen overlay that fetches a
 // tracker, and `\class{cloze}` / `\cssId{answer}` spoof Anki's own page.
 //
-// Two walls, both used by check.mjs on every formula:
-//   1. the parsed internal MathML tree: every attribute a formula puts on a node is judged
-//      (href, style, class, id, data-*, fonts, colours, anything holding url(...)), so a macro
-//      reached through an alias (\let\h\href, \def, \newcommand, deck macros) is caught too;
-//   2. the macro tables MathJax really loads in Anki's configuration (enumerated from the TeX
-//      input's handlers, not from a hand-written list) name the macro responsible, so the
-//      author reads "\href makes a link", not only an attribute name.
+// check.mjs asks two things of every formula:
+//   1. the verdict, from the parsed internal MathML tree: every attribute a formula puts on a
+//      node is judged (href, style, class, id, data-*, fonts, colours, anything holding
+//      url(...)), so a macro reached through an alias (\let\h\href, \def, \newcommand) is
+//      caught too;
+//   2. the reason, from the macro tables MathJax really loads in Anki's configuration
+//      (enumerated from the TeX input's handlers, not from a hand-written list): the author
+//      reads "\href makes a link", not only an attribute name.
 //
 // `\require` is rejected by name: Anki loads the require package (the checker cannot: it needs
 // MathJax's component loader), and on a card it can load any package, html included.
@@ -29,7 +30,7 @@ function dangerousMethods() {
   const { BboxMethods } = mathjaxRequire('mathjax-full/js/input/tex/bbox/BboxConfiguration.js');
   const { UnicodeMethods } = mathjaxRequire('mathjax-full/js/input/tex/unicode/UnicodeConfiguration.js');
   const { RequireMethods } = mathjaxRequire('mathjax-full/js/input/tex/require/RequireConfiguration.js');
-  const does = (reason, ...attributes) => ({ reason, attributes: attributes.length ? new Set(attributes) : null });
+  const does = (reason, ...attributes) => ({ reason, attributes: attributes.length ? new Set(attributes) : null, unseen: false });
   return new Map([
     [html.Href, does('makes a link', 'href')],
     [html.Class, does("sets a CSS class (it can pose as Anki's own, e.g. cloze)", 'class')],
@@ -38,7 +39,8 @@ function dangerousMethods() {
     [base.MmlToken, does('sets MathML attributes (links, styles, classes, ids, fonts)')],
     [BboxMethods.BBox, does('with CSS sets styles (an overlay, a remote url(...))', 'style', 'mathbackground')],
     [UnicodeMethods.Unicode, does('with a font sets a CSS font family', 'fontfamily')],
-    [RequireMethods.Require, does('loads TeX packages on the card (html among them), out of reach of this check', 'require')],
+    // Refused unseen: what it loads on the card is out of reach of the tree the checker sees.
+    [RequireMethods.Require, { reason: 'loads TeX packages on the card (html among them), out of reach of this check', attributes: new Set(), unseen: true }],
   ]);
 }
 
@@ -120,8 +122,9 @@ function isHttpsUrl(value) {
   return /^https:\/\/[^\s"'<>\\`]+$/i.test(value) && !URL_LIKE.test(value);
 }
 
-// `\name` control sequences written in the TeX, in order (a \let or \def alias still names
-// its target somewhere, unless it comes from a deck macro, expanded before we see the TeX).
+// `\name` control sequences written in the TeX, in order. An alias (\let\h\href) still names
+// its target, and deck macros are expanded before the check; a formula that names no dangerous
+// macro but makes such an attribute anyway is refused for the attribute.
 function controlSequences(tex) {
   return [...tex.matchAll(/\\([A-Za-z]+|.)/gs)].map((match) => match[1]);
 }
@@ -131,10 +134,9 @@ function controlSequences(tex) {
 export function makeSafetyCheck(tex, policy = {}) {
   const macros = dangerousMacros(tex);
   return {
-    macros,
     // Before parsing: \require acts outside the formula and the checker cannot load it.
     beforeParse(texString) {
-      const name = controlSequences(texString).find((cs) => macros.get(cs)?.attributes?.has('require'));
+      const name = controlSequences(texString).find((cs) => macros.get(cs)?.unseen);
       return name ? unsafeMessage(name, macros.get(name).reason) : null;
     },
     afterParse(texString, root) {
