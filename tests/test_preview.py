@@ -30,15 +30,16 @@ def test_preview_shows_every_card_typeset_offline(preview_page, page):
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(path.as_uri(), wait_until="load")
+    page.goto(path.as_uri(), wait_until="load", timeout=300_000)  # a page of 2,600 formulas: no speed test here
     report = page.evaluate("""async () => {
       await MathJax.startup.promise;
       await Promise.all([...document.images].map((img) => img.complete ? null :
         new Promise((done) => { img.onload = img.onerror = done; })));
       return {
         entries: document.querySelectorAll('section.entry').length,
-        panes: document.querySelectorAll('.pane > .card').length,
-        night: document.querySelectorAll('.pane > .card.nightMode.night_mode').length,
+        panes: document.querySelectorAll('.pane .card').length,
+        phone_panes: [...document.querySelectorAll('.pane.phone .screen')].filter((screen) => screen.clientWidth === 360).length,
+        night: document.querySelectorAll('.pane .card.nightMode.night_mode').length,
         formulas: document.querySelectorAll('mjx-container').length,
         errors: document.querySelectorAll('mjx-merror').length,
         raw: /\\\\[(\\[]/.test(document.body.innerText),
@@ -47,7 +48,20 @@ def test_preview_shows_every_card_typeset_offline(preview_page, page):
       };
     }""")
     assert report["entries"] == count > 400
-    assert report["panes"] == 4 * count and report["night"] == 2 * count
+    # day: phone front, phone back, desktop back; night: phone back
+    assert report["panes"] == 4 * count and report["phone_panes"] == 3 * count and report["night"] == count
     assert report["formulas"] > 2000 and report["errors"] == 0 and not report["raw"]
     assert report["images"] >= 16 and report["broken"] == 0
     assert all(url.startswith(("file:", "data:")) for url in requests)  # nothing from the network
+
+
+def test_preview_fits_a_phone(preview_page, page):
+    """On a 360 px screen the page never scrolls sideways (each phone pane is as wide as the screen)."""
+    path, _ = preview_page
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(path.as_uri(), wait_until="load", timeout=300_000)  # a page of 2,600 formulas: no speed test here
+    sideways = page.evaluate("""async () => {
+      await MathJax.startup.promise;
+      return document.documentElement.scrollWidth - document.documentElement.clientWidth;
+    }""")
+    assert sideways == 0
