@@ -266,10 +266,16 @@ def _unsafe_html(text: str, macros: tuple[Macro, ...], cloze: bool) -> str:
 
 
 def sanitize_html(html: str) -> str:
+    """The one wall every note field passes (render_card): nh3 with the allowlists above."""
+    return _sanitiser().clean(html)
+
+
+@functools.cache
+def _sanitiser():
+    # One Cleaner for the build: building nh3's options on every call cost as much as cleaning.
     import nh3
 
-    return nh3.clean(
-        html,
+    return nh3.Cleaner(
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
@@ -321,7 +327,7 @@ def render_card(card: Card, figures: dict[str, FigureFiles], macros: tuple[Macro
     kind = KINDS[card.kind]
     to_html = functools.partial(_markdown_field, macros=macros, cloze=kind.is_cloze)
     values = _field_values(card, to_html)
-    values["Zh"] = to_html(card.zh or "", inline=True)
+    values["Zh"] = inline_markdown_field(card.zh or "", to_html)
     values["Figure"] = render_figure(figures[card.figure], alt=plain_title(card)) if card.figure else ""
     values["CardId"] = card.id
     if card.retired:
@@ -329,6 +335,16 @@ def render_card(card: Card, figures: dict[str, FigureFiles], macros: tuple[Macro
         values[first] = render_template("fields/retired.html") + values[first]
     fields = tuple(sanitize_html(values[name]) if values.get(name) else "" for name in kind.note_fields)
     return RenderedNote(card, fields, *_placement(card))
+
+
+# Words and spaces, starting with a letter: Markdown gives such text back unchanged, and most
+# zh terms are just that. Skipping Markdown for them saves a fifth of a millisecond a card.
+_PLAIN_WORDS = re.compile(r"[^\W\d_](?:[^\W_]| )*(?<! )")
+
+
+def inline_markdown_field(text: str, to_html) -> str:
+    """`to_html(text, inline=True)`, without running Markdown on plain words."""
+    return text if _PLAIN_WORDS.fullmatch(text) else to_html(text, inline=True)
 
 
 def _placement(card: Card) -> tuple[tuple[str, ...], str]:
