@@ -8,6 +8,11 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
+# The real Anki desktop test (tests/real_anki.py) runs aqt under Xvfb: these X libraries are what
+# PyQt6's libqxcb.so needs beyond a bare Debian (anki-facts.md).
+ANKI_DESKTOP_PACKAGES := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 \
+  libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libnss3
+XVFB_RUN := /usr/bin/xvfb-run
 
 .PHONY: deck test setup check preview figures bench clean
 .DEFAULT_GOAL := deck
@@ -18,7 +23,7 @@ deck: $(PY_STAMP) $(NODE_STAMP)
 test: setup
 	$(BIN)/python -m pytest
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(CHROMIUM)
+setup: $(PY_STAMP) $(NODE_STAMP) $(CHROMIUM) $(XVFB_RUN)
 
 check: $(PY_STAMP) $(NODE_STAMP)
 	$(BIN)/mathdeck check
@@ -48,6 +53,13 @@ $(CHROMIUM):
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core fonts-wqy-zenhei >/dev/null; \
 	else \
 	  echo "Chromium is missing: run 'sudo apt-get install chromium' (the browser tests need /usr/bin/chromium)"; exit 1; \
+	fi
+
+$(XVFB_RUN):
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(ANKI_DESKTOP_PACKAGES) >/dev/null; \
+	else \
+	  echo "Xvfb is missing: run 'sudo apt-get install $(ANKI_DESKTOP_PACKAGES)' (the real Anki desktop test needs them)"; exit 1; \
 	fi
 
 clean:

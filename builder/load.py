@@ -301,7 +301,7 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
         figure=_optional_text(values, "figure", problems),
         figure_location=values["figure"].location if "figure" in values else None,
         covers=_text_list(values.get("covers"), "covers", problems),
-        aliases=_text_list(values.get("aliases"), "aliases", problems),
+        aliases=_aliases(values.get("aliases"), problems),
         reverse=_boolean(values.get("reverse"), problems),
         retired=_boolean(values.get("retired"), problems),
         language=_optional_text(values, "language", problems) or "python",
@@ -455,6 +455,14 @@ def _text_list(node: Node | None, key: str, problems: _Problems) -> tuple[str, .
         else:
             items.append(item.value)
     return tuple(items)
+
+
+def _aliases(node: Node | None, problems: _Problems) -> tuple[str, ...]:
+    # An alias is searched for in Anki (`mathdeck push`): a slug like an id, never a pattern.
+    for item in node.value if node is not None and isinstance(node.value, list) else ():
+        if isinstance(item.value, str) and item.value.strip() and not ID_PATTERN.match(item.value):
+            problems.add(item.location, f"alias '{item.value}' must be a slug like an id: lowercase letters, digits and single hyphens")
+    return _text_list(node, "aliases", problems)
 
 
 def _tags(node: Node | None, problems: _Problems) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ FastAPI/uvicorn/fastmcp, and serves /api instead of /, so it does not fit this v
 
     with AnkiConnectServer(tmp_path / "anki") as server:
         server.url, server.col
+        server.fault = lambda request: ...   # malformed answers, dropped connections
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+from typing import Callable
+
 from anki.collection import Collection
 from anki.consts import MODEL_CLOZE
+
+
+DROP_AFTER_RUNNING = object()
 
 
 class AnkiConnectServer:
@@ -28,11 +34,24 @@ class AnkiConnectServer:
         folder.mkdir(parents=True, exist_ok=True)
         self.col = Collection(str(folder / "collection.anki2"))
         self.requests: list[str] = []  # action names, in order (multi's actions included)
+        # Fault injection: fault(request) returns None (answer normally), raw bytes to send
+        # instead of the answer, or DROP_AFTER_RUNNING (do the actions, then hang up unanswered).
+        self.fault: Callable[[dict], bytes | object | None] | None = None
+        # The real add-on's addNote files every card in Default (FooSoft/anki-connect#385).
+        self.ignore_deck_name = False
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's name)
                 request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fault = server.fault(request) if server.fault else None
+                if fault is not None:
+                    if fault is DROP_AFTER_RUNNING:
+                        server.handle(request)
+                    else:
+                        self.wfile.write(fault)  # raw bytes: whatever a broken server might send
+                    self.close_connection = True
+                    return
                 body = json.dumps(server.handle(request)).encode("utf-8")
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -113,6 +132,12 @@ class AnkiConnectServer:
         anki_model["css"] = model["css"]
         self.col.models.update_dict(anki_model)
 
+    def action_modelTemplates(self, modelName):  # noqa: N802, N803
+        return {t["name"]: {"Front": t["qfmt"], "Back": t["afmt"]} for t in self._model(modelName)["tmpls"]}
+
+    def action_modelStyling(self, modelName):  # noqa: N802, N803
+        return {"css": self._model(modelName)["css"]}
+
     def action_deckNames(self):  # noqa: N802
         return [entry.name for entry in self.col.decks.all_names_and_ids()]
 
@@ -142,9 +167,16 @@ class AnkiConnectServer:
             })
         return result
 
+    def action_cardsInfo(self, cards):  # noqa: N802 (only the keys push reads)
+        return [{"cardId": card_id, "note": (card := self.col.get_card(card_id)).nid,
+                 "deckName": self.col.decks.name(card.did)} for card_id in cards]
+
+    def action_changeDeck(self, cards, deck):  # noqa: N802
+        self.col.set_deck(cards, self.col.decks.id(deck))
+
     def action_addNote(self, note):  # noqa: N802
         model = self._model(note["modelName"])
-        deck_id = self.col.decks.id_for_name(note["deckName"])
+        deck_id = self.col.decks.id_for_name("Default" if self.ignore_deck_name else note["deckName"])
         if deck_id is None:
             raise Exception(f"deck was not found: {note['deckName']}")
         anki_note = self.col.new_note(model)

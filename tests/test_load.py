@@ -178,3 +178,34 @@ def test_titles_are_short_and_never_cut_a_formula_in_half(cards):
     short, long = load_deck(cards).cards
     assert short.title == "Short question?"
     assert long.title == "Bias–variance decomposition of the expected squared error at a point $x$, for …"
+
+
+def test_aliases_must_be_slugs_like_ids(cards):
+    # An alias is searched for in Anki by `mathdeck push`: '*' or '_' there would be a wildcard.
+    write(cards, """
+        subdeck: S
+        cards:
+          - id: a
+            kind: qa
+            question: Q?
+            answer: A.
+            aliases: ['*', old-a, 'alph_', 'b:c']
+    """)
+    assert problems_of(cards) == [
+        "c.yaml:7: alias '*' must be a slug like an id: lowercase letters, digits and single hyphens",
+        "c.yaml:7: alias 'alph_' must be a slug like an id: lowercase letters, digits and single hyphens",
+        "c.yaml:7: alias 'b:c' must be a slug like an id: lowercase letters, digits and single hyphens",
+    ]
+
+
+def test_slug_aliases_load(cards):  # the control: the check above rejects only non-slugs
+    write(cards, """
+        subdeck: S
+        cards:
+          - id: a
+            kind: qa
+            question: Q?
+            answer: A.
+            aliases: [old-a, a2]
+    """)
+    assert load_deck(cards).cards[0].aliases == ("old-a", "a2")

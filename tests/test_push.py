@@ -75,7 +75,8 @@ def test_push_twice_adds_every_note_once(project, anki):
 
 
 def test_push_updates_an_edited_card_in_place_and_keeps_learner_tags(project, anki, tmp_path):
-    from builder.ankiconnect import AnkiConnect, push_notes
+    from builder.ankiconnect import AnkiConnect
+    from builder.push_notes import push_notes
     from builder.prepare import prepare
 
     client = AnkiConnect(anki.url)
