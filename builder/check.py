@@ -42,7 +42,20 @@ def check_deck(deck: Deck, figure_names: set[str], facts: list[tuple[FieldFacts,
     problems += check_figures(deck, figure_names)
     problems += check_markdown_output(deck, facts)
     problems += check_code_width(deck)
+    problems += check_description(deck)
     return sorted(problems)
+
+
+def check_description(deck: Deck) -> list[Problem]:
+    """The deck's description (shown on its overview screen) passes the same sanitiser as the
+    notes: say what it would remove."""
+    config = deck.config
+    if not any(marker in config.description for marker in AUDIT_MARKERS):
+        return []
+    facts = field_facts("description", config.description, config.macros)
+    where = config.description_location or config.location
+    return [Problem(where, f"'description' has raw HTML that is not allowed: {what} would be removed")
+            for what in facts.removed or ()]
 
 
 def check_code_width(deck: Deck) -> list[Problem]:

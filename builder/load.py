@@ -103,7 +103,7 @@ def _load_config(path: Path, problems: _Problems) -> DeckConfig | None:
     if len(problems) > before or ids is None:
         return None
     return DeckConfig(title, slug, deck_id, version, description, ids, root.location, values["version"].location, macros,
-                      phone_width, tex_links)
+                      phone_width, tex_links, values["description"].location if "description" in values else root.location)
 
 
 def _phone_width(node: Node | None, problems: _Problems) -> int:

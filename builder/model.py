@@ -138,6 +138,7 @@ class DeckConfig:
     # "https": \href in math may link to https: addresses; "none": no link, style, class, id
     # or URL in math at all (builder/mathjax/safety.mjs)
     tex_links: str = "none"
+    description_location: Location | None = None  # the sanitiser's audit of the description reports here
 
 
 @dataclass

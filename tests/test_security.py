@@ -410,3 +410,21 @@ def test_every_field_of_every_kind_passes_the_sanitiser(monkeypatch, tmp_path):
     for note in notes:
         assert all(note.fields), (note.card.id, note.fields)  # every field was filled ...
         assert set(note.fields) == {"<sanitised>"}, note.card.id  # ... and went through the sanitiser
+
+
+def test_the_deck_description_is_audited_like_a_field(tmp_path):
+    project = new_project(tmp_path / "project")
+    deck_yaml = project / "cards" / "deck.yaml"
+    text = deck_yaml.read_text(encoding="utf-8").replace(
+        "description: Hostile input, every vector in every field kind.",
+        "description: |\n  Hostile <img src=x onerror=alert(22)> and <!-- a note -->")
+    deck_yaml.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("description: |") + 1
+    card_file = CardFile("one.yaml")
+    card_file.card("one", "qa", {"question": "Q?", "answer": "A"})
+    card_file.write(project / "cards")
+
+    prefix = f"cards/deck.yaml:{line}: 'description' has raw HTML that is not allowed:"
+    assert_refused(run_cli(project, "check"), [
+        Expected(f"{prefix} 'onerror' attribute on <img> would be removed", "", None),
+        Expected(f"{prefix} an HTML comment would be removed", "", None)])
