@@ -61,5 +61,5 @@ def test_source_problem_exits_1_with_file_and_line_and_no_traceback(project):
 def test_check_writes_nothing(project):
     result = run(["check"], project)
     assert result.returncode == 0, result.stderr
-    assert "3 cards checked, no problems" in result.stdout
+    assert "3 cards checked, no errors" in result.stdout
     assert not (project / "dist").exists() and not (project / "cards" / "mathdeck.lock.json").exists()

@@ -70,7 +70,7 @@ def test_rebuild_updates_edited_note_in_place_and_keeps_reviews(project, tmp_pat
     cards_file.write_text(
         text.replace("- Asymmetric, so not a metric.", "- Asymmetric: $D_{\\mathrm{KL}}(p\\|q) \\ne D_{\\mathrm{KL}}(q\\|p)$ in general.")
         + "\n  - id: chain-rule\n    kind: formula\n    concept: Chain rule of probability\n"
-        "    formula: |\n      $$P(x_1, \\dots, x_n) = \\prod_{i=1}^n P(x_i \\mid x_1, \\dots, x_{i-1})$$\n"
+        "    formula: |\n      $$P(x_{1:n}) = \\prod_{i=1}^n P(x_i \\mid x_{1:i-1})$$\n"
     )
     set_version(project / "cards", "0.2.0")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764086400")

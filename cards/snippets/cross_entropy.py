@@ -4,14 +4,17 @@ import torch
 def cross_entropy_loss(
     logits: torch.Tensor,
     targets: torch.Tensor,
+    ignore_index: int = -100,
 ) -> torch.Tensor:
     """Mean cross-entropy loss from logits.
 
-    Same as F.cross_entropy(logits, targets).
+    Same as F.cross_entropy(logits, targets)
+    with its defaults, ignore_index too.
 
     logits:  (N, C) unnormalised scores
-    targets: (N,)   integer labels in [0, C)
-    returns: scalar
+    targets: (N,)   integer labels in [0, C),
+             or ignore_index (e.g. padding)
+    returns: scalar, mean over kept targets
     """
     # log-softmax:
     # log p_k = z_k - logsumexp(z)
@@ -23,9 +26,13 @@ def cross_entropy_loss(
         keepdim=True,
     )
     log_probs = logits - log_norm
+    # drop ignored targets (-100 would
+    # otherwise make gather fail)
+    keep = targets != ignore_index  # (N,)
+    log_probs = log_probs[keep]  # (K, C)
+    idx = targets[keep].unsqueeze(-1)
     # negative log-probability of each
     # example's target class
-    idx = targets.unsqueeze(-1)  # (N, 1)
     picked = log_probs.gather(-1, idx)
-    nll = -picked.squeeze(-1)  # (N,)
+    nll = -picked.squeeze(-1)  # (K,)
     return nll.mean()

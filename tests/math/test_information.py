@@ -362,6 +362,15 @@ def test_infonce_is_a_lower_bound_capped_at_log_n():
         assert torch.all(bounds <= math.log(n) + 1e-12)
     assert math.log(2) < true_mi  # with N = 2 the bound cannot reach the true MI
     assert mean > 0.8 * true_mi  # with N = 64 it comes close
+    # The optimal critic is defined up to + c(x): a function of x alone cancels in the softmax
+    # over the candidates y_j; a function of y does not.
+    rows = scores.reshape(-1, n)
+    labels = torch.arange(n).repeat(batches)
+    shift_x = torch.sin(3 * xy[..., 0]).reshape(-1, 1)  # c(x_i), constant along row i
+    shift_y = torch.sin(3 * xy[..., 1]).repeat_interleave(n, 0)  # g(y_j), varies along the row
+    base = F.cross_entropy(rows, labels)
+    assert torch.isclose(F.cross_entropy(rows + shift_x, labels), base)
+    assert not torch.isclose(F.cross_entropy(rows + shift_y, labels), base)
 
 
 @pytest.mark.card("p1-mutual-information-feature-selection")

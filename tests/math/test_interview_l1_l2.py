@@ -278,9 +278,10 @@ def test_rank_row_equals_column_and_low_rank_factorisation():
     W = torch.randn(m, r, dtype=DT) @ torch.randn(r, n, dtype=DT)
     assert torch.linalg.matrix_rank(W) == r == torch.linalg.matrix_rank(W.T)
     U, S, Vh = torch.linalg.svd(W, full_matrices=False)
-    A, B = U[:, :r] * S[:r], Vh[:r]
-    assert close(A @ B, W, 1e-10)
-    assert A.numel() + B.numel() == r * (m + n) < m * n
+    B, A = U[:, :r] * S[:r], Vh[:r]  # W = BA, B (m x r), A (r x n): the names LoRA uses
+    assert B.shape == (m, r) and A.shape == (r, n)
+    assert close(B @ A, W, 1e-10)
+    assert B.numel() + A.numel() == r * (m + n) < m * n
     assert r < m * n / (m + n)
     C = torch.randn(n, 7, dtype=DT)
     assert torch.linalg.matrix_rank(W @ C) <= min(torch.linalg.matrix_rank(W), torch.linalg.matrix_rank(C))
@@ -526,6 +527,30 @@ def test_adamw_is_decoupled_and_differs_from_adam_with_l2():
     sgd_wd = run_optimizer(lambda p: torch.optim.SGD(p, lr=lr, weight_decay=lam), loss, theta0)
     sgd_l2 = run_optimizer(lambda p: torch.optim.SGD(p, lr=lr), l2_loss, theta0)
     assert close(sgd_wd, sgd_l2, 1e-12)
+
+
+@pytest.mark.card("q09-mle-vs-map")
+def test_adamw_converges_to_the_linf_box_not_to_the_l2_map():
+    # Xie & Li (ICML 2024): full-batch AdamW converges to a KKT point of min L s.t. ||theta||_inf <= 1/lam.
+    # On L = 1/2 ||theta - c||^2 that point is clip(c, -1/lam, 1/lam); the L2 (MAP) optimum is c / (1 + lam).
+    c = torch.tensor([3.0, 0.5, -4.0], dtype=DT)
+    lam = 1.0
+    loss = lambda t: 0.5 * ((t - c) ** 2).sum()  # noqa: E731
+    theta0 = torch.zeros(3, dtype=DT)
+    box = c.clamp(-1 / lam, 1 / lam)
+    assert close(box, [1.0, 0.5, -1.0])
+    adamw = run_optimizer(
+        lambda p: torch.optim.AdamW(p, lr=0.02, betas=(0.9, 0.99), weight_decay=lam), loss, theta0, steps=2000
+    )
+    assert close(adamw, box, 1e-3)
+    l2_map = c / (1 + lam)
+    adam_l2 = run_optimizer(
+        lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.9, 0.99), weight_decay=lam), loss, theta0, steps=2000
+    )
+    sgd_l2 = run_optimizer(lambda p: torch.optim.SGD(p, lr=0.5, weight_decay=lam), loss, theta0, steps=200)
+    assert close(adam_l2, l2_map, 1e-3)
+    assert close(sgd_l2, l2_map, 1e-10)
+    assert (adamw - l2_map).abs().max() > 0.5
 
 
 # ---------------------------------------------------------------------------------------- Q10

@@ -340,6 +340,43 @@ def test_hessian_vector_product_without_the_hessian(snippet):
     assert torch.allclose(forward_over_reverse, hessian @ v)
 
 
+@pytest.mark.card("q21-forward-vs-reverse-ad")
+@pytest.mark.card("q21-hvp-code")
+def test_hessian_vector_product_memory_grows_with_activations_not_only_parameters(snippet):
+    hvp = snippet("snippets/hessian_vector_product.py").hvp
+
+    def saved_numel(fn) -> int:  # elements autograd saves for the backward passes
+        total = 0
+
+        def pack(t):
+            nonlocal total
+            total += t.numel()
+            return t
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            fn()
+        return total
+
+    torch.manual_seed(0)
+    d = 32
+    w = torch.randn(2 * d * d, dtype=F64, requires_grad=True)  # P = 2048 parameters, two layers
+    v = torch.randn(2 * d * d, dtype=F64)
+    ratios, hvp_saved = [], []
+    for batch in (64, 256, 1024):
+        x = torch.randn(batch, d, dtype=F64)
+
+        def loss(p, x=x):
+            w1, w2 = p[: d * d].view(d, d), p[d * d :].view(d, d)
+            return (torch.tanh(torch.tanh(x @ w1) @ w2) ** 2).sum()
+
+        grad_saved = saved_numel(lambda loss=loss: torch.autograd.grad(loss(w), w))
+        hvp_saved.append(saved_numel(lambda loss=loss: hvp(loss, w, v)))
+        ratios.append(hvp_saved[-1] / grad_saved)
+    assert all(1 < r < 6 for r in ratios)  # a constant multiple of one gradient's memory
+    assert hvp_saved[2] > 3.5 * hvp_saved[1] > 3.5**2 * hvp_saved[0]  # ~linear in the activations
+    assert hvp_saved[2] > 100 * w.numel()  # far beyond O(P)
+
+
 # ================================================================ Q22 PPO
 
 
@@ -370,6 +407,7 @@ def test_importance_ratio_reweights_old_policy_actions_to_the_new_policy():
 @pytest.mark.card("q22-ppo-clip-objective")
 @pytest.mark.card("q22-ppo-clip-epsilon")
 @pytest.mark.card("q22-ppo-clip-code")
+@pytest.mark.card("q22-ppo-clip-other-side")
 def test_ppo_clip_gradient_is_zero_only_on_the_profitable_side(snippet):
     ppo = snippet("snippets/ppo_clip_objective.py").ppo_clip_objective
     eps = 0.2
@@ -757,6 +795,7 @@ def test_change_of_variables_moves_the_parameter_from_the_density_to_the_path():
 
 
 @pytest.mark.card("q27-reparam-variance")
+@pytest.mark.card("q27-reparam-not-always-lower")
 def test_score_function_can_beat_pathwise_for_a_rapidly_oscillating_f():
     k, mu, sigma = 5.0, 0.0, 1.0
     pathwise, score = per_sample_gradients(lambda z: torch.sin(k * z), mu, sigma, 200_000, seed=1)
@@ -867,6 +906,7 @@ def test_product_of_spectral_norms_is_only_an_upper_bound():
 
 
 @pytest.mark.card("q28-training-stability")
+@pytest.mark.card("q28-spectral-normalisation")
 def test_spectral_normalisation_gives_unit_spectral_norm(snippet):
     spectral_norm = snippet("snippets/spectral_norm_power_iteration.py").spectral_norm
     torch.manual_seed(0)
@@ -1273,6 +1313,18 @@ def test_hessian_eigenvalues_classify_critical_points_unless_degenerate():
     assert torch.allclose(eig_at_origin(quartic), eig_at_origin(cubic))
     t = torch.tensor([-0.1, 0.0], dtype=F64)
     assert quartic(t) > 0 and cubic(t) < 0
+
+    # A zero eigenvalue does not make the test inconclusive when the others have both signs:
+    # x^2 - y^2 + z^4 and x^2 - y^2 + z^3 (eigenvalues 2, -2, 0) are both saddles.
+    def hess_eig(f):
+        return torch.linalg.eigvalsh(torch.autograd.functional.hessian(f, torch.zeros(3, dtype=F64)))
+
+    for third in (lambda z: z**4, lambda z: z**3, lambda z: -(z**4)):
+        f = lambda v: v[0] ** 2 - v[1] ** 2 + third(v[2])  # noqa: E731, B023
+        assert torch.allclose(hess_eig(f), torch.tensor([-2.0, 0.0, 2.0], dtype=F64))
+        for s in (1e-1, 1e-3):
+            up, down = torch.tensor([s, 0.0, 0.0], dtype=F64), torch.tensor([0.0, s, 0.0], dtype=F64)
+            assert f(up) > 0 > f(down)  # higher and lower points arbitrarily close: a saddle
 
 
 @pytest.mark.card("q32-hessian-critical-points")

@@ -87,6 +87,12 @@ def test_low_rank_saves_parameters_iff_r_below_mn_over_m_plus_n():
             assert saves == (r < m * n / (m + n))
             if m == n:
                 assert saves == (r < n / 2)
+    # r(m + n) / mn is the fraction kept (square: 2r/n), the saving is 1 minus it.
+    m, n, r = 1024, 1024, 8
+    b, a = torch.zeros(m, r), torch.zeros(r, n)
+    kept = (b.numel() + a.numel()) / (m * n)
+    assert kept == r * (m + n) / (m * n) == 2 * r / n == 1 / 64
+    assert 1 - kept == pytest.approx(0.984375)
 
 
 # ------------------------------------------------------------------------ 1.7.2 SVD
@@ -170,6 +176,28 @@ def test_truncated_svd_beats_every_other_rank_k_matrix():
             assert torch.linalg.matrix_rank(b).item() <= k
             assert torch.linalg.matrix_norm(a - b, "fro") >= best_f - 1e-12
             assert torch.linalg.matrix_norm(a - b, 2) >= best_2 - 1e-12
+
+
+@pytest.mark.card("p1-eckart-young")
+def test_best_rank_k_approximation_need_not_be_unique():
+    # Spectral norm: A = diag(3, 1), k = 1. The truncated SVD diag(3, 0) has error sigma_2 = 1,
+    # and so does every diag(c, 0) with 2 <= c <= 4: A_k is one element of the argmin.
+    a = torch.diag(torch.tensor([3.0, 1.0], dtype=DT))
+    assert torch.equal(truncated(a, 1), torch.diag(torch.tensor([3.0, 0.0], dtype=DT)))
+    for c in (2.0, 2.5, 3.0, 4.0):
+        b = torch.diag(torch.tensor([c, 0.0], dtype=DT))
+        assert torch.isclose(torch.linalg.matrix_norm(a - b, 2), torch.tensor(1.0, dtype=DT))
+    assert torch.linalg.matrix_norm(a - torch.diag(torch.tensor([4.5, 0.0], dtype=DT)), 2) > 1
+    # ... while in the Frobenius norm diag(3, 0) is the only optimum among them (sigma_1 > sigma_2).
+    fro = [torch.linalg.matrix_norm(a - torch.diag(torch.tensor([c, 0.0], dtype=DT)), "fro") for c in (2.5, 3.0, 3.5)]
+    assert fro[1] < fro[0] and fro[1] < fro[2]
+    # Frobenius with a tie sigma_k = sigma_{k+1}: diag(2, 2), k = 1 has two (in fact infinitely many) optima.
+    tie = torch.diag(torch.tensor([2.0, 2.0], dtype=DT))
+    for b in (torch.diag(torch.tensor([2.0, 0.0], dtype=DT)), torch.diag(torch.tensor([0.0, 2.0], dtype=DT))):
+        assert torch.linalg.matrix_rank(b) == 1
+        assert torch.isclose(torch.linalg.matrix_norm(tie - b, "fro"), torch.tensor(2.0, dtype=DT))
+    u = torch.tensor([0.6, 0.8], dtype=DT)
+    assert torch.isclose(torch.linalg.matrix_norm(tie - 2 * torch.outer(u, u), "fro"), torch.tensor(2.0, dtype=DT))
 
 
 @pytest.mark.card("p1-frobenius-norm")

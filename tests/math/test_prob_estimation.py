@@ -350,6 +350,33 @@ def test_bias_variance_decomposition_by_simulation():
         assert ((lhs - rhs).abs() < 5 * se).all()
 
 
+@pytest.mark.card("p1-bias-variance-decomposition")
+@pytest.mark.card("q10-bias-variance")
+def test_log_loss_also_decomposes_into_noise_bias_variance():
+    # Heskes (1998), Pfau (2013): for log-loss (a Bregman divergence) with y ~ p independent of D,
+    # E_D E_y[-log q_D(y)] = H(p) + KL(p || q_bar) + E_D KL(q_bar || q_D), q_bar ∝ exp(E_D log q_D).
+    g = torch.Generator().manual_seed(0)
+    p = torch.softmax(torch.randn(6, generator=g, dtype=F64), 0)
+    shift = torch.randn(6, generator=g, dtype=F64)  # a shared bias of the fitted models
+    log_q = torch.log_softmax(torch.randn(500, 6, generator=g, dtype=F64) + shift, 1)  # one row per D
+    kl = lambda a, log_b: (a * (a.log() - log_b)).sum(-1)  # noqa: E731
+    expected_loss = -(p * log_q).sum(-1).mean()
+    log_q_bar = torch.log_softmax(log_q.mean(0), 0)
+    noise, bias, variance = -(p * p.log()).sum(), kl(p, log_q_bar), kl(log_q_bar.exp(), log_q).mean()
+    assert bias > 0 and variance > 0
+    assert abs(expected_loss - (noise + bias + variance)) < 1e-12
+    # 0-1 loss has no such split: noise-free label 1, predictors whose majority vote is 0 (bias 1).
+    # Disagreeing with the majority (variance) lowers the error, so it cannot be a term added to it.
+    y = 1
+    for p_one in (0.0, 0.2, 0.4):
+        y_hat = (torch.rand(100_000, generator=g, dtype=F64) < p_one).long()
+        main = y_hat.mode().values
+        bias01, variance01 = float(main != y), (y_hat != main).double().mean()
+        error = (y_hat != y).double().mean()
+        assert bias01 == 1 and abs(error - (bias01 - variance01)) < 1e-12
+        assert error < bias01 + variance01 or p_one == 0
+
+
 @pytest.mark.card("p1-irreducible-noise")
 def test_true_function_still_has_noise_error():
     sigma = 0.3

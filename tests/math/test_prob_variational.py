@@ -3,6 +3,7 @@ and 1.12 (variational inference and the ELBO)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -96,6 +97,30 @@ def test_second_moment_of_weights_explodes_for_light_tailed_proposal():
     # a heavier-tailed but badly placed proposal still has a finite second moment
     q = D.StudentT(torch.tensor(3.0, dtype=F64), torch.tensor(3.0, dtype=F64))
     assert torch.trapezoid(torch.exp(2 * p.log_prob(grid) - q.log_prob(grid)), grid).item() < 100
+    # ... but a poor fit can still be costly: s = 100 gives E_q[w^2] = s^2 / sqrt(2 s^2 - 1) ≈ s / sqrt 2 ≈ 71
+    assert second_moment(100.0, 4000.0) == pytest.approx(70.7, abs=0.1)
+    # Bounded weights: p / q <= M gives ∫ p^2 f^2 / q <= M E_p[f^2] (here q = N(0, 4), M = 2, f = x^2).
+    q4 = normal(0.0, 2.0)
+    log_w = p.log_prob(grid) - q4.log_prob(grid)
+    assert log_w.exp().max().item() == pytest.approx(2.0)
+    f = grid**2
+    lhs = torch.trapezoid(f**2 * torch.exp(2 * p.log_prob(grid) - q4.log_prob(grid)), grid).item()
+    assert lhs <= 2.0 * 3.0  # E_p[x^4] = 3
+    # Not safe for every f: f = exp(7 x^2 / 16) has finite E_p[f] but E_p[f^2] = ∞, and under the heavier
+    # q = N(0, 4) the integrand f^2 p^2 / q is constant, so the variance is infinite.
+    def f2p2_over_q(half_width: float) -> float:
+        x = torch.linspace(-half_width, half_width, 200_001, dtype=F64)
+        return torch.trapezoid(torch.exp(7 * x**2 / 8 + 2 * p.log_prob(x) - q4.log_prob(x)), x).item()
+
+    assert f2p2_over_q(20.0) == pytest.approx(2 * f2p2_over_q(10.0))
+    # E_p[f^2] < ∞ is sufficient, not necessary: f = exp(x^2 / 4) has E_p[f^2] = ∞, yet under a Cauchy q
+    # f^2 p^2 / q = exp(-x^2 / 2) (1 + x^2) / 2, whose integral is sqrt(2 pi).
+    cauchy = D.Cauchy(torch.tensor(0.0, dtype=F64), torch.tensor(1.0, dtype=F64))
+    x = torch.linspace(-60, 60, 400_001, dtype=F64)
+    finite = torch.trapezoid(torch.exp(x**2 / 2 + 2 * p.log_prob(x) - cauchy.log_prob(x)), x).item()
+    assert finite == pytest.approx(math.sqrt(2 * math.pi))
+    x = torch.linspace(-60, 60, 400_001, dtype=F64)
+    assert torch.trapezoid(torch.exp(7 * x**2 / 16 + p.log_prob(x)), x).item() == pytest.approx(2 * math.sqrt(2))
 
 
 @pytest.mark.card("p1-optimal-importance-proposal")
@@ -223,6 +248,38 @@ def discrete_quantities(log_q, log_prior, log_lik):
     elbo = (q * (log_joint - log_q)).sum()
     kl_post = (q * (log_q - log_post)).sum()
     return elbo, log_evidence, kl_post, log_post
+
+
+@pytest.mark.card("p1-posterior-intractable")
+def test_discrete_latents_have_exact_posteriors_without_conjugacy():
+    # HMM with K = 3 states, T = 6 Gaussian observations: the evidence sums K^T = 729 paths,
+    # and forward-backward gets the same posterior marginals in O(T K^2) (Bishop PRML §13.2.2).
+    g = torch.Generator().manual_seed(0)
+    K, T = 3, 6
+    init = torch.softmax(torch.randn(K, generator=g, dtype=F64), 0)
+    trans = torch.softmax(torch.randn(K, K, generator=g, dtype=F64), 1)
+    means = torch.tensor([-2.0, 0.0, 2.5], dtype=F64)
+    x = torch.randn(T, generator=g, dtype=F64) * 2
+    lik = normal(0.0, 1.0).log_prob(x[:, None] - means).exp()  # (T, K): p(x_t | z_t = k)
+    # brute force over every path
+    marg_bf, evidence_bf = torch.zeros(T, K, dtype=F64), torch.tensor(0.0, dtype=F64)
+    for path in itertools.product(range(K), repeat=T):
+        p = init[path[0]] * lik[0, path[0]]
+        for t in range(1, T):
+            p = p * trans[path[t - 1], path[t]] * lik[t, path[t]]
+        evidence_bf = evidence_bf + p
+        for t, k in enumerate(path):
+            marg_bf[t, k] += p
+    # forward-backward
+    alpha, beta = torch.zeros(T, K, dtype=F64), torch.ones(T, K, dtype=F64)
+    alpha[0] = init * lik[0]
+    for t in range(1, T):
+        alpha[t] = (alpha[t - 1] @ trans) * lik[t]
+    for t in range(T - 2, -1, -1):
+        beta[t] = trans @ (lik[t + 1] * beta[t + 1])
+    evidence = alpha[-1].sum()
+    assert torch.isclose(evidence, evidence_bf, rtol=1e-12)
+    assert torch.allclose(alpha * beta / evidence, marg_bf / evidence_bf, atol=1e-12)
 
 
 @pytest.mark.card("p1-elbo-identity")

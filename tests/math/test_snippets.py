@@ -146,6 +146,26 @@ def test_cross_entropy_gradient_matches_torch():
     torch.testing.assert_close(g_snippet, g_torch)
 
 
+@pytest.mark.card("p2-snippet-cross-entropy")
+@pytest.mark.parametrize("ignore_index", [-100, 3])
+def test_cross_entropy_skips_ignore_index_like_torch(ignore_index):
+    cross_entropy_loss = load_snippet("snippets/cross_entropy.py").cross_entropy_loss
+    logits = torch.randn(12, 5, dtype=torch.float64, requires_grad=True)
+    targets = torch.randint(0, 5, (12,))
+    targets[::3] = ignore_index  # padding positions, or a class to leave out
+    kw = {} if ignore_index == -100 else {"ignore_index": ignore_index}
+    ours, ref = cross_entropy_loss(logits, targets, **kw), F.cross_entropy(logits, targets, **kw)
+    torch.testing.assert_close(ours, ref)
+    (g_ours,) = torch.autograd.grad(ours, logits)
+    (g_ref,) = torch.autograd.grad(ref, logits)
+    torch.testing.assert_close(g_ours, g_ref)
+    assert (g_ours[::3] == 0).all()
+    # Every target ignored: both give NaN (0 / 0), neither raises.
+    none = torch.full((4,), ignore_index)
+    assert cross_entropy_loss(logits[:4], none, **kw).isnan()
+    assert F.cross_entropy(logits[:4], none, **kw).isnan()
+
+
 @pytest.mark.card("p2-cross-entropy-logsumexp")
 def test_per_example_cross_entropy_is_logsumexp_minus_target_logit():
     z = 3 * torch.randn(32, 7, dtype=torch.float64)
