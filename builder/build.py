@@ -166,7 +166,7 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
     if options.check_math:
         from .check_math import FormulaChecker
 
-        checker = FormulaChecker(caches.verdicts)  # node starts on the first formulas it lacks
+        checker = FormulaChecker(caches.verdicts, deck.config.tex_links)  # node starts on the first formulas it lacks
     facts = deck_facts(deck, checked, keys, checker.add_facts if checker is not None else None)
     problems = check_deck(deck, set(plans), facts)
     math = None

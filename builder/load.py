@@ -25,8 +25,9 @@ OUTLINE_FILE = "outline.yaml"  # the cheat sheet's sections (builder/sheet.py), 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.:+-]+$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types", "macros", "phone_width")
+DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types", "macros", "phone_width", "tex_links")
 PHONE_WIDTHS = range(240, 1025)  # CSS px: from the smallest phones to a tablet
+TEX_LINKS = ("none", "https")  # deck.yaml `tex_links`: may \href in math link to https: addresses?
 CARD_FILE_KEYS = ("subdeck", "tags", "cards")
 # The code that turns a card file into Cards: a change to it empties the parsed-cards cache.
 LOADER_SOURCES = ("load.py", "yamlsource.py", "model.py", "macros.py", "problems.py", "bounds.py")
@@ -108,10 +109,13 @@ def _load_config(path: Path, problems: _Problems) -> DeckConfig | None:
     ids = _note_type_ids(values, root.location, problems)
     macros = _macros(values.get("macros"), problems)
     phone_width = _phone_width(values.get("phone_width"), problems)
+    tex_links = _optional_text(values, "tex_links", problems) or "none"
+    if tex_links not in TEX_LINKS:
+        problems.add(values["tex_links"].location, f"tex_links '{tex_links}' must be one of {', '.join(TEX_LINKS)}")
     if len(problems) > before or ids is None:
         return None
     return DeckConfig(title, slug, deck_id, version, description, ids, root.location, values["version"].location, macros,
-                      phone_width)
+                      phone_width, tex_links, values["description"].location if "description" in values else root.location)
 
 
 def _phone_width(node: Node | None, problems: _Problems) -> int:
@@ -305,7 +309,7 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
         text_locations=text_locations,
         tags=tuple(sorted(set(file_tags) | set(_tags(values.get("tags"), problems)))),
         level=_level(values, problems),
-        zh=_optional_text(values, "zh", problems),
+        zh=_optional_text(values, "zh", problems),  # its location joins text_locations below
         figure=_optional_text(values, "figure", problems),
         figure_location=values["figure"].location if "figure" in values else None,
         covers=_text_list(values.get("covers"), "covers", problems),
@@ -314,6 +318,8 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
         retired=_boolean(values.get("retired"), problems),
         language=_optional_text(values, "language", problems) or "python",
     )
+    if card.zh is not None:
+        card.text_locations["zh"] = values["zh"].location
     if kind.name == "code":
         _load_code(card, values, node.location, problems, cards_dir, label)
     if kind.name == "cloze" and text.get("text") and not CLOZE_DELETION.search(text["text"]):
@@ -358,6 +364,9 @@ def _load_code(card: Card, values: dict[str, Node], where: Location, problems: _
         return
     if not code.strip():
         problems.add(file_node.location, f"{label}: code_file '{relative}' is empty")
+    unstorable = _unstorable_character(code)
+    if unstorable:
+        problems.add(file_node.location, f"{label}: code_file '{relative}' {unstorable}")
     card.text["code"] = code
     card.text_locations["code"] = file_node.location
     card.code_file = relative
@@ -441,6 +450,10 @@ def _text(node: Node, key: str, problems: _Problems) -> str | None:
     if not isinstance(node.value, str):
         problems.add(node.location, f"'{key}' must be text, not a {node.kind}")
         return None
+    unstorable = _unstorable_character(node.value)
+    if unstorable:
+        problems.add(node.location, f"'{key}' {unstorable}")
+        return None
     if key == "code":  # highlighted by Pygments, not parsed as Markdown
         shape = [problem for problem in [long_line_problem(node.value)] if problem]
     else:
@@ -448,6 +461,22 @@ def _text(node: Node, key: str, problems: _Problems) -> str | None:
     for problem in shape:
         problems.add(node.location, f"'{key}' {problem}")
     return node.value if not shape else None
+
+
+# C0 control characters but tab and newline. Anki joins a note's fields with U+001F, so one in a
+# field makes a note with a field too many and the importer rejects the whole deck; a NUL or a
+# backspace would be stored as it is, invisible. YAML writes them only as escapes ("\x1f").
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_CONTROL_NAMES = {0x00: "NUL", 0x1F: "Anki's field separator"}
+
+
+def _unstorable_character(text: str) -> str | None:
+    match = _UNSTORABLE.search(text)
+    if match is None:
+        return None
+    code = ord(match.group())
+    name = _CONTROL_NAMES.get(code, "a control character")
+    return f"contains U+{code:04X} ({name}) at character {match.start() + 1}, which an Anki note cannot hold: remove it"
 
 
 def _required_int(values: dict[str, Node], key: str, where: Location, problems: _Problems) -> int | None:
