@@ -221,3 +221,15 @@ def test_20000_formulas_benchmark(monkeypatch, record_property):
 
 def _forbidden(*args, **kwargs):
     raise AssertionError(f"no process expected: {json.dumps(args, default=str)}")
+
+
+def test_each_formula_comes_back_with_its_width_in_ems():
+    from builder.mathjax import measure_tex
+
+    [(none, narrow), (_, wide), (error, unmeasured), (fine, unknown_glyph)] = measure_tex(
+        [("x", False), (" + ".join("x" for _ in range(40)), True), (r"\frac{a}{b", True), (r"\unicode{8364}", False)]
+    )
+    assert none is None and 0.4 < narrow < 1 and wide > 40 * narrow  # each + adds its own width and spacing
+    assert error and unmeasured is None
+    # MathJax's layout cannot measure a character its fonts lack without a browser: fine, unmeasured
+    assert fine is None and unknown_glyph is None

@@ -70,6 +70,16 @@ function makeChecker() {
 
   const output = doc.outputJax;
   const failed = (error) => ({ error, width: null });
+  // The width of a formula that parsed. MathJax's layout needs a browser to measure characters its
+  // fonts lack (\unicode{8364} throws here): such a formula is fine, just not measured (null).
+  const measure = (math) => {
+    try {
+      return output.getBBox(math, doc).w;
+    } catch (err) {
+      if (err instanceof RangeError) throw err;
+      return null;
+    }
+  };
 
   return function check(texString, display) {
     lastError = null;
@@ -84,7 +94,7 @@ function makeChecker() {
       math.convert(doc, mj.STATE.COMPILED);
       // Judged before it is measured: an unsafe formula is refused for that, whatever else.
       unsafe = lastError ? null : safety.afterParse(texString, math.root);
-      if (!lastError && !unsafe) width = output.getBBox(math, doc).w;
+      if (!lastError && !unsafe) width = measure(math);
     } catch (err) {
       return failed(`MathJax internal error: ${err && err.message ? err.message : String(err)}`);
     } finally {
@@ -103,7 +113,7 @@ function makeChecker() {
       throw err;
     }
     if (macro) return failed(`${macro} inside \\text{} shows as literal text (Anki's MathJax has no textmacros)`);
-    return { error: null, width: Math.round(width * 1000) / 1000 };
+    return { error: null, width: width === null ? null : Math.round(width * 1000) / 1000 };
   };
 }
 
