@@ -88,7 +88,7 @@ CASES = [
     Case("cloze without a deletion", {"cards/bad.yaml": card_file("  - id: a\n    kind: cloze\n    text: Nothing is hidden here.\n")},
          ["cards/bad.yaml:6: card 'a': 'text' has no cloze deletion {{c1::...}}, so Anki would make no card from it"]),
     Case("NUL in a code_file path", {"cards/bad.yaml": card_file('  - id: a\n    kind: code\n    task: T\n    code_file: "snippets/a\\0.py"\n')},
-         ["cards/bad.yaml:7: card 'a': code_file 'snippets/a\\x00.py' contains a NUL character"]),
+         ["cards/bad.yaml:7: 'code_file' contains U+0000 (NUL) at character 11, which an Anki note cannot hold: remove it"]),
     Case("line too long", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="x" * 10_001))},
          ["cards/bad.yaml:7: 'answer' has a line of 10,001 characters; the limit is 10,000"]),
     Case("too many [", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n" + "      [a\n" * 501))},
