@@ -11,6 +11,7 @@ checks the new formulas while the notes are rendered.
 from __future__ import annotations
 
 import gc
+import re
 import threading
 import time
 from collections import Counter
@@ -19,24 +20,24 @@ from pathlib import Path
 from typing import Callable
 
 from . import figures as figure_stage
-from .atomic import write_atomically
+from .atomic import remove_stale_temporaries, write_atomically
 from .cache import BuildCache, fingerprint
 from .check import check_deck, checked_keys, deck_facts, mark_checked
-from .identity import Lock, build_time, lock_text, read_lock, stamp_notes, write_lock
+from .commit import commit_files, os_error_text, unfinished_release
+from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text, read_lock, stamp_notes
+from .lockfile import Repair, repair_lock, restore_times
 from .load import LOADER_SOURCES, load_deck_and_digests
 from .model import KINDS, Deck, in_language
 from .package import package_bytes
-from .problems import Problem, SourceError, errors_in
+from .problems import Location, Problem, SourceError, errors_in
 from .release import (
     Changes,
     bump_version,
     changelog_entry,
     compare_with_release,
     deck_description_news,
-    prepend_changelog,
     release_manifest,
     release_problems,
-    write_version,
 )
 from .render import FigureFiles, RenderedNote, notes_fingerprint, render_deck
 
@@ -57,7 +58,8 @@ class BuildOptions:
     # `mathdeck release --minor` etc.: bump the version, write the changelog, record the release.
     release: str | None = None
     # "en+zh" (as written) or "en": English only, the Zh field left empty. An "en" build goes to
-    # <slug>-<version>-en.apkg and leaves the lock alone (its times follow the en+zh deck).
+    # <slug>-<version>-en.apkg; its times are the en+zh deck's, recorded in the lock as an en+zh
+    # build would, so building it twice gives the same bytes.
     lang: str = "en+zh"
     # Parsed cards, check results, notes and MathJax verdicts (builder/cache.py); by default
     # build/ beside cache_dir (.cache/build/ in a project).
@@ -84,6 +86,7 @@ class BuildResult:
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)  # reported; the build went on
+    resumed_release: bool = False  # `release` finished one that a kill or an error interrupted
 
 
 def _quiet(_: str) -> None:
@@ -112,9 +115,13 @@ class BuildCaches:
             verdicts=BuildCache(folder, "mathjax", verdicts_fingerprint(), keep_unused=None),
         )
 
-    def save(self) -> None:
-        for cache in (self.cards, self.checked, self.notes, self.verdicts):
-            cache.save()
+    def save(self) -> list[Problem]:
+        """Save every cache; what could not be saved, as a warning (a cache only saves time)."""
+        errors = [error for cache in (self.cards, self.checked, self.notes, self.verdicts) for error in cache.save()]
+        if not errors:
+            return []
+        return [Problem(Location(self.cards.folder), f"the build cache was not saved ({os_error_text(errors[0], with_file=False)}); "
+                        "the next build will be slower", "warning")]
 
 
 @dataclass
@@ -159,7 +166,7 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
     if options.check_math:
         from .check_math import FormulaChecker
 
-        checker = FormulaChecker(caches.verdicts)  # node starts on the first formulas it lacks
+        checker = FormulaChecker(caches.verdicts, deck.config.tex_links)  # node starts on the first formulas it lacks
     facts = deck_facts(deck, checked, keys, checker.add_facts if checker is not None else None)
     problems = check_deck(deck, set(plans), facts)
     math = None
@@ -229,20 +236,34 @@ def _draw(deck: Deck, plans: dict, options: BuildOptions, progress: Progress, ti
 def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    _remove_leftovers(options)
     caches = BuildCaches.open(options)
     # A build allocates millions of objects (cards, notes, cache entries) that live until it
     # ends: the cyclic garbage collector would scan them over and over, ~15% of a rebuild.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(options, caches, progress, started, timings)
+        result = _build(options, caches, progress, started, timings)
     finally:
-        caches.save()
+        warnings = caches.save()
         if collecting:
             gc.enable()
+    result.warnings += warnings
+    return result
+
+
+def _remove_leftovers(options: BuildOptions) -> None:
+    """Temporary files and figure folders that killed builds left behind (running builds' stay)."""
+    project = options.cards_dir.resolve().parent
+    for folder in (options.out_dir, options.cards_dir, project, options.cache_dir):
+        remove_stale_temporaries(folder)
+    remove_stale_temporaries(options.cache_dir, ".drawing-*")  # also make_figures' own, if it draws
+    for cache in ("cards", "checked", "notes", "mathjax"):
+        remove_stale_temporaries(options.build_caches / cache)
 
 
 def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, started: float, timings: dict) -> BuildResult:
+    build_time()  # a bad SOURCE_DATE_EPOCH is a problem before any work
     checks = start_checks(options, caches, progress)
     deck, plans = in_language(checks.deck, options.lang), checks.plans
     if checks.problems:
@@ -250,31 +271,34 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
     # Rendering is pure and writes nothing: it overlaps node's check of the new formulas.
     # Digests from the checks describe the cards as written; an "en" deck differs (no Zh).
     notes = _render(deck, plans, caches, progress, timings, checks if options.lang == "en+zh" else None)
+    # The lock's times follow the deck as written, whatever the language: an "en" build stamps
+    # (and records) the en+zh notes' times, so building it twice gives the same bytes.
+    written_notes = notes if options.lang == "en+zh" else _render(checks.deck, plans, caches, _quiet, {}, checks)
     previous = read_lock(options.cards_dir)
+    unfinished = unfinished_release(deck, previous)
+    if unfinished and not options.release:
+        raise SourceError([Problem(deck.config.version_location, f"release {unfinished} was interrupted (the lock records it; "
+                                   f"deck.yaml still says {deck.config.version}): run `mathdeck release` to finish it")])
     packaged = None
     if not options.release and _figures_cached(deck, plans, options):
         # So is packaging, when no figure must be drawn (a script could fail): it goes on while
         # node finishes, and the checks' problems still come first.
-        packaged = _package(deck, plans, notes, previous, options, caches, progress, timings)
+        packaged = _package(deck, plans, notes, written_notes, previous, options, caches, progress, timings)
     progress("Typesetting every formula with MathJax")
     warnings = checks.finish()
     problems = release_problems(deck, previous, options.cards_dir, options.allow_note_type_change)
     if problems:
         raise SourceError(problems)
     if options.release:
-        deck.config.version = bump_version(deck.config.version, options.release)
+        # Resuming an interrupted release finishes that version instead of bumping again.
+        deck.config.version = unfinished or bump_version(deck.config.version, options.release)
     if packaged is None:
-        packaged = _package(deck, plans, notes, previous, options, caches, progress, timings)
+        packaged = _package(deck, plans, notes, written_notes, previous, options, caches, progress, timings, resuming=bool(unfinished))
     lock, data, changes, media, drawn, new_lock_text = packaged
 
     suffix = ("-en" if options.lang == "en" else "") + ("-dev" if options.dev else "")
     path = options.out_dir / f"{deck.file_stem}{suffix}.apkg"
-    status = _write_package(path, data, options.force or options.dev, deck)
-    if options.release:
-        write_version(deck, deck.config.version)
-        prepend_changelog(options.cards_dir.resolve().parent, lock.release.changelog)
-    if options.lang == "en+zh":
-        write_lock(options.cards_dir, lock, new_lock_text.result())
+    status = commit_files(path, data, lock, new_lock_text.result(), deck, options)
     timings["load+check"] = time.perf_counter() - started - sum(timings.values())
 
     return BuildResult(
@@ -292,18 +316,53 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
         seconds=time.perf_counter() - started,
         timings=timings,
         warnings=warnings,
+        resumed_release=bool(unfinished),
     )
 
 
-def _package(deck: Deck, plans: dict, notes: list[RenderedNote], previous: Lock, options: BuildOptions, caches: BuildCaches, progress: Progress, timings: dict) -> tuple:
-    """figures + package, nothing written yet: (lock, .apkg bytes, release changes, media, figures drawn, lock text)."""
+def repair_lock_file(options: BuildOptions) -> tuple[Repair, Path | None]:
+    """`mathdeck lock --repair`: the lock rewritten from what can be trusted in it (both sides
+    of a merge conflict), with the times of notes it lost read back from the newest .apkg in the
+    output folder wherever the sources still match it. Returns the repair and that package."""
+    path = options.cards_dir / LOCK_FILE
+    repaired = repair_lock(path.read_text(encoding="utf-8", errors="replace"))
+    caches = BuildCaches.open(options)
+    try:
+        deck, digests = load_deck_and_digests(options.cards_dir, caches.cards)
+        plans = figure_stage.plan_figures(options.figures_dir)
+        notes = render_deck(deck, figure_files(deck, plans), caches.notes, digests)
+    finally:
+        caches.save()
+    package = _newest_package(options.out_dir, deck)
+    if package is not None:
+        restore_times(repaired, [(guid_for_card(n.card), n.card.id, n.content_hash, "\x1f".join(n.fields), " ".join(n.tags))
+                                 for n in notes], package)
+    write_atomically(path, lock_text(lock_from_data(repaired.data)).encode("utf-8"))
+    return repaired, package
+
+
+def _newest_package(out_dir: Path, deck: Deck) -> Path | None:
+    """dist/<slug>-<version>.apkg of the highest version (not -en or -dev builds)."""
+    pattern = re.compile(re.escape(deck.config.slug) + r"-(\d+)\.(\d+)\.(\d+)\.apkg")
+    found = [(tuple(map(int, match.groups())), path) for path in out_dir.glob("*.apkg") if (match := pattern.fullmatch(path.name))]
+    return max(found)[1] if found else None
+
+
+def _package(deck: Deck, plans: dict, notes: list[RenderedNote], written_notes: list[RenderedNote], previous: Lock, options: BuildOptions,
+             caches: BuildCaches, progress: Progress, timings: dict, resuming: bool = False) -> tuple:
+    """figures + package, nothing written yet: (lock, .apkg bytes, release changes, media, figures drawn, lock text).
+
+    `written_notes` are the notes of the deck as written (en+zh), whose times the lock keeps."""
     media, drawn = _draw(deck, plans, options, progress, timings)
     started = time.perf_counter()
     progress("Packaging")
     now = build_time()
-    lock = stamp_notes(notes, previous, now)
+    lock = stamp_notes(written_notes, previous, now)
     changes = None
-    if options.release:
+    if options.release and resuming:
+        # The changes since the release before were recorded with it; that release is gone.
+        lock.release = release_manifest(deck.config.version, notes, previous.release.changelog)
+    elif options.release:
         changes = compare_with_release(notes, previous.release)
         lock.release = release_manifest(deck.config.version, notes, changelog_entry(deck.config.version, now, changes))
     news = lock.release.changelog if lock.release and lock.release.version == deck.config.version else ""
@@ -316,11 +375,7 @@ def _package(deck: Deck, plans: dict, notes: list[RenderedNote], previous: Lock,
 
 def _figures_cached(deck: Deck, plans: dict, options: BuildOptions) -> bool:
     """Every figure the cards use is in the figure cache (make_figures would draw none)."""
-    return all(
-        (options.cache_dir / name).is_file()
-        for figure in _used_figures(deck) if figure in plans
-        for name in (plans[figure].light_name, plans[figure].dark_name)
-    )
+    return all(figure_stage.is_cached(plans[figure], options.cache_dir) for figure in _used_figures(deck) if figure in plans)
 
 
 class _Background:
@@ -359,20 +414,3 @@ def _media_files(media_by_name: dict[str, tuple[Path, Path]], plans: dict) -> li
 
 def _anki_cards(note: RenderedNote) -> int:
     return KINDS[note.card.kind].anki_cards(note.card)
-
-
-def _write_package(path: Path, data: bytes, force: bool, deck: Deck) -> str:
-    if path.exists():
-        if path.read_bytes() == data:
-            return "unchanged"
-        if not force:
-            raise SourceError([Problem(
-                deck.config.version_location,
-                f"{path} already exists with different content: bump 'version' (now {deck.config.version}, "
-                "or run `mathdeck release`) so learners can tell the builds apart, or pass --force to overwrite it",
-            )])
-        write_atomically(path, data)
-        return "replaced"
-    write_atomically(path, data)
-    return "written"
-

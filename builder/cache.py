@@ -4,7 +4,8 @@ As in Black's cache: an entry is found by a hash of everything that can change i
 bytes plus a fingerprint of the code, templates and library versions that compute it), so a
 stale entry is never read; files are replaced atomically (a temporary file, then a rename), so a
 crash never leaves half of one; a file of another format, fingerprint or Python version is
-ignored. A cache only saves time: a build writes the same bytes with it, without it, or with a
+ignored, and each value carries a digest checked when it is read (a mismatch is a miss). A
+cache only saves time: a build writes the same bytes with it, without it, or with a
 damaged one.
 
 A cache is split into shards by key, read on first use and written only where entries were
@@ -22,12 +23,13 @@ import marshal
 import os
 import re
 import sys
+import zlib
 from functools import cache
 from pathlib import Path
 
 from .atomic import write_atomically
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: each value carries a CRC-32 of its bytes
 KEEP_UNUSED = 5  # saves of its shard an unused entry survives
 BUILDER_DIR = Path(__file__).resolve().parent
 _MISSING = object()
@@ -66,19 +68,31 @@ class BuildCache:
         """Everything this build needs was looked up: drop the rest on save."""
         self._drop_unused = True
 
-    def save(self) -> None:
-        """Write the shards this build added entries to; unused entries age and are dropped in time."""
+    def save(self) -> list[OSError]:
+        """Write the shards this build added entries to; unused entries age and are dropped in time.
+
+        A shard that cannot be written (read-only folder, full disk) is left as it was: a cache
+        only saves time, so the errors are returned for a warning, never raised."""
+        errors = []
         for shard in self._shards.values():
-            shard.save(self.keep_unused, self._drop_unused)
+            try:
+                shard.save(self.keep_unused, self._drop_unused)
+            except OSError as error:
+                errors.append(error)
+        return errors
 
 
 class _Shard:
+    """One file of a cache. Each value is kept marshalled beside a digest of its bytes, checked
+    when the value is first used: a flipped bit or an edited string is a miss, never output."""
+
     def __init__(self, path: Path | None, header: tuple):
         self.path = path
         self.header = header
-        # key -> (the save that last used it, value)
+        # key -> (the save that last used it, digest, marshalled value)
         self.generation, self.stored = self._read()
         self.used: dict = {}
+        self.verified: set[str] = set()  # used keys whose stored bytes passed their digest as they are
         self.changed = False
 
     def _read(self) -> tuple[int, dict]:
@@ -95,16 +109,17 @@ class _Shard:
     def get(self, key: str, default):
         value = self.used.get(key, _MISSING)
         if value is _MISSING:
-            entry = self.stored.get(key)
-            if entry is None:
+            value = _verified_value(self.stored.get(key))
+            if value is _MISSING:
                 return default
-            value = self.used[key] = entry[1]
+            self.used[key] = value
+            self.verified.add(key)
         return value
 
     def put(self, key: str, value) -> None:
-        entry = self.stored.get(key)
-        if entry is None or entry[1] != value:
+        if self.get(key, _MISSING) != value:
             self.changed = True
+            self.verified.discard(key)
         self.used[key] = value
 
     def save(self, keep_unused: int | None, drop_unused: bool) -> None:
@@ -116,10 +131,43 @@ class _Shard:
         elif keep_unused is None:
             entries = dict(self.stored)
         else:
-            entries = {key: entry for key, entry in self.stored.items() if entry[0] > generation - keep_unused}
-        entries.update((key, (generation, value)) for key, value in self.used.items())
-        write_atomically(self.path, marshal.dumps((self.header, generation, entries)))
+            entries = {key: entry for key, entry in self.stored.items() if _generation(entry) > generation - keep_unused}
+        # A value read from this file is written back as the bytes it was read from (no new marshal).
+        entries.update(
+            (key, (generation, *self.stored[key][1:]) if key in self.verified else _entry(generation, value))
+            for key, value in self.used.items()
+        )
+        write_atomically(self.path, marshal.dumps((self.header, generation, entries)), durable=False)
         self.generation, self.stored, self.changed = generation, entries, False
+        self.verified = set(self.used)
+
+
+def _entry(generation: int, value) -> tuple[int, bytes, bytes]:
+    data = marshal.dumps(value)
+    return generation, _value_digest(data), data
+
+
+def _value_digest(data: bytes) -> int:
+    # CRC-32 finds every flipped bit, truncation and edit of a value's bytes (a kill, a bad disk,
+    # a hand edit) at a fifth of a cryptographic hash's cost on tens of MB of notes; a forger
+    # who can write .cache/ could recompute any unkeyed digest anyway.
+    return zlib.crc32(data)
+
+
+def _generation(entry) -> int:
+    return entry[0] if isinstance(entry, tuple) and entry and isinstance(entry[0], int) else -1
+
+
+def _verified_value(entry):
+    """The value an entry holds, or _MISSING when it is absent, malformed or fails its digest."""
+    if not (isinstance(entry, tuple) and len(entry) == 3 and isinstance(entry[2], bytes)):
+        return _MISSING
+    if entry[1] != _value_digest(entry[2]):
+        return _MISSING
+    try:
+        return marshal.loads(entry[2])
+    except (EOFError, ValueError, TypeError):
+        return _MISSING
 
 
 def subkey(context: str, key: str) -> str:

@@ -19,12 +19,19 @@ from .macros import Macro, MacroError
 from .model import KINDS, Card, Deck
 from .phone_budget import PhoneBudget
 from .problems import Location, Problem
-from .render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, macro_signature, markdown_to_unsafe_html, notes_fingerprint
+from .render import (
+    ALLOWED_ATTRIBUTES, ALLOWED_STYLE_PROPERTIES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, allowed_classes, local_media_only,
+    macro_signature, markdown_to_unsafe_html, notes_fingerprint, url_scheme,
+)
 
 # The checks' own code: a change to a rule (the phone budget, say) checks every card again.
 CHECKS_FINGERPRINT = functools.partial(fingerprint, ("check.py", "check_math.py", "phone_budget.py"))
-# Only fields that can hold HTML, links or display math need Markdown's output for the HTML audit.
-AUDIT_MARKERS = ("<", "](", "]:", "$$")
+# Only fields that can hold HTML, links, display math, math delimiters outside $...$ (`\\(`) or
+# entities (`&#92;(`) need Markdown's output for the HTML audit.
+AUDIT_MARKERS = ("<", "](", "]:", "$$", "\\\\", "&")
+# arithmatex takes $...$, $$...$$ and also \(...\), \[...\] and \begin{env}...\end{env} as math:
+# a field with a backslash may hold a formula without any dollar sign.
+MATH_MARKERS = ("$", "\\")
 
 
 def check_deck(deck: Deck, figure_names: set[str], facts: list[tuple[FieldFacts, ...] | None] | None = None) -> list[Problem]:
@@ -32,7 +39,20 @@ def check_deck(deck: Deck, figure_names: set[str], facts: list[tuple[FieldFacts,
     problems += check_figures(deck, figure_names)
     problems += check_markdown_output(deck, facts)
     problems += check_code_width(deck)
+    problems += check_description(deck)
     return sorted(problems)
+
+
+def check_description(deck: Deck) -> list[Problem]:
+    """The deck's description (shown on its overview screen) passes the same sanitiser as the
+    notes: say what it would remove."""
+    config = deck.config
+    if not any(marker in config.description for marker in AUDIT_MARKERS):
+        return []
+    facts = field_facts("description", config.description, config.macros)
+    where = config.description_location or config.location
+    return [Problem(where, f"'description' has raw HTML that is not allowed: {what} would be removed")
+            for what in facts.removed or ()]
 
 
 def check_code_width(deck: Deck) -> list[Problem]:
@@ -68,6 +88,9 @@ class FieldFacts:
     macro_error: str | None = None  # a deck macro used wrongly: no formulas then
     # per formula, how many list items it sits in: each indents it, leaving less of the phone's width
     list_depths: tuple[int, ...] = ()
+    # `\(` or `\[` in prose (from `\\(` or `&#92;(`): Anki's MathJax would typeset what
+    # follows, unchecked
+    stray_delimiters: tuple[str, ...] = ()
 
 
 def deck_facts(
@@ -110,17 +133,26 @@ def checked_keys(deck: Deck, digests: list[str] | None = None) -> list[str]:
 
     digests = digests if digests is not None else [card_digest(card) for card in deck.cards]
     context = content_key("checked", notes_fingerprint(), verdicts_fingerprint(), CHECKS_FINGERPRINT(),
-                          macro_signature(deck.config.macros), f"phone_width={deck.config.phone_width}")
+                          macro_signature(deck.config.macros), f"phone_width={deck.config.phone_width}",
+                          f"tex_links={deck.config.tex_links}")
     return [subkey(context, digest) for digest in digests]
 
 
 def card_facts(card: Card, macros: tuple[Macro, ...]) -> tuple[FieldFacts, ...]:
     facts = []
-    for key in KINDS[card.kind].markdown:
-        text = card.text.get(key)
-        if text and (("$" in text) or any(marker in text for marker in AUDIT_MARKERS)):
+    for key, text in markdown_sources(card).items():
+        if text and any(marker in text for marker in MATH_MARKERS + AUDIT_MARKERS):
             facts.append(field_facts(key, text, macros))
     return tuple(facts)
+
+
+def markdown_sources(card: Card) -> dict[str, str]:
+    """Every source text of the card that reaches a note as Markdown, `zh` included: every text
+    key of its kind but those the kind lists as not Markdown (kinds.py)."""
+    sources = {key: card.text[key] for key in KINDS[card.kind].markdown if key in card.text}
+    if card.zh:
+        sources["zh"] = card.zh
+    return sources
 
 
 def field_facts(key: str, text: str, macros: tuple[Macro, ...]) -> FieldFacts:
@@ -131,17 +163,20 @@ def field_facts(key: str, text: str, macros: tuple[Macro, ...]) -> FieldFacts:
         html = markdown_to_unsafe_html(text, macros)
     except MacroError as error:
         return FieldFacts(key, None, False, None, str(error))
-    removed, misplaced = None, False
+    removed, misplaced, stray_delimiters = None, False, []
     if any(marker in text for marker in AUDIT_MARKERS):
         audit = _HtmlAudit()
         # Audit Markdown's output: `<` inside math and code is already escaped there.
         audit.feed(html)
         audit.close()
-        removed = tuple(dict.fromkeys(audit.removed))
-        misplaced = "$$" in "".join(audit.prose) or "$<span" in "".join(audit.raw_prose)
-    formulas = tuple(collect_formulas(html, markdown_tags_only="<" not in text)) if "$" in text else None
+        removed = tuple(dict.fromkeys(_emptied_by_comments(text, audit.removed)))
+        prose = "".join(audit.prose)
+        misplaced = "$$" in prose or "$<span" in "".join(audit.raw_prose)
+        stray_delimiters = [delimiter for delimiter in MATHJAX_DELIMITERS if delimiter in prose]
+    formulas = tuple(collect_formulas(html, markdown_tags_only="<" not in text)) if any(marker in text for marker in MATH_MARKERS) else None
     depths = tuple(list_depths(html)) if formulas else ()
-    return FieldFacts(key, removed, misplaced, formulas, list_depths=depths if len(depths) == len(formulas or ()) else ())
+    return FieldFacts(key, removed, misplaced, formulas, list_depths=depths if len(depths) == len(formulas or ()) else (),
+                      stray_delimiters=tuple(stray_delimiters))
 
 
 def check_figures(deck: Deck, figure_names: set[str]) -> list[Problem]:
@@ -176,6 +211,19 @@ class _HtmlAudit(html.parser.HTMLParser):
         if self._skip:
             self._skip -= 1
 
+    # The sanitiser drops comments, declarations and processing instructions, text and all.
+    def handle_comment(self, data):
+        self.removed.append(COMMENT)
+
+    def handle_decl(self, decl):
+        self.removed.append(f"<!{decl.split(' ')[0]}> declaration")
+
+    def unknown_decl(self, data):
+        self.removed.append(f"<![{data.split('[')[0]}[ section")
+
+    def handle_pi(self, data):
+        self.removed.append("<?...> processing instruction")
+
     def handle_starttag(self, tag, attrs):
         if self._skip:
             self._skip += 1
@@ -187,28 +235,54 @@ class _HtmlAudit(html.parser.HTMLParser):
             return
         allowed = ALLOWED_ATTRIBUTES.get(tag, set()) | ALLOWED_ATTRIBUTES["*"]
         for name, value in attrs:
-            if name not in allowed:
+            if name == "class":
+                classes = allowed_classes().get(tag, frozenset())
+                self.removed += [f"'{cls}' class on <{tag}>" for cls in (value or "").split() if cls not in classes]
+            elif name not in allowed:
                 self.removed.append(f"'{name}' attribute on <{tag}>")
-            elif name in ("href", "src") and value and _scheme(value) not in ALLOWED_URL_SCHEMES | {""}:
-                self.removed.append(f"'{_scheme(value)}:' link in <{tag} {name}>")
+            elif name in ("href", "src") and value and url_scheme(value) not in ALLOWED_URL_SCHEMES | {""}:
+                self.removed.append(f"'{url_scheme(value)}:' link in <{tag} {name}>")
+            elif local_media_only(tag, name, value or "") is None:
+                self.removed.append(f"remote image <{tag} {name}=\"{_shorten(value)}\"> (fetched on every review: images must be the deck's own files)")
+            elif name == "style":
+                self.removed += [f"'{prop}' style on <{tag}>" for prop in _style_properties(value) if prop not in ALLOWED_STYLE_PROPERTIES]
 
 
-def _scheme(url: str) -> str:
-    match = re.match(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):", url)
-    return match.group(1).lower() if match else ""
+COMMENT = "an HTML comment"
+# The delimiters Anki's MathJax looks for in a card's text (anki-facts.md: only these).
+MATHJAX_DELIMITERS = ("\\(", "\\[")
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _style_properties(style: str | None) -> list[str]:
+    return [part.split(":", 1)[0].strip().lower() for part in (style or "").split(";") if part.strip()]
+
+
+def _emptied_by_comments(text: str, removed: list[str]) -> list[str]:
+    """A field that is nothing but comments becomes an empty field: say so, not just 'removed'."""
+    if COMMENT in removed and not re.sub(r"<!--.*?(?:-->|$)", "", text, flags=re.S).strip():
+        emptied = f"{COMMENT} (the field's only content, so the field would be empty)"
+        return [emptied if what == COMMENT else what for what in removed]
+    return removed
 
 
 def check_markdown_output(deck: Deck, facts: list[tuple[FieldFacts, ...]] | None = None) -> list[Problem]:
-    """Problems visible only in Markdown's output: raw HTML the sanitiser would drop, and `$$`
-    that arithmatex did not take as display math (it must stand in a paragraph of its own)."""
+    """Problems visible only in Markdown's output: raw HTML the sanitiser would drop, `$$`
+    that arithmatex did not take as display math (it must stand in a paragraph of its own), and
+    math delimiters outside math, which Anki's MathJax would typeset without any check."""
     problems = []
     for card, card_facts_ in zip(deck.cards, facts if facts is not None else deck_facts(deck), strict=True):
         for field in card_facts_ or ():
             if field.removed is None:
                 continue
-            where, label = card.text_locations[field.key], f"card '{card.id}': '{field.key}'"
+            where, label = card.text_locations.get(field.key, card.location), f"card '{card.id}': '{field.key}'"
             for what in field.removed:
                 problems.append(Problem(where, f"{label} has raw HTML that is not allowed in a note: {what} would be removed"))
             if field.misplaced_display_math:
                 problems.append(Problem(where, f"{label}: display math $$...$$ must start on a line of its own (inline math is $...$)"))
+            for delimiter in field.stray_delimiters:
+                problems.append(Problem(where, f"{label}: {delimiter} outside $...$ would start math that Anki's MathJax typesets unchecked (write math as $...$, or put the text in `code`)"))
     return problems

@@ -106,8 +106,9 @@ class FormulaChecker:
 
     BATCH = 500
 
-    def __init__(self, cache: BuildCache | None = None):
+    def __init__(self, cache: BuildCache | None = None, tex_links: str = "none"):
         self.cache = cache
+        self.tex_links = tex_links  # deck.yaml's: part of every verdict (safety.mjs)
         self.verdicts: dict[tuple[str, bool], Verdict] = {}
         self._unknown: list[tuple[str, bool]] = []  # sent or to send, in that order
         self._sent = 0
@@ -117,7 +118,7 @@ class FormulaChecker:
         for item in formulas:
             if item in self.verdicts:
                 continue
-            verdict = self.cache.get(_verdict_key(*item), _UNKNOWN) if self.cache is not None else _UNKNOWN
+            verdict = self.cache.get(_verdict_key(*item, self.tex_links), _UNKNOWN) if self.cache is not None else _UNKNOWN
             self.verdicts[item] = verdict
             if verdict is _UNKNOWN:
                 self._unknown.append(item)
@@ -135,7 +136,7 @@ class FormulaChecker:
 
     def _send(self) -> None:
         if self._stream is None:
-            self._stream = TexStream()
+            self._stream = TexStream(self.tex_links)
         self._stream.send(self._unknown[self._sent:])
         self._sent = len(self._unknown)
 
@@ -147,7 +148,7 @@ class FormulaChecker:
             for item, verdict in zip(self._unknown, stream.verdicts(), strict=True):
                 self.verdicts[item] = verdict
                 if self.cache is not None:
-                    self.cache.put(_verdict_key(*item), verdict)
+                    self.cache.put(_verdict_key(*item, self.tex_links), verdict)
         return self.verdicts
 
 
@@ -173,7 +174,7 @@ def start_math_check(deck: Deck, facts: list | None = None, cache: BuildCache | 
 
     facts = facts if facts is not None else deck_facts(deck)
     if checker is None:
-        checker = FormulaChecker(cache)
+        checker = FormulaChecker(cache, deck.config.tex_links)
         for card_facts in facts:
             checker.add_facts(card_facts or ())
     if cache is not None and None not in facts:
@@ -187,7 +188,7 @@ def _problems(deck: Deck, facts: list, verdicts: dict[tuple[str, bool], Verdict]
     budget = PhoneBudget(deck.config.phone_width)
     for card, card_facts in zip(deck.cards, facts, strict=True):
         for fact in card_facts or ():  # None: checked before, unchanged
-            where = card.text_locations[fact.key]
+            where = card.text_locations.get(fact.key, card.location)
             label = f"card '{card.id}', field '{fact.key}'"
             if fact.macro_error is not None:
                 problems.append(Problem(where, f"{label}: {fact.macro_error}"))
@@ -195,22 +196,30 @@ def _problems(deck: Deck, facts: list, verdicts: dict[tuple[str, bool], Verdict]
             for (tex, display), depth in zip(fact.formulas or (), depths, strict=True):
                 error, width = verdicts[(tex, display)]
                 if error:
-                    problems.append(Problem(where, f"{label}: MathJax: {error} in ${_shorten(tex)}$"))
+                    problems.append(Problem(where, f"{label}: {_source_of(error)}{error} in ${_shorten(tex)}$"))
                 elif width is not None:
                     problems += budget.formula_problems(where, card.id, fact.key, tex, display, width, depth)
     return problems
 
 
+UNSAFE = "unsafe TeX: "  # how builder/mathjax/safety.mjs's errors start
+
+
+def _source_of(error: str) -> str:
+    """MathJax's own words are quoted as such; the safety wall's errors speak for themselves."""
+    return "" if error.startswith(UNSAFE) else "MathJax: "
+
+
 _UNKNOWN = object()  # verdicts are (error, width) tuples
 
 
-def _verdict_key(tex: str, display: bool) -> str:
-    return content_key("D" if display else "I", tex)
+def _verdict_key(tex: str, display: bool, tex_links: str = "none") -> str:
+    return content_key("D" if display else "I", tex, tex_links)
 
 
 def verdicts_fingerprint() -> str:
     """The MathJax cache holds node's answers: it depends on the checker script and MathJax's version."""
-    return fingerprint(("mathjax/check.mjs", "mathjax.py")) + mathjax_fingerprint()
+    return fingerprint(("mathjax/check.mjs", "mathjax/safety.mjs", "mathjax.py")) + mathjax_fingerprint()
 
 
 def _shorten(tex: str, limit: int = 120) -> str:

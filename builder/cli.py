@@ -63,12 +63,23 @@ def _print_problems(problems: list[Problem]) -> None:
 
 @contextmanager
 def _reporting_errors() -> Iterator[None]:
-    """Source problems and failing figure scripts end the run with exit 1 and no traceback."""
+    """Source problems, failing figure scripts and OS errors (full disk, read-only folder) end
+    the run with exit 1 and no traceback, saying what was and was not written."""
+    from .commit import WriteError
     from .figures import FigureError
     from .mathjax import MathJaxUnavailable
 
     try:
         yield
+    except WriteError as error:
+        err.print(f"[bold red]error:[/] {error}", soft_wrap=True)
+        err.print(_written_report(error), markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+    except OSError as error:
+        from .commit import os_error_text
+
+        err.print(f"[bold red]error:[/] {os_error_text(error)}; nothing was written.", soft_wrap=True)
+        raise typer.Exit(1)
     except SourceError as error:
         _print_problems(error.problems)
         count = len(errors_in(error.problems))
@@ -81,6 +92,14 @@ def _reporting_errors() -> Iterator[None]:
     except MathJaxUnavailable as error:
         err.print(f"[bold red]cannot check formulas:[/] {error}", markup=True)
         raise typer.Exit(1)
+
+
+def _written_report(error) -> str:
+    from .problems import Location
+
+    shown = lambda paths: ", ".join(str(Location(path)) for path in paths) or "nothing"  # noqa: E731
+    return (f"Written: {shown(error.written)}. Not written: {shown(error.not_written)} (files already there are untouched). "
+            "Fix the cause and run the same command again: it completes what is missing.")
 
 
 @contextmanager
@@ -139,6 +158,9 @@ def release(
         result = run_build(_options(cards, out_dir, figures, release=part, allow_note_type_change=allow_note_type_change), progress)
     _print_summary(result)
     changes = result.changes
+    if result.resumed_release:
+        out.print(f"Finished the interrupted release {result.deck.config.version}; CHANGELOG.md updated.")
+        return
     out.print(f"Released {result.deck.config.version}: {len(changes.added)} added, {len(changes.changed)} changed, "
               f"{len(changes.retired)} retired; CHANGELOG.md updated.")
 
@@ -156,13 +178,65 @@ def _print_rebuild(rebuild) -> None:
     stamp = time.strftime("%H:%M:%S")
     if rebuild.error is not None:
         problems = getattr(rebuild.error, "problems", None)
-        for line in (sorted(problems) if problems else [str(rebuild.error)]):
+        for line in (sorted(problems) if problems else [_error_line(rebuild.error)]):
             err.print(str(line), markup=False, soft_wrap=True)
         err.print(f"[{stamp}] [red]build failed[/] ({rebuild.seconds:.2f} s); waiting for the next save")
         return
     parts = [f"{label} {', '.join(ids)}" for label, ids in (("added", rebuild.added), ("changed", rebuild.changed), ("removed", rebuild.removed)) if ids]
     summary = "; ".join(parts) or "no card changed"
     out.print(f"[{stamp}] {summary} → {rebuild.result.path} ({rebuild.seconds:.2f} s)", soft_wrap=True)
+
+
+def _error_line(error: BaseException) -> str:
+    from .commit import WriteError, os_error_text
+    from .figures import FigureError
+
+    if isinstance(error, WriteError):
+        return f"{error}. {_written_report(error)}"
+    if isinstance(error, FigureError):
+        return f"figure '{error.name}' failed:\n{error.traceback_text}"
+    if isinstance(error, OSError):
+        return os_error_text(error)
+    return f"{type(error).__name__}: {error} (a bug in mathdeck: please report it)"
+
+
+@app.command()
+def lock(
+    cards: Path = CARDS_OPTION,
+    out_dir: Path = OUT_OPTION,
+    figures: Optional[Path] = FIGURES_OPTION,
+    repair: bool = typer.Option(False, "--repair", help="Rewrite a conflicted, truncated or damaged lock file from what can be trusted in it, the last .apkg and the sources."),
+) -> None:
+    """Check cards/mathdeck.lock.json, or repair it with --repair.
+
+    The lock keeps the time each card last changed (so Anki updates exactly the edited notes) and
+    the last release. --repair merges both sides of a git merge conflict (each card keeps its later
+    time, the newer release wins), drops entries it cannot read or trust (wrong types, times
+    before 2000 or in the future), and reads the lost times back from the newest
+    dist/<deck>-<version>.apkg for every card whose note there matches the sources. A card
+    whose time is still missing gets the next build's time, so learners' copies of it update
+    once more. Commit the repaired file.
+    """
+    from .identity import LOCK_FILE, read_lock
+
+    path = cards / LOCK_FILE
+    with _reporting_errors():
+        if not repair:
+            read_lock(cards)
+            out.print(f"[green]✓[/] {path} is valid.")
+            return
+        if not path.exists():
+            out.print(f"{path} does not exist: the next build writes it.")
+            return
+        from .build import repair_lock_file
+
+        repaired, package = repair_lock_file(_options(cards, out_dir, figures))
+    for reason in repaired.dropped:
+        err.print(f"dropped {reason}", markup=False, soft_wrap=True)
+    sides = " (both sides of a merge conflict)" if repaired.sides > 1 else ""
+    restored = f", {repaired.restored} read back from {package}" if package is not None else ""
+    out.print(f"[green]✓[/] Repaired {path}{sides}: {repaired.kept} note times kept{restored}, "
+              f"{len(repaired.dropped)} entries dropped. Commit it.", soft_wrap=True)
 
 
 @app.command()
@@ -196,8 +270,8 @@ def figures_command(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURE
     from . import figures as figure_stage
 
     options = _options(cards, Path("dist"), figures)
-    plans = figure_stage.plan_figures(options.figures_dir)
     with _reporting_errors(), _stages() as progress:
+        plans = figure_stage.plan_figures(options.figures_dir)
         progress(f"Drawing {len(plans)} figures")
         results = {}
         files = figure_stage.make_figures(plans.values(), options.cache_dir, on_done=lambda plan, cached: results.__setitem__(plan.name, cached))

@@ -91,7 +91,7 @@ def html_command(
         prepared = prepare_sources(cards, figures, lang, progress)
         sheet = _sheet(cards, prepared)
         progress("Typesetting the page")
-        page = sheet_html(sheet, render_description(prepared.deck), prepared.media)
+        page = sheet_html(sheet, render_description(prepared.deck), prepared.media, prepared.deck.config.tex_links)
         path = out_dir / f"{prepared.deck.file_stem}.html"
         write_atomically(path, page.encode("utf-8"))
     out.print(f"[green]✓[/] Wrote {path}: {len(sheet.notes)} entries, {len(page.encode()):,} B, no external files")

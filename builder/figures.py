@@ -20,8 +20,9 @@ media file name without importing torch or matplotlib. The key covers the script
 the key, so Anki never keeps a stale file under a reused name and a text-only edit redraws
 nothing. `make_figures` runs each uncached script in its own subprocess (`jobs` at a time),
 writes into a temporary folder inside the cache and renames the finished files into place.
-Each job is one long-lived `figures/_run.py --serve` process that imports torch and matplotlib
-once and forks a fresh child per script: isolated like a new process, ~2.5 s cheaper.
+Each job is one long-lived figure server (`builder/figure_server.py`: `_run.py --serve` with
+each script's output capped) that imports torch and matplotlib once and forks a fresh child per
+script: isolated like a new process, ~2.5 s cheaper.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from functools import cache
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .atomic import remove_stale_temporaries
+
 # Bump when the runner's output changes in a way the hashed inputs do not show.
 FORMAT_VERSION = 1
 DRAWING_LIBRARIES = ("torch", "matplotlib", "numpy", "pillow")
@@ -52,6 +55,7 @@ FIGURE_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 DECLARED_FORMAT = re.compile(rb"""^FORMAT\s*=\s*["'](svg|png)["']""", re.MULTILINE)
 DEFAULT_FORMAT = "png"
 RUNNER = "_run.py"
+FIGURE_SERVER = Path(__file__).resolve().parent / "figure_server.py"
 TIMEOUT_SECONDS = 600
 
 
@@ -91,6 +95,8 @@ def _plan(script: Path, shared_digest: bytes) -> FigurePlan:
     if not FIGURE_NAME.fullmatch(name):
         raise FigureError(name, f"{script}: figure file names use only a-z, 0-9 and single "
                                 f"hyphens (the name cards use after `figure:`)")
+    if not script.is_file():  # a FIFO would block the read forever
+        raise FigureError(name, f"{script}: not a regular file (a folder, FIFO or device is never read)")
     source = script.read_bytes()
     declared = DECLARED_FORMAT.search(source)
     fmt = declared.group(1).decode() if declared else DEFAULT_FORMAT
@@ -118,6 +124,8 @@ def _description(source: bytes) -> str:
 def _digest_files(paths: list[Path]) -> bytes:
     digest = hashlib.sha256()
     for path in paths:
+        if not path.is_file():
+            raise FigureError(path.stem, f"{path}: not a regular file (a folder, FIFO or device is never read)")
         data = path.read_bytes()
         digest.update(f"{path.name} {len(data)}\n".encode())
         digest.update(data)
@@ -144,12 +152,13 @@ def make_figures(
     """
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(cache_dir, ".drawing-*")  # what killed runs left (a pid in each name)
     plans = sorted(plans, key=lambda plan: plan.name)
     outputs = {plan.name: (cache_dir / plan.light_name, cache_dir / plan.dark_name) for plan in plans}
     report = on_done or (lambda plan, was_cached: None)
     missing = []
     for plan in plans:
-        if all(path.is_file() for path in outputs[plan.name]):
+        if is_cached(plan, cache_dir):
             report(plan, True)
         else:
             missing.append(plan)
@@ -208,7 +217,8 @@ def _draw_one(plan: FigurePlan, cache_dir: Path, runners: dict[Path, _ScriptRunn
     runner_path = script.parent / RUNNER
     if runner_path not in runners:
         runners[runner_path] = _ScriptRunner(runner_path)
-    temp_dir = Path(tempfile.mkdtemp(prefix=f".drawing-{plan.name}-", dir=cache_dir)).resolve()
+    # the pid lets a later build remove the folder if this process is killed (atomic.py)
+    temp_dir = Path(tempfile.mkdtemp(prefix=f".drawing-{plan.name}-{os.getpid()}-", dir=cache_dir)).resolve()
     try:
         light, dark = temp_dir / plan.light_name, temp_dir / plan.dark_name
         try:
@@ -220,21 +230,88 @@ def _draw_one(plan: FigurePlan, cache_dir: Path, runners: dict[Path, _ScriptRunn
         for path in (light, dark):
             if not path.is_file():
                 raise FigureError(plan.name, f"{plan.script} wrote no {path.name}")
-        # dark first: the pair only counts as cached once the light file is there too
-        os.replace(dark, cache_dir / plan.dark_name)
-        os.replace(light, cache_dir / plan.light_name)
+            problem = _format_problem(path.read_bytes(), plan.format)
+            if problem:
+                raise FigureError(plan.name, f"{plan.script} wrote a broken {path.name}: {problem}")
+        # digests first, the light file last: the pair only counts as cached once all are there
+        for path in (dark, light):
+            _digest_path(path).write_text(_file_digest(path.read_bytes()))
+        for path in (dark, light):
+            os.replace(_digest_path(path), _digest_path(cache_dir / path.name))
+            os.replace(path, cache_dir / path.name)
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
+def is_cached(plan: FigurePlan, cache_dir: Path) -> bool:
+    """Both files of the figure are in the cache, each matching the digest written beside it when
+    it was drawn and a well-formed PNG or SVG: a damaged or foreign file is a miss (drawn again),
+    never shipped."""
+    for name in (plan.light_name, plan.dark_name):
+        path = Path(cache_dir) / name
+        try:
+            if not path.is_file():
+                return False
+            data = path.read_bytes()
+            recorded = _digest_path(path).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return False
+        if recorded != _file_digest(data) or _format_problem(data, plan.format):
+            return False
+    return True
+
+
+def _digest_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _format_problem(data: bytes, fmt: str) -> str | None:
+    """Why `data` is not a whole file of format `fmt`, or None."""
+    if fmt == "svg":
+        head = data[:512].lstrip()
+        return None if (head.startswith((b"<?xml", b"<svg")) and data.rstrip().endswith(b"</svg>")) else "not an SVG document"
+    return _png_problem(data)
+
+
+def _png_problem(data: bytes) -> str | None:
+    """Walk the PNG's chunks, checking each CRC, up to IEND (no decoding: stdlib only)."""
+    import struct
+    import zlib
+
+    if not data.startswith(PNG_SIGNATURE):
+        return "not a PNG file (bad signature)"
+    at = len(PNG_SIGNATURE)
+    while at + 12 <= len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        end = at + 12 + length
+        if end > len(data):
+            return f"PNG chunk {kind!r} is cut short"
+        (crc,) = struct.unpack(">I", data[end - 4:end])
+        if zlib.crc32(data[at + 4:end - 4]) != crc:
+            return f"PNG chunk {kind!r} fails its CRC"
+        if kind == b"IEND":
+            return None if end == len(data) else "bytes after the PNG's end"
+        at = end
+    return "PNG file is truncated (no IEND chunk)"
+
+
 class _ScriptRunner:
-    """One `figures/_run.py --serve` process: torch and matplotlib imported once, each script
-    drawn in a fresh fork of it (see figures/_run.py for the line protocol)."""
+    """One figure server (builder/figure_server.py, in the folder of `figures/_run.py`): torch and
+    matplotlib imported once, each script drawn in a fresh fork of it (see figures/_run.py for
+    the line protocol)."""
 
     def __init__(self, runner: Path):
         self.log = tempfile.TemporaryFile()  # the server's own stderr, e.g. a broken _style.py
+        # builder/figure_server.py serves _run.py's drawing with each script's output capped
         self.process = subprocess.Popen(
-            [sys.executable, str(runner), "--serve"], cwd=runner.parent, env=_script_env(),
+            [sys.executable, str(FIGURE_SERVER)], cwd=runner.parent, env=_script_env(),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
             start_new_session=True,  # its own process group: a timeout kills it and its fork
         )
@@ -308,7 +385,7 @@ def _script_env() -> dict[str, str]:
 
 def remove_stale_figures(cache_dir: Path, plans: Iterable[FigurePlan]) -> list[Path]:
     """Delete cached media no current plan names (old keys); returns what was removed."""
-    keep = {name for plan in plans for name in (plan.light_name, plan.dark_name)}
+    keep = {name + suffix for plan in plans for name in (plan.light_name, plan.dark_name) for suffix in ("", ".sha256")}
     stale = [path for path in Path(cache_dir).glob("mathdeck-*") if path.name not in keep]
     for path in stale:
         path.unlink(missing_ok=True)

@@ -23,7 +23,9 @@ from pathlib import Path
 import genanki
 
 from .atomic import write_atomically
+from .lockfile import REPAIR_HINT, parse_lock, time_problem
 from .model import Card
+from .problems import Location, Problem, SourceError
 from .render import RenderedNote
 
 LOCK_FILE = "mathdeck.lock.json"
@@ -52,9 +54,14 @@ _BASE91 = genanki.util.BASE91_TABLE
 def build_time() -> int:
     """SOURCE_DATE_EPOCH (reproducible-builds.org) when set, else the wall clock."""
     value = os.environ.get("SOURCE_DATE_EPOCH")
-    if value:
-        return int(value)
-    return int(time.time())
+    if not value:
+        return int(time.time())
+    problem = None if re.fullmatch(r"[0-9]{1,12}", value) else "must be whole seconds since 1970 (digits only)"
+    problem = problem or time_problem(int(value))
+    if problem:
+        raise SourceError([Problem(Location(Path("SOURCE_DATE_EPOCH")), f"'{value[:40]}' {problem}: unset it or set it to e.g. "
+                                   "`git log -1 --format=%ct` (the time of the last commit)")])
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -89,10 +96,23 @@ class Lock:
 
 
 def read_lock(cards_dir: Path) -> Lock:
+    """The lock file, checked against its schema (builder/lockfile.py); SourceError at its line
+    when git left a conflict in it, it is not JSON, or a value has the wrong type or an insane time."""
     path = cards_dir / LOCK_FILE
-    if not path.exists():
+    if path.exists() and not path.is_file():  # a FIFO would block the read forever
+        raise SourceError([Problem(Location(path), "not a regular file (a folder, FIFO or device is never read): remove it")])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return Lock()
-    data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise SourceError([Problem(Location(path), f"cannot read the lock file ({reason}); {REPAIR_HINT}")]) from None
+    return lock_from_data(parse_lock(path, text))
+
+
+def lock_from_data(data: dict) -> Lock:
+    """A Lock from JSON already checked by lockfile.parse_lock (or made by repair_lock)."""
     notes = {guid: LockEntry(**entry) for guid, entry in data.get("notes", {}).items()}
     release = data.get("release")
     if release:

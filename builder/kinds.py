@@ -54,6 +54,8 @@ class CardKind:
     options: tuple[str, ...] = ()  # of OPTION_KEYS
     not_markdown: tuple[str, ...] = ()  # text keys shown as they are (code, highlighted by Pygments)
     pairs: tuple[tuple[str, str], ...] = ()  # optional keys that must come together
+    # What else load must refuse in a card of this kind: (source key, message) pairs.
+    source_problems: Callable[[Card], list[tuple[str, str]]] = lambda card: []
     is_cloze: bool = False  # Anki's cloze note type: one card per {{cN::...}} in the text
 
     @property
@@ -145,6 +147,13 @@ QA = CardKind(
 # ---------------------------------------------------------------- cloze
 
 CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
+CLOZE_DELETION = re.compile(r"\{\{c[1-9][0-9]*::")
+
+
+def _cloze_problems(card: Card) -> list[tuple[str, str]]:
+    if card.text.get("text") and not CLOZE_DELETION.search(card.text["text"]):
+        return [("text", "'text' has no cloze deletion {{c1::...}}, so Anki would make no card from it")]
+    return []
 
 
 def _cloze_markdown(card: Card, text: dict[str, str], zh: str) -> list[str]:
@@ -162,6 +171,7 @@ CLOZE = CardKind(
     fields=lambda card, to: {"Text": to.markdown(card.text["text"]), "Extra": to.markdown(card.text.get("extra", ""))},
     anki_cards=lambda card: len(set(CLOZE_NUMBER.findall(card.text["text"]))),  # one per deletion number
     markdown_entry=_cloze_markdown,
+    source_problems=_cloze_problems,
     is_cloze=True,
 )
 
@@ -177,8 +187,15 @@ def _code_fields(card: Card, to: FieldRenderer) -> dict[str, str]:
     }
 
 
+def _code_fence(code: str) -> str:
+    """A backtick fence longer than any backtick run in the code (CommonMark closes a fence at a
+    run at least as long as the opening one), so no line of the code can end the block."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    return "`" * max(3, longest + 1)
+
+
 def _code_markdown(card: Card, text: dict[str, str], zh: str) -> list[str]:
-    fence = "````" if "```" in card.text["code"] else "```"
+    fence = _code_fence(card.text["code"])
     code = f"{fence}{card.language}\n{card.text['code'].rstrip()}\n{fence}"
     return [f"**{_one_line(text['task'])}**{zh}", code, text.get("explanation", "")]
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
+import stat
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
+from .bounds import long_line_problem, text_shape_problems
 from .cache import BuildCache, content_key
 from .macros import NAME_PATTERN as MACRO_NAME, Macro, recursive_macros
 from .kinds import FILE_KEYS
@@ -23,12 +26,14 @@ OUTLINE_FILE = "outline.yaml"  # the cheat sheet's sections (builder/sheet.py), 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.:+-]+$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types", "macros", "phone_width")
+DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types", "macros", "phone_width", "tex_links")
 PHONE_WIDTHS = range(240, 1025)  # CSS px: from the smallest phones to a tablet
+TEX_LINKS = ("none", "https")  # deck.yaml `tex_links`: may \href in math link to https: addresses?
 CARD_FILE_KEYS = ("subdeck", "tags", "cards")
 # The code that turns a card file into Cards: a change to it empties the parsed-cards cache.
-LOADER_SOURCES = ("load.py", "yamlsource.py", "model.py", "kinds.py", "macros.py", "problems.py")
+LOADER_SOURCES = ("load.py", "yamlsource.py", "model.py", "kinds.py", "macros.py", "problems.py", "bounds.py")
 MAX_ANKI_ID = 2**63 - 1
+NOT_REGULAR = "not a regular file (a folder, FIFO or device is never read): remove it or rename it"
 
 
 class _Problems(list):
@@ -51,7 +56,11 @@ def load_deck_and_digests(cards_dir: Path, cache: BuildCache | None = None) -> t
     cards: list[Card] = []
     digests: list[str] = []
     for path in sorted(cards_dir.glob("*.yaml")):
-        if path.name not in (DECK_FILE, OUTLINE_FILE):
+        if path.name == DECK_FILE:
+            continue
+        if not _regular_file(path):
+            problems.add(Location(path), NOT_REGULAR)
+        elif path.name != OUTLINE_FILE:
             file_cards, file_digests = _load_card_file_cached(path, problems, cards_dir, cache)
             cards += file_cards
             digests += file_digests
@@ -78,6 +87,9 @@ def _load_config(path: Path, problems: _Problems) -> DeckConfig | None:
     if not path.exists():
         problems.add(Location(path), "missing: every deck needs cards/deck.yaml (title, slug, deck_id, version, ...)")
         return None
+    if not _regular_file(path):
+        problems.add(Location(path), NOT_REGULAR)
+        return None
     root = _read(path, problems)
     if root is None:
         return None
@@ -99,10 +111,14 @@ def _load_config(path: Path, problems: _Problems) -> DeckConfig | None:
     ids = _note_type_ids(values, problems)
     macros = _macros(values.get("macros"), problems)
     phone_width = _phone_width(values.get("phone_width"), problems)
+    tex_links = _optional_text(values, "tex_links", problems) or "none"
+    if tex_links not in TEX_LINKS:
+        problems.add(values["tex_links"].location, f"tex_links '{tex_links}' must be one of {', '.join(TEX_LINKS)}")
     if len(problems) > before or ids is None:
         return None
     return DeckConfig(title, slug, deck_id, version, description, ids, root.location, values["version"].location, macros,
-                      phone_width, values["note_types"].location if "note_types" in values else root.location)
+                      phone_width, tex_links, values["description"].location if "description" in values else root.location,
+                      values["note_types"].location if "note_types" in values else root.location)
 
 
 def _phone_width(node: Node | None, problems: _Problems) -> int:
@@ -276,8 +292,8 @@ def _cards_from_entry(entry: tuple, path: Path, cards_dir: Path) -> tuple[list[C
 
 def _file_digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.resolve().read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(_read_regular_text(path.resolve()).encode("utf-8")).hexdigest()
+    except (OSError, UnicodeDecodeError, ValueError):
         return None
 
 
@@ -317,7 +333,7 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
         text_locations=text_locations,
         tags=tuple(sorted(set(file_tags) | set(_tags(values.get("tags"), problems)))),
         level=_level(values, problems),
-        zh=_optional_text(values, "zh", problems),
+        zh=_optional_text(values, "zh", problems),  # its location joins text_locations below
         figure=_optional_text(values, "figure", problems),
         figure_location=values["figure"].location if "figure" in values else None,
         covers=_text_list(values.get("covers"), "covers", problems),
@@ -326,6 +342,8 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
         retired=_boolean(values.get("retired"), problems),
         language=_optional_text(values, "language", problems) or "python",
     )
+    if card.zh is not None:
+        card.text_locations["zh"] = values["zh"].location
     for file_key in kind.options:
         if file_key in FILE_KEYS:
             _load_text_or_file(card, FILE_KEYS[file_key], file_key, values, node.location, problems, cards_dir, label)
@@ -333,6 +351,8 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
         for key, other in ((first, second), (second, first)):
             if key in text and other not in text:
                 problems.add(values[key].location, f"{label}: '{key}' needs a '{other}'")
+    for key, message in kind.source_problems(card):
+        problems.add(values[key].location if key in values else node.location, f"{label}: {message}")
     return card if len(problems) == before else None
 
 
@@ -348,22 +368,49 @@ def _load_text_or_file(card: Card, key: str, file_key: str, values: dict[str, No
             problems.add(inline.location, f"{label}: '{key}' is empty")
         return
     relative = _optional_text(values, file_key, problems)
-    if relative is None:
+    if relative is None:  # also a path with a NUL: _text refused it, with its position
         return
     path = (cards_dir / relative).resolve()
     if cards_dir.resolve() not in path.parents:
         problems.add(file_node.location, f"{label}: {file_key} '{relative}' must be inside {cards_dir}")
         return
+    if not _regular_file(path) and path.exists():
+        problems.add(file_node.location, f"{label}: {file_key} '{relative}' is not a regular file (a folder, FIFO or device is never read)")
+        return
     try:
-        code = path.read_text(encoding="utf-8")
+        code = _read_regular_text(path)
     except (OSError, UnicodeDecodeError):
         problems.add(file_node.location, f"{label}: {file_key} '{relative}' cannot be read (missing or not UTF-8 text)")
         return
+    long_line = long_line_problem(code)
+    if long_line:
+        problems.add(file_node.location, f"{label}: {file_key} '{relative}' {long_line}")
+        return
     if not code.strip():
         problems.add(file_node.location, f"{label}: {file_key} '{relative}' is empty")
+    unstorable = _unstorable_character(code)
+    if unstorable:
+        problems.add(file_node.location, f"{label}: {file_key} '{relative}' {unstorable}")
     card.text[key] = code
     card.text_locations[key] = file_node.location
     card.code_file = relative
+
+
+def _regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _read_regular_text(path: Path) -> str:
+    """The file's text, refusing (without blocking) anything that became a FIFO or device since
+    it was checked: O_NONBLOCK keeps open() of a FIFO from waiting for a writer."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise IsADirectoryError(f"{path} is not a regular file")
+        return handle.read().decode("utf-8")
 
 
 def _check_unique_ids(cards: list[Card], problems: _Problems) -> None:
@@ -427,7 +474,33 @@ def _text(node: Node, key: str, problems: _Problems) -> str | None:
     if not isinstance(node.value, str):
         problems.add(node.location, f"'{key}' must be text, not a {node.kind}")
         return None
-    return node.value
+    unstorable = _unstorable_character(node.value)
+    if unstorable:
+        problems.add(node.location, f"'{key}' {unstorable}")
+        return None
+    if key == "code":  # highlighted by Pygments, not parsed as Markdown
+        shape = [problem for problem in [long_line_problem(node.value)] if problem]
+    else:
+        shape = text_shape_problems(node.value)
+    for problem in shape:
+        problems.add(node.location, f"'{key}' {problem}")
+    return node.value if not shape else None
+
+
+# C0 control characters but tab and newline. Anki joins a note's fields with U+001F, so one in a
+# field makes a note with a field too many and the importer rejects the whole deck; a NUL or a
+# backspace would be stored as it is, invisible. YAML writes them only as escapes ("\x1f").
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_CONTROL_NAMES = {0x00: "NUL", 0x1F: "Anki's field separator"}
+
+
+def _unstorable_character(text: str) -> str | None:
+    match = _UNSTORABLE.search(text)
+    if match is None:
+        return None
+    code = ord(match.group())
+    name = _CONTROL_NAMES.get(code, "a control character")
+    return f"contains U+{code:04X} ({name}) at character {match.start() + 1}, which an Anki note cannot hold: remove it"
 
 
 def _required_int(values: dict[str, Node], key: str, where: Location, problems: _Problems) -> int | None:

@@ -49,36 +49,42 @@ def node_root() -> Path:
     return Path(os.environ.get("MATHDECK_NODE_ROOT", DEFAULT_NODE_ROOT))
 
 
-def check_tex(items: Sequence[tuple[str, bool]]) -> list[str | None]:
+def _node_environment(root: Path, tex_links: str = "none") -> dict[str, str]:
+    # The safety policy travels in the environment: check.mjs's worker threads all inherit it.
+    return {**os.environ, "MATHDECK_NODE_ROOT": str(root), "MATHDECK_TEX_LINKS": tex_links}
+
+
+def check_tex(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> list[str | None]:
     """Return, for each (tex, display), None if MathJax parses it or MathJax's error message.
 
     The TeX is what goes between the delimiters: ``\\frac{a}{b}``, not ``\\(\\frac{a}{b}\\)``.
     Each formula is checked on its own: a ``\\newcommand`` in one does not define it for others.
     """
-    return [error for error, _ in measure_tex(items)]
+    return [error for error, _ in measure_tex(items, tex_links)]
 
 
-def measure_tex(items: Sequence[tuple[str, bool]]) -> list[Verdict]:
+def measure_tex(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> list[Verdict]:
     """For each (tex, display), MathJax's verdict: (None, width in ems) when it parses, else
     (MathJax's error message, None). The width is the typeset formula's, in ems of the font
     around it (see check.mjs)."""
     unique = list(dict.fromkeys((tex, bool(display)) for tex, display in items))
     if not unique:
         return []
-    verdicts = dict(zip(unique, _run_checker(unique), strict=True))
+    verdicts = dict(zip(unique, _run_checker(unique, tex_links), strict=True))
     return [verdicts[(tex, bool(display))] for tex, display in items]
 
 
 class TexStream:
     """One node process (check.mjs --stream) checking batches of formulas as they are sent, on
-    every core, while the caller goes on; verdicts() waits for the answers of all of them."""
+    every core, while the caller goes on; verdicts() waits for the answers of all of them.
+    `tex_links` is deck.yaml's: "https" lets \\href link to https: addresses."""
 
-    def __init__(self):
+    def __init__(self, tex_links: str = "none"):
         node, root = _require_node_setup()
         self._process = subprocess.Popen(
             [node, str(CHECK_SCRIPT), "--stream"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8",
-            env={**os.environ, "MATHDECK_NODE_ROOT": str(root)},
+            env=_node_environment(root, tex_links),
         )
         self._batches: list[list[tuple[str, bool]]] = []
         self._answers: dict[int, list[str | None]] = {}
@@ -145,7 +151,7 @@ def tex_problems(items: Sequence[tuple[str, bool]]) -> list[TexProblem]:
     ]
 
 
-def _run_checker(items: list[tuple[str, bool]]) -> list[Verdict]:
+def _run_checker(items: list[tuple[str, bool]], tex_links: str = "none") -> list[Verdict]:
     node, root = _require_node_setup()
     payload = json.dumps([{"tex": tex, "display": display} for tex, display in items])
     result = subprocess.run(
@@ -153,7 +159,7 @@ def _run_checker(items: list[tuple[str, bool]]) -> list[Verdict]:
         input=payload,
         capture_output=True,
         encoding="utf-8",
-        env={**os.environ, "MATHDECK_NODE_ROOT": str(root)},
+        env=_node_environment(root, tex_links),
         check=False,
     )
     if result.returncode == EXIT_MATHJAX_MISSING:
@@ -199,14 +205,16 @@ class TypesetMath:
     errors: list[int]  # positions of formulas MathJax could not parse (shown as their source)
 
 
-def typeset_svg(items: Sequence[tuple[str, bool]]) -> TypesetMath:
-    """(TeX, display?) → SVG as Anki's MathJax would draw it, for pages that run no JavaScript."""
+def typeset_svg(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> TypesetMath:
+    """(TeX, display?) → SVG as Anki's MathJax would draw it, for pages that run no JavaScript.
+    MathJax's `safe` extension drops links (but https: ones when `tex_links` is "https"),
+    classes, ids and unsafe styles: a second wall behind the check."""
     node, root = _require_node_setup()
     unique = list(dict.fromkeys((tex, bool(display)) for tex, display in items))
     payload = json.dumps([{"tex": tex, "display": display} for tex, display in unique])
     result = subprocess.run(
         [node, str(TYPESET_SCRIPT)], input=payload, capture_output=True, encoding="utf-8",
-        env={**os.environ, "MATHDECK_NODE_ROOT": str(root)}, check=False,
+        env=_node_environment(root, tex_links), check=False,
     )
     if result.returncode == EXIT_MATHJAX_MISSING:
         raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")

@@ -76,6 +76,10 @@ class DeckConfig:
     # The narrowest phone the deck is made for, in CSS px: `check` reports formulas wider than its
     # card (check_math.PhoneBudget). Typical phones are 360-412 px wide.
     phone_width: int = 360
+    # "https": \href in math may link to https: addresses; "none": no link, style, class, id
+    # or URL in math at all (builder/mathjax/safety.mjs)
+    tex_links: str = "none"
+    description_location: Location | None = None  # the sanitiser's audit of the description reports here
     # where deck.yaml sets note_types (or deck.yaml itself): for a missing id's message
     note_types_location: Location | None = None
 

@@ -104,11 +104,16 @@ def deck_description_news(changes_entry: str, limit: int = 12) -> str:
 
 
 def prepend_changelog(project_dir: Path, entry: str) -> Path:
+    """Put `entry` first in CHANGELOG.md, replacing an entry for the same version: a release run
+    again after an interruption never lists itself twice."""
     path = project_dir / CHANGELOG_FILE
     old = path.read_text(encoding="utf-8") if path.exists() else CHANGELOG_HEADER
-    head, _, tail = old.partition("\n## ")
-    text = head.rstrip() + "\n\n" + entry + ("\n## " + tail if tail else "")
-    write_atomically(path, text.encode("utf-8"))
+    head, *entries = old.split("\n## ")
+    heading = entry.split("\n", 1)[0].removeprefix("## ").split(" (", 1)[0]
+    kept = [e for e in entries if e.split("\n", 1)[0].split(" (", 1)[0] != heading]
+    text = head.rstrip() + "\n\n" + entry + "".join("\n## " + e for e in kept)
+    if text != old:
+        write_atomically(path, text.encode("utf-8"))
     return path
 
 

@@ -32,11 +32,12 @@ class TypesetError(Exception):
     """MathJax could not draw a formula that the check let through: a bug, not a source problem."""
 
 
-def sheet_html(sheet: Sheet, description_html: str, media: list[Path]) -> str:
+def sheet_html(sheet: Sheet, description_html: str, media: list[Path], tex_links: str = "none") -> str:
+    """`tex_links` is deck.yaml's: the SVG keeps https: links only when the deck allows them."""
     body = render_template("export/sheet_body.html", sheet=sheet, description=description_html, fields=note_fields,
                            export_template=lambda note: KINDS[note.card.kind].export_template, reveal_clozes=reveal_clozes)
     body = _embed_images(body, {path.name: path for path in media})
-    body, math_css, math_defs = _typeset(body)
+    body, math_css, math_defs = _typeset(body, tex_links)
     return render_template(
         "export/sheet.html",
         title=sheet.title,
@@ -65,12 +66,12 @@ def _embed_images(body: str, files: dict[str, Path]) -> str:
     return re.sub(r'src="([^"]+)"', embed, body)
 
 
-def _typeset(body: str) -> tuple[str, str, str]:
+def _typeset(body: str, tex_links: str) -> tuple[str, str, str]:
     found = list(ARITHMATEX.finditer(body))
     if not found:
         return body, "", ""
     items = [(_tex(match.group(2)), match.group(1) == "div") for match in found]
-    math = typeset_svg(items)
+    math = typeset_svg(items, tex_links)
     if math.errors:
         shown = "; ".join(f"${items[index][0]}$" for index in math.errors[:5])
         raise TypesetError(f"MathJax could not typeset {len(math.errors)} formula(s): {shown}")

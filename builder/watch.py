@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from .build import BuildOptions, BuildResult, build
-from .figures import FigureError
 from .identity import LOCK_FILE
-from .problems import SourceError
 
 
 @dataclass
@@ -37,7 +35,9 @@ def rebuild(options: BuildOptions, previous: BuildResult | None) -> Rebuild:
     started = time.perf_counter()
     try:
         result = build(dataclasses.replace(options, dev=True))
-    except (SourceError, FigureError) as error:
+    except Exception as error:
+        # Source problems, a failing figure, a full disk, or a bug in mathdeck: each is reported
+        # (cli._print_rebuild) and the watcher waits for the next save instead of dying.
         return Rebuild(None, error=error, seconds=time.perf_counter() - started)
     before, after = _hashes(previous), _hashes(result)
     return Rebuild(

@@ -85,6 +85,16 @@ CASES = [
     Case("same version, different content", {}, ["cards/deck.yaml:6: dist/ml-math-cheatsheet-0.1.0.apkg already exists with different content: bump 'version' (now 0.1.0, or run `mathdeck release`) so learners can tell the builds apart, or pass --force to overwrite it"],
          replace=("Bayes' theorem", "Bayes' rule")),
     Case("usage error", {}, [], exit_code=2, args=["build", "--no-such-flag"]),
+    Case("cloze without a deletion", {"cards/bad.yaml": card_file("  - id: a\n    kind: cloze\n    text: Nothing is hidden here.\n")},
+         ["cards/bad.yaml:6: card 'a': 'text' has no cloze deletion {{c1::...}}, so Anki would make no card from it"]),
+    Case("NUL in a code_file path", {"cards/bad.yaml": card_file('  - id: a\n    kind: code\n    task: T\n    code_file: "snippets/a\\0.py"\n')},
+         ["cards/bad.yaml:7: 'code_file' contains U+0000 (NUL) at character 11, which an Anki note cannot hold: remove it"]),
+    Case("line too long", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="x" * 10_001))},
+         ["cards/bad.yaml:7: 'answer' has a line of 10,001 characters; the limit is 10,000"]),
+    Case("too many [", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n" + "      [a\n" * 501))},
+         ["cards/bad.yaml:7: 'answer' has 501 '['; the limit is 500 in one field (Markdown's link parser slows down quadratically)"]),
+    Case("list nested too deep", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n" + "".join("      " + "    " * n + "- x\n" for n in range(34))))},
+         ["cards/bad.yaml:7: 'answer' nests lists or quotes more than 32 levels deep"]),
 ]
 
 

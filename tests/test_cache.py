@@ -241,6 +241,9 @@ def test_formula_checker_asks_node_once_per_formula(monkeypatch):
     sent: list[list] = []
 
     class FakeStream:
+        def __init__(self, tex_links):
+            assert tex_links == "none"  # the deck's policy travels to node with the formulas
+
         def send(self, items):
             sent.append(list(items))
 

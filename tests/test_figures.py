@@ -131,8 +131,8 @@ def test_every_script_draws_both_themes(plans, drawn):
         assert (light.name, dark.name) == (plans[name].light_name, plans[name].dark_name)
         assert light.parent == dark.parent == cache
         assert light.read_bytes() != dark.read_bytes()
-    assert sorted(p.name for p in cache.iterdir()) == sorted(
-        p.name for pair in outputs.values() for p in pair)  # no temporary leftovers
+    assert sorted(p.name for p in cache.iterdir()) == sorted(  # no temporary leftovers
+        p.name + suffix for pair in outputs.values() for p in pair for suffix in ("", ".sha256"))  # each with its digest
 
 
 def test_light_and_dark_backgrounds_and_phone_size(drawn):

@@ -98,3 +98,10 @@ def test_display_math_on_its_own_line_needs_no_blank_lines(source):
 def test_display_math_lines_inside_fenced_code_stay_code():
     html = markdown_to_html("```\n$$x$$\n```")
     assert "arithmatex" not in html and "$$x$$" in html
+
+
+@pytest.mark.parametrize("text", ["贝叶斯定理", "KL 散度", "相对熵 12", "Bayes", "a  b", "", "x_1", "*em*", "1. list", "a ", "<b>x</b>", "A & B"])
+def test_plain_words_skip_markdown_with_the_same_result(text):
+    from builder.render import _markdown_field, inline_markdown_field
+
+    assert inline_markdown_field(text, _markdown_field) == _markdown_field(text, inline=True)

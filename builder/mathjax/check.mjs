@@ -18,8 +18,12 @@
 // adds noerrors and mathtools (already in AllPackages) and removes textmacros. We drop
 // noerrors (it turns parse errors into the red-on-yellow source) and noundefined (it turns an
 // undefined macro into its red name) so both become errors here, and we leave out 'require'
-// (it needs MathJax's component loader; on a card \require can stop every formula rendering,
-// so "Undefined control sequence \require" is the right verdict).
+// (it needs MathJax's component loader; on a card \require can stop every formula rendering
+// or load the html package: safety.mjs refuses it by name).
+//
+// Every formula also passes the safety wall (safety.mjs): no link, style, class, id or URL may
+// reach a card. Its errors start with "unsafe TeX: ". MATHDECK_TEX_LINKS=https
+// (deck.yaml `tex_links: https`) lets \href link to https: addresses.
 
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +31,7 @@ import { createInterface } from 'node:readline';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 import { loadMathJax, requireMathJaxInstalled } from './modules.mjs';
+import { makeSafetyCheck, policyFromEnvironment } from './safety.mjs';
 
 
 const LEFT_OUT = new Set([
@@ -61,19 +66,35 @@ function makeChecker() {
     .map((name) => tex.parseOptions.handlers.retrieve(name))
     .filter(Boolean);
   if (definitionMaps.length !== 5) throw new Error('newcommand definition maps not found');
+  const safety = makeSafetyCheck(tex, policyFromEnvironment());
 
   const output = doc.outputJax;
   const failed = (error) => ({ error, width: null });
+  // The width of a formula that parsed. MathJax's layout needs a browser to measure characters its
+  // fonts lack (\unicode{8364} throws here): such a formula is fine, just not measured (null).
+  const measure = (math) => {
+    try {
+      return output.getBBox(math, doc).w;
+    } catch (err) {
+      if (err instanceof RangeError) throw err;
+      return null;
+    }
+  };
 
   return function check(texString, display) {
     lastError = null;
+    const refused = safety.beforeParse(texString);
+    if (refused) return failed(refused);
     // What doc.convert() does, keeping the MathItem: the output jax measures its compiled tree.
     const math = new doc.options.MathItem(texString, tex, display);
     let width = null;
+    let unsafe = null;
     try {
       math.setMetrics(16, 8, 1e6, 1e6, 1);
       math.convert(doc, mj.STATE.COMPILED);
-      if (!lastError) width = output.getBBox(math, doc).w;
+      // Judged before it is measured: an unsafe formula is refused for that, whatever else.
+      unsafe = lastError ? null : safety.afterParse(texString, math.root);
+      if (!lastError && !unsafe) width = measure(math);
     } catch (err) {
       return failed(`MathJax internal error: ${err && err.message ? err.message : String(err)}`);
     } finally {
@@ -82,9 +103,17 @@ function makeChecker() {
     }
     // MathJax's own formatError keeps only the first line of a message.
     if (lastError) return failed(lastError.message.replace(/\n.*/s, ''));
-    const macro = literalMacroInText(math.root);
+    if (unsafe) return failed(unsafe);
+    let macro;
+    try {
+      macro = literalMacroInText(math.root);
+    } catch (err) {
+      // A formula nested thousands deep overflows the tree walk's stack: an error of that formula.
+      if (err instanceof RangeError) return failed('the formula is nested too deeply (MathJax ran out of stack)');
+      throw err;
+    }
     if (macro) return failed(`${macro} inside \\text{} shows as literal text (Anki's MathJax has no textmacros)`);
-    return { error: null, width: Math.round(width * 1000) / 1000 };
+    return { error: null, width: width === null ? null : Math.round(width * 1000) / 1000 };
   };
 }
 

@@ -1,0 +1,109 @@
+"""commit: writing a build's files (lock, .apkg, a release's changelog and version) so that no
+fault loses work.
+
+The lock goes first: it holds the notes' times, so once it is written the next build makes the
+same .apkg, and a kill or an OS error at any later step is completed by running the same
+command again. A released .apkg is created only if absent (a hard link of the finished temporary
+file), so two racing builds can never both write one version. A release's `version:` line goes
+last: a lock that records a newer release than deck.yaml is an unfinished release, which
+`mathdeck release` finishes instead of bumping again.
+"""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .atomic import create_atomically, write_atomically
+from .identity import LOCK_FILE, Lock, write_lock
+from .model import Deck
+from .problems import Location, Problem, SourceError
+from .release import CHANGELOG_FILE, prepend_changelog, write_version
+
+if TYPE_CHECKING:
+    from .build import BuildOptions
+
+
+class WriteError(Exception):
+    """An OS error (full disk, read-only folder, no permission) while writing the build's
+    files: which file failed, which were already written and which were not."""
+
+    def __init__(self, failed: Path, error: OSError, written: list[Path], not_written: list[Path]):
+        super().__init__(f"cannot write {Location(failed)}: {os_error_text(error, with_file=False)}")
+        self.failed, self.error, self.written, self.not_written = failed, error, written, not_written
+
+
+def os_error_text(error: OSError, with_file: bool = True) -> str:
+    """`path: Read-only file system (EROFS)`: the OS's words and the errno's name."""
+    name = errno.errorcode.get(error.errno or 0)
+    where = f"{Location(Path(error.filename))}: " if with_file and error.filename else ""
+    return f"{where}{error.strerror or error}" + (f" ({name})" if name else "")
+
+
+def unfinished_release(deck: Deck, lock: Lock) -> str | None:
+    """The version of a release the lock records but deck.yaml does not have yet (a release
+    interrupted after its first step), or None."""
+    if lock.release is None:
+        return None
+    recorded = tuple(int(n) for n in lock.release.version.split("."))
+    current = tuple(int(n) for n in deck.config.version.split("."))
+    return lock.release.version if recorded > current else None
+
+
+def commit_files(path: Path, data: bytes, lock: Lock, new_lock_text: str, deck: Deck, options: BuildOptions) -> str:
+    """Write the build's files, the lock first: a kill or an error at any point leaves files
+    that the next build (or `release` again) completes, never one that blocks it.
+
+    The lock holds the notes' times, so with it written the next build makes the same .apkg;
+    a release's version line in deck.yaml goes last (see unfinished_release)."""
+    status = _package_status(path, data, options.force or options.dev, deck)
+    project = options.cards_dir.resolve().parent
+    steps = [(options.cards_dir / LOCK_FILE, lambda: write_lock(options.cards_dir, lock, new_lock_text))]
+    steps.append((path, lambda: _write_package(path, data, status, deck)))
+    if options.release:
+        steps.append((project / CHANGELOG_FILE, lambda: prepend_changelog(project, lock.release.changelog)))
+        steps.append((deck.config.location.file, lambda: write_version(deck, deck.config.version)))
+    written: list[Path] = []
+    for number, (target, write) in enumerate(steps):
+        try:
+            outcome = write()
+        except OSError as error:
+            raise WriteError(target, error, written, [t for t, _ in steps[number:]]) from None
+        if target == path:
+            status = outcome
+        written.append(target)
+    return status
+
+
+def _package_status(path: Path, data: bytes, replace: bool, deck: Deck) -> str:
+    """What writing `data` to `path` will do ("written", "unchanged", "replaced"); a different
+    file of the same version is refused unless `replace`. Writes nothing."""
+    try:
+        existing = path.read_bytes()
+    except FileNotFoundError:
+        return "written"
+    if existing == data:
+        return "unchanged"
+    if not replace:
+        raise SourceError([_different_content(path, deck)])
+    return "replaced"
+
+
+def _write_package(path: Path, data: bytes, status: str, deck: Deck) -> str:
+    if status == "replaced":
+        write_atomically(path, data)
+    elif status == "written" and not create_atomically(path, data):
+        # Another build created it since _package_status looked: it wins unless it is ours.
+        if path.read_bytes() != data:
+            raise SourceError([_different_content(path, deck, raced=True)])
+        return "unchanged"
+    return status
+
+
+def _different_content(path: Path, deck: Deck, raced: bool = False) -> Problem:
+    return Problem(
+        deck.config.version_location,
+        f"{path} {'was just written by another build' if raced else 'already exists'} with different content: bump 'version' "
+        f"(now {deck.config.version}, or run `mathdeck release`) so learners can tell the builds apart, or pass --force to overwrite it",
+    )

@@ -1,0 +1,304 @@
+"""The lock file's schema (cards/mathdeck.lock.json): validated on read, repaired on request.
+
+The lock is committed with the sources, so git merges it, and a laptop can truncate it. Every
+way it can be wrong (a merge conflict, bad JSON, a wrong type, an insane time) is a problem at
+its line with the way out, never a traceback: `mathdeck lock --repair` merges both sides of a
+conflict (each card keeps its later time) and drops what it cannot trust; a note whose time is
+dropped gets the next build's time, which only makes Anki update that note once more.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .problems import Location, Problem, SourceError
+
+# Anki decks did not exist before 2000; a time after tomorrow comes from a wrong clock or a hand
+# edit and would make every later build of that card look older to Anki (never updated again).
+EARLIEST_TIME = 946684800  # 2000-01-01T00:00:00Z
+FUTURE_SLACK_SECONDS = 86400
+SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
+REPAIR_HINT = "run `mathdeck lock --repair` (or restore the file from git)"
+_CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>")
+
+
+def latest_sane_time() -> int:
+    return int(time.time()) + FUTURE_SLACK_SECONDS
+
+
+def time_problem(value) -> str | None:
+    """Why `value` cannot be a note's modification time, or None when it can."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return f"must be a whole number of seconds since 1970, not {_kind(value)}"
+    if value < EARLIEST_TIME:
+        return f"is {value} ({_date(value)}), before 2000"
+    if value > latest_sane_time():
+        return f"is {value} ({_date(value)}), more than a day in the future"
+    return None
+
+
+def parse_lock(path: Path, text: str) -> dict:
+    """The lock's JSON, checked against its schema; SourceError with every problem otherwise."""
+    conflict = _conflict_line(text)
+    if conflict:
+        raise SourceError([Problem(Location(path, conflict), "merge conflict in the lock file (a git conflict marker): "
+                                   "run `mathdeck lock --repair` to merge both sides (each card keeps its later time), then commit it")])
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SourceError([Problem(Location(path, error.lineno), f"the lock file is not valid JSON ({error.msg}, "
+                                   f"column {error.colno}): it is damaged or truncated; {REPAIR_HINT}")]) from None
+    except RecursionError:
+        raise SourceError([Problem(Location(path, 1), f"the lock file nests values thousands deep: it is not mathdeck's; {REPAIR_HINT}")]) from None
+    problems = [Problem(Location(path, _line_of(text, where)), f"{_dotted(where)} {message}; {REPAIR_HINT}")
+                for where, message in schema_problems(data)]
+    if problems:
+        raise SourceError(problems)
+    return data
+
+
+def schema_problems(data) -> list[tuple[tuple[str, ...], str]]:
+    """(path of keys, what is wrong) for every value that breaks the schema."""
+    if not isinstance(data, dict):
+        return [((), f"must be a JSON object, not {_kind(data)}")]
+    found = []
+    if data.get("format", 1) != 1:
+        found.append((("format",), f"is {data.get('format')!r}; this mathdeck reads format 1"))
+    notes = data.get("notes", {})
+    if not isinstance(notes, dict):
+        found.append((("notes",), f"must be an object of GUID to note, not {_kind(notes)}"))
+    else:
+        for guid, entry in notes.items():
+            found += [(("notes", guid, *where), message) for where, message in note_problems(entry)]
+    release = data.get("release")
+    if release is not None:
+        found += [(("release", *where), message) for where, message in release_problems(release)]
+    return found
+
+
+def note_problems(entry) -> list[tuple[tuple[str, ...], str]]:
+    if not isinstance(entry, dict):
+        return [((), f"must be an object with id, content_hash and modified, not {_kind(entry)}")]
+    found = _unknown_and_missing(entry, {"id": str, "content_hash": str, "modified": int})
+    if isinstance(entry.get("modified"), int):
+        problem = time_problem(entry["modified"])
+        if problem:
+            found.append((("modified",), problem))
+    return found
+
+
+def release_problems(release) -> list[tuple[tuple[str, ...], str]]:
+    if not isinstance(release, dict):
+        return [((), f"must be an object, not {_kind(release)}")]
+    found = _unknown_and_missing(release, {"version": str, "changelog": str, "note_types": dict, "cards": dict}, optional=("changelog",))
+    if isinstance(release.get("version"), str) and not SEMVER.fullmatch(release["version"]):
+        found.append((("version",), f"'{release['version']}' is not semver (MAJOR.MINOR.PATCH)"))
+    for kind, signature in (release.get("note_types") or {}).items() if isinstance(release.get("note_types"), dict) else ():
+        if not (isinstance(signature, dict) and all(isinstance(signature.get(part), list) and all(isinstance(n, str) for n in signature[part])
+                                                    for part in ("fields", "templates"))):
+            found.append((("note_types", kind), "must be an object with lists of names 'fields' and 'templates'"))
+    for card_id, card in (release.get("cards") or {}).items() if isinstance(release.get("cards"), dict) else ():
+        if not isinstance(card, dict):
+            found.append((("cards", card_id), f"must be an object, not {_kind(card)}"))
+            continue
+        found += [(("cards", card_id, *where), message)
+                  for where, message in _unknown_and_missing(card, {"title": str, "content_hash": str, "retired": bool}, optional=("retired",))]
+    return found
+
+
+def _unknown_and_missing(entry: dict, types: dict[str, type], optional: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    found = []
+    for key, expected in types.items():
+        if key not in entry:
+            if key not in optional:
+                found.append(((key,), "is missing"))
+        elif not isinstance(entry[key], expected) or (expected is int and isinstance(entry[key], bool)):
+            found.append(((key,), f"must be {_TYPE_NAMES[expected]}, not {_kind(entry[key])}"))
+    found += [((key,), "is not a key of the lock file") for key in entry if key not in types]
+    return found
+
+
+_TYPE_NAMES = {str: "text", int: "a whole number", bool: "true or false", dict: "an object", list: "a list"}
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"[:60]
+    return {str: "text", dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
+
+
+def _date(epoch: int) -> str:
+    try:
+        return time.strftime("%Y-%m-%d", time.gmtime(epoch))
+    except (OverflowError, OSError, ValueError):
+        return "far beyond any calendar"
+
+
+def _dotted(where: tuple[str, ...]) -> str:
+    return "'" + ".".join(where) + "'" if where else "the lock file"
+
+
+def _conflict_line(text: str) -> int:
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.startswith(_CONFLICT_MARKERS):
+            return number
+    return 0
+
+
+def _line_of(text: str, where: tuple[str, ...]) -> int:
+    """The line of the innermost key of `where` in the lock's own layout (one key per line)."""
+    lines = text.splitlines()
+    at = 0
+    for key in where:
+        quoted = json.dumps(key, ensure_ascii=False) + ":"
+        found = next((n for n in range(at, len(lines)) if lines[n].lstrip().startswith(quoted)), None)
+        if found is None:
+            break
+        at = found
+    return at + 1 if lines else 1
+
+
+# ---------------------------------------------------------------- repair
+
+
+@dataclass
+class Repair:
+    data: dict
+    kept: int = 0
+    dropped: list[str] = field(default_factory=list)  # why each dropped piece went
+    sides: int = 1
+    restored: int = 0  # note times read back from the last package built (restore_times)
+
+
+def repair_lock(text: str) -> Repair:
+    """Both sides of any merge conflict, merged: each note keeps its later valid time, the
+    release is the newest valid one; entries that cannot be read or trusted are dropped."""
+    sides = conflict_sides(text)
+    notes: dict[str, dict] = {}
+    releases: list[dict] = []
+    repair = Repair({}, sides=len(sides))
+    for side in sides:
+        data = _salvage(side, repair)
+        for guid, entry in data.get("notes", {}).items():
+            if note_problems(entry):
+                repair.dropped.append(f"note {guid}: {'; '.join(m for _, m in note_problems(entry))}")
+            elif guid not in notes or entry["modified"] > notes[guid]["modified"]:
+                notes[guid] = entry
+        release = data.get("release")
+        if release is not None:
+            if release_problems(release):
+                repair.dropped.append("a release record: " + "; ".join(m for _, m in release_problems(release)))
+            else:
+                releases.append(release)
+    repair.data = {"format": 1, "notes": notes}
+    if releases:
+        repair.data["release"] = max(releases, key=lambda release: tuple(int(n) for n in release["version"].split(".")))
+    repair.kept = len(notes)
+    return repair
+
+
+def conflict_sides(text: str) -> list[str]:
+    """The file as each side of a git merge conflict had it (the text itself when none)."""
+    if not _conflict_line(text):
+        return [text]
+    ours, theirs, state = [], [], "both"
+    for line in text.splitlines(keepends=True):
+        if line.startswith("<<<<<<<"):
+            state = "ours"
+        elif line.startswith("=======") and state in ("ours", "base"):
+            state = "theirs"
+        elif line.startswith("|||||||") and state == "ours":
+            state = "base"  # diff3 style: the common ancestor is neither side
+        elif line.startswith(">>>>>>>") and state == "theirs":
+            state = "both"
+        elif state != "base":
+            if state in ("both", "ours"):
+                ours.append(line)
+            if state in ("both", "theirs"):
+                theirs.append(line)
+    return ["".join(ours), "".join(theirs)]
+
+
+_NOTE_ENTRY = re.compile(
+    r'"((?:[^"\\]|\\.)+)": \{\s*"id": ("(?:[^"\\]|\\.)*"),\s*"content_hash": ("(?:[^"\\]|\\.)*"),\s*"modified": (-?\d+)\s*\}')
+
+
+def _salvage(text: str, repair: Repair) -> dict:
+    """The JSON of one side, or what can be read of it: note entries in the lock's own layout."""
+    try:
+        data = json.loads(text)
+        if isinstance(data, dict):
+            if not isinstance(data.get("notes", {}), dict):
+                repair.dropped.append("'notes' was not an object")
+                data["notes"] = {}
+            return data
+    except (json.JSONDecodeError, RecursionError):
+        pass
+    notes = {}
+    for match in _NOTE_ENTRY.finditer(text):
+        guid = json.loads(f'"{match.group(1)}"')
+        notes[guid] = {"id": json.loads(match.group(2)), "content_hash": json.loads(match.group(3)), "modified": int(match.group(4))}
+    salvaged = {"notes": notes}
+    release = _salvage_release(text)
+    if release is not None:
+        salvaged["release"] = release
+    elif '"release"' in text:
+        repair.dropped.append("the release record (unreadable JSON): the next release's changelog lists every card as added")
+    return salvaged
+
+
+def _salvage_release(text: str) -> dict | None:
+    """The release record when it is whole: it comes before the notes, so a file cut short in
+    its notes (a kill, a full disk) still has it."""
+    start = text.find('"release": {')
+    if start < 0:
+        return None
+    try:
+        release, _ = json.JSONDecoder().raw_decode(text, start + len('"release": '))
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    return release if isinstance(release, dict) else None
+
+
+def restore_times(repair: Repair, notes: list[tuple[str, str, str, str, str]], package: Path) -> None:
+    """Give each current note (guid, card id, content hash, fields joined by \\x1f, tags) that the
+    repaired lock lacks the time it has in `package`, the last .apkg built, when its fields and
+    tags there are exactly the sources' (the note did not change since): learners' copies then
+    stay as they are. A note that changed since keeps no time: the next build stamps it."""
+    shipped = _package_notes(package)
+    kept = repair.data["notes"]
+    for guid, card_id, content_hash, fields, tags in notes:
+        if guid in kept or guid not in shipped:
+            continue
+        modified, shipped_fields, shipped_tags = shipped[guid]
+        if (shipped_fields, shipped_tags.split()) == (fields, tags.split()) and time_problem(modified) is None:
+            kept[guid] = {"id": card_id, "content_hash": content_hash, "modified": modified}
+            repair.restored += 1
+
+
+def _package_notes(package: Path) -> dict[str, tuple[int, str, str]]:
+    """guid -> (modified, fields, tags) of the notes in an .apkg; empty when it cannot be read."""
+    import sqlite3
+    import tempfile
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(package) as archive, tempfile.TemporaryDirectory() as scratch:
+            collection = Path(scratch) / "collection.anki2"
+            collection.write_bytes(archive.read("collection.anki2"))
+            connection = sqlite3.connect(collection)
+            try:
+                rows = connection.execute("SELECT guid, mod, flds, tags FROM notes").fetchall()
+            finally:
+                connection.close()
+    except (OSError, KeyError, zipfile.BadZipFile, sqlite3.DatabaseError):
+        return {}
+    return {guid: (modified, fields, tags) for guid, modified, fields, tags in rows}
