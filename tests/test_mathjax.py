@@ -199,24 +199,14 @@ def check_batch_in_one_process(monkeypatch, items):
     return verdicts, elapsed
 
 
-def test_2000_formulas_in_one_process(monkeypatch, record_property):
+def test_2000_formulas_in_one_process(monkeypatch):
+    """A batch large enough for worker threads answers every formula, in order (its speed is the
+    bench's business: `mathdeck bench`, not a timed test on a noisy machine)."""
     items = distinct_formulas(2000)
     items[1234] = (r"\frac{a}{b", False)
-    verdicts, elapsed = check_batch_in_one_process(monkeypatch, items)
-    record_property("seconds", round(elapsed, 2))
-    print(f"2,000 formulas: {elapsed:.2f} s")
+    verdicts, _ = check_batch_in_one_process(monkeypatch, items)
     assert [i for i, v in enumerate(verdicts) if v is not None] == [1234]
     assert verdicts[1234] == "Missing close brace"
-    assert elapsed < 20  # about 2 s on an idle 2-core machine; generous for a busy CI
-
-
-@pytest.mark.skipif(not os.environ.get("MATHDECK_BENCH"), reason="benchmark: set MATHDECK_BENCH=1")
-def test_20000_formulas_benchmark(monkeypatch, record_property):
-    verdicts, elapsed = check_batch_in_one_process(monkeypatch, distinct_formulas(20_000))
-    record_property("seconds", round(elapsed, 2))
-    print(f"20,000 formulas: {elapsed:.2f} s")
-    assert verdicts == [None] * 20_000
-    assert elapsed < 30
 
 
 def _forbidden(*args, **kwargs):
