@@ -43,7 +43,7 @@ const LEFT_OUT = new Set([
 
 function makeChecker() {
   const mj = loadMathJax();
-  // Same answers, 15-20% less CPU (speedups.mjs); MATHDECK_MATHJAX_PLAIN=1 runs MathJax as shipped,
+  // Same answers, up to half the CPU (speedups.mjs); MATHDECK_MATHJAX_PLAIN=1 runs MathJax as shipped,
   // for the test that compares the two.
   if (!process.env.MATHDECK_MATHJAX_PLAIN) speedUpMathJax(); // before the TeX input and the output jax exist
   mj.RegisterHTMLHandler(mj.liteAdaptor());
