@@ -223,3 +223,61 @@ def test_each_formula_comes_back_with_its_width_in_ems():
     assert error and unmeasured is None
     # MathJax's layout cannot measure a character its fonts lack without a browser: fine, unmeasured
     assert fine is None and unknown_glyph is None
+
+
+# The speed-ups (builder/mathjax/speedups.mjs) change no answer -----------------------------
+
+
+def _flagship_formulas() -> list[tuple[str, bool]]:
+    from pathlib import Path
+
+    from builder.check import deck_facts
+    from builder.load import load_deck
+
+    deck = load_deck(Path(__file__).resolve().parent.parent / "cards")
+    return list(dict.fromkeys(
+        formula for card_facts in deck_facts(deck) for fact in card_facts or () for formula in fact.formulas or ()
+    ))
+
+
+UNSAFE = [r"\href{javascript:alert(1)}{x}", r"\style{color:red}{x}", r"\class{a}{x}", r"\require{html}"]
+
+
+def test_speedups_change_no_verdict_and_no_width(monkeypatch):
+    # Every verdict, error message and width (to 0.001 em, as check.mjs rounds it) of the flagship
+    # deck, 2,000 bench formulas and the good, bad and unsafe formulas above, from the sped-up
+    # checker and from MathJax as shipped (MATHDECK_MATHJAX_PLAIN=1): identical.
+    from builder.mathjax import measure_tex
+
+    flagship = _flagship_formulas()
+    assert len(flagship) > 1000
+    items = flagship + distinct_formulas(2000) + [(tex, d) for tex in GOOD for d in (False, True)] \
+        + [(tex, False) for tex, _ in BAD] + [(tex, True) for tex in UNSAFE] \
+        + [(r"\unicode{8364}", False), (r"\hspace{20em} x \quad \kern3em {\Huge x}", True)]
+    fast = measure_tex(items)
+    monkeypatch.setenv("MATHDECK_MATHJAX_PLAIN", "1")
+    plain = measure_tex(items)
+    assert fast == plain
+    measured = [width for error, width in fast if width is not None]
+    assert len(measured) > 3000  # the comparison is of widths, not of Nones
+    assert sum(1 for error, _ in fast if error) >= len(BAD) + len(UNSAFE)
+
+
+def test_a_formula_just_over_the_phone_budget_is_measured_and_reported():
+    # Nothing is skipped: the widest formula that fits a 360 px phone passes, one x more is reported.
+    from builder.mathjax import measure_tex
+    from builder.phone_budget import PhoneBudget
+    from pathlib import Path
+
+    from builder.problems import Location
+
+    budget = PhoneBudget(360)
+    sums = [(" + ".join(f"x_{{{k}}}" for k in range(1, n + 1)), True) for n in range(1, 30)]
+    widths = [width for _, width in measure_tex(sums)]
+    assert widths == sorted(widths) and None not in widths
+    where = Location(Path("cards/x.yaml"), 1)
+    over = [bool(budget.formula_problems(where, "c", "concept", tex, True, width)) for (tex, _), width in zip(sums, widths)]
+    first = over.index(True)
+    assert first > 0 and all(over[first:]) and not any(over[:first])
+    problem = budget.formula_problems(where, "c", "concept", sums[first][0], True, widths[first])[0]
+    assert f"{round(widths[first] * 18 * 1.15 * 1.2)} px wide, a 360 px phone shows 340 px" in problem.message

@@ -1,0 +1,115 @@
+// Hot spots of MathJax 3.2.2's node building, replaced by code that does the same thing, cheaper.
+// check.mjs measures every formula (post-filters + CommonHTML layout), and its profile (node
+// --cpu-prof, 2,000 bench formulas) spent a fifth of its self time in Attributes.js and about a
+// tenth building nodes through Factory.js. With these, checking 5,000 bench formulas takes half
+// the CPU time, the flagship deck's a quarter less. Nothing here changes a value MathJax
+// computes: tests/test_mathjax.py holds every verdict and width of the flagship deck, of 2,000
+// bench formulas and of good, bad and unsafe TeX to those of MathJax as shipped.
+//
+// 1. Attributes (core/MmlTree/Attributes.js) are a chain of four objects per node:
+//    attributes -> inherited -> defaults -> global, read through JavaScript prototypes. MathJax
+//    builds `defaults` afresh for every node (Object.create(global) plus a copy of its class's
+//    static defaults) and makes `defaults` and `inherited` prototypes: V8 gives every such object
+//    a map of its own, so each node costs a dozen property copies and two prototype setups, and
+//    every attribute read (parse, post-filters, layout) misses V8's inline caches.
+//    Here `defaults` (still with `global` as its prototype) is built once per (class defaults,
+//    global defaults) pair and shared by the nodes of that class, and `attributes` and
+//    `inherited` are plain objects: get() and getInherited() look in attributes, then inherited,
+//    then defaults (then global), as the prototype chain did. Every other method reads only own
+//    keys (getExplicit, isSet, get...Names) or `defaults` (getDefault, hasDefault) and works on
+//    these objects unchanged. MathJax's code and safety.mjs read getAllAttributes() and
+//    getAllInherited() by own key only (Object.keys/entries/assign, delete, a key from
+//    getExplicitNames), and only read `defaults` (TeX's configuration has set the classes'
+//    static defaults before the first node is built).
+// 2. Factories (core/Tree/Factory.js) build each node, wrapper and stack item with
+//    `new (KIND.bind.apply(KIND, [void 0, factory, ...args]))()` after copying the arguments
+//    twice; here `new KIND(factory, ...args)`: the same constructor with the same arguments.
+//    The calls on the way there (TexParser.create, the TeX NodeFactory.create, the output's
+//    WrapperFactory.wrap) copy their arguments through TypeScript's iterator helpers
+//    (__spreadArray(__read(...))); here JavaScript's own spread: the same function, `this` and
+//    argument list.
+//
+// Call before the TeX input and the output jax are made: their factories are built then.
+
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+import { ROOT } from './modules.mjs';
+
+const PATCHED = Symbol('mathdeck speedups');
+
+export function speedUpMathJax() {
+  const require = createRequire(join(ROOT, 'package.json')); // the same module instances as modules.mjs
+  shareAttributeDefaults(require('mathjax-full/js/core/MmlTree/Attributes.js'));
+  constructDirectly(require('mathjax-full/js/core/Tree/Factory.js').AbstractFactory);
+  spreadDirectly(
+    require('mathjax-full/js/input/tex/TexParser.js').default,
+    require('mathjax-full/js/input/tex/NodeFactory.js').NodeFactory,
+    require('mathjax-full/js/core/Tree/WrapperFactory.js').AbstractWrapperFactory,
+  );
+}
+
+function shareAttributeDefaults(attributesModule) {
+  const Original = attributesModule.Attributes;
+  if (Original[PATCHED]) return;
+  const { INHERIT } = attributesModule;
+  const hasOwn = Object.hasOwn;
+  const shared = new Map(); // class defaults -> Map(global defaults -> the shared `defaults`)
+
+  function Attributes(defaults, global) {
+    this.global = global;
+    let byGlobal = shared.get(defaults);
+    if (!byGlobal) shared.set(defaults, (byGlobal = new Map()));
+    let chained = byGlobal.get(global);
+    if (!chained) byGlobal.set(global, (chained = Object.assign(Object.create(global), defaults)));
+    this.defaults = chained;
+    this.inherited = {};
+    this.attributes = {};
+  }
+  Attributes.prototype = Object.create(Original.prototype); // instanceof holds
+  Attributes.prototype.constructor = Attributes;
+  // attributes -> inherited -> defaults, looked up one by one instead of through prototypes.
+  Attributes.prototype.get = function get(name) {
+    let value = hasOwn(this.attributes, name) ? this.attributes[name]
+      : hasOwn(this.inherited, name) ? this.inherited[name] : this.defaults[name];
+    if (value === INHERIT) value = this.global[name];
+    return value;
+  };
+  Attributes.prototype.getInherited = function getInherited(name) {
+    return hasOwn(this.inherited, name) ? this.inherited[name] : this.defaults[name];
+  };
+  Attributes[PATCHED] = true;
+  // MmlNode.js looks up `Attributes_js_1.Attributes` each time it builds a node.
+  attributesModule.Attributes = Attributes;
+}
+
+function constructDirectly(AbstractFactory) {
+  const proto = AbstractFactory.prototype;
+  if (proto[PATCHED]) return;
+  proto.setNodeClass = function setNodeClass(kind, nodeClass) {
+    this.nodeMap.set(kind, nodeClass);
+    const factory = this;
+    this.node[kind] = (...args) => new nodeClass(factory, ...args);
+  };
+  proto.create = function create(kind, ...args) {
+    return (this.node[kind] || this.node[this.defaultKind])(...args);
+  };
+  proto[PATCHED] = true;
+}
+
+function spreadDirectly(TexParser, NodeFactory, AbstractWrapperFactory) {
+  if (TexParser.prototype[PATCHED]) return;
+  TexParser.prototype.create = function create(kind, ...rest) {
+    return this.configuration.nodeFactory.create(kind, ...rest);
+  };
+  NodeFactory.prototype.create = function create(kind, ...rest) {
+    const func = this.factory[kind] || this.factory.node;
+    const node = func(this, rest[0], ...rest.slice(1)); // as MathJax: (factory, rest[0]) at least
+    if (kind === 'node') this.configuration.addNode(rest[0], node);
+    return node;
+  };
+  AbstractWrapperFactory.prototype.wrap = function wrap(node, ...args) {
+    return this.create(node.kind, node, ...args);
+  };
+  TexParser.prototype[PATCHED] = true;
+}
