@@ -219,7 +219,7 @@ def _verdict_key(tex: str, display: bool, tex_links: str = "none") -> str:
 
 def verdicts_fingerprint() -> str:
     """The MathJax cache holds node's answers: it depends on the checker script and MathJax's version."""
-    return fingerprint(("mathjax/check.mjs", "mathjax/safety.mjs", "mathjax.py")) + mathjax_fingerprint()
+    return fingerprint(("mathjax/check.mjs", "mathjax/safety.mjs", "mathjax/speedups.mjs", "mathjax.py")) + mathjax_fingerprint()
 
 
 def _shorten(tex: str, limit: int = 120) -> str:
