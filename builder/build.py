@@ -27,7 +27,7 @@ from .commit import commit_files, os_error_text, unfinished_release
 from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text, read_lock, stamp_notes
 from .lockfile import Repair, repair_lock, restore_times
 from .load import LOADER_SOURCES, load_deck_and_digests
-from .model import Deck, in_language
+from .model import KINDS, Deck, in_language
 from .package import package_bytes
 from .problems import Location, Problem, SourceError, errors_in
 from .release import (
@@ -413,11 +413,4 @@ def _media_files(media_by_name: dict[str, tuple[Path, Path]], plans: dict) -> li
 
 
 def _anki_cards(note: RenderedNote) -> int:
-    card = note.card
-    if card.kind == "formula":
-        return 2 if card.reverse else 1
-    if card.kind == "qa":
-        return 2 if "followup_question" in card.text else 1
-    if card.kind == "cloze":
-        return len(set(re.findall(r"\{\{c(\d+)::", card.text["text"])))
-    return 1
+    return KINDS[note.card.kind].anki_cards(note.card)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .cache import BuildCache, content_key, fingerprint, subkey
 from .macros import Macro, MacroError
-from .model import Card, Deck
+from .model import KINDS, Card, Deck
 from .phone_budget import PhoneBudget
 from .problems import Location, Problem
 from .render import (
@@ -26,15 +26,12 @@ from .render import (
 
 # The checks' own code: a change to a rule (the phone budget, say) checks every card again.
 CHECKS_FINGERPRINT = functools.partial(fingerprint, ("check.py", "check_math.py", "phone_budget.py"))
-MARKDOWN_KEYS = ("concept", "formula", "explanation", "question", "answer", "followup_question", "followup_answer", "task", "text", "extra")
 # Only fields that can hold HTML, links, display math, math delimiters outside $...$ (`\\(`) or
 # entities (`&#92;(`) need Markdown's output for the HTML audit.
 AUDIT_MARKERS = ("<", "](", "]:", "$$", "\\\\", "&")
 # arithmatex takes $...$, $$...$$ and also \(...\), \[...\] and \begin{env}...\end{env} as math:
 # a field with a backslash may hold a formula without any dollar sign.
 MATH_MARKERS = ("$", "\\")
-# Text that is not Markdown: the code of a code card is highlighted (escaped) by Pygments.
-NOT_MARKDOWN = ("code",)
 
 
 def check_deck(deck: Deck, figure_names: set[str], facts: list[tuple[FieldFacts, ...] | None] | None = None) -> list[Problem]:
@@ -150,9 +147,9 @@ def card_facts(card: Card, macros: tuple[Macro, ...]) -> tuple[FieldFacts, ...]:
 
 
 def markdown_sources(card: Card) -> dict[str, str]:
-    """Every source text of the card that reaches a note as Markdown, `zh` included: whatever
-    key a kind adds is audited without being listed here."""
-    sources = {key: text for key, text in card.text.items() if key not in NOT_MARKDOWN}
+    """Every source text of the card that reaches a note as Markdown, `zh` included: every text
+    key of its kind but those the kind lists as not Markdown (kinds.py)."""
+    sources = {key: card.text[key] for key in KINDS[card.kind].markdown if key in card.text}
     if card.zh:
         sources["zh"] = card.zh
     return sources

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from .bounds import long_line_problem, text_shape_problems
 from .cache import BuildCache, content_key
 from .macros import NAME_PATTERN as MACRO_NAME, Macro, recursive_macros
-from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig, NoteTypeIds
+from .kinds import FILE_KEYS
+from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig
 from .problems import Location, Problem, SourceError
 
 if TYPE_CHECKING:  # yamlsource (and PyYAML) load only when a file must be parsed
@@ -30,10 +31,9 @@ PHONE_WIDTHS = range(240, 1025)  # CSS px: from the smallest phones to a tablet
 TEX_LINKS = ("none", "https")  # deck.yaml `tex_links`: may \href in math link to https: addresses?
 CARD_FILE_KEYS = ("subdeck", "tags", "cards")
 # The code that turns a card file into Cards: a change to it empties the parsed-cards cache.
-LOADER_SOURCES = ("load.py", "yamlsource.py", "model.py", "macros.py", "problems.py", "bounds.py")
+LOADER_SOURCES = ("load.py", "yamlsource.py", "model.py", "kinds.py", "macros.py", "problems.py", "bounds.py")
 MAX_ANKI_ID = 2**63 - 1
 NOT_REGULAR = "not a regular file (a folder, FIFO or device is never read): remove it or rename it"
-CLOZE_DELETION = re.compile(r"\{\{c[1-9][0-9]*::")
 
 
 class _Problems(list):
@@ -65,6 +65,8 @@ def load_deck_and_digests(cards_dir: Path, cache: BuildCache | None = None) -> t
             cards += file_cards
             digests += file_digests
     _check_unique_ids(cards, problems)
+    if config is not None:
+        _check_note_type_ids(config, cards, problems)
     if problems:
         raise SourceError(sorted(problems))
     return Deck(config=config, cards=cards), digests
@@ -106,7 +108,7 @@ def _load_config(path: Path, problems: _Problems) -> DeckConfig | None:
     if version and not SEMVER_PATTERN.match(version):
         problems.add(values["version"].location, f"version '{version}' is not semver (MAJOR.MINOR.PATCH)")
     description = _optional_text(values, "description", problems) or ""
-    ids = _note_type_ids(values, root.location, problems)
+    ids = _note_type_ids(values, problems)
     macros = _macros(values.get("macros"), problems)
     phone_width = _phone_width(values.get("phone_width"), problems)
     tex_links = _optional_text(values, "tex_links", problems) or "none"
@@ -115,7 +117,8 @@ def _load_config(path: Path, problems: _Problems) -> DeckConfig | None:
     if len(problems) > before or ids is None:
         return None
     return DeckConfig(title, slug, deck_id, version, description, ids, root.location, values["version"].location, macros,
-                      phone_width, tex_links, values["description"].location if "description" in values else root.location)
+                      phone_width, tex_links, values["description"].location if "description" in values else root.location,
+                      values["note_types"].location if "note_types" in values else root.location)
 
 
 def _phone_width(node: Node | None, problems: _Problems) -> int:
@@ -152,21 +155,44 @@ def _macros(node: Node | None, problems: _Problems) -> tuple[Macro, ...]:
     return tuple(macros.values())
 
 
-def _note_type_ids(values: dict[str, Node], where: Location, problems: _Problems) -> NoteTypeIds | None:
+def _note_type_ids(values: dict[str, Node], problems: _Problems) -> dict[str, int] | None:
+    """`note_types: {formula: 1764080000101, ...}`: a fixed id per kind. Which kinds need one
+    depends on the cards (_check_note_type_ids); ids for kinds no card uses are fine."""
     node = values.get("note_types")
-    if node is None:
-        problems.add(where, "missing required key 'note_types' (a fixed id for each of: " + ", ".join(KINDS) + ")")
-        return None
+    if node is None or node.value is None:
+        return {}
     if not isinstance(node.value, dict):
         problems.add(node.location, f"'note_types' must be a mapping of kind to id, not {node.kind}")
         return None
     _reject_unknown_keys(node.value, tuple(KINDS), "note_types", problems)
-    ids = {kind: _required_int(node.value, kind, node.location, problems) for kind in KINDS}
+    ids = {kind: _required_int(node.value, kind, node.location, problems) for kind in KINDS if kind in node.value}
     if None in ids.values():
         return None
     if len(set(ids.values())) != len(ids):
         problems.add(node.location, "note type ids must all differ")
-    return NoteTypeIds(**ids)
+    return ids
+
+
+def _check_note_type_ids(config: DeckConfig, cards: list[Card], problems: _Problems) -> None:
+    """Every kind the cards use needs its note type's id in deck.yaml."""
+    first_card = {}
+    for card in cards:
+        first_card.setdefault(card.kind, card)
+    ids = config.note_type_ids
+    suggestion = max(ids.values(), default=config.deck_id + 99)
+    for kind in KINDS:
+        if kind in first_card and kind not in ids:
+            suggestion += 1
+            while suggestion in ids.values() or suggestion == config.deck_id:
+                suggestion += 1
+            card = first_card[kind]
+            has_note_types = config.note_types_location != config.location
+            fix = f"'{kind}: {suggestion}' under 'note_types'" if has_note_types else f"'note_types: {{{kind}: {suggestion}}}'"
+            problems.add(config.note_types_location, (
+                f"'note_types' has no id for kind '{kind}', which card '{card.id}' ({card.location}) uses: "
+                f"add {fix} (any whole number no other note type has; "
+                "keep it forever once released, or learners' notes are orphaned)"
+            ))
 
 
 # ---------------------------------------------------------------- card files
@@ -287,7 +313,7 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
     if kind is None:
         return None
     label = f"card '{card_id}'" if card_id else "this card"
-    _reject_unknown_keys(values, COMMON_KEYS + kind.required + kind.optional, f"a {kind.name} card", problems)
+    _reject_unknown_keys(values, COMMON_KEYS + kind.source_keys, f"a {kind.name} card", problems)
     text, text_locations = {}, {}
     for key in kind.required:
         value = _required_text(values, key, node.location, problems, label)
@@ -295,8 +321,6 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
             problems.add(values[key].location, f"{label}: '{key}' is empty")
         text[key], text_locations[key] = value or "", values[key].location if key in values else node.location
     for key in kind.optional:
-        if key in ("reverse", "language", "code_file"):
-            continue
         value = _optional_text(values, key, problems)
         if value is not None:
             text[key], text_locations[key] = value, values[key].location
@@ -320,52 +344,55 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
     )
     if card.zh is not None:
         card.text_locations["zh"] = values["zh"].location
-    if kind.name == "code":
-        _load_code(card, values, node.location, problems, cards_dir, label)
-    if kind.name == "cloze" and text.get("text") and not CLOZE_DELETION.search(text["text"]):
-        problems.add(values["text"].location, f"{label}: 'text' has no cloze deletion {{{{c1::...}}}}, so Anki would make no card from it")
-    if "followup_question" in text and "followup_answer" not in text:
-        problems.add(values["followup_question"].location, f"{label}: 'followup_question' needs a 'followup_answer'")
-    if "followup_answer" in text and "followup_question" not in text:
-        problems.add(values["followup_answer"].location, f"{label}: 'followup_answer' needs a 'followup_question'")
+    for file_key in kind.options:
+        if file_key in FILE_KEYS:
+            _load_text_or_file(card, FILE_KEYS[file_key], file_key, values, node.location, problems, cards_dir, label)
+    for first, second in kind.pairs:
+        for key, other in ((first, second), (second, first)):
+            if key in text and other not in text:
+                problems.add(values[key].location, f"{label}: '{key}' needs a '{other}'")
+    for key, message in kind.source_problems(card):
+        problems.add(values[key].location if key in values else node.location, f"{label}: {message}")
     return card if len(problems) == before else None
 
 
-def _load_code(card: Card, values: dict[str, Node], where: Location, problems: _Problems, cards_dir: Path, label: str) -> None:
-    inline, file_node = values.get("code"), values.get("code_file")
+def _load_text_or_file(card: Card, key: str, file_key: str, values: dict[str, Node], where: Location, problems: _Problems,
+                       cards_dir: Path, label: str) -> None:
+    """A text written inline (`code:`) or read from a file under cards/ (`code_file:`): exactly one."""
+    inline, file_node = values.get(key), values.get(file_key)
     if (inline is None) == (file_node is None):
-        problems.add(where, f"{label}: a code card needs exactly one of 'code' or 'code_file'")
+        problems.add(where, f"{label}: a {card.kind} card needs exactly one of '{key}' or '{file_key}'")
         return
     if inline is not None:
-        if not card.text.get("code", "").strip():
-            problems.add(inline.location, f"{label}: 'code' is empty")
+        if not card.text.get(key, "").strip():
+            problems.add(inline.location, f"{label}: '{key}' is empty")
         return
-    relative = _optional_text(values, "code_file", problems)
+    relative = _optional_text(values, file_key, problems)
     if relative is None:  # also a path with a NUL: _text refused it, with its position
         return
     path = (cards_dir / relative).resolve()
     if cards_dir.resolve() not in path.parents:
-        problems.add(file_node.location, f"{label}: code_file '{relative}' must be inside {cards_dir}")
+        problems.add(file_node.location, f"{label}: {file_key} '{relative}' must be inside {cards_dir}")
         return
     if not _regular_file(path) and path.exists():
-        problems.add(file_node.location, f"{label}: code_file '{relative}' is not a regular file (a folder, FIFO or device is never read)")
+        problems.add(file_node.location, f"{label}: {file_key} '{relative}' is not a regular file (a folder, FIFO or device is never read)")
         return
     try:
         code = _read_regular_text(path)
     except (OSError, UnicodeDecodeError):
-        problems.add(file_node.location, f"{label}: code_file '{relative}' cannot be read (missing or not UTF-8 text)")
+        problems.add(file_node.location, f"{label}: {file_key} '{relative}' cannot be read (missing or not UTF-8 text)")
         return
     long_line = long_line_problem(code)
     if long_line:
-        problems.add(file_node.location, f"{label}: code_file '{relative}' {long_line}")
+        problems.add(file_node.location, f"{label}: {file_key} '{relative}' {long_line}")
         return
     if not code.strip():
-        problems.add(file_node.location, f"{label}: code_file '{relative}' is empty")
+        problems.add(file_node.location, f"{label}: {file_key} '{relative}' is empty")
     unstorable = _unstorable_character(code)
     if unstorable:
-        problems.add(file_node.location, f"{label}: code_file '{relative}' {unstorable}")
-    card.text["code"] = code
-    card.text_locations["code"] = file_node.location
+        problems.add(file_node.location, f"{label}: {file_key} '{relative}' {unstorable}")
+    card.text[key] = code
+    card.text_locations[key] = file_node.location
     card.code_file = relative
 
 

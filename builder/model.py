@@ -4,63 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from .kinds import KINDS, CardKind  # noqa: F401  (a kind is defined in kinds.py)
 from .macros import Macro
 from .problems import Location
-
-
-@dataclass(frozen=True)
-class CardKind:
-    """A card kind: the source keys it takes and the Anki note type it becomes.
-
-    A new kind is one entry in KINDS plus its templates in builder/templates/notetypes/.
-    """
-
-    name: str
-    required: tuple[str, ...]
-    optional: tuple[str, ...]
-    # Anki field names, in order. The first is the sort field. Never rename or reorder casually:
-    # changing fields forces every learner into a full sync (see anki-facts.md).
-    note_fields: tuple[str, ...]
-    # (Anki template name, template file stem in templates/notetypes/)
-    templates: tuple[tuple[str, str], ...]
-    is_cloze: bool = False  # Anki's cloze note type: one card per {{cN::...}} in the text
 
 
 COMMON_KEYS = ("id", "kind", "tags", "level", "zh", "figure", "covers", "aliases", "retired")
 RETIRED_SUBDECK = "Retired"
 RETIRED_TAG = "retired"
-
-KINDS: dict[str, CardKind] = {
-    "formula": CardKind(
-        name="formula",
-        required=("concept", "formula"),
-        optional=("explanation", "reverse"),
-        note_fields=("Concept", "Zh", "Formula", "Explanation", "Figure", "Reverse", "CardId"),
-        templates=(("Concept → Formula", "formula_forward"), ("Formula → Concept", "formula_reverse")),
-    ),
-    "qa": CardKind(
-        name="qa",
-        required=("question", "answer"),
-        optional=("followup_question", "followup_answer"),
-        note_fields=("Question", "Zh", "Answer", "FollowupQuestion", "FollowupAnswer", "Figure", "CardId"),
-        templates=(("Question", "qa_question"), ("Follow-up", "qa_followup")),
-    ),
-    "cloze": CardKind(
-        name="cloze",
-        required=("text",),
-        optional=("extra",),
-        note_fields=("Text", "Zh", "Extra", "Figure", "CardId"),
-        templates=(("Cloze", "cloze"),),
-        is_cloze=True,
-    ),
-    "code": CardKind(
-        name="code",
-        required=("task",),
-        optional=("code", "code_file", "language", "explanation"),
-        note_fields=("Task", "Zh", "Code", "Explanation", "Figure", "CardId"),
-        templates=(("Task → Code", "code_task"),),
-    ),
-}
 
 LEVELS = ("L1", "L2", "L3")
 TITLE_LENGTH = 80
@@ -110,17 +61,6 @@ class Card:
         return cut + " …"
 
 
-@dataclass(frozen=True)
-class NoteTypeIds:
-    formula: int
-    qa: int
-    code: int
-    cloze: int
-
-    def for_kind(self, kind: str) -> int:
-        return getattr(self, kind)
-
-
 @dataclass
 class DeckConfig:
     title: str
@@ -128,7 +68,8 @@ class DeckConfig:
     deck_id: int
     version: str
     description: str
-    note_type_ids: NoteTypeIds
+    # kind name → its Anki note type's id, fixed forever; only the kinds the deck uses need one
+    note_type_ids: dict[str, int]
     location: Location
     version_location: Location
     macros: tuple[Macro, ...] = ()
@@ -139,6 +80,8 @@ class DeckConfig:
     # or URL in math at all (builder/mathjax/safety.mjs)
     tex_links: str = "none"
     description_location: Location | None = None  # the sanitiser's audit of the description reports here
+    # where deck.yaml sets note_types (or deck.yaml itself): for a missing id's message
+    note_types_location: Location | None = None
 
 
 @dataclass

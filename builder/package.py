@@ -49,13 +49,16 @@ def subdeck_id(deck: Deck, subdeck: str) -> int:
 
 
 def note_models(deck: Deck, cache: BuildCache | None = None) -> dict[str, genanki.Model]:
+    """The note type of every kind deck.yaml gives an id (load makes sure each kind in use has one)."""
     models = {}
     templates = note_type_templates(cache)
     for kind in KINDS.values():
+        if kind.name not in deck.config.note_type_ids:
+            continue
         rendered = templates[kind.name]
         models[kind.name] = genanki.Model(
-            deck.config.note_type_ids.for_kind(kind.name),
-            f"mathdeck {kind.name}",
+            deck.config.note_type_ids[kind.name],
+            kind.note_type_name,
             fields=[{"name": name} for name in kind.note_fields],
             templates=[{"name": name, "qfmt": front, "afmt": back} for name, front, back in rendered.templates],
             css=rendered.css,

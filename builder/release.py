@@ -169,7 +169,7 @@ def note_type_changes(deck: Deck, release: Release, allowed: bool) -> list[Probl
         )
         problems.append(Problem(
             deck.config.location,
-            f"note type 'mathdeck {kind}' changed since release {release.version} ({what}). Adding, removing "
+            f"note type '{KINDS[kind].note_type_name}' changed since release {release.version} ({what}). Adding, removing "
             "or renaming a field or template forces every learner to a full sync with AnkiWeb, and without "
             "'merge note types' Anki imports a copy of the note type and stops updating their notes. "
             "Pass --allow-note-type-change to do it anyway",

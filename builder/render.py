@@ -123,7 +123,7 @@ class RenderedNote:
 
 
 # What the cached notes depend on besides the cards: this code, the templates, the libraries.
-NOTES_CACHE_SOURCES = ("render.py", "check.py", "check_math.py", "macros.py", "model.py", "templates")
+NOTES_CACHE_SOURCES = ("render.py", "check.py", "check_math.py", "macros.py", "model.py", "kinds.py", "templates")
 NOTES_CACHE_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3", "jinja2")
 
 
@@ -325,9 +325,9 @@ def render_card(card: Card, figures: dict[str, FigureFiles], macros: tuple[Macro
     """The card's note. Every field, whatever made it (Markdown, Pygments, our templates), passes
     the sanitiser here and only here, so no field can reach a note without it."""
     kind = KINDS[card.kind]
-    to_html = functools.partial(_markdown_field, macros=macros, cloze=kind.is_cloze)
-    values = _field_values(card, to_html)
-    values["Zh"] = inline_markdown_field(card.zh or "", to_html)
+    to = _FieldRenderer(macros, kind.is_cloze)
+    values = kind.fields(card, to)
+    values["Zh"] = inline_markdown_field(card.zh or "", to.markdown)
     values["Figure"] = render_figure(figures[card.figure], alt=plain_title(card)) if card.figure else ""
     values["CardId"] = card.id
     if card.retired:
@@ -354,29 +354,18 @@ def _placement(card: Card) -> tuple[tuple[str, ...], str]:
     return card.all_tags, card.subdeck
 
 
-def _field_values(card: Card, to_html) -> dict[str, str]:
-    text = card.text
-    if card.kind == "formula":
-        return {
-            "Concept": to_html(text["concept"], inline=True),
-            "Formula": to_html(text["formula"]),
-            "Explanation": to_html(text.get("explanation", "")),
-            "Reverse": "y" if card.reverse else "",
-        }
-    if card.kind == "qa":
-        return {
-            "Question": to_html(text["question"], inline=True),
-            "Answer": to_html(text["answer"]),
-            "FollowupQuestion": to_html(text.get("followup_question", ""), inline=True),
-            "FollowupAnswer": to_html(text.get("followup_answer", "")),
-        }
-    if card.kind == "cloze":
-        return {"Text": to_html(text["text"]), "Extra": to_html(text.get("extra", ""))}
-    return {
-        "Task": to_html(text["task"], inline=True),
-        "Code": render_template("fields/code.html", highlighted=highlight_code(text["code"], card.language)),
-        "Explanation": to_html(text.get("explanation", "")),
-    }
+@dataclass(frozen=True)
+class _FieldRenderer:
+    """What a kind's `fields` (kinds.py) turns source text into note HTML with."""
+
+    macros: tuple[Macro, ...]
+    cloze: bool
+
+    def markdown(self, text: str, inline: bool = False) -> str:
+        return _markdown_field(text, inline, self.macros, self.cloze)  # render_card sanitises every field
+
+    def code(self, code: str, language: str) -> str:
+        return render_template("fields/code.html", highlighted=highlight_code(code, language))
 
 
 def render_deck(deck: Deck, figures: dict[str, FigureFiles], cache: BuildCache | None = None, digests: list[str] | None = None) -> list[RenderedNote]:
@@ -439,10 +428,18 @@ def note_type_templates(cache: BuildCache | None = None) -> dict[str, NoteTypeTe
 def render_note_type(kind_name: str) -> NoteTypeTemplates:
     kind = KINDS[kind_name]
     templates = tuple(
-        (name, render_template(f"notetypes/{stem}_front.html"), render_template(f"notetypes/{stem}_back.html"))
+        (name, render_block(kind.template_file, f"{stem}_front"), render_block(kind.template_file, f"{stem}_back"))
         for name, stem in kind.templates
     )
     return NoteTypeTemplates(css=card_css(), templates=templates)
+
+
+def render_block(name: str, block: str, **context) -> str:
+    """One `[% block %]` of a template, as if it were a file of its own (no final newline)."""
+    template = _environment().get_template(name)
+    if block not in template.blocks:
+        raise KeyError(f"{TEMPLATES_DIR / name} has no [% block {block} %] (blocks: {', '.join(template.blocks)})")
+    return "".join(template.blocks[block](template.new_context(context))).removesuffix("\n")
 
 
 @functools.cache

@@ -34,7 +34,8 @@ class TypesetError(Exception):
 
 def sheet_html(sheet: Sheet, description_html: str, media: list[Path], tex_links: str = "none") -> str:
     """`tex_links` is deck.yaml's: the SVG keeps https: links only when the deck allows them."""
-    body = render_template("export/sheet_body.html", sheet=sheet, description=description_html, fields=note_fields)
+    body = render_template("export/sheet_body.html", sheet=sheet, description=description_html, fields=note_fields,
+                           export_template=lambda note: KINDS[note.card.kind].export_template, reveal_clozes=reveal_clozes)
     body = _embed_images(body, {path.name: path for path in media})
     body, math_css, math_defs = _typeset(body, tex_links)
     return render_template(
@@ -49,10 +50,12 @@ def sheet_html(sheet: Sheet, description_html: str, media: list[Path], tex_links
 
 
 def note_fields(note: RenderedNote) -> dict[str, str]:
-    fields = dict(zip(KINDS[note.card.kind].note_fields, note.fields, strict=True))
-    if note.card.kind == "cloze":
-        fields["Text"] = CLOZE.sub(r'<strong class="cloze">\1</strong>', fields["Text"])
-    return fields
+    return dict(zip(KINDS[note.card.kind].note_fields, note.fields, strict=True))
+
+
+def reveal_clozes(html: str) -> str:
+    """A cloze field's deletions shown as their answers, in bold."""
+    return CLOZE.sub(r'<strong class="cloze">\1</strong>', html)
 
 
 def _embed_images(body: str, files: dict[str, Path]) -> str:

@@ -13,6 +13,7 @@ import re
 
 from .check_math import formulas_in
 from .macros import Macro
+from .model import KINDS
 from .render import DisplayMathParagraphs
 from .sheet import Sheet, SheetSection
 
@@ -44,22 +45,10 @@ def _section(section: SheetSection, macros: tuple[Macro, ...], figure_links: dic
 
 
 def _entry(card, macros: tuple[Macro, ...]) -> list[str]:
-    text = {key: _markdown(value, macros) for key, value in card.text.items() if key != "code"}
+    kind = KINDS[card.kind]
+    text = {key: _markdown(card.text[key], macros) for key in kind.markdown if key in card.text}
     zh = f" ({card.zh})" if card.zh else ""
-    if card.kind == "formula":
-        return [f"**{_one_line(text['concept'])}**{zh}", text["formula"], text.get("explanation", "")]
-    if card.kind == "qa":
-        blocks = [f"**Q: {_one_line(text['question'])}**{zh}", text["answer"]]
-        if "followup_question" in text:
-            blocks += [f"**Follow-up: {_one_line(text['followup_question'])}**", text["followup_answer"]]
-        return blocks
-    if card.kind == "code":
-        fence = _code_fence(card.text["code"])
-        code = f"{fence}{card.language}\n{card.text['code'].rstrip()}\n{fence}"
-        return [f"**{_one_line(text['task'])}**{zh}", code, text.get("explanation", "")]
-    if card.kind == "cloze":
-        return [reveal_clozes(text["text"]) + (f"\n\n{zh.strip()}" if zh else ""), text.get("extra", "")]
-    raise ValueError(f"no Markdown entry for kind '{card.kind}'")
+    return kind.markdown_entry(card, text, zh)
 
 
 def _markdown(text: str, macros: tuple[Macro, ...]) -> str:
@@ -109,16 +98,5 @@ def _cloze_end(text: str, start: int) -> int | None:
     return None
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _alt(text: str) -> str:
     return re.sub(r"[\[\]$*_`]", "", text)
-
-
-def _code_fence(code: str) -> str:
-    """A backtick fence longer than any backtick run in the code (CommonMark closes a fence at a
-    run at least as long as the opening one), so no line of the code can end the block."""
-    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
-    return "`" * max(3, longest + 1)

@@ -81,7 +81,7 @@ CASES = [
          ["cards/bad.yaml:7: card 'a': code_file 'snippets/nope.py' cannot be read (missing or not UTF-8 text)"]),
     Case("several problems at once, sorted", {"cards/a.yaml": card_file(QA.format(id="x", q="Q?", a="A") + "    level: L9\n"),
                                              "cards/b.yaml": card_file("  - id: y\n    kind: quiz\n")},
-         ["cards/a.yaml:8: level 'L9' must be one of L1, L2, L3", "cards/b.yaml:5: unknown kind 'quiz'; kinds are: formula, qa, cloze, code"]),
+         ["cards/a.yaml:8: level 'L9' must be one of L1, L2, L3", "cards/b.yaml:5: unknown kind 'quiz'; kinds are: formula, qa, cloze, code, basic"]),
     Case("same version, different content", {}, ["cards/deck.yaml:6: dist/ml-math-cheatsheet-0.1.0.apkg already exists with different content: bump 'version' (now 0.1.0, or run `mathdeck release`) so learners can tell the builds apart, or pass --force to overwrite it"],
          replace=("Bayes' theorem", "Bayes' rule")),
     Case("usage error", {}, [], exit_code=2, args=["build", "--no-such-flag"]),

@@ -44,12 +44,12 @@ def live_cards(prepared):
 
 def source_formulas(prepared) -> set[str]:
     """Every formula of every live card, as the notes carry it (deck macros expanded)."""
-    from builder.check import MARKDOWN_KEYS
     from builder.check_math import formulas_in
+    from builder.model import KINDS
 
     formulas = set()
     for card in live_cards(prepared):
-        for key in MARKDOWN_KEYS:
+        for key in KINDS[card.kind].markdown:
             if card.text.get(key):
                 formulas |= {_flat(tex) for tex, _ in formulas_in(card.text[key], prepared.deck.config.macros)}
     return formulas

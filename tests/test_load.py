@@ -42,7 +42,7 @@ def test_minimal_fixture_loads_every_kind():
     assert bayes.location.line == 4 and bayes.text_locations["formula"].line == 8
     assert kl.text["followup_question"].startswith("How do forward")
     assert "def softmax" in code.text["code"] and code.code_file == "snippets/softmax.py"
-    assert deck.config.version == "0.1.0" and deck.config.note_type_ids.qa == 1764080000102
+    assert deck.config.version == "0.1.0" and deck.config.note_type_ids["qa"] == 1764080000102
 
 
 
@@ -101,7 +101,7 @@ def test_all_problems_are_reported_at_once_and_sorted(cards):
     """)
     assert problems_of(cards) == [
         "c.yaml:3: id 'Bad_Id' must be a slug: lowercase letters, digits and single hyphens",
-        "c.yaml:8: unknown kind 'quiz'; kinds are: formula, qa, cloze, code",
+        "c.yaml:8: unknown kind 'quiz'; kinds are: formula, qa, cloze, code, basic",
         "c.yaml:11: card 'empty': 'question' is empty",
         "c.yaml:13: level 'L4' must be one of L1, L2, L3",
     ]

@@ -40,6 +40,7 @@ FIELDS_BY_KIND = {
     "qa": ("question", "answer", "followup_question", "followup_answer", "zh"),
     "code": ("task", "explanation", "zh"),
     "cloze": ("text", "extra", "zh"),
+    "basic": ("front", "back", "zh"),
 }
 
 
@@ -394,10 +395,11 @@ def test_every_field_of_every_kind_passes_the_sanitiser(monkeypatch, tmp_path):
         "qa": {"question": "Q?", "answer": "A", "followup_question": "F?", "followup_answer": "B"},
         "code": {"task": "T", "explanation": "E"},
         "cloze": {"text": "{{c1::a}}", "extra": "X"},
+        "basic": {"front": "F", "back": "B"},
     }
     for kind, fields in every_field.items():
         raw = {"zh": "术语", "figure": "fig", "retired": "true", **({"code": "x = 1"} if kind == "code" else {}),
-               **({"reverse": "true"} if kind == "formula" else {})}
+               **({"reverse": "true"} if kind in ("formula", "basic") else {})}
         card_file.card(f"all-{kind}", kind, fields, raw)
     card_file.write(project / "cards")
     from builder.load import load_deck
