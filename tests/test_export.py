@@ -44,7 +44,7 @@ def live_cards(prepared):
 
 def source_formulas(prepared) -> set[str]:
     """Every formula of every live card, as the notes carry it (deck macros expanded)."""
-    from builder.check_math import formulas_in
+    from builder.markdown_math import formulas_in
     from builder.model import KINDS
 
     formulas = set()
