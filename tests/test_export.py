@@ -19,9 +19,9 @@ RUNNER = CliRunner()
 
 
 def export(project: Path, fmt: str, *args: str):
-    from builder.export import export_app
+    from builder.cli import app
 
-    result = RUNNER.invoke(export_app, [fmt, "--cards", str(project / "cards"), "--out", str(project / "out"), *args])
+    result = RUNNER.invoke(app, ["export", fmt, "--cards", str(project / "cards"), "--out", str(project / "out"), *args])
     assert result.exit_code == 0, result.output + repr(result.exception)
     return result
 
