@@ -171,7 +171,7 @@ def test_no_private_name_is_imported_across_modules():
     assert private_imports(builder_imports()) == []
 
 
-def test_only_cli_prints():
+def test_only_cli_uses_the_console():
     """Rich and Typer (the console, exit codes) belong to cli.py alone."""
     printing = sorted(path.stem for path in BUILDER.glob("*.py") if path.stem != "cli" and _third_party(path.stem) & {"rich", "typer"})
     assert printing == []
