@@ -39,7 +39,7 @@ from .release import (
     release_manifest,
     release_problems,
 )
-from .render import FigureFiles, RenderedNote, notes_fingerprint, render_deck
+from .render import FigureFiles, RenderedNote, note_type_templates, notes_fingerprint, render_deck, render_description
 
 Progress = Callable[[str], None]
 
@@ -368,7 +368,8 @@ def _package(deck: Deck, plans: dict, notes: list[RenderedNote], written_notes: 
     news = lock.release.changelog if lock.release and lock.release.version == deck.config.version else ""
     # The lock's text is made while the package's collection is compressed (zlib lets go of the GIL).
     new_lock_text = _Background(lock_text, lock)
-    data = package_bytes(deck, notes, lock, media, deck_description_news(news) if news else "", cache=caches.notes)
+    description = render_description(deck, deck_description_news(news) if news else "", caches.notes)
+    data = package_bytes(deck, notes, lock, media, description, note_type_templates(caches.notes))
     timings["package"] = time.perf_counter() - started
     return lock, data, changes, media, drawn, new_lock_text
 

@@ -24,7 +24,7 @@ from .build import BuildOptions, Progress, quiet, load_and_check, render_and_dra
 from .identity import build_time, read_lock, stamp_notes
 from .mathjax import node_root
 from .package import package_bytes
-from .render import render_template
+from .render import note_type_templates, render_description, render_template
 
 # The TeX input as Anki configures it (ts/mathjax/index.ts): only \(..\) (MathJax's default
 # inline) and \[..\]; noerrors shows broken TeX as red-on-yellow source; no textmacros.
@@ -54,7 +54,7 @@ def preview(options: BuildOptions, out_path: Path, progress: Progress = quiet) -
     notes, media, _ = render_and_draw(deck, plans, options, progress, {})
     progress("Rendering cards with Anki")
     lock = stamp_notes(notes, read_lock(options.cards_dir), build_time())
-    cards, css = _cards_as_anki_renders_them(package_bytes(deck, notes, lock, media))
+    cards, css = _cards_as_anki_renders_them(package_bytes(deck, notes, lock, media, render_description(deck), note_type_templates()))
     media_uris = {path.name: data_uri(path) for path in media}
     progress("Writing the page")
     page = render_template(
