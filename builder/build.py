@@ -39,7 +39,7 @@ from .release import (
     release_manifest,
     release_problems,
 )
-from .render import FigureFiles, RenderedNote, notes_fingerprint, render_deck
+from .render import FigureFiles, RenderedNote, note_type_templates, notes_fingerprint, render_deck, render_description
 
 Progress = Callable[[str], None]
 
@@ -89,8 +89,8 @@ class BuildResult:
     resumed_release: bool = False  # `release` finished one that a kill or an error interrupted
 
 
-def _quiet(_: str) -> None:
-    pass
+def quiet(_: str) -> None:
+    """The Progress of a run that shows none: the stage names go nowhere."""
 
 
 @dataclass
@@ -129,7 +129,7 @@ class Checks:
     """load + check under way: the MathJax check may still be running in node."""
 
     deck: Deck
-    digests: list[str]  # load.card_digest() of each card
+    digests: list[str]  # model.card_digest() of each card
     plans: dict
     problems: list[Problem]
     facts: list
@@ -153,7 +153,7 @@ class Checks:
         return sorted(problems)
 
 
-def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress = _quiet) -> Checks:
+def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress = quiet) -> Checks:
     """load + check; formulas MathJax has not judged yet go to node in the background."""
     progress("Loading sources")
     deck, digests = load_deck_and_digests(options.cards_dir, caches.cards)
@@ -177,7 +177,7 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
     return Checks(deck, digests, plans, problems, facts, math, checked, keys)
 
 
-def load_and_check(options: BuildOptions, progress: Progress = _quiet) -> tuple[Deck, dict, list[Problem]]:
+def load_and_check(options: BuildOptions, progress: Progress = quiet) -> tuple[Deck, dict, list[Problem]]:
     """load + check, shared by `mathdeck check` and `mathdeck build`: the deck, the figure plans
     and the warnings (errors raise SourceError)."""
     caches = BuildCaches.open(options)
@@ -233,7 +233,7 @@ def _draw(deck: Deck, plans: dict, options: BuildOptions, progress: Progress, ti
     return _media_files(media_by_name, plans), drawn
 
 
-def build(options: BuildOptions, progress: Progress = _quiet) -> BuildResult:
+def build(options: BuildOptions, progress: Progress = quiet) -> BuildResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     _remove_leftovers(options)
@@ -273,7 +273,7 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
     notes = _render(deck, plans, caches, progress, timings, checks if options.lang == "en+zh" else None)
     # The lock's times follow the deck as written, whatever the language: an "en" build stamps
     # (and records) the en+zh notes' times, so building it twice gives the same bytes.
-    written_notes = notes if options.lang == "en+zh" else _render(checks.deck, plans, caches, _quiet, {}, checks)
+    written_notes = notes if options.lang == "en+zh" else _render(checks.deck, plans, caches, quiet, {}, checks)
     previous = read_lock(options.cards_dir)
     unfinished = unfinished_release(deck, previous)
     if unfinished and not options.release:
@@ -368,7 +368,8 @@ def _package(deck: Deck, plans: dict, notes: list[RenderedNote], written_notes: 
     news = lock.release.changelog if lock.release and lock.release.version == deck.config.version else ""
     # The lock's text is made while the package's collection is compressed (zlib lets go of the GIL).
     new_lock_text = _Background(lock_text, lock)
-    data = package_bytes(deck, notes, lock, media, deck_description_news(news) if news else "", cache=caches.notes)
+    description = render_description(deck, deck_description_news(news) if news else "", caches.notes)
+    data = package_bytes(deck, notes, lock, media, description, note_type_templates(caches.notes))
     timings["package"] = time.perf_counter() - started
     return lock, data, changes, media, drawn, new_lock_text
 

@@ -15,17 +15,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .cache import BuildCache, content_key, fingerprint, subkey
+from .check_math import verdicts_fingerprint
 from .macros import Macro, MacroError
-from .model import KINDS, Card, Deck
+from .markdown_math import (
+    ALLOWED_ATTRIBUTES, ALLOWED_STYLE_PROPERTIES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, allowed_classes, collect_formulas,
+    is_math, list_depths, local_media_only, macro_signature, markdown_fingerprint, markdown_to_unsafe_html, url_scheme,
+)
+from .model import KINDS, Card, Deck, card_digest
 from .phone_budget import PhoneBudget
 from .problems import Location, Problem
-from .render import (
-    ALLOWED_ATTRIBUTES, ALLOWED_STYLE_PROPERTIES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, allowed_classes, local_media_only,
-    macro_signature, markdown_to_unsafe_html, notes_fingerprint, url_scheme,
-)
 
-# The checks' own code: a change to a rule (the phone budget, say) checks every card again.
-CHECKS_FINGERPRINT = functools.partial(fingerprint, ("check.py", "check_math.py", "phone_budget.py"))
+# The checks' own code: a change to a rule (the phone budget, say) checks every card again; the
+# kinds say which keys are Markdown, and markdown_fingerprint() covers the conversion itself.
+CHECKS_FINGERPRINT = functools.partial(fingerprint, ("check.py", "check_math.py", "phone_budget.py", "model.py", "kinds.py"))
 # Only fields that can hold HTML, links, display math, math delimiters outside $...$ (`\\(`) or
 # entities (`&#92;(`) need Markdown's output for the HTML audit.
 AUDIT_MARKERS = ("<", "](", "]:", "$$", "\\\\", "&")
@@ -126,13 +128,10 @@ def mark_checked(facts: list[tuple[FieldFacts, ...] | None], checked: BuildCache
 
 
 def checked_keys(deck: Deck, digests: list[str] | None = None) -> list[str]:
-    """Per card: a hash of its content (load.card_digest), the deck macros and the checking code
-    (MathJax's included)."""
-    from .check_math import verdicts_fingerprint
-    from .load import card_digest
-
+    """Per card: a hash of its content (model.card_digest), the deck macros and the checking code
+    (Markdown's and MathJax's included)."""
     digests = digests if digests is not None else [card_digest(card) for card in deck.cards]
-    context = content_key("checked", notes_fingerprint(), verdicts_fingerprint(), CHECKS_FINGERPRINT(),
+    context = content_key("checked", markdown_fingerprint(), verdicts_fingerprint(), CHECKS_FINGERPRINT(),
                           macro_signature(deck.config.macros), f"phone_width={deck.config.phone_width}",
                           f"tex_links={deck.config.tex_links}")
     return [subkey(context, digest) for digest in digests]
@@ -157,8 +156,6 @@ def markdown_sources(card: Card) -> dict[str, str]:
 
 def field_facts(key: str, text: str, macros: tuple[Macro, ...]) -> FieldFacts:
     """One Markdown conversion serves both the HTML audit and the MathJax check."""
-    from .check_math import collect_formulas, list_depths
-
     try:
         html = markdown_to_unsafe_html(text, macros)
     except MacroError as error:
@@ -193,7 +190,7 @@ def check_figures(deck: Deck, figure_names: set[str]) -> list[Problem]:
 
 
 class _HtmlAudit(html.parser.HTMLParser):
-    """Lists what the sanitiser (nh3, in render) will drop, so the author is told, not surprised."""
+    """Lists what the sanitiser (nh3, markdown_math.sanitize_html) will drop, so the author is told, not surprised."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -227,7 +224,7 @@ class _HtmlAudit(html.parser.HTMLParser):
     def handle_starttag(self, tag, attrs):
         if self._skip:
             self._skip += 1
-        elif tag in ("code", "pre") or "arithmatex" in (dict(attrs).get("class") or "").split():
+        elif tag in ("code", "pre") or is_math(dict(attrs).get("class")):
             self._skip = 1
             self.raw_prose.append("<span")
         if tag not in ALLOWED_TAGS:

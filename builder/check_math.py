@@ -9,94 +9,14 @@ node works while the build renders.
 
 from __future__ import annotations
 
-import html
-import html.parser
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .cache import BuildCache, content_key, fingerprint
-from .macros import Macro
 from .mathjax import TexStream, Verdict, mathjax_fingerprint
 from .model import Deck
 from .phone_budget import PhoneBudget
 from .problems import Problem
-
-
-class _MathCollector(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.formulas: list[tuple[str, bool]] = []
-        self._depth = 0
-        self._display = False
-        self._buffer: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if self._depth:
-            self._depth += 1
-        elif "arithmatex" in (dict(attrs).get("class") or "").split():
-            self._depth, self._display, self._buffer = 1, tag == "div", []
-
-    def handle_endtag(self, tag):
-        if not self._depth:
-            return
-        self._depth -= 1
-        if self._depth == 0:
-            self.formulas.append((_strip_delimiters("".join(self._buffer)), self._display))
-
-    def handle_data(self, data):
-        if self._depth:
-            self._buffer.append(data)
-
-
-def _strip_delimiters(text: str) -> str:
-    text = text.strip()
-    if text[:2] in ("\\(", "\\[") and text[-2:] in ("\\)", "\\]"):
-        return text[2:-2]
-    return text
-
-
-def formulas_in(markdown_text: str, macros: tuple[Macro, ...] = ()) -> list[tuple[str, bool]]:
-    """(TeX, display?) for every formula in a Markdown field, as the note will carry it."""
-    from .render import markdown_to_unsafe_html
-
-    return collect_formulas(markdown_to_unsafe_html(markdown_text, macros))
-
-
-def collect_formulas(unsafe_html: str, markdown_tags_only: bool = False) -> list[tuple[str, bool]]:
-    """(TeX, display?) for every arithmatex span in Markdown's output.
-
-    `markdown_tags_only`: the source had no `<`, so every tag is Markdown's own and each formula
-    is exactly `<span|div class="arithmatex">escaped TeX</...>`: a regular expression finds them
-    as the HTML parser would, five times faster."""
-    if markdown_tags_only:
-        return [
-            (_strip_delimiters(html.unescape(match.group(2))), match.group(1) == "div")
-            for match in _ARITHMATEX.finditer(unsafe_html)
-        ]
-    collector = _MathCollector()
-    collector.feed(unsafe_html)
-    collector.close()
-    return collector.formulas
-
-
-_ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
-_LIST_ITEM = re.compile(r"<(/?)li\b", re.I)
-
-
-def list_depths(unsafe_html: str) -> list[int]:
-    """For each arithmatex formula in Markdown's output, in order, how many list items hold it."""
-    depths, depth, position = [], 0, 0
-    for match in re.finditer(r'<(?:span|div) class="arithmatex">', unsafe_html):
-        for item in _LIST_ITEM.finditer(unsafe_html, position, match.start()):
-            depth += -1 if item.group(1) else 1
-        position = match.start()
-        depths.append(max(depth, 0))
-    return depths
-
-
-def check_math(deck: Deck, facts: list | None = None, cache: BuildCache | None = None) -> list[Problem]:
-    return start_math_check(deck, facts, cache).problems()
 
 
 class FormulaChecker:
@@ -167,12 +87,9 @@ class MathCheck:
         return self._problems
 
 
-def start_math_check(deck: Deck, facts: list | None = None, cache: BuildCache | None = None, checker: FormulaChecker | None = None) -> MathCheck:
-    """The MathJax check of every formula in `facts` (check.deck_facts; None for a card checked
-    before), with the formulas given to `checker` (if any) already under way."""
-    from .check import deck_facts
-
-    facts = facts if facts is not None else deck_facts(deck)
+def start_math_check(deck: Deck, facts: list, cache: BuildCache | None = None, checker: FormulaChecker | None = None) -> MathCheck:
+    """The MathJax check of every formula in `facts` (check.deck_facts, which calls this module:
+    None for a card checked before), with the formulas given to `checker` (if any) already under way."""
     if checker is None:
         checker = FormulaChecker(cache, deck.config.tex_links)
         for card_facts in facts:

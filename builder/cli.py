@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -15,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .ankiconnect import DEFAULT_URL
 from .problems import Problem, SourceError, errors_in, warnings_in
 
 app = typer.Typer(
@@ -348,16 +350,154 @@ def bench_command(
     out.print(f"missed: {'; '.join(missed)}" if missed else "every row within its target", markup=False)
 
 
-def _register_exports() -> None:
-    # export.py and push.py define their own commands; importing them costs nothing at start-up.
-    from .export import export_app
-    from .push import push_command
+# ---------------------------------------------------------------- export, push
 
-    app.add_typer(export_app, name="export")
-    app.command("push")(push_command)
+export_app = typer.Typer(
+    name="export",
+    help="Write the deck's sources as a Markdown or HTML cheat sheet, or as a CSV file for Anki's importer.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.add_typer(export_app, name="export")
 
 
-_register_exports()
+class Language(str, Enum):
+    en = "en"
+    en_zh = "en+zh"
+
+
+EXPORT_OUT_OPTION = typer.Option(Path("dist"), "--out", help="Folder to write into.", file_okay=False)
+LANG_OPTION = typer.Option(
+    Language.en_zh, "--lang",
+    help="en: English only (the Chinese terms, the Zh field, left empty); en+zh: with the Chinese terms.",
+)
+
+
+@export_app.command("markdown")
+def export_markdown_command(
+    cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION, out_dir: Path = EXPORT_OUT_OPTION, lang: Language = LANG_OPTION,
+) -> None:
+    """The cheat sheet as one Markdown file, <out>/<deck>-<version>.md, in the seed's order.
+
+    Math stays in $...$ and $$...$$ (GitHub, Jekyll, Hugo, MkDocs...); deck macros are expanded;
+    figures are copied to <out>/figures/ and linked from the document. Parts and section titles
+    come from cards/outline.yaml.
+    """
+    from .export import export_markdown
+
+    with _reporting_errors(), _stages() as progress:
+        done = export_markdown(_options(cards, Path("dist"), figures), out_dir, lang.value, progress)
+    out.print(f"[green]✓[/] Wrote {done.path}: {done.entries} entries in {done.parts} parts, {done.figures} figures in {done.figures_dir}")
+
+
+@export_app.command("html")
+def export_html_command(
+    cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION, out_dir: Path = EXPORT_OUT_OPTION, lang: Language = LANG_OPTION,
+) -> None:
+    """The cheat sheet as one self-contained page, <out>/<deck>-<version>.html.
+
+    Every formula is typeset ahead of time (MathJax 3, SVG) and every figure embedded: the page
+    runs no script, loads nothing, follows the system's day or night mode, and prints to PDF.
+    """
+    from .export import export_html
+
+    with _reporting_errors(), _stages() as progress:
+        done = export_html(_options(cards, Path("dist"), figures), out_dir, lang.value, progress)
+    out.print(f"[green]✓[/] Wrote {done.path}: {done.entries} entries, {done.size:,} B, no external files")
+
+
+@export_app.command("csv")
+def export_csv_command(
+    cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION, out_dir: Path = EXPORT_OUT_OPTION, lang: Language = LANG_OPTION,
+) -> None:
+    """The notes as <out>/<deck>-<version>.csv for Anki's File ▸ Import (Anki 2.1.55+).
+
+    Each row names its note type, deck, tags and GUID, so importing again updates the notes. Anki
+    does not create note types from a CSV: import the .apkg once, or run `mathdeck push`, first.
+    Figures go to <out>/<deck>-<version>-media/: copy them into Anki's collection.media folder.
+    """
+    from .export import export_csv
+
+    with _reporting_errors(), _stages() as progress:
+        done = export_csv(_options(cards, Path("dist"), figures), out_dir, lang.value, progress)
+    out.print(f"[green]✓[/] Wrote {done.path}: {done.notes} notes")
+    if done.media:
+        out.print(f"  {done.media} figure files in {done.media_dir}: copy them into your collection.media folder")
+
+
+@app.command("push")
+def push_command(
+    cards: Path = CARDS_OPTION,
+    figures: Optional[Path] = FIGURES_OPTION,
+    lang: Language = LANG_OPTION,
+    url: str = typer.Option(DEFAULT_URL, "--url", envvar="ANKICONNECT_URL", help="Where AnkiConnect listens."),
+    api_key: Optional[str] = typer.Option(None, "--api-key", envvar="ANKICONNECT_API_KEY", help="AnkiConnect's apiKey, if you set one."),
+) -> None:
+    """Send the notes to a running Anki through the AnkiConnect add-on, updating notes in place.
+
+    Notes are matched by their CardId field, so pushing again updates them instead of adding
+    copies; only what differs is written, so pushing unchanged sources writes nothing. Missing
+    note types and decks are created, figures stored, and new notes' cards filed in their
+    subdecks. Nothing is deleted and no existing card changes deck or schedule. Anki must be open.
+    """
+    from .ankiconnect import AnkiConnect, BadUrl
+
+    try:
+        client = AnkiConnect(url, api_key)
+    except BadUrl as error:
+        err.print(f"Usage error: {error}", markup=False, soft_wrap=True)
+        raise typer.Exit(2)
+    with _reporting_errors(), _stages() as progress, _reporting_push_errors():
+        result = _push(client, cards, figures, lang, progress)
+    _print_push_summary(result)
+
+
+def _push(client, cards: Path, figures: Optional[Path], lang: Language, progress):
+    from .push import push_deck
+
+    return push_deck(client, _options(cards, Path("dist"), figures), lang.value, progress)
+
+
+@contextmanager
+def _reporting_push_errors() -> Iterator[None]:
+    """A missing Anki, a refused match or a broken answer: one message and exit 1."""
+    from .ankiconnect import AnkiConnectError, AnkiNotRunning
+    from .push import interrupted_message
+    from .push_notes import PushConflict, PushInterrupted
+
+    try:
+        yield
+    except AnkiNotRunning as error:
+        err.print(f"Anki is not running (or the AnkiConnect add-on is not installed): {error}. "
+                  "Start Anki with AnkiConnect (add-on code 2055492159) and push again; nothing was written.",
+                  markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+    except PushConflict as error:
+        for problem in error.problems:
+            err.print(f"{problem}", markup=False, soft_wrap=True)
+        err.print("Notes in Anki must match cards one to one (delete or fix the extra notes in Anki's browser, "
+                  "search CardId:<id>); nothing was written.", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+    except AnkiConnectError as error:
+        err.print(f"Push failed: {error}; nothing was written.", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+    except PushInterrupted as error:
+        err.print(interrupted_message(error), markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def _print_push_summary(result) -> None:
+    out.print(
+        f"[green]✓[/] Pushed to Anki: {len(result.added)} added, {len(result.updated)} updated, "
+        f"{len(result.unchanged)} unchanged; {len(result.media_stored)} media files stored"
+        + (f"; note types created: {', '.join(result.note_types_created)}" if result.note_types_created else "")
+        + (f"; note types updated: {', '.join(result.note_types_updated)}" if result.note_types_updated else "")
+        + (f"; {result.cards_moved} new cards filed in their subdecks" if result.cards_moved else "")
+    )
+    if result.written() == "nothing":
+        out.print("Nothing was written: Anki already holds these notes.")
 
 
 def main() -> None:

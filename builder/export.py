@@ -1,128 +1,91 @@
-"""`mathdeck export markdown|html|csv`: the deck's sources in the other formats they serve.
+"""export: the deck's sources in the other formats they serve (`mathdeck export markdown|html|csv`).
 
 The same cards that make the .apkg make a Markdown cheat sheet (course notes, a blog), an
 offline HTML page (print it to PDF) and an Anki CSV file, so nobody keeps two copies of a
-formula. Every export runs the build's checks first and refuses broken sources the same way.
+formula. Every export runs the build's checks first (prepare.py) and refuses broken sources the
+same way. Each function writes its files and returns what it wrote; cli.py prints it.
 """
 
 from __future__ import annotations
 
 import shutil
-from enum import Enum
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
-
-import typer
 
 from .atomic import write_atomically
-
-export_app = typer.Typer(
-    name="export",
-    help="Write the deck's sources as a Markdown or HTML cheat sheet, or as a CSV file for Anki's importer.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
+from .build import BuildOptions, Progress, quiet
+from .prepare import PreparedDeck, prepare
 
 
-class Language(str, Enum):
-    en = "en"
-    en_zh = "en+zh"
+@dataclass(frozen=True)
+class MarkdownExport:
+    path: Path
+    entries: int
+    parts: int
+    figures: int  # figure files copied to figures_dir
+    figures_dir: Path
 
 
-# The same options as `mathdeck build` (defined again here: cli.py imports this module).
-CARDS_OPTION = typer.Option(Path("cards"), "--cards", help="Folder with deck.yaml and the card files.", file_okay=False)
-FIGURES_OPTION = typer.Option(None, "--figures", help="Folder of figure scripts (default: figures/ beside the cards folder).", file_okay=False)
-OUT_OPTION = typer.Option(Path("dist"), "--out", help="Folder to write into.", file_okay=False)
-LANG_OPTION = typer.Option(
-    Language.en_zh, "--lang",
-    help="en: English only (the Chinese terms, the Zh field, left empty); en+zh: with the Chinese terms.",
-)
+@dataclass(frozen=True)
+class HtmlExport:
+    path: Path
+    entries: int
+    size: int  # bytes of the page, which holds everything
 
 
-def prepare_sources(cards: Path, figures: Optional[Path], lang: Language, progress):
-    """load → check → language → render → figures, as `build` does; see builder/prepare.py."""
-    from .cli import _options
-    from .prepare import prepare
+@dataclass(frozen=True)
+class CsvExport:
+    path: Path
+    notes: int
+    media: int  # figure files copied to media_dir
+    media_dir: Path
 
-    return prepare(_options(cards, Path("dist"), figures), lang.value, progress)
 
-
-@export_app.command("markdown")
-def markdown_command(
-    cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION, out_dir: Path = OUT_OPTION, lang: Language = LANG_OPTION,
-) -> None:
-    """The cheat sheet as one Markdown file, <out>/<deck>-<version>.md, in the seed's order.
-
-    Math stays in $...$ and $$...$$ (GitHub, Jekyll, Hugo, MkDocs...); deck macros are expanded;
-    figures are copied to <out>/figures/ and linked from the document. Parts and section titles
-    come from cards/outline.yaml.
-    """
-    from .cli import _reporting_errors, _stages, out
+def export_markdown(options: BuildOptions, out_dir: Path, lang: str, progress: Progress = quiet) -> MarkdownExport:
+    """The cheat sheet as one Markdown file, <out>/<deck>-<version>.md, its figures in <out>/figures/."""
     from .sheet_markdown import sheet_markdown
 
-    with _reporting_errors(), _stages() as progress:
-        prepared = prepare_sources(cards, figures, lang, progress)
-        sheet = _sheet(cards, prepared)
-        progress("Writing Markdown")
-        links = {name: f"figures/{files.light}" for name, files in prepared.figures.items()}
-        text = sheet_markdown(sheet, prepared.deck.config.description, prepared.deck.config.macros, links)
-        copied = _copy_files([prepared.media_file(files.light) for files in prepared.figures.values()], out_dir / "figures")
-        path = out_dir / f"{prepared.deck.file_stem}.md"
-        write_atomically(path, text.encode("utf-8"))  # last: the document never links a missing figure
-    out.print(f"[green]✓[/] Wrote {path}: {len(sheet.notes)} entries in {len(sheet.parts)} parts, {copied} figures in {out_dir / 'figures'}")
+    prepared = prepare(options, lang, progress)
+    sheet = _sheet(options.cards_dir, prepared)
+    progress("Writing Markdown")
+    links = {name: f"figures/{files.light}" for name, files in prepared.figures.items()}
+    text = sheet_markdown(sheet, prepared.deck.config.description, prepared.deck.config.macros, links)
+    figures_dir = out_dir / "figures"
+    copied = _copy_files([prepared.media_file(files.light) for files in prepared.figures.values()], figures_dir)
+    path = out_dir / f"{prepared.deck.file_stem}.md"
+    write_atomically(path, text.encode("utf-8"))  # last: the document never links a missing figure
+    return MarkdownExport(path, len(sheet.notes), len(sheet.parts), copied, figures_dir)
 
 
-@export_app.command("html")
-def html_command(
-    cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION, out_dir: Path = OUT_OPTION, lang: Language = LANG_OPTION,
-) -> None:
-    """The cheat sheet as one self-contained page, <out>/<deck>-<version>.html.
-
-    Every formula is typeset ahead of time (MathJax 3, SVG) and every figure embedded: the page
-    runs no script, loads nothing, follows the system's day or night mode, and prints to PDF.
-    """
-    from .cli import _reporting_errors, _stages, out
+def export_html(options: BuildOptions, out_dir: Path, lang: str, progress: Progress = quiet) -> HtmlExport:
+    """The cheat sheet as one self-contained page, <out>/<deck>-<version>.html."""
     from .render import render_description
     from .sheet_html import sheet_html
 
-    with _reporting_errors(), _stages() as progress:
-        prepared = prepare_sources(cards, figures, lang, progress)
-        sheet = _sheet(cards, prepared)
-        progress("Typesetting the page")
-        page = sheet_html(sheet, render_description(prepared.deck), prepared.media, prepared.deck.config.tex_links)
-        path = out_dir / f"{prepared.deck.file_stem}.html"
-        write_atomically(path, page.encode("utf-8"))
-    out.print(f"[green]✓[/] Wrote {path}: {len(sheet.notes)} entries, {len(page.encode()):,} B, no external files")
+    prepared = prepare(options, lang, progress)
+    sheet = _sheet(options.cards_dir, prepared)
+    progress("Typesetting the page")
+    page = sheet_html(sheet, render_description(prepared.deck), prepared.media, prepared.deck.config.tex_links)
+    path = out_dir / f"{prepared.deck.file_stem}.html"
+    data = page.encode("utf-8")
+    write_atomically(path, data)
+    return HtmlExport(path, len(sheet.notes), len(data))
 
 
-@export_app.command("csv")
-def csv_command(
-    cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION, out_dir: Path = OUT_OPTION, lang: Language = LANG_OPTION,
-) -> None:
-    """The notes as <out>/<deck>-<version>.csv for Anki's File ▸ Import (Anki 2.1.55+).
-
-    Each row names its note type, deck, tags and GUID, so importing again updates the notes. Anki
-    does not create note types from a CSV: import the .apkg once, or run `mathdeck push`, first.
-    Figures go to <out>/<deck>-<version>-media/: copy them into Anki's collection.media folder.
-    """
-    from .cli import _reporting_errors, _stages, out
+def export_csv(options: BuildOptions, out_dir: Path, lang: str, progress: Progress = quiet) -> CsvExport:
+    """The notes as <out>/<deck>-<version>.csv for Anki's importer, figures in <out>/<deck>-<version>-media/."""
     from .notes_csv import notes_csv
 
-    with _reporting_errors(), _stages() as progress:
-        prepared = prepare_sources(cards, figures, lang, progress)
-        progress("Writing CSV")
-        media_dir = out_dir / f"{prepared.deck.file_stem}-media"
-        copied = _copy_files(prepared.media, media_dir)
-        path = out_dir / f"{prepared.deck.file_stem}.csv"
-        write_atomically(path, notes_csv(prepared.deck, prepared.notes).encode("utf-8"))
-    out.print(f"[green]✓[/] Wrote {path}: {len(prepared.notes)} notes")
-    if copied:
-        out.print(f"  {copied} figure files in {media_dir}: copy them into your collection.media folder")
+    prepared = prepare(options, lang, progress)
+    progress("Writing CSV")
+    media_dir = out_dir / f"{prepared.deck.file_stem}-media"
+    copied = _copy_files(prepared.media, media_dir)
+    path = out_dir / f"{prepared.deck.file_stem}.csv"
+    write_atomically(path, notes_csv(prepared.deck, prepared.notes).encode("utf-8"))
+    return CsvExport(path, len(prepared.notes), copied, media_dir)
 
 
-def _sheet(cards: Path, prepared):
+def _sheet(cards: Path, prepared: PreparedDeck):
     from .problems import SourceError
     from .sheet import build_sheet, load_outline, outline_problems
 

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from .markdown_math import CLOZE_OPENING, reveal_clozes
+
 if TYPE_CHECKING:
     from .model import Card
 
@@ -146,7 +148,6 @@ QA = CardKind(
 
 # ---------------------------------------------------------------- cloze
 
-CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
 CLOZE_DELETION = re.compile(r"\{\{c[1-9][0-9]*::")
 
 
@@ -157,8 +158,6 @@ def _cloze_problems(card: Card) -> list[tuple[str, str]]:
 
 
 def _cloze_markdown(card: Card, text: dict[str, str], zh: str) -> list[str]:
-    from .sheet_markdown import reveal_clozes
-
     return [reveal_clozes(text["text"]) + (f"\n\n{zh.strip()}" if zh else ""), text.get("extra", "")]
 
 
@@ -169,7 +168,7 @@ CLOZE = CardKind(
     note_fields=("Text", "Zh", "Extra", "Figure", "CardId"),
     templates=(("Cloze", "cloze"),),
     fields=lambda card, to: {"Text": to.markdown(card.text["text"]), "Extra": to.markdown(card.text.get("extra", ""))},
-    anki_cards=lambda card: len(set(CLOZE_NUMBER.findall(card.text["text"]))),  # one per deletion number
+    anki_cards=lambda card: len(set(CLOZE_OPENING.findall(card.text["text"]))),  # one per deletion number
     markdown_entry=_cloze_markdown,
     source_problems=_cloze_problems,
     is_cloze=True,

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .bounds import long_line_problem, text_shape_problems
-from .cache import BuildCache, content_key
+from .cache import BuildCache
 from .macros import NAME_PATTERN as MACRO_NAME, Macro, recursive_macros
 from .kinds import FILE_KEYS
-from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig
+from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig, card_digest
 from .problems import Location, Problem, SourceError
 
 if TYPE_CHECKING:  # yamlsource (and PyYAML) load only when a file must be parsed
@@ -31,7 +31,7 @@ PHONE_WIDTHS = range(240, 1025)  # CSS px: from the smallest phones to a tablet
 TEX_LINKS = ("none", "https")  # deck.yaml `tex_links`: may \href in math link to https: addresses?
 CARD_FILE_KEYS = ("subdeck", "tags", "cards")
 # The code that turns a card file into Cards: a change to it empties the parsed-cards cache.
-LOADER_SOURCES = ("load.py", "yamlsource.py", "model.py", "kinds.py", "macros.py", "problems.py", "bounds.py")
+LOADER_SOURCES = ("load.py", "yamlsource.py", "model.py", "kinds.py", "macros.py", "problems.py", "bounds.py", "markdown_math.py")
 MAX_ANKI_ID = 2**63 - 1
 NOT_REGULAR = "not a regular file (a folder, FIFO or device is never read): remove it or rename it"
 
@@ -70,14 +70,6 @@ def load_deck_and_digests(cards_dir: Path, cache: BuildCache | None = None) -> t
     if problems:
         raise SourceError(sorted(problems))
     return Deck(config=config, cards=cards), digests
-
-
-def card_digest(card: Card) -> str:
-    """A hash of everything in a card but where it stands in its file: what check and render read."""
-    return content_key(
-        card.id, card.kind, card.text, card.subdeck, card.tags, card.level, card.zh, card.figure,
-        card.covers, card.aliases, card.reverse, card.retired, card.language, card.code_file,
-    )
 
 
 # ---------------------------------------------------------------- deck.yaml

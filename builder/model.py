@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from .cache import content_key
 from .kinds import KINDS, CardKind  # noqa: F401  (a kind is defined in kinds.py)
 from .macros import Macro
 from .problems import Location
@@ -59,6 +60,14 @@ class Card:
         if cut.count("$") % 2:  # never cut a formula in half: stop before it instead
             cut = cut[: cut.rindex("$")].rstrip()
         return cut + " …"
+
+
+def card_digest(card: Card) -> str:
+    """A hash of everything in a card but where it stands in its file: what check and render read."""
+    return content_key(
+        card.id, card.kind, card.text, card.subdeck, card.tags, card.level, card.zh, card.figure,
+        card.covers, card.aliases, card.reverse, card.retired, card.language, card.code_file,
+    )
 
 
 @dataclass

@@ -15,13 +15,13 @@ import io
 from .identity import guid_for_card
 from .model import Deck
 from .package import note_models, subdeck_name
-from .render import RenderedNote
+from .render import RenderedNote, note_type_templates
 
 FIXED_COLUMNS = ("notetype", "deck", "tags", "guid")
 
 
 def notes_csv(deck: Deck, notes: list[RenderedNote]) -> str:
-    models = note_models(deck)
+    models = note_models(deck, note_type_templates())
     buffer = io.StringIO()
     buffer.write("#separator:tab\n#html:true\n")
     for number, name in enumerate(FIXED_COLUMNS, 1):

@@ -22,16 +22,17 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
-from .cache import BuildCache
 from .identity import Lock, guid_for_card
 from .model import KINDS, Deck
-from .render import RenderedNote, note_type_templates, render_description
+
+if TYPE_CHECKING:  # package only packs what render made
+    from .render import NoteTypeTemplates, RenderedNote
 
 ZIP_EPOCH_MIN = 315532800  # 1980-01-01, the earliest date a zip entry can hold
 
@@ -48,10 +49,10 @@ def subdeck_id(deck: Deck, subdeck: str) -> int:
     return (1 << 50) + int.from_bytes(digest[:6], "big")
 
 
-def note_models(deck: Deck, cache: BuildCache | None = None) -> dict[str, genanki.Model]:
-    """The note type of every kind deck.yaml gives an id (load makes sure each kind in use has one)."""
+def note_models(deck: Deck, templates: dict[str, NoteTypeTemplates]) -> dict[str, genanki.Model]:
+    """The note type of every kind deck.yaml gives an id (load makes sure each kind in use has
+    one), with the templates and CSS render.note_type_templates made."""
     models = {}
-    templates = note_type_templates(cache)
     for kind in KINDS.values():
         if kind.name not in deck.config.note_type_ids:
             continue
@@ -68,13 +69,13 @@ def note_models(deck: Deck, cache: BuildCache | None = None) -> dict[str, genank
     return models
 
 
-def package_bytes(deck: Deck, notes: list[RenderedNote], lock: Lock, media: list[Path], news: str = "", cache: BuildCache | None = None) -> bytes:
-    """The whole .apkg as bytes. Note and card ids start from the newest note time, so they too
-    depend only on the sources and the lock."""
-    models = note_models(deck, cache)
-    decks: dict[str, genanki.Deck] = {
-        "": genanki.Deck(deck.config.deck_id, deck.config.title, description=render_description(deck, news, cache))
-    }
+def package_bytes(deck: Deck, notes: list[RenderedNote], lock: Lock, media: list[Path], description: str,
+                  note_types: dict[str, NoteTypeTemplates]) -> bytes:
+    """The whole .apkg as bytes: `description` is the deck's overview HTML (render.render_description),
+    `note_types` render.note_type_templates(). Note and card ids start from the newest note time,
+    so they too depend only on the sources and the lock."""
+    models = note_models(deck, note_types)
+    decks: dict[str, genanki.Deck] = {"": genanki.Deck(deck.config.deck_id, deck.config.title, description=description)}
     notes_by_deck: dict[str, list[tuple[RenderedNote, str, int]]] = {"": []}
     for note in notes:
         if note.subdeck not in decks:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import BuildOptions, Progress, _quiet, figure_files, load_and_check, render_and_draw
+from .build import BuildOptions, Progress, quiet, figure_files, load_and_check, render_and_draw
 from .model import Deck, in_language
 from .render import FigureFiles, RenderedNote
 
@@ -26,7 +26,7 @@ class PreparedDeck:
         return next(path for path in self.media if path.name == name)
 
 
-def prepare(options: BuildOptions, lang: str = "en+zh", progress: Progress = _quiet) -> PreparedDeck:
+def prepare(options: BuildOptions, lang: str = "en+zh", progress: Progress = quiet) -> PreparedDeck:
     deck, plans, _ = load_and_check(options, progress)
     deck = in_language(deck, lang)
     notes, media, _ = render_and_draw(deck, plans, options, progress, {})

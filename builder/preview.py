@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import write_atomically
-from .build import BuildOptions, Progress, _quiet, load_and_check, render_and_draw
+from .build import BuildOptions, Progress, quiet, load_and_check, render_and_draw
 from .identity import build_time, read_lock, stamp_notes
 from .mathjax import node_root
 from .package import package_bytes
-from .render import render_template
+from .render import note_type_templates, render_description, render_template
 
 # The TeX input as Anki configures it (ts/mathjax/index.ts): only \(..\) (MathJax's default
 # inline) and \[..\]; noerrors shows broken TeX as red-on-yellow source; no textmacros.
@@ -48,14 +48,14 @@ class PreviewCard:
     back: str
 
 
-def preview(options: BuildOptions, out_path: Path, progress: Progress = _quiet) -> tuple[Path, int]:
+def preview(options: BuildOptions, out_path: Path, progress: Progress = quiet) -> tuple[Path, int]:
     """Write the preview page; returns its path and the number of cards shown."""
     deck, plans, _ = load_and_check(options, progress)
     notes, media, _ = render_and_draw(deck, plans, options, progress, {})
     progress("Rendering cards with Anki")
     lock = stamp_notes(notes, read_lock(options.cards_dir), build_time())
-    cards, css = _cards_as_anki_renders_them(package_bytes(deck, notes, lock, media))
-    media_uris = {path.name: _data_uri(path) for path in media}
+    cards, css = _cards_as_anki_renders_them(package_bytes(deck, notes, lock, media, render_description(deck), note_type_templates()))
+    media_uris = {path.name: data_uri(path) for path in media}
     progress("Writing the page")
     page = render_template(
         "preview/page.html",
@@ -107,7 +107,8 @@ def _grouped(cards: list[PreviewCard], media_uris: dict[str, str]) -> list[tuple
     return sorted(decks.items())
 
 
-def _data_uri(path: Path) -> str:
+def data_uri(path: Path) -> str:
+    """The file as a `data:` URI, so a page (preview, the HTML cheat sheet) needs no file beside it."""
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 

@@ -108,10 +108,11 @@ def push_notes(client: AnkiConnect, deck: Deck, notes: list[RenderedNote], media
 def plan_push(client: AnkiConnect, deck: Deck, notes: list[RenderedNote], media: list[Path]) -> PushPlan:
     """Everything to write, decided from what Anki holds now; raises PushConflict before any write."""
     from .package import note_models, subdeck_name
+    from .render import note_type_templates
 
     plan = PushPlan()
     used = {note.card.kind for note in notes}
-    models = {kind: model for kind, model in note_models(deck).items() if kind in used}
+    models = {kind: model for kind, model in note_models(deck, note_type_templates()).items() if kind in used}
     plan.note_types = _note_type_writes(client, models, plan.result)
     existing = _find_existing(client, notes)
     for note, matches in zip(notes, existing, strict=True):

@@ -1,8 +1,6 @@
 """render: Card → note fields as HTML, and the note types' templates and CSS. Pure functions.
 
-Math is protected from Markdown by pymdown-extensions' arithmatex in generic mode, which turns
-`$...$` / `$$...$$` into Anki's `\\(...\\)` / `\\[...\\]` and escapes `<`, `>` and `&` inside math as
-entities, so the web view's HTML parser never reads them (anki-facts.md: "Escape <, > and & ...").
+Markdown with math and the sanitiser are in markdown_math.py (check reads the same conversion).
 """
 
 from __future__ import annotations
@@ -14,83 +12,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import html as html_module
-
-# Markdown, Jinja, Pygments and nh3 are imported where they are used: a rebuild whose notes all
-# come from the cache (builder/cache.py) never loads them.
+# Jinja and Pygments are imported where they are used: a rebuild whose notes all come from the
+# cache (builder/cache.py) never loads them.
 from .cache import BuildCache, content_key, fingerprint, subkey
-from .macros import Macro, expand_macros
-from .model import KINDS, RETIRED_SUBDECK, RETIRED_TAG, Card, Deck
+from .macros import Macro
+from .markdown_math import macro_signature, markdown_field, markdown_to_html, sanitize_html
+from .model import KINDS, RETIRED_SUBDECK, RETIRED_TAG, Card, Deck, card_digest
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 LIGHT_CODE_STYLE = "friendly"
 DARK_CODE_STYLE = "monokai"
-
-MARKDOWN_EXTENSIONS = ["pymdownx.arithmatex", "tables", "sane_lists", "pymdownx.superfences", "pymdownx.highlight"]
-MARKDOWN_CONFIG = {
-    "pymdownx.arithmatex": {"generic": True},
-    "pymdownx.highlight": {"use_pygments": True, "guess_lang": False, "css_class": "highlight"},
-}
-
-# What may reach a note. Cards run inside a web view on desktop and phone: no scripts, no event
-# handlers, no javascript: URLs, no styles beyond table alignment.
-ALLOWED_TAGS = {
-    "a", "b", "blockquote", "br", "code", "del", "div", "em", "h3", "h4", "h5", "h6", "hr", "i",
-    "img", "kbd", "li", "ol", "p", "pre", "span", "strong", "sub", "sup", "table", "tbody", "td",
-    "th", "thead", "tr", "ul",
-}
-ALLOWED_ATTRIBUTES = {
-    "*": set(),  # `class` is allowed per tag and per name: allowed_classes()
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "td": {"style"},
-    "th": {"style"},
-}
-ALLOWED_URL_SCHEMES = {"http", "https"}  # for links; an image must be a media file (local_media_only)
-ALLOWED_STYLE_PROPERTIES = {"text-align"}  # Markdown's table column alignment
-# The classes our own HTML uses (arithmatex's math, Pygments' code, our field templates); any
-# other could pose as Anki's own (`cloze`) or restyle the card with the note type's CSS.
-OWN_CLASSES = {
-    "span": {"arithmatex"},
-    "div": {"arithmatex", "highlight", "code-block", "retired"},
-    "img": {"fig", "fig-light", "fig-dark"},
-}
-
-
-def url_scheme(url: str) -> str:
-    """A URL's scheme as a browser reads it: the URL parser drops tabs and newlines anywhere and
-    C0 controls and spaces in front, so `java&#x09;script:` (an entity for a tab) is javascript:."""
-    cleaned = _as_browser_reads(url)
-    match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", cleaned)
-    return match.group(1).lower() if match else ""
-
-
-def is_remote_url(url: str) -> bool:
-    """Anything with a scheme or a host (`//host/x`, `\\\\host\\x`): not a file of the deck's media."""
-    return bool(url_scheme(url)) or _as_browser_reads(url).replace("\\", "/").startswith("//")
-
-
-def _as_browser_reads(url: str) -> str:
-    return re.sub(r"[\t\n\r]", "", url).lstrip("".join(map(chr, range(0x21))))
-
-
-def local_media_only(tag: str, attribute: str, value: str) -> str | None:
-    """nh3's attribute filter: an image is one of the deck's media files. A remote image would be
-    fetched on every review, by every learner: a tracker."""
-    if tag == "img" and attribute == "src" and is_remote_url(value):
-        return None
-    return value
-
-
-@functools.cache
-def allowed_classes() -> dict[str, frozenset[str]]:
-    """Per tag, the class names that may reach a note: ours and Pygments' token classes."""
-    from pygments.token import STANDARD_TYPES
-
-    token_classes = {name for name in STANDARD_TYPES.values() if name}
-    classes = {tag: set(names) for tag, names in OWN_CLASSES.items()}
-    classes["span"] |= token_classes
-    return {tag: frozenset(names) for tag, names in classes.items()}
 
 
 @dataclass(frozen=True)
@@ -123,7 +54,7 @@ class RenderedNote:
 
 
 # What the cached notes depend on besides the cards: this code, the templates, the libraries.
-NOTES_CACHE_SOURCES = ("render.py", "check.py", "check_math.py", "macros.py", "model.py", "kinds.py", "templates")
+NOTES_CACHE_SOURCES = ("render.py", "markdown_math.py", "check.py", "check_math.py", "macros.py", "model.py", "kinds.py", "templates")
 NOTES_CACHE_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3", "jinja2")
 
 
@@ -149,141 +80,6 @@ def _environment():
 
 def render_template(name: str, **context) -> str:
     return _environment().get_template(name).render(**context)
-
-
-class MathRewriter:
-    """A Markdown tree processor (Markdown only calls `run`) that rewrites the TeX of every formula arithmatex found, after Markdown parsed it:
-
-    - deck macros are expanded into plain TeX (phone apps cannot load a MathJax config);
-    - in cloze cards, `}}` is spaced to `} }`: Anki and AnkiDroid would read it as the end of the
-      deletion (`{{c1::$\\frac{a}{b}}$}}`); for TeX the space changes nothing.
-    """
-
-    def __init__(self, md, macros: tuple[Macro, ...], cloze: bool):
-        self.md = md
-        self.macros = {macro.name: macro for macro in macros}
-        self.cloze = cloze
-
-    def run(self, root):
-        from markdown.util import AtomicString
-
-        for element in root.iter():
-            if element.text and "arithmatex" in (element.get("class") or "").split():
-                # arithmatex escapes display math itself (<div>) but leaves inline math raw.
-                escaped = element.tag == "div"
-                text = html_module.unescape(element.text) if escaped else element.text
-                # Rewrite only the TeX between \( \) or \[ \]: a macro argument must never
-                # swallow the closing delimiter.
-                opening, tex, closing = text[:2], text[2:-2], text[-2:]
-                tex = expand_macros(tex, self.macros)
-                if self.cloze:
-                    tex = cloze_safe(tex)
-                text = opening + tex + closing
-                element.text = AtomicString(_escape_math(text) if escaped else text)
-
-
-class DisplayMathParagraphs:
-    """A Markdown preprocessor (Markdown only calls `run`) that gives a `$$...$$` line (or multi-line `$$` block) the blank lines around it that arithmatex
-    needs to see display math, so authors may write it straight after a sentence, as GitHub allows.
-    Works on whole lines only; fenced code is left alone."""
-
-    def __init__(self, md=None):
-        self.md = md
-
-    def run(self, lines: list[str]) -> list[str]:
-        result: list[str] = []
-        fence: str | None = None
-        in_math = False
-        for line in lines:
-            stripped = line.strip()
-            if fence is None and not in_math and stripped[:3] in ("```", "~~~"):
-                fence = stripped[:3]
-            elif fence is not None:
-                if stripped.startswith(fence):
-                    fence = None
-            elif not in_math and stripped.startswith("$$"):
-                if result and result[-1].strip():
-                    result.append("")
-                single_line = len(stripped) >= 4 and stripped.endswith("$$")
-                in_math = not single_line
-                result.append(line)
-                if single_line:
-                    result.append("")
-                continue
-            elif in_math and stripped.endswith("$$"):
-                in_math = False
-                result.append(line)
-                result.append("")
-                continue
-            result.append(line)
-        return result
-
-
-def cloze_safe(tex: str) -> str:
-    while "}}" in tex:
-        tex = tex.replace("}}", "} }")
-    return tex
-
-
-def _escape_math(tex: str) -> str:
-    return tex.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
-@functools.cache
-def _markdown(macros: tuple[Macro, ...], cloze: bool):
-    import markdown
-
-    converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
-    converter.preprocessors.register(DisplayMathParagraphs(converter), "mathdeck-display-math", 5)
-    converter.treeprocessors.register(MathRewriter(converter, macros, cloze), "mathdeck-math", 15)
-    return converter
-
-
-def markdown_to_html(text: str, inline: bool = False, macros: tuple[Macro, ...] = (), cloze: bool = False) -> str:
-    """Markdown with math → sanitised HTML. `inline` drops the <p> around a lone paragraph."""
-    return sanitize_html(_markdown_field(text, inline, macros, cloze))
-
-
-def _markdown_field(text: str, inline: bool = False, macros: tuple[Macro, ...] = (), cloze: bool = False) -> str:
-    """Markdown's output for a note field, not sanitised yet (render_card sanitises every field)."""
-    html = markdown_to_unsafe_html(text, macros, cloze) if text else ""
-    if inline and html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
-        html = html[3:-4]
-    return html
-
-
-def markdown_to_unsafe_html(text: str, macros: tuple[Macro, ...] = (), cloze: bool = False) -> str:
-    """Markdown's own output, before sanitising: for check to say what the sanitiser will drop."""
-    return _unsafe_html(text, macros, cloze)
-
-
-# check and render both need Markdown's output of a field: convert it once per build.
-@functools.lru_cache(maxsize=1 << 17)
-def _unsafe_html(text: str, macros: tuple[Macro, ...], cloze: bool) -> str:
-    converter = _markdown(macros, cloze)
-    converter.reset()
-    return converter.convert(text)
-
-
-def sanitize_html(html: str) -> str:
-    """The one wall every note field passes (render_card): nh3 with the allowlists above."""
-    return _sanitiser().clean(html)
-
-
-@functools.cache
-def _sanitiser():
-    # One Cleaner for the build: building nh3's options on every call cost as much as cleaning.
-    import nh3
-
-    return nh3.Cleaner(
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=ALLOWED_URL_SCHEMES,
-        allowed_classes=allowed_classes(),
-        attribute_filter=local_media_only,
-        filter_style_properties=ALLOWED_STYLE_PROPERTIES,
-        link_rel=None,
-    )
 
 
 def highlight_code(code: str, language: str) -> str:
@@ -362,7 +158,7 @@ class _FieldRenderer:
     cloze: bool
 
     def markdown(self, text: str, inline: bool = False) -> str:
-        return _markdown_field(text, inline, self.macros, self.cloze)  # render_card sanitises every field
+        return markdown_field(text, inline, self.macros, self.cloze)  # render_card sanitises every field
 
     def code(self, code: str, language: str) -> str:
         return render_template("fields/code.html", highlighted=highlight_code(code, language))
@@ -370,7 +166,7 @@ class _FieldRenderer:
 
 def render_deck(deck: Deck, figures: dict[str, FigureFiles], cache: BuildCache | None = None, digests: list[str] | None = None) -> list[RenderedNote]:
     """Every card's note; with a cache, only cards whose inputs changed are rendered again.
-    `digests` are the cards' load.card_digest(), when known."""
+    `digests` are the cards' model.card_digest(), when known."""
     macros = deck.config.macros
     if cache is None:
         return [render_card(card, figures, macros) for card in deck.cards]
@@ -391,8 +187,6 @@ def note_keys(deck: Deck, figures: dict[str, FigureFiles], digests: list[str] | 
     """Each card's key in the notes cache: a hash of everything render_card reads (the card,
     its figure's media names, the deck macros, this code and its templates)."""
     if digests is None:
-        from .load import card_digest
-
         digests = [card_digest(card) for card in deck.cards]
     context = content_key("note", notes_fingerprint(), macro_signature(deck.config.macros))
     figure_contexts = {name: content_key(context, figure.light, figure.dark, figure.alt) for name, figure in figures.items()}
@@ -400,11 +194,6 @@ def note_keys(deck: Deck, figures: dict[str, FigureFiles], digests: list[str] | 
         subkey(figure_contexts.get(card.figure, context) if card.figure else context, digest)
         for card, digest in zip(deck.cards, digests, strict=True)
     ]
-
-
-def macro_signature(macros: tuple[Macro, ...]) -> str:
-    """What of the deck macros reaches notes (not where they are defined)."""
-    return json.dumps([(macro.name, macro.body, macro.args) for macro in macros])
 
 
 @dataclass(frozen=True)

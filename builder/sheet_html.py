@@ -16,15 +16,13 @@ from pathlib import Path
 
 from pygments.formatters import HtmlFormatter
 
-from .check_math import _strip_delimiters
+from .markdown_math import ARITHMATEX, strip_math_delimiters
 from .mathjax import typeset_svg
 from .model import KINDS
-from .preview import _data_uri
+from .preview import data_uri
 from .render import DARK_CODE_STYLE, LIGHT_CODE_STYLE, RenderedNote, render_template
 from .sheet import Sheet
 
-# Math as render.py writes it: arithmatex's spans and divs, TeX escaped as HTML, no inner tags.
-ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
 CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::[^{}]*?)?\}\}", re.S)
 
 
@@ -61,7 +59,7 @@ def reveal_clozes(html: str) -> str:
 def _embed_images(body: str, files: dict[str, Path]) -> str:
     def embed(match: re.Match) -> str:
         name = html.unescape(match.group(1))
-        return f'src="{_data_uri(files[name])}"' if name in files else match.group(0)
+        return f'src="{data_uri(files[name])}"' if name in files else match.group(0)
 
     return re.sub(r'src="([^"]+)"', embed, body)
 
@@ -85,7 +83,7 @@ def _typeset(body: str, tex_links: str) -> tuple[str, str, str]:
 
 
 def _tex(escaped: str) -> str:
-    return _strip_delimiters(html.unescape(escaped))
+    return strip_math_delimiters(html.unescape(escaped))
 
 
 @functools.cache

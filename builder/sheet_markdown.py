@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import re
 
-from .check_math import formulas_in
 from .macros import Macro
+from .markdown_math import DisplayMathParagraphs, formulas_in
 from .model import KINDS
-from .render import DisplayMathParagraphs
 from .sheet import Sheet, SheetSection
 
 HEADING_OFFSET = 2  # part: ##, a section of depth d: ## + d
-CLOZE = re.compile(r"\{\{c\d+::")
 
 
 def sheet_markdown(sheet: Sheet, description: str, macros: tuple[Macro, ...], figure_links: dict[str, str]) -> str:
@@ -67,35 +65,6 @@ def _expand_macros_in_math(text: str, macros: tuple[Macro, ...]) -> str:
         result += [text[position:found], after]
         position = found + len(before)
     return "".join(result) + text[position:]
-
-
-def reveal_clozes(text: str) -> str:
-    """`{{c1::answer::hint}}` → `**answer**`; a `}}` inside `$...$` math does not end a deletion."""
-    out, position = [], 0
-    for match in CLOZE.finditer(text):
-        if match.start() < position:
-            continue
-        end = _cloze_end(text, match.end())
-        if end is None:
-            break
-        answer = text[match.end():end].split("::")[0]
-        out += [text[position:match.start()], f"**{answer}**"]
-        position = end + 2
-    return "".join(out) + text[position:]
-
-
-def _cloze_end(text: str, start: int) -> int | None:
-    in_math, index = False, start
-    while index < len(text) - 1:
-        if text[index] == "\\":
-            index += 2
-            continue
-        if text[index] == "$":
-            in_math = not in_math
-        elif not in_math and text.startswith("}}", index):
-            return index
-        index += 1
-    return None
 
 
 def _alt(text: str) -> str:

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from builder import check_math, mathjax
 from builder.bench import edit_one_card, write_synthetic_project
 from builder.cache import KEEP_UNUSED, BuildCache, content_key
-from builder.check_math import collect_formulas
+from builder.markdown_math import collect_formulas
 from builder.problems import errors_in
 from builder.problems import SourceError
-from builder.render import markdown_to_unsafe_html
+from builder.markdown_math import markdown_to_unsafe_html
 from builds import build_in
 
 

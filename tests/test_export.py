@@ -19,9 +19,9 @@ RUNNER = CliRunner()
 
 
 def export(project: Path, fmt: str, *args: str):
-    from builder.export import export_app
+    from builder.cli import app
 
-    result = RUNNER.invoke(export_app, [fmt, "--cards", str(project / "cards"), "--out", str(project / "out"), *args])
+    result = RUNNER.invoke(app, ["export", fmt, "--cards", str(project / "cards"), "--out", str(project / "out"), *args])
     assert result.exit_code == 0, result.output + repr(result.exception)
     return result
 
@@ -44,7 +44,7 @@ def live_cards(prepared):
 
 def source_formulas(prepared) -> set[str]:
     """Every formula of every live card, as the notes carry it (deck macros expanded)."""
-    from builder.check_math import formulas_in
+    from builder.markdown_math import formulas_in
     from builder.model import KINDS
 
     formulas = set()

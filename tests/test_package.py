@@ -85,7 +85,7 @@ def genanki_package_bytes(deck, notes, lock, media) -> bytes:
 
     from builder.identity import guid_for_card
     from builder.package import ZIP_EPOCH_MIN, note_models, subdeck_id, subdeck_name
-    from builder.render import render_description
+    from builder.render import note_type_templates, render_description
 
     class StampedNote(genanki.Note):
         def __init__(self, modified, **kwargs):
@@ -95,7 +95,7 @@ def genanki_package_bytes(deck, notes, lock, media) -> bytes:
         def write_to_db(self, cursor, timestamp, deck_id, id_gen):
             super().write_to_db(cursor, self.modified, deck_id, id_gen)
 
-    models = note_models(deck)
+    models = note_models(deck, note_type_templates())
     decks = {"": genanki.Deck(deck.config.deck_id, deck.config.title, description=render_description(deck))}
     newest = max((lock.notes[guid_for_card(n.card)].modified for n in notes), default=ZIP_EPOCH_MIN)
     for note in notes:
@@ -122,10 +122,11 @@ def genanki_package_bytes(deck, notes, lock, media) -> bytes:
 def _same_package_as_genanki(project):
     from builder.identity import read_lock
     from builder.package import package_bytes
+    from builder.render import note_type_templates, render_description
 
     result = build_in(project)
     lock = read_lock(project / "cards")
-    assert package_bytes(result.deck, result.notes, lock, result.media) == genanki_package_bytes(result.deck, result.notes, lock, result.media)
+    assert package_bytes(result.deck, result.notes, lock, result.media, render_description(result.deck), note_type_templates()) == genanki_package_bytes(result.deck, result.notes, lock, result.media)
     return result
 
 

@@ -18,12 +18,9 @@ RUNNER = CliRunner()
 
 
 def push_app() -> typer.Typer:
-    """`mathdeck push` as cli.py registers it: app.command("push")(push_command)."""
-    from builder.push import push_command
+    """`mathdeck` itself, whose `push` command is tested here."""
+    from builder.cli import app
 
-    app = typer.Typer()
-    app.command("push")(push_command)
-    app.command("unused")(lambda: None)  # two commands, so Typer keeps "push" as a subcommand
     return app
 
 

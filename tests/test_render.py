@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from builder.render import card_css, highlight_code, markdown_to_html, render_note_type
+from builder.markdown_math import markdown_to_html
+from builder.render import card_css, highlight_code, render_note_type
 
 MATH_CASES = [
     # (Markdown source, exact Anki text it must become)
@@ -102,6 +103,7 @@ def test_display_math_lines_inside_fenced_code_stay_code():
 
 @pytest.mark.parametrize("text", ["贝叶斯定理", "KL 散度", "相对熵 12", "Bayes", "a  b", "", "x_1", "*em*", "1. list", "a ", "<b>x</b>", "A & B"])
 def test_plain_words_skip_markdown_with_the_same_result(text):
-    from builder.render import _markdown_field, inline_markdown_field
+    from builder.markdown_math import markdown_field
+    from builder.render import inline_markdown_field
 
-    assert inline_markdown_field(text, _markdown_field) == _markdown_field(text, inline=True)
+    assert inline_markdown_field(text, markdown_field) == markdown_field(text, inline=True)

@@ -235,10 +235,11 @@ def html_deck(tmp_path_factory):
 def test_no_html_payload_reaches_a_note_imported_by_anki(html_deck, tmp_path):
     from builder.identity import stamp_notes
     from builder.package import package_bytes
+    from builder.render import note_type_templates, render_description
 
     _, deck, notes, payloads = html_deck
     apkg = tmp_path / "hostile.apkg"
-    apkg.write_bytes(package_bytes(deck, notes, stamp_notes(notes, _no_lock(), 1764000000), []))
+    apkg.write_bytes(package_bytes(deck, notes, stamp_notes(notes, _no_lock(), 1764000000), [], render_description(deck), note_type_templates()))
     col = fresh_collection(tmp_path / "anki")
     try:
         import_package(col, apkg)
@@ -269,12 +270,13 @@ def test_no_html_payload_reaches_the_csv_export_or_the_preview(html_deck):
     from builder.identity import stamp_notes
     from builder.notes_csv import notes_csv
     from builder.package import package_bytes
+    from builder.render import note_type_templates, render_description
     from builder.preview import _cards_as_anki_renders_them
 
     _, deck, notes, payloads = html_deck
     rows = {line.split("\t")[3]: line for line in notes_csv(deck, notes).splitlines() if not line.startswith("#")}
     assert len(rows) == len(notes)
-    cards, _ = _cards_as_anki_renders_them(package_bytes(deck, notes, stamp_notes(notes, _no_lock(), 1764000000), []))
+    cards, _ = _cards_as_anki_renders_them(package_bytes(deck, notes, stamp_notes(notes, _no_lock(), 1764000000), [], render_description(deck), note_type_templates()))
     for payload in payloads.values():
         assert not any(payload in row for row in rows.values()), payload
         assert not any(payload in card.front + card.back for card in cards), payload

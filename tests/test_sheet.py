@@ -12,7 +12,8 @@ from builder.load import load_deck
 from builder.problems import SourceError
 from builder.render import render_deck
 from builder.sheet import build_sheet, load_outline, outline_problems
-from builder.sheet_markdown import reveal_clozes, sheet_markdown
+from builder.markdown_math import reveal_clozes
+from builder.sheet_markdown import sheet_markdown
 from builds import MINIMAL
 
 CARDS = """\

@@ -9,7 +9,7 @@ import pytest
 from anki_collection import answer_first_due_card, card_state, fresh_collection, import_package, notes_by_card_id, review_log
 from builder.macros import Macro, MacroError, expand_macros
 from builder.problems import Location, SourceError
-from builder.render import markdown_to_html
+from builder.markdown_math import markdown_to_html
 from builds import MINIMAL, build_in, set_version
 
 SUBDECK = "ML Math Cheat Sheet::Part 1: Concepts & Formulas"

@@ -1,0 +1,360 @@
+"""Markdown with math, shared by check and render: the one Markdown conversion, the sanitiser's
+policy and the sanitiser, and the formulas found in Markdown's output.
+
+Math is protected from Markdown by pymdown-extensions' arithmatex in generic mode, which turns
+`$...$` / `$$...$$` into Anki's `\\(...\\)` / `\\[...\\]` and escapes `<`, `>` and `&` inside math as
+entities, so the web view's HTML parser never reads them (anki-facts.md: "Escape <, > and & ...").
+check audits Markdown's output (markdown_to_unsafe_html) and sends its formulas to MathJax; render
+sanitises the same output into note fields (markdown_field, sanitize_html). Both read this module,
+so what check approves is exactly what render writes.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import html.parser
+import json
+import re
+
+# Markdown, Pygments and nh3 are imported where they are used: a rebuild whose notes all come
+# from the cache (builder/cache.py) never loads them.
+from .cache import fingerprint
+from .macros import Macro, expand_macros
+
+# What Markdown's output depends on besides the text: this code, the macros, the libraries. Caches
+# of anything made from it (checked cards, notes) include markdown_fingerprint() in their keys.
+MARKDOWN_SOURCES = ("markdown_math.py", "macros.py")
+MARKDOWN_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3")
+
+
+MARKDOWN_EXTENSIONS = ["pymdownx.arithmatex", "tables", "sane_lists", "pymdownx.superfences", "pymdownx.highlight"]
+MARKDOWN_CONFIG = {
+    "pymdownx.arithmatex": {"generic": True},
+    "pymdownx.highlight": {"use_pygments": True, "guess_lang": False, "css_class": "highlight"},
+}
+
+# What may reach a note. Cards run inside a web view on desktop and phone: no scripts, no event
+# handlers, no javascript: URLs, no styles beyond table alignment.
+ALLOWED_TAGS = {
+    "a", "b", "blockquote", "br", "code", "del", "div", "em", "h3", "h4", "h5", "h6", "hr", "i",
+    "img", "kbd", "li", "ol", "p", "pre", "span", "strong", "sub", "sup", "table", "tbody", "td",
+    "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": set(),  # `class` is allowed per tag and per name: allowed_classes()
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"style"},
+    "th": {"style"},
+}
+ALLOWED_URL_SCHEMES = {"http", "https"}  # for links; an image must be a media file (local_media_only)
+ALLOWED_STYLE_PROPERTIES = {"text-align"}  # Markdown's table column alignment
+# The classes our own HTML uses (arithmatex's math, Pygments' code, our field templates); any
+# other could pose as Anki's own (`cloze`) or restyle the card with the note type's CSS.
+OWN_CLASSES = {
+    "span": {"arithmatex"},
+    "div": {"arithmatex", "highlight", "code-block", "retired"},
+    "img": {"fig", "fig-light", "fig-dark"},
+}
+
+
+def url_scheme(url: str) -> str:
+    """A URL's scheme as a browser reads it: the URL parser drops tabs and newlines anywhere and
+    C0 controls and spaces in front, so `java&#x09;script:` (an entity for a tab) is javascript:."""
+    cleaned = _as_browser_reads(url)
+    match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", cleaned)
+    return match.group(1).lower() if match else ""
+
+
+def is_remote_url(url: str) -> bool:
+    """Anything with a scheme or a host (`//host/x`, `\\\\host\\x`): not a file of the deck's media."""
+    return bool(url_scheme(url)) or _as_browser_reads(url).replace("\\", "/").startswith("//")
+
+
+def _as_browser_reads(url: str) -> str:
+    return re.sub(r"[\t\n\r]", "", url).lstrip("".join(map(chr, range(0x21))))
+
+
+def local_media_only(tag: str, attribute: str, value: str) -> str | None:
+    """nh3's attribute filter: an image is one of the deck's media files. A remote image would be
+    fetched on every review, by every learner: a tracker."""
+    if tag == "img" and attribute == "src" and is_remote_url(value):
+        return None
+    return value
+
+
+@functools.cache
+def allowed_classes() -> dict[str, frozenset[str]]:
+    """Per tag, the class names that may reach a note: ours and Pygments' token classes."""
+    from pygments.token import STANDARD_TYPES
+
+    token_classes = {name for name in STANDARD_TYPES.values() if name}
+    classes = {tag: set(names) for tag, names in OWN_CLASSES.items()}
+    classes["span"] |= token_classes
+    return {tag: frozenset(names) for tag, names in classes.items()}
+
+
+# ---------------------------------------------------------------- Markdown with math
+
+
+class MathRewriter:
+    """A Markdown tree processor (Markdown only calls `run`) that rewrites the TeX of every formula arithmatex found, after Markdown parsed it:
+
+    - deck macros are expanded into plain TeX (phone apps cannot load a MathJax config);
+    - in cloze cards, `}}` is spaced to `} }`: Anki and AnkiDroid would read it as the end of the
+      deletion (`{{c1::$\\frac{a}{b}}$}}`); for TeX the space changes nothing.
+    """
+
+    def __init__(self, md, macros: tuple[Macro, ...], cloze: bool):
+        self.md = md
+        self.macros = {macro.name: macro for macro in macros}
+        self.cloze = cloze
+
+    def run(self, root):
+        from markdown.util import AtomicString
+
+        for element in root.iter():
+            if element.text and is_math(element.get("class")):
+                # arithmatex escapes display math itself (<div>) but leaves inline math raw.
+                escaped = element.tag == "div"
+                text = html.unescape(element.text) if escaped else element.text
+                # Rewrite only the TeX between \( \) or \[ \]: a macro argument must never
+                # swallow the closing delimiter.
+                opening, tex, closing = text[:2], text[2:-2], text[-2:]
+                tex = expand_macros(tex, self.macros)
+                if self.cloze:
+                    tex = cloze_safe(tex)
+                text = opening + tex + closing
+                element.text = AtomicString(_escape_math(text) if escaped else text)
+
+
+class DisplayMathParagraphs:
+    """A Markdown preprocessor (Markdown only calls `run`) that gives a `$$...$$` line (or multi-line `$$` block) the blank lines around it that arithmatex
+    needs to see display math, so authors may write it straight after a sentence, as GitHub allows.
+    Works on whole lines only; fenced code is left alone."""
+
+    def __init__(self, md=None):
+        self.md = md
+
+    def run(self, lines: list[str]) -> list[str]:
+        result: list[str] = []
+        fence: str | None = None
+        in_math = False
+        for line in lines:
+            stripped = line.strip()
+            if fence is None and not in_math and stripped[:3] in ("```", "~~~"):
+                fence = stripped[:3]
+            elif fence is not None:
+                if stripped.startswith(fence):
+                    fence = None
+            elif not in_math and stripped.startswith("$$"):
+                if result and result[-1].strip():
+                    result.append("")
+                single_line = len(stripped) >= 4 and stripped.endswith("$$")
+                in_math = not single_line
+                result.append(line)
+                if single_line:
+                    result.append("")
+                continue
+            elif in_math and stripped.endswith("$$"):
+                in_math = False
+                result.append(line)
+                result.append("")
+                continue
+            result.append(line)
+        return result
+
+
+def cloze_safe(tex: str) -> str:
+    while "}}" in tex:
+        tex = tex.replace("}}", "} }")
+    return tex
+
+
+def _escape_math(tex: str) -> str:
+    return tex.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+@functools.cache
+def _markdown(macros: tuple[Macro, ...], cloze: bool):
+    import markdown
+
+    converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
+    converter.preprocessors.register(DisplayMathParagraphs(converter), "mathdeck-display-math", 5)
+    converter.treeprocessors.register(MathRewriter(converter, macros, cloze), "mathdeck-math", 15)
+    return converter
+
+
+def markdown_to_html(text: str, inline: bool = False, macros: tuple[Macro, ...] = (), cloze: bool = False) -> str:
+    """Markdown with math → sanitised HTML. `inline` drops the <p> around a lone paragraph."""
+    return sanitize_html(markdown_field(text, inline, macros, cloze))
+
+
+def markdown_field(text: str, inline: bool = False, macros: tuple[Macro, ...] = (), cloze: bool = False) -> str:
+    """Markdown's output for a note field, not sanitised yet (render.render_card sanitises every
+    field). `inline` drops the <p> around a lone paragraph."""
+    html = markdown_to_unsafe_html(text, macros, cloze) if text else ""
+    if inline and html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html
+
+
+def markdown_to_unsafe_html(text: str, macros: tuple[Macro, ...] = (), cloze: bool = False) -> str:
+    """Markdown's own output, before sanitising: for check to say what the sanitiser will drop."""
+    return _unsafe_html(text, macros, cloze)
+
+
+# check and render both need Markdown's output of a field: convert it once per build.
+@functools.lru_cache(maxsize=1 << 17)
+def _unsafe_html(text: str, macros: tuple[Macro, ...], cloze: bool) -> str:
+    converter = _markdown(macros, cloze)
+    converter.reset()
+    return converter.convert(text)
+
+
+def sanitize_html(html: str) -> str:
+    """The one wall every note field passes (render.render_card): nh3 with the allowlists above."""
+    return _sanitiser().clean(html)
+
+
+@functools.cache
+def _sanitiser():
+    # One Cleaner for the build: building nh3's options on every call cost as much as cleaning.
+    import nh3
+
+    return nh3.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        allowed_classes=allowed_classes(),
+        attribute_filter=local_media_only,
+        filter_style_properties=ALLOWED_STYLE_PROPERTIES,
+        link_rel=None,
+    )
+
+
+def markdown_fingerprint() -> str:
+    """A hash of what Markdown's output and the sanitiser depend on (MARKDOWN_SOURCES, _LIBRARIES)."""
+    return fingerprint(MARKDOWN_SOURCES, MARKDOWN_LIBRARIES)
+
+
+def macro_signature(macros: tuple[Macro, ...]) -> str:
+    """What of the deck macros reaches notes (not where they are defined)."""
+    return json.dumps([(macro.name, macro.body, macro.args) for macro in macros])
+
+
+# ---------------------------------------------------------------- formulas in Markdown's output
+
+
+class _MathCollector(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.formulas: list[tuple[str, bool]] = []
+        self._depth = 0
+        self._display = False
+        self._buffer: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if self._depth:
+            self._depth += 1
+        elif is_math(dict(attrs).get("class")):
+            self._depth, self._display, self._buffer = 1, tag == "div", []
+
+    def handle_endtag(self, tag):
+        if not self._depth:
+            return
+        self._depth -= 1
+        if self._depth == 0:
+            self.formulas.append((strip_math_delimiters("".join(self._buffer)), self._display))
+
+    def handle_data(self, data):
+        if self._depth:
+            self._buffer.append(data)
+
+
+def strip_math_delimiters(text: str) -> str:
+    """A formula's TeX without the `\\(...\\)` or `\\[...\\]` arithmatex puts around it."""
+    text = text.strip()
+    if text[:2] in ("\\(", "\\[") and text[-2:] in ("\\)", "\\]"):
+        return text[2:-2]
+    return text
+
+
+def formulas_in(markdown_text: str, macros: tuple[Macro, ...] = ()) -> list[tuple[str, bool]]:
+    """(TeX, display?) for every formula in a Markdown field, as the note will carry it."""
+    return collect_formulas(markdown_to_unsafe_html(markdown_text, macros))
+
+
+def collect_formulas(unsafe_html: str, markdown_tags_only: bool = False) -> list[tuple[str, bool]]:
+    """(TeX, display?) for every arithmatex span in Markdown's output.
+
+    `markdown_tags_only`: the source had no `<`, so every tag is Markdown's own and each formula
+    is exactly `<span|div class="arithmatex">escaped TeX</...>`: a regular expression finds them
+    as the HTML parser would, five times faster."""
+    if markdown_tags_only:
+        return [
+            (strip_math_delimiters(html.unescape(match.group(2))), match.group(1) == "div")
+            for match in ARITHMATEX.finditer(unsafe_html)
+        ]
+    collector = _MathCollector()
+    collector.feed(unsafe_html)
+    collector.close()
+    return collector.formulas
+
+
+def is_math(class_attribute: str | None) -> bool:
+    """Whether an element's class attribute marks it as arithmatex's math (`<span|div class="arithmatex">`)."""
+    return "arithmatex" in (class_attribute or "").split()
+
+
+# Math as Markdown writes it here: arithmatex's spans and divs, TeX escaped as HTML, no inner tags.
+ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
+ARITHMATEX_OPENING = re.compile(r'<(?:span|div) class="arithmatex">')
+_LIST_ITEM = re.compile(r"<(/?)li\b", re.I)
+
+
+def list_depths(unsafe_html: str) -> list[int]:
+    """For each arithmatex formula in Markdown's output, in order, how many list items hold it."""
+    depths, depth, position = [], 0, 0
+    for match in ARITHMATEX_OPENING.finditer(unsafe_html):
+        for item in _LIST_ITEM.finditer(unsafe_html, position, match.start()):
+            depth += -1 if item.group(1) else 1
+        position = match.start()
+        depths.append(max(depth, 0))
+    return depths
+
+
+# ---------------------------------------------------------------- cloze deletions in source Markdown
+
+# The opening of a cloze deletion, `{{c1::`; its number is group 1.
+CLOZE_OPENING = re.compile(r"\{\{c(\d+)::")
+
+
+def reveal_clozes(text: str) -> str:
+    """`{{c1::answer::hint}}` → `**answer**`; a `}}` inside `$...$` math does not end a deletion."""
+    out, position = [], 0
+    for match in CLOZE_OPENING.finditer(text):
+        if match.start() < position:
+            continue
+        end = _cloze_end(text, match.end())
+        if end is None:
+            break
+        answer = text[match.end():end].split("::")[0]
+        out += [text[position:match.start()], f"**{answer}**"]
+        position = end + 2
+    return "".join(out) + text[position:]
+
+
+def _cloze_end(text: str, start: int) -> int | None:
+    in_math, index = False, start
+    while index < len(text) - 1:
+        if text[index] == "\\":
+            index += 2
+            continue
+        if text[index] == "$":
+            in_math = not in_math
+        elif not in_math and text.startswith("}}", index):
+            return index
+        index += 1
+    return None
