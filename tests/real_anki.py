@@ -116,6 +116,9 @@ class RealAnki:
             "MATHDECK_DRIVER_DIR": str(self.driver_dir),
             "ANKI_NOHIGHDPI": "1",
             "QT_SCALE_FACTOR": "1",
+            # Anki runs one instance per user and hands a second start to the first: a key of this
+            # test's own keeps it clear of the developer's open Anki and of any other test run.
+            "ANKI_SINGLE_INSTANCE_KEY": f"mathdeck-test-{os.getpid()}-{self.base.name}",
         }
         command = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
                    sys.executable, "-c", "import aqt; aqt.run()", "-b", str(self.base), "-p", PROFILE]

@@ -64,9 +64,9 @@ def _flat(tex: str) -> str:
 
 @pytest.fixture(scope="module")
 def markdown_export(flagship):
-    project, _ = flagship
+    project, prepared = flagship
     export(project, "markdown")
-    return project / "out" / "ml-math-cheatsheet-0.1.0.md"
+    return project / "out" / f"{prepared.deck.file_stem}.md"  # slug and current version
 
 
 def parse_markdown(text: str):
@@ -132,10 +132,10 @@ def test_lang_en_leaves_out_the_chinese_terms(flagship, markdown_export):
 
 @pytest.fixture(scope="module")
 def html_export(flagship):
-    project, _ = flagship
+    project, prepared = flagship
     result = export(project, "html")
     assert "no external files" in result.output
-    return project / "out" / "ml-math-cheatsheet-0.1.0.html"
+    return project / "out" / f"{prepared.deck.file_stem}.html"  # slug and current version
 
 
 MEASURE = r"""() => {
@@ -216,9 +216,9 @@ def test_html_page_follows_night_mode_and_prints_as_day(flagship, html_export, p
 
 @pytest.fixture(scope="module")
 def csv_export(flagship):
-    project, _ = flagship
+    project, prepared = flagship
     export(project, "csv")
-    return project / "out" / "ml-math-cheatsheet-0.1.0.csv"
+    return project / "out" / f"{prepared.deck.file_stem}.csv"  # slug and current version
 
 
 @pytest.fixture(scope="module")
