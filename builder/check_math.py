@@ -16,7 +16,7 @@ from .cache import BuildCache, content_key, fingerprint
 from .mathjax import TexStream, Verdict, mathjax_fingerprint
 from .model import Deck
 from .phone_budget import PhoneBudget
-from .problems import Problem
+from .problems import Problem, one_line
 
 
 class FormulaChecker:
@@ -113,7 +113,7 @@ def _problems(deck: Deck, facts: list, verdicts: dict[tuple[str, bool], Verdict]
             for (tex, display), depth in zip(fact.formulas or (), depths, strict=True):
                 error, width = verdicts[(tex, display)]
                 if error:
-                    problems.append(Problem(where, f"{label}: {_source_of(error)}{error} in ${_shorten(tex)}$"))
+                    problems.append(Problem(where, f"{label}: {_source_of(error)}{error} in ${one_line(tex, 120)}$"))
                 elif width is not None:
                     problems += budget.formula_problems(where, card.id, fact.key, tex, display, width, depth)
     return problems
@@ -139,6 +139,3 @@ def verdicts_fingerprint() -> str:
     return fingerprint(("mathjax/check.mjs", "mathjax/safety.mjs", "mathjax/speedups.mjs", "mathjax.py")) + mathjax_fingerprint()
 
 
-def _shorten(tex: str, limit: int = 120) -> str:
-    flat = " ".join(tex.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

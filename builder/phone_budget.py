@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .problems import Location, Problem
+from .problems import Location, Problem, one_line
 
 CARD_FONT_PX = 18  # .card { font-size } in card.css
 FIELD_FONT_SCALE = {"concept": 1.15, "question": 1.15, "followup_question": 1.15, "task": 1.15, "explanation": 0.95}
@@ -59,7 +59,7 @@ class PhoneBudget:
         fix = ("break it over lines (aligned, split, multline, gathered) or shorten it" if display else
                "move it to display math on a line of its own ($$...$$) or shorten it")
         message = (f"card '{card}', field '{key}': {kind} {width} px wide, a {self.phone_width} px phone shows "
-                   f"{where_shown}: {fix}: ${_shorten(tex)}$")
+                   f"{where_shown}: {fix}: ${one_line(tex, 60)}$")
         return [Problem(line_of(where, tex), message, severity="error" if display else "warning", card=card)]
 
     def code_problems(self, first_line: Location, card: str, code: str) -> list[Problem]:
@@ -98,7 +98,3 @@ def _file_lines(path: Path, mtime_ns: int) -> tuple[str, ...]:  # mtime: `watch`
     except (OSError, UnicodeDecodeError):
         return ()
 
-
-def _shorten(tex: str, limit: int = 60) -> str:
-    flat = " ".join(tex.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

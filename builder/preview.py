@@ -83,8 +83,8 @@ def _cards_as_anki_renders_them(apkg: bytes) -> tuple[list[PreviewCard], str]:
             cards, css = [], ""
             for card_id in sorted(col.find_cards("")):
                 card = col.get_card(card_id)
-                css, front = _split_style(card.question())
-                _, back = _split_style(card.answer())
+                css, front = split_style(card.question())
+                _, back = split_style(card.answer())
                 name = f"{card.note()['CardId']} · {card.template()['name']}"
                 cards.append(PreviewCard(name, col.decks.name(card.did), front, back))
         finally:
@@ -92,7 +92,8 @@ def _cards_as_anki_renders_them(apkg: bytes) -> tuple[list[PreviewCard], str]:
     return cards, css
 
 
-def _split_style(rendered: str) -> tuple[str, str]:
+def split_style(rendered: str) -> tuple[str, str]:
+    """(CSS, HTML) of a card side as the anki library renders it: `<style>CSS</style>` + HTML."""
     match = re.match(r"\s*<style>(.*?)</style>(.*)", rendered, flags=re.S)
     return (match.group(1), match.group(2)) if match else ("", rendered)
 

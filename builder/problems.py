@@ -60,3 +60,9 @@ class SourceError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in sorted(self.problems))
+
+
+def one_line(text: str, limit: int) -> str:
+    """Text for a problem message: its whitespace runs as single spaces, cut to `limit` with "…"."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -53,13 +53,10 @@ MEASURE_EVERY_SIDE = "async () => {" + TYPESET_AND_WAIT + MEASURE_HELPERS + r"""
 }"""
 
 
-def split_style(rendered: str) -> tuple[str, str]:
-    match = re.match(r"\s*<style>(.*?)</style>(.*)", rendered, flags=re.S)
-    return match.group(1), match.group(2)
-
-
 def card_sides(col) -> tuple[str, list[tuple[str, str]]]:
     """(css, [(name, html)]) for every side of every card, as the `anki` library renders them."""
+    from builder.preview import split_style
+
     css, sides = "", []
     for card_id in sorted(col.find_cards("")):
         card = col.get_card(card_id)
