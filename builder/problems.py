@@ -11,14 +11,18 @@ from pathlib import Path
 
 @dataclass(frozen=True, order=True)
 class Location:
-    """Where a value came from: a file and a 1-based line (0 when the file as a whole is meant)."""
+    """Where a value came from: a file, a 1-based line (0 when the file as a whole is meant) and a
+    1-based column (0 when the whole line is meant)."""
 
     file: Path
     line: int = 0
+    column: int = 0
 
     def __str__(self) -> str:
         shown = _relative(self.file)
-        return f"{shown}:{self.line}" if self.line else shown
+        if not self.line:
+            return shown
+        return f"{shown}:{self.line}:{self.column}" if self.column else f"{shown}:{self.line}"
 
 
 def _relative(path: Path) -> str:
@@ -35,13 +39,17 @@ class Problem:
     # "error" stops the build; a "warning" is reported and the build goes on (it names a fix).
     severity: str = "error"
     card: str = field(default="", compare=False)  # the card id, where one card is meant
+    # A short stable code (ruff style, e.g. "MD201"): what a user searches the README for and
+    # names in a card's `lint: {ignore: [...]}`. Empty for problems that have none yet.
+    code: str = field(default="", compare=False)
 
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.is_error else f"{self.location}: warning: {self.message}"
+        message = f"{self.code} {self.message}" if self.code else self.message
+        return f"{self.location}: {message}" if self.is_error else f"{self.location}: warning: {message}"
 
 
 def errors_in(problems: list[Problem]) -> list[Problem]:
