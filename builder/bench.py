@@ -1,195 +1,47 @@
-"""bench: how long `mathdeck build` takes, as a whole process, on decks of every size.
+"""bench: how long `mathdeck build` takes, as a whole process, against the floor, on decks of every size.
 
-`mathdeck bench` writes synthetic projects (formula, qa and code cards with several formulas
-each, 200 cards per file) into a temporary folder, runs `python -m builder.cli build` in them as
-separate processes (SOURCE_DATE_EPOCH set, `--force` for edits under the same version) and prints
-one row per case: median, min and max seconds over the runs, the target, and the ratio to
-genanki's bare `Package.write_to_file` of the same notes (timed in this process).
+`mathdeck bench` writes synthetic projects (builder/bench_decks.py) into a temporary folder, runs
+`python -m builder.cli build` in them as separate processes (SOURCE_DATE_EPOCH set, `--force` for
+edits under the same version) and compares each with the floor: a bare genanki script writing the
+same notes as its own process (builder/bench_floor.py), its runs interleaved with mathdeck's. The
+machine may be loaded by other work: the ratios to the floor measured in the same run are what
+count. Targets (issue 18, this 2-core machine):
 
-Cases (targets from issue 8, for this 2-core machine):
-- flagship, figures cached, one card edited            ≤ 1.5 s
-- N synthetic cards, cold (no .cache, no lock)         ≤ 30 s at 20,000
-- N synthetic cards, one card edited                   ≤ 3 × genanki's bare write
-- MathJax check of 20,000 distinct formulas            ≤ 10 s
-- flagship figures, all cold                           ≤ 30 s
+- one card edited: ≤ 1.5× the floor (flagship, 2,000 cards), ≤ 1.0× (20,000 cards)
+- no-op build (nothing changed): ≤ 1.3× the floor
+- cold build, every formula checked: ≤ 1.0 s at 2,000 cards, ≤ 8 s at 20,000
+- `mathdeck --help`: ≤ 0.15 s; peak RSS of the 20,000-card cold build: ≤ 500 MB
+- MathJax check of 20,000 distinct formulas ≤ 10 s; flagship figures, all cold ≤ 30 s
 """
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import shutil
-import statistics
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .bench_decks import distinct_formulas, edit_one_card, write_synthetic_project
+from .bench_table import BenchResult, Row
+
 REPO = Path(__file__).resolve().parent.parent
-CARDS_PER_FILE = 200
+FLOOR_SCRIPT = Path(__file__).resolve().parent / "bench_floor.py"
 EPOCH = 1764000000
-DECK_YAML = """\
-title: Synthetic Bench Deck
-slug: bench
-deck_id: 1764090000001
-version: 1.0.0
-description: |
-  A synthetic deck of {count:,} cards for `mathdeck bench`.
-macros:
-  E: '\\mathbb{{E}}'
-  KL: 'D_{{\\mathrm{{KL}}}}(#1 \\,\\|\\, #2)'
-note_types:
-  formula: 1764090000101
-  qa: 1764090000102
-  code: 1764090000103
-  cloze: 1764090000104
-"""
-
-
-# ---------------------------------------------------------------- synthetic decks
-
-
-# Like real notes, each card has a few formulas of its own (a display formula, a value) among
-# common notation that recurs across the deck ($p(x)$, $\sigma^2$, ...): 5.4 formulas per card,
-# about 2.2 of them found on no other card.
-
-
-def _formula_card(i: int) -> str:
-    k = i % 20
-    return f"""\
-  - id: syn-{i:05d}-formula
-    kind: formula
-    concept: Expectation of $X_{{{k}}}$ under $\\mathcal{{N}}(\\mu, \\sigma^2)$ (case {i})
-    formula: |
-      $$\\E[X_{{{i}}}] = \\int x\\,\\mathcal{{N}}(x \\mid \\mu_{{{i}}}, \\sigma^2)\\,\\mathrm{{d}}x$$
-    explanation: |
-      Linearity gives $\\E[a X + b] = a\\,\\E[X] + b$, and the variance is $\\sigma^2 + {i}$;
-      see **card {i}** and `np.mean(x[{i}])`.
-    reverse: {"true" if i % 2 else "false"}
-    level: L{1 + i % 3}
-    tags: [synthetic, t{i % 17}]
-"""
-
-
-def _qa_card(i: int) -> str:
-    k = i % 20
-    return f"""\
-  - id: syn-{i:05d}-qa
-    kind: qa
-    zh: 相对熵 {i}
-    question: 'Why is $\\KL{{p}}{{q_{{{k}}}}} \\ge 0$ in case {i}?'
-    answer: |
-      By Jensen's inequality on the convex $-\\log$:
-
-      $$\\begin{{aligned}} \\KL{{p}}{{q}} &= \\sum_x p(x)\\log\\frac{{p(x)}}{{q_{{{i}}}(x)}} \\\\ &\\ge -\\log \\sum_x q_{{{i}}}(x) = 0 \\end{{aligned}}$$
-
-      - Equality iff $p = q$ almost everywhere.
-      - Not symmetric: $\\KL{{p}}{{q}} \\ne \\KL{{q}}{{p}}$ in general (case {i}).
-    followup_question: 'What is $\\KL{{\\mathcal{{N}}(\\mu, 1)}}{{\\mathcal{{N}}(0, 1)}}$ for $\\mu = {i}$?'
-    followup_answer: |
-      $\\frac{{1}}{{2}}\\mu^2 = {i * i / 2:g}$: half the squared distance between the means.
-    level: L2
-    tags: [synthetic, info, q{i % 23}]
-"""
-
-
-def _code_card(i: int) -> str:
-    return f"""\
-  - id: syn-{i:05d}-code
-    kind: code
-    task: Write a numerically stable log-sum-exp over `dim={i % 4}` (case {i}).
-    code: |
-      import torch
-
-
-      def logsumexp_{i}(x: torch.Tensor, dim: int = {i % 4}) -> torch.Tensor:
-          m = x.amax(dim=dim, keepdim=True)
-          return (m + (x - m).exp().sum(dim=dim, keepdim=True).log()).squeeze(dim)
-    explanation: |
-      $\\log\\sum_j e^{{x_j}} = m + \\log\\sum_j e^{{x_j - m}}$ with $m = \\max_j x_j$, so no
-      exponent exceeds $0$ (case {i}, $x \\in \\mathbb{{R}}^{{{i}}}$).
-    level: L1
-    tags: [synthetic, pytorch]
-"""
-
-
-CARD_MAKERS = (_formula_card, _qa_card, _formula_card, _qa_card, _code_card)
-
-
-def write_synthetic_project(root: Path, count: int, per_file: int = CARDS_PER_FILE) -> Path:
-    """A project with `count` cards in files of `per_file`; returns its cards folder."""
-    cards = root / "cards"
-    cards.mkdir(parents=True)
-    (root / "figures").mkdir()
-    (cards / "deck.yaml").write_text(DECK_YAML.format(count=count), encoding="utf-8")
-    for start in range(0, count, per_file):
-        body = "".join(CARD_MAKERS[i % len(CARD_MAKERS)](i) for i in range(start, min(count, start + per_file)))
-        text = f'subdeck: "Synthetic {start // per_file:03d}"\ntags: [bench]\ncards:\n{body}'
-        (cards / f"synthetic-{start // per_file:03d}.yaml").write_text(text, encoding="utf-8")
-    return cards
-
-
-def edit_one_card(cards: Path, serial: int) -> None:
-    """Change one card's text and one of its formulas, as an author does between two builds."""
-    files = sorted(p for p in cards.glob("*.yaml") if p.name != "deck.yaml")
-    path = files[len(files) // 2]
-    text = path.read_text(encoding="utf-8")
-    edited, count = re.subn(r"(\n    explanation: \|\n      )", rf"\1Edit {serial}: $e^{{{serial}}} > 0$. ", text, count=1)
-    if not count:
-        raise RuntimeError(f"no explanation to edit in {path}")
-    path.write_text(edited, encoding="utf-8")
-
-
-def distinct_formulas(count: int) -> list[tuple[str, bool]]:
-    """`count` different formulas in the shapes cards use (fractions, sums, matrices, aligned)."""
-    shapes = [
-        r"\frac{{x_{{{i}}}}}{{\sqrt{{{i} + y}}}} + \sum_{{k=1}}^{{{i}}} a_k",
-        r"\mathbb{{E}}[X_{{{i}}}] = \int_0^{{{i}}} x\,p(x)\,\mathrm{{d}}x",
-        r"\begin{{aligned}} f_{{{i}}}(x) &= \lVert W x - b \rVert_2^2 \\ &\coloneqq \operatorname{{Var}}(x) + {i} \end{{aligned}}",
-        r"\begin{{pmatrix}} {i} & \boldsymbol\mu \\ \mathcal{{N}}(0, \sigma^2) & \tfrac{{1}}{{{i}}} \end{{pmatrix}}",
-        r"\underbrace{{a_1 + \dots + a_{{{i}}}}}_{{n}} \leq \log \frac{{p(x)}}{{q_{{{i}}}(x)}}",
-    ]
-    return [(shapes[i % len(shapes)].format(i=i), i % 2 == 0) for i in range(count)]
-
-
-# ---------------------------------------------------------------- running the cases
-
-
-@dataclass
-class Row:
-    case: str
-    seconds: list[float]
-    target: str = ""  # e.g. "≤ 1.5 s", "≤ 3 × genanki"
-    limit: float | None = None  # seconds, when the target is absolute
-    genanki: float | None = None  # genanki's bare write of the same notes, median seconds
-    ratio_limit: float | None = None  # a target as a multiple of `genanki`
-    note: str = ""
-    cards: int | None = None  # deck size, for the cold synthetic rows
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.seconds)
-
-    @property
-    def ratio(self) -> float | None:
-        return self.median / self.genanki if self.genanki else None
-
-    @property
-    def within_target(self) -> bool | None:
-        if self.limit is not None:
-            return self.median <= self.limit
-        if self.ratio_limit is not None and self.ratio is not None:
-            return self.ratio <= self.ratio_limit
-        return None
+MB = 1 << 20
 
 
 @dataclass
 class BenchOptions:
     sizes: tuple[int, ...] = (200, 2_000, 20_000)
-    runs: int = 3
+    runs: int = 5
     formulas: int = 20_000  # for the MathJax case; 0 skips it
     flagship: bool = True
     figures: bool = True
@@ -199,21 +51,27 @@ class BenchOptions:
 Report = Callable[[str], None]
 
 
-def run_bench(options: BenchOptions, report: Report = lambda line: None) -> list[Row]:
-    """Every case, `options.runs` times each, as whole `python -m builder.cli` processes."""
+def run_bench(options: BenchOptions, report: Report = lambda line: None) -> BenchResult:
+    """Every case, `options.runs` times each, as whole processes."""
     work = Path(tempfile.mkdtemp(prefix="mathdeck-bench-", dir=options.work_dir)) if options.work_dir else None
     with tempfile.TemporaryDirectory(prefix="mathdeck-bench-") as scratch:
         root = work or Path(scratch)
-        rows: list[Row] = []
+        result = BenchResult([_help_row(root, options, report)])
         if options.flagship:
-            rows += _flagship_rows(root / "flagship", options, report)
+            result.rows += _flagship_rows(root / "flagship", options, report)
         for count in options.sizes:
-            rows += _synthetic_rows(root / f"synthetic-{count}", count, options, report)
+            result.rows += _synthetic_rows(root / f"synthetic-{count}", count, options, report)
         if options.formulas:
-            rows.append(_mathjax_row(options, report))
+            result.rows.append(_mathjax_row(options, report))
         if options.figures:
-            rows.append(_figures_row(root / "figures-cold", options, report))
-        return rows
+            result.rows.append(_figures_row(root / "figures-cold", options, report))
+        return result
+
+
+def _help_row(root: Path, options: BenchOptions, report: Report) -> Row:
+    seconds = [_run_cli(root, ["--help"], EPOCH)[0] for _ in range(options.runs)]
+    report(f"mathdeck --help: {min(seconds):.2f}-{max(seconds):.2f} s")
+    return Row("`mathdeck --help`", seconds, "≤ 0.15 s", 0.15)
 
 
 def _flagship_rows(project: Path, options: BenchOptions, report: Report) -> list[Row]:
@@ -225,37 +83,109 @@ def _flagship_rows(project: Path, options: BenchOptions, report: Report) -> list
     if (REPO / ".cache" / "figures").is_dir():
         shutil.copytree(REPO / ".cache" / "figures", project / ".cache" / "figures")
     _build(project, EPOCH, force=True)  # warm: figures drawn if missing, caches filled
-    seconds = []
-    for run in range(options.runs):
-        edit_one_card(project / "cards", run)
-        seconds.append(_build(project, EPOCH + 1 + run, force=True))
-        report(f"flagship, one card edited: {seconds[-1]:.2f} s")
-    cards = _card_count(project / "cards")
-    genanki = _genanki_seconds(project, options.runs)
-    return [Row(f"flagship ({cards} cards), figures cached, 1 card edited", seconds, "≤ 1.5 s", 1.5, genanki)]
+    floor = _Floor(project)
+    cards = sum(1 for _ in floor.notes)
+    edited, edit_floor = _edits(project, options.runs, floor, report, "flagship")
+    noop, noop_floor = _noops(project, options.runs, floor, report, "flagship")
+    return [
+        Row(f"flagship ({cards} notes), 1 card edited", edited, "≤ 1.5× floor", floor=edit_floor, ratio_limit=1.5),
+        Row(f"flagship ({cards} notes), no-op build", noop, "≤ 1.3× floor", floor=noop_floor, ratio_limit=1.3),
+    ]
 
 
 def _synthetic_rows(project: Path, count: int, options: BenchOptions, report: Report) -> list[Row]:
     report(f"{count:,} cards: writing the sources")
     cards = write_synthetic_project(project, count)
-    cold = []
-    for run in range(options.runs):
+    cold, rss = [], []
+    for _ in range(options.runs):
         shutil.rmtree(project / ".cache", ignore_errors=True)
         shutil.rmtree(project / "dist", ignore_errors=True)
         (cards / "mathdeck.lock.json").unlink(missing_ok=True)
-        cold.append(_build(project, EPOCH, force=True))
-        report(f"{count:,} cards, cold: {cold[-1]:.2f} s")
-    edited = []
-    for run in range(options.runs):
-        edit_one_card(cards, run)
-        edited.append(_build(project, EPOCH + 1 + run, force=True))
-        report(f"{count:,} cards, one card edited: {edited[-1]:.2f} s")
-    genanki = _genanki_seconds(project, options.runs)
-    big = count >= 20_000
+        seconds, peak = _build(project, EPOCH, force=True)
+        cold.append(seconds)
+        rss.append(peak)
+        report(f"{count:,} cards, cold: {seconds:.2f} s, peak RSS {peak:.0f} MB")
+    floor = _Floor(project)
+    edited, edit_floor = _edits(project, options.runs, floor, report, f"{count:,} cards")
+    noop, noop_floor = _noops(project, options.runs, floor, report, f"{count:,} cards")
+    cold_limit = {2_000: 1.0, 20_000: 8.0}.get(count)
+    edit_limit = 1.0 if count >= 20_000 else 1.5 if count >= 2_000 else None
+    noop_limit = 1.3 if count >= 2_000 else None
     return [
-        Row(f"{count:,} cards, cold (no caches), no figures", cold, "≤ 30 s" if big else "linear", 30.0 if big else None, genanki, cards=count),
-        Row(f"{count:,} cards, 1 card edited", edited, "≤ 3 × genanki" if big else "", None, genanki, ratio_limit=3.0 if big else None),
+        Row(f"{count:,} cards, cold (no caches), no figures", cold, f"≤ {cold_limit:g} s" if cold_limit else "linear",
+            cold_limit, floor=edit_floor, cards=count),
+        Row(f"{count:,} cards, 1 card edited", edited, f"≤ {edit_limit:g}× floor" if edit_limit else "",
+            floor=edit_floor, ratio_limit=edit_limit),
+        Row(f"{count:,} cards, no-op build", noop, f"≤ {noop_limit:g}× floor" if noop_limit else "",
+            floor=noop_floor, ratio_limit=noop_limit),
+        Row(f"{count:,} cards, cold build's peak RSS", rss, "≤ 500 MB" if count >= 20_000 else "",
+            500.0 if count >= 20_000 else None, unit="MB"),
     ]
+
+
+def _edits(project: Path, runs: int, floor: _Floor, report: Report, label: str) -> tuple[list[float], list[float]]:
+    """`runs` one-card edits, each rebuilt (--force, a later SOURCE_DATE_EPOCH), each after a floor run."""
+    seconds, floors = [], []
+    for run in range(runs):
+        floors.append(floor.run())
+        edit_one_card(project / "cards", run)
+        seconds.append(_build(project, EPOCH + 1 + run, force=True)[0])
+        report(f"{label}, one card edited: {seconds[-1]:.2f} s (floor {floors[-1]:.2f} s)")
+    return seconds, floors
+
+
+def _noops(project: Path, runs: int, floor: _Floor, report: Report, label: str) -> tuple[list[float], list[float]]:
+    """`runs` builds with nothing changed since the last one (the same SOURCE_DATE_EPOCH), each after a floor run."""
+    seconds, floors = [], []
+    for _ in range(runs):
+        floors.append(floor.run())
+        seconds.append(_build(project, EPOCH + runs, force=False)[0])
+        report(f"{label}, no-op build: {seconds[-1]:.2f} s (floor {floors[-1]:.2f} s)")
+    return seconds, floors
+
+
+class _Floor:
+    """The floor for a project: bench_floor.py writing the notes of the project's last built .apkg."""
+
+    def __init__(self, project: Path):
+        self.folder = project / "floor"
+        self.folder.mkdir(exist_ok=True)
+        [apkg] = (project / "dist").glob("*.apkg")
+        data = floor_input(apkg, self.folder)
+        self.notes = data["notes"]
+        self.input = self.folder / "notes.json"
+        self.input.write_text(json.dumps(data), encoding="utf-8")
+
+    def run(self) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, str(FLOOR_SCRIPT), str(self.input), str(self.folder / "floor.apkg")],
+                       check=True, capture_output=True)
+        return time.perf_counter() - started
+
+
+def floor_input(apkg: Path, folder: Path) -> dict:
+    """What bench_floor.py needs to write the notes of `apkg` (note types, subdecks, notes, media),
+    read back from the package itself; its media files are extracted into `folder`."""
+    with zipfile.ZipFile(apkg) as package, tempfile.TemporaryDirectory() as scratch:
+        collection = Path(scratch) / "collection.anki2"
+        collection.write_bytes(package.read("collection.anki2"))
+        media = []
+        for index, name in json.loads(package.read("media")).items():
+            (folder / name).write_bytes(package.read(index))
+            media.append(str(folder / name))
+        connection = sqlite3.connect(collection)
+        try:
+            decks_json, models_json = connection.execute("SELECT decks, models FROM col").fetchone()
+            rows = connection.execute("SELECT n.mid, min(c.did), n.guid, n.flds, n.tags FROM notes n JOIN cards c ON c.nid = n.id "
+                                      "GROUP BY n.id ORDER BY n.id").fetchall()
+        finally:
+            connection.close()
+    models = {mid: {"name": m["name"], "fields": [{"name": f["name"]} for f in m["flds"]], "css": m["css"], "type": m["type"],
+                    "templates": [{"name": t["name"], "qfmt": t["qfmt"], "afmt": t["afmt"]} for t in m["tmpls"]]}
+              for mid, m in json.loads(models_json).items()}
+    decks = {did: deck["name"] for did, deck in json.loads(decks_json).items() if did != "1"}
+    notes = [[str(mid), str(did), guid, fields.split("\x1f"), tags.split()] for mid, did, guid, fields, tags in rows]
+    return {"models": models, "decks": decks, "notes": notes, "media": media}
 
 
 def _mathjax_row(options: BenchOptions, report: Report) -> Row:
@@ -281,96 +211,34 @@ def _figures_row(project: Path, options: BenchOptions, report: Report) -> Row:
     seconds = []
     for _ in range(options.runs):
         shutil.rmtree(project / ".cache", ignore_errors=True)
-        seconds.append(_run_cli(project, ["figures"], EPOCH))
+        seconds.append(_run_cli(project, ["figures"], EPOCH)[0])
         report(f"figures, cold: {seconds[-1]:.2f} s")
     count = len([p for p in (project / "figures").glob("*.py") if not p.name.startswith("_")])
     return Row(f"all {count} figures cold, {os.cpu_count()} cores", seconds, "≤ 30 s", 30.0)
 
 
-def _build(project: Path, epoch: int, force: bool) -> float:
+def _build(project: Path, epoch: int, force: bool) -> tuple[float, float]:
     return _run_cli(project, ["build", *(["--force"] if force else [])], epoch)
 
 
-def _run_cli(project: Path, args: list[str], epoch: int) -> float:
-    """Seconds for one whole `python -m builder.cli ...` process in `project`."""
+def _run_cli(project: Path, args: list[str], epoch: int) -> tuple[float, float]:
+    """Seconds and peak RSS (MB, of the largest process: mathdeck or the node it started) of one
+    whole `python -m builder.cli ...` process in `project`."""
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch), "PYTHONPATH": _python_path()}
-    started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "builder.cli", *args], cwd=project, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise RuntimeError(f"mathdeck {' '.join(args)} failed in {project}:\n{result.stdout}\n{result.stderr}")
-    return seconds
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "builder.cli", *args], cwd=project, env=env, stdout=stdout, stderr=stderr)
+        # wait4 gives the child's own resource use, which counts the processes it waited for (node)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            stdout.seek(0)
+            stderr.seek(0)
+            raise RuntimeError(f"mathdeck {' '.join(args)} failed in {project}:\n{stdout.read().decode()}\n{stderr.read().decode()}")
+    return seconds, usage.ru_maxrss * 1024 / MB
 
 
 def _python_path() -> str:
     # the builder package being measured, whatever the current directory
     return os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))
-
-
-def _card_count(cards: Path) -> int:
-    from .load import load_deck
-
-    return len(load_deck(cards).cards)
-
-
-def _genanki_seconds(project: Path, runs: int) -> float:
-    """Median seconds of genanki's bare Package.write_to_file for the notes this project builds:
-    the same fields, tags, GUIDs, note types and subdecks, the notes made beforehand."""
-    import genanki
-
-    from .build import BuildCaches, BuildOptions, render_and_draw, load_and_check
-    from .identity import guid_for_card
-    from .package import note_models, subdeck_id, subdeck_name
-    from .render import note_type_templates
-
-    options = BuildOptions(cards_dir=project / "cards", out_dir=project / "dist", figures_dir=project / "figures",
-                           cache_dir=project / ".cache" / "figures")
-    deck, plans, _ = load_and_check(options)
-    notes, media, _ = render_and_draw(deck, plans, options, lambda stage: None, {})
-    models = note_models(deck, note_type_templates())
-    decks: dict[str, genanki.Deck] = {"": genanki.Deck(deck.config.deck_id, deck.config.title)}
-    for note in notes:
-        if note.subdeck not in decks:
-            decks[note.subdeck] = genanki.Deck(subdeck_id(deck, note.subdeck), subdeck_name(deck, note.subdeck))
-        decks[note.subdeck].add_note(genanki.Note(model=models[note.card.kind], fields=list(note.fields),
-                                                  tags=list(note.tags), guid=guid_for_card(note.card)))
-    seconds = []
-    with tempfile.TemporaryDirectory() as scratch:
-        for run in range(max(runs, 3)):
-            for genanki_deck in decks.values():
-                for genanki_note in genanki_deck.notes:
-                    genanki_note.__dict__.pop("cards", None)  # genanki caches a note's cards
-            package = genanki.Package(list(decks.values()), media_files=[str(p) for p in media])
-            started = time.perf_counter()
-            package.write_to_file(str(Path(scratch) / f"bare-{run}.apkg"), timestamp=EPOCH)
-            seconds.append(time.perf_counter() - started)
-    return statistics.median(seconds)
-
-
-# ---------------------------------------------------------------- the table
-
-
-def linearity(rows: list[Row]) -> str:
-    """Seconds per 1,000 more cards between the cold synthetic sizes: constant if time is linear."""
-    cold = sorted((row.cards, row.median) for row in rows if row.cards)
-    steps = [
-        f"{small:,} → {large:,}: {(t_large - t_small) / (large - small) * 1000:.2f} s"
-        for (small, t_small), (large, t_large) in zip(cold, cold[1:])
-    ]
-    return "cold build, marginal time per 1,000 cards: " + ("; ".join(steps) if steps else "(needs two sizes)")
-
-
-def format_table(rows: list[Row]) -> str:
-    header = ("case", "runs", "median", "min", "max", "genanki", "ratio", "target", "")
-    lines = [header]
-    for row in rows:
-        verdict = {True: "ok", False: "MISSED", None: ""}[row.within_target]
-        lines.append((
-            row.case, str(len(row.seconds)), f"{row.median:.2f} s", f"{min(row.seconds):.2f} s", f"{max(row.seconds):.2f} s",
-            f"{row.genanki:.2f} s" if row.genanki else "", f"{row.ratio:.1f}×" if row.ratio else "", row.target,
-            verdict + (f" ({row.note})" if row.note else ""),
-        ))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    text = [" | ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines]
-    text.insert(1, "-+-".join("-" * width for width in widths))
-    return "\n".join(text)

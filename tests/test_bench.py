@@ -10,22 +10,28 @@ from pathlib import Path
 
 import yaml
 
-from builder.bench import Row, edit_one_card, format_table, write_synthetic_project
+from builder.bench import floor_input
+from builder.identity import guid_for_card
+from builder.bench_decks import edit_one_card, write_synthetic_project
+from builder.bench_table import BenchResult, Row, format_table
 from builder.load import load_deck
 
 
 def test_bench_prints_a_row_per_case(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "builder.cli", "bench", "--sizes", "12,30", "--runs", "1", "--formulas", "40",
-         "--no-flagship", "--no-figures", "--keep", str(tmp_path)],
+         "--no-flagship", "--no-figures", "--keep", str(tmp_path), "--informational"],
         capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert [cell.strip() for cell in lines[0].split(" | ")][:6] == ["case", "runs", "median", "min", "max", "genanki"]
-    for case in ("12 cards, cold", "12 cards, 1 card edited", "30 cards, cold", "30 cards, 1 card edited",
+    assert [cell.strip() for cell in lines[0].split(" | ")][:7] == ["case", "runs", "median", "min", "max", "floor", "ratio"]
+    for case in ("`mathdeck --help`", "12 cards, cold", "12 cards, 1 card edited", "12 cards, no-op build",
+                 "12 cards, cold build's peak RSS", "30 cards, cold", "30 cards, 1 card edited", "30 cards, no-op build",
                  "MathJax check of 40 distinct formulas"):
         assert any(line.startswith(case) for line in lines), case
+    edited = next(line for line in lines if line.startswith("30 cards, 1 card edited"))
+    assert "×" in edited  # a ratio to the floor measured in the same run
     assert "marginal time per 1,000 cards" in result.stdout
     [kept] = tmp_path.glob("mathdeck-bench-*")
     assert (kept / "synthetic-30" / "dist" / "bench-1.0.0.apkg").exists()
@@ -48,11 +54,37 @@ def test_synthetic_decks_are_valid_and_realistic(tmp_path):
 def test_table_marks_rows_against_their_targets():
     rows = [
         Row("fast", [1.0, 1.2, 0.9], "≤ 1.5 s", 1.5),
-        Row("slow", [3.0], "≤ 3 × genanki", None, genanki=0.5, ratio_limit=3.0),
+        Row("slow", [3.0], "≤ 3× floor", None, floor=[0.4, 0.5, 0.6], ratio_limit=3.0),
+        Row("memory", [120.0, 130.0], "≤ 500 MB", 500.0, unit="MB"),
+        Row("informative", [2.0]),
     ]
     table = format_table(rows)
-    assert "ok" in table.splitlines()[2] and "MISSED" in table.splitlines()[3]
-    assert "6.0×" in table and "1.00 s" in table
+    assert "ok" in table.splitlines()[2] and "MISSED" in table.splitlines()[3] and "ok" in table.splitlines()[4]
+    assert "6.00×" in table and "1.00 s" in table and "125 MB" in table
+    assert [row.case for row in BenchResult(rows).missed] == ["slow"]
+
+
+def test_a_missed_target_makes_the_command_fail_unless_informational(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import builder.bench
+    from builder.cli import app
+
+    monkeypatch.setattr(builder.bench, "run_bench", lambda options, report: BenchResult([Row("slow", [2.0], "≤ 1 s", 1.0)]))
+    assert CliRunner().invoke(app, ["bench"]).exit_code == 1
+    informational = CliRunner().invoke(app, ["bench", "--informational"])
+    assert informational.exit_code == 0 and "MISSED" in informational.stdout
+
+
+def test_floor_input_reads_back_the_notes_of_a_package(tmp_path):
+    from builds import MINIMAL, build_in, copy_sources
+
+    copy_sources(MINIMAL, tmp_path / "a")
+    result = build_in(tmp_path / "a")
+    data = floor_input(result.path, tmp_path)
+    assert len(data["notes"]) == len(result.notes)
+    assert sorted(note[2] for note in data["notes"]) == sorted(guid_for_card(n.card) for n in result.notes)
+    assert {tuple(note[3]) for note in data["notes"]} == {tuple(n.fields) for n in result.notes}
 
 
 def test_bench_help_is_documented():

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builder import check_math, mathjax
-from builder.bench import edit_one_card, write_synthetic_project
+from builder.bench_decks import edit_one_card, write_synthetic_project
 from builder.cache import KEEP_UNUSED, BuildCache, content_key
 from builder.markdown_math import collect_formulas
 from builder.problems import errors_in

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from builder import mathjax
-from builder.bench import distinct_formulas
+from builder.bench_decks import distinct_formulas
 from builder.mathjax import MathJaxUnavailable, TexProblem, check_tex, tex_problems
 
 GOOD = [

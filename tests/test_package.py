@@ -132,7 +132,7 @@ def _same_package_as_genanki(project):
 
 def test_collection_rows_are_genankis_byte_for_byte(tmp_path, epoch):
     """Many subdecks (genanki rewrites the deck and note-type JSON for each), every kind, cloze."""
-    from builder.bench import write_synthetic_project
+    from builder.bench_decks import write_synthetic_project
 
     project = tmp_path / "synthetic"
     cards = write_synthetic_project(project, 60, per_file=7)
