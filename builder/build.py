@@ -28,7 +28,7 @@ from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data
 from .lockfile import Repair, repair_lock, restore_times
 from .load import LOADER_SOURCES, load_deck_and_digests
 from .model import KINDS, Deck, in_language
-from .package import package_bytes
+from .package import package_bytes, package_cache
 from .problems import Location, Problem, SourceError, errors_in
 from .release import (
     Changes,
@@ -101,6 +101,7 @@ class BuildCaches:
     checked: BuildCache  # card -> it passed every check
     notes: BuildCache  # card (+ macros, figures) -> its note's fields
     verdicts: BuildCache  # formula -> MathJax's verdict
+    packages: BuildCache  # the package's inputs -> the last build's .apkg bytes
 
     @classmethod
     def open(cls, options: BuildOptions) -> BuildCaches:
@@ -113,11 +114,12 @@ class BuildCaches:
             notes=BuildCache(folder, "notes", notes_fingerprint()),
             # kept until a build looks up every formula: most builds look up only new ones
             verdicts=BuildCache(folder, "mathjax", verdicts_fingerprint(), keep_unused=None),
+            packages=package_cache(folder),
         )
 
     def save(self) -> list[Problem]:
         """Save every cache; what could not be saved, as a warning (a cache only saves time)."""
-        errors = [error for cache in (self.cards, self.checked, self.notes, self.verdicts) for error in cache.save()]
+        errors = [error for cache in (self.cards, self.checked, self.notes, self.verdicts, self.packages) for error in cache.save()]
         if not errors:
             return []
         return [Problem(Location(self.cards.folder), f"the build cache was not saved ({os_error_text(errors[0], with_file=False)}); "
@@ -258,7 +260,7 @@ def _remove_leftovers(options: BuildOptions) -> None:
     for folder in (options.out_dir, options.cards_dir, project, options.cache_dir):
         remove_stale_temporaries(folder)
     remove_stale_temporaries(options.cache_dir, ".drawing-*")  # also make_figures' own, if it draws
-    for cache in ("cards", "checked", "notes", "mathjax"):
+    for cache in ("cards", "checked", "notes", "mathjax", "package"):
         remove_stale_temporaries(options.build_caches / cache)
 
 
@@ -369,7 +371,7 @@ def _package(deck: Deck, plans: dict, notes: list[RenderedNote], written_notes: 
     # The lock's text is made while the package's collection is compressed (zlib lets go of the GIL).
     new_lock_text = _Background(lock_text, lock)
     description = render_description(deck, deck_description_news(news) if news else "", caches.notes)
-    data = package_bytes(deck, notes, lock, media, description, note_type_templates(caches.notes))
+    data = package_bytes(deck, notes, lock, media, description, note_type_templates(caches.notes), caches.packages)
     timings["package"] = time.perf_counter() - started
     return lock, data, changes, media, drawn, new_lock_text
 

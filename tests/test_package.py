@@ -184,3 +184,37 @@ def test_lock_text_is_json_dumps_with_indent_1():
         assert lock_text(lock) == json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
     same()
+
+
+# ---------------------------------------------------------------- the package cache
+
+
+def test_an_unchanged_rebuild_takes_the_package_from_the_cache_and_an_edit_writes_it_again(tmp_path, epoch, monkeypatch):
+    import builder.package
+
+    cards = copy_sources(MINIMAL, tmp_path / "a")
+    first = build_in(tmp_path / "a").path.read_bytes()
+    written = []
+    original = builder.package._package_bytes
+    monkeypatch.setattr(builder.package, "_package_bytes", lambda *args: written.append(1) or original(*args))
+    again = build_in(tmp_path / "a")
+    assert again.status == "unchanged" and not written
+    (cards / "cards.yaml").write_text((cards / "cards.yaml").read_text().replace("Bayes' theorem", "Bayes' rule"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
+    edited = build_in(tmp_path / "a", force=True)
+    assert written == [1] and edited.path.read_bytes() != first
+
+
+def test_a_package_cache_entry_with_a_flipped_byte_is_never_shipped(tmp_path, epoch):
+    import marshal
+
+    copy_sources(MINIMAL, tmp_path / "a")
+    cold = build_in(tmp_path / "a").path.read_bytes()
+    [shard] = (tmp_path / "a" / ".cache" / "build" / "package").glob("*.marshal")
+    header, generation, entries = marshal.loads(shard.read_bytes())
+    [(key, (used, digest, value))] = entries.items()
+    stored = bytearray(value)
+    stored[len(stored) // 2] ^= 0x01
+    shard.write_bytes(marshal.dumps((header, generation, {key: (used, digest, bytes(stored))})))
+    (tmp_path / "a" / "dist" / "ml-math-cheatsheet-0.1.0.apkg").unlink()
+    assert build_in(tmp_path / "a").path.read_bytes() == cold
