@@ -31,15 +31,13 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-import genanki
-from genanki.apkg_col import APKG_COL
-from genanki.apkg_schema import APKG_SCHEMA
-
 from .cache import BuildCache, fingerprint
 from .identity import Lock, guid_for_card
 from .model import KINDS, Deck
 
 if TYPE_CHECKING:  # package only packs what render made
+    import genanki
+
     from .render import NoteTypeTemplates, RenderedNote
 
 ZIP_EPOCH_MIN = 315532800  # 1980-01-01, the earliest date a zip entry can hold
@@ -60,6 +58,8 @@ def subdeck_id(deck: Deck, subdeck: str) -> int:
 def note_models(deck: Deck, templates: dict[str, NoteTypeTemplates]) -> dict[str, genanki.Model]:
     """The note type of every kind deck.yaml gives an id (load makes sure each kind in use has
     one), with the templates and CSS render.note_type_templates made."""
+    import genanki  # only when the package is written: a no-op build takes it from the cache
+
     models = {}
     for kind in KINDS.values():
         if kind.name not in deck.config.note_type_ids:
@@ -118,6 +118,8 @@ def _package_key(deck: Deck, notes: list[RenderedNote], lock: Lock, media: list[
 
 def _package_bytes(deck: Deck, notes: list[RenderedNote], lock: Lock, media: list[Path], description: str,
                    note_types: dict[str, NoteTypeTemplates]) -> bytes:
+    import genanki
+
     models = note_models(deck, note_types)
     decks: dict[str, genanki.Deck] = {"": genanki.Deck(deck.config.deck_id, deck.config.title, description=description)}
     notes_by_deck: dict[str, list[tuple[RenderedNote, str, int]]] = {"": []}
@@ -139,6 +141,9 @@ def _package_bytes(deck: Deck, notes: list[RenderedNote], lock: Lock, media: lis
 
 def _collection(decks: dict[str, genanki.Deck], notes_by_deck: dict, models: dict[str, genanki.Model], timestamp: int) -> bytes:
     """The SQLite collection genanki's Package.write_to_file(timestamp=...) writes, byte for byte."""
+    from genanki.apkg_col import APKG_COL
+    from genanki.apkg_schema import APKG_SCHEMA
+
     id_gen = itertools.count(int(timestamp * 1000))
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "collection.anki2"
@@ -194,6 +199,8 @@ class _JsonEncoder:
 
 def _write_notes(cursor, deck_id: int, stamped: list[tuple[RenderedNote, str, int]], models: dict[str, genanki.Model], id_gen) -> None:
     """genanki's Note.write_to_db and Card.write_to_db, row for row, for notes of our own note types."""
+    import genanki
+
     for note, guid, modified in stamped:
         model = models[note.card.kind]
         fields = note.fields
@@ -216,6 +223,8 @@ def _write_notes(cursor, deck_id: int, stamped: list[tuple[RenderedNote, str, in
 
 def _card_ords(model: genanki.Model, fields: tuple[str, ...]) -> list[int]:
     """The cards genanki makes for a note (Note.cards): by the templates' required fields, or one per cloze number."""
+    import genanki
+
     if model.model_type == genanki.Model.CLOZE:
         return [card.ord for card in genanki.Note(model=model, fields=list(fields)).cards]
     return [
