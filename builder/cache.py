@@ -17,7 +17,6 @@ added, so an edit to one card rewrites a sliver of it. An entry that no build us
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import marshal
 import os
@@ -199,6 +198,8 @@ def library_version(library: str) -> str:
     """The installed version of a library, without importing it ("absent" when not installed)."""
     version = _installed_versions().get(_normalised(library))
     if version is None:
+        import importlib.metadata  # rarely needed, and it imports the email package (~25 ms of every start)
+
         try:
             version = importlib.metadata.version(library)
         except importlib.metadata.PackageNotFoundError:

@@ -29,7 +29,10 @@ export function loadMathJax() {
     mathjax: require('mathjax-full/js/mathjax.js').mathjax,
     TeX: require('mathjax-full/js/input/tex.js').TeX,
     CHTML: require('mathjax-full/js/output/chtml.js').CHTML,
-    SVG: require('mathjax-full/js/output/svg.js').SVG,
+    // Only typeset.mjs draws SVG: its output jax and font load on first use (~40 ms of every check).
+    get SVG() {
+      return require('mathjax-full/js/output/svg.js').SVG;
+    },
     AllPackages: require('mathjax-full/js/input/tex/AllPackages.js').AllPackages,
     liteAdaptor: require('mathjax-full/js/adaptors/liteAdaptor.js').liteAdaptor,
     RegisterHTMLHandler: require('mathjax-full/js/handlers/html.js').RegisterHTMLHandler,
