@@ -27,6 +27,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from typing import Callable
 
 from .bench_decks import distinct_formulas, edit_one_card, write_synthetic_project
@@ -69,9 +70,9 @@ def run_bench(options: BenchOptions, report: Report = lambda line: None) -> Benc
 
 
 def _help_row(root: Path, options: BenchOptions, report: Report) -> Row:
-    seconds = [_run_cli(root, ["--help"], EPOCH)[0] for _ in range(options.runs)]
-    report(f"mathdeck --help: {min(seconds):.2f}-{max(seconds):.2f} s")
-    return Row("`mathdeck --help`", seconds, "≤ 0.15 s", 0.15)
+    runs = [_run_cli(root, ["--help"], EPOCH) for _ in range(options.runs)]
+    report(f"mathdeck --help: {min(run.seconds for run in runs):.2f}-{max(run.seconds for run in runs):.2f} s")
+    return Row("`mathdeck --help`", [run.seconds for run in runs], "≤ 0.15 s", 0.15, cpu=[run.cpu for run in runs])
 
 
 def _flagship_rows(project: Path, options: BenchOptions, report: Report) -> list[Row]:
@@ -88,23 +89,21 @@ def _flagship_rows(project: Path, options: BenchOptions, report: Report) -> list
     edited, edit_floor = _edits(project, options.runs, floor, report, "flagship")
     noop, noop_floor = _noops(project, options.runs, floor, report, "flagship")
     return [
-        Row(f"flagship ({cards} notes), 1 card edited", edited, "≤ 1.5× floor", floor=edit_floor, ratio_limit=1.5),
-        Row(f"flagship ({cards} notes), no-op build", noop, "≤ 1.3× floor", floor=noop_floor, ratio_limit=1.3),
+        _timed_row(f"flagship ({cards} notes), 1 card edited", edited, edit_floor, "≤ 1.5× floor", ratio_limit=1.5),
+        _timed_row(f"flagship ({cards} notes), no-op build", noop, noop_floor, "≤ 1.3× floor", ratio_limit=1.3),
     ]
 
 
 def _synthetic_rows(project: Path, count: int, options: BenchOptions, report: Report) -> list[Row]:
     report(f"{count:,} cards: writing the sources")
     cards = write_synthetic_project(project, count)
-    cold, rss = [], []
+    cold = []
     for _ in range(options.runs):
         shutil.rmtree(project / ".cache", ignore_errors=True)
         shutil.rmtree(project / "dist", ignore_errors=True)
         (cards / "mathdeck.lock.json").unlink(missing_ok=True)
-        seconds, peak = _build(project, EPOCH, force=True)
-        cold.append(seconds)
-        rss.append(peak)
-        report(f"{count:,} cards, cold: {seconds:.2f} s, peak RSS {peak:.0f} MB")
+        cold.append(_build(project, EPOCH, force=True))
+        report(f"{count:,} cards, cold: {cold[-1].seconds:.2f} s, peak RSS {cold[-1].rss:.0f} MB")
     floor = _Floor(project)
     edited, edit_floor = _edits(project, options.runs, floor, report, f"{count:,} cards")
     noop, noop_floor = _noops(project, options.runs, floor, report, f"{count:,} cards")
@@ -112,36 +111,41 @@ def _synthetic_rows(project: Path, count: int, options: BenchOptions, report: Re
     edit_limit = 1.0 if count >= 20_000 else 1.5 if count >= 2_000 else None
     noop_limit = 1.3 if count >= 2_000 else None
     return [
-        Row(f"{count:,} cards, cold (no caches), no figures", cold, f"≤ {cold_limit:g} s" if cold_limit else "linear",
-            cold_limit, floor=edit_floor, cards=count),
-        Row(f"{count:,} cards, 1 card edited", edited, f"≤ {edit_limit:g}× floor" if edit_limit else "",
-            floor=edit_floor, ratio_limit=edit_limit),
-        Row(f"{count:,} cards, no-op build", noop, f"≤ {noop_limit:g}× floor" if noop_limit else "",
-            floor=noop_floor, ratio_limit=noop_limit),
-        Row(f"{count:,} cards, cold build's peak RSS", rss, "≤ 500 MB" if count >= 20_000 else "",
+        _timed_row(f"{count:,} cards, cold (no caches), no figures", cold, edit_floor,
+                   f"≤ {cold_limit:g} s" if cold_limit else "linear", limit=cold_limit, cards=count),
+        _timed_row(f"{count:,} cards, 1 card edited", edited, edit_floor, f"≤ {edit_limit:g}× floor" if edit_limit else "",
+                   ratio_limit=edit_limit),
+        _timed_row(f"{count:,} cards, no-op build", noop, noop_floor, f"≤ {noop_limit:g}× floor" if noop_limit else "",
+                   ratio_limit=noop_limit),
+        Row(f"{count:,} cards, cold build's peak RSS", [run.rss for run in cold], "≤ 500 MB" if count >= 20_000 else "",
             500.0 if count >= 20_000 else None, unit="MB"),
     ]
 
 
-def _edits(project: Path, runs: int, floor: _Floor, report: Report, label: str) -> tuple[list[float], list[float]]:
+def _timed_row(case: str, runs: list[Run], floor: list[Run], target: str, **limits) -> Row:
+    return Row(case, [run.seconds for run in runs], target, floor=[run.seconds for run in floor], cpu=[run.cpu for run in runs],
+               floor_cpu=[run.cpu for run in floor], **limits)
+
+
+def _edits(project: Path, runs: int, floor: _Floor, report: Report, label: str) -> tuple[list[Run], list[Run]]:
     """`runs` one-card edits, each rebuilt (--force, a later SOURCE_DATE_EPOCH), each after a floor run."""
-    seconds, floors = [], []
+    builds, floors = [], []
     for run in range(runs):
         floors.append(floor.run())
         edit_one_card(project / "cards", run)
-        seconds.append(_build(project, EPOCH + 1 + run, force=True)[0])
-        report(f"{label}, one card edited: {seconds[-1]:.2f} s (floor {floors[-1]:.2f} s)")
-    return seconds, floors
+        builds.append(_build(project, EPOCH + 1 + run, force=True))
+        report(f"{label}, one card edited: {builds[-1].seconds:.2f} s (floor {floors[-1].seconds:.2f} s)")
+    return builds, floors
 
 
-def _noops(project: Path, runs: int, floor: _Floor, report: Report, label: str) -> tuple[list[float], list[float]]:
+def _noops(project: Path, runs: int, floor: _Floor, report: Report, label: str) -> tuple[list[Run], list[Run]]:
     """`runs` builds with nothing changed since the last one (the same SOURCE_DATE_EPOCH), each after a floor run."""
-    seconds, floors = [], []
+    builds, floors = [], []
     for _ in range(runs):
         floors.append(floor.run())
-        seconds.append(_build(project, EPOCH + runs, force=False)[0])
-        report(f"{label}, no-op build: {seconds[-1]:.2f} s (floor {floors[-1]:.2f} s)")
-    return seconds, floors
+        builds.append(_build(project, EPOCH + runs, force=False))
+        report(f"{label}, no-op build: {builds[-1].seconds:.2f} s (floor {floors[-1].seconds:.2f} s)")
+    return builds, floors
 
 
 class _Floor:
@@ -156,11 +160,8 @@ class _Floor:
         self.input = self.folder / "notes.json"
         self.input.write_text(json.dumps(data), encoding="utf-8")
 
-    def run(self) -> float:
-        started = time.perf_counter()
-        subprocess.run([sys.executable, str(FLOOR_SCRIPT), str(self.input), str(self.folder / "floor.apkg")],
-                       check=True, capture_output=True)
-        return time.perf_counter() - started
+    def run(self) -> Run:
+        return _run_process([sys.executable, str(FLOOR_SCRIPT), str(self.input), str(self.folder / "floor.apkg")], self.folder, dict(os.environ))
 
 
 def floor_input(apkg: Path, folder: Path) -> dict:
@@ -211,23 +212,32 @@ def _figures_row(project: Path, options: BenchOptions, report: Report) -> Row:
     seconds = []
     for _ in range(options.runs):
         shutil.rmtree(project / ".cache", ignore_errors=True)
-        seconds.append(_run_cli(project, ["figures"], EPOCH)[0])
+        seconds.append(_run_cli(project, ["figures"], EPOCH).seconds)
         report(f"figures, cold: {seconds[-1]:.2f} s")
     count = len([p for p in (project / "figures").glob("*.py") if not p.name.startswith("_")])
     return Row(f"all {count} figures cold, {os.cpu_count()} cores", seconds, "≤ 30 s", 30.0)
 
 
-def _build(project: Path, epoch: int, force: bool) -> tuple[float, float]:
+def _build(project: Path, epoch: int, force: bool) -> Run:
     return _run_cli(project, ["build", *(["--force"] if force else [])], epoch)
 
 
-def _run_cli(project: Path, args: list[str], epoch: int) -> tuple[float, float]:
-    """Seconds and peak RSS (MB, of the largest process: mathdeck or the node it started) of one
-    whole `python -m builder.cli ...` process in `project`."""
+class Run(NamedTuple):
+    seconds: float  # wall clock
+    cpu: float  # user + system seconds of the process and the processes it waited for (node)
+    rss: float  # peak resident MB of the largest of them
+
+
+def _run_cli(project: Path, args: list[str], epoch: int) -> Run:
+    """One whole `python -m builder.cli ...` process in `project`."""
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch), "PYTHONPATH": _python_path()}
+    return _run_process([sys.executable, "-m", "builder.cli", *args], project, env)
+
+
+def _run_process(argv: list[str], cwd: Path, env: dict[str, str]) -> Run:
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "builder.cli", *args], cwd=project, env=env, stdout=stdout, stderr=stderr)
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=stdout, stderr=stderr)
         # wait4 gives the child's own resource use, which counts the processes it waited for (node)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
@@ -235,8 +245,8 @@ def _run_cli(project: Path, args: list[str], epoch: int) -> tuple[float, float]:
         if process.returncode != 0:
             stdout.seek(0)
             stderr.seek(0)
-            raise RuntimeError(f"mathdeck {' '.join(args)} failed in {project}:\n{stdout.read().decode()}\n{stderr.read().decode()}")
-    return seconds, usage.ru_maxrss * 1024 / MB
+            raise RuntimeError(f"{' '.join(argv)} failed in {cwd}:\n{stdout.read().decode()}\n{stderr.read().decode()}")
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024 / MB)
 
 
 def _python_path() -> str:
