@@ -281,3 +281,28 @@ def test_a_formula_just_over_the_phone_budget_is_measured_and_reported():
     assert first > 0 and all(over[first:]) and not any(over[:first])
     problem = budget.formula_problems(where, "c", "concept", sums[first][0], True, widths[first])[0]
     assert f"{round(widths[first] * 18 * 1.15 * 1.2)} px wide, a 360 px phone shows 340 px" in problem.message
+
+
+def test_code_cache_changes_no_verdict_and_a_damaged_one_is_ignored(monkeypatch, tmp_path):
+    # MathJax's compiled code from node's code cache (builder/mathjax/codecache.mjs): written by the
+    # first process, used by the next, ignored when damaged; every verdict and width as without it.
+    from builder.mathjax import measure_tex
+
+    items = distinct_formulas(300) + [(tex, False) for tex, _ in BAD] + [(tex, True) for tex in UNSAFE]
+    monkeypatch.setenv("MATHDECK_NODE_CODE_CACHE", "0")
+    without = measure_tex(items)
+    monkeypatch.setenv("MATHDECK_NODE_CODE_CACHE", str(tmp_path))
+    assert measure_tex(items) == without
+    [cache] = tmp_path.glob("mathjax-*.bin")
+    written = cache.read_bytes()
+    assert len(written) > 100_000  # MathJax's modules' code, compiled
+    assert measure_tex(items) == without
+    assert cache.read_bytes() == written  # every module came from the cache: nothing new to write
+    damaged = bytearray(written)
+    damaged[len(damaged) // 2] ^= 0xFF
+    cache.write_bytes(bytes(damaged))
+    assert measure_tex(items) == without
+    rewritten = cache.read_bytes()
+    assert rewritten != bytes(damaged) and len(rewritten) > 100_000  # found damaged, compiled again, rewritten
+    assert measure_tex(items) == without
+    assert cache.read_bytes() == rewritten  # and used again

@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { withCodeCache } from './codecache.mjs';
+
 export const ROOT = process.env.MATHDECK_NODE_ROOT
   || resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -24,6 +26,10 @@ export function requireMathJaxInstalled() {
 
 export function loadMathJax() {
   requireMathJaxInstalled();
+  return withCodeCache(join(ROOT, 'node_modules', '.cache', 'mathdeck'), requireMathJax);
+}
+
+function requireMathJax() {
   const require = mathjaxRequire;
   return {
     mathjax: require('mathjax-full/js/mathjax.js').mathjax,
