@@ -3,9 +3,9 @@
 // code is kept in one file and handed back to V8 on the next start: a third less CPU for every
 // node process and worker thread that loads MathJax (an edit's one new formula waits for that).
 //
-// Where: MATHDECK_NODE_CODE_CACHE (a folder; "0" turns the cache off), by default
-// node_modules/.cache/mathdeck/ beside the mathjax-full it caches. One file per node version and
-// architecture; an entry is found by the SHA-256 of the module's source (V8 itself only compares
+// Where: MATHDECK_NODE_CODE_CACHE (a folder; "0" turns the cache off), by default the user's
+// cache folder ($XDG_CACHE_HOME/mathdeck or ~/.cache/mathdeck: the user's own, where a shared or
+// read-only node_modules is not). One file per node version and architecture; an entry is found by the SHA-256 of the module's source (V8 itself only compares
 // the source's length), and the file carries a SHA-256 of its data, checked on every read: a
 // damaged or foreign file is ignored and rewritten, never run. Nothing here changes what MathJax
 // computes (tests/test_mathjax.py compares verdicts with and without the cache).
@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
+import { homedir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import vm from 'node:vm';
@@ -21,11 +22,12 @@ const FORMAT = 'mathdeck-v8-code-cache-1';
 const CACHED = `${sep}mathjax-full${sep}`;
 
 // Runs load() (which requires MathJax's modules) with their compiled code taken from and added
-// to the cache in `defaultFolder` (or MATHDECK_NODE_CODE_CACHE); returns what load() returns.
-export function withCodeCache(defaultFolder, load) {
+// to the cache; returns what load() returns.
+export function withCodeCache(load) {
   const setting = process.env.MATHDECK_NODE_CODE_CACHE;
   if (setting === '0') return load();
-  const file = join(setting || defaultFolder, `mathjax-${process.version}-${process.arch}.bin`);
+  const folder = setting || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mathdeck');
+  const file = join(folder, `mathjax-${process.version}-${process.arch}.bin`);
   const known = readCache(file);
   const used = new Map(); // digest -> cached data that V8 accepted
   const compiled = []; // [digest, vm.Script] compiled without usable cached data

@@ -26,7 +26,7 @@ export function requireMathJaxInstalled() {
 
 export function loadMathJax() {
   requireMathJaxInstalled();
-  return withCodeCache(join(ROOT, 'node_modules', '.cache', 'mathdeck'), requireMathJax);
+  return withCodeCache(requireMathJax);
 }
 
 function requireMathJax() {
