@@ -209,9 +209,9 @@ def test_dpo_implicit_reward_partition_function_cancels():
     pi_star = pi_ref * torch.exp(r / beta) / z
     implicit = beta * torch.log(pi_star / pi_ref)  # the reward without the beta log Z term
     assert torch.allclose(implicit + beta * torch.log(z), r, atol=1e-12)
-    for w, l in [(0, 1), (2, 5), (4, 3)]:
-        bt_true = torch.sigmoid(r[w] - r[l])
-        bt_dpo = torch.sigmoid(implicit[w] - implicit[l])
+    for winner, loser in [(0, 1), (2, 5), (4, 3)]:
+        bt_true = torch.sigmoid(r[winner] - r[loser])
+        bt_dpo = torch.sigmoid(implicit[winner] - implicit[loser])
         assert torch.isclose(bt_true, bt_dpo)
 
 

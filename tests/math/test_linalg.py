@@ -236,7 +236,7 @@ def align_signs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 @pytest.mark.card("p1-pca-principal-directions")
 def test_pca_directions_are_right_singular_vectors_of_centred_data():
-    n, d = 500, 4
+    n = 500
     x = anisotropic_data(n, torch.tensor([5.0, -2.0, 1.0, 3.0], dtype=DT), seed=7)
     xc = x - x.mean(0)
     u, s, vh = torch.linalg.svd(xc, full_matrices=False)
@@ -283,7 +283,7 @@ def test_truncated_svd_layer_compression():
     err = torch.linalg.vector_norm(y_full - y_low, dim=0)
     assert torch.all(err <= s[k] * torch.linalg.vector_norm(x, dim=0) + 1e-10)
     errors = [torch.linalg.matrix_norm(w - truncated(w, j), "fro") for j in range(1, 10)]
-    assert all(e1 >= e2 for e1, e2 in zip(errors, errors[1:]))
+    assert all(e1 >= e2 for e1, e2 in itertools.pairwise(errors))
 
 
 def fake_quantise(w: torch.Tensor, step: float = 0.5) -> torch.Tensor:
@@ -425,8 +425,7 @@ def test_pd_criteria_agree_on_random_pd_and_non_pd_matrices():
         # definition: x^T A x > 0 on many random x, and a witness x with x^T A x <= 0 otherwise
         x = torch.randn(n, 500, dtype=DT)
         quad = (x * (a @ x)).sum(0)
-        lam, q = torch.linalg.eigh(a)
-        witness = q[:, 0]
+        witness = torch.linalg.eigh(a).eigenvectors[:, 0]  # the smallest eigenvalue's
         by_definition = bool(torch.all(quad > 0)) and bool(witness @ a @ witness > 0)
         assert by_eigen == by_sylvester == by_cholesky == by_definition == is_pd
         if is_pd:
@@ -570,7 +569,7 @@ def test_ridge_tends_to_minimum_norm_solution():
     for lam in (1e-1, 1e-3, 1e-5, 1e-7):
         w = torch.linalg.solve(x.T @ x + lam * torch.eye(6, dtype=DT), x.T @ y)
         gaps.append(torch.linalg.vector_norm(w - target).item())
-    assert all(g1 > g2 for g1, g2 in zip(gaps, gaps[1:]))
+    assert all(g1 > g2 for g1, g2 in itertools.pairwise(gaps))
     assert gaps[-1] < 1e-5
 
 
@@ -616,7 +615,7 @@ def test_training_flops_are_6_n_d_for_a_stack_of_linear_layers():
     torch.manual_seed(0)
     widths = [32, 64, 48, 16]
     model = torch.nn.Sequential(
-        *[torch.nn.Linear(i, o, bias=False, dtype=DT) for i, o in zip(widths, widths[1:])]
+        *[torch.nn.Linear(i, o, bias=False, dtype=DT) for i, o in itertools.pairwise(widths)]
     )
     n_params = sum(p.numel() for p in model.parameters())
     tokens = 20

@@ -275,7 +275,7 @@ def test_map_approaches_mle_with_more_data():
         lp = D.Normal(mu, sigma).log_prob(xn).sum() + D.Normal(0.0, tau).log_prob(mu)
         assert torch.autograd.grad(lp, mu)[0].abs() < 1e-8
         gaps.append((map_ - mle).abs().item())
-    assert all(a > b for a, b in zip(gaps, gaps[1:]))
+    assert all(a > b for a, b in itertools.pairwise(gaps))
     assert gaps[-1] < 1e-3 * gaps[0]
 
 
