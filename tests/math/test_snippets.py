@@ -15,10 +15,11 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from conftest import CARDS_DIR, load_snippet
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.distributions import Independent, MultivariateNormal, Normal, kl_divergence
+
+from conftest import CARDS_DIR, load_snippet
 
 SNIPPETS = [
     "softmax",
