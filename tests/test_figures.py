@@ -27,7 +27,9 @@ PHONE_PNG_WIDTH = 720     # 2x a 360 px phone
 
 @pytest.fixture(scope="session")
 def plans():
-    return plan_figures(FIGURES_DIR)
+    plans = plan_figures(FIGURES_DIR)
+    assert plans, "no figure planned: every test looping over the figures would pass vacuously"
+    return plans
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +38,7 @@ def drawn(plans, tmp_path_factory):
     reports = []
     outputs = make_figures(plans.values(), cache, jobs=2,
                            on_done=lambda plan, cached: reports.append((plan.name, cached)))
+    assert set(outputs) == set(plans)  # the tests looping over outputs see every figure
     return cache, outputs, reports
 
 

@@ -14,6 +14,8 @@ import torch.nn.functional as F
 from torch import distributions as D
 from torch.utils.flop_counter import FlopCounterMode
 
+from flops import count_flops, naive_matmul_counting
+
 DT = torch.float64
 
 
@@ -869,12 +871,6 @@ def test_covariance_singular_with_affine_relation_or_few_samples():
 # ---------------------------------------------------------------------------------------- Q17
 
 
-def count_flops(fn, *args) -> int:
-    with FlopCounterMode(display=False) as counter:
-        fn(*args)
-    return counter.get_total_flops()
-
-
 @pytest.mark.card("q17-matmul-flops")
 def test_matmul_flop_count():
     for m, n, p in ((3, 4, 5), (16, 32, 8), (64, 7, 9)):
@@ -882,15 +878,9 @@ def test_matmul_flop_count():
         assert count_flops(torch.matmul, A, B) == 2 * m * n * p
     # Counting the operations of the textbook triple loop: mp(2n - 1).
     m, n, p = 3, 4, 5
-    A, B = torch.randn(m, n).tolist(), torch.randn(n, p).tolist()
-    ops = 0
-    for i in range(m):
-        for j in range(p):
-            acc = A[i][0] * B[0][j]
-            ops += 1
-            for k in range(1, n):
-                acc += A[i][k] * B[k][j]
-                ops += 2
+    A, B = torch.randn(m, n, dtype=torch.float64), torch.randn(n, p, dtype=torch.float64)
+    product, ops = naive_matmul_counting(A.tolist(), B.tolist())
+    assert torch.allclose(torch.tensor(product, dtype=torch.float64), A @ B)
     assert ops == m * p * (2 * n - 1)
 
 

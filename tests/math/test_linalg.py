@@ -10,7 +10,8 @@ import math
 
 import pytest
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+
+from flops import count_flops, naive_matmul_counting
 
 DT = torch.float64
 
@@ -576,21 +577,6 @@ def test_ridge_tends_to_minimum_norm_solution():
 # ------------------------------------------------------------------------ 1.7.6 FLOPs
 
 
-def naive_matmul_counting(a: list[list[float]], b: list[list[float]]) -> tuple[list, int]:
-    m, n, p = len(a), len(b), len(b[0])
-    flops = 0
-    out = [[0.0] * p for _ in range(m)]
-    for i in range(m):
-        for j in range(p):
-            acc = a[i][0] * b[0][j]
-            flops += 1
-            for k in range(1, n):
-                acc += a[i][k] * b[k][j]
-                flops += 2
-            out[i][j] = acc
-    return out, flops
-
-
 @pytest.mark.card("p1-matmul-flops")
 @pytest.mark.parametrize("m,n,p", [(1, 1, 1), (2, 3, 4), (5, 7, 3), (6, 1, 2)])
 def test_matmul_flop_count(m, n, p):
@@ -598,15 +584,7 @@ def test_matmul_flop_count(m, n, p):
     out, flops = naive_matmul_counting(a.tolist(), b.tolist())
     assert torch.allclose(torch.tensor(out, dtype=DT), a @ b)
     assert flops == m * p * (2 * n - 1)
-    with FlopCounterMode(display=False) as counter:
-        a @ b
-    assert counter.get_total_flops() == 2 * m * n * p
-
-
-def count_flops(fn) -> int:
-    with FlopCounterMode(display=False) as counter:
-        fn()
-    return counter.get_total_flops()
+    assert count_flops(torch.matmul, a, b) == 2 * m * n * p
 
 
 @pytest.mark.card("p1-llm-training-flops")
