@@ -142,7 +142,8 @@ def test_kl_is_invariant_under_an_invertible_map_but_entropy_is_not():
 
 @pytest.mark.card("q15-jensen-inequality")
 def test_log_of_an_unbiased_likelihood_estimate_is_biased_low_and_iwae_tightens():
-    # z ~ N(0, 1), x | z ~ N(z, 1): p(x) = N(x; 0, 2). Importance sampling from the prior: w = p(x | z).
+    # z ~ N(0, 1), x | z ~ N(z, 1): p(x) = N(x; 0, 2).
+    # Importance sampling from the prior: w = p(x | z).
     x, reps = 2.0, 40_000
     log_px = float(Normal(torch.tensor(0.0, dtype=F64), math.sqrt(2.0)).log_prob(torch.tensor(x, dtype=F64)))
     torch.manual_seed(0)
@@ -312,7 +313,8 @@ def test_gaussian_elbo_of_the_conjugate_model_peaks_at_the_posterior():
 
 @pytest.mark.card("q23-elbo-jensen")
 def test_mean_field_cavi_on_a_correlated_gaussian():
-    # p(z) = N(mu, Lambda^{-1}); the optimal factor is q_j = N(mu_j - (1/L_jj) sum_{k != j} L_jk (E z_k - mu_k), 1/L_jj)
+    # p(z) = N(mu, Lambda^{-1}); the optimal factor is
+    # q_j = N(mu_j - (1/L_jj) sum_{k != j} L_jk (E z_k - mu_k), 1/L_jj)
     mu = torch.tensor([1.0, -2.0], dtype=F64)
     cov = torch.tensor([[2.0, 1.5], [1.5, 2.0]], dtype=F64)
     lam = torch.linalg.inv(cov)

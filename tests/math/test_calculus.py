@@ -1,4 +1,5 @@
-"""Numeric checks for the Part 1 calculus cards (seed section 1.8): Jacobian, Hessian, chain rule, VJP."""
+"""Numeric checks for the Part 1 calculus cards (seed section 1.8): Jacobian, Hessian, chain
+rule, VJP."""
 
 from __future__ import annotations
 

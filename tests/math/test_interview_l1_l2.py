@@ -533,8 +533,9 @@ def test_adamw_is_decoupled_and_differs_from_adam_with_l2():
 
 @pytest.mark.card("q09-mle-vs-map")
 def test_adamw_converges_to_the_linf_box_not_to_the_l2_map():
-    # Xie & Li (ICML 2024): full-batch AdamW converges to a KKT point of min L s.t. ||theta||_inf <= 1/lam.
-    # On L = 1/2 ||theta - c||^2 that point is clip(c, -1/lam, 1/lam); the L2 (MAP) optimum is c / (1 + lam).
+    # Xie & Li (ICML 2024): full-batch AdamW converges to a KKT point of
+    # min L s.t. ||theta||_inf <= 1/lam. On L = 1/2 ||theta - c||^2 that point is
+    # clip(c, -1/lam, 1/lam); the L2 (MAP) optimum is c / (1 + lam).
     c = torch.tensor([3.0, 0.5, -4.0], dtype=DT)
     lam = 1.0
     loss = lambda t: 0.5 * ((t - c) ** 2).sum()  # noqa: E731

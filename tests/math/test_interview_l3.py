@@ -439,7 +439,8 @@ def test_ppo_clip_objective_is_a_pessimistic_bound_on_the_unclipped_surrogate(sn
 
 
 def vtrace_targets(values, next_value, rewards, rho, rho_bar, c_bar, gamma):
-    """V-trace targets v_s (Espeholt et al. 2018, eq. 1) for one trajectory, by the backward recursion."""
+    """V-trace targets v_s (Espeholt et al. 2018, eq. 1) for one trajectory, by the backward
+    recursion."""
     n = rewards.numel()
     values_ext = torch.cat([values, next_value[None]])
     clipped_rho = rho.clamp(max=rho_bar)
@@ -603,7 +604,7 @@ def test_vae_kl_to_standard_normal():
     assert torch.isclose(closed, gaussian_kl(mu, torch.diag(sigma**2), torch.zeros(8, dtype=F64), torch.eye(8, dtype=F64)))
 
 
-# ================================================================ Q26 Fisher information, natural gradient
+# ========================================================= Q26 Fisher information, natural gradient
 
 
 @pytest.mark.card("q26-fisher-information")
@@ -741,7 +742,7 @@ def test_kfac_kronecker_identities():
     assert torch.allclose(torch.linalg.solve(torch.kron(a_spd, g_spd), vec(grad_w)), vec(factored))
 
 
-# ================================================================ Q27 reparameterisation vs score function
+# ========================================================= Q27 reparameterisation vs score function
 
 
 def per_sample_gradients(f, mu: float, sigma: float, n: int, seed: int):
@@ -826,7 +827,7 @@ def test_gumbel_max_samples_the_categorical_and_gumbel_softmax_relaxes_it():
     assert log_probs.grad.abs().sum() > 0  # and differentiable in the logits
 
 
-# ================================================================ Q28 spectral norm and Lipschitz constants
+# ======================================================== Q28 spectral norm and Lipschitz constants
 
 
 @pytest.mark.card("q28-lipschitz-linear")
@@ -1027,8 +1028,9 @@ def test_gaussian_precision_mle_is_inverse_sample_covariance():
 
 @pytest.mark.card("q29-applications")
 def test_gaussian_mle_quadratic_sum_is_trace_at_the_sample_mean_only():
-    # sum_n (x_n - xbar)^T Sigma^{-1} (x_n - xbar) = N tr(Sigma^{-1} S), S the divide-by-N covariance about xbar;
-    # at any other mu the sum exceeds it by N (xbar - mu)^T Sigma^{-1} (xbar - mu), so the identity needs mu = xbar.
+    # sum_n (x_n - xbar)^T Sigma^{-1} (x_n - xbar) = N tr(Sigma^{-1} S), S the divide-by-N
+    # covariance about xbar; at any other mu the sum exceeds it by
+    # N (xbar - mu)^T Sigma^{-1} (xbar - mu), so the identity needs mu = xbar.
     g = gen(18)
     data = torch.randn(40, 3, generator=g, dtype=F64) * 2 + 1
     n = data.shape[0]
@@ -1047,7 +1049,7 @@ def test_gaussian_mle_quadratic_sum_is_trace_at_the_sample_mean_only():
     assert gap > 1.0  # the old statement, with mu in place of xbar, is off by this much
 
 
-# ================================================================ Q30 Schur complement, conditional Gaussian
+# ======================================================= Q30 Schur complement, conditional Gaussian
 
 
 def partitioned(seed=18, n=5, k=2):

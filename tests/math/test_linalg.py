@@ -192,7 +192,8 @@ def test_best_rank_k_approximation_need_not_be_unique():
     # ... while in the Frobenius norm diag(3, 0) is the only optimum among them (sigma_1 > sigma_2).
     fro = [torch.linalg.matrix_norm(a - torch.diag(torch.tensor([c, 0.0], dtype=DT)), "fro") for c in (2.5, 3.0, 3.5)]
     assert fro[1] < fro[0] and fro[1] < fro[2]
-    # Frobenius with a tie sigma_k = sigma_{k+1}: diag(2, 2), k = 1 has two (in fact infinitely many) optima.
+    # Frobenius with a tie sigma_k = sigma_{k+1}: diag(2, 2), k = 1 has two
+    # (in fact infinitely many) optima.
     tie = torch.diag(torch.tensor([2.0, 2.0], dtype=DT))
     for b in (torch.diag(torch.tensor([2.0, 0.0], dtype=DT)), torch.diag(torch.tensor([0.0, 2.0], dtype=DT))):
         assert torch.linalg.matrix_rank(b) == 1
@@ -362,7 +363,8 @@ def test_symmetric_singular_values_are_absolute_eigenvalues():
     lam, q = torch.linalg.eigh(a)
     s = torch.linalg.svdvals(a)
     assert torch.allclose(s, lam.abs().sort(descending=True).values, atol=1e-12)
-    # explicit SVD from the eigendecomposition: U = Q, Sigma = |Lambda|, V = Q S (S = signs, +1 at 0)
+    # explicit SVD from the eigendecomposition: U = Q, Sigma = |Lambda|, V = Q S
+    # (S = signs, +1 at 0)
     for lams in ([4.0, -3.0, 1.0, -0.5, 2.0], [4.0, -3.0, 0.0, -0.5, 2.0]):
         a = symmetric_with_eigenvalues(torch.tensor(lams, dtype=DT), seed=32)
         lam, q = torch.linalg.eigh(a)

@@ -144,7 +144,8 @@ def test_gaussian_mle_closed_form_matches_numerical_maximum():
     opt.step(closure)
     assert mu.item() == pytest.approx(mu_hat.item(), abs=1e-6)
     assert (2 * log_sigma).exp().item() == pytest.approx(var_hat.item(), rel=1e-6)
-    # the product of likelihoods (no log) has the same maximiser, on a sample small enough not to underflow
+    # the product of likelihoods (no log) has the same maximiser, on a sample small enough
+    # not to underflow
     x20 = x[:20]
     m20, s20 = x20.mean(), x20.var(correction=0).sqrt()
     lik = lambda m, s: D.Normal(m, s).log_prob(x20).exp().prod()  # noqa: E731
@@ -309,7 +310,8 @@ def test_weight_decay_equals_l2_only_for_sgd():
     assert torch.allclose(adam_l2, run(torch.optim.Adam, w0, 0.0, weight_decay=lam))
     adamw = run(torch.optim.AdamW, w0, 0.0, weight_decay=lam)
     assert (adam_l2 - adamw).abs().max() > 1e-3
-    # AdamW's first step: decay the weights directly, then the Adam step (m_hat / sqrt(v_hat) = sign(g))
+    # AdamW's first step: decay the weights directly, then the Adam step
+    # (m_hat / sqrt(v_hat) = sign(g))
     w1 = run(torch.optim.AdamW, w0, 0.0, steps=1, weight_decay=lam, eps=0.0)
     assert torch.allclose(w1, (1 - lr * lam) * w0 - lr * torch.sign(g))
 
