@@ -157,7 +157,7 @@ def test_light_and_dark_backgrounds_and_phone_size(drawn):
 def test_figures_are_byte_identical_across_runs(plans, drawn, tmp_path):
     again = make_figures(plans.values(), tmp_path / "again", jobs=2)
     for name, pair in drawn[1].items():
-        for first, second in zip(pair, again[name]):
+        for first, second in zip(pair, again[name], strict=True):
             assert first.read_bytes() == second.read_bytes(), f"{first.name} differs between runs"
 
 
@@ -200,7 +200,7 @@ def test_svg_output_is_byte_identical_and_undated(tmp_path):
     assert plans["tiny"].light_name.endswith("-light.svg")
     first = make_figures(plans.values(), tmp_path / "one", jobs=1)["tiny"]
     second = make_figures(plans.values(), tmp_path / "two", jobs=1)["tiny"]
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
         assert b"<dc:date>" not in a.read_bytes() and b"<svg" in a.read_bytes()
 
