@@ -5,12 +5,9 @@ exceptions that carry a one-line message. What mathdeck sends with it is in push
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 API_VERSION = 6
@@ -102,6 +99,12 @@ class AnkiConnect:
         return request
 
     def _post(self, request: dict):
+        # Imported here: urllib.request and http.client (with the email package) cost every
+        # mathdeck command ~40 ms of start-up, and only push talks to Anki.
+        import http.client
+        import urllib.error
+        import urllib.request
+
         data = json.dumps(request).encode("utf-8")
         http_request = urllib.request.Request(self.url, data=data, headers={"Content-Type": "application/json"})
         try:
