@@ -28,7 +28,7 @@ from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data
 from .lockfile import Repair, repair_lock, restore_times
 from .load import LOADER_SOURCES, load_deck_and_digests
 from .model import KINDS, Deck, in_language
-from .package import package_bytes, package_cache
+from .package import PACKAGE_LIBRARIES, PACKAGE_SOURCES, package_bytes, package_key
 from .problems import Location, Problem, SourceError, errors_in
 from .release import (
     Changes,
@@ -114,7 +114,8 @@ class BuildCaches:
             notes=BuildCache(folder, "notes", notes_fingerprint()),
             # kept until a build looks up every formula: most builds look up only new ones
             verdicts=BuildCache(folder, "mathjax", verdicts_fingerprint(), keep_unused=None),
-            packages=package_cache(folder),
+            # the last build's .apkg alone: every key lands in shard "0", which keeps only what a build used
+            packages=BuildCache(folder, "package", fingerprint(PACKAGE_SOURCES, PACKAGE_LIBRARIES), keep_unused=1),
         )
 
     def save(self) -> list[Problem]:
@@ -371,9 +372,20 @@ def _package(deck: Deck, plans: dict, notes: list[RenderedNote], written_notes: 
     # The lock's text is made while the package's collection is compressed (zlib lets go of the GIL).
     new_lock_text = _Background(lock_text, lock)
     description = render_description(deck, deck_description_news(news) if news else "", caches.notes)
-    data = package_bytes(deck, notes, lock, media, description, note_type_templates(caches.notes), caches.packages)
+    data = _package_bytes_memoised(caches.packages, deck, notes, lock, media, description, note_type_templates(caches.notes))
     timings["package"] = time.perf_counter() - started
     return lock, data, changes, media, drawn, new_lock_text
+
+
+def _package_bytes_memoised(cache: BuildCache, *inputs) -> bytes:
+    """package_bytes(*inputs), or the bytes a build made from the same inputs (a no-op build
+    writes no rows and compresses nothing)."""
+    key = "0" + package_key(*inputs)
+    data = cache.get(key)
+    if not isinstance(data, bytes):
+        data = package_bytes(*inputs)
+        cache.put(key, data)
+    return data
 
 
 def _figures_cached(deck: Deck, plans: dict, options: BuildOptions) -> bool:

@@ -10,11 +10,9 @@ order (the SQLite file's bytes depend on it), but without a genanki.Note per not
 re-reading the JSON after each deck: for 20,000 notes that halves the time.
 tests/test_package.py holds the bytes equal to genanki's own write_to_file.
 
-A rebuild whose package inputs are those of an earlier build (nothing changed, or only what
-does not reach the deck) takes that build's bytes from the package cache instead of writing
-20,000 rows and compressing 40 MB again: the key covers every input of the bytes (notes with
-their times, deck, description, note types, media bytes) and the code and library versions that
-turn them into bytes (this module, genanki, SQLite, zlib).
+package_key hashes every input of the bytes (notes with their times, deck, description, note
+types, media bytes, SQLite's and zlib's versions): a rebuild whose key is the last build's takes
+that build's bytes instead of writing 20,000 rows and compressing 40 MB again (build.py keeps them).
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from .cache import BuildCache, fingerprint
 from .identity import Lock, guid_for_card
 from .model import KINDS, Deck
 
@@ -77,50 +74,38 @@ def note_models(deck: Deck, templates: dict[str, NoteTypeTemplates]) -> dict[str
     return models
 
 
-def package_bytes(deck: Deck, notes: list[RenderedNote], lock: Lock, media: list[Path], description: str,
-                  note_types: dict[str, NoteTypeTemplates], cache: BuildCache | None = None) -> bytes:
-    """The whole .apkg as bytes: `description` is the deck's overview HTML (render.render_description),
-    `note_types` render.note_type_templates(). Note and card ids start from the newest note time,
-    so they too depend only on the sources and the lock. `cache` (package_cache) holds the last
-    build's bytes under the key of their inputs."""
-    media = sorted(media, key=lambda p: p.name)
-    if cache is None:
-        return _package_bytes(deck, notes, lock, media, description, note_types)
-    key = _package_key(deck, notes, lock, media, description, note_types)
-    data = cache.get(key)
-    if not isinstance(data, bytes):
-        data = _package_bytes(deck, notes, lock, media, description, note_types)
-        cache.put(key, data)
-    return data
+# What the bytes depend on besides package_key's inputs: this code and these libraries (with
+# SQLite's and zlib's versions, in the key). A cache of packages is fingerprinted by them.
+PACKAGE_SOURCES = ("package.py", "identity.py", "kinds.py", "model.py")
+PACKAGE_LIBRARIES = ("genanki",)
 
 
-def package_cache(folder: Path | None) -> BuildCache:
-    """The package cache under `folder` (.cache/build/): the last build's .apkg bytes alone."""
-    code = fingerprint(("package.py", "identity.py", "kinds.py", "model.py"), ("genanki",))
-    return BuildCache(folder, "package", f"{code} sqlite=={sqlite3.sqlite_version} zlib=={zlib.ZLIB_RUNTIME_VERSION}", keep_unused=1)
-
-
-def _package_key(deck: Deck, notes: list[RenderedNote], lock: Lock, media: list[Path], description: str,
-                 note_types: dict[str, NoteTypeTemplates]) -> str:
-    """A hash of everything the .apkg's bytes are made of. Starts with "0": every key lands in one
-    shard of the cache, which keeps only the entry the last build used."""
+def package_key(deck: Deck, notes: list[RenderedNote], lock: Lock, media: list[Path], description: str,
+                note_types: dict[str, NoteTypeTemplates]) -> str:
+    """A hash of everything package_bytes makes the .apkg of, media bytes included: the same key,
+    the same bytes (for the same PACKAGE_SOURCES and PACKAGE_LIBRARIES)."""
     digest = hashlib.blake2b(digest_size=20)
-    head = [deck.config.deck_id, deck.config.title, description, sorted(deck.config.note_type_ids.items()),
+    head = [sqlite3.sqlite_version, zlib.ZLIB_RUNTIME_VERSION, deck.config.deck_id, deck.config.title, description,
+            sorted(deck.config.note_type_ids.items()),
             sorted((kind, templates.css, templates.templates) for kind, templates in note_types.items())]
     digest.update(json.dumps(head, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     guids = [guid_for_card(note.card) for note in notes]
     # content_hash covers the kind, fields, tags and subdeck; one update for all notes is 3x faster than one each
     digest.update("".join(f"\x1e{guid}\x1f{lock.notes[guid].modified}\x1f{note.content_hash}"
                           for guid, note in zip(guids, notes, strict=True)).encode("utf-8", "surrogatepass"))
-    for path in media:
+    for path in sorted(media, key=lambda p: p.name):
         digest.update(f"\x1d{path.name}\x1f".encode("utf-8", "surrogatepass") + hashlib.blake2b(path.read_bytes(), digest_size=20).digest())
-    return "0" + digest.hexdigest()
+    return digest.hexdigest()
 
 
-def _package_bytes(deck: Deck, notes: list[RenderedNote], lock: Lock, media: list[Path], description: str,
-                   note_types: dict[str, NoteTypeTemplates]) -> bytes:
-    import genanki
+def package_bytes(deck: Deck, notes: list[RenderedNote], lock: Lock, media: list[Path], description: str,
+                  note_types: dict[str, NoteTypeTemplates]) -> bytes:
+    """The whole .apkg as bytes: `description` is the deck's overview HTML (render.render_description),
+    `note_types` render.note_type_templates(). Note and card ids start from the newest note time,
+    so they too depend only on the sources and the lock."""
+    import genanki  # only when a package is written: a no-op build takes the last one's bytes
 
+    media = sorted(media, key=lambda p: p.name)
     models = note_models(deck, note_types)
     decks: dict[str, genanki.Deck] = {"": genanki.Deck(deck.config.deck_id, deck.config.title, description=description)}
     notes_by_deck: dict[str, list[tuple[RenderedNote, str, int]]] = {"": []}
