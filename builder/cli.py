@@ -353,7 +353,8 @@ def bench_command(
     out.print(linearity(result.rows), markup=False, highlight=False, soft_wrap=True)
     if markdown:
         out.print(markdown_table(result.rows), markup=False, highlight=False, soft_wrap=True)
-    out.print(f"missed: {'; '.join(row.case for row in result.missed)}" if result.missed else "every row within its target", markup=False)
+    out.print(f"missed: {'; '.join(row.case for row in result.missed)}" if result.missed else "every row within its target",
+              markup=False, soft_wrap=True)
     if result.missed and not informational:
         raise typer.Exit(1)
 
