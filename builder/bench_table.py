@@ -21,6 +21,7 @@ class Row:
     ratio_limit: float | None = None  # a target as a multiple of the floor's median
     cards: int | None = None  # deck size, for the cold synthetic rows (linearity)
     unit: str = "s"
+    note: str = ""  # shown after the verdict, e.g. what a case found
     # CPU seconds (user + system, with node) of the same runs and the floor's: steadier than the
     # wall clock on a loaded machine, shown beside it; the targets are on the wall clock.
     cpu: list[float] | None = None
@@ -83,7 +84,7 @@ def _cells(row: Row) -> tuple[str, ...]:
         _value(row.median, row.unit), _value(min(row.seconds), row.unit), _value(max(row.seconds), row.unit),
         f"{row.floor_median:.2f} s" if row.floor_median else "", f"{row.ratio:.2f}×" if row.ratio else "",
         f"{statistics.median(row.cpu):.2f} s" if row.cpu else "", f"{row.cpu_ratio:.2f}×" if row.cpu_ratio else "",
-        row.target, {True: "ok", False: "MISSED", None: ""}[row.within_target],
+        row.target, {True: "ok", False: "MISSED", None: ""}[row.within_target] + (f" ({row.note})" if row.note else ""),
     )
 
 
