@@ -84,7 +84,7 @@ def _cells(row: Row) -> tuple[str, ...]:
         _value(row.median, row.unit), _value(min(row.seconds), row.unit), _value(max(row.seconds), row.unit),
         f"{row.floor_median:.2f} s" if row.floor_median else "", f"{row.ratio:.2f}×" if row.ratio else "",
         f"{statistics.median(row.cpu):.2f} s" if row.cpu else "", f"{row.cpu_ratio:.2f}×" if row.cpu_ratio else "",
-        row.target, {True: "ok", False: "MISSED", None: ""}[row.within_target] + (f" ({row.note})" if row.note else ""),
+        row.target, " ".join(filter(None, [{True: "ok", False: "MISSED", None: ""}[row.within_target], row.note and f"({row.note})"])),
     )
 
 
