@@ -1,4 +1,4 @@
-"""bench: how long `mathdeck build` takes, as a whole process, against the floor, on decks of every size.
+"""bench: how long `mathdeck build` takes, as a whole process, against the floor, at every size.
 
 `mathdeck bench` writes synthetic projects (builder/bench_decks.py) into a temporary folder, runs
 `python -m builder.cli build` in them as separate processes (SOURCE_DATE_EPOCH set, `--force` for
@@ -16,27 +16,19 @@ count. Targets (issue 18, this 2-core machine):
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
-import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
-from typing import Callable
 
 from .bench_decks import distinct_formulas, edit_one_card, write_synthetic_project
+from .bench_runs import REPO, Floor, Run, build_run, run_cli
 from .bench_table import BenchResult, Row
 
-REPO = Path(__file__).resolve().parent.parent
-FLOOR_SCRIPT = Path(__file__).resolve().parent / "bench_floor.py"
 EPOCH = 1764000000
-MB = 1 << 20
 
 
 @dataclass
@@ -54,7 +46,11 @@ Report = Callable[[str], None]
 
 def run_bench(options: BenchOptions, report: Report = lambda line: None) -> BenchResult:
     """Every case, `options.runs` times each, as whole processes."""
-    work = Path(tempfile.mkdtemp(prefix="mathdeck-bench-", dir=options.work_dir)) if options.work_dir else None
+    work = (
+        Path(tempfile.mkdtemp(prefix="mathdeck-bench-", dir=options.work_dir))
+        if options.work_dir
+        else None
+    )
     with tempfile.TemporaryDirectory(prefix="mathdeck-bench-") as scratch:
         root = work or Path(scratch)
         result = BenchResult([_help_row(root, options, report)])
@@ -70,27 +66,54 @@ def run_bench(options: BenchOptions, report: Report = lambda line: None) -> Benc
 
 
 def _help_row(root: Path, options: BenchOptions, report: Report) -> Row:
-    runs = [_run_cli(root, ["--help"], EPOCH) for _ in range(options.runs)]
-    report(f"mathdeck --help: {min(run.seconds for run in runs):.2f}-{max(run.seconds for run in runs):.2f} s")
-    return Row("`mathdeck --help`", [run.seconds for run in runs], "≤ 0.15 s", 0.15, cpu=[run.cpu for run in runs])
+    runs = [run_cli(root, ["--help"], EPOCH) for _ in range(options.runs)]
+    report(
+        f"mathdeck --help: {min(run.seconds for run in runs):.2f}-"
+        f"{max(run.seconds for run in runs):.2f} s"
+    )
+    return Row(
+        "`mathdeck --help`",
+        [run.seconds for run in runs],
+        "≤ 0.15 s",
+        0.15,
+        cpu=[run.cpu for run in runs],
+    )
 
 
 def _flagship_rows(project: Path, options: BenchOptions, report: Report) -> list[Row]:
     report("flagship: copying the sources and drawing (or copying) its figures once")
-    shutil.copytree(REPO / "cards", project / "cards", ignore=shutil.ignore_patterns("mathdeck.lock.json"))
-    shutil.copytree(REPO / "figures", project / "figures", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "cards", project / "cards", ignore=shutil.ignore_patterns("mathdeck.lock.json")
+    )
+    shutil.copytree(
+        REPO / "figures", project / "figures", ignore=shutil.ignore_patterns("__pycache__")
+    )
     if (REPO / "cards" / "mathdeck.lock.json").exists():  # released cards must stay: keep the lock
-        shutil.copy2(REPO / "cards" / "mathdeck.lock.json", project / "cards" / "mathdeck.lock.json")
+        shutil.copy2(
+            REPO / "cards" / "mathdeck.lock.json", project / "cards" / "mathdeck.lock.json"
+        )
     if (REPO / ".cache" / "figures").is_dir():
         shutil.copytree(REPO / ".cache" / "figures", project / ".cache" / "figures")
-    _build(project, EPOCH, force=True)  # warm: figures drawn if missing, caches filled
-    floor = _Floor(project)
+    build_run(project, EPOCH, force=True)  # warm: figures drawn if missing, caches filled
+    floor = Floor(project)
     cards = sum(1 for _ in floor.notes)
     edited, edit_floor = _edits(project, options.runs, floor, report, "flagship")
     noop, noop_floor = _noops(project, options.runs, floor, report, "flagship")
     return [
-        _timed_row(f"flagship ({cards} notes), 1 card edited", edited, edit_floor, "≤ 1.5× floor", ratio_limit=1.5),
-        _timed_row(f"flagship ({cards} notes), no-op build", noop, noop_floor, "≤ 1.3× floor", ratio_limit=1.3),
+        _timed_row(
+            f"flagship ({cards} notes), 1 card edited",
+            edited,
+            edit_floor,
+            "≤ 1.5× floor",
+            ratio_limit=1.5,
+        ),
+        _timed_row(
+            f"flagship ({cards} notes), no-op build",
+            noop,
+            noop_floor,
+            "≤ 1.3× floor",
+            ratio_limit=1.3,
+        ),
     ]
 
 
@@ -102,91 +125,89 @@ def _synthetic_rows(project: Path, count: int, options: BenchOptions, report: Re
         shutil.rmtree(project / ".cache", ignore_errors=True)
         shutil.rmtree(project / "dist", ignore_errors=True)
         (cards / "mathdeck.lock.json").unlink(missing_ok=True)
-        cold.append(_build(project, EPOCH, force=True))
+        cold.append(build_run(project, EPOCH, force=True))
         report(f"{count:,} cards, cold: {cold[-1].seconds:.2f} s, peak RSS {cold[-1].rss:.0f} MB")
-    floor = _Floor(project)
+    floor = Floor(project)
     edited, edit_floor = _edits(project, options.runs, floor, report, f"{count:,} cards")
     noop, noop_floor = _noops(project, options.runs, floor, report, f"{count:,} cards")
     cold_limit = {2_000: 1.0, 20_000: 8.0}.get(count)
     edit_limit = 1.0 if count >= 20_000 else 1.5 if count >= 2_000 else None
     noop_limit = 1.3 if count >= 2_000 else None
     return [
-        _timed_row(f"{count:,} cards, cold (no caches), no figures", cold, edit_floor,
-                   f"≤ {cold_limit:g} s" if cold_limit else "linear", limit=cold_limit, cards=count),
-        _timed_row(f"{count:,} cards, 1 card edited", edited, edit_floor, f"≤ {edit_limit:g}× floor" if edit_limit else "",
-                   ratio_limit=edit_limit),
-        _timed_row(f"{count:,} cards, no-op build", noop, noop_floor, f"≤ {noop_limit:g}× floor" if noop_limit else "",
-                   ratio_limit=noop_limit),
-        Row(f"{count:,} cards, cold build's peak RSS", [run.rss for run in cold], "≤ 500 MB" if count >= 20_000 else "",
-            500.0 if count >= 20_000 else None, unit="MB"),
+        _timed_row(
+            f"{count:,} cards, cold (no caches), no figures",
+            cold,
+            edit_floor,
+            f"≤ {cold_limit:g} s" if cold_limit else "linear",
+            limit=cold_limit,
+            cards=count,
+        ),
+        _timed_row(
+            f"{count:,} cards, 1 card edited",
+            edited,
+            edit_floor,
+            f"≤ {edit_limit:g}× floor" if edit_limit else "",
+            ratio_limit=edit_limit,
+        ),
+        _timed_row(
+            f"{count:,} cards, no-op build",
+            noop,
+            noop_floor,
+            f"≤ {noop_limit:g}× floor" if noop_limit else "",
+            ratio_limit=noop_limit,
+        ),
+        Row(
+            f"{count:,} cards, cold build's peak RSS",
+            [run.rss for run in cold],
+            "≤ 500 MB" if count >= 20_000 else "",
+            500.0 if count >= 20_000 else None,
+            unit="MB",
+        ),
     ]
 
 
 def _timed_row(case: str, runs: list[Run], floor: list[Run], target: str, **limits) -> Row:
-    return Row(case, [run.seconds for run in runs], target, floor=[run.seconds for run in floor], cpu=[run.cpu for run in runs],
-               floor_cpu=[run.cpu for run in floor], **limits)
+    return Row(
+        case,
+        [run.seconds for run in runs],
+        target,
+        floor=[run.seconds for run in floor],
+        cpu=[run.cpu for run in runs],
+        floor_cpu=[run.cpu for run in floor],
+        **limits,
+    )
 
 
-def _edits(project: Path, runs: int, floor: _Floor, report: Report, label: str) -> tuple[list[Run], list[Run]]:
-    """`runs` one-card edits, each rebuilt (--force, a later SOURCE_DATE_EPOCH), each after a floor run."""
+def _edits(
+    project: Path, runs: int, floor: Floor, report: Report, label: str
+) -> tuple[list[Run], list[Run]]:
+    """`runs` one-card edits, each rebuilt (--force, a later SOURCE_DATE_EPOCH), each after a
+    floor run."""
     builds, floors = [], []
     for run in range(runs):
         floors.append(floor.run())
         edit_one_card(project / "cards", run)
-        builds.append(_build(project, EPOCH + 1 + run, force=True))
-        report(f"{label}, one card edited: {builds[-1].seconds:.2f} s (floor {floors[-1].seconds:.2f} s)")
+        builds.append(build_run(project, EPOCH + 1 + run, force=True))
+        report(
+            f"{label}, one card edited: {builds[-1].seconds:.2f} s "
+            f"(floor {floors[-1].seconds:.2f} s)"
+        )
     return builds, floors
 
 
-def _noops(project: Path, runs: int, floor: _Floor, report: Report, label: str) -> tuple[list[Run], list[Run]]:
-    """`runs` builds with nothing changed since the last one (the same SOURCE_DATE_EPOCH), each after a floor run."""
+def _noops(
+    project: Path, runs: int, floor: Floor, report: Report, label: str
+) -> tuple[list[Run], list[Run]]:
+    """`runs` builds with nothing changed since the last one (the same SOURCE_DATE_EPOCH), each
+    after a floor run."""
     builds, floors = [], []
     for _ in range(runs):
         floors.append(floor.run())
-        builds.append(_build(project, EPOCH + runs, force=False))
-        report(f"{label}, no-op build: {builds[-1].seconds:.2f} s (floor {floors[-1].seconds:.2f} s)")
+        builds.append(build_run(project, EPOCH + runs, force=False))
+        report(
+            f"{label}, no-op build: {builds[-1].seconds:.2f} s (floor {floors[-1].seconds:.2f} s)"
+        )
     return builds, floors
-
-
-class _Floor:
-    """The floor for a project: bench_floor.py writing the notes of the project's last built .apkg."""
-
-    def __init__(self, project: Path):
-        self.folder = project / "floor"
-        self.folder.mkdir(exist_ok=True)
-        [apkg] = (project / "dist").glob("*.apkg")
-        data = floor_input(apkg, self.folder)
-        self.notes = data["notes"]
-        self.input = self.folder / "notes.json"
-        self.input.write_text(json.dumps(data), encoding="utf-8")
-
-    def run(self) -> Run:
-        return _run_process([sys.executable, str(FLOOR_SCRIPT), str(self.input), str(self.folder / "floor.apkg")], self.folder, dict(os.environ))
-
-
-def floor_input(apkg: Path, folder: Path) -> dict:
-    """What bench_floor.py needs to write the notes of `apkg` (note types, subdecks, notes, media),
-    read back from the package itself; its media files are extracted into `folder`."""
-    with zipfile.ZipFile(apkg) as package, tempfile.TemporaryDirectory() as scratch:
-        collection = Path(scratch) / "collection.anki2"
-        collection.write_bytes(package.read("collection.anki2"))
-        media = []
-        for index, name in json.loads(package.read("media")).items():
-            (folder / name).write_bytes(package.read(index))
-            media.append(str(folder / name))
-        connection = sqlite3.connect(collection)
-        try:
-            decks_json, models_json = connection.execute("SELECT decks, models FROM col").fetchone()
-            rows = connection.execute("SELECT n.mid, min(c.did), n.guid, n.flds, n.tags FROM notes n JOIN cards c ON c.nid = n.id "
-                                      "GROUP BY n.id ORDER BY n.id").fetchall()
-        finally:
-            connection.close()
-    models = {mid: {"name": m["name"], "fields": [{"name": f["name"]} for f in m["flds"]], "css": m["css"], "type": m["type"],
-                    "templates": [{"name": t["name"], "qfmt": t["qfmt"], "afmt": t["afmt"]} for t in m["tmpls"]]}
-              for mid, m in json.loads(models_json).items()}
-    decks = {did: deck["name"] for did, deck in json.loads(decks_json).items() if did != "1"}
-    notes = [[str(mid), str(did), guid, fields.split("\x1f"), tags.split()] for mid, did, guid, fields, tags in rows]
-    return {"models": models, "decks": decks, "notes": notes, "media": media}
 
 
 def _mathjax_row(options: BenchOptions, report: Report) -> Row:
@@ -202,53 +223,23 @@ def _mathjax_row(options: BenchOptions, report: Report) -> Row:
     if any(verdicts):
         raise RuntimeError("the benchmark's formulas should all be valid TeX")
     big = options.formulas >= 20_000
-    return Row(f"MathJax check of {options.formulas:,} distinct formulas (1 node process)", seconds,
-               "≤ 10 s" if big else "", 10.0 if big else None)
+    return Row(
+        f"MathJax check of {options.formulas:,} distinct formulas (1 node process)",
+        seconds,
+        "≤ 10 s" if big else "",
+        10.0 if big else None,
+    )
 
 
 def _figures_row(project: Path, options: BenchOptions, report: Report) -> Row:
     shutil.copytree(REPO / "cards", project / "cards")
-    shutil.copytree(REPO / "figures", project / "figures", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "figures", project / "figures", ignore=shutil.ignore_patterns("__pycache__")
+    )
     seconds = []
     for _ in range(options.runs):
         shutil.rmtree(project / ".cache", ignore_errors=True)
-        seconds.append(_run_cli(project, ["figures"], EPOCH).seconds)
+        seconds.append(run_cli(project, ["figures"], EPOCH).seconds)
         report(f"figures, cold: {seconds[-1]:.2f} s")
     count = len([p for p in (project / "figures").glob("*.py") if not p.name.startswith("_")])
     return Row(f"all {count} figures cold, {os.cpu_count()} cores", seconds, "≤ 30 s", 30.0)
-
-
-def _build(project: Path, epoch: int, force: bool) -> Run:
-    return _run_cli(project, ["build", *(["--force"] if force else [])], epoch)
-
-
-class Run(NamedTuple):
-    seconds: float  # wall clock
-    cpu: float  # user + system seconds of the process and the processes it waited for (node)
-    rss: float  # peak resident MB of the largest of them
-
-
-def _run_cli(project: Path, args: list[str], epoch: int) -> Run:
-    """One whole `python -m builder.cli ...` process in `project`."""
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch), "PYTHONPATH": _python_path()}
-    return _run_process([sys.executable, "-m", "builder.cli", *args], project, env)
-
-
-def _run_process(argv: list[str], cwd: Path, env: dict[str, str]) -> Run:
-    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
-        started = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=stdout, stderr=stderr)
-        # wait4 gives the child's own resource use, which counts the processes it waited for (node)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            stdout.seek(0)
-            stderr.seek(0)
-            raise RuntimeError(f"{' '.join(argv)} failed in {cwd}:\n{stdout.read().decode()}\n{stderr.read().decode()}")
-    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024 / MB)
-
-
-def _python_path() -> str:
-    # the builder package being measured, whatever the current directory
-    return os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))

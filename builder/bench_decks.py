@@ -101,7 +101,9 @@ def write_synthetic_project(root: Path, count: int, per_file: int = CARDS_PER_FI
     (root / "figures").mkdir()
     (cards / "deck.yaml").write_text(DECK_YAML.format(count=count), encoding="utf-8")
     for start in range(0, count, per_file):
-        body = "".join(CARD_MAKERS[i % len(CARD_MAKERS)](i) for i in range(start, min(count, start + per_file)))
+        body = "".join(
+            CARD_MAKERS[i % len(CARD_MAKERS)](i) for i in range(start, min(count, start + per_file))
+        )
         text = f'subdeck: "Synthetic {start // per_file:03d}"\ntags: [bench]\ncards:\n{body}'
         (cards / f"synthetic-{start // per_file:03d}.yaml").write_text(text, encoding="utf-8")
     return cards
@@ -112,7 +114,12 @@ def edit_one_card(cards: Path, serial: int) -> None:
     files = sorted(p for p in cards.glob("*.yaml") if p.name != "deck.yaml")
     path = files[len(files) // 2]
     text = path.read_text(encoding="utf-8")
-    edited, count = re.subn(r"(\n    explanation: \|\n      )", rf"\1Edit {serial}: $e^{{{serial}}} > 0$. ", text, count=1)
+    edited, count = re.subn(
+        r"(\n    explanation: \|\n      )",
+        rf"\1Edit {serial}: $e^{{{serial}}} > 0$. ",
+        text,
+        count=1,
+    )
     if not count:
         raise RuntimeError(f"no explanation to edit in {path}")
     path.write_text(edited, encoding="utf-8")

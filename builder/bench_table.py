@@ -7,6 +7,7 @@ mathdeck's runs, so a machine loaded by other work slows both alike.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from dataclasses import dataclass, field
 
@@ -41,7 +42,11 @@ class Row:
 
     @property
     def cpu_ratio(self) -> float | None:
-        return statistics.median(self.cpu) / statistics.median(self.floor_cpu) if self.cpu and self.floor_cpu else None
+        return (
+            statistics.median(self.cpu) / statistics.median(self.floor_cpu)
+            if self.cpu and self.floor_cpu
+            else None
+        )
 
     @property
     def within_target(self) -> bool | None:
@@ -69,9 +74,11 @@ def linearity(rows: list[Row]) -> str:
     cold = sorted((row.cards, row.median) for row in rows if row.cards)
     steps = [
         f"{small:,} → {large:,}: {(t_large - t_small) / (large - small) * 1000:.2f} s"
-        for (small, t_small), (large, t_large) in zip(cold, cold[1:])
+        for (small, t_small), (large, t_large) in itertools.pairwise(cold)
     ]
-    return "cold build, marginal time per 1,000 cards: " + ("; ".join(steps) if steps else "(needs two sizes)")
+    return "cold build, marginal time per 1,000 cards: " + (
+        "; ".join(steps) if steps else "(needs two sizes)"
+    )
 
 
 def _value(value: float, unit: str) -> str:
@@ -81,24 +88,55 @@ def _value(value: float, unit: str) -> str:
 def _cells(row: Row) -> tuple[str, ...]:
     """median, min, max, floor, ratio, cpu, cpu ratio, target, verdict."""
     return (
-        _value(row.median, row.unit), _value(min(row.seconds), row.unit), _value(max(row.seconds), row.unit),
-        f"{row.floor_median:.2f} s" if row.floor_median else "", f"{row.ratio:.2f}×" if row.ratio else "",
-        f"{statistics.median(row.cpu):.2f} s" if row.cpu else "", f"{row.cpu_ratio:.2f}×" if row.cpu_ratio else "",
-        row.target, " ".join(filter(None, [{True: "ok", False: "MISSED", None: ""}[row.within_target], row.note and f"({row.note})"])),
+        _value(row.median, row.unit),
+        _value(min(row.seconds), row.unit),
+        _value(max(row.seconds), row.unit),
+        f"{row.floor_median:.2f} s" if row.floor_median else "",
+        f"{row.ratio:.2f}×" if row.ratio else "",
+        f"{statistics.median(row.cpu):.2f} s" if row.cpu else "",
+        f"{row.cpu_ratio:.2f}×" if row.cpu_ratio else "",
+        row.target,
+        " ".join(
+            filter(
+                None,
+                [
+                    {True: "ok", False: "MISSED", None: ""}[row.within_target],
+                    row.note and f"({row.note})",
+                ],
+            )
+        ),
     )
 
 
 def format_table(rows: list[Row]) -> str:
-    header = ("case", "runs", "median", "min", "max", "floor", "ratio", "cpu", "cpu ratio", "target", "")
+    header = (
+        "case",
+        "runs",
+        "median",
+        "min",
+        "max",
+        "floor",
+        "ratio",
+        "cpu",
+        "cpu ratio",
+        "target",
+        "",
+    )
     lines = [header] + [(row.case, str(len(row.seconds)), *_cells(row)) for row in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    text = [" | ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines]
+    text = [
+        " | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    ]
     text.insert(1, "-+-".join("-" * width for width in widths))
     return "\n".join(text)
 
 
 def markdown_table(rows: list[Row]) -> str:
     """The same rows as a Markdown table, for the README."""
-    lines = ["| case | median | min | max | floor | ratio | cpu | cpu ratio | target | |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| case | median | min | max | floor | ratio | cpu | cpu ratio | target | |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     lines += ["| " + " | ".join((row.case, *_cells(row))) + " |" for row in rows]
     return "\n".join(lines)

@@ -87,7 +87,7 @@ class TexStream:
             env=_node_environment(root, tex_links),
         )
         self._batches: list[list[tuple[str, bool]]] = []
-        self._answers: dict[int, list[str | None]] = {}
+        self._answers: dict[int, list[Verdict]] = {}
         self._stderr: list[str] = []
         self._readers = [
             threading.Thread(target=self._read_answers, name="mathjax-answers", daemon=True),

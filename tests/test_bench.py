@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from builder.bench import floor_input
+from builder.bench_runs import floor_input
 from builder.identity import guid_for_card
 from builder.bench_decks import edit_one_card, write_synthetic_project
 from builder.bench_table import BenchResult, Row, format_table
