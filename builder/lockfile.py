@@ -166,15 +166,24 @@ def _conflict_line(text: str) -> int:
 
 
 def _line_of(text: str, where: tuple[str, ...]) -> int:
-    """The line of the innermost key of `where` in the lock's own layout (one key per line)."""
+    """The line of the innermost key of `where` in the lock's own layout (one key per line), looked
+    for only inside its parent object: a key missing from one note is not found in the next."""
     lines = text.splitlines()
-    at = 0
+    at, indent = 0, -1
     for key in where:
         quoted = json.dumps(key, ensure_ascii=False) + ":"
-        found = next((n for n in range(at, len(lines)) if lines[n].lstrip().startswith(quoted)), None)
+        found = None
+        for number in range(at + 1 if indent >= 0 else 0, len(lines)):
+            stripped = lines[number].lstrip()
+            depth = len(lines[number]) - len(stripped)
+            if stripped and depth <= indent:
+                break  # the parent object ended
+            if stripped.startswith(quoted):
+                found = number
+                break
         if found is None:
             break
-        at = found
+        at, indent = found, len(lines[found]) - len(lines[found].lstrip())
     return at + 1 if lines else 1
 
 

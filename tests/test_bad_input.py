@@ -3,6 +3,7 @@ good build left untouched (issue 5). Each case breaks a copy of the minimal proj
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -54,9 +55,10 @@ CASES = [
                             "cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="A") + "    figure: kl-fit\n")},
          ["cards/bad.yaml:8: card 'a': unknown figure 'kl-fit' (did you mean 'kl-fits'?)"]),
     Case("undefined macro", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n      $\\Ex[X] = 0$"))},
-         ["cards/bad.yaml:7: card 'a', field 'answer': MathJax: Undefined control sequence \\Ex in $\\Ex[X] = 0$"]),
+         ["cards/bad.yaml:8:8: MD140 card 'a', field 'answer': MathJax: Undefined control sequence \\Ex "
+          "(define it under 'macros' in deck.yaml, or use \\operatorname{...}) in $\\Ex[X] = 0$"]),
     Case("missing brace", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n      $\\frac{a}{b$"))},
-         ["cards/bad.yaml:7: card 'a', field 'answer': MathJax: Missing close brace in $\\frac{a}{b$"]),
+         ["cards/bad.yaml:8:8: MD140 card 'a', field 'answer': MathJax: Missing close brace in $\\frac{a}{b$"]),
     Case("script element", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n      Hi <script>alert(1)</script>"))},
          ["cards/bad.yaml:7: card 'a': 'answer' has raw HTML that is not allowed in a note: <script> element would be removed"]),
     Case("event handler", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n      <img src=\"x.png\" onerror=\"alert(1)\">"))},
@@ -96,6 +98,52 @@ CASES = [
     Case("list nested too deep", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n" + "".join("      " + "    " * n + "- x\n" for n in range(34))))},
          ["cards/bad.yaml:7:13: MD115 'answer' nests lists or quotes more than 32 levels deep"]),
 ]
+
+
+# Precise errors (issue 16) and the schema's codes (README, "Problem codes"): each pairs a bad input
+# with the exact lines a user sees.
+SOFTMAX_CARD = QA.format(id="a", q="Q?", a="|\n      Logits become probabilities:\n\n      $$\n      p = \\softmax(z)\n      $$")
+PRECISE_CASES = [
+    Case("TeX error inside a multi-line field: its own line and column", {"cards/bad.yaml": card_file(SOFTMAX_CARD)},
+         ["cards/bad.yaml:11:11: MD140 card 'a', field 'answer': MathJax: Undefined control sequence \\softmax "
+          "(define it under 'macros' in deck.yaml, or use \\operatorname{...}) in $p = \\softmax(z)$"]),
+    Case("misspelt TeX macro: did you mean", {"cards/bad.yaml": card_file(QA.format(id="a", q="Where is $x \\in \\mathbbb{R}$?", a="A"))},
+         ["cards/bad.yaml:6:31: MD140 card 'a', field 'question': MathJax: Undefined control sequence \\mathbbb "
+          "(did you mean \\mathbb?) in $x \\in \\mathbbb{R}$"]),
+    Case("misspelt TeX environment: did you mean", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n      $\\begin{alignd} a \\end{alignd}$"))},
+         ["cards/bad.yaml:8:8: MD140 card 'a', field 'answer': MathJax: Unknown environment 'alignd' (did you mean aligned?) "
+          "in $\\begin{alignd} a \\end{alignd}$"]),
+    Case("misspelt deck macro: did you mean", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="$\\Exx[X]$"))},
+         ["cards/bad.yaml:7:14: MD140 card 'a', field 'answer': MathJax: Undefined control sequence \\Exx (did you mean \\Ex?) in $\\Exx[X]$"],
+         replace=("note_types:", "macros:\n  Ex: '\\mathbb{E}'\nnote_types:")),
+    Case("a colon in a plain value: the YAML hint", {"cards/bad.yaml": card_file(QA.format(id="a", q="Why: because?", a="A"))},
+         ["cards/bad.yaml:6:18: MD101 malformed YAML: mapping values are not allowed in this context "
+          "(a value that contains ': ' must be quoted ('...') or written as a block (|))"]),
+    Case("an unclosed quote: reported where it opens", {"cards/bad.yaml": card_file(QA.format(id="a", q="'Q?", a="A"))},
+         ["cards/bad.yaml:6:15: MD101 malformed YAML: found unexpected end of stream (a quote is opened and never closed)"]),
+    Case("duplicate id inside one file: at the second", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="A") + QA.format(id="a", q="Q2?", a="B"))},
+         ["cards/bad.yaml:8: MD120 id 'a' is already used by the card at cards/bad.yaml:4"]),
+    Case("duplicate key", {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="A") + "    answer: B\n")},
+         ["cards/bad.yaml:8:5: MD103 duplicate key 'answer' (first at line 7)"]),
+    Case("unknown key in deck.yaml", {}, ["cards/deck.yaml:3:1: MD111 missing required key 'version'",
+                                          "cards/deck.yaml:6:1: MD110 unknown key 'verison' in deck.yaml (did you mean 'version'?)"],
+         replace=("version: 0.1.0", "verison: 0.1.0")),
+    Case("unknown key in a card file", {"cards/bad.yaml": "subdeck: S\ntag: [t]\ncards: []\n"},
+         ["cards/bad.yaml:2:1: MD110 unknown key 'tag' in a card file (did you mean 'tags'?)"]),
+    Case("unknown key in note_types", {}, ["cards/deck.yaml:12:3: MD110 unknown key 'formulas' in note_types (did you mean 'formula'?)"],
+         replace=("  formula: 1764080000101", "  formulas: 1764080000101")),
+    Case("unknown key in the outline", {"cards/outline.yaml": "parts:\n  - subdeck: S\n    titel: T\n"},
+         ["cards/outline.yaml:3:5: MD110 unknown key 'titel' in a part (did you mean 'title'?)"], args=["export", "markdown"]),
+    Case("unknown key in a seed file", {"cards/seed/a.yaml": "items:\n  - id: s1\n    txt: Bayes\n"},
+         ["cards/seed/a.yaml:2:5: MD111 missing required key 'text'",
+          "cards/seed/a.yaml:3:5: MD110 unknown key 'txt' in a seed item (did you mean 'text'?)"], args=["coverage"]),
+    Case("every phase at once: a schema problem does not hide MathJax's", {
+        "cards/a.yaml": card_file(QA.format(id="a", q="Q?", a="A") + "    levl: L1\n"),
+        "cards/b.yaml": card_file(QA.format(id="b", q="Q?", a="$\\frac{1}{2$"))},
+         ["cards/a.yaml:8:5: MD110 unknown key 'levl' in a qa card (did you mean 'level'?)",
+          "cards/b.yaml:7:14: MD140 card 'b', field 'answer': MathJax: Missing close brace in $\\frac{1}{2$"]),
+]
+CASES += PRECISE_CASES
 
 
 def run_cli(project: Path, args: list[str]):
@@ -143,3 +191,25 @@ def test_bad_input_gets_exact_message_exit_code_and_loses_nothing(case: Case, bu
     assert (project / GOOD_APKG).read_bytes() == good
     assert (project / "cards" / "mathdeck.lock.json").read_bytes() == lock
     assert sorted(p.name for p in (project / "dist").iterdir()) == [Path(GOOD_APKG).name]
+
+
+def test_unknown_key_in_the_lock_file_gets_a_did_you_mean(built_project, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(built_project, project)
+    lock = project / "cards" / "mathdeck.lock.json"
+    text = lock.read_text()
+    guid = next(iter(json.loads(text)["notes"]))
+    lines = text.splitlines()
+    guid_line = next(n for n, line in enumerate(lines, 1) if line.lstrip().startswith(json.dumps(guid)))
+    key_line = next(n for n, line in enumerate(lines, 1) if line.lstrip().startswith('"modified"'))
+    lock.write_text(text.replace('"modified"', '"modifed"', 1))
+
+    result = run_cli(project, ["build"])
+
+    assert result.returncode == 1, result.stderr
+    repair = "run `mathdeck lock --repair` (or restore the file from git)"
+    assert result.stderr.splitlines() == [
+        f"cards/mathdeck.lock.json:{guid_line}: MD132 'notes.{guid}.modified' is missing; {repair}",
+        f"cards/mathdeck.lock.json:{key_line}: MD132 'notes.{guid}.modifed' is not a key of the lock file (did you mean 'modified'?); {repair}",
+        "2 problems; nothing was written.",
+    ]
