@@ -9,16 +9,17 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .bounds import long_line_problem
 from .kinds import FILE_KEYS
 from .model import KINDS, Card
 from .problems import Location, Problem, SourceError
-from .schema import (
-    BAD_VALUE, CARD_FILE, COMMON_FIELDS, EMPTY, UNSTORABLE, Found, Schema, Values, card_schema, read, suggestion,
-    unstorable_character,
-)
-from .yamlsource import Node
+from .fields import BAD_VALUE, EMPTY, Found, Schema, Values, read, suggestion, unstorable_character
+from .schema import CARD_FILE, COMMON_FIELDS, card_schema
+
+if TYPE_CHECKING:  # PyYAML loads only when a file must be parsed
+    from .yamlsource import Node
 
 NOT_REGULAR = "not a regular file (a folder, FIFO or device is never read): remove it or rename it"
 CODE_FILE = "MD116"  # a code_file that cannot be used

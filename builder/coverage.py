@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .model import Deck
 from .problems import Location, Problem, SourceError
-from .schema import DUPLICATE, SEED_FILE, SEED_ITEM, UNKNOWN_NAME, Found, read
+from .fields import Found, read
+from .schema import DUPLICATE, SEED_FILE, SEED_ITEM, UNKNOWN_NAME
 from .yamlsource import read_yaml
 
 SEED_DIR = "seed"

@@ -17,12 +17,13 @@ from .card_file import NOT_REGULAR, load_card_file, read_regular_text as _read_r
 from .macros import Macro, recursive_macros
 from .model import KINDS, Card, Deck, DeckConfig, card_digest
 from .problems import Location, Problem, SourceError
-from .schema import DUPLICATE, Found, deck_schema, read
+from .fields import Found, read
+from .schema import DUPLICATE, deck_schema
 
 DECK_FILE = "deck.yaml"
 OUTLINE_FILE = "outline.yaml"  # the cheat sheet's sections (builder/sheet.py), not cards
 # The code that turns a card file into Cards: a change to it empties the parsed-cards cache.
-LOADER_SOURCES = ("load.py", "card_file.py", "schema.py", "yamlsource.py", "model.py", "kinds.py", "macros.py", "problems.py",
+LOADER_SOURCES = ("load.py", "card_file.py", "schema.py", "fields.py", "yamlsource.py", "model.py", "kinds.py", "macros.py", "problems.py",
                   "bounds.py", "markdown_math.py")
 NOTE_TYPE_ID = "MD121"
 MACRO = "MD122"

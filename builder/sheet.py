@@ -16,7 +16,8 @@ from .load import OUTLINE_FILE
 from .model import Deck
 from .problems import Location, Problem, SourceError
 from .render import RenderedNote
-from .schema import DUPLICATE, OUTLINE, PART, SECTION, UNKNOWN_NAME, Found, read
+from .fields import Found, read
+from .schema import DUPLICATE, OUTLINE, PART, SECTION, UNKNOWN_NAME
 from .yamlsource import Node, read_yaml
 
 

@@ -19,7 +19,7 @@ BUILDER = Path(__file__).resolve().parent.parent / "builder"
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("foundation", frozenset({
         "__init__", "ankiconnect", "atomic", "bounds", "cache", "figure_server", "lockfile", "macros",
-        "mathjax", "phone_budget", "problems", "source_position", "yamlsource",
+        "fields", "mathjax", "phone_budget", "problems", "source_position", "yamlsource",
     })),
     ("markdown_math", frozenset({"markdown_math"})),
     ("domain", frozenset({"kinds", "model"})),
