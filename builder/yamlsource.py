@@ -123,15 +123,14 @@ def _mark(path: Path, node: yaml.Node) -> Location:
 
 
 def _convert(node: yaml.Node, path: Path, depth: int, seen: set[int]) -> Node:
-    at = _mark(path, node)
     if depth > MAX_DEPTH:
-        raise SourceError([Problem(at, f"nesting deeper than {MAX_DEPTH} levels", code=HOSTILE)])
+        raise SourceError([Problem(_mark(path, node), f"nesting deeper than {MAX_DEPTH} levels", code=HOSTILE)])
     # An alias makes the composer hand us the same node object twice. Expanding aliases is how
     # "billion laughs" bombs work, and card sources have no use for them: refuse outright.
     if id(node) in seen:
-        raise SourceError([Problem(at, "YAML anchors and aliases (&name / *name) are not allowed", code=HOSTILE)])
+        raise SourceError([Problem(_mark(path, node), "YAML anchors and aliases (&name / *name) are not allowed", code=HOSTILE)])
     seen.add(id(node))
-    location, column = Location(path, at.line), at.column
+    location, column = Location(path, node.start_mark.line + 1), node.start_mark.column + 1
     if isinstance(node, yaml.ScalarNode):
         if node.tag == "tag:yaml.org,2002:null" and node.value in ("", "~", "null", "Null", "NULL"):
             return Node(None, location, column)
