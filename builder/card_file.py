@@ -9,17 +9,14 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .bounds import long_line_problem
 from .kinds import FILE_KEYS
 from .model import KINDS, Card
-from .problems import Location, Problem, SourceError
-from .fields import BAD_VALUE, EMPTY, Found, Schema, Values, read, suggestion, unstorable_character
+from .problems import Problem, SourceError, did_you_mean
+from .fields import BAD_VALUE, EMPTY, WRONG_TYPE, Found, Schema, Values, read, unstorable_character
 from .schema import CARD_FILE, COMMON_FIELDS, card_schema
-
-if TYPE_CHECKING:  # PyYAML loads only when a file must be parsed
-    from .yamlsource import Node
+from .yamlsource import UNREADABLE, Node, read_yaml
 
 NOT_REGULAR = "not a regular file (a folder, FIFO or device is never read): remove it or rename it"
 CODE_FILE = "MD116"  # a code_file that cannot be used
@@ -30,8 +27,6 @@ _ANY_CARD = Schema("a card", COMMON_FIELDS)
 
 def read_source(path: Path, found: Found) -> Node | None:
     """The file's located YAML, or None after adding why it cannot be read."""
-    from .yamlsource import read_yaml  # PyYAML loads only when a file must be parsed
-
     try:
         return read_yaml(path)
     except SourceError as error:
@@ -61,7 +56,7 @@ def _cards(path: Path, found: Found, cards_dir: Path) -> list[Card]:
 
 def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], found: Found, cards_dir: Path) -> Card | None:
     if not isinstance(node.value, dict):
-        found.add(node.at, f"each card must be a mapping of keys, not {node.kind}", "MD112")
+        found.add(node.at, f"each card must be a mapping of keys, not {node.kind}", WRONG_TYPE)
         return None
     before = len(found)
     written_id = node.value.get("id")
@@ -71,9 +66,9 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], found: Foun
     if kind is None:  # its keys cannot be judged without a kind: only id and kind
         values = read(node, _ANY_CARD, found, label, strict=False)
         if kind_node is not None and isinstance(kind_node.value, str) and "kind" in values.values:
-            close = suggestion(kind_node.value, KINDS)
-            close = close if close.startswith(" (") else ""
-            found.add(kind_node.at, f"unknown kind '{kind_node.value}'{close}; kinds are: {', '.join(KINDS)}", BAD_VALUE)
+            close = did_you_mean(kind_node.value, KINDS)
+            hint = f" (did you mean '{close}'?)" if close else ""
+            found.add(kind_node.at, f"unknown kind '{kind_node.value}'{hint}; kinds are: {', '.join(KINDS)}", BAD_VALUE)
         return None
     values = read(node, _CARD_SCHEMAS[kind.name], found, label)
     for key in kind.required:

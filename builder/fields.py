@@ -15,13 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .bounds import long_line_problem, text_shape_problems
 from .problems import Location, Problem, did_you_mean
-
-if TYPE_CHECKING:  # PyYAML loads only when a file must be parsed
-    from .yamlsource import Node
+from .yamlsource import Node
 
 # Codes of problems the schema finds (README, "Problem codes").
 UNKNOWN_KEY = "MD110"
@@ -43,7 +41,7 @@ class Found(list):
 
 
 # A value type checks one node: its Python value, or INVALID after adding a problem.
-ValueType = Callable[["Node", str, "Found"], Any]
+ValueType = Callable[[Node, str, "Found"], Any]
 
 
 @dataclass(frozen=True)

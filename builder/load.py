@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import BuildCache
-from .card_file import NOT_REGULAR, load_card_file, read_regular_text as _read_regular_text, read_source, regular_file
+from .card_file import NOT_REGULAR, UNREADABLE, load_card_file, read_regular_text as _read_regular_text, read_source, regular_file
 from .macros import Macro, recursive_macros
 from .model import KINDS, Card, Deck, DeckConfig, card_digest
 from .problems import Location, Problem, SourceError
@@ -67,7 +67,7 @@ def load_sources(cards_dir: Path, cache: BuildCache | None = None) -> Loaded:
         if path.name == DECK_FILE:
             continue
         if not regular_file(path):
-            problems.add(Location(path), NOT_REGULAR, "MD100")
+            problems.add(Location(path), NOT_REGULAR, UNREADABLE)
         elif path.name != OUTLINE_FILE:
             file_cards, file_digests = _load_card_file_cached(path, problems, cards_dir, cache)
             cards += file_cards
@@ -84,10 +84,10 @@ def load_sources(cards_dir: Path, cache: BuildCache | None = None) -> Loaded:
 
 def _load_config(path: Path, problems: Found) -> DeckConfig | None:
     if not path.exists():
-        problems.add(Location(path), "missing: every deck needs cards/deck.yaml (title, slug, deck_id, version, ...)", "MD100")
+        problems.add(Location(path), "missing: every deck needs cards/deck.yaml (title, slug, deck_id, version, ...)", UNREADABLE)
         return None
     if not regular_file(path):
-        problems.add(Location(path), NOT_REGULAR, "MD100")
+        problems.add(Location(path), NOT_REGULAR, UNREADABLE)
         return None
     root = read_source(path, problems)
     if root is None:

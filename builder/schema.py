@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from .fields import (
     BAD_VALUE, UNKNOWN_KEY, Field, Found, Schema, anki_id, any_mapping, boolean, mapping_of, matching, nodes, one_of, suggestion,
     text, text_list, whole_number_in,
 )
 from .model import LEVELS
-
-if TYPE_CHECKING:  # PyYAML loads only when a file must be parsed
-    from .yamlsource import Node
+from .yamlsource import Node
 
 DUPLICATE = "MD120"  # an id (card, alias, seed item, outline part or section) used twice
 UNKNOWN_NAME = "MD123"  # a name that refers to nothing: a seed item, an outline's subdeck or tag

@@ -3,22 +3,25 @@
 Why not yaml.safe_load: we need line numbers for every value, all scalars as the text the author
 wrote (YAML 1.1 would turn `no` into False and `2024-05-01` into a date), and no way for
 hostile input (alias bombs, huge files, deep nesting) to eat the machine.
+
+PyYAML is imported when a file is parsed, not with this module: a build whose card files all
+come from the parsed-cards cache may need none, and the schema modules use Node at import.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
-
-import yaml
+from typing import TYPE_CHECKING, Union
 
 from .problems import Location, Problem, SourceError
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 12
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+if TYPE_CHECKING:
+    import yaml
 
 
 @dataclass
@@ -65,8 +68,10 @@ def read_yaml(path: Path, text: str | None = None) -> Node:
             raise SourceError([Problem(Location(path), f"not UTF-8 text (byte {error.start})", code=UNREADABLE)])
     elif len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         raise SourceError([Problem(Location(path), f"file is larger than {MAX_FILE_BYTES:,} bytes", code=UNREADABLE)])
+    import yaml
+
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as error:
         raise SourceError([_syntax_problem(path, text, error)]) from None
     except yaml.YAMLError as error:
@@ -131,16 +136,16 @@ def _convert(node: yaml.Node, path: Path, depth: int, seen: set[int]) -> Node:
         raise SourceError([Problem(_mark(path, node), "YAML anchors and aliases (&name / *name) are not allowed", code=HOSTILE)])
     seen.add(id(node))
     location, column = Location(path, node.start_mark.line + 1), node.start_mark.column + 1
-    if isinstance(node, yaml.ScalarNode):
+    if node.id == "scalar":
         if node.tag == "tag:yaml.org,2002:null" and node.value in ("", "~", "null", "Null", "NULL"):
             return Node(None, location, column)
         return Node(node.value, location, column)
-    if isinstance(node, yaml.SequenceNode):
+    if node.id == "sequence":
         return Node([_convert(item, path, depth + 1, seen) for item in node.value], location, column)
     mapping: dict[str, Node] = {}
     for key_node, value_node in node.value:
         key_at = _mark(path, key_node)
-        if not isinstance(key_node, yaml.ScalarNode):
+        if key_node.id != "scalar":
             raise SourceError([Problem(key_at, "a key must be plain text", code=MALFORMED)])
         if key_node.value in mapping:
             first = mapping[key_node.value].key_at
