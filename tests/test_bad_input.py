@@ -137,6 +137,11 @@ PRECISE_CASES = [
     Case("unknown key in a seed file", {"cards/seed/a.yaml": "items:\n  - id: s1\n    txt: Bayes\n"},
          ["cards/seed/a.yaml:2:5: MD111 missing required key 'text'",
           "cards/seed/a.yaml:3:5: MD110 unknown key 'txt' in a seed item (did you mean 'text'?)"], args=["coverage"]),
+    Case("line 100 and 1234 printed as digits, not as Rich's :100: and :1234: emoji",
+         {"cards/bad.yaml": "#\n" * 92 + card_file(QA.format(id="a", q="Q?", a="A") + "    level: L4\n"),
+          "cards/bad2.yaml": "#\n" * 1226 + card_file(QA.format(id="b", q="Q?", a="A") + "    level: L5\n")},
+         ["cards/bad.yaml:100:12: MD113 level 'L4' must be one of L1, L2, L3",
+          "cards/bad2.yaml:1234:12: MD113 level 'L5' must be one of L1, L2, L3"]),
     Case("every phase at once: a schema problem does not hide MathJax's", {
         "cards/a.yaml": card_file(QA.format(id="a", q="Q?", a="A") + "    levl: L1\n"),
         "cards/b.yaml": card_file(QA.format(id="b", q="Q?", a="$\\frac{1}{2$"))},

@@ -358,7 +358,7 @@ def test_tex_links_https_allows_https_links_only(tmp_path):
     card_file.write(project / "cards")
 
     assert_refused(run_cli(project, "check"), [Expected(
-        f"cards/links.yaml:{line}: card 'http-link', field 'answer': unsafe TeX: \\href makes a link: "
+        f"cards/links.yaml:{line + 1}:8: MD141 card 'http-link', field 'answer': unsafe TeX: \\href makes a link: "
         'href="http://example.org/b" (deck.yaml allows https: links only) in $\\href{http://example.org/b}{x}$', "", None)])
 
     card_file.lines = card_file.lines[: line - 5]  # drop the http card (from its `- id:` line)
@@ -381,7 +381,7 @@ def test_without_tex_links_an_https_link_is_refused_too(tmp_path):
     card_file.write(project / "cards")
 
     assert_refused(run_cli(project, "check"), [Expected(
-        f"cards/links.yaml:{line}: card 'https-link', field 'answer': unsafe TeX: \\href makes a link: "
+        f"cards/links.yaml:{line + 1}:8: MD141 card 'https-link', field 'answer': unsafe TeX: \\href makes a link: "
         'href="https://example.org/a" in $\\href{https://example.org/a}{x}$', "", None)])
 
 
@@ -401,7 +401,8 @@ def test_a_deck_macro_cannot_smuggle_a_dangerous_macro(tmp_path):
     card_file.write(project / "cards")
 
     assert_refused(run_cli(project, "check"), [Expected(
-        f"cards/macro.yaml:{line}: card 'via-macro', field 'answer': unsafe TeX: \\href makes a link: "
+        # the TeX judged is the expansion, not written in the file: the field's line
+        f"cards/macro.yaml:{line}: MD141 card 'via-macro', field 'answer': unsafe TeX: \\href makes a link: "
         'href="javascript:alert(21)" in $\\href{javascript:alert(21)}{x}$', "", None)])
 
 
