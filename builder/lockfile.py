@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .problems import Location, Problem, SourceError, did_you_mean
+from .fields import suggestion
+from .problems import Location, Problem, SourceError
 
 # Anki decks did not exist before 2000; a time after tomorrow comes from a wrong clock or a hand
 # edit and would make every later build of that card look older to Anki (never updated again).
@@ -72,7 +73,7 @@ def schema_problems(data) -> list[tuple[tuple[str, ...], str]]:
     """(path of keys, what is wrong) for every value that breaks the schema."""
     if not isinstance(data, dict):
         return [((), f"must be a JSON object, not {_kind(data)}")]
-    found = [((key,), "is not a key of the lock file" + _suggestion(key, LOCK_KEYS)) for key in data if key not in LOCK_KEYS]
+    found = [((key,), "is not a key of the lock file" + suggestion(key, LOCK_KEYS)) for key in data if key not in LOCK_KEYS]
     if data.get("format", 1) != 1:
         found.append((("format",), f"is {data.get('format')!r}; this mathdeck reads format 1"))
     notes = data.get("notes", {})
@@ -125,13 +126,8 @@ def _unknown_and_missing(entry: dict, types: dict[str, type], optional: tuple[st
                 found.append(((key,), "is missing"))
         elif not isinstance(entry[key], expected) or (expected is int and isinstance(entry[key], bool)):
             found.append(((key,), f"must be {_TYPE_NAMES[expected]}, not {_kind(entry[key])}"))
-    found += [((key,), "is not a key of the lock file" + _suggestion(key, types)) for key in entry if key not in types]
+    found += [((key,), "is not a key of the lock file" + suggestion(key, types)) for key in entry if key not in types]
     return found
-
-
-def _suggestion(key: str, keys) -> str:
-    close = did_you_mean(key, keys)
-    return f" (did you mean '{close}'?)" if close else f"; keys are: {', '.join(keys)}"
 
 
 _TYPE_NAMES = {str: "text", int: "a whole number", bool: "true or false", dict: "an object", list: "a list"}
