@@ -60,7 +60,9 @@ def load_sources(cards_dir: Path, cache: BuildCache | None = None) -> Loaded:
     """Every card file and deck.yaml, their problems collected, never raised: the checks after
     load go on with the cards that loaded, so one run reports every problem of every phase."""
     problems = Found()
+    before = len(problems)
     config = _load_config(cards_dir / DECK_FILE, problems)
+    config_complete = len(problems) == before
     cards: list[Card] = []
     digests: list[str] = []
     for path in sorted(cards_dir.glob("*.yaml")):
@@ -73,7 +75,7 @@ def load_sources(cards_dir: Path, cache: BuildCache | None = None) -> Loaded:
             cards += file_cards
             digests += file_digests
     problems += duplicate_id_problems(cards)
-    if config is not None:
+    if config is not None and config_complete:
         _check_note_type_ids(config, cards, problems)
     deck = Deck(config=config, cards=cards) if config is not None else None
     return Loaded(deck, digests, sorted(problems))
@@ -100,11 +102,13 @@ def _load_config(path: Path, problems: Found) -> DeckConfig | None:
         problems.add(values.nodes["note_types"].at, "note type ids must all differ", NOTE_TYPE_ID)
         return None
     macros = _macros(values, problems)
-    if not values.ok or macros is None:
-        return None
+    if macros is None or ("macros" in values.nodes and "macros" not in values.values):
+        return None  # without the deck's macros, every formula using one would be a false problem
+    # With a problem elsewhere in deck.yaml, the cards are still checked (their problems come in the
+    # same run) against what is valid here; nothing is built from it (the problems stop the build).
     return DeckConfig(
-        values.get("title"), values.get("slug"), values.get("deck_id"), values.get("version"), values.get("description", ""),
-        ids, root.location, values.at("version"), macros,
+        values.get("title", ""), values.get("slug", ""), values.get("deck_id", 0), values.get("version", "0.0.0"),
+        values.get("description", ""), ids, root.location, values.at("version"), macros,
         values.get("phone_width", DeckConfig.__dataclass_fields__["phone_width"].default), values.get("tex_links", "none"),
         values.at("description"), values.at("note_types"),
     )
