@@ -11,16 +11,18 @@ import stat
 from pathlib import Path
 
 from .bounds import long_line_problem
+from .fields import BAD_VALUE, EMPTY, WRONG_TYPE, Found, Schema, Values, read, unstorable_character
 from .kinds import FILE_KEYS
 from .model import KINDS, Card
 from .problems import Problem, SourceError, did_you_mean
-from .fields import BAD_VALUE, EMPTY, WRONG_TYPE, Found, Schema, Values, read, unstorable_character
 from .schema import CARD_FILE, COMMON_FIELDS, card_schema
-from .yamlsource import UNREADABLE, Node, read_yaml
+from .yamlsource import Node, read_yaml
 
 NOT_REGULAR = "not a regular file (a folder, FIFO or device is never read): remove it or rename it"
 CODE_FILE = "MD116"  # a code_file that cannot be used
-KIND_RULE = "MD117"  # a rule of the card's kind: a key pair, one of code/code_file, a cloze deletion
+KIND_RULE = (
+    "MD117"  # a rule of the card's kind: a key pair, one of code/code_file, a cloze deletion
+)
 _CARD_SCHEMAS = {name: card_schema(kind) for name, kind in KINDS.items()}
 _ANY_CARD = Schema("a card", COMMON_FIELDS)
 
@@ -46,43 +48,83 @@ def _cards(path: Path, found: Found, cards_dir: Path) -> list[Card]:
     root = read_source(path, found)
     if root is None:
         return []
-    values = read(root, CARD_FILE, found, not_a_mapping=f"a card file must be a mapping with 'subdeck' and 'cards', not {root.kind}")
+    values = read(
+        root,
+        CARD_FILE,
+        found,
+        not_a_mapping=f"a card file must be a mapping with 'subdeck' and 'cards', not {root.kind}",
+    )
     if values is None or "cards" not in values.values:
         return []
     subdeck, file_tags = values.get("subdeck", ""), values.get("tags", ())
-    cards = [_load_card(node, subdeck, file_tags, found, cards_dir) for node in values.values["cards"]]
+    cards = [
+        _load_card(node, subdeck, file_tags, found, cards_dir) for node in values.values["cards"]
+    ]
     return [card for card in cards if card is not None]
 
 
-def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], found: Found, cards_dir: Path) -> Card | None:
+def _load_card(
+    node: Node, subdeck: str, file_tags: tuple[str, ...], found: Found, cards_dir: Path
+) -> Card | None:
     if not isinstance(node.value, dict):
         found.add(node.at, f"each card must be a mapping of keys, not {node.kind}", WRONG_TYPE)
         return None
     before = len(found)
     written_id = node.value.get("id")
-    label = f"card '{written_id.value}'" if written_id is not None and isinstance(written_id.value, str) else "this card"
+    label = (
+        f"card '{written_id.value}'"
+        if written_id is not None and isinstance(written_id.value, str)
+        else "this card"
+    )
     kind_node = node.value.get("kind")
-    kind = KINDS.get(kind_node.value) if kind_node is not None and isinstance(kind_node.value, str) else None
+    kind = (
+        KINDS.get(kind_node.value)
+        if kind_node is not None and isinstance(kind_node.value, str)
+        else None
+    )
     if kind is None:  # its keys cannot be judged without a kind: only id and kind
         values = read(node, _ANY_CARD, found, label, strict=False)
-        if kind_node is not None and isinstance(kind_node.value, str) and "kind" in values.values:
+        if (
+            values is not None
+            and kind_node is not None
+            and isinstance(kind_node.value, str)
+            and "kind" in values.values
+        ):
             close = did_you_mean(kind_node.value, KINDS)
             hint = f" (did you mean '{close}'?)" if close else ""
-            found.add(kind_node.at, f"unknown kind '{kind_node.value}'{hint}; kinds are: {', '.join(KINDS)}", BAD_VALUE)
+            found.add(
+                kind_node.at,
+                f"unknown kind '{kind_node.value}'{hint}; kinds are: {', '.join(KINDS)}",
+                BAD_VALUE,
+            )
         return None
     values = read(node, _CARD_SCHEMAS[kind.name], found, label)
+    if values is None:  # not a mapping: refused above already
+        return None
     for key in kind.required:
         if isinstance(values.get(key), str) and not values.get(key).strip():
             found.add(values.nodes[key].at, f"{label}: '{key}' is empty", EMPTY)
-    text = {key: values.get(key) for key in kind.required + kind.optional if isinstance(values.get(key), str)}
+    text = {
+        key: values.get(key)
+        for key in kind.required + kind.optional
+        if isinstance(values.get(key), str)
+    }
     card = Card(
-        id=values.get("id", ""), kind=kind.name, text=text, subdeck=subdeck, location=node.location,
+        id=values.get("id", ""),
+        kind=kind.name,
+        text=text,
+        subdeck=subdeck,
+        location=node.location,
         text_locations={key: values.at(key) for key in text},
         tags=tuple(sorted(set(file_tags) | set(values.get("tags", ())))),
-        level=values.get("level"), zh=values.get("zh"), figure=values.get("figure"),
+        level=values.get("level"),
+        zh=values.get("zh"),
+        figure=values.get("figure"),
         figure_location=values.at("figure") if "figure" in values.nodes else None,
-        covers=values.get("covers", ()), aliases=values.get("aliases", ()),
-        reverse=values.get("reverse", False), retired=values.get("retired", False),
+        covers=values.get("covers", ()),
+        aliases=values.get("aliases", ()),
+        reverse=values.get("reverse", False),
+        retired=values.get("retired", False),
         language=values.get("language") or "python",
     )
     if card.zh is not None:
@@ -91,8 +133,10 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], found: Foun
     return card if len(found) == before else None
 
 
-def _kind_rules(card: Card, kind, values: Values, label: str, found: Found, cards_dir: Path) -> None:
-    """What the schema cannot say: a text from a file, keys that come in pairs, the kind's own rules."""
+def _kind_rules(
+    card: Card, kind, values: Values, label: str, found: Found, cards_dir: Path
+) -> None:
+    """What the schema cannot say: a text from a file, paired keys, the kind's own rules."""
     at = lambda key: values.nodes[key].at if key in values.nodes else values.node.at  # noqa: E731
     for file_key in kind.options:
         if file_key in FILE_KEYS:
@@ -105,26 +149,31 @@ def _kind_rules(card: Card, kind, values: Values, label: str, found: Found, card
         found.add(at(key), f"{label}: {message}", KIND_RULE)
 
 
-def _load_text_or_file(card: Card, key: str, file_key: str, values: Values, label: str, found: Found, cards_dir: Path) -> None:
-    """A text written inline (`code:`) or read from a file under cards/ (`code_file:`): exactly one."""
+def _load_text_or_file(
+    card: Card, key: str, file_key: str, values: Values, label: str, found: Found, cards_dir: Path
+) -> None:
+    """A text written inline (`code:`) or read from a file under cards/ (`code_file:`): one."""
     inline, file_node = values.nodes.get(key), values.nodes.get(file_key)
     if (inline is None) == (file_node is None):
-        found.add(values.node.at, f"{label}: a {card.kind} card needs exactly one of '{key}' or '{file_key}'", KIND_RULE)
+        found.add(
+            values.node.at,
+            f"{label}: a {card.kind} card needs exactly one of '{key}' or '{file_key}'",
+            KIND_RULE,
+        )
         return
-    if inline is not None:
+    if file_node is None:  # written inline
         if not card.text.get(key, "").strip():
-            found.add(inline.at, f"{label}: '{key}' is empty", EMPTY)
+            found.add(
+                values.node.at if inline is None else inline.at, f"{label}: '{key}' is empty", EMPTY
+            )
         return
     relative = values.get(file_key)
     if relative is None:  # also a path with a NUL: the schema refused it, with its position
         return
-    problem = _code_file_problem(cards_dir, relative)
-    if isinstance(problem, tuple):
-        code_problem, code = problem
-        if code_problem:
-            found.add(file_node.at, f"{label}: {file_key} '{relative}' {code_problem}", CODE_FILE)
-        if code is None:
-            return
+    code_problem, code = _code_file_problem(cards_dir, relative)
+    if code_problem:
+        found.add(file_node.at, f"{label}: {file_key} '{relative}' {code_problem}", CODE_FILE)
+    if code is not None:
         card.text[key] = code
         card.text_locations[key] = file_node.location
         card.code_file = relative

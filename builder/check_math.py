@@ -143,7 +143,7 @@ def _tex_problem(field_at: Location, label: str, card: str, tex: str, error: str
     """MathJax's verdict at the offending spot in the file, with a did-you-mean for an unknown name.
     MathJax's own words are quoted as such; the safety wall's errors speak for themselves."""
     undefined, environment = _UNDEFINED.search(error), _UNKNOWN_ENVIRONMENT.search(error)
-    hint = ""
+    hint, token = "", None
     if undefined:
         token = "\\" + undefined.group(1)
         close = did_you_mean(undefined.group(1), suggestions()["macros"], TEX_CUTOFF)

@@ -36,7 +36,8 @@ class Coverage:
 
 
 def load_seed_items(cards_dir: Path) -> list[SeedItem]:
-    problems, items, seen = Found(), [], {}
+    problems, items = Found(), []
+    seen: dict[str, Location] = {}  # seed item id -> where it is listed
     for path in sorted((cards_dir / SEED_DIR).glob("*.yaml")):
         try:
             root = read_yaml(path)

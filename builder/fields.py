@@ -81,20 +81,35 @@ class Values:
         return self.nodes[key].location if key in self.nodes else self.node.location
 
 
-def read(node: Node, schema: Schema, found: Found, label: str = "", not_a_mapping: str = "", strict: bool = True) -> Values | None:
+def read(
+    node: Node,
+    schema: Schema,
+    found: Found,
+    label: str = "",
+    not_a_mapping: str = "",
+    strict: bool = True,
+) -> Values | None:
     """`node` checked against `schema`; None when it is not a mapping at all. `label` ("card 'x'")
     starts the messages about missing and empty keys; `strict=False` leaves other keys alone (a
     card of an unknown kind: its keys cannot be judged)."""
     if not isinstance(node.value, dict):
-        found.add(node.at, not_a_mapping or f"{schema.what} must be a mapping, not {node.kind}", WRONG_TYPE)
+        found.add(
+            node.at,
+            not_a_mapping or f"{schema.what} must be a mapping, not {node.kind}",
+            WRONG_TYPE,
+        )
         return None
     before = len(found)
     fields = {f.name: f for f in schema.fields}
     prefix = f"{label}: " if label else ""
-    for key, value in node.value.items():
+    for key, written in node.value.items():
         if key not in fields and strict:
-            found.add(value.key_at or value.at, f"unknown key '{key}' in {schema.what}{suggestion(key, schema.keys)}", UNKNOWN_KEY)
-    values = {}
+            found.add(
+                written.key_at or written.at,
+                f"unknown key '{key}' in {schema.what}{suggestion(key, schema.keys)}",
+                UNKNOWN_KEY,
+            )
+    values: dict[str, Any] = {}
     for name, spec in fields.items():
         value = node.value.get(name)
         if value is None:
@@ -111,7 +126,7 @@ def read(node: Node, schema: Schema, found: Found, label: str = "", not_a_mappin
 
 
 def suggestion(word: str, choices) -> str:
-    """" (did you mean 'x'?)" for a close choice, or "; keys are: ..." so the author sees them all."""
+    """' (did you mean "x"?)' for a close choice, else '; keys are: ...' to show them all."""
     close = did_you_mean(word, choices)
     return f" (did you mean '{close}'?)" if close else f"; keys are: {', '.join(choices)}"
 
@@ -129,7 +144,11 @@ def text(node: Node, name: str, found: Found) -> Any:
         found.add(node.at, f"'{name}' {unstorable}", UNSTORABLE)
         return INVALID
     # code is highlighted by Pygments, not parsed as Markdown
-    shape = [p for p in [long_line_problem(node.value)] if p] if name == "code" else text_shape_problems(node.value)
+    shape = (
+        [p for p in [long_line_problem(node.value)] if p]
+        if name == "code"
+        else text_shape_problems(node.value)
+    )
     for problem in shape:
         found.add(node.at, f"'{name}' {problem}", UNSTORABLE)
     return node.value if not shape else INVALID
@@ -137,12 +156,14 @@ def text(node: Node, name: str, found: Found) -> Any:
 
 def matching(pattern: re.Pattern, rule: str) -> ValueType:
     """Text that matches `pattern`; `rule` completes "'<value>' must ..." (`{name}` is the key)."""
+
     def check(node: Node, name: str, found: Found) -> Any:
         value = text(node, name, found)
         if value is not INVALID and not pattern.match(value):
             found.add(node.at, f"{name} '{value}' {rule.format(name=name)}", BAD_VALUE)
             return INVALID
         return value
+
     return check
 
 
@@ -153,6 +174,7 @@ def one_of(choices: tuple[str, ...]) -> ValueType:
             found.add(node.at, f"{name} '{value}' must be one of {', '.join(choices)}", BAD_VALUE)
             return INVALID
         return value
+
     return check
 
 
@@ -161,7 +183,11 @@ def anki_id(node: Node, name: str, found: Found) -> Any:
     if value is INVALID:
         return value
     if not re.fullmatch(r"[1-9][0-9]*", value) or int(value) > MAX_ANKI_ID:
-        found.add(node.at, f"'{name}' must be a positive whole number below 2^63, not '{value}'", BAD_VALUE)
+        found.add(
+            node.at,
+            f"'{name}' must be a positive whole number below 2^63, not '{value}'",
+            BAD_VALUE,
+        )
         return INVALID
     return int(value)
 
@@ -170,22 +196,36 @@ def whole_number_in(numbers: range, meaning: str, note: str = "") -> ValueType:
     def check(node: Node, name: str, found: Found) -> Any:
         written = node.value if isinstance(node.value, str) else ""
         if not re.fullmatch(r"[0-9]{1,6}", written) or int(written) not in numbers:
-            found.add(node.at, f"'{name}' must be {meaning} from {numbers.start} to {numbers.stop - 1}{note}, "
-                               f"not '{written or node.kind}'", BAD_VALUE)
+            found.add(
+                node.at,
+                f"'{name}' must be {meaning} from {numbers.start} to {numbers.stop - 1}{note}, "
+                f"not '{written or node.kind}'",
+                BAD_VALUE,
+            )
             return INVALID
         return int(written)
+
     return check
 
 
 def boolean(node: Node, name: str, found: Found) -> Any:
     if node.value in ("true", "false"):
         return node.value == "true"
-    found.add(node.at, f"'{name}' must be true or false, not '{node.value if isinstance(node.value, str) else node.kind}'", BAD_VALUE)
+    found.add(
+        node.at,
+        f"'{name}' must be true or false, not '{_written(node)}'",
+        BAD_VALUE,
+    )
     return INVALID
+
+
+def _written(node: Node) -> str:
+    return node.value if isinstance(node.value, str) else node.kind
 
 
 def text_list(item: Callable[[Node, Found], bool] | None = None) -> ValueType:
     """A list of non-empty texts; `item` may refuse one (it reports why)."""
+
     def check(node: Node, name: str, found: Found) -> Any:
         if not isinstance(node.value, list):
             found.add(node.at, f"'{name}' must be a list, not {node.kind}", WRONG_TYPE)
@@ -197,11 +237,13 @@ def text_list(item: Callable[[Node, Found], bool] | None = None) -> ValueType:
             elif item is None or item(entry, found):
                 items.append(entry.value)
         return tuple(items)
+
     return check
 
 
 def mapping_of(value: ValueType, keys: Callable[[str, Node, Found], bool], what: str) -> ValueType:
-    """A mapping whose keys `keys` accepts (it reports those it refuses), each value of `value`'s type."""
+    """A mapping whose keys `keys` accepts (reporting those it refuses), each value a `value`."""
+
     def check(node: Node, name: str, found: Found) -> Any:
         if not isinstance(node.value, dict):
             found.add(node.at, f"'{name}' must be a mapping of {what}, not {node.kind}", WRONG_TYPE)
@@ -215,6 +257,7 @@ def mapping_of(value: ValueType, keys: Callable[[str, Node, Found], bool], what:
                 if checked is not INVALID:
                     result[key] = checked
         return result
+
     return check
 
 
@@ -247,4 +290,7 @@ def unstorable_character(text_: str) -> str | None:
         return None
     code = ord(match.group())
     name = _CONTROL_NAMES.get(code, "a control character")
-    return f"contains U+{code:04X} ({name}) at character {match.start() + 1}, which an Anki note cannot hold: remove it"
+    return (
+        f"contains U+{code:04X} ({name}) at character {match.start() + 1}, "
+        "which an Anki note cannot hold: remove it"
+    )

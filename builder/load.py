@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import BuildCache
-from .card_file import NOT_REGULAR, UNREADABLE, load_card_file, read_regular_text as _read_regular_text, read_source, regular_file
+from .card_file import NOT_REGULAR, load_card_file, read_regular_text as _read_regular_text, read_source, regular_file
 from .macros import Macro, recursive_macros
 from .model import KINDS, Card, Deck, DeckConfig, card_digest
 from .problems import Location, Problem, SourceError
 from .fields import Found, read
 from .schema import DUPLICATE, deck_schema
+from .yamlsource import UNREADABLE
 
 DECK_FILE = "deck.yaml"
 OUTLINE_FILE = "outline.yaml"  # the cheat sheet's sections (builder/sheet.py), not cards
@@ -51,7 +52,7 @@ def load_deck(cards_dir: Path, cache: BuildCache | None = None) -> Deck:
 def load_deck_and_digests(cards_dir: Path, cache: BuildCache | None = None) -> tuple[Deck, list[str]]:
     """load_deck, and card_digest() of each card (kept in the cache with the parsed cards)."""
     loaded = load_sources(cards_dir, cache)
-    if loaded.problems:
+    if loaded.problems or loaded.deck is None:
         raise SourceError(loaded.problems)
     return loaded.deck, loaded.digests
 
@@ -131,7 +132,7 @@ def _macros(values, problems: Found) -> tuple[Macro, ...] | None:
 
 def _check_note_type_ids(config: DeckConfig, cards: list[Card], problems: Found) -> None:
     """Every kind the cards use needs its note type's id in deck.yaml."""
-    first_card = {}
+    first_card: dict[str, Card] = {}
     for card in cards:
         first_card.setdefault(card.kind, card)
     ids = config.note_type_ids
@@ -144,7 +145,7 @@ def _check_note_type_ids(config: DeckConfig, cards: list[Card], problems: Found)
             card = first_card[kind]
             has_note_types = config.note_types_location != config.location
             fix = f"'{kind}: {suggestion}' under 'note_types'" if has_note_types else f"'note_types: {{{kind}: {suggestion}}}'"
-            problems.add(config.note_types_location, (
+            problems.add(config.note_types_location or config.location, (
                 f"'note_types' has no id for kind '{kind}', which card '{card.id}' ({card.location}) uses: "
                 f"add {fix} (any whole number no other note type has; "
                 "keep it forever once released, or learners' notes are orphaned)"

@@ -73,7 +73,9 @@ def schema_problems(data) -> list[tuple[tuple[str, ...], str]]:
     """(path of keys, what is wrong) for every value that breaks the schema."""
     if not isinstance(data, dict):
         return [((), f"must be a JSON object, not {_kind(data)}")]
-    found = [((key,), "is not a key of the lock file" + suggestion(key, LOCK_KEYS)) for key in data if key not in LOCK_KEYS]
+    found: list[tuple[tuple[str, ...], str]] = [
+        ((key,), "is not a key of the lock file" + suggestion(key, LOCK_KEYS)) for key in data if key not in LOCK_KEYS
+    ]
     if data.get("format", 1) != 1:
         found.append((("format",), f"is {data.get('format')!r}; this mathdeck reads format 1"))
     notes = data.get("notes", {})
@@ -119,7 +121,7 @@ def release_problems(release) -> list[tuple[tuple[str, ...], str]]:
 
 
 def _unknown_and_missing(entry: dict, types: dict[str, type], optional: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
-    found = []
+    found: list[tuple[tuple[str, ...], str]] = []
     for key, expected in types.items():
         if key not in entry:
             if key not in optional:
@@ -244,8 +246,10 @@ def conflict_sides(text: str) -> list[str]:
     return ["".join(ours), "".join(theirs)]
 
 
+_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
 _NOTE_ENTRY = re.compile(
-    r'"((?:[^"\\]|\\.)+)": \{\s*"id": ("(?:[^"\\]|\\.)*"),\s*"content_hash": ("(?:[^"\\]|\\.)*"),\s*"modified": (-?\d+)\s*\}')
+    rf'"((?:[^"\\]|\\.)+)": \{{\s*"id": ({_JSON_STRING}),\s*"content_hash": ({_JSON_STRING}),'
+    r'\s*"modified": (-?\d+)\s*\}')
 
 
 def _salvage(text: str, repair: Repair) -> dict:
@@ -268,7 +272,8 @@ def _salvage(text: str, repair: Repair) -> dict:
     if release is not None:
         salvaged["release"] = release
     elif '"release"' in text:
-        repair.dropped.append("the release record (unreadable JSON): the next release's changelog lists every card as added")
+        repair.dropped.append("the release record (unreadable JSON): "
+                              "the next release's changelog lists every card as added")
     return salvaged
 
 

@@ -1,4 +1,4 @@
-"""Where a piece of TeX stands in its card file: its line and column, also inside a multi-line field.
+"""Where a piece of TeX stands in its card file: line and column, also inside a multi-line field.
 
 A card keeps the line of each field's key (a literal block starts on the next line). MathJax
 judges the TeX that reaches the note, after Markdown and the deck macros; the author wants the

@@ -136,11 +136,13 @@ def _convert(node: yaml.Node, path: Path, depth: int, seen: set[int]) -> Node:
         raise SourceError([Problem(_mark(path, node), "YAML anchors and aliases (&name / *name) are not allowed", code=HOSTILE)])
     seen.add(id(node))
     location, column = Location(path, node.start_mark.line + 1), node.start_mark.column + 1
-    if node.id == "scalar":
+    # PyYAML's node classes name their kind in `id` ("scalar", "sequence", "mapping"); its type
+    # stubs leave it out. (isinstance would need PyYAML imported with this module.)
+    if node.id == "scalar":  # type: ignore[attr-defined]
         if node.tag == "tag:yaml.org,2002:null" and node.value in ("", "~", "null", "Null", "NULL"):
             return Node(None, location, column)
         return Node(node.value, location, column)
-    if node.id == "sequence":
+    if node.id == "sequence":  # type: ignore[attr-defined]
         return Node([_convert(item, path, depth + 1, seen) for item in node.value], location, column)
     mapping: dict[str, Node] = {}
     for key_node, value_node in node.value:
@@ -148,7 +150,7 @@ def _convert(node: yaml.Node, path: Path, depth: int, seen: set[int]) -> Node:
         if key_node.id != "scalar":
             raise SourceError([Problem(key_at, "a key must be plain text", code=MALFORMED)])
         if key_node.value in mapping:
-            first = mapping[key_node.value].key_at
+            first = mapping[key_node.value].key_at or key_at
             raise SourceError([Problem(key_at, f"duplicate key '{key_node.value}' (first at line {first.line})", code=DUPLICATE_KEY)])
         value = _convert(value_node, path, depth + 1, seen)
         value.key_at = key_at
