@@ -12,6 +12,7 @@ back to the YAML would cost as much as these types, plus its import on every loa
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,10 +59,11 @@ class Schema:
 
     @property
     def keys(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields)
+        return tuple(self.by_name)
 
-    def extended(self, what: str, fields: tuple[Field, ...]) -> Schema:
-        return Schema(what, self.fields + fields)
+    @functools.cached_property
+    def by_name(self) -> dict[str, Field]:  # made once per schema, read for every mapping
+        return {f.name: f for f in self.fields}
 
 
 @dataclass
@@ -100,7 +102,7 @@ def read(
         )
         return None
     before = len(found)
-    fields = {f.name: f for f in schema.fields}
+    fields = schema.by_name
     prefix = f"{label}: " if label else ""
     for key, written in node.value.items():
         if key not in fields and strict:

@@ -160,7 +160,8 @@ def duplicate_id_problems(cards: list[Card]) -> list[Problem]:
     in reading order (file name, then line)."""
     problems = []
     first_seen: dict[str, Card] = {}
-    for card in sorted(cards, key=_age):
+    modified = {path: _modified(path) for path in {card.location.file for card in cards}}
+    for card in sorted(cards, key=lambda card: (modified[card.location.file], card.location.file, card.location.line)):
         for claimed in (card.id, *card.aliases):
             other = first_seen.get(claimed)
             if other is not None and other is not card:
@@ -175,12 +176,11 @@ def duplicate_id_problems(cards: list[Card]) -> list[Problem]:
     return problems
 
 
-def _age(card: Card) -> tuple[int, Path, int]:
+def _modified(path: Path) -> int:
     try:
-        modified = int(card.location.file.stat().st_mtime)  # whole seconds: a fresh checkout writes every file at once
+        return int(path.stat().st_mtime)  # whole seconds: a fresh checkout writes every file at once
     except OSError:
-        modified = 0
-    return modified, card.location.file, card.location.line
+        return 0
 
 
 # ---------------------------------------------------------------- card files (through the parsed-cards cache)
