@@ -14,7 +14,6 @@ from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from .ankiconnect import DEFAULT_URL
 from .problems import Problem, SourceError, errors_in, warnings_in
@@ -270,6 +269,8 @@ def preview_command(
 @app.command("figures")
 def figures_command(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) -> None:
     """Draw every figure (day and night) into the cache, re-running only scripts that changed."""
+    from rich.table import Table  # only when a table is printed: not for --help or a quiet run
+
     from . import figures as figure_stage
 
     options = _options(cards, Path("dist"), figures)
@@ -290,6 +291,8 @@ def coverage_command(
     show_all: bool = typer.Option(False, "--all", help="List every seed item, not only the uncovered ones."),
 ) -> None:
     """List the seed's items (cards/seed/*.yaml) against the cards that cover them; exit 1 if one is uncovered."""
+    from rich.table import Table  # only when a table is printed: not for --help or a quiet run
+
     from .coverage import coverage, load_seed_items
     from .load import load_deck
 
@@ -307,6 +310,8 @@ def coverage_command(
 
 
 def _print_summary(result) -> None:
+    from rich.table import Table  # only when a table is printed: not for --help or a quiet run
+
     _print_problems(result.warnings)
     table = Table(title=f"{result.deck.config.title} {result.deck.config.version}", show_header=False)
     for kind, count in sorted(result.cards_by_kind.items()):
