@@ -26,6 +26,7 @@ from .check import check_deck, checked_keys, deck_facts, mark_checked
 from .commit import commit_files, os_error_text, unfinished_release
 from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text, read_lock, stamp_notes
 from .lockfile import Repair, repair_lock, restore_times
+from .lint import as_errors, lint_deck
 from .load import LOADER_SOURCES, load_deck_and_digests
 from .model import KINDS, Deck, in_language
 from .package import package_bytes
@@ -64,6 +65,7 @@ class BuildOptions:
     # Parsed cards, check results, notes and MathJax verdicts (builder/cache.py); by default
     # build/ beside cache_dir (.cache/build/ in a project).
     build_cache_dir: Path | None = None
+    strict: bool = False  # `--strict`: warnings (the linter's too) are errors
 
     @property
     def build_caches(self) -> Path:
@@ -136,12 +138,13 @@ class Checks:
     math: object | None  # check_math.MathCheck
     checked: BuildCache | None
     checked_keys: list[str] | None
+    strict: bool = False  # --strict or deck.yaml's `lint: {strict: true}`: warnings are errors
 
     def finish(self) -> list[Problem]:
         """Raise SourceError with every problem, MathJax's included (waiting for node), if one is
         an error; otherwise return the warnings."""
         math = self.math.problems() if self.math is not None else []
-        problems = self.problems + math
+        problems = as_errors(self.problems + math) if self.strict else self.problems + math
         if errors_in(problems):
             raise SourceError(sorted(problems))
         if self.checked is not None:
@@ -168,13 +171,13 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
 
         checker = FormulaChecker(caches.verdicts, deck.config.tex_links)  # node starts on the first formulas it lacks
     facts = deck_facts(deck, checked, keys, checker.add_facts if checker is not None else None)
-    problems = check_deck(deck, set(plans), facts)
+    problems = check_deck(deck, set(plans), facts) + lint_deck(deck)
     math = None
     if checker is not None:
         from .check_math import start_math_check
 
         math = start_math_check(deck, facts, caches.verdicts, checker)
-    return Checks(deck, digests, plans, problems, facts, math, checked, keys)
+    return Checks(deck, digests, plans, problems, facts, math, checked, keys, options.strict or deck.config.lint.strict)
 
 
 def load_and_check(options: BuildOptions, progress: Progress = quiet) -> tuple[Deck, dict, list[Problem]]:
@@ -266,7 +269,7 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
     build_time()  # a bad SOURCE_DATE_EPOCH is a problem before any work
     checks = start_checks(options, caches, progress)
     deck, plans = in_language(checks.deck, options.lang), checks.plans
-    if checks.problems:
+    if errors_in(checks.problems) or (checks.strict and checks.problems):
         checks.finish()  # waits for MathJax, to report every problem at once
     # Rendering is pure and writes nothing: it overlaps node's check of the new formulas.
     # Digests from the checks describe the cards as written; an "en" deck differs (no Zh).

@@ -38,6 +38,7 @@ ALLOW_NOTE_TYPE_CHANGE = typer.Option(
     help="Accept a change of note-type fields or templates since the last release (forces learners to a full AnkiWeb sync).",
 )
 FIGURES_OPTION = typer.Option(None, "--figures", help="Folder of figure scripts (default: figures/ beside the cards folder).", file_okay=False)
+STRICT_OPTION = typer.Option(False, "--strict", help="Treat warnings (the card linter's MD3xx too) as errors: exit 1, write nothing.")
 
 
 def _options(cards: Path, out_dir: Path, figures: Optional[Path], force: bool = False, check_math: bool = True, **more):
@@ -119,6 +120,7 @@ def build(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing .apkg of the same version whose content differs."),
     allow_note_type_change: bool = ALLOW_NOTE_TYPE_CHANGE,
     lang: str = typer.Option("en+zh", "--lang", help="en+zh: with the established Chinese terms; en: English only, written to <deck>-<version>-en.apkg."),
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Check the sources, then build dist/<deck>-<version>.apkg.
 
@@ -131,7 +133,7 @@ def build(
     if lang not in LANGUAGES:
         raise typer.BadParameter(f"choose one of {', '.join(LANGUAGES)}", param_hint="--lang")
     with _reporting_errors(), _stages() as progress:
-        result = run_build(_options(cards, out_dir, figures, force, allow_note_type_change=allow_note_type_change, lang=lang), progress)
+        result = run_build(_options(cards, out_dir, figures, force, allow_note_type_change=allow_note_type_change, lang=lang, strict=strict), progress)
     _print_summary(result)
 
 
@@ -242,12 +244,12 @@ def lock(
 
 
 @app.command()
-def check(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) -> None:
-    """Validate the sources (YAML, keys, ids, figures, raw HTML, every formula through MathJax) without writing anything."""
+def check(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION, strict: bool = STRICT_OPTION) -> None:
+    """Validate the sources (YAML, keys, ids, figures, raw HTML, every formula through MathJax) and lint the cards (MD3xx) without writing anything."""
     from .build import load_and_check
 
     with _reporting_errors(), _stages() as progress:
-        deck, _, warnings = load_and_check(_options(cards, Path("dist"), figures), progress)
+        deck, _, warnings = load_and_check(_options(cards, Path("dist"), figures, strict=strict), progress)
     _print_problems(warnings)
     out.print(f"[green]✓[/] {len(deck.cards)} cards checked, no errors" + (f", {len(warnings)} warnings." if warnings else "."))
 

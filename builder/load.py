@@ -15,7 +15,7 @@ from .bounds import long_line_problem, text_shape_problems
 from .cache import BuildCache
 from .macros import NAME_PATTERN as MACRO_NAME, Macro, recursive_macros
 from .kinds import FILE_KEYS
-from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig, card_digest
+from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig, LintSettings, card_digest
 from .problems import Location, Problem, SourceError
 
 if TYPE_CHECKING:  # yamlsource (and PyYAML) load only when a file must be parsed
@@ -26,7 +26,8 @@ OUTLINE_FILE = "outline.yaml"  # the cheat sheet's sections (builder/sheet.py), 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.:+-]+$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types", "macros", "phone_width", "tex_links")
+DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types", "macros", "phone_width", "tex_links", "lint")
+DECK_LINT_KEYS = ("strict", "ignore", "word_budget", "display_budget")  # deck.yaml `lint:`; a card's takes `ignore` only
 PHONE_WIDTHS = range(240, 1025)  # CSS px: from the smallest phones to a tablet
 TEX_LINKS = ("none", "https")  # deck.yaml `tex_links`: may \href in math link to https: addresses?
 CARD_FILE_KEYS = ("subdeck", "tags", "cards")
@@ -106,11 +107,12 @@ def _load_config(path: Path, problems: _Problems) -> DeckConfig | None:
     tex_links = _optional_text(values, "tex_links", problems) or "none"
     if tex_links not in TEX_LINKS:
         problems.add(values["tex_links"].location, f"tex_links '{tex_links}' must be one of {', '.join(TEX_LINKS)}")
+    lint = _lint_settings(values.get("lint"), DECK_LINT_KEYS, problems)
     if len(problems) > before or ids is None:
         return None
     return DeckConfig(title, slug, deck_id, version, description, ids, root.location, values["version"].location, macros,
                       phone_width, tex_links, values["description"].location if "description" in values else root.location,
-                      values["note_types"].location if "note_types" in values else root.location)
+                      values["note_types"].location if "note_types" in values else root.location, lint)
 
 
 def _phone_width(node: Node | None, problems: _Problems) -> int:
@@ -253,6 +255,7 @@ def _entry_for_cards(cards: list[Card], digests: list[str], cards_dir: Path) -> 
             card.tags, card.level, card.zh, card.figure,
             card.figure_location.line if card.figure_location else None,
             card.covers, card.aliases, card.reverse, card.retired, card.language, card.code_file,
+            tuple((code, where.line, where.column) for code, where in card.lint.ignore),
         )
         for card in cards
     )
@@ -275,9 +278,10 @@ def _cards_from_entry(entry: tuple, path: Path, cards_dir: Path) -> tuple[list[C
             tags=tags, level=level, zh=zh, figure=figure,
             figure_location=at[figure_line] if figure_line is not None else None,
             covers=covers, aliases=aliases, reverse=reverse, retired=retired, language=language, code_file=code_file,
+            lint=LintSettings(tuple((code, Location(path, line, column)) for code, line, column in ignore)),
         )
         for (card_id, kind, text, subdeck, line, text_lines, tags, level, zh, figure, figure_line,
-             covers, aliases, reverse, retired, language, code_file) in rows
+             covers, aliases, reverse, retired, language, code_file, ignore) in rows
     ]
     return cards, list(digests)
 
@@ -333,6 +337,7 @@ def _load_card(node: Node, subdeck: str, file_tags: tuple[str, ...], problems: _
         reverse=_boolean(values.get("reverse"), problems),
         retired=_boolean(values.get("retired"), problems),
         language=_optional_text(values, "language", problems) or "python",
+        lint=_lint_settings(values.get("lint"), ("ignore",), problems),
     )
     if card.zh is not None:
         card.text_locations["zh"] = values["zh"].location
@@ -526,6 +531,31 @@ def _aliases(node: Node | None, problems: _Problems) -> tuple[str, ...]:
         if isinstance(item.value, str) and item.value.strip() and not ID_PATTERN.match(item.value):
             problems.add(item.location, f"alias '{item.value}' must be a slug like an id: lowercase letters, digits and single hyphens")
     return _text_list(node, "aliases", problems)
+
+
+def _lint_settings(node: Node | None, keys: tuple[str, ...], problems: _Problems) -> LintSettings:
+    """`lint: {ignore: [MD301, ...], ...}`: the shape only; builder/lint.py checks the codes."""
+    if node is None or node.value is None:
+        return LintSettings()
+    if not isinstance(node.value, dict):
+        problems.add(node.location, f"'lint' must be a mapping ({', '.join(keys)}), not {node.kind}")
+        return LintSettings()
+    values = node.value
+    _reject_unknown_keys(values, keys, "'lint'", problems)
+    ignore = ()
+    if _text_list(values.get("ignore"), "ignore", problems):  # reports entries that are not text
+        ignore = tuple((item.value, item.location) for item in values["ignore"].value if isinstance(item.value, str))
+    budgets = {key: _lint_budget(values.get(key), key, problems) for key in ("word_budget", "display_budget")}
+    return LintSettings(ignore, _boolean(values.get("strict"), problems), **budgets)
+
+
+def _lint_budget(node: Node | None, key: str, problems: _Problems) -> int | None:
+    if node is None or node.value is None:
+        return None
+    if not isinstance(node.value, str) or not re.fullmatch(r"[1-9][0-9]{0,3}", node.value):
+        problems.add(node.location, f"'{key}' must be a whole number from 1 to 9999, not '{node.value if isinstance(node.value, str) else node.kind}'")
+        return None
+    return int(node.value)
 
 
 def _tags(node: Node | None, problems: _Problems) -> tuple[str, ...]:

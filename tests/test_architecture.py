@@ -24,11 +24,11 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("markdown_math", frozenset({"markdown_math"})),
     ("domain", frozenset({"kinds", "model"})),
     ("load", frozenset({"load"})),
-    ("check", frozenset({"check_math", "check", "coverage"})),
+    ("check", frozenset({"check_math", "check", "coverage", "lint", "near_duplicates"})),
     ("render", frozenset({"render"})),
     ("figures", frozenset({"figures"})),
     ("package", frozenset({"identity", "release", "package"})),
-    ("build", frozenset({"commit", "build", "prepare", "watch", "bench"})),
+    ("build", frozenset({"commit", "build", "prepare", "watch", "bench", "lint_bench"})),
     ("outputs", frozenset({"sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push"})),
     ("cli", frozenset({"cli"})),
 )
