@@ -60,11 +60,16 @@ def text_tokens(text: str) -> frozenset[str]:
     lowered = text.lower()
     if "$" not in lowered:
         return frozenset(STEM.findall(lowered)) - STOP_STEMS
+    pieces = MATH.split(lowered)  # prose, display TeX or None, inline TeX or None, prose, ...
     runs = []
-    for match in MATH.finditer(lowered):
-        tex = TOKEN.findall(TEX_NOISE.sub(" ", match.group(1) or match.group(2)).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac"))
+    for tex in map(formula_tokens, filter(None, pieces[1::3] + pieces[2::3])):
         runs += map(" ".join, zip(tex, islice(tex, 1, None), islice(tex, 2, None))) if len(tex) >= RUN else [" ".join(tex)]
-    return (frozenset(STEM.findall(MATH.sub(" ", lowered))) - STOP_STEMS).union(runs)
+    return (frozenset(STEM.findall(" ".join(pieces[0::3]))) - STOP_STEMS).union(runs)
+
+
+def formula_tokens(tex: str) -> list[str]:
+    """TeX tokens of a formula, without what changes only its looks (TEX_NOISE; \\dfrac is \\frac)."""
+    return TOKEN.findall(TEX_NOISE.sub(" ", tex).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac"))
 
 
 @dataclass(frozen=True)
