@@ -243,7 +243,7 @@ CODE = CardKind(
 )
 
 
-# ---------------------------------------------------------------- basic (Anki's "Basic (and reversed card)")
+# ------------------------------------------------------ basic (Anki's "Basic (and reversed card)")
 
 
 BASIC = CardKind(
