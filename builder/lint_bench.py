@@ -18,8 +18,23 @@ from .model import Card, Deck, DeckConfig
 from .problems import Location
 
 PLANTED_EVERY = 50
-SYLLABLES = tuple(consonant + vowel for consonant in "bcdfghklmnprstvwz" for vowel in "aeiou")  # made-up words
-COMMON = ("the", "of", "a", "variance", "gradient", "matrix", "expected", "loss", "what", "is", "how", "for")
+SYLLABLES = tuple(
+    consonant + vowel for consonant in "bcdfghklmnprstvwz" for vowel in "aeiou"
+)  # made-up words
+COMMON = (
+    "the",
+    "of",
+    "a",
+    "variance",
+    "gradient",
+    "matrix",
+    "expected",
+    "loss",
+    "what",
+    "is",
+    "how",
+    "for",
+)
 
 
 @dataclass(frozen=True)
@@ -34,24 +49,41 @@ class LintTiming:
 def synthetic_deck(count: int, seed: int = 15) -> tuple[Deck, set[str]]:
     """`count` formula cards and the ids of those planted as near-duplicates."""
     rng = random.Random(seed)
-    vocabulary = ["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(6_000)]
+    vocabulary = [
+        "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(6_000)
+    ]
 
     def sentence(words: int) -> str:
-        return " ".join(rng.choice(COMMON) if rng.random() < 0.3 else rng.choice(vocabulary) for _ in range(words))
+        return " ".join(
+            rng.choice(COMMON) if rng.random() < 0.3 else rng.choice(vocabulary)
+            for _ in range(words)
+        )
 
     where = Location(Path("cards/synthetic.yaml"), 1)
-    cards, planted = [], set()
+    cards: list[Card] = []
+    planted: set[str] = set()
     for i in range(count):
         front = f"{sentence(rng.randint(6, 12))} $x_{{{i}}}$"
-        back = f"$$\\sum_{{j={i % 7}}}^{{{i}}} a_j^{{{i % 5}}} = \\frac{{{i}}}{{b_{{{i % 11}}}}}$$\n\n{sentence(rng.randint(20, 50))}"
+        formula = (
+            f"$$\\sum_{{j={i % 7}}}^{{{i}}} a_j^{{{i % 5}}} = \\frac{{{i}}}{{b_{{{i % 11}}}}}$$"
+        )
+        back = f"{formula}\n\n{sentence(rng.randint(20, 50))}"
         if i % PLANTED_EVERY in (0, PLANTED_EVERY // 2) and i:
             key = "concept" if i % PLANTED_EVERY == 0 else "formula"
             words = cards[rng.randrange(i)].text[key].split(" ")
             words.insert(rng.randrange(1, len(words)), rng.choice(vocabulary))  # one word more
             front, back = (" ".join(words), back) if key == "concept" else (front, " ".join(words))
             planted.add(f"card-{i}")
-        cards.append(Card(f"card-{i}", "formula", {"concept": front, "formula": back}, "Synthetic", where,
-                          {"concept": where, "formula": where}))
+        cards.append(
+            Card(
+                f"card-{i}",
+                "formula",
+                {"concept": front, "formula": back},
+                "Synthetic",
+                where,
+                {"concept": where, "formula": where},
+            )
+        )
     config = DeckConfig("Synthetic", "synthetic", 1, "1.0.0", "", {"formula": 2}, where, where)
     return Deck(config, cards), planted
 

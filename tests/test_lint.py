@@ -36,7 +36,9 @@ def write_deck(folder: Path, cards: str, deck_extra: str = "") -> Path:
     cards_dir = folder / "cards"
     cards_dir.mkdir(parents=True, exist_ok=True)
     (cards_dir / "deck.yaml").write_text(DECK_YAML + textwrap.dedent(deck_extra))
-    (cards_dir / "cards.yaml").write_text("subdeck: Test\ncards:\n" + textwrap.indent(textwrap.dedent(cards), "  "))
+    (cards_dir / "cards.yaml").write_text(
+        "subdeck: Test\ncards:\n" + textwrap.indent(textwrap.dedent(cards), "  ")
+    )
     return cards_dir
 
 
@@ -56,7 +58,9 @@ def words(count: int, start: int = 0) -> str:
 
 
 def test_near_duplicate_fronts_name_both_cards(tmp_path):
-    problems = lint(tmp_path, """\
+    problems = lint(
+        tmp_path,
+        """\
         - id: first
           kind: qa
           question: What does the learning rate warm-up do at the start of training?
@@ -69,7 +73,8 @@ def test_near_duplicate_fronts_name_both_cards(tmp_path):
           kind: qa
           question: Why is the Hessian of a convex function positive semidefinite?
           answer: Curvature is never negative along any direction.
-    """)
+    """,
+    )
     assert codes(problems) == [("MD301", "second")]
     [problem] = problems
     assert "card 'first'" in problem.message and "'question'" in problem.message
@@ -77,8 +82,13 @@ def test_near_duplicate_fronts_name_both_cards(tmp_path):
 
 
 def test_near_duplicate_formulas_of_reverse_cards(tmp_path):
-    formula = r"$$\operatorname{Var}(X + Y) = \operatorname{Var}(X) + \operatorname{Var}(Y) + 2\operatorname{Cov}(X, Y)$$"
-    problems = lint(tmp_path, f"""\
+    formula = (
+        r"$$\operatorname{Var}(X + Y) = \operatorname{Var}(X) + \operatorname{Var}(Y)"
+        r" + 2\operatorname{Cov}(X, Y)$$"
+    )
+    problems = lint(
+        tmp_path,
+        f"""\
         - id: sum-variance
           kind: formula
           concept: Variance of a sum
@@ -89,13 +99,16 @@ def test_near_duplicate_formulas_of_reverse_cards(tmp_path):
           concept: Adding two random variables
           formula: '{formula.replace("2", "2 ")}'
           reverse: true
-    """)
+    """,
+    )
     assert codes(problems) == [("MD301", "other-sum-variance")]
     assert "'formula'" in problems[0].message
 
 
 def test_different_cards_are_not_duplicates(tmp_path):
-    problems = lint(tmp_path, r"""
+    problems = lint(
+        tmp_path,
+        r"""
         - id: entropy
           kind: formula
           concept: Entropy of a discrete random variable
@@ -104,7 +117,8 @@ def test_different_cards_are_not_duplicates(tmp_path):
           kind: formula
           concept: KL divergence between two distributions
           formula: '$$D_{\mathrm{KL}}(p \,\|\, q) = \sum_x p(x)\log\frac{p(x)}{q(x)}$$'
-    """)
+    """,
+    )
     assert problems == []
 
 
@@ -115,10 +129,17 @@ def test_text_tokens_ignore_spacing_sizing_and_inflection():
 
 
 def test_near_duplicates_pairs_each_set_with_its_most_similar_earlier_one():
-    sets = [frozenset("abcdefghij"), frozenset("klmnopqrst"), frozenset("abcdefghiz"), frozenset("abcdefghij")]
+    sets = [
+        frozenset("abcdefghij"),
+        frozenset("klmnopqrst"),
+        frozenset("abcdefghiz"),
+        frozenset("abcdefghij"),
+    ]
     pairs = near_duplicates(sets, 0.75)
     assert [(pair.later, pair.earlier) for pair in pairs] == [(2, 0), (3, 0)]
-    assert near_duplicates(sets, 0.75, groups=[1, 2, 1, 1]) == []  # one note's texts are never paired
+    assert (
+        near_duplicates(sets, 0.75, groups=[1, 2, 1, 1]) == []
+    )  # one note's texts are never paired
 
 
 def test_the_benchmark_deck_has_its_planted_duplicates_found():
@@ -132,7 +153,9 @@ def test_the_benchmark_deck_has_its_planted_duplicates_found():
 
 
 def test_long_back_is_reported_once_per_note(tmp_path):
-    problems = lint(tmp_path, f"""\
+    problems = lint(
+        tmp_path,
+        f"""\
         - id: long
           kind: formula
           concept: Something long
@@ -143,14 +166,19 @@ def test_long_back_is_reported_once_per_note(tmp_path):
           kind: qa
           question: Short?
           answer: {words(120)}
-    """)
+    """,
+    )
     assert codes(problems) == [("MD302", "long")]
-    assert "reverse card has 123 words (budget 120)" in problems[0].message  # the concept and the explanation
+    assert (
+        "reverse card has 123 words (budget 120)" in problems[0].message
+    )  # the concept and the explanation
 
 
 def test_inline_math_counts_as_one_word_and_display_math_as_none(tmp_path):
     formulas = " ".join(r"$a + b \cdot c$" for _ in range(20))
-    problems = lint(tmp_path, f"""\
+    problems = lint(
+        tmp_path,
+        f"""\
         - id: mathy
           kind: qa
           question: Many formulas?
@@ -158,7 +186,8 @@ def test_inline_math_counts_as_one_word_and_display_math_as_none(tmp_path):
             {words(100)} {formulas}
 
             $$x = {" + ".join("y" for _ in range(200))}$$
-    """)
+    """,
+    )
     assert problems == []
 
 
@@ -185,7 +214,9 @@ def test_display_formula_budget_and_deck_budgets(tmp_path):
 
 
 def test_reverse_front_showing_the_name_gives_it_away(tmp_path):
-    problems = lint(tmp_path, r"""
+    problems = lint(
+        tmp_path,
+        r"""
         - id: mle
           kind: formula
           concept: Maximum likelihood estimation (MLE)
@@ -194,7 +225,9 @@ def test_reverse_front_showing_the_name_gives_it_away(tmp_path):
         - id: decomposition
           kind: formula
           concept: Bias–variance decomposition
-          formula: '$$\mathbb{E}[(y - \hat f)^2] = \underbrace{b^2}_{\text{bias}^2} + \underbrace{v}_{\text{variance}} + \sigma^2$$'
+          formula: >-
+            $$\mathbb{E}[(y - \hat f)^2] = \underbrace{b^2}_{\text{bias}^2}
+            + \underbrace{v}_{\text{variance}} + \sigma^2$$
           reverse: true
         - id: forward-only
           kind: formula
@@ -205,59 +238,81 @@ def test_reverse_front_showing_the_name_gives_it_away(tmp_path):
           concept: Least squares (LS)
           formula: '$$\hat w = (X^\top X)^{-1} X^\top y$$'
           reverse: true
-    """)
+    """,
+    )
     assert codes(problems) == [("MD303", "decomposition"), ("MD303", "mle")]
     assert "'MLE'" in next(p.message for p in problems if p.card == "mle")
 
 
 def test_cloze_answer_visible_elsewhere_on_its_front(tmp_path):
-    problems = lint(tmp_path, r"""
+    problems = lint(
+        tmp_path,
+        r"""
         - id: jensen
           kind: cloze
-          text: "{{c1::Jensen's inequality}} bounds a convex function's mean; Jensen's inequality gives the ELBO."
+          text: >-
+            {{c1::Jensen's inequality}} bounds a convex function's mean;
+            Jensen's inequality gives the ELBO.
         - id: hinted
           kind: cloze
           text: "The mode of a Gaussian is its {{c1::mean::the mean}}."
         - id: fine
           kind: cloze
           text: "{{c1::Adam}} keeps running moments; {{c2::AdamW}} decouples the decay."
-    """)
+    """,
+    )
     assert codes(problems) == [("MD303", "hinted"), ("MD303", "jensen")]
 
 
-# ---------------------------------------------------------------- MD304 placeholder, MD305 refers-to-document
+# ------------------------------------------------ MD304 placeholder, MD305 refers-to-document
 
 
-@pytest.mark.parametrize("explanation, reported", [
-    ("TODO", True), ("'...'", True), ("'TBD: write the proof'", True), ('""', True),
-    ("A todo list is fine prose.", False), ("Use `# TODO` markers in code.", False),
-])
+@pytest.mark.parametrize(
+    "explanation, reported",
+    [
+        ("TODO", True),
+        ("'...'", True),
+        ("'TBD: write the proof'", True),
+        ('""', True),
+        ("A todo list is fine prose.", False),
+        ("Use `# TODO` markers in code.", False),
+    ],
+)
 def test_placeholder_explanations(tmp_path, explanation, reported):
-    problems = lint(tmp_path, f"""\
+    problems = lint(
+        tmp_path,
+        f"""\
         - id: card
           kind: formula
           concept: A thing
           formula: '$$a = b$$'
           explanation: {explanation}
-    """)
+    """,
+    )
     assert codes(problems) == ([("MD304", "card")] if reported else [])
 
 
-@pytest.mark.parametrize("prose, reported", [
-    ("The seed says the variance is biased.", True),
-    ("The cheat sheet says otherwise.", True),
-    ("As mentioned above, it is convex.", True),
-    ("See the table below.", False),  # a table on this very card
-    ("Fix the seed of the generator with `torch.manual_seed(0)`.", False),
-    ("The values above the mean are rare.", False),
-])
+@pytest.mark.parametrize(
+    "prose, reported",
+    [
+        ("The seed says the variance is biased.", True),
+        ("The cheat sheet says otherwise.", True),
+        ("As mentioned above, it is convex.", True),
+        ("See the table below.", False),  # a table on this very card
+        ("Fix the seed of the generator with `torch.manual_seed(0)`.", False),
+        ("The values above the mean are rare.", False),
+    ],
+)
 def test_prose_about_a_source_document(tmp_path, prose, reported):
-    problems = lint(tmp_path, f"""\
+    problems = lint(
+        tmp_path,
+        f"""\
         - id: card
           kind: qa
           question: Is it?
           answer: {prose}
-    """)
+    """,
+    )
     assert codes(problems) == ([("MD305", "card")] if reported else [])
 
 
@@ -277,30 +332,56 @@ TWO_FINDINGS = """\
 
 
 def test_a_card_ignores_a_finding_the_deck_ignores_a_rule(tmp_path):
-    ignored_on_card = TWO_FINDINGS.replace("      explanation: TODO\n", "      explanation: TODO\n      lint: {ignore: [MD304]}\n")
+    ignored_on_card = TWO_FINDINGS.replace(
+        "      explanation: TODO\n", "      explanation: TODO\n      lint: {ignore: [MD304]}\n"
+    )
     assert codes(lint(tmp_path / "card", ignored_on_card)) == [("MD305", "document")]
-    assert codes(lint(tmp_path / "deck", TWO_FINDINGS, "lint: {ignore: [MD305]}\n")) == [("MD304", "placeholder")]
+    assert codes(lint(tmp_path / "deck", TWO_FINDINGS, "lint: {ignore: [MD305]}\n")) == [
+        ("MD304", "placeholder")
+    ]
 
 
 def test_an_unknown_code_is_an_error_with_a_suggestion(tmp_path):
-    problems = lint(tmp_path, TWO_FINDINGS.replace("      explanation: TODO\n", "      explanation: TODO\n      lint: {ignore: [MD304x]}\n"))
+    problems = lint(
+        tmp_path,
+        TWO_FINDINGS.replace(
+            "      explanation: TODO\n", "      explanation: TODO\n      lint: {ignore: [MD304x]}\n"
+        ),
+    )
     [error] = [problem for problem in problems if problem.is_error]
-    assert error.code == "MD300" and "unknown lint code 'MD304x'" in error.message and "did you mean 'MD304'" in error.message
+    assert (
+        error.code == "MD300"
+        and "unknown lint code 'MD304x'" in error.message
+        and "did you mean 'MD304'" in error.message
+    )
     assert error.location.file.name == "cards.yaml" and error.location.line == 8
 
 
 def test_lint_settings_have_a_shape(tmp_path):
     with pytest.raises(SourceError) as raised:
-        lint(tmp_path, TWO_FINDINGS.replace("      explanation: TODO\n", "      explanation: TODO\n      lint: {strict: true}\n"),
-             "lint: {word_budget: many, ignore: MD301}\n")
+        lint(
+            tmp_path,
+            TWO_FINDINGS.replace(
+                "      explanation: TODO\n", "      explanation: TODO\n      lint: {strict: true}\n"
+            ),
+            "lint: {word_budget: many, ignore: MD301}\n",
+        )
     messages = str(raised.value)
     assert "unknown key 'strict' in 'lint'" in messages
-    assert "'word_budget' must be a whole number" in messages and "'ignore' must be a list" in messages
+    assert (
+        "'word_budget' must be a whole number" in messages and "'ignore' must be a list" in messages
+    )
 
 
 def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "builder.cli", *args], cwd=cwd, capture_output=True, text=True, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "builder.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
 
 
 def test_warnings_pass_strict_fails(tmp_path):
@@ -310,7 +391,10 @@ def test_warnings_pass_strict_fails(tmp_path):
     assert "warning: MD304 card 'placeholder'" in lenient.stderr
     strict = run_cli(["check", "--strict"], tmp_path)
     assert strict.returncode == 1 and "Traceback" not in strict.stderr
-    assert "cards/cards.yaml:7: MD304 card 'placeholder'" in strict.stderr and "2 problems" in strict.stderr
+    assert (
+        "cards/cards.yaml:7: MD304 card 'placeholder'" in strict.stderr
+        and "2 problems" in strict.stderr
+    )
     built = run_cli(["build", "--strict"], tmp_path)
     assert built.returncode == 1 and not (tmp_path / "dist").exists()
 
