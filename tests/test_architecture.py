@@ -19,9 +19,9 @@ BUILDER = Path(__file__).resolve().parent.parent / "builder"
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("foundation", frozenset({
         "__init__", "ankiconnect", "atomic", "bounds", "cache", "figure_server", "lockfile", "macros",
-        "mathjax", "phone_budget", "problems", "yamlsource",
+        "mathjax", "phone_budget", "problems", "yamlsource", "anki_notes", "card_yaml",
     })),
-    ("markdown_math", frozenset({"markdown_math"})),
+    ("markdown_math", frozenset({"markdown_math", "html_to_markdown"})),
     ("domain", frozenset({"kinds", "model"})),
     ("load", frozenset({"load"})),
     ("check", frozenset({"check_math", "check", "coverage"})),
@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("figures", frozenset({"figures"})),
     ("package", frozenset({"identity", "release", "package"})),
     ("build", frozenset({"commit", "build", "prepare", "watch", "bench"})),
-    ("outputs", frozenset({"sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push"})),
+    ("outputs", frozenset({"sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push", "pull"})),
     ("cli", frozenset({"cli"})),
 )
 
