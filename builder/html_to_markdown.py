@@ -221,15 +221,28 @@ def html_signature(html: str) -> str:
                 walk(child)
                 parts.append("\n" if name in ("p", "div") else "")
                 continue
+            if name in ("em", "strong") and _only_child(child) is not None and SAME_TAG.get(_only_child(child).name, _only_child(child).name) in ("em", "strong"):
+                # ***word*** is <strong><em> in Python-Markdown whichever way the editor nested it
+                parts.append("<strong><em>")
+                walk(_only_child(child))
+                parts.append("</em></strong>")
+                continue
             attributes = "".join(f' {key}="{child[key]}"' for key in ("href", "src", "style") if child.get(key))
-            parts.append(f"\n<{name}{attributes}>" if name in BLOCK_TAGS else f"<{name}{attributes}>")
+            block = "\n" if name in BLOCK_TAGS else ""  # a tight list item is a loose one's paragraph
+            parts.append(f"{block}<{name}{attributes}>{block}")
             walk(child)
-            parts.append(f"</{name}>\n" if name in BLOCK_TAGS else f"</{name}>")
+            parts.append(f"{block}</{name}>{block}")
 
     walk(BeautifulSoup(html, "html.parser"))
     text = re.sub(r"[ \t\r\f\v]+", " ", "".join(parts))
     text = re.sub(r" ?\n[\s]*", "\n", text)
     return text.strip()
+
+
+def _only_child(element):
+    """The one element inside `element` when there is nothing else in it (no text around it)."""
+    children = [child for child in element.children if getattr(child, "name", None) or str(child).strip()]
+    return children[0] if len(children) == 1 and getattr(children[0], "name", None) else None
 
 
 # ---------------------------------------------------------------- keeping the author's writing
