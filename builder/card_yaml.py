@@ -58,23 +58,38 @@ def set_value(text: str, card_id: str, key: str, value: str) -> str:
     if node is None:
         edited = _add_key(text, card, indent, key, value)
     else:
-        start, end = node.start_mark.index, node.end_mark.index
+        start, end = node.start_mark.index, _end_of_value(text, node)
         written = scalar_text(value, indent, getattr(node, "style", None))
-        if written.endswith("\n") and end < len(text) and text[end - 1] != "\n":
-            end = text.index("\n", end) + 1 if "\n" in text[end:] else len(text)
+        if written.endswith("\n") and text[end - 1:end] != "\n":
+            end = _end_of_line(text, end)
         edited = text[:start] + written + text[end:]
     if read_value(edited, card_id, key) != value:
         raise YamlEditError(f"'{key}' of card '{card_id}' would not read back as written")
     return edited
 
 
+def _end_of_value(text: str, node) -> int:
+    """Where a value ends: a block scalar's span runs on over the blank lines after it (they
+    separate cards), which are not its text unless it keeps them (`|+`)."""
+    start, end = node.start_mark.index, node.end_mark.index
+    if getattr(node, "style", None) in ("|", ">") and not text[start:end].split("\n", 1)[0].rstrip().endswith("+"):
+        content = text[start:end].rstrip(" \t\n")
+        return _end_of_line(text, start + len(content))
+    return end
+
+
+def _end_of_line(text: str, position: int) -> int:
+    """Just after the line break that ends the line holding `position` (or the end of the text)."""
+    newline = text.find("\n", position)
+    return len(text) if newline < 0 else newline + 1
+
+
 def _add_key(text: str, card, indent: int, key: str, value: str) -> str:
-    last = card.value[-1][1]
-    end = last.end_mark.index
+    end = _end_of_value(text, card.value[-1][1])
     if text[end - 1:end] != "\n":  # a one-line value: the new key goes on the next line
-        end = text.index("\n", end) + 1 if "\n" in text[end:] else len(text)
-        if end == len(text) and not text.endswith("\n"):
-            text, end = text + "\n", end + 1
+        if "\n" not in text[end:]:
+            text += "\n"
+        end = _end_of_line(text, end)
     line = " " * indent + f"{key}: " + scalar_text(value, indent, None)
     return text[:end] + (line if line.endswith("\n") else line + "\n") + text[end:]
 

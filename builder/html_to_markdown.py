@@ -123,19 +123,16 @@ def _put_back_math(markdown: str, formulas: list[tuple[str, str]], macros: dict[
         for match in reversed(list(_TOKENS.finditer(line))):
             kind, number = match.group(1), int(match.group(2))
             if kind == "z":
-                replacement = "\\$"
-            else:
-                tex = known_tex.get(formulas[number][1]) or fold_macros(formulas[number][1], macros)
-                replacement = f"${tex}$" if kind == "i" else _display(tex, line, match, indent)
-            line = line[:match.start()] + replacement.replace("\n", "\n" + indent) + line[match.end():]
+                line = line[:match.start()] + "\\$" + line[match.end():]
+                continue
+            tex = known_tex.get(formulas[number][1]) or fold_macros(formulas[number][1], macros)
+            before, after = line[:match.start()], line[match.end():]
+            if kind == "d":  # display math on a line of its own: a sentence may lead up to it, the rest goes below
+                before = before.rstrip() + "\n" + indent if before.strip() else before
+                after = "\n" + indent + after.lstrip() if after.strip() else ""
+            line = before + (f"${tex}$" if kind == "i" else f"$${tex}$$").replace("\n", "\n" + indent) + after
         lines.append(line)
     return "\n".join(lines)
-
-
-def _display(tex: str, line: str, match: re.Match, indent: str) -> str:
-    """`$$tex$$` on a line of its own (a sentence may lead up to it; what follows goes below)."""
-    before, after = line[:match.start()].strip(), line[match.end():].strip()
-    return ("\n" if before else "") + f"$${tex}$$" + ("\n" if after else "")
 
 
 def _continuation_indent(line: str) -> str:
@@ -150,8 +147,8 @@ def fold_macros(tex: str, macros: dict[str, Macro]) -> str:
     for macro in sorted(macros.values(), key=lambda macro: -len(macro.body)):
         if macro.args or not macro.body or macro.body not in tex:
             continue
-        folded = re.sub(re.escape(macro.body) + r"(?=([A-Za-z])?)",
-                        lambda match: f"\\{macro.name}" + (" " if match.group(1) else ""), tex)
+        # not before a letter: `\E x` would expand to `\mathbb{E} x`, a different text
+        folded = re.sub(re.escape(macro.body) + r"(?![A-Za-z])", lambda match: f"\\{macro.name}", tex)
         try:
             if expand_macros(folded, macros) == tex:
                 tex = folded
@@ -250,18 +247,32 @@ def _only_child(element):
 
 def minimal_edit(source: str, current: str, edited: str) -> str:
     """`edited` (Markdown converted from the edited field) written over `source` (the author's
-    Markdown), keeping the author's own lines wherever the field did not change: the lines of
-    `current` (the same converter's Markdown of the unedited field) that match `source` and that
-    the edit left alone are taken from `source`."""
+    Markdown), keeping the author's own writing wherever the field did not change. `current` is
+    the same converter's Markdown of the unedited field: where a run of its lines differs from
+    the source (the author wrapped a paragraph by hand, spaced a list) and the edit left that
+    whole run alone, the author's lines are written instead."""
     source_lines, current_lines, edited_lines = source.split("\n"), current.split("\n"), edited.split("\n")
-    authored = {}
-    for tag, i1, i2, j1, _ in difflib.SequenceMatcher(None, current_lines, source_lines, autojunk=False).get_opcodes():
+    authored: dict[int, tuple[int, list[str]]] = {}  # first current line of a run → (end of the run, the author's lines)
+    inserted: dict[int, list[str]] = {}  # lines only the author has, before this current line
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, current_lines, source_lines, autojunk=False).get_opcodes():
         if tag == "equal":
-            authored.update({i: j1 + (i - i1) for i in range(i1, i2)})
+            authored.update({i: (i + 1, [source_lines[j1 + i - i1]]) for i in range(i1, i2)})
+        elif i1 == i2:
+            inserted[i1] = source_lines[j1:j2]
+        else:
+            authored[i1] = (i2, source_lines[j1:j2])
     result: list[str] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, current_lines, edited_lines, autojunk=False).get_opcodes():
-        if tag == "equal":
-            result += [source_lines[authored[i]] if i in authored else current_lines[i] for i in range(i1, i2)]
-        else:
+        if tag != "equal":
             result += edited_lines[j1:j2]
+            continue
+        line = i1
+        while line < i2:
+            if line > i1 or line == 0:
+                result += inserted.get(line, [])
+            end, lines = authored.get(line, (line + 1, [current_lines[line]]))
+            if end > i2:  # the edit touched part of this run: the converter's lines for it
+                end, lines = line + 1, [current_lines[line]]
+            result += lines
+            line = end
     return "\n".join(result)
