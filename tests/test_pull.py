@@ -217,3 +217,48 @@ def test_a_closed_collection_is_read_without_being_written(project, imported, tm
     assert pulled.exit_code == 0, pulled.output
     assert "+    question: What is the KL divergence, closed?" in pulled.output
     assert path.read_bytes() == before
+
+
+def test_a_colpkg_backup_is_read_like_an_apkg(project, imported, tmp_path):
+    col, _ = imported
+    edit(col, "q13-kl-divergence", Question="What is the KL divergence, from a backup?")
+    exported = tmp_path / "backup.colpkg"
+    col.export_collection_package(str(exported), include_media=True, legacy=False)  # closes the collection
+    col.reopen()
+    pulled = run_pull(project, exported)
+    assert pulled.exit_code == 0, pulled.output
+    assert "+    question: What is the KL divergence, from a backup?\n" in pulled.output
+    assert "1 card changed, 0 conflicts, 0 new notes, 0 unreadable" in pulled.output
+
+
+def test_an_edit_that_fails_check_writes_nothing_and_names_the_real_file(project, imported, tmp_path):
+    col, _ = imported
+    edit(col, "q13-kl-divergence", Question=r"What is \(\undefinedmacro{p}\)?")
+    before = (project / "cards" / "cards.yaml").read_bytes()
+    pulled = run_pull(project, export_apkg(col, tmp_path / "bad.apkg"), "--apply")
+    assert pulled.exit_code == 1
+    output = " ".join(pulled.output.split())
+    assert "cards.yaml:" in output and "q13-kl-divergence" in output and "undefinedmacro" in output
+    assert "mathdeck-pull-" not in output  # the checked copy's path is never shown
+    assert "nothing was written" in output
+    assert (project / "cards" / "cards.yaml").read_bytes() == before
+
+
+def test_a_note_whose_card_id_no_card_has_is_reported(project, imported, tmp_path):
+    col, _ = imported
+    note = col.new_note(col.models.by_name("mathdeck qa"))
+    note["Question"], note["Answer"], note["CardId"] = "Q?", "A.", "from-another-deck"
+    col.add_note(note, col.decks.id_for_name("ML Math Cheat Sheet"))
+    pulled = run_pull(project, export_apkg(col, tmp_path / "unknown.apkg"))
+    assert pulled.exit_code == 0, pulled.output
+    assert "in Anki with a CardId no card has: from-another-deck" in pulled.output
+
+
+def test_without_a_source_or_a_running_anki_pull_says_so(project):
+    from builder.cli import app
+
+    assert RUNNER.invoke(app, ["pull", "--cards", str(project / "cards")]).exit_code == 2
+    missing = run_pull(project, project / "nothing.apkg")
+    assert missing.exit_code == 1 and f"cannot pull: {project / 'nothing.apkg'}: no such file; nothing was written." in " ".join(missing.output.split())
+    closed = RUNNER.invoke(app, ["pull", "--ankiconnect", "http://127.0.0.1:9", "--cards", str(project / "cards")])
+    assert closed.exit_code == 1 and "cannot pull:" in closed.output and "nothing was written" in closed.output
