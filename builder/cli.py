@@ -519,6 +519,8 @@ def pull_command(
     both versions and left alone. Notes without a CardId become new cards in cards/pulled.yaml.
     Scheduling, tags, CardId and Figure are never taken from Anki; nothing is ever deleted.
     """
+    import os
+
     from .anki_notes import UnreadableCollection, read_ankiconnect, read_notes
     from .ankiconnect import AnkiConnect, AnkiConnectError, AnkiNotRunning, BadUrl
     from .kinds import KINDS
@@ -529,7 +531,8 @@ def pull_command(
         raise typer.Exit(2)
     try:
         if ankiconnect:
-            notes = read_ankiconnect(AnkiConnect(source or DEFAULT_URL), [kind.note_type_name for kind in KINDS.values()])
+            url = source or os.environ.get("ANKICONNECT_URL") or DEFAULT_URL
+            notes = read_ankiconnect(AnkiConnect(url), [kind.note_type_name for kind in KINDS.values()])
         else:
             notes = read_notes(Path(source))
     except BadUrl as error:
@@ -557,6 +560,10 @@ def _print_pull(result, applied: bool) -> None:
                        ("suspended in Anki", result.suspended), ("in Anki with a CardId no card has", result.unknown)):
         if ids:
             out.print(f"{label}: {', '.join(ids)}", markup=False, soft_wrap=True)
+    if result.older:
+        several = result.older != 1
+        out.print(f"{result.older} field{'s' if several else ''} in Anki {'hold' if several else 'holds'} an older build's text, not edits: left alone.",
+                  markup=False, soft_wrap=True)
     out.print(result.summary() + (f"; wrote {', '.join(str(path) for path in result.written)} (checked)" if result.written else
                                   "" if applied or not (result.changed or result.new_notes) else "; run again with --apply to write them"),
               markup=False, soft_wrap=True)

@@ -8,10 +8,12 @@ diff and, with `apply`, written into the card files in place (card_yaml), after 
 on a copy of the edited sources. Nothing is taken from Anki but field text: not scheduling, not
 tags, never CardId or Figure.
 
-Conflicts: a field that differs is a learner's edit when the note in Anki was edited after its
-content last changed in the sources (the lock's note time, or "not built yet" when the sources
-changed since the last build). Otherwise the sources changed too, and the card is reported with
-both versions and left alone.
+Edits and conflicts, field by field, from the deck's packages built so far (dist/ beside the
+cards folder, read as the lock's repair reads them): a field whose text one of them shipped is
+an older version, not an edit. An edit was made on the newest package version older than the
+note's time in Anki; if the sources changed that field since, the card is a conflict, reported
+with both versions and left alone. Without packages, the note's time in the lock stands in for
+the field's (a note changed in the sources after the edit, or not built since, is a conflict).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .build import BuildOptions, Progress, load_and_check, quiet
 from .card_yaml import YamlEditError, append_cards, set_value
 from .html_to_markdown import Unconvertible, html_signature, html_to_markdown, minimal_edit
 from .identity import Lock, guid_for_card, read_lock
+from .lockfile import package_notes
 from .kinds import KINDS, CardKind
 from .markdown_math import formulas_in, markdown_to_html
 from .model import Card, Deck
@@ -97,6 +100,7 @@ class PullResult:
     deleted: list[str] = field(default_factory=list)  # card ids with no note in Anki
     suspended: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # CardIds in Anki that no card has
+    older: int = 0  # fields in Anki that are an older build's text (not edits, skipped)
     written: list[Path] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -138,12 +142,34 @@ class _ProbeRenderer:
         return f"{code}\x01block"
 
 
+# ---------------------------------------------------------------- what was shipped
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """One version of a note as a package built earlier carried it."""
+
+    modified: int
+    fields: tuple[str, ...]  # in the kind's note_fields order
+
+
+def shipped_versions(dist: Path, slug: str) -> dict[str, list[Shipped]]:
+    """GUID → every distinct version of the note in the deck's packages in `dist` (releases, dev
+    and English-only builds), oldest first: the versions a learner's notes can come from."""
+    versions: dict[str, set[Shipped]] = {}
+    for package in sorted(dist.glob(f"{slug}-*.apkg")) if dist.is_dir() else ():
+        for guid, (modified, fields, _) in package_notes(package).items():
+            versions.setdefault(guid, set()).add(Shipped(modified, tuple(fields.split("\x1f"))))
+    return {guid: sorted(found, key=lambda shipped: shipped.modified) for guid, found in versions.items()}
+
+
 # ---------------------------------------------------------------- the pull
 
 
 def pull(options: BuildOptions, anki_notes: list[AnkiNote], apply: bool = False, progress: Progress = quiet) -> PullResult:
     prepared = prepare(options, progress=progress)
     deck, lock = prepared.deck, read_lock(options.cards_dir)
+    shipped = shipped_versions(options.cards_dir.resolve().parent / "dist", deck.config.slug)
     progress("Comparing the notes in Anki with the sources")
     result = PullResult()
     edits_by_card: dict[str, list[FieldEdit]] = {}
@@ -163,12 +189,18 @@ def pull(options: BuildOptions, anki_notes: list[AnkiNote], apply: bool = False,
         if note is None:
             result.unknown.append(card_id)
             continue
-        if note.card.id in seen or note.card.retired:
+        if note.card.id in seen:
+            result.unreadable.append(Unreadable(f"card '{note.card.id}'", "CardId", "two notes in Anki carry this card's id; "
+                                                "only the first was compared (delete the copy in Anki's browser)"))
+            continue
+        if note.card.retired:
             continue
         seen.add(note.card.id)
         if anki.suspended:
             result.suspended.append(note.card.id)
-        edits, conflicts, unreadable = _field_edits(note, anki, deck, lock)
+        history = _History(shipped.get(guid_for_card(note.card), []), lock, note, anki)
+        edits, conflicts, unreadable = _field_edits(note, anki, deck, history)
+        result.older += history.older
         result.conflicts += conflicts
         result.unreadable += unreadable
         if edits and not unreadable:  # nothing half-applied: a card with an unreadable field keeps all its fields
@@ -198,7 +230,7 @@ def _plain(html: str) -> str:
     return entities.unescape(re.sub(r"<[^>]*>", "", html)).replace("\xa0", " ").strip()
 
 
-def _field_edits(note: RenderedNote, anki: AnkiNote, deck: Deck, lock: Lock):
+def _field_edits(note: RenderedNote, anki: AnkiNote, deck: Deck, history: _History):
     card, kind = note.card, KINDS[note.card.kind]
     edits, conflicts, unreadable = [], [], []
     current_fields = dict(zip(kind.note_fields, note.fields))
@@ -208,6 +240,11 @@ def _field_edits(note: RenderedNote, anki: AnkiNote, deck: Deck, lock: Lock):
         current, edited = current_fields.get(source_field.field, ""), anki.fields[source_field.field]
         if html_signature(current) == html_signature(edited):
             continue
+        if source_field.key == "zh" and not html_signature(edited):
+            continue  # the learner's copy is an English-only build (`--lang en`), not an edit
+        index = kind.note_fields.index(source_field.field)
+        if history.shipped_as(index, edited):
+            continue  # not an edit: the note in Anki is from an older build
         where = f"card '{card.id}'"
         if not source_field.markdown:
             unreadable.append(Unreadable(where, f"'{source_field.key}' ({source_field.field})",
@@ -219,7 +256,7 @@ def _field_edits(note: RenderedNote, anki: AnkiNote, deck: Deck, lock: Lock):
         except Unconvertible as error:
             unreadable.append(Unreadable(where, f"'{source_field.key}' ({source_field.field})", str(error)))
             continue
-        if _changed_in_sources_since(note, anki, lock):
+        if history.changed_in_sources_since_edit(index, current):
             conflicts.append(Conflict(card.id, source_field.key, source_field.field, source or "", markdown))
             continue
         edits.append(FieldEdit(source_field.key, source_field.field, source, markdown))
@@ -254,12 +291,32 @@ def _authored_tex(source: str, macros) -> dict[str, str]:
     return {note_tex: own for (own, _), (note_tex, _) in zip(written, expanded) if own != note_tex}
 
 
-def _changed_in_sources_since(note: RenderedNote, anki: AnkiNote, lock: Lock) -> bool:
-    """Whether the sources changed this note after the version the learner edited."""
-    entry = lock.notes.get(guid_for_card(note.card))
-    if entry is None or entry.content_hash != note.content_hash:
-        return True  # changed since the last build (or never built): newer than any edit in Anki
-    return anki.modified is not None and entry.modified > anki.modified
+class _History:
+    """What one note was in the packages built so far, to tell a learner's edit from an older
+    version of the note, and to find the version an edit was made on."""
+
+    def __init__(self, shipped: list[Shipped], lock: Lock, note: RenderedNote, anki: AnkiNote):
+        self.shipped, self.lock, self.note, self.anki = shipped, lock, note, anki
+        self.older = 0  # fields that are an older build's text, not edits
+
+    def shipped_as(self, index: int, html: str) -> bool:
+        signature = html_signature(html)
+        if any(index < len(version.fields) and html_signature(version.fields[index]) == signature for version in self.shipped):
+            self.older += 1
+            return True
+        return False
+
+    def changed_in_sources_since_edit(self, index: int, current_html: str) -> bool:
+        """Whether the field changed in the sources after the version the learner edited: the
+        newest package version older than the edit (the newest of all when Anki does not say
+        when the note was edited). Without packages, the note as a whole: the lock's time."""
+        edited_on = [version for version in self.shipped if self.anki.modified is None or version.modified <= self.anki.modified]
+        if edited_on and index < len(edited_on[-1].fields):
+            return html_signature(edited_on[-1].fields[index]) != html_signature(current_html)
+        entry = self.lock.notes.get(guid_for_card(self.note.card))
+        if entry is None or entry.content_hash != self.note.content_hash:
+            return True  # changed since the last build (or never built): newer than any edit in Anki
+        return self.anki.modified is not None and entry.modified > self.anki.modified
 
 
 # ---------------------------------------------------------------- the YAML
@@ -357,7 +414,7 @@ def _check_then_write(options: BuildOptions, files: dict[Path, str], progress: P
         copy = Path(scratch) / cards_dir.name
         shutil.copytree(cards_dir, copy)
         for path, text in files.items():
-            (copy / path.relative_to(cards_dir)).write_text(text, encoding="utf-8")
+            (copy / path.resolve().relative_to(cards_dir.resolve())).write_text(text, encoding="utf-8")
         progress("Checking the edited sources")
         try:
             load_and_check(replace(options, cards_dir=copy), progress)

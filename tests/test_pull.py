@@ -262,3 +262,22 @@ def test_without_a_source_or_a_running_anki_pull_says_so(project):
     assert missing.exit_code == 1 and f"cannot pull: {project / 'nothing.apkg'}: no such file; nothing was written." in " ".join(missing.output.split())
     closed = RUNNER.invoke(app, ["pull", "--ankiconnect", "http://127.0.0.1:9", "--cards", str(project / "cards")])
     assert closed.exit_code == 1 and "cannot pull:" in closed.output and "nothing was written" in closed.output
+
+
+def test_an_older_build_is_not_an_edit_and_conflicts_are_per_field(project, imported, tmp_path, monkeypatch):
+    col, _ = imported
+    cards_file = project / "cards" / "cards.yaml"
+    # The sources change the answer and are built again; the learner's collection keeps 0.1.0
+    # and edits the question.
+    cards_file.write_text(cards_file.read_text().replace("Asymmetric, so not a metric.", "Asymmetric: not a metric."))
+    set_version(project / "cards", "0.1.1")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764086400")
+    build_in(project)
+    edit(col, "q13-kl-divergence", Question="What is the KL divergence, edited on 0.1.0?")
+    pulled = run_pull(project, export_apkg(col, tmp_path / "old.apkg"), "--apply")
+    assert pulled.exit_code == 0, pulled.output
+    output = " ".join(pulled.output.split())
+    assert "1 field in Anki holds an older build's text, not edits: left alone." in output
+    assert "1 card changed, 0 conflicts, 0 new notes, 0 unreadable" in output
+    text = cards_file.read_text()
+    assert "question: What is the KL divergence, edited on 0.1.0?" in text and "Asymmetric: not a metric." in text
