@@ -167,52 +167,63 @@ def shipped_versions(dist: Path, slug: str) -> dict[str, list[Shipped]]:
 
 
 def pull(options: BuildOptions, anki_notes: list[AnkiNote], apply: bool = False, progress: Progress = quiet) -> PullResult:
+    """What the notes in Anki change in the sources; with `apply`, written once `check` passed."""
     prepared = prepare(options, progress=progress)
-    deck, lock = prepared.deck, read_lock(options.cards_dir)
-    shipped = shipped_versions(options.cards_dir.resolve().parent / "dist", deck.config.slug)
     progress("Comparing the notes in Anki with the sources")
     result = PullResult()
-    edits_by_card: dict[str, list[FieldEdit]] = {}
-    by_id = _cards_by_id(prepared.notes)
-    note_types = {KINDS[kind].note_type_name: KINDS[kind] for kind in deck.config.note_type_ids}
-    seen: set[str] = set()
-    new_notes: list[tuple[CardKind, AnkiNote]] = []
-    for anki in anki_notes:
-        kind = note_types.get(anki.note_type)
-        if kind is None:
-            continue
-        card_id = _plain(anki.fields.get("CardId", ""))
-        if not card_id:
-            new_notes.append((kind, anki))
-            continue
-        note = by_id.get(card_id)
-        if note is None:
-            result.unknown.append(card_id)
-            continue
-        if note.card.id in seen:
-            result.unreadable.append(Unreadable(f"card '{note.card.id}'", "CardId", "two notes in Anki carry this card's id; "
-                                                "only the first was compared (delete the copy in Anki's browser)"))
-            continue
-        if note.card.retired:
-            continue
-        seen.add(note.card.id)
-        if anki.suspended:
-            result.suspended.append(note.card.id)
-        history = _History(shipped.get(guid_for_card(note.card), []), lock, note, anki)
-        edits, conflicts, unreadable = _field_edits(note, anki, deck, history)
-        result.older += history.older
-        result.conflicts += conflicts
-        result.unreadable += unreadable
-        if edits and not unreadable:  # nothing half-applied: a card with an unreadable field keeps all its fields
-            edits_by_card[note.card.id] = edits
-    if seen:  # the collection holds this deck: what it lacks was deleted there
-        result.deleted = sorted(card.id for card in deck.cards if not card.retired and card.id not in seen)
-    files = _edited_files(deck, edits_by_card, result)
-    _add_new_notes(deck, new_notes, files, result, options.cards_dir)
+    comparison = _Comparison(prepared.deck, prepared.notes, read_lock(options.cards_dir),
+                             shipped_versions(options.cards_dir.resolve().parent / "dist", prepared.deck.config.slug))
+    new_notes = comparison.compare(anki_notes, result)
+    files = _edited_files(prepared.deck, comparison.edits_by_card, result)
+    _add_new_notes(prepared.deck, new_notes, files, result, options.cards_dir)
     if apply and files:
         _check_then_write(options, files, progress)
         result.written = sorted(files)
     return result
+
+
+class _Comparison:
+    """The notes in Anki matched to the cards by CardId, field by field."""
+
+    def __init__(self, deck: Deck, notes: list[RenderedNote], lock: Lock, shipped: dict[str, list[Shipped]]):
+        self.deck, self.lock, self.shipped = deck, lock, shipped
+        self.by_id = _cards_by_id(notes)
+        self.note_types = {KINDS[kind].note_type_name: KINDS[kind] for kind in deck.config.note_type_ids}
+        self.edits_by_card: dict[str, list[FieldEdit]] = {}
+
+    def compare(self, anki_notes: list[AnkiNote], result: PullResult) -> list[tuple[CardKind, AnkiNote]]:
+        """Fills `result` with what the matched notes say; returns the notes without a CardId."""
+        seen: set[str] = set()
+        new_notes = []
+        for anki in anki_notes:
+            kind = self.note_types.get(anki.note_type)
+            card_id = _plain(anki.fields.get("CardId", "")) if kind else None
+            if kind is None:
+                continue
+            if not card_id:
+                new_notes.append((kind, anki))
+            elif card_id not in self.by_id:
+                result.unknown.append(card_id)
+            elif self.by_id[card_id].card.id in seen:
+                result.unreadable.append(Unreadable(f"card '{self.by_id[card_id].card.id}'", "CardId", "two notes in Anki carry this "
+                                                    "card's id; only the first was compared (delete the copy in Anki's browser)"))
+            elif not self.by_id[card_id].card.retired:
+                seen.add(self.by_id[card_id].card.id)
+                self._compare_note(self.by_id[card_id], anki, result)
+        if seen:  # the collection holds this deck: what it lacks was deleted there
+            result.deleted = sorted(card.id for card in self.deck.cards if not card.retired and card.id not in seen)
+        return new_notes
+
+    def _compare_note(self, note: RenderedNote, anki: AnkiNote, result: PullResult) -> None:
+        if anki.suspended:
+            result.suspended.append(note.card.id)
+        history = _History(self.shipped.get(guid_for_card(note.card), []), self.lock, note, anki)
+        edits, conflicts, unreadable = _field_edits(note, anki, self.deck, history)
+        result.older += history.older
+        result.conflicts += conflicts
+        result.unreadable += unreadable
+        if edits and not unreadable:  # nothing half-applied: a card with an unreadable field keeps all its fields
+            self.edits_by_card[note.card.id] = edits
 
 
 def _cards_by_id(notes: list[RenderedNote]) -> dict[str, RenderedNote]:
