@@ -55,3 +55,17 @@ def test_pull_through_ankiconnect_brings_back_an_edit_made_in_anki(anki, tmp_pat
     assert "1 card changed, 0 conflicts, 0 new notes, 0 unreadable" in pulled.output
     assert "      - **Asymmetric**, so not a metric.\n" in cards_file.read_text()
     assert cards_file.read_text().replace("**Asymmetric**", "Asymmetric") == (MINIMAL / "cards" / "cards.yaml").read_text()
+
+
+def test_the_collection_of_a_running_anki_is_refused(anki, tmp_path):
+    from builder.cli import app
+    from real_anki import PROFILE
+
+    copy_sources(MINIMAL, tmp_path / "project")
+    collection = anki.base / PROFILE / "collection.anki2"
+    assert collection.exists()
+    refused = RUNNER.invoke(app, ["pull", str(collection), "--cards", str(tmp_path / "project" / "cards")])
+    assert refused.exit_code == 1
+    assert " ".join(refused.output.split()) == (
+        f"cannot pull: {collection} is open in Anki (collection.anki2-wal exists): close Anki (or switch profile) and pull again, "
+        "or pull a file exported from Anki (File → Export…, .apkg) or from the running Anki with --ankiconnect; nothing was written.")
