@@ -33,7 +33,7 @@ from .html_to_markdown import Unconvertible, html_signature, html_to_markdown, m
 from .identity import Lock, guid_for_card, read_lock
 from .lockfile import package_notes
 from .kinds import KINDS, CardKind
-from .markdown_math import formulas_in, markdown_to_html
+from .markdown_math import cloze_safe, formulas_in, markdown_to_html
 from .model import Card, Deck
 from .prepare import prepare
 from .problems import Location, Problem, SourceError
@@ -282,7 +282,7 @@ def pulled_markdown(source: str | None, current_html: str, edited_html: str, dec
     """The Markdown to write for an edited field: the author's own lines where the edit left them,
     the converter's where it changed; Unconvertible unless it renders to the edited HTML."""
     macros = deck.config.macros
-    known_tex = _authored_tex(source or "", macros)
+    known_tex = _authored_tex(source or "", macros, kind.is_cloze)
     converted = html_to_markdown(edited_html, macros, known_tex)
     candidates = [converted]
     if source:
@@ -294,12 +294,13 @@ def pulled_markdown(source: str | None, current_html: str, edited_html: str, dec
     raise Unconvertible("its Markdown would not render as edited in Anki")
 
 
-def _authored_tex(source: str, macros) -> dict[str, str]:
-    """TeX as the note carries it (macros expanded) → TeX as the author wrote it."""
+def _authored_tex(source: str, macros, cloze: bool) -> dict[str, str]:
+    """TeX as the note carries it (macros expanded, `}}` spaced in a cloze) → TeX as the author wrote it."""
     if not source or "$" not in source:
         return {}
     written, expanded = formulas_in(source), formulas_in(source, macros)
-    return {note_tex: own for (own, _), (note_tex, _) in zip(written, expanded) if own != note_tex}
+    as_noted = [(cloze_safe(tex) if cloze else tex) for tex, _ in expanded]
+    return {note_tex: own for (own, _), note_tex in zip(written, as_noted, strict=True) if own != note_tex}
 
 
 class _History:

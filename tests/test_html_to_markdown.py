@@ -123,3 +123,18 @@ def test_new_cards_are_appended_to_a_card_file():
     assert text == "subdeck: Pulled from Anki\ncards:\n  - id: x\n    kind: basic\n    front: Yes\n    back: |\n      A\n      B\n"
     more = append_cards(text, "ignored", [{"id": "y", "kind": "basic", "front": "F", "back": "B"}])
     assert more == text + "\n  - id: y\n    kind: basic\n    front: F\n    back: B\n"
+
+
+def test_a_cloze_field_edited_in_anki_pulls_with_its_deletions():
+    from types import SimpleNamespace
+
+    from builder.kinds import KINDS
+    from builder.pull import pulled_markdown
+
+    deck = SimpleNamespace(config=SimpleNamespace(macros=()))
+    source = "The mean is {{c1::$\\frac{1}{n}\\sum_i x_{i^{2}}$}} here.\n"
+    current = markdown_to_html(source, cloze=True)
+    edited = current.replace("here", "<b>here</b>")
+    pulled = pulled_markdown(source, current, edited, deck, KINDS["cloze"], inline=False)
+    assert pulled == "The mean is {{c1::$\\frac{1}{n}\\sum_i x_{i^{2}}$}} **here**.\n"
+    assert html_signature(markdown_to_html(pulled, cloze=True)) == html_signature(edited)
