@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         "__init__", "ankiconnect", "atomic", "bounds", "cache", "figure_server", "lockfile", "macros",
         "mathjax", "phone_budget", "problems", "yamlsource", "anki_notes", "card_yaml",
     })),
-    ("markdown_math", frozenset({"markdown_math", "html_to_markdown"})),
+    ("markdown_math", frozenset({"markdown_math", "sanitize", "html_to_markdown"})),
     ("domain", frozenset({"kinds", "model"})),
     ("load", frozenset({"load"})),
     ("check", frozenset({"check_math", "check", "coverage"})),
