@@ -26,7 +26,7 @@ class AnkiNote:
 
 
 class UnreadableCollection(Exception):
-    """The file is not a collection or package Anki wrote, or is open in Anki; the message says which."""
+    """The file is not a collection or package Anki wrote, or is open in Anki (the message says)."""
 
 
 def read_notes(path: Path) -> list[AnkiNote]:
@@ -35,7 +35,9 @@ def read_notes(path: Path) -> list[AnkiNote]:
         raise UnreadableCollection(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix not in (".apkg", ".colpkg", ".anki2", ".anki21"):
-        raise UnreadableCollection(f"{path}: not an Anki export (.apkg, .colpkg) or collection (collection.anki2)")
+        raise UnreadableCollection(
+            f"{path}: not an Anki export (.apkg, .colpkg) or collection (collection.anki2)"
+        )
     if suffix in (".anki2", ".anki21"):
         _refuse_open_collection(path)
     with _scratch_collection(path, suffix) as col:
@@ -49,8 +51,10 @@ def _refuse_open_collection(path: Path) -> None:
     wal = path.with_name(path.name + "-wal")
     if wal.exists():
         raise UnreadableCollection(
-            f"{path} is open in Anki ({wal.name} exists): close Anki (or switch profile) and pull again, "
-            "or pull a file exported from Anki (File → Export…, .apkg) or from the running Anki with --ankiconnect")
+            f"{path} is open in Anki ({wal.name} exists): close Anki (or switch profile) and pull "
+            "again, or pull a file exported from Anki (File → Export…, .apkg) or from the running "
+            "Anki with --ankiconnect"
+        )
 
 
 @contextmanager
@@ -66,7 +70,9 @@ def _scratch_collection(path: Path, suffix: str) -> Iterator:
                 _restore_colpkg(path, collection)
             col = Collection(str(collection))
         except Exception as error:  # the anki library raises its own DBError, BackendError, ...
-            raise UnreadableCollection(f"{path}: not a collection Anki can open ({_reason(error)})") from None
+            raise UnreadableCollection(
+                f"{path}: not a collection Anki can open ({_reason(error)})"
+            ) from None
         try:
             if suffix == ".apkg":
                 _import_apkg(col, path)
@@ -80,8 +86,12 @@ def _restore_colpkg(path: Path, collection: Path) -> None:
 
     media = collection.parent / "collection.media"
     media.mkdir()
-    RustBackend().import_collection_package(col_path=str(collection), backup_path=str(path),
-                                            media_folder=str(media), media_db=str(collection.parent / "collection.media.db2"))
+    RustBackend().import_collection_package(
+        col_path=str(collection),
+        backup_path=str(path),
+        media_folder=str(media),
+        media_db=str(collection.parent / "collection.media.db2"),
+    )
 
 
 def _import_apkg(col, path: Path) -> None:
@@ -91,7 +101,9 @@ def _import_apkg(col, path: Path) -> None:
     try:
         col.import_anki_package(ImportAnkiPackageRequest(package_path=str(path), options=options))
     except Exception as error:
-        raise UnreadableCollection(f"{path}: not a package Anki can import ({_reason(error)})") from None
+        raise UnreadableCollection(
+            f"{path}: not a package Anki can import ({_reason(error)})"
+        ) from None
 
 
 def _reason(error: Exception) -> str:
@@ -117,13 +129,22 @@ def read_ankiconnect(client, note_types: list[str]) -> list[AnkiNote]:
     note_ids = client.call("findNotes", query=query) if note_types else []
     infos = client.call("notesInfo", notes=note_ids) if note_ids else []
     card_ids = [card for info in infos for card in info.get("cards", [])]
-    suspended = dict(zip(card_ids, client.call("areSuspended", cards=card_ids))) if card_ids else {}
+    suspended = (
+        dict(zip(card_ids, client.call("areSuspended", cards=card_ids), strict=True))
+        if card_ids
+        else {}
+    )
     return [
         AnkiNote(
             note_type=info["modelName"],
-            fields={name: value["value"] for name, value in sorted(info["fields"].items(), key=lambda item: item[1]["order"])},
+            fields={
+                name: value["value"]
+                for name, value in sorted(info["fields"].items(), key=lambda item: item[1]["order"])
+            },
             modified=None,
-            suspended=bool(info.get("cards")) and all(suspended.get(card) for card in info["cards"]),
+            suspended=bool(info.get("cards"))
+            and all(suspended.get(card) for card in info["cards"]),
         )
-        for info in infos if info
+        for info in infos
+        if info
     ]

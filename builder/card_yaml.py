@@ -51,7 +51,7 @@ def read_value(text: str, card_id: str, key: str) -> str | None:
 
 
 def set_value(text: str, card_id: str, key: str, value: str) -> str:
-    """`text` with card `card_id`'s `key` set to `value` (added as the card's last key if absent)."""
+    """`text` with card `card_id`'s `key` set to `value` (added as its last key if absent)."""
     card = _card_node(_compose(text), card_id)
     indent = card.value[0][0].start_mark.column
     node = _value_of(card, key)
@@ -60,7 +60,7 @@ def set_value(text: str, card_id: str, key: str, value: str) -> str:
     else:
         start, end = node.start_mark.index, _end_of_value(text, node)
         written = scalar_text(value, indent, getattr(node, "style", None))
-        if written.endswith("\n") and text[end - 1:end] != "\n":
+        if written.endswith("\n") and text[end - 1 : end] != "\n":
             end = _end_of_line(text, end)
         edited = text[:start] + written + text[end:]
     if read_value(edited, card_id, key) != value:
@@ -72,7 +72,9 @@ def _end_of_value(text: str, node) -> int:
     """Where a value ends: a block scalar's span runs on over the blank lines after it (they
     separate cards), which are not its text unless it keeps them (`|+`)."""
     start, end = node.start_mark.index, node.end_mark.index
-    if getattr(node, "style", None) in ("|", ">") and not text[start:end].split("\n", 1)[0].rstrip().endswith("+"):
+    if getattr(node, "style", None) in ("|", ">") and not text[start:end].split("\n", 1)[
+        0
+    ].rstrip().endswith("+"):
         content = text[start:end].rstrip(" \t\n")
         return _end_of_line(text, start + len(content))
     return end
@@ -86,7 +88,7 @@ def _end_of_line(text: str, position: int) -> int:
 
 def _add_key(text: str, card, indent: int, key: str, value: str) -> str:
     end = _end_of_value(text, card.value[-1][1])
-    if text[end - 1:end] != "\n":  # a one-line value: the new key goes on the next line
+    if text[end - 1 : end] != "\n":  # a one-line value: the new key goes on the next line
         if "\n" not in text[end:]:
             text += "\n"
         end = _end_of_line(text, end)
@@ -105,8 +107,14 @@ def scalar_text(value: str, indent: int, style: str | None) -> str:
 
 
 def _one_line_forms(value: str, style: str | None) -> list[str]:
-    plain, single, double = value, "'" + value.replace("'", "''") + "'", json.dumps(value, ensure_ascii=False)
-    order = {"'": [single, plain, double], '"': [double, single, plain]}.get(style or "", [plain, single, double])
+    plain, single, double = (
+        value,
+        "'" + value.replace("'", "''") + "'",
+        json.dumps(value, ensure_ascii=False),
+    )
+    order = {"'": [single, plain, double], '"': [double, single, plain]}.get(
+        style or "", [plain, single, double]
+    )
     return [form for form in order if "\n" not in form]
 
 
@@ -126,7 +134,9 @@ def _literal(value: str, indent: int) -> str:
     body = value.rstrip("\n")
     trailing = len(value) - len(body)
     chomping = {0: "-", 1: ""}.get(trailing, "+")
-    indicator = str(2) if body[:1] in (" ", "\t") else ""  # a body starting with a space needs its indentation said
+    indicator = (
+        str(2) if body[:1] in (" ", "\t") else ""
+    )  # a body starting with a space needs its indentation said
     lines = "".join((" " * indent + line if line else "") + "\n" for line in body.split("\n"))
     return f"|{indicator}{chomping}\n" + lines + "\n" * max(trailing - 1, 0)
 
@@ -141,6 +151,10 @@ def append_cards(text: str | None, subdeck: str, cards: list[dict[str, str]]) ->
         entry = []
         for number, (key, value) in enumerate(card.items()):
             written = scalar_text(value, 4, None)
-            entry.append(("  - " if number == 0 else "    ") + f"{key}: " + (written if written.endswith("\n") else written + "\n"))
+            entry.append(
+                ("  - " if number == 0 else "    ")
+                + f"{key}: "
+                + (written if written.endswith("\n") else written + "\n")
+            )
         text += ("\n" if not text.endswith("cards:\n") else "") + "".join(entry)
     return text

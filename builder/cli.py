@@ -505,72 +505,60 @@ def _print_push_summary(result) -> None:
 
 @app.command("pull")
 def pull_command(
-    source: Optional[str] = typer.Argument(None, metavar="SOURCE", help="An .apkg or .colpkg exported from Anki, or a profile's collection.anki2; "
-                                           "with --ankiconnect, AnkiConnect's URL (default http://127.0.0.1:8765)."),
+    source: str | None = typer.Argument(
+        None,
+        metavar="SOURCE",
+        help="An .apkg or .colpkg exported from Anki, or a profile's collection.anki2; with "
+        "--ankiconnect, AnkiConnect's URL (default http://127.0.0.1:8765).",
+    ),
     cards: Path = CARDS_OPTION,
-    figures: Optional[Path] = FIGURES_OPTION,
-    ankiconnect: bool = typer.Option(False, "--ankiconnect", help="Read the notes from a running Anki through AnkiConnect."),
-    apply: bool = typer.Option(False, "--apply", help="Write the changes into the card files (after `check` passed on them)."),
+    figures: Path | None = FIGURES_OPTION,
+    ankiconnect: bool = typer.Option(
+        False, "--ankiconnect", help="Read the notes from a running Anki through AnkiConnect."
+    ),
+    apply: bool = typer.Option(
+        False, "--apply", help="Write the changes into the card files (once `check` passed)."
+    ),
 ) -> None:
     """Bring fixes made in Anki back to the sources: a unified diff per card, then a summary.
 
-    Notes are found by their CardId field. Each field whose text was edited in Anki is converted
-    back to Markdown with math; a field also changed in the sources since is a conflict, shown with
+    Notes are found by their CardId field. Each field edited in Anki is converted back to
+    Markdown with math; a field also changed in the sources since is a conflict, shown with
     both versions and left alone. Notes without a CardId become new cards in cards/pulled.yaml.
     Scheduling, tags, CardId and Figure are never taken from Anki; nothing is ever deleted.
     """
+    from .pull import pull
+
+    notes = _notes_to_pull(source, ankiconnect)
+    with _reporting_errors(), _stages() as progress:
+        result = pull(_options(cards, Path("dist"), figures), notes, apply, progress)
+    for text in result.report(apply):
+        out.print(text, markup=False, soft_wrap=True, end="" if text.endswith("\n") else "\n")
+
+
+def _notes_to_pull(source: str | None, ankiconnect: bool) -> list:
+    """The notes in Anki, from a file or AnkiConnect; a usage error (2) or unreadable source (1)."""
     import os
 
     from .anki_notes import UnreadableCollection, read_ankiconnect, read_notes
     from .ankiconnect import AnkiConnect, AnkiConnectError, AnkiNotRunning, BadUrl
     from .kinds import KINDS
-    from .pull import pull
 
     if not ankiconnect and source is None:
-        err.print("Usage error: give an .apkg, .colpkg or collection.anki2 to pull from, or --ankiconnect", soft_wrap=True)
+        err.print("Usage error: give an .apkg, .colpkg or collection.anki2, or --ankiconnect")
         raise typer.Exit(2)
     try:
-        if ankiconnect:
+        if source is None or ankiconnect:
             url = source or os.environ.get("ANKICONNECT_URL") or DEFAULT_URL
-            notes = read_ankiconnect(AnkiConnect(url), [kind.note_type_name for kind in KINDS.values()])
-        else:
-            notes = read_notes(Path(source))
+            note_types = [kind.note_type_name for kind in KINDS.values()]
+            return read_ankiconnect(AnkiConnect(url), note_types)
+        return read_notes(Path(source))
     except BadUrl as error:
         err.print(f"Usage error: {error}", markup=False, soft_wrap=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     except (UnreadableCollection, AnkiNotRunning, AnkiConnectError) as error:
         err.print(f"cannot pull: {error}; nothing was written.", markup=False, soft_wrap=True)
-        raise typer.Exit(1)
-    with _reporting_errors(), _stages() as progress:
-        result = pull(_options(cards, Path("dist"), figures), notes, apply, progress)
-    _print_pull(result, apply)
-
-
-def _print_pull(result, applied: bool) -> None:
-    for change in result.changed:
-        out.print(change.diff, markup=False, soft_wrap=True, end="")
-    if result.new_notes_diff:
-        out.print(result.new_notes_diff, markup=False, soft_wrap=True, end="")
-    for conflict in result.conflicts:
-        out.print(conflict.message(), markup=False, soft_wrap=True)
-        out.print(f"  in the sources:\n{_indented(conflict.sources)}\n  in Anki:\n{_indented(conflict.anki)}", markup=False, soft_wrap=True)
-    for item in result.unreadable:
-        out.print(item.message(), markup=False, soft_wrap=True)
-    for label, ids in (("deleted in Anki (kept in the sources; retire a card with `retired: true`)", result.deleted),
-                       ("suspended in Anki", result.suspended), ("in Anki with a CardId no card has", result.unknown)):
-        if ids:
-            out.print(f"{label}: {', '.join(ids)}", markup=False, soft_wrap=True)
-    if result.older:
-        several = result.older != 1
-        out.print(f"{result.older} field{'s' if several else ''} in Anki {'hold' if several else 'holds'} an older build's text, not edits: left alone.",
-                  markup=False, soft_wrap=True)
-    out.print(result.summary() + (f"; wrote {', '.join(str(path) for path in result.written)} (checked)" if result.written else
-                                  "" if applied or not (result.changed or result.new_notes) else "; run again with --apply to write them"),
-              markup=False, soft_wrap=True)
-
-
-def _indented(text: str) -> str:
-    return "\n".join("    " + line for line in text.rstrip("\n").split("\n"))
+        raise typer.Exit(1) from None
 
 
 def main() -> None:

@@ -22,10 +22,53 @@ from .macros import Macro, MacroError, expand_macros
 
 # Tags a field may hold that have a Markdown form (or are editor noise, unwrapped first).
 CONVERTIBLE_TAGS = {
-    "p", "div", "br", "span", "font", "b", "strong", "i", "em", "ul", "ol", "li", "code", "pre", "a",
-    "table", "thead", "tbody", "tr", "th", "td", "h3", "h4", "h5", "h6", "blockquote", "hr",
+    "p",
+    "div",
+    "br",
+    "span",
+    "font",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "ul",
+    "ol",
+    "li",
+    "code",
+    "pre",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "hr",
 }
-BLOCK_TAGS = {"p", "div", "br", "ul", "ol", "li", "table", "thead", "tbody", "tr", "pre", "h3", "h4", "h5", "h6", "blockquote", "hr"}
+BLOCK_TAGS = {
+    "p",
+    "div",
+    "br",
+    "ul",
+    "ol",
+    "li",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "pre",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "hr",
+}
 # The same formatting under the editor's names and Markdown's.
 SAME_TAG = {"b": "strong", "i": "em"}
 MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.S)
@@ -37,7 +80,9 @@ class Unconvertible(ValueError):
     """The field holds HTML that Markdown cannot say; the message is the reason."""
 
 
-def html_to_markdown(html: str, macros: tuple[Macro, ...] = (), known_tex: dict[str, str] | None = None) -> str:
+def html_to_markdown(
+    html: str, macros: tuple[Macro, ...] = (), known_tex: dict[str, str] | None = None
+) -> str:
     """The Markdown that renders to `html`. `known_tex` maps TeX as a note carries it to the TeX
     the author wrote (macros and all), so formulas that did not change come back verbatim."""
     from bs4 import BeautifulSoup
@@ -49,23 +94,38 @@ def html_to_markdown(html: str, macros: tuple[Macro, ...] = (), known_tex: dict[
     _protect_math_and_dollars(soup, formulas)
     markdown = _converter().convert_soup(soup)
     markdown = re.sub(r" {2}\n([ \t]*)", r"\n\n\1", markdown)  # a <br> becomes a paragraph break
-    markdown = _put_back_math(markdown, formulas, {macro.name: macro for macro in macros}, known_tex or {})
+    markdown = _put_back_math(
+        markdown, formulas, {macro.name: macro for macro in macros}, known_tex or {}
+    )
     return re.sub(r"\n{3,}", "\n\n", markdown).strip("\n")
 
 
 def _refuse_unconvertible(soup) -> None:
     for element in soup.find_all(True):
         if element.name == "img":
-            raise Unconvertible(f"an image pasted into the field (<img src=\"{element.get('src', '')[:40]}\">): "
-                                "add it as a figure in the sources instead")
-        if element.name in ("td", "th") and (_span(element, "rowspan") > 1 or _span(element, "colspan") > 1):
-            raise Unconvertible("a table with merged cells (rowspan/colspan): Markdown tables cannot merge cells")
+            raise Unconvertible(
+                f'an image pasted into the field (<img src="{element.get("src", "")[:40]}">): '
+                "add it as a figure in the sources instead"
+            )
+        if element.name in ("td", "th") and (
+            _span(element, "rowspan") > 1 or _span(element, "colspan") > 1
+        ):
+            raise Unconvertible(
+                "a table with merged cells (rowspan/colspan): Markdown tables cannot merge cells"
+            )
         if element.name == "u":
-            raise Unconvertible("underlined text (<u>): Markdown has no underline; use bold or italics")
+            raise Unconvertible(
+                "underlined text (<u>): Markdown has no underline; use bold or italics"
+            )
         if element.name not in CONVERTIBLE_TAGS:
             raise Unconvertible(f"<{element.name}> has no Markdown form")
-        if element.name in ("span", "div") and set(element.get("class") or ()) - {"arithmatex", "highlight"}:
-            raise Unconvertible(f"<{element.name} class=\"{' '.join(element['class'])}\"> has no Markdown form")
+        if element.name in ("span", "div") and set(element.get("class") or ()) - {
+            "arithmatex",
+            "highlight",
+        }:
+            raise Unconvertible(
+                f'<{element.name} class="{" ".join(element["class"])}"> has no Markdown form'
+            )
         if element.name == "div" and "highlight" in (element.get("class") or ()):
             raise Unconvertible("a highlighted code block: edit fenced code in the sources")
 
@@ -86,7 +146,10 @@ def _remove_editor_noise(soup) -> None:
             element.name = "p"
             element.attrs = {}
     for br in soup.find_all("br"):
-        if br.next_sibling is None or (isinstance(br.next_sibling, str) and not br.next_sibling.strip() and br.next_sibling.next_sibling is None):
+        following = br.next_sibling
+        if following is None or (
+            not following.get_text().strip() and following.next_sibling is None
+        ):
             br.decompose()
     for text in soup.find_all(string=True):
         if "\xa0" in text:
@@ -116,29 +179,39 @@ def _math_token(match: re.Match, formulas: list[tuple[str, str]]) -> str:
     return _TOKEN.format(kind=formulas[-1][0], number=len(formulas) - 1)
 
 
-def _put_back_math(markdown: str, formulas: list[tuple[str, str]], macros: dict[str, Macro], known_tex: dict[str, str]) -> str:
+def _put_back_math(
+    markdown: str,
+    formulas: list[tuple[str, str]],
+    macros: dict[str, Macro],
+    known_tex: dict[str, str],
+) -> str:
     lines = []
     for line in markdown.split("\n"):
         indent = _continuation_indent(line)
         for match in reversed(list(_TOKENS.finditer(line))):
             kind, number = match.group(1), int(match.group(2))
             if kind == "z":
-                line = line[:match.start()] + "\\$" + line[match.end():]
+                line = line[: match.start()] + "\\$" + line[match.end() :]
                 continue
             tex = known_tex.get(formulas[number][1]) or fold_macros(formulas[number][1], macros)
-            before, after = line[:match.start()], line[match.end():]
-            if kind == "d":  # display math on a line of its own: a sentence may lead up to it, the rest goes below
+            before, after = line[: match.start()], line[match.end() :]
+            # display math on a line of its own: a sentence may lead up to it, the rest goes below
+            if kind == "d":
                 before = before.rstrip() + "\n" + indent if before.strip() else before
                 after = "\n" + indent + after.lstrip() if after.strip() else ""
-            line = before + (f"${tex}$" if kind == "i" else f"$${tex}$$").replace("\n", "\n" + indent) + after
+            line = (
+                before
+                + (f"${tex}$" if kind == "i" else f"$${tex}$$").replace("\n", "\n" + indent)
+                + after
+            )
         lines.append(line)
     return "\n".join(lines)
 
 
 def _continuation_indent(line: str) -> str:
-    """How a line continuing `line` is indented: a list item's text starts four spaces further in."""
-    match = re.match(r"(\s*)((?:[-*+]|\d+\.) )?", line)
-    return match.group(1) + ("    " if match.group(2) else "")
+    """How a line continuing `line` is indented: a list item's text is four spaces further in."""
+    indent, marker = re.match(r"(\s*)((?:[-*+]|\d+\.) )?", line).groups()  # type: ignore[union-attr]
+    return indent + ("    " if marker else "")
 
 
 def fold_macros(tex: str, macros: dict[str, Macro]) -> str:
@@ -148,7 +221,7 @@ def fold_macros(tex: str, macros: dict[str, Macro]) -> str:
         if macro.args or not macro.body or macro.body not in tex:
             continue
         # not before a letter: `\E x` would expand to `\mathbb{E} x`, a different text
-        folded = re.sub(re.escape(macro.body) + r"(?![A-Za-z])", lambda match: f"\\{macro.name}", tex)
+        folded = re.sub(re.escape(macro.body) + r"(?![A-Za-z])", "\\\\" + macro.name, tex)
         try:
             if expand_macros(folded, macros) == tex:
                 tex = folded
@@ -175,11 +248,19 @@ def _converter():
             else:
                 bullet = "- "
             lines = text.split("\n")
-            loose = el.find("p", recursive=False) is not None  # Markdown made <p>s: blank lines between items
-            return bullet + lines[0] + "".join("\n" + ("    " + line if line.strip() else "") for line in lines[1:]) + ("\n\n" if loose else "\n")
+            loose = (
+                el.find("p", recursive=False) is not None
+            )  # Markdown made <p>s: blank lines between items
+            return (
+                bullet
+                + lines[0]
+                + "".join("\n" + ("    " + line if line.strip() else "") for line in lines[1:])
+                + ("\n\n" if loose else "\n")
+            )
 
         def convert_tr(self, el, text, parent_tags):
-            converted = super().convert_tr(el, text, parent_tags)
+            # markdownify has convert_tr; its stub file does not declare it
+            converted = super().convert_tr(el, text, parent_tags)  # type: ignore[misc]
             cells = el.find_all(["td", "th"])
             separator = "| " + " | ".join(["---"] * len(cells)) + " |"
             if separator not in converted:
@@ -187,12 +268,20 @@ def _converter():
             aligned = "| " + " | ".join(_alignment(cell) for cell in cells) + " |"
             return converted.replace(separator, aligned)
 
-    return SourceDialect(heading_style="ATX", bullets="-", strong_em_symbol="*", escape_underscores=True, escape_asterisks=True)
+    return SourceDialect(
+        heading_style="ATX",
+        bullets="-",
+        strong_em_symbol="*",
+        escape_underscores=True,
+        escape_asterisks=True,
+    )
 
 
 def _alignment(cell) -> str:
     match = re.search(r"text-align:\s*(left|right|center)", cell.get("style", ""))
-    return {"left": ":--", "right": "--:", "center": ":-:"}.get(match.group(1) if match else "", "---")
+    return {"left": ":--", "right": "--:", "center": ":-:"}.get(
+        match.group(1) if match else "", "---"
+    )
 
 
 # ---------------------------------------------------------------- comparing fields
@@ -218,14 +307,23 @@ def html_signature(html: str) -> str:
                 walk(child)
                 parts.append("\n" if name in ("p", "div") else "")
                 continue
-            if name in ("em", "strong") and _only_child(child) is not None and SAME_TAG.get(_only_child(child).name, _only_child(child).name) in ("em", "strong"):
+            if (
+                name in ("em", "strong")
+                and _only_child(child) is not None
+                and SAME_TAG.get(_only_child(child).name, _only_child(child).name)
+                in ("em", "strong")
+            ):
                 # ***word*** is <strong><em> in Python-Markdown whichever way the editor nested it
                 parts.append("<strong><em>")
                 walk(_only_child(child))
                 parts.append("</em></strong>")
                 continue
-            attributes = "".join(f' {key}="{child[key]}"' for key in ("href", "src", "style") if child.get(key))
-            block = "\n" if name in BLOCK_TAGS else ""  # a tight list item is a loose one's paragraph
+            attributes = "".join(
+                f' {key}="{child[key]}"' for key in ("href", "src", "style") if child.get(key)
+            )
+            block = (
+                "\n" if name in BLOCK_TAGS else ""
+            )  # a tight list item is a loose one's paragraph
             parts.append(f"{block}<{name}{attributes}>{block}")
             walk(child)
             parts.append(f"{block}</{name}>{block}")
@@ -238,7 +336,9 @@ def html_signature(html: str) -> str:
 
 def _only_child(element):
     """The one element inside `element` when there is nothing else in it (no text around it)."""
-    children = [child for child in element.children if getattr(child, "name", None) or str(child).strip()]
+    children = [
+        child for child in element.children if getattr(child, "name", None) or str(child).strip()
+    ]
     return children[0] if len(children) == 1 and getattr(children[0], "name", None) else None
 
 
@@ -251,10 +351,18 @@ def minimal_edit(source: str, current: str, edited: str) -> str:
     the same converter's Markdown of the unedited field: where a run of its lines differs from
     the source (the author wrapped a paragraph by hand, spaced a list) and the edit left that
     whole run alone, the author's lines are written instead."""
-    source_lines, current_lines, edited_lines = source.split("\n"), current.split("\n"), edited.split("\n")
-    authored: dict[int, tuple[int, list[str]]] = {}  # first current line of a run → (end of the run, the author's lines)
+    source_lines, current_lines, edited_lines = (
+        source.split("\n"),
+        current.split("\n"),
+        edited.split("\n"),
+    )
+    authored: dict[
+        int, tuple[int, list[str]]
+    ] = {}  # first current line of a run → (end of the run, the author's lines)
     inserted: dict[int, list[str]] = {}  # lines only the author has, before this current line
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, current_lines, source_lines, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
+        None, current_lines, source_lines, autojunk=False
+    ).get_opcodes():
         if tag == "equal":
             authored.update({i: (i + 1, [source_lines[j1 + i - i1]]) for i in range(i1, i2)})
         elif i1 == i2:
@@ -262,7 +370,9 @@ def minimal_edit(source: str, current: str, edited: str) -> str:
         else:
             authored[i1] = (i2, source_lines[j1:j2])
     result: list[str] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, current_lines, edited_lines, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
+        None, current_lines, edited_lines, autojunk=False
+    ).get_opcodes():
         if tag != "equal":
             result += edited_lines[j1:j2]
             continue

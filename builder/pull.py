@@ -31,8 +31,8 @@ from .build import BuildOptions, Progress, load_and_check, quiet
 from .card_yaml import YamlEditError, append_cards, set_value
 from .html_to_markdown import Unconvertible, html_signature, html_to_markdown, minimal_edit
 from .identity import Lock, guid_for_card, read_lock
-from .lockfile import package_notes
 from .kinds import KINDS, CardKind
+from .lockfile import package_notes
 from .markdown_math import cloze_safe, formulas_in, markdown_to_html
 from .model import Card, Deck
 from .prepare import prepare
@@ -69,8 +69,11 @@ class Conflict:
     anki: str  # the field's Markdown as edited in Anki
 
     def message(self) -> str:
-        return (f"conflict: card '{self.card_id}', field '{self.key}' ({self.field}) was edited in Anki and also changed "
-                "in the sources since that note's version; left as it is in the sources.")
+        return (
+            f"conflict: card '{self.card_id}', field '{self.key}' ({self.field}) was edited in "
+            "Anki and also changed in the sources since that note's version; left as it is in "
+            "the sources."
+        )
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,10 @@ class Unreadable:
     reason: str
 
     def message(self) -> str:
-        return f"unreadable: {self.card_id}, field {self.field}: {self.reason}; the card is left unchanged."
+        return (
+            f"unreadable: {self.card_id}, field {self.field}: {self.reason}; "
+            "the card is left unchanged."
+        )
 
 
 @dataclass(frozen=True)
@@ -103,12 +109,50 @@ class PullResult:
     older: int = 0  # fields in Anki that are an older build's text (not edits, skipped)
     written: list[Path] = field(default_factory=list)
 
+    def report(self, applied: bool) -> list[str]:
+        """What `mathdeck pull` prints: the diffs, conflicts with both versions, what could not be
+        read, the notes deleted or suspended in Anki, and the summary."""
+        lines = [change.diff for change in self.changed]
+        lines += [self.new_notes_diff] if self.new_notes_diff else []
+        for conflict in self.conflicts:
+            sources, anki = _indented(conflict.sources), _indented(conflict.anki)
+            lines += [conflict.message(), f"  in the sources:\n{sources}\n  in Anki:\n{anki}"]
+        lines += [item.message() for item in self.unreadable]
+        for label, ids in (
+            (
+                "deleted in Anki (kept in the sources; retire a card with `retired: true`)",
+                self.deleted,
+            ),
+            ("suspended in Anki", self.suspended),
+            ("in Anki with a CardId no card has", self.unknown),
+        ):
+            lines += [f"{label}: {', '.join(ids)}"] if ids else []
+        if self.older:
+            fields = (
+                "1 field in Anki holds" if self.older == 1 else f"{self.older} fields in Anki hold"
+            )
+            lines.append(f"{fields} an older build's text, not edits: left alone.")
+        if self.written:
+            return [
+                *lines,
+                f"{self.summary()}; wrote {', '.join(map(str, self.written))} (checked)",
+            ]
+        pending = (self.changed or self.new_notes) and not applied
+        return [
+            *lines,
+            self.summary() + ("; run again with --apply to write them" if pending else ""),
+        ]
+
     def summary(self) -> str:
         def count(number: int, word: str, plural: str | None = None) -> str:
             return f"{number} {word if number == 1 else plural or word + 's'}"
 
-        return (f"{count(len(self.changed), 'card')} changed, {count(len(self.conflicts), 'conflict')}, "
-                f"{count(len(self.new_notes), 'new note')}, {len({item.card_id for item in self.unreadable})} unreadable")
+        return (
+            f"{count(len(self.changed), 'card')} changed, "
+            f"{count(len(self.conflicts), 'conflict')}, "
+            f"{count(len(self.new_notes), 'new note')}, "
+            f"{len({item.card_id for item in self.unreadable})} unreadable"
+        )
 
 
 @dataclass(frozen=True)
@@ -124,14 +168,26 @@ class SourceField:
 def source_fields(kind: CardKind) -> list[SourceField]:
     """Which source key each of the kind's note fields is made from, read from the kind's own
     `fields` function by rendering a card whose every text is its key's name."""
-    probe = Card(id="probe", kind=kind.name, subdeck="", location=Location(Path(".")),
-                 text={key: f"\x00{key}\x00" for key in kind.required + kind.optional})
+    probe = Card(
+        id="probe",
+        kind=kind.name,
+        subdeck="",
+        location=Location(Path(".")),
+        text={key: f"\x00{key}\x00" for key in kind.required + kind.optional},
+    )
     found = []
     for name, value in kind.fields(probe, _ProbeRenderer()).items():
         match = re.fullmatch(r"\x00(\w+)\x00\x01(\w+)", value)
         if match:
-            found.append(SourceField(name, match.group(1), match.group(2) == "inline", match.group(1) not in kind.not_markdown))
-    return found + [SourceField("Zh", "zh", True, True)]
+            found.append(
+                SourceField(
+                    name,
+                    match.group(1),
+                    match.group(2) == "inline",
+                    match.group(1) not in kind.not_markdown,
+                )
+            )
+    return [*found, SourceField("Zh", "zh", True, True)]
 
 
 class _ProbeRenderer:
@@ -160,19 +216,31 @@ def shipped_versions(dist: Path, slug: str) -> dict[str, list[Shipped]]:
     for package in sorted(dist.glob(f"{slug}-*.apkg")) if dist.is_dir() else ():
         for guid, (modified, fields, _) in package_notes(package).items():
             versions.setdefault(guid, set()).add(Shipped(modified, tuple(fields.split("\x1f"))))
-    return {guid: sorted(found, key=lambda shipped: shipped.modified) for guid, found in versions.items()}
+    return {
+        guid: sorted(found, key=lambda shipped: shipped.modified)
+        for guid, found in versions.items()
+    }
 
 
 # ---------------------------------------------------------------- the pull
 
 
-def pull(options: BuildOptions, anki_notes: list[AnkiNote], apply: bool = False, progress: Progress = quiet) -> PullResult:
+def pull(
+    options: BuildOptions,
+    anki_notes: list[AnkiNote],
+    apply: bool = False,
+    progress: Progress = quiet,
+) -> PullResult:
     """What the notes in Anki change in the sources; with `apply`, written once `check` passed."""
     prepared = prepare(options, progress=progress)
     progress("Comparing the notes in Anki with the sources")
     result = PullResult()
-    comparison = _Comparison(prepared.deck, prepared.notes, read_lock(options.cards_dir),
-                             shipped_versions(options.cards_dir.resolve().parent / "dist", prepared.deck.config.slug))
+    comparison = _Comparison(
+        prepared.deck,
+        prepared.notes,
+        read_lock(options.cards_dir),
+        shipped_versions(options.cards_dir.resolve().parent / "dist", prepared.deck.config.slug),
+    )
     new_notes = comparison.compare(anki_notes, result)
     files = _edited_files(prepared.deck, comparison.edits_by_card, result)
     _add_new_notes(prepared.deck, new_notes, files, result, options.cards_dir)
@@ -185,13 +253,19 @@ def pull(options: BuildOptions, anki_notes: list[AnkiNote], apply: bool = False,
 class _Comparison:
     """The notes in Anki matched to the cards by CardId, field by field."""
 
-    def __init__(self, deck: Deck, notes: list[RenderedNote], lock: Lock, shipped: dict[str, list[Shipped]]):
+    def __init__(
+        self, deck: Deck, notes: list[RenderedNote], lock: Lock, shipped: dict[str, list[Shipped]]
+    ):
         self.deck, self.lock, self.shipped = deck, lock, shipped
         self.by_id = _cards_by_id(notes)
-        self.note_types = {KINDS[kind].note_type_name: KINDS[kind] for kind in deck.config.note_type_ids}
+        self.note_types = {
+            KINDS[kind].note_type_name: KINDS[kind] for kind in deck.config.note_type_ids
+        }
         self.edits_by_card: dict[str, list[FieldEdit]] = {}
 
-    def compare(self, anki_notes: list[AnkiNote], result: PullResult) -> list[tuple[CardKind, AnkiNote]]:
+    def compare(
+        self, anki_notes: list[AnkiNote], result: PullResult
+    ) -> list[tuple[CardKind, AnkiNote]]:
         """Fills `result` with what the matched notes say; returns the notes without a CardId."""
         seen: set[str] = set()
         new_notes = []
@@ -205,13 +279,21 @@ class _Comparison:
             elif card_id not in self.by_id:
                 result.unknown.append(card_id)
             elif self.by_id[card_id].card.id in seen:
-                result.unreadable.append(Unreadable(f"card '{self.by_id[card_id].card.id}'", "CardId", "two notes in Anki carry this "
-                                                    "card's id; only the first was compared (delete the copy in Anki's browser)"))
+                result.unreadable.append(
+                    Unreadable(
+                        f"card '{self.by_id[card_id].card.id}'",
+                        "CardId",
+                        "two notes in Anki carry this card's id; only the first was "
+                        "compared (delete the copy in Anki's browser)",
+                    )
+                )
             elif not self.by_id[card_id].card.retired:
                 seen.add(self.by_id[card_id].card.id)
                 self._compare_note(self.by_id[card_id], anki, result)
         if seen:  # the collection holds this deck: what it lacks was deleted there
-            result.deleted = sorted(card.id for card in self.deck.cards if not card.retired and card.id not in seen)
+            result.deleted = sorted(
+                card.id for card in self.deck.cards if not card.retired and card.id not in seen
+            )
         return new_notes
 
     def _compare_note(self, note: RenderedNote, anki: AnkiNote, result: PullResult) -> None:
@@ -222,7 +304,9 @@ class _Comparison:
         result.older += history.older
         result.conflicts += conflicts
         result.unreadable += unreadable
-        if edits and not unreadable:  # nothing half-applied: a card with an unreadable field keeps all its fields
+        if (
+            edits and not unreadable
+        ):  # nothing half-applied: a card with an unreadable field keeps all its fields
             self.edits_by_card[note.card.id] = edits
 
 
@@ -244,11 +328,14 @@ def _plain(html: str) -> str:
 def _field_edits(note: RenderedNote, anki: AnkiNote, deck: Deck, history: _History):
     card, kind = note.card, KINDS[note.card.kind]
     edits, conflicts, unreadable = [], [], []
-    current_fields = dict(zip(kind.note_fields, note.fields))
+    current_fields = dict(zip(kind.note_fields, note.fields, strict=True))
     for source_field in source_fields(kind):
         if source_field.field in NEVER_PULLED or source_field.field not in anki.fields:
             continue
-        current, edited = current_fields.get(source_field.field, ""), anki.fields[source_field.field]
+        current, edited = (
+            current_fields.get(source_field.field, ""),
+            anki.fields[source_field.field],
+        )
         if html_signature(current) == html_signature(edited):
             continue
         if source_field.key == "zh" and not html_signature(edited):
@@ -258,17 +345,26 @@ def _field_edits(note: RenderedNote, anki: AnkiNote, deck: Deck, history: _Histo
             continue  # not an edit: the note in Anki is from an older build
         where = f"card '{card.id}'"
         if not source_field.markdown:
-            unreadable.append(Unreadable(where, f"'{source_field.key}' ({source_field.field})",
-                                         "code is not pulled: edit it in the sources (or the card's code_file)"))
+            unreadable.append(
+                Unreadable(
+                    where,
+                    f"'{source_field.key}' ({source_field.field})",
+                    "code is not pulled: edit it in the sources (or the card's code_file)",
+                )
+            )
             continue
         source = _source_text(card, source_field.key)
         try:
             markdown = pulled_markdown(source, current, edited, deck, kind, source_field.inline)
         except Unconvertible as error:
-            unreadable.append(Unreadable(where, f"'{source_field.key}' ({source_field.field})", str(error)))
+            unreadable.append(
+                Unreadable(where, f"'{source_field.key}' ({source_field.field})", str(error))
+            )
             continue
         if history.changed_in_sources_since_edit(index, current):
-            conflicts.append(Conflict(card.id, source_field.key, source_field.field, source or "", markdown))
+            conflicts.append(
+                Conflict(card.id, source_field.key, source_field.field, source or "", markdown)
+            )
             continue
         edits.append(FieldEdit(source_field.key, source_field.field, source, markdown))
     return edits, conflicts, unreadable
@@ -278,7 +374,14 @@ def _source_text(card: Card, key: str) -> str | None:
     return card.zh if key == "zh" else card.text.get(key)
 
 
-def pulled_markdown(source: str | None, current_html: str, edited_html: str, deck: Deck, kind: CardKind, inline: bool) -> str:
+def pulled_markdown(
+    source: str | None,
+    current_html: str,
+    edited_html: str,
+    deck: Deck,
+    kind: CardKind,
+    inline: bool,
+) -> str:
     """The Markdown to write for an edited field: the author's own lines where the edit left them,
     the converter's where it changed; Unconvertible unless it renders to the edited HTML."""
     macros = deck.config.macros
@@ -286,7 +389,12 @@ def pulled_markdown(source: str | None, current_html: str, edited_html: str, dec
     converted = html_to_markdown(edited_html, macros, known_tex)
     candidates = [converted]
     if source:
-        candidates.insert(0, minimal_edit(source.rstrip("\n"), html_to_markdown(current_html, macros, known_tex), converted))
+        candidates.insert(
+            0,
+            minimal_edit(
+                source.rstrip("\n"), html_to_markdown(current_html, macros, known_tex), converted
+            ),
+        )
     target = html_signature(edited_html)
     for candidate in candidates:
         if html_signature(markdown_to_html(candidate, inline, macros, kind.is_cloze)) == target:
@@ -295,12 +403,16 @@ def pulled_markdown(source: str | None, current_html: str, edited_html: str, dec
 
 
 def _authored_tex(source: str, macros, cloze: bool) -> dict[str, str]:
-    """TeX as the note carries it (macros expanded, `}}` spaced in a cloze) → TeX as the author wrote it."""
+    """TeX as the note carries it (macros expanded, `}}` spaced in a cloze) → TeX as written."""
     if not source or "$" not in source:
         return {}
     written, expanded = formulas_in(source), formulas_in(source, macros)
     as_noted = [(cloze_safe(tex) if cloze else tex) for tex, _ in expanded]
-    return {note_tex: own for (own, _), note_tex in zip(written, as_noted, strict=True) if own != note_tex}
+    return {
+        note_tex: own
+        for (own, _), note_tex in zip(written, as_noted, strict=True)
+        if own != note_tex
+    }
 
 
 class _History:
@@ -313,7 +425,10 @@ class _History:
 
     def shipped_as(self, index: int, html: str) -> bool:
         signature = html_signature(html)
-        if any(index < len(version.fields) and html_signature(version.fields[index]) == signature for version in self.shipped):
+        if any(
+            index < len(version.fields) and html_signature(version.fields[index]) == signature
+            for version in self.shipped
+        ):
             self.older += 1
             return True
         return False
@@ -322,19 +437,31 @@ class _History:
         """Whether the field changed in the sources after the version the learner edited: the
         newest package version older than the edit (the newest of all when Anki does not say
         when the note was edited). Without packages, the note as a whole: the lock's time."""
-        edited_on = [version for version in self.shipped if self.anki.modified is None or version.modified <= self.anki.modified]
+        edited_on = [
+            version
+            for version in self.shipped
+            if self.anki.modified is None or version.modified <= self.anki.modified
+        ]
         if edited_on and index < len(edited_on[-1].fields):
             return html_signature(edited_on[-1].fields[index]) != html_signature(current_html)
         entry = self.lock.notes.get(guid_for_card(self.note.card))
         if entry is None or entry.content_hash != self.note.content_hash:
-            return True  # changed since the last build (or never built): newer than any edit in Anki
+            return (
+                True  # changed since the last build (or never built): newer than any edit in Anki
+            )
         return self.anki.modified is not None and entry.modified > self.anki.modified
+
+
+def _indented(text: str) -> str:
+    return "\n".join("    " + line for line in text.rstrip("\n").split("\n"))
 
 
 # ---------------------------------------------------------------- the YAML
 
 
-def _edited_files(deck: Deck, edits_by_card: dict[str, list[FieldEdit]], result: PullResult) -> dict[Path, str]:
+def _edited_files(
+    deck: Deck, edits_by_card: dict[str, list[FieldEdit]], result: PullResult
+) -> dict[Path, str]:
     """Each card file's edited text; one diff per card in `result.changed`."""
     cards = {card.id: card for card in deck.cards}
     files: dict[Path, str] = {}
@@ -348,7 +475,9 @@ def _edited_files(deck: Deck, edits_by_card: dict[str, list[FieldEdit]], result:
                 alone = set_value(alone, card_id, edit.key, edit.after)
                 together = set_value(together, card_id, edit.key, edit.after)
         except YamlEditError as error:
-            result.unreadable.append(Unreadable(f"card '{card_id}'", ", ".join(edit.key for edit in edits), str(error)))
+            result.unreadable.append(
+                Unreadable(f"card '{card_id}'", ", ".join(edit.key for edit in edits), str(error))
+            )
             continue
         files[path] = together
         result.changed.append(CardChange(card_id, path, tuple(edits), _diff(path, original, alone)))
@@ -356,10 +485,20 @@ def _edited_files(deck: Deck, edits_by_card: dict[str, list[FieldEdit]], result:
 
 
 def _diff(path: Path, before: str, after: str) -> str:
-    return "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"a/{path}", f"b/{path}"))
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(True), after.splitlines(True), f"a/{path}", f"b/{path}"
+        )
+    )
 
 
-def _add_new_notes(deck: Deck, new_notes: list[tuple[CardKind, AnkiNote]], files: dict[Path, str], result: PullResult, cards_dir: Path) -> None:
+def _add_new_notes(
+    deck: Deck,
+    new_notes: list[tuple[CardKind, AnkiNote]],
+    files: dict[Path, str],
+    result: PullResult,
+    cards_dir: Path,
+) -> None:
     taken = {card_id for card in deck.cards for card_id in (card.id, *card.aliases)}
     cards = []
     for kind, anki in new_notes:
@@ -378,7 +517,9 @@ def _add_new_notes(deck: Deck, new_notes: list[tuple[CardKind, AnkiNote]], files
     result.new_notes_diff = _diff(path, original or "", files[path])
 
 
-def _new_note_text(kind: CardKind, anki: AnkiNote, deck: Deck, result: PullResult) -> dict[str, str] | None:
+def _new_note_text(
+    kind: CardKind, anki: AnkiNote, deck: Deck, result: PullResult
+) -> dict[str, str] | None:
     text = {}
     label = f"new note '{_plain(anki.fields.get(kind.note_fields[0], ''))[:40]}'"
     for source_field in source_fields(kind):
@@ -388,13 +529,19 @@ def _new_note_text(kind: CardKind, anki: AnkiNote, deck: Deck, result: PullResul
         try:
             if not source_field.markdown:
                 raise Unconvertible("code is not pulled from Anki: add the card in the sources")
-            text[source_field.key] = pulled_markdown(None, "", html, deck, kind, source_field.inline)
+            text[source_field.key] = pulled_markdown(
+                None, "", html, deck, kind, source_field.inline
+            )
         except Unconvertible as error:
-            result.unreadable.append(Unreadable(label, f"'{source_field.key}' ({source_field.field})", str(error)))
+            result.unreadable.append(
+                Unreadable(label, f"'{source_field.key}' ({source_field.field})", str(error))
+            )
             return None
     missing = [key for key in kind.required if key not in text]
     if missing:
-        result.unreadable.append(Unreadable(label, ", ".join(missing), f"a {kind.name} card needs {', '.join(missing)}"))
+        result.unreadable.append(
+            Unreadable(label, ", ".join(missing), f"a {kind.name} card needs {', '.join(missing)}")
+        )
         return None
     return text
 
@@ -426,12 +573,16 @@ def _check_then_write(options: BuildOptions, files: dict[Path, str], progress: P
         copy = Path(scratch) / cards_dir.name
         shutil.copytree(cards_dir, copy)
         for path, text in files.items():
-            (copy / path.resolve().relative_to(cards_dir.resolve())).write_text(text, encoding="utf-8")
+            (copy / path.resolve().relative_to(cards_dir.resolve())).write_text(
+                text, encoding="utf-8"
+            )
         progress("Checking the edited sources")
         try:
             load_and_check(replace(options, cards_dir=copy), progress)
         except SourceError as error:
-            raise SourceError([_at_real_file(problem, copy, cards_dir) for problem in error.problems]) from None
+            raise SourceError(
+                [_at_real_file(problem, copy, cards_dir) for problem in error.problems]
+            ) from None
     for path, text in sorted(files.items()):
         write_atomically(path, text.encode("utf-8"))
 
@@ -440,4 +591,6 @@ def _at_real_file(problem: Problem, copy: Path, cards_dir: Path) -> Problem:
     file = Path(problem.location.file)
     if copy != file and copy not in file.parents:
         return problem
-    return replace(problem, location=replace(problem.location, file=cards_dir / file.relative_to(copy)))
+    return replace(
+        problem, location=replace(problem.location, file=cards_dir / file.relative_to(copy))
+    )

@@ -28,7 +28,9 @@ def anki(tmp_path_factory):
 def pull(project: Path, url: str, *args: str):
     from builder.cli import app
 
-    return RUNNER.invoke(app, ["pull", "--ankiconnect", url, "--cards", str(project / "cards"), *args])
+    return RUNNER.invoke(
+        app, ["pull", "--ankiconnect", url, "--cards", str(project / "cards"), *args]
+    )
 
 
 def test_pull_through_ankiconnect_brings_back_an_edit_made_in_anki(anki, tmp_path, monkeypatch):
@@ -41,7 +43,10 @@ def test_pull_through_ankiconnect_brings_back_an_edit_made_in_anki(anki, tmp_pat
 
     unchanged = pull(project, anki.url)
     assert unchanged.exit_code == 0, unchanged.output
-    assert unchanged.output.strip().splitlines()[-1] == "0 cards changed, 0 conflicts, 0 new notes, 0 unreadable"
+    assert (
+        unchanged.output.strip().splitlines()[-1]
+        == "0 cards changed, 0 conflicts, 0 new notes, 0 unreadable"
+    )
 
     [note_id] = anki.call("findNotes", query='"CardId:q13-kl-divergence"')
     [info] = anki.call("notesInfo", notes=[note_id])
@@ -51,10 +56,16 @@ def test_pull_through_ankiconnect_brings_back_an_edit_made_in_anki(anki, tmp_pat
     cards_file = project / "cards" / "cards.yaml"
     pulled = pull(project, anki.url, "--apply")
     assert pulled.exit_code == 0, pulled.output
-    assert "-      - Asymmetric, so not a metric.\n+      - **Asymmetric**, so not a metric.\n" in pulled.output
+    assert (
+        "-      - Asymmetric, so not a metric.\n+      - **Asymmetric**, so not a metric.\n"
+        in pulled.output
+    )
     assert "1 card changed, 0 conflicts, 0 new notes, 0 unreadable" in pulled.output
     assert "      - **Asymmetric**, so not a metric.\n" in cards_file.read_text()
-    assert cards_file.read_text().replace("**Asymmetric**", "Asymmetric") == (MINIMAL / "cards" / "cards.yaml").read_text()
+    assert (
+        cards_file.read_text().replace("**Asymmetric**", "Asymmetric")
+        == (MINIMAL / "cards" / "cards.yaml").read_text()
+    )
 
 
 def test_the_collection_of_a_running_anki_is_refused(anki, tmp_path):
@@ -64,8 +75,13 @@ def test_the_collection_of_a_running_anki_is_refused(anki, tmp_path):
     copy_sources(MINIMAL, tmp_path / "project")
     collection = anki.base / PROFILE / "collection.anki2"
     assert collection.exists()
-    refused = RUNNER.invoke(app, ["pull", str(collection), "--cards", str(tmp_path / "project" / "cards")])
+    refused = RUNNER.invoke(
+        app, ["pull", str(collection), "--cards", str(tmp_path / "project" / "cards")]
+    )
     assert refused.exit_code == 1
     assert " ".join(refused.output.split()) == (
-        f"cannot pull: {collection} is open in Anki (collection.anki2-wal exists): close Anki (or switch profile) and pull again, "
-        "or pull a file exported from Anki (File → Export…, .apkg) or from the running Anki with --ankiconnect; nothing was written.")
+        f"cannot pull: {collection} is open in Anki (collection.anki2-wal exists): close Anki (or "
+        "switch profile) and pull again, "
+        "or pull a file exported from Anki (File → Export…, .apkg) or from the running Anki with "
+        "--ankiconnect; nothing was written."
+    )

@@ -30,8 +30,12 @@ def flagship():
     from builder.render import FigureFiles, render_card
 
     deck = load_deck(REPO / "cards")
-    figures = {card.figure: FigureFiles("light.png", "dark.png") for card in deck.cards if card.figure}
-    notes = [render_card(card, figures, deck.config.macros) for card in deck.cards if not card.retired]
+    figures = {
+        card.figure: FigureFiles("light.png", "dark.png") for card in deck.cards if card.figure
+    }
+    notes = [
+        render_card(card, figures, deck.config.macros) for card in deck.cards if not card.retired
+    ]
     return deck, notes
 
 
@@ -40,9 +44,12 @@ def editable_fields(note):
     from builder.pull import source_fields
 
     kind = KINDS[note.card.kind]
-    values = dict(zip(kind.note_fields, note.fields))
-    return [field for field in source_fields(kind)
-            if field.markdown and values.get(field.field) and field.field not in ("Zh",)]
+    values = dict(zip(kind.note_fields, note.fields, strict=True))
+    return [
+        field
+        for field in source_fields(kind)
+        if field.markdown and values.get(field.field) and field.field not in ("Zh",)
+    ]
 
 
 def words_outside_math_and_code(html: str) -> list[tuple[int, int]]:
@@ -55,14 +62,20 @@ def words_outside_math_and_code(html: str) -> list[tuple[int, int]]:
                 depth += -1 if piece.startswith("</") else 1
         elif depth == 0:
             masked = MATH.sub(lambda match: " " * len(match.group()), piece)
-            masked = re.sub(r"&\w+;|\{\{c\d+::|::|\}\}", lambda match: " " * len(match.group()), masked)
-            spans += [(position + match.start(), position + match.end()) for match in WORD.finditer(masked)]
+            masked = re.sub(
+                r"&\w+;|\{\{c\d+::|::|\}\}", lambda match: " " * len(match.group()), masked
+            )
+            spans += [
+                (position + match.start(), position + match.end())
+                for match in WORD.finditer(masked)
+            ]
         position += len(piece)
     return spans
 
 
 def edited_as_anki_stores_it(html: str, edit: str, pick: int) -> str | None:
-    """`html` with one edit made the way Anki's editor stores it; None when the field has no place for it."""
+    """`html` with one edit made the way Anki's editor stores it; None when the field has no place "
+    "for it."""
     if edit in ("word changed", "word bolded"):
         words = words_outside_math_and_code(html)
         if not words:
@@ -75,7 +88,7 @@ def edited_as_anki_stores_it(html: str, edit: str, pick: int) -> str | None:
         if not formulas:
             return None
         formula = formulas[pick % len(formulas)]
-        return html[:formula.end() - 2] + " + 1" + html[formula.end() - 2:]
+        return html[: formula.end() - 2] + " + 1" + html[formula.end() - 2 :]
     closing = [match.start() for match in re.finditer(r"</[uo]l>", html)]
     if not closing:
         return html + "<div>An added line.</div>"  # the editor's Enter in a field without a list
@@ -85,8 +98,17 @@ def edited_as_anki_stores_it(html: str, edit: str, pick: int) -> str | None:
 
 # Each example edits every card once (about 230 edits); shrinking a failure of hundreds of draws
 # would take long, and the failures are listed by card anyway.
-@settings(max_examples=4, deadline=None, database=None, phases=(Phase.explicit, Phase.generate),
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=4,
+    deadline=None,
+    database=None,
+    phases=(Phase.explicit, Phase.generate),
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(data=st.data())
 def test_every_card_with_an_edited_field_pulls_to_the_same_html(flagship, data):
     from builder.card_yaml import read_value, set_value
@@ -105,14 +127,16 @@ def test_every_card_with_an_edited_field_pulls_to_the_same_html(flagship, data):
         kind = KINDS[note.card.kind]
         field = data.draw(st.sampled_from(fields), label=note.card.id)
         edit = data.draw(st.sampled_from(EDITS))
-        current = dict(zip(kind.note_fields, note.fields))[field.field]
+        current = dict(zip(kind.note_fields, note.fields, strict=True))[field.field]
         edited = edited_as_anki_stores_it(current, edit, data.draw(st.integers(0, 1000)))
         if edited is None:
             continue
         source = note.card.text.get(field.key)
         markdown = pulled_markdown(source, current, edited, deck, kind, field.inline)
         path = note.card.location.file
-        texts[path] = set_value(texts.get(path) or path.read_text(encoding="utf-8"), note.card.id, field.key, markdown)
+        texts[path] = set_value(
+            texts.get(path) or path.read_text(encoding="utf-8"), note.card.id, field.key, markdown
+        )
         written = read_value(texts[path], note.card.id, field.key)
         again = markdown_to_html(written, field.inline, deck.config.macros, kind.is_cloze)
         if html_signature(again) != html_signature(edited):
@@ -129,9 +153,18 @@ def test_nothing_edited_in_anki_pulls_nothing_on_the_flagship(imported_flagship,
     result, col, _ = imported_flagship
     project = result.path.parent.parent
     exported = tmp_path / "flagship.apkg"
-    col.export_anki_package(out_path=str(exported), options=ExportAnkiPackageOptions(with_scheduling=True, legacy=False), limit=None)
+    col.export_anki_package(
+        out_path=str(exported),
+        options=ExportAnkiPackageOptions(with_scheduling=True, legacy=False),
+        limit=None,
+    )
     before = {path: path.read_bytes() for path in (project / "cards").glob("*.yaml")}
-    pulled = CliRunner().invoke(app, ["pull", str(exported), "--cards", str(project / "cards"), "--apply"])
+    pulled = CliRunner().invoke(
+        app, ["pull", str(exported), "--cards", str(project / "cards"), "--apply"]
+    )
     assert pulled.exit_code == 0, pulled.output
-    assert pulled.output.strip().splitlines()[-1] == "0 cards changed, 0 conflicts, 0 new notes, 0 unreadable"
+    assert (
+        pulled.output.strip().splitlines()[-1]
+        == "0 cards changed, 0 conflicts, 0 new notes, 0 unreadable"
+    )
     assert {path: path.read_bytes() for path in (project / "cards").glob("*.yaml")} == before
