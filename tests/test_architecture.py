@@ -20,8 +20,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("foundation", frozenset({
         "__init__", "ankiconnect", "atomic", "bounds", "cache", "figure_server", "lockfile", "macros",
         "fields", "mathjax", "phone_budget", "problems", "source_position", "yamlsource",
+        "anki_notes", "card_yaml",
     })),
-    ("markdown_math", frozenset({"markdown_math", "sanitize"})),
+    ("markdown_math", frozenset({"markdown_math", "sanitize", "html_to_markdown"})),
     ("domain", frozenset({"kinds", "model"})),
     ("load", frozenset({"load", "card_file", "schema"})),
     ("check", frozenset({"check_math", "check", "coverage", "lint", "near_duplicates"})),
@@ -29,7 +30,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("figures", frozenset({"figures"})),
     ("package", frozenset({"identity", "release", "package"})),
     ("build", frozenset({"commit", "build", "prepare", "watch", "bench", "lint_bench"})),
-    ("outputs", frozenset({"sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push"})),
+    ("outputs", frozenset({"sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push", "pull"})),
     ("cli", frozenset({"cli"})),
 )
 
