@@ -37,6 +37,7 @@ ALLOW_NOTE_TYPE_CHANGE = typer.Option(
     help="Accept a change of note-type fields or templates since the last release (forces learners to a full AnkiWeb sync).",
 )
 FIGURES_OPTION = typer.Option(None, "--figures", help="Folder of figure scripts (default: figures/ beside the cards folder).", file_okay=False)
+STRICT_OPTION = typer.Option(False, "--strict", help="Treat warnings (the card linter's MD3xx too) as errors: exit 1, write nothing.")
 
 
 def _options(cards: Path, out_dir: Path, figures: Optional[Path], force: bool = False, check_math: bool = True, **more):
@@ -119,6 +120,7 @@ def build(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing .apkg of the same version whose content differs."),
     allow_note_type_change: bool = ALLOW_NOTE_TYPE_CHANGE,
     lang: str = typer.Option("en+zh", "--lang", help="en+zh: with the established Chinese terms; en: English only, written to <deck>-<version>-en.apkg."),
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Check the sources, then build dist/<deck>-<version>.apkg.
 
@@ -131,7 +133,7 @@ def build(
     if lang not in LANGUAGES:
         raise typer.BadParameter(f"choose one of {', '.join(LANGUAGES)}", param_hint="--lang")
     with _reporting_errors(), _stages() as progress:
-        result = run_build(_options(cards, out_dir, figures, force, allow_note_type_change=allow_note_type_change, lang=lang), progress)
+        result = run_build(_options(cards, out_dir, figures, force, allow_note_type_change=allow_note_type_change, lang=lang, strict=strict), progress)
     _print_summary(result)
 
 
@@ -242,12 +244,12 @@ def lock(
 
 
 @app.command()
-def check(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) -> None:
-    """Validate the sources (YAML, keys, ids, figures, raw HTML, every formula through MathJax) without writing anything."""
+def check(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION, strict: bool = STRICT_OPTION) -> None:
+    """Validate the sources (YAML, keys, ids, figures, raw HTML, every formula through MathJax) and lint the cards (MD3xx) without writing anything."""
     from .build import load_and_check
 
     with _reporting_errors(), _stages() as progress:
-        deck, _, warnings = load_and_check(_options(cards, Path("dist"), figures), progress)
+        deck, _, warnings = load_and_check(_options(cards, Path("dist"), figures, strict=strict), progress)
     _print_problems(warnings)
     out.print(f"[green]✓[/] {len(deck.cards)} cards checked, no errors" + (f", {len(warnings)} warnings." if warnings else "."))
 
@@ -513,6 +515,67 @@ def _print_push_summary(result) -> None:
     )
     if result.written() == "nothing":
         out.print("Nothing was written: Anki already holds these notes.")
+
+
+# ---------------------------------------------------------------- pull (issue 17)
+
+
+@app.command("pull")
+def pull_command(
+    source: str | None = typer.Argument(
+        None,
+        metavar="SOURCE",
+        help="An .apkg or .colpkg exported from Anki, or a profile's collection.anki2; with "
+        "--ankiconnect, AnkiConnect's URL (default http://127.0.0.1:8765).",
+    ),
+    cards: Path = CARDS_OPTION,
+    figures: Path | None = FIGURES_OPTION,
+    ankiconnect: bool = typer.Option(
+        False, "--ankiconnect", help="Read the notes from a running Anki through AnkiConnect."
+    ),
+    apply: bool = typer.Option(
+        False, "--apply", help="Write the changes into the card files (once `check` passed)."
+    ),
+) -> None:
+    """Bring fixes made in Anki back to the sources: a unified diff per card, then a summary.
+
+    Notes are found by their CardId field. Each field edited in Anki is converted back to
+    Markdown with math; a field also changed in the sources since is a conflict, shown with
+    both versions and left alone. Notes without a CardId become new cards in cards/pulled.yaml.
+    Scheduling, tags, CardId and Figure are never taken from Anki; nothing is ever deleted.
+    """
+    from .pull import pull
+
+    notes = _notes_to_pull(source, ankiconnect)
+    with _reporting_errors(), _stages() as progress:
+        result = pull(_options(cards, Path("dist"), figures), notes, apply, progress)
+    for text in result.report(apply):
+        out.print(text, markup=False, soft_wrap=True, end="" if text.endswith("\n") else "\n")
+
+
+def _notes_to_pull(source: str | None, ankiconnect: bool) -> list:
+    """The notes in Anki, from a file or AnkiConnect; a usage error (2) or unreadable source (1)."""
+    import os
+
+    from .anki_notes import UnreadableCollection, read_ankiconnect, read_notes
+    from .ankiconnect import AnkiConnect, AnkiConnectError, AnkiNotRunning, BadUrl
+    from .kinds import KINDS
+
+    if not ankiconnect and source is None:
+        err.print("Usage error: give an .apkg, .colpkg or collection.anki2, or --ankiconnect")
+        raise typer.Exit(2)
+    try:
+        if source is None or ankiconnect:
+            url = source or os.environ.get("ANKICONNECT_URL") or DEFAULT_URL
+            note_types = [kind.note_type_name for kind in KINDS.values()]
+            return read_ankiconnect(AnkiConnect(url), note_types)
+        return read_notes(Path(source))
+    except BadUrl as error:
+        err.print(f"Usage error: {error}", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except (UnreadableCollection, AnkiNotRunning, AnkiConnectError) as error:
+        err.print(f"cannot pull: {error}; nothing was written.", markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def main() -> None:
