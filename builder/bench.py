@@ -318,15 +318,16 @@ def _genanki_seconds(project: Path, runs: int) -> float:
     the same fields, tags, GUIDs, note types and subdecks, the notes made beforehand."""
     import genanki
 
-    from .build import BuildCaches, BuildOptions, render_and_draw, load_and_check
+    from .build import BuildOptions, render_and_draw, load_and_check
     from .identity import guid_for_card
     from .package import note_models, subdeck_id, subdeck_name
     from .render import note_type_templates
 
     options = BuildOptions(cards_dir=project / "cards", out_dir=project / "dist", figures_dir=project / "figures",
                            cache_dir=project / ".cache" / "figures")
-    deck, plans, _ = load_and_check(options)
-    notes, media, _ = render_and_draw(deck, plans, options, lambda stage: None, {})
+    checked = load_and_check(options)
+    deck, rendered = checked.deck, render_and_draw(checked.deck, checked.plans, options)
+    notes, media = rendered.notes, rendered.figures.media
     models = note_models(deck, note_type_templates())
     decks: dict[str, genanki.Deck] = {"": genanki.Deck(deck.config.deck_id, deck.config.title)}
     for note in notes:

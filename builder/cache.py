@@ -17,17 +17,15 @@ added, so an edit to one card rewrites a sliver of it. An entry that no build us
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import marshal
-import os
-import re
 import sys
 import zlib
 from functools import cache
 from pathlib import Path
 
 from .atomic import write_atomically
+from .versions import library_version
 
 CACHE_FORMAT = 2  # 2: each value carries a CRC-32 of its bytes
 KEEP_UNUSED = 5  # saves of its shard an unused entry survives
@@ -193,35 +191,3 @@ def fingerprint(sources: tuple[str, ...], libraries: tuple[str, ...] = ()) -> st
             parts += [str(file.relative_to(BUILDER_DIR)), file.read_bytes().decode("utf-8", "replace")]
     parts += [f"{library}=={library_version(library)}" for library in libraries]
     return content_key(*parts)
-
-
-def library_version(library: str) -> str:
-    """The installed version of a library, without importing it ("absent" when not installed)."""
-    version = _installed_versions().get(_normalised(library))
-    if version is None:
-        try:
-            version = importlib.metadata.version(library)
-        except importlib.metadata.PackageNotFoundError:
-            version = "absent"
-    return version
-
-
-@cache
-def _installed_versions() -> dict[str, str]:
-    """Library versions from the names of the *.dist-info folders on sys.path: one directory
-    listing, where importlib.metadata.version reads each library's METADATA (~15 ms apiece)."""
-    versions: dict[str, str] = {}
-    for folder in sys.path:
-        try:
-            names = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for name in names:
-            if name.endswith(".dist-info") and "-" in name:
-                library, version = name[: -len(".dist-info")].rsplit("-", 1)
-                versions.setdefault(_normalised(library), version)
-    return versions
-
-
-def _normalised(name: str) -> str:
-    return re.sub(r"[-_.]+", "_", name).lower()

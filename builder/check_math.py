@@ -2,9 +2,9 @@
 is a problem with the card, the field, the TeX and MathJax's own words.
 
 Formulas are taken from Markdown's output (the arithmatex spans), so exactly the TeX that reaches
-the note is checked, after Markdown had its say. MathJax's verdicts are cached by formula (and
-by the checker's version): a rebuild sends only new formulas to node, all in one batch, and
-node works while the build renders.
+the note is checked, after Markdown had its say. The build keeps MathJax's verdicts by formula
+(builder/memo.py): a rebuild sends only new formulas to node, all in one batch, and node works
+while the build renders.
 """
 
 from __future__ import annotations
@@ -12,22 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .cache import BuildCache, content_key, fingerprint
-from .mathjax import TexStream, Verdict, mathjax_fingerprint
+from .mathjax import TexStream, Verdict
 from .model import Deck
 from .phone_budget import PhoneBudget
 from .problems import Problem, one_line
 
 
 class FormulaChecker:
-    """Answers formulas from the verdict cache and sends the others to one node process as they
-    come (the first at once, so node starts early; then BATCH at a time), so MathJax works while
-    the rest of the deck is read and rendered."""
+    """Sends formulas to one node process as they come (the first at once, so node starts early;
+    then BATCH at a time), so MathJax works while the rest of the deck is read and rendered.
+    (The build answers formulas judged before from its cache: builder/memo.py.)"""
 
     BATCH = 500
 
-    def __init__(self, cache: BuildCache | None = None, tex_links: str = "none"):
-        self.cache = cache
+    def __init__(self, tex_links: str = "none"):
         self.tex_links = tex_links  # deck.yaml's: part of every verdict (safety.mjs)
         self.verdicts: dict[tuple[str, bool], Verdict] = {}
         self._unknown: list[tuple[str, bool]] = []  # sent or to send, in that order
@@ -36,11 +34,8 @@ class FormulaChecker:
 
     def add(self, formulas: Iterable[tuple[str, bool]]) -> None:
         for item in formulas:
-            if item in self.verdicts:
-                continue
-            verdict = self.cache.get(_verdict_key(*item, self.tex_links), _UNKNOWN) if self.cache is not None else _UNKNOWN
-            self.verdicts[item] = verdict
-            if verdict is _UNKNOWN:
+            if item not in self.verdicts:
+                self.verdicts[item] = _UNKNOWN
                 self._unknown.append(item)
         if len(self._unknown) > self._sent and (self._stream is None or len(self._unknown) - self._sent >= self.BATCH):
             self._send()
@@ -67,8 +62,6 @@ class FormulaChecker:
             stream, self._stream = self._stream, None
             for item, verdict in zip(self._unknown, stream.verdicts(), strict=True):
                 self.verdicts[item] = verdict
-                if self.cache is not None:
-                    self.cache.put(_verdict_key(*item, self.tex_links), verdict)
         return self.verdicts
 
 
@@ -87,15 +80,13 @@ class MathCheck:
         return self._problems
 
 
-def start_math_check(deck: Deck, facts: list, cache: BuildCache | None = None, checker: FormulaChecker | None = None) -> MathCheck:
-    """The MathJax check of every formula in `facts` (check.deck_facts, which calls this module:
-    None for a card checked before), with the formulas given to `checker` (if any) already under way."""
+def start_math_check(deck: Deck, facts: list, checker: FormulaChecker | None = None) -> MathCheck:
+    """The MathJax check of every formula in `facts` (check.deck_facts: None for a card checked
+    before), with the formulas given to `checker` (if any) already under way."""
     if checker is None:
-        checker = FormulaChecker(cache, deck.config.tex_links)
+        checker = FormulaChecker(deck.config.tex_links)
         for card_facts in facts:
             checker.add_facts(card_facts or ())
-    if cache is not None and None not in facts:
-        cache.drop_unused()  # every formula of the deck was looked up: the others are stale
     checker.send_pending()
     return MathCheck(deck, facts, checker)
 
@@ -129,13 +120,6 @@ def _source_of(error: str) -> str:
 
 _UNKNOWN = object()  # verdicts are (error, width) tuples
 
-
-def _verdict_key(tex: str, display: bool, tex_links: str = "none") -> str:
-    return content_key("D" if display else "I", tex, tex_links)
-
-
-def verdicts_fingerprint() -> str:
-    """The MathJax cache holds node's answers: it depends on the checker script and MathJax's version."""
-    return fingerprint(("mathjax/check.mjs", "mathjax/safety.mjs", "mathjax/speedups.mjs", "mathjax.py")) + mathjax_fingerprint()
-
-
+# The code behind MathJax's verdicts (with mathjax.mathjax_fingerprint(), MathJax's own version):
+# a change to it empties the build's verdict cache (builder/memo.py).
+VERDICT_SOURCES = ("mathjax/check.mjs", "mathjax/safety.mjs", "mathjax/speedups.mjs", "mathjax.py")

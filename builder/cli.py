@@ -247,7 +247,8 @@ def check(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) 
     from .build import load_and_check
 
     with _reporting_errors(), _stages() as progress:
-        deck, _, warnings = load_and_check(_options(cards, Path("dist"), figures), progress)
+        checked = load_and_check(_options(cards, Path("dist"), figures), progress)
+    deck, warnings = checked.deck, checked.warnings
     _print_problems(warnings)
     out.print(f"[green]✓[/] {len(deck.cards)} cards checked, no errors" + (f", {len(warnings)} warnings." if warnings else "."))
 

@@ -22,7 +22,7 @@ from .problems import Location, Problem, SourceError
 from .release import CHANGELOG_FILE, prepend_changelog, write_version
 
 if TYPE_CHECKING:
-    from .build import BuildOptions
+    from .options import BuildOptions
 
 
 class WriteError(Exception):

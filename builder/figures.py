@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .atomic import remove_stale_temporaries
+from .versions import library_version  # reads versions without importing the libraries
 
 # Bump when the runner's output changes in a way the hashed inputs do not show.
 FORMAT_VERSION = 1
@@ -134,8 +135,6 @@ def _digest_files(paths: list[Path]) -> bytes:
 
 @cache
 def _library_versions() -> str:
-    from .cache import library_version  # reads versions without importing the libraries
-
     return "".join(f"{library}=={library_version(library)}\n" for library in DRAWING_LIBRARIES)
 
 

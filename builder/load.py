@@ -7,12 +7,11 @@ import hashlib
 import os
 import re
 import stat
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from .bounds import long_line_problem, text_shape_problems
-from .cache import BuildCache
 from .macros import NAME_PATTERN as MACRO_NAME, Macro, recursive_macros
 from .kinds import FILE_KEYS
 from .model import COMMON_KEYS, KINDS, LEVELS, Card, Deck, DeckConfig, card_digest
@@ -30,7 +29,7 @@ DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types",
 PHONE_WIDTHS = range(240, 1025)  # CSS px: from the smallest phones to a tablet
 TEX_LINKS = ("none", "https")  # deck.yaml `tex_links`: may \href in math link to https: addresses?
 CARD_FILE_KEYS = ("subdeck", "tags", "cards")
-# The code that turns a card file into Cards: a change to it empties the parsed-cards cache.
+# The code that turns a card file into Cards (builder/memo.py's fingerprint of the parsed-cards cache).
 LOADER_SOURCES = ("load.py", "yamlsource.py", "model.py", "kinds.py", "macros.py", "problems.py", "bounds.py", "markdown_math.py")
 MAX_ANKI_ID = 2**63 - 1
 NOT_REGULAR = "not a regular file (a folder, FIFO or device is never read): remove it or rename it"
@@ -41,16 +40,35 @@ class _Problems(list):
         self.append(Problem(location, message))
 
 
-def load_deck(cards_dir: Path, cache: BuildCache | None = None) -> Deck:
-    """Read deck.yaml and the card files (every other *.yaml but outline.yaml); raise SourceError listing every problem.
+@dataclass
+class CardFile:
+    """What one card file holds: its cards, each card's model.card_digest(), and its problems."""
 
-    With a cache, a card file whose bytes (and code files) are unchanged is not parsed again.
-    """
-    return load_deck_and_digests(cards_dir, cache)[0]
+    cards: list[Card]
+    digests: list[str]
+    problems: list[Problem] = field(default_factory=list)
 
 
-def load_deck_and_digests(cards_dir: Path, cache: BuildCache | None = None) -> tuple[Deck, list[str]]:
-    """load_deck, and card_digest() of each card (kept in the cache with the parsed cards)."""
+def parse_card_file(path: Path, cards_dir: Path) -> CardFile:
+    problems = _Problems()
+    cards = load_card_file(path, problems, cards_dir)
+    return CardFile(cards, [card_digest(card) for card in cards], problems)
+
+
+@dataclass
+class LoadedDeck:
+    deck: Deck
+    digests: list[str]  # model.card_digest() of each card, in deck order
+
+
+def load_deck(cards_dir: Path) -> Deck:
+    """Read deck.yaml and the card files (every other *.yaml but outline.yaml); raise SourceError listing every problem."""
+    return load_deck_and_digests(cards_dir).deck
+
+
+def load_deck_and_digests(cards_dir: Path, read_card_file: Callable[[Path, Path], CardFile] = parse_card_file) -> LoadedDeck:
+    """load_deck, and card_digest() of each card. `read_card_file(path, cards_dir)` reads each
+    card file (the build passes parse_card_file behind its cache: builder/memo.py)."""
     problems = _Problems()
     config = _load_config(cards_dir / DECK_FILE, problems)
     cards: list[Card] = []
@@ -61,15 +79,16 @@ def load_deck_and_digests(cards_dir: Path, cache: BuildCache | None = None) -> t
         if not _regular_file(path):
             problems.add(Location(path), NOT_REGULAR)
         elif path.name != OUTLINE_FILE:
-            file_cards, file_digests = _load_card_file_cached(path, problems, cards_dir, cache)
-            cards += file_cards
-            digests += file_digests
+            card_file = read_card_file(path, cards_dir)
+            problems.extend(card_file.problems)
+            cards += card_file.cards
+            digests += card_file.digests
     _check_unique_ids(cards, problems)
     if config is not None:
         _check_note_type_ids(config, cards, problems)
     if problems:
         raise SourceError(sorted(problems))
-    return Deck(config=config, cards=cards), digests
+    return LoadedDeck(Deck(config=config, cards=cards), digests)
 
 
 # ---------------------------------------------------------------- deck.yaml
@@ -216,73 +235,8 @@ def load_card_file(path: Path, problems: _Problems, cards_dir: Path) -> list[Car
     return cards
 
 
-def _load_card_file_cached(path: Path, problems: _Problems, cards_dir: Path, cache: BuildCache | None) -> tuple[list[Card], list[str]]:
-    """load_card_file, or its cards from the cache when the file's bytes and code files are
-    unchanged; with each card's digest. Only files without problems are cached, so every problem
-    is found by parsing, as always."""
-    try:
-        raw = path.read_bytes() if cache is not None else None
-    except OSError:
-        raw = None  # load_card_file reports it
-    if raw is None:
-        cards = load_card_file(path, problems, cards_dir)
-        return cards, [card_digest(card) for card in cards]
-    key = hashlib.blake2b(raw, digest_size=20).hexdigest()
-    entry = cache.get(key)
-    if entry is not None:
-        cached = _cards_from_entry(entry, path, cards_dir)
-        if cached is not None:
-            return cached
-    found = _Problems()
-    cards = load_card_file(path, found, cards_dir)
-    digests = [card_digest(card) for card in cards]
-    if found:
-        problems.extend(found)
-    else:
-        cache.put(key, _entry_for_cards(cards, digests, cards_dir))
-    return cards, digests
-
-
-def _entry_for_cards(cards: list[Card], digests: list[str], cards_dir: Path) -> tuple:
-    """Cards as plain values; every location is a line of the same card file."""
-    code_files = {card.code_file: _file_digest(cards_dir / card.code_file) for card in cards if card.code_file}
-    rows = tuple(
-        (
-            card.id, card.kind, card.text, card.subdeck, card.location.line,
-            tuple((key, where.line) for key, where in card.text_locations.items()),
-            card.tags, card.level, card.zh, card.figure,
-            card.figure_location.line if card.figure_location else None,
-            card.covers, card.aliases, card.reverse, card.retired, card.language, card.code_file,
-        )
-        for card in cards
-    )
-    return tuple(code_files.items()), rows, tuple(digests)
-
-
-def _cards_from_entry(entry: tuple, path: Path, cards_dir: Path) -> tuple[list[Card], list[str]] | None:
-    code_files, rows, digests = entry
-    if any(_file_digest(cards_dir / relative) != digest for relative, digest in code_files):
-        return None  # a code file changed: parse again
-    at = {}  # line -> Location, shared by the cards of this file
-    for row in rows:
-        for line in (row[4], row[10], *(n for _, n in row[5])):
-            if line is not None and line not in at:
-                at[line] = Location(path, line)
-    cards = [
-        Card(
-            id=card_id, kind=kind, text=dict(text), subdeck=subdeck, location=at[line],
-            text_locations={key: at[n] for key, n in text_lines},
-            tags=tags, level=level, zh=zh, figure=figure,
-            figure_location=at[figure_line] if figure_line is not None else None,
-            covers=covers, aliases=aliases, reverse=reverse, retired=retired, language=language, code_file=code_file,
-        )
-        for (card_id, kind, text, subdeck, line, text_lines, tags, level, zh, figure, figure_line,
-             covers, aliases, reverse, retired, language, code_file) in rows
-    ]
-    return cards, list(digests)
-
-
-def _file_digest(path: Path) -> str | None:
+def code_file_digest(path: Path) -> str | None:
+    """A hash of a code file's text (None if it cannot be read): a parsed card holds the text."""
     try:
         return hashlib.sha256(_read_regular_text(path.resolve()).encode("utf-8")).hexdigest()
     except (OSError, UnicodeDecodeError, ValueError):

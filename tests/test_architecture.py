@@ -19,7 +19,7 @@ BUILDER = Path(__file__).resolve().parent.parent / "builder"
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("foundation", frozenset({
         "__init__", "ankiconnect", "atomic", "bounds", "cache", "figure_server", "lockfile", "macros",
-        "mathjax", "phone_budget", "problems", "yamlsource",
+        "mathjax", "phone_budget", "problems", "versions", "yamlsource",
     })),
     ("markdown_math", frozenset({"markdown_math"})),
     ("domain", frozenset({"kinds", "model"})),
@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("render", frozenset({"render"})),
     ("figures", frozenset({"figures"})),
     ("package", frozenset({"identity", "release", "package"})),
-    ("build", frozenset({"commit", "build", "prepare", "watch", "bench"})),
+    ("build", frozenset({"options", "commit", "memo", "stages", "build", "prepare", "watch", "bench"})),
     ("outputs", frozenset({"sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push"})),
     ("cli", frozenset({"cli"})),
 )

@@ -1,0 +1,266 @@
+"""memo: the build's caches, kept outside the stages as Black keeps its cache outside the formatter.
+
+load, check, check_math and render are pure functions of their inputs and know nothing of
+caches. The build looks their results up here by content key (a hash of a stage's inputs; each
+cache's fingerprint names the code that computes its entries, see builder/cache.py) and calls a
+stage only for what is new: an unchanged card is not parsed, checked or rendered again, and an
+unchanged formula is not sent to MathJax. A cache only saves time: with it, without it or with a
+damaged one, the build writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, fields
+from functools import partial
+from pathlib import Path
+from typing import Callable, Iterable, TypeVar
+
+from .cache import BuildCache, content_key, fingerprint, subkey
+from .check import CHECKS_SOURCES, FieldFacts
+from .check_math import VERDICT_SOURCES, FormulaChecker
+from .commit import os_error_text
+from .load import LOADER_SOURCES, CardFile, LoadedDeck, code_file_digest, load_deck_and_digests, parse_card_file
+from .markdown_math import macro_signature, markdown_fingerprint
+from .mathjax import Verdict, mathjax_fingerprint
+from .model import Card, Deck, card_digest
+from .problems import Location, Problem
+from .render import (
+    NOTES_CACHE_LIBRARIES, NOTES_CACHE_SOURCES, FigureFiles, NoteTypeTemplates, RenderedNote, note_rendered_before,
+    note_type_templates, render_card, render_description,
+)
+
+T = TypeVar("T")
+# How this file keeps a stage's result (a card as a row, say) is part of every entry.
+MEMO_SOURCES = ("memo.py",)
+CACHE_NAMES = ("cards", "checked", "notes", "mathjax")  # folders under .cache/build/
+
+
+def loader_fingerprint() -> str:
+    return fingerprint(LOADER_SOURCES + MEMO_SOURCES, ("pyyaml",))
+
+
+def notes_fingerprint() -> str:
+    return fingerprint(NOTES_CACHE_SOURCES + MEMO_SOURCES, NOTES_CACHE_LIBRARIES)
+
+
+def verdicts_fingerprint() -> str:
+    """MathJax's verdicts depend on the checker script and MathJax's version."""
+    return fingerprint(VERDICT_SOURCES + MEMO_SOURCES) + mathjax_fingerprint()
+
+
+@dataclass
+class BuildCaches:
+    """The build's caches (builder/cache.py), in one folder (.cache/build/ in a project)."""
+
+    cards: BuildCache  # card file bytes -> its cards
+    checked: BuildCache  # card -> it passed every check
+    notes: BuildCache  # card (+ macros, figures) -> its note's fields
+    verdicts: BuildCache  # formula -> MathJax's verdict
+
+    @classmethod
+    def open(cls, folder: Path) -> BuildCaches:
+        cards, checked, notes, verdicts = CACHE_NAMES
+        return cls(
+            cards=BuildCache(folder, cards, loader_fingerprint()),
+            checked=BuildCache(folder, checked, notes_fingerprint() + verdicts_fingerprint()),
+            notes=BuildCache(folder, notes, notes_fingerprint()),
+            # kept until a build looks up every formula: most builds look up only new ones
+            verdicts=BuildCache(folder, verdicts, verdicts_fingerprint(), keep_unused=None),
+        )
+
+    def save(self) -> list[Problem]:
+        """Save every cache; what could not be saved, as a warning (a cache only saves time)."""
+        errors = [error for cache in (self.cards, self.checked, self.notes, self.verdicts) for error in cache.save()]
+        if not errors:
+            return []
+        return [Problem(Location(self.cards.folder), f"the build cache was not saved ({os_error_text(errors[0], with_file=False)}); "
+                        "the next build will be slower", "warning")]
+
+
+def memoised(cache: BuildCache, key: str, compute: Callable[[], T],
+             to_plain: Callable[[T], object] = lambda value: value, from_plain: Callable[[object], T] = lambda plain: plain) -> T:
+    """compute(), or what it returned for `key` before. The cache holds plain data: `to_plain`
+    makes it of the value, `from_plain` the value again."""
+    plain = cache.get(key)
+    if plain is not None:
+        return from_plain(plain)
+    value = compute()
+    cache.put(key, to_plain(value))
+    return value
+
+
+# ---------------------------------------------------------------- load
+
+
+def load_deck_memoised(cards_dir: Path, cache: BuildCache) -> LoadedDeck:
+    """load.load_deck_and_digests, parsing only card files whose bytes (or code files) changed."""
+    return load_deck_and_digests(cards_dir, partial(_card_file, cache=cache))
+
+
+def _card_file(path: Path, cards_dir: Path, cache: BuildCache) -> CardFile:
+    """load.parse_card_file, or the cards an earlier build parsed from the same bytes and code
+    files. Only files without problems are kept, so every problem is found by parsing, as always."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return parse_card_file(path, cards_dir)  # which reports it
+    key = hashlib.blake2b(raw, digest_size=20).hexdigest()
+    entry = cache.get(key)
+    if entry is not None:
+        kept = _card_file_from_entry(entry, path, cards_dir)
+        if kept is not None:
+            return kept
+    parsed = parse_card_file(path, cards_dir)
+    if not parsed.problems:
+        cache.put(key, _entry_for_card_file(parsed, cards_dir))
+    return parsed
+
+
+CARD_FIELDS = tuple(field.name for field in fields(Card))
+
+
+def _entry_for_card_file(parsed: CardFile, cards_dir: Path) -> tuple:
+    """(code file digests, each card as a row of its fields in Card's order, the cards' digests).
+    Every location is in the same card file: a row keeps its (line, column)."""
+    code_files = {card.code_file: code_file_digest(cards_dir / card.code_file) for card in parsed.cards if card.code_file}
+    return tuple(code_files.items()), tuple(_card_row(card) for card in parsed.cards), tuple(parsed.digests)
+
+
+def _card_file_from_entry(entry: tuple, path: Path, cards_dir: Path) -> CardFile | None:
+    code_files, rows, digests = entry
+    if any(code_file_digest(cards_dir / relative) != digest for relative, digest in code_files):
+        return None  # a code file changed: parse again
+    locations: dict[tuple[int, int], Location] = {}  # shared by the cards of this file
+
+    def at(line_column: tuple[int, int]) -> Location:
+        where = locations.get(line_column)
+        if where is None:
+            where = locations[line_column] = Location(path, *line_column)
+        return where
+
+    return CardFile([_card_from_row(row, at) for row in rows], list(digests))
+
+
+def _card_row(card: Card) -> tuple:
+    values = {name: getattr(card, name) for name in CARD_FIELDS}
+    values["location"] = _line_column(card.location)
+    values["text_locations"] = {key: _line_column(where) for key, where in card.text_locations.items()}
+    values["figure_location"] = _line_column(card.figure_location) if card.figure_location else None
+    return tuple(values[name] for name in CARD_FIELDS)
+
+
+def _card_from_row(row: tuple, at: Callable[[tuple[int, int]], Location]) -> Card:
+    values = dict(zip(CARD_FIELDS, row, strict=True))
+    values["text"] = dict(values["text"])  # a card's own dict: load may add to a fresh card's
+    values["location"] = at(values["location"])
+    values["text_locations"] = {key: at(line_column) for key, line_column in values["text_locations"].items()}
+    if values["figure_location"] is not None:
+        values["figure_location"] = at(values["figure_location"])
+    return Card(**values)
+
+
+def _line_column(where: Location) -> tuple[int, int]:
+    return where.line, where.column
+
+
+# ---------------------------------------------------------------- check
+
+
+def checked_keys(deck: Deck, digests: list[str]) -> list[str]:
+    """Per card: a hash of its content (model.card_digest), the deck settings the checks read and
+    the checking code (Markdown's and MathJax's included)."""
+    context = content_key("checked", markdown_fingerprint(), verdicts_fingerprint(), fingerprint(CHECKS_SOURCES),
+                          macro_signature(deck.config.macros), f"phone_width={deck.config.phone_width}",
+                          f"tex_links={deck.config.tex_links}")
+    return [subkey(context, digest) for digest in digests]
+
+
+def checked_before(cache: BuildCache, keys: list[str]) -> list[bool]:
+    """Which cards passed every check before, unchanged (check.deck_facts skips them)."""
+    return [bool(cache.get(key)) for key in keys]
+
+
+def remember_checked(facts: list[tuple[FieldFacts, ...] | None], cache: BuildCache, keys: list[str]) -> None:
+    """Remember that these cards passed every check (call only when no check found a problem)."""
+    for key, card_facts in zip(keys, facts, strict=True):
+        if card_facts is not None:
+            cache.put(key, True)
+
+
+class RememberingFormulaChecker(FormulaChecker):
+    """check_math.FormulaChecker behind the verdict cache: a formula MathJax judged before is
+    answered from it; only new ones go to node, whose verdicts are kept for the next build."""
+
+    def __init__(self, cache: BuildCache, tex_links: str = "none"):
+        super().__init__(tex_links)
+        self.cache = cache
+        self.remembered: dict[tuple[str, bool], Verdict] = {}
+
+    def add(self, formulas: Iterable[tuple[str, bool]]) -> None:
+        new = []
+        for item in formulas:
+            if item in self.remembered or item in self.verdicts:
+                continue
+            verdict = self.cache.get(self._key(item))
+            if verdict is None:
+                new.append(item)
+            else:
+                self.remembered[item] = verdict
+        super().add(new)
+
+    def finish(self) -> dict[tuple[str, bool], Verdict]:
+        judged = super().finish()
+        for item, verdict in judged.items():
+            self.cache.put(self._key(item), verdict)
+        return {**self.remembered, **judged}
+
+    def _key(self, item: tuple[str, bool]) -> str:
+        tex, display = item
+        return content_key("D" if display else "I", tex, self.tex_links)
+
+
+# ---------------------------------------------------------------- render
+
+
+def render_deck_memoised(deck: Deck, figures: dict[str, FigureFiles], cache: BuildCache, digests: list[str] | None = None) -> list[RenderedNote]:
+    """render.render_deck, rendering only cards whose inputs changed. `digests` are the cards'
+    model.card_digest(), when known."""
+    macros = deck.config.macros
+    return [
+        memoised(cache, key, partial(render_card, card, figures, macros),
+                 to_plain=lambda note: (note.fields, note.content_hash),
+                 from_plain=partial(_note_from_entry, card))
+        for card, key in zip(deck.cards, note_keys(deck, figures, digests), strict=True)
+    ]
+
+
+def _note_from_entry(card: Card, entry: tuple) -> RenderedNote:
+    fields_, content_hash = entry
+    return note_rendered_before(card, fields_, content_hash)
+
+
+def note_keys(deck: Deck, figures: dict[str, FigureFiles], digests: list[str] | None = None) -> list[str]:
+    """Each card's key in the notes cache: a hash of everything render_card reads (the card,
+    its figure's media names, the deck macros, the rendering code and its templates)."""
+    if digests is None:
+        digests = [card_digest(card) for card in deck.cards]
+    context = content_key("note", notes_fingerprint(), macro_signature(deck.config.macros))
+    figure_contexts = {name: content_key(context, figure.light, figure.dark, figure.alt) for name, figure in figures.items()}
+    return [
+        subkey(figure_contexts.get(card.figure, context) if card.figure else context, digest)
+        for card, digest in zip(deck.cards, digests, strict=True)
+    ]
+
+
+def note_type_templates_memoised(cache: BuildCache) -> dict[str, NoteTypeTemplates]:
+    return memoised(
+        cache, content_key("note types", notes_fingerprint()), note_type_templates,
+        to_plain=lambda rendered: {kind: (t.css, t.templates) for kind, t in rendered.items()},
+        from_plain=lambda kept: {kind: NoteTypeTemplates(css, tuple(map(tuple, templates))) for kind, (css, templates) in kept.items()},
+    )
+
+
+def render_description_memoised(deck: Deck, news: str, cache: BuildCache) -> str:
+    key = content_key("description", notes_fingerprint(), macro_signature(deck.config.macros), deck.config.description, news)
+    return memoised(cache, key, partial(render_description, deck, news))
