@@ -19,14 +19,14 @@ BUILDER = Path(__file__).resolve().parent.parent / "builder"
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("foundation", frozenset({
         "__init__", "ankiconnect", "atomic", "bounds", "cache", "figure_server", "lockfile", "macros",
-        "mathjax", "phone_budget", "problems", "versions", "yamlsource",
+        "image_formats", "mathjax", "phone_budget", "problems", "versions", "yamlsource",
     })),
     ("markdown_math", frozenset({"markdown_math"})),
     ("domain", frozenset({"kinds", "model"})),
     ("load", frozenset({"load"})),
     ("check", frozenset({"check_math", "check", "coverage"})),
     ("render", frozenset({"render"})),
-    ("figures", frozenset({"figures"})),
+    ("figures", frozenset({"figure_drawing", "figures"})),
     ("package", frozenset({"identity", "release", "package"})),
     ("build", frozenset({"options", "commit", "memo", "stages", "build", "prepare", "watch", "bench"})),
     ("outputs", frozenset({"sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push"})),
