@@ -16,8 +16,6 @@ added, so an edit to one card rewrites a sliver of it. An entry that no build us
 
 from __future__ import annotations
 
-import hashlib
-import json
 import marshal
 import sys
 import zlib
@@ -25,6 +23,7 @@ from functools import cache
 from pathlib import Path
 
 from .atomic import write_atomically
+from .content_hash import content_key
 from .versions import library_version
 
 CACHE_FORMAT = 2  # 2: each value carries a CRC-32 of its bytes
@@ -166,17 +165,6 @@ def _verified_value(entry):
         return marshal.loads(entry[2])
     except (EOFError, ValueError, TypeError):
         return _MISSING
-
-
-def subkey(context: str, key: str) -> str:
-    """content_key(context, key) for two content keys, faster: the pair is fixed-width hex."""
-    return hashlib.blake2b((context + key).encode("ascii"), digest_size=20).hexdigest()
-
-
-def content_key(*parts) -> str:
-    """A hash of plain values (text, numbers, lists of them); JSON keeps ("ab", "c") and ("a", "bc") apart."""
-    text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
 
 @cache

@@ -18,12 +18,11 @@ import json
 import re
 
 # Markdown, Pygments and nh3 are imported where they are used: a rebuild whose notes all come
-# from the cache (builder/cache.py) never loads them.
-from .cache import fingerprint
+# from the build's cache (builder/memo.py) never loads them.
 from .macros import Macro, expand_macros
 
 # What Markdown's output depends on besides the text: this code, the macros, the libraries. Caches
-# of anything made from it (checked cards, notes) include markdown_fingerprint() in their keys.
+# of anything made from it (checked cards, notes) include them in their keys (builder/memo.py).
 MARKDOWN_SOURCES = ("markdown_math.py", "macros.py")
 MARKDOWN_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3")
 
@@ -233,10 +232,6 @@ def _sanitiser():
         link_rel=None,
     )
 
-
-def markdown_fingerprint() -> str:
-    """A hash of what Markdown's output and the sanitiser depend on (MARKDOWN_SOURCES, _LIBRARIES)."""
-    return fingerprint(MARKDOWN_SOURCES, MARKDOWN_LIBRARIES)
 
 
 def macro_signature(macros: tuple[Macro, ...]) -> str:

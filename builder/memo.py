@@ -16,12 +16,13 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
-from .cache import BuildCache, content_key, fingerprint, subkey
+from .cache import BuildCache, fingerprint
+from .content_hash import content_key, subkey
 from .check import CHECKS_SOURCES, FieldFacts
 from .check_math import VERDICT_SOURCES, FormulaChecker
 from .commit import os_error_text
 from .load import LOADER_SOURCES, CardFile, LoadedDeck, code_file_digest, load_deck_and_digests, parse_card_file
-from .markdown_math import macro_signature, markdown_fingerprint
+from .markdown_math import MARKDOWN_LIBRARIES, MARKDOWN_SOURCES, macro_signature
 from .mathjax import Verdict, mathjax_fingerprint
 from .model import Card, Deck, card_digest
 from .problems import Location, Problem
@@ -42,6 +43,11 @@ def loader_fingerprint() -> str:
 
 def notes_fingerprint() -> str:
     return fingerprint(NOTES_CACHE_SOURCES + MEMO_SOURCES, NOTES_CACHE_LIBRARIES)
+
+
+def markdown_fingerprint() -> str:
+    """What Markdown's output and the sanitiser depend on: part of the key of every checked card."""
+    return fingerprint(MARKDOWN_SOURCES, MARKDOWN_LIBRARIES)
 
 
 def verdicts_fingerprint() -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from builder import figure_drawing, figures
+from builder import figure_drawing
 from builder.figures import FigureError, make_figures, plan_figures
 
 REPO = Path(__file__).resolve().parent.parent
