@@ -20,7 +20,7 @@ from . import figures as figure_stage
 from .atomic import remove_stale_temporaries, write_atomically
 from .commit import commit_files, unfinished_release
 from .identity import LOCK_FILE, build_time, guid_for_card, lock_from_data, lock_text, read_lock
-from .lockfile import Repair, repair_lock, restore_times
+from .lockfile import CurrentNote, Repair, repair_lock, restore_times
 from .memo import CACHE_NAMES, BuildCaches, load_deck_memoised, render_deck_memoised
 from .model import KINDS, Deck, in_language
 from .options import BuildOptions, Progress, quiet
@@ -148,10 +148,10 @@ def _version_to_write(deck: Deck, release: str | None, unfinished: str | None) -
     return unfinished or bump_version(deck.config.version, release)
 
 
-def repair_lock_file(options: BuildOptions) -> tuple[Repair, Path | None]:
+def repair_lock_file(options: BuildOptions) -> Repair:
     """`mathdeck lock --repair`: the lock rewritten from what can be trusted in it (both sides
     of a merge conflict), with the times of notes it lost read back from the newest .apkg in the
-    output folder wherever the sources still match it. Returns the repair and that package."""
+    output folder wherever the sources still match it (`package` in the returned Repair)."""
     path = options.cards_dir / LOCK_FILE
     repaired = repair_lock(path.read_text(encoding="utf-8", errors="replace"))
     caches = BuildCaches.open(options.build_caches)
@@ -163,10 +163,10 @@ def repair_lock_file(options: BuildOptions) -> tuple[Repair, Path | None]:
         caches.save()
     package = _newest_package(options.out_dir, deck)
     if package is not None:
-        restore_times(repaired, [(guid_for_card(n.card), n.card.id, n.content_hash, "\x1f".join(n.fields), " ".join(n.tags))
+        restore_times(repaired, [CurrentNote(guid_for_card(n.card), n.card.id, n.content_hash, "\x1f".join(n.fields), " ".join(n.tags))
                                  for n in notes], package)
     write_atomically(path, lock_text(lock_from_data(repaired.data)).encode("utf-8"))
-    return repaired, package
+    return repaired
 
 
 def _newest_package(out_dir: Path, deck: Deck) -> Path | None:

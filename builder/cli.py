@@ -232,7 +232,8 @@ def lock(
             return
         from .build import repair_lock_file
 
-        repaired, package = repair_lock_file(_options(cards, out_dir, figures))
+        repaired = repair_lock_file(_options(cards, out_dir, figures))
+    package = repaired.package
     for reason in repaired.dropped:
         err.print(f"dropped {reason}", markup=False, soft_wrap=True)
     sides = " (both sides of a merge conflict)" if repaired.sides > 1 else ""
