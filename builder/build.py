@@ -31,6 +31,7 @@ from .stages import (
     PackageInputs, figure_files, figures_cached, load_and_check, package_deck, render_and_draw, render_notes, start_checks,
 )
 
+# What the outputs and the CLI import from here (BuildOptions and two stage calls live beside).
 __all__ = ["BuildOptions", "BuildResult", "Progress", "build", "load_and_check", "quiet", "render_and_draw", "repair_lock_file"]
 
 
