@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         "__init__", "ankiconnect", "atomic", "bounds", "cache", "content_hash", "figure_server", "lockfile", "macros",
         "image_formats", "mathjax", "phone_budget", "problems", "versions", "yamlsource",
     })),
-    ("markdown_math", frozenset({"markdown_math"})),
+    ("markdown_math", frozenset({"markdown_math", "sanitize"})),
     ("domain", frozenset({"kinds", "model"})),
     ("load", frozenset({"load"})),
     ("check", frozenset({"check_math", "check", "coverage"})),
