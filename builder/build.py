@@ -21,18 +21,35 @@ from .atomic import remove_stale_temporaries, write_atomically
 from .commit import commit_files, unfinished_release
 from .identity import LOCK_FILE, build_time, guid_for_card, lock_from_data, lock_text, read_lock
 from .lockfile import CurrentNote, Repair, repair_lock, restore_times
-from .memo import CACHE_NAMES, BuildCaches, load_deck_memoised, render_deck_memoised
+from .memo import CACHE_NAMES, BuildCaches, render_deck_memoised
 from .model import KINDS, Deck, in_language
 from .options import BuildOptions, Progress, quiet
+from .parsed_cards import load_deck_memoised
 from .problems import Problem, SourceError
 from .release import Changes, bump_version, release_problems
 from .render import RenderedNote
 from .stages import (
-    PackageInputs, figure_files, figures_cached, load_and_check, package_deck, render_and_draw, render_notes, start_checks,
+    PackageInputs,
+    figure_files,
+    figures_cached,
+    load_and_check,
+    package_deck,
+    render_and_draw,
+    render_notes,
+    start_checks,
 )
 
 # What the outputs and the CLI import from here (BuildOptions and two stage calls live beside).
-__all__ = ["BuildOptions", "BuildResult", "Progress", "build", "load_and_check", "quiet", "render_and_draw", "repair_lock_file"]
+__all__ = [
+    "BuildOptions",
+    "BuildResult",
+    "Progress",
+    "build",
+    "load_and_check",
+    "quiet",
+    "render_and_draw",
+    "repair_lock_file",
+]
 
 
 @dataclass
@@ -83,7 +100,13 @@ def _remove_leftovers(options: BuildOptions) -> None:
         remove_stale_temporaries(options.build_caches / cache)
 
 
-def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, started: float, timings: dict[str, float]) -> BuildResult:
+def _build(
+    options: BuildOptions,
+    caches: BuildCaches,
+    progress: Progress,
+    started: float,
+    timings: dict[str, float],
+) -> BuildResult:
     build_time()  # a bad SOURCE_DATE_EPOCH is a problem before any work
     checks = start_checks(options, caches, progress)
     deck, plans = in_language(checks.deck, options.lang), checks.plans
@@ -91,15 +114,28 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
         checks.finish()  # waits for MathJax, to report every problem at once
     # Rendering is pure and writes nothing: it overlaps node's check of the new formulas.
     # Digests from the checks describe the cards as written; an "en" deck differs (no Zh).
-    notes = render_notes(deck, plans, caches, progress, timings, checks.digests if options.lang == "en+zh" else None)
+    notes = render_notes(
+        deck, plans, caches, progress, timings, checks.digests if options.lang == "en+zh" else None
+    )
     # The lock's times follow the deck as written, whatever the language: an "en" build stamps
     # (and records) the en+zh notes' times, so building it twice gives the same bytes.
-    written_notes = notes if options.lang == "en+zh" else render_notes(checks.deck, plans, caches, quiet, {}, checks.digests)
+    written_notes = (
+        notes
+        if options.lang == "en+zh"
+        else render_notes(checks.deck, plans, caches, quiet, {}, checks.digests)
+    )
     previous = read_lock(options.cards_dir)
     unfinished = unfinished_release(deck, previous)
     if unfinished and not options.release:
-        raise SourceError([Problem(deck.config.version_location, f"release {unfinished} was interrupted (the lock records it; "
-                                   f"deck.yaml still says {deck.config.version}): run `mathdeck release` to finish it")])
+        raise SourceError(
+            [
+                Problem(
+                    deck.config.version_location,
+                    f"release {unfinished} was interrupted (the lock records it; deck.yaml still "
+                    f"says {deck.config.version}): run `mathdeck release` to finish it",
+                )
+            ]
+        )
     inputs = PackageInputs(deck, plans, notes, written_notes, previous)
     packaged = None
     if not options.release and figures_cached(deck, plans, options):
@@ -113,13 +149,19 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
         raise SourceError(problems)
     if packaged is None:
         version = _version_to_write(deck, options.release, unfinished)
-        inputs = replace(inputs, deck=replace(deck, config=replace(deck.config, version=version)), resuming=bool(unfinished))
+        inputs = replace(
+            inputs,
+            deck=replace(deck, config=replace(deck.config, version=version)),
+            resumed=previous.release if unfinished else None,
+        )
         packaged = package_deck(inputs, options, caches, progress, timings)
     deck = inputs.deck
 
     suffix = ("-en" if options.lang == "en" else "") + ("-dev" if options.dev else "")
     path = options.out_dir / f"{deck.file_stem}{suffix}.apkg"
-    status = commit_files(path, packaged.data, packaged.lock, packaged.lock_text.result(), deck, options)
+    status = commit_files(
+        path, packaged.data, packaged.lock, packaged.lock_text.result(), deck, options
+    )
     timings["load+check"] = time.perf_counter() - started - sum(timings.values())
 
     return BuildResult(
@@ -164,8 +206,20 @@ def repair_lock_file(options: BuildOptions) -> Repair:
         caches.save()
     package = _newest_package(options.out_dir, deck)
     if package is not None:
-        restore_times(repaired, [CurrentNote(guid_for_card(n.card), n.card.id, n.content_hash, "\x1f".join(n.fields), " ".join(n.tags))
-                                 for n in notes], package)
+        restore_times(
+            repaired,
+            [
+                CurrentNote(
+                    guid_for_card(n.card),
+                    n.card.id,
+                    n.content_hash,
+                    "\x1f".join(n.fields),
+                    " ".join(n.tags),
+                )
+                for n in notes
+            ],
+            package,
+        )
     write_atomically(path, lock_text(lock_from_data(repaired.data)).encode("utf-8"))
     return repaired
 
@@ -173,7 +227,11 @@ def repair_lock_file(options: BuildOptions) -> Repair:
 def _newest_package(out_dir: Path, deck: Deck) -> Path | None:
     """dist/<slug>-<version>.apkg of the highest version (not -en or -dev builds)."""
     pattern = re.compile(re.escape(deck.config.slug) + r"-(\d+)\.(\d+)\.(\d+)\.apkg")
-    found = [(tuple(map(int, match.groups())), path) for path in out_dir.glob("*.apkg") if (match := pattern.fullmatch(path.name))]
+    found = [
+        (tuple(map(int, match.groups())), path)
+        for path in out_dir.glob("*.apkg")
+        if (match := pattern.fullmatch(path.name))
+    ]
     return max(found)[1] if found else None
 
 

@@ -246,7 +246,7 @@ def _emptied_by_comments(text: str, removed: list[str]) -> list[str]:
     return removed
 
 
-def check_markdown_output(deck: Deck, facts: list[tuple[FieldFacts, ...]] | None = None) -> list[Problem]:
+def check_markdown_output(deck: Deck, facts: list[tuple[FieldFacts, ...] | None] | None = None) -> list[Problem]:
     """Problems visible only in Markdown's output: raw HTML the sanitiser would drop, `$$`
     that arithmatex did not take as display math (it must stand in a paragraph of its own), and
     math delimiters outside math, which Anki's MathJax would typeset without any check."""

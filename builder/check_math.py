@@ -29,15 +29,18 @@ class FormulaChecker:
         self.tex_links = tex_links  # deck.yaml's: part of every verdict (safety.mjs)
         self.verdicts: dict[tuple[str, bool], Verdict] = {}
         self._unknown: list[tuple[str, bool]] = []  # sent or to send, in that order
+        self._added: set[tuple[str, bool]] = set()
         self._sent = 0
         self._stream: TexStream | None = None
 
     def add(self, formulas: Iterable[tuple[str, bool]]) -> None:
         for item in formulas:
-            if item not in self.verdicts:
-                self.verdicts[item] = _UNKNOWN
+            if item not in self._added:
+                self._added.add(item)
                 self._unknown.append(item)
-        if len(self._unknown) > self._sent and (self._stream is None or len(self._unknown) - self._sent >= self.BATCH):
+        if len(self._unknown) > self._sent and (
+            self._stream is None or len(self._unknown) - self._sent >= self.BATCH
+        ):
             self._send()
 
     def add_facts(self, card_facts) -> None:
@@ -52,7 +55,7 @@ class FormulaChecker:
     def _send(self) -> None:
         if self._stream is None:
             self._stream = TexStream(self.tex_links)
-        self._stream.send(self._unknown[self._sent:])
+        self._stream.send(self._unknown[self._sent :])
         self._sent = len(self._unknown)
 
     def finish(self) -> dict[tuple[str, bool], Verdict]:
@@ -104,9 +107,15 @@ def _problems(deck: Deck, facts: list, verdicts: dict[tuple[str, bool], Verdict]
             for (tex, display), depth in zip(fact.formulas or (), depths, strict=True):
                 error, width = verdicts[(tex, display)]
                 if error:
-                    problems.append(Problem(where, f"{label}: {_source_of(error)}{error} in ${one_line(tex, 120)}$"))
+                    problems.append(
+                        Problem(
+                            where, f"{label}: {_source_of(error)}{error} in ${one_line(tex, 120)}$"
+                        )
+                    )
                 elif width is not None:
-                    problems += budget.formula_problems(where, card.id, fact.key, tex, display, width, depth)
+                    problems += budget.formula_problems(
+                        where, card.id, fact.key, tex, display, width, depth
+                    )
     return problems
 
 
@@ -117,8 +126,6 @@ def _source_of(error: str) -> str:
     """MathJax's own words are quoted as such; the safety wall's errors speak for themselves."""
     return "" if error.startswith(UNSAFE) else "MathJax: "
 
-
-_UNKNOWN = object()  # verdicts are (error, width) tuples
 
 # The code behind MathJax's verdicts (with mathjax.mathjax_fingerprint(), MathJax's own version):
 # a change to it empties the build's verdict cache (builder/memo.py).

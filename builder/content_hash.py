@@ -10,7 +10,8 @@ import json
 
 
 def content_key(*parts) -> str:
-    """A hash of plain values (text, numbers, lists of them); JSON keeps ("ab", "c") and ("a", "bc") apart."""
+    """A hash of plain values (text, numbers, lists of them); JSON keeps ("ab", "c") and
+    ("a", "bc") apart."""
     text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 

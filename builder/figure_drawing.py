@@ -1,4 +1,4 @@
-"""figure_drawing: figure scripts run in figure servers, their files checked and moved into the cache.
+"""figure_drawing: figure scripts run in figure servers, their files checked and cached.
 
 Each job is one long-lived figure server (`builder/figure_server.py`: `_run.py --serve` with
 each script's output capped) that imports torch and matplotlib once and forks a fresh child per
@@ -9,6 +9,7 @@ digest of its bytes beside it (is_intact checks both). The script contract is in
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -20,8 +21,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import IO, TYPE_CHECKING
 
 from .image_formats import format_problem
 
@@ -42,7 +44,9 @@ class FigureError(Exception):
         self.traceback_text = traceback_text
 
 
-def draw_figures(plans: list[FigurePlan], cache_dir: Path, jobs: int, report: Callable[[FigurePlan, bool], None]) -> None:
+def draw_figures(
+    plans: list[FigurePlan], cache_dir: Path, jobs: int, report: Callable[[FigurePlan, bool], None]
+) -> None:
     """Draw every plan, `jobs` at a time, each figure's two files moved into `cache_dir` once both
     are drawn and whole; `report(plan, False)` for each, from this thread. The first failing
     script raises FigureError once running scripts end; no new one starts."""
@@ -90,13 +94,16 @@ def draw_figures(plans: list[FigurePlan], cache_dir: Path, jobs: int, report: Ca
 
 
 def _draw_one(plan: FigurePlan, cache_dir: Path, runners: dict[Path, _ScriptRunner]) -> None:
-    """Draw one figure into a temporary folder; move both files into `cache_dir` only if it succeeds."""
+    """Draw one figure into a temporary folder; move both files into `cache_dir` only if it
+    succeeds."""
     script = plan.script.resolve()
     runner_path = script.parent / RUNNER
     if runner_path not in runners:
         runners[runner_path] = _ScriptRunner(runner_path)
     # the pid lets a later build remove the folder if this process is killed (atomic.py)
-    temp_dir = Path(tempfile.mkdtemp(prefix=f".drawing-{plan.name}-{os.getpid()}-", dir=cache_dir)).resolve()
+    temp_dir = Path(
+        tempfile.mkdtemp(prefix=f".drawing-{plan.name}-{os.getpid()}-", dir=cache_dir)
+    ).resolve()
     try:
         light, dark = temp_dir / plan.light_name, temp_dir / plan.dark_name
         try:
@@ -151,13 +158,22 @@ class _ScriptRunner:
     the line protocol)."""
 
     def __init__(self, runner: Path):
-        self.log = tempfile.TemporaryFile()  # the server's own stderr, e.g. a broken _style.py
+        # the server's own stderr, e.g. a broken _style.py; open as long as the server (close())
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115
         # builder/figure_server.py serves _run.py's drawing with each script's output capped
         self.process = subprocess.Popen(
-            [sys.executable, str(FIGURE_SERVER)], cwd=runner.parent, env=_script_env(),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
+            [sys.executable, str(FIGURE_SERVER)],
+            cwd=runner.parent,
+            env=_script_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
             start_new_session=True,  # its own process group: a timeout kills it and its fork
         )
+        # Popen gives both pipes (PIPE above), typed as optional
+        self.requests: IO[str] = self.process.stdin  # type: ignore[assignment]
+        self.replies: IO[str] = self.process.stdout  # type: ignore[assignment]
         self.alive = True
         self.ready = False
 
@@ -166,8 +182,8 @@ class _ScriptRunner:
             self._reply(name, timeout=None)
             self.ready = True
         try:
-            self.process.stdin.write(json.dumps([str(script), str(light), str(dark)]) + "\n")
-            self.process.stdin.flush()
+            self.requests.write(json.dumps([str(script), str(light), str(dark)]) + "\n")
+            self.requests.flush()
         except BrokenPipeError:
             raise FigureError(name, self._death_note()) from None
         reply = self._reply(name, timeout=TIMEOUT_SECONDS)
@@ -176,11 +192,11 @@ class _ScriptRunner:
 
     def _reply(self, name: str, timeout: float | None) -> dict:
         # one request at a time, one line per answer: nothing is buffered ahead of select
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        ready, _, _ = select.select([self.replies], [], [], timeout)
         if not ready:
             self.kill()
             raise FigureError(name, f"figures/{name}.py did not finish in {timeout} s")
-        line = self.process.stdout.readline()
+        line = self.replies.readline()
         if not line:
             raise FigureError(name, self._death_note())
         return json.loads(line)
@@ -190,37 +206,36 @@ class _ScriptRunner:
         self.process.wait()
         self.log.seek(0)
         return self.log.read().decode("utf-8", "replace").strip() or (
-            f"the figure runner exited with code {self.process.returncode}")
+            f"the figure runner exited with code {self.process.returncode}"
+        )
 
     def kill(self) -> None:
         self.alive = False
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait()
 
     def close(self) -> None:
         if self.process.poll() is None:
             try:
-                self.process.stdin.close()  # the server's loop ends at end of input
+                self.requests.close()  # the server's loop ends at end of input
                 self.process.wait(timeout=30)
             except (BrokenPipeError, subprocess.TimeoutExpired):
                 self.kill()
-        for stream in (self.process.stdin, self.process.stdout, self.log):
-            try:
+        for stream in (self.requests, self.replies, self.log):
+            with contextlib.suppress(OSError):  # e.g. a broken pipe to a server that already died
                 stream.close()
-            except OSError:  # e.g. a broken pipe to a server that already died
-                pass
 
 
 def _script_env() -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "OMP_NUM_THREADS": "1",        # one core per script; fixed reduction order in torch
-        "MKL_NUM_THREADS": "1",
-        "PYTHONHASHSEED": "0",
-        "MPLBACKEND": "Agg",
-        "PYTHONDONTWRITEBYTECODE": "1",  # keep figures/ free of __pycache__
-    })
+    env.update(
+        {
+            "OMP_NUM_THREADS": "1",  # one core per script; fixed reduction order in torch
+            "MKL_NUM_THREADS": "1",
+            "PYTHONHASHSEED": "0",
+            "MPLBACKEND": "Agg",
+            "PYTHONDONTWRITEBYTECODE": "1",  # keep figures/ free of __pycache__
+        }
+    )
     return env

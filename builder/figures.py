@@ -28,10 +28,10 @@ import ast
 import hashlib
 import os
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Callable, Iterable
 
 from .atomic import remove_stale_temporaries
 from .figure_drawing import DIGEST_SUFFIX, FigureError, draw_figures, is_intact
@@ -47,13 +47,13 @@ DEFAULT_FORMAT = "png"
 
 @dataclass(frozen=True)
 class FigurePlan:
-    name: str           # "kl-fits", from figures/kl-fits.py
+    name: str  # "kl-fits", from figures/kl-fits.py
     script: Path
-    key: str            # sha256 of everything that can change the figure's bytes
-    light_name: str     # flat media file names, e.g. "mathdeck-kl-fits-<key[:12]>-light.png"
+    key: str  # sha256 of everything that can change the figure's bytes
+    light_name: str  # flat media file names, e.g. "mathdeck-kl-fits-<key[:12]>-light.png"
     dark_name: str
-    format: str         # "svg" or "png"
-    alt: str = ""       # the script's docstring, first sentence: the figure's text alternative
+    format: str  # "svg" or "png"
+    alt: str = ""  # the script's docstring, first sentence: the figure's text alternative
 
 
 def plan_figures(figures_dir: Path) -> dict[str, FigurePlan]:
@@ -70,21 +70,32 @@ def plan_figures(figures_dir: Path) -> dict[str, FigurePlan]:
 def _plan(script: Path, shared_digest: bytes) -> FigurePlan:
     name = script.stem
     if not FIGURE_NAME.fullmatch(name):
-        raise FigureError(name, f"{script}: figure file names use only a-z, 0-9 and single "
-                                f"hyphens (the name cards use after `figure:`)")
+        raise FigureError(
+            name,
+            f"{script}: figure file names use only a-z, 0-9 and single "
+            f"hyphens (the name cards use after `figure:`)",
+        )
     if not script.is_file():  # a FIFO would block the read forever
-        raise FigureError(name, f"{script}: not a regular file (a folder, FIFO or device is never read)")
+        raise FigureError(
+            name, f"{script}: not a regular file (a folder, FIFO or device is never read)"
+        )
     source = script.read_bytes()
     declared = DECLARED_FORMAT.search(source)
     fmt = declared.group(1).decode() if declared else DEFAULT_FORMAT
-    key = hashlib.sha256(b"".join([
-        f"mathdeck figures v{FORMAT_VERSION} {fmt}\n".encode(),
-        _library_versions().encode(),
-        shared_digest,
-        hashlib.sha256(source).digest(),
-    ])).hexdigest()
+    key = hashlib.sha256(
+        b"".join(
+            [
+                f"mathdeck figures v{FORMAT_VERSION} {fmt}\n".encode(),
+                _library_versions().encode(),
+                shared_digest,
+                hashlib.sha256(source).digest(),
+            ]
+        )
+    ).hexdigest()
     stem = f"mathdeck-{name}-{key[:12]}"
-    return FigurePlan(name, script, key, f"{stem}-light.{fmt}", f"{stem}-dark.{fmt}", fmt, _description(source))
+    return FigurePlan(
+        name, script, key, f"{stem}-light.{fmt}", f"{stem}-dark.{fmt}", fmt, _description(source)
+    )
 
 
 def _description(source: bytes) -> str:
@@ -102,7 +113,9 @@ def _digest_files(paths: list[Path]) -> bytes:
     digest = hashlib.sha256()
     for path in paths:
         if not path.is_file():
-            raise FigureError(path.stem, f"{path}: not a regular file (a folder, FIFO or device is never read)")
+            raise FigureError(
+                path.stem, f"{path}: not a regular file (a folder, FIFO or device is never read)"
+            )
         data = path.read_bytes()
         digest.update(f"{path.name} {len(data)}\n".encode())
         digest.update(data)
@@ -123,13 +136,16 @@ def make_figures(
     """name -> (light file, dark file) in `cache_dir`, drawing only the figures not cached yet.
 
     `on_done(plan, was_cached)` is called once per figure, from this thread. The first failing
-    script raises FigureError once running scripts end; no new one starts, finished ones stay cached.
+    script raises FigureError once running scripts end; no new one starts, finished ones stay
+    cached.
     """
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(cache_dir, ".drawing-*")  # what killed runs left (a pid in each name)
     plans = sorted(plans, key=lambda plan: plan.name)
-    outputs = {plan.name: (cache_dir / plan.light_name, cache_dir / plan.dark_name) for plan in plans}
+    outputs = {
+        plan.name: (cache_dir / plan.light_name, cache_dir / plan.dark_name) for plan in plans
+    }
     report = on_done or (lambda plan, was_cached: None)
     missing = []
     for plan in plans:
@@ -144,12 +160,19 @@ def make_figures(
 
 def is_cached(plan: FigurePlan, cache_dir: Path) -> bool:
     """Both files of the figure are in the cache, whole and as drawn (figure_drawing.is_intact)."""
-    return all(is_intact(Path(cache_dir) / name, plan.format) for name in (plan.light_name, plan.dark_name))
+    return all(
+        is_intact(Path(cache_dir) / name, plan.format) for name in (plan.light_name, plan.dark_name)
+    )
 
 
 def remove_stale_figures(cache_dir: Path, plans: Iterable[FigurePlan]) -> list[Path]:
     """Delete cached media no current plan names (old keys); returns what was removed."""
-    keep = {name + suffix for plan in plans for name in (plan.light_name, plan.dark_name) for suffix in ("", DIGEST_SUFFIX)}
+    keep = {
+        name + suffix
+        for plan in plans
+        for name in (plan.light_name, plan.dark_name)
+        for suffix in ("", DIGEST_SUFFIX)
+    }
     stale = [path for path in Path(cache_dir).glob("mathdeck-*") if path.name not in keep]
     for path in stale:
         path.unlink(missing_ok=True)

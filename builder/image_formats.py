@@ -16,7 +16,11 @@ def format_problem(data: bytes, fmt: str) -> str | None:
     """Why `data` is not a whole file of format `fmt`, or None."""
     if fmt == "svg":
         head = data[:512].lstrip()
-        return None if (head.startswith((b"<?xml", b"<svg")) and data.rstrip().endswith(b"</svg>")) else "not an SVG document"
+        return (
+            None
+            if (head.startswith((b"<?xml", b"<svg")) and data.rstrip().endswith(b"</svg>"))
+            else "not an SVG document"
+        )
     return png_problem(data)
 
 
@@ -26,12 +30,12 @@ def png_problem(data: bytes) -> str | None:
         return "not a PNG file (bad signature)"
     at = len(PNG_SIGNATURE)
     while at + 12 <= len(data):
-        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        length, kind = struct.unpack(">I4s", data[at : at + 8])
         end = at + 12 + length
         if end > len(data):
             return f"PNG chunk {kind!r} is cut short"
-        (crc,) = struct.unpack(">I", data[end - 4:end])
-        if zlib.crc32(data[at + 4:end - 4]) != crc:
+        (crc,) = struct.unpack(">I", data[end - 4 : end])
+        if zlib.crc32(data[at + 4 : end - 4]) != crc:
             return f"PNG chunk {kind!r} fails its CRC"
         if kind == b"IEND":
             return None if end == len(data) else "bytes after the PNG's end"

@@ -3,37 +3,44 @@
 load, check, check_math and render are pure functions of their inputs and know nothing of
 caches. The build looks their results up here by content key (a hash of a stage's inputs; each
 cache's fingerprint names the code that computes its entries, see builder/cache.py) and calls a
-stage only for what is new: an unchanged card is not parsed, checked or rendered again, and an
-unchanged formula is not sent to MathJax. A cache only saves time: with it, without it or with a
-damaged one, the build writes the same bytes.
+stage only for what is new: an unchanged card is not parsed (parsed_cards.py), checked or
+rendered again, and an unchanged formula is not sent to MathJax. A cache only saves time: with
+it, without it or with a damaged one, the build writes the same bytes.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from .cache import BuildCache, fingerprint
-from .content_hash import content_key, subkey
 from .check import CHECKS_SOURCES, FieldFacts
 from .check_math import VERDICT_SOURCES, FormulaChecker
 from .commit import os_error_text
-from .load import LOADER_SOURCES, CardFile, LoadedDeck, code_file_digest, load_deck_and_digests, parse_card_file
+from .content_hash import content_key, subkey
+from .load import LOADER_SOURCES
 from .markdown_math import MARKDOWN_LIBRARIES, MARKDOWN_SOURCES, macro_signature
 from .mathjax import Verdict, mathjax_fingerprint
-from .model import Card, Deck, card_digest
+from .model import Deck, card_digest
 from .problems import Location, Problem
 from .render import (
-    NOTES_CACHE_LIBRARIES, NOTES_CACHE_SOURCES, FigureFiles, NoteTypeTemplates, RenderedNote, note_rendered_before,
-    note_type_templates, render_card, render_description,
+    NOTES_CACHE_LIBRARIES,
+    NOTES_CACHE_SOURCES,
+    FigureFiles,
+    NoteTypeTemplates,
+    RenderedNote,
+    note_rendered_before,
+    note_type_templates,
+    render_card,
+    render_description,
 )
 
 T = TypeVar("T")
-# How this file keeps a stage's result (a card as a row, say) is part of every entry.
-MEMO_SOURCES = ("memo.py",)
+# How these files keep a stage's result (a card as a row, say) is part of every entry.
+MEMO_SOURCES = ("memo.py", "parsed_cards.py")
 CACHE_NAMES = ("cards", "checked", "notes", "mathjax")  # folders under .cache/build/
 
 
@@ -59,6 +66,7 @@ def verdicts_fingerprint() -> str:
 class BuildCaches:
     """The build's caches (builder/cache.py), in one folder (.cache/build/ in a project)."""
 
+    folder: Path
     cards: BuildCache  # card file bytes -> its cards
     checked: BuildCache  # card -> it passed every check
     notes: BuildCache  # card (+ macros, figures) -> its note's fields
@@ -68,6 +76,7 @@ class BuildCaches:
     def open(cls, folder: Path) -> BuildCaches:
         cards, checked, notes, verdicts = CACHE_NAMES
         return cls(
+            folder=folder,
             cards=BuildCache(folder, cards, loader_fingerprint()),
             checked=BuildCache(folder, checked, notes_fingerprint() + verdicts_fingerprint()),
             notes=BuildCache(folder, notes, notes_fingerprint()),
@@ -77,98 +86,38 @@ class BuildCaches:
 
     def save(self) -> list[Problem]:
         """Save every cache; what could not be saved, as a warning (a cache only saves time)."""
-        errors = [error for cache in (self.cards, self.checked, self.notes, self.verdicts) for error in cache.save()]
+        errors = [
+            error
+            for cache in (self.cards, self.checked, self.notes, self.verdicts)
+            for error in cache.save()
+        ]
         if not errors:
             return []
-        return [Problem(Location(self.cards.folder), f"the build cache was not saved ({os_error_text(errors[0], with_file=False)}); "
-                        "the next build will be slower", "warning")]
+        return [
+            Problem(
+                Location(self.folder),
+                f"the build cache was not saved ({os_error_text(errors[0], with_file=False)}); "
+                "the next build will be slower",
+                "warning",
+            )
+        ]
 
 
-def memoised(cache: BuildCache, key: str, compute: Callable[[], T],
-             to_plain: Callable[[T], object] = lambda value: value, from_plain: Callable[[object], T] = lambda plain: plain) -> T:
+def memoised(
+    cache: BuildCache,
+    key: str,
+    compute: Callable[[], T],
+    to_plain: Callable[[T], Any] | None = None,
+    from_plain: Callable[[Any], T] | None = None,
+) -> T:
     """compute(), or what it returned for `key` before. The cache holds plain data: `to_plain`
-    makes it of the value, `from_plain` the value again."""
+    makes it of the value, `from_plain` the value again (neither is needed for plain values)."""
     plain = cache.get(key)
     if plain is not None:
-        return from_plain(plain)
+        return from_plain(plain) if from_plain is not None else plain
     value = compute()
-    cache.put(key, to_plain(value))
+    cache.put(key, to_plain(value) if to_plain is not None else value)
     return value
-
-
-# ---------------------------------------------------------------- load
-
-
-def load_deck_memoised(cards_dir: Path, cache: BuildCache) -> LoadedDeck:
-    """load.load_deck_and_digests, parsing only card files whose bytes (or code files) changed."""
-    return load_deck_and_digests(cards_dir, partial(_card_file, cache=cache))
-
-
-def _card_file(path: Path, cards_dir: Path, cache: BuildCache) -> CardFile:
-    """load.parse_card_file, or the cards an earlier build parsed from the same bytes and code
-    files. Only files without problems are kept, so every problem is found by parsing, as always."""
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return parse_card_file(path, cards_dir)  # which reports it
-    key = hashlib.blake2b(raw, digest_size=20).hexdigest()
-    entry = cache.get(key)
-    if entry is not None:
-        kept = _card_file_from_entry(entry, path, cards_dir)
-        if kept is not None:
-            return kept
-    parsed = parse_card_file(path, cards_dir)
-    if not parsed.problems:
-        cache.put(key, _entry_for_card_file(parsed, cards_dir))
-    return parsed
-
-
-CARD_FIELDS = tuple(field.name for field in fields(Card))
-
-
-def _entry_for_card_file(parsed: CardFile, cards_dir: Path) -> tuple:
-    """(code file digests, each card as a row of its fields in Card's order, the cards' digests).
-    Every location is in the same card file: a row keeps its (line, column)."""
-    code_files = {card.code_file: code_file_digest(cards_dir / card.code_file) for card in parsed.cards if card.code_file}
-    return tuple(code_files.items()), tuple(_card_row(card) for card in parsed.cards), tuple(parsed.digests)
-
-
-def _card_file_from_entry(entry: tuple, path: Path, cards_dir: Path) -> CardFile | None:
-    code_files, rows, digests = entry
-    if any(code_file_digest(cards_dir / relative) != digest for relative, digest in code_files):
-        return None  # a code file changed: parse again
-    at = {  # (line, column) -> Location, one for all the cards of this file that share it
-        line_column: Location(path, *line_column)
-        for row in rows
-        for line_column in (row[_LOCATION], row[_FIGURE_LOCATION], *row[_TEXT_LOCATIONS].values())
-        if line_column is not None
-    }
-    return CardFile([_card_from_row(row, at) for row in rows], list(digests))
-
-
-_TEXT, _LOCATION, _TEXT_LOCATIONS, _FIGURE_LOCATION = map(CARD_FIELDS.index, ("text", "location", "text_locations", "figure_location"))
-
-
-def _card_row(card: Card) -> tuple:
-    values = [getattr(card, name) for name in CARD_FIELDS]
-    values[_LOCATION] = _line_column(card.location)
-    values[_TEXT_LOCATIONS] = {key: _line_column(where) for key, where in card.text_locations.items()}
-    values[_FIGURE_LOCATION] = _line_column(card.figure_location) if card.figure_location else None
-    return tuple(values)
-
-
-def _card_from_row(row: tuple, at: dict[tuple[int, int], Location]) -> Card:
-    values = list(row)  # in the order of Card's fields
-    values[_TEXT] = dict(row[_TEXT])  # the card's own dict, never the cache's
-    values[_LOCATION] = at[row[_LOCATION]]
-    values[_TEXT_LOCATIONS] = {key: at[line_column] for key, line_column in row[_TEXT_LOCATIONS].items()}
-    if row[_FIGURE_LOCATION] is not None:
-        values[_FIGURE_LOCATION] = at[row[_FIGURE_LOCATION]]
-    return Card(*values)
-
-
-def _line_column(where: Location) -> tuple[int, int]:
-    return where.line, where.column
 
 
 # ---------------------------------------------------------------- check
@@ -177,9 +126,15 @@ def _line_column(where: Location) -> tuple[int, int]:
 def checked_keys(deck: Deck, digests: list[str]) -> list[str]:
     """Per card: a hash of its content (model.card_digest), the deck settings the checks read and
     the checking code (Markdown's and MathJax's included)."""
-    context = content_key("checked", markdown_fingerprint(), verdicts_fingerprint(), fingerprint(CHECKS_SOURCES),
-                          macro_signature(deck.config.macros), f"phone_width={deck.config.phone_width}",
-                          f"tex_links={deck.config.tex_links}")
+    context = content_key(
+        "checked",
+        markdown_fingerprint(),
+        verdicts_fingerprint(),
+        fingerprint(CHECKS_SOURCES),
+        macro_signature(deck.config.macros),
+        f"phone_width={deck.config.phone_width}",
+        f"tex_links={deck.config.tex_links}",
+    )
     return [subkey(context, digest) for digest in digests]
 
 
@@ -188,7 +143,9 @@ def checked_before(cache: BuildCache, keys: list[str]) -> list[bool]:
     return [bool(cache.get(key)) for key in keys]
 
 
-def remember_checked(facts: list[tuple[FieldFacts, ...] | None], cache: BuildCache, keys: list[str]) -> None:
+def remember_checked(
+    facts: list[tuple[FieldFacts, ...] | None], cache: BuildCache, keys: list[str]
+) -> None:
     """Remember that these cards passed every check (call only when no check found a problem)."""
     for key, card_facts in zip(keys, facts, strict=True):
         if card_facts is not None:
@@ -207,7 +164,7 @@ class RememberingFormulaChecker(FormulaChecker):
     def add(self, formulas: Iterable[tuple[str, bool]]) -> None:
         new = []
         for item in formulas:
-            if item in self.remembered or item in self.verdicts:
+            if item in self.remembered:
                 continue
             verdict = self.cache.get(self._key(item))
             if verdict is None:
@@ -230,7 +187,9 @@ class RememberingFormulaChecker(FormulaChecker):
 # ---------------------------------------------------------------- render
 
 
-def render_deck_memoised(deck: Deck, figures: dict[str, FigureFiles], cache: BuildCache, digests: list[str] | None = None) -> list[RenderedNote]:
+def render_deck_memoised(
+    deck: Deck, figures: dict[str, FigureFiles], cache: BuildCache, digests: list[str] | None = None
+) -> list[RenderedNote]:
     """render.render_deck, rendering only cards whose inputs changed. `digests` are the cards'
     model.card_digest(), when known."""
     macros = deck.config.macros
@@ -247,13 +206,18 @@ def render_deck_memoised(deck: Deck, figures: dict[str, FigureFiles], cache: Bui
     return notes
 
 
-def note_keys(deck: Deck, figures: dict[str, FigureFiles], digests: list[str] | None = None) -> list[str]:
+def note_keys(
+    deck: Deck, figures: dict[str, FigureFiles], digests: list[str] | None = None
+) -> list[str]:
     """Each card's key in the notes cache: a hash of everything render_card reads (the card,
     its figure's media names, the deck macros, the rendering code and its templates)."""
     if digests is None:
         digests = [card_digest(card) for card in deck.cards]
     context = content_key("note", notes_fingerprint(), macro_signature(deck.config.macros))
-    figure_contexts = {name: content_key(context, figure.light, figure.dark, figure.alt) for name, figure in figures.items()}
+    figure_contexts = {
+        name: content_key(context, figure.light, figure.dark, figure.alt)
+        for name, figure in figures.items()
+    }
     return [
         subkey(figure_contexts.get(card.figure, context) if card.figure else context, digest)
         for card, digest in zip(deck.cards, digests, strict=True)
@@ -262,12 +226,23 @@ def note_keys(deck: Deck, figures: dict[str, FigureFiles], digests: list[str] | 
 
 def note_type_templates_memoised(cache: BuildCache) -> dict[str, NoteTypeTemplates]:
     return memoised(
-        cache, content_key("note types", notes_fingerprint()), note_type_templates,
+        cache,
+        content_key("note types", notes_fingerprint()),
+        note_type_templates,
         to_plain=lambda rendered: {kind: (t.css, t.templates) for kind, t in rendered.items()},
-        from_plain=lambda kept: {kind: NoteTypeTemplates(css, tuple(map(tuple, templates))) for kind, (css, templates) in kept.items()},
+        from_plain=lambda kept: {
+            kind: NoteTypeTemplates(css, tuple(map(tuple, templates)))
+            for kind, (css, templates) in kept.items()
+        },
     )
 
 
 def render_description_memoised(deck: Deck, news: str, cache: BuildCache) -> str:
-    key = content_key("description", notes_fingerprint(), macro_signature(deck.config.macros), deck.config.description, news)
+    key = content_key(
+        "description",
+        notes_fingerprint(),
+        macro_signature(deck.config.macros),
+        deck.config.description,
+        news,
+    )
     return memoised(cache, key, partial(render_description, deck, news))

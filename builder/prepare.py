@@ -31,4 +31,6 @@ def prepare(options: BuildOptions, lang: str = "en+zh", progress: Progress = qui
     checked = load_and_check(options, progress)
     deck = in_language(checked.deck, lang)
     rendered = render_and_draw(deck, checked.plans, options, progress)
-    return PreparedDeck(deck, rendered.notes, rendered.figures.media, figure_files(deck, checked.plans))
+    return PreparedDeck(
+        deck, rendered.notes, rendered.figures.media, figure_files(deck, checked.plans)
+    )

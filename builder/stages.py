@@ -16,16 +16,29 @@ from . import figures as figure_stage
 from .check import FieldFacts, check_deck, deck_facts
 from .check_math import MathCheck, start_math_check
 from .figures import FigurePlan
-from .identity import Lock, build_time, lock_text, stamp_notes
+from .identity import Lock, Release, build_time, lock_text, stamp_notes
 from .memo import (
-    BuildCaches, RememberingFormulaChecker, checked_before, checked_keys, load_deck_memoised, note_type_templates_memoised,
-    remember_checked, render_deck_memoised, render_description_memoised,
+    BuildCaches,
+    RememberingFormulaChecker,
+    checked_before,
+    checked_keys,
+    note_type_templates_memoised,
+    remember_checked,
+    render_deck_memoised,
+    render_description_memoised,
 )
 from .model import Deck
 from .options import BuildOptions, Progress, quiet
 from .package import package_bytes
+from .parsed_cards import load_deck_memoised
 from .problems import Problem, SourceError, errors_in
-from .release import Changes, changelog_entry, compare_with_release, deck_description_news, release_manifest
+from .release import (
+    Changes,
+    changelog_entry,
+    compare_with_release,
+    deck_description_news,
+    release_manifest,
+)
 from .render import FigureFiles, RenderedNote
 
 
@@ -53,7 +66,10 @@ class Checks:
             # A card whose formulas drew a warning is checked again next time (the math check skips
             # checked cards), so its warning is not forgotten.
             warned = {problem.card for problem in math}
-            facts = [None if card.id in warned else facts for card, facts in zip(self.deck.cards, self.facts, strict=True)]
+            facts = [
+                None if card.id in warned else facts
+                for card, facts in zip(self.deck.cards, self.facts, strict=True)
+            ]
             remember_checked(facts, self.caches.checked, self.checked_keys)
         return sorted(problems)
 
@@ -66,15 +82,29 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
     progress("Checking")
     if not options.check_math:
         facts = deck_facts(deck)
-        return Checks(deck, loaded.digests, plans, check_deck(deck, set(plans), facts), facts, caches)
+        return Checks(
+            deck, loaded.digests, plans, check_deck(deck, set(plans), facts), facts, caches
+        )
     # Cards that passed every check before, unchanged, are skipped (only when MathJax checks too).
     keys = checked_keys(deck, loaded.digests)
-    checker = RememberingFormulaChecker(caches.verdicts, deck.config.tex_links)  # node starts on the first formula it lacks
+    checker = RememberingFormulaChecker(
+        caches.verdicts, deck.config.tex_links
+    )  # node starts on the first formula it lacks
     facts = deck_facts(deck, checked_before(caches.checked, keys), checker.add_facts)
     problems = check_deck(deck, set(plans), facts)
     if None not in facts:
-        caches.verdicts.drop_unused()  # every formula of the deck was looked up: the others are stale
-    return Checks(deck, loaded.digests, plans, problems, facts, caches, start_math_check(deck, facts, checker), keys)
+        # every formula of the deck was looked up: the others are stale
+        caches.verdicts.drop_unused()
+    return Checks(
+        deck,
+        loaded.digests,
+        plans,
+        problems,
+        facts,
+        caches,
+        start_math_check(deck, facts, checker),
+        keys,
+    )
 
 
 @dataclass
@@ -109,8 +139,11 @@ class RenderedDeck:
     figures: DrawnFigures
 
 
-def render_and_draw(deck: Deck, plans: dict[str, FigurePlan], options: BuildOptions, progress: Progress = quiet) -> RenderedDeck:
-    """render + figures: the notes' HTML and the media files they use (figures drawn if not cached)."""
+def render_and_draw(
+    deck: Deck, plans: dict[str, FigurePlan], options: BuildOptions, progress: Progress = quiet
+) -> RenderedDeck:
+    """render + figures: the notes' HTML and the media files they use (figures drawn if not
+    cached)."""
     caches = BuildCaches.open(options.build_caches)
     try:
         notes = render_notes(deck, plans, caches, progress, {})
@@ -125,12 +158,21 @@ def used_figures(deck: Deck) -> set[str]:
 
 def figure_files(deck: Deck, plans: dict[str, FigurePlan]) -> dict[str, FigureFiles]:
     """The media names and text alternative of every figure the deck's cards use."""
-    return {name: FigureFiles(plans[name].light_name, plans[name].dark_name, plans[name].alt)
-            for name in used_figures(deck) if name in plans}
+    return {
+        name: FigureFiles(plans[name].light_name, plans[name].dark_name, plans[name].alt)
+        for name in used_figures(deck)
+        if name in plans
+    }
 
 
-def render_notes(deck: Deck, plans: dict[str, FigurePlan], caches: BuildCaches, progress: Progress, timings: dict[str, float],
-                 digests: list[str] | None = None) -> list[RenderedNote]:
+def render_notes(
+    deck: Deck,
+    plans: dict[str, FigurePlan],
+    caches: BuildCaches,
+    progress: Progress,
+    timings: dict[str, float],
+    digests: list[str] | None = None,
+) -> list[RenderedNote]:
     """Every card's note; `digests` are the cards' model.card_digest() when known."""
     started = time.perf_counter()
     figures = figure_files(deck, plans)  # every used figure exists: check said so
@@ -140,7 +182,13 @@ def render_notes(deck: Deck, plans: dict[str, FigurePlan], caches: BuildCaches, 
     return notes
 
 
-def draw_figures(deck: Deck, plans: dict[str, FigurePlan], options: BuildOptions, progress: Progress, timings: dict[str, float]) -> DrawnFigures:
+def draw_figures(
+    deck: Deck,
+    plans: dict[str, FigurePlan],
+    options: BuildOptions,
+    progress: Progress,
+    timings: dict[str, float],
+) -> DrawnFigures:
     started = time.perf_counter()
     progress("Drawing figures")
     drawn = {True: 0, False: 0}  # was cached -> count
@@ -148,17 +196,25 @@ def draw_figures(deck: Deck, plans: dict[str, FigurePlan], options: BuildOptions
     def count(plan: FigurePlan, cached: bool) -> None:
         drawn[cached] += 1
 
-    media_by_name = figure_stage.make_figures([plans[name] for name in sorted(used_figures(deck))], options.cache_dir, on_done=count)
+    media_by_name = figure_stage.make_figures(
+        [plans[name] for name in sorted(used_figures(deck))], options.cache_dir, on_done=count
+    )
     timings["figures"] = time.perf_counter() - started
     return DrawnFigures(_media_files(media_by_name, plans), drawn=drawn[False], cached=drawn[True])
 
 
 def figures_cached(deck: Deck, plans: dict[str, FigurePlan], options: BuildOptions) -> bool:
     """Every figure the cards use is in the figure cache (make_figures would draw none)."""
-    return all(figure_stage.is_cached(plans[figure], options.cache_dir) for figure in used_figures(deck) if figure in plans)
+    return all(
+        figure_stage.is_cached(plans[figure], options.cache_dir)
+        for figure in used_figures(deck)
+        if figure in plans
+    )
 
 
-def _media_files(media_by_name: dict[str, tuple[Path, Path]], plans: dict[str, FigurePlan]) -> list[Path]:
+def _media_files(
+    media_by_name: dict[str, tuple[Path, Path]], plans: dict[str, FigurePlan]
+) -> list[Path]:
     """Cached files under the content-hashed media names the notes refer to."""
     files = []
     for name, (light, dark) in media_by_name.items():
@@ -175,9 +231,12 @@ class PackageInputs:
     deck: Deck  # in the build's language, with the version to write
     plans: dict[str, FigurePlan]
     notes: list[RenderedNote]  # the deck's notes
-    written_notes: list[RenderedNote]  # the notes of the deck as written (en+zh), whose times the lock keeps
+    written_notes: list[
+        RenderedNote
+    ]  # the notes of the deck as written (en+zh), whose times the lock keeps
     previous: Lock  # the lock as the last build left it
-    resuming: bool = False  # finishing a release that a kill or an error interrupted
+    # the release that a kill or an error interrupted, which this build finishes
+    resumed: Release | None = None
 
 
 @dataclass
@@ -191,7 +250,13 @@ class Packaged:
     lock_text: Background  # the lock's text, made while the package's collection is compressed
 
 
-def package_deck(inputs: PackageInputs, options: BuildOptions, caches: BuildCaches, progress: Progress, timings: dict[str, float]) -> Packaged:
+def package_deck(
+    inputs: PackageInputs,
+    options: BuildOptions,
+    caches: BuildCaches,
+    progress: Progress,
+    timings: dict[str, float],
+) -> Packaged:
     deck, notes, previous = inputs.deck, inputs.notes, inputs.previous
     figures = draw_figures(deck, inputs.plans, options, progress, timings)
     started = time.perf_counter()
@@ -199,22 +264,33 @@ def package_deck(inputs: PackageInputs, options: BuildOptions, caches: BuildCach
     now = build_time()
     lock = stamp_notes(inputs.written_notes, previous, now)
     changes = None
-    if options.release and inputs.resuming:
+    if options.release and inputs.resumed is not None:
         # The changes since the release before were recorded with it; that release is gone.
-        lock.release = release_manifest(deck.config.version, notes, previous.release.changelog)
+        lock.release = release_manifest(deck.config.version, notes, inputs.resumed.changelog)
     elif options.release:
         changes = compare_with_release(notes, previous.release)
-        lock.release = release_manifest(deck.config.version, notes, changelog_entry(deck.config.version, now, changes))
-    news = lock.release.changelog if lock.release and lock.release.version == deck.config.version else ""
+        lock.release = release_manifest(
+            deck.config.version, notes, changelog_entry(deck.config.version, now, changes)
+        )
+    news = (
+        lock.release.changelog
+        if lock.release and lock.release.version == deck.config.version
+        else ""
+    )
     new_lock_text = Background(lock_text, lock)  # zlib lets go of the GIL while it compresses
-    description = render_description_memoised(deck, deck_description_news(news) if news else "", caches.notes)
-    data = package_bytes(deck, notes, lock, figures.media, description, note_type_templates_memoised(caches.notes))
+    description = render_description_memoised(
+        deck, deck_description_news(news) if news else "", caches.notes
+    )
+    data = package_bytes(
+        deck, notes, lock, figures.media, description, note_type_templates_memoised(caches.notes)
+    )
     timings["package"] = time.perf_counter() - started
     return Packaged(lock, data, changes, figures, new_lock_text)
 
 
 class Background:
-    """function(*args) in a thread; result() waits for it and returns its value or raises its error."""
+    """function(*args) in a thread; result() waits for it and returns its value or raises its
+    error."""
 
     def __init__(self, function, *args):
         self._outcome: tuple = (None, None)

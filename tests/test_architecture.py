@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("render", frozenset({"render"})),
     ("figures", frozenset({"figure_drawing", "figures"})),
     ("package", frozenset({"identity", "release", "package"})),
-    ("build", frozenset({"options", "commit", "memo", "stages", "build", "prepare", "watch", "bench"})),
+    ("build", frozenset({"options", "commit", "memo", "parsed_cards", "stages", "build", "prepare", "watch", "bench"})),
     ("outputs", frozenset({"sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push"})),
     ("cli", frozenset({"cli"})),
 )

@@ -148,7 +148,8 @@ def test_a_formula_broken_after_a_clean_build_is_reported(tmp_path, monkeypatch)
 def test_parsed_card_files_keep_their_lines(project):
     """Cards from the cache point at the same lines as freshly parsed ones (for later problems)."""
     from builder.load import load_deck
-    from builder.memo import BuildCaches, load_deck_memoised
+    from builder.memo import BuildCaches
+    from builder.parsed_cards import load_deck_memoised
 
     folder = project / ".cache" / "build"
     caches = BuildCaches.open(folder)
