@@ -24,7 +24,7 @@ from .lockfile import CurrentNote, Repair, repair_lock, restore_times
 from .memo import CACHE_NAMES, BuildCaches, render_deck_memoised
 from .model import KINDS, Deck, in_language
 from .options import BuildOptions, Progress, quiet
-from .parsed_cards import load_deck_memoised
+from .parsed_cards import load_sources_memoised
 from .problems import Problem, SourceError
 from .release import Changes, bump_version, release_problems
 from .render import RenderedNote
@@ -199,8 +199,8 @@ def repair_lock_file(options: BuildOptions) -> Repair:
     repaired = repair_lock(path.read_text(encoding="utf-8", errors="replace"))
     caches = BuildCaches.open(options.build_caches)
     try:
-        loaded = load_deck_memoised(options.cards_dir, caches.cards)
-        deck, plans = loaded.deck, figure_stage.plan_figures(options.figures_dir)
+        loaded = load_sources_memoised(options.cards_dir, caches.cards)
+        deck, plans = loaded.complete(), figure_stage.plan_figures(options.figures_dir)
         notes = render_deck_memoised(deck, figure_files(deck, plans), caches.notes, loaded.digests)
     finally:
         caches.save()

@@ -179,6 +179,10 @@ class RememberingFormulaChecker(FormulaChecker):
             self.cache.put(self._key(item), verdict)
         return {**self.remembered, **judged}
 
+    def tex_names(self) -> dict[str, tuple[str, ...]]:
+        # the cache's fingerprint holds MathJax's version and the checker's code
+        return memoised(self.cache, content_key("tex-names"), super().tex_names)
+
     def _key(self, item: tuple[str, bool]) -> str:
         tex, display = item
         return content_key("D" if display else "I", tex, self.tex_links)

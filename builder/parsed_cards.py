@@ -12,14 +12,14 @@ from functools import partial
 from pathlib import Path
 
 from .cache import BuildCache
-from .load import CardFile, LoadedDeck, code_file_digest, load_deck_and_digests, parse_card_file
+from .load import CardFile, Loaded, code_file_digest, load_sources, parse_card_file
 from .model import Card
 from .problems import Location
 
 
-def load_deck_memoised(cards_dir: Path, cache: BuildCache) -> LoadedDeck:
-    """load.load_deck_and_digests, parsing only card files whose bytes (or code files) changed."""
-    return load_deck_and_digests(cards_dir, partial(_card_file, cache=cache))
+def load_sources_memoised(cards_dir: Path, cache: BuildCache) -> Loaded:
+    """load.load_sources, parsing only card files whose bytes (or code files) changed."""
+    return load_sources(cards_dir, partial(_card_file, cache=cache))
 
 
 def _card_file(path: Path, cards_dir: Path, cache: BuildCache) -> CardFile:

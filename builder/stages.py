@@ -30,7 +30,7 @@ from .memo import (
 from .model import Deck
 from .options import BuildOptions, Progress, quiet
 from .package import package_bytes
-from .parsed_cards import load_deck_memoised
+from .parsed_cards import load_sources_memoised
 from .problems import Problem, SourceError, errors_in
 from .release import (
     Changes,
@@ -77,23 +77,25 @@ class Checks:
 def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress = quiet) -> Checks:
     """load + check; formulas MathJax has not judged yet go to node in the background."""
     progress("Loading sources")
-    loaded = load_deck_memoised(options.cards_dir, caches.cards)
+    loaded = load_sources_memoised(options.cards_dir, caches.cards)
+    if loaded.deck is None:  # deck.yaml cannot be used: nothing to check the cards against
+        raise SourceError(loaded.problems)
+    # The cards with a problem are left out of the checks; their problems come first.
     deck, plans = loaded.deck, figure_stage.plan_figures(options.figures_dir)
     progress("Checking")
     if not options.check_math:
         facts = deck_facts(deck)
-        return Checks(
-            deck, loaded.digests, plans, check_deck(deck, set(plans), facts), facts, caches
-        )
+        problems = loaded.problems + check_deck(deck, set(plans), facts)
+        return Checks(deck, loaded.digests, plans, problems, facts, caches)
     # Cards that passed every check before, unchanged, are skipped (only when MathJax checks too).
     keys = checked_keys(deck, loaded.digests)
     checker = RememberingFormulaChecker(
         caches.verdicts, deck.config.tex_links
     )  # node starts on the first formula it lacks
     facts = deck_facts(deck, checked_before(caches.checked, keys), checker.add_facts)
-    problems = check_deck(deck, set(plans), facts)
-    if None not in facts:
-        # every formula of the deck was looked up: the others are stale
+    problems = loaded.problems + check_deck(deck, set(plans), facts)
+    if None not in facts and not loaded.problems:
+        # every formula of the deck was looked up (no card left out): the others are stale
         caches.verdicts.drop_unused()
     return Checks(
         deck,

@@ -19,11 +19,11 @@ BUILDER = Path(__file__).resolve().parent.parent / "builder"
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("foundation", frozenset({
         "__init__", "ankiconnect", "atomic", "bounds", "cache", "content_hash", "figure_server", "lockfile", "macros",
-        "image_formats", "mathjax", "phone_budget", "problems", "versions", "yamlsource",
+        "fields", "image_formats", "mathjax", "phone_budget", "problems", "source_position", "versions", "yamlsource",
     })),
     ("markdown_math", frozenset({"markdown_math", "sanitize"})),
     ("domain", frozenset({"kinds", "model"})),
-    ("load", frozenset({"load"})),
+    ("load", frozenset({"load", "card_file", "schema"})),
     ("check", frozenset({"check_math", "check", "coverage"})),
     ("render", frozenset({"render"})),
     ("figures", frozenset({"figure_drawing", "figures"})),

@@ -149,13 +149,13 @@ def test_parsed_card_files_keep_their_lines(project):
     """Cards from the cache point at the same lines as freshly parsed ones (for later problems)."""
     from builder.load import load_deck
     from builder.memo import BuildCaches
-    from builder.parsed_cards import load_deck_memoised
+    from builder.parsed_cards import load_sources_memoised
 
     folder = project / ".cache" / "build"
     caches = BuildCaches.open(folder)
-    parsed = load_deck_memoised(project / "cards", caches.cards).deck
+    parsed = load_sources_memoised(project / "cards", caches.cards).deck
     caches.save()
-    cached = load_deck_memoised(project / "cards", BuildCaches.open(folder).cards).deck
+    cached = load_sources_memoised(project / "cards", BuildCaches.open(folder).cards).deck
     assert cached.cards == parsed.cards == load_deck(project / "cards").cards
     assert [c.text_locations for c in cached.cards] == [c.text_locations for c in parsed.cards]
 
