@@ -16,17 +16,15 @@ added, so an edit to one card rewrites a sliver of it. An entry that no build us
 
 from __future__ import annotations
 
-import hashlib
-import json
 import marshal
-import os
-import re
 import sys
 import zlib
 from functools import cache
 from pathlib import Path
 
 from .atomic import write_atomically
+from .content_hash import content_key
+from .versions import library_version
 
 CACHE_FORMAT = 2  # 2: each value carries a CRC-32 of its bytes
 KEEP_UNUSED = 5  # saves of its shard an unused entry survives
@@ -41,7 +39,13 @@ class BuildCache:
     of megabytes of HTML a 20,000-card deck makes, and it holds nothing but data.
     """
 
-    def __init__(self, folder: Path | None, name: str, fingerprint: str, keep_unused: int | None = KEEP_UNUSED):
+    def __init__(
+        self,
+        folder: Path | None,
+        name: str,
+        fingerprint: str,
+        keep_unused: int | None = KEEP_UNUSED,
+    ):
         self.folder = folder
         self.name = name
         self.header = (CACHE_FORMAT, sys.version_info[:2], name, fingerprint)
@@ -53,7 +57,9 @@ class BuildCache:
         letter = key[0]  # keys are hex digests (content_key)
         shard = self._shards.get(letter)
         if shard is None:
-            path = self.folder / self.name / f"{letter}.marshal" if self.folder is not None else None
+            path = (
+                self.folder / self.name / f"{letter}.marshal" if self.folder is not None else None
+            )
             shard = self._shards[letter] = _Shard(path, self.header)
         return shard
 
@@ -91,7 +97,9 @@ class _Shard:
         # key -> (the save that last used it, digest, marshalled value)
         self.generation, self.stored = self._read()
         self.used: dict = {}
-        self.verified: set[str] = set()  # used keys whose stored bytes passed their digest as they are
+        self.verified: set[str] = (
+            set()
+        )  # used keys whose stored bytes passed their digest as they are
         self.changed = False
 
     def _read(self) -> tuple[int, dict]:
@@ -101,7 +109,11 @@ class _Shard:
             header, generation, entries = marshal.loads(self.path.read_bytes())
         except (OSError, EOFError, ValueError, TypeError):
             return 0, {}
-        if header != self.header or not isinstance(generation, int) or not isinstance(entries, dict):
+        if (
+            header != self.header
+            or not isinstance(generation, int)
+            or not isinstance(entries, dict)
+        ):
             return 0, {}
         return generation, entries
 
@@ -122,7 +134,9 @@ class _Shard:
         self.used[key] = value
 
     def save(self, keep_unused: int | None, drop_unused: bool) -> None:
-        if self.path is None or not (self.changed or (drop_unused and len(self.used) != len(self.stored))):
+        if self.path is None or not (
+            self.changed or (drop_unused and len(self.used) != len(self.stored))
+        ):
             return
         generation = self.generation + 1
         if drop_unused:
@@ -130,18 +144,30 @@ class _Shard:
         elif keep_unused is None:
             entries = dict(self.stored)
         else:
-            entries = {key: entry for key, entry in self.stored.items() if _generation(entry) > generation - keep_unused}
-        # A value read from this file is written back as the bytes it was read from (no new marshal).
+            entries = {
+                key: entry
+                for key, entry in self.stored.items()
+                if _generation(entry) > generation - keep_unused
+            }
+        # A value read from this file is written back as the bytes it was read from (no new
+        # marshal).
         entries.update(
-            (key, (generation, *self.stored[key][1:]) if key in self.verified else _entry(generation, value))
+            (
+                key,
+                (generation, *self.stored[key][1:])
+                if key in self.verified
+                else _entry(generation, value),
+            )
             for key, value in self.used.items()
         )
-        write_atomically(self.path, marshal.dumps((self.header, generation, entries)), durable=False)
+        write_atomically(
+            self.path, marshal.dumps((self.header, generation, entries)), durable=False
+        )
         self.generation, self.stored, self.changed = generation, entries, False
         self.verified = set(self.used)
 
 
-def _entry(generation: int, value) -> tuple[int, bytes, bytes]:
+def _entry(generation: int, value) -> tuple[int, int, bytes]:
     data = marshal.dumps(value)
     return generation, _value_digest(data), data
 
@@ -169,17 +195,6 @@ def _verified_value(entry):
         return _MISSING
 
 
-def subkey(context: str, key: str) -> str:
-    """content_key(context, key) for two content keys, faster: the pair is fixed-width hex."""
-    return hashlib.blake2b((context + key).encode("ascii"), digest_size=20).hexdigest()
-
-
-def content_key(*parts) -> str:
-    """A hash of plain values (text, numbers, lists of them); JSON keeps ("ab", "c") and ("a", "bc") apart."""
-    text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
-
-
 @cache
 def fingerprint(sources: tuple[str, ...], libraries: tuple[str, ...] = ()) -> str:
     """A hash of mathdeck's own files (paths relative to builder/, folders taken whole) and the
@@ -189,40 +204,9 @@ def fingerprint(sources: tuple[str, ...], libraries: tuple[str, ...] = ()) -> st
         path = BUILDER_DIR / source
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
-            parts += [str(file.relative_to(BUILDER_DIR)), file.read_bytes().decode("utf-8", "replace")]
+            parts += [
+                str(file.relative_to(BUILDER_DIR)),
+                file.read_bytes().decode("utf-8", "replace"),
+            ]
     parts += [f"{library}=={library_version(library)}" for library in libraries]
     return content_key(*parts)
-
-
-def library_version(library: str) -> str:
-    """The installed version of a library, without importing it ("absent" when not installed)."""
-    version = _installed_versions().get(_normalised(library))
-    if version is None:
-        import importlib.metadata  # rarely needed, and it imports the email package (~25 ms of every start)
-
-        try:
-            version = importlib.metadata.version(library)
-        except importlib.metadata.PackageNotFoundError:
-            version = "absent"
-    return version
-
-
-@cache
-def _installed_versions() -> dict[str, str]:
-    """Library versions from the names of the *.dist-info folders on sys.path: one directory
-    listing, where importlib.metadata.version reads each library's METADATA (~15 ms apiece)."""
-    versions: dict[str, str] = {}
-    for folder in sys.path:
-        try:
-            names = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for name in names:
-            if name.endswith(".dist-info") and "-" in name:
-                library, version = name[: -len(".dist-info")].rsplit("-", 1)
-                versions.setdefault(_normalised(library), version)
-    return versions
-
-
-def _normalised(name: str) -> str:
-    return re.sub(r"[-_.]+", "_", name).lower()

@@ -8,19 +8,16 @@ formula through MathJax 3 as Anki runs it.
 from __future__ import annotations
 
 import difflib
-import functools
 import html.parser
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .cache import BuildCache, content_key, fingerprint, subkey
-from .check_math import verdicts_fingerprint
 from .macros import Macro, MacroError
 from .markdown_math import (
-    collect_formulas, is_math, list_depths, macro_signature, markdown_fingerprint, markdown_to_unsafe_html,
+    collect_formulas, is_math, list_depths, markdown_to_unsafe_html,
 )
-from .model import KINDS, Card, Deck, card_digest
+from .model import KINDS, Card, Deck
 from .phone_budget import PhoneBudget
 from .problems import Location, Problem
 from .sanitize import (
@@ -28,9 +25,10 @@ from .sanitize import (
     url_scheme,
 )
 
-# The checks' own code: a change to a rule (the phone budget, say) checks every card again; the
-# kinds say which keys are Markdown, and markdown_fingerprint() covers the conversion itself.
-CHECKS_FINGERPRINT = functools.partial(fingerprint, ("check.py", "check_math.py", "phone_budget.py", "model.py", "kinds.py"))
+# The checks' own code: a change to a rule (the phone budget, say) checks every card again (the
+# build's cache of checked cards, builder/memo.py); the kinds say which keys are Markdown, and
+# markdown_math.MARKDOWN_SOURCES covers the conversion itself.
+CHECKS_SOURCES = ("check.py", "check_math.py", "phone_budget.py", "model.py", "kinds.py")
 # Only fields that can hold HTML, links, display math, math delimiters outside $...$ (`\\(`) or
 # entities (`&#92;(`) need Markdown's output for the HTML audit.
 AUDIT_MARKERS = ("<", "](", "]:", "$$", "\\\\", "&")
@@ -100,20 +98,16 @@ class FieldFacts:
 
 def deck_facts(
     deck: Deck,
-    checked: BuildCache | None = None,
-    keys: list[str] | None = None,
+    checked_before: list[bool] | None = None,
     on_facts: Callable[[tuple[FieldFacts, ...]], None] | None = None,
 ) -> list[tuple[FieldFacts, ...] | None]:
-    """card_facts for every card, in deck order. With the cache of cards that passed every check
-    (mark_checked) and the cards' checked_keys, such a card, unchanged, gets None: it has
-    nothing to report. `on_facts` sees each card's facts as they are made (the MathJax check
-    starts on their formulas meanwhile)."""
+    """card_facts for every card, in deck order; None for a card `checked_before` marks (it passed
+    every check before, unchanged: nothing to report). `on_facts` sees each card's facts as they
+    are made (the MathJax check starts on their formulas meanwhile)."""
     macros = deck.config.macros
-    if checked is not None:
-        keys = keys if keys is not None else checked_keys(deck)
     result: list[tuple[FieldFacts, ...] | None] = []
     for index, card in enumerate(deck.cards):
-        if checked is not None and checked.get(keys[index]):
+        if checked_before is not None and checked_before[index]:
             result.append(None)
             continue
         facts = card_facts(card, macros)
@@ -121,23 +115,6 @@ def deck_facts(
             on_facts(facts)
         result.append(facts)
     return result
-
-
-def mark_checked(facts: list[tuple[FieldFacts, ...] | None], checked: BuildCache, keys: list[str]) -> None:
-    """Remember that these cards passed every check (call only when no check found a problem)."""
-    for key, card_facts_ in zip(keys, facts, strict=True):
-        if card_facts_ is not None:
-            checked.put(key, True)
-
-
-def checked_keys(deck: Deck, digests: list[str] | None = None) -> list[str]:
-    """Per card: a hash of its content (model.card_digest), the deck macros and the checking code
-    (Markdown's and MathJax's included)."""
-    digests = digests if digests is not None else [card_digest(card) for card in deck.cards]
-    context = content_key("checked", markdown_fingerprint(), verdicts_fingerprint(), CHECKS_FINGERPRINT(),
-                          macro_signature(deck.config.macros), f"phone_width={deck.config.phone_width}",
-                          f"tex_links={deck.config.tex_links}")
-    return [subkey(context, digest) for digest in digests]
 
 
 def card_facts(card: Card, macros: tuple[Macro, ...]) -> tuple[FieldFacts, ...]:
@@ -269,7 +246,7 @@ def _emptied_by_comments(text: str, removed: list[str]) -> list[str]:
     return removed
 
 
-def check_markdown_output(deck: Deck, facts: list[tuple[FieldFacts, ...]] | None = None) -> list[Problem]:
+def check_markdown_output(deck: Deck, facts: list[tuple[FieldFacts, ...] | None] | None = None) -> list[Problem]:
     """Problems visible only in Markdown's output: raw HTML the sanitiser would drop, `$$`
     that arithmatex did not take as display math (it must stand in a paragraph of its own), and
     math delimiters outside math, which Anki's MathJax would typeset without any check."""

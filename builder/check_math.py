@@ -2,9 +2,9 @@
 is a problem with the card, the field, the TeX and MathJax's own words.
 
 Formulas are taken from Markdown's output (the arithmatex spans), so exactly the TeX that reaches
-the note is checked, after Markdown had its say. MathJax's verdicts are cached by formula (and
-by the checker's version): a rebuild sends only new formulas to node, all in one batch, and
-node works while the build renders.
+the note is checked, after Markdown had its say. The build keeps MathJax's verdicts by formula
+(builder/memo.py): a rebuild sends only new formulas to node, all in one batch, and node works
+while the build renders.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .cache import BuildCache, content_key, fingerprint
-from .mathjax import TexStream, Verdict, mathjax_fingerprint, tex_names
+from .mathjax import TexStream, Verdict, tex_names
 from .model import Deck
 from .phone_budget import PhoneBudget
 from .problems import Location, Problem, did_you_mean, one_line
@@ -28,29 +27,28 @@ DECK_MACRO_MISUSED = "MD142"  # a deck macro used with too few arguments, or wit
 
 
 class FormulaChecker:
-    """Answers formulas from the verdict cache and sends the others to one node process as they
-    come (the first at once, so node starts early; then BATCH at a time), so MathJax works while
-    the rest of the deck is read and rendered."""
+    """Sends formulas to one node process as they come (the first at once, so node starts early;
+    then BATCH at a time), so MathJax works while the rest of the deck is read and rendered.
+    (The build answers formulas judged before from its cache: builder/memo.py.)"""
 
     BATCH = 500
 
-    def __init__(self, cache: BuildCache | None = None, tex_links: str = "none"):
-        self.cache = cache
+    def __init__(self, tex_links: str = "none"):
         self.tex_links = tex_links  # deck.yaml's: part of every verdict (safety.mjs)
         self.verdicts: dict[tuple[str, bool], Verdict] = {}
         self._unknown: list[tuple[str, bool]] = []  # sent or to send, in that order
+        self._added: set[tuple[str, bool]] = set()
         self._sent = 0
         self._stream: TexStream | None = None
 
     def add(self, formulas: Iterable[tuple[str, bool]]) -> None:
         for item in formulas:
-            if item in self.verdicts:
-                continue
-            verdict = self.cache.get(_verdict_key(*item, self.tex_links), _UNKNOWN) if self.cache is not None else _UNKNOWN
-            self.verdicts[item] = verdict
-            if verdict is _UNKNOWN:
+            if item not in self._added:
+                self._added.add(item)
                 self._unknown.append(item)
-        if len(self._unknown) > self._sent and (self._stream is None or len(self._unknown) - self._sent >= self.BATCH):
+        if len(self._unknown) > self._sent and (
+            self._stream is None or len(self._unknown) - self._sent >= self.BATCH
+        ):
             self._send()
 
     def add_facts(self, card_facts) -> None:
@@ -65,8 +63,12 @@ class FormulaChecker:
     def _send(self) -> None:
         if self._stream is None:
             self._stream = TexStream(self.tex_links)
-        self._stream.send(self._unknown[self._sent:])
+        self._stream.send(self._unknown[self._sent :])
         self._sent = len(self._unknown)
+
+    def tex_names(self) -> dict[str, tuple[str, ...]]:
+        """MathJax's macro and environment names (for a did-you-mean), from node."""
+        return tex_names()
 
     def finish(self) -> dict[tuple[str, bool], Verdict]:
         """Every formula added -> MathJax's Verdict (waits for node)."""
@@ -75,8 +77,6 @@ class FormulaChecker:
             stream, self._stream = self._stream, None
             for item, verdict in zip(self._unknown, stream.verdicts(), strict=True):
                 self.verdicts[item] = verdict
-                if self.cache is not None:
-                    self.cache.put(_verdict_key(*item, self.tex_links), verdict)
         return self.verdicts
 
 
@@ -91,20 +91,19 @@ class MathCheck:
 
     def problems(self) -> list[Problem]:
         if self._problems is None:
-            self._problems = _problems(self.deck, self.facts, self.checker.finish(), functools.cache(
-                lambda: known_tex_names(self.checker.cache)))  # node is asked only about an unknown name
+            # node is asked for MathJax's names only when a formula has an unknown one
+            names = functools.cache(self.checker.tex_names)
+            self._problems = _problems(self.deck, self.facts, self.checker.finish(), names)
         return self._problems
 
 
-def start_math_check(deck: Deck, facts: list, cache: BuildCache | None = None, checker: FormulaChecker | None = None) -> MathCheck:
-    """The MathJax check of every formula in `facts` (check.deck_facts, which calls this module:
-    None for a card checked before), with the formulas given to `checker` (if any) already under way."""
+def start_math_check(deck: Deck, facts: list, checker: FormulaChecker | None = None) -> MathCheck:
+    """The MathJax check of every formula in `facts` (check.deck_facts: None for a card checked
+    before), with the formulas given to `checker` (if any) already under way."""
     if checker is None:
-        checker = FormulaChecker(cache, deck.config.tex_links)
+        checker = FormulaChecker(deck.config.tex_links)
         for card_facts in facts:
             checker.add_facts(card_facts or ())
-    if cache is not None and None not in facts:
-        cache.drop_unused()  # every formula of the deck was looked up: the others are stale
     checker.send_pending()
     return MathCheck(deck, facts, checker)
 
@@ -126,7 +125,9 @@ def _problems(deck: Deck, facts: list, verdicts: dict[tuple[str, bool], Verdict]
                 if error:
                     problems.append(_tex_problem(where, label, card.id, tex, error, suggestions))
                 elif width is not None:
-                    problems += budget.formula_problems(where, card.id, fact.key, tex, display, width, depth)
+                    problems += budget.formula_problems(
+                        where, card.id, fact.key, tex, display, width, depth
+                    )
     return problems
 
 
@@ -165,29 +166,8 @@ def _suggestions(known: dict[str, tuple[str, ...]], deck_macros: tuple[str, ...]
     return {"macros": deck_macros + tuple(name for name in known["macros"] if name.isalpha()), "environments": known["environments"]}
 
 
-_NAMES_KEY = content_key("tex-names")
 
 
-def known_tex_names(cache: BuildCache | None) -> dict[str, tuple[str, ...]]:
-    """MathJax's macro and environment names, from node once and then from the verdict cache
-    (whose key holds MathJax's version and the checker's code)."""
-    names = cache.get(_NAMES_KEY) if cache is not None else None
-    if names is None:
-        names = tex_names()
-        if cache is not None:
-            cache.put(_NAMES_KEY, names)
-    return names
-
-
-_UNKNOWN = object()  # verdicts are (error, width) tuples
-
-
-def _verdict_key(tex: str, display: bool, tex_links: str = "none") -> str:
-    return content_key("D" if display else "I", tex, tex_links)
-
-
-def verdicts_fingerprint() -> str:
-    """The MathJax cache holds node's answers: it depends on the checker script and MathJax's version."""
-    return fingerprint(("mathjax/check.mjs", "mathjax/safety.mjs", "mathjax/speedups.mjs", "mathjax.py")) + mathjax_fingerprint()
-
-
+# The code behind MathJax's verdicts (with mathjax.mathjax_fingerprint(), MathJax's own version):
+# a change to it empties the build's verdict cache (builder/memo.py).
+VERDICT_SOURCES = ("mathjax/check.mjs", "mathjax/safety.mjs", "mathjax/speedups.mjs", "mathjax.py")

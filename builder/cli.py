@@ -234,7 +234,8 @@ def lock(
             return
         from .build import repair_lock_file
 
-        repaired, package = repair_lock_file(_options(cards, out_dir, figures))
+        repaired = repair_lock_file(_options(cards, out_dir, figures))
+    package = repaired.package
     for reason in repaired.dropped:
         err.print(f"dropped {reason}", markup=False, soft_wrap=True)
     sides = " (both sides of a merge conflict)" if repaired.sides > 1 else ""
@@ -249,7 +250,8 @@ def check(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION, 
     from .build import load_and_check
 
     with _reporting_errors(), _stages() as progress:
-        deck, _, warnings = load_and_check(_options(cards, Path("dist"), figures, strict=strict), progress)
+        checked = load_and_check(_options(cards, Path("dist"), figures, strict=strict), progress)
+    deck, warnings = checked.deck, checked.warnings
     _print_problems(warnings)
     out.print(f"[green]✓[/] {len(deck.cards)} cards checked, no errors" + (f", {len(warnings)} warnings." if warnings else "."))
 

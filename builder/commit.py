@@ -12,6 +12,7 @@ last: a lock that records a newer release than deck.yaml is an unfinished releas
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from .problems import Location, Problem, SourceError
 from .release import CHANGELOG_FILE, prepend_changelog, write_version
 
 if TYPE_CHECKING:
-    from .build import BuildOptions
+    from .options import BuildOptions
 
 
 class WriteError(Exception):
@@ -30,8 +31,15 @@ class WriteError(Exception):
     files: which file failed, which were already written and which were not."""
 
     def __init__(self, failed: Path, error: OSError, written: list[Path], not_written: list[Path]):
-        super().__init__(f"cannot write {Location(failed)}: {os_error_text(error, with_file=False)}")
-        self.failed, self.error, self.written, self.not_written = failed, error, written, not_written
+        super().__init__(
+            f"cannot write {Location(failed)}: {os_error_text(error, with_file=False)}"
+        )
+        self.failed, self.error, self.written, self.not_written = (
+            failed,
+            error,
+            written,
+            not_written,
+        )
 
 
 def os_error_text(error: OSError, with_file: bool = True) -> str:
@@ -51,7 +59,9 @@ def unfinished_release(deck: Deck, lock: Lock) -> str | None:
     return lock.release.version if recorded > current else None
 
 
-def commit_files(path: Path, data: bytes, lock: Lock, new_lock_text: str, deck: Deck, options: BuildOptions) -> str:
+def commit_files(
+    path: Path, data: bytes, lock: Lock, new_lock_text: str, deck: Deck, options: BuildOptions
+) -> str:
     """Write the build's files, the lock first: a kill or an error at any point leaves files
     that the next build (or `release` again) completes, never one that blocks it.
 
@@ -59,19 +69,27 @@ def commit_files(path: Path, data: bytes, lock: Lock, new_lock_text: str, deck: 
     a release's version line in deck.yaml goes last (see unfinished_release)."""
     status = _package_status(path, data, options.force or options.dev, deck)
     project = options.cards_dir.resolve().parent
-    steps = [(options.cards_dir / LOCK_FILE, lambda: write_lock(options.cards_dir, lock, new_lock_text))]
-    steps.append((path, lambda: _write_package(path, data, status, deck)))
+
+    def write_package() -> None:
+        nonlocal status
+        status = _write_package(path, data, status, deck)
+
+    steps: list[tuple[Path, Callable[[], object]]] = [
+        (options.cards_dir / LOCK_FILE, lambda: write_lock(options.cards_dir, lock, new_lock_text)),
+        (path, write_package),
+    ]
     if options.release:
-        steps.append((project / CHANGELOG_FILE, lambda: prepend_changelog(project, lock.release.changelog)))
+        if lock.release is None:
+            raise ValueError("a release's lock records the release")
+        changelog = lock.release.changelog
+        steps.append((project / CHANGELOG_FILE, lambda: prepend_changelog(project, changelog)))
         steps.append((deck.config.location.file, lambda: write_version(deck, deck.config.version)))
     written: list[Path] = []
     for number, (target, write) in enumerate(steps):
         try:
-            outcome = write()
+            write()
         except OSError as error:
             raise WriteError(target, error, written, [t for t, _ in steps[number:]]) from None
-        if target == path:
-            status = outcome
         written.append(target)
     return status
 
@@ -104,6 +122,7 @@ def _write_package(path: Path, data: bytes, status: str, deck: Deck) -> str:
 def _different_content(path: Path, deck: Deck, raced: bool = False) -> Problem:
     return Problem(
         deck.config.version_location,
-        f"{path} {'was just written by another build' if raced else 'already exists'} with different content: bump 'version' "
-        f"(now {deck.config.version}, or run `mathdeck release`) so learners can tell the builds apart, or pass --force to overwrite it",
+        f"{path} {'was just written by another build' if raced else 'already exists'} with "
+        f"different content: bump 'version' (now {deck.config.version}, or run `mathdeck "
+        "release`) so learners can tell the builds apart, or pass --force to overwrite it",
     )

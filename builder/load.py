@@ -1,19 +1,19 @@
 """load: cards/*.yaml → Deck. Every problem in the sources is collected, then raised together.
 
 What each file may hold is declared in schema.py; one card file is read by card_file.py. This
-module reads deck.yaml, walks the card files (through the parsed-cards cache) and checks what
-needs every card: unique ids and a note-type id for each kind in use.
+module reads deck.yaml, walks the card files (the build reads them through its parsed-cards
+cache: builder/parsed_cards.py) and checks what needs every card: unique ids and a note-type id for each kind in use.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import BuildCache
-from .card_file import NOT_REGULAR, load_card_file, read_regular_text as _read_regular_text, read_source, regular_file
+from .card_file import NOT_REGULAR, load_card_file, read_regular_text, read_source, regular_file
 from .macros import Macro, recursive_macros
 from .model import KINDS, Card, Deck, DeckConfig, LintSettings, card_digest
 from .problems import Location, Problem, SourceError
@@ -23,7 +23,7 @@ from .yamlsource import UNREADABLE
 
 DECK_FILE = "deck.yaml"
 OUTLINE_FILE = "outline.yaml"  # the cheat sheet's sections (builder/sheet.py), not cards
-# The code that turns a card file into Cards: a change to it empties the parsed-cards cache.
+# The code that turns a card file into Cards (the fingerprint of the parsed-cards cache, builder/memo.py).
 LOADER_SOURCES = ("load.py", "card_file.py", "schema.py", "fields.py", "yamlsource.py", "model.py", "kinds.py", "macros.py", "problems.py",
                   "bounds.py", "markdown_math.py")
 NOTE_TYPE_ID = "MD121"
@@ -40,26 +40,38 @@ class Loaded:
     digests: list[str]
     problems: list[Problem]
 
-
-def load_deck(cards_dir: Path, cache: BuildCache | None = None) -> Deck:
-    """Read deck.yaml and the card files (every other *.yaml but outline.yaml); raise SourceError listing every problem.
-
-    With a cache, a card file whose bytes (and code files) are unchanged is not parsed again.
-    """
-    return load_deck_and_digests(cards_dir, cache)[0]
+    def complete(self) -> Deck:
+        """The deck, or SourceError with every problem when there is one."""
+        if self.problems or self.deck is None:
+            raise SourceError(self.problems)
+        return self.deck
 
 
-def load_deck_and_digests(cards_dir: Path, cache: BuildCache | None = None) -> tuple[Deck, list[str]]:
-    """load_deck, and card_digest() of each card (kept in the cache with the parsed cards)."""
-    loaded = load_sources(cards_dir, cache)
-    if loaded.problems or loaded.deck is None:
-        raise SourceError(loaded.problems)
-    return loaded.deck, loaded.digests
+@dataclass
+class CardFile:
+    """What one card file holds: its cards, each card's model.card_digest(), and its problems."""
+
+    cards: list[Card]
+    digests: list[str]
+    problems: list[Problem] = field(default_factory=list)
 
 
-def load_sources(cards_dir: Path, cache: BuildCache | None = None) -> Loaded:
+def parse_card_file(path: Path, cards_dir: Path) -> CardFile:
+    found = Found()
+    cards = load_card_file(path, found, cards_dir)
+    return CardFile(cards, [card_digest(card) for card in cards], list(found))
+
+
+def load_deck(cards_dir: Path) -> Deck:
+    """Read deck.yaml and the card files (every other *.yaml but outline.yaml); raise SourceError listing every problem."""
+    return load_sources(cards_dir).complete()
+
+
+def load_sources(cards_dir: Path, read_card_file: Callable[[Path, Path], CardFile] = parse_card_file) -> Loaded:
     """Every card file and deck.yaml, their problems collected, never raised: the checks after
-    load go on with the cards that loaded, so one run reports every problem of every phase."""
+    load go on with the cards that loaded, so one run reports every problem of every phase.
+    `read_card_file(path, cards_dir)` reads each card file (the build passes parse_card_file
+    behind its cache: builder/parsed_cards.py)."""
     problems = Found()
     before = len(problems)
     config = _load_config(cards_dir / DECK_FILE, problems)
@@ -72,9 +84,10 @@ def load_sources(cards_dir: Path, cache: BuildCache | None = None) -> Loaded:
         if not regular_file(path):
             problems.add(Location(path), NOT_REGULAR, UNREADABLE)
         elif path.name != OUTLINE_FILE:
-            file_cards, file_digests = _load_card_file_cached(path, problems, cards_dir, cache)
-            cards += file_cards
-            digests += file_digests
+            card_file = read_card_file(path, cards_dir)
+            problems.extend(card_file.problems)
+            cards += card_file.cards
+            digests += card_file.digests
     problems += duplicate_id_problems(cards)
     if config is not None and config_complete:
         _check_note_type_ids(config, cards, problems)
@@ -184,80 +197,10 @@ def _modified(path: Path) -> int:
         return 0
 
 
-# ---------------------------------------------------------------- card files (through the parsed-cards cache)
-
-
-def _load_card_file_cached(path: Path, problems: Found, cards_dir: Path, cache: BuildCache | None) -> tuple[list[Card], list[str]]:
-    """load_card_file, or its cards from the cache when the file's bytes and code files are
-    unchanged; with each card's digest. Only files without problems are cached, so every problem
-    is found by parsing, as always."""
+def code_file_digest(path: Path) -> str | None:
+    """A hash of a code file's text (None if it cannot be read): a parsed card holds the text."""
     try:
-        raw = path.read_bytes() if cache is not None else None
-    except OSError:
-        raw = None  # load_card_file reports it
-    if raw is None:
-        cards = load_card_file(path, problems, cards_dir)
-        return cards, [card_digest(card) for card in cards]
-    key = hashlib.blake2b(raw, digest_size=20).hexdigest()
-    entry = cache.get(key)
-    if entry is not None:
-        cached = _cards_from_entry(entry, path, cards_dir)
-        if cached is not None:
-            return cached
-    found = Found()
-    cards = load_card_file(path, found, cards_dir)
-    digests = [card_digest(card) for card in cards]
-    if found:
-        problems.extend(found)
-    else:
-        cache.put(key, _entry_for_cards(cards, digests, cards_dir))
-    return cards, digests
-
-
-def _entry_for_cards(cards: list[Card], digests: list[str], cards_dir: Path) -> tuple:
-    """Cards as plain values; every location is a line of the same card file."""
-    code_files = {card.code_file: _file_digest(cards_dir / card.code_file) for card in cards if card.code_file}
-    rows = tuple(
-        (
-            card.id, card.kind, card.text, card.subdeck, card.location.line,
-            tuple((key, where.line) for key, where in card.text_locations.items()),
-            card.tags, card.level, card.zh, card.figure,
-            card.figure_location.line if card.figure_location else None,
-            card.covers, card.aliases, card.reverse, card.retired, card.language, card.code_file,
-            tuple((code, where.line, where.column) for code, where in card.lint.ignore),
-        )
-        for card in cards
-    )
-    return tuple(code_files.items()), rows, tuple(digests)
-
-
-def _cards_from_entry(entry: tuple, path: Path, cards_dir: Path) -> tuple[list[Card], list[str]] | None:
-    code_files, rows, digests = entry
-    if any(_file_digest(cards_dir / relative) != digest for relative, digest in code_files):
-        return None  # a code file changed: parse again
-    at = {}  # line -> Location, shared by the cards of this file
-    for row in rows:
-        for line in (row[4], row[10], *(n for _, n in row[5])):
-            if line is not None and line not in at:
-                at[line] = Location(path, line)
-    cards = [
-        Card(
-            id=card_id, kind=kind, text=dict(text), subdeck=subdeck, location=at[line],
-            text_locations={key: at[n] for key, n in text_lines},
-            tags=tags, level=level, zh=zh, figure=figure,
-            figure_location=at[figure_line] if figure_line is not None else None,
-            covers=covers, aliases=aliases, reverse=reverse, retired=retired, language=language, code_file=code_file,
-            lint=LintSettings(tuple((code, Location(path, line, column)) for code, line, column in ignore)),
-        )
-        for (card_id, kind, text, subdeck, line, text_lines, tags, level, zh, figure, figure_line,
-             covers, aliases, reverse, retired, language, code_file, ignore) in rows
-    ]
-    return cards, list(digests)
-
-
-def _file_digest(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(_read_regular_text(path.resolve()).encode("utf-8")).hexdigest()
+        return hashlib.sha256(read_regular_text(path.resolve()).encode("utf-8")).hexdigest()
     except (OSError, UnicodeDecodeError, ValueError):
         return None
 

@@ -195,6 +195,18 @@ class Repair:
     dropped: list[str] = field(default_factory=list)  # why each dropped piece went
     sides: int = 1
     restored: int = 0  # note times read back from the last package built (restore_times)
+    package: Path | None = None  # that package
+
+
+@dataclass(frozen=True)
+class CurrentNote:
+    """A note as the sources make it now, as restore_times compares it with a built package."""
+
+    guid: str
+    card_id: str
+    content_hash: str
+    fields: str  # joined by \x1f, as a collection stores them
+    tags: str  # joined by spaces
 
 
 def repair_lock(text: str) -> Repair:
@@ -290,19 +302,19 @@ def _salvage_release(text: str) -> dict | None:
     return release if isinstance(release, dict) else None
 
 
-def restore_times(repair: Repair, notes: list[tuple[str, str, str, str, str]], package: Path) -> None:
-    """Give each current note (guid, card id, content hash, fields joined by \\x1f, tags) that the
-    repaired lock lacks the time it has in `package`, the last .apkg built, when its fields and
+def restore_times(repair: Repair, notes: list[CurrentNote], package: Path) -> None:
+    """Give each current note that the repaired lock lacks the time it has in `package`, the last .apkg built, when its fields and
     tags there are exactly the sources' (the note did not change since): learners' copies then
     stay as they are. A note that changed since keeps no time: the next build stamps it."""
     shipped = package_notes(package)
     kept = repair.data["notes"]
-    for guid, card_id, content_hash, fields, tags in notes:
-        if guid in kept or guid not in shipped:
+    repair.package = package
+    for note in notes:
+        if note.guid in kept or note.guid not in shipped:
             continue
-        modified, shipped_fields, shipped_tags = shipped[guid]
-        if (shipped_fields, shipped_tags.split()) == (fields, tags.split()) and time_problem(modified) is None:
-            kept[guid] = {"id": card_id, "content_hash": content_hash, "modified": modified}
+        modified, shipped_fields, shipped_tags = shipped[note.guid]
+        if (shipped_fields, shipped_tags.split()) == (note.fields, note.tags.split()) and time_problem(modified) is None:
+            kept[note.guid] = {"id": note.card_id, "content_hash": note.content_hash, "modified": modified}
             repair.restored += 1
 
 

@@ -20,14 +20,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-# Markdown is imported where it is used: a rebuild whose notes all come from the cache
-# (builder/cache.py) never loads it.
-from .cache import fingerprint
+# Markdown is imported where it is used: a rebuild whose notes all come from the build's cache
+# (builder/memo.py) never loads it.
 from .macros import Macro, expand_macros
 from .sanitize import sanitize_html
 
 # What Markdown's output depends on besides the text: this code, the macros, the libraries. Caches
-# of anything made from it (checked cards, notes) include markdown_fingerprint() in their keys.
+# of anything made from it (checked cards, notes) include them in their keys (builder/memo.py).
 MARKDOWN_SOURCES = ("markdown_math.py", "sanitize.py", "macros.py")
 MARKDOWN_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3")
 
@@ -172,12 +171,6 @@ def _unsafe_html(text: str, macros: tuple[Macro, ...], cloze: bool) -> str:
     converter = _markdown(macros, cloze)
     converter.reset()
     return converter.convert(text)
-
-
-def markdown_fingerprint() -> str:
-    """A hash of what Markdown's output and the sanitiser depend on: MARKDOWN_SOURCES and
-    MARKDOWN_LIBRARIES."""
-    return fingerprint(MARKDOWN_SOURCES, MARKDOWN_LIBRARIES)
 
 
 def macro_signature(macros: tuple[Macro, ...]) -> str:

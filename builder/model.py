@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .cache import content_key
+from .content_hash import content_key
 from .kinds import KINDS, CardKind  # noqa: F401  (a kind is defined in kinds.py)
 from .macros import Macro
 from .problems import Location

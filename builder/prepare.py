@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import BuildOptions, Progress, quiet, figure_files, load_and_check, render_and_draw
 from .model import Deck, in_language
+from .options import BuildOptions, Progress, quiet
 from .render import FigureFiles, RenderedNote
+from .stages import figure_files, load_and_check, render_and_draw
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,9 @@ class PreparedDeck:
 
 
 def prepare(options: BuildOptions, lang: str = "en+zh", progress: Progress = quiet) -> PreparedDeck:
-    deck, plans, _ = load_and_check(options, progress)
-    deck = in_language(deck, lang)
-    notes, media, _ = render_and_draw(deck, plans, options, progress, {})
-    return PreparedDeck(deck, notes, media, figure_files(deck, plans))
+    checked = load_and_check(options, progress)
+    deck = in_language(checked.deck, lang)
+    rendered = render_and_draw(deck, checked.plans, options, progress)
+    return PreparedDeck(
+        deck, rendered.notes, rendered.figures.media, figure_files(deck, checked.plans)
+    )

@@ -50,8 +50,9 @@ class PreviewCard:
 
 def preview(options: BuildOptions, out_path: Path, progress: Progress = quiet) -> tuple[Path, int]:
     """Write the preview page; returns its path and the number of cards shown."""
-    deck, plans, _ = load_and_check(options, progress)
-    notes, media, _ = render_and_draw(deck, plans, options, progress, {})
+    checked = load_and_check(options, progress)
+    deck, rendered = checked.deck, render_and_draw(checked.deck, checked.plans, options, progress)
+    notes, media = rendered.notes, rendered.figures.media
     progress("Rendering cards with Anki")
     lock = stamp_notes(notes, read_lock(options.cards_dir), build_time())
     cards, css = _cards_as_anki_renders_them(package_bytes(deck, notes, lock, media, render_description(deck), note_type_templates()))

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # Jinja and Pygments are imported where they are used: a rebuild whose notes all come from the
-# cache (builder/cache.py) never loads them.
-from .cache import BuildCache, content_key, fingerprint, subkey
+# build's cache (builder/memo.py) never loads them.
 from .macros import Macro
-from .markdown_math import macro_signature, markdown_field, markdown_to_html
-from .model import KINDS, RETIRED_SUBDECK, RETIRED_TAG, Card, Deck, card_digest
+from .markdown_math import markdown_field, markdown_to_html
+from .model import KINDS, RETIRED_SUBDECK, RETIRED_TAG, Card, Deck
 from .sanitize import sanitize_html
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -40,7 +39,7 @@ class RenderedNote:
     fields: tuple[str, ...]  # in the order of the kind's note_fields
     tags: tuple[str, ...]
     subdeck: str
-    # content_hash when already known (from the cache); computed from the fields otherwise
+    # content_hash when already known (from the build's cache); computed from the fields otherwise
     known_hash: str = field(default="", compare=False, repr=False)
     # rendered by an earlier build (package checks only new HTML for genanki's warnings)
     from_cache: bool = field(default=False, compare=False, repr=False)
@@ -54,13 +53,10 @@ class RenderedNote:
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-# What the cached notes depend on besides the cards: this code, the templates, the libraries.
+# What a note depends on besides its card: this code, the templates, the libraries (the
+# fingerprint of the build's notes cache, builder/memo.py).
 NOTES_CACHE_SOURCES = ("render.py", "markdown_math.py", "sanitize.py", "check.py", "check_math.py", "macros.py", "model.py", "kinds.py", "templates")
 NOTES_CACHE_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3", "jinja2")
-
-
-def notes_fingerprint() -> str:
-    return fingerprint(NOTES_CACHE_SOURCES, NOTES_CACHE_LIBRARIES)
 
 
 @functools.cache
@@ -134,6 +130,11 @@ def render_card(card: Card, figures: dict[str, FigureFiles], macros: tuple[Macro
     return RenderedNote(card, fields, *_placement(card))
 
 
+def note_rendered_before(card: Card, fields: tuple[str, ...], content_hash: str) -> RenderedNote:
+    """The note of `card` whose fields an earlier build rendered (the build's cache keeps them)."""
+    return RenderedNote(card, fields, *_placement(card), known_hash=content_hash, from_cache=True)
+
+
 # Words and spaces, starting with a letter: Markdown gives such text back unchanged, and most
 # zh terms are just that. Skipping Markdown for them saves a fifth of a millisecond a card.
 _PLAIN_WORDS = re.compile(r"[^\W\d_](?:[^\W_]| )*(?<! )")
@@ -165,36 +166,9 @@ class _FieldRenderer:
         return render_template("fields/code.html", highlighted=highlight_code(code, language))
 
 
-def render_deck(deck: Deck, figures: dict[str, FigureFiles], cache: BuildCache | None = None, digests: list[str] | None = None) -> list[RenderedNote]:
-    """Every card's note; with a cache, only cards whose inputs changed are rendered again.
-    `digests` are the cards' model.card_digest(), when known."""
-    macros = deck.config.macros
-    if cache is None:
-        return [render_card(card, figures, macros) for card in deck.cards]
-    notes = []
-    for card, key in zip(deck.cards, note_keys(deck, figures, digests), strict=True):
-        entry = cache.get(key)
-        if entry is None:
-            note = render_card(card, figures, macros)
-            cache.put(key, (note.fields, note.content_hash))
-        else:
-            fields, digest = entry
-            note = RenderedNote(card, fields, *_placement(card), known_hash=digest, from_cache=True)
-        notes.append(note)
-    return notes
-
-
-def note_keys(deck: Deck, figures: dict[str, FigureFiles], digests: list[str] | None = None) -> list[str]:
-    """Each card's key in the notes cache: a hash of everything render_card reads (the card,
-    its figure's media names, the deck macros, this code and its templates)."""
-    if digests is None:
-        digests = [card_digest(card) for card in deck.cards]
-    context = content_key("note", notes_fingerprint(), macro_signature(deck.config.macros))
-    figure_contexts = {name: content_key(context, figure.light, figure.dark, figure.alt) for name, figure in figures.items()}
-    return [
-        subkey(figure_contexts.get(card.figure, context) if card.figure else context, digest)
-        for card, digest in zip(deck.cards, digests, strict=True)
-    ]
+def render_deck(deck: Deck, figures: dict[str, FigureFiles]) -> list[RenderedNote]:
+    """Every card's note."""
+    return [render_card(card, figures, deck.config.macros) for card in deck.cards]
 
 
 @dataclass(frozen=True)
@@ -203,16 +177,9 @@ class NoteTypeTemplates:
     templates: tuple[tuple[str, str, str], ...]  # (name, front, back)
 
 
-def note_type_templates(cache: BuildCache | None = None) -> dict[str, NoteTypeTemplates]:
-    """render_note_type for every kind, from the cache when this code and its templates are unchanged."""
-    key = content_key("note types", notes_fingerprint())
-    cached = cache.get(key) if cache is not None else None
-    if cached is not None:
-        return {kind: NoteTypeTemplates(css, tuple(map(tuple, templates))) for kind, (css, templates) in cached.items()}
-    rendered = {kind: render_note_type(kind) for kind in KINDS}
-    if cache is not None:
-        cache.put(key, {kind: (t.css, t.templates) for kind, t in rendered.items()})
-    return rendered
+def note_type_templates() -> dict[str, NoteTypeTemplates]:
+    """render_note_type for every kind."""
+    return {kind: render_note_type(kind) for kind in KINDS}
 
 
 def render_note_type(kind_name: str) -> NoteTypeTemplates:
@@ -245,14 +212,7 @@ def card_css() -> str:
     return render_template("card.css", light_code_css=light, dark_code_css=dark)
 
 
-def render_description(deck: Deck, news: str = "", cache: BuildCache | None = None) -> str:
+def render_description(deck: Deck, news: str = "") -> str:
     """The deck's overview text, with the latest changelog entry (Markdown) when there is one."""
     text = deck.config.description + ("\n\n" + news if news else "")
-    if cache is None:
-        return markdown_to_html(text, macros=deck.config.macros)
-    key = content_key("description", notes_fingerprint(), macro_signature(deck.config.macros), text)
-    html = cache.get(key)
-    if html is None:
-        html = markdown_to_html(text, macros=deck.config.macros)
-    cache.put(key, html)
-    return html
+    return markdown_to_html(text, macros=deck.config.macros)

@@ -18,8 +18,8 @@ BUILDER = Path(__file__).resolve().parent.parent / "builder"
 # the layers below it, never from one above. docs/architecture.md explains each layer.
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("foundation", frozenset({
-        "__init__", "ankiconnect", "atomic", "bounds", "cache", "figure_server", "lockfile", "macros",
-        "fields", "mathjax", "phone_budget", "problems", "source_position", "yamlsource",
+        "__init__", "ankiconnect", "atomic", "bounds", "cache", "content_hash", "figure_server", "lockfile", "macros",
+        "fields", "image_formats", "mathjax", "phone_budget", "problems", "source_position", "versions", "yamlsource",
         "anki_notes", "card_yaml",
     })),
     ("markdown_math", frozenset({"markdown_math", "sanitize", "html_to_markdown"})),
@@ -27,9 +27,10 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("load", frozenset({"load", "card_file", "schema"})),
     ("check", frozenset({"check_math", "check", "coverage", "lint", "near_duplicates"})),
     ("render", frozenset({"render"})),
-    ("figures", frozenset({"figures"})),
+    ("figures", frozenset({"figure_drawing", "figures"})),
     ("package", frozenset({"identity", "release", "package"})),
-    ("build", frozenset({"commit", "build", "prepare", "watch", "bench", "bench_decks", "bench_floor", "bench_runs", "bench_table", "lint_bench"})),
+    ("build", frozenset({"options", "commit", "memo", "parsed_cards", "stages", "build", "prepare", "watch", "bench",
+                         "bench_decks", "bench_floor", "bench_runs", "bench_table", "lint_bench"})),
     ("outputs", frozenset({"sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push", "pull"})),
     ("cli", frozenset({"cli"})),
 )
@@ -149,6 +150,28 @@ def private_imports(graph) -> list[str]:
     ]
 
 
+def import_path(graph, start: str, goal: str) -> list[str]:
+    """The modules from `start` to `goal` over runtime imports (lazy ones included), or []."""
+    came_from, todo = {start: start}, [start]
+    while todo:
+        module = todo.pop(0)
+        if module == goal:
+            path = [module]
+            while path[-1] != start:
+                path.append(came_from[path[-1]])
+            return path[::-1]
+        for target, uses in sorted(graph.get(module, {}).items()):
+            if target not in came_from and any(not type_checking for _, type_checking, _ in uses):
+                came_from[target] = module
+                todo.append(target)
+    return []
+
+
+# The stages are pure functions of their inputs: the build memoises them (builder/memo.py), as
+# Black keeps its cache outside the formatter.
+STAGES = ("load", "check", "check_math", "render", "figures", "figure_drawing", "package")
+
+
 # ---------------------------------------------------------------- the rules, on builder/
 
 
@@ -170,6 +193,11 @@ def test_no_import_cycles():
 
 def test_no_private_name_is_imported_across_modules():
     assert private_imports(builder_imports()) == []
+
+
+def test_no_stage_reaches_the_build_cache():
+    graph = builder_imports()
+    assert {stage: " -> ".join(import_path(graph, stage, "cache")) for stage in STAGES if import_path(graph, stage, "cache")} == {}
 
 
 def test_only_cli_uses_the_console():
@@ -226,4 +254,15 @@ def test_a_back_edge_and_a_private_import_are_caught(tmp_path):
     assert back_edges(graph, layers) == ["builder/low.py:2: imports high (top), a layer above low (bottom)"]
     assert private_imports(graph) == ["builder/low.py:2: imports the private name _helper from high"]
     assert cycles(graph) == [["high", "low"]]
+
+
+def test_a_stage_reaching_the_cache_through_another_module_is_caught(tmp_path):
+    graph = builder_imports(_write(tmp_path, {
+        "render": "from .typing_only import x\nfrom .helper import y\n",
+        "typing_only": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .cache import BuildCache\n",
+        "helper": "def f():\n    from . import cache\n",
+        "cache": "",
+    }))
+    assert import_path(graph, "render", "cache") == ["render", "helper", "cache"]
+    assert import_path(graph, "typing_only", "cache") == []
 

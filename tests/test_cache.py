@@ -147,15 +147,15 @@ def test_a_formula_broken_after_a_clean_build_is_reported(tmp_path, monkeypatch)
 
 def test_parsed_card_files_keep_their_lines(project):
     """Cards from the cache point at the same lines as freshly parsed ones (for later problems)."""
-    from builder.build import BuildCaches, BuildOptions
     from builder.load import load_deck
+    from builder.memo import BuildCaches
+    from builder.parsed_cards import load_sources_memoised
 
-    options = BuildOptions(cards_dir=project / "cards", out_dir=project / "dist", figures_dir=project / "figures",
-                           cache_dir=project / ".cache" / "figures")
-    caches = BuildCaches.open(options)
-    parsed = load_deck(project / "cards", caches.cards)
+    folder = project / ".cache" / "build"
+    caches = BuildCaches.open(folder)
+    parsed = load_sources_memoised(project / "cards", caches.cards).deck
     caches.save()
-    cached = load_deck(project / "cards", BuildCaches.open(options).cards)
+    cached = load_sources_memoised(project / "cards", BuildCaches.open(folder).cards).deck
     assert cached.cards == parsed.cards == load_deck(project / "cards").cards
     assert [c.text_locations for c in cached.cards] == [c.text_locations for c in parsed.cards]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from builder import figures
+from builder import figure_drawing
 from builder.figures import FigureError, make_figures, plan_figures
 
 REPO = Path(__file__).resolve().parent.parent
@@ -172,7 +172,7 @@ def test_second_build_is_served_from_cache_without_running_anything(plans, drawn
     def no_process(*args, **kwargs):
         raise AssertionError("a cached figure started a process")
 
-    monkeypatch.setattr(figures.subprocess, "Popen", no_process)
+    monkeypatch.setattr(figure_drawing.subprocess, "Popen", no_process)
     reports = []
     again = make_figures(plans.values(), cache, jobs=2,
                          on_done=lambda plan, cached: reports.append((plan.name, cached)))
@@ -241,7 +241,7 @@ def test_broken_shared_style_is_reported(tmp_path):
 
 
 def test_script_that_hangs_is_stopped_and_reported(tmp_path, monkeypatch):
-    monkeypatch.setattr(figures, "TIMEOUT_SECONDS", 2)
+    monkeypatch.setattr(figure_drawing, "TIMEOUT_SECONDS", 2)
     folder = copy_figures(tmp_path)
     (folder / "hangs.py").write_text("import time\n\ndef draw(theme):\n    time.sleep(120)\n")
     cache = tmp_path / "cache"

@@ -191,13 +191,13 @@ def test_lock_text_is_json_dumps_with_indent_1():
 
 
 def test_an_unchanged_rebuild_takes_the_package_from_the_cache_and_an_edit_writes_it_again(tmp_path, epoch, monkeypatch):
-    import builder.build
+    import builder.memo
 
     cards = copy_sources(MINIMAL, tmp_path / "a")
     first = build_in(tmp_path / "a").path.read_bytes()
     written = []
-    original = builder.build.package_bytes
-    monkeypatch.setattr(builder.build, "package_bytes", lambda *args: written.append(1) or original(*args))
+    original = builder.memo.package_bytes
+    monkeypatch.setattr(builder.memo, "package_bytes", lambda *args: written.append(1) or original(*args))
     again = build_in(tmp_path / "a")
     assert again.status == "unchanged" and not written
     (cards / "cards.yaml").write_text((cards / "cards.yaml").read_text().replace("Bayes' theorem", "Bayes' rule"))

@@ -1,0 +1,270 @@
+"""memo: the build's caches, kept outside the stages as Black keeps its cache outside the formatter.
+
+load, check, check_math and render are pure functions of their inputs and know nothing of
+caches. The build looks their results up here by content key (a hash of a stage's inputs; each
+cache's fingerprint names the code that computes its entries, see builder/cache.py) and calls a
+stage only for what is new: an unchanged card is not parsed (parsed_cards.py), checked or
+rendered again, and an unchanged formula is not sent to MathJax. A cache only saves time: with
+it, without it or with a damaged one, the build writes the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .cache import BuildCache, fingerprint
+from .check import CHECKS_SOURCES, FieldFacts
+from .check_math import VERDICT_SOURCES, FormulaChecker
+from .commit import os_error_text
+from .content_hash import content_key, subkey
+from .load import LOADER_SOURCES
+from .markdown_math import MARKDOWN_LIBRARIES, MARKDOWN_SOURCES, macro_signature
+from .mathjax import Verdict, mathjax_fingerprint
+from .model import Deck, card_digest
+from .package import PACKAGE_LIBRARIES, PACKAGE_SOURCES, package_bytes, package_key
+from .problems import Location, Problem
+from .render import (
+    NOTES_CACHE_LIBRARIES,
+    NOTES_CACHE_SOURCES,
+    FigureFiles,
+    NoteTypeTemplates,
+    RenderedNote,
+    note_rendered_before,
+    note_type_templates,
+    render_card,
+    render_description,
+)
+
+T = TypeVar("T")
+# How these files keep a stage's result (a card as a row, say) is part of every entry.
+MEMO_SOURCES = ("memo.py", "parsed_cards.py")
+CACHE_NAMES = ("cards", "checked", "notes", "mathjax", "package")  # folders under .cache/build/
+
+
+def loader_fingerprint() -> str:
+    return fingerprint(LOADER_SOURCES + MEMO_SOURCES, ("pyyaml",))
+
+
+def notes_fingerprint() -> str:
+    return fingerprint(NOTES_CACHE_SOURCES + MEMO_SOURCES, NOTES_CACHE_LIBRARIES)
+
+
+def markdown_fingerprint() -> str:
+    """What Markdown's output and the sanitiser depend on: part of the key of every checked card."""
+    return fingerprint(MARKDOWN_SOURCES, MARKDOWN_LIBRARIES)
+
+
+def verdicts_fingerprint() -> str:
+    """MathJax's verdicts depend on the checker script and MathJax's version."""
+    return fingerprint(VERDICT_SOURCES + MEMO_SOURCES) + mathjax_fingerprint()
+
+
+@dataclass
+class BuildCaches:
+    """The build's caches (builder/cache.py), in one folder (.cache/build/ in a project)."""
+
+    folder: Path
+    cards: BuildCache  # card file bytes -> its cards
+    checked: BuildCache  # card -> it passed every check
+    notes: BuildCache  # card (+ macros, figures) -> its note's fields
+    verdicts: BuildCache  # formula -> MathJax's verdict
+    packages: BuildCache  # the package's inputs -> the last build's .apkg bytes
+
+    @classmethod
+    def open(cls, folder: Path) -> BuildCaches:
+        cards, checked, notes, verdicts, packages = CACHE_NAMES
+        return cls(
+            folder=folder,
+            cards=BuildCache(folder, cards, loader_fingerprint()),
+            checked=BuildCache(folder, checked, notes_fingerprint() + verdicts_fingerprint()),
+            notes=BuildCache(folder, notes, notes_fingerprint()),
+            # kept until a build looks up every formula: most builds look up only new ones
+            verdicts=BuildCache(folder, verdicts, verdicts_fingerprint(), keep_unused=None),
+            # the last build's .apkg alone: every key lands in shard "0", which keeps only what a
+            # build used
+            packages=BuildCache(
+                folder, packages, fingerprint(PACKAGE_SOURCES, PACKAGE_LIBRARIES), keep_unused=1
+            ),
+        )
+
+    def save(self) -> list[Problem]:
+        """Save every cache; what could not be saved, as a warning (a cache only saves time)."""
+        errors = [
+            error
+            for cache in (self.cards, self.checked, self.notes, self.verdicts, self.packages)
+            for error in cache.save()
+        ]
+        if not errors:
+            return []
+        return [
+            Problem(
+                Location(self.folder),
+                f"the build cache was not saved ({os_error_text(errors[0], with_file=False)}); "
+                "the next build will be slower",
+                "warning",
+            )
+        ]
+
+
+def memoised(
+    cache: BuildCache,
+    key: str,
+    compute: Callable[[], T],
+    to_plain: Callable[[T], Any] | None = None,
+    from_plain: Callable[[Any], T] | None = None,
+) -> T:
+    """compute(), or what it returned for `key` before. The cache holds plain data: `to_plain`
+    makes it of the value, `from_plain` the value again (neither is needed for plain values)."""
+    plain = cache.get(key)
+    if plain is not None:
+        return from_plain(plain) if from_plain is not None else plain
+    value = compute()
+    cache.put(key, to_plain(value) if to_plain is not None else value)
+    return value
+
+
+# ---------------------------------------------------------------- check
+
+
+def checked_keys(deck: Deck, digests: list[str]) -> list[str]:
+    """Per card: a hash of its content (model.card_digest), the deck settings the checks read and
+    the checking code (Markdown's and MathJax's included)."""
+    context = content_key(
+        "checked",
+        markdown_fingerprint(),
+        verdicts_fingerprint(),
+        fingerprint(CHECKS_SOURCES),
+        macro_signature(deck.config.macros),
+        f"phone_width={deck.config.phone_width}",
+        f"tex_links={deck.config.tex_links}",
+    )
+    return [subkey(context, digest) for digest in digests]
+
+
+def checked_before(cache: BuildCache, keys: list[str]) -> list[bool]:
+    """Which cards passed every check before, unchanged (check.deck_facts skips them)."""
+    return [bool(cache.get(key)) for key in keys]
+
+
+def remember_checked(
+    facts: list[tuple[FieldFacts, ...] | None], cache: BuildCache, keys: list[str]
+) -> None:
+    """Remember that these cards passed every check (call only when no check found a problem)."""
+    for key, card_facts in zip(keys, facts, strict=True):
+        if card_facts is not None:
+            cache.put(key, True)
+
+
+class RememberingFormulaChecker(FormulaChecker):
+    """check_math.FormulaChecker behind the verdict cache: a formula MathJax judged before is
+    answered from it; only new ones go to node, whose verdicts are kept for the next build."""
+
+    def __init__(self, cache: BuildCache, tex_links: str = "none"):
+        super().__init__(tex_links)
+        self.cache = cache
+        self.remembered: dict[tuple[str, bool], Verdict] = {}
+
+    def add(self, formulas: Iterable[tuple[str, bool]]) -> None:
+        new = []
+        for item in formulas:
+            if item in self.remembered:
+                continue
+            verdict = self.cache.get(self._key(item))
+            if verdict is None:
+                new.append(item)
+            else:
+                self.remembered[item] = verdict
+        super().add(new)
+
+    def finish(self) -> dict[tuple[str, bool], Verdict]:
+        judged = super().finish()
+        for item, verdict in judged.items():
+            self.cache.put(self._key(item), verdict)
+        return {**self.remembered, **judged}
+
+    def tex_names(self) -> dict[str, tuple[str, ...]]:
+        # the cache's fingerprint holds MathJax's version and the checker's code
+        return memoised(self.cache, content_key("tex-names"), super().tex_names)
+
+    def _key(self, item: tuple[str, bool]) -> str:
+        tex, display = item
+        return content_key("D" if display else "I", tex, self.tex_links)
+
+
+# ---------------------------------------------------------------- render
+
+
+def render_deck_memoised(
+    deck: Deck, figures: dict[str, FigureFiles], cache: BuildCache, digests: list[str] | None = None
+) -> list[RenderedNote]:
+    """render.render_deck, rendering only cards whose inputs changed. `digests` are the cards'
+    model.card_digest(), when known."""
+    macros = deck.config.macros
+    notes = []
+    # memoised() by hand: a call and two closures a card cost a tenth of a 20,000-card rebuild
+    for card, key in zip(deck.cards, note_keys(deck, figures, digests), strict=True):
+        entry = cache.get(key)  # (fields, content hash)
+        if entry is None:
+            note = render_card(card, figures, macros)
+            cache.put(key, (note.fields, note.content_hash))
+        else:
+            note = note_rendered_before(card, *entry)
+        notes.append(note)
+    return notes
+
+
+def note_keys(
+    deck: Deck, figures: dict[str, FigureFiles], digests: list[str] | None = None
+) -> list[str]:
+    """Each card's key in the notes cache: a hash of everything render_card reads (the card,
+    its figure's media names, the deck macros, the rendering code and its templates)."""
+    if digests is None:
+        digests = [card_digest(card) for card in deck.cards]
+    context = content_key("note", notes_fingerprint(), macro_signature(deck.config.macros))
+    figure_contexts = {
+        name: content_key(context, figure.light, figure.dark, figure.alt)
+        for name, figure in figures.items()
+    }
+    return [
+        subkey(figure_contexts.get(card.figure, context) if card.figure else context, digest)
+        for card, digest in zip(deck.cards, digests, strict=True)
+    ]
+
+
+def note_type_templates_memoised(cache: BuildCache) -> dict[str, NoteTypeTemplates]:
+    return memoised(
+        cache,
+        content_key("note types", notes_fingerprint()),
+        note_type_templates,
+        to_plain=lambda rendered: {kind: (t.css, t.templates) for kind, t in rendered.items()},
+        from_plain=lambda kept: {
+            kind: NoteTypeTemplates(css, tuple(map(tuple, templates)))
+            for kind, (css, templates) in kept.items()
+        },
+    )
+
+
+def render_description_memoised(deck: Deck, news: str, cache: BuildCache) -> str:
+    key = content_key(
+        "description",
+        notes_fingerprint(),
+        macro_signature(deck.config.macros),
+        deck.config.description,
+        news,
+    )
+    return memoised(cache, key, partial(render_description, deck, news))
+
+
+def package_bytes_memoised(cache: BuildCache, *inputs) -> bytes:
+    """package.package_bytes(*inputs), or the bytes a build made from the same inputs (a no-op
+    build writes no rows and compresses nothing)."""
+    key = "0" + package_key(*inputs)
+    data = cache.get(key)
+    if not isinstance(data, bytes):
+        data = package_bytes(*inputs)
+        cache.put(key, data)
+    return data

@@ -1,0 +1,40 @@
+"""options: what a build is asked to do, and how it reports progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+Progress = Callable[[str], None]
+
+
+def quiet(_: str) -> None:
+    """The Progress of a run that shows none: the stage names go nowhere."""
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    cards_dir: Path
+    out_dir: Path
+    figures_dir: Path
+    cache_dir: Path
+    force: bool = False
+    check_math: bool = True
+    allow_note_type_change: bool = False
+    # `mathdeck watch` writes <slug>-<version>-dev.apkg, overwriting it on every save.
+    dev: bool = False
+    # `mathdeck release --minor` etc.: bump the version, write the changelog, record the release.
+    release: str | None = None
+    # "en+zh" (as written) or "en": English only, the Zh field left empty. An "en" build goes to
+    # <slug>-<version>-en.apkg; its times are the en+zh deck's, recorded in the lock as an en+zh
+    # build would, so building it twice gives the same bytes.
+    lang: str = "en+zh"
+    # Parsed cards, check results, notes and MathJax verdicts (builder/memo.py); by default
+    # build/ beside cache_dir (.cache/build/ in a project).
+    build_cache_dir: Path | None = None
+    strict: bool = False  # `--strict`: warnings (the linter's too) are errors
+
+    @property
+    def build_caches(self) -> Path:
+        return self.build_cache_dir or self.cache_dir.parent / "build"

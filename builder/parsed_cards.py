@@ -1,0 +1,108 @@
+"""parsed_cards: card files parsed once, kept in the build's cards cache (builder/memo.py).
+
+A card file whose bytes and code files did not change since a build parsed it is not parsed
+again: its cards come back from the cache, each a row of Card's own fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import fields
+from functools import partial
+from pathlib import Path
+
+from .cache import BuildCache
+from .load import CardFile, Loaded, code_file_digest, load_sources, parse_card_file
+from .model import Card, LintSettings
+from .problems import Location
+
+
+def load_sources_memoised(cards_dir: Path, cache: BuildCache) -> Loaded:
+    """load.load_sources, parsing only card files whose bytes (or code files) changed."""
+    return load_sources(cards_dir, partial(_card_file, cache=cache))
+
+
+def _card_file(path: Path, cards_dir: Path, cache: BuildCache) -> CardFile:
+    """load.parse_card_file, or the cards an earlier build parsed from the same bytes and code
+    files. Only files without problems are kept, so every problem is found by parsing, as always."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return parse_card_file(path, cards_dir)  # which reports it
+    key = hashlib.blake2b(raw, digest_size=20).hexdigest()
+    entry = cache.get(key)
+    if entry is not None:
+        kept = _card_file_from_entry(entry, path, cards_dir)
+        if kept is not None:
+            return kept
+    parsed = parse_card_file(path, cards_dir)
+    if not parsed.problems:
+        cache.put(key, _entry_for_card_file(parsed, cards_dir))
+    return parsed
+
+
+CARD_FIELDS = tuple(field.name for field in fields(Card))
+
+
+def _entry_for_card_file(parsed: CardFile, cards_dir: Path) -> tuple:
+    """(code file digests, each card as a row of its fields in Card's order, the cards' digests).
+    Every location is in the same card file: a row keeps its (line, column)."""
+    code_files = {
+        card.code_file: code_file_digest(cards_dir / card.code_file)
+        for card in parsed.cards
+        if card.code_file
+    }
+    return (
+        tuple(code_files.items()),
+        tuple(_card_row(card) for card in parsed.cards),
+        tuple(parsed.digests),
+    )
+
+
+def _card_file_from_entry(entry: tuple, path: Path, cards_dir: Path) -> CardFile | None:
+    code_files, rows, digests = entry
+    if any(code_file_digest(cards_dir / relative) != digest for relative, digest in code_files):
+        return None  # a code file changed: parse again
+    at = {  # (line, column) -> Location, one for all the cards of this file that share it
+        line_column: Location(path, *line_column)
+        for row in rows
+        for line_column in (row[_LOCATION], row[_FIGURE_LOCATION], *row[_TEXT_LOCATIONS].values())
+        if line_column is not None
+    }
+    return CardFile([_card_from_row(row, at, path) for row in rows], list(digests))
+
+
+_TEXT, _LOCATION, _TEXT_LOCATIONS, _FIGURE_LOCATION, _LINT = map(
+    CARD_FIELDS.index, ("text", "location", "text_locations", "figure_location", "lint")
+)
+
+
+def _card_row(card: Card) -> tuple:
+    values = [getattr(card, name) for name in CARD_FIELDS]
+    values[_LOCATION] = _line_column(card.location)
+    values[_TEXT_LOCATIONS] = {
+        key: _line_column(where) for key, where in card.text_locations.items()
+    }
+    values[_FIGURE_LOCATION] = _line_column(card.figure_location) if card.figure_location else None
+    # a card's lint settings hold only `ignore` (the deck's settings are in deck.yaml)
+    values[_LINT] = tuple((code, *_line_column(where)) for code, where in card.lint.ignore)
+    return tuple(values)
+
+
+def _card_from_row(row: tuple, at: dict[tuple[int, int], Location], path: Path) -> Card:
+    values = list(row)  # in the order of Card's fields
+    values[_TEXT] = dict(row[_TEXT])  # the card's own dict, never the cache's
+    values[_LOCATION] = at[row[_LOCATION]]
+    values[_TEXT_LOCATIONS] = {
+        key: at[line_column] for key, line_column in row[_TEXT_LOCATIONS].items()
+    }
+    if row[_FIGURE_LOCATION] is not None:
+        values[_FIGURE_LOCATION] = at[row[_FIGURE_LOCATION]]
+    values[_LINT] = LintSettings(
+        tuple((code, Location(path, line, column)) for code, line, column in row[_LINT])
+    )
+    return Card(*values)
+
+
+def _line_column(where: Location) -> tuple[int, int]:
+    return where.line, where.column
