@@ -326,7 +326,7 @@ def _genanki_seconds(project: Path, runs: int) -> float:
     options = BuildOptions(cards_dir=project / "cards", out_dir=project / "dist", figures_dir=project / "figures",
                            cache_dir=project / ".cache" / "figures")
     deck, plans, _ = load_and_check(options)
-    notes, media, _ = render_and_draw(deck, plans, options, lambda stage: None, {})
+    notes, media, _ = render_and_draw(deck, plans, options, lambda stage, *counts: None, {})
     models = note_models(deck, note_type_templates())
     decks: dict[str, genanki.Deck] = {"": genanki.Deck(deck.config.deck_id, deck.config.title)}
     for note in notes:

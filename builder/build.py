@@ -41,7 +41,9 @@ from .release import (
 )
 from .render import FigureFiles, RenderedNote, note_type_templates, notes_fingerprint, render_deck, render_description
 
-Progress = Callable[[str], None]
+# progress(stage) names the stage under way; progress(stage, done, total) also counts its items
+# (cli shows a bar: "Drawing figures 3/10").
+Progress = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class BuildResult:
     resumed_release: bool = False  # `release` finished one that a kill or an error interrupted
 
 
-def quiet(_: str) -> None:
+def quiet(_: str, *counts: int) -> None:
     """The Progress of a run that shows none: the stage names go nowhere."""
 
 
@@ -222,13 +224,15 @@ def _render(deck: Deck, plans: dict, caches: BuildCaches, progress: Progress, ti
 
 def _draw(deck: Deck, plans: dict, options: BuildOptions, progress: Progress, timings: dict) -> tuple[list[Path], Counter]:
     started = time.perf_counter()
-    progress("Drawing figures")
+    used = [plans[name] for name in sorted(_used_figures(deck))]
+    progress("Drawing figures", 0, len(used))
     drawn = Counter()
-    media_by_name = figure_stage.make_figures(
-        [plans[name] for name in sorted(_used_figures(deck))],
-        options.cache_dir,
-        on_done=lambda plan, cached: drawn.update(["cached" if cached else "drawn"]),
-    )
+
+    def done(plan, cached: bool) -> None:
+        drawn.update(["cached" if cached else "drawn"])
+        progress("Drawing figures", drawn.total(), len(used))
+
+    media_by_name = figure_stage.make_figures(used, options.cache_dir, on_done=done)
     timings["figures"] = time.perf_counter() - started
     return _media_files(media_by_name, plans), drawn
 

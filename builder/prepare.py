@@ -17,6 +17,7 @@ from .render import FigureFiles, RenderedNote
 
 @dataclass(frozen=True)
 class PreparedDeck:
+    cards_dir: Path  # the sources' folder: its outline.yaml and lock are read by some outputs
     deck: Deck
     notes: list[RenderedNote]
     media: list[Path]  # cached figure files, named as the notes refer to them
@@ -30,4 +31,4 @@ def prepare(options: BuildOptions, lang: str = "en+zh", progress: Progress = qui
     deck, plans, _ = load_and_check(options, progress)
     deck = in_language(deck, lang)
     notes, media, _ = render_and_draw(deck, plans, options, progress, {})
-    return PreparedDeck(deck, notes, media, figure_files(deck, plans))
+    return PreparedDeck(options.cards_dir, deck, notes, media, figure_files(deck, plans))

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import write_atomically
-from .build import BuildOptions, Progress, quiet, load_and_check, render_and_draw
 from .identity import build_time, read_lock, stamp_notes
 from .mathjax import node_root
 from .package import package_bytes
+from .prepare import PreparedDeck
 from .render import note_type_templates, render_description, render_template
 
 # The TeX input as Anki configures it (ts/mathjax/index.ts): only \(..\) (MathJax's default
@@ -48,15 +48,18 @@ class PreviewCard:
     back: str
 
 
-def preview(options: BuildOptions, out_path: Path, progress: Progress = quiet) -> tuple[Path, int]:
-    """Write the preview page; returns its path and the number of cards shown."""
-    deck, plans, _ = load_and_check(options, progress)
-    notes, media, _ = render_and_draw(deck, plans, options, progress, {})
-    progress("Rendering cards with Anki")
-    lock = stamp_notes(notes, read_lock(options.cards_dir), build_time())
+@dataclass(frozen=True)
+class PreviewPage:
+    path: Path
+    cards: int  # Anki cards shown, each front and back
+
+
+def write_preview(prepared: PreparedDeck, out_path: Path) -> PreviewPage:
+    """Write the preview page of what prepare.prepare() made (in the language it was asked for)."""
+    deck, notes, media = prepared.deck, prepared.notes, prepared.media
+    lock = stamp_notes(notes, read_lock(prepared.cards_dir), build_time())
     cards, css = _cards_as_anki_renders_them(package_bytes(deck, notes, lock, media, render_description(deck), note_type_templates()))
     media_uris = {path.name: data_uri(path) for path in media}
-    progress("Writing the page")
     page = render_template(
         "preview/page.html",
         title=f"{deck.config.title} {deck.config.version}: preview",
@@ -68,7 +71,7 @@ def preview(options: BuildOptions, out_path: Path, progress: Progress = quiet) -
         mathjax_script=_mathjax_script(),
     )
     write_atomically(out_path, page.encode("utf-8"))
-    return out_path, len(cards)
+    return PreviewPage(out_path, len(cards))
 
 
 def _cards_as_anki_renders_them(apkg: bytes) -> tuple[list[PreviewCard], str]:

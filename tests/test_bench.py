@@ -17,7 +17,7 @@ from builder.load import load_deck
 def test_bench_prints_a_row_per_case(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "builder.cli", "bench", "--sizes", "12,30", "--runs", "1", "--formulas", "40",
-         "--no-flagship", "--no-figures", "--keep", str(tmp_path)],
+         "--no-flagship", "--no-figures", "--keep", str(tmp_path), "--informational"],
         capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr

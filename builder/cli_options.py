@@ -1,0 +1,79 @@
+"""The command line's shared options, written once, and how every command's help is shown.
+
+Each option a user meets in several commands (`--cards`, `--out`, `--figures`, `--lang`) is one
+constant here, so its name, metavar and help read the same everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+
+class Language(str, Enum):
+    en = "en"
+    en_zh = "en+zh"
+
+
+CARDS_OPTION = typer.Option(Path("cards"), "--cards", metavar="<dir>", file_okay=False,
+                            help="Folder with deck.yaml and the card files.")
+OUT_OPTION = typer.Option(Path("dist"), "--out", metavar="<dir>", file_okay=False, help="Where the .apkg goes.")
+EXPORT_OUT_OPTION = typer.Option(Path("dist"), "--out", metavar="<dir>", file_okay=False, help="Folder to write into.")
+FIGURES_OPTION = typer.Option(None, "--figures", metavar="<dir>", file_okay=False,
+                              help="Folder of figure scripts (default: figures/ beside the cards folder).")
+ALLOW_NOTE_TYPE_CHANGE = typer.Option(
+    False, "--allow-note-type-change",
+    help="Accept a change of note-type fields or templates since the last release (forces learners to a full AnkiWeb sync).",
+)
+LANG_OPTION = typer.Option(
+    Language.en_zh, "--lang", metavar="<en|en+zh>",
+    help="en: English only (the Chinese terms, the Zh field, left empty); en+zh: with the established Chinese terms.",
+)
+
+
+def build_options(cards: Path, figures: Optional[Path] = None, out_dir: Path = Path("dist"), **more):
+    """The BuildOptions of a command: the figures and caches beside the cards folder unless given."""
+    from .build import BuildOptions
+
+    root = cards.resolve().parent
+    return BuildOptions(cards_dir=cards, out_dir=out_dir, figures_dir=figures or root / "figures",
+                        cache_dir=root / ".cache" / "figures", **more)
+
+
+# ---------------------------------------------------------------- how help reads
+
+
+def prose(doc: str | None) -> str | None:
+    """A docstring as help: its paragraphs re-flowed, so the terminal wraps them where it must
+    (Typer's Rich help keeps a docstring's hard line breaks, breaking sentences mid-line)."""
+    if doc is None:
+        return None
+    paragraphs = re.split(r"\n\s*\n", doc.strip())
+    return "\n\n".join(" ".join(line.strip() for line in paragraph.splitlines()) for paragraph in paragraphs)
+
+
+class _FlagsTakeNoValue:
+    """Typer shows `<bool>` beside a flag (`--force <bool>`) as if it took a value: show nothing."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class MathdeckCommand(_FlagsTakeNoValue, TyperCommand):
+    pass
+
+
+class MathdeckGroup(_FlagsTakeNoValue, TyperGroup):
+    pass
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
