@@ -139,10 +139,10 @@ class Checks:
     checked: BuildCache | None
     checked_keys: list[str] | None
 
-    def finish(self) -> list[Problem]:
-        """Raise SourceError with every problem, MathJax's included (waiting for node), if one is
-        an error; otherwise return the warnings."""
-        math = self.math.problems() if self.math is not None else []
+    def finish(self, progress: Progress | None = None) -> list[Problem]:
+        """Raise SourceError with every problem, MathJax's included (waiting for node, counting
+        the formulas answered), if one is an error; otherwise return the warnings."""
+        math = self.math.problems(progress) if self.math is not None else []
         problems = self.problems + math
         if errors_in(problems):
             raise SourceError(sorted(problems))
@@ -185,8 +185,7 @@ def load_and_check(options: BuildOptions, progress: Progress = quiet) -> tuple[D
     caches = BuildCaches.open(options)
     try:
         checks = start_checks(options, caches, progress)
-        progress("Typesetting every formula with MathJax")
-        warnings = checks.finish()
+        warnings = checks.finish(progress)
     finally:
         caches.save()
     return checks.deck, checks.plans, warnings
@@ -288,8 +287,7 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
         # So is packaging, when no figure must be drawn (a script could fail): it goes on while
         # node finishes, and the checks' problems still come first.
         packaged = _package(deck, plans, notes, written_notes, previous, options, caches, progress, timings)
-    progress("Typesetting every formula with MathJax")
-    warnings = checks.finish()
+    warnings = checks.finish(progress)
     problems = release_problems(deck, previous, options.cards_dir, options.allow_note_type_change)
     if problems:
         raise SourceError(problems)

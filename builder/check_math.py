@@ -9,7 +9,7 @@ node works while the build renders.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .cache import BuildCache, content_key, fingerprint
@@ -17,6 +17,9 @@ from .mathjax import TexStream, Verdict, mathjax_fingerprint
 from .model import Deck
 from .phone_budget import PhoneBudget
 from .problems import Problem, one_line
+
+
+TYPESETTING = "Typesetting formulas with MathJax"  # the stage, as progress names it
 
 
 class FormulaChecker:
@@ -60,15 +63,23 @@ class FormulaChecker:
         self._stream.send(self._unknown[self._sent:])
         self._sent = len(self._unknown)
 
-    def finish(self) -> dict[tuple[str, bool], Verdict]:
-        """Every formula added -> MathJax's Verdict (waits for node)."""
+    def finish(self, progress: Callable[..., None] | None = None) -> dict[tuple[str, bool], Verdict]:
+        """Every formula added -> MathJax's Verdict (waits for node). `progress(stage, done, total)`
+        counts the formulas answered, from the cache or by node."""
         self.send_pending()
+        total, known = len(self.verdicts), len(self.verdicts) - len(self._unknown)
+
+        def answered(count: int) -> None:
+            if progress is not None:
+                progress(TYPESETTING, known + count, total)
+
         if self._stream is not None:
             stream, self._stream = self._stream, None
-            for item, verdict in zip(self._unknown, stream.verdicts(), strict=True):
+            for item, verdict in zip(self._unknown, stream.verdicts(answered), strict=True):
                 self.verdicts[item] = verdict
                 if self.cache is not None:
                     self.cache.put(_verdict_key(*item, self.tex_links), verdict)
+        answered(len(self._unknown))
         return self.verdicts
 
 
@@ -81,9 +92,9 @@ class MathCheck:
     checker: FormulaChecker
     _problems: list[Problem] | None = field(default=None, repr=False)
 
-    def problems(self) -> list[Problem]:
+    def problems(self, progress: Callable[..., None] | None = None) -> list[Problem]:
         if self._problems is None:
-            self._problems = _problems(self.deck, self.facts, self.checker.finish())
+            self._problems = _problems(self.deck, self.facts, self.checker.finish(progress))
         return self._problems
 
 

@@ -97,7 +97,7 @@ def check(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) 
     from .build import load_and_check
 
     report = Report()
-    with report.stopping(), stages() as progress:
+    with report.stopping(writes=False), stages() as progress:
         deck, _, warnings = load_and_check(build_options(cards, figures), progress)
     report.problems(warnings)
     report.done(f"{plural(len(deck.cards), 'card')} checked, no errors"
@@ -148,7 +148,7 @@ def lock(
 
     report = Report()
     path = cards / LOCK_FILE
-    with report.stopping():
+    with report.stopping(writes=repair):
         if not repair:
             read_lock(cards)
             report.done(f"{path} is valid.")
@@ -201,7 +201,7 @@ def coverage(
     from .problems import SourceError
 
     report = Report()
-    with report.stopping():
+    with report.stopping(writes=False):
         deck = load_deck(cards)
         result, problems = seed_coverage(deck, load_seed_items(cards))
         rows = [item for item in result.items if show_all or not result.covering[item.id]]

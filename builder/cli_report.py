@@ -18,7 +18,8 @@ from typing import Iterator, NoReturn
 
 import typer
 from rich.console import Console, ConsoleDimensions
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+from rich.text import Text
 
 from .problems import Problem, SourceError, errors_in, warnings_in
 
@@ -94,9 +95,11 @@ class Report:
             raise typer.Exit(self.exit_code)
 
     @contextmanager
-    def stopping(self) -> Iterator[Report]:
+    def stopping(self, writes: bool = True) -> Iterator[Report]:
         """Source problems, failing figure scripts and OS errors (full disk, read-only folder) end
-        the run at once with exit 1 and no traceback, saying what was and was not written."""
+        the run at once with exit 1 and no traceback, saying what was and was not written (for a
+        command that `writes`: `check` never does, so it never says so)."""
+        nothing = "; nothing was written." if writes else "."
         from .commit import WriteError, os_error_text
         from .figures import FigureError
         from .mathjax import MathJaxUnavailable
@@ -106,12 +109,12 @@ class Report:
         except WriteError as error:
             self.failed(str(error), written_report(error))
         except OSError as error:
-            self.failed(f"{os_error_text(error)}; nothing was written.")
+            self.failed(f"{os_error_text(error)}{nothing}")
         except SourceError as error:
             self.problems(error.problems)
-            err.print(f"[bold red]{plural(len(errors_in(error.problems)), 'problem')}[/]; nothing was written.")
+            err.print(f"[bold red]{plural(len(errors_in(error.problems)), 'problem')}[/]{nothing}")
         except FigureError as error:
-            self.failed(f"figure '{error.name}' failed; nothing was written. Its traceback:", error.traceback_text)
+            self.failed(f"figure '{error.name}' failed{nothing} Its traceback:", error.traceback_text)
         except MathJaxUnavailable as error:
             self.failed(f"cannot check formulas: {error}")
         else:
@@ -144,16 +147,25 @@ def error_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {error} (a bug in mathdeck: please report it)"
 
 
+class _BarWhenCounted(BarColumn):
+    """A stage that does not count its items shows no bar (only the spinner and its name)."""
+
+    def render(self, task):
+        return super().render(task) if task.total is not None else Text("")
+
+
 @contextmanager
 def stages() -> Iterator:
-    """The stage under way, with a count and a bar for stages that count their items
-    ("Typesetting formulas 1,145/1,145"), on stderr so stdout keeps only the results. Transient:
-    a terminal is left with the summary; piped output gets nothing."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("Starting", total=None)
+    """The stage under way, with a bar and a count for stages that count their items
+    ("Typesetting formulas with MathJax ━━━━ 1,145/1,145"), on stderr so stdout keeps only the
+    results. Transient: a terminal is left with the summary; piped output gets nothing."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), _BarWhenCounted(bar_width=24), TextColumn("{task.fields[count]}"))
+    # Not on a terminal there is nothing to show (and Rich would end with an empty line).
+    with Progress(*columns, console=err, transient=True, disable=not err.is_interactive) as bar:
+        task = bar.add_task("Starting", total=None, count="")
 
         def show(stage: str, done: int | None = None, total: int | None = None) -> None:
-            bar.update(task, description=stage, completed=done or 0, total=total)
+            count = f"{done:,}/{total:,}" if total is not None else ""
+            bar.update(task, description=stage, completed=done or 0, total=total, count=count)
 
         yield show
