@@ -25,27 +25,21 @@ from . import cli_bench, cli_build, cli_outputs
 from .cli_options import CONTEXT, MathdeckCommand, MathdeckGroup, prose
 from .cli_report import err, out
 
-app = typer.Typer(
-    name="mathdeck",
-    help="Build math-heavy Anki decks from plain-text card sources.\n\n"
+
+def command_group(name: str, help: str) -> typer.Typer:
+    """A Typer app (mathdeck, or a group of subcommands) whose flags show no `<bool>` and whose
+    `-h` is `--help`; errors are ours to report, so no pretty tracebacks."""
+    return typer.Typer(name=name, help=help, cls=MathdeckGroup, context_settings=CONTEXT, no_args_is_help=True,
+                       add_completion=False, pretty_exceptions_enable=False, rich_markup_mode="rich")
+
+
+app = command_group(
+    "mathdeck",
+    "Build math-heavy Anki decks from plain-text card sources.\n\n"
     "cards/*.yaml → checked → Markdown + MathJax notes (+ figures from figures/*.py) → dist/<deck>-<version>.apkg",
-    cls=MathdeckGroup,
-    context_settings=CONTEXT,
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
 )
-export_app = typer.Typer(
-    name="export",
-    help="Write the deck's sources as a Markdown or HTML cheat sheet, or as a CSV file for Anki's importer.",
-    cls=MathdeckGroup,
-    context_settings=CONTEXT,
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
+export_app = command_group(
+    "export", "Write the deck's sources as a Markdown or HTML cheat sheet, or as a CSV file for Anki's importer.")
 app.add_typer(export_app, name="export")
 
 # (group, command name, function), in the order `mathdeck --help` lists them.

@@ -37,7 +37,8 @@ class PipeFriendlyConsole(Console):
 
 UNWRAPPED = 10_000  # columns: wider than any line mathdeck prints; tables keep their natural width
 out = PipeFriendlyConsole(highlight=False)
-err = PipeFriendlyConsole(stderr=True, highlight=False)
+# Problems and errors are `path:line: message` lines that editors and CI parse: never wrapped.
+err = PipeFriendlyConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -84,10 +85,10 @@ class Report:
             err.print(detail, markup=False)
 
     def usage_error(self, message: str) -> NoReturn:
+        """The command line itself is wrong (a value Typer cannot judge): one line, exit 2."""
         self.usage = True
         err.print(f"Usage error: {message}", markup=False)
-        self.finish()
-        raise AssertionError("unreachable")  # finish() raised
+        raise typer.Exit(self.exit_code)
 
     def finish(self) -> None:
         """End the command with its exit code (nothing to do on success)."""
