@@ -6,6 +6,7 @@ written); `mathdeck watch` compares the notes of two rebuilds. Both say it in th
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from .identity import Lock
@@ -22,7 +23,9 @@ class CardChanges:
         return bool(self.added or self.changed or self.retired or self.removed)
 
 
-def card_changes(before: dict[str, str], after: dict[str, str], retired: set[str] = frozenset()) -> CardChanges:
+def card_changes(
+    before: dict[str, str], after: dict[str, str], retired: AbstractSet[str] = frozenset()
+) -> CardChanges:
     """`before` and `after` map card id → content hash; `retired` names the cards retired now."""
     edited = [card for card in after.keys() & before.keys() if after[card] != before[card]]
     return CardChanges(

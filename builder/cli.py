@@ -16,8 +16,8 @@ cli_options.py), its docstring its help; make a `Report()`, run the work inside
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
-from typing import Callable, Optional
 
 import typer
 
@@ -29,17 +29,29 @@ from .cli_report import err, out
 def command_group(name: str, help: str) -> typer.Typer:
     """A Typer app (mathdeck, or a group of subcommands) whose flags show no `<bool>` and whose
     `-h` is `--help`; errors are ours to report, so no pretty tracebacks."""
-    return typer.Typer(name=name, help=help, cls=MathdeckGroup, context_settings=CONTEXT, no_args_is_help=True,
-                       add_completion=False, pretty_exceptions_enable=False, rich_markup_mode="rich")
+    return typer.Typer(
+        name=name,
+        help=help,
+        cls=MathdeckGroup,
+        context_settings=CONTEXT,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+    )
 
 
 app = command_group(
     "mathdeck",
     "Build math-heavy Anki decks from plain-text card sources.\n\n"
-    "cards/*.yaml → checked → Markdown + MathJax notes (+ figures from figures/*.py) → dist/<deck>-<version>.apkg",
+    "cards/*.yaml → checked → Markdown + MathJax notes (+ figures from figures/*.py)"
+    " → dist/<deck>-<version>.apkg",
 )
 export_app = command_group(
-    "export", "Write the deck's sources as a Markdown or HTML cheat sheet, or as a CSV file for Anki's importer.")
+    "export",
+    "Write the deck's sources as a Markdown or HTML cheat sheet, or as a CSV file for Anki's"
+    " importer.",
+)
 app.add_typer(export_app, name="export")
 
 # (group, command name, function), in the order `mathdeck --help` lists them.
@@ -62,7 +74,9 @@ COMMANDS: tuple[tuple[typer.Typer, str, Callable[..., None]], ...] = (
 
 def register(group: typer.Typer, name: str, function: Callable[..., None]) -> None:
     """`function` as the command `name`: -h, no `<bool>` beside flags, its docstring re-flowed."""
-    group.command(name, help=prose(function.__doc__), cls=MathdeckCommand, context_settings=CONTEXT)(function)
+    group.command(
+        name, help=prose(function.__doc__), cls=MathdeckCommand, context_settings=CONTEXT
+    )(function)
 
 
 for _group, _name, _function in COMMANDS:
@@ -84,8 +98,14 @@ def _show_version(shown: bool) -> None:
 
 @app.callback()
 def mathdeck(
-    show_version: Optional[bool] = typer.Option(None, "--version", "-V", callback=_show_version, is_eager=True,
-                                                help="Show mathdeck's version and exit."),
+    show_version: bool | None = typer.Option(
+        None,
+        "--version",
+        "-V",
+        callback=_show_version,
+        is_eager=True,
+        help="Show mathdeck's version and exit.",
+    ),
 ) -> None:
     """The options before any command (the help is the app's, above)."""
 

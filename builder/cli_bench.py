@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -11,17 +10,49 @@ from .cli_report import Report, err, out
 
 
 def bench(
-    sizes: str = typer.Option("200,2000,20000", "--sizes", metavar="<n,n,...>", help="Sizes of the synthetic decks, in cards, comma-separated."),
-    runs: int = typer.Option(3, "--runs", metavar="<n>", min=1, help="Runs of each case: the table shows their median, min and max."),
-    formulas: int = typer.Option(20000, "--formulas", metavar="<n>", min=0, help="Distinct formulas for the MathJax case (0 leaves it out)."),
-    flagship: bool = typer.Option(True, "--flagship/--no-flagship", help="Time a one-card edit of the flagship deck (cards/, figures/)."),
-    figures: bool = typer.Option(True, "--figures/--no-figures", help="Time drawing every flagship figure with no cache."),
-    keep: Optional[Path] = typer.Option(None, "--keep", metavar="<dir>", file_okay=False,
-                                        help="Keep the generated projects in a new folder under this one."),
-    informational: bool = typer.Option(False, "--informational", "--no-fail",
-                                       help="Exit 0 even when a row misses its target (the table still says MISSED)."),
+    sizes: str = typer.Option(
+        "200,2000,20000",
+        "--sizes",
+        metavar="<n,n,...>",
+        help="Sizes of the synthetic decks, in cards, comma-separated.",
+    ),
+    runs: int = typer.Option(
+        3,
+        "--runs",
+        metavar="<n>",
+        min=1,
+        help="Runs of each case: the table shows their median, min and max.",
+    ),
+    formulas: int = typer.Option(
+        20000,
+        "--formulas",
+        metavar="<n>",
+        min=0,
+        help="Distinct formulas for the MathJax case (0 leaves it out).",
+    ),
+    flagship: bool = typer.Option(
+        True,
+        "--flagship/--no-flagship",
+        help="Time a one-card edit of the flagship deck (cards/, figures/).",
+    ),
+    figures: bool = typer.Option(
+        True, "--figures/--no-figures", help="Time drawing every flagship figure with no cache."
+    ),
+    keep: Path | None = typer.Option(
+        None,
+        "--keep",
+        metavar="<dir>",
+        file_okay=False,
+        help="Keep the generated projects in a new folder under this one.",
+    ),
+    informational: bool = typer.Option(
+        False,
+        "--informational",
+        "--no-fail",
+        help="Exit 0 even when a row misses its target (the table still says MISSED).",
+    ),
 ) -> None:
-    """Time whole `mathdeck build` processes and compare each with its target; exit 1 if one is missed.
+    """Time whole `mathdeck build` processes against their targets; exit 1 if one is missed.
 
     Cases: the flagship with one card edited, synthetic decks (formula, qa and code cards, several
     formulas each) cold and with one card edited, MathJax on 20,000 formulas, the figures cold.
@@ -35,7 +66,14 @@ def bench(
         counts = tuple(int(size.replace("_", "")) for size in sizes.split(",") if size.strip())
     except ValueError:
         report.usage_error(f"--sizes takes whole numbers separated by commas, not '{sizes}'")
-    options = BenchOptions(sizes=counts, runs=runs, formulas=formulas, flagship=flagship, figures=figures, work_dir=keep)
+    options = BenchOptions(
+        sizes=counts,
+        runs=runs,
+        formulas=formulas,
+        flagship=flagship,
+        figures=figures,
+        work_dir=keep,
+    )
     with report.stopping():
         rows = run_bench(options, report=lambda line: err.print(line, markup=False))
     out.print(format_table(rows), markup=False)

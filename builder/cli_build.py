@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -31,8 +30,12 @@ SHOWN_IDS = 10  # card ids named per line of a summary; the rest are counted
 def build(
     cards: Path = CARDS_OPTION,
     out_dir: Path = OUT_OPTION,
-    figures: Optional[Path] = FIGURES_OPTION,
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing .apkg of the same version whose content differs."),
+    figures: Path | None = FIGURES_OPTION,
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Overwrite an existing .apkg of the same version whose content differs.",
+    ),
     allow_note_type_change: bool = ALLOW_NOTE_TYPE_CHANGE,
     lang: Language = LANG_OPTION,
 ) -> None:
@@ -47,7 +50,14 @@ def build(
 
     report = Report()
     before = _lock_before(cards)
-    options = build_options(cards, figures, out_dir, force=force, allow_note_type_change=allow_note_type_change, lang=lang.value)
+    options = build_options(
+        cards,
+        figures,
+        out_dir,
+        force=force,
+        allow_note_type_change=allow_note_type_change,
+        lang=lang.value,
+    )
     with report.stopping(), stages() as progress:
         result = run_build(options, progress)
     print_summary(report, result, _changes_since(before, cards, result))
@@ -60,7 +70,7 @@ def release(
     patch: bool = typer.Option(False, "--patch", help="Bump PATCH (0.0.x); the default."),
     cards: Path = CARDS_OPTION,
     out_dir: Path = OUT_OPTION,
-    figures: Optional[Path] = FIGURES_OPTION,
+    figures: Path | None = FIGURES_OPTION,
     allow_note_type_change: bool = ALLOW_NOTE_TYPE_CHANGE,
 ) -> None:
     """Bump the version in deck.yaml, build the release and write its CHANGELOG.md entry.
@@ -75,21 +85,28 @@ def release(
     if len(chosen) > 1:
         report.usage_error("choose one of --major, --minor, --patch")
     before = _lock_before(cards)
-    options = build_options(cards, figures, out_dir, release=chosen[0] if chosen else "patch",
-                            allow_note_type_change=allow_note_type_change)
+    options = build_options(
+        cards,
+        figures,
+        out_dir,
+        release=chosen[0] if chosen else "patch",
+        allow_note_type_change=allow_note_type_change,
+    )
     with report.stopping(), stages() as progress:
         result = run_build(options, progress)
     print_summary(report, result, _changes_since(before, cards, result))
     version, changes = result.deck.config.version, result.changes
-    if result.resumed_release:
+    if result.resumed_release or changes is None:  # its changes were counted when it began
         report.say(f"Finished the interrupted release {version}; CHANGELOG.md updated.")
     else:
-        report.say(f"Released {version}: {len(changes.added)} added, {len(changes.changed)} changed, "
-                   f"{len(changes.retired)} retired; CHANGELOG.md updated.")
+        report.say(
+            f"Released {version}: {len(changes.added)} added, {len(changes.changed)} changed, "
+            f"{len(changes.retired)} retired; CHANGELOG.md updated."
+        )
     report.finish()
 
 
-def check(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) -> None:
+def check(cards: Path = CARDS_OPTION, figures: Path | None = FIGURES_OPTION) -> None:
     """Validate the sources (YAML, keys, ids, figures, raw HTML, every formula through MathJax).
 
     Runs the checks of `build` and writes no deck (only its caches under .cache/).
@@ -100,13 +117,20 @@ def check(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) 
     with report.stopping(writes=False), stages() as progress:
         deck, _, warnings = load_and_check(build_options(cards, figures), progress)
     report.problems(warnings)
-    report.done(f"{plural(len(deck.cards), 'card')} checked, no errors"
-                + (f", {plural(len(warnings), 'warning')}." if warnings else "."))
+    report.done(
+        f"{plural(len(deck.cards), 'card')} checked, no errors"
+        + (f", {plural(len(warnings), 'warning')}." if warnings else ".")
+    )
     report.finish()
 
 
-def watch(cards: Path = CARDS_OPTION, out_dir: Path = OUT_OPTION, figures: Optional[Path] = FIGURES_OPTION) -> None:
-    """Rebuild dist/<deck>-<version>-dev.apkg on every save, printing only what changed. Ctrl-C stops."""
+def watch(
+    cards: Path = CARDS_OPTION, out_dir: Path = OUT_OPTION, figures: Path | None = FIGURES_OPTION
+) -> None:
+    """Rebuild dist/<deck>-<version>-dev.apkg on every save, printing only what changed.
+
+    Ctrl-C stops.
+    """
     from .watch import watch as run_watch
 
     out.print(f"Watching {cards} and {figures or 'figures'} (Ctrl-C to stop)")
@@ -117,9 +141,11 @@ def print_rebuild(rebuild) -> None:
     stamp = time.strftime("%H:%M:%S")
     if rebuild.error is not None:
         problems = getattr(rebuild.error, "problems", None)
-        for line in (sorted(problems) if problems else [error_line(rebuild.error)]):
+        for line in sorted(problems) if problems else [error_line(rebuild.error)]:
             err.print(str(line), markup=False)
-        err.print(f"[{stamp}] [red]build failed[/] ({rebuild.seconds:.2f} s); waiting for the next save")
+        err.print(
+            f"[{stamp}] [red]build failed[/] ({rebuild.seconds:.2f} s); waiting for the next save"
+        )
         return
     if rebuild.first:  # every card is new to the watcher: count them, do not list them
         summary = f"built {plural(len(rebuild.result.notes), 'card')}"
@@ -131,8 +157,13 @@ def print_rebuild(rebuild) -> None:
 def lock(
     cards: Path = CARDS_OPTION,
     out_dir: Path = OUT_OPTION,
-    figures: Optional[Path] = FIGURES_OPTION,
-    repair: bool = typer.Option(False, "--repair", help="Rewrite a conflicted, truncated or damaged lock file from what can be trusted in it, the last .apkg and the sources."),
+    figures: Path | None = FIGURES_OPTION,
+    repair: bool = typer.Option(
+        False,
+        "--repair",
+        help="Rewrite a conflicted, truncated or damaged lock file from what can be trusted in it,"
+        " the last .apkg and the sources.",
+    ),
 ) -> None:
     """Check cards/mathdeck.lock.json, or repair it with --repair.
 
@@ -163,12 +194,14 @@ def lock(
         err.print(f"dropped {reason}", markup=False)
     sides = " (both sides of a merge conflict)" if repaired.sides > 1 else ""
     restored = f", {repaired.restored} read back from {package}" if package is not None else ""
-    report.done(f"Repaired {path}{sides}: {repaired.kept} note times kept{restored}, "
-                f"{len(repaired.dropped)} entries dropped. Commit it.")
+    report.done(
+        f"Repaired {path}{sides}: {repaired.kept} note times kept{restored}, "
+        f"{len(repaired.dropped)} entries dropped. Commit it."
+    )
     report.finish()
 
 
-def figures(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) -> None:
+def figures(cards: Path = CARDS_OPTION, figures: Path | None = FIGURES_OPTION) -> None:
     """Draw every figure (day and night) into the cache, re-running only scripts that changed."""
     from . import figures as figure_stage
 
@@ -183,20 +216,35 @@ def figures(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION
     with report.stopping(), stages() as progress:
         plans = figure_stage.plan_figures(options.figures_dir)
         progress("Drawing figures", 0, len(plans))
-        files = figure_stage.make_figures(plans.values(), options.cache_dir, on_done=lambda plan, cached: done(plan, cached, progress))
+        files = figure_stage.make_figures(
+            plans.values(),
+            options.cache_dir,
+            on_done=lambda plan, cached: done(plan, cached, progress),
+        )
     table = Table("figure", "status", "day", "night", title="Figures")
     for name, (light, dark) in sorted(files.items()):
-        table.add_row(name, "cached" if results.get(name) else "drawn", f"{light.stat().st_size:,} B", f"{dark.stat().st_size:,} B")
+        table.add_row(
+            name,
+            "cached" if results.get(name) else "drawn",
+            f"{light.stat().st_size:,} B",
+            f"{dark.stat().st_size:,} B",
+        )
     out.print(table)
     report.finish()
 
 
 def coverage(
     cards: Path = CARDS_OPTION,
-    show_all: bool = typer.Option(False, "--all", help="List every seed item, not only the uncovered ones."),
+    show_all: bool = typer.Option(
+        False, "--all", help="List every seed item, not only the uncovered ones."
+    ),
 ) -> None:
-    """List the seed's items (cards/seed/*.yaml) against the cards that cover them; exit 1 if one is uncovered."""
-    from .coverage import coverage as seed_coverage, load_seed_items
+    """List the seed's items (cards/seed/*.yaml) against the cards that cover them.
+
+    Exits 1 if one is uncovered.
+    """
+    from .coverage import coverage as seed_coverage
+    from .coverage import load_seed_items
     from .load import load_deck
     from .problems import SourceError
 
@@ -208,10 +256,14 @@ def coverage(
         if rows:  # no table at all when there is nothing to list
             table = Table("seed item", "text", "cards", title="Seed coverage")
             for item in rows:
-                table.add_row(item.id, item.text, ", ".join(result.covering[item.id]) or "[red]none[/]")
+                table.add_row(
+                    item.id, item.text, ", ".join(result.covering[item.id]) or "[red]none[/]"
+                )
             out.print(table)
         covered = len(result.items) - len(result.uncovered)
-        report.say(f"{covered}/{len(result.items)} seed items covered by {plural(len(deck.cards), 'card')}")
+        report.say(
+            f"{covered}/{len(result.items)} seed items covered by {plural(len(deck.cards), 'card')}"
+        )
         if problems:
             raise SourceError(problems)
     report.finish()
@@ -222,13 +274,17 @@ def coverage(
 
 def print_summary(report: Report, result, changes) -> None:
     report.problems(result.warnings)
-    table = Table(title=f"{result.deck.config.title} {result.deck.config.version}", show_header=False)
+    table = Table(
+        title=f"{result.deck.config.title} {result.deck.config.version}", show_header=False
+    )
     for kind, count in sorted(result.cards_by_kind.items()):
         table.add_row(f"{kind} cards", str(count))
     table.add_row("notes", str(len(result.notes)))
     table.add_row("Anki cards", str(result.anki_cards))
     table.add_row("subdecks", str(len({n.subdeck for n in result.notes})))
-    table.add_row("media files", f"{len(result.media)} ({sum(p.stat().st_size for p in result.media):,} B)")
+    table.add_row(
+        "media files", f"{len(result.media)} ({sum(p.stat().st_size for p in result.media):,} B)"
+    )
     table.add_row("figures", f"{result.figures_drawn} drawn, {result.figures_cached} cached")
     table.add_row("package size", f"{result.size:,} B")
     table.add_row("time", f"{result.seconds:.2f} s")
@@ -240,9 +296,14 @@ def print_summary(report: Report, result, changes) -> None:
 
 
 def changes_lines(changes) -> list[str]:
-    """"changed: a, b, c" per kind of change, at most SHOWN_IDS ids each, then "and N more"."""
+    """ "changed: a, b, c" per kind of change, at most SHOWN_IDS ids each, then "and N more"."""
     lines = []
-    for label, ids in (("added", changes.added), ("changed", changes.changed), ("retired", changes.retired), ("removed", changes.removed)):
+    for label, ids in (
+        ("added", changes.added),
+        ("changed", changes.changed),
+        ("retired", changes.retired),
+        ("removed", changes.removed),
+    ):
         if ids:
             more = f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else ""
             lines.append(f"{label}: {', '.join(ids[:SHOWN_IDS])}{more}")

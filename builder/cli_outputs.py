@@ -7,21 +7,35 @@ is its writer (builder/<output>.py) plus a command here of a few lines (docs/arc
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Optional, TypeVar
+from typing import TypeVar
 
 import typer
 
 from .ankiconnect import DEFAULT_URL
-from .cli_options import CARDS_OPTION, EXPORT_OUT_OPTION, FIGURES_OPTION, LANG_OPTION, Language, build_options
+from .cli_options import (
+    CARDS_OPTION,
+    EXPORT_OUT_OPTION,
+    FIGURES_OPTION,
+    LANG_OPTION,
+    Language,
+    build_options,
+)
 from .cli_report import Report, err, plural, stages
 
 Written = TypeVar("Written")
 
 
-def write_output(cards: Path, figures: Optional[Path], lang: Language, writing: str,
-                 writer: Callable[..., Written], *target) -> tuple[Report, Written]:
+def write_output(
+    cards: Path,
+    figures: Path | None,
+    lang: Language,
+    writing: str,
+    writer: Callable[..., Written],
+    *target,
+) -> tuple[Report, Written]:
     """prepare → `writer(prepared, *target)`, source problems and OS errors reported; the Report
     and what the writer returned."""
     from .prepare import prepare
@@ -35,7 +49,10 @@ def write_output(cards: Path, figures: Optional[Path], lang: Language, writing: 
 
 
 def export_markdown(
-    cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION, out_dir: Path = EXPORT_OUT_OPTION, lang: Language = LANG_OPTION,
+    cards: Path = CARDS_OPTION,
+    figures: Path | None = FIGURES_OPTION,
+    out_dir: Path = EXPORT_OUT_OPTION,
+    lang: Language = LANG_OPTION,
 ) -> None:
     """The cheat sheet as one Markdown file, <out>/<deck>-<version>.md, in the seed's order.
 
@@ -46,13 +63,18 @@ def export_markdown(
     from .export import write_markdown
 
     report, done = write_output(cards, figures, lang, "Writing Markdown", write_markdown, out_dir)
-    report.done(f"Wrote {done.path}: {plural(done.entries, 'entry', 'entries')} in "
-                f"{plural(done.parts, 'part')}, {plural(done.figures, 'figure')} in {done.figures_dir}")
+    report.done(
+        f"Wrote {done.path}: {plural(done.entries, 'entry', 'entries')} in "
+        f"{plural(done.parts, 'part')}, {plural(done.figures, 'figure')} in {done.figures_dir}"
+    )
     report.finish()
 
 
 def export_html(
-    cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION, out_dir: Path = EXPORT_OUT_OPTION, lang: Language = LANG_OPTION,
+    cards: Path = CARDS_OPTION,
+    figures: Path | None = FIGURES_OPTION,
+    out_dir: Path = EXPORT_OUT_OPTION,
+    lang: Language = LANG_OPTION,
 ) -> None:
     """The cheat sheet as one self-contained page, <out>/<deck>-<version>.html.
 
@@ -67,7 +89,10 @@ def export_html(
 
 
 def export_csv(
-    cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION, out_dir: Path = EXPORT_OUT_OPTION, lang: Language = LANG_OPTION,
+    cards: Path = CARDS_OPTION,
+    figures: Path | None = FIGURES_OPTION,
+    out_dir: Path = EXPORT_OUT_OPTION,
+    lang: Language = LANG_OPTION,
 ) -> None:
     """The notes as <out>/<deck>-<version>.csv for Anki's File ▸ Import (Anki 2.1.55+).
 
@@ -80,31 +105,59 @@ def export_csv(
     report, done = write_output(cards, figures, lang, "Writing CSV", write_csv, out_dir)
     report.done(f"Wrote {done.path}: {plural(done.notes, 'note')}")
     if done.media:
-        report.say(f"  {plural(done.media, 'figure file')} in {done.media_dir}: copy them into your collection.media folder")
+        report.say(
+            f"  {plural(done.media, 'figure file')} in {done.media_dir}: "
+            "copy them into your collection.media folder"
+        )
     report.finish()
 
 
 def preview(
     cards: Path = CARDS_OPTION,
-    figures: Optional[Path] = FIGURES_OPTION,
-    output: Path = typer.Option(Path("dist/preview.html"), "--output", "-o", metavar="<file>", help="Where to write the page."),
+    figures: Path | None = FIGURES_OPTION,
+    output: Path = typer.Option(
+        Path("dist/preview.html"),
+        "--output",
+        "-o",
+        metavar="<file>",
+        help="Where to write the page.",
+    ),
     lang: Language = LANG_OPTION,
 ) -> None:
-    """Write one offline HTML page with every card's front and back, day and night, as Anki renders them."""
+    """Write one offline HTML page with every card's front and back, day and night.
+
+    Cards are rendered as Anki renders them (the official `anki` library).
+    """
     from .preview import write_preview
 
-    report, page = write_output(cards, figures, lang, "Rendering cards with Anki", write_preview, output)
-    report.done(f"{plural(page.cards, 'card')} → {page.path} ({page.path.stat().st_size:,} B); open it in a browser.")
+    report, page = write_output(
+        cards, figures, lang, "Rendering cards with Anki", write_preview, output
+    )
+    report.done(
+        f"{plural(page.cards, 'card')} → {page.path} ({page.path.stat().st_size:,} B); "
+        "open it in a browser."
+    )
     report.finish()
 
 
 def push(
     cards: Path = CARDS_OPTION,
-    figures: Optional[Path] = FIGURES_OPTION,
+    figures: Path | None = FIGURES_OPTION,
     lang: Language = LANG_OPTION,
-    url: str = typer.Option(DEFAULT_URL, "--url", metavar="<url>", envvar="ANKICONNECT_URL", help="Where AnkiConnect listens."),
-    api_key: Optional[str] = typer.Option(None, "--api-key", metavar="<key>", envvar="ANKICONNECT_API_KEY",
-                                          help="AnkiConnect's apiKey, if you set one."),
+    url: str = typer.Option(
+        DEFAULT_URL,
+        "--url",
+        metavar="<url>",
+        envvar="ANKICONNECT_URL",
+        help="Where AnkiConnect listens.",
+    ),
+    api_key: str | None = typer.Option(
+        None,
+        "--api-key",
+        metavar="<key>",
+        envvar="ANKICONNECT_API_KEY",
+        help="AnkiConnect's apiKey, if you set one.",
+    ),
 ) -> None:
     """Send the notes to a running Anki through the AnkiConnect add-on, updating notes in place.
 
@@ -142,14 +195,22 @@ def _push_errors(report: Report) -> Iterator[None]:
         yield
     except AnkiNotRunning as error:
         report.failures.append(str(error))
-        err.print(f"Anki is not running (or the AnkiConnect add-on is not installed): {error}. "
-                  "Start Anki with AnkiConnect (add-on code 2055492159) and push again; nothing was written.", markup=False)
+        err.print(
+            f"Anki is not running (or the AnkiConnect add-on is not installed): {error}. "
+            "Start Anki with AnkiConnect (add-on code 2055492159) and push again; "
+            "nothing was written.",
+            markup=False,
+        )
     except PushConflict as error:
         report.failures += error.problems
         for problem in error.problems:
             err.print(problem, markup=False)
-        err.print("Notes in Anki must match cards one to one (delete or fix the extra notes in Anki's browser, "
-                  "search CardId:<id>); nothing was written.", markup=False)
+        err.print(
+            "Notes in Anki must match cards one to one "
+            "(delete or fix the extra notes in Anki's browser, "
+            "search CardId:<id>); nothing was written.",
+            markup=False,
+        )
     except AnkiConnectError as error:
         report.failures.append(str(error))
         err.print(f"Push failed: {error}; nothing was written.", markup=False)
@@ -163,19 +224,38 @@ def _push_errors(report: Report) -> Iterator[None]:
 
 def _interrupted(error) -> str:
     """What a push stopped part-way (push_notes.PushInterrupted) had written, and what to do."""
-    unsure = (f" The answer to the last request ({error.unanswered} actions) never came, so some of those may have been written too."
-              if error.unanswered else "")
-    return (f"Push stopped part-way: {error.cause}. Already written: {error.written.written()}.{unsure} "
-            "Push again to finish (only what is still missing or different is written).")
+    unsure = (
+        f" The answer to the last request ({error.unanswered} actions) never came, "
+        "so some of those may have been written too."
+        if error.unanswered
+        else ""
+    )
+    return (
+        f"Push stopped part-way: {error.cause}. "
+        f"Already written: {error.written.written()}.{unsure} "
+        "Push again to finish (only what is still missing or different is written)."
+    )
 
 
 def _print_push(report: Report, result) -> None:
     report.done(
         f"Pushed to Anki: {len(result.added)} added, {len(result.updated)} updated, "
         f"{len(result.unchanged)} unchanged; {len(result.media_stored)} media files stored"
-        + (f"; note types created: {', '.join(result.note_types_created)}" if result.note_types_created else "")
-        + (f"; note types updated: {', '.join(result.note_types_updated)}" if result.note_types_updated else "")
-        + (f"; {result.cards_moved} new cards filed in their subdecks" if result.cards_moved else "")
+        + (
+            f"; note types created: {', '.join(result.note_types_created)}"
+            if result.note_types_created
+            else ""
+        )
+        + (
+            f"; note types updated: {', '.join(result.note_types_updated)}"
+            if result.note_types_updated
+            else ""
+        )
+        + (
+            f"; {result.cards_moved} new cards filed in their subdecks"
+            if result.cards_moved
+            else ""
+        )
     )
     if result.written() == "nothing":
         report.say("Nothing was written: Anki already holds these notes.")

@@ -12,9 +12,10 @@ target, a refused push), 2 usage errors (Typer's own, and `usage_error`).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, NoReturn
+from typing import NoReturn
 
 import typer
 from rich.console import Console, ConsoleDimensions
@@ -22,6 +23,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.text import Text
 
 from .problems import Problem, SourceError, errors_in, warnings_in
+
 
 class PipeFriendlyConsole(Console):
     """Piped or redirected output is read by programs and pasted into issues: there a line stays
@@ -34,6 +36,10 @@ class PipeFriendlyConsole(Console):
             return super().size
         return ConsoleDimensions(UNWRAPPED, 25)
 
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:  # as Console's own setter
+        self._width, self._height = new_size
+
 
 UNWRAPPED = 10_000  # columns: wider than any line mathdeck prints; tables keep their natural width
 out = PipeFriendlyConsole(highlight=False)
@@ -42,7 +48,7 @@ err = PipeFriendlyConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """"1 card", "1,145 cards" ("1 entry", "3 entries" with `nouns`)."""
+    """ "1 card", "1,145 cards" ("1 entry", "3 entries" with `nouns`)."""
     return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
 
 
@@ -69,7 +75,9 @@ class Report:
         warned = len(warnings_in(problems))
         self.warnings += warned
         if warned:
-            err.print(f"[yellow]{plural(warned, 'warning')}[/] (the command goes on; each names its fix)")
+            err.print(
+                f"[yellow]{plural(warned, 'warning')}[/] (the command goes on; each names its fix)"
+            )
 
     def done(self, message: str) -> None:
         out.print(f"[green]✓[/] {message}")
@@ -115,7 +123,9 @@ class Report:
             self.problems(error.problems)
             err.print(f"[bold red]{plural(len(errors_in(error.problems)), 'problem')}[/]{nothing}")
         except FigureError as error:
-            self.failed(f"figure '{error.name}' failed{nothing} Its traceback:", error.traceback_text)
+            self.failed(
+                f"figure '{error.name}' failed{nothing} Its traceback:", error.traceback_text
+            )
         except MathJaxUnavailable as error:
             self.failed(f"cannot check formulas: {error}")
         else:
@@ -130,8 +140,11 @@ def written_report(error) -> str:
     def shown(paths) -> str:
         return ", ".join(str(Location(path)) for path in paths) or "nothing"
 
-    return (f"Written: {shown(error.written)}. Not written: {shown(error.not_written)} (files already there are untouched). "
-            "Fix the cause and run the same command again: it completes what is missing.")
+    return (
+        f"Written: {shown(error.written)}. Not written: {shown(error.not_written)} "
+        "(files already there are untouched). "
+        "Fix the cause and run the same command again: it completes what is missing."
+    )
 
 
 def error_line(error: BaseException) -> str:
@@ -160,7 +173,12 @@ def stages() -> Iterator:
     """The stage under way, with a bar and a count for stages that count their items
     ("Typesetting formulas with MathJax ━━━━ 1,145/1,145"), on stderr so stdout keeps only the
     results. Transient: a terminal is left with the summary; piped output gets nothing."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), _BarWhenCounted(bar_width=24), TextColumn("{task.fields[count]}"))
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        _BarWhenCounted(bar_width=24),
+        TextColumn("{task.fields[count]}"),
+    )
     # Not on a terminal there is nothing to show (and Rich would end with an empty line).
     with Progress(*columns, console=err, transient=True, disable=not err.is_interactive) as bar:
         task = bar.add_task("Starting", total=None, count="")

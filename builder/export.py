@@ -42,14 +42,18 @@ class CsvExport:
 
 
 def write_markdown(prepared: PreparedDeck, out_dir: Path) -> MarkdownExport:
-    """The cheat sheet as one Markdown file, <out>/<deck>-<version>.md, its figures in <out>/figures/."""
+    """The cheat sheet as one Markdown file, <out>/<deck>-<version>.md, figures in <out>/figures/"""
     from .sheet_markdown import sheet_markdown
 
     sheet = _sheet(prepared)
     links = {name: f"figures/{files.light}" for name, files in prepared.figures.items()}
-    text = sheet_markdown(sheet, prepared.deck.config.description, prepared.deck.config.macros, links)
+    text = sheet_markdown(
+        sheet, prepared.deck.config.description, prepared.deck.config.macros, links
+    )
     figures_dir = out_dir / "figures"
-    copied = _copy_files([prepared.media_file(files.light) for files in prepared.figures.values()], figures_dir)
+    copied = _copy_files(
+        [prepared.media_file(files.light) for files in prepared.figures.values()], figures_dir
+    )
     path = out_dir / f"{prepared.deck.file_stem}.md"
     write_atomically(path, text.encode("utf-8"))  # last: the document never links a missing figure
     return MarkdownExport(path, len(sheet.notes), len(sheet.parts), copied, figures_dir)
@@ -61,7 +65,9 @@ def write_html(prepared: PreparedDeck, out_dir: Path) -> HtmlExport:
     from .sheet_html import sheet_html
 
     sheet = _sheet(prepared)
-    page = sheet_html(sheet, render_description(prepared.deck), prepared.media, prepared.deck.config.tex_links)
+    page = sheet_html(
+        sheet, render_description(prepared.deck), prepared.media, prepared.deck.config.tex_links
+    )
     path = out_dir / f"{prepared.deck.file_stem}.html"
     data = page.encode("utf-8")
     write_atomically(path, data)
@@ -69,7 +75,10 @@ def write_html(prepared: PreparedDeck, out_dir: Path) -> HtmlExport:
 
 
 def write_csv(prepared: PreparedDeck, out_dir: Path) -> CsvExport:
-    """The notes as <out>/<deck>-<version>.csv for Anki's importer, figures in <out>/<deck>-<version>-media/."""
+    """The notes as <out>/<deck>-<version>.csv for Anki's importer.
+
+    Figures go to <out>/<deck>-<version>-media/.
+    """
     from .notes_csv import notes_csv
 
     media_dir = out_dir / f"{prepared.deck.file_stem}-media"

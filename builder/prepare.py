@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import BuildOptions, Progress, quiet, figure_files, load_and_check, render_and_draw
+from .build import BuildOptions, Progress, figure_files, load_and_check, quiet, render_and_draw
 from .model import Deck, in_language
 from .render import FigureFiles, RenderedNote
 

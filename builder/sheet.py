@@ -35,7 +35,9 @@ class OutlineSection:
 class OutlinePart:
     subdeck: str
     title: str
-    sections: tuple[OutlineSection, ...]  # flattened, in reading order (a parent before its children)
+    sections: tuple[
+        OutlineSection, ...
+    ]  # flattened, in reading order (a parent before its children)
     location: Location
 
 
@@ -81,12 +83,19 @@ def load_outline(cards_dir: Path) -> list[OutlinePart]:
     problems: list[Problem] = []
     parts_node = root.value.get("parts") if isinstance(root.value, dict) else None
     if parts_node is None or not isinstance(parts_node.value, list):
-        raise SourceError([Problem(root.location, f"{OUTLINE_FILE} must be a mapping with a 'parts' list")])
+        raise SourceError(
+            [Problem(root.location, f"{OUTLINE_FILE} must be a mapping with a 'parts' list")]
+        )
     _unknown_keys(root, OUTLINE_KEYS, "the outline", problems)
     parts = []
     for node in parts_node.value:
         if not isinstance(node.value, dict):
-            problems.append(Problem(node.location, "each part must be a mapping with 'subdeck', 'title' and 'sections'"))
+            problems.append(
+                Problem(
+                    node.location,
+                    "each part must be a mapping with 'subdeck', 'title' and 'sections'",
+                )
+            )
             continue
         _unknown_keys(node, PART_KEYS, "a part", problems)
         subdeck = _text(node, "subdeck", problems)
@@ -108,11 +117,20 @@ def _sections(node: Node | None, depth: int, problems: list[Problem]) -> list[Ou
     flat = []
     for item in node.value:
         if not isinstance(item.value, dict):
-            problems.append(Problem(item.location, "each section must be a mapping with 'title' (and 'tag', 'sections')"))
+            problems.append(
+                Problem(
+                    item.location,
+                    "each section must be a mapping with 'title' (and 'tag', 'sections')",
+                )
+            )
             continue
         _unknown_keys(item, SECTION_KEYS, "a section", problems)
         title = _text(item, "title", problems)
-        flat.append(OutlineSection(title or "", _text(item, "tag", problems, required=False), depth, item.location))
+        flat.append(
+            OutlineSection(
+                title or "", _text(item, "tag", problems, required=False), depth, item.location
+            )
+        )
         flat += _sections(item.value.get("sections"), depth + 1, problems)
     return flat
 
@@ -129,10 +147,17 @@ def _text(node: Node, key: str, problems: list[Problem], required: bool = True) 
     return value.value
 
 
-def _unknown_keys(node: Node, allowed: tuple[str, ...], where: str, problems: list[Problem]) -> None:
+def _unknown_keys(
+    node: Node, allowed: tuple[str, ...], where: str, problems: list[Problem]
+) -> None:
     for key, value in node.value.items():
         if key not in allowed:
-            problems.append(Problem(value.location, f"unknown key '{key}' in {where}; keys are: {', '.join(allowed)}"))
+            problems.append(
+                Problem(
+                    value.location,
+                    f"unknown key '{key}' in {where}; keys are: {', '.join(allowed)}",
+                )
+            )
 
 
 def _repeated(parts: list[OutlinePart]) -> list[Problem]:
@@ -144,7 +169,12 @@ def _repeated(parts: list[OutlinePart]) -> list[Problem]:
         tags = set()
         for section in part.sections:
             if section.tag and section.tag in tags:
-                problems.append(Problem(section.location, f"tag '{section.tag}' names two sections of '{part.subdeck}'"))
+                problems.append(
+                    Problem(
+                        section.location,
+                        f"tag '{section.tag}' names two sections of '{part.subdeck}'",
+                    )
+                )
             tags.add(section.tag)
     return problems
 
@@ -160,7 +190,11 @@ def outline_problems(outline: list[OutlinePart], deck: Deck) -> list[Problem]:
         tags = {tag for card in deck.cards if card.subdeck == part.subdeck for tag in card.all_tags}
         for section in part.sections:
             if section.tag and section.tag not in tags:
-                problems.append(Problem(section.location, f"no card in '{part.subdeck}' has the tag '{section.tag}'"))
+                problems.append(
+                    Problem(
+                        section.location, f"no card in '{part.subdeck}' has the tag '{section.tag}'"
+                    )
+                )
     return sorted(problems)
 
 
@@ -178,7 +212,9 @@ def build_sheet(deck: Deck, notes: list[RenderedNote], outline: list[OutlinePart
     order += [subdeck for subdeck in by_subdeck if subdeck not in outlined]
     parts = []
     for subdeck in order:
-        part = outlined.get(subdeck) or OutlinePart(subdeck, subdeck or deck.config.title, (), Location(Path()))
+        part = outlined.get(subdeck) or OutlinePart(
+            subdeck, subdeck or deck.config.title, (), Location(Path())
+        )
         parts.append(_sheet_part(part, by_subdeck[subdeck]))
     return Sheet(deck.config.title, deck.config.version, parts)
 
@@ -207,7 +243,7 @@ def _has_notes(sections: list[SheetSection], index: int) -> bool:
 
 def _children(sections: list[SheetSection], index: int) -> list[SheetSection]:
     depth, children = sections[index].depth, []
-    for section in sections[index + 1:]:
+    for section in sections[index + 1 :]:
         if section.depth <= depth:
             break
         children.append(section)

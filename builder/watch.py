@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .build import BuildOptions, BuildResult, build
 from .changes import CardChanges, card_changes
@@ -47,10 +47,17 @@ def rebuild(options: BuildOptions, previous: BuildResult | None, first: bool = F
 def _relevant(change, path: str) -> bool:
     name = Path(path).name
     # The build writes the lock itself and atomic writes pass through hidden temp files.
-    return name != LOCK_FILE and not name.startswith(".") and "__pycache__" not in path and not name.endswith("~")
+    return (
+        name != LOCK_FILE
+        and not name.startswith(".")
+        and "__pycache__" not in path
+        and not name.endswith("~")
+    )
 
 
-def watch(options: BuildOptions, report: Callable[[Rebuild], None], stop: threading.Event | None = None) -> None:
+def watch(
+    options: BuildOptions, report: Callable[[Rebuild], None], stop: threading.Event | None = None
+) -> None:
     from watchfiles import watch as watch_files
 
     last = rebuild(options, None, first=True)

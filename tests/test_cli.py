@@ -16,7 +16,11 @@ MATHDECK = [sys.executable, "-m", "builder.cli"]
 
 def run(args, cwd: Path, **env):
     return subprocess.run(
-        MATHDECK + args, cwd=cwd, capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1764000000", "COLUMNS": "200", **env}
+        MATHDECK + args,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "1764000000", "COLUMNS": "200", **env},
     )
 
 
@@ -32,13 +36,21 @@ def test_help_documents_every_command(project):
     for command in ("build", "check", "figures"):
         assert command in result.stdout
     build_help = run(["build", "--help"], project)
-    assert "--force" in build_help.stdout and "--cards" in build_help.stdout and "SOURCE_DATE_EPOCH" in build_help.stdout
+    assert (
+        "--force" in build_help.stdout
+        and "--cards" in build_help.stdout
+        and "SOURCE_DATE_EPOCH" in build_help.stdout
+    )
 
 
 def test_build_prints_a_summary_and_writes_the_package(project):
     result = run(["build"], project)
     assert result.returncode == 0, result.stderr
-    assert "formula cards" in result.stdout and "Anki cards" in result.stdout and "package size" in result.stdout
+    assert (
+        "formula cards" in result.stdout
+        and "Anki cards" in result.stdout
+        and "package size" in result.stdout
+    )
     assert "dist/ml-math-cheatsheet-0.1.0.apkg" in result.stdout.replace("\n", "")
     assert (project / "dist" / "ml-math-cheatsheet-0.1.0.apkg").exists()
 
@@ -62,7 +74,9 @@ def test_check_writes_nothing(project):
     result = run(["check"], project)
     assert result.returncode == 0, result.stderr
     assert "3 cards checked, no errors" in result.stdout
-    assert not (project / "dist").exists() and not (project / "cards" / "mathdeck.lock.json").exists()
+    assert (
+        not (project / "dist").exists() and not (project / "cards" / "mathdeck.lock.json").exists()
+    )
 
 
 def test_check_does_not_say_it_wrote_nothing(project):
@@ -124,7 +138,9 @@ def test_no_flag_shows_a_value_hint_and_lang_reads_the_same_everywhere():
         text = help_of(words)
         assert "<bool>" not in text and "<str>" not in text, words
         flags = [param.opts[0] for param in command.params if getattr(param, "is_flag", False)]
-        assert all(flag in text for flag in flags), words  # the flags are there, only without a hint
+        assert all(flag in text for flag in flags), (
+            words
+        )  # the flags are there, only without a hint
         options = [line.strip("│ ").split() for line in text.splitlines()]
         langs |= {words[1] for words in options if words and words[0] == "--lang"}
     assert langs == {"<en|en+zh>"}
@@ -141,7 +157,9 @@ def test_help_reflows_docstrings_instead_of_breaking_sentences():
 def test_a_bad_url_is_one_line_and_exit_2(project):
     result = run(["push", "--url", "notaurl"], project)
     assert result.returncode == 2
-    assert result.stderr.splitlines() == ["Usage error: --url 'notaurl' is not an http:// address such as http://127.0.0.1:8765"]
+    assert result.stderr.splitlines() == [
+        "Usage error: --url 'notaurl' is not an http:// address such as http://127.0.0.1:8765"
+    ]
     assert "Traceback" not in result.stderr + result.stdout
 
 
@@ -152,12 +170,27 @@ def test_piped_output_is_not_wrapped_mid_sentence(project):
     cards = project / "cards" / "cards.yaml"
     cards.write_text(cards.read_text().replace("kind: qa", "kind: qaa"))
     env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
-    failed = subprocess.run(MATHDECK + ["build", "--out", str(out_dir)], cwd=project, capture_output=True, text=True, env=env)
-    problem = "cards/cards.yaml:17: unknown kind 'qaa' (did you mean 'qa'?); kinds are: formula, qa, cloze, code, basic"
+    failed = subprocess.run(
+        [*MATHDECK, "build", "--out", str(out_dir)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    problem = (
+        "cards/cards.yaml:17: unknown kind 'qaa' (did you mean 'qa'?); "
+        "kinds are: formula, qa, cloze, code, basic"
+    )
     assert len(problem) > 80 and failed.returncode == 1
     assert failed.stderr.splitlines() == [problem, "1 problem; nothing was written."]
     cards.write_text(cards.read_text().replace("kind: qaa", "kind: qa"))
-    built = subprocess.run(MATHDECK + ["build", "--out", str(out_dir)], cwd=project, capture_output=True, text=True, env=env)
+    built = subprocess.run(
+        [*MATHDECK, "build", "--out", str(out_dir)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert built.returncode == 0, built.stderr
     wrote = f"✓ Wrote {out_dir / 'ml-math-cheatsheet-0.1.0.apkg'}"
     assert len(wrote) > 120 and wrote in built.stdout.splitlines()
@@ -181,7 +214,9 @@ def test_build_summary_names_the_cards_added_changed_and_retired(project):
     assert not any(line.startswith("added:") for line in lines)
 
     again = run(["build"], project)
-    assert again.returncode == 0 and not any(line.startswith(("added:", "changed:", "retired:")) for line in again.stdout.splitlines())
+    assert again.returncode == 0 and not any(
+        line.startswith(("added:", "changed:", "retired:")) for line in again.stdout.splitlines()
+    )
 
 
 def test_a_long_list_of_changed_cards_is_cut_short():
@@ -189,8 +224,13 @@ def test_a_long_list_of_changed_cards_is_cut_short():
     from builder.cli_build import SHOWN_IDS, changes_lines
 
     ids = [f"card-{number:03d}" for number in range(SHOWN_IDS + 256)]
-    assert changes_lines(CardChanges(added=ids)) == [f"added: {', '.join(ids[:SHOWN_IDS])} and 256 more"]
-    assert changes_lines(CardChanges(changed=ids[:2], removed=ids[2:3])) == ["changed: card-000, card-001", "removed: card-002"]
+    assert changes_lines(CardChanges(added=ids)) == [
+        f"added: {', '.join(ids[:SHOWN_IDS])} and 256 more"
+    ]
+    assert changes_lines(CardChanges(changed=ids[:2], removed=ids[2:3])) == [
+        "changed: card-000, card-001",
+        "removed: card-002",
+    ]
     assert changes_lines(CardChanges()) == []
 
 
@@ -215,7 +255,11 @@ def test_coverage_prints_no_empty_table_when_all_is_covered(project):
     seed.mkdir()
     (seed / "items.yaml").write_text("items:\n  - id: s1-bayes\n    text: Bayes' theorem\n")
     cards = project / "cards" / "cards.yaml"
-    cards.write_text(cards.read_text().replace("    tags: [probability]\n", "    tags: [probability]\n    covers: [s1-bayes]\n"))
+    cards.write_text(
+        cards.read_text().replace(
+            "    tags: [probability]\n", "    tags: [probability]\n    covers: [s1-bayes]\n"
+        )
+    )
     covered = run(["coverage"], project)
     assert covered.returncode == 0, covered.stderr
     assert covered.stdout.splitlines() == ["1/1 seed items covered by 3 cards"]
