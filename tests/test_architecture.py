@@ -30,7 +30,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("package", frozenset({"identity", "release", "package"})),
     ("build", frozenset({"commit", "build", "prepare", "changes", "watch", "bench"})),
     ("outputs", frozenset({"sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push"})),
-    ("cli", frozenset({"cli_report", "cli_options", "cli_build", "cli_outputs", "cli_bench", "cli"})),
+    ("cli", frozenset({
+        "cli_report", "cli_options", "cli_build", "cli_outputs", "cli_bench", "cli",
+    })),
 )
 
 
@@ -174,7 +176,11 @@ def test_no_private_name_is_imported_across_modules():
 def test_only_cli_uses_the_console():
     """Rich and Typer (the console, exit codes) belong to the cli layer alone."""
     cli_layer = dict(LAYERS)["cli"]
-    printing = sorted(path.stem for path in BUILDER.glob("*.py") if path.stem not in cli_layer and _third_party(path.stem) & {"rich", "typer"})
+    printing = sorted(
+        path.stem
+        for path in BUILDER.glob("*.py")
+        if path.stem not in cli_layer and _third_party(path.stem) & {"rich", "typer"}
+    )
     assert printing == []
 
 
