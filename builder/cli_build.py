@@ -23,8 +23,7 @@ from .cli_options import (
     build_options,
 )
 from .cli_report import Report, err, error_line, out, plural, stages
-
-SHOWN_IDS = 10  # card ids named per line of a summary; the rest are counted
+from .cli_summary import changes_lines, changes_since, lock_before, print_summary
 
 
 def build(
@@ -49,7 +48,7 @@ def build(
     from .build import build as run_build
 
     report = Report()
-    before = _lock_before(cards)
+    before = lock_before(cards)
     options = build_options(
         cards,
         figures,
@@ -60,7 +59,7 @@ def build(
     )
     with report.stopping(), stages() as progress:
         result = run_build(options, progress)
-    print_summary(report, result, _changes_since(before, cards, result))
+    print_summary(report, result, changes_since(before, cards, result))
     report.finish()
 
 
@@ -84,7 +83,7 @@ def release(
     chosen = [name for name, flag in (("major", major), ("minor", minor), ("patch", patch)) if flag]
     if len(chosen) > 1:
         report.usage_error("choose one of --major, --minor, --patch")
-    before = _lock_before(cards)
+    before = lock_before(cards)
     options = build_options(
         cards,
         figures,
@@ -94,7 +93,7 @@ def release(
     )
     with report.stopping(), stages() as progress:
         result = run_build(options, progress)
-    print_summary(report, result, _changes_since(before, cards, result))
+    print_summary(report, result, changes_since(before, cards, result))
     version, changes = result.deck.config.version, result.changes
     if result.resumed_release or changes is None:  # its changes were counted when it began
         report.say(f"Finished the interrupted release {version}; CHANGELOG.md updated.")
@@ -267,63 +266,3 @@ def coverage(
         if problems:
             raise SourceError(problems)
     report.finish()
-
-
-# ---------------------------------------------------------------- the build summary
-
-
-def print_summary(report: Report, result, changes) -> None:
-    report.problems(result.warnings)
-    table = Table(
-        title=f"{result.deck.config.title} {result.deck.config.version}", show_header=False
-    )
-    for kind, count in sorted(result.cards_by_kind.items()):
-        table.add_row(f"{kind} cards", str(count))
-    table.add_row("notes", str(len(result.notes)))
-    table.add_row("Anki cards", str(result.anki_cards))
-    table.add_row("subdecks", str(len({n.subdeck for n in result.notes})))
-    table.add_row(
-        "media files", f"{len(result.media)} ({sum(p.stat().st_size for p in result.media):,} B)"
-    )
-    table.add_row("figures", f"{result.figures_drawn} drawn, {result.figures_cached} cached")
-    table.add_row("package size", f"{result.size:,} B")
-    table.add_row("time", f"{result.seconds:.2f} s")
-    out.print(table)
-    for line in changes_lines(changes):
-        report.say(line, markup=False)
-    verb = {"written": "Wrote", "replaced": "Replaced", "unchanged": "Unchanged:"}[result.status]
-    report.done(f"{verb} {result.path}")
-
-
-def changes_lines(changes) -> list[str]:
-    """ "changed: a, b, c" per kind of change, at most SHOWN_IDS ids each, then "and N more"."""
-    lines = []
-    for label, ids in (
-        ("added", changes.added),
-        ("changed", changes.changed),
-        ("retired", changes.retired),
-        ("removed", changes.removed),
-    ):
-        if ids:
-            more = f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else ""
-            lines.append(f"{label}: {', '.join(ids[:SHOWN_IDS])}{more}")
-    return lines
-
-
-def _lock_before(cards: Path):
-    """The lock as the previous build left it (an unreadable one is the build's to report)."""
-    from .identity import Lock, read_lock
-    from .problems import SourceError
-
-    try:
-        return read_lock(cards)
-    except (SourceError, OSError):
-        return Lock()
-
-
-def _changes_since(before, cards: Path, result):
-    """The cards whose notes this build added or changed, by the lock's content hashes."""
-    from .changes import card_changes, lock_hashes
-
-    retired = {card.id for card in result.deck.cards if card.retired}
-    return card_changes(lock_hashes(before), lock_hashes(_lock_before(cards)), retired)

@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("build", frozenset({"commit", "build", "prepare", "changes", "watch", "bench"})),
     ("outputs", frozenset({"sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push"})),
     ("cli", frozenset({
-        "cli_report", "cli_options", "cli_build", "cli_outputs", "cli_bench", "cli",
+        "cli_report", "cli_options", "cli_summary", "cli_build", "cli_outputs", "cli_bench", "cli",
     })),
 )
 

@@ -170,13 +170,12 @@ def test_piped_output_is_not_wrapped_mid_sentence(project):
     cards = project / "cards" / "cards.yaml"
     cards.write_text(cards.read_text().replace("kind: qa", "kind: qaa"))
     env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
-    failed = subprocess.run(
-        [*MATHDECK, "build", "--out", str(out_dir)],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+
+    def build():  # stdout and stderr are pipes
+        command = [*MATHDECK, "build", "--out", str(out_dir)]
+        return subprocess.run(command, cwd=project, capture_output=True, text=True, env=env)
+
+    failed = build()
     problem = (
         "cards/cards.yaml:17: unknown kind 'qaa' (did you mean 'qa'?); "
         "kinds are: formula, qa, cloze, code, basic"
@@ -184,13 +183,7 @@ def test_piped_output_is_not_wrapped_mid_sentence(project):
     assert len(problem) > 80 and failed.returncode == 1
     assert failed.stderr.splitlines() == [problem, "1 problem; nothing was written."]
     cards.write_text(cards.read_text().replace("kind: qaa", "kind: qa"))
-    built = subprocess.run(
-        [*MATHDECK, "build", "--out", str(out_dir)],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    built = build()
     assert built.returncode == 0, built.stderr
     wrote = f"✓ Wrote {out_dir / 'ml-math-cheatsheet-0.1.0.apkg'}"
     assert len(wrote) > 120 and wrote in built.stdout.splitlines()
@@ -221,7 +214,7 @@ def test_build_summary_names_the_cards_added_changed_and_retired(project):
 
 def test_a_long_list_of_changed_cards_is_cut_short():
     from builder.changes import CardChanges
-    from builder.cli_build import SHOWN_IDS, changes_lines
+    from builder.cli_summary import SHOWN_IDS, changes_lines
 
     ids = [f"card-{number:03d}" for number in range(SHOWN_IDS + 256)]
     assert changes_lines(CardChanges(added=ids)) == [
