@@ -220,6 +220,9 @@ def figures(cards: Path = CARDS_OPTION, figures: Path | None = FIGURES_OPTION) -
             options.cache_dir,
             on_done=lambda plan, cached: done(plan, cached, progress),
         )
+    if not files:  # no empty table
+        report.say(f"No figure scripts in {options.figures_dir}.", markup=False)
+        return
     table = Table("figure", "status", "day", "night", title="Figures")
     for name, (light, dark) in sorted(files.items()):
         table.add_row(

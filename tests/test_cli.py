@@ -290,3 +290,9 @@ def test_bench_fails_on_a_missed_target_unless_informational():
     judge_targets(met, [], informational=False)
     assert (missed.exit_code, informational.exit_code, met.exit_code) == (1, 0, 0)
     assert missed.failures == ["missed: 20000 cards, cold"]
+
+
+def test_figures_without_scripts_prints_no_empty_table(project):
+    result = run(["figures"], project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"No figure scripts in {project.resolve() / 'figures'}."]
