@@ -42,9 +42,10 @@ class PipeFriendlyConsole(Console):
 
 
 UNWRAPPED = 10_000  # columns: wider than any line mathdeck prints; tables keep their natural width
-out = PipeFriendlyConsole(highlight=False)
+# emoji=False: Rich would show `cards.yaml:100:12:` with :100: as an emoji.
+out = PipeFriendlyConsole(highlight=False, emoji=False)
 # Problems and errors are `path:line: message` lines that editors and CI parse: never wrapped.
-err = PipeFriendlyConsole(stderr=True, highlight=False, soft_wrap=True)
+err = PipeFriendlyConsole(stderr=True, highlight=False, emoji=False, soft_wrap=True)
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
