@@ -177,7 +177,7 @@ def test_piped_output_is_not_wrapped_mid_sentence(project):
 
     failed = build()
     problem = (
-        "cards/cards.yaml:17: unknown kind 'qaa' (did you mean 'qa'?); "
+        "cards/cards.yaml:17:11: MD113 unknown kind 'qaa' (did you mean 'qa'?); "
         "kinds are: formula, qa, cloze, code, basic"
     )
     assert len(problem) > 80 and failed.returncode == 1
