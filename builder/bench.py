@@ -211,6 +211,7 @@ def run_bench(options: BenchOptions, report: Report = lambda line: None) -> list
             rows += _synthetic_rows(root / f"synthetic-{count}", count, options, report)
         if options.formulas:
             rows.append(_mathjax_row(options, report))
+        rows += _lint_rows(max(options.sizes, default=20_000), options, report)
         if options.figures:
             rows.append(_figures_row(root / "figures-cold", options, report))
         return rows
@@ -273,6 +274,17 @@ def _mathjax_row(options: BenchOptions, report: Report) -> Row:
     big = options.formulas >= 20_000
     return Row(f"MathJax check of {options.formulas:,} distinct formulas (1 node process)", seconds,
                "≤ 10 s" if big else "", 10.0 if big else None)
+
+
+def _lint_rows(count: int, options: BenchOptions, report: Report) -> list[Row]:
+    """The card linter in this process on a synthetic deck in memory (builder/lint_bench.py)."""
+    from .lint_bench import time_lint
+
+    timing = time_lint(count, options.runs)
+    report(f"linter, {count:,} cards: near-duplicates {timing.duplicates[-1]:.2f} s, every rule {timing.linter[-1]:.2f} s")
+    found = f"{timing.found} of {timing.planted} planted duplicates found"
+    return [Row(f"near-duplicate cards among {count:,} (linter MD301, in memory)", timing.duplicates, note=found),
+            Row(f"card linter, every rule, {count:,} cards (in memory)", timing.linter)]
 
 
 def _figures_row(project: Path, options: BenchOptions, report: Report) -> Row:

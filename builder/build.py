@@ -26,6 +26,7 @@ from .check import check_deck, checked_keys, deck_facts, mark_checked
 from .commit import commit_files, os_error_text, unfinished_release
 from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text, read_lock, stamp_notes
 from .lockfile import Repair, repair_lock, restore_times
+from .lint import as_errors, lint_deck
 from .load import LOADER_SOURCES, load_deck_and_digests, load_sources
 from .model import KINDS, Deck, in_language
 from .package import package_bytes
@@ -66,6 +67,7 @@ class BuildOptions:
     # Parsed cards, check results, notes and MathJax verdicts (builder/cache.py); by default
     # build/ beside cache_dir (.cache/build/ in a project).
     build_cache_dir: Path | None = None
+    strict: bool = False  # `--strict`: warnings (the linter's too) are errors
 
     @property
     def build_caches(self) -> Path:
@@ -138,12 +140,13 @@ class Checks:
     math: object | None  # check_math.MathCheck
     checked: BuildCache | None
     checked_keys: list[str] | None
+    strict: bool = False  # --strict or deck.yaml's `lint: {strict: true}`: warnings are errors
 
     def finish(self, progress: Progress | None = None) -> list[Problem]:
         """Raise SourceError with every problem, MathJax's included (waiting for node, counting
         the formulas answered), if one is an error; otherwise return the warnings."""
         math = self.math.problems(progress) if self.math is not None else []
-        problems = self.problems + math
+        problems = as_errors(self.problems + math) if self.strict else self.problems + math
         if errors_in(problems):
             raise SourceError(sorted(problems))
         if self.checked is not None:
@@ -173,7 +176,7 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
 
         checker = FormulaChecker(caches.verdicts, deck.config.tex_links)  # node starts on the first formulas it lacks
     facts = deck_facts(deck, checked, keys, checker.add_facts if checker is not None else None)
-    problems = loaded.problems + check_deck(deck, set(plans), facts)
+    problems = loaded.problems + check_deck(deck, set(plans), facts) + lint_deck(deck)
     math = None
     if checker is not None:
         from .check_math import start_math_check
@@ -181,7 +184,8 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
         # Without the cards load left out, the deck's formulas are not all there: keep the verdicts
         # no card looked up (the cache drops them only when every formula was looked up).
         math = start_math_check(deck, facts, None if loaded.problems else caches.verdicts, checker)
-    return Checks(deck, digests, plans, problems, facts, math, checked, keys)
+    strict = options.strict or deck.config.lint.strict
+    return Checks(deck, digests, plans, problems, facts, math, checked, keys, strict)
 
 
 def load_and_check(options: BuildOptions, progress: Progress = quiet) -> tuple[Deck, dict, list[Problem]]:
@@ -274,7 +278,7 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
     build_time()  # a bad SOURCE_DATE_EPOCH is a problem before any work
     checks = start_checks(options, caches, progress)
     deck, plans = in_language(checks.deck, options.lang), checks.plans
-    if checks.problems:
+    if errors_in(checks.problems) or (checks.strict and checks.problems):
         checks.finish()  # waits for MathJax, to report every problem at once
     # Rendering is pure and writes nothing: it overlaps node's check of the new formulas.
     # Digests from the checks describe the cards as written; an "en" deck differs (no Zh).

@@ -15,7 +15,7 @@ from .fields import BAD_VALUE, EMPTY, WRONG_TYPE, Found, Schema, Values, read, u
 from .kinds import FILE_KEYS
 from .model import KINDS, Card
 from .problems import Problem, SourceError, did_you_mean
-from .schema import CARD_FILE, COMMON_FIELDS, card_schema
+from .schema import CARD_FILE, CARD_LINT, COMMON_FIELDS, card_schema, lint_settings
 from .yamlsource import Node, read_yaml
 
 NOT_REGULAR = "not a regular file (a folder, FIFO or device is never read): remove it or rename it"
@@ -126,6 +126,7 @@ def _load_card(
         reverse=values.get("reverse", False),
         retired=values.get("retired", False),
         language=values.get("language") or "python",
+        lint=lint_settings(values.get("lint"), CARD_LINT, found),
     )
     if card.zh is not None:
         card.text_locations["zh"] = values.at("zh")

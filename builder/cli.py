@@ -3,8 +3,8 @@
 The cli layer is the only place that prints, shows progress and chooses exit codes:
 cli_report.py (consoles, progress, the Report that owns the exit code), cli_options.py (options
 shared by several commands, how help reads), and the commands as plain functions in
-cli_build.py (the .apkg and its sources), cli_outputs.py (exports, preview, push) and
-cli_bench.py.
+cli_build.py (the .apkg and its sources), cli_outputs.py (exports, preview, push),
+cli_pull.py and cli_bench.py.
 
 Adding a command: write it as a function in the cli_*.py module of its area (or a new one, added
 to `cli` in tests/test_architecture.py's LAYERS): its parameters are its options (reuse those of
@@ -21,7 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from . import cli_bench, cli_build, cli_outputs
+from . import cli_bench, cli_build, cli_outputs, cli_pull
 from .cli_options import CONTEXT, MathdeckCommand, MathdeckGroup, prose
 from .cli_report import err, out
 
@@ -62,6 +62,7 @@ COMMANDS: tuple[tuple[typer.Typer, str, Callable[..., None]], ...] = (
     (app, "watch", cli_build.watch),
     (app, "preview", cli_outputs.preview),
     (app, "push", cli_outputs.push),
+    (app, "pull", cli_pull.pull),
     (app, "figures", cli_build.figures),
     (app, "coverage", cli_build.coverage),
     (app, "lock", cli_build.lock),

@@ -19,6 +19,7 @@ from .cli_options import (
     FIGURES_OPTION,
     LANG_OPTION,
     OUT_OPTION,
+    STRICT_OPTION,
     Language,
     build_options,
 )
@@ -37,6 +38,7 @@ def build(
     ),
     allow_note_type_change: bool = ALLOW_NOTE_TYPE_CHANGE,
     lang: Language = LANG_OPTION,
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Check the sources, then build dist/<deck>-<version>.apkg.
 
@@ -56,6 +58,7 @@ def build(
         force=force,
         allow_note_type_change=allow_note_type_change,
         lang=lang.value,
+        strict=strict,
     )
     with report.stopping(), stages() as progress:
         result = run_build(options, progress)
@@ -105,8 +108,11 @@ def release(
     report.finish()
 
 
-def check(cards: Path = CARDS_OPTION, figures: Path | None = FIGURES_OPTION) -> None:
-    """Validate the sources (YAML, keys, ids, figures, raw HTML, every formula through MathJax).
+def check(
+    cards: Path = CARDS_OPTION, figures: Path | None = FIGURES_OPTION, strict: bool = STRICT_OPTION
+) -> None:
+    """Validate the sources (YAML, keys, ids, figures, raw HTML, every formula through MathJax)
+    and lint the cards (MD3xx).
 
     Runs the checks of `build` and writes no deck (only its caches under .cache/).
     """
@@ -114,7 +120,7 @@ def check(cards: Path = CARDS_OPTION, figures: Path | None = FIGURES_OPTION) -> 
 
     report = Report()
     with report.stopping(writes=False), stages() as progress:
-        deck, _, warnings = load_and_check(build_options(cards, figures), progress)
+        deck, _, warnings = load_and_check(build_options(cards, figures, strict=strict), progress)
     report.problems(warnings)
     report.done(
         f"{plural(len(deck.cards), 'card')} checked, no errors"

@@ -45,6 +45,11 @@ ALLOW_NOTE_TYPE_CHANGE = typer.Option(
     help="Accept a change of note-type fields or templates since the last release (forces"
     " learners to a full AnkiWeb sync).",
 )
+STRICT_OPTION = typer.Option(
+    False,
+    "--strict",
+    help="Treat warnings (the card linter's MD3xx too) as errors: exit 1, write nothing.",
+)
 LANG_OPTION = typer.Option(
     Language.en_zh,
     "--lang",

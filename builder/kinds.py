@@ -36,6 +36,18 @@ class FieldRenderer(Protocol):
 
 
 @dataclass(frozen=True)
+class StudyCard:
+    """One Anki card a note makes, in source keys: what its front asks and what its back answers
+    (builder/lint.py reads them for duplicates, long backs and fronts that give the answer away)."""
+
+    template: str  # the block stem, as in CardKind.templates
+    front: tuple[str, ...]
+    back: tuple[str, ...]
+    # The back is a name (a reverse card's concept): the front must not show its key terms.
+    asks_for_name: bool = False
+
+
+@dataclass(frozen=True)
 class CardKind:
     name: str
     # Source keys holding text, as the author writes them. All are Markdown (their HTML is audited
@@ -53,6 +65,8 @@ class CardKind:
     # The entry in the Markdown cheat sheet: blocks from the card's Markdown (`text`, deck macros
     # expanded) and its Chinese term as " (术语)" or "".
     markdown_entry: Callable[[Card, dict[str, str], str], list[str]]
+    # The Anki cards a note makes, as StudyCards (the same count as anki_cards, but a cloze's one).
+    study: Callable[[Card], tuple[StudyCard, ...]]
     options: tuple[str, ...] = ()  # of OPTION_KEYS
     not_markdown: tuple[str, ...] = ()  # text keys shown as they are (code, highlighted by Pygments)
     pairs: tuple[tuple[str, str], ...] = ()  # optional keys that must come together
@@ -89,6 +103,16 @@ def _with_reverse(card: Card) -> int:
     return 2 if card.reverse else 1
 
 
+def _forward_and_reverse(question: str, answer: str, more: tuple[str, ...] = ()) -> Callable[[Card], tuple[StudyCard, ...]]:
+    """Study cards of a kind with an optional reverse card, which asks for the `question` key."""
+    def study(card: Card) -> tuple[StudyCard, ...]:
+        forward = StudyCard("forward", (question,), (answer, *more))
+        if not card.reverse:
+            return (forward,)
+        return forward, StudyCard("reverse", (answer,), (question, *more), asks_for_name=True)
+    return study
+
+
 # ---------------------------------------------------------------- formula
 
 
@@ -111,6 +135,7 @@ FORMULA = CardKind(
     fields=_formula_fields,
     anki_cards=_with_reverse,
     markdown_entry=lambda card, text, zh: [f"**{_one_line(text['concept'])}**{zh}", text["formula"], text.get("explanation", "")],
+    study=_forward_and_reverse("concept", "formula", ("explanation",)),
 )
 
 
@@ -143,6 +168,8 @@ QA = CardKind(
     fields=_qa_fields,
     anki_cards=lambda card: 2 if "followup_question" in card.text else 1,
     markdown_entry=_qa_markdown,
+    study=lambda card: (StudyCard("question", ("question",), ("answer",)),) + (
+        (StudyCard("followup", ("followup_question",), ("followup_answer",)),) if "followup_question" in card.text else ()),
 )
 
 
@@ -170,6 +197,7 @@ CLOZE = CardKind(
     fields=lambda card, to: {"Text": to.markdown(card.text["text"]), "Extra": to.markdown(card.text.get("extra", ""))},
     anki_cards=lambda card: len(set(CLOZE_OPENING.findall(card.text["text"]))),  # one per deletion number
     markdown_entry=_cloze_markdown,
+    study=lambda card: (StudyCard("cloze", ("text",), ("extra",)),),  # the deletions are the answers
     source_problems=_cloze_problems,
     is_cloze=True,
 )
@@ -211,6 +239,7 @@ CODE = CardKind(
     fields=_code_fields,
     anki_cards=lambda card: 1,
     markdown_entry=_code_markdown,
+    study=lambda card: (StudyCard("task", ("task",), ("code", "explanation")),),
 )
 
 
@@ -231,6 +260,7 @@ BASIC = CardKind(
     },
     anki_cards=_with_reverse,
     markdown_entry=lambda card, text, zh: [f"**{_one_line(text['front'])}**{zh}", text["back"]],
+    study=_forward_and_reverse("front", "back"),
 )
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from .cache import BuildCache
 from .card_file import NOT_REGULAR, load_card_file, read_regular_text as _read_regular_text, read_source, regular_file
 from .macros import Macro, recursive_macros
-from .model import KINDS, Card, Deck, DeckConfig, card_digest
+from .model import KINDS, Card, Deck, DeckConfig, LintSettings, card_digest
 from .problems import Location, Problem, SourceError
 from .fields import Found, read
-from .schema import DUPLICATE, deck_schema
+from .schema import DECK_LINT, DUPLICATE, deck_schema, lint_settings
 from .yamlsource import UNREADABLE
 
 DECK_FILE = "deck.yaml"
@@ -112,6 +112,7 @@ def _load_config(path: Path, problems: Found) -> DeckConfig | None:
         values.get("description", ""), ids, root.location, values.at("version"), macros,
         values.get("phone_width", DeckConfig.__dataclass_fields__["phone_width"].default), values.get("tex_links", "none"),
         values.at("description"), values.at("note_types"),
+        lint_settings(values.get("lint"), DECK_LINT, problems),
     )
 
 
@@ -223,6 +224,7 @@ def _entry_for_cards(cards: list[Card], digests: list[str], cards_dir: Path) -> 
             card.tags, card.level, card.zh, card.figure,
             card.figure_location.line if card.figure_location else None,
             card.covers, card.aliases, card.reverse, card.retired, card.language, card.code_file,
+            tuple((code, where.line, where.column) for code, where in card.lint.ignore),
         )
         for card in cards
     )
@@ -245,9 +247,10 @@ def _cards_from_entry(entry: tuple, path: Path, cards_dir: Path) -> tuple[list[C
             tags=tags, level=level, zh=zh, figure=figure,
             figure_location=at[figure_line] if figure_line is not None else None,
             covers=covers, aliases=aliases, reverse=reverse, retired=retired, language=language, code_file=code_file,
+            lint=LintSettings(tuple((code, Location(path, line, column)) for code, line, column in ignore)),
         )
         for (card_id, kind, text, subdeck, line, text_lines, tags, level, zh, figure, figure_line,
-             covers, aliases, reverse, retired, language, code_file) in rows
+             covers, aliases, reverse, retired, language, code_file, ignore) in rows
     ]
     return cards, list(digests)
 

@@ -295,7 +295,7 @@ def restore_times(repair: Repair, notes: list[tuple[str, str, str, str, str]], p
     repaired lock lacks the time it has in `package`, the last .apkg built, when its fields and
     tags there are exactly the sources' (the note did not change since): learners' copies then
     stay as they are. A note that changed since keeps no time: the next build stamps it."""
-    shipped = _package_notes(package)
+    shipped = package_notes(package)
     kept = repair.data["notes"]
     for guid, card_id, content_hash, fields, tags in notes:
         if guid in kept or guid not in shipped:
@@ -306,7 +306,7 @@ def restore_times(repair: Repair, notes: list[tuple[str, str, str, str, str]], p
             repair.restored += 1
 
 
-def _package_notes(package: Path) -> dict[str, tuple[int, str, str]]:
+def package_notes(package: Path) -> dict[str, tuple[int, str, str]]:
     """guid -> (modified, fields, tags) of the notes in an .apkg; empty when it cannot be read."""
     import sqlite3
     import tempfile

@@ -17,6 +17,7 @@ import html
 import html.parser
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 # Markdown is imported where it is used: a rebuild whose notes all come from the cache
@@ -275,16 +276,34 @@ CLOZE_OPENING = re.compile(r"\{\{c(\d+)::")
 def reveal_clozes(text: str) -> str:
     """`{{c1::answer::hint}}` → `**answer**`; a `}}` inside `$...$` math does not end a deletion."""
     out, position = [], 0
+    for deletion in cloze_deletions(text):
+        out += [text[position:deletion.start], f"**{deletion.answer}**"]
+        position = deletion.end
+    return "".join(out) + text[position:]
+
+
+@dataclass(frozen=True)
+class ClozeDeletion:
+    number: int  # the N of {{cN::...}}
+    answer: str
+    hint: str  # "" without one
+    start: int  # text[start:end] is the whole {{cN::...}}
+    end: int
+
+
+def cloze_deletions(text: str) -> list[ClozeDeletion]:
+    """Every `{{cN::answer::hint}}` in order; a `}}` inside `$...$` math does not end a deletion."""
+    found, position = [], 0
     for match in CLOZE_OPENING.finditer(text):
         if match.start() < position:
             continue
         end = _cloze_end(text, match.end())
         if end is None:
             break
-        answer = text[match.end() : end].split("::")[0]
-        out += [text[position : match.start()], f"**{answer}**"]
+        answer, _, hint = text[match.end() : end].partition("::")
+        found.append(ClozeDeletion(int(match.group(1)), answer, hint, match.start(), end + 2))
         position = end + 2
-    return "".join(out) + text[position:]
+    return found
 
 
 def _cloze_end(text: str, start: int) -> int | None:

@@ -9,12 +9,27 @@ from .kinds import KINDS, CardKind  # noqa: F401  (a kind is defined in kinds.py
 from .macros import Macro
 from .problems import Location
 
-COMMON_KEYS = ("id", "kind", "tags", "level", "zh", "figure", "covers", "aliases", "retired")
+COMMON_KEYS = ("id", "kind", "tags", "level", "zh", "figure", "covers", "aliases", "retired", "lint")
 RETIRED_SUBDECK = "Retired"
 RETIRED_TAG = "retired"
 
 LEVELS = ("L1", "L2", "L3")
 TITLE_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class LintSettings:
+    """A `lint:` mapping as written, on a card (`ignore` only) or in deck.yaml; builder/lint.py
+    checks the codes and applies the settings."""
+
+    ignore: tuple[tuple[str, Location], ...] = ()  # (code, where it is written)
+    strict: bool = False  # warnings are errors, as with --strict
+    word_budget: int | None = None  # words on a back; None: the linter's default
+    display_budget: int | None = None  # display formula lines on a back; None: the linter's default
+
+    @property
+    def ignored(self) -> frozenset[str]:
+        return frozenset(code for code, _ in self.ignore)
 
 
 @dataclass
@@ -40,6 +55,7 @@ class Card:
     retired: bool = False
     language: str = "python"
     code_file: str | None = None
+    lint: LintSettings = LintSettings()  # `lint: {ignore: [MD301, ...]}`: findings kept on purpose
 
     @property
     def all_tags(self) -> tuple[str, ...]:
@@ -91,6 +107,7 @@ class DeckConfig:
     description_location: Location | None = None  # the sanitiser's audit of the description reports here
     # where deck.yaml sets note_types (or deck.yaml itself): for a missing id's message
     note_types_location: Location | None = None
+    lint: LintSettings = LintSettings()  # `lint: {strict, ignore, word_budget, display_budget}`
 
 
 @dataclass

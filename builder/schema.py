@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from .fields import (
     BAD_VALUE,
+    INVALID,
     UNKNOWN_KEY,
     Field,
     Found,
@@ -23,12 +24,13 @@ from .fields import (
     matching,
     nodes,
     one_of,
+    read,
     suggestion,
     text,
     text_list,
     whole_number_in,
 )
-from .model import LEVELS
+from .model import LEVELS, LintSettings
 from .yamlsource import Node
 
 DUPLICATE = "MD120"  # an id (card, alias, seed item, outline part or section) used twice
@@ -93,6 +95,32 @@ SLUG_RULE = "must be a slug: lowercase letters, digits and single hyphens"
 TAGS = Field("tags", text_list(_tag))
 # `lint: {...}` in deck.yaml and on a card: the card linter (builder/lint.py) checks what is inside.
 LINT = Field("lint", any_mapping)
+LINT_BUDGETS = range(1, 10_000)
+DECK_LINT = Schema(
+    "'lint'",
+    (
+        Field("strict", boolean),
+        Field("ignore", text_list()),
+        Field("word_budget", whole_number_in(LINT_BUDGETS, "a number of words")),
+        Field("display_budget", whole_number_in(LINT_BUDGETS, "a number of display formula lines")),
+    ),
+)
+CARD_LINT = Schema("'lint'", (Field("ignore", text_list()),))
+
+
+def lint_settings(node: Node | None, schema: Schema, found: Found) -> LintSettings:
+    """A `lint:` mapping (deck.yaml's DECK_LINT, a card's CARD_LINT) as LintSettings; each ignored
+    code keeps its place, where builder/lint.py reports an unknown one."""
+    if node is None or node is INVALID or not isinstance(node.value, dict):
+        return LintSettings()
+    values = read(node, schema, found)
+    if values is None:
+        return LintSettings()
+    items = values.nodes["ignore"].value if "ignore" in values.values else []
+    ignore = tuple((item.value, item.at) for item in items if isinstance(item.value, str))
+    return LintSettings(
+        ignore, values.get("strict", False), values.get("word_budget"), values.get("display_budget")
+    )
 
 
 def deck_schema(kinds: tuple[str, ...]) -> Schema:

@@ -20,18 +20,21 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("foundation", frozenset({
         "__init__", "ankiconnect", "atomic", "bounds", "cache", "figure_server", "lockfile", "macros",
         "fields", "mathjax", "phone_budget", "problems", "source_position", "yamlsource",
+        "anki_notes", "card_yaml",
     })),
-    ("markdown_math", frozenset({"markdown_math", "sanitize"})),
+    ("markdown_math", frozenset({"markdown_math", "sanitize", "html_to_markdown"})),
     ("domain", frozenset({"kinds", "model"})),
     ("load", frozenset({"load", "card_file", "schema"})),
-    ("check", frozenset({"check_math", "check", "coverage"})),
+    ("check", frozenset({"check_math", "check", "coverage", "lint", "near_duplicates"})),
     ("render", frozenset({"render"})),
     ("figures", frozenset({"figures"})),
     ("package", frozenset({"identity", "release", "package"})),
-    ("build", frozenset({"commit", "build", "prepare", "changes", "watch", "bench"})),
-    ("outputs", frozenset({"sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push"})),
+    ("build", frozenset({"commit", "build", "prepare", "changes", "watch", "bench", "lint_bench"})),
+    ("outputs", frozenset({
+        "sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push", "pull",
+    })),
     ("cli", frozenset({
-        "cli_report", "cli_options", "cli_summary", "cli_build", "cli_outputs", "cli_bench", "cli",
+        "cli_report", "cli_options", "cli_summary", "cli_build", "cli_outputs", "cli_pull", "cli_bench", "cli",
     })),
 )
 

@@ -1,0 +1,102 @@
+"""The linter at scale, for `mathdeck bench`: `lint_deck` on a synthetic deck of 20,000 cards in
+memory (no YAML, no MathJax), with near-duplicates planted that it must find.
+
+Each card's front and back are drawn from a made-up vocabulary with a formula of their own, so
+unplanted cards share only common words and notation, as real cards do; every 50th card
+repeats an earlier card's front with one word added, and as many repeat an earlier card's back.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .lint import lint_deck, near_duplicate_problems
+from .model import Card, Deck, DeckConfig
+from .problems import Location
+
+PLANTED_EVERY = 50
+SYLLABLES = tuple(
+    consonant + vowel for consonant in "bcdfghklmnprstvwz" for vowel in "aeiou"
+)  # made-up words
+COMMON = (
+    "the",
+    "of",
+    "a",
+    "variance",
+    "gradient",
+    "matrix",
+    "expected",
+    "loss",
+    "what",
+    "is",
+    "how",
+    "for",
+)
+
+
+@dataclass(frozen=True)
+class LintTiming:
+    duplicates: list[float]  # seconds of the near-duplicate rule alone (MD301), per run
+    linter: list[float]  # seconds of lint_deck, every rule, per run
+    cards: int
+    planted: int  # near-duplicates planted
+    found: int  # planted cards that MD301 reported
+
+
+def synthetic_deck(count: int, seed: int = 15) -> tuple[Deck, set[str]]:
+    """`count` formula cards and the ids of those planted as near-duplicates."""
+    rng = random.Random(seed)
+    vocabulary = [
+        "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(6_000)
+    ]
+
+    def sentence(words: int) -> str:
+        return " ".join(
+            rng.choice(COMMON) if rng.random() < 0.3 else rng.choice(vocabulary)
+            for _ in range(words)
+        )
+
+    where = Location(Path("cards/synthetic.yaml"), 1)
+    cards: list[Card] = []
+    planted: set[str] = set()
+    for i in range(count):
+        front = f"{sentence(rng.randint(6, 12))} $x_{{{i}}}$"
+        formula = (
+            f"$$\\sum_{{j={i % 7}}}^{{{i}}} a_j^{{{i % 5}}} = \\frac{{{i}}}{{b_{{{i % 11}}}}}$$"
+        )
+        back = f"{formula}\n\n{sentence(rng.randint(20, 50))}"
+        if i % PLANTED_EVERY in (0, PLANTED_EVERY // 2) and i:
+            key = "concept" if i % PLANTED_EVERY == 0 else "formula"
+            words = cards[rng.randrange(i)].text[key].split(" ")
+            words.insert(rng.randrange(1, len(words)), rng.choice(vocabulary))  # one word more
+            front, back = (" ".join(words), back) if key == "concept" else (front, " ".join(words))
+            planted.add(f"card-{i}")
+        cards.append(
+            Card(
+                f"card-{i}",
+                "formula",
+                {"concept": front, "formula": back},
+                "Synthetic",
+                where,
+                {"concept": where, "formula": where},
+            )
+        )
+    config = DeckConfig("Synthetic", "synthetic", 1, "1.0.0", "", {"formula": 2}, where, where)
+    return Deck(config, cards), planted
+
+
+def time_lint(count: int = 20_000, runs: int = 3) -> LintTiming:
+    deck, planted = synthetic_deck(count)
+    duplicates, linter, found = [], [], 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        near_duplicate_problems(deck.cards)
+        duplicates.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        problems = lint_deck(deck)
+        linter.append(time.perf_counter() - started)
+        found = len({problem.card for problem in problems if problem.code == "MD301"} & planted)
+    return LintTiming(duplicates, linter, count, len(planted), found)

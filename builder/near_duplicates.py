@@ -1,0 +1,146 @@
+"""Near-duplicate texts: which texts say nearly the same thing, in about linear time.
+
+A text becomes a set of tokens (`text_tokens`): its prose words, stop words dropped and cut to
+their first 6 letters (a cheap stemmer: "regularisation" and "regularization", "variance" and
+"variances" agree), and each formula's TeX normalised (spacing, sizing and font commands and
+braces dropped) as overlapping 3-token runs. Two texts are near-duplicates when the Jaccard
+similarity of their sets reaches the threshold.
+
+Pairs are found by prefix filtering (Bayardo et al., "Scaling up all pairs similarity search",
+WWW 2007): with every set's tokens sorted rarest first, two sets with Jaccard >= t share one of
+the first |s| - ceil(t|s|) + 1 tokens of each. Only those prefixes are indexed, so a text meets
+only the earlier texts that share one of its rare tokens, and the similarity is then computed
+exactly (deterministic, unlike MinHash/LSH's estimates). A token found once in the whole deck
+pairs nothing: it is dropped with set operations before any sorting.
+
+Two caps keep the work linear where a deck is one big cluster (every card made from one
+template, "Expectation of X_k ... (case i)"): a token indexes at most `POSTINGS` texts, and a
+text is compared with at most `CANDIDATES` earlier ones, those sharing the most prefix tokens.
+Each text is reported with one partner, its most similar. `mathdeck bench` measures the time
+and how many planted duplicates are found (builder/lint_bench.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain
+
+# Words that carry no content of their own: two questions do not match on "what is the".
+STOP_WORDS = frozenset(
+    """
+a an the of in on at to for from by with without into onto over under as is are was were be
+been being it its this that these those there here and or nor but not no so than then if when
+what which who whom whose why how does do did can could should would will may might must shall
+your you we our one ones two their they them each every any some all both such very also only
+just about between versus vs per via
+""".split()  # noqa: SIM905
+)
+STEM_LENGTH = 6
+# TeX that changes how a formula looks, not what it says (matched in lowercased text).
+TEX_NOISE = re.compile(
+    r"\\(?:left|right)\.|\\(?:left|right|big{1,2}[lrm]?|displaystyle|textstyle|quad|qquad|[,;:!> ]"
+    r"|mathrm|mathit|mathbf|boldsymbol|"
+    r"bm|mathsf|mathtt|text|textrm|textit|textbf|operatorname\*?|mbox|limits|nolimits)(?![a-z])"
+    r"|[{}&~$]|\\\\"
+)
+TOKEN = re.compile(r"\\[a-z]+|[a-z0-9]+|[^\s\w]")  # a word, a TeX command, or one symbol
+MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$", re.S)
+WORD = re.compile(r"[a-z0-9]+")
+STEM = re.compile(
+    rf"([a-z0-9]{{1,{STEM_LENGTH}}})[a-z0-9]*"
+)  # a word's first letters: a cheap stemmer
+STOP_STEMS = frozenset(word[:STEM_LENGTH] for word in STOP_WORDS)
+CANDIDATES = 8  # earlier texts compared with one text at most (the ones sharing most rare tokens)
+POSTINGS = 8  # texts indexed under one token at most: a token in more says nothing of duplication
+RUN = 3  # TeX tokens per formula shingle
+MIN_TOKENS = 3  # texts with fewer tokens are too short to call duplicates ("$p(x)$")
+
+
+def text_tokens(text: str) -> frozenset[str]:
+    """The set of tokens a text is compared by: its prose words (stop words dropped, cut to 6
+    letters) and the runs of 3 TeX tokens in each formula (see the module's docstring)."""
+    lowered = text.lower()
+    if "$" not in lowered:
+        return frozenset(STEM.findall(lowered)) - STOP_STEMS
+    pieces = MATH.split(lowered)  # prose, display TeX or None, inline TeX or None, prose, ...
+    runs: list[str] = []
+    for tex in map(formula_tokens, filter(None, pieces[1::3] + pieces[2::3])):
+        runs += (
+            map(" ".join, zip(tex, tex[1:], tex[2:], strict=False))
+            if len(tex) >= RUN
+            else [" ".join(tex)]
+        )
+    return (frozenset(STEM.findall(" ".join(pieces[0::3]))) - STOP_STEMS).union(runs)
+
+
+def formula_tokens(tex: str) -> list[str]:
+    """TeX tokens of a formula, without what changes only its looks (TEX_NOISE; \\dfrac is
+    \\frac)."""
+    return TOKEN.findall(
+        TEX_NOISE.sub(" ", tex).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    )
+
+
+@dataclass(frozen=True)
+class Pair:
+    later: int  # index of the later text
+    earlier: int
+    similarity: float  # Jaccard, 0..1
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared) if shared else 0.0
+
+
+def near_duplicates(
+    sets: Sequence[frozenset[str]], threshold: float, groups: Sequence[object] | None = None
+) -> list[Pair]:
+    """For each set, its most similar earlier set with Jaccard >= threshold (if any). Sets of one
+    group (the texts of one note) are never paired."""
+    frequency = Counter(chain.from_iterable(sets))
+    # A token found once in all the texts pairs nothing: a set whose prefix is all such tokens is
+    # skipped with two set operations, and only the others are ordered, rarest first (ties by
+    # first appearance), as one int each so that sorting is cheap.
+    once = frozenset(token for token, count in frequency.items() if count == 1)
+    order = {
+        token: (count << 32) | serial
+        for serial, (token, count) in enumerate(frequency.items())
+        if count > 1
+    }
+    index: dict[int, list[int]] = {}
+    pairs = []
+    for i, tokens in enumerate(sets):
+        if len(tokens) < MIN_TOKENS:
+            continue
+        length = len(tokens) - math.ceil(threshold * len(tokens)) + 1  # of the prefix
+        shared = tokens - once
+        length -= len(tokens) - len(shared)
+        if length <= 0:
+            continue
+        prefix = sorted(map(order.__getitem__, shared))[:length]
+        smallest, largest = (
+            threshold * len(tokens),
+            len(tokens) / threshold,
+        )  # Jaccard <= the ratio of sizes
+        met = Counter(chain.from_iterable(index.get(key, ()) for key in prefix))
+        best = None
+        for j, _ in met.most_common(CANDIDATES):
+            if not smallest <= len(sets[j]) <= largest or (
+                groups is not None and groups[j] == groups[i]
+            ):
+                continue
+            similarity = jaccard(tokens, sets[j])
+            if similarity >= threshold and (best is None or similarity > best.similarity):
+                best = Pair(i, j, similarity)
+        if best is not None:
+            pairs.append(best)
+        for key in prefix:
+            postings = index.setdefault(key, [])
+            if len(postings) < POSTINGS:
+                postings.append(i)
+    return pairs
