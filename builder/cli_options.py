@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 
 class Language(StrEnum):
@@ -88,11 +88,18 @@ def prose(doc: str | None) -> str | None:
 
 
 def _no_value_hint_for_flags(params: list) -> list:
-    """Typer shows `<bool>` beside a flag (`--force <bool>`) as if it took a value: show nothing."""
+    """Typer shows `<bool>` beside a flag (`--force <bool>`) as if it took a value, and `<str>`
+    beside an argument already named by its metavar (`SOURCE <str>`): show nothing."""
     for param in params:
         if getattr(param, "is_flag", False) and param.metavar is None:
             param.metavar = ""
+        elif isinstance(param, TyperArgument) and param.metavar is not None:
+            param.display_type_rich = _no_hint  # type: ignore[method-assign]
     return params
+
+
+def _no_hint(ctx) -> None:
+    return None
 
 
 class MathdeckCommand(TyperCommand):
