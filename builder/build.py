@@ -142,8 +142,7 @@ def _build(
         # So is packaging, when no figure must be drawn (a script could fail): it goes on while
         # node finishes, and the checks' problems still come first.
         packaged = package_deck(inputs, options, caches, progress, timings)
-    progress("Typesetting every formula with MathJax")
-    warnings = checks.finish()
+    warnings = checks.finish(progress)
     problems = release_problems(deck, previous, options.cards_dir, options.allow_note_type_change)
     if problems:
         raise SourceError(problems)

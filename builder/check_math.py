@@ -26,6 +26,9 @@ UNSAFE_TEX = "MD141"  # a link, style, class, id or URL that must not reach a ca
 DECK_MACRO_MISUSED = "MD142"  # a deck macro used with too few arguments, or without end
 
 
+TYPESETTING = "Typesetting formulas with MathJax"  # the stage, as progress names it
+
+
 class FormulaChecker:
     """Sends formulas to one node process as they come (the first at once, so node starts early;
     then BATCH at a time), so MathJax works while the rest of the deck is read and rendered.
@@ -70,13 +73,20 @@ class FormulaChecker:
         """MathJax's macro and environment names (for a did-you-mean), from node."""
         return tex_names()
 
-    def finish(self) -> dict[tuple[str, bool], Verdict]:
-        """Every formula added -> MathJax's Verdict (waits for node)."""
+    def finish(self, progress: Callable[..., None] | None = None) -> dict[tuple[str, bool], Verdict]:
+        """Every formula added -> MathJax's Verdict (waits for node). `progress(stage, done, total)`
+        counts the formulas node answered."""
         self.send_pending()
+
+        def answered(count: int) -> None:
+            if progress is not None:
+                progress(TYPESETTING, count, len(self._unknown))
+
         if self._stream is not None:
             stream, self._stream = self._stream, None
-            for item, verdict in zip(self._unknown, stream.verdicts(), strict=True):
+            for item, verdict in zip(self._unknown, stream.verdicts(answered), strict=True):
                 self.verdicts[item] = verdict
+        answered(len(self._unknown))
         return self.verdicts
 
 
@@ -89,11 +99,11 @@ class MathCheck:
     checker: FormulaChecker
     _problems: list[Problem] | None = field(default=None, repr=False)
 
-    def problems(self) -> list[Problem]:
+    def problems(self, progress: Callable[..., None] | None = None) -> list[Problem]:
         if self._problems is None:
             # node is asked for MathJax's names only when a formula has an unknown one
             names = functools.cache(self.checker.tex_names)
-            self._problems = _problems(self.deck, self.facts, self.checker.finish(), names)
+            self._problems = _problems(self.deck, self.facts, self.checker.finish(progress), names)
         return self._problems
 
 

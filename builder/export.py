@@ -2,8 +2,9 @@
 
 The same cards that make the .apkg make a Markdown cheat sheet (course notes, a blog), an
 offline HTML page (print it to PDF) and an Anki CSV file, so nobody keeps two copies of a
-formula. Every export runs the build's checks first (prepare.py) and refuses broken sources the
-same way. Each function writes its files and returns what it wrote; cli.py prints it.
+formula. Each `write_<format>(prepared, out_dir)` is a pure writer: it takes what
+prepare.prepare() made (so broken sources were refused the same way as by `build`), writes its
+files and returns what it wrote. It does not print or exit; cli_outputs.py does.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import write_atomically
-from .build import BuildOptions, Progress, quiet
-from .prepare import PreparedDeck, prepare
+from .prepare import PreparedDeck
 
 
 @dataclass(frozen=True)
@@ -41,43 +41,46 @@ class CsvExport:
     media_dir: Path
 
 
-def export_markdown(options: BuildOptions, out_dir: Path, lang: str, progress: Progress = quiet) -> MarkdownExport:
-    """The cheat sheet as one Markdown file, <out>/<deck>-<version>.md, its figures in <out>/figures/."""
+def write_markdown(prepared: PreparedDeck, out_dir: Path) -> MarkdownExport:
+    """The cheat sheet as one Markdown file, <out>/<deck>-<version>.md, figures in <out>/figures/"""
     from .sheet_markdown import sheet_markdown
 
-    prepared = prepare(options, lang, progress)
-    sheet = _sheet(options.cards_dir, prepared)
-    progress("Writing Markdown")
+    sheet = _sheet(prepared)
     links = {name: f"figures/{files.light}" for name, files in prepared.figures.items()}
-    text = sheet_markdown(sheet, prepared.deck.config.description, prepared.deck.config.macros, links)
+    text = sheet_markdown(
+        sheet, prepared.deck.config.description, prepared.deck.config.macros, links
+    )
     figures_dir = out_dir / "figures"
-    copied = _copy_files([prepared.media_file(files.light) for files in prepared.figures.values()], figures_dir)
+    copied = _copy_files(
+        [prepared.media_file(files.light) for files in prepared.figures.values()], figures_dir
+    )
     path = out_dir / f"{prepared.deck.file_stem}.md"
     write_atomically(path, text.encode("utf-8"))  # last: the document never links a missing figure
     return MarkdownExport(path, len(sheet.notes), len(sheet.parts), copied, figures_dir)
 
 
-def export_html(options: BuildOptions, out_dir: Path, lang: str, progress: Progress = quiet) -> HtmlExport:
+def write_html(prepared: PreparedDeck, out_dir: Path) -> HtmlExport:
     """The cheat sheet as one self-contained page, <out>/<deck>-<version>.html."""
     from .render import render_description
     from .sheet_html import sheet_html
 
-    prepared = prepare(options, lang, progress)
-    sheet = _sheet(options.cards_dir, prepared)
-    progress("Typesetting the page")
-    page = sheet_html(sheet, render_description(prepared.deck), prepared.media, prepared.deck.config.tex_links)
+    sheet = _sheet(prepared)
+    page = sheet_html(
+        sheet, render_description(prepared.deck), prepared.media, prepared.deck.config.tex_links
+    )
     path = out_dir / f"{prepared.deck.file_stem}.html"
     data = page.encode("utf-8")
     write_atomically(path, data)
     return HtmlExport(path, len(sheet.notes), len(data))
 
 
-def export_csv(options: BuildOptions, out_dir: Path, lang: str, progress: Progress = quiet) -> CsvExport:
-    """The notes as <out>/<deck>-<version>.csv for Anki's importer, figures in <out>/<deck>-<version>-media/."""
+def write_csv(prepared: PreparedDeck, out_dir: Path) -> CsvExport:
+    """The notes as <out>/<deck>-<version>.csv for Anki's importer.
+
+    Figures go to <out>/<deck>-<version>-media/.
+    """
     from .notes_csv import notes_csv
 
-    prepared = prepare(options, lang, progress)
-    progress("Writing CSV")
     media_dir = out_dir / f"{prepared.deck.file_stem}-media"
     copied = _copy_files(prepared.media, media_dir)
     path = out_dir / f"{prepared.deck.file_stem}.csv"
@@ -85,11 +88,11 @@ def export_csv(options: BuildOptions, out_dir: Path, lang: str, progress: Progre
     return CsvExport(path, len(prepared.notes), copied, media_dir)
 
 
-def _sheet(cards: Path, prepared: PreparedDeck):
+def _sheet(prepared: PreparedDeck):
     from .problems import SourceError
     from .sheet import build_sheet, load_outline, outline_problems
 
-    outline = load_outline(cards)
+    outline = load_outline(prepared.cards_dir)
     problems = outline_problems(outline, prepared.deck)
     if problems:
         raise SourceError(problems)

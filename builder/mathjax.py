@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +88,7 @@ class TexStream:
         )
         self._batches: list[list[tuple[str, bool]]] = []
         self._answers: dict[int, list[Verdict]] = {}
+        self.answered = 0  # formulas answered so far (written by the reader thread)
         self._stderr: list[str] = []
         self._readers = [
             threading.Thread(target=self._read_answers, name="mathjax-answers", daemon=True),
@@ -100,6 +101,7 @@ class TexStream:
         for line in self._process.stdout:
             answer = json.loads(line)
             self._answers[answer["batch"]] = [_verdict(verdict) for verdict in answer["verdicts"]]
+            self.answered += len(answer["verdicts"])
 
     def send(self, items: Sequence[tuple[str, bool]]) -> None:
         batch = [(tex, bool(display)) for tex, display in items]
@@ -110,12 +112,16 @@ class TexStream:
         except (BrokenPipeError, OSError):
             pass  # node ended early: verdicts() says why
 
-    def verdicts(self) -> list[Verdict]:
-        """For every formula sent, in order, MathJax's Verdict."""
+    def verdicts(self, on_answers: Callable[[int], None] | None = None) -> list[Verdict]:
+        """For every formula sent, in order, MathJax's Verdict; while waiting, `on_answers` is told
+        how many have been answered so far (a few times a second)."""
         try:
             self._process.stdin.close()
         except (BrokenPipeError, OSError):
             pass
+        while on_answers is not None and self._readers[0].is_alive():
+            on_answers(self.answered)
+            self._readers[0].join(0.1)
         returncode = self._process.wait()
         for reader in self._readers:
             reader.join()

@@ -180,8 +180,14 @@ class RememberingFormulaChecker(FormulaChecker):
                 self.remembered[item] = verdict
         super().add(new)
 
-    def finish(self) -> dict[tuple[str, bool], Verdict]:
-        judged = super().finish()
+    def finish(self, progress: Callable[..., None] | None = None) -> dict[tuple[str, bool], Verdict]:
+        known = len(self.remembered)
+
+        def counted(stage: str, done: int, total: int) -> None:  # the remembered ones count as done
+            if progress is not None:
+                progress(stage, known + done, known + total)
+
+        judged = super().finish(counted)
         for item, verdict in judged.items():
             self.cache.put(self._key(item), verdict)
         return {**self.remembered, **judged}

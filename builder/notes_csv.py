@@ -31,6 +31,11 @@ def notes_csv(deck: Deck, notes: list[RenderedNote]) -> str:
     writer = csv.writer(buffer, delimiter="\t", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     for note in notes:
         card = note.card
-        row = [models[card.kind].name, subdeck_name(deck, note.subdeck), " ".join(note.tags), guid_for_card(card)]
+        row = [
+            models[card.kind].name,
+            subdeck_name(deck, note.subdeck),
+            " ".join(note.tags),
+            guid_for_card(card),
+        ]
         writer.writerow(row + list(note.fields))
     return buffer.getvalue()

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-Progress = Callable[[str], None]
+# progress(stage) names the stage under way; progress(stage, done, total) also counts its items
+# (cli shows a bar: "Drawing figures 3/10").
+Progress = Callable[..., None]
 
 
-def quiet(_: str) -> None:
+def quiet(_: str, *counts: int) -> None:
     """The Progress of a run that shows none: the stage names go nowhere."""
 
 

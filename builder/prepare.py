@@ -18,6 +18,7 @@ from .stages import figure_files, load_and_check, render_and_draw
 
 @dataclass(frozen=True)
 class PreparedDeck:
+    cards_dir: Path  # the sources' folder: its outline.yaml and lock are read by some outputs
     deck: Deck
     notes: list[RenderedNote]
     media: list[Path]  # cached figure files, named as the notes refer to them
@@ -32,5 +33,5 @@ def prepare(options: BuildOptions, lang: str = "en+zh", progress: Progress = qui
     deck = in_language(checked.deck, lang)
     rendered = render_and_draw(deck, checked.plans, options, progress)
     return PreparedDeck(
-        deck, rendered.notes, rendered.figures.media, figure_files(deck, checked.plans)
+        options.cards_dir, deck, rendered.notes, rendered.figures.media, figure_files(deck, checked.plans)
     )

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import write_atomically
-from .build import BuildOptions, Progress, quiet, load_and_check, render_and_draw
 from .identity import build_time, read_lock, stamp_notes
 from .mathjax import node_root
 from .package import package_bytes
+from .prepare import PreparedDeck
 from .render import note_type_templates, render_description, render_template
 
 # The TeX input as Anki configures it (ts/mathjax/index.ts): only \(..\) (MathJax's default
@@ -37,7 +37,11 @@ ANKI_TEX_CONFIG = {
 }
 # The full SVG bundle is one self-contained script (no font files) and already holds noerrors and
 # mathtools, so the page needs no loader.
-ANKI_MATHJAX_CONFIG = {"tex": ANKI_TEX_CONFIG, "svg": {"fontCache": "global"}, "startup": {"typeset": True}}
+ANKI_MATHJAX_CONFIG = {
+    "tex": ANKI_TEX_CONFIG,
+    "svg": {"fontCache": "global"},
+    "startup": {"typeset": True},
+}
 
 
 @dataclass(frozen=True)
@@ -48,16 +52,20 @@ class PreviewCard:
     back: str
 
 
-def preview(options: BuildOptions, out_path: Path, progress: Progress = quiet) -> tuple[Path, int]:
-    """Write the preview page; returns its path and the number of cards shown."""
-    checked = load_and_check(options, progress)
-    deck, rendered = checked.deck, render_and_draw(checked.deck, checked.plans, options, progress)
-    notes, media = rendered.notes, rendered.figures.media
-    progress("Rendering cards with Anki")
-    lock = stamp_notes(notes, read_lock(options.cards_dir), build_time())
-    cards, css = _cards_as_anki_renders_them(package_bytes(deck, notes, lock, media, render_description(deck), note_type_templates()))
+@dataclass(frozen=True)
+class PreviewPage:
+    path: Path
+    cards: int  # Anki cards shown, each front and back
+
+
+def write_preview(prepared: PreparedDeck, out_path: Path) -> PreviewPage:
+    """Write the preview page of what prepare.prepare() made (in the language it was asked for)."""
+    deck, notes, media = prepared.deck, prepared.notes, prepared.media
+    lock = stamp_notes(notes, read_lock(prepared.cards_dir), build_time())
+    cards, css = _cards_as_anki_renders_them(
+        package_bytes(deck, notes, lock, media, render_description(deck), note_type_templates())
+    )
     media_uris = {path.name: data_uri(path) for path in media}
-    progress("Writing the page")
     page = render_template(
         "preview/page.html",
         title=f"{deck.config.title} {deck.config.version}: preview",
@@ -69,7 +77,7 @@ def preview(options: BuildOptions, out_path: Path, progress: Progress = quiet) -
         mathjax_script=_mathjax_script(),
     )
     write_atomically(out_path, page.encode("utf-8"))
-    return out_path, len(cards)
+    return PreviewPage(out_path, len(cards))
 
 
 def _cards_as_anki_renders_them(apkg: bytes) -> tuple[list[PreviewCard], str]:
@@ -80,7 +88,11 @@ def _cards_as_anki_renders_them(apkg: bytes) -> tuple[list[PreviewCard], str]:
         package.write_bytes(apkg)
         col = Collection(str(Path(scratch) / "collection.anki2"))
         try:
-            col.import_anki_package(ImportAnkiPackageRequest(package_path=str(package), options=ImportAnkiPackageOptions()))
+            col.import_anki_package(
+                ImportAnkiPackageRequest(
+                    package_path=str(package), options=ImportAnkiPackageOptions()
+                )
+            )
             cards, css = [], ""
             for card_id in sorted(col.find_cards("")):
                 card = col.get_card(card_id)
@@ -99,18 +111,26 @@ def split_style(rendered: str) -> tuple[str, str]:
     return (match.group(1), match.group(2)) if match else ("", rendered)
 
 
-def _grouped(cards: list[PreviewCard], media_uris: dict[str, str]) -> list[tuple[str, list[PreviewCard]]]:
+def _grouped(
+    cards: list[PreviewCard], media_uris: dict[str, str]
+) -> list[tuple[str, list[PreviewCard]]]:
     def embed(fragment: str) -> str:
-        return re.sub(r'src="([^"]+)"', lambda m: f'src="{media_uris.get(html.unescape(m.group(1)), m.group(1))}"', fragment)
+        return re.sub(
+            r'src="([^"]+)"',
+            lambda m: f'src="{media_uris.get(html.unescape(m.group(1)), m.group(1))}"',
+            fragment,
+        )
 
     decks: dict[str, list[PreviewCard]] = defaultdict(list)
     for card in cards:
-        decks[card.deck].append(PreviewCard(card.name, card.deck, embed(card.front), embed(card.back)))
+        decks[card.deck].append(
+            PreviewCard(card.name, card.deck, embed(card.front), embed(card.back))
+        )
     return sorted(decks.items())
 
 
 def data_uri(path: Path) -> str:
-    """The file as a `data:` URI, so a page (preview, the HTML cheat sheet) needs no file beside it."""
+    """The file as a `data:` URI: a page (preview, HTML cheat sheet) needs no file beside it."""
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from .ankiconnect import BATCH, AnkiConnect, AnkiConnectError, AnkiNotRunning, field_search
 from .schema import ID_PATTERN
@@ -64,8 +65,12 @@ class PushResult:
     def written(self) -> str:
         """One line: everything this push wrote to Anki, or 'nothing'."""
         parts = [
-            f"note types created: {', '.join(self.note_types_created)}" if self.note_types_created else "",
-            f"note types updated: {', '.join(self.note_types_updated)}" if self.note_types_updated else "",
+            f"note types created: {', '.join(self.note_types_created)}"
+            if self.note_types_created
+            else "",
+            f"note types updated: {', '.join(self.note_types_updated)}"
+            if self.note_types_updated
+            else "",
             f"{len(self.decks_created)} decks created" if self.decks_created else "",
             f"{len(self.media_stored)} media files stored" if self.media_stored else "",
             f"{len(self.updated)} notes updated" if self.updated else "",
@@ -92,10 +97,14 @@ class PushPlan:
     updates: list[Write] = field(default_factory=list)
     additions: list[tuple[RenderedNote, Write]] = field(default_factory=list)
     result: PushResult = field(default_factory=PushResult)
-    added: list[tuple[RenderedNote, int]] = field(default_factory=list)  # notes Anki confirmed, with their ids
+    added: list[tuple[RenderedNote, int]] = field(
+        default_factory=list
+    )  # notes Anki confirmed, with their ids
 
 
-def push_notes(client: AnkiConnect, deck: Deck, notes: list[RenderedNote], media: list[Path]) -> PushResult:
+def push_notes(
+    client: AnkiConnect, deck: Deck, notes: list[RenderedNote], media: list[Path]
+) -> PushResult:
     client.require_version()
     plan = plan_push(client, deck, notes, media)
     apply_push(client, deck, plan)
@@ -105,25 +114,39 @@ def push_notes(client: AnkiConnect, deck: Deck, notes: list[RenderedNote], media
 # ---------------------------------------------------------------- reading and deciding
 
 
-def plan_push(client: AnkiConnect, deck: Deck, notes: list[RenderedNote], media: list[Path]) -> PushPlan:
+def plan_push(
+    client: AnkiConnect, deck: Deck, notes: list[RenderedNote], media: list[Path]
+) -> PushPlan:
     """Everything to write, decided from what Anki holds now; raises PushConflict before any write."""
     from .package import note_models, subdeck_name
     from .render import note_type_templates
 
     plan = PushPlan()
     used = {note.card.kind for note in notes}
-    models = {kind: model for kind, model in note_models(deck, note_type_templates()).items() if kind in used}
+    models = {
+        kind: model
+        for kind, model in note_models(deck, note_type_templates()).items()
+        if kind in used
+    }
     plan.note_types = _note_type_writes(client, models, plan.result)
     existing = _find_existing(client, notes)
     for note, matches in zip(notes, existing, strict=True):
         if matches:
             _plan_update(note, matches[0], plan)
-        elif not note.card.retired:  # a retired card's note only exists to be deleted: never add one
+        elif (
+            not note.card.retired
+        ):  # a retired card's note only exists to be deleted: never add one
             plan.additions.append((note, _addition(deck, note, models[note.card.kind].name, plan)))
     new_decks = {subdeck_name(deck, note.subdeck) for note, _ in plan.additions}
     present = set(client.call("deckNames"))
-    plan.decks = [Write("createDeck", {"deck": name}, lambda _, name=name: plan.result.decks_created.append(name))
-                  for name in sorted(new_decks - present)]
+    plan.decks = [
+        Write(
+            "createDeck",
+            {"deck": name},
+            lambda _, name=name: plan.result.decks_created.append(name),
+        )
+        for name in sorted(new_decks - present)
+    ]
     plan.media = _media_writes(client, media, plan.result)
     return plan
 
@@ -135,22 +158,42 @@ def _note_type_writes(client: AnkiConnect, models: dict, result: PushResult) -> 
         templates = {t["name"]: {"Front": t["qfmt"], "Back": t["afmt"]} for t in model.templates}
         fields = [f["name"] for f in model.fields]
         if model.name not in present:
-            writes.append(Write("createModel", {
-                "modelName": model.name, "inOrderFields": fields, "css": model.css, "isCloze": KINDS[kind_name].is_cloze,
-                "cardTemplates": [{"Name": name, **sides} for name, sides in templates.items()],
-            }, lambda _, name=model.name: result.note_types_created.append(name)))
+            writes.append(
+                Write(
+                    "createModel",
+                    {
+                        "modelName": model.name,
+                        "inOrderFields": fields,
+                        "css": model.css,
+                        "isCloze": KINDS[kind_name].is_cloze,
+                        "cardTemplates": [
+                            {"Name": name, **sides} for name, sides in templates.items()
+                        ],
+                    },
+                    lambda _, name=model.name: result.note_types_created.append(name),
+                )
+            )
             continue
-        anki_fields, anki_templates, anki_styling = client.multi([
-            ("modelFieldNames", {"modelName": model.name}), ("modelTemplates", {"modelName": model.name}),
-            ("modelStyling", {"modelName": model.name}),
-        ])
+        anki_fields, anki_templates, anki_styling = client.multi(
+            [
+                ("modelFieldNames", {"modelName": model.name}),
+                ("modelTemplates", {"modelName": model.name}),
+                ("modelStyling", {"modelName": model.name}),
+            ]
+        )
         _require_same_shape(model.name, "fields", anki_fields, fields)
         _require_same_shape(model.name, "card templates", sorted(anki_templates), sorted(templates))
         changed = []
         if anki_templates != templates:
-            changed.append(Write("updateModelTemplates", {"model": {"name": model.name, "templates": templates}}))
+            changed.append(
+                Write(
+                    "updateModelTemplates", {"model": {"name": model.name, "templates": templates}}
+                )
+            )
         if anki_styling.get("css") != model.css:
-            changed.append(Write("updateModelStyling", {"model": {"name": model.name, "css": model.css}}))
+            changed.append(
+                Write("updateModelStyling", {"model": {"name": model.name, "css": model.css}})
+            )
         if changed:
             changed[0].record = lambda _, name=model.name: result.note_types_updated.append(name)
         writes += changed
@@ -167,20 +210,31 @@ def _require_same_shape(name: str, what: str, in_anki: list, needed: list) -> No
 
 def _find_existing(client: AnkiConnect, notes: list[RenderedNote]) -> list[list[dict]]:
     """For each note, the notes in Anki whose CardId is its id or one of its aliases (one at most)."""
-    queries = [" OR ".join(_card_id_search(card_id) for card_id in (note.card.id, *note.card.aliases)) for note in notes]
+    queries = [
+        " OR ".join(_card_id_search(card_id) for card_id in (note.card.id, *note.card.aliases))
+        for note in notes
+    ]
     found = client.multi([("findNotes", {"query": f"({query})"}) for query in queries])
     _refuse_ambiguous_matches(notes, found)
     ids = sorted({note_id for note_ids in found for note_id in note_ids})
     info = {}
     for start in range(0, len(ids), BATCH):
-        info.update({entry["noteId"]: entry for entry in client.call("notesInfo", notes=ids[start:start + BATCH]) if entry})
+        info.update(
+            {
+                entry["noteId"]: entry
+                for entry in client.call("notesInfo", notes=ids[start : start + BATCH])
+                if entry
+            }
+        )
     return [[info[note_id] for note_id in note_ids if note_id in info] for note_ids in found]
 
 
 def _card_id_search(card_id: str) -> str:
     # load.py lets only slugs through; a value that is not one must never reach a search.
     if not ID_PATTERN.match(card_id):
-        raise AnkiConnectError(f"'{card_id}' is not a card id (a slug of a-z, 0-9 and single hyphens): refusing to search Anki for it")
+        raise AnkiConnectError(
+            f"'{card_id}' is not a card id (a slug of a-z, 0-9 and single hyphens): refusing to search Anki for it"
+        )
     return field_search(CARD_ID_FIELD, card_id)
 
 
@@ -191,10 +245,14 @@ def _refuse_ambiguous_matches(notes: list[RenderedNote], found: list[list[int]])
         for note_id in note_ids:
             cards_of_note[note_id].append(note.card.id)
         if len(note_ids) > 1:
-            problems.append(f"card '{note.card.id}' matches {len(note_ids)} notes in Anki (note ids {', '.join(map(str, sorted(note_ids)))})")
+            problems.append(
+                f"card '{note.card.id}' matches {len(note_ids)} notes in Anki (note ids {', '.join(map(str, sorted(note_ids)))})"
+            )
     for note_id, card_ids in sorted(cards_of_note.items()):
         if len(card_ids) > 1:
-            problems.append(f"note {note_id} in Anki is matched by {len(card_ids)} cards ({', '.join(card_ids)})")
+            problems.append(
+                f"note {note_id} in Anki is matched by {len(card_ids)} cards ({', '.join(card_ids)})"
+            )
     if problems:
         raise PushConflict(problems)
 
@@ -204,10 +262,14 @@ def _plan_update(note: RenderedNote, match: dict, plan: PushPlan) -> None:
     fields = dict(zip(KINDS[card.kind].note_fields, note.fields, strict=True))
     writes = []
     if {name: value["value"] for name, value in match["fields"].items()} != fields:
-        writes.append(Write("updateNoteFields", {"note": {"id": match["noteId"], "fields": fields}}))
+        writes.append(
+            Write("updateNoteFields", {"note": {"id": match["noteId"], "fields": fields}})
+        )
     missing_tags = sorted(set(note.tags) - set(match["tags"]))  # a learner's own tags stay
     if missing_tags:
-        writes.append(Write("addTags", {"notes": [match["noteId"]], "tags": " ".join(missing_tags)}))
+        writes.append(
+            Write("addTags", {"notes": [match["noteId"]], "tags": " ".join(missing_tags)})
+        )
     if not writes:
         result.unchanged.append(card.id)
         return
@@ -223,19 +285,32 @@ def _addition(deck: Deck, note: RenderedNote, model_name: str, plan: PushPlan) -
         plan.added.append((note, note_id))
 
     fields = dict(zip(KINDS[note.card.kind].note_fields, note.fields, strict=True))
-    return Write("addNote", {"note": {
-        "deckName": subdeck_name(deck, note.subdeck), "modelName": model_name,
-        "fields": fields, "tags": list(note.tags), "options": {"allowDuplicate": True},
-    }}, record)
+    return Write(
+        "addNote",
+        {
+            "note": {
+                "deckName": subdeck_name(deck, note.subdeck),
+                "modelName": model_name,
+                "fields": fields,
+                "tags": list(note.tags),
+                "options": {"allowDuplicate": True},
+            }
+        },
+        record,
+    )
 
 
 def _media_writes(client: AnkiConnect, media: list[Path], result: PushResult) -> list[Write]:
     # Media names carry a hash of their content (figures.py): a name already there is this file.
     present = set(client.call("getMediaFilesNames", pattern="mathdeck-*"))
     return [
-        Write("storeMediaFile", {"filename": path.name, "data": base64.b64encode(path.read_bytes()).decode("ascii")},
-              lambda _, name=path.name: result.media_stored.append(name))
-        for path in media if path.name not in present
+        Write(
+            "storeMediaFile",
+            {"filename": path.name, "data": base64.b64encode(path.read_bytes()).decode("ascii")},
+            lambda _, name=path.name: result.media_stored.append(name),
+        )
+        for path in media
+        if path.name not in present
     ]
 
 
@@ -262,23 +337,40 @@ def apply_push(client: AnkiConnect, deck: Deck, plan: PushPlan) -> None:
         raise refused
 
 
-def _deck_moves(client: AnkiConnect, deck: Deck, added: list[tuple[RenderedNote, int]], result: PushResult) -> list[Write]:
+def _deck_moves(
+    client: AnkiConnect, deck: Deck, added: list[tuple[RenderedNote, int]], result: PushResult
+) -> list[Write]:
     """changeDeck for the new notes' cards that are not in their subdeck (addNote put them in Default)."""
     from .package import subdeck_name
 
     note_ids = [note_id for _, note_id in added]
-    card_ids = [entry["cards"] for start in range(0, len(note_ids), BATCH)
-                for entry in client.call("notesInfo", notes=note_ids[start:start + BATCH])]
+    card_ids = [
+        entry["cards"]
+        for start in range(0, len(note_ids), BATCH)
+        for entry in client.call("notesInfo", notes=note_ids[start : start + BATCH])
+    ]
     all_cards = [card_id for cards in card_ids for card_id in cards]
     current = {}
     for start in range(0, len(all_cards), BATCH):
-        current.update({info["cardId"]: info["deckName"] for info in client.call("cardsInfo", cards=all_cards[start:start + BATCH])})
+        current.update(
+            {
+                info["cardId"]: info["deckName"]
+                for info in client.call("cardsInfo", cards=all_cards[start : start + BATCH])
+            }
+        )
     to_move: dict[str, list[int]] = defaultdict(list)
     for (note, _), cards in zip(added, card_ids, strict=True):
         target = subdeck_name(deck, note.subdeck)
         to_move[target] += [card_id for card_id in cards if current.get(card_id) != target]
-    return [Write("changeDeck", {"cards": cards, "deck": target}, lambda _, count=len(cards): _count_moves(result, count))
-            for target, cards in sorted(to_move.items()) if cards]
+    return [
+        Write(
+            "changeDeck",
+            {"cards": cards, "deck": target},
+            lambda _, count=len(cards): _count_moves(result, count),
+        )
+        for target, cards in sorted(to_move.items())
+        if cards
+    ]
 
 
 def _count_moves(result: PushResult, count: int) -> None:
@@ -288,7 +380,7 @@ def _count_moves(result: PushResult, count: int) -> None:
 def _send(client: AnkiConnect, writes: list[Write], result: PushResult) -> None:
     """The writes, in batches; what Anki confirmed is recorded in the result as it comes."""
     for start in range(0, len(writes), BATCH):
-        batch = writes[start:start + BATCH]
+        batch = writes[start : start + BATCH]
         try:
             replies = client.multi_answers([(write.action, write.params) for write in batch])
         except (AnkiNotRunning, AnkiConnectError) as error:

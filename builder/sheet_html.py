@@ -30,10 +30,18 @@ class TypesetError(Exception):
     """MathJax could not draw a formula that the check let through: a bug, not a source problem."""
 
 
-def sheet_html(sheet: Sheet, description_html: str, media: list[Path], tex_links: str = "none") -> str:
+def sheet_html(
+    sheet: Sheet, description_html: str, media: list[Path], tex_links: str = "none"
+) -> str:
     """`tex_links` is deck.yaml's: the SVG keeps https: links only when the deck allows them."""
-    body = render_template("export/sheet_body.html", sheet=sheet, description=description_html, fields=note_fields,
-                           export_template=lambda note: KINDS[note.card.kind].export_template, reveal_clozes=reveal_clozes)
+    body = render_template(
+        "export/sheet_body.html",
+        sheet=sheet,
+        description=description_html,
+        fields=note_fields,
+        export_template=lambda note: KINDS[note.card.kind].export_template,
+        reveal_clozes=reveal_clozes,
+    )
     body = _embed_images(body, {path.name: path for path in media})
     body, math_css, math_defs = _typeset(body, tex_links)
     return render_template(
@@ -76,7 +84,7 @@ def _typeset(body: str, tex_links: str) -> tuple[str, str, str]:
     pieces, position = [], 0
     for match, svg in zip(found, math.formulas, strict=True):
         tag = match.group(1)
-        pieces += [body[position:match.start()], f'<{tag} class="arithmatex">{svg}</{tag}>']
+        pieces += [body[position : match.start()], f'<{tag} class="arithmatex">{svg}</{tag}>']
         position = match.end()
     pieces.append(body[position:])
     return "".join(pieces), math.css, math.defs

@@ -19,7 +19,9 @@ from .sheet import Sheet, SheetSection
 HEADING_OFFSET = 2  # part: ##, a section of depth d: ## + d
 
 
-def sheet_markdown(sheet: Sheet, description: str, macros: tuple[Macro, ...], figure_links: dict[str, str]) -> str:
+def sheet_markdown(
+    sheet: Sheet, description: str, macros: tuple[Macro, ...], figure_links: dict[str, str]
+) -> str:
     """`figure_links`: figure name → the path of its image relative to the document."""
     blocks = [f"# {sheet.title}", f"*Version {sheet.version}*"]
     if description.strip():
@@ -31,7 +33,9 @@ def sheet_markdown(sheet: Sheet, description: str, macros: tuple[Macro, ...], fi
     return "\n\n".join(block.strip("\n") for block in blocks if block.strip()) + "\n"
 
 
-def _section(section: SheetSection, macros: tuple[Macro, ...], figure_links: dict[str, str]) -> list[str]:
+def _section(
+    section: SheetSection, macros: tuple[Macro, ...], figure_links: dict[str, str]
+) -> list[str]:
     blocks = []
     if section.title:
         blocks.append("#" * (HEADING_OFFSET + section.depth) + " " + section.title)

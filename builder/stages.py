@@ -57,10 +57,10 @@ class Checks:
     checked_keys: list[str] | None = None  # the cards' keys in the cache of checked cards
     strict: bool = False  # --strict or deck.yaml's `lint: {strict: true}`: warnings are errors
 
-    def finish(self) -> list[Problem]:
-        """Raise SourceError with every problem, MathJax's included (waiting for node), if one is
-        an error; otherwise return the warnings."""
-        math = self.math.problems() if self.math is not None else []
+    def finish(self, progress: Progress | None = None) -> list[Problem]:
+        """Raise SourceError with every problem, MathJax's included (waiting for node, counting
+        the formulas answered), if one is an error; otherwise return the warnings."""
+        math = self.math.problems(progress) if self.math is not None else []
         problems = as_errors(self.problems + math) if self.strict else self.problems + math
         if errors_in(problems):
             raise SourceError(sorted(problems))
@@ -125,8 +125,7 @@ def load_and_check(options: BuildOptions, progress: Progress = quiet) -> Checked
     caches = BuildCaches.open(options.build_caches)
     try:
         checks = start_checks(options, caches, progress)
-        progress("Typesetting every formula with MathJax")
-        warnings = checks.finish()
+        warnings = checks.finish(progress)
     finally:
         caches.save()
     return CheckedDeck(checks.deck, checks.plans, warnings)
@@ -196,15 +195,15 @@ def draw_figures(
     timings: dict[str, float],
 ) -> DrawnFigures:
     started = time.perf_counter()
-    progress("Drawing figures")
+    used = [plans[name] for name in sorted(used_figures(deck))]
+    progress("Drawing figures", 0, len(used))
     drawn = {True: 0, False: 0}  # was cached -> count
 
     def count(plan: FigurePlan, cached: bool) -> None:
         drawn[cached] += 1
+        progress("Drawing figures", drawn[True] + drawn[False], len(used))
 
-    media_by_name = figure_stage.make_figures(
-        [plans[name] for name in sorted(used_figures(deck))], options.cache_dir, on_done=count
-    )
+    media_by_name = figure_stage.make_figures(used, options.cache_dir, on_done=count)
     timings["figures"] = time.perf_counter() - started
     return DrawnFigures(_media_files(media_by_name, plans), drawn=drawn[False], cached=drawn[True])
 

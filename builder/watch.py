@@ -9,56 +9,58 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .build import BuildOptions, BuildResult, build
+from .changes import CardChanges, card_changes
 from .identity import LOCK_FILE
 
 
 @dataclass
 class Rebuild:
     result: BuildResult | None
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    changes: CardChanges = field(default_factory=CardChanges)  # since the last rebuild that worked
     error: Exception | None = None
     seconds: float = 0.0
+    first: bool = False  # the build at start: every card is "added"
 
 
 def _hashes(result: BuildResult | None) -> dict[str, str]:
     return {note.card.id: note.content_hash for note in result.notes} if result else {}
 
 
-def rebuild(options: BuildOptions, previous: BuildResult | None) -> Rebuild:
+def rebuild(options: BuildOptions, previous: BuildResult | None, first: bool = False) -> Rebuild:
     started = time.perf_counter()
     try:
         result = build(dataclasses.replace(options, dev=True))
     except Exception as error:
         # Source problems, a failing figure, a full disk, or a bug in mathdeck: each is reported
-        # (cli._print_rebuild) and the watcher waits for the next save instead of dying.
-        return Rebuild(None, error=error, seconds=time.perf_counter() - started)
-    before, after = _hashes(previous), _hashes(result)
-    return Rebuild(
-        result,
-        added=sorted(after.keys() - before.keys()),
-        changed=sorted(k for k in after.keys() & before.keys() if after[k] != before[k]),
-        removed=sorted(before.keys() - after.keys()),
-        seconds=time.perf_counter() - started,
-    )
+        # (cli_build.print_rebuild) and the watcher waits for the next save instead of dying.
+        return Rebuild(None, error=error, seconds=time.perf_counter() - started, first=first)
+    retired = {card.id for card in result.deck.cards if card.retired}
+    changes = card_changes(_hashes(previous), _hashes(result), retired)
+    return Rebuild(result, changes, seconds=time.perf_counter() - started, first=first)
 
 
 def _relevant(change, path: str) -> bool:
     name = Path(path).name
     # The build writes the lock itself and atomic writes pass through hidden temp files.
-    return name != LOCK_FILE and not name.startswith(".") and "__pycache__" not in path and not name.endswith("~")
+    return (
+        name != LOCK_FILE
+        and not name.startswith(".")
+        and "__pycache__" not in path
+        and not name.endswith("~")
+    )
 
 
-def watch(options: BuildOptions, report: Callable[[Rebuild], None], stop: threading.Event | None = None) -> None:
+def watch(
+    options: BuildOptions, report: Callable[[Rebuild], None], stop: threading.Event | None = None
+) -> None:
     from watchfiles import watch as watch_files
 
-    last = rebuild(options, None)
+    last = rebuild(options, None, first=True)
     report(last)
     previous = last.result
     folders = [str(p) for p in (options.cards_dir, options.figures_dir) if p.exists()]

@@ -649,7 +649,7 @@ def test_a_backtick_line_inside_a_code_card_stays_inside_the_markdown_fence(rele
 def test_watch_survives_any_exception_in_a_build(project, monkeypatch):
     from builder import watch
     from builder.build import BuildOptions
-    from builder.cli import _error_line
+    from builder.cli_report import error_line
 
     def broken_build(options):
         raise RecursionError("maximum recursion depth exceeded")
@@ -658,4 +658,4 @@ def test_watch_survives_any_exception_in_a_build(project, monkeypatch):
     options = BuildOptions(project / "cards", project / "dist", project / "figures", project / ".cache" / "figures")
     outcome = watch.rebuild(options, None)
     assert outcome.result is None
-    assert _error_line(outcome.error) == "RecursionError: maximum recursion depth exceeded (a bug in mathdeck: please report it)"
+    assert error_line(outcome.error) == "RecursionError: maximum recursion depth exceeded (a bug in mathdeck: please report it)"

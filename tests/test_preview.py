@@ -12,14 +12,16 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def preview_page(tmp_path_factory):
     from builder.build import BuildOptions
-    from builder.preview import preview
+    from builder.prepare import prepare
+    from builder.preview import write_preview
 
     project = tmp_path_factory.mktemp("preview")
     copy_sources(REPO, project)
     options = BuildOptions(cards_dir=project / "cards", out_dir=project / "dist", figures_dir=project / "figures",
                            cache_dir=project / ".cache" / "figures")
     lock_before = (project / "cards" / "mathdeck.lock.json").read_bytes()
-    path, count = preview(options, project / "preview.html")
+    page = write_preview(prepare(options), project / "preview.html")
+    path, count = page.path, page.cards
     assert (project / "cards" / "mathdeck.lock.json").read_bytes() == lock_before  # preview writes no source
     assert not (project / "dist").exists()
     return path, count

@@ -148,5 +148,5 @@ def test_watch_rebuilds_one_edited_card_without_drawing_figures(project):
     thread.join(5)
     assert len(reports) >= 2, "no rebuild after the edit"
     rebuild = reports[1]
-    assert rebuild.error is None and rebuild.changed == ["bayes-theorem"] and not rebuild.added and not rebuild.removed
+    assert rebuild.error is None and rebuild.changes.changed == ["bayes-theorem"] and not rebuild.changes.added and not rebuild.changes.removed
     assert rebuild.result.figures_drawn == 0

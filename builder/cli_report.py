@@ -1,0 +1,191 @@
+"""What a command tells its user and how it ends: the consoles, the progress bar and the Report.
+
+Like Black's report.py, a `Report` owns the counts, the warnings, the errors and the exit code;
+every command makes one, tells it what happened and ends with `report.finish()`. Everything
+printed goes through here (stdout: results; stderr: problems, progress), so the rest of
+`builder/` stays silent.
+
+Exit codes: 0 success, 1 problems in the sources (or a failing figure script, a missed bench
+target, a refused push), 2 usage errors (Typer's own, and `usage_error`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+import typer
+from rich.console import Console, ConsoleDimensions
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+from rich.text import Text
+
+from .problems import Problem, SourceError, errors_in, warnings_in
+
+
+class PipeFriendlyConsole(Console):
+    """Piped or redirected output is read by programs and pasted into issues: there a line stays
+    one line (Rich would wrap it at 80 columns, mid-sentence). A terminal, or COLUMNS, keeps
+    Rich's wrapping at its width. Decided at each print: CliRunner swaps the streams per call."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        if self.is_terminal or "COLUMNS" in os.environ:
+            return super().size
+        return ConsoleDimensions(UNWRAPPED, 25)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:  # as Console's own setter
+        self._width, self._height = new_size
+
+
+UNWRAPPED = 10_000  # columns: wider than any line mathdeck prints; tables keep their natural width
+# emoji=False: Rich would show `cards.yaml:100:12:` with :100: as an emoji.
+out = PipeFriendlyConsole(highlight=False, emoji=False)
+# Problems and errors are `path:line: message` lines that editors and CI parse: never wrapped.
+err = PipeFriendlyConsole(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """ "1 card", "1,145 cards" ("1 entry", "3 entries" with `nouns`)."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+@dataclass
+class Report:
+    """A command's outcome: what it did, what went wrong, and so its exit code."""
+
+    errors: int = 0  # source problems that stop the command
+    warnings: int = 0  # source problems it reported and went on past
+    failures: list[str] = field(default_factory=list)  # anything else that makes the run fail
+    usage: bool = False  # the command line itself was wrong
+
+    @property
+    def exit_code(self) -> int:
+        if self.usage:
+            return 2
+        return 1 if self.errors or self.failures else 0
+
+    def problems(self, problems: list[Problem]) -> None:
+        """Every problem, sorted, one `path:line:col: CODE message` line each, on stderr."""
+        for problem in sorted(problems):
+            err.print(str(problem), markup=False)
+        self.errors += len(errors_in(problems))
+        warned = len(warnings_in(problems))
+        self.warnings += warned
+        if warned:
+            err.print(
+                f"[yellow]{plural(warned, 'warning')}[/] (the command goes on; each names its fix)"
+            )
+
+    def done(self, message: str) -> None:
+        out.print(f"[green]✓[/] {message}")
+
+    def say(self, message: str, markup: bool = True) -> None:
+        out.print(message, markup=markup)
+
+    def failed(self, message: str, detail: str | None = None) -> None:
+        """A failure that is not a source problem: one line on stderr (and its detail, verbatim)."""
+        self.failures.append(message)
+        err.print(f"[bold red]error:[/] {message}")
+        if detail:
+            err.print(detail, markup=False)
+
+    def usage_error(self, message: str) -> NoReturn:
+        """The command line itself is wrong (a value Typer cannot judge): one line, exit 2."""
+        self.usage = True
+        err.print(f"Usage error: {message}", markup=False)
+        raise typer.Exit(self.exit_code)
+
+    def finish(self) -> None:
+        """End the command with its exit code (nothing to do on success)."""
+        if self.exit_code:
+            raise typer.Exit(self.exit_code)
+
+    @contextmanager
+    def stopping(self, writes: bool = True) -> Iterator[Report]:
+        """Source problems, failing figure scripts and OS errors (full disk, read-only folder) end
+        the run at once with exit 1 and no traceback, saying what was and was not written (for a
+        command that `writes`: `check` never does, so it never says so)."""
+        nothing = "; nothing was written." if writes else "."
+        from .commit import WriteError, os_error_text
+        from .figures import FigureError
+        from .mathjax import MathJaxUnavailable
+
+        try:
+            yield self
+        except WriteError as error:
+            self.failed(str(error), written_report(error))
+        except OSError as error:
+            self.failed(f"{os_error_text(error)}{nothing}")
+        except SourceError as error:
+            self.problems(error.problems)
+            err.print(f"[bold red]{plural(len(errors_in(error.problems)), 'problem')}[/]{nothing}")
+        except FigureError as error:
+            self.failed(
+                f"figure '{error.name}' failed{nothing} Its traceback:", error.traceback_text
+            )
+        except MathJaxUnavailable as error:
+            self.failed(f"cannot check formulas: {error}")
+        else:
+            return
+        self.finish()
+
+
+def written_report(error) -> str:
+    """What a commit.WriteError left written and what it did not, and how to finish."""
+    from .problems import Location
+
+    def shown(paths) -> str:
+        return ", ".join(str(Location(path)) for path in paths) or "nothing"
+
+    return (
+        f"Written: {shown(error.written)}. Not written: {shown(error.not_written)} "
+        "(files already there are untouched). "
+        "Fix the cause and run the same command again: it completes what is missing."
+    )
+
+
+def error_line(error: BaseException) -> str:
+    """One failed watch rebuild, in a line (or a traceback for a figure): the watcher goes on."""
+    from .commit import WriteError, os_error_text
+    from .figures import FigureError
+
+    if isinstance(error, WriteError):
+        return f"{error}. {written_report(error)}"
+    if isinstance(error, FigureError):
+        return f"figure '{error.name}' failed:\n{error.traceback_text}"
+    if isinstance(error, OSError):
+        return os_error_text(error)
+    return f"{type(error).__name__}: {error} (a bug in mathdeck: please report it)"
+
+
+class _BarWhenCounted(BarColumn):
+    """A stage that does not count its items shows no bar (only the spinner and its name)."""
+
+    def render(self, task):
+        return super().render(task) if task.total is not None else Text("")
+
+
+@contextmanager
+def stages() -> Iterator:
+    """The stage under way, with a bar and a count for stages that count their items
+    ("Typesetting formulas with MathJax ━━━━ 1,145/1,145"), on stderr so stdout keeps only the
+    results. Transient: a terminal is left with the summary; piped output gets nothing."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        _BarWhenCounted(bar_width=24),
+        TextColumn("{task.fields[count]}"),
+    )
+    # Not on a terminal there is nothing to show (and Rich would end with an empty line).
+    with Progress(*columns, console=err, transient=True, disable=not err.is_interactive) as bar:
+        task = bar.add_task("Starting", total=None, count="")
+
+        def show(stage: str, done: int | None = None, total: int | None = None) -> None:
+            count = f"{done:,}/{total:,}" if total is not None else ""
+            bar.update(task, description=stage, completed=done or 0, total=total, count=count)
+
+        yield show
