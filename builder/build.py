@@ -23,13 +23,14 @@ from . import figures as figure_stage
 from .atomic import remove_stale_temporaries, write_atomically
 from .cache import BuildCache, fingerprint
 from .check import check_deck, checked_keys, deck_facts, mark_checked
-from .commit import commit_files, os_error_text, unfinished_release
+from .commit import commit_files, os_error_text, package_path, unfinished_release
 from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text, read_lock, stamp_notes
 from .lockfile import Repair, repair_lock, restore_times
 from .load import LOADER_SOURCES, load_deck_and_digests
 from .model import KINDS, Deck, in_language
 from .package import package_bytes
 from .problems import Location, Problem, SourceError, errors_in
+from .project import deck_paths
 from .release import (
     Changes,
     bump_version,
@@ -53,7 +54,7 @@ class BuildOptions:
     force: bool = False
     check_math: bool = True
     allow_note_type_change: bool = False
-    # `mathdeck watch` writes <slug>-<version>-dev.apkg, overwriting it on every save.
+    # `mathdeck watch`: always the development build <slug>-<version>+dev.apkg (commit.package_path).
     dev: bool = False
     # `mathdeck release --minor` etc.: bump the version, write the changelog, record the release.
     release: str | None = None
@@ -65,9 +66,29 @@ class BuildOptions:
     # build/ beside cache_dir (.cache/build/ in a project).
     build_cache_dir: Path | None = None
 
+    # Where `release` keeps every released .apkg and writes the changelog; by default where
+    # deck.yaml's `paths:` (or else the deck folder) says: builder/project.py.
+    releases_dir: Path | None = None
+    changelog_file: Path | None = None
+
+    @classmethod
+    def for_deck(cls, cards_dir: Path, out_dir: Path | None = None, figures_dir: Path | None = None, **more) -> BuildOptions:
+        """Options for the deck in `cards_dir`, its files where deck.yaml's `paths:` puts them."""
+        paths = deck_paths(cards_dir)
+        return cls(cards_dir=cards_dir, out_dir=out_dir or paths.dist, figures_dir=figures_dir or paths.figures,
+                   cache_dir=paths.cache / "figures", releases_dir=paths.releases, changelog_file=paths.changelog, **more)
+
     @property
     def build_caches(self) -> Path:
         return self.build_cache_dir or self.cache_dir.parent / "build"
+
+    @property
+    def releases(self) -> Path:
+        return self.releases_dir or deck_paths(self.cards_dir).releases
+
+    @property
+    def changelog(self) -> Path:
+        return self.changelog_file or deck_paths(self.cards_dir).changelog
 
 
 @dataclass
@@ -137,11 +158,11 @@ class Checks:
     checked: BuildCache | None
     checked_keys: list[str] | None
 
-    def finish(self) -> list[Problem]:
-        """Raise SourceError with every problem, MathJax's included (waiting for node), if one is
-        an error; otherwise return the warnings."""
+    def finish(self, more: list[Problem] = ()) -> list[Problem]:
+        """Raise SourceError with every problem, MathJax's and `more` (the lock's and the release's)
+        included (waiting for node), if one is an error; otherwise return the warnings."""
         math = self.math.problems() if self.math is not None else []
-        problems = self.problems + math
+        problems = self.problems + math + list(more)
         if errors_in(problems):
             raise SourceError(sorted(problems))
         if self.checked is not None:
@@ -180,14 +201,33 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
 def load_and_check(options: BuildOptions, progress: Progress = quiet) -> tuple[Deck, dict, list[Problem]]:
     """load + check, shared by `mathdeck check` and `mathdeck build`: the deck, the figure plans
     and the warnings (errors raise SourceError)."""
+    build_time()  # a bad SOURCE_DATE_EPOCH stops `build`: `check` says so too
     caches = BuildCaches.open(options)
     try:
         checks = start_checks(options, caches, progress)
+        _, lock_problems = read_lock_and_release_problems(checks.deck, options)
         progress("Typesetting every formula with MathJax")
-        warnings = checks.finish()
+        warnings = checks.finish(lock_problems)
     finally:
         caches.save()
     return checks.deck, checks.plans, warnings
+
+
+def read_lock_and_release_problems(deck: Deck, options: BuildOptions) -> tuple[Lock, list[Problem]]:
+    """The lock, and what build refuses in it beyond the sources (shared with `check`, so
+    both report the same): an unreadable lock, an interrupted release, a released card gone from
+    the sources, a note-type change since the release."""
+    try:
+        previous = read_lock(options.cards_dir)
+    except SourceError as error:
+        return Lock(), error.problems
+    problems = []
+    unfinished = unfinished_release(deck, previous)
+    if unfinished and not options.release:
+        problems.append(Problem(deck.config.version_location, f"release {unfinished} was interrupted (the lock records it; "
+                                f"deck.yaml still says {deck.config.version}): run `mathdeck release` to finish it"))
+    problems += release_problems(deck, previous, options.cards_dir, options.allow_note_type_change)
+    return previous, problems
 
 
 def render_and_draw(deck: Deck, plans: dict, options: BuildOptions, progress: Progress, timings: dict) -> tuple[list[RenderedNote], list[Path], Counter]:
@@ -255,7 +295,7 @@ def build(options: BuildOptions, progress: Progress = quiet) -> BuildResult:
 def _remove_leftovers(options: BuildOptions) -> None:
     """Temporary files and figure folders that killed builds left behind (running builds' stay)."""
     project = options.cards_dir.resolve().parent
-    for folder in (options.out_dir, options.cards_dir, project, options.cache_dir):
+    for folder in (options.out_dir, options.cards_dir, project, options.cache_dir, options.releases):
         remove_stale_temporaries(folder)
     remove_stale_temporaries(options.cache_dir, ".drawing-*")  # also make_figures' own, if it draws
     for cache in ("cards", "checked", "notes", "mathjax"):
@@ -266,19 +306,16 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
     build_time()  # a bad SOURCE_DATE_EPOCH is a problem before any work
     checks = start_checks(options, caches, progress)
     deck, plans = in_language(checks.deck, options.lang), checks.plans
-    if checks.problems:
-        checks.finish()  # waits for MathJax, to report every problem at once
+    previous, lock_problems = read_lock_and_release_problems(checks.deck, options)
+    if checks.problems or lock_problems:
+        checks.finish(lock_problems)  # waits for MathJax, to report every problem at once
     # Rendering is pure and writes nothing: it overlaps node's check of the new formulas.
     # Digests from the checks describe the cards as written; an "en" deck differs (no Zh).
     notes = _render(deck, plans, caches, progress, timings, checks if options.lang == "en+zh" else None)
     # The lock's times follow the deck as written, whatever the language: an "en" build stamps
     # (and records) the en+zh notes' times, so building it twice gives the same bytes.
     written_notes = notes if options.lang == "en+zh" else _render(checks.deck, plans, caches, quiet, {}, checks)
-    previous = read_lock(options.cards_dir)
     unfinished = unfinished_release(deck, previous)
-    if unfinished and not options.release:
-        raise SourceError([Problem(deck.config.version_location, f"release {unfinished} was interrupted (the lock records it; "
-                                   f"deck.yaml still says {deck.config.version}): run `mathdeck release` to finish it")])
     packaged = None
     if not options.release and _figures_cached(deck, plans, options):
         # So is packaging, when no figure must be drawn (a script could fail): it goes on while
@@ -286,9 +323,6 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
         packaged = _package(deck, plans, notes, written_notes, previous, options, caches, progress, timings)
     progress("Typesetting every formula with MathJax")
     warnings = checks.finish()
-    problems = release_problems(deck, previous, options.cards_dir, options.allow_note_type_change)
-    if problems:
-        raise SourceError(problems)
     if options.release:
         # Resuming an interrupted release finishes that version instead of bumping again.
         deck.config.version = unfinished or bump_version(deck.config.version, options.release)
@@ -296,8 +330,7 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
         packaged = _package(deck, plans, notes, written_notes, previous, options, caches, progress, timings, resuming=bool(unfinished))
     lock, data, changes, media, drawn, new_lock_text = packaged
 
-    suffix = ("-en" if options.lang == "en" else "") + ("-dev" if options.dev else "")
-    path = options.out_dir / f"{deck.file_stem}{suffix}.apkg"
+    path = package_path(deck, data, notes, previous.release, options)
     status = commit_files(path, data, lock, new_lock_text.result(), deck, options)
     timings["load+check"] = time.perf_counter() - started - sum(timings.values())
 

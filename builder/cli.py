@@ -31,28 +31,28 @@ app = typer.Typer(
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-CARDS_OPTION = typer.Option(Path("cards"), "--cards", help="Folder with deck.yaml and the card files.", file_okay=False)
-OUT_OPTION = typer.Option(Path("dist"), "--out", help="Where the .apkg goes.", file_okay=False)
+def _default_deck_dir() -> Path:
+    from .project import default_deck_dir
+
+    return default_deck_dir()
+
+
+CARDS_OPTION = typer.Option(
+    _default_deck_dir, "--cards", show_default="cards/, or . when it holds deck.yaml",
+    help="The deck folder: deck.yaml and the card files.", file_okay=False,
+)
+OUT_OPTION = typer.Option(None, "--out", help="Where the .apkg goes (default: the deck's dist/, see `paths:` in deck.yaml).", file_okay=False)
 ALLOW_NOTE_TYPE_CHANGE = typer.Option(
     False, "--allow-note-type-change",
     help="Accept a change of note-type fields or templates since the last release (forces learners to a full AnkiWeb sync).",
 )
-FIGURES_OPTION = typer.Option(None, "--figures", help="Folder of figure scripts (default: figures/ beside the cards folder).", file_okay=False)
+FIGURES_OPTION = typer.Option(None, "--figures", help="Folder of figure scripts (default: the deck's figures/, see `paths:` in deck.yaml).", file_okay=False)
 
 
-def _options(cards: Path, out_dir: Path, figures: Optional[Path], force: bool = False, check_math: bool = True, **more):
+def _options(cards: Path, out_dir: Optional[Path], figures: Optional[Path], force: bool = False, check_math: bool = True, **more):
     from .build import BuildOptions
 
-    root = cards.resolve().parent
-    return BuildOptions(
-        cards_dir=cards,
-        out_dir=out_dir,
-        figures_dir=figures or root / "figures",
-        cache_dir=root / ".cache" / "figures",
-        force=force,
-        check_math=check_math,
-        **more,
-    )
+    return BuildOptions.for_deck(cards, out_dir, figures, force=force, check_math=check_math, **more)
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -247,7 +247,7 @@ def check(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) 
     from .build import load_and_check
 
     with _reporting_errors(), _stages() as progress:
-        deck, _, warnings = load_and_check(_options(cards, Path("dist"), figures), progress)
+        deck, _, warnings = load_and_check(_options(cards, None, figures), progress)
     _print_problems(warnings)
     out.print(f"[green]✓[/] {len(deck.cards)} cards checked, no errors" + (f", {len(warnings)} warnings." if warnings else "."))
 
@@ -256,13 +256,14 @@ def check(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURES_OPTION) 
 def preview_command(
     cards: Path = CARDS_OPTION,
     figures: Optional[Path] = FIGURES_OPTION,
-    output: Path = typer.Option(Path("dist/preview.html"), "--output", "-o", help="Where to write the page."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write the page (default: preview.html in the deck's dist/)."),
 ) -> None:
     """Write one offline HTML page with every card's front and back, day and night, as Anki renders them."""
     from .preview import preview
 
     with _reporting_errors(), _stages() as progress:
-        path, count = preview(_options(cards, Path("dist"), figures), output, progress)
+        options = _options(cards, None, figures)
+        path, count = preview(options, output or options.out_dir / "preview.html", progress)
     out.print(f"[green]✓[/] {count} cards → {path} ({path.stat().st_size:,} B); open it in a browser.")
 
 
@@ -271,7 +272,7 @@ def figures_command(cards: Path = CARDS_OPTION, figures: Optional[Path] = FIGURE
     """Draw every figure (day and night) into the cache, re-running only scripts that changed."""
     from . import figures as figure_stage
 
-    options = _options(cards, Path("dist"), figures)
+    options = _options(cards, None, figures)
     with _reporting_errors(), _stages() as progress:
         plans = figure_stage.plan_figures(options.figures_dir)
         progress(f"Drawing {len(plans)} figures")
@@ -368,7 +369,7 @@ class Language(str, Enum):
     en_zh = "en+zh"
 
 
-EXPORT_OUT_OPTION = typer.Option(Path("dist"), "--out", help="Folder to write into.", file_okay=False)
+EXPORT_OUT_OPTION = typer.Option(None, "--out", help="Folder to write into (default: the deck's dist/).", file_okay=False)
 LANG_OPTION = typer.Option(
     Language.en_zh, "--lang",
     help="en: English only (the Chinese terms, the Zh field, left empty); en+zh: with the Chinese terms.",
@@ -388,7 +389,8 @@ def export_markdown_command(
     from .export import export_markdown
 
     with _reporting_errors(), _stages() as progress:
-        done = export_markdown(_options(cards, Path("dist"), figures), out_dir, lang.value, progress)
+        options = _options(cards, None, figures)
+        done = export_markdown(options, out_dir or options.out_dir, lang.value, progress)
     out.print(f"[green]✓[/] Wrote {done.path}: {done.entries} entries in {done.parts} parts, {done.figures} figures in {done.figures_dir}")
 
 
@@ -404,7 +406,8 @@ def export_html_command(
     from .export import export_html
 
     with _reporting_errors(), _stages() as progress:
-        done = export_html(_options(cards, Path("dist"), figures), out_dir, lang.value, progress)
+        options = _options(cards, None, figures)
+        done = export_html(options, out_dir or options.out_dir, lang.value, progress)
     out.print(f"[green]✓[/] Wrote {done.path}: {done.entries} entries, {done.size:,} B, no external files")
 
 
@@ -421,7 +424,8 @@ def export_csv_command(
     from .export import export_csv
 
     with _reporting_errors(), _stages() as progress:
-        done = export_csv(_options(cards, Path("dist"), figures), out_dir, lang.value, progress)
+        options = _options(cards, None, figures)
+        done = export_csv(options, out_dir or options.out_dir, lang.value, progress)
     out.print(f"[green]✓[/] Wrote {done.path}: {done.notes} notes")
     if done.media:
         out.print(f"  {done.media} figure files in {done.media_dir}: copy them into your collection.media folder")
@@ -457,7 +461,7 @@ def push_command(
 def _push(client, cards: Path, figures: Optional[Path], lang: Language, progress):
     from .push import push_deck
 
-    return push_deck(client, _options(cards, Path("dist"), figures), lang.value, progress)
+    return push_deck(client, _options(cards, None, figures), lang.value, progress)
 
 
 @contextmanager

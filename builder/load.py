@@ -26,7 +26,8 @@ OUTLINE_FILE = "outline.yaml"  # the cheat sheet's sections (builder/sheet.py), 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.:+-]+$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types", "macros", "phone_width", "tex_links")
+DECK_KEYS = ("title", "slug", "deck_id", "version", "description", "note_types", "macros", "phone_width", "tex_links",
+             "paths")  # paths: read by project.deck_paths before the deck loads
 PHONE_WIDTHS = range(240, 1025)  # CSS px: from the smallest phones to a tablet
 TEX_LINKS = ("none", "https")  # deck.yaml `tex_links`: may \href in math link to https: addresses?
 CARD_FILE_KEYS = ("subdeck", "tags", "cards")
