@@ -108,6 +108,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)  # reported; the build went on
     resumed_release: bool = False  # `release` finished one that a kill or an error interrupted
+    released: str | None = None  # the last release's version (the lock's), if any
 
 
 def quiet(_: str) -> None:
@@ -350,6 +351,7 @@ def _build(options: BuildOptions, caches: BuildCaches, progress: Progress, start
         timings=timings,
         warnings=warnings,
         resumed_release=bool(unfinished),
+        released=lock.release.version if lock.release else None,
     )
 
 
@@ -375,9 +377,11 @@ def repair_lock_file(options: BuildOptions) -> tuple[Repair, Path | None]:
 
 
 def _newest_package(out_dir: Path, deck: Deck) -> Path | None:
-    """dist/<slug>-<version>.apkg of the highest version (not -en or -dev builds)."""
-    pattern = re.compile(re.escape(deck.config.slug) + r"-(\d+)\.(\d+)\.(\d+)\.apkg")
-    found = [(tuple(map(int, match.groups())), path) for path in out_dir.glob("*.apkg") if (match := pattern.fullmatch(path.name))]
+    """dist/<slug>-<version>[+dev].apkg of the highest version (not -en builds); a development
+    build is newer than the release it starts from."""
+    pattern = re.compile(re.escape(deck.config.slug) + r"-(\d+)\.(\d+)\.(\d+)(\+dev)?\.apkg")
+    found = [((*map(int, match.groups()[:3]), bool(match.group(4))), path)
+             for path in out_dir.glob("*.apkg") if (match := pattern.fullmatch(path.name))]
     return max(found)[1] if found else None
 
 

@@ -307,6 +307,8 @@ def coverage_command(
 
 
 def _print_summary(result) -> None:
+    from .commit import DEV_SUFFIX
+
     _print_problems(result.warnings)
     table = Table(title=f"{result.deck.config.title} {result.deck.config.version}", show_header=False)
     for kind, count in sorted(result.cards_by_kind.items()):
@@ -321,6 +323,10 @@ def _print_summary(result) -> None:
     out.print(table)
     verb = {"written": "Wrote", "replaced": "Replaced", "unchanged": "Unchanged:"}[result.status]
     out.print(f"[green]✓[/] {verb} {result.path}")
+    if result.path.name.endswith(f"{DEV_SUFFIX}.apkg"):
+        released = f"release {result.released}" if result.released else "no release yet"
+        out.print(f"  A development build ({released}, plus your edits): it imports over the release and over "
+                  "earlier development builds. `mathdeck release` makes a version.", soft_wrap=True)
 
 
 @app.command("bench")

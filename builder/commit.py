@@ -100,7 +100,7 @@ def commit_files(path: Path, data: bytes, lock: Lock, new_lock_text: str, deck: 
     steps.append((path, lambda: _write_package(path, data, status, deck)))
     if options.release:
         kept = kept_release_path(deck, options)
-        kept_status = _package_status(kept, data, False, deck)  # a released file is never replaced
+        kept_status = _kept_release_status(kept, data, deck)
         steps.append((kept, lambda: _write_package(kept, data, kept_status, deck)))
         steps.append((options.changelog, lambda: prepend_changelog(options.changelog, lock.release.changelog)))
         steps.append((deck.config.location.file, lambda: write_version(deck, deck.config.version)))
@@ -128,6 +128,17 @@ def _package_status(path: Path, data: bytes, replace: bool, deck: Deck) -> str:
     if not replace:
         raise SourceError([_different_content(path, deck)])
     return "replaced"
+
+
+def _kept_release_status(kept: Path, data: bytes, deck: Deck) -> str:
+    """A released file is never replaced: learners have it, and the tests rebuild it byte for byte."""
+    try:
+        if kept.read_bytes() == data:
+            return "unchanged"
+    except FileNotFoundError:
+        return "written"
+    raise SourceError([Problem(deck.config.version_location, f"{Location(kept)} already exists with different content, and a released "
+                               "file is never replaced: set 'version' to the last release in the lock, or past this one")])
 
 
 def _write_package(path: Path, data: bytes, status: str, deck: Deck) -> str:

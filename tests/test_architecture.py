@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     })),
     ("markdown_math", frozenset({"markdown_math"})),
     ("domain", frozenset({"kinds", "model"})),
-    ("load", frozenset({"load"})),
+    ("load", frozenset({"load", "project"})),
     ("check", frozenset({"check_math", "check", "coverage"})),
     ("render", frozenset({"render"})),
     ("figures", frozenset({"figures"})),

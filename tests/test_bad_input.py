@@ -14,7 +14,7 @@ import pytest
 
 from builds import MINIMAL, copy_sources
 
-GOOD_APKG = "dist/ml-math-cheatsheet-0.1.0.apkg"
+GOOD_APKG = "dist/ml-math-cheatsheet-0.1.0+dev.apkg"  # 0.1.0 is not released: the development build
 
 
 @dataclass
@@ -82,8 +82,6 @@ CASES = [
     Case("several problems at once, sorted", {"cards/a.yaml": card_file(QA.format(id="x", q="Q?", a="A") + "    level: L9\n"),
                                              "cards/b.yaml": card_file("  - id: y\n    kind: quiz\n")},
          ["cards/a.yaml:8: level 'L9' must be one of L1, L2, L3", "cards/b.yaml:5: unknown kind 'quiz'; kinds are: formula, qa, cloze, code, basic"]),
-    Case("same version, different content", {}, ["cards/deck.yaml:6: dist/ml-math-cheatsheet-0.1.0.apkg already exists with different content: bump 'version' (now 0.1.0, or run `mathdeck release`) so learners can tell the builds apart, or pass --force to overwrite it"],
-         replace=("Bayes' theorem", "Bayes' rule")),
     Case("usage error", {}, [], exit_code=2, args=["build", "--no-such-flag"]),
     Case("cloze without a deletion", {"cards/bad.yaml": card_file("  - id: a\n    kind: cloze\n    text: Nothing is hidden here.\n")},
          ["cards/bad.yaml:6: card 'a': 'text' has no cloze deletion {{c1::...}}, so Anki would make no card from it"]),

@@ -28,7 +28,7 @@ def test_bench_prints_a_row_per_case(tmp_path):
         assert any(line.startswith(case) for line in lines), case
     assert "marginal time per 1,000 cards" in result.stdout
     [kept] = tmp_path.glob("mathdeck-bench-*")
-    assert (kept / "synthetic-30" / "dist" / "bench-1.0.0.apkg").exists()
+    assert (kept / "synthetic-30" / "dist" / "bench-1.0.0+dev.apkg").exists()
 
 
 def test_synthetic_decks_are_valid_and_realistic(tmp_path):

@@ -39,8 +39,9 @@ def test_build_prints_a_summary_and_writes_the_package(project):
     result = run(["build"], project)
     assert result.returncode == 0, result.stderr
     assert "formula cards" in result.stdout and "Anki cards" in result.stdout and "package size" in result.stdout
-    assert "dist/ml-math-cheatsheet-0.1.0.apkg" in result.stdout.replace("\n", "")
-    assert (project / "dist" / "ml-math-cheatsheet-0.1.0.apkg").exists()
+    assert "dist/ml-math-cheatsheet-0.1.0+dev.apkg" in result.stdout.replace("\n", "")  # 0.1.0 is not released
+    assert "development build" in result.stdout
+    assert (project / "dist" / "ml-math-cheatsheet-0.1.0+dev.apkg").exists()
 
 
 def test_usage_error_exits_2(project):
