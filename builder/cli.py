@@ -135,6 +135,24 @@ def build(
     _print_summary(result)
 
 
+@app.command("new")
+def new_command(
+    folder: Path = typer.Argument(..., help="The new deck's folder (absent or empty); its name gives the deck's title and file names."),
+    title: Optional[str] = typer.Option(None, "--title", help="The deck's name in Anki (default: from the folder's name)."),
+) -> None:
+    """Start a deck: deck.yaml with ids of its own, one example card of each kind, a figure script
+    and a README. `mathdeck build` in the folder works at once."""
+    from .scaffold import ScaffoldError, new_deck
+
+    try:
+        made = new_deck(folder, title)
+    except ScaffoldError as error:
+        err.print(f"Usage error: {error}", markup=False, soft_wrap=True)
+        raise typer.Exit(2)
+    out.print(f"[green]✓[/] Created the deck '{made.title}' in {folder}: {', '.join(map(str, made.files))}", soft_wrap=True)
+    out.print(f"  Next: cd {folder} && mathdeck build   (then import dist/{made.slug}-0.0.0+dev.apkg into Anki)", markup=False, soft_wrap=True)
+
+
 @app.command()
 def release(
     major: bool = typer.Option(False, "--major", help="Bump MAJOR (x.0.0)."),
@@ -324,9 +342,9 @@ def _print_summary(result) -> None:
     verb = {"written": "Wrote", "replaced": "Replaced", "unchanged": "Unchanged:"}[result.status]
     out.print(f"[green]✓[/] {verb} {result.path}")
     if result.path.name.endswith(f"{DEV_SUFFIX}.apkg"):
-        released = f"release {result.released}" if result.released else "no release yet"
-        out.print(f"  A development build ({released}, plus your edits): it imports over the release and over "
-                  "earlier development builds. `mathdeck release` makes a version.", soft_wrap=True)
+        base = f"release {result.released} plus your edits" if result.released else "nothing released yet"
+        out.print(f"  A development build ({base}): import it over the release or an earlier build, and the edited "
+                  "notes update in place. `mathdeck release` makes a version.", soft_wrap=True)
 
 
 @app.command("bench")

@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("render", frozenset({"render"})),
     ("figures", frozenset({"figures"})),
     ("package", frozenset({"identity", "release", "package"})),
-    ("build", frozenset({"commit", "build", "prepare", "watch", "bench"})),
+    ("build", frozenset({"commit", "build", "prepare", "watch", "bench", "scaffold"})),
     ("outputs", frozenset({"sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push"})),
     ("cli", frozenset({"cli"})),
 )
