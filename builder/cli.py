@@ -529,6 +529,9 @@ def _print_push_summary(result) -> None:
 
 
 def main() -> None:
+    from . import mathjax
+
+    mathjax.install_notice = lambda message: err.print(message, markup=False, soft_wrap=True)
     try:
         app()
     except KeyboardInterrupt:

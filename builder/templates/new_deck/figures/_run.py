@@ -68,9 +68,7 @@ def draw(script: str, out_light: str, out_dark: str) -> None:
 
 def serve() -> None:
     import matplotlib.pyplot  # noqa: F401  (preloaded once, inherited by every fork)
-
-    if importlib.util.find_spec("torch") is not None:  # only decks whose scripts use torch need it
-        import torch  # noqa: F401
+    import torch  # noqa: F401
 
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
