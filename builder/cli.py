@@ -116,11 +116,11 @@ def build(
     cards: Path = CARDS_OPTION,
     out_dir: Path = OUT_OPTION,
     figures: Optional[Path] = FIGURES_OPTION,
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing .apkg of the same version whose content differs."),
+    force: bool = typer.Option(False, "--force", help="Replace a file under a release's name whose bytes differ (never needed after an edit: that build goes to <deck>-<version>+dev.apkg)."),
     allow_note_type_change: bool = ALLOW_NOTE_TYPE_CHANGE,
     lang: str = typer.Option("en+zh", "--lang", help="en+zh: with the established Chinese terms; en: English only, written to <deck>-<version>-en.apkg."),
 ) -> None:
-    """Check the sources, then build dist/<deck>-<version>.apkg.
+    """Check the sources, then build dist/<deck>-<version>+dev.apkg (or <deck>-<version>.apkg when they are the last release).
 
     A rebuild updates learners' notes in place: each note carries the time its content last
     changed (kept in cards/mathdeck.lock.json; set SOURCE_DATE_EPOCH for reproducible builds).
