@@ -32,6 +32,7 @@ def run(args, cwd: Path, epoch: str | None = "1764000000", command=MATHDECK, **e
 
 
 def new_deck(folder: Path) -> Path:
+    folder.parent.mkdir(parents=True, exist_ok=True)
     made = run(["new", str(folder)], folder.parent)
     assert made.returncode == 0, made.stderr
     return folder
@@ -86,6 +87,22 @@ def test_new_deck_ids_are_fresh_and_fixed_in_comments(tmp_path):
     assert all(len(found) == 6 for found in ids)  # the deck and one note type per kind
     assert not set(ids[0]) & set(ids[1]) and len(set(ids[0])) == 6
     assert "FIXED FOREVER" in texts[0]
+
+
+def _files(folder: Path) -> set[str]:
+    return {str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file()}
+
+
+def test_decks_in_one_repository_keep_their_files_apart(tmp_path):
+    repo = tmp_path / "repo"
+    algebra, geometry = new_deck(repo / "decks" / "algebra"), new_deck(repo / "decks" / "geometry")
+    untouched = _files(geometry)
+
+    result = run(["release", "--minor", "--cards", "decks/algebra"], repo)
+    assert result.returncode == 0, result.stderr
+    assert {path for path in _files(repo) if not path.startswith("decks/")} == set()  # nothing at the repository's root
+    assert {"CHANGELOG.md", "mathdeck.lock.json", "releases/algebra-0.1.0.apkg", "dist/algebra-0.1.0.apkg"} <= _files(algebra)
+    assert _files(geometry) == untouched
 
 
 def test_new_refuses_a_folder_with_files_and_writes_nothing(tmp_path):
