@@ -78,7 +78,7 @@ CASES = [
     Case("a bad SOURCE_DATE_EPOCH", lambda project: None, [
         "SOURCE_DATE_EPOCH: 'yesterday' must be whole seconds since 1970 (digits only): unset it or set it to e.g. `git log -1 --format=%ct` (the time of the last commit)",
     ], env={"SOURCE_DATE_EPOCH": "yesterday"}),
-    Case("an unknown key under paths:", lambda project: edit(project / "cards" / "deck.yaml", "  dist: ../dist", "  dsit: ../dist"), [
+    Case("an unknown key under paths:", lambda project: edit(project / "cards" / "deck.yaml", ", dist: ../dist", ", dsit: ../dist"), [
         "cards/deck.yaml:@LINE@: unknown key 'paths.dsit': the keys are figures, dist, releases, changelog, cache",
     ]),
 ]
