@@ -69,26 +69,30 @@ class AnkiConnect:
         """Every action's result, in batches; the first action that failed raises."""
         results = []
         for start in range(0, len(actions), BATCH):
-            for (action, _), (result, error) in zip(actions[start:start + BATCH], self.multi_answers(actions[start:start + BATCH])):
+            batch = actions[start:start + BATCH]
+            for (action, _), (result, error) in zip(batch, self.multi_answers(batch), strict=True):
                 if error is not None:
                     raise AnkiConnectError(f"{action}: {error}")
                 results.append(result)
         return results
 
     def multi_answers(self, actions: list[tuple[str, dict]]) -> list[tuple[object, str | None]]:
-        """One `multi` request: (result, error) per action. Anki runs every action, even after one fails."""
+        """One `multi` request: (result, error) per action. Anki runs every action, even after one
+        fails."""
         if not actions:
             return []
         answers = self.call("multi", actions=[self._request(action, params) for action, params in actions])
         if not isinstance(answers, list) or len(answers) != len(actions):
             count = len(answers) if isinstance(answers, list) else type(answers).__name__
-            raise AnkiConnectError(f"{self.url} answered a multi request of {len(actions)} actions with {count} answers: is it AnkiConnect?")
-        return [_unwrap(action, answer) for (action, _), answer in zip(actions, answers)]
+            raise AnkiConnectError(f"{self.url} answered a multi request of {len(actions)} actions "
+                                   f"with {count} answers: is it AnkiConnect?")
+        return [_unwrap(action, answer) for (action, _), answer in zip(actions, answers, strict=True)]
 
     def require_version(self) -> int:
         version = self.call("version")
         if not isinstance(version, int) or version < API_VERSION:
-            raise AnkiConnectError(f"AnkiConnect API version {version} is too old: mathdeck needs {API_VERSION} (update the add-on)")
+            raise AnkiConnectError(f"AnkiConnect API version {version} is too old: "
+                                   f"mathdeck needs {API_VERSION} (update the add-on)")
         return version
 
     def _request(self, action: str, params: dict) -> dict:
@@ -110,7 +114,9 @@ class AnkiConnect:
         except (ConnectionError, TimeoutError) as error:  # includes a connection dropped mid-answer
             raise AnkiNotRunning(f"the connection to {self.url} failed ({error or type(error).__name__})") from None
         except http.client.HTTPException as error:  # a bad status line, a truncated body...
-            raise AnkiConnectError(f"{self.url} sent a malformed HTTP answer ({type(error).__name__}): is it AnkiConnect?") from None
+            reason = type(error).__name__
+            raise AnkiConnectError(f"{self.url} sent a malformed HTTP answer ({reason}): "
+                                   "is it AnkiConnect?") from None
         try:
             return json.loads(body.decode("utf-8"))
         except UnicodeDecodeError:

@@ -63,7 +63,7 @@ def _write_temp(path: Path, data: bytes, durable: bool = True) -> Path:
 def remove_stale_temporaries(folder: Path, pattern: str = f".*{TEMP_SUFFIX}") -> list[Path]:
     """Delete what killed processes left in `folder` (temp files, or e.g. `.drawing-*` folders
     with a pid in their name); a running process's files stay. Returns what was removed."""
-    removed = []
+    removed: list[Path] = []
     try:
         candidates = list(Path(folder).glob(pattern))
     except OSError:

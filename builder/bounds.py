@@ -27,7 +27,8 @@ def text_shape_problems(text: str) -> list[str]:
     problems = [long_line] if long_line else []
     brackets = text.count("[")
     if brackets > MAX_BRACKETS:
-        problems.append(f"has {brackets:,} '['; the limit is {MAX_BRACKETS:,} in one field (Markdown's link parser slows down quadratically)")
+        problems.append(f"has {brackets:,} '['; the limit is {MAX_BRACKETS:,} in one field "
+                        "(Markdown's link parser slows down quadratically)")
     run = _LONG_BACKSLASH_RUN.search(text)
     if run:
         problems.append(f"has {len(run.group()):,} backslashes in a row; the limit is {MAX_BACKSLASH_RUN}")

@@ -18,12 +18,15 @@ from .cache import BuildCache, content_key, fingerprint, subkey
 from .check_math import verdicts_fingerprint
 from .macros import Macro, MacroError
 from .markdown_math import (
-    ALLOWED_ATTRIBUTES, ALLOWED_STYLE_PROPERTIES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, allowed_classes, collect_formulas,
-    is_math, list_depths, local_media_only, macro_signature, markdown_fingerprint, markdown_to_unsafe_html, url_scheme,
+    collect_formulas, is_math, list_depths, macro_signature, markdown_fingerprint, markdown_to_unsafe_html,
 )
 from .model import KINDS, Card, Deck, card_digest
 from .phone_budget import PhoneBudget
 from .problems import Location, Problem
+from .sanitize import (
+    ALLOWED_ATTRIBUTES, ALLOWED_STYLE_PROPERTIES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, allowed_classes, local_media_only,
+    url_scheme,
+)
 
 # The checks' own code: a change to a rule (the phone budget, say) checks every card again; the
 # kinds say which keys are Markdown, and markdown_fingerprint() covers the conversion itself.
@@ -190,7 +193,7 @@ def check_figures(deck: Deck, figure_names: set[str]) -> list[Problem]:
 
 
 class _HtmlAudit(html.parser.HTMLParser):
-    """Lists what the sanitiser (nh3, markdown_math.sanitize_html) will drop, so the author is told, not surprised."""
+    """Lists what the sanitiser (nh3, sanitize.sanitize_html) will drop, so the author is told, not surprised."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)

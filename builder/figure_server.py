@@ -1,6 +1,6 @@
 """The figure server the builder runs: figures/_run.py's `draw`, with each script's output capped.
 
-    python builder/figure_server.py      (cwd: the figures folder; the protocol of `_run.py --serve`)
+    python builder/figure_server.py    (cwd: the figures folder; the protocol of `_run.py --serve`)
 
 A script that prints 100 MB before it fails must not hold 100 MB (and ten times that as JSON)
 in memory: only the last OUTPUT_LIMIT bytes of what it prints are kept for the message.

@@ -214,7 +214,7 @@ CODE = CardKind(
 )
 
 
-# ---------------------------------------------------------------- basic (Anki's "Basic (and reversed card)")
+# ------------------------------------------------------ basic (Anki's "Basic (and reversed card)")
 
 
 BASIC = CardKind(

@@ -227,8 +227,10 @@ def conflict_sides(text: str) -> list[str]:
     return ["".join(ours), "".join(theirs)]
 
 
+_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
 _NOTE_ENTRY = re.compile(
-    r'"((?:[^"\\]|\\.)+)": \{\s*"id": ("(?:[^"\\]|\\.)*"),\s*"content_hash": ("(?:[^"\\]|\\.)*"),\s*"modified": (-?\d+)\s*\}')
+    rf'"((?:[^"\\]|\\.)+)": \{{\s*"id": ({_JSON_STRING}),\s*"content_hash": ({_JSON_STRING}),'
+    r'\s*"modified": (-?\d+)\s*\}')
 
 
 def _salvage(text: str, repair: Repair) -> dict:
@@ -251,7 +253,8 @@ def _salvage(text: str, repair: Repair) -> dict:
     if release is not None:
         salvaged["release"] = release
     elif '"release"' in text:
-        repair.dropped.append("the release record (unreadable JSON): the next release's changelog lists every card as added")
+        repair.dropped.append("the release record (unreadable JSON): "
+                              "the next release's changelog lists every card as added")
     return salvaged
 
 

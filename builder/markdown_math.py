@@ -1,12 +1,13 @@
-"""Markdown with math, shared by check and render: the one Markdown conversion, the sanitiser's
-policy and the sanitiser, and the formulas found in Markdown's output.
+"""Markdown with math, shared by check and render: the one Markdown conversion and the formulas
+found in Markdown's output. The sanitiser and its policy are in sanitize.py.
 
 Math is protected from Markdown by pymdown-extensions' arithmatex in generic mode, which turns
-`$...$` / `$$...$$` into Anki's `\\(...\\)` / `\\[...\\]` and escapes `<`, `>` and `&` inside math as
-entities, so the web view's HTML parser never reads them (anki-facts.md: "Escape <, > and & ...").
+`$...$` / `$$...$$` into Anki's `\\(...\\)` / `\\[...\\]` and escapes `<`, `>` and `&` inside
+math as entities, so the web view's HTML parser never reads them (anki-facts.md: "Escape <, > and
+& ...").
 check audits Markdown's output (markdown_to_unsafe_html) and sends its formulas to MathJax; render
-sanitises the same output into note fields (markdown_field, sanitize_html). Both read this module,
-so what check approves is exactly what render writes.
+sanitises the same output into note fields (markdown_field, then sanitize.sanitize_html). Both read
+this module, so what check approves is exactly what render writes.
 """
 
 from __future__ import annotations
@@ -16,90 +17,38 @@ import html
 import html.parser
 import json
 import re
+from typing import Any
 
-# Markdown, Pygments and nh3 are imported where they are used: a rebuild whose notes all come
-# from the cache (builder/cache.py) never loads them.
+# Markdown is imported where it is used: a rebuild whose notes all come from the cache
+# (builder/cache.py) never loads it.
 from .cache import fingerprint
 from .macros import Macro, expand_macros
+from .sanitize import sanitize_html
 
 # What Markdown's output depends on besides the text: this code, the macros, the libraries. Caches
 # of anything made from it (checked cards, notes) include markdown_fingerprint() in their keys.
-MARKDOWN_SOURCES = ("markdown_math.py", "macros.py")
+MARKDOWN_SOURCES = ("markdown_math.py", "sanitize.py", "macros.py")
 MARKDOWN_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3")
 
 
-MARKDOWN_EXTENSIONS = ["pymdownx.arithmatex", "tables", "sane_lists", "pymdownx.superfences", "pymdownx.highlight"]
-MARKDOWN_CONFIG = {
+MARKDOWN_EXTENSIONS = [
+    "pymdownx.arithmatex",
+    "tables",
+    "sane_lists",
+    "pymdownx.superfences",
+    "pymdownx.highlight",
+]
+MARKDOWN_CONFIG: dict[str, dict[str, Any]] = {
     "pymdownx.arithmatex": {"generic": True},
     "pymdownx.highlight": {"use_pygments": True, "guess_lang": False, "css_class": "highlight"},
 }
-
-# What may reach a note. Cards run inside a web view on desktop and phone: no scripts, no event
-# handlers, no javascript: URLs, no styles beyond table alignment.
-ALLOWED_TAGS = {
-    "a", "b", "blockquote", "br", "code", "del", "div", "em", "h3", "h4", "h5", "h6", "hr", "i",
-    "img", "kbd", "li", "ol", "p", "pre", "span", "strong", "sub", "sup", "table", "tbody", "td",
-    "th", "thead", "tr", "ul",
-}
-ALLOWED_ATTRIBUTES = {
-    "*": set(),  # `class` is allowed per tag and per name: allowed_classes()
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "td": {"style"},
-    "th": {"style"},
-}
-ALLOWED_URL_SCHEMES = {"http", "https"}  # for links; an image must be a media file (local_media_only)
-ALLOWED_STYLE_PROPERTIES = {"text-align"}  # Markdown's table column alignment
-# The classes our own HTML uses (arithmatex's math, Pygments' code, our field templates); any
-# other could pose as Anki's own (`cloze`) or restyle the card with the note type's CSS.
-OWN_CLASSES = {
-    "span": {"arithmatex"},
-    "div": {"arithmatex", "highlight", "code-block", "retired"},
-    "img": {"fig", "fig-light", "fig-dark"},
-}
-
-
-def url_scheme(url: str) -> str:
-    """A URL's scheme as a browser reads it: the URL parser drops tabs and newlines anywhere and
-    C0 controls and spaces in front, so `java&#x09;script:` (an entity for a tab) is javascript:."""
-    cleaned = _as_browser_reads(url)
-    match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", cleaned)
-    return match.group(1).lower() if match else ""
-
-
-def is_remote_url(url: str) -> bool:
-    """Anything with a scheme or a host (`//host/x`, `\\\\host\\x`): not a file of the deck's media."""
-    return bool(url_scheme(url)) or _as_browser_reads(url).replace("\\", "/").startswith("//")
-
-
-def _as_browser_reads(url: str) -> str:
-    return re.sub(r"[\t\n\r]", "", url).lstrip("".join(map(chr, range(0x21))))
-
-
-def local_media_only(tag: str, attribute: str, value: str) -> str | None:
-    """nh3's attribute filter: an image is one of the deck's media files. A remote image would be
-    fetched on every review, by every learner: a tracker."""
-    if tag == "img" and attribute == "src" and is_remote_url(value):
-        return None
-    return value
-
-
-@functools.cache
-def allowed_classes() -> dict[str, frozenset[str]]:
-    """Per tag, the class names that may reach a note: ours and Pygments' token classes."""
-    from pygments.token import STANDARD_TYPES
-
-    token_classes = {name for name in STANDARD_TYPES.values() if name}
-    classes = {tag: set(names) for tag, names in OWN_CLASSES.items()}
-    classes["span"] |= token_classes
-    return {tag: frozenset(names) for tag, names in classes.items()}
-
 
 # ---------------------------------------------------------------- Markdown with math
 
 
 class MathRewriter:
-    """A Markdown tree processor (Markdown only calls `run`) that rewrites the TeX of every formula arithmatex found, after Markdown parsed it:
+    """A Markdown tree processor (Markdown only calls `run`) that rewrites the TeX of every
+    formula arithmatex found, after Markdown parsed it:
 
     - deck macros are expanded into plain TeX (phone apps cannot load a MathJax config);
     - in cloze cards, `}}` is spaced to `} }`: Anki and AnkiDroid would read it as the end of the
@@ -130,9 +79,10 @@ class MathRewriter:
 
 
 class DisplayMathParagraphs:
-    """A Markdown preprocessor (Markdown only calls `run`) that gives a `$$...$$` line (or multi-line `$$` block) the blank lines around it that arithmatex
-    needs to see display math, so authors may write it straight after a sentence, as GitHub allows.
-    Works on whole lines only; fenced code is left alone."""
+    """A Markdown preprocessor (Markdown only calls `run`) that gives a `$$...$$` line (or a
+    multi-line `$$` block) the blank lines around it that arithmatex needs to see display math, so
+    authors may write it straight after a sentence, as GitHub allows. Works on whole lines only;
+    fenced code is left alone."""
 
     def __init__(self, md=None):
         self.md = md
@@ -173,7 +123,9 @@ def cloze_safe(tex: str) -> str:
 
 
 def _escape_math(tex: str) -> str:
-    return tex.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return (
+        tex.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
 
 
 @functools.cache
@@ -181,17 +133,25 @@ def _markdown(macros: tuple[Macro, ...], cloze: bool):
     import markdown
 
     converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
-    converter.preprocessors.register(DisplayMathParagraphs(converter), "mathdeck-display-math", 5)
-    converter.treeprocessors.register(MathRewriter(converter, macros, cloze), "mathdeck-math", 15)
+    # Our processors only duck-type Markdown's (Markdown calls `run` alone): subclassing them
+    # would import Markdown (~30 ms) with this module, which a fully cached rebuild never needs.
+    display_math = DisplayMathParagraphs(converter)
+    math_rewriter = MathRewriter(converter, macros, cloze)
+    converter.preprocessors.register(display_math, "mathdeck-display-math", 5)  # type: ignore[arg-type]
+    converter.treeprocessors.register(math_rewriter, "mathdeck-math", 15)  # type: ignore[arg-type]
     return converter
 
 
-def markdown_to_html(text: str, inline: bool = False, macros: tuple[Macro, ...] = (), cloze: bool = False) -> str:
+def markdown_to_html(
+    text: str, inline: bool = False, macros: tuple[Macro, ...] = (), cloze: bool = False
+) -> str:
     """Markdown with math → sanitised HTML. `inline` drops the <p> around a lone paragraph."""
     return sanitize_html(markdown_field(text, inline, macros, cloze))
 
 
-def markdown_field(text: str, inline: bool = False, macros: tuple[Macro, ...] = (), cloze: bool = False) -> str:
+def markdown_field(
+    text: str, inline: bool = False, macros: tuple[Macro, ...] = (), cloze: bool = False
+) -> str:
     """Markdown's output for a note field, not sanitised yet (render.render_card sanitises every
     field). `inline` drops the <p> around a lone paragraph."""
     html = markdown_to_unsafe_html(text, macros, cloze) if text else ""
@@ -213,29 +173,9 @@ def _unsafe_html(text: str, macros: tuple[Macro, ...], cloze: bool) -> str:
     return converter.convert(text)
 
 
-def sanitize_html(html: str) -> str:
-    """The one wall every note field passes (render.render_card): nh3 with the allowlists above."""
-    return _sanitiser().clean(html)
-
-
-@functools.cache
-def _sanitiser():
-    # One Cleaner for the build: building nh3's options on every call cost as much as cleaning.
-    import nh3
-
-    return nh3.Cleaner(
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=ALLOWED_URL_SCHEMES,
-        allowed_classes=allowed_classes(),
-        attribute_filter=local_media_only,
-        filter_style_properties=ALLOWED_STYLE_PROPERTIES,
-        link_rel=None,
-    )
-
-
 def markdown_fingerprint() -> str:
-    """A hash of what Markdown's output and the sanitiser depend on (MARKDOWN_SOURCES, _LIBRARIES)."""
+    """A hash of what Markdown's output and the sanitiser depend on: MARKDOWN_SOURCES and
+    MARKDOWN_LIBRARIES."""
     return fingerprint(MARKDOWN_SOURCES, MARKDOWN_LIBRARIES)
 
 
@@ -304,7 +244,8 @@ def collect_formulas(unsafe_html: str, markdown_tags_only: bool = False) -> list
 
 
 def is_math(class_attribute: str | None) -> bool:
-    """Whether an element's class attribute marks it as arithmatex's math (`<span|div class="arithmatex">`)."""
+    """Whether an element's class attribute marks it as arithmatex's math
+    (`<span|div class="arithmatex">`)."""
     return "arithmatex" in (class_attribute or "").split()
 
 
@@ -325,7 +266,7 @@ def list_depths(unsafe_html: str) -> list[int]:
     return depths
 
 
-# ---------------------------------------------------------------- cloze deletions in source Markdown
+# ------------------------------------------------------------ cloze deletions in source Markdown
 
 # The opening of a cloze deletion, `{{c1::`; its number is group 1.
 CLOZE_OPENING = re.compile(r"\{\{c(\d+)::")
@@ -340,8 +281,8 @@ def reveal_clozes(text: str) -> str:
         end = _cloze_end(text, match.end())
         if end is None:
             break
-        answer = text[match.end():end].split("::")[0]
-        out += [text[position:match.start()], f"**{answer}**"]
+        answer = text[match.end() : end].split("::")[0]
+        out += [text[position : match.start()], f"**{answer}**"]
         position = end + 2
     return "".join(out) + text[position:]
 

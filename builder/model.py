@@ -9,7 +9,6 @@ from .kinds import KINDS, CardKind  # noqa: F401  (a kind is defined in kinds.py
 from .macros import Macro
 from .problems import Location
 
-
 COMMON_KEYS = ("id", "kind", "tags", "level", "zh", "figure", "covers", "aliases", "retired")
 RETIRED_SUBDECK = "Retired"
 RETIRED_TAG = "retired"
@@ -63,7 +62,8 @@ class Card:
 
 
 def card_digest(card: Card) -> str:
-    """A hash of everything in a card but where it stands in its file: what check and render read."""
+    """A hash of everything in a card but where it stands in its file: what check and render
+    read."""
     return content_key(
         card.id, card.kind, card.text, card.subdeck, card.tags, card.level, card.zh, card.figure,
         card.covers, card.aliases, card.reverse, card.retired, card.language, card.code_file,

@@ -55,11 +55,12 @@ class PhoneBudget:
         if width <= shown:
             return []
         kind = "display formula" if display else "inline formula"
-        where_shown = f"{shown} px in {'a list item' if list_depth == 1 else f'{list_depth} nested list items'}" if list_depth else f"{shown} px"
+        items = "a list item" if list_depth == 1 else f"{list_depth} nested list items"
+        where_shown = f"{shown} px in {items}" if list_depth else f"{shown} px"
         fix = ("break it over lines (aligned, split, multline, gathered) or shorten it" if display else
                "move it to display math on a line of its own ($$...$$) or shorten it")
-        message = (f"card '{card}', field '{key}': {kind} {width} px wide, a {self.phone_width} px phone shows "
-                   f"{where_shown}: {fix}: ${one_line(tex, 60)}$")
+        message = (f"card '{card}', field '{key}': {kind} {width} px wide, "
+                   f"a {self.phone_width} px phone shows {where_shown}: {fix}: ${one_line(tex, 60)}$")
         return [Problem(line_of(where, tex), message, severity="error" if display else "warning", card=card)]
 
     def code_problems(self, first_line: Location, card: str, code: str) -> list[Problem]:
@@ -67,8 +68,10 @@ class PhoneBudget:
         at its own line (`first_line` is where the code's line 1 is)."""
         return [
             Problem(Location(first_line.file, first_line.line + offset),
-                    f"card '{card}': code line of {len(line.rstrip())} columns, a {self.phone_width} px phone shows "
-                    f"{self.code_columns}: it scrolls sideways; wrap it", severity="warning", card=card)
+                    f"card '{card}': code line of {len(line.rstrip())} columns, "
+                    f"a {self.phone_width} px phone shows {self.code_columns}: "
+                    "it scrolls sideways; wrap it",
+                    severity="warning", card=card)
             for offset, line in enumerate(code.splitlines())
             if len(line.rstrip()) > self.code_columns
         ]

@@ -146,9 +146,10 @@ def missing_released_cards(deck: Deck, release: Release, cards_dir: Path) -> lis
             line = next((n for n, text in enumerate(lock_lines, 1) if text.strip().startswith(f'"{card_id}": {{')), 0)
             problems.append(Problem(
                 Location(lock_path, line),
-                f"card '{card_id}' ({card.title}) was in release {release.version} but is gone from the sources. "
-                "Anki never deletes notes on import, so learners would keep it forever: put it back with "
-                "'retired: true' (its note is then tagged 'retired' and moved to the Retired subdeck), "
+                f"card '{card_id}' ({card.title}) was in release {release.version} "
+                "but is gone from the sources. Anki never deletes notes on import, "
+                "so learners would keep it forever: put it back with 'retired: true' "
+                "(its note is then tagged 'retired' and moved to the Retired subdeck), "
                 "or rename it with 'aliases'",
             ))
     return problems
@@ -168,9 +169,10 @@ def note_type_changes(deck: Deck, release: Release, allowed: bool) -> list[Probl
         )
         problems.append(Problem(
             deck.config.location,
-            f"note type '{KINDS[kind].note_type_name}' changed since release {release.version} ({what}). Adding, removing "
-            "or renaming a field or template forces every learner to a full sync with AnkiWeb, and without "
-            "'merge note types' Anki imports a copy of the note type and stops updating their notes. "
+            f"note type '{KINDS[kind].note_type_name}' changed since release {release.version} "
+            f"({what}). Adding, removing or renaming a field or template forces every learner "
+            "to a full sync with AnkiWeb, and without 'merge note types' Anki imports a copy "
+            "of the note type and stops updating their notes. "
             "Pass --allow-note-type-change to do it anyway",
         ))
     return problems

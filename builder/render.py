@@ -1,6 +1,6 @@
 """render: Card → note fields as HTML, and the note types' templates and CSS. Pure functions.
 
-Markdown with math and the sanitiser are in markdown_math.py (check reads the same conversion).
+Markdown with math is in markdown_math.py (check reads the same conversion), the sanitiser in sanitize.py.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from pathlib import Path
 # cache (builder/cache.py) never loads them.
 from .cache import BuildCache, content_key, fingerprint, subkey
 from .macros import Macro
-from .markdown_math import macro_signature, markdown_field, markdown_to_html, sanitize_html
+from .markdown_math import macro_signature, markdown_field, markdown_to_html
 from .model import KINDS, RETIRED_SUBDECK, RETIRED_TAG, Card, Deck, card_digest
+from .sanitize import sanitize_html
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 LIGHT_CODE_STYLE = "friendly"
@@ -54,7 +55,7 @@ class RenderedNote:
 
 
 # What the cached notes depend on besides the cards: this code, the templates, the libraries.
-NOTES_CACHE_SOURCES = ("render.py", "markdown_math.py", "check.py", "check_math.py", "macros.py", "model.py", "kinds.py", "templates")
+NOTES_CACHE_SOURCES = ("render.py", "markdown_math.py", "sanitize.py", "check.py", "check_math.py", "macros.py", "model.py", "kinds.py", "templates")
 NOTES_CACHE_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3", "jinja2")
 
 

@@ -58,10 +58,12 @@ MEASURE_JS = """(() => {
   const scrollbars = [], pastEdge = [];
   for (const el of document.querySelectorAll('body, body *')) {
     const style = getComputedStyle(el);
-    if ((style.overflowX === 'auto' || style.overflowX === 'scroll') && el.scrollWidth > el.clientWidth)
+    const scrolls = style.overflowX === 'auto' || style.overflowX === 'scroll';
+    if (scrolls && el.scrollWidth > el.clientWidth)
       scrollbars.push(describe(el) + ' (' + el.scrollWidth + ' > ' + el.clientWidth + ')');
     const box = el.getBoundingClientRect();
-    if (box.width > 0 && box.height > 0 && style.visibility !== 'hidden' && visibleRight(el) > edge + 0.5)
+    const visible = box.width > 0 && box.height > 0 && style.visibility !== 'hidden';
+    if (visible && visibleRight(el) > edge + 0.5)
       pastEdge.push(describe(el) + ' (right ' + Math.round(box.right) + ' > ' + edge + ')');
   }
   // Whatever element scrolls the page (body in quirks mode), and the proof: can it scroll sideways?
@@ -147,7 +149,8 @@ def review(request: dict, done) -> None:
 
         def inject() -> None:
             if request.get("inject"):
-                reviewer.web.eval(f"document.getElementById('qa').insertAdjacentHTML('beforeend', {json.dumps(request['inject'])});")
+                html = json.dumps(request["inject"])
+                reviewer.web.eval(f"document.getElementById('qa').insertAdjacentHTML('beforeend', {html});")
             QTimer.singleShot(150, measure)  # let the page paint what the screenshot will show
 
         def measure() -> None:

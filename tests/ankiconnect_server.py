@@ -2,8 +2,8 @@
 
 Not a mock: every action runs on `anki.collection.Collection` with the calls the AnkiConnect
 add-on makes (FooSoft/anki-connect, plugin/__init__.py), and answers on 127.0.0.1 the way the
-add-on does: POST a JSON request, get `{"result": ..., "error": ...}`, one request at a time as the add-on
-(Anki's main thread) does. Only the actions
+add-on does: POST a JSON request, get `{"result": ..., "error": ...}`, one request at a time as
+the add-on (Anki's main thread) does. Only the actions
 `mathdeck push` uses are here. (The PyPI package anki-connect-server needs Python 3.12 and
 FastAPI/uvicorn/fastmcp, and serves /api instead of /, so it does not fit this venv.)
 

@@ -3,7 +3,8 @@ in Debian's Chromium with scrollbars visible, fully offline.
 
 Use from a test module::
 
-    from browser_harness import render_card_html, save_screenshot  # fixtures `browser`, `page` come from conftest
+    # the fixtures `browser` and `page` come from conftest
+    from browser_harness import render_card_html, save_screenshot
 
     @pytest.mark.browser
     def test_card(page):
@@ -60,7 +61,8 @@ VIEWPORT_HEIGHT = 800
 
 
 def anki_web_js() -> Path:
-    """_aqt/data/web/js from the installed aqt wheel: Anki's MathJax config and its MathJax build."""
+    """_aqt/data/web/js from the installed aqt wheel: Anki's MathJax config and its MathJax
+    build."""
     spec = importlib.util.find_spec("_aqt")
     folders = list(spec.submodule_search_locations or []) if spec else []
     for folder in folders:
@@ -109,12 +111,15 @@ TYPESET_AND_WAIT = r"""
 # - wideFormulas(root, width): formulas whose visible box (mjx-math, not MathJax's hidden
 #   accessibility copy) is wider than `width` px.
 MEASURE_HELPERS = r"""
-  const describe = (el) => (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ')[0] : el.tagName.toLowerCase());
+  const describe = (el) => (typeof el.className === 'string' && el.className
+    ? '.' + el.className.split(' ')[0] : el.tagName.toLowerCase());
   window.scrollbars = (root) => [...root.querySelectorAll('*')].filter((el) => {
     const overflow = getComputedStyle(el).overflowX;
     return (overflow === 'auto' || overflow === 'scroll') && el.scrollWidth > el.clientWidth
       && el.offsetHeight - el.clientHeight - el.clientTop * 2 > 0;
-  }).map((el) => ({ box: describe(el), scroll: el.scrollWidth - el.clientWidth, text: el.textContent.slice(0, 60) }));
+  }).map((el) => ({
+    box: describe(el), scroll: el.scrollWidth - el.clientWidth, text: el.textContent.slice(0, 60),
+  }));
   window.wideFormulas = (root, width) => [...root.querySelectorAll('mjx-container')].map((box) => {
     const math = box.querySelector(':scope > mjx-math');
     const annotation = box.querySelector('mjx-assistive-mml annotation');
@@ -228,8 +233,8 @@ def save_screenshot(page, name: str) -> Path:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
-    """One headless Debian Chromium for the whole session (launching takes most of a second), drawing
-    scrollbars as a learner's WebView does."""
+    """One headless Debian Chromium for the whole session (launching takes most of a second),
+    drawing scrollbars as a learner's WebView does."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make setup` (apt-get install chromium)")
     from playwright.sync_api import sync_playwright

@@ -1,7 +1,9 @@
-"""Every card side of a deck as AnkiDroid shows it on a phone: which formulas are wider than the card
-and which boxes draw a scrollbar. The same measure as tests/test_browser_cards.py, for a person.
+"""Every card side of a deck as AnkiDroid shows it on a phone: which formulas are wider than the
+card and which boxes draw a scrollbar. The same measure as tests/test_browser_cards.py, for a
+person.
 
-    .venv/bin/python tests/phone_report.py [--cards cards] [--width 360] [--night] [--shots DIR [--top 10]]
+    .venv/bin/python tests/phone_report.py [--cards cards] [--width 360] [--night]
+                                           [--shots DIR [--top 10]]
 
 Builds the deck from the given sources into a temporary folder, imports it with the official
 `anki` library, renders every side with Anki's own MathJax in AnkiDroid's page (browser_harness)
@@ -105,7 +107,8 @@ def screenshot_sides(page, css: str, sides: dict[str, str], names: list[str], me
     for name in names:
         for night in (False, True):
             render_card_html(page, css, sides[name], width=width, night=night, media_dir=media_dir)
-            path = folder / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}-{width}-{'night' if night else 'day'}.png"
+            slug = re.sub(r"[^a-z0-9-]+", "-", name.lower())
+            path = folder / f"{slug}-{width}-{'night' if night else 'day'}.png"
             page.screenshot(path=str(path), full_page=True)
             shots.append(path)
     return shots
@@ -145,16 +148,19 @@ def main() -> int:
     problems = problems_of(report)
     for name, found in sorted(problems.items()):
         for formula in found.pop("wide_formulas", []):
-            print(f"{name}: formula {formula['width']} px on a {report['card_width']} px card: {formula['text']}")
+            print(f"{name}: formula {formula['width']} px on a {report['card_width']} px card: "
+                  f"{formula['text']}")
         for box in found.pop("scrollbars", []):
             print(f"{name}: scrollbar on {box['box']} ({box['scroll']} px more): {box['text']}")
         if found:
             print(f"{name}: {found}")
     wide = sum(len(side["wide_formulas"]) for side in report["sides"])
     bars = sum(1 for side in report["sides"] if side["scrollbars"])
-    print(f"{len(sides)} sides, {report['formulas']} formulas at {args.width} px ({'night' if args.night else 'day'}), "
-          f"card {report['card_width']} px: {wide} formulas wider than the card, {bars} sides with a scrollbar, "
-          f"{len(problems)} sides with a problem; page scrolls sideways: {report['page_overflow']}")
+    mode = "night" if args.night else "day"
+    print(f"{len(sides)} sides, {report['formulas']} formulas at {args.width} px ({mode}), "
+          f"card {report['card_width']} px: {wide} formulas wider than the card, "
+          f"{bars} sides with a scrollbar, {len(problems)} sides with a problem; "
+          f"page scrolls sideways: {report['page_overflow']}")
     return 1 if problems or report["page_overflow"] else 0
 
 

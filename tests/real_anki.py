@@ -44,7 +44,8 @@ def ankiconnect_source() -> Path | None:
 def missing_requirement() -> str | None:
     """Why the real Anki cannot run here, or None."""
     if ankiconnect_source() is None:
-        return "the AnkiConnect add-on is missing (set MATHDECK_ANKICONNECT or put it in ../shared/anki-connect)"
+        return ("the AnkiConnect add-on is missing "
+                "(set MATHDECK_ANKICONNECT or put it in ../shared/anki-connect)")
     if shutil.which("xvfb-run") is None:
         return "xvfb-run is missing (apt-get install xvfb xauth, or `make setup` as root)"
     try:
@@ -55,7 +56,8 @@ def missing_requirement() -> str | None:
     ldd = subprocess.run(["ldd", str(qxcb)], capture_output=True, text=True, check=False)
     missing = sorted({line.split()[0] for line in ldd.stdout.splitlines() if "not found" in line})
     if missing:
-        return f"X libraries for Qt are missing ({', '.join(missing)}): `make setup` as root installs them"
+        return (f"X libraries for Qt are missing ({', '.join(missing)}): "
+                "`make setup` as root installs them")
     return None
 
 
@@ -75,7 +77,8 @@ manager.setupMeta()
 manager.meta["firstRun"] = False
 manager.meta["defaultLang"] = "en_US"
 manager.create(sys.argv[2])
-manager.db.execute("update profiles set data = ? where name = '_global'", manager._pickle(manager.meta))
+manager.db.execute(
+    "update profiles set data = ? where name = '_global'", manager._pickle(manager.meta))
 manager.db.commit()
 manager.db.close()
 """
@@ -171,7 +174,8 @@ class RealAnki:
         return answer["result"]
 
     def driver(self, command: str, timeout: float = 600, **params) -> dict:
-        """Run a command of the reviewer add-on inside Anki (its main thread) and return its answer."""
+        """Run a command of the reviewer add-on inside Anki (its main thread) and return its
+        answer."""
         self._requests += 1
         answer = self.driver_dir / f"answer-{self._requests}.json"
         request = self.driver_dir / f"request-{self._requests}.json"
@@ -182,7 +186,8 @@ class RealAnki:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Anki exited during '{command}': {self.log_tail()}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the reviewer add-on did not answer '{command}' within {timeout} s: {self.log_tail()}")
+                raise TimeoutError(f"the reviewer add-on did not answer '{command}' within {timeout} s: "
+                                   f"{self.log_tail()}")
             time.sleep(0.2)
         result = json.loads(answer.read_text())
         if "error" in result:

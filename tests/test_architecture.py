@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         "__init__", "ankiconnect", "atomic", "bounds", "cache", "figure_server", "lockfile", "macros",
         "mathjax", "phone_budget", "problems", "yamlsource",
     })),
-    ("markdown_math", frozenset({"markdown_math"})),
+    ("markdown_math", frozenset({"markdown_math", "sanitize"})),
     ("domain", frozenset({"kinds", "model"})),
     ("load", frozenset({"load", "project"})),
     ("check", frozenset({"check_math", "check", "coverage"})),

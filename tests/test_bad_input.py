@@ -137,7 +137,7 @@ def test_bad_input_gets_exact_message_exit_code_and_loses_nothing(case: Case, bu
     lines = result.stderr.splitlines()
     if case.exit_code == 1:
         count = len(case.stderr)
-        assert lines == case.stderr + [f"{count} problem{'s' if count > 1 else ''}; nothing was written."]
+        assert lines == [*case.stderr, f"{count} problem{'s' if count > 1 else ''}; nothing was written."]
     assert (project / GOOD_APKG).read_bytes() == good
     assert (project / "cards" / "mathdeck.lock.json").read_bytes() == lock
     assert sorted(p.name for p in (project / "dist").iterdir()) == [Path(GOOD_APKG).name]

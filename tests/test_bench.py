@@ -41,7 +41,7 @@ def test_synthetic_decks_are_valid_and_realistic(tmp_path):
     before = yaml.safe_load((cards / "synthetic-001.yaml").read_text())
     edit_one_card(cards, 3)
     after = yaml.safe_load((cards / "synthetic-001.yaml").read_text())
-    changed = [a["id"] for a, b in zip(before["cards"], after["cards"]) if a != b]
+    changed = [a["id"] for a, b in zip(before["cards"], after["cards"], strict=True) if a != b]
     assert len(changed) == 1 and "Edit 3: $e^{3} > 0$." in str(after["cards"])
 
 

@@ -37,7 +37,8 @@ def test_every_card_side_fits_typesets_and_loads_its_images(imported_cards, page
     css, sides, media = imported_cards
     started = time.perf_counter()
     report = measure_sides(page, css, sides, media, width, night)
-    print(f"{len(sides)} card sides at {width}px {'night' if night else 'day'}: {time.perf_counter() - started:.1f} s")
+    seconds = time.perf_counter() - started
+    print(f"{len(sides)} card sides at {width}px {'night' if night else 'day'}: {seconds:.1f} s")
 
     assert len(report["sides"]) == len(sides) > 700
     assert report["formulas"] > 2000
@@ -93,7 +94,8 @@ def test_the_measure_catches_each_kind_of_broken_side(imported_cards, page):
         ("error", r"<p>\(\frac{a}{b}}\)</p>"),
         ("undefined", r"<p>\(\foo{x}\)</p>"),
         ("image", '<img src="missing.png">'),
-        ("fine", r'<div class="arithmatex">\[x^2\]</div><p>Inline \(x_1 + \mathcal{N}(\mu, \sigma^2)\) text.</p>'),
+        ("fine", r'<div class="arithmatex">\[x^2\]</div>'
+                 r"<p>Inline \(x_1 + \mathcal{N}(\mu, \sigma^2)\) text.</p>"),
     ]
     report = measure_sides(page, css, broken, media, 360, False)
     sides = {side["name"]: side for side in report["sides"]}

@@ -1,4 +1,5 @@
-"""The browser harness measures what a learner would see: MathJax errors, raw TeX, overflow, images."""
+"""The browser harness measures what a learner would see: MathJax errors, raw TeX, overflow,
+images."""
 
 from __future__ import annotations
 

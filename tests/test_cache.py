@@ -97,7 +97,7 @@ def test_a_changed_macro_renders_again_every_card_using_it(tmp_path, monkeypatch
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
     lock = (project / "cards" / "mathdeck.lock.json").read_text()
     second = build_in(project, force=True)
-    changed = {a.card.id for a, b in zip(first.notes, second.notes) if a.fields != b.fields}
+    changed = {a.card.id for a, b in zip(first.notes, second.notes, strict=True) if a.fields != b.fields}
     assert changed == {card.id for card in second.deck.cards if "\\E" in "".join(card.text.values())}
     assert any("\\operatorname{E}" in field for note in second.notes for field in note.fields)
     (project / "cards" / "mathdeck.lock.json").write_text(lock)
@@ -140,7 +140,9 @@ def test_a_formula_broken_after_a_clean_build_is_reported(tmp_path, monkeypatch)
     with pytest.raises(SourceError) as error:
         build_in(project, force=True)
     [problem] = errors_in(error.value.problems)  # the synthetic code cards also draw phone warnings
-    assert "card 'syn-00005-formula', field 'explanation': MathJax: Undefined control sequence \\undefinedmacro" in problem.message
+    expected = ("card 'syn-00005-formula', field 'explanation': "
+                "MathJax: Undefined control sequence \\undefinedmacro")
+    assert expected in problem.message
 
 
 def test_parsed_card_files_keep_their_lines(project):
@@ -212,7 +214,7 @@ def test_content_key_separates_its_parts():
 
 # Markdown sources without `<` (so without raw HTML), made of the pieces that matter to math.
 MARKDOWN_WITHOUT_TAGS = st.lists(
-    st.sampled_from(list("ab x_*`$\\{}&>#-|:\n\t1[]()!\"'é") + ["$$", "\n\n", "    ", "```", "**", "\\\\", "&amp;", "- "]),
+    st.sampled_from([*"ab x_*`$\\{}&>#-|:\n\t1[]()!\"'é", "$$", "\n\n", "    ", "```", "**", "\\\\", "&amp;", "- "]),
     max_size=40,
 ).map("".join)
 

@@ -10,7 +10,7 @@ from conftest import CARDS_DIR
 def test_every_seed_item_is_covered_and_every_covers_entry_exists():
     deck = load_deck(CARDS_DIR)
     items = load_seed_items(CARDS_DIR)
-    result, problems = coverage(deck, items)
+    _, problems = coverage(deck, items)
     assert not problems, "\n".join(str(p) for p in problems)
     assert len(items) > 150 and len(deck.cards) > 150
 

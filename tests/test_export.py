@@ -251,7 +251,7 @@ def test_csv_imports_into_anki_with_fields_decks_tags_and_guids(flagship, csv_ex
             (note_id,) = col.find_notes(f'"CardId:{note.card.id}"')
             anki_note = col.get_note(note_id)
             assert anki_note.guid == guid_for_card(note.card)
-            assert dict(anki_note.items()) == dict(zip(KINDS[note.card.kind].note_fields, note.fields))
+            assert dict(anki_note.items()) == dict(zip(KINDS[note.card.kind].note_fields, note.fields, strict=True))
             assert sorted(anki_note.tags) == sorted(note.tags)
             assert col.decks.name(anki_note.cards()[0].did) == subdeck_name(prepared.deck, note.subdeck)
         again = import_csv(col, csv_export)

@@ -189,7 +189,7 @@ def test_stale_temporaries_of_dead_processes_are_removed_and_live_ones_kept(rele
     live.write_bytes(b"a running build's")
 
     assert run(released, "build").returncode == 0
-    assert [p for p in stale + [drawing] if p.exists()] == []
+    assert [p for p in [*stale, drawing] if p.exists()] == []
     assert live.exists()
 
 
@@ -258,7 +258,7 @@ def expected_lock_message(project: Path, how: str) -> str:
         return LOCK_CASES[how]
     data = json.loads(text)
     guid, entry = next(iter(data["notes"].items()))
-    line = next(n for n, l in enumerate(lines, 1) if '"modified"' in l)
+    line = next(n for n, text in enumerate(lines, 1) if '"modified"' in text)
     value = entry["modified"]
     date = time.strftime("%Y-%m-%d", time.gmtime(value)) if isinstance(value, int) and value < 2**40 else ""
     return LOCK_CASES[how].format(line=line, guid=guid, value=value, date=date)
@@ -558,7 +558,7 @@ def test_racing_builds_of_different_content_never_both_write_one_version(release
     loser = next(stderr for code, _, stderr in results if code == 1)
     assert "Traceback" not in loser
     assert f"{NEXT} was just written by another build with different content" in loser.replace(shared_out, "dist")
-    winner = next(project for project, (code, _, _) in zip((released, other), results) if code == 0)
+    winner = next(project for project, (code, _, _) in zip((released, other), results, strict=True) if code == 0)
     assert run(winner, "build", "--out", shared_out).stdout.count("Unchanged:") == 1
 
 
@@ -601,7 +601,7 @@ def test_pathological_sources_fail_fast_with_a_source_error(released, name):
 
     assert result.returncode == 1
     count = len(messages)
-    assert problem_lines(result) == sorted(messages) + [f"{count} problem{'s' if count > 1 else ''}; nothing was written."]
+    assert problem_lines(result) == [*sorted(messages), f"{count} problem{'s' if count > 1 else ''}; nothing was written."]
     assert seconds < 5
     assert (released / RELEASED).read_bytes() == good
 

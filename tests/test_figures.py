@@ -27,7 +27,9 @@ PHONE_PNG_WIDTH = 720     # 2x a 360 px phone
 
 @pytest.fixture(scope="session")
 def plans():
-    return plan_figures(FIGURES_DIR)
+    plans = plan_figures(FIGURES_DIR)
+    assert plans, "no figure planned: every test looping over the figures would pass vacuously"
+    return plans
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +38,7 @@ def drawn(plans, tmp_path_factory):
     reports = []
     outputs = make_figures(plans.values(), cache, jobs=2,
                            on_done=lambda plan, cached: reports.append((plan.name, cached)))
+    assert set(outputs) == set(plans)  # the tests looping over outputs see every figure
     return cache, outputs, reports
 
 
@@ -154,7 +157,7 @@ def test_light_and_dark_backgrounds_and_phone_size(drawn):
 def test_figures_are_byte_identical_across_runs(plans, drawn, tmp_path):
     again = make_figures(plans.values(), tmp_path / "again", jobs=2)
     for name, pair in drawn[1].items():
-        for first, second in zip(pair, again[name]):
+        for first, second in zip(pair, again[name], strict=True):
             assert first.read_bytes() == second.read_bytes(), f"{first.name} differs between runs"
 
 
@@ -197,7 +200,7 @@ def test_svg_output_is_byte_identical_and_undated(tmp_path):
     assert plans["tiny"].light_name.endswith("-light.svg")
     first = make_figures(plans.values(), tmp_path / "one", jobs=1)["tiny"]
     second = make_figures(plans.values(), tmp_path / "two", jobs=1)["tiny"]
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
         assert b"<dc:date>" not in a.read_bytes() and b"<svg" in a.read_bytes()
 

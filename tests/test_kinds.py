@@ -188,11 +188,11 @@ def test_check_runs_mathjax_and_the_html_audit_on_basic_fields(project):
 def test_basic_renders_front_inline_back_as_blocks_and_reverse_flag(cards):
     add_basic(cards)
     sigmoid, capital = [card for card in load_deck(cards).cards if card.kind == "basic"]
-    note = dict(zip(KINDS["basic"].note_fields, render_card(sigmoid, {}).fields))
+    note = dict(zip(KINDS["basic"].note_fields, render_card(sigmoid, {}).fields, strict=True))
     assert note["Front"] == 'What does <span class="arithmatex">\\(\\sigma(x)\\)</span> stand for?'
     assert note["Back"].startswith("<p>The logistic sigmoid:</p>") and "\\[\\sigma(x) = \\frac{1}{1 + e^{-x}}\\]" in note["Back"]
     assert (note["Zh"], note["Reverse"], note["CardId"], note["Figure"]) == ("S型函数", "", "sigmoid-name", "")
-    assert dict(zip(KINDS["basic"].note_fields, render_card(capital, {}).fields))["Reverse"] == "y"
+    assert dict(zip(KINDS["basic"].note_fields, render_card(capital, {}).fields, strict=True))["Reverse"] == "y"
 
 
 # ---------------------------------------------------------------- basic: Anki, summary, exports

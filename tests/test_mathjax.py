@@ -52,7 +52,8 @@ BAD = [
 
 @pytest.fixture(scope="module")
 def verdict():
-    """All GOOD and BAD formulas checked in one batch, as the build does: (tex, display) -> verdict."""
+    """All GOOD and BAD formulas checked in one batch, as the build does: (tex, display) ->
+    verdict."""
     items = [(tex, display) for tex in GOOD for display in (False, True)] + [(tex, False) for tex, _ in BAD]
     return dict(zip(items, check_tex(items), strict=True))
 
@@ -111,7 +112,8 @@ def test_require_is_rejected():
     # Anki's bundle has \require, but on a card it can stop all math from rendering, and
     # \require{html} would bring back every macro the safety wall refuses.
     assert check_tex([(r"\require{cancel}", False)]) == [
-        r"unsafe TeX: \require loads TeX packages on the card (html among them), out of reach of this check"]
+        r"unsafe TeX: \require loads TeX packages on the card (html among them), "
+        "out of reach of this check"]
 
 
 def test_definitions_do_not_leak_between_formulas():
@@ -264,7 +266,8 @@ def test_speedups_change_no_verdict_and_no_width(monkeypatch):
 
 
 def test_a_formula_just_over_the_phone_budget_is_measured_and_reported():
-    # Nothing is skipped: the widest formula that fits a 360 px phone passes, one x more is reported.
+    # Nothing is skipped: the widest formula that fits a 360 px phone passes, one x more is
+    # reported.
     from builder.mathjax import measure_tex
     from builder.phone_budget import PhoneBudget
     from pathlib import Path
@@ -276,7 +279,7 @@ def test_a_formula_just_over_the_phone_budget_is_measured_and_reported():
     widths = [width for _, width in measure_tex(sums)]
     assert widths == sorted(widths) and None not in widths
     where = Location(Path("cards/x.yaml"), 1)
-    over = [bool(budget.formula_problems(where, "c", "concept", tex, True, width)) for (tex, _), width in zip(sums, widths)]
+    over = [bool(budget.formula_problems(where, "c", "concept", tex, True, width)) for (tex, _), width in zip(sums, widths, strict=True)]
     first = over.index(True)
     assert first > 0 and all(over[first:]) and not any(over[:first])
     problem = budget.formula_problems(where, "c", "concept", sums[first][0], True, widths[first])[0]

@@ -83,7 +83,7 @@ def test_a_version_not_released_builds_its_dev_file(tmp_path, epoch):
     assert second.path.name == "ml-math-cheatsheet-1.0.0+dev.apkg" and first.path.exists()
 
 
-# ---------------------------------------------------------------- the collection, as genanki writes it
+# ------------------------------------------------------------ the collection, as genanki writes it
 
 
 def genanki_package_bytes(deck, notes, lock, media) -> bytes:
@@ -151,7 +151,8 @@ def test_collection_rows_are_genankis_byte_for_byte(tmp_path, epoch):
     cards = write_synthetic_project(project, 60, per_file=7)
     (cards / "cloze.yaml").write_text(
         "subdeck: Clozes\ncards:\n  - id: cloze-one\n    kind: cloze\n"
-        "    text: 'The {{c1::mean}} of $X$ is {{c2::$\\mu$}}; its {{c3::variance}} is $\\sigma^2$.'\n"
+        "    text: 'The {{c1::mean}} of $X$ is {{c2::$\\mu$}}; "
+        "its {{c3::variance}} is $\\sigma^2$.'\n"
     )
     result = _same_package_as_genanki(project)
     assert len({note.subdeck for note in result.notes}) == 10

@@ -38,13 +38,15 @@ def test_preview_shows_every_card_typeset_offline(preview_page, page):
       return {
         entries: document.querySelectorAll('section.entry').length,
         panes: document.querySelectorAll('.pane .card').length,
-        phone_panes: [...document.querySelectorAll('.pane.phone .screen')].filter((screen) => screen.clientWidth === 360).length,
+        phone_panes: [...document.querySelectorAll('.pane.phone .screen')]
+          .filter((screen) => screen.clientWidth === 360).length,
         night: document.querySelectorAll('.pane .card.nightMode.night_mode').length,
         formulas: document.querySelectorAll('mjx-container').length,
         errors: document.querySelectorAll('mjx-merror').length,
         raw: /\\\\[(\\[]/.test(document.body.innerText),
         images: document.images.length,
-        broken: [...document.images].filter((img) => !(img.complete && img.naturalWidth > 0)).length,
+        broken: [...document.images]
+          .filter((img) => !(img.complete && img.naturalWidth > 0)).length,
       };
     }""")
     assert report["entries"] == count > 400
@@ -56,7 +58,8 @@ def test_preview_shows_every_card_typeset_offline(preview_page, page):
 
 
 def test_preview_fits_a_phone(preview_page, page):
-    """On a 360 px screen the page never scrolls sideways (each phone pane is as wide as the screen)."""
+    """On a 360 px screen the page never scrolls sideways (each phone pane is as wide as the
+    screen)."""
     path, _ = preview_page
     page.set_viewport_size({"width": 360, "height": 800})
     page.goto(path.as_uri(), wait_until="load", timeout=300_000)  # a page of 2,600 formulas: no speed test here

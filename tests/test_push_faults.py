@@ -140,7 +140,9 @@ def card_id_notes(anki):
         note = anki.col.new_note(anki.col.models.by_name("ids"))
         note["CardId"] = value
         anki.col.add_note(note, 1)
-    return {anki.col.get_note(note_id)["CardId"]: note_id for note_id in anki.col.find_notes("")}
+    notes = {anki.col.get_note(note_id)["CardId"]: note_id for note_id in anki.col.find_notes("")}
+    assert sorted(notes) == sorted(values)  # the tests below loop over these: none may be missing
+    return notes
 
 
 def test_a_field_search_matches_its_value_literally(anki, card_id_notes):

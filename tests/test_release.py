@@ -31,7 +31,8 @@ def edit_for_next_release(project) -> None:
     text = cards.read_text()
     text = text.replace("- Asymmetric, so not a metric.", "- Asymmetric in general, so not a metric.")
     text = text.replace("  - id: snippet-softmax\n    kind: code\n", "  - id: snippet-softmax\n    kind: code\n    retired: true\n")
-    text += "\n  - id: chain-rule\n    kind: formula\n    concept: Chain rule of probability\n    formula: |\n      $$P(a, b) = P(a \\mid b)\\,P(b)$$\n"
+    text += ("\n  - id: chain-rule\n    kind: formula\n    concept: Chain rule of probability\n"
+             "    formula: |\n      $$P(a, b) = P(a \\mid b)\\,P(b)$$\n")
     cards.write_text(text)
 
 
@@ -97,7 +98,8 @@ def test_deleting_a_released_card_is_refused(project):
         release(project, "patch")
     [problem] = error.value.problems
     assert problem.location.file.name == "mathdeck.lock.json" and problem.location.line > 0
-    assert problem.message.startswith("card 'snippet-softmax' (Write a numerically stable softmax in PyTorch.) was in release 0.1.1 but is gone")
+    assert problem.message.startswith("card 'snippet-softmax' (Write a numerically stable softmax "
+                                      "in PyTorch.) was in release 0.1.1 but is gone")
     assert "'retired: true'" in problem.message
 
 

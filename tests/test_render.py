@@ -74,6 +74,7 @@ def test_code_is_highlighted_statically():
 def test_note_type_templates_use_anki_fields():
     templates = render_note_type("qa").templates
     (name, front, back), (followup_name, followup_front, _) = templates
+    assert followup_name == "Follow-up"
     assert name == "Question" and "{{Question}}" in front and "{{FrontSide}}" in back
     # The follow-up card exists only when the note has a follow-up question.
     assert followup_front.startswith("{{#FollowupQuestion}}") and followup_front.rstrip().endswith("{{/FollowupQuestion}}")

@@ -156,19 +156,22 @@ def test_an_undefined_macro_is_a_source_error_with_file_and_line(project):
         build_in(project)
     [problem] = error.value.problems
     assert problem.location.line == 45
-    assert problem.message == "card 'undefined-macro', field 'formula': MathJax: Undefined control sequence \\Ex in $\\Ex[X]$"
+    assert problem.message == ("card 'undefined-macro', field 'formula': "
+                               "MathJax: Undefined control sequence \\Ex in $\\Ex[X]$")
 
 
 # ---------------------------------------------------------------- cloze-safe math
 
 
 def test_cloze_math_with_double_braces_keeps_the_deletion_whole(project, tmp_path):
-    add_cards(project, r"""
+    # One line of card text: a line break would become part of the cloze.
+    cloze_bayes = r"""
         - id: cloze-bayes
           kind: cloze
           text: |
             Bayes: $P(A \mid B) =$ {{c1::$\frac{P(B \mid A)\,P(A)}{P(B)}$}}, and the evidence is {{c2::$P(B) = \sum_a P(B \mid a)\,P(a)$}}.
-    """)
+    """  # noqa: E501
+    add_cards(project, cloze_bayes)
     col = fresh_collection(tmp_path / "anki")
     import_package(col, build_in(project).path)
     note = notes_by_card_id(col)["cloze-bayes"]

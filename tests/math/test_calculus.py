@@ -1,6 +1,9 @@
-"""Numeric checks for the Part 1 calculus cards (seed section 1.8): Jacobian, Hessian, chain rule, VJP."""
+"""Numeric checks for the Part 1 calculus cards (seed section 1.8): Jacobian, Hessian, chain
+rule, VJP."""
 
 from __future__ import annotations
+
+from itertools import pairwise
 
 import pytest
 import torch
@@ -99,7 +102,7 @@ def test_second_order_taylor_error_is_cubic():
         d = t * direction
         approx = fx + g @ d + 0.5 * d @ h @ d
         errors.append(abs((f_scalar(x.detach() + d, a) - approx).item()))
-    for e1, e2 in zip(errors, errors[1:]):
+    for e1, e2 in pairwise(errors):
         assert 6.0 < e1 / e2 < 10.0  # halving delta divides an O(|delta|^3) error by ~8
 
 
@@ -209,20 +212,20 @@ def mlp_forward(x, weights):
 def test_manual_backprop_with_cached_activations_matches_autograd():
     torch.manual_seed(0)
     sizes = [5, 7, 6, 3]
-    weights = [torch.randn(i, o, dtype=DT, requires_grad=True) for i, o in zip(sizes, sizes[1:])]
+    weights = [torch.randn(i, o, dtype=DT, requires_grad=True) for i, o in pairwise(sizes)]
     x = torch.randn(4, sizes[0], dtype=DT, requires_grad=True)
     loss, out, cache = mlp_forward(x, weights)
     loss.backward()
     # manual reverse pass: VJPs from output to input, using only cached forward values
     bar = out.detach()  # dL/dh for L = |h|^2 / 2
     manual_w_grads = []
-    for (h_in, z), w in zip(reversed(cache), reversed(weights)):
+    for (h_in, z), w in zip(reversed(cache), reversed(weights), strict=True):
         bar = bar * (1 - torch.tanh(z.detach()) ** 2)  # through tanh
         manual_w_grads.append(h_in.detach().T @ bar)  # dL/dW = X^T dL/dY
         bar = bar @ w.detach().T  # dL/dX = dL/dY W^T
     manual_w_grads.reverse()
     assert torch.allclose(bar, x.grad, atol=1e-12)
-    for manual, w in zip(manual_w_grads, weights):
+    for manual, w in zip(manual_w_grads, weights, strict=True):
         assert torch.allclose(manual, w.grad, atol=1e-12)
 
 
@@ -237,7 +240,7 @@ def test_gradient_equals_row_vector_times_chain_of_jacobians():
     for layer in layers:
         hs.append(layer(hs[-1]))
     row = torch.autograd.functional.jacobian(loss_fn, hs[-1])  # dL/dh_K as a row
-    for layer, h in zip(reversed(layers), reversed(hs[:-1])):
+    for layer, h in zip(reversed(layers), reversed(hs[:-1]), strict=True):
         row = row @ jacobian(layer, h)  # vector x matrix at each step
     def full(v):
         for layer in layers:

@@ -176,14 +176,19 @@ def test_per_sample_penalised_reward_estimates_the_objective():
     assert kl_regularised_objective(pi_ref, r, pi_ref, beta) == (pi_ref * r).sum()  # no penalty
 
 
+def optimal_policy(pi_ref: torch.Tensor, r: torch.Tensor, beta: float):
+    """The card's closed form pi* = pi_ref exp(r / beta) / Z, and its partition function Z."""
+    z = (pi_ref * torch.exp(r / beta)).sum()
+    return pi_ref * torch.exp(r / beta) / z, z
+
+
 @pytest.mark.card("p1-kl-rlhf-optimal-policy")
 def test_optimal_policy_of_kl_regularised_objective():
     torch.manual_seed(14)
     k, beta = 8, 2.0
     r = torch.randn(k, dtype=DT)
     pi_ref = random_simplex(1, k, seed=15)[0]
-    z = (pi_ref * torch.exp(r / beta)).sum()
-    pi_star = pi_ref * torch.exp(r / beta) / z
+    pi_star, z = optimal_policy(pi_ref, r, beta)
     best = kl_regularised_objective(pi_star, r, pi_ref, beta)
     assert torch.isclose(best, beta * torch.log(z))
     others = random_simplex(2000, k, seed=16)
@@ -205,13 +210,12 @@ def test_dpo_implicit_reward_partition_function_cancels():
     k, beta = 6, 0.2
     r = torch.randn(k, dtype=DT)
     pi_ref = random_simplex(1, k, seed=18)[0]
-    z = (pi_ref * torch.exp(r / beta)).sum()
-    pi_star = pi_ref * torch.exp(r / beta) / z
+    pi_star, z = optimal_policy(pi_ref, r, beta)
     implicit = beta * torch.log(pi_star / pi_ref)  # the reward without the beta log Z term
     assert torch.allclose(implicit + beta * torch.log(z), r, atol=1e-12)
-    for w, l in [(0, 1), (2, 5), (4, 3)]:
-        bt_true = torch.sigmoid(r[w] - r[l])
-        bt_dpo = torch.sigmoid(implicit[w] - implicit[l])
+    for winner, loser in [(0, 1), (2, 5), (4, 3)]:
+        bt_true = torch.sigmoid(r[winner] - r[loser])
+        bt_dpo = torch.sigmoid(implicit[winner] - implicit[loser])
         assert torch.isclose(bt_true, bt_dpo)
 
 

@@ -439,7 +439,8 @@ def test_ppo_clip_objective_is_a_pessimistic_bound_on_the_unclipped_surrogate(sn
 
 
 def vtrace_targets(values, next_value, rewards, rho, rho_bar, c_bar, gamma):
-    """V-trace targets v_s (Espeholt et al. 2018, eq. 1) for one trajectory, by the backward recursion."""
+    """V-trace targets v_s (Espeholt et al. 2018, eq. 1) for one trajectory, by the backward
+    recursion."""
     n = rewards.numel()
     values_ext = torch.cat([values, next_value[None]])
     clipped_rho = rho.clamp(max=rho_bar)
@@ -603,7 +604,7 @@ def test_vae_kl_to_standard_normal():
     assert torch.isclose(closed, gaussian_kl(mu, torch.diag(sigma**2), torch.zeros(8, dtype=F64), torch.eye(8, dtype=F64)))
 
 
-# ================================================================ Q26 Fisher information, natural gradient
+# ========================================================= Q26 Fisher information, natural gradient
 
 
 @pytest.mark.card("q26-fisher-information")
@@ -741,7 +742,7 @@ def test_kfac_kronecker_identities():
     assert torch.allclose(torch.linalg.solve(torch.kron(a_spd, g_spd), vec(grad_w)), vec(factored))
 
 
-# ================================================================ Q27 reparameterisation vs score function
+# ========================================================= Q27 reparameterisation vs score function
 
 
 def per_sample_gradients(f, mu: float, sigma: float, n: int, seed: int):
@@ -826,7 +827,7 @@ def test_gumbel_max_samples_the_categorical_and_gumbel_softmax_relaxes_it():
     assert log_probs.grad.abs().sum() > 0  # and differentiable in the logits
 
 
-# ================================================================ Q28 spectral norm and Lipschitz constants
+# ======================================================== Q28 spectral norm and Lipschitz constants
 
 
 @pytest.mark.card("q28-lipschitz-linear")
@@ -1027,8 +1028,9 @@ def test_gaussian_precision_mle_is_inverse_sample_covariance():
 
 @pytest.mark.card("q29-applications")
 def test_gaussian_mle_quadratic_sum_is_trace_at_the_sample_mean_only():
-    # sum_n (x_n - xbar)^T Sigma^{-1} (x_n - xbar) = N tr(Sigma^{-1} S), S the divide-by-N covariance about xbar;
-    # at any other mu the sum exceeds it by N (xbar - mu)^T Sigma^{-1} (xbar - mu), so the identity needs mu = xbar.
+    # sum_n (x_n - xbar)^T Sigma^{-1} (x_n - xbar) = N tr(Sigma^{-1} S), S the divide-by-N
+    # covariance about xbar; at any other mu the sum exceeds it by
+    # N (xbar - mu)^T Sigma^{-1} (xbar - mu), so the identity needs mu = xbar.
     g = gen(18)
     data = torch.randn(40, 3, generator=g, dtype=F64) * 2 + 1
     n = data.shape[0]
@@ -1047,7 +1049,7 @@ def test_gaussian_mle_quadratic_sum_is_trace_at_the_sample_mean_only():
     assert gap > 1.0  # the old statement, with mu in place of xbar, is off by this much
 
 
-# ================================================================ Q30 Schur complement, conditional Gaussian
+# ======================================================= Q30 Schur complement, conditional Gaussian
 
 
 def partitioned(seed=18, n=5, k=2):
@@ -1188,6 +1190,11 @@ def exact_ot_uniform(x, y, cost=lambda a, b: (a - b).norm(dim=-1)):
     return min(float(c[torch.arange(n), list(perm)].mean()) for perm in itertools.permutations(range(n))), c
 
 
+def lipschitz_critic(anchors: torch.Tensor, offsets: torch.Tensor, sign: float):
+    """A 1-Lipschitz function of z: sign * the smallest of offset_k + |z - anchor_k|."""
+    return lambda z: sign * (offsets + (z[:, None] - anchors[None]).norm(dim=-1)).min(1).values
+
+
 @pytest.mark.card("q31-kantorovich-rubinstein")
 @pytest.mark.card("q28-training-stability")
 def test_kantorovich_rubinstein_duality():
@@ -1198,8 +1205,8 @@ def test_kantorovich_rubinstein_duality():
     for _ in range(50):
         anchors = torch.randn(4, 2, generator=g, dtype=F64) * 2
         offsets = torch.randn(4, generator=g, dtype=F64)
-        critic = lambda z: (offsets + (z[:, None] - anchors[None]).norm(dim=-1)).min(1).values  # noqa: E731
-        for f in (critic, lambda z: -critic(z)):
+        for sign in (1.0, -1.0):
+            f = lipschitz_critic(anchors, offsets, sign)
             assert float(f(x).mean() - f(y).mean()) <= w1 + 1e-12
     # a scaled-up critic (not 1-Lipschitz) makes the objective as large as we like
     u = (x.mean(0) - y.mean(0)) / (x.mean(0) - y.mean(0)).norm()
@@ -1215,8 +1222,8 @@ def test_kantorovich_rubinstein_duality():
     cdf_b = torch.stack([pb[b <= t].sum() for t in points])
     slopes = torch.sign(cdf_b - cdf_a)[:-1]
     values = torch.cat([torch.zeros(1, dtype=F64), torch.cumsum(slopes * points.diff(), 0)])
-    f_at = dict(zip(points.tolist(), values.tolist()))
-    dual = sum(w * f_at[t] for w, t in zip(pa.tolist(), a.tolist())) - sum(w * f_at[t] for w, t in zip(pb.tolist(), b.tolist()))
+    f_at = dict(zip(points.tolist(), values.tolist(), strict=True))
+    dual = sum(w * f_at[t] for w, t in zip(pa.tolist(), a.tolist(), strict=True)) - sum(w * f_at[t] for w, t in zip(pb.tolist(), b.tolist(), strict=True))
     assert math.isclose(dual, float(w1_discrete_1d(a, pa, b, pb)), rel_tol=1e-10)
 
 

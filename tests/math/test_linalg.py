@@ -10,7 +10,8 @@ import math
 
 import pytest
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+
+from flops import count_flops, naive_matmul_counting
 
 DT = torch.float64
 
@@ -191,7 +192,8 @@ def test_best_rank_k_approximation_need_not_be_unique():
     # ... while in the Frobenius norm diag(3, 0) is the only optimum among them (sigma_1 > sigma_2).
     fro = [torch.linalg.matrix_norm(a - torch.diag(torch.tensor([c, 0.0], dtype=DT)), "fro") for c in (2.5, 3.0, 3.5)]
     assert fro[1] < fro[0] and fro[1] < fro[2]
-    # Frobenius with a tie sigma_k = sigma_{k+1}: diag(2, 2), k = 1 has two (in fact infinitely many) optima.
+    # Frobenius with a tie sigma_k = sigma_{k+1}: diag(2, 2), k = 1 has two
+    # (in fact infinitely many) optima.
     tie = torch.diag(torch.tensor([2.0, 2.0], dtype=DT))
     for b in (torch.diag(torch.tensor([2.0, 0.0], dtype=DT)), torch.diag(torch.tensor([0.0, 2.0], dtype=DT))):
         assert torch.linalg.matrix_rank(b) == 1
@@ -236,7 +238,7 @@ def align_signs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 @pytest.mark.card("p1-pca-principal-directions")
 def test_pca_directions_are_right_singular_vectors_of_centred_data():
-    n, d = 500, 4
+    n = 500
     x = anisotropic_data(n, torch.tensor([5.0, -2.0, 1.0, 3.0], dtype=DT), seed=7)
     xc = x - x.mean(0)
     u, s, vh = torch.linalg.svd(xc, full_matrices=False)
@@ -283,7 +285,7 @@ def test_truncated_svd_layer_compression():
     err = torch.linalg.vector_norm(y_full - y_low, dim=0)
     assert torch.all(err <= s[k] * torch.linalg.vector_norm(x, dim=0) + 1e-10)
     errors = [torch.linalg.matrix_norm(w - truncated(w, j), "fro") for j in range(1, 10)]
-    assert all(e1 >= e2 for e1, e2 in zip(errors, errors[1:]))
+    assert all(e1 >= e2 for e1, e2 in itertools.pairwise(errors))
 
 
 def fake_quantise(w: torch.Tensor, step: float = 0.5) -> torch.Tensor:
@@ -361,7 +363,8 @@ def test_symmetric_singular_values_are_absolute_eigenvalues():
     lam, q = torch.linalg.eigh(a)
     s = torch.linalg.svdvals(a)
     assert torch.allclose(s, lam.abs().sort(descending=True).values, atol=1e-12)
-    # explicit SVD from the eigendecomposition: U = Q, Sigma = |Lambda|, V = Q S (S = signs, +1 at 0)
+    # explicit SVD from the eigendecomposition: U = Q, Sigma = |Lambda|, V = Q S
+    # (S = signs, +1 at 0)
     for lams in ([4.0, -3.0, 1.0, -0.5, 2.0], [4.0, -3.0, 0.0, -0.5, 2.0]):
         a = symmetric_with_eigenvalues(torch.tensor(lams, dtype=DT), seed=32)
         lam, q = torch.linalg.eigh(a)
@@ -425,8 +428,7 @@ def test_pd_criteria_agree_on_random_pd_and_non_pd_matrices():
         # definition: x^T A x > 0 on many random x, and a witness x with x^T A x <= 0 otherwise
         x = torch.randn(n, 500, dtype=DT)
         quad = (x * (a @ x)).sum(0)
-        lam, q = torch.linalg.eigh(a)
-        witness = q[:, 0]
+        witness = torch.linalg.eigh(a).eigenvectors[:, 0]  # the smallest eigenvalue's
         by_definition = bool(torch.all(quad > 0)) and bool(witness @ a @ witness > 0)
         assert by_eigen == by_sylvester == by_cholesky == by_definition == is_pd
         if is_pd:
@@ -570,26 +572,11 @@ def test_ridge_tends_to_minimum_norm_solution():
     for lam in (1e-1, 1e-3, 1e-5, 1e-7):
         w = torch.linalg.solve(x.T @ x + lam * torch.eye(6, dtype=DT), x.T @ y)
         gaps.append(torch.linalg.vector_norm(w - target).item())
-    assert all(g1 > g2 for g1, g2 in zip(gaps, gaps[1:]))
+    assert all(g1 > g2 for g1, g2 in itertools.pairwise(gaps))
     assert gaps[-1] < 1e-5
 
 
 # ------------------------------------------------------------------------ 1.7.6 FLOPs
-
-
-def naive_matmul_counting(a: list[list[float]], b: list[list[float]]) -> tuple[list, int]:
-    m, n, p = len(a), len(b), len(b[0])
-    flops = 0
-    out = [[0.0] * p for _ in range(m)]
-    for i in range(m):
-        for j in range(p):
-            acc = a[i][0] * b[0][j]
-            flops += 1
-            for k in range(1, n):
-                acc += a[i][k] * b[k][j]
-                flops += 2
-            out[i][j] = acc
-    return out, flops
 
 
 @pytest.mark.card("p1-matmul-flops")
@@ -599,15 +586,7 @@ def test_matmul_flop_count(m, n, p):
     out, flops = naive_matmul_counting(a.tolist(), b.tolist())
     assert torch.allclose(torch.tensor(out, dtype=DT), a @ b)
     assert flops == m * p * (2 * n - 1)
-    with FlopCounterMode(display=False) as counter:
-        a @ b
-    assert counter.get_total_flops() == 2 * m * n * p
-
-
-def count_flops(fn) -> int:
-    with FlopCounterMode(display=False) as counter:
-        fn()
-    return counter.get_total_flops()
+    assert count_flops(torch.matmul, a, b) == 2 * m * n * p
 
 
 @pytest.mark.card("p1-llm-training-flops")
@@ -616,7 +595,7 @@ def test_training_flops_are_6_n_d_for_a_stack_of_linear_layers():
     torch.manual_seed(0)
     widths = [32, 64, 48, 16]
     model = torch.nn.Sequential(
-        *[torch.nn.Linear(i, o, bias=False, dtype=DT) for i, o in zip(widths, widths[1:])]
+        *[torch.nn.Linear(i, o, bias=False, dtype=DT) for i, o in itertools.pairwise(widths)]
     )
     n_params = sum(p.numel() for p in model.parameters())
     tokens = 20

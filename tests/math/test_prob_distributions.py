@@ -119,7 +119,8 @@ def test_uniform_pdf_and_glorot_init():
     grid = torch.linspace(-3, 4, 70_001, dtype=F64)
     card = ((grid >= a) & (grid <= b)).to(F64) / (b - a)
     assert torch.trapezoid(card, grid).item() == pytest.approx(1.0, abs=1e-3)
-    # Glorot/Xavier uniform: U(-c, c), c = sqrt(6 / (fan_in + fan_out)) has variance 2 / (fan_in + fan_out)
+    # Glorot/Xavier uniform: U(-c, c), c = sqrt(6 / (fan_in + fan_out)) has variance
+    # 2 / (fan_in + fan_out)
     fan_in, fan_out = 300, 500
     torch.manual_seed(0)
     w = torch.nn.init.xavier_uniform_(torch.empty(fan_out, fan_in, dtype=F64))

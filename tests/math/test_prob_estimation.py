@@ -87,31 +87,36 @@ def per_example_gradients(N: int = 8, d: int = 3, seed: int = 0):
     return torch.stack(grads), full
 
 
+def card_minibatch_covariance(sigma_g, N: int, B: int, replacement: bool):
+    """The card's formula: Sigma_g / B, times (N - B) / (N - 1) without replacement."""
+    return sigma_g / B if replacement else sigma_g / B * (N - B) / (N - 1)
+
+
+def enumerated_covariance(G, full, batches):
+    """Covariance of the mean gradient over equally likely batches (rows of indices), checking
+    on the way that the mean gradient is unbiased."""
+    g_hat = G[batches].mean(1)
+    assert torch.allclose(g_hat.mean(0), full)
+    return (g_hat - full).T @ (g_hat - full) / g_hat.shape[0]
+
+
 @pytest.mark.card("p1-minibatch-gradient-unbiased")
 @pytest.mark.card("p1-minibatch-gradient-variance")
 def test_minibatch_gradient_mean_and_covariance_by_enumeration():
     G, full = per_example_gradients()
-    N, B = G.shape[0], 3
+    N = G.shape[0]
     Sigma_g = (G - full).T @ (G - full) / N
     assert torch.allclose(G.mean(0), full)
-    # with replacement: all N^B ordered batches are equally likely
-    batches = torch.tensor(list(itertools.product(range(N), repeat=B)))
-    g_hat = G[batches].mean(1)
-    assert torch.allclose(g_hat.mean(0), full)
-    cov = (g_hat - full).T @ (g_hat - full) / g_hat.shape[0]
-    assert torch.allclose(cov, Sigma_g / B)
-    # without replacement: all C(N, B) subsets are equally likely
-    subsets = torch.tensor(list(itertools.combinations(range(N), B)))
-    g_hat = G[subsets].mean(1)
-    assert torch.allclose(g_hat.mean(0), full)
-    cov = (g_hat - full).T @ (g_hat - full) / g_hat.shape[0]
-    assert torch.allclose(cov, Sigma_g / B * (N - B) / (N - 1))
-    # full batch (B = N, without replacement): the one batch is the full gradient, and the card's
-    # factor (N - B) / (N - 1) says the same: no noise at all
-    whole = torch.tensor(list(itertools.combinations(range(N), N)))
-    g_hat = G[whole].mean(1)
-    cov = (g_hat - full).T @ (g_hat - full) / g_hat.shape[0]
-    assert torch.allclose(cov, Sigma_g / N * (N - N) / (N - 1)) and torch.allclose(g_hat[0], full)
+    for B in (1, 2, 3):  # with replacement: all N^B ordered batches are equally likely
+        batches = torch.tensor(list(itertools.product(range(N), repeat=B)))
+        expected = card_minibatch_covariance(Sigma_g, N, B, replacement=True)
+        assert torch.allclose(enumerated_covariance(G, full, batches), expected), B
+    # without replacement: all C(N, B) subsets are equally likely, up to the full batch (B = N),
+    # whose one batch is the full gradient: the card's factor (N - B) / (N - 1) says no noise
+    for B in range(1, N + 1):
+        subsets = torch.tensor(list(itertools.combinations(range(N), B)))
+        expected = card_minibatch_covariance(Sigma_g, N, B, replacement=False)
+        assert torch.allclose(enumerated_covariance(G, full, subsets), expected), B
 
 
 # ---------------------------------------------------------------- 1.5 MLE / MAP
@@ -139,7 +144,8 @@ def test_gaussian_mle_closed_form_matches_numerical_maximum():
     opt.step(closure)
     assert mu.item() == pytest.approx(mu_hat.item(), abs=1e-6)
     assert (2 * log_sigma).exp().item() == pytest.approx(var_hat.item(), rel=1e-6)
-    # the product of likelihoods (no log) has the same maximiser, on a sample small enough not to underflow
+    # the product of likelihoods (no log) has the same maximiser, on a sample small enough
+    # not to underflow
     x20 = x[:20]
     m20, s20 = x20.mean(), x20.var(correction=0).sqrt()
     lik = lambda m, s: D.Normal(m, s).log_prob(x20).exp().prod()  # noqa: E731
@@ -270,7 +276,7 @@ def test_map_approaches_mle_with_more_data():
         lp = D.Normal(mu, sigma).log_prob(xn).sum() + D.Normal(0.0, tau).log_prob(mu)
         assert torch.autograd.grad(lp, mu)[0].abs() < 1e-8
         gaps.append((map_ - mle).abs().item())
-    assert all(a > b for a, b in zip(gaps, gaps[1:]))
+    assert all(a > b for a, b in itertools.pairwise(gaps))
     assert gaps[-1] < 1e-3 * gaps[0]
 
 
@@ -304,7 +310,8 @@ def test_weight_decay_equals_l2_only_for_sgd():
     assert torch.allclose(adam_l2, run(torch.optim.Adam, w0, 0.0, weight_decay=lam))
     adamw = run(torch.optim.AdamW, w0, 0.0, weight_decay=lam)
     assert (adam_l2 - adamw).abs().max() > 1e-3
-    # AdamW's first step: decay the weights directly, then the Adam step (m_hat / sqrt(v_hat) = sign(g))
+    # AdamW's first step: decay the weights directly, then the Adam step
+    # (m_hat / sqrt(v_hat) = sign(g))
     w1 = run(torch.optim.AdamW, w0, 0.0, steps=1, weight_decay=lam, eps=0.0)
     assert torch.allclose(w1, (1 - lr * lam) * w0 - lr * torch.sign(g))
 

@@ -97,24 +97,26 @@ def test_second_moment_of_weights_explodes_for_light_tailed_proposal():
     # a heavier-tailed but badly placed proposal still has a finite second moment
     q = D.StudentT(torch.tensor(3.0, dtype=F64), torch.tensor(3.0, dtype=F64))
     assert torch.trapezoid(torch.exp(2 * p.log_prob(grid) - q.log_prob(grid)), grid).item() < 100
-    # ... but a poor fit can still be costly: s = 100 gives E_q[w^2] = s^2 / sqrt(2 s^2 - 1) ≈ s / sqrt 2 ≈ 71
+    # ... but a poor fit can still be costly: s = 100 gives
+    # E_q[w^2] = s^2 / sqrt(2 s^2 - 1) ≈ s / sqrt 2 ≈ 71
     assert second_moment(100.0, 4000.0) == pytest.approx(70.7, abs=0.1)
-    # Bounded weights: p / q <= M gives ∫ p^2 f^2 / q <= M E_p[f^2] (here q = N(0, 4), M = 2, f = x^2).
+    # Bounded weights: p / q <= M gives ∫ p^2 f^2 / q <= M E_p[f^2]
+    # (here q = N(0, 4), M = 2, f = x^2).
     q4 = normal(0.0, 2.0)
     log_w = p.log_prob(grid) - q4.log_prob(grid)
     assert log_w.exp().max().item() == pytest.approx(2.0)
     f = grid**2
     lhs = torch.trapezoid(f**2 * torch.exp(2 * p.log_prob(grid) - q4.log_prob(grid)), grid).item()
     assert lhs <= 2.0 * 3.0  # E_p[x^4] = 3
-    # Not safe for every f: f = exp(7 x^2 / 16) has finite E_p[f] but E_p[f^2] = ∞, and under the heavier
-    # q = N(0, 4) the integrand f^2 p^2 / q is constant, so the variance is infinite.
+    # Not safe for every f: f = exp(7 x^2 / 16) has finite E_p[f] but E_p[f^2] = ∞, and under the
+    # heavier q = N(0, 4) the integrand f^2 p^2 / q is constant, so the variance is infinite.
     def f2p2_over_q(half_width: float) -> float:
         x = torch.linspace(-half_width, half_width, 200_001, dtype=F64)
         return torch.trapezoid(torch.exp(7 * x**2 / 8 + 2 * p.log_prob(x) - q4.log_prob(x)), x).item()
 
     assert f2p2_over_q(20.0) == pytest.approx(2 * f2p2_over_q(10.0))
-    # E_p[f^2] < ∞ is sufficient, not necessary: f = exp(x^2 / 4) has E_p[f^2] = ∞, yet under a Cauchy q
-    # f^2 p^2 / q = exp(-x^2 / 2) (1 + x^2) / 2, whose integral is sqrt(2 pi).
+    # E_p[f^2] < ∞ is sufficient, not necessary: f = exp(x^2 / 4) has E_p[f^2] = ∞, yet under
+    # a Cauchy q, f^2 p^2 / q = exp(-x^2 / 2) (1 + x^2) / 2, whose integral is sqrt(2 pi).
     cauchy = D.Cauchy(torch.tensor(0.0, dtype=F64), torch.tensor(1.0, dtype=F64))
     x = torch.linspace(-60, 60, 400_001, dtype=F64)
     finite = torch.trapezoid(torch.exp(x**2 / 2 + 2 * p.log_prob(x) - cauchy.log_prob(x)), x).item()
@@ -233,7 +235,8 @@ def test_vae_kl_special_case():
 
 
 def discrete_model(K: int = 6, seed: int = 0):
-    """A latent z in {0..K-1} and one observed x: returns log p(z), log p(x | z) at the observed x."""
+    """A latent z in {0..K-1} and one observed x: returns log p(z), and log p(x | z) at the
+    observed x."""
     g = torch.Generator().manual_seed(seed)
     log_prior = torch.log_softmax(torch.randn(K, generator=g, dtype=F64), 0)
     log_lik = torch.log(torch.rand(K, generator=g, dtype=F64) * 0.9 + 0.05)

@@ -47,7 +47,8 @@ def test_importing_a_snippet_runs_no_example(name, capsys):
 
 
 def _run_example(name, capsys) -> list[float]:
-    """Run a snippet's `if __name__ == "__main__":` example; return the number on each printed line."""
+    """Run a snippet's `if __name__ == "__main__":` example; return the number on each printed
+    line."""
     runpy.run_path(str(CARDS_DIR / "snippets" / f"{name}.py"), run_name="__main__")
     lines = capsys.readouterr().out.splitlines()
     return [float(re.search(r"[=:]\s*(-?\d+\.\d+)", line).group(1)) for line in lines]
@@ -432,7 +433,8 @@ def test_mle_variance_is_biased_by_n_minus_1_over_n():
     var_hat = torch.stack([gaussian_mle(x)[1] for x in data[:2000]]).squeeze()  # the snippet itself
     torch.testing.assert_close(var_hat, data[:2000].var(dim=1, unbiased=False).squeeze())
     all_var_hat = data.var(dim=1, unbiased=False).squeeze()
-    # var_hat ~ sigma^2 chi^2_{N-1} / N: sd 2.26 here, so the mean of 20 000 has standard error 0.016
+    # var_hat ~ sigma^2 chi^2_{N-1} / N: sd 2.26 here, so the mean of 20 000 has
+    # standard error 0.016
     standard_error = all_var_hat.std() / math.sqrt(reps)
     assert abs(all_var_hat.mean() - (N - 1) / N * sigma2) < 4 * standard_error
     assert abs(all_var_hat.mean() - sigma2) > 20 * standard_error
