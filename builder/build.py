@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from . import figures as figure_stage
 from .atomic import remove_stale_temporaries, write_atomically
@@ -159,7 +159,7 @@ class Checks:
     checked: BuildCache | None
     checked_keys: list[str] | None
 
-    def finish(self, more: list[Problem] = ()) -> list[Problem]:
+    def finish(self, more: Sequence[Problem] = ()) -> list[Problem]:
         """Raise SourceError with every problem, MathJax's and `more` (the lock's and the release's)
         included (waiting for node), if one is an error; otherwise return the warnings."""
         math = self.math.problems() if self.math is not None else []

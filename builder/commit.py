@@ -20,8 +20,9 @@ last: a lock that records a newer release than deck.yaml is an unfinished releas
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .atomic import create_atomically, write_atomically
 from .identity import LOCK_FILE, Lock, Release, write_lock
@@ -96,7 +97,9 @@ def commit_files(path: Path, data: bytes, lock: Lock, new_lock_text: str, deck: 
     The lock holds the notes' times, so with it written the next build makes the same .apkg;
     a release's version line in deck.yaml goes last (see unfinished_release)."""
     status = _package_status(path, data, options.force or path.name.endswith(f"{DEV_SUFFIX}.apkg"), deck)
-    steps = [(options.cards_dir / LOCK_FILE, lambda: write_lock(options.cards_dir, lock, new_lock_text))]
+    steps: list[tuple[Path, Callable[[], Any]]] = [
+        (options.cards_dir / LOCK_FILE, lambda: write_lock(options.cards_dir, lock, new_lock_text))
+    ]
     steps.append((path, lambda: _write_package(path, data, status, deck)))
     if options.release:
         kept = kept_release_path(deck, options)

@@ -19,7 +19,7 @@ DECK_FILE = "deck.yaml"
 # deck.yaml `paths:` keys and where each defaults to, inside the deck folder.
 PATH_DEFAULTS = {
     "figures": "figures",  # figure scripts (figures/<name>.py)
-    "dist": "dist",  # builds: <slug>-<version>.apkg and the development build <slug>-<version>+dev.apkg
+    "dist": "dist",  # builds: <slug>-<version>.apkg, and <slug>-<version>+dev.apkg (development)
     "releases": "releases",  # every released .apkg, kept (and committed) for learners to download
     "changelog": "CHANGELOG.md",
     "cache": ".cache",  # drawn figures and build caches
@@ -41,7 +41,9 @@ def deck_paths(deck_dir: Path) -> DeckPaths:
     A deck.yaml that cannot be read gives the defaults (loading the deck reports why); a bad
     `paths:` value is a SourceError at its line."""
     chosen = {**PATH_DEFAULTS, **_paths_setting(deck_dir / DECK_FILE)}
-    return DeckPaths(deck_dir, **{key: Path(os.path.normpath(deck_dir / value)) for key, value in chosen.items()})
+    return DeckPaths(
+        deck_dir, **{key: Path(os.path.normpath(deck_dir / value)) for key, value in chosen.items()}
+    )
 
 
 def default_deck_dir(cwd: Path = Path(".")) -> Path:
@@ -63,16 +65,33 @@ def _paths_setting(path: Path) -> dict[str, str]:
         return {}
     node = root.value["paths"]
     if not isinstance(node.value, dict):
-        raise SourceError([Problem(node.location, f"paths must be a mapping of {', '.join(PATH_DEFAULTS)} to folders, not {node.kind}")])
+        raise SourceError(
+            [
+                Problem(
+                    node.location,
+                    f"paths must be a mapping of {', '.join(PATH_DEFAULTS)} to folders, "
+                    f"not {node.kind}",
+                )
+            ]
+        )
     problems, chosen = [], {}
     for key, value in node.value.items():
         if key not in PATH_DEFAULTS:
-            problems.append(Problem(value.location, f"unknown key 'paths.{key}': the keys are {', '.join(PATH_DEFAULTS)}"))
+            problems.append(
+                Problem(
+                    value.location,
+                    f"unknown key 'paths.{key}': the keys are {', '.join(PATH_DEFAULTS)}",
+                )
+            )
         elif not isinstance(value.value, str) or not value.value.strip():
-            problems.append(Problem(value.location, f"paths.{key} must be a path relative to the deck folder, not {value.kind}"))
+            problems.append(
+                Problem(
+                    value.location,
+                    f"paths.{key} must be a path relative to the deck folder, not {value.kind}",
+                )
+            )
         else:
             chosen[key] = value.value.strip()
     if problems:
         raise SourceError(problems)
     return chosen
-

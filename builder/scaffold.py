@@ -48,9 +48,16 @@ def new_deck(folder: Path, title: str | None = None) -> NewDeck:
     slug = slug_for(name)
     title = title or _title_for(name)
     ids = fresh_ids(1 + len(KINDS))
-    # @TITLE_YAML@ is a YAML value (quoted, so a title with `: ` or `#` stays text); @TITLE@ is prose.
-    values = {"@TITLE_YAML@": json.dumps(title, ensure_ascii=False), "@TITLE@": title, "@SLUG@": slug, "@DECK_ID@": str(ids[0])}
-    values |= {f"@{kind.upper()}_ID@": str(number) for kind, number in zip(KINDS, ids[1:], strict=True)}
+    # @TITLE_YAML@ is a YAML value (quoted: a title with `: ` or `#` stays text); @TITLE@ is prose.
+    values = {
+        "@TITLE_YAML@": json.dumps(title, ensure_ascii=False),
+        "@TITLE@": title,
+        "@SLUG@": slug,
+        "@DECK_ID@": str(ids[0]),
+    }
+    values |= {
+        f"@{kind.upper()}_ID@": str(number) for kind, number in zip(KINDS, ids[1:], strict=True)
+    }
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=folder.parent))
     try:
@@ -75,7 +82,9 @@ def fresh_ids(count: int) -> list[int]:
 def slug_for(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     if not slug:
-        raise ScaffoldError(f"cannot make a deck name from '{name}': use letters or digits in the folder's name")
+        raise ScaffoldError(
+            f"cannot make a deck name from '{name}': use letters or digits in the folder's name"
+        )
     return slug
 
 

@@ -19,8 +19,13 @@ from anki_collection import fresh_collection, import_package, notes_by_card_id
 from builds import REPO
 
 MATHDECK = [sys.executable, "-m", "builder.cli"]
-KINDS_IN_THE_EXAMPLES = {"quadratic-formula": "formula", "derivative-definition": "qa", "pythagoras": "cloze",
-                         "mean-in-python": "code", "euler-identity": "basic"}
+KINDS_IN_THE_EXAMPLES = {
+    "quadratic-formula": "formula",
+    "derivative-definition": "qa",
+    "pythagoras": "cloze",
+    "mean-in-python": "code",
+    "euler-identity": "basic",
+}
 
 
 def run(args, cwd: Path, epoch: str | None = "1764000000", command=MATHDECK, **env):
@@ -40,7 +45,11 @@ def new_deck(folder: Path) -> Path:
 
 def test_new_deck_build_edit_rebuild_import_release(tmp_path):
     deck = new_deck(tmp_path / "my-algebra")
-    assert (deck / "deck.yaml").is_file() and (deck / "figures" / "parabola.py").is_file() and (deck / "README.md").is_file()
+    assert (
+        (deck / "deck.yaml").is_file()
+        and (deck / "figures" / "parabola.py").is_file()
+        and (deck / "README.md").is_file()
+    )
 
     first = run(["build"], deck)
     assert first.returncode == 0, first.stderr
@@ -51,18 +60,23 @@ def test_new_deck_build_edit_rebuild_import_release(tmp_path):
     assert len(log.new) == 5
     notes = notes_by_card_id(col)
     assert {card_id: note.note_type()["name"] for card_id, note in notes.items()} == {
-        card_id: f"mathdeck {kind}" for card_id, kind in KINDS_IN_THE_EXAMPLES.items()}
+        card_id: f"mathdeck {kind}" for card_id, kind in KINDS_IN_THE_EXAMPLES.items()
+    }
     assert "mathdeck-parabola-" in notes["quadratic-formula"]["Figure"]
 
     cards = deck / "examples.yaml"
-    cards.write_text(cards.read_text().replace("What is $e^{i\\pi} + 1$?", "What does $e^{i\\pi} + 1$ equal?"))
+    cards.write_text(
+        cards.read_text().replace("What is $e^{i\\pi} + 1$?", "What does $e^{i\\pi} + 1$ equal?")
+    )
     second = run(["build"], deck, epoch="1764000600")  # later, no flag
     assert second.returncode == 0, second.stderr
     assert "Replaced dist/my-algebra-0.0.0+dev.apkg" in second.stdout
     log = import_package(col, dev)
     assert len(log.updated) == 1 and len(log.duplicate) == 4 and not log.new
     notes = notes_by_card_id(col)
-    assert len(notes) == 5 and "What does" in notes["euler-identity"]["Front"]  # in place, no duplicate
+    assert (
+        len(notes) == 5 and "What does" in notes["euler-identity"]["Front"]
+    )  # in place, no duplicate
 
     released = run(["release", "--minor"], deck, epoch="1764001200")
     assert released.returncode == 0, released.stderr
@@ -100,8 +114,15 @@ def test_decks_in_one_repository_keep_their_files_apart(tmp_path):
 
     result = run(["release", "--minor", "--cards", "decks/algebra"], repo)
     assert result.returncode == 0, result.stderr
-    assert {path for path in _files(repo) if not path.startswith("decks/")} == set()  # nothing at the repository's root
-    assert {"CHANGELOG.md", "mathdeck.lock.json", "releases/algebra-0.1.0.apkg", "dist/algebra-0.1.0.apkg"} <= _files(algebra)
+    assert {
+        path for path in _files(repo) if not path.startswith("decks/")
+    } == set()  # nothing at the repository's root
+    assert {
+        "CHANGELOG.md",
+        "mathdeck.lock.json",
+        "releases/algebra-0.1.0.apkg",
+        "dist/algebra-0.1.0.apkg",
+    } <= _files(algebra)
     assert _files(geometry) == untouched
 
 
@@ -143,25 +164,71 @@ def _shared_site_packages() -> Path:
     return Path(genanki.__file__).resolve().parent.parent
 
 
-@pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None, reason="needs node and npm")
+@pytest.mark.skipif(
+    shutil.which("node") is None or shutil.which("npm") is None, reason="needs node and npm"
+)
 def test_a_wheel_installed_in_a_fresh_venv_builds_a_new_deck_outside_the_repository(tmp_path):
     source = tmp_path / "source"  # a copy: building leaves build/ and *.egg-info behind
-    shutil.copytree(REPO / "builder", source / "builder", symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "builder",
+        source / "builder",
+        symlinks=True,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     for name in ("pyproject.toml", "README.md", "package.json", "package-lock.json"):
         shutil.copy2(REPO / name, source / name)
     wheels = tmp_path / "wheels"
-    made = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(source)],
-                          capture_output=True, text=True, cwd=tmp_path)
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert made.returncode == 0, made.stderr
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     [wheel] = wheels.glob("mathdeck-*.whl")
-    outside_env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}  # the checkout is no install
-    installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)],
-                               capture_output=True, text=True, cwd=tmp_path, env=outside_env)
+    outside_env = {
+        name: value for name, value in os.environ.items() if name != "PYTHONPATH"
+    }  # the checkout is no install
+    installed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "-q",
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=outside_env,
+    )
     assert installed.returncode == 0, installed.stderr
     # The dependencies come from the shared venv as a plain path (its .pth files, among them the
     # editable install of this repository, are not run); mathdeck itself only from the wheel.
@@ -171,9 +238,20 @@ def test_a_wheel_installed_in_a_fresh_venv_builds_a_new_deck_outside_the_reposit
     (site / "hide-torch.pth").write_text("import hide_torch\n")
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    clean_env = {"PYTHONPATH": "", "MATHDECK_CACHE": str(tmp_path / "user-cache"), "npm_config_prefer_offline": "true"}
-    where = run(["-c", "import builder; print(builder.__file__)"], outside, command=[str(python)], **clean_env)
-    assert where.stdout.startswith(str(site)), where.stdout + where.stderr  # not the repository's builder
+    clean_env = {
+        "PYTHONPATH": "",
+        "MATHDECK_CACHE": str(tmp_path / "user-cache"),
+        "npm_config_prefer_offline": "true",
+    }
+    where = run(
+        ["-c", "import builder; print(builder.__file__)"],
+        outside,
+        command=[str(python)],
+        **clean_env,
+    )
+    assert where.stdout.startswith(str(site)), (
+        where.stdout + where.stderr
+    )  # not the repository's builder
     assert run(["-c", "import torch"], outside, command=[str(python)], **clean_env).returncode == 1
 
     mathdeck = [str(env_dir / "bin" / "mathdeck")]
@@ -183,6 +261,11 @@ def test_a_wheel_installed_in_a_fresh_venv_builds_a_new_deck_outside_the_reposit
     assert "Installing MathJax 3.2.2" in built.stderr  # first use: into the user's cache, said once
     assert (outside / "x" / "dist" / "x-0.0.0+dev.apkg").is_file()
     [node_root] = (tmp_path / "user-cache").glob("node-*")
-    assert json.loads((node_root / "node_modules" / "mathjax-full" / "package.json").read_text())["version"] == "3.2.2"
+    assert (
+        json.loads((node_root / "node_modules" / "mathjax-full" / "package.json").read_text())[
+            "version"
+        ]
+        == "3.2.2"
+    )
     again = run(["check"], outside / "x", command=mathdeck, **clean_env)
     assert again.returncode == 0 and "Installing" not in again.stderr
