@@ -343,8 +343,9 @@ def _print_summary(result) -> None:
     out.print(f"[green]✓[/] {verb} {result.path}")
     if result.path.name.endswith(f"{DEV_SUFFIX}.apkg"):
         base = f"release {result.released} plus your edits" if result.released else "nothing released yet"
-        out.print(f"  A development build ({base}): import it over the release or an earlier build, and the edited "
-                  "notes update in place. `mathdeck release` makes a version.", soft_wrap=True)
+        over = "the release or an earlier build" if result.released else "an earlier build"
+        out.print(f"  A development build ({base}): import it over {over}, and the edited notes update in place. "
+                  "`mathdeck release` makes a version.", soft_wrap=True)
 
 
 @app.command("bench")
