@@ -26,7 +26,7 @@ from .check import check_deck, checked_keys, deck_facts, mark_checked
 from .commit import commit_files, os_error_text, package_path, unfinished_release
 from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text, read_lock, stamp_notes
 from .lockfile import Repair, repair_lock, restore_times
-from .load import LOADER_SOURCES, load_deck_and_digests
+from .load import LOADER_SOURCES, load_deck_and_digests, load_sources
 from .model import KINDS, Deck, in_language
 from .package import package_bytes
 from .problems import Location, Problem, SourceError, errors_in
@@ -178,7 +178,10 @@ class Checks:
 def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress = quiet) -> Checks:
     """load + check; formulas MathJax has not judged yet go to node in the background."""
     progress("Loading sources")
-    deck, digests = load_deck_and_digests(options.cards_dir, caches.cards)
+    loaded = load_sources(options.cards_dir, caches.cards)
+    if loaded.deck is None:  # deck.yaml cannot be used: nothing to check the cards against
+        raise SourceError(loaded.problems)
+    deck, digests = loaded.deck, loaded.digests  # the cards with a problem are left out of the checks
     plans = figure_stage.plan_figures(options.figures_dir)
     progress("Checking")
     # Cards that passed every check before, unchanged, are skipped (only when MathJax checks too).
@@ -190,12 +193,14 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
 
         checker = FormulaChecker(caches.verdicts, deck.config.tex_links)  # node starts on the first formulas it lacks
     facts = deck_facts(deck, checked, keys, checker.add_facts if checker is not None else None)
-    problems = check_deck(deck, set(plans), facts)
+    problems = loaded.problems + check_deck(deck, set(plans), facts)
     math = None
     if checker is not None:
         from .check_math import start_math_check
 
-        math = start_math_check(deck, facts, caches.verdicts, checker)
+        # Without the cards load left out, the deck's formulas are not all there: keep the verdicts
+        # no card looked up (the cache drops them only when every formula was looked up).
+        math = start_math_check(deck, facts, None if loaded.problems else caches.verdicts, checker)
     return Checks(deck, digests, plans, problems, facts, math, checked, keys)
 
 

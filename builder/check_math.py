@@ -9,14 +9,22 @@ node works while the build renders.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .cache import BuildCache, content_key, fingerprint
-from .mathjax import TexStream, Verdict, mathjax_fingerprint
+from .mathjax import TexStream, Verdict, mathjax_fingerprint, tex_names
 from .model import Deck
 from .phone_budget import PhoneBudget
-from .problems import Problem, one_line
+from .problems import Location, Problem, did_you_mean, one_line
+from .source_position import position_of
+
+# Codes of the problems found in TeX (README, "Problem codes").
+MATHJAX_ERROR = "MD140"  # MathJax cannot typeset it: an undefined macro, a missing brace, ...
+UNSAFE_TEX = "MD141"  # a link, style, class, id or URL that must not reach a card
+DECK_MACRO_MISUSED = "MD142"  # a deck macro used with too few arguments, or without end
 
 
 class FormulaChecker:
@@ -83,7 +91,8 @@ class MathCheck:
 
     def problems(self) -> list[Problem]:
         if self._problems is None:
-            self._problems = _problems(self.deck, self.facts, self.checker.finish())
+            self._problems = _problems(self.deck, self.facts, self.checker.finish(), functools.cache(
+                lambda: known_tex_names(self.checker.cache)))  # node is asked only about an unknown name
         return self._problems
 
 
@@ -100,31 +109,74 @@ def start_math_check(deck: Deck, facts: list, cache: BuildCache | None = None, c
     return MathCheck(deck, facts, checker)
 
 
-def _problems(deck: Deck, facts: list, verdicts: dict[tuple[str, bool], Verdict]) -> list[Problem]:
+def _problems(deck: Deck, facts: list, verdicts: dict[tuple[str, bool], Verdict],
+              names: Callable[[], dict[str, tuple[str, ...]]]) -> list[Problem]:
     problems: list[Problem] = []
     budget = PhoneBudget(deck.config.phone_width)
+    suggestions = functools.cache(lambda: _suggestions(names(), tuple(macro.name for macro in deck.config.macros)))
     for card, card_facts in zip(deck.cards, facts, strict=True):
         for fact in card_facts or ():  # None: checked before, unchanged
             where = card.text_locations.get(fact.key, card.location)
             label = f"card '{card.id}', field '{fact.key}'"
             if fact.macro_error is not None:
-                problems.append(Problem(where, f"{label}: {fact.macro_error}"))
+                problems.append(Problem(where, f"{label}: {fact.macro_error}", card=card.id, code=DECK_MACRO_MISUSED))
             depths = fact.list_depths or (0,) * len(fact.formulas or ())
             for (tex, display), depth in zip(fact.formulas or (), depths, strict=True):
                 error, width = verdicts[(tex, display)]
                 if error:
-                    problems.append(Problem(where, f"{label}: {_source_of(error)}{error} in ${one_line(tex, 120)}$"))
+                    problems.append(_tex_problem(where, label, card.id, tex, error, suggestions))
                 elif width is not None:
                     problems += budget.formula_problems(where, card.id, fact.key, tex, display, width, depth)
     return problems
 
 
 UNSAFE = "unsafe TeX: "  # how builder/mathjax/safety.mjs's errors start
+# Among 1,100 MathJax names, a loose match misleads (\softmax is no typo of \max): only close ones.
+TEX_CUTOFF = 0.75
+_UNDEFINED = re.compile(r"Undefined control sequence \\([A-Za-z]+)")
+_UNKNOWN_ENVIRONMENT = re.compile(r"Unknown environment '([^']+)'")
+_CONTROL_WORD = re.compile(r"\\[A-Za-z]+")
 
 
-def _source_of(error: str) -> str:
-    """MathJax's own words are quoted as such; the safety wall's errors speak for themselves."""
-    return "" if error.startswith(UNSAFE) else "MathJax: "
+def _tex_problem(field_at: Location, label: str, card: str, tex: str, error: str,
+                 suggestions: Callable[[], dict[str, tuple[str, ...]]]) -> Problem:
+    """MathJax's verdict at the offending spot in the file, with a did-you-mean for an unknown name.
+    MathJax's own words are quoted as such; the safety wall's errors speak for themselves."""
+    undefined, environment = _UNDEFINED.search(error), _UNKNOWN_ENVIRONMENT.search(error)
+    hint, token = "", None
+    if undefined:
+        token = "\\" + undefined.group(1)
+        close = did_you_mean(undefined.group(1), suggestions()["macros"], TEX_CUTOFF)
+        hint = f" (did you mean \\{close}?)" if close else " (define it under 'macros' in deck.yaml, or use \\operatorname{...})"
+    elif environment:
+        token = "\\begin{" + environment.group(1)
+        close = did_you_mean(environment.group(1), suggestions()["environments"], TEX_CUTOFF)
+        hint = f" (did you mean {close}?)" if close else ""
+    else:
+        named = _CONTROL_WORD.search(error)
+        token = named.group() if named and named.group() in tex else None
+    where = position_of(field_at, tex, token)
+    unsafe = error.startswith(UNSAFE)
+    message = f"{label}: {'' if unsafe else 'MathJax: '}{error}{hint} in ${one_line(tex, 120)}$"
+    return Problem(where, message, card=card, code=UNSAFE_TEX if unsafe else MATHJAX_ERROR)
+
+
+def _suggestions(known: dict[str, tuple[str, ...]], deck_macros: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    return {"macros": deck_macros + tuple(name for name in known["macros"] if name.isalpha()), "environments": known["environments"]}
+
+
+_NAMES_KEY = content_key("tex-names")
+
+
+def known_tex_names(cache: BuildCache | None) -> dict[str, tuple[str, ...]]:
+    """MathJax's macro and environment names, from node once and then from the verdict cache
+    (whose key holds MathJax's version and the checker's code)."""
+    names = cache.get(_NAMES_KEY) if cache is not None else None
+    if names is None:
+        names = tex_names()
+        if cache is not None:
+            cache.put(_NAMES_KEY, names)
+    return names
 
 
 _UNKNOWN = object()  # verdicts are (error, width) tuples

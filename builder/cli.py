@@ -57,7 +57,8 @@ def _options(cards: Path, out_dir: Optional[Path], figures: Optional[Path], forc
 
 def _print_problems(problems: list[Problem]) -> None:
     for problem in sorted(problems):
-        err.print(str(problem), markup=False, soft_wrap=True)
+        # emoji=False: Rich would show `cards.yaml:100:12:` with :100: as an emoji
+        err.print(str(problem), markup=False, emoji=False, soft_wrap=True)
     warned = len(warnings_in(problems))
     if warned:
         err.print(f"[yellow]{warned} warning{'s' if warned != 1 else ''}[/] (the build goes on; each names its fix)")

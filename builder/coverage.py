@@ -11,6 +11,8 @@ from pathlib import Path
 
 from .model import Deck
 from .problems import Location, Problem, SourceError
+from .fields import Found, read
+from .schema import DUPLICATE, SEED_FILE, SEED_ITEM, UNKNOWN_NAME
 from .yamlsource import read_yaml
 
 SEED_DIR = "seed"
@@ -34,27 +36,25 @@ class Coverage:
 
 
 def load_seed_items(cards_dir: Path) -> list[SeedItem]:
-    problems, items, seen = [], [], {}
+    problems, items = Found(), []
+    seen: dict[str, Location] = {}  # seed item id -> where it is listed
     for path in sorted((cards_dir / SEED_DIR).glob("*.yaml")):
         try:
             root = read_yaml(path)
         except SourceError as error:
             problems += error.problems
             continue
-        entries = root.value.get("items") if isinstance(root.value, dict) else None
-        if entries is None or not isinstance(entries.value, list):
-            problems.append(Problem(root.location, "a seed file must be a mapping with an 'items' list"))
-            continue
-        for entry in entries.value:
-            fields = entry.value if isinstance(entry.value, dict) else {}
-            item_id, text = fields.get("id"), fields.get("text")
-            if not (item_id and isinstance(item_id.value, str) and text and isinstance(text.value, str)):
-                problems.append(Problem(entry.location, "each seed item needs text 'id' and 'text'"))
-            elif item_id.value in seen:
-                problems.append(Problem(entry.location, f"seed item '{item_id.value}' is already listed at {seen[item_id.value]}"))
+        seed = read(root, SEED_FILE, problems, not_a_mapping="a seed file must be a mapping with an 'items' list")
+        for entry in seed.get("items", ()) if seed is not None else ():
+            item = read(entry, SEED_ITEM, problems)
+            if item is None or not item.ok:
+                continue
+            item_id = item.get("id")
+            if item_id in seen:
+                problems.add(entry.at, f"seed item '{item_id}' is already listed at {seen[item_id]}", DUPLICATE)
             else:
-                seen[item_id.value] = entry.location
-                items.append(SeedItem(item_id.value, text.value, entry.location))
+                seen[item_id] = entry.location
+                items.append(SeedItem(item_id, item.get("text"), entry.location))
     if problems:
         raise SourceError(sorted(problems))
     return items
@@ -70,7 +70,7 @@ def coverage(deck: Deck, items: list[SeedItem]) -> tuple[Coverage, list[Problem]
             if item_id in known:
                 covering[item_id].append(card.id)
             else:
-                problems.append(Problem(card.location, f"card '{card.id}' covers unknown seed item '{item_id}'"))
+                problems.append(Problem(card.location, f"card '{card.id}' covers unknown seed item '{item_id}'", code=UNKNOWN_NAME))
     result = Coverage(items, covering)
     for item in result.uncovered:
         problems.append(Problem(item.location, f"seed item '{item.id}' ({item.text}) is covered by no card"))

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .fields import suggestion
 from .problems import Location, Problem, SourceError
 
 # Anki decks did not exist before 2000; a time after tomorrow comes from a wrong clock or a hand
@@ -24,6 +25,11 @@ FUTURE_SLACK_SECONDS = 86400
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 REPAIR_HINT = "run `mathdeck lock --repair` (or restore the file from git)"
 _CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>")
+LOCK_KEYS = ("format", "release", "notes")
+# Codes of the lock's problems (README, "Problem codes").
+LOCK_CONFLICT = "MD130"
+LOCK_NOT_JSON = "MD131"
+LOCK_SCHEMA = "MD132"
 
 
 def latest_sane_time() -> int:
@@ -46,15 +52,17 @@ def parse_lock(path: Path, text: str) -> dict:
     conflict = _conflict_line(text)
     if conflict:
         raise SourceError([Problem(Location(path, conflict), "merge conflict in the lock file (a git conflict marker): "
-                                   "run `mathdeck lock --repair` to merge both sides (each card keeps its later time), then commit it")])
+                                   "run `mathdeck lock --repair` to merge both sides (each card keeps its later time), then commit it",
+                                   code=LOCK_CONFLICT)])
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise SourceError([Problem(Location(path, error.lineno), f"the lock file is not valid JSON ({error.msg}, "
-                                   f"column {error.colno}): it is damaged or truncated; {REPAIR_HINT}")]) from None
+                                   f"column {error.colno}): it is damaged or truncated; {REPAIR_HINT}", code=LOCK_NOT_JSON)]) from None
     except RecursionError:
-        raise SourceError([Problem(Location(path, 1), f"the lock file nests values thousands deep: it is not mathdeck's; {REPAIR_HINT}")]) from None
-    problems = [Problem(Location(path, _line_of(text, where)), f"{_dotted(where)} {message}; {REPAIR_HINT}")
+        raise SourceError([Problem(Location(path, 1), f"the lock file nests values thousands deep: it is not mathdeck's; {REPAIR_HINT}",
+                                   code=LOCK_NOT_JSON)]) from None
+    problems = [Problem(Location(path, _line_of(text, where)), f"{_dotted(where)} {message}; {REPAIR_HINT}", code=LOCK_SCHEMA)
                 for where, message in schema_problems(data)]
     if problems:
         raise SourceError(problems)
@@ -65,7 +73,9 @@ def schema_problems(data) -> list[tuple[tuple[str, ...], str]]:
     """(path of keys, what is wrong) for every value that breaks the schema."""
     if not isinstance(data, dict):
         return [((), f"must be a JSON object, not {_kind(data)}")]
-    found = []
+    found: list[tuple[tuple[str, ...], str]] = [
+        ((key,), "is not a key of the lock file" + suggestion(key, LOCK_KEYS)) for key in data if key not in LOCK_KEYS
+    ]
     if data.get("format", 1) != 1:
         found.append((("format",), f"is {data.get('format')!r}; this mathdeck reads format 1"))
     notes = data.get("notes", {})
@@ -111,14 +121,14 @@ def release_problems(release) -> list[tuple[tuple[str, ...], str]]:
 
 
 def _unknown_and_missing(entry: dict, types: dict[str, type], optional: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
-    found = []
+    found: list[tuple[tuple[str, ...], str]] = []
     for key, expected in types.items():
         if key not in entry:
             if key not in optional:
                 found.append(((key,), "is missing"))
         elif not isinstance(entry[key], expected) or (expected is int and isinstance(entry[key], bool)):
             found.append(((key,), f"must be {_TYPE_NAMES[expected]}, not {_kind(entry[key])}"))
-    found += [((key,), "is not a key of the lock file") for key in entry if key not in types]
+    found += [((key,), "is not a key of the lock file" + suggestion(key, types)) for key in entry if key not in types]
     return found
 
 
@@ -154,15 +164,24 @@ def _conflict_line(text: str) -> int:
 
 
 def _line_of(text: str, where: tuple[str, ...]) -> int:
-    """The line of the innermost key of `where` in the lock's own layout (one key per line)."""
+    """The line of the innermost key of `where` in the lock's own layout (one key per line), looked
+    for only inside its parent object: a key missing from one note is not found in the next."""
     lines = text.splitlines()
-    at = 0
+    at, indent = 0, -1
     for key in where:
         quoted = json.dumps(key, ensure_ascii=False) + ":"
-        found = next((n for n in range(at, len(lines)) if lines[n].lstrip().startswith(quoted)), None)
+        found = None
+        for number in range(at + 1 if indent >= 0 else 0, len(lines)):
+            stripped = lines[number].lstrip()
+            depth = len(lines[number]) - len(stripped)
+            if stripped and depth <= indent:
+                break  # the parent object ended
+            if stripped.startswith(quoted):
+                found = number
+                break
         if found is None:
             break
-        at = found
+        at, indent = found, len(lines[found]) - len(lines[found].lstrip())
     return at + 1 if lines else 1
 
 

@@ -206,6 +206,20 @@ def mathjax_fingerprint() -> str:
         return "mathjax-full absent"
 
 
+def tex_names() -> dict[str, tuple[str, ...]]:
+    """The macro and environment names the checker's TeX input knows (check.mjs --names), for
+    did-you-mean suggestions: {"macros": (...), "environments": (...)}."""
+    node, root = _require_node_setup()
+    result = subprocess.run([node, str(CHECK_SCRIPT), "--names"], capture_output=True, encoding="utf-8",
+                            env=_node_environment(root), check=False)
+    if result.returncode == EXIT_MATHJAX_MISSING:
+        raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
+    if result.returncode != 0:
+        raise RuntimeError(f"{CHECK_SCRIPT.name} --names failed ({result.returncode}): {result.stderr}")
+    answer = json.loads(result.stdout)
+    return {kind: tuple(answer[kind]) for kind in ("macros", "environments")}
+
+
 def tex_problems(items: Sequence[tuple[str, bool]]) -> list[TexProblem]:
     """The formulas among items that MathJax rejects, in batch order."""
     return [

@@ -16,10 +16,9 @@ the real widths to the same budget, so a drift between this and card.css fails t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 from .problems import Location, Problem, one_line
+from .source_position import line_of
 
 CARD_FONT_PX = 18  # .card { font-size } in card.css
 FIELD_FONT_SCALE = {"concept": 1.15, "question": 1.15, "followup_question": 1.15, "task": 1.15, "explanation": 0.95}
@@ -75,29 +74,3 @@ class PhoneBudget:
             for offset, line in enumerate(code.splitlines())
             if len(line.rstrip()) > self.code_columns
         ]
-
-
-def line_of(where: Location, tex: str) -> Location:
-    """The line of the card file where this formula starts: a multi-line field is a literal block
-    that starts on the line after its key, and the formula's first line is found there as written
-    (a formula with deck macros expanded is not: then the field's line)."""
-    first = next((line.strip() for line in tex.splitlines() if line.strip()), "")[:40]
-    try:
-        lines = _file_lines(where.file, where.file.stat().st_mtime_ns)
-    except OSError:
-        return where
-    if not first or not lines:
-        return where
-    for number in range(where.line, min(len(lines), where.line + 400) + 1):
-        if first in lines[number - 1]:
-            return Location(where.file, number)
-    return where
-
-
-@lru_cache(maxsize=64)
-def _file_lines(path: Path, mtime_ns: int) -> tuple[str, ...]:  # mtime: `watch` sees edits
-    try:
-        return tuple(path.read_text(encoding="utf-8").splitlines())
-    except (OSError, UnicodeDecodeError):
-        return ()
-

@@ -74,3 +74,12 @@ def one_line(text: str, limit: int) -> str:
     """Text for a problem message: its whitespace runs as single spaces, cut to `limit` with "…"."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def did_you_mean(word: str, choices, cutoff: float = 0.6) -> str | None:
+    """The choice closest to a misspelt `word` (difflib's similarity ratio ≥ `cutoff`), or None:
+    one rule for every did-you-mean (unknown keys, kinds, TeX macros)."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return close[0] if close else None

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .ankiconnect import BATCH, AnkiConnect, AnkiConnectError, AnkiNotRunning, field_search
-from .load import ID_PATTERN
+from .schema import ID_PATTERN
 from .model import KINDS, Deck
 
 if TYPE_CHECKING:  # cli.py imports push.py: keep `mathdeck --help` quick

@@ -16,11 +16,10 @@ from .load import OUTLINE_FILE
 from .model import Deck
 from .problems import Location, Problem, SourceError
 from .render import RenderedNote
+from .fields import Found, read
+from .schema import DUPLICATE, OUTLINE, PART, SECTION, UNKNOWN_NAME
 from .yamlsource import Node, read_yaml
 
-OUTLINE_KEYS = ("parts",)
-PART_KEYS = ("subdeck", "title", "sections")
-SECTION_KEYS = ("tag", "title", "sections")
 
 
 @dataclass(frozen=True)
@@ -78,73 +77,41 @@ def load_outline(cards_dir: Path) -> list[OutlinePart]:
     if not path.exists():
         return []
     root = read_yaml(path)
-    problems: list[Problem] = []
-    parts_node = root.value.get("parts") if isinstance(root.value, dict) else None
-    if parts_node is None or not isinstance(parts_node.value, list):
-        raise SourceError([Problem(root.location, f"{OUTLINE_FILE} must be a mapping with a 'parts' list")])
-    _unknown_keys(root, OUTLINE_KEYS, "the outline", problems)
+    problems = Found()
+    outline = read(root, OUTLINE, problems, not_a_mapping=f"{OUTLINE_FILE} must be a mapping with a 'parts' list")
     parts = []
-    for node in parts_node.value:
-        if not isinstance(node.value, dict):
-            problems.append(Problem(node.location, "each part must be a mapping with 'subdeck', 'title' and 'sections'"))
-            continue
-        _unknown_keys(node, PART_KEYS, "a part", problems)
-        subdeck = _text(node, "subdeck", problems)
-        title = _text(node, "title", problems, required=False) or subdeck
-        sections = _sections(node.value.get("sections"), 1, problems)
-        parts.append(OutlinePart(subdeck or "", title or "", tuple(sections), node.location))
+    for node in outline.get("parts", ()) if outline is not None else ():
+        part = read(node, PART, problems, not_a_mapping="each part must be a mapping with 'subdeck', 'title' and 'sections'")
+        if part is not None:
+            subdeck = part.get("subdeck", "")
+            sections = _sections(part.get("sections", ()), 1, problems)
+            parts.append(OutlinePart(subdeck, part.get("title") or subdeck, tuple(sections), node.location))
     problems += _repeated(parts)
     if problems:
         raise SourceError(sorted(problems))
     return parts
 
 
-def _sections(node: Node | None, depth: int, problems: list[Problem]) -> list[OutlineSection]:
-    if node is None or node.value is None:
-        return []
-    if not isinstance(node.value, list):
-        problems.append(Problem(node.location, f"'sections' must be a list, not {node.kind}"))
-        return []
+def _sections(nodes: list[Node], depth: int, problems: Found) -> list[OutlineSection]:
     flat = []
-    for item in node.value:
-        if not isinstance(item.value, dict):
-            problems.append(Problem(item.location, "each section must be a mapping with 'title' (and 'tag', 'sections')"))
-            continue
-        _unknown_keys(item, SECTION_KEYS, "a section", problems)
-        title = _text(item, "title", problems)
-        flat.append(OutlineSection(title or "", _text(item, "tag", problems, required=False), depth, item.location))
-        flat += _sections(item.value.get("sections"), depth + 1, problems)
+    for item in nodes:
+        section = read(item, SECTION, problems, not_a_mapping="each section must be a mapping with 'title' (and 'tag', 'sections')")
+        if section is not None:
+            flat.append(OutlineSection(section.get("title", ""), section.get("tag"), depth, item.location))
+            flat += _sections(section.get("sections", ()), depth + 1, problems)
     return flat
-
-
-def _text(node: Node, key: str, problems: list[Problem], required: bool = True) -> str | None:
-    value = node.value.get(key)
-    if value is None or value.value is None:
-        if required:
-            problems.append(Problem(node.location, f"missing required key '{key}'"))
-        return None
-    if not isinstance(value.value, str) or not value.value.strip():
-        problems.append(Problem(value.location, f"'{key}' must be non-empty text"))
-        return None
-    return value.value
-
-
-def _unknown_keys(node: Node, allowed: tuple[str, ...], where: str, problems: list[Problem]) -> None:
-    for key, value in node.value.items():
-        if key not in allowed:
-            problems.append(Problem(value.location, f"unknown key '{key}' in {where}; keys are: {', '.join(allowed)}"))
 
 
 def _repeated(parts: list[OutlinePart]) -> list[Problem]:
     problems, subdecks = [], set()
     for part in parts:
         if part.subdeck in subdecks:
-            problems.append(Problem(part.location, f"subdeck '{part.subdeck}' is listed twice"))
+            problems.append(Problem(part.location, f"subdeck '{part.subdeck}' is listed twice", code=DUPLICATE))
         subdecks.add(part.subdeck)
         tags = set()
         for section in part.sections:
             if section.tag and section.tag in tags:
-                problems.append(Problem(section.location, f"tag '{section.tag}' names two sections of '{part.subdeck}'"))
+                problems.append(Problem(section.location, f"tag '{section.tag}' names two sections of '{part.subdeck}'", code=DUPLICATE))
             tags.add(section.tag)
     return problems
 
@@ -155,12 +122,12 @@ def outline_problems(outline: list[OutlinePart], deck: Deck) -> list[Problem]:
     subdecks = {card.subdeck for card in deck.cards}
     for part in outline:
         if part.subdeck not in subdecks:
-            problems.append(Problem(part.location, f"no card is in subdeck '{part.subdeck}'"))
+            problems.append(Problem(part.location, f"no card is in subdeck '{part.subdeck}'", code=UNKNOWN_NAME))
             continue
         tags = {tag for card in deck.cards if card.subdeck == part.subdeck for tag in card.all_tags}
         for section in part.sections:
             if section.tag and section.tag not in tags:
-                problems.append(Problem(section.location, f"no card in '{part.subdeck}' has the tag '{section.tag}'"))
+                problems.append(Problem(section.location, f"no card in '{part.subdeck}' has the tag '{section.tag}'", code=UNKNOWN_NAME))
     return sorted(problems)
 
 

@@ -3,30 +3,44 @@
 Why not yaml.safe_load: we need line numbers for every value, all scalars as the text the author
 wrote (YAML 1.1 would turn `no` into False and `2024-05-01` into a date), and no way for
 hostile input (alias bombs, huge files, deep nesting) to eat the machine.
+
+PyYAML is imported when a file is parsed, not with this module: a build whose card files all
+come from the parsed-cards cache may need none, and the schema modules use Node at import.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
-
-import yaml
+from typing import TYPE_CHECKING, Union
 
 from .problems import Location, Problem, SourceError
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 12
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+if TYPE_CHECKING:
+    import yaml
 
 
 @dataclass
 class Node:
-    """A YAML value with its 1-based line: str for scalars, list[Node], or dict[str, Node]."""
+    """A YAML value with where it is written: str for scalars, list[Node], or dict[str, Node].
+
+    `location` is its line alone: what a Card keeps (cached by line, so a card read from the cache
+    and one parsed afresh are equal). `at` adds the column, for problems found while reading;
+    `key_at` is where the key of a mapping's value is written (an unknown key is reported there).
+    """
 
     value: Union[str, list["Node"], dict[str, "Node"], None]
     location: Location
+    column: int = 0
+    key_at: Location | None = None
+
+    @property
+    def at(self) -> Location:
+        return Location(self.location.file, self.location.line, self.column)
 
     @property
     def kind(self) -> str:
@@ -45,55 +59,102 @@ def read_yaml(path: Path, text: str | None = None) -> Node:
         try:
             raw = path.read_bytes()
         except OSError as error:
-            raise SourceError([Problem(Location(path), f"cannot read file: {error.strerror}")])
+            raise SourceError([Problem(Location(path), f"cannot read file: {error.strerror}", code=UNREADABLE)])
         if len(raw) > MAX_FILE_BYTES:
-            raise SourceError([Problem(Location(path), f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")])
+            raise SourceError([Problem(Location(path), f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}", code=UNREADABLE)])
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise SourceError([Problem(Location(path), f"not UTF-8 text (byte {error.start})")])
+            raise SourceError([Problem(Location(path), f"not UTF-8 text (byte {error.start})", code=UNREADABLE)])
     elif len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
-        raise SourceError([Problem(Location(path), f"file is larger than {MAX_FILE_BYTES:,} bytes")])
+        raise SourceError([Problem(Location(path), f"file is larger than {MAX_FILE_BYTES:,} bytes", code=UNREADABLE)])
+    import yaml
+
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 0
-        message = error.problem or error.context or "malformed YAML"
-        raise SourceError([Problem(Location(path, line), f"malformed YAML: {message}")])
+        raise SourceError([_syntax_problem(path, text, error)]) from None
     except yaml.YAMLError as error:
-        raise SourceError([Problem(Location(path), f"malformed YAML: {error}")])
+        raise SourceError([Problem(Location(path), f"malformed YAML: {error}", code=MALFORMED)]) from None
     except RecursionError:
-        raise SourceError([Problem(Location(path), "malformed YAML: nesting is too deep")])
+        raise SourceError([Problem(Location(path), "malformed YAML: nesting is too deep", code=HOSTILE)]) from None
     if root is None:
-        return Node(None, Location(path, 1))
+        return Node(None, Location(path, 1), 1)
     return _convert(root, path, depth=0, seen=set())
 
 
+# Codes of problems met while reading a file (README, "Problem codes").
+UNREADABLE = "MD100"  # missing, unreadable, too large, not UTF-8
+MALFORMED = "MD101"  # a YAML syntax error, with a plain-language hint
+HOSTILE = "MD102"  # aliases, nesting too deep
+DUPLICATE_KEY = "MD103"
+
+# PyYAML's words (C and pure-Python loaders say some of them differently) → what to do about it.
+_HINTS = (
+    ("mapping values are not allowed", "a value that contains ': ' must be quoted ('...') or written as a block (|)"),
+    ("cannot start any token", "indent with spaces, never tabs; quote a value that starts with @, ` or %"),
+    ("unknown escape character", "inside double quotes a backslash starts an escape: write TeX in single quotes or a block (|)"),
+    ("expected ',' or ']'", "a value that starts with [ is read as a list: close it with ], or quote the value"),
+    ("expected ',' or '}'", "a value that starts with { is read as a mapping: close it with }, or quote the value"),
+    ("could not find expected ':'", "a line that continues a value must be indented more than its key, or quote the value"),
+    ("expected <block end>", "this line is indented differently from the keys around it"),
+    ("did not find expected key", "this line is indented differently from the keys around it"),
+    ("did not find expected '-' indicator", "a list item needs '- ' at the list's indentation"),
+    ("end of stream", "a quote is opened and never closed"),
+)
+
+
+def _syntax_problem(path: Path, text: str, error: yaml.MarkedYAMLError) -> Problem:
+    """A YAML syntax error at the spot to fix, in the parser's words plus what to do about it.
+    An unclosed quote is reported where it opens, not at the end of the file."""
+    message = error.problem or error.context or "malformed YAML"
+    mark = error.problem_mark or error.context_mark
+    if "end of stream" in message and error.context_mark is not None:
+        mark = error.context_mark
+    hint = next((hint for words, hint in _HINTS if words in message), None)
+    if "cannot start any token" in message and mark is not None and _char_at(text, mark) == "\t":
+        hint = "indent with spaces: YAML does not allow tabs"
+    where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+    return Problem(where, f"malformed YAML: {message}" + (f" ({hint})" if hint else ""), code=MALFORMED)
+
+
+def _char_at(text: str, mark) -> str:
+    lines = text.splitlines()
+    return lines[mark.line][mark.column: mark.column + 1] if mark.line < len(lines) else ""
+
+
+def _mark(path: Path, node: yaml.Node) -> Location:
+    return Location(path, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
 def _convert(node: yaml.Node, path: Path, depth: int, seen: set[int]) -> Node:
-    location = Location(path, node.start_mark.line + 1)
     if depth > MAX_DEPTH:
-        raise SourceError([Problem(location, f"nesting deeper than {MAX_DEPTH} levels")])
+        raise SourceError([Problem(_mark(path, node), f"nesting deeper than {MAX_DEPTH} levels", code=HOSTILE)])
     # An alias makes the composer hand us the same node object twice. Expanding aliases is how
     # "billion laughs" bombs work, and card sources have no use for them: refuse outright.
     if id(node) in seen:
-        raise SourceError([Problem(location, "YAML anchors and aliases (&name / *name) are not allowed")])
+        raise SourceError([Problem(_mark(path, node), "YAML anchors and aliases (&name / *name) are not allowed", code=HOSTILE)])
     seen.add(id(node))
-    if isinstance(node, yaml.ScalarNode):
+    location, column = Location(path, node.start_mark.line + 1), node.start_mark.column + 1
+    # PyYAML's node classes name their kind in `id` ("scalar", "sequence", "mapping"); its type
+    # stubs leave it out. (isinstance would need PyYAML imported with this module.)
+    if node.id == "scalar":  # type: ignore[attr-defined]
         if node.tag == "tag:yaml.org,2002:null" and node.value in ("", "~", "null", "Null", "NULL"):
-            return Node(None, location)
-        return Node(node.value, location)
-    if isinstance(node, yaml.SequenceNode):
-        return Node([_convert(item, path, depth + 1, seen) for item in node.value], location)
+            return Node(None, location, column)
+        return Node(node.value, location, column)
+    if node.id == "sequence":  # type: ignore[attr-defined]
+        return Node([_convert(item, path, depth + 1, seen) for item in node.value], location, column)
     mapping: dict[str, Node] = {}
     for key_node, value_node in node.value:
-        key_location = Location(path, key_node.start_mark.line + 1)
-        if not isinstance(key_node, yaml.ScalarNode):
-            raise SourceError([Problem(key_location, "a key must be plain text")])
+        key_at = _mark(path, key_node)
+        if key_node.id != "scalar":
+            raise SourceError([Problem(key_at, "a key must be plain text", code=MALFORMED)])
         if key_node.value in mapping:
-            raise SourceError([Problem(key_location, f"duplicate key '{key_node.value}'")])
+            first = mapping[key_node.value].key_at or key_at
+            raise SourceError([Problem(key_at, f"duplicate key '{key_node.value}' (first at line {first.line})", code=DUPLICATE_KEY)])
         value = _convert(value_node, path, depth + 1, seen)
-        if value.value is None:
-            value.location = key_location
+        value.key_at = key_at
+        if value.value is None:  # an empty value is where its key is
+            value.location, value.column = Location(path, key_at.line), key_at.column
         mapping[key_node.value] = value
-    return Node(mapping, location)
+    return Node(mapping, location, column)

@@ -19,11 +19,11 @@ BUILDER = Path(__file__).resolve().parent.parent / "builder"
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("foundation", frozenset({
         "__init__", "ankiconnect", "atomic", "bounds", "cache", "figure_server", "lockfile", "macros",
-        "mathjax", "phone_budget", "problems", "yamlsource",
+        "fields", "mathjax", "phone_budget", "problems", "source_position", "yamlsource",
     })),
     ("markdown_math", frozenset({"markdown_math", "sanitize"})),
     ("domain", frozenset({"kinds", "model"})),
-    ("load", frozenset({"load", "project"})),
+    ("load", frozenset({"load", "card_file", "schema", "project"})),
     ("check", frozenset({"check_math", "check", "coverage"})),
     ("render", frozenset({"render"})),
     ("figures", frozenset({"figures"})),

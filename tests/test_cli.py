@@ -54,7 +54,7 @@ def test_source_problem_exits_1_with_file_and_line_and_no_traceback(project):
     cards.write_text(cards.read_text().replace("kind: qa", "kind: qaa"))
     result = run(["build"], project)
     assert result.returncode == 1
-    assert "cards/cards.yaml:17: unknown kind 'qaa' (did you mean 'qa'?)" in result.stderr
+    assert "cards/cards.yaml:17:11: MD113 unknown kind 'qaa' (did you mean 'qa'?)" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert not (project / "dist").exists()
 

@@ -221,23 +221,23 @@ def damage_lock(project: Path, how: str) -> None:
 
 
 LOCK_CASES = {
-    "truncated": "cards/mathdeck.lock.json:{line}: the lock file is not valid JSON (Unterminated string starting at, column {col}): "
+    "truncated": "cards/mathdeck.lock.json:{line}: MD131 the lock file is not valid JSON (Unterminated string starting at, column {col}): "
                  "it is damaged or truncated; run `mathdeck lock --repair` (or restore the file from git)",
-    "merge conflict": "cards/mathdeck.lock.json:{line}: merge conflict in the lock file (a git conflict marker): run `mathdeck lock "
+    "merge conflict": "cards/mathdeck.lock.json:{line}: MD130 merge conflict in the lock file (a git conflict marker): run `mathdeck lock "
                       "--repair` to merge both sides (each card keeps its later time), then commit it",
-    "not an object": "cards/mathdeck.lock.json:1: the lock file must be a JSON object, not a list; run `mathdeck lock --repair` "
+    "not an object": "cards/mathdeck.lock.json:1: MD132 the lock file must be a JSON object, not a list; run `mathdeck lock --repair` "
                      "(or restore the file from git)",
-    "nested 200,000 deep": "cards/mathdeck.lock.json:1: the lock file nests values thousands deep: it is not mathdeck's; run "
+    "nested 200,000 deep": "cards/mathdeck.lock.json:1: MD131 the lock file nests values thousands deep: it is not mathdeck's; run "
                            "`mathdeck lock --repair` (or restore the file from git)",
-    "text": "cards/mathdeck.lock.json:{line}: 'notes.{guid}.modified' must be a whole number, not text; run `mathdeck lock --repair` "
+    "text": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' must be a whole number, not text; run `mathdeck lock --repair` "
             "(or restore the file from git)",
-    "float": "cards/mathdeck.lock.json:{line}: 'notes.{guid}.modified' must be a whole number, not the number 1500000000.0; run "
+    "float": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' must be a whole number, not the number 1500000000.0; run "
              "`mathdeck lock --repair` (or restore the file from git)",
-    "huge": "cards/mathdeck.lock.json:{line}: 'notes.{guid}.modified' is 1000000000000000000000000000000 (far beyond any calendar), "
+    "huge": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' is 1000000000000000000000000000000 (far beyond any calendar), "
             "more than a day in the future; run `mathdeck lock --repair` (or restore the file from git)",
-    "negative": "cards/mathdeck.lock.json:{line}: 'notes.{guid}.modified' is -5 (1969-12-31), before 2000; run `mathdeck lock "
+    "negative": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' is -5 (1969-12-31), before 2000; run `mathdeck lock "
                 "--repair` (or restore the file from git)",
-    "future": "cards/mathdeck.lock.json:{line}: 'notes.{guid}.modified' is {value} ({date}), more than a day in the future; run "
+    "future": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' is {value} ({date}), more than a day in the future; run "
               "`mathdeck lock --repair` (or restore the file from git)",
 }
 
@@ -569,23 +569,23 @@ def card_file(body: str) -> str:
     return "subdeck: S\ntags: [t]\ncards:\n  - id: a\n    kind: qa\n    question: Q?\n    answer: |\n" + body
 
 
-LONG_LINE = "cards/bad.yaml:7: 'answer' has a line of {:,} characters; the limit is 10,000"
+LONG_LINE = "cards/bad.yaml:7:13: MD115 'answer' has a line of {:,} characters; the limit is 10,000"
 PATHOLOGICAL = {
     "200,000 [": (card_file("      " + "[" * 200_000 + "\n"), [
         LONG_LINE.format(200_000),
-        "cards/bad.yaml:7: 'answer' has 200,000 '['; the limit is 500 in one field (Markdown's link parser slows down quadratically)"]),
+        "cards/bad.yaml:7:13: MD115 'answer' has 200,000 '['; the limit is 500 in one field (Markdown's link parser slows down quadratically)"]),
     "[ on short lines": (card_file("      [a\n" * 20_000), [
-        "cards/bad.yaml:7: 'answer' has 20,000 '['; the limit is 500 in one field (Markdown's link parser slows down quadratically)"]),
+        "cards/bad.yaml:7:13: MD115 'answer' has 20,000 '['; the limit is 500 in one field (Markdown's link parser slows down quadratically)"]),
     "500,000 backslashes": (card_file("      " + "\\" * 500_000 + "\n"), [
-        LONG_LINE.format(500_000), "cards/bad.yaml:7: 'answer' has 500,000 backslashes in a row; the limit is 64"]),
+        LONG_LINE.format(500_000), "cards/bad.yaml:7:13: MD115 'answer' has 500,000 backslashes in a row; the limit is 64"]),
     "600-deep list": (card_file("".join("      " + "    " * depth + "- x\n" for depth in range(600))), [
-        "cards/bad.yaml:7: 'answer' nests lists or quotes more than 32 levels deep"]),
+        "cards/bad.yaml:7:13: MD115 'answer' nests lists or quotes more than 32 levels deep"]),
     "600-deep quote": (card_file("".join("      " + "> " * depth + "x\n" for depth in range(600))), [
-        "cards/bad.yaml:7: 'answer' nests lists or quotes more than 32 levels deep"]),
+        "cards/bad.yaml:7:13: MD115 'answer' nests lists or quotes more than 32 levels deep"]),
     "50,000 nested braces": (card_file("      $" + "{" * 50_000 + "x" + "}" * 50_000 + "$\n"), [
-        LONG_LINE.format(100_003), "cards/bad.yaml:7: 'answer' nests braces {...} 50,000 levels deep; the limit is 100"]),
+        LONG_LINE.format(100_003), "cards/bad.yaml:7:13: MD115 'answer' nests braces {...} 50,000 levels deep; the limit is 100"]),
     "nested braces on short lines": (card_file("      $\n" + "      {\n" * 5000 + "      x$\n"), [
-        "cards/bad.yaml:7: 'answer' nests braces {...} 5,000 levels deep; the limit is 100"]),
+        "cards/bad.yaml:7:13: MD115 'answer' nests braces {...} 5,000 levels deep; the limit is 100"]),
 }
 
 
@@ -613,7 +613,7 @@ def test_a_fifo_code_file_is_refused_without_opening_it(released):
     result = run(released, "build")  # would hang forever if the FIFO were opened
     assert result.returncode == 1
     assert problem_lines(result) == [
-        "cards/bad.yaml:6: card 'a': code_file 'snippets/pipe.py' is not a regular file (a folder, FIFO or device is never read)",
+        "cards/bad.yaml:6:16: MD116 card 'a': code_file 'snippets/pipe.py' is not a regular file (a folder, FIFO or device is never read)",
         "1 problem; nothing was written.",
     ]
 
@@ -623,7 +623,7 @@ def test_a_fifo_card_file_is_refused_without_opening_it(released):
     result = run(released, "build")
     assert result.returncode == 1
     assert problem_lines(result) == [
-        "cards/pipe.yaml: not a regular file (a folder, FIFO or device is never read): remove it or rename it",
+        "cards/pipe.yaml: MD100 not a regular file (a folder, FIFO or device is never read): remove it or rename it",
         "1 problem; nothing was written.",
     ]
 

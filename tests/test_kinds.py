@@ -154,7 +154,7 @@ def test_basic_cards_report_missing_and_unknown_keys(cards):
     assert problems_of(cards) == [
         "basic.yaml:3: card 'x': missing required key 'back'",
         "basic.yaml:6: unknown key 'bak' in a basic card (did you mean 'back'?)",
-        "basic.yaml:7: must be true or false, not 'maybe'",
+        "basic.yaml:7: 'reverse' must be true or false, not 'maybe'",
     ]
 
 

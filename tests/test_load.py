@@ -209,3 +209,44 @@ def test_slug_aliases_load(cards):  # the control: the check above rejects only 
             aliases: [old-a, a2]
     """)
     assert load_deck(cards).cards[0].aliases == ("old-a", "a2")
+
+
+def test_lint_settings_are_a_mapping_the_linter_reads(cards):
+    """`lint:` in deck.yaml and on a card belongs to the card linter: load takes any mapping there."""
+    deck = cards / "deck.yaml"
+    deck.write_text(deck.read_text() + "lint: {strict: true, ignore: [MD201], word_budget: 120}\n")
+    write(cards, """
+        subdeck: S
+        cards:
+          - id: a
+            kind: qa
+            question: Q?
+            answer: A
+            lint: {ignore: [MD201]}
+          - id: b
+            kind: qa
+            question: Q?
+            answer: A
+            lint: [MD201]
+    """)
+    assert problems_of(cards) == ["c.yaml:12: 'lint' must be a mapping, not list"]
+
+
+def test_a_card_with_a_problem_is_left_out_and_the_others_are_kept(cards):
+    from builder.load import load_sources
+
+    write(cards, """
+        subdeck: S
+        cards:
+          - id: a
+            kind: qa
+            question: Q?
+            answr: A
+          - id: b
+            kind: qa
+            question: Q?
+            answer: A
+    """)
+    loaded = load_sources(cards)
+    assert [card.id for card in loaded.deck.cards] == ["b"]
+    assert [(p.location.line, p.location.column, p.code) for p in loaded.problems] == [(3, 5, "MD111"), (6, 5, "MD110")]

@@ -192,7 +192,7 @@ def test_push_of_a_source_alias_that_is_not_a_slug_fails_at_load(minimal, anki):
     card_file.write_text(source.replace("  - id: bayes-theorem\n", "  - id: bayes-theorem\n    aliases: ['*']\n", 1))
     assert card_file.read_text() != source
     result = push(minimal, anki.url)
-    assert result.exit_code == 1 and f"cards.yaml:5: alias '*' {NOT_A_SLUG}" in result.output
+    assert result.exit_code == 1 and f"cards.yaml:5:15: MD113 alias '*' {NOT_A_SLUG}" in result.output
     assert writes(anki) == []
 
 

@@ -92,12 +92,27 @@ def write_tex_cards(cards_dir: Path, vectors=TEX_VECTORS, kinds=tuple(FIELDS_BY_
         for vector in vectors:
             card_id = f"{kind}-{vector['name']}"
             raw = {"code": "x = 1"} if kind == "code" else {}
-            for key, line in card_file.card(card_id, kind, tex_card_fields(kind, vector["tex"]), raw).items():
+            fields = tex_card_fields(kind, vector["tex"])
+            for key, line in card_file.card(card_id, kind, fields, raw).items():
                 if key in FIELDS_BY_KIND[kind]:
                     message = f"card '{card_id}', field '{key}': {vector['message']} in ${vector['tex']}$"
-                    expected.append(Expected(f"cards/tex.yaml:{line}: {message}", card_id, vector["payload"]))
+                    where = tex_position(line, fields[key], vector["tex"], vector["message"])
+                    expected.append(Expected(f"cards/tex.yaml:{where}: {tex_code(vector['message'])} {message}", card_id, vector["payload"]))
     card_file.write(cards_dir)
     return expected
+
+
+def tex_position(key_line: int, text: str, tex: str, message: str) -> str:
+    """Where a TeX problem is reported: in the block scalar's one line (after the key's line, indented
+    6), at the first macro the message names that the formula holds, else at the formula's start."""
+    start = text.index(tex)
+    named = [word for word in re.findall(r"\\[A-Za-z]+", message) if word in tex]
+    column = text.index(named[0], start) if named else start
+    return f"{key_line + 1}:{column + 7}"
+
+
+def tex_code(message: str) -> str:
+    return "MD141" if message.startswith("unsafe TeX: ") else "MD140"
 
 
 def write_html_cards(cards_dir: Path) -> list[Expected]:
@@ -107,7 +122,11 @@ def write_html_cards(cards_dir: Path) -> list[Expected]:
         fields = {"question": "Q?", "answer": "A", "followup_question": "F?", "followup_answer": "B"}
         fields[vector["key"]] = vector["source"]
         line = card_file.card(card_id, "qa", fields)[vector["key"]]
-        expected.append(Expected(f"cards/html.yaml:{line}: card '{card_id}'{vector['message']}", card_id, vector["payload"]))
+        where, code = str(line), ""
+        tex_problem = re.fullmatch(r", field '\w+': (.*) in \$(.*)\$", vector["message"])
+        if tex_problem:  # TeX written without a dollar sign: reported where the TeX is, as any formula
+            where, code = tex_position(line, vector["source"], tex_problem[2], tex_problem[1]), f" {tex_code(tex_problem[1])}"
+        expected.append(Expected(f"cards/html.yaml:{where}:{code} card '{card_id}'{vector['message']}", card_id, vector["payload"]))
     card_file.write(cards_dir)
     return expected
 
@@ -118,13 +137,14 @@ def write_control_cards(cards_dir: Path) -> list[Expected]:
         fields = {"question": "Q?", "answer": "A"}
         fields.pop(vector["key"], None)
         line = card_file.card(f"control-{vector['name']}", "qa", fields, {vector["key"]: vector["yaml"]})[vector["key"]]
-        expected.append(Expected(f"cards/control.yaml:{line}: {vector['message']}", "", None))
+        column = len(f"    {vector['key']}: ") + 1  # written as `    key: value`
+        expected.append(Expected(f"cards/control.yaml:{line}:{column}: MD115 {vector['message']}", "", None))
     # A code file is text too: Anki stores it in the Code field.
     (cards_dir / "snippets").mkdir(exist_ok=True)
     (cards_dir / "snippets" / "separator.py").write_text("x = 1  # \x1f\n", encoding="utf-8")
     line = card_file.card("control-code-file", "code", {"task": "T"}, {"code_file": "snippets/separator.py"})["code_file"]
     expected.append(Expected(
-        f"cards/control.yaml:{line}: card 'control-code-file': code_file 'snippets/separator.py' contains U+001F "
+        f"cards/control.yaml:{line}:{len('    code_file: ') + 1}: MD116 card 'control-code-file': code_file 'snippets/separator.py' contains U+001F "
         "(Anki's field separator) at character 10, which an Anki note cannot hold: remove it", "", None))
     card_file.write(cards_dir)
     return expected
@@ -155,8 +175,9 @@ def assert_refused(result: subprocess.CompletedProcess, expected: list[Expected]
 
 
 def _problem_order(line: str):
-    file, number, message = line.split(":", 2)
-    return file, int(number), message
+    file, number, rest = line.split(":", 2)
+    column, message = rest.split(":", 1) if rest.split(":", 1)[0].isdigit() else ("0", rest)
+    return file, int(number), int(column), message
 
 
 # ---------------------------------------------------------------- wall 1: the check
@@ -337,7 +358,7 @@ def test_tex_links_https_allows_https_links_only(tmp_path):
     card_file.write(project / "cards")
 
     assert_refused(run_cli(project, "check"), [Expected(
-        f"cards/links.yaml:{line}: card 'http-link', field 'answer': unsafe TeX: \\href makes a link: "
+        f"cards/links.yaml:{line + 1}:8: MD141 card 'http-link', field 'answer': unsafe TeX: \\href makes a link: "
         'href="http://example.org/b" (deck.yaml allows https: links only) in $\\href{http://example.org/b}{x}$', "", None)])
 
     card_file.lines = card_file.lines[: line - 5]  # drop the http card (from its `- id:` line)
@@ -360,7 +381,7 @@ def test_without_tex_links_an_https_link_is_refused_too(tmp_path):
     card_file.write(project / "cards")
 
     assert_refused(run_cli(project, "check"), [Expected(
-        f"cards/links.yaml:{line}: card 'https-link', field 'answer': unsafe TeX: \\href makes a link: "
+        f"cards/links.yaml:{line + 1}:8: MD141 card 'https-link', field 'answer': unsafe TeX: \\href makes a link: "
         'href="https://example.org/a" in $\\href{https://example.org/a}{x}$', "", None)])
 
 
@@ -380,7 +401,8 @@ def test_a_deck_macro_cannot_smuggle_a_dangerous_macro(tmp_path):
     card_file.write(project / "cards")
 
     assert_refused(run_cli(project, "check"), [Expected(
-        f"cards/macro.yaml:{line}: card 'via-macro', field 'answer': unsafe TeX: \\href makes a link: "
+        # the TeX judged is the expansion, not written in the file: the field's line
+        f"cards/macro.yaml:{line}: MD141 card 'via-macro', field 'answer': unsafe TeX: \\href makes a link: "
         'href="javascript:alert(21)" in $\\href{javascript:alert(21)}{x}$', "", None)])
 
 

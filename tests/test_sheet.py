@@ -116,7 +116,7 @@ def test_a_broken_outline_is_reported_with_its_line(cards_dir):
     with pytest.raises(SourceError) as error:
         load_outline(cards_dir)
     messages = sorted(str(problem).split("outline.yaml:")[1] for problem in error.value.problems)
-    assert messages == ["4: missing required key 'title'", "4: unknown key 'tilte' in a section; keys are: tag, title, sections"]
+    assert messages == ["4:9: MD110 unknown key 'tilte' in a section (did you mean 'title'?)", "4:9: MD111 missing required key 'title'"]
 
 
 def test_no_outline_means_one_part_per_subdeck_in_source_order(cards_dir):

@@ -155,9 +155,11 @@ def test_an_undefined_macro_is_a_source_error_with_file_and_line(project):
     with pytest.raises(SourceError) as error:
         build_in(project)
     [problem] = error.value.problems
-    assert problem.location.line == 45
-    assert problem.message == ("card 'undefined-macro', field 'formula': "
-                               "MathJax: Undefined control sequence \\Ex in $\\Ex[X]$")
+    # the formula's own line (the field's key is on line 45) and the column of \Ex on it
+    assert (problem.location.line, problem.location.column, problem.code) == (46, 9, "MD140")
+    assert problem.message == ("card 'undefined-macro', field 'formula': MathJax: Undefined control sequence \\Ex "
+                               "(define it under 'macros' in deck.yaml, or use \\operatorname{...}) "
+                               "in $\\Ex[X]$")
 
 
 # ---------------------------------------------------------------- cloze-safe math

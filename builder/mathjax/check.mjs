@@ -12,6 +12,10 @@
 //   stdout: one line per batch, {"batch": <its number, from 0>, "verdicts": [...]}, in the order
 //           the batches finish
 //
+// With --names, it prints the names the checker's TeX input knows, for did-you-mean suggestions
+// on an undefined macro or environment (check_math.py asks once and caches the answer):
+//   stdout: {"macros": ["alpha", "mathbb", ...], "environments": ["aligned", ...]}
+//
 // Exit codes: 0 ok, 2 bad input, 3 mathjax-full is not installed (run `npm ci`).
 //
 // Anki (ts/mathjax/index.ts + tex-chtml-full.js) runs 'require' plus MathJax's AllPackages,
@@ -41,13 +45,33 @@ const LEFT_OUT = new Set([
   'noundefined', // hides undefined macros
 ]);
 
+function checkedPackages(mj) {
+  return mj.AllPackages.filter((name) => !LEFT_OUT.has(name));
+}
+
+// Every name in the TeX input's macro (\alpha, \mathbb, ...) and environment (aligned, ...) maps.
+function knownNames() {
+  const mj = loadMathJax();
+  mj.RegisterHTMLHandler(mj.liteAdaptor());
+  const tex = new mj.TeX({ packages: checkedPackages(mj) });
+  mj.mathjax.document('', { InputJax: tex }); // configures the packages' maps
+  const names = (kind) => {
+    const found = new Set();
+    for (const { item } of tex.parseOptions.handlers.get(kind)._configuration) {
+      if (item.map) for (const name of item.map.keys()) found.add(name);
+    }
+    return [...found].sort();
+  };
+  return { macros: names('macro'), environments: names('environment') };
+}
+
 function makeChecker() {
   const mj = loadMathJax();
   // Same answers, up to half the CPU (speedups.mjs); MATHDECK_MATHJAX_PLAIN=1 runs MathJax as shipped,
   // for the test that compares the two.
   if (!process.env.MATHDECK_MATHJAX_PLAIN) speedUpMathJax(); // before the TeX input and the output jax exist
   mj.RegisterHTMLHandler(mj.liteAdaptor());
-  const packages = mj.AllPackages.filter((name) => !LEFT_OUT.has(name));
+  const packages = checkedPackages(mj);
   let lastError = null;
   const tex = new mj.TeX({
     packages,
@@ -263,7 +287,8 @@ async function main() {
 }
 
 if (isMainThread) {
-  if (process.argv.includes('--stream')) streamMain();
+  if (process.argv.includes('--names')) process.stdout.write(JSON.stringify(knownNames()));
+  else if (process.argv.includes('--stream')) streamMain();
   else main();
 } else if (workerData && workerData.stream) {
   streamWorker();
