@@ -79,8 +79,9 @@ CASES = [
             edit(project / CARDS, "when fitting $q$ to $p$", r"when fitting $\qq$ to $p$"),
         ),
         [
-            "cards/cards.yaml:25: card 'q13-kl-divergence', field 'followup_question': "
-            "MathJax: Undefined control sequence \\qq in $\\qq$",
+            "cards/cards.yaml:25:75: MD140 card 'q13-kl-divergence', field 'followup_question': "
+            "MathJax: Undefined control sequence \\qq (define it under 'macros' in deck.yaml, or use "
+            "\\operatorname{...}) in $\\qq$",
             GONE,
         ],
     ),
@@ -98,7 +99,7 @@ CASES = [
             project / "cards" / "mathdeck.lock.json", ' "notes": {', '<<<<<<< HEAD\n "notes": {'
         ),
         [
-            "cards/mathdeck.lock.json:@LINE@: merge conflict in the lock file (a git conflict "
+            "cards/mathdeck.lock.json:@LINE@: MD130 merge conflict in the lock file (a git conflict "
             "marker): run `mathdeck lock --repair` to merge both sides (each card keeps its later "
             "time), then commit it",
         ],
