@@ -80,8 +80,8 @@ CASES = [
         ),
         [
             "cards/cards.yaml:25:75: MD140 card 'q13-kl-divergence', field 'followup_question': "
-            "MathJax: Undefined control sequence \\qq (define it under 'macros' in deck.yaml, or use "
-            "\\operatorname{...}) in $\\qq$",
+            "MathJax: Undefined control sequence \\qq (define it under 'macros' in deck.yaml, or "
+            "use \\operatorname{...}) in $\\qq$",
             GONE,
         ],
     ),
@@ -99,9 +99,9 @@ CASES = [
             project / "cards" / "mathdeck.lock.json", ' "notes": {', '<<<<<<< HEAD\n "notes": {'
         ),
         [
-            "cards/mathdeck.lock.json:@LINE@: MD130 merge conflict in the lock file (a git conflict "
-            "marker): run `mathdeck lock --repair` to merge both sides (each card keeps its later "
-            "time), then commit it",
+            "cards/mathdeck.lock.json:@LINE@: MD130 merge conflict in the lock file (a git "
+            "conflict marker): run `mathdeck lock --repair` to merge both sides (each card keeps "
+            "its later time), then commit it",
         ],
     ),
     Case(
