@@ -27,6 +27,10 @@ note_types:
   qa: 1764090000102
   code: 1764090000103
   cloze: 1764090000104
+paths:  # the flagship's layout: figures/, dist/ and .cache/ beside cards/
+  figures: ../figures
+  dist: ../dist
+  cache: ../.cache
 """
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import figures as figure_stage
 from .atomic import remove_stale_temporaries, write_atomically
-from .commit import commit_files, unfinished_release
+from .commit import commit_files, package_path, unfinished_release
 from .identity import LOCK_FILE, build_time, guid_for_card, lock_from_data, lock_text, read_lock
 from .lockfile import CurrentNote, Repair, repair_lock, restore_times
 from .memo import CACHE_NAMES, BuildCaches, render_deck_memoised
@@ -34,6 +34,7 @@ from .stages import (
     figures_cached,
     load_and_check,
     package_deck,
+    read_lock_and_release_problems,
     render_and_draw,
     render_notes,
     start_checks,
@@ -69,6 +70,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)  # reported; the build went on
     resumed_release: bool = False  # `release` finished one that a kill or an error interrupted
+    released: str | None = None  # the last release's version (the lock's), if any
 
 
 def build(options: BuildOptions, progress: Progress = quiet) -> BuildResult:
@@ -93,7 +95,7 @@ def build(options: BuildOptions, progress: Progress = quiet) -> BuildResult:
 def _remove_leftovers(options: BuildOptions) -> None:
     """Temporary files and figure folders that killed builds left behind (running builds' stay)."""
     project = options.cards_dir.resolve().parent
-    for folder in (options.out_dir, options.cards_dir, project, options.cache_dir):
+    for folder in (options.out_dir, options.cards_dir, project, options.cache_dir, options.releases):
         remove_stale_temporaries(folder)
     remove_stale_temporaries(options.cache_dir, ".drawing-*")  # also make_figures' own, if it draws
     for cache in CACHE_NAMES:
@@ -110,8 +112,9 @@ def _build(
     build_time()  # a bad SOURCE_DATE_EPOCH is a problem before any work
     checks = start_checks(options, caches, progress)
     deck, plans = in_language(checks.deck, options.lang), checks.plans
-    if errors_in(checks.problems) or (checks.strict and checks.problems):
-        checks.finish()  # waits for MathJax, to report every problem at once
+    previous, lock_problems = read_lock_and_release_problems(checks.deck, options)
+    if errors_in(checks.problems) or (checks.strict and checks.problems) or lock_problems:
+        checks.finish(more=lock_problems)  # waits for MathJax, to report every problem at once
     # Rendering is pure and writes nothing: it overlaps node's check of the new formulas.
     # Digests from the checks describe the cards as written; an "en" deck differs (no Zh).
     notes = render_notes(
@@ -124,18 +127,7 @@ def _build(
         if options.lang == "en+zh"
         else render_notes(checks.deck, plans, caches, quiet, {}, checks.digests)
     )
-    previous = read_lock(options.cards_dir)
     unfinished = unfinished_release(deck, previous)
-    if unfinished and not options.release:
-        raise SourceError(
-            [
-                Problem(
-                    deck.config.version_location,
-                    f"release {unfinished} was interrupted (the lock records it; deck.yaml still "
-                    f"says {deck.config.version}): run `mathdeck release` to finish it",
-                )
-            ]
-        )
     inputs = PackageInputs(deck, plans, notes, written_notes, previous)
     packaged = None
     if not options.release and figures_cached(deck, plans, options):
@@ -143,9 +135,6 @@ def _build(
         # node finishes, and the checks' problems still come first.
         packaged = package_deck(inputs, options, caches, progress, timings)
     warnings = checks.finish(progress)
-    problems = release_problems(deck, previous, options.cards_dir, options.allow_note_type_change)
-    if problems:
-        raise SourceError(problems)
     if packaged is None:
         version = _version_to_write(deck, options.release, unfinished)
         inputs = replace(
@@ -156,8 +145,7 @@ def _build(
         packaged = package_deck(inputs, options, caches, progress, timings)
     deck = inputs.deck
 
-    suffix = ("-en" if options.lang == "en" else "") + ("-dev" if options.dev else "")
-    path = options.out_dir / f"{deck.file_stem}{suffix}.apkg"
+    path = package_path(deck, packaged.data, notes, previous.release, options)
     status = commit_files(
         path, packaged.data, packaged.lock, packaged.lock_text.result(), deck, options
     )
@@ -179,6 +167,7 @@ def _build(
         timings=timings,
         warnings=warnings,
         resumed_release=bool(unfinished),
+        released=packaged.lock.release.version if packaged.lock.release else None,
     )
 
 
@@ -224,10 +213,11 @@ def repair_lock_file(options: BuildOptions) -> Repair:
 
 
 def _newest_package(out_dir: Path, deck: Deck) -> Path | None:
-    """dist/<slug>-<version>.apkg of the highest version (not -en or -dev builds)."""
-    pattern = re.compile(re.escape(deck.config.slug) + r"-(\d+)\.(\d+)\.(\d+)\.apkg")
+    """dist/<slug>-<version>[+dev].apkg of the highest version (not -en builds); a development
+    build is newer than the release it starts from."""
+    pattern = re.compile(re.escape(deck.config.slug) + r"-(\d+)\.(\d+)\.(\d+)(\+dev)?\.apkg")
     found = [
-        (tuple(map(int, match.groups())), path)
+        ((*map(int, match.groups()[:3]), bool(match.group(4))), path)
         for path in out_dir.glob("*.apkg")
         if (match := pattern.fullmatch(path.name))
     ]

@@ -56,6 +56,7 @@ app.add_typer(export_app, name="export")
 
 # (group, command name, function), in the order `mathdeck --help` lists them.
 COMMANDS: tuple[tuple[typer.Typer, str, Callable[..., None]], ...] = (
+    (app, "new", cli_build.new),
     (app, "build", cli_build.build),
     (app, "check", cli_build.check),
     (app, "release", cli_build.release),
@@ -112,6 +113,10 @@ def mathdeck(
 
 
 def main() -> None:
+    from . import mathjax
+
+    # an installed mathdeck fetches MathJax once, into a per-user cache: say so while it does
+    mathjax.install_notice = lambda message: err.print(message, markup=False, soft_wrap=True)
     try:
         app()
     except KeyboardInterrupt:

@@ -29,18 +29,20 @@ from .cli_summary import changes_lines, changes_since, lock_before, print_summar
 
 def build(
     cards: Path = CARDS_OPTION,
-    out_dir: Path = OUT_OPTION,
+    out_dir: Path | None = OUT_OPTION,
     figures: Path | None = FIGURES_OPTION,
     force: bool = typer.Option(
         False,
         "--force",
-        help="Overwrite an existing .apkg of the same version whose content differs.",
+        help="Replace a file under a release's name whose bytes differ (never needed after an"
+        " edit: that build goes to <deck>-<version>+dev.apkg).",
     ),
     allow_note_type_change: bool = ALLOW_NOTE_TYPE_CHANGE,
     lang: Language = LANG_OPTION,
     strict: bool = STRICT_OPTION,
 ) -> None:
-    """Check the sources, then build dist/<deck>-<version>.apkg.
+    """Check the sources, then build dist/<deck>-<version>+dev.apkg (or <deck>-<version>.apkg
+    when they are the last release).
 
     A rebuild updates learners' notes in place: each note carries the time its content last
     changed (kept in cards/mathdeck.lock.json; set SOURCE_DATE_EPOCH for reproducible builds).
@@ -51,16 +53,16 @@ def build(
 
     report = Report()
     before = lock_before(cards)
-    options = build_options(
-        cards,
-        figures,
-        out_dir,
-        force=force,
-        allow_note_type_change=allow_note_type_change,
-        lang=lang.value,
-        strict=strict,
-    )
     with report.stopping(), stages() as progress:
+        options = build_options(
+            cards,
+            figures,
+            out_dir,
+            force=force,
+            allow_note_type_change=allow_note_type_change,
+            lang=lang.value,
+            strict=strict,
+        )
         result = run_build(options, progress)
     print_summary(report, result, changes_since(before, cards, result))
     report.finish()
@@ -71,7 +73,7 @@ def release(
     minor: bool = typer.Option(False, "--minor", help="Bump MINOR (0.x.0)."),
     patch: bool = typer.Option(False, "--patch", help="Bump PATCH (0.0.x); the default."),
     cards: Path = CARDS_OPTION,
-    out_dir: Path = OUT_OPTION,
+    out_dir: Path | None = OUT_OPTION,
     figures: Path | None = FIGURES_OPTION,
     allow_note_type_change: bool = ALLOW_NOTE_TYPE_CHANGE,
 ) -> None:
@@ -87,14 +89,14 @@ def release(
     if len(chosen) > 1:
         report.usage_error("choose one of --major, --minor, --patch")
     before = lock_before(cards)
-    options = build_options(
-        cards,
-        figures,
-        out_dir,
-        release=chosen[0] if chosen else "patch",
-        allow_note_type_change=allow_note_type_change,
-    )
     with report.stopping(), stages() as progress:
+        options = build_options(
+            cards,
+            figures,
+            out_dir,
+            release=chosen[0] if chosen else "patch",
+            allow_note_type_change=allow_note_type_change,
+        )
         result = run_build(options, progress)
     print_summary(report, result, changes_since(before, cards, result))
     version, changes = result.deck.config.version, result.changes
@@ -131,16 +133,19 @@ def check(
 
 
 def watch(
-    cards: Path = CARDS_OPTION, out_dir: Path = OUT_OPTION, figures: Path | None = FIGURES_OPTION
+    cards: Path = CARDS_OPTION, out_dir: Path | None = OUT_OPTION, figures: Path | None = FIGURES_OPTION
 ) -> None:
-    """Rebuild dist/<deck>-<version>-dev.apkg on every save, printing only what changed.
+    """Rebuild dist/<deck>-<version>+dev.apkg on every save, printing only what changed.
 
     Ctrl-C stops.
     """
     from .watch import watch as run_watch
 
-    out.print(f"Watching {cards} and {figures or 'figures'} (Ctrl-C to stop)")
-    run_watch(build_options(cards, figures, out_dir), print_rebuild)
+    report = Report()
+    with report.stopping(writes=False):
+        options = build_options(cards, figures, out_dir)
+    out.print(f"Watching {cards} and {options.figures_dir} (Ctrl-C to stop)")
+    run_watch(options, print_rebuild)
 
 
 def print_rebuild(rebuild) -> None:
@@ -162,7 +167,7 @@ def print_rebuild(rebuild) -> None:
 
 def lock(
     cards: Path = CARDS_OPTION,
-    out_dir: Path = OUT_OPTION,
+    out_dir: Path | None = OUT_OPTION,
     figures: Path | None = FIGURES_OPTION,
     repair: bool = typer.Option(
         False,
@@ -213,7 +218,8 @@ def figures(cards: Path = CARDS_OPTION, figures: Path | None = FIGURES_OPTION) -
     from . import figures as figure_stage
 
     report = Report()
-    options = build_options(cards, figures)
+    with report.stopping(writes=False):
+        options = build_options(cards, figures)
     results: dict[str, bool] = {}
 
     def done(plan, cached: bool, progress) -> None:
@@ -229,7 +235,7 @@ def figures(cards: Path = CARDS_OPTION, figures: Path | None = FIGURES_OPTION) -
             on_done=lambda plan, cached: done(plan, cached, progress),
         )
     if not files:  # no empty table
-        report.say(f"No figure scripts in {options.figures_dir}.", markup=False)
+        report.say(f"No figure scripts in {options.figures_dir.resolve()}.", markup=False)
         return
     table = Table("figure", "status", "day", "night", title="Figures")
     for name, (light, dark) in sorted(files.items()):
@@ -276,4 +282,33 @@ def coverage(
         )
         if problems:
             raise SourceError(problems)
+    report.finish()
+
+
+def new(
+    folder: Path = typer.Argument(
+        ...,
+        metavar="DIR",
+        help="The new deck's folder (absent or empty); its name gives the deck's title and file"
+        " names.",
+    ),
+    title: str | None = typer.Option(
+        None, "--title", metavar="<text>", help="The deck's name in Anki (default: from the folder's name)."
+    ),
+) -> None:
+    """Start a deck: deck.yaml with ids of its own, one example card of each kind, a figure
+    script and a README. `mathdeck build` in the folder works at once."""
+    from .scaffold import ScaffoldError, new_deck
+
+    report = Report()
+    try:
+        made = new_deck(folder, title)
+    except ScaffoldError as error:
+        report.usage_error(str(error))
+    report.done(f"Created the deck '{made.title}' in {folder}: {', '.join(map(str, made.files))}")
+    report.say(
+        f"  Next: cd {folder} && mathdeck build   (then import dist/{made.slug}-0.0.0+dev.apkg"
+        " into Anki)",
+        markup=False,
+    )
     report.finish()

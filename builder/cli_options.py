@@ -19,25 +19,40 @@ class Language(StrEnum):
     en_zh = "en+zh"
 
 
+def _default_deck_dir() -> Path:
+    from .project import default_deck_dir
+
+    return default_deck_dir()
+
+
 CARDS_OPTION = typer.Option(
-    Path("cards"),
+    _default_deck_dir,
     "--cards",
     metavar="<dir>",
     file_okay=False,
-    help="Folder with deck.yaml and the card files.",
+    show_default="cards/, or . when it holds deck.yaml",
+    help="The deck folder: deck.yaml and the card files.",
 )
 OUT_OPTION = typer.Option(
-    Path("dist"), "--out", metavar="<dir>", file_okay=False, help="Where the .apkg goes."
+    None,
+    "--out",
+    metavar="<dir>",
+    file_okay=False,
+    help="Where the .apkg goes (default: the deck's dist/, see `paths:` in deck.yaml).",
 )
 EXPORT_OUT_OPTION = typer.Option(
-    Path("dist"), "--out", metavar="<dir>", file_okay=False, help="Folder to write into."
+    None,
+    "--out",
+    metavar="<dir>",
+    file_okay=False,
+    help="Folder to write into (default: the deck's dist/).",
 )
 FIGURES_OPTION = typer.Option(
     None,
     "--figures",
     metavar="<dir>",
     file_okay=False,
-    help="Folder of figure scripts (default: figures/ beside the cards folder).",
+    help="Folder of figure scripts (default: the deck's figures/, see `paths:` in deck.yaml).",
 )
 ALLOW_NOTE_TYPE_CHANGE = typer.Option(
     False,
@@ -59,18 +74,12 @@ LANG_OPTION = typer.Option(
 )
 
 
-def build_options(cards: Path, figures: Path | None = None, out_dir: Path = Path("dist"), **more):
-    """A command's BuildOptions: figures and caches beside the cards folder unless given."""
+def build_options(cards: Path, figures: Path | None = None, out_dir: Path | None = None, **more):
+    """A command's BuildOptions: the deck's files where its deck.yaml (`paths:`) puts them,
+    unless given."""
     from .build import BuildOptions
 
-    root = cards.resolve().parent
-    return BuildOptions(
-        cards_dir=cards,
-        out_dir=out_dir,
-        figures_dir=figures or root / "figures",
-        cache_dir=root / ".cache" / "figures",
-        **more,
-    )
+    return BuildOptions.for_deck(cards, out_dir, figures, **more)
 
 
 # ---------------------------------------------------------------- how help reads

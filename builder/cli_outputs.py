@@ -34,24 +34,27 @@ def write_output(
     lang: Language,
     writing: str,
     writer: Callable[..., Written],
-    *target,
+    out: Path | None,
+    default_name: str | None = None,
 ) -> tuple[Report, Written]:
-    """prepare → `writer(prepared, *target)`, source problems and OS errors reported; the Report
-    and what the writer returned."""
+    """prepare → `writer(prepared, out)`, source problems and OS errors reported; the Report and
+    what the writer returned. Without `out`, the deck's dist/ (or `default_name` in it)."""
     from .prepare import prepare
 
     report = Report()
     with report.stopping(), stages() as progress:
-        prepared = prepare(build_options(cards, figures), lang.value, progress)
+        options = build_options(cards, figures)
+        target = out or (options.out_dir / default_name if default_name else options.out_dir)
+        prepared = prepare(options, lang.value, progress)
         progress(writing)
-        written = writer(prepared, *target)
+        written = writer(prepared, target)
     return report, written
 
 
 def export_markdown(
     cards: Path = CARDS_OPTION,
     figures: Path | None = FIGURES_OPTION,
-    out_dir: Path = EXPORT_OUT_OPTION,
+    out_dir: Path | None = EXPORT_OUT_OPTION,
     lang: Language = LANG_OPTION,
 ) -> None:
     """The cheat sheet as one Markdown file, <out>/<deck>-<version>.md, in the seed's order.
@@ -73,7 +76,7 @@ def export_markdown(
 def export_html(
     cards: Path = CARDS_OPTION,
     figures: Path | None = FIGURES_OPTION,
-    out_dir: Path = EXPORT_OUT_OPTION,
+    out_dir: Path | None = EXPORT_OUT_OPTION,
     lang: Language = LANG_OPTION,
 ) -> None:
     """The cheat sheet as one self-contained page, <out>/<deck>-<version>.html.
@@ -91,7 +94,7 @@ def export_html(
 def export_csv(
     cards: Path = CARDS_OPTION,
     figures: Path | None = FIGURES_OPTION,
-    out_dir: Path = EXPORT_OUT_OPTION,
+    out_dir: Path | None = EXPORT_OUT_OPTION,
     lang: Language = LANG_OPTION,
 ) -> None:
     """The notes as <out>/<deck>-<version>.csv for Anki's File ▸ Import (Anki 2.1.55+).
@@ -115,12 +118,12 @@ def export_csv(
 def preview(
     cards: Path = CARDS_OPTION,
     figures: Path | None = FIGURES_OPTION,
-    output: Path = typer.Option(
-        Path("dist/preview.html"),
+    output: Path | None = typer.Option(
+        None,
         "--output",
         "-o",
         metavar="<file>",
-        help="Where to write the page.",
+        help="Where to write the page (default: preview.html in the deck's dist/).",
     ),
     lang: Language = LANG_OPTION,
 ) -> None:
@@ -131,7 +134,7 @@ def preview(
     from .preview import write_preview
 
     report, page = write_output(
-        cards, figures, lang, "Rendering cards with Anki", write_preview, output
+        cards, figures, lang, "Rendering cards with Anki", write_preview, output, "preview.html"
     )
     report.done(
         f"{plural(page.cards, 'card')} → {page.path} ({page.path.stat().st_size:,} B); "

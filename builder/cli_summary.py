@@ -33,6 +33,18 @@ def print_summary(report: Report, result, changes) -> None:
         report.say(line, markup=False)
     verb = {"written": "Wrote", "replaced": "Replaced", "unchanged": "Unchanged:"}[result.status]
     report.done(f"{verb} {result.path}")
+    from .commit import DEV_SUFFIX
+
+    if result.path.name.endswith(f"{DEV_SUFFIX}.apkg"):
+        base = (
+            f"release {result.released} plus your edits" if result.released else "nothing released yet"
+        )
+        over = "the release or an earlier build" if result.released else "an earlier build"
+        report.say(
+            f"  A development build ({base}): import it over {over}, and the edited notes update"
+            " in place. `mathdeck release` makes a version.",
+            markup=False,
+        )
 
 
 def changes_lines(changes) -> list[str]:

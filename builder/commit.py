@@ -1,5 +1,13 @@
-"""commit: writing a build's files (lock, .apkg, a release's changelog and version) so that no
-fault loses work.
+"""commit: where a build goes, and writing its files (lock, .apkg, a release's kept copy,
+changelog and version) so that no fault loses work.
+
+Where: only `mathdeck release` makes a version. A build that is exactly the last release (its
+bytes) goes to dist/<slug>-<version>.apkg; any other build is the development build
+dist/<slug>-<version>+dev.apkg ("the release plus your edits"), replaced by every build, so
+editing and rebuilding never needs a flag. Its changed notes carry the build time, newer than the
+release's, so Anki updates them in place over the release; the next release keeps those times
+for notes unchanged since, and gives later edits later times, so it imports over the dev build.
+A release is also kept as releases/<slug>-<version>.apkg, created once and never replaced.
 
 The lock goes first: it holds the notes' times, so once it is written the next build makes the
 same .apkg, and a kill or an OS error at any later step is completed by running the same
@@ -14,13 +22,16 @@ from __future__ import annotations
 import errno
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .atomic import create_atomically, write_atomically
-from .identity import LOCK_FILE, Lock, write_lock
+from .identity import LOCK_FILE, Lock, Release, write_lock
 from .model import Deck
 from .problems import Location, Problem, SourceError
-from .release import CHANGELOG_FILE, prepend_changelog, write_version
+from .release import compare_with_release, prepend_changelog, write_version
+from .render import RenderedNote
+
+DEV_SUFFIX = "+dev"  # semver build metadata: the release named, plus edits not released yet
 
 if TYPE_CHECKING:
     from .options import BuildOptions
@@ -31,15 +42,8 @@ class WriteError(Exception):
     files: which file failed, which were already written and which were not."""
 
     def __init__(self, failed: Path, error: OSError, written: list[Path], not_written: list[Path]):
-        super().__init__(
-            f"cannot write {Location(failed)}: {os_error_text(error, with_file=False)}"
-        )
-        self.failed, self.error, self.written, self.not_written = (
-            failed,
-            error,
-            written,
-            not_written,
-        )
+        super().__init__(f"cannot write {Location(failed)}: {os_error_text(error, with_file=False)}")
+        self.failed, self.error, self.written, self.not_written = failed, error, written, not_written
 
 
 def os_error_text(error: OSError, with_file: bool = True) -> str:
@@ -59,37 +63,58 @@ def unfinished_release(deck: Deck, lock: Lock) -> str | None:
     return lock.release.version if recorded > current else None
 
 
-def commit_files(
-    path: Path, data: bytes, lock: Lock, new_lock_text: str, deck: Deck, options: BuildOptions
-) -> str:
+def package_path(deck: Deck, data: bytes, notes: list[RenderedNote], release: Release | None, options: BuildOptions) -> Path:
+    """Where this build goes: <stem>.apkg for a release, or a build identical to the last release;
+    <stem>+dev.apkg for anything else (see the module's docstring)."""
+    stem = deck.file_stem + ("-en" if options.lang == "en" else "")
+    released = options.out_dir / f"{stem}.apkg"
+    if options.release or (not options.dev and _is_the_release(deck, data, notes, release, released, options)):
+        return released
+    return options.out_dir / f"{stem}{DEV_SUFFIX}.apkg"
+
+
+def kept_release_path(deck: Deck, options: BuildOptions) -> Path:
+    return options.releases / f"{deck.file_stem}.apkg"
+
+
+def _is_the_release(deck: Deck, data: bytes, notes: list[RenderedNote], release: Release | None, released: Path,
+                    options: BuildOptions) -> bool:
+    """Are these bytes those of release `deck.config.version`? The kept release (or the last
+    build under its name) says; without either, the notes must be the released ones."""
+    if release is None or release.version != deck.config.version:
+        return False
+    kept = kept_release_path(deck, options) if options.lang == "en+zh" else None
+    for witness in (kept, released):
+        if witness is not None and witness.is_file():
+            return witness.read_bytes() == data
+    return not compare_with_release(notes, release)
+
+
+def commit_files(path: Path, data: bytes, lock: Lock, new_lock_text: str, deck: Deck, options: BuildOptions) -> str:
     """Write the build's files, the lock first: a kill or an error at any point leaves files
     that the next build (or `release` again) completes, never one that blocks it.
 
     The lock holds the notes' times, so with it written the next build makes the same .apkg;
     a release's version line in deck.yaml goes last (see unfinished_release)."""
-    status = _package_status(path, data, options.force or options.dev, deck)
-    project = options.cards_dir.resolve().parent
-
-    def write_package() -> None:
-        nonlocal status
-        status = _write_package(path, data, status, deck)
-
-    steps: list[tuple[Path, Callable[[], object]]] = [
-        (options.cards_dir / LOCK_FILE, lambda: write_lock(options.cards_dir, lock, new_lock_text)),
-        (path, write_package),
+    status = _package_status(path, data, options.force or path.name.endswith(f"{DEV_SUFFIX}.apkg"), deck)
+    steps: list[tuple[Path, Callable[[], Any]]] = [
+        (options.cards_dir / LOCK_FILE, lambda: write_lock(options.cards_dir, lock, new_lock_text))
     ]
+    steps.append((path, lambda: _write_package(path, data, status, deck)))
     if options.release:
-        if lock.release is None:
-            raise ValueError("a release's lock records the release")
-        changelog = lock.release.changelog
-        steps.append((project / CHANGELOG_FILE, lambda: prepend_changelog(project, changelog)))
+        kept = kept_release_path(deck, options)
+        kept_status = _kept_release_status(kept, data, deck)
+        steps.append((kept, lambda: _write_package(kept, data, kept_status, deck)))
+        steps.append((options.changelog, lambda: prepend_changelog(options.changelog, lock.release.changelog)))
         steps.append((deck.config.location.file, lambda: write_version(deck, deck.config.version)))
     written: list[Path] = []
     for number, (target, write) in enumerate(steps):
         try:
-            write()
+            outcome = write()
         except OSError as error:
             raise WriteError(target, error, written, [t for t, _ in steps[number:]]) from None
+        if target == path:
+            status = outcome
         written.append(target)
     return status
 
@@ -108,6 +133,17 @@ def _package_status(path: Path, data: bytes, replace: bool, deck: Deck) -> str:
     return "replaced"
 
 
+def _kept_release_status(kept: Path, data: bytes, deck: Deck) -> str:
+    """A released file is never replaced: learners have it, and the tests rebuild it byte for byte."""
+    try:
+        if kept.read_bytes() == data:
+            return "unchanged"
+    except FileNotFoundError:
+        return "written"
+    raise SourceError([Problem(deck.config.version_location, f"{Location(kept)} already exists with different content, and a released "
+                               "file is never replaced: set 'version' to the last release in the lock, or past this one")])
+
+
 def _write_package(path: Path, data: bytes, status: str, deck: Deck) -> str:
     if status == "replaced":
         write_atomically(path, data)
@@ -122,7 +158,6 @@ def _write_package(path: Path, data: bytes, status: str, deck: Deck) -> str:
 def _different_content(path: Path, deck: Deck, raced: bool = False) -> Problem:
     return Problem(
         deck.config.version_location,
-        f"{path} {'was just written by another build' if raced else 'already exists'} with "
-        f"different content: bump 'version' (now {deck.config.version}, or run `mathdeck "
-        "release`) so learners can tell the builds apart, or pass --force to overwrite it",
+        f"{path} {'was just written by another build' if raced else 'already exists'} with different content: bump 'version' "
+        f"(now {deck.config.version}, or run `mathdeck release`) so learners can tell the builds apart, or pass --force to overwrite it",
     )

@@ -27,7 +27,11 @@ def serve() -> None:
     sys.path[0] = os.getcwd()
     import _run  # sets the thread counts before torch loads, imports _style and matplotlib
     import matplotlib.pyplot  # noqa: F401  (preloaded once, inherited by every fork)
-    import torch  # noqa: F401
+
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pass  # only decks whose figure scripts use torch need it (`mathdeck new`'s do not)
 
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .project import deck_paths
+
 # progress(stage) names the stage under way; progress(stage, done, total) also counts its items
 # (cli shows a bar: "Drawing figures 3/10").
 Progress = Callable[..., None]
@@ -24,7 +26,7 @@ class BuildOptions:
     force: bool = False
     check_math: bool = True
     allow_note_type_change: bool = False
-    # `mathdeck watch` writes <slug>-<version>-dev.apkg, overwriting it on every save.
+    # `mathdeck watch`: always the development build <slug>-<version>+dev.apkg (commit.package_path).
     dev: bool = False
     # `mathdeck release --minor` etc.: bump the version, write the changelog, record the release.
     release: str | None = None
@@ -36,7 +38,35 @@ class BuildOptions:
     # build/ beside cache_dir (.cache/build/ in a project).
     build_cache_dir: Path | None = None
     strict: bool = False  # `--strict`: warnings (the linter's too) are errors
+    # Where `release` keeps every released .apkg and writes the changelog; by default where
+    # deck.yaml's `paths:` (or else the deck folder) says: builder/project.py.
+    releases_dir: Path | None = None
+    changelog_file: Path | None = None
+
+    @classmethod
+    def for_deck(
+        cls, cards_dir: Path, out_dir: Path | None = None, figures_dir: Path | None = None, **more
+    ) -> BuildOptions:
+        """Options for the deck in `cards_dir`, its files where deck.yaml's `paths:` puts them."""
+        paths = deck_paths(cards_dir)
+        return cls(
+            cards_dir=cards_dir,
+            out_dir=out_dir or paths.dist,
+            figures_dir=figures_dir or paths.figures,
+            cache_dir=paths.cache / "figures",
+            releases_dir=paths.releases,
+            changelog_file=paths.changelog,
+            **more,
+        )
 
     @property
     def build_caches(self) -> Path:
         return self.build_cache_dir or self.cache_dir.parent / "build"
+
+    @property
+    def releases(self) -> Path:
+        return self.releases_dir or deck_paths(self.cards_dir).releases
+
+    @property
+    def changelog(self) -> Path:
+        return self.changelog_file or deck_paths(self.cards_dir).changelog

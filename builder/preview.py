@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .atomic import write_atomically
 from .identity import build_time, read_lock, stamp_notes
-from .mathjax import node_root
+from .mathjax import installed_node_root
 from .package import package_bytes
 from .prepare import PreparedDeck
 from .render import note_type_templates, render_description, render_template
@@ -136,6 +136,6 @@ def data_uri(path: Path) -> str:
 
 
 def _mathjax_script() -> str:
-    script = node_root() / "node_modules" / "mathjax-full" / "es5" / "tex-svg-full.js"
+    script = installed_node_root() / "node_modules" / "mathjax-full" / "es5" / "tex-svg-full.js"
     # Inline <script> ends at the first "</script"; MathJax's bundle never contains it, but be safe.
     return script.read_text(encoding="utf-8").replace("</script", "<\\/script")

@@ -103,10 +103,9 @@ def deck_description_news(changes_entry: str, limit: int = 12) -> str:
     return f"**What changed in {heading}**\n{rest}"
 
 
-def prepend_changelog(project_dir: Path, entry: str) -> Path:
-    """Put `entry` first in CHANGELOG.md, replacing an entry for the same version: a release run
-    again after an interruption never lists itself twice."""
-    path = project_dir / CHANGELOG_FILE
+def prepend_changelog(path: Path, entry: str) -> Path:
+    """Put `entry` first in the deck's changelog (CHANGELOG.md), replacing an entry for the same
+    version: a release run again after an interruption never lists itself twice."""
     old = path.read_text(encoding="utf-8") if path.exists() else CHANGELOG_HEADER
     head, *entries = old.split("\n## ")
     heading = entry.split("\n", 1)[0].removeprefix("## ").split(" (", 1)[0]

@@ -150,6 +150,8 @@ def deck_schema(kinds: tuple[str, ...]) -> Schema:
             ),
             Field("tex_links", one_of(TEX_LINKS)),
             LINT,
+            # Where the deck's files live: read (and checked) by project.deck_paths, before the deck loads.
+            Field("paths", any_mapping),
         ),
     )
 

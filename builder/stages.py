@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from . import figures as figure_stage
 from .check import FieldFacts, check_deck, deck_facts
 from .check_math import MathCheck, start_math_check
 from .figures import FigurePlan
-from .identity import Lock, Release, build_time, lock_text, stamp_notes
+from .commit import unfinished_release
+from .identity import Lock, Release, build_time, lock_text, read_lock, stamp_notes
 from .memo import (
     BuildCaches,
     RememberingFormulaChecker,
@@ -36,6 +38,7 @@ from .problems import Problem, SourceError, errors_in
 from .release import (
     Changes,
     changelog_entry,
+    release_problems,
     compare_with_release,
     deck_description_news,
     release_manifest,
@@ -57,11 +60,13 @@ class Checks:
     checked_keys: list[str] | None = None  # the cards' keys in the cache of checked cards
     strict: bool = False  # --strict or deck.yaml's `lint: {strict: true}`: warnings are errors
 
-    def finish(self, progress: Progress | None = None) -> list[Problem]:
-        """Raise SourceError with every problem, MathJax's included (waiting for node, counting
-        the formulas answered), if one is an error; otherwise return the warnings."""
+    def finish(self, progress: Progress | None = None, more: Sequence[Problem] = ()) -> list[Problem]:
+        """Raise SourceError with every problem, MathJax's (waiting for node, counting the
+        formulas answered) and `more` (the lock's and the release's) included, if one is an error;
+        otherwise return the warnings."""
         math = self.math.problems(progress) if self.math is not None else []
-        problems = as_errors(self.problems + math) if self.strict else self.problems + math
+        found = self.problems + math + list(more)
+        problems = as_errors(found) if self.strict else found
         if errors_in(problems):
             raise SourceError(sorted(problems))
         if self.checked_keys is not None:
@@ -122,13 +127,37 @@ class CheckedDeck:
 
 def load_and_check(options: BuildOptions, progress: Progress = quiet) -> CheckedDeck:
     """load + check, shared by `mathdeck check` and every output."""
+    build_time()  # a bad SOURCE_DATE_EPOCH stops `build`: `check` says so too
     caches = BuildCaches.open(options.build_caches)
     try:
         checks = start_checks(options, caches, progress)
-        warnings = checks.finish(progress)
+        _, lock_problems = read_lock_and_release_problems(checks.deck, options)
+        warnings = checks.finish(progress, more=lock_problems)
     finally:
         caches.save()
     return CheckedDeck(checks.deck, checks.plans, warnings)
+
+
+def read_lock_and_release_problems(deck: Deck, options: BuildOptions) -> tuple[Lock, list[Problem]]:
+    """The lock, and what build refuses in it beyond the sources (shared with `check`, so both
+    report the same): an unreadable lock, an interrupted release, a released card gone from the
+    sources, a note-type change since the release."""
+    try:
+        previous = read_lock(options.cards_dir)
+    except SourceError as error:
+        return Lock(), error.problems
+    problems = []
+    unfinished = unfinished_release(deck, previous)
+    if unfinished and not options.release:
+        problems.append(
+            Problem(
+                deck.config.version_location,
+                f"release {unfinished} was interrupted (the lock records it; deck.yaml still "
+                f"says {deck.config.version}): run `mathdeck release` to finish it",
+            )
+        )
+    problems += release_problems(deck, previous, options.cards_dir, options.allow_note_type_change)
+    return previous, problems
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """watch: rebuild on every save and say only what changed.
 
-Watch builds go to dist/<slug>-<version>-dev.apkg (overwritten each time), never over a release.
+Watch builds go to the development build dist/<slug>-<version>+dev.apkg (overwritten each time),
+never over a release.
 Figure scripts re-run only when they changed: the figure cache is keyed by their content.
 """
 

@@ -32,7 +32,7 @@ def copy_flagship(project: Path) -> Path:
     return project
 
 
-def build_in(project: Path, force: bool = False, check_math: bool = True):
+def build_in(project: Path, force: bool = False, check_math: bool = True, **more):
     from builder.build import BuildOptions, build
 
     options = BuildOptions(
@@ -42,6 +42,7 @@ def build_in(project: Path, force: bool = False, check_math: bool = True):
         cache_dir=project / ".cache" / "figures",
         force=force,
         check_math=check_math,
+        **more,
     )
     return build(options)
 

@@ -34,7 +34,7 @@ def test_bench_prints_a_row_per_case(tmp_path):
     assert "×" in edited  # a ratio to the floor measured in the same run
     assert "marginal time per 1,000 cards" in result.stdout
     [kept] = tmp_path.glob("mathdeck-bench-*")
-    assert (kept / "synthetic-30" / "dist" / "bench-1.0.0.apkg").exists()
+    assert (kept / "synthetic-30" / "dist" / "bench-1.0.0+dev.apkg").exists()
 
 
 def test_synthetic_decks_are_valid_and_realistic(tmp_path):

@@ -72,7 +72,7 @@ def test_warm_rebuild_gives_the_same_bytes_and_sends_no_formula(tmp_path, counte
     cold = outputs(project)
     assert sum(counted_streams) > 100  # every formula went to node once
     counted_streams.clear()
-    (project / "dist").joinpath("bench-1.0.0.apkg").unlink()
+    (project / "dist").joinpath("bench-1.0.0+dev.apkg").unlink()
     again = build_in(project)
     assert outputs(project) == cold and again.status == "written"
     assert counted_streams == []  # every card was checked before: node is not even started
@@ -126,7 +126,7 @@ def test_a_damaged_or_foreign_cache_is_ignored(tmp_path):
     assert {shard.parent.name for shard in shards} == {"cards", "checked", "notes", "mathjax", "package"}
     for number, shard in enumerate(shards):
         shard.write_bytes([b"", b"\x00garbage", shard.read_bytes()[: len(shard.read_bytes()) // 2]][number % 3])
-    (project / "dist" / "bench-1.0.0.apkg").unlink()
+    (project / "dist" / "bench-1.0.0+dev.apkg").unlink()
     build_in(project)
     assert outputs(project) == cold
 

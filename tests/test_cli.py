@@ -46,13 +46,10 @@ def test_help_documents_every_command(project):
 def test_build_prints_a_summary_and_writes_the_package(project):
     result = run(["build"], project)
     assert result.returncode == 0, result.stderr
-    assert (
-        "formula cards" in result.stdout
-        and "Anki cards" in result.stdout
-        and "package size" in result.stdout
-    )
-    assert "dist/ml-math-cheatsheet-0.1.0.apkg" in result.stdout.replace("\n", "")
-    assert (project / "dist" / "ml-math-cheatsheet-0.1.0.apkg").exists()
+    assert "formula cards" in result.stdout and "Anki cards" in result.stdout and "package size" in result.stdout
+    assert "dist/ml-math-cheatsheet-0.1.0+dev.apkg" in result.stdout.replace("\n", "")  # 0.1.0 is not released
+    assert "development build" in result.stdout
+    assert (project / "dist" / "ml-math-cheatsheet-0.1.0+dev.apkg").exists()
 
 
 def test_usage_error_exits_2(project):
@@ -185,7 +182,7 @@ def test_piped_output_is_not_wrapped_mid_sentence(project):
     cards.write_text(cards.read_text().replace("kind: qaa", "kind: qa"))
     built = build()
     assert built.returncode == 0, built.stderr
-    wrote = f"✓ Wrote {out_dir / 'ml-math-cheatsheet-0.1.0.apkg'}"
+    wrote = f"✓ Wrote {out_dir / 'ml-math-cheatsheet-0.1.0+dev.apkg'}"
     assert len(wrote) > 120 and wrote in built.stdout.splitlines()
 
 

@@ -111,7 +111,7 @@ def test_english_only_build_leaves_the_chinese_terms_out(project, tmp_path):
                            cache_dir=project / ".cache" / "figures")
     both = build(options)
     english = build(replace(options, lang="en"))
-    assert english.path.name == "ml-math-cheatsheet-0.1.0-en.apkg" and both.path.exists()
+    assert english.path.name == "ml-math-cheatsheet-0.1.0-en+dev.apkg" and both.path.exists()
     col = fresh_collection(tmp_path / "anki")
     import_package(col, english.path)
     bayes = notes_by_card_id(col)["bayes-theorem"]

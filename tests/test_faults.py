@@ -23,8 +23,9 @@ import pytest
 
 from builds import MINIMAL, REPO, copy_sources, set_version
 
-RELEASED = "dist/ml-math-cheatsheet-0.1.0.apkg"
-NEXT = "dist/ml-math-cheatsheet-0.1.1.apkg"
+# Versions never released with `mathdeck release` build the development file (builder/commit.py).
+RELEASED = "dist/ml-math-cheatsheet-0.1.0+dev.apkg"
+NEXT = "dist/ml-math-cheatsheet-0.1.1+dev.apkg"
 LOCK = "cards/mathdeck.lock.json"
 EPOCH = "1764000000"
 KILLED = 137
@@ -165,7 +166,7 @@ def test_a_killed_release_is_finished_by_running_release_again(released, point):
     assert "`bayes-theorem`: Bayes' rule" in changelog
     assert json.loads((released / LOCK).read_text())["release"]["version"] == "0.1.1"
     assert (released / RELEASED).read_bytes() == good
-    assert (released / NEXT).exists()
+    assert (released / "releases" / "ml-math-cheatsheet-0.1.1.apkg").read_bytes() == (released / "dist/ml-math-cheatsheet-0.1.1.apkg").read_bytes()
     assert leftovers(released) == []
     assert run(released, "build").returncode == 0
 
@@ -333,7 +334,7 @@ def test_lock_repair_keeps_the_release_record_of_a_lock_cut_short_in_its_notes(r
     assert repair.returncode == 0, repair.stderr
     assert "read back from dist/ml-math-cheatsheet-0.1.1.apkg" in repair.stdout
     assert json.loads((released / LOCK).read_text()) == good_lock
-    assert f"Unchanged: {NEXT}" in run(released, "build").stdout
+    assert "Unchanged: dist/ml-math-cheatsheet-0.1.1.apkg" in run(released, "build").stdout  # the release itself
 
 
 def test_bad_source_date_epoch_is_one_line(released):
@@ -354,7 +355,7 @@ def test_build_lang_en_twice_is_unchanged_without_source_date_epoch(released):
     time.sleep(1.1)
     second = run(released, "build", "--lang", "en", epoch=None)
     assert second.returncode == 0, second.stderr
-    assert "Unchanged: dist/ml-math-cheatsheet-0.1.1-en.apkg" in second.stdout
+    assert "Unchanged: dist/ml-math-cheatsheet-0.1.1-en+dev.apkg" in second.stdout
 
 
 # ---------------------------------------------------------------- caches
@@ -483,7 +484,7 @@ def test_read_only_cards_folder_writes_nothing_and_says_so(released):
     assert result.returncode == 1
     assert problem_lines(result) == [
         "error: cannot write cards/mathdeck.lock.json: Read-only file system (EROFS)",
-        "Written: nothing. Not written: cards/mathdeck.lock.json, dist/ml-math-cheatsheet-0.1.1.apkg (files already there are "
+        "Written: nothing. Not written: cards/mathdeck.lock.json, dist/ml-math-cheatsheet-0.1.1+dev.apkg (files already there are "
         "untouched). Fix the cause and run the same command again: it completes what is missing.",
     ]
     assert not (released / NEXT).exists()
@@ -498,8 +499,8 @@ def test_read_only_dist_writes_the_lock_and_the_next_build_completes(released):
         result = run(released, "build", epoch=None)
     assert result.returncode == 1
     assert problem_lines(result) == [
-        "error: cannot write dist/ml-math-cheatsheet-0.1.1.apkg: Read-only file system (EROFS)",
-        "Written: cards/mathdeck.lock.json. Not written: dist/ml-math-cheatsheet-0.1.1.apkg (files already there are untouched). "
+        "error: cannot write dist/ml-math-cheatsheet-0.1.1+dev.apkg: Read-only file system (EROFS)",
+        "Written: cards/mathdeck.lock.json. Not written: dist/ml-math-cheatsheet-0.1.1+dev.apkg (files already there are untouched). "
         "Fix the cause and run the same command again: it completes what is missing.",
     ]
     assert (released / RELEASED).read_bytes() == good
@@ -527,8 +528,8 @@ def test_a_full_disk_leaves_no_partial_file(released):
         left = sorted(p.name for p in out.iterdir())
     assert result.returncode == 1
     assert problem_lines(result) == [
-        "error: cannot write tiny-out/ml-math-cheatsheet-0.1.1.apkg: No space left on device (ENOSPC)",
-        "Written: cards/mathdeck.lock.json. Not written: tiny-out/ml-math-cheatsheet-0.1.1.apkg (files already there are "
+        "error: cannot write tiny-out/ml-math-cheatsheet-0.1.1+dev.apkg: No space left on device (ENOSPC)",
+        "Written: cards/mathdeck.lock.json. Not written: tiny-out/ml-math-cheatsheet-0.1.1+dev.apkg (files already there are "
         "untouched). Fix the cause and run the same command again: it completes what is missing.",
     ]
     assert left == []

@@ -1,4 +1,5 @@
-"""package: deterministic bytes, atomic and versioned output that never clobbers a release."""
+"""package: deterministic bytes, atomic and versioned output that never clobbers a release; an edit
+goes to the development build, with no flag."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def test_same_sources_and_epoch_give_identical_bytes(tmp_path, epoch):
     copy_sources(MINIMAL, tmp_path / "a")
     copy_sources(MINIMAL, tmp_path / "b")
     first, second = build_in(tmp_path / "a"), build_in(tmp_path / "b")
-    assert first.path.name == second.path.name == "ml-math-cheatsheet-0.1.0.apkg"
+    assert first.path.name == second.path.name == "ml-math-cheatsheet-0.1.0+dev.apkg"  # 0.1.0 is not released
     assert first.path.read_bytes() == second.path.read_bytes()
 
 
@@ -41,33 +42,45 @@ def test_rebuilding_unchanged_sources_leaves_file_alone(tmp_path, epoch):
     assert again.status == "unchanged" and first.path.stat().st_mtime_ns == before
 
 
-def test_changed_sources_under_same_version_are_refused_unless_forced(tmp_path, epoch, monkeypatch):
-    cards = copy_sources(MINIMAL, tmp_path / "a")
-    first = build_in(tmp_path / "a")
-    released = first.path.read_bytes()
-    lock_before = (cards / "mathdeck.lock.json").read_text()
+def test_an_edit_goes_to_the_dev_build_and_never_touches_the_release(tmp_path, epoch, monkeypatch):
+    project = tmp_path / "a"
+    cards = copy_sources(MINIMAL, project)
+    released = build_in(project, release="minor")
+    kept = project / "releases" / "ml-math-cheatsheet-0.2.0.apkg"
+    assert released.path.name == kept.name and kept.read_bytes() == released.path.read_bytes()
+    again = build_in(project)  # unchanged sources: the release itself, untouched
+    assert again.path == released.path and again.status == "unchanged"
+
     (cards / "cards.yaml").write_text((cards / "cards.yaml").read_text().replace("Bayes' theorem", "Bayes' rule"))
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
+    dev = build_in(project)  # no flag
+    assert dev.path.name == "ml-math-cheatsheet-0.2.0+dev.apkg" and dev.status == "written"
+    (cards / "cards.yaml").write_text((cards / "cards.yaml").read_text().replace("Bayes' rule", "Bayes' law"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000200")
+    second = build_in(project)
+    assert second.path == dev.path and second.status == "replaced"
+    assert released.path.read_bytes() == kept.read_bytes() != second.path.read_bytes()  # the release is untouched
+    assert not [p for p in project.rglob(".*.tmp")]  # no temp files left
 
+
+def test_a_kept_release_is_never_replaced(tmp_path, epoch):
+    project = tmp_path / "a"
+    copy_sources(MINIMAL, project)
+    kept = project / "releases" / "ml-math-cheatsheet-0.1.1.apkg"
+    kept.parent.mkdir()
+    kept.write_bytes(b"someone else's 0.1.1")
     with pytest.raises(SourceError) as error:
-        build_in(tmp_path / "a")
-    [problem] = error.value.problems
-    assert problem.location.file.name == "deck.yaml" and problem.location.line == 6
-    assert "already exists with different content: bump 'version'" in problem.message
-    assert first.path.read_bytes() == released  # the release is untouched
-    assert (cards / "mathdeck.lock.json").read_text() == lock_before  # and so is the lock
-    assert not [p for p in first.path.parent.iterdir() if p.name.startswith(".")]  # no temp files left
-
-    forced = build_in(tmp_path / "a", force=True)
-    assert forced.status == "replaced" and forced.path.read_bytes() != released
+        build_in(project, release="patch")
+    assert "releases/ml-math-cheatsheet-0.1.1.apkg already exists with different content" in str(error.value.problems[0])
+    assert kept.read_bytes() == b"someone else's 0.1.1" and not (project / "CHANGELOG.md").exists()
 
 
-def test_new_version_goes_to_a_new_file(tmp_path, epoch):
+def test_a_version_not_released_builds_its_dev_file(tmp_path, epoch):
     cards = copy_sources(MINIMAL, tmp_path / "a")
     first = build_in(tmp_path / "a")
     set_version(cards, "1.0.0")
     second = build_in(tmp_path / "a")
-    assert second.path.name == "ml-math-cheatsheet-1.0.0.apkg" and first.path.exists()
+    assert second.path.name == "ml-math-cheatsheet-1.0.0+dev.apkg" and first.path.exists()
 
 
 # ------------------------------------------------------------ the collection, as genanki writes it

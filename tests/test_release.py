@@ -138,7 +138,7 @@ def test_watch_rebuilds_one_edited_card_without_drawing_figures(project):
     deadline = time.monotonic() + 30
     while not reports and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert reports and reports[0].result.path.name == "ml-math-cheatsheet-0.1.0-dev.apkg"
+    assert reports and reports[0].result.path.name == "ml-math-cheatsheet-0.1.0+dev.apkg"
     time.sleep(0.5)  # let the watcher settle before the edit
     cards = project / "cards" / "cards.yaml"
     cards.write_text(cards.read_text().replace("Bayes' theorem", "Bayes' rule"))

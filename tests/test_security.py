@@ -368,7 +368,7 @@ def test_tex_links_https_allows_https_links_only(tmp_path):
     assert run_cli(project, "build").returncode == 0
     col = fresh_collection(tmp_path / "anki")
     try:
-        import_package(col, project / "dist" / "hostile-0.1.0.apkg")
+        import_package(col, project / "dist" / "hostile-0.1.0+dev.apkg")
         assert r"\href{https://example.org/a}{x}" in notes_by_card_id(col)["https-link"]["Answer"]
     finally:
         col.close()
