@@ -33,7 +33,11 @@ class BadUrl(ValueError):
 def check_url(url: str) -> None:
     parts = urllib.parse.urlsplit(url)
     example = f"an http:// address such as {DEFAULT_URL}"
-    if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"[\s\x00-\x1f\x7f]", url):
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or re.search(r"[\s\x00-\x1f\x7f]", url)
+    ):
         raise BadUrl(f"--url '{url}' is not {example}")
     try:
         _ = parts.port  # urllib checks the port's range only when asked
@@ -66,7 +70,7 @@ class AnkiConnect:
         """Every action's result, in batches; the first action that failed raises."""
         results = []
         for start in range(0, len(actions), BATCH):
-            batch = actions[start:start + BATCH]
+            batch = actions[start : start + BATCH]
             for (action, _), (result, error) in zip(batch, self.multi_answers(batch), strict=True):
                 if error is not None:
                     raise AnkiConnectError(f"{action}: {error}")
@@ -78,18 +82,26 @@ class AnkiConnect:
         fails."""
         if not actions:
             return []
-        answers = self.call("multi", actions=[self._request(action, params) for action, params in actions])
+        answers = self.call(
+            "multi", actions=[self._request(action, params) for action, params in actions]
+        )
         if not isinstance(answers, list) or len(answers) != len(actions):
             count = len(answers) if isinstance(answers, list) else type(answers).__name__
-            raise AnkiConnectError(f"{self.url} answered a multi request of {len(actions)} actions "
-                                   f"with {count} answers: is it AnkiConnect?")
-        return [_unwrap(action, answer) for (action, _), answer in zip(actions, answers, strict=True)]
+            raise AnkiConnectError(
+                f"{self.url} answered a multi request of {len(actions)} actions "
+                f"with {count} answers: is it AnkiConnect?"
+            )
+        return [
+            _unwrap(action, answer) for (action, _), answer in zip(actions, answers, strict=True)
+        ]
 
     def require_version(self) -> int:
         version = self.call("version")
         if not isinstance(version, int) or version < API_VERSION:
-            raise AnkiConnectError(f"AnkiConnect API version {version} is too old: "
-                                   f"mathdeck needs {API_VERSION} (update the add-on)")
+            raise AnkiConnectError(
+                f"AnkiConnect API version {version} is too old: "
+                f"mathdeck needs {API_VERSION} (update the add-on)"
+            )
         return version
 
     def _request(self, action: str, params: dict) -> dict:
@@ -106,31 +118,44 @@ class AnkiConnect:
         import urllib.request
 
         data = json.dumps(request).encode("utf-8")
-        http_request = urllib.request.Request(self.url, data=data, headers={"Content-Type": "application/json"})
+        http_request = urllib.request.Request(
+            self.url, data=data, headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(http_request, timeout=self.timeout) as response:
                 body = response.read()
         except urllib.error.HTTPError as error:
-            raise AnkiConnectError(f"{self.url} answered HTTP {error.code}: is it AnkiConnect?") from None
+            raise AnkiConnectError(
+                f"{self.url} answered HTTP {error.code}: is it AnkiConnect?"
+            ) from None
         except urllib.error.URLError as error:
             raise AnkiNotRunning(f"nothing answered at {self.url} ({error.reason})") from None
         except (ConnectionError, TimeoutError) as error:  # includes a connection dropped mid-answer
-            raise AnkiNotRunning(f"the connection to {self.url} failed ({error or type(error).__name__})") from None
+            raise AnkiNotRunning(
+                f"the connection to {self.url} failed ({error or type(error).__name__})"
+            ) from None
         except http.client.HTTPException as error:  # a bad status line, a truncated body...
             reason = type(error).__name__
-            raise AnkiConnectError(f"{self.url} sent a malformed HTTP answer ({reason}): "
-                                   "is it AnkiConnect?") from None
+            raise AnkiConnectError(
+                f"{self.url} sent a malformed HTTP answer ({reason}): is it AnkiConnect?"
+            ) from None
         try:
             return json.loads(body.decode("utf-8"))
         except UnicodeDecodeError:
-            raise AnkiConnectError(f"{self.url} answered with bytes that are not UTF-8 text: is it AnkiConnect?") from None
+            raise AnkiConnectError(
+                f"{self.url} answered with bytes that are not UTF-8 text: is it AnkiConnect?"
+            ) from None
         except json.JSONDecodeError:
-            raise AnkiConnectError(f"{self.url} did not answer in JSON: is it AnkiConnect?") from None
+            raise AnkiConnectError(
+                f"{self.url} did not answer in JSON: is it AnkiConnect?"
+            ) from None
 
 
 def _unwrap(action: str, answer) -> tuple[object, str | None]:
     """API v6 wraps every answer, inside `multi` too, as {"result": ..., "error": ...}."""
     if not isinstance(answer, dict) or set(answer) != {"result", "error"}:
-        raise AnkiConnectError(f"the answer to '{action}' is not AnkiConnect's {{result, error}}: {str(answer)[:80]}")
+        raise AnkiConnectError(
+            f"the answer to '{action}' is not AnkiConnect's {{result, error}}: {str(answer)[:80]}"
+        )
     error = answer["error"]
     return answer["result"], (None if error is None else str(error))

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 
 MAX_LINE_LENGTH = 10_000
-MAX_BRACKETS = 500           # `[` in one field
-MAX_BACKSLASH_RUN = 64       # `\` in a row
-MAX_NESTING = 32             # list indentation levels (4 columns each) or `>` quote levels
-MAX_BRACE_DEPTH = 100        # `{` open at once
+MAX_BRACKETS = 500  # `[` in one field
+MAX_BACKSLASH_RUN = 64  # `\` in a row
+MAX_NESTING = 32  # list indentation levels (4 columns each) or `>` quote levels
+MAX_BRACE_DEPTH = 100  # `{` open at once
 
 _LONG_BACKSLASH_RUN = re.compile(r"\\{%d,}" % (MAX_BACKSLASH_RUN + 1))
 _DEEP_INDENT = re.compile(r"^(?: {4}|\t| {0,3}\t){%d,}" % (MAX_NESTING + 1), re.MULTILINE)
@@ -27,23 +27,33 @@ def text_shape_problems(text: str) -> list[str]:
     problems = [long_line] if long_line else []
     brackets = text.count("[")
     if brackets > MAX_BRACKETS:
-        problems.append(f"has {brackets:,} '['; the limit is {MAX_BRACKETS:,} in one field "
-                        "(Markdown's link parser slows down quadratically)")
+        problems.append(
+            f"has {brackets:,} '['; the limit is {MAX_BRACKETS:,} in one field "
+            "(Markdown's link parser slows down quadratically)"
+        )
     run = _LONG_BACKSLASH_RUN.search(text)
     if run:
-        problems.append(f"has {len(run.group()):,} backslashes in a row; the limit is {MAX_BACKSLASH_RUN}")
+        problems.append(
+            f"has {len(run.group()):,} backslashes in a row; the limit is {MAX_BACKSLASH_RUN}"
+        )
     if _DEEP_INDENT.search(text) or _DEEP_QUOTE.search(text):
         problems.append(f"nests lists or quotes more than {MAX_NESTING} levels deep")
     depth = _brace_depth(text) if text.count("{") > MAX_BRACE_DEPTH else 0
     if depth > MAX_BRACE_DEPTH:
-        problems.append(f"nests braces {{...}} {depth:,} levels deep; the limit is {MAX_BRACE_DEPTH}")
+        problems.append(
+            f"nests braces {{...}} {depth:,} levels deep; the limit is {MAX_BRACE_DEPTH}"
+        )
     return problems
 
 
 def long_line_problem(text: str) -> str | None:
     """The one limit for code too (highlighted by Pygments, not parsed as Markdown)."""
     longest = max(map(len, text.split("\n"))) if len(text) > MAX_LINE_LENGTH else 0
-    return f"has a line of {longest:,} characters; the limit is {MAX_LINE_LENGTH:,}" if longest > MAX_LINE_LENGTH else None
+    return (
+        f"has a line of {longest:,} characters; the limit is {MAX_LINE_LENGTH:,}"
+        if longest > MAX_LINE_LENGTH
+        else None
+    )
 
 
 def _brace_depth(text: str) -> int:

@@ -19,14 +19,14 @@ from pathlib import Path
 from . import figures as figure_stage
 from .atomic import remove_stale_temporaries, write_atomically
 from .commit import commit_files, package_path, unfinished_release
-from .identity import LOCK_FILE, build_time, guid_for_card, lock_from_data, lock_text, read_lock
+from .identity import LOCK_FILE, build_time, guid_for_card, lock_from_data, lock_text
 from .lockfile import CurrentNote, Repair, repair_lock, restore_times
 from .memo import CACHE_NAMES, BuildCaches, render_deck_memoised
 from .model import KINDS, Deck, in_language
 from .options import BuildOptions, Progress, quiet
 from .parsed_cards import load_sources_memoised
-from .problems import Problem, SourceError, errors_in
-from .release import Changes, bump_version, release_problems
+from .problems import Problem, errors_in
+from .release import Changes, bump_version
 from .render import RenderedNote
 from .stages import (
     PackageInputs,
@@ -95,7 +95,13 @@ def build(options: BuildOptions, progress: Progress = quiet) -> BuildResult:
 def _remove_leftovers(options: BuildOptions) -> None:
     """Temporary files and figure folders that killed builds left behind (running builds' stay)."""
     project = options.cards_dir.resolve().parent
-    for folder in (options.out_dir, options.cards_dir, project, options.cache_dir, options.releases):
+    for folder in (
+        options.out_dir,
+        options.cards_dir,
+        project,
+        options.cache_dir,
+        options.releases,
+    ):
         remove_stale_temporaries(folder)
     remove_stale_temporaries(options.cache_dir, ".drawing-*")  # also make_figures' own, if it draws
     for cache in CACHE_NAMES:

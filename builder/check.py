@@ -15,13 +15,21 @@ from dataclasses import dataclass
 
 from .macros import Macro, MacroError
 from .markdown_math import (
-    collect_formulas, is_math, list_depths, markdown_to_unsafe_html,
+    collect_formulas,
+    is_math,
+    list_depths,
+    markdown_to_unsafe_html,
 )
 from .model import KINDS, Card, Deck
 from .phone_budget import PhoneBudget
 from .problems import Location, Problem
 from .sanitize import (
-    ALLOWED_ATTRIBUTES, ALLOWED_STYLE_PROPERTIES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, allowed_classes, local_media_only,
+    ALLOWED_ATTRIBUTES,
+    ALLOWED_STYLE_PROPERTIES,
+    ALLOWED_TAGS,
+    ALLOWED_URL_SCHEMES,
+    allowed_classes,
+    local_media_only,
     url_scheme,
 )
 
@@ -37,7 +45,9 @@ AUDIT_MARKERS = ("<", "](", "]:", "$$", "\\\\", "&")
 MATH_MARKERS = ("$", "\\")
 
 
-def check_deck(deck: Deck, figure_names: set[str], facts: list[tuple[FieldFacts, ...] | None] | None = None) -> list[Problem]:
+def check_deck(
+    deck: Deck, figure_names: set[str], facts: list[tuple[FieldFacts, ...] | None] | None = None
+) -> list[Problem]:
     problems: list[Problem] = []
     problems += check_figures(deck, figure_names)
     problems += check_markdown_output(deck, facts)
@@ -54,8 +64,10 @@ def check_description(deck: Deck) -> list[Problem]:
         return []
     facts = field_facts("description", config.description, config.macros)
     where = config.description_location or config.location
-    return [Problem(where, f"'description' has raw HTML that is not allowed: {what} would be removed")
-            for what in facts.removed or ()]
+    return [
+        Problem(where, f"'description' has raw HTML that is not allowed: {what} would be removed")
+        for what in facts.removed or ()
+    ]
 
 
 def check_code_width(deck: Deck) -> list[Problem]:
@@ -85,9 +97,13 @@ class FieldFacts:
     """What Markdown makes of one field, as far as the checks need it."""
 
     key: str
-    removed: tuple[str, ...] | None  # what the sanitiser would drop; None if the field needs no audit
+    removed: (
+        tuple[str, ...] | None
+    )  # what the sanitiser would drop; None if the field needs no audit
     misplaced_display_math: bool  # `$$` that arithmatex did not take as display math
-    formulas: tuple[tuple[str, bool], ...] | None  # (TeX, display?) as the note carries them; None without `$`
+    formulas: (
+        tuple[tuple[str, bool], ...] | None
+    )  # (TeX, display?) as the note carries them; None without `$`
     macro_error: str | None = None  # a deck macro used wrongly: no formulas then
     # per formula, how many list items it sits in: each indents it, leaving less of the phone's width
     list_depths: tuple[int, ...] = ()
@@ -150,10 +166,20 @@ def field_facts(key: str, text: str, macros: tuple[Macro, ...]) -> FieldFacts:
         prose = "".join(audit.prose)
         misplaced = "$$" in prose or "$<span" in "".join(audit.raw_prose)
         stray_delimiters = [delimiter for delimiter in MATHJAX_DELIMITERS if delimiter in prose]
-    formulas = tuple(collect_formulas(html, markdown_tags_only="<" not in text)) if any(marker in text for marker in MATH_MARKERS) else None
+    formulas = (
+        tuple(collect_formulas(html, markdown_tags_only="<" not in text))
+        if any(marker in text for marker in MATH_MARKERS)
+        else None
+    )
     depths = tuple(list_depths(html)) if formulas else ()
-    return FieldFacts(key, removed, misplaced, formulas, list_depths=depths if len(depths) == len(formulas or ()) else (),
-                      stray_delimiters=tuple(stray_delimiters))
+    return FieldFacts(
+        key,
+        removed,
+        misplaced,
+        formulas,
+        list_depths=depths if len(depths) == len(formulas or ()) else (),
+        stray_delimiters=tuple(stray_delimiters),
+    )
 
 
 def check_figures(deck: Deck, figure_names: set[str]) -> list[Problem]:
@@ -161,8 +187,17 @@ def check_figures(deck: Deck, figure_names: set[str]) -> list[Problem]:
     for card in deck.cards:
         if card.figure and card.figure not in figure_names:
             close = difflib.get_close_matches(card.figure, sorted(figure_names), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else f"; figures are: {', '.join(sorted(figure_names)) or 'none'}"
-            problems.append(Problem(card.figure_location or card.location, f"card '{card.id}': unknown figure '{card.figure}'{hint}"))
+            hint = (
+                f" (did you mean '{close[0]}'?)"
+                if close
+                else f"; figures are: {', '.join(sorted(figure_names)) or 'none'}"
+            )
+            problems.append(
+                Problem(
+                    card.figure_location or card.location,
+                    f"card '{card.id}': unknown figure '{card.figure}'{hint}",
+                )
+            )
     return problems
 
 
@@ -175,7 +210,7 @@ class _HtmlAudit(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.removed: list[str] = []
-        self.prose: list[str] = []      # text outside code and math
+        self.prose: list[str] = []  # text outside code and math
         self.raw_prose: list[str] = []  # the same with math spans marked, to spot `$` glued to math
         self._skip = 0
 
@@ -214,15 +249,29 @@ class _HtmlAudit(html.parser.HTMLParser):
         for name, value in attrs:
             if name == "class":
                 classes = allowed_classes().get(tag, frozenset())
-                self.removed += [f"'{cls}' class on <{tag}>" for cls in (value or "").split() if cls not in classes]
+                self.removed += [
+                    f"'{cls}' class on <{tag}>"
+                    for cls in (value or "").split()
+                    if cls not in classes
+                ]
             elif name not in allowed:
                 self.removed.append(f"'{name}' attribute on <{tag}>")
-            elif name in ("href", "src") and value and url_scheme(value) not in ALLOWED_URL_SCHEMES | {""}:
+            elif (
+                name in ("href", "src")
+                and value
+                and url_scheme(value) not in ALLOWED_URL_SCHEMES | {""}
+            ):
                 self.removed.append(f"'{url_scheme(value)}:' link in <{tag} {name}>")
             elif local_media_only(tag, name, value or "") is None:
-                self.removed.append(f"remote image <{tag} {name}=\"{_shorten(value)}\"> (fetched on every review: images must be the deck's own files)")
+                self.removed.append(
+                    f'remote image <{tag} {name}="{_shorten(value)}"> (fetched on every review: images must be the deck\'s own files)'
+                )
             elif name == "style":
-                self.removed += [f"'{prop}' style on <{tag}>" for prop in _style_properties(value) if prop not in ALLOWED_STYLE_PROPERTIES]
+                self.removed += [
+                    f"'{prop}' style on <{tag}>"
+                    for prop in _style_properties(value)
+                    if prop not in ALLOWED_STYLE_PROPERTIES
+                ]
 
 
 COMMENT = "an HTML comment"
@@ -235,7 +284,9 @@ def _shorten(text: str, limit: int = 60) -> str:
 
 
 def _style_properties(style: str | None) -> list[str]:
-    return [part.split(":", 1)[0].strip().lower() for part in (style or "").split(";") if part.strip()]
+    return [
+        part.split(":", 1)[0].strip().lower() for part in (style or "").split(";") if part.strip()
+    ]
 
 
 def _emptied_by_comments(text: str, removed: list[str]) -> list[str]:
@@ -246,20 +297,42 @@ def _emptied_by_comments(text: str, removed: list[str]) -> list[str]:
     return removed
 
 
-def check_markdown_output(deck: Deck, facts: list[tuple[FieldFacts, ...] | None] | None = None) -> list[Problem]:
+def check_markdown_output(
+    deck: Deck, facts: list[tuple[FieldFacts, ...] | None] | None = None
+) -> list[Problem]:
     """Problems visible only in Markdown's output: raw HTML the sanitiser would drop, `$$`
     that arithmatex did not take as display math (it must stand in a paragraph of its own), and
     math delimiters outside math, which Anki's MathJax would typeset without any check."""
     problems = []
-    for card, card_facts_ in zip(deck.cards, facts if facts is not None else deck_facts(deck), strict=True):
+    for card, card_facts_ in zip(
+        deck.cards, facts if facts is not None else deck_facts(deck), strict=True
+    ):
         for field in card_facts_ or ():
             if field.removed is None:
                 continue
-            where, label = card.text_locations.get(field.key, card.location), f"card '{card.id}': '{field.key}'"
+            where, label = (
+                card.text_locations.get(field.key, card.location),
+                f"card '{card.id}': '{field.key}'",
+            )
             for what in field.removed:
-                problems.append(Problem(where, f"{label} has raw HTML that is not allowed in a note: {what} would be removed"))
+                problems.append(
+                    Problem(
+                        where,
+                        f"{label} has raw HTML that is not allowed in a note: {what} would be removed",
+                    )
+                )
             if field.misplaced_display_math:
-                problems.append(Problem(where, f"{label}: display math $$...$$ must start on a line of its own (inline math is $...$)"))
+                problems.append(
+                    Problem(
+                        where,
+                        f"{label}: display math $$...$$ must start on a line of its own (inline math is $...$)",
+                    )
+                )
             for delimiter in field.stray_delimiters:
-                problems.append(Problem(where, f"{label}: {delimiter} outside $...$ would start math that Anki's MathJax typesets unchecked (write math as $...$, or put the text in `code`)"))
+                problems.append(
+                    Problem(
+                        where,
+                        f"{label}: {delimiter} outside $...$ would start math that Anki's MathJax typesets unchecked (write math as $...$, or put the text in `code`)",
+                    )
+                )
     return problems

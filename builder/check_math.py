@@ -73,7 +73,9 @@ class FormulaChecker:
         """MathJax's macro and environment names (for a did-you-mean), from node."""
         return tex_names()
 
-    def finish(self, progress: Callable[..., None] | None = None) -> dict[tuple[str, bool], Verdict]:
+    def finish(
+        self, progress: Callable[..., None] | None = None
+    ) -> dict[tuple[str, bool], Verdict]:
         """Every formula added -> MathJax's Verdict (waits for node). `progress(stage, done, total)`
         counts the formulas node answered."""
         self.send_pending()
@@ -118,17 +120,27 @@ def start_math_check(deck: Deck, facts: list, checker: FormulaChecker | None = N
     return MathCheck(deck, facts, checker)
 
 
-def _problems(deck: Deck, facts: list, verdicts: dict[tuple[str, bool], Verdict],
-              names: Callable[[], dict[str, tuple[str, ...]]]) -> list[Problem]:
+def _problems(
+    deck: Deck,
+    facts: list,
+    verdicts: dict[tuple[str, bool], Verdict],
+    names: Callable[[], dict[str, tuple[str, ...]]],
+) -> list[Problem]:
     problems: list[Problem] = []
     budget = PhoneBudget(deck.config.phone_width)
-    suggestions = functools.cache(lambda: _suggestions(names(), tuple(macro.name for macro in deck.config.macros)))
+    suggestions = functools.cache(
+        lambda: _suggestions(names(), tuple(macro.name for macro in deck.config.macros))
+    )
     for card, card_facts in zip(deck.cards, facts, strict=True):
         for fact in card_facts or ():  # None: checked before, unchanged
             where = card.text_locations.get(fact.key, card.location)
             label = f"card '{card.id}', field '{fact.key}'"
             if fact.macro_error is not None:
-                problems.append(Problem(where, f"{label}: {fact.macro_error}", card=card.id, code=DECK_MACRO_MISUSED))
+                problems.append(
+                    Problem(
+                        where, f"{label}: {fact.macro_error}", card=card.id, code=DECK_MACRO_MISUSED
+                    )
+                )
             depths = fact.list_depths or (0,) * len(fact.formulas or ())
             for (tex, display), depth in zip(fact.formulas or (), depths, strict=True):
                 error, width = verdicts[(tex, display)]
@@ -149,8 +161,14 @@ _UNKNOWN_ENVIRONMENT = re.compile(r"Unknown environment '([^']+)'")
 _CONTROL_WORD = re.compile(r"\\[A-Za-z]+")
 
 
-def _tex_problem(field_at: Location, label: str, card: str, tex: str, error: str,
-                 suggestions: Callable[[], dict[str, tuple[str, ...]]]) -> Problem:
+def _tex_problem(
+    field_at: Location,
+    label: str,
+    card: str,
+    tex: str,
+    error: str,
+    suggestions: Callable[[], dict[str, tuple[str, ...]]],
+) -> Problem:
     """MathJax's verdict at the offending spot in the file, with a did-you-mean for an unknown name.
     MathJax's own words are quoted as such; the safety wall's errors speak for themselves."""
     undefined, environment = _UNDEFINED.search(error), _UNKNOWN_ENVIRONMENT.search(error)
@@ -158,7 +176,11 @@ def _tex_problem(field_at: Location, label: str, card: str, tex: str, error: str
     if undefined:
         token = "\\" + undefined.group(1)
         close = did_you_mean(undefined.group(1), suggestions()["macros"], TEX_CUTOFF)
-        hint = f" (did you mean \\{close}?)" if close else " (define it under 'macros' in deck.yaml, or use \\operatorname{...})"
+        hint = (
+            f" (did you mean \\{close}?)"
+            if close
+            else " (define it under 'macros' in deck.yaml, or use \\operatorname{...})"
+        )
     elif environment:
         token = "\\begin{" + environment.group(1)
         close = did_you_mean(environment.group(1), suggestions()["environments"], TEX_CUTOFF)
@@ -172,10 +194,13 @@ def _tex_problem(field_at: Location, label: str, card: str, tex: str, error: str
     return Problem(where, message, card=card, code=UNSAFE_TEX if unsafe else MATHJAX_ERROR)
 
 
-def _suggestions(known: dict[str, tuple[str, ...]], deck_macros: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    return {"macros": deck_macros + tuple(name for name in known["macros"] if name.isalpha()), "environments": known["environments"]}
-
-
+def _suggestions(
+    known: dict[str, tuple[str, ...]], deck_macros: tuple[str, ...]
+) -> dict[str, tuple[str, ...]]:
+    return {
+        "macros": deck_macros + tuple(name for name in known["macros"] if name.isalpha()),
+        "environments": known["environments"],
+    }
 
 
 # The code behind MathJax's verdicts (with mathjax.mathjax_fingerprint(), MathJax's own version):

@@ -133,7 +133,9 @@ def check(
 
 
 def watch(
-    cards: Path = CARDS_OPTION, out_dir: Path | None = OUT_OPTION, figures: Path | None = FIGURES_OPTION
+    cards: Path = CARDS_OPTION,
+    out_dir: Path | None = OUT_OPTION,
+    figures: Path | None = FIGURES_OPTION,
 ) -> None:
     """Rebuild dist/<deck>-<version>+dev.apkg on every save, printing only what changed.
 
@@ -293,7 +295,10 @@ def new(
         " names.",
     ),
     title: str | None = typer.Option(
-        None, "--title", metavar="<text>", help="The deck's name in Anki (default: from the folder's name)."
+        None,
+        "--title",
+        metavar="<text>",
+        help="The deck's name in Anki (default: from the folder's name).",
     ),
 ) -> None:
     """Start a deck: deck.yaml with ids of its own, one example card of each kind, a figure

@@ -37,7 +37,9 @@ def print_summary(report: Report, result, changes) -> None:
 
     if result.path.name.endswith(f"{DEV_SUFFIX}.apkg"):
         base = (
-            f"release {result.released} plus your edits" if result.released else "nothing released yet"
+            f"release {result.released} plus your edits"
+            if result.released
+            else "nothing released yet"
         )
         over = "the release or an earlier build" if result.released else "an earlier build"
         report.say(

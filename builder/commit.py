@@ -42,8 +42,15 @@ class WriteError(Exception):
     files: which file failed, which were already written and which were not."""
 
     def __init__(self, failed: Path, error: OSError, written: list[Path], not_written: list[Path]):
-        super().__init__(f"cannot write {Location(failed)}: {os_error_text(error, with_file=False)}")
-        self.failed, self.error, self.written, self.not_written = failed, error, written, not_written
+        super().__init__(
+            f"cannot write {Location(failed)}: {os_error_text(error, with_file=False)}"
+        )
+        self.failed, self.error, self.written, self.not_written = (
+            failed,
+            error,
+            written,
+            not_written,
+        )
 
 
 def os_error_text(error: OSError, with_file: bool = True) -> str:
@@ -63,12 +70,20 @@ def unfinished_release(deck: Deck, lock: Lock) -> str | None:
     return lock.release.version if recorded > current else None
 
 
-def package_path(deck: Deck, data: bytes, notes: list[RenderedNote], release: Release | None, options: BuildOptions) -> Path:
+def package_path(
+    deck: Deck,
+    data: bytes,
+    notes: list[RenderedNote],
+    release: Release | None,
+    options: BuildOptions,
+) -> Path:
     """Where this build goes: <stem>.apkg for a release, or a build identical to the last release;
     <stem>+dev.apkg for anything else (see the module's docstring)."""
     stem = deck.file_stem + ("-en" if options.lang == "en" else "")
     released = options.out_dir / f"{stem}.apkg"
-    if options.release or (not options.dev and _is_the_release(deck, data, notes, release, released, options)):
+    if options.release or (
+        not options.dev and _is_the_release(deck, data, notes, release, released, options)
+    ):
         return released
     return options.out_dir / f"{stem}{DEV_SUFFIX}.apkg"
 
@@ -77,8 +92,14 @@ def kept_release_path(deck: Deck, options: BuildOptions) -> Path:
     return options.releases / f"{deck.file_stem}.apkg"
 
 
-def _is_the_release(deck: Deck, data: bytes, notes: list[RenderedNote], release: Release | None, released: Path,
-                    options: BuildOptions) -> bool:
+def _is_the_release(
+    deck: Deck,
+    data: bytes,
+    notes: list[RenderedNote],
+    release: Release | None,
+    released: Path,
+    options: BuildOptions,
+) -> bool:
     """Are these bytes those of release `deck.config.version`? The kept release (or the last
     build under its name) says; without either, the notes must be the released ones."""
     if release is None or release.version != deck.config.version:
@@ -90,13 +111,17 @@ def _is_the_release(deck: Deck, data: bytes, notes: list[RenderedNote], release:
     return not compare_with_release(notes, release)
 
 
-def commit_files(path: Path, data: bytes, lock: Lock, new_lock_text: str, deck: Deck, options: BuildOptions) -> str:
+def commit_files(
+    path: Path, data: bytes, lock: Lock, new_lock_text: str, deck: Deck, options: BuildOptions
+) -> str:
     """Write the build's files, the lock first: a kill or an error at any point leaves files
     that the next build (or `release` again) completes, never one that blocks it.
 
     The lock holds the notes' times, so with it written the next build makes the same .apkg;
     a release's version line in deck.yaml goes last (see unfinished_release)."""
-    status = _package_status(path, data, options.force or path.name.endswith(f"{DEV_SUFFIX}.apkg"), deck)
+    status = _package_status(
+        path, data, options.force or path.name.endswith(f"{DEV_SUFFIX}.apkg"), deck
+    )
     steps: list[tuple[Path, Callable[[], Any]]] = [
         (options.cards_dir / LOCK_FILE, lambda: write_lock(options.cards_dir, lock, new_lock_text))
     ]
@@ -105,7 +130,12 @@ def commit_files(path: Path, data: bytes, lock: Lock, new_lock_text: str, deck: 
         kept = kept_release_path(deck, options)
         kept_status = _kept_release_status(kept, data, deck)
         steps.append((kept, lambda: _write_package(kept, data, kept_status, deck)))
-        steps.append((options.changelog, lambda: prepend_changelog(options.changelog, lock.release.changelog)))
+        steps.append(
+            (
+                options.changelog,
+                lambda: prepend_changelog(options.changelog, lock.release.changelog),
+            )
+        )
         steps.append((deck.config.location.file, lambda: write_version(deck, deck.config.version)))
     written: list[Path] = []
     for number, (target, write) in enumerate(steps):
@@ -140,8 +170,15 @@ def _kept_release_status(kept: Path, data: bytes, deck: Deck) -> str:
             return "unchanged"
     except FileNotFoundError:
         return "written"
-    raise SourceError([Problem(deck.config.version_location, f"{Location(kept)} already exists with different content, and a released "
-                               "file is never replaced: set 'version' to the last release in the lock, or past this one")])
+    raise SourceError(
+        [
+            Problem(
+                deck.config.version_location,
+                f"{Location(kept)} already exists with different content, and a released "
+                "file is never replaced: set 'version' to the last release in the lock, or past this one",
+            )
+        ]
+    )
 
 
 def _write_package(path: Path, data: bytes, status: str, deck: Deck) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .fields import Found, read
 from .model import Deck
 from .problems import Location, Problem, SourceError
-from .fields import Found, read
 from .schema import DUPLICATE, SEED_FILE, SEED_ITEM, UNKNOWN_NAME
 from .yamlsource import read_yaml
 
@@ -44,14 +44,23 @@ def load_seed_items(cards_dir: Path) -> list[SeedItem]:
         except SourceError as error:
             problems += error.problems
             continue
-        seed = read(root, SEED_FILE, problems, not_a_mapping="a seed file must be a mapping with an 'items' list")
+        seed = read(
+            root,
+            SEED_FILE,
+            problems,
+            not_a_mapping="a seed file must be a mapping with an 'items' list",
+        )
         for entry in seed.get("items", ()) if seed is not None else ():
             item = read(entry, SEED_ITEM, problems)
             if item is None or not item.ok:
                 continue
             item_id = item.get("id")
             if item_id in seen:
-                problems.add(entry.at, f"seed item '{item_id}' is already listed at {seen[item_id]}", DUPLICATE)
+                problems.add(
+                    entry.at,
+                    f"seed item '{item_id}' is already listed at {seen[item_id]}",
+                    DUPLICATE,
+                )
             else:
                 seen[item_id] = entry.location
                 items.append(SeedItem(item_id, item.get("text"), entry.location))
@@ -70,8 +79,16 @@ def coverage(deck: Deck, items: list[SeedItem]) -> tuple[Coverage, list[Problem]
             if item_id in known:
                 covering[item_id].append(card.id)
             else:
-                problems.append(Problem(card.location, f"card '{card.id}' covers unknown seed item '{item_id}'", code=UNKNOWN_NAME))
+                problems.append(
+                    Problem(
+                        card.location,
+                        f"card '{card.id}' covers unknown seed item '{item_id}'",
+                        code=UNKNOWN_NAME,
+                    )
+                )
     result = Coverage(items, covering)
     for item in result.uncovered:
-        problems.append(Problem(item.location, f"seed item '{item.id}' ({item.text}) is covered by no card"))
+        problems.append(
+            Problem(item.location, f"seed item '{item.id}' ({item.text}) is covered by no card")
+        )
     return result, sorted(problems)

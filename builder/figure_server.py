@@ -80,7 +80,9 @@ def read_tail(fd: int, limit: int) -> str:
     tail = bytes(kept[-limit:])
     text = tail.decode("utf-8", "replace")
     if total > len(tail):
-        text = f"[{total - len(tail):,} bytes of output cut; the last {len(tail):,} follow]\n" + text
+        text = (
+            f"[{total - len(tail):,} bytes of output cut; the last {len(tail):,} follow]\n" + text
+        )
     return text
 
 

@@ -57,11 +57,22 @@ def build_time() -> int:
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if not value:
         return int(time.time())
-    problem = None if re.fullmatch(r"[0-9]{1,12}", value) else "must be whole seconds since 1970 (digits only)"
+    problem = (
+        None
+        if re.fullmatch(r"[0-9]{1,12}", value)
+        else "must be whole seconds since 1970 (digits only)"
+    )
     problem = problem or time_problem(int(value))
     if problem:
-        raise SourceError([Problem(Location(Path("SOURCE_DATE_EPOCH")), f"'{value[:40]}' {problem}: unset it or set it to e.g. "
-                                   "`git log -1 --format=%ct` (the time of the last commit)")])
+        raise SourceError(
+            [
+                Problem(
+                    Location(Path("SOURCE_DATE_EPOCH")),
+                    f"'{value[:40]}' {problem}: unset it or set it to e.g. "
+                    "`git log -1 --format=%ct` (the time of the last commit)",
+                )
+            ]
+        )
     return int(value)
 
 
@@ -102,14 +113,23 @@ def read_lock(cards_dir: Path) -> Lock:
     time."""
     path = cards_dir / LOCK_FILE
     if path.exists() and not path.is_file():  # a FIFO would block the read forever
-        raise SourceError([Problem(Location(path), "not a regular file (a folder, FIFO or device is never read): remove it")])
+        raise SourceError(
+            [
+                Problem(
+                    Location(path),
+                    "not a regular file (a folder, FIFO or device is never read): remove it",
+                )
+            ]
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Lock()
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise SourceError([Problem(Location(path), f"cannot read the lock file ({reason}); {REPAIR_HINT}")]) from None
+        raise SourceError(
+            [Problem(Location(path), f"cannot read the lock file ({reason}); {REPAIR_HINT}")]
+        ) from None
     return lock_from_data(parse_lock(path, text))
 
 
@@ -134,7 +154,9 @@ def lock_text(lock: Lock) -> str:
             "version": lock.release.version,
             "changelog": lock.release.changelog,
             "note_types": lock.release.note_types,
-            "cards": {card_id: asdict(card) for card_id, card in sorted(lock.release.cards.items())},
+            "cards": {
+                card_id: asdict(card) for card_id, card in sorted(lock.release.cards.items())
+            },
         }
     if not lock.notes:
         data["notes"] = {}
@@ -145,7 +167,7 @@ def lock_text(lock: Lock) -> str:
     head = json.dumps(data, indent=1, ensure_ascii=False)
     assert head.endswith(' "notes": null\n}')
     entries = ",\n".join(
-        f'  {_json_string(guid)}: {{\n'
+        f"  {_json_string(guid)}: {{\n"
         f'   "id": {_json_string(entry.id)},\n'
         f'   "content_hash": {_json_string(entry.content_hash)},\n'
         f'   "modified": {json.dumps(entry.modified)}\n  }}'

@@ -68,7 +68,9 @@ class CardKind:
     # The Anki cards a note makes, as StudyCards (the same count as anki_cards, but a cloze's one).
     study: Callable[[Card], tuple[StudyCard, ...]]
     options: tuple[str, ...] = ()  # of OPTION_KEYS
-    not_markdown: tuple[str, ...] = ()  # text keys shown as they are (code, highlighted by Pygments)
+    not_markdown: tuple[
+        str, ...
+    ] = ()  # text keys shown as they are (code, highlighted by Pygments)
     pairs: tuple[tuple[str, str], ...] = ()  # optional keys that must come together
     # What else load must refuse in a card of this kind: (source key, message) pairs.
     source_problems: Callable[[Card], list[tuple[str, str]]] = lambda card: []
@@ -103,13 +105,17 @@ def _with_reverse(card: Card) -> int:
     return 2 if card.reverse else 1
 
 
-def _forward_and_reverse(question: str, answer: str, more: tuple[str, ...] = ()) -> Callable[[Card], tuple[StudyCard, ...]]:
+def _forward_and_reverse(
+    question: str, answer: str, more: tuple[str, ...] = ()
+) -> Callable[[Card], tuple[StudyCard, ...]]:
     """Study cards of a kind with an optional reverse card, which asks for the `question` key."""
+
     def study(card: Card) -> tuple[StudyCard, ...]:
         forward = StudyCard("forward", (question,), (answer, *more))
         if not card.reverse:
             return (forward,)
         return forward, StudyCard("reverse", (answer,), (question, *more), asks_for_name=True)
+
     return study
 
 
@@ -134,7 +140,11 @@ FORMULA = CardKind(
     templates=(("Concept → Formula", "forward"), ("Formula → Concept", "reverse")),
     fields=_formula_fields,
     anki_cards=_with_reverse,
-    markdown_entry=lambda card, text, zh: [f"**{_one_line(text['concept'])}**{zh}", text["formula"], text.get("explanation", "")],
+    markdown_entry=lambda card, text, zh: [
+        f"**{_one_line(text['concept'])}**{zh}",
+        text["formula"],
+        text.get("explanation", ""),
+    ],
     study=_forward_and_reverse("concept", "formula", ("explanation",)),
 )
 
@@ -154,7 +164,10 @@ def _qa_fields(card: Card, to: FieldRenderer) -> dict[str, str]:
 def _qa_markdown(card: Card, text: dict[str, str], zh: str) -> list[str]:
     blocks = [f"**Q: {_one_line(text['question'])}**{zh}", text["answer"]]
     if "followup_question" in text:
-        blocks += [f"**Follow-up: {_one_line(text['followup_question'])}**", text["followup_answer"]]
+        blocks += [
+            f"**Follow-up: {_one_line(text['followup_question'])}**",
+            text["followup_answer"],
+        ]
     return blocks
 
 
@@ -163,13 +176,27 @@ QA = CardKind(
     required=("question", "answer"),
     optional=("followup_question", "followup_answer"),
     pairs=(("followup_question", "followup_answer"),),
-    note_fields=("Question", "Zh", "Answer", "FollowupQuestion", "FollowupAnswer", "Figure", "CardId"),
+    note_fields=(
+        "Question",
+        "Zh",
+        "Answer",
+        "FollowupQuestion",
+        "FollowupAnswer",
+        "Figure",
+        "CardId",
+    ),
     templates=(("Question", "question"), ("Follow-up", "followup")),
     fields=_qa_fields,
     anki_cards=lambda card: 2 if "followup_question" in card.text else 1,
     markdown_entry=_qa_markdown,
-    study=lambda card: (StudyCard("question", ("question",), ("answer",)),) + (
-        (StudyCard("followup", ("followup_question",), ("followup_answer",)),) if "followup_question" in card.text else ()),
+    study=lambda card: (
+        (StudyCard("question", ("question",), ("answer",)),)
+        + (
+            (StudyCard("followup", ("followup_question",), ("followup_answer",)),)
+            if "followup_question" in card.text
+            else ()
+        )
+    ),
 )
 
 
@@ -180,12 +207,17 @@ CLOZE_DELETION = re.compile(r"\{\{c[1-9][0-9]*::")
 
 def _cloze_problems(card: Card) -> list[tuple[str, str]]:
     if card.text.get("text") and not CLOZE_DELETION.search(card.text["text"]):
-        return [("text", "'text' has no cloze deletion {{c1::...}}, so Anki would make no card from it")]
+        return [
+            ("text", "'text' has no cloze deletion {{c1::...}}, so Anki would make no card from it")
+        ]
     return []
 
 
 def _cloze_markdown(card: Card, text: dict[str, str], zh: str) -> list[str]:
-    return [reveal_clozes(text["text"]) + (f"\n\n{zh.strip()}" if zh else ""), text.get("extra", "")]
+    return [
+        reveal_clozes(text["text"]) + (f"\n\n{zh.strip()}" if zh else ""),
+        text.get("extra", ""),
+    ]
 
 
 CLOZE = CardKind(
@@ -194,10 +226,17 @@ CLOZE = CardKind(
     optional=("extra",),
     note_fields=("Text", "Zh", "Extra", "Figure", "CardId"),
     templates=(("Cloze", "cloze"),),
-    fields=lambda card, to: {"Text": to.markdown(card.text["text"]), "Extra": to.markdown(card.text.get("extra", ""))},
-    anki_cards=lambda card: len(set(CLOZE_OPENING.findall(card.text["text"]))),  # one per deletion number
+    fields=lambda card, to: {
+        "Text": to.markdown(card.text["text"]),
+        "Extra": to.markdown(card.text.get("extra", "")),
+    },
+    anki_cards=lambda card: len(
+        set(CLOZE_OPENING.findall(card.text["text"]))
+    ),  # one per deletion number
     markdown_entry=_cloze_markdown,
-    study=lambda card: (StudyCard("cloze", ("text",), ("extra",)),),  # the deletions are the answers
+    study=lambda card: (
+        StudyCard("cloze", ("text",), ("extra",)),
+    ),  # the deletions are the answers
     source_problems=_cloze_problems,
     is_cloze=True,
 )

@@ -14,18 +14,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .card_file import NOT_REGULAR, load_card_file, read_regular_text, read_source, regular_file
-from .macros import Macro, recursive_macros
-from .model import KINDS, Card, Deck, DeckConfig, LintSettings, card_digest
-from .problems import Location, Problem, SourceError
 from .fields import Found, read
+from .macros import Macro, recursive_macros
+from .model import KINDS, Card, Deck, DeckConfig, card_digest
+from .problems import Location, Problem, SourceError
 from .schema import DECK_LINT, DUPLICATE, deck_schema, lint_settings
 from .yamlsource import UNREADABLE
 
 DECK_FILE = "deck.yaml"
 OUTLINE_FILE = "outline.yaml"  # the cheat sheet's sections (builder/sheet.py), not cards
 # The code that turns a card file into Cards (the fingerprint of the parsed-cards cache, builder/memo.py).
-LOADER_SOURCES = ("load.py", "card_file.py", "schema.py", "fields.py", "yamlsource.py", "model.py", "kinds.py", "macros.py", "problems.py",
-                  "bounds.py", "markdown_math.py")
+LOADER_SOURCES = (
+    "load.py",
+    "card_file.py",
+    "schema.py",
+    "fields.py",
+    "yamlsource.py",
+    "model.py",
+    "kinds.py",
+    "macros.py",
+    "problems.py",
+    "bounds.py",
+    "markdown_math.py",
+)
 NOTE_TYPE_ID = "MD121"
 MACRO = "MD122"
 _DECK_SCHEMA = deck_schema(tuple(KINDS))
@@ -67,7 +78,9 @@ def load_deck(cards_dir: Path) -> Deck:
     return load_sources(cards_dir).complete()
 
 
-def load_sources(cards_dir: Path, read_card_file: Callable[[Path, Path], CardFile] = parse_card_file) -> Loaded:
+def load_sources(
+    cards_dir: Path, read_card_file: Callable[[Path, Path], CardFile] = parse_card_file
+) -> Loaded:
     """Every card file and deck.yaml, their problems collected, never raised: the checks after
     load go on with the cards that loaded, so one run reports every problem of every phase.
     `read_card_file(path, cards_dir)` reads each card file (the build passes parse_card_file
@@ -100,7 +113,11 @@ def load_sources(cards_dir: Path, read_card_file: Callable[[Path, Path], CardFil
 
 def _load_config(path: Path, problems: Found) -> DeckConfig | None:
     if not path.exists():
-        problems.add(Location(path), "missing: every deck needs cards/deck.yaml (title, slug, deck_id, version, ...)", UNREADABLE)
+        problems.add(
+            Location(path),
+            "missing: every deck needs cards/deck.yaml (title, slug, deck_id, version, ...)",
+            UNREADABLE,
+        )
         return None
     if not regular_file(path):
         problems.add(Location(path), NOT_REGULAR, UNREADABLE)
@@ -108,7 +125,12 @@ def _load_config(path: Path, problems: Found) -> DeckConfig | None:
     root = read_source(path, problems)
     if root is None:
         return None
-    values = read(root, _DECK_SCHEMA, problems, not_a_mapping=f"deck.yaml must be a mapping of settings, not {root.kind}")
+    values = read(
+        root,
+        _DECK_SCHEMA,
+        problems,
+        not_a_mapping=f"deck.yaml must be a mapping of settings, not {root.kind}",
+    )
     if values is None:
         return None
     ids = values.get("note_types", {})
@@ -121,10 +143,19 @@ def _load_config(path: Path, problems: Found) -> DeckConfig | None:
     # With a problem elsewhere in deck.yaml, the cards are still checked (their problems come in the
     # same run) against what is valid here; nothing is built from it (the problems stop the build).
     return DeckConfig(
-        values.get("title", ""), values.get("slug", ""), values.get("deck_id", 0), values.get("version", "0.0.0"),
-        values.get("description", ""), ids, root.location, values.at("version"), macros,
-        values.get("phone_width", DeckConfig.__dataclass_fields__["phone_width"].default), values.get("tex_links", "none"),
-        values.at("description"), values.at("note_types"),
+        values.get("title", ""),
+        values.get("slug", ""),
+        values.get("deck_id", 0),
+        values.get("version", "0.0.0"),
+        values.get("description", ""),
+        ids,
+        root.location,
+        values.at("version"),
+        macros,
+        values.get("phone_width", DeckConfig.__dataclass_fields__["phone_width"].default),
+        values.get("tex_links", "none"),
+        values.at("description"),
+        values.at("note_types"),
         lint_settings(values.get("lint"), DECK_LINT, problems),
     )
 
@@ -140,7 +171,11 @@ def _macros(values, problems: Found) -> tuple[Macro, ...] | None:
         macros[name] = Macro(name, body, max(numbers, default=0), nodes[name].location)
     recursive = recursive_macros(macros)
     for macro in recursive:
-        problems.add(nodes[macro.name].at, f"macro \\{macro.name} is recursive: its expansion reaches \\{macro.name} again", MACRO)
+        problems.add(
+            nodes[macro.name].at,
+            f"macro \\{macro.name} is recursive: its expansion reaches \\{macro.name} again",
+            MACRO,
+        )
     return None if recursive else tuple(macros.values())
 
 
@@ -158,14 +193,20 @@ def _check_note_type_ids(config: DeckConfig, cards: list[Card], problems: Found)
                 suggestion += 1
             card = first_card[kind]
             has_note_types = config.note_types_location != config.location
-            fix = f"'{kind}: {suggestion}' under 'note_types'" if has_note_types else f"'note_types: {{{kind}: {suggestion}}}'"
-            problems.add(config.note_types_location or config.location, (
-                f"'note_types' has no id for kind '{kind}', which card '{card.id}' ({card.location}) uses: "
-                f"add {fix} (any whole number no other note type has; "
-                "keep it forever once released, or learners' notes are orphaned)"
-            ), NOTE_TYPE_ID)
-
-
+            fix = (
+                f"'{kind}: {suggestion}' under 'note_types'"
+                if has_note_types
+                else f"'note_types: {{{kind}: {suggestion}}}'"
+            )
+            problems.add(
+                config.note_types_location or config.location,
+                (
+                    f"'note_types' has no id for kind '{kind}', which card '{card.id}' ({card.location}) uses: "
+                    f"add {fix} (any whole number no other note type has; "
+                    "keep it forever once released, or learners' notes are orphaned)"
+                ),
+                NOTE_TYPE_ID,
+            )
 
 
 def duplicate_id_problems(cards: list[Card]) -> list[Problem]:
@@ -175,14 +216,23 @@ def duplicate_id_problems(cards: list[Card]) -> list[Problem]:
     problems = []
     first_seen: dict[str, Card] = {}
     modified = {path: _modified(path) for path in {card.location.file for card in cards}}
-    for card in sorted(cards, key=lambda card: (modified[card.location.file], card.location.file, card.location.line)):
+    for card in sorted(
+        cards,
+        key=lambda card: (modified[card.location.file], card.location.file, card.location.line),
+    ):
         for claimed in (card.id, *card.aliases):
             other = first_seen.get(claimed)
             if other is not None and other is not card:
-                what = f"id '{claimed}'" if claimed == card.id else f"card '{card.id}': alias '{claimed}'"
+                what = (
+                    f"id '{claimed}'"
+                    if claimed == card.id
+                    else f"card '{card.id}': alias '{claimed}'"
+                )
                 if other.retired or card.retired:
-                    message = (f"{what} belongs to the retired card at {other.location}; a retired id is never reused "
-                               "(learners still have its note): choose a new id")
+                    message = (
+                        f"{what} belongs to the retired card at {other.location}; a retired id is never reused "
+                        "(learners still have its note): choose a new id"
+                    )
                 else:
                     message = f"{what} is already used by the card at {other.location}"
                 problems.append(Problem(card.location, message, code=DUPLICATE))
@@ -192,7 +242,9 @@ def duplicate_id_problems(cards: list[Card]) -> list[Problem]:
 
 def _modified(path: Path) -> int:
     try:
-        return int(path.stat().st_mtime)  # whole seconds: a fresh checkout writes every file at once
+        return int(
+            path.stat().st_mtime
+        )  # whole seconds: a fresh checkout writes every file at once
     except OSError:
         return 0
 
@@ -203,4 +255,3 @@ def code_file_digest(path: Path) -> str | None:
         return hashlib.sha256(read_regular_text(path.resolve()).encode("utf-8")).hexdigest()
     except (OSError, UnicodeDecodeError, ValueError):
         return None
-

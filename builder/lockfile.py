@@ -51,19 +51,47 @@ def parse_lock(path: Path, text: str) -> dict:
     """The lock's JSON, checked against its schema; SourceError with every problem otherwise."""
     conflict = _conflict_line(text)
     if conflict:
-        raise SourceError([Problem(Location(path, conflict), "merge conflict in the lock file (a git conflict marker): "
-                                   "run `mathdeck lock --repair` to merge both sides (each card keeps its later time), then commit it",
-                                   code=LOCK_CONFLICT)])
+        raise SourceError(
+            [
+                Problem(
+                    Location(path, conflict),
+                    "merge conflict in the lock file (a git conflict marker): "
+                    "run `mathdeck lock --repair` to merge both sides (each card keeps its later time), then commit it",
+                    code=LOCK_CONFLICT,
+                )
+            ]
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise SourceError([Problem(Location(path, error.lineno), f"the lock file is not valid JSON ({error.msg}, "
-                                   f"column {error.colno}): it is damaged or truncated; {REPAIR_HINT}", code=LOCK_NOT_JSON)]) from None
+        raise SourceError(
+            [
+                Problem(
+                    Location(path, error.lineno),
+                    f"the lock file is not valid JSON ({error.msg}, "
+                    f"column {error.colno}): it is damaged or truncated; {REPAIR_HINT}",
+                    code=LOCK_NOT_JSON,
+                )
+            ]
+        ) from None
     except RecursionError:
-        raise SourceError([Problem(Location(path, 1), f"the lock file nests values thousands deep: it is not mathdeck's; {REPAIR_HINT}",
-                                   code=LOCK_NOT_JSON)]) from None
-    problems = [Problem(Location(path, _line_of(text, where)), f"{_dotted(where)} {message}; {REPAIR_HINT}", code=LOCK_SCHEMA)
-                for where, message in schema_problems(data)]
+        raise SourceError(
+            [
+                Problem(
+                    Location(path, 1),
+                    f"the lock file nests values thousands deep: it is not mathdeck's; {REPAIR_HINT}",
+                    code=LOCK_NOT_JSON,
+                )
+            ]
+        ) from None
+    problems = [
+        Problem(
+            Location(path, _line_of(text, where)),
+            f"{_dotted(where)} {message}; {REPAIR_HINT}",
+            code=LOCK_SCHEMA,
+        )
+        for where, message in schema_problems(data)
+    ]
     if problems:
         raise SourceError(problems)
     return data
@@ -74,7 +102,9 @@ def schema_problems(data) -> list[tuple[tuple[str, ...], str]]:
     if not isinstance(data, dict):
         return [((), f"must be a JSON object, not {_kind(data)}")]
     found: list[tuple[tuple[str, ...], str]] = [
-        ((key,), "is not a key of the lock file" + suggestion(key, LOCK_KEYS)) for key in data if key not in LOCK_KEYS
+        ((key,), "is not a key of the lock file" + suggestion(key, LOCK_KEYS))
+        for key in data
+        if key not in LOCK_KEYS
     ]
     if data.get("format", 1) != 1:
         found.append((("format",), f"is {data.get('format')!r}; this mathdeck reads format 1"))
@@ -104,35 +134,74 @@ def note_problems(entry) -> list[tuple[tuple[str, ...], str]]:
 def release_problems(release) -> list[tuple[tuple[str, ...], str]]:
     if not isinstance(release, dict):
         return [((), f"must be an object, not {_kind(release)}")]
-    found = _unknown_and_missing(release, {"version": str, "changelog": str, "note_types": dict, "cards": dict}, optional=("changelog",))
+    found = _unknown_and_missing(
+        release,
+        {"version": str, "changelog": str, "note_types": dict, "cards": dict},
+        optional=("changelog",),
+    )
     if isinstance(release.get("version"), str) and not SEMVER.fullmatch(release["version"]):
         found.append((("version",), f"'{release['version']}' is not semver (MAJOR.MINOR.PATCH)"))
-    for kind, signature in (release.get("note_types") or {}).items() if isinstance(release.get("note_types"), dict) else ():
-        if not (isinstance(signature, dict) and all(isinstance(signature.get(part), list) and all(isinstance(n, str) for n in signature[part])
-                                                    for part in ("fields", "templates"))):
-            found.append((("note_types", kind), "must be an object with lists of names 'fields' and 'templates'"))
-    for card_id, card in (release.get("cards") or {}).items() if isinstance(release.get("cards"), dict) else ():
+    for kind, signature in (
+        (release.get("note_types") or {}).items()
+        if isinstance(release.get("note_types"), dict)
+        else ()
+    ):
+        if not (
+            isinstance(signature, dict)
+            and all(
+                isinstance(signature.get(part), list)
+                and all(isinstance(n, str) for n in signature[part])
+                for part in ("fields", "templates")
+            )
+        ):
+            found.append(
+                (
+                    ("note_types", kind),
+                    "must be an object with lists of names 'fields' and 'templates'",
+                )
+            )
+    for card_id, card in (
+        (release.get("cards") or {}).items() if isinstance(release.get("cards"), dict) else ()
+    ):
         if not isinstance(card, dict):
             found.append((("cards", card_id), f"must be an object, not {_kind(card)}"))
             continue
-        found += [(("cards", card_id, *where), message)
-                  for where, message in _unknown_and_missing(card, {"title": str, "content_hash": str, "retired": bool}, optional=("retired",))]
+        found += [
+            (("cards", card_id, *where), message)
+            for where, message in _unknown_and_missing(
+                card, {"title": str, "content_hash": str, "retired": bool}, optional=("retired",)
+            )
+        ]
     return found
 
 
-def _unknown_and_missing(entry: dict, types: dict[str, type], optional: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+def _unknown_and_missing(
+    entry: dict, types: dict[str, type], optional: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], str]]:
     found: list[tuple[tuple[str, ...], str]] = []
     for key, expected in types.items():
         if key not in entry:
             if key not in optional:
                 found.append(((key,), "is missing"))
-        elif not isinstance(entry[key], expected) or (expected is int and isinstance(entry[key], bool)):
+        elif not isinstance(entry[key], expected) or (
+            expected is int and isinstance(entry[key], bool)
+        ):
             found.append(((key,), f"must be {_TYPE_NAMES[expected]}, not {_kind(entry[key])}"))
-    found += [((key,), "is not a key of the lock file" + suggestion(key, types)) for key in entry if key not in types]
+    found += [
+        ((key,), "is not a key of the lock file" + suggestion(key, types))
+        for key in entry
+        if key not in types
+    ]
     return found
 
 
-_TYPE_NAMES = {str: "text", int: "a whole number", bool: "true or false", dict: "an object", list: "a list"}
+_TYPE_NAMES = {
+    str: "text",
+    int: "a whole number",
+    bool: "true or false",
+    dict: "an object",
+    list: "a list",
+}
 
 
 def _kind(value) -> str:
@@ -220,18 +289,24 @@ def repair_lock(text: str) -> Repair:
         data = _salvage(side, repair)
         for guid, entry in data.get("notes", {}).items():
             if note_problems(entry):
-                repair.dropped.append(f"note {guid}: {'; '.join(m for _, m in note_problems(entry))}")
+                repair.dropped.append(
+                    f"note {guid}: {'; '.join(m for _, m in note_problems(entry))}"
+                )
             elif guid not in notes or entry["modified"] > notes[guid]["modified"]:
                 notes[guid] = entry
         release = data.get("release")
         if release is not None:
             if release_problems(release):
-                repair.dropped.append("a release record: " + "; ".join(m for _, m in release_problems(release)))
+                repair.dropped.append(
+                    "a release record: " + "; ".join(m for _, m in release_problems(release))
+                )
             else:
                 releases.append(release)
     repair.data = {"format": 1, "notes": notes}
     if releases:
-        repair.data["release"] = max(releases, key=lambda release: tuple(int(n) for n in release["version"].split(".")))
+        repair.data["release"] = max(
+            releases, key=lambda release: tuple(int(n) for n in release["version"].split("."))
+        )
     repair.kept = len(notes)
     return repair
 
@@ -261,7 +336,8 @@ def conflict_sides(text: str) -> list[str]:
 _JSON_STRING = r'"(?:[^"\\]|\\.)*"'
 _NOTE_ENTRY = re.compile(
     rf'"((?:[^"\\]|\\.)+)": \{{\s*"id": ({_JSON_STRING}),\s*"content_hash": ({_JSON_STRING}),'
-    r'\s*"modified": (-?\d+)\s*\}')
+    r'\s*"modified": (-?\d+)\s*\}'
+)
 
 
 def _salvage(text: str, repair: Repair) -> dict:
@@ -278,14 +354,20 @@ def _salvage(text: str, repair: Repair) -> dict:
     notes = {}
     for match in _NOTE_ENTRY.finditer(text):
         guid = json.loads(f'"{match.group(1)}"')
-        notes[guid] = {"id": json.loads(match.group(2)), "content_hash": json.loads(match.group(3)), "modified": int(match.group(4))}
+        notes[guid] = {
+            "id": json.loads(match.group(2)),
+            "content_hash": json.loads(match.group(3)),
+            "modified": int(match.group(4)),
+        }
     salvaged = {"notes": notes}
     release = _salvage_release(text)
     if release is not None:
         salvaged["release"] = release
     elif '"release"' in text:
-        repair.dropped.append("the release record (unreadable JSON): "
-                              "the next release's changelog lists every card as added")
+        repair.dropped.append(
+            "the release record (unreadable JSON): "
+            "the next release's changelog lists every card as added"
+        )
     return salvaged
 
 
@@ -313,8 +395,15 @@ def restore_times(repair: Repair, notes: list[CurrentNote], package: Path) -> No
         if note.guid in kept or note.guid not in shipped:
             continue
         modified, shipped_fields, shipped_tags = shipped[note.guid]
-        if (shipped_fields, shipped_tags.split()) == (note.fields, note.tags.split()) and time_problem(modified) is None:
-            kept[note.guid] = {"id": note.card_id, "content_hash": note.content_hash, "modified": modified}
+        if (shipped_fields, shipped_tags.split()) == (
+            note.fields,
+            note.tags.split(),
+        ) and time_problem(modified) is None:
+            kept[note.guid] = {
+                "id": note.card_id,
+                "content_hash": note.content_hash,
+                "modified": modified,
+            }
             repair.restored += 1
 
 

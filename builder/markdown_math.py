@@ -270,7 +270,7 @@ def reveal_clozes(text: str) -> str:
     """`{{c1::answer::hint}}` → `**answer**`; a `}}` inside `$...$` math does not end a deletion."""
     out, position = [], 0
     for deletion in cloze_deletions(text):
-        out += [text[position:deletion.start], f"**{deletion.answer}**"]
+        out += [text[position : deletion.start], f"**{deletion.answer}**"]
         position = deletion.end
     return "".join(out) + text[position:]
 

@@ -28,7 +28,10 @@ CHECK_SCRIPT = Path(__file__).resolve().parent / "mathjax" / "check.mjs"
 DEFAULT_NODE_ROOT = Path(__file__).resolve().parent.parent
 # The node packages as package data (the repository's package.json and lock, byte for byte):
 # an installed mathdeck runs `npm ci` with them into the user's cache on first use.
-NODE_PACKAGE_FILES = tuple(Path(__file__).resolve().parent / "mathjax" / name for name in ("package.json", "package-lock.json"))
+NODE_PACKAGE_FILES = tuple(
+    Path(__file__).resolve().parent / "mathjax" / name
+    for name in ("package.json", "package-lock.json")
+)
 EXIT_MATHJAX_MISSING = 3  # check.mjs's exit code when it cannot import mathjax-full
 
 
@@ -57,9 +60,13 @@ def node_root() -> Path:
     else the checkout's root when it has node_modules, else the per-user cache."""
     if "MATHDECK_NODE_ROOT" in os.environ:
         return Path(os.environ["MATHDECK_NODE_ROOT"])
-    if (DEFAULT_NODE_ROOT / "node_modules").is_dir() or not all(path.is_file() for path in NODE_PACKAGE_FILES):
+    if (DEFAULT_NODE_ROOT / "node_modules").is_dir() or not all(
+        path.is_file() for path in NODE_PACKAGE_FILES
+    ):
         return DEFAULT_NODE_ROOT
-    digest = hashlib.sha256(b"".join(path.read_bytes() for path in NODE_PACKAGE_FILES)).hexdigest()[:16]
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in NODE_PACKAGE_FILES)).hexdigest()[
+        :16
+    ]
     return user_cache_dir() / f"node-{digest}"  # one folder per lock: a new pin installs afresh
 
 
@@ -91,19 +98,28 @@ def _install_node_packages(root: Path) -> None:
     leaves no half folder, and of two racing installs the first rename wins."""
     npm = shutil.which("npm")
     if npm is None:
-        raise MathJaxUnavailable("npm is not installed: install Node.js with npm (https://nodejs.org), which mathdeck "
-                                 f"needs to check formulas with MathJax {MATHJAX_VERSION}")
+        raise MathJaxUnavailable(
+            "npm is not installed: install Node.js with npm (https://nodejs.org), which mathdeck "
+            f"needs to check formulas with MathJax {MATHJAX_VERSION}"
+        )
     install_notice(f"Installing MathJax {MATHJAX_VERSION} (once, with npm) into {root}")
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent))
     try:
         for source in NODE_PACKAGE_FILES:
             shutil.copyfile(source, staging / source.name)
-        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=staging,
-                                capture_output=True, encoding="utf-8", check=False)
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=staging,
+            capture_output=True,
+            encoding="utf-8",
+            check=False,
+        )
         if result.returncode != 0:
-            raise MathJaxUnavailable(f"`npm ci` of MathJax {MATHJAX_VERSION} into {root} failed: "
-                                     f"{(result.stderr or result.stdout).strip()[-2000:]}")
+            raise MathJaxUnavailable(
+                f"`npm ci` of MathJax {MATHJAX_VERSION} into {root} failed: "
+                f"{(result.stderr or result.stdout).strip()[-2000:]}"
+            )
         try:
             os.rename(staging, root)
         except OSError:
@@ -147,7 +163,10 @@ class TexStream:
         node, root = _require_node_setup()
         self._process = subprocess.Popen(
             [node, str(CHECK_SCRIPT), "--stream"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8",
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            encoding="utf-8",
             env=_node_environment(root, tex_links),
         )
         self._batches: list[list[tuple[str, bool]]] = []
@@ -156,7 +175,11 @@ class TexStream:
         self._stderr: list[str] = []
         self._readers = [
             threading.Thread(target=self._read_answers, name="mathjax-answers", daemon=True),
-            threading.Thread(target=lambda: self._stderr.append(self._process.stderr.read()), name="mathjax-stderr", daemon=True),
+            threading.Thread(
+                target=lambda: self._stderr.append(self._process.stderr.read()),
+                name="mathjax-stderr",
+                daemon=True,
+            ),
         ]
         for reader in self._readers:
             reader.start()
@@ -171,7 +194,9 @@ class TexStream:
         batch = [(tex, bool(display)) for tex, display in items]
         self._batches.append(batch)
         try:
-            self._process.stdin.write(json.dumps([{"tex": tex, "display": display} for tex, display in batch]) + "\n")
+            self._process.stdin.write(
+                json.dumps([{"tex": tex, "display": display} for tex, display in batch]) + "\n"
+            )
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
             pass  # node ended early: verdicts() says why
@@ -193,12 +218,16 @@ class TexStream:
         if returncode == EXIT_MATHJAX_MISSING:
             raise MathJaxUnavailable(f"{stderr}; run `make setup` (or `npm ci`)")
         if returncode != 0 or len(self._answers) != len(self._batches):
-            raise RuntimeError(f"{CHECK_SCRIPT.name} --stream failed ({returncode}), "
-                               f"{len(self._answers)} of {len(self._batches)} batches answered: {stderr}")
+            raise RuntimeError(
+                f"{CHECK_SCRIPT.name} --stream failed ({returncode}), "
+                f"{len(self._answers)} of {len(self._batches)} batches answered: {stderr}"
+            )
         verdicts = []
         for number, batch in enumerate(self._batches):
             if len(self._answers[number]) != len(batch):
-                raise RuntimeError(f"{CHECK_SCRIPT.name} answered {len(self._answers[number])} of {len(batch)} in batch {number}")
+                raise RuntimeError(
+                    f"{CHECK_SCRIPT.name} answered {len(self._answers[number])} of {len(batch)} in batch {number}"
+                )
             verdicts += self._answers[number]
         return verdicts
 
@@ -207,7 +236,9 @@ def mathjax_fingerprint() -> str:
     """The installed MathJax's version, without starting node: part of the verdict cache's key."""
     manifest = node_root() / "node_modules" / "mathjax-full" / "package.json"
     try:
-        return "mathjax-full==" + json.loads(manifest.read_text(encoding="utf-8")).get("version", "?")
+        return "mathjax-full==" + json.loads(manifest.read_text(encoding="utf-8")).get(
+            "version", "?"
+        )
     except (OSError, ValueError):
         return "mathjax-full absent"
 
@@ -216,12 +247,19 @@ def tex_names() -> dict[str, tuple[str, ...]]:
     """The macro and environment names the checker's TeX input knows (check.mjs --names), for
     did-you-mean suggestions: {"macros": (...), "environments": (...)}."""
     node, root = _require_node_setup()
-    result = subprocess.run([node, str(CHECK_SCRIPT), "--names"], capture_output=True, encoding="utf-8",
-                            env=_node_environment(root), check=False)
+    result = subprocess.run(
+        [node, str(CHECK_SCRIPT), "--names"],
+        capture_output=True,
+        encoding="utf-8",
+        env=_node_environment(root),
+        check=False,
+    )
     if result.returncode == EXIT_MATHJAX_MISSING:
         raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
     if result.returncode != 0:
-        raise RuntimeError(f"{CHECK_SCRIPT.name} --names failed ({result.returncode}): {result.stderr}")
+        raise RuntimeError(
+            f"{CHECK_SCRIPT.name} --names failed ({result.returncode}): {result.stderr}"
+        )
     answer = json.loads(result.stdout)
     return {kind: tuple(answer[kind]) for kind in ("macros", "environments")}
 
@@ -297,8 +335,12 @@ def typeset_svg(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> T
     unique = list(dict.fromkeys((tex, bool(display)) for tex, display in items))
     payload = json.dumps([{"tex": tex, "display": display} for tex, display in unique])
     result = subprocess.run(
-        [node, str(TYPESET_SCRIPT)], input=payload, capture_output=True, encoding="utf-8",
-        env=_node_environment(root, tex_links), check=False,
+        [node, str(TYPESET_SCRIPT)],
+        input=payload,
+        capture_output=True,
+        encoding="utf-8",
+        env=_node_environment(root, tex_links),
+        check=False,
     )
     if result.returncode == EXIT_MATHJAX_MISSING:
         raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
@@ -306,11 +348,15 @@ def typeset_svg(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> T
         raise RuntimeError(f"{TYPESET_SCRIPT.name} failed ({result.returncode}): {result.stderr}")
     answer = json.loads(result.stdout)
     if len(answer["formulas"]) != len(unique):
-        raise RuntimeError(f"{TYPESET_SCRIPT.name} answered {len(answer['formulas'])} of {len(unique)}")
+        raise RuntimeError(
+            f"{TYPESET_SCRIPT.name} answered {len(answer['formulas'])} of {len(unique)}"
+        )
     svg = dict(zip(unique, answer["formulas"]))
     failed = {unique[index] for index in answer["errors"]}
     keys = [(tex, bool(display)) for tex, display in items]
     return TypesetMath(
-        [svg[key] for key in keys], answer["defs"], answer["css"],
+        [svg[key] for key in keys],
+        answer["defs"],
+        answer["css"],
         [index for index, key in enumerate(keys) if key in failed],
     )

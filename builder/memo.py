@@ -180,7 +180,9 @@ class RememberingFormulaChecker(FormulaChecker):
                 self.remembered[item] = verdict
         super().add(new)
 
-    def finish(self, progress: Callable[..., None] | None = None) -> dict[tuple[str, bool], Verdict]:
+    def finish(
+        self, progress: Callable[..., None] | None = None
+    ) -> dict[tuple[str, bool], Verdict]:
         known = len(self.remembered)
 
         def counted(stage: str, done: int, total: int) -> None:  # the remembered ones count as done

@@ -9,7 +9,18 @@ from .kinds import KINDS, CardKind  # noqa: F401  (a kind is defined in kinds.py
 from .macros import Macro
 from .problems import Location
 
-COMMON_KEYS = ("id", "kind", "tags", "level", "zh", "figure", "covers", "aliases", "retired", "lint")
+COMMON_KEYS = (
+    "id",
+    "kind",
+    "tags",
+    "level",
+    "zh",
+    "figure",
+    "covers",
+    "aliases",
+    "retired",
+    "lint",
+)
 RETIRED_SUBDECK = "Retired"
 RETIRED_TAG = "retired"
 
@@ -81,8 +92,20 @@ def card_digest(card: Card) -> str:
     """A hash of everything in a card but where it stands in its file: what check and render
     read."""
     return content_key(
-        card.id, card.kind, card.text, card.subdeck, card.tags, card.level, card.zh, card.figure,
-        card.covers, card.aliases, card.reverse, card.retired, card.language, card.code_file,
+        card.id,
+        card.kind,
+        card.text,
+        card.subdeck,
+        card.tags,
+        card.level,
+        card.zh,
+        card.figure,
+        card.covers,
+        card.aliases,
+        card.reverse,
+        card.retired,
+        card.language,
+        card.code_file,
     )
 
 
@@ -104,7 +127,9 @@ class DeckConfig:
     # "https": \href in math may link to https: addresses; "none": no link, style, class, id
     # or URL in math at all (builder/mathjax/safety.mjs)
     tex_links: str = "none"
-    description_location: Location | None = None  # the sanitiser's audit of the description reports here
+    description_location: Location | None = (
+        None  # the sanitiser's audit of the description reports here
+    )
     # where deck.yaml sets note_types (or deck.yaml itself): for a missing id's message
     note_types_location: Location | None = None
     lint: LintSettings = LintSettings()  # `lint: {strict, ignore, word_budget, display_budget}`

@@ -21,7 +21,13 @@ from .problems import Location, Problem, one_line
 from .source_position import line_of
 
 CARD_FONT_PX = 18  # .card { font-size } in card.css
-FIELD_FONT_SCALE = {"concept": 1.15, "question": 1.15, "followup_question": 1.15, "task": 1.15, "explanation": 0.95}
+FIELD_FONT_SCALE = {
+    "concept": 1.15,
+    "question": 1.15,
+    "followup_question": 1.15,
+    "task": 1.15,
+    "explanation": 0.95,
+}
 MATHJAX_FONT_SCALE = 1.2
 PHONE_CARD_MARGIN_PX = 20
 LIST_INDENT_EM = 1.3  # ul, ol { padding-left: 1.3em } in card.css
@@ -43,8 +49,16 @@ class PhoneBudget:
     def code_columns(self) -> int:
         return int((self.card_width - CODE_FONT_PX) // CODE_CHAR_PX)
 
-    def formula_problems(self, where: Location, card: str, key: str, tex: str, display: bool, width_em: float,
-                         list_depth: int = 0) -> list[Problem]:
+    def formula_problems(
+        self,
+        where: Location,
+        card: str,
+        key: str,
+        tex: str,
+        display: bool,
+        width_em: float,
+        list_depth: int = 0,
+    ) -> list[Problem]:
         """Display math over the budget is an error (it is the card's content); inline math a
         warning (it scrolls with its paragraph), each naming the fix. Each list item around the
         formula indents it by the list's padding."""
@@ -56,21 +70,33 @@ class PhoneBudget:
         kind = "display formula" if display else "inline formula"
         items = "a list item" if list_depth == 1 else f"{list_depth} nested list items"
         where_shown = f"{shown} px in {items}" if list_depth else f"{shown} px"
-        fix = ("break it over lines (aligned, split, multline, gathered) or shorten it" if display else
-               "move it to display math on a line of its own ($$...$$) or shorten it")
-        message = (f"card '{card}', field '{key}': {kind} {width} px wide, "
-                   f"a {self.phone_width} px phone shows {where_shown}: {fix}: ${one_line(tex, 60)}$")
-        return [Problem(line_of(where, tex), message, severity="error" if display else "warning", card=card)]
+        fix = (
+            "break it over lines (aligned, split, multline, gathered) or shorten it"
+            if display
+            else "move it to display math on a line of its own ($$...$$) or shorten it"
+        )
+        message = (
+            f"card '{card}', field '{key}': {kind} {width} px wide, "
+            f"a {self.phone_width} px phone shows {where_shown}: {fix}: ${one_line(tex, 60)}$"
+        )
+        return [
+            Problem(
+                line_of(where, tex), message, severity="error" if display else "warning", card=card
+            )
+        ]
 
     def code_problems(self, first_line: Location, card: str, code: str) -> list[Problem]:
         """Code lines longer than the phone's code box, each a warning (the box scrolls, with a cue)
         at its own line (`first_line` is where the code's line 1 is)."""
         return [
-            Problem(Location(first_line.file, first_line.line + offset),
-                    f"card '{card}': code line of {len(line.rstrip())} columns, "
-                    f"a {self.phone_width} px phone shows {self.code_columns}: "
-                    "it scrolls sideways; wrap it",
-                    severity="warning", card=card)
+            Problem(
+                Location(first_line.file, first_line.line + offset),
+                f"card '{card}': code line of {len(line.rstrip())} columns, "
+                f"a {self.phone_width} px phone shows {self.code_columns}: "
+                "it scrolls sideways; wrap it",
+                severity="warning",
+                card=card,
+            )
             for offset, line in enumerate(code.splitlines())
             if len(line.rstrip()) > self.code_columns
         ]

@@ -33,5 +33,9 @@ def prepare(options: BuildOptions, lang: str = "en+zh", progress: Progress = qui
     deck = in_language(checked.deck, lang)
     rendered = render_and_draw(deck, checked.plans, options, progress)
     return PreparedDeck(
-        options.cards_dir, deck, rendered.notes, rendered.figures.media, figure_files(deck, checked.plans)
+        options.cards_dir,
+        deck,
+        rendered.notes,
+        rendered.figures.media,
+        figure_files(deck, checked.plans),
     )

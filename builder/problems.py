@@ -49,7 +49,11 @@ class Problem:
 
     def __str__(self) -> str:
         message = f"{self.code} {self.message}" if self.code else self.message
-        return f"{self.location}: {message}" if self.is_error else f"{self.location}: warning: {message}"
+        return (
+            f"{self.location}: {message}"
+            if self.is_error
+            else f"{self.location}: warning: {message}"
+        )
 
 
 def errors_in(problems: list[Problem]) -> list[Problem]:

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .ankiconnect import BATCH, AnkiConnect, AnkiConnectError, AnkiNotRunning, field_search
-from .schema import ID_PATTERN
 from .model import KINDS, Deck
+from .schema import ID_PATTERN
 
 if TYPE_CHECKING:  # cli.py imports push.py: keep `mathdeck --help` quick
     from .render import RenderedNote

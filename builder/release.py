@@ -19,12 +19,14 @@ from .render import RenderedNote
 
 BUMPS = ("major", "minor", "patch")
 CHANGELOG_FILE = "CHANGELOG.md"
-CHANGELOG_HEADER = "# Changelog\n\nWhat changed in each release of the deck, written by `mathdeck release`.\n"
+CHANGELOG_HEADER = (
+    "# Changelog\n\nWhat changed in each release of the deck, written by `mathdeck release`.\n"
+)
 
 
 @dataclass
 class Changes:
-    added: list[tuple[str, str]] = field(default_factory=list)    # (card id, title)
+    added: list[tuple[str, str]] = field(default_factory=list)  # (card id, title)
     changed: list[tuple[str, str]] = field(default_factory=list)
     retired: list[tuple[str, str]] = field(default_factory=list)
 
@@ -43,7 +45,10 @@ def bump_version(version: str, part: str) -> str:
 
 def note_type_signature() -> dict[str, dict[str, list[str]]]:
     return {
-        kind.name: {"fields": list(kind.note_fields), "templates": [name for name, _ in kind.templates]}
+        kind.name: {
+            "fields": list(kind.note_fields),
+            "templates": [name for name, _ in kind.templates],
+        }
         for kind in KINDS.values()
     }
 
@@ -61,7 +66,9 @@ def compare_with_release(notes: list[RenderedNote], release: Release | None) -> 
         elif card.retired and not released[before_id].retired:
             changes.retired.append(entry)
         elif released[before_id].content_hash != note.content_hash and not card.retired:
-            title = card.title if before_id == card.id else f"{card.title} (renamed from {before_id})"
+            title = (
+                card.title if before_id == card.id else f"{card.title} (renamed from {before_id})"
+            )
             changes.changed.append((card.id, title))
     return changes
 
@@ -74,7 +81,11 @@ def release_manifest(version: str, notes: list[RenderedNote], changelog: str) ->
 def changelog_entry(version: str, epoch: int, changes: Changes) -> str:
     date = time.strftime("%Y-%m-%d", time.gmtime(epoch))
     lines = [f"## {version} ({date})", ""]
-    for label, entries in (("Added", changes.added), ("Changed", changes.changed), ("Retired", changes.retired)):
+    for label, entries in (
+        ("Added", changes.added),
+        ("Changed", changes.changed),
+        ("Retired", changes.retired),
+    ):
         if entries:
             lines.append(f"**{label}** ({len(entries)}):")
             lines.append("")
@@ -121,14 +132,18 @@ def write_version(deck: Deck, version: str) -> None:
     path = deck.config.location.file
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     index = deck.config.version_location.line - 1
-    lines[index] = re.sub(r"(version:\s*)['\"]?[0-9.]+['\"]?", lambda m: m.group(1) + version, lines[index], count=1)
+    lines[index] = re.sub(
+        r"(version:\s*)['\"]?[0-9.]+['\"]?", lambda m: m.group(1) + version, lines[index], count=1
+    )
     write_atomically(path, "".join(lines).encode("utf-8"))
 
 
 # ---------------------------------------------------------------- guards
 
 
-def release_problems(deck: Deck, lock: Lock, cards_dir: Path, allow_note_type_change: bool) -> list[Problem]:
+def release_problems(
+    deck: Deck, lock: Lock, cards_dir: Path, allow_note_type_change: bool
+) -> list[Problem]:
     if lock.release is None:
         return []
     return missing_released_cards(deck, lock.release, cards_dir) + note_type_changes(
@@ -143,15 +158,24 @@ def missing_released_cards(deck: Deck, release: Release, cards_dir: Path) -> lis
     problems = []
     for card_id, card in sorted(release.cards.items()):
         if card_id not in present:
-            line = next((n for n, text in enumerate(lock_lines, 1) if text.strip().startswith(f'"{card_id}": {{')), 0)
-            problems.append(Problem(
-                Location(lock_path, line),
-                f"card '{card_id}' ({card.title}) was in release {release.version} "
-                "but is gone from the sources. Anki never deletes notes on import, "
-                "so learners would keep it forever: put it back with 'retired: true' "
-                "(its note is then tagged 'retired' and moved to the Retired subdeck), "
-                "or rename it with 'aliases'",
-            ))
+            line = next(
+                (
+                    n
+                    for n, text in enumerate(lock_lines, 1)
+                    if text.strip().startswith(f'"{card_id}": {{')
+                ),
+                0,
+            )
+            problems.append(
+                Problem(
+                    Location(lock_path, line),
+                    f"card '{card_id}' ({card.title}) was in release {release.version} "
+                    "but is gone from the sources. Anki never deletes notes on import, "
+                    "so learners would keep it forever: put it back with 'retired: true' "
+                    "(its note is then tagged 'retired' and moved to the Retired subdeck), "
+                    "or rename it with 'aliases'",
+                )
+            )
     return problems
 
 
@@ -165,14 +189,18 @@ def note_type_changes(deck: Deck, release: Release, allowed: bool) -> list[Probl
         if before is None or before == signature:
             continue  # a kind new since the release adds a note type: nothing for learners to sync
         what = "; ".join(
-            f"{part} {before[part]} → {signature[part]}" for part in ("fields", "templates") if before[part] != signature[part]
+            f"{part} {before[part]} → {signature[part]}"
+            for part in ("fields", "templates")
+            if before[part] != signature[part]
         )
-        problems.append(Problem(
-            deck.config.location,
-            f"note type '{KINDS[kind].note_type_name}' changed since release {release.version} "
-            f"({what}). Adding, removing or renaming a field or template forces every learner "
-            "to a full sync with AnkiWeb, and without 'merge note types' Anki imports a copy "
-            "of the note type and stops updating their notes. "
-            "Pass --allow-note-type-change to do it anyway",
-        ))
+        problems.append(
+            Problem(
+                deck.config.location,
+                f"note type '{KINDS[kind].note_type_name}' changed since release {release.version} "
+                f"({what}). Adding, removing or renaming a field or template forces every learner "
+                "to a full sync with AnkiWeb, and without 'merge note types' Anki imports a copy "
+                "of the note type and stops updating their notes. "
+                "Pass --allow-note-type-change to do it anyway",
+            )
+        )
     return problems

@@ -49,13 +49,25 @@ class RenderedNote:
         """What Anki compares on import: fields, tags and note type; changes iff the note changes."""
         if self.known_hash:
             return self.known_hash
-        payload = json.dumps([self.card.kind, self.fields, self.tags, self.subdeck], ensure_ascii=False)
+        payload = json.dumps(
+            [self.card.kind, self.fields, self.tags, self.subdeck], ensure_ascii=False
+        )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 # What a note depends on besides its card: this code, the templates, the libraries (the
 # fingerprint of the build's notes cache, builder/memo.py).
-NOTES_CACHE_SOURCES = ("render.py", "markdown_math.py", "sanitize.py", "check.py", "check_math.py", "macros.py", "model.py", "kinds.py", "templates")
+NOTES_CACHE_SOURCES = (
+    "render.py",
+    "markdown_math.py",
+    "sanitize.py",
+    "check.py",
+    "check_math.py",
+    "macros.py",
+    "model.py",
+    "kinds.py",
+    "templates",
+)
 NOTES_CACHE_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3", "jinja2")
 
 
@@ -67,10 +79,15 @@ def _environment():
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=jinja2.select_autoescape(["html"]),
-        block_start_string="[%", block_end_string="%]",
-        variable_start_string="[[", variable_end_string="]]",
-        comment_start_string="[#", comment_end_string="#]",
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+        block_start_string="[%",
+        block_end_string="%]",
+        variable_start_string="[[",
+        variable_end_string="]]",
+        comment_start_string="[#",
+        comment_end_string="#]",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
         undefined=jinja2.StrictUndefined,
     )
 
@@ -106,27 +123,37 @@ def _code_formatter():
 
 
 def render_figure(figure: FigureFiles, alt: str) -> str:
-    return render_template("fields/figure.html", light=figure.light, dark=figure.dark, alt=figure.alt or alt)
+    return render_template(
+        "fields/figure.html", light=figure.light, dark=figure.dark, alt=figure.alt or alt
+    )
 
 
 def plain_title(card: Card) -> str:
     """The card's title without TeX delimiters or backslashes, for an alt text of last resort."""
-    return " ".join(re.sub(r"\\([A-Za-z]+)|[$\\{}^_]", lambda m: m.group(1) or " ", card.title).split())
+    return " ".join(
+        re.sub(r"\\([A-Za-z]+)|[$\\{}^_]", lambda m: m.group(1) or " ", card.title).split()
+    )
 
 
-def render_card(card: Card, figures: dict[str, FigureFiles], macros: tuple[Macro, ...] = ()) -> RenderedNote:
+def render_card(
+    card: Card, figures: dict[str, FigureFiles], macros: tuple[Macro, ...] = ()
+) -> RenderedNote:
     """The card's note. Every field, whatever made it (Markdown, Pygments, our templates), passes
     the sanitiser here and only here, so no field can reach a note without it."""
     kind = KINDS[card.kind]
     to = _FieldRenderer(macros, kind.is_cloze)
     values = kind.fields(card, to)
     values["Zh"] = inline_markdown_field(card.zh or "", to.markdown)
-    values["Figure"] = render_figure(figures[card.figure], alt=plain_title(card)) if card.figure else ""
+    values["Figure"] = (
+        render_figure(figures[card.figure], alt=plain_title(card)) if card.figure else ""
+    )
     values["CardId"] = card.id
     if card.retired:
         first = kind.note_fields[0]
         values[first] = render_template("fields/retired.html") + values[first]
-    fields = tuple(sanitize_html(values[name]) if values.get(name) else "" for name in kind.note_fields)
+    fields = tuple(
+        sanitize_html(values[name]) if values.get(name) else "" for name in kind.note_fields
+    )
     return RenderedNote(card, fields, *_placement(card))
 
 
@@ -160,7 +187,9 @@ class _FieldRenderer:
     cloze: bool
 
     def markdown(self, text: str, inline: bool = False) -> str:
-        return markdown_field(text, inline, self.macros, self.cloze)  # render_card sanitises every field
+        return markdown_field(
+            text, inline, self.macros, self.cloze
+        )  # render_card sanitises every field
 
     def code(self, code: str, language: str) -> str:
         return render_template("fields/code.html", highlighted=highlight_code(code, language))
@@ -185,7 +214,11 @@ def note_type_templates() -> dict[str, NoteTypeTemplates]:
 def render_note_type(kind_name: str) -> NoteTypeTemplates:
     kind = KINDS[kind_name]
     templates = tuple(
-        (name, render_block(kind.template_file, f"{stem}_front"), render_block(kind.template_file, f"{stem}_back"))
+        (
+            name,
+            render_block(kind.template_file, f"{stem}_front"),
+            render_block(kind.template_file, f"{stem}_back"),
+        )
         for name, stem in kind.templates
     )
     return NoteTypeTemplates(css=card_css(), templates=templates)
@@ -195,7 +228,9 @@ def render_block(name: str, block: str, **context) -> str:
     """One `[% block %]` of a template, as if it were a file of its own (no final newline)."""
     template = _environment().get_template(name)
     if block not in template.blocks:
-        raise KeyError(f"{TEMPLATES_DIR / name} has no [% block {block} %] (blocks: {', '.join(template.blocks)})")
+        raise KeyError(
+            f"{TEMPLATES_DIR / name} has no [% block {block} %] (blocks: {', '.join(template.blocks)})"
+        )
     return "".join(template.blocks[block](template.new_context(context))).removesuffix("\n")
 
 

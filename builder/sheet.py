@@ -12,14 +12,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .fields import Found, read
 from .load import OUTLINE_FILE
 from .model import Deck
 from .problems import Location, Problem, SourceError
 from .render import RenderedNote
-from .fields import Found, read
 from .schema import DUPLICATE, OUTLINE, PART, SECTION, UNKNOWN_NAME
 from .yamlsource import Node, read_yaml
-
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,9 @@ class OutlineSection:
 class OutlinePart:
     subdeck: str
     title: str
-    sections: tuple[OutlineSection, ...]  # flattened, in reading order (a parent before its children)
+    sections: tuple[
+        OutlineSection, ...
+    ]  # flattened, in reading order (a parent before its children)
     location: Location
 
 
@@ -78,14 +79,26 @@ def load_outline(cards_dir: Path) -> list[OutlinePart]:
         return []
     root = read_yaml(path)
     problems = Found()
-    outline = read(root, OUTLINE, problems, not_a_mapping=f"{OUTLINE_FILE} must be a mapping with a 'parts' list")
+    outline = read(
+        root,
+        OUTLINE,
+        problems,
+        not_a_mapping=f"{OUTLINE_FILE} must be a mapping with a 'parts' list",
+    )
     parts = []
     for node in outline.get("parts", ()) if outline is not None else ():
-        part = read(node, PART, problems, not_a_mapping="each part must be a mapping with 'subdeck', 'title' and 'sections'")
+        part = read(
+            node,
+            PART,
+            problems,
+            not_a_mapping="each part must be a mapping with 'subdeck', 'title' and 'sections'",
+        )
         if part is not None:
             subdeck = part.get("subdeck", "")
             sections = _sections(part.get("sections", ()), 1, problems)
-            parts.append(OutlinePart(subdeck, part.get("title") or subdeck, tuple(sections), node.location))
+            parts.append(
+                OutlinePart(subdeck, part.get("title") or subdeck, tuple(sections), node.location)
+            )
     problems += _repeated(parts)
     if problems:
         raise SourceError(sorted(problems))
@@ -95,9 +108,16 @@ def load_outline(cards_dir: Path) -> list[OutlinePart]:
 def _sections(nodes: list[Node], depth: int, problems: Found) -> list[OutlineSection]:
     flat = []
     for item in nodes:
-        section = read(item, SECTION, problems, not_a_mapping="each section must be a mapping with 'title' (and 'tag', 'sections')")
+        section = read(
+            item,
+            SECTION,
+            problems,
+            not_a_mapping="each section must be a mapping with 'title' (and 'tag', 'sections')",
+        )
         if section is not None:
-            flat.append(OutlineSection(section.get("title", ""), section.get("tag"), depth, item.location))
+            flat.append(
+                OutlineSection(section.get("title", ""), section.get("tag"), depth, item.location)
+            )
             flat += _sections(section.get("sections", ()), depth + 1, problems)
     return flat
 
@@ -106,12 +126,20 @@ def _repeated(parts: list[OutlinePart]) -> list[Problem]:
     problems, subdecks = [], set()
     for part in parts:
         if part.subdeck in subdecks:
-            problems.append(Problem(part.location, f"subdeck '{part.subdeck}' is listed twice", code=DUPLICATE))
+            problems.append(
+                Problem(part.location, f"subdeck '{part.subdeck}' is listed twice", code=DUPLICATE)
+            )
         subdecks.add(part.subdeck)
         tags = set()
         for section in part.sections:
             if section.tag and section.tag in tags:
-                problems.append(Problem(section.location, f"tag '{section.tag}' names two sections of '{part.subdeck}'", code=DUPLICATE))
+                problems.append(
+                    Problem(
+                        section.location,
+                        f"tag '{section.tag}' names two sections of '{part.subdeck}'",
+                        code=DUPLICATE,
+                    )
+                )
             tags.add(section.tag)
     return problems
 
@@ -122,12 +150,20 @@ def outline_problems(outline: list[OutlinePart], deck: Deck) -> list[Problem]:
     subdecks = {card.subdeck for card in deck.cards}
     for part in outline:
         if part.subdeck not in subdecks:
-            problems.append(Problem(part.location, f"no card is in subdeck '{part.subdeck}'", code=UNKNOWN_NAME))
+            problems.append(
+                Problem(part.location, f"no card is in subdeck '{part.subdeck}'", code=UNKNOWN_NAME)
+            )
             continue
         tags = {tag for card in deck.cards if card.subdeck == part.subdeck for tag in card.all_tags}
         for section in part.sections:
             if section.tag and section.tag not in tags:
-                problems.append(Problem(section.location, f"no card in '{part.subdeck}' has the tag '{section.tag}'", code=UNKNOWN_NAME))
+                problems.append(
+                    Problem(
+                        section.location,
+                        f"no card in '{part.subdeck}' has the tag '{section.tag}'",
+                        code=UNKNOWN_NAME,
+                    )
+                )
     return sorted(problems)
 
 
@@ -145,7 +181,9 @@ def build_sheet(deck: Deck, notes: list[RenderedNote], outline: list[OutlinePart
     order += [subdeck for subdeck in by_subdeck if subdeck not in outlined]
     parts = []
     for subdeck in order:
-        part = outlined.get(subdeck) or OutlinePart(subdeck, subdeck or deck.config.title, (), Location(Path()))
+        part = outlined.get(subdeck) or OutlinePart(
+            subdeck, subdeck or deck.config.title, (), Location(Path())
+        )
         parts.append(_sheet_part(part, by_subdeck[subdeck]))
     return Sheet(deck.config.title, deck.config.version, parts)
 
@@ -174,7 +212,7 @@ def _has_notes(sections: list[SheetSection], index: int) -> bool:
 
 def _children(sections: list[SheetSection], index: int) -> list[SheetSection]:
     depth, children = sections[index].depth, []
-    for section in sections[index + 1:]:
+    for section in sections[index + 1 :]:
         if section.depth <= depth:
             break
         children.append(section)

@@ -16,9 +16,10 @@ from pathlib import Path
 from . import figures as figure_stage
 from .check import FieldFacts, check_deck, deck_facts
 from .check_math import MathCheck, start_math_check
-from .figures import FigurePlan
 from .commit import unfinished_release
+from .figures import FigurePlan
 from .identity import Lock, Release, build_time, lock_text, read_lock, stamp_notes
+from .lint import as_errors, lint_deck
 from .memo import (
     BuildCaches,
     RememberingFormulaChecker,
@@ -32,16 +33,15 @@ from .memo import (
 )
 from .model import Deck
 from .options import BuildOptions, Progress, quiet
-from .lint import as_errors, lint_deck
 from .parsed_cards import load_sources_memoised
 from .problems import Problem, SourceError, errors_in
 from .release import (
     Changes,
     changelog_entry,
-    release_problems,
     compare_with_release,
     deck_description_news,
     release_manifest,
+    release_problems,
 )
 from .render import FigureFiles, RenderedNote
 
@@ -60,7 +60,9 @@ class Checks:
     checked_keys: list[str] | None = None  # the cards' keys in the cache of checked cards
     strict: bool = False  # --strict or deck.yaml's `lint: {strict: true}`: warnings are errors
 
-    def finish(self, progress: Progress | None = None, more: Sequence[Problem] = ()) -> list[Problem]:
+    def finish(
+        self, progress: Progress | None = None, more: Sequence[Problem] = ()
+    ) -> list[Problem]:
         """Raise SourceError with every problem, MathJax's (waiting for node, counting the
         formulas answered) and `more` (the lock's and the release's) included, if one is an error;
         otherwise return the warnings."""

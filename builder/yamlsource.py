@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from .problems import Location, Problem, SourceError
 
@@ -33,7 +33,7 @@ class Node:
     `key_at` is where the key of a mapping's value is written (an unknown key is reported there).
     """
 
-    value: Union[str, list["Node"], dict[str, "Node"], None]
+    value: str | list[Node] | dict[str, Node] | None
     location: Location
     column: int = 0
     key_at: Location | None = None
@@ -59,15 +59,33 @@ def read_yaml(path: Path, text: str | None = None) -> Node:
         try:
             raw = path.read_bytes()
         except OSError as error:
-            raise SourceError([Problem(Location(path), f"cannot read file: {error.strerror}", code=UNREADABLE)])
+            raise SourceError(
+                [Problem(Location(path), f"cannot read file: {error.strerror}", code=UNREADABLE)]
+            )
         if len(raw) > MAX_FILE_BYTES:
-            raise SourceError([Problem(Location(path), f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}", code=UNREADABLE)])
+            raise SourceError(
+                [
+                    Problem(
+                        Location(path),
+                        f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}",
+                        code=UNREADABLE,
+                    )
+                ]
+            )
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise SourceError([Problem(Location(path), f"not UTF-8 text (byte {error.start})", code=UNREADABLE)])
+            raise SourceError(
+                [Problem(Location(path), f"not UTF-8 text (byte {error.start})", code=UNREADABLE)]
+            )
     elif len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
-        raise SourceError([Problem(Location(path), f"file is larger than {MAX_FILE_BYTES:,} bytes", code=UNREADABLE)])
+        raise SourceError(
+            [
+                Problem(
+                    Location(path), f"file is larger than {MAX_FILE_BYTES:,} bytes", code=UNREADABLE
+                )
+            ]
+        )
     import yaml
 
     try:
@@ -75,9 +93,13 @@ def read_yaml(path: Path, text: str | None = None) -> Node:
     except yaml.MarkedYAMLError as error:
         raise SourceError([_syntax_problem(path, text, error)]) from None
     except yaml.YAMLError as error:
-        raise SourceError([Problem(Location(path), f"malformed YAML: {error}", code=MALFORMED)]) from None
+        raise SourceError(
+            [Problem(Location(path), f"malformed YAML: {error}", code=MALFORMED)]
+        ) from None
     except RecursionError:
-        raise SourceError([Problem(Location(path), "malformed YAML: nesting is too deep", code=HOSTILE)]) from None
+        raise SourceError(
+            [Problem(Location(path), "malformed YAML: nesting is too deep", code=HOSTILE)]
+        ) from None
     if root is None:
         return Node(None, Location(path, 1), 1)
     return _convert(root, path, depth=0, seen=set())
@@ -91,12 +113,30 @@ DUPLICATE_KEY = "MD103"
 
 # PyYAML's words (C and pure-Python loaders say some of them differently) → what to do about it.
 _HINTS = (
-    ("mapping values are not allowed", "a value that contains ': ' must be quoted ('...') or written as a block (|)"),
-    ("cannot start any token", "indent with spaces, never tabs; quote a value that starts with @, ` or %"),
-    ("unknown escape character", "inside double quotes a backslash starts an escape: write TeX in single quotes or a block (|)"),
-    ("expected ',' or ']'", "a value that starts with [ is read as a list: close it with ], or quote the value"),
-    ("expected ',' or '}'", "a value that starts with { is read as a mapping: close it with }, or quote the value"),
-    ("could not find expected ':'", "a line that continues a value must be indented more than its key, or quote the value"),
+    (
+        "mapping values are not allowed",
+        "a value that contains ': ' must be quoted ('...') or written as a block (|)",
+    ),
+    (
+        "cannot start any token",
+        "indent with spaces, never tabs; quote a value that starts with @, ` or %",
+    ),
+    (
+        "unknown escape character",
+        "inside double quotes a backslash starts an escape: write TeX in single quotes or a block (|)",
+    ),
+    (
+        "expected ',' or ']'",
+        "a value that starts with [ is read as a list: close it with ], or quote the value",
+    ),
+    (
+        "expected ',' or '}'",
+        "a value that starts with { is read as a mapping: close it with }, or quote the value",
+    ),
+    (
+        "could not find expected ':'",
+        "a line that continues a value must be indented more than its key, or quote the value",
+    ),
     ("expected <block end>", "this line is indented differently from the keys around it"),
     ("did not find expected key", "this line is indented differently from the keys around it"),
     ("did not find expected '-' indicator", "a list item needs '- ' at the list's indentation"),
@@ -115,12 +155,14 @@ def _syntax_problem(path: Path, text: str, error: yaml.MarkedYAMLError) -> Probl
     if "cannot start any token" in message and mark is not None and _char_at(text, mark) == "\t":
         hint = "indent with spaces: YAML does not allow tabs"
     where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
-    return Problem(where, f"malformed YAML: {message}" + (f" ({hint})" if hint else ""), code=MALFORMED)
+    return Problem(
+        where, f"malformed YAML: {message}" + (f" ({hint})" if hint else ""), code=MALFORMED
+    )
 
 
 def _char_at(text: str, mark) -> str:
     lines = text.splitlines()
-    return lines[mark.line][mark.column: mark.column + 1] if mark.line < len(lines) else ""
+    return lines[mark.line][mark.column : mark.column + 1] if mark.line < len(lines) else ""
 
 
 def _mark(path: Path, node: yaml.Node) -> Location:
@@ -129,11 +171,21 @@ def _mark(path: Path, node: yaml.Node) -> Location:
 
 def _convert(node: yaml.Node, path: Path, depth: int, seen: set[int]) -> Node:
     if depth > MAX_DEPTH:
-        raise SourceError([Problem(_mark(path, node), f"nesting deeper than {MAX_DEPTH} levels", code=HOSTILE)])
+        raise SourceError(
+            [Problem(_mark(path, node), f"nesting deeper than {MAX_DEPTH} levels", code=HOSTILE)]
+        )
     # An alias makes the composer hand us the same node object twice. Expanding aliases is how
     # "billion laughs" bombs work, and card sources have no use for them: refuse outright.
     if id(node) in seen:
-        raise SourceError([Problem(_mark(path, node), "YAML anchors and aliases (&name / *name) are not allowed", code=HOSTILE)])
+        raise SourceError(
+            [
+                Problem(
+                    _mark(path, node),
+                    "YAML anchors and aliases (&name / *name) are not allowed",
+                    code=HOSTILE,
+                )
+            ]
+        )
     seen.add(id(node))
     location, column = Location(path, node.start_mark.line + 1), node.start_mark.column + 1
     # PyYAML's node classes name their kind in `id` ("scalar", "sequence", "mapping"); its type
@@ -143,7 +195,9 @@ def _convert(node: yaml.Node, path: Path, depth: int, seen: set[int]) -> Node:
             return Node(None, location, column)
         return Node(node.value, location, column)
     if node.id == "sequence":  # type: ignore[attr-defined]
-        return Node([_convert(item, path, depth + 1, seen) for item in node.value], location, column)
+        return Node(
+            [_convert(item, path, depth + 1, seen) for item in node.value], location, column
+        )
     mapping: dict[str, Node] = {}
     for key_node, value_node in node.value:
         key_at = _mark(path, key_node)
@@ -151,7 +205,15 @@ def _convert(node: yaml.Node, path: Path, depth: int, seen: set[int]) -> Node:
             raise SourceError([Problem(key_at, "a key must be plain text", code=MALFORMED)])
         if key_node.value in mapping:
             first = mapping[key_node.value].key_at or key_at
-            raise SourceError([Problem(key_at, f"duplicate key '{key_node.value}' (first at line {first.line})", code=DUPLICATE_KEY)])
+            raise SourceError(
+                [
+                    Problem(
+                        key_at,
+                        f"duplicate key '{key_node.value}' (first at line {first.line})",
+                        code=DUPLICATE_KEY,
+                    )
+                ]
+            )
         value = _convert(value_node, path, depth + 1, seen)
         value.key_at = key_at
         if value.value is None:  # an empty value is where its key is

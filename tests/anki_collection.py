@@ -16,7 +16,9 @@ def fresh_collection(folder: Path) -> Collection:
 
 def import_package(col: Collection, apkg: Path, **options):
     """Import with Anki's default options (update notes only when the package's are newer)."""
-    request = ImportAnkiPackageRequest(package_path=str(apkg), options=ImportAnkiPackageOptions(**options))
+    request = ImportAnkiPackageRequest(
+        package_path=str(apkg), options=ImportAnkiPackageOptions(**options)
+    )
     log = col.import_anki_package(request).log
     col.models._clear_cache()  # anki-facts: col.models may serve a cached note type after import
     return log
@@ -49,7 +51,9 @@ def answer_first_due_card(col: Collection, deck_name: str, rating=CardAnswer.GOO
     assert queued.cards, f"nothing to study in {deck_name}"
     card = col.get_card(queued.cards[0].card.id)
     card.start_timer()
-    col.sched.answer_card(col.sched.build_answer(card=card, states=queued.cards[0].states, rating=rating))
+    col.sched.answer_card(
+        col.sched.build_answer(card=card, states=queued.cards[0].states, rating=rating)
+    )
     return card.id
 
 

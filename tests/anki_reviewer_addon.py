@@ -92,7 +92,9 @@ def _poll() -> None:
     global _busy
     if _busy or mw.col is None:
         return
-    requests = sorted(DRIVER_DIR.glob("request-*.json"), key=lambda path: int(path.stem.split("-")[1]))
+    requests = sorted(
+        DRIVER_DIR.glob("request-*.json"), key=lambda path: int(path.stem.split("-")[1])
+    )
     if not requests:
         return
     request = json.loads(requests[0].read_text())
@@ -114,11 +116,18 @@ def _poll() -> None:
 
 def state(request: dict, done) -> None:
     col = mw.col
-    done({
-        "collection_mod": col.mod,
-        "note_type_mods": {entry.name: col.models.get(entry.id)["mod"] for entry in col.models.all_names_and_ids()},
-        "note_mods": {str(note_id): mod for note_id, mod in col.db.all("select id, mod from notes")},
-    })
+    done(
+        {
+            "collection_mod": col.mod,
+            "note_type_mods": {
+                entry.name: col.models.get(entry.id)["mod"]
+                for entry in col.models.all_names_and_ids()
+            },
+            "note_mods": {
+                str(note_id): mod for note_id, mod in col.db.all("select id, mod from notes")
+            },
+        }
+    )
 
 
 def review(request: dict, done) -> None:
@@ -150,7 +159,9 @@ def review(request: dict, done) -> None:
         def inject() -> None:
             if request.get("inject"):
                 html = json.dumps(request["inject"])
-                reviewer.web.eval(f"document.getElementById('qa').insertAdjacentHTML('beforeend', {html});")
+                reviewer.web.eval(
+                    f"document.getElementById('qa').insertAdjacentHTML('beforeend', {html});"
+                )
             QTimer.singleShot(150, measure)  # let the page paint what the screenshot will show
 
         def measure() -> None:
@@ -159,7 +170,15 @@ def review(request: dict, done) -> None:
         def record(found: dict) -> None:
             path = shots / f"{theme}-{card.id}-{side}.png"
             reviewer.web.grab().save(str(path), "PNG")
-            results.append({"card_id": card.id, "side": side, "theme": theme, "screenshot": str(path), **(found or {})})
+            results.append(
+                {
+                    "card_id": card.id,
+                    "side": side,
+                    "theme": theme,
+                    "screenshot": str(path),
+                    **(found or {}),
+                }
+            )
             next_side()
 
         def wait() -> None:
@@ -167,10 +186,13 @@ def review(request: dict, done) -> None:
                 if shown:
                     inject()
                 elif time.monotonic() > deadline:
-                    results.append({"card_id": card.id, "side": side, "theme": theme, "timeout": True})
+                    results.append(
+                        {"card_id": card.id, "side": side, "theme": theme, "timeout": True}
+                    )
                     next_side()
                 else:
                     QTimer.singleShot(100, wait)
+
             reviewer.web.evalWithCallback(SHOWN_JS, check)
 
         QTimer.singleShot(100, wait)

@@ -17,14 +17,12 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
-from typing import Callable
-
 from anki.collection import Collection
 from anki.consts import MODEL_CLOZE
-
 
 DROP_AFTER_RUNNING = object()
 
@@ -133,7 +131,10 @@ class AnkiConnectServer:
         self.col.models.update_dict(anki_model)
 
     def action_modelTemplates(self, modelName):  # noqa: N802, N803
-        return {t["name"]: {"Front": t["qfmt"], "Back": t["afmt"]} for t in self._model(modelName)["tmpls"]}
+        return {
+            t["name"]: {"Front": t["qfmt"], "Back": t["afmt"]}
+            for t in self._model(modelName)["tmpls"]
+        }
 
     def action_modelStyling(self, modelName):  # noqa: N802, N803
         return {"css": self._model(modelName)["css"]}
@@ -158,25 +159,38 @@ class AnkiConnectServer:
         for note_id in notes:
             note = self.col.get_note(note_id)
             model = note.note_type()
-            result.append({
-                "noteId": note.id,
-                "tags": note.tags,
-                "fields": {field["name"]: {"value": note.fields[field["ord"]], "order": field["ord"]} for field in model["flds"]},
-                "modelName": model["name"],
-                "cards": [card.id for card in note.cards()],
-            })
+            result.append(
+                {
+                    "noteId": note.id,
+                    "tags": note.tags,
+                    "fields": {
+                        field["name"]: {"value": note.fields[field["ord"]], "order": field["ord"]}
+                        for field in model["flds"]
+                    },
+                    "modelName": model["name"],
+                    "cards": [card.id for card in note.cards()],
+                }
+            )
         return result
 
     def action_cardsInfo(self, cards):  # noqa: N802 (only the keys push reads)
-        return [{"cardId": card_id, "note": (card := self.col.get_card(card_id)).nid,
-                 "deckName": self.col.decks.name(card.did)} for card_id in cards]
+        return [
+            {
+                "cardId": card_id,
+                "note": (card := self.col.get_card(card_id)).nid,
+                "deckName": self.col.decks.name(card.did),
+            }
+            for card_id in cards
+        ]
 
     def action_changeDeck(self, cards, deck):  # noqa: N802
         self.col.set_deck(cards, self.col.decks.id(deck))
 
     def action_addNote(self, note):  # noqa: N802
         model = self._model(note["modelName"])
-        deck_id = self.col.decks.id_for_name("Default" if self.ignore_deck_name else note["deckName"])
+        deck_id = self.col.decks.id_for_name(
+            "Default" if self.ignore_deck_name else note["deckName"]
+        )
         if deck_id is None:
             raise Exception(f"deck was not found: {note['deckName']}")
         anki_note = self.col.new_note(model)

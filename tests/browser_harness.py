@@ -67,9 +67,13 @@ def anki_web_js() -> Path:
     folders = list(spec.submodule_search_locations or []) if spec else []
     for folder in folders:
         js = Path(folder) / "data" / "web" / "js"
-        if (js / "mathjax.js").is_file() and (js / "vendor" / "mathjax" / "tex-chtml-full.js").is_file():
+        if (js / "mathjax.js").is_file() and (
+            js / "vendor" / "mathjax" / "tex-chtml-full.js"
+        ).is_file():
             return js
-    raise RuntimeError("Anki's MathJax is missing: install the test extra (aqt[qt]==26.9.3) with `make setup`")
+    raise RuntimeError(
+        "Anki's MathJax is missing: install the test extra (aqt[qt]==26.9.3) with `make setup`"
+    )
 
 
 # AnkiDroid's card page (CardAppearance.kt, flashcard.css): the rules that change layout. The
@@ -128,7 +132,11 @@ MEASURE_HELPERS = r"""
              text: (annotation ? annotation.textContent : box.textContent).slice(0, 80) };
   }).filter((formula) => formula.width > width);
 """
-TYPESET_AND_MEASURE = "async () => {" + TYPESET_AND_WAIT + MEASURE_HELPERS + r"""
+TYPESET_AND_MEASURE = (
+    "async () => {"
+    + TYPESET_AND_WAIT
+    + MEASURE_HELPERS
+    + r"""
   const content = document.getElementById('content');
   const text = document.body.innerText;
   return {
@@ -147,12 +155,17 @@ TYPESET_AND_MEASURE = "async () => {" + TYPESET_AND_WAIT + MEASURE_HELPERS + r""
     wide_formulas: wideFormulas(content, content.clientWidth),
   };
 }"""
+)
 
 
 def card_page(css: str, html: str, night: bool) -> str:
     body_class = "card card1 night_mode nightMode" if night else "card card1"
     return PAGE_TEMPLATE.format(
-        page_css=ANKIDROID_PAGE_CSS, card_css=css, js=ANKI_JS_PATH, body_class=body_class, card_html=html,
+        page_css=ANKIDROID_PAGE_CSS,
+        card_css=css,
+        js=ANKI_JS_PATH,
+        body_class=body_class,
+        card_html=html,
     )
 
 
@@ -241,7 +254,10 @@ def browser() -> Iterator:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, ignore_default_args=HIDDEN_BY_DEFAULT,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            ignore_default_args=HIDDEN_BY_DEFAULT,
         )
         yield browser
         browser.close()

@@ -13,7 +13,9 @@ def copy_sources(source: Path, target: Path) -> Path:
     """Copy a project (cards/ and figures/) so a test may edit it; returns the cards folder."""
     shutil.copytree(source / "cards", target / "cards")
     if (source / "figures").exists():
-        shutil.copytree(source / "figures", target / "figures", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            source / "figures", target / "figures", ignore=shutil.ignore_patterns("__pycache__")
+        )
     else:
         (target / "figures").mkdir()
     return target / "cards"
@@ -27,8 +29,12 @@ def copy_flagship(project: Path) -> Path:
 
     copy_sources(REPO, project)
     cache = REPO / ".cache" / "figures"
-    figures.make_figures(figures.plan_figures(REPO / "figures").values(), cache)  # only what is missing
-    shutil.copytree(cache, project / ".cache" / "figures", ignore=shutil.ignore_patterns(".drawing-*"))
+    figures.make_figures(
+        figures.plan_figures(REPO / "figures").values(), cache
+    )  # only what is missing
+    shutil.copytree(
+        cache, project / ".cache" / "figures", ignore=shutil.ignore_patterns(".drawing-*")
+    )
     return project
 
 
@@ -49,5 +55,8 @@ def build_in(project: Path, force: bool = False, check_math: bool = True, **more
 
 def set_version(cards_dir: Path, version: str) -> None:
     deck_yaml = cards_dir / "deck.yaml"
-    lines = [f"version: {version}" if line.startswith("version:") else line for line in deck_yaml.read_text().splitlines()]
+    lines = [
+        f"version: {version}" if line.startswith("version:") else line
+        for line in deck_yaml.read_text().splitlines()
+    ]
     deck_yaml.write_text("\n".join(lines) + "\n")

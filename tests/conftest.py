@@ -12,7 +12,7 @@ import pytest
 # One headless Chromium for the whole session, shared by every browser test module: fixtures
 # defined here are shared; imported into each module they would start one browser per module,
 # and Playwright's sync API refuses a second one while the first is running.
-from browser_harness import browser, page  # noqa: F401,E402
+from browser_harness import browser, page  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
 CARDS_DIR = REPO / "cards"

@@ -23,13 +23,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_harness import (  # noqa: E402
-    CHROMIUM, CHROMIUM_ARGS, HIDDEN_BY_DEFAULT, MEASURE_HELPERS, ORIGIN, TYPESET_AND_WAIT, card_page,
-    render_card_html, serve_offline,
+from browser_harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    HIDDEN_BY_DEFAULT,
+    MEASURE_HELPERS,
+    ORIGIN,
+    TYPESET_AND_WAIT,
+    card_page,
+    render_card_html,
+    serve_offline,
 )
 
 # Each side sits in its own box inside AnkiDroid's #content, so it is laid out as if alone.
-MEASURE_EVERY_SIDE = "async () => {" + TYPESET_AND_WAIT + MEASURE_HELPERS + r"""
+MEASURE_EVERY_SIDE = (
+    "async () => {"
+    + TYPESET_AND_WAIT
+    + MEASURE_HELPERS
+    + r"""
   const content = document.getElementById('content');
   const sides = [...document.querySelectorAll('.side')].map((side) => ({
     name: side.dataset.name,
@@ -53,6 +64,7 @@ MEASURE_EVERY_SIDE = "async () => {" + TYPESET_AND_WAIT + MEASURE_HELPERS + r"""
     images: [...document.images].filter((img) => img.getClientRects().length).length,
   };
 }"""
+)
 
 
 def card_sides(col) -> tuple[str, list[tuple[str, str]]]:
@@ -70,11 +82,17 @@ def card_sides(col) -> tuple[str, list[tuple[str, str]]]:
 
 
 def all_sides_page(css: str, sides: list[tuple[str, str]], night: bool) -> str:
-    boxes = "".join(f'<div class="side" data-name="{html.escape(n)}">{body}</div>' for n, body in sides)
-    return card_page(css + "\n.side { border-bottom: 1px solid gray; padding-bottom: 8px; }", boxes, night)
+    boxes = "".join(
+        f'<div class="side" data-name="{html.escape(n)}">{body}</div>' for n, body in sides
+    )
+    return card_page(
+        css + "\n.side { border-bottom: 1px solid gray; padding-bottom: 8px; }", boxes, night
+    )
 
 
-def measure_sides(page, css: str, sides: list[tuple[str, str]], media_dir, width: int, night: bool) -> dict:
+def measure_sides(
+    page, css: str, sides: list[tuple[str, str]], media_dir, width: int, night: bool
+) -> dict:
     page.set_viewport_size({"width": width, "height": 900})
     serve_offline(page, all_sides_page(css, sides, night), media_dir)
     page.goto(ORIGIN + "/", wait_until="load")
@@ -101,7 +119,9 @@ def widest_sides(report: dict, top: int) -> list[tuple[str, int]]:
     return sorted(widest.items(), key=lambda item: -item[1])[:top]
 
 
-def screenshot_sides(page, css: str, sides: dict[str, str], names: list[str], media_dir, width: int, folder: Path) -> list[Path]:
+def screenshot_sides(
+    page, css: str, sides: dict[str, str], names: list[str], media_dir, width: int, folder: Path
+) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     shots = []
     for name in names:
@@ -115,41 +135,55 @@ def screenshot_sides(page, css: str, sides: dict[str, str], names: list[str], me
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cards", type=Path, default=Path("cards"))
     parser.add_argument("--width", type=int, default=360)
     parser.add_argument("--night", action="store_true")
-    parser.add_argument("--shots", type=Path, help="save screenshots of the sides with the widest formulas here")
+    parser.add_argument(
+        "--shots", type=Path, help="save screenshots of the sides with the widest formulas here"
+    )
     parser.add_argument("--top", type=int, default=10)
     args = parser.parse_args()
 
+    from playwright.sync_api import sync_playwright
+
     from anki_collection import fresh_collection, import_package
     from builds import build_in, copy_sources
-    from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as folder:
         project = Path(folder) / "project"
         copy_sources(args.cards.resolve().parent, project)
-        result = build_in(project, force=True, check_math=False)  # measure even what check would refuse
+        result = build_in(
+            project, force=True, check_math=False
+        )  # measure even what check would refuse
         col = fresh_collection(project / "anki")
         import_package(col, result.path)
         css, sides = card_sides(col)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                                 ignore_default_args=HIDDEN_BY_DEFAULT)
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=CHROMIUM_ARGS,
+                ignore_default_args=HIDDEN_BY_DEFAULT,
+            )
             page = browser.new_page()
             report = measure_sides(page, css, sides, col.media.dir(), args.width, args.night)
             if args.shots:
                 names = [name for name, _ in widest_sides(report, args.top)]
-                for path in screenshot_sides(page, css, dict(sides), names, col.media.dir(), args.width, args.shots):
+                for path in screenshot_sides(
+                    page, css, dict(sides), names, col.media.dir(), args.width, args.shots
+                ):
                     print(f"screenshot: {path}")
             browser.close()
         col.close()
     problems = problems_of(report)
     for name, found in sorted(problems.items()):
         for formula in found.pop("wide_formulas", []):
-            print(f"{name}: formula {formula['width']} px on a {report['card_width']} px card: "
-                  f"{formula['text']}")
+            print(
+                f"{name}: formula {formula['width']} px on a {report['card_width']} px card: "
+                f"{formula['text']}"
+            )
         for box in found.pop("scrollbars", []):
             print(f"{name}: scrollbar on {box['box']} ({box['scroll']} px more): {box['text']}")
         if found:
@@ -157,10 +191,12 @@ def main() -> int:
     wide = sum(len(side["wide_formulas"]) for side in report["sides"])
     bars = sum(1 for side in report["sides"] if side["scrollbars"])
     mode = "night" if args.night else "day"
-    print(f"{len(sides)} sides, {report['formulas']} formulas at {args.width} px ({mode}), "
-          f"card {report['card_width']} px: {wide} formulas wider than the card, "
-          f"{bars} sides with a scrollbar, {len(problems)} sides with a problem; "
-          f"page scrolls sideways: {report['page_overflow']}")
+    print(
+        f"{len(sides)} sides, {report['formulas']} formulas at {args.width} px ({mode}), "
+        f"card {report['card_width']} px: {wide} formulas wider than the card, "
+        f"{bars} sides with a scrollbar, {len(problems)} sides with a problem; "
+        f"page scrolls sideways: {report['page_overflow']}"
+    )
     return 1 if problems or report["page_overflow"] else 0
 
 

@@ -34,7 +34,11 @@ START_TIMEOUT = 180  # seconds: Qt WebEngine's first start on a busy 2-core mach
 def ankiconnect_source() -> Path | None:
     """The shared AnkiConnect folder: $MATHDECK_ANKICONNECT, ../shared/anki-connect beside the
     clone (as CI lays it out), or /work/shared/anki-connect."""
-    candidates = [os.environ.get("MATHDECK_ANKICONNECT"), REPO.parent / "shared" / "anki-connect", "/work/shared/anki-connect"]
+    candidates = [
+        os.environ.get("MATHDECK_ANKICONNECT"),
+        REPO.parent / "shared" / "anki-connect",
+        "/work/shared/anki-connect",
+    ]
     for candidate in filter(None, candidates):
         if (Path(candidate) / "__init__.py").is_file():
             return Path(candidate)
@@ -44,20 +48,26 @@ def ankiconnect_source() -> Path | None:
 def missing_requirement() -> str | None:
     """Why the real Anki cannot run here, or None."""
     if ankiconnect_source() is None:
-        return ("the AnkiConnect add-on is missing "
-                "(set MATHDECK_ANKICONNECT or put it in ../shared/anki-connect)")
+        return (
+            "the AnkiConnect add-on is missing "
+            "(set MATHDECK_ANKICONNECT or put it in ../shared/anki-connect)"
+        )
     if shutil.which("xvfb-run") is None:
         return "xvfb-run is missing (apt-get install xvfb xauth, or `make setup` as root)"
     try:
         import PyQt6  # noqa: F401  (aqt[qt])
     except ImportError:
         return "PyQt6 is missing (pip install 'aqt[qt]==26.9.3', the pyproject test extra)"
-    qxcb = Path(sys.modules["PyQt6"].__file__).parent / "Qt6" / "plugins" / "platforms" / "libqxcb.so"
+    qxcb = (
+        Path(sys.modules["PyQt6"].__file__).parent / "Qt6" / "plugins" / "platforms" / "libqxcb.so"
+    )
     ldd = subprocess.run(["ldd", str(qxcb)], capture_output=True, text=True, check=False)
     missing = sorted({line.split()[0] for line in ldd.stdout.splitlines() if "not found" in line})
     if missing:
-        return (f"X libraries for Qt are missing ({', '.join(missing)}): "
-                "`make setup` as root installs them")
+        return (
+            f"X libraries for Qt are missing ({', '.join(missing)}): "
+            "`make setup` as root installs them"
+        )
     return None
 
 
@@ -104,13 +114,23 @@ class RealAnki:
 
     def _make_base(self) -> None:
         addons = self.base / "addons21"
-        shutil.copytree(ankiconnect_source(), addons / ANKICONNECT_ID, ignore=shutil.ignore_patterns("__pycache__", "meta.json"))
+        shutil.copytree(
+            ankiconnect_source(),
+            addons / ANKICONNECT_ID,
+            ignore=shutil.ignore_patterns("__pycache__", "meta.json"),
+        )
         config = json.loads((addons / ANKICONNECT_ID / "config.json").read_text())
-        (addons / ANKICONNECT_ID / "config.json").write_text(json.dumps({**config, "webBindPort": self.port}))
+        (addons / ANKICONNECT_ID / "config.json").write_text(
+            json.dumps({**config, "webBindPort": self.port})
+        )
         (addons / "mathdeck_reviewer").mkdir()
         shutil.copy(REVIEWER_ADDON, addons / "mathdeck_reviewer" / "__init__.py")
         self.driver_dir.mkdir()
-        subprocess.run([sys.executable, "-c", MAKE_PROFILE, str(self.base), PROFILE], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", MAKE_PROFILE, str(self.base), PROFILE],
+            check=True,
+            capture_output=True,
+        )
 
     def _start(self) -> None:
         env = {
@@ -123,11 +143,24 @@ class RealAnki:
             # test's own keeps it clear of the developer's open Anki and of any other test run.
             "ANKI_SINGLE_INSTANCE_KEY": f"mathdeck-test-{os.getpid()}-{self.base.name}",
         }
-        command = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
-                   sys.executable, "-c", "import aqt; aqt.run()", "-b", str(self.base), "-p", PROFILE]
+        command = [
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1280x1024x24",
+            sys.executable,
+            "-c",
+            "import aqt; aqt.run()",
+            "-b",
+            str(self.base),
+            "-p",
+            PROFILE,
+        ]
         with open(self.log_path, "wb") as log:
             # A session of its own: stop() kills xvfb-run, Xvfb and Anki together.
-            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -136,12 +169,16 @@ class RealAnki:
                 return
             time.sleep(0.5)
         self.stop()
-        raise RuntimeError(f"AnkiConnect did not answer within {START_TIMEOUT} s: {self.log_tail()}")
+        raise RuntimeError(
+            f"AnkiConnect did not answer within {START_TIMEOUT} s: {self.log_tail()}"
+        )
 
     def _answers(self) -> bool:
         request = json.dumps({"action": "version", "version": 6}).encode()
         try:
-            with urllib.request.urlopen(urllib.request.Request(self.url, data=request), timeout=2) as response:
+            with urllib.request.urlopen(
+                urllib.request.Request(self.url, data=request), timeout=2
+            ) as response:
                 return json.loads(response.read()).get("result") == 6
         except (OSError, ValueError):
             return False
@@ -167,7 +204,9 @@ class RealAnki:
     def call(self, action: str, **params):
         """One AnkiConnect action, for the test's own checks (push uses builder/ankiconnect.py)."""
         request = json.dumps({"action": action, "version": 6, "params": params}).encode()
-        with urllib.request.urlopen(urllib.request.Request(self.url, data=request), timeout=120) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(self.url, data=request), timeout=120
+        ) as response:
             answer = json.loads(response.read())
         if answer["error"] is not None:
             raise RuntimeError(f"{action}: {answer['error']}")
@@ -179,15 +218,19 @@ class RealAnki:
         self._requests += 1
         answer = self.driver_dir / f"answer-{self._requests}.json"
         request = self.driver_dir / f"request-{self._requests}.json"
-        request.with_suffix(".tmp").write_text(json.dumps({"command": command, "answer": str(answer), **params}))
+        request.with_suffix(".tmp").write_text(
+            json.dumps({"command": command, "answer": str(answer), **params})
+        )
         request.with_suffix(".tmp").rename(request)  # the add-on never sees half a request
         deadline = time.monotonic() + timeout
         while not answer.exists():
             if self.process.poll() is not None:
                 raise RuntimeError(f"Anki exited during '{command}': {self.log_tail()}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the reviewer add-on did not answer '{command}' within {timeout} s: "
-                                   f"{self.log_tail()}")
+                raise TimeoutError(
+                    f"the reviewer add-on did not answer '{command}' within {timeout} s: "
+                    f"{self.log_tail()}"
+                )
             time.sleep(0.2)
         result = json.loads(answer.read_text())
         if "error" in result:

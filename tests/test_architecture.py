@@ -17,11 +17,32 @@ BUILDER = Path(__file__).resolve().parent.parent / "builder"
 # The one declaration of the layers, lowest first. A module may import from its own layer and
 # the layers below it, never from one above. docs/architecture.md explains each layer.
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("foundation", frozenset({
-        "__init__", "ankiconnect", "atomic", "bounds", "cache", "content_hash", "figure_server", "lockfile", "macros",
-        "fields", "image_formats", "mathjax", "phone_budget", "problems", "source_position", "versions", "yamlsource",
-        "anki_notes", "card_yaml",
-    })),
+    (
+        "foundation",
+        frozenset(
+            {
+                "__init__",
+                "ankiconnect",
+                "atomic",
+                "bounds",
+                "cache",
+                "content_hash",
+                "figure_server",
+                "lockfile",
+                "macros",
+                "fields",
+                "image_formats",
+                "mathjax",
+                "phone_budget",
+                "problems",
+                "source_position",
+                "versions",
+                "yamlsource",
+                "anki_notes",
+                "card_yaml",
+            }
+        ),
+    ),
     ("markdown_math", frozenset({"markdown_math", "sanitize", "html_to_markdown"})),
     ("domain", frozenset({"kinds", "model"})),
     ("load", frozenset({"load", "card_file", "schema", "project"})),
@@ -29,14 +50,60 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("render", frozenset({"render"})),
     ("figures", frozenset({"figure_drawing", "figures"})),
     ("package", frozenset({"identity", "release", "package"})),
-    ("build", frozenset({"options", "commit", "memo", "parsed_cards", "stages", "build", "prepare", "changes", "watch",
-                         "bench", "bench_decks", "bench_floor", "bench_runs", "bench_table", "lint_bench", "scaffold"})),
-    ("outputs", frozenset({
-        "sheet", "sheet_markdown", "sheet_html", "preview", "notes_csv", "push_notes", "export", "push", "pull",
-    })),
-    ("cli", frozenset({
-        "cli_report", "cli_options", "cli_summary", "cli_build", "cli_outputs", "cli_pull", "cli_bench", "cli",
-    })),
+    (
+        "build",
+        frozenset(
+            {
+                "options",
+                "commit",
+                "memo",
+                "parsed_cards",
+                "stages",
+                "build",
+                "prepare",
+                "changes",
+                "watch",
+                "bench",
+                "bench_decks",
+                "bench_floor",
+                "bench_runs",
+                "bench_table",
+                "lint_bench",
+                "scaffold",
+            }
+        ),
+    ),
+    (
+        "outputs",
+        frozenset(
+            {
+                "sheet",
+                "sheet_markdown",
+                "sheet_html",
+                "preview",
+                "notes_csv",
+                "push_notes",
+                "export",
+                "push",
+                "pull",
+            }
+        ),
+    ),
+    (
+        "cli",
+        frozenset(
+            {
+                "cli_report",
+                "cli_options",
+                "cli_summary",
+                "cli_build",
+                "cli_outputs",
+                "cli_pull",
+                "cli_bench",
+                "cli",
+            }
+        ),
+    ),
 )
 
 
@@ -44,7 +111,9 @@ def layer_of(layers=LAYERS) -> dict[str, int]:
     return {module: index for index, (_, modules) in enumerate(layers) for module in modules}
 
 
-def builder_imports(folder: Path = BUILDER) -> dict[str, dict[str, list[tuple[int, bool, tuple[str, ...]]]]]:
+def builder_imports(
+    folder: Path = BUILDER,
+) -> dict[str, dict[str, list[tuple[int, bool, tuple[str, ...]]]]]:
     """module → imported builder module → [(line, type_checking_only, names imported)]."""
     modules = {path.stem for path in folder.glob("*.py")}
     graph = {}
@@ -74,7 +143,8 @@ def _imports(tree: ast.AST, type_checking: bool = False):
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _targets(node: ast.Import | ast.ImportFrom, modules: set[str]):
@@ -85,7 +155,9 @@ def _targets(node: ast.Import | ast.ImportFrom, modules: set[str]):
             if parts[0] == "builder" and len(parts) > 1 and parts[1] in modules:
                 yield parts[1], ()
         return
-    package = node.level == 1 or (node.level == 0 and (node.module or "").split(".")[0] == "builder")
+    package = node.level == 1 or (
+        node.level == 0 and (node.module or "").split(".")[0] == "builder"
+    )
     if not package:
         return
     path = node.module.split(".") if node.module else []
@@ -113,7 +185,10 @@ def back_edges(graph, layers=LAYERS) -> list[str]:
 
 def cycles(graph) -> list[list[str]]:
     """Strongly connected components of more than one module (Tarjan), over runtime imports."""
-    runtime = {module: sorted(t for t, uses in edges.items() if any(not tc for _, tc, _ in uses)) for module, edges in graph.items()}
+    runtime = {
+        module: sorted(t for t, uses in edges.items() if any(not tc for _, tc, _ in uses))
+        for module, edges in graph.items()
+    }
     index, low, stack, on_stack, found = {}, {}, [], set(), []
 
     def visit(module):
@@ -201,7 +276,11 @@ def test_no_private_name_is_imported_across_modules():
 
 def test_no_stage_reaches_the_build_cache():
     graph = builder_imports()
-    assert {stage: " -> ".join(import_path(graph, stage, "cache")) for stage in STAGES if import_path(graph, stage, "cache")} == {}
+    assert {
+        stage: " -> ".join(import_path(graph, stage, "cache"))
+        for stage in STAGES
+        if import_path(graph, stage, "cache")
+    } == {}
 
 
 def test_only_cli_uses_the_console():
@@ -236,42 +315,65 @@ def _write(folder: Path, sources: dict[str, str]) -> Path:
 
 
 def test_a_cycle_is_caught(tmp_path):
-    graph = builder_imports(_write(tmp_path, {
-        "a": "from .b import x\n",
-        "b": "def f():\n    from . import c\n",  # a lazy import counts
-        "c": "import builder.a\n",
-        "d": "from .a import y\n",
-    }))
+    graph = builder_imports(
+        _write(
+            tmp_path,
+            {
+                "a": "from .b import x\n",
+                "b": "def f():\n    from . import c\n",  # a lazy import counts
+                "c": "import builder.a\n",
+                "d": "from .a import y\n",
+            },
+        )
+    )
     assert cycles(graph) == [["a", "b", "c"]]
 
 
 def test_a_type_checking_import_takes_no_part_in_cycles(tmp_path):
-    graph = builder_imports(_write(tmp_path, {
-        "a": "from .b import x\n",
-        "b": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import A\n",
-    }))
+    graph = builder_imports(
+        _write(
+            tmp_path,
+            {
+                "a": "from .b import x\n",
+                "b": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import A\n",
+            },
+        )
+    )
     assert cycles(graph) == []
     assert graph["b"]["a"] == [(3, True, ("A",))]
 
 
 def test_a_back_edge_and_a_private_import_are_caught(tmp_path):
-    graph = builder_imports(_write(tmp_path, {
-        "low": "def f():\n    from .high import _helper\n",
-        "high": "from .low import f\n",
-    }))
+    graph = builder_imports(
+        _write(
+            tmp_path,
+            {
+                "low": "def f():\n    from .high import _helper\n",
+                "high": "from .low import f\n",
+            },
+        )
+    )
     layers = (("bottom", frozenset({"low"})), ("top", frozenset({"high"})))
-    assert back_edges(graph, layers) == ["builder/low.py:2: imports high (top), a layer above low (bottom)"]
-    assert private_imports(graph) == ["builder/low.py:2: imports the private name _helper from high"]
+    assert back_edges(graph, layers) == [
+        "builder/low.py:2: imports high (top), a layer above low (bottom)"
+    ]
+    assert private_imports(graph) == [
+        "builder/low.py:2: imports the private name _helper from high"
+    ]
     assert cycles(graph) == [["high", "low"]]
 
 
 def test_a_stage_reaching_the_cache_through_another_module_is_caught(tmp_path):
-    graph = builder_imports(_write(tmp_path, {
-        "render": "from .typing_only import x\nfrom .helper import y\n",
-        "typing_only": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .cache import BuildCache\n",
-        "helper": "def f():\n    from . import cache\n",
-        "cache": "",
-    }))
+    graph = builder_imports(
+        _write(
+            tmp_path,
+            {
+                "render": "from .typing_only import x\nfrom .helper import y\n",
+                "typing_only": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .cache import BuildCache\n",
+                "helper": "def f():\n    from . import cache\n",
+                "cache": "",
+            },
+        )
+    )
     assert import_path(graph, "render", "cache") == ["render", "helper", "cache"]
     assert import_path(graph, "typing_only", "cache") == []
-

@@ -10,25 +10,59 @@ from pathlib import Path
 
 import yaml
 
-from builder.bench_runs import floor_input
-from builder.identity import guid_for_card
 from builder.bench_decks import edit_one_card, write_synthetic_project
+from builder.bench_runs import floor_input
 from builder.bench_table import BenchResult, Row, format_table
+from builder.identity import guid_for_card
 from builder.load import load_deck
 
 
 def test_bench_prints_a_row_per_case(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "builder.cli", "bench", "--sizes", "12,30", "--runs", "1", "--formulas", "40",
-         "--no-flagship", "--no-figures", "--keep", str(tmp_path), "--informational"],
-        capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "builder.cli",
+            "bench",
+            "--sizes",
+            "12,30",
+            "--runs",
+            "1",
+            "--formulas",
+            "40",
+            "--no-flagship",
+            "--no-figures",
+            "--keep",
+            str(tmp_path),
+            "--informational",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert [cell.strip() for cell in lines[0].split(" | ")][:7] == ["case", "runs", "median", "min", "max", "floor", "ratio"]
-    for case in ("`mathdeck --help`", "12 cards, cold", "12 cards, 1 card edited", "12 cards, no-op build",
-                 "12 cards, cold build's peak RSS", "30 cards, cold", "30 cards, 1 card edited", "30 cards, no-op build",
-                 "MathJax check of 40 distinct formulas"):
+    assert [cell.strip() for cell in lines[0].split(" | ")][:7] == [
+        "case",
+        "runs",
+        "median",
+        "min",
+        "max",
+        "floor",
+        "ratio",
+    ]
+    for case in (
+        "`mathdeck --help`",
+        "12 cards, cold",
+        "12 cards, 1 card edited",
+        "12 cards, no-op build",
+        "12 cards, cold build's peak RSS",
+        "30 cards, cold",
+        "30 cards, 1 card edited",
+        "30 cards, no-op build",
+        "MathJax check of 40 distinct formulas",
+    ):
         assert any(line.startswith(case) for line in lines), case
     edited = next(line for line in lines if line.startswith("30 cards, 1 card edited"))
     assert "×" in edited  # a ratio to the floor measured in the same run
@@ -39,10 +73,16 @@ def test_bench_prints_a_row_per_case(tmp_path):
 
 def test_synthetic_decks_are_valid_and_realistic(tmp_path):
     cards = write_synthetic_project(tmp_path / "p", 25, per_file=10)
-    assert sorted(p.name for p in cards.glob("synthetic-*.yaml")) == ["synthetic-000.yaml", "synthetic-001.yaml", "synthetic-002.yaml"]
+    assert sorted(p.name for p in cards.glob("synthetic-*.yaml")) == [
+        "synthetic-000.yaml",
+        "synthetic-001.yaml",
+        "synthetic-002.yaml",
+    ]
     deck = load_deck(cards)
     assert len(deck.cards) == 25 and {card.kind for card in deck.cards} == {"formula", "qa", "code"}
-    formulas = sum("".join(card.text.values()).count("$") for card in deck.cards) / 2 / len(deck.cards)
+    formulas = (
+        sum("".join(card.text.values()).count("$") for card in deck.cards) / 2 / len(deck.cards)
+    )
     assert formulas > 4  # several formulas per card
     before = yaml.safe_load((cards / "synthetic-001.yaml").read_text())
     edit_one_card(cards, 3)
@@ -59,7 +99,11 @@ def test_table_marks_rows_against_their_targets():
         Row("informative", [2.0]),
     ]
     table = format_table(rows)
-    assert "ok" in table.splitlines()[2] and "MISSED" in table.splitlines()[3] and "ok" in table.splitlines()[4]
+    assert (
+        "ok" in table.splitlines()[2]
+        and "MISSED" in table.splitlines()[3]
+        and "ok" in table.splitlines()[4]
+    )
     assert "6.00×" in table and "1.00 s" in table and "125 MB" in table
     assert [row.case for row in BenchResult(rows).missed] == ["slow"]
 
@@ -70,7 +114,11 @@ def test_a_missed_target_makes_the_command_fail_unless_informational(tmp_path, m
     import builder.bench
     from builder.cli import app
 
-    monkeypatch.setattr(builder.bench, "run_bench", lambda options, report: BenchResult([Row("slow", [2.0], "≤ 1 s", 1.0)]))
+    monkeypatch.setattr(
+        builder.bench,
+        "run_bench",
+        lambda options, report: BenchResult([Row("slow", [2.0], "≤ 1 s", 1.0)]),
+    )
     assert CliRunner().invoke(app, ["bench"]).exit_code == 1
     informational = CliRunner().invoke(app, ["bench", "--informational"])
     assert informational.exit_code == 0 and "MISSED" in informational.stdout
@@ -83,11 +131,18 @@ def test_floor_input_reads_back_the_notes_of_a_package(tmp_path):
     result = build_in(tmp_path / "a")
     data = floor_input(result.path, tmp_path)
     assert len(data["notes"]) == len(result.notes)
-    assert sorted(note[2] for note in data["notes"]) == sorted(guid_for_card(n.card) for n in result.notes)
+    assert sorted(note[2] for note in data["notes"]) == sorted(
+        guid_for_card(n.card) for n in result.notes
+    )
     assert {tuple(note[3]) for note in data["notes"]} == {tuple(n.fields) for n in result.notes}
 
 
 def test_bench_help_is_documented():
-    result = subprocess.run([sys.executable, "-m", "builder.cli", "bench", "--help"], capture_output=True, text=True,
-                            env={**os.environ, "COLUMNS": "200"}, cwd=Path(__file__).parent)
+    result = subprocess.run(
+        [sys.executable, "-m", "builder.cli", "bench", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        cwd=Path(__file__).parent,
+    )
     assert result.returncode == 0 and "--sizes" in result.stdout and "genanki" in result.stdout

@@ -7,6 +7,7 @@ import struct
 import zlib
 
 import pytest
+
 from browser_harness import render_card_html, save_screenshot
 
 pytestmark = pytest.mark.browser
@@ -30,11 +31,15 @@ GOOD_CARD = rf"""
 
 def png_1x1() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit RGB
     pixels = zlib.compress(b"\x00\xff\x00\x00")
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture
@@ -98,7 +103,9 @@ def test_missing_image_is_reported(page, media_dir):
 
 def test_night_mode_sets_anki_classes(page):
     render_card_html(page, CSS, "<p>x</p>", width=375, night=True)
-    assert page.evaluate("document.body.className") == "card card1 night_mode nightMode"  # as AnkiDroid
+    assert (
+        page.evaluate("document.body.className") == "card card1 night_mode nightMode"
+    )  # as AnkiDroid
     assert page.evaluate("getComputedStyle(document.body).color") == "rgb(238, 238, 238)"
     save_screenshot(page, "harness-night-375")
 

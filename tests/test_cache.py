@@ -14,10 +14,8 @@ from hypothesis import strategies as st
 from builder import check_math, mathjax
 from builder.bench_decks import edit_one_card, write_synthetic_project
 from builder.cache import KEEP_UNUSED, BuildCache, content_key
-from builder.markdown_math import collect_formulas
-from builder.problems import errors_in
-from builder.problems import SourceError
-from builder.markdown_math import markdown_to_unsafe_html
+from builder.markdown_math import collect_formulas, markdown_to_unsafe_html
+from builder.problems import SourceError, errors_in
 from builds import build_in
 
 
@@ -45,7 +43,9 @@ def outputs(project: Path) -> tuple[bytes, str]:
     return apkg.read_bytes(), (project / "cards" / "mathdeck.lock.json").read_text()
 
 
-def with_and_without_caches(project: Path, force: bool = False) -> tuple[tuple[bytes, str], tuple[bytes, str]]:
+def with_and_without_caches(
+    project: Path, force: bool = False
+) -> tuple[tuple[bytes, str], tuple[bytes, str]]:
     """Build with the caches as they are; then from the same sources and lock with no cache."""
     lock = project / "cards" / "mathdeck.lock.json"
     before = lock.read_text() if lock.exists() else None
@@ -78,7 +78,9 @@ def test_warm_rebuild_gives_the_same_bytes_and_sends_no_formula(tmp_path, counte
     assert counted_streams == []  # every card was checked before: node is not even started
 
 
-def test_an_edited_card_is_rendered_and_checked_alone_and_the_bytes_match_a_fresh_build(tmp_path, counted_streams, monkeypatch):
+def test_an_edited_card_is_rendered_and_checked_alone_and_the_bytes_match_a_fresh_build(
+    tmp_path, counted_streams, monkeypatch
+):
     project = synthetic(tmp_path)
     build_in(project)
     counted_streams.clear()
@@ -93,12 +95,18 @@ def test_a_changed_macro_renders_again_every_card_using_it(tmp_path, monkeypatch
     project = synthetic(tmp_path, count=10)
     first = build_in(project)
     deck_yaml = project / "cards" / "deck.yaml"
-    deck_yaml.write_text(deck_yaml.read_text().replace("E: '\\mathbb{E}'", "E: '\\operatorname{E}'"))
+    deck_yaml.write_text(
+        deck_yaml.read_text().replace("E: '\\mathbb{E}'", "E: '\\operatorname{E}'")
+    )
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
     lock = (project / "cards" / "mathdeck.lock.json").read_text()
     second = build_in(project, force=True)
-    changed = {a.card.id for a, b in zip(first.notes, second.notes, strict=True) if a.fields != b.fields}
-    assert changed == {card.id for card in second.deck.cards if "\\E" in "".join(card.text.values())}
+    changed = {
+        a.card.id for a, b in zip(first.notes, second.notes, strict=True) if a.fields != b.fields
+    }
+    assert changed == {
+        card.id for card in second.deck.cards if "\\E" in "".join(card.text.values())
+    }
     assert any("\\operatorname{E}" in field for note in second.notes for field in note.fields)
     (project / "cards" / "mathdeck.lock.json").write_text(lock)
     warm, cold = with_and_without_caches(project, force=True)
@@ -123,9 +131,17 @@ def test_a_damaged_or_foreign_cache_is_ignored(tmp_path):
     build_in(project)
     cold = outputs(project)
     shards = sorted((project / ".cache" / "build").rglob("*.marshal"))
-    assert {shard.parent.name for shard in shards} == {"cards", "checked", "notes", "mathjax", "package"}
+    assert {shard.parent.name for shard in shards} == {
+        "cards",
+        "checked",
+        "notes",
+        "mathjax",
+        "package",
+    }
     for number, shard in enumerate(shards):
-        shard.write_bytes([b"", b"\x00garbage", shard.read_bytes()[: len(shard.read_bytes()) // 2]][number % 3])
+        shard.write_bytes(
+            [b"", b"\x00garbage", shard.read_bytes()[: len(shard.read_bytes()) // 2]][number % 3]
+        )
     (project / "dist" / "bench-1.0.0+dev.apkg").unlink()
     build_in(project)
     assert outputs(project) == cold
@@ -140,8 +156,10 @@ def test_a_formula_broken_after_a_clean_build_is_reported(tmp_path, monkeypatch)
     with pytest.raises(SourceError) as error:
         build_in(project, force=True)
     [problem] = errors_in(error.value.problems)  # the synthetic code cards also draw phone warnings
-    expected = ("card 'syn-00005-formula', field 'explanation': "
-                "MathJax: Undefined control sequence \\undefinedmacro")
+    expected = (
+        "card 'syn-00005-formula', field 'explanation': "
+        "MathJax: Undefined control sequence \\undefinedmacro"
+    )
     assert expected in problem.message
 
 
@@ -168,7 +186,9 @@ def test_cache_round_trip_and_atomic_shards(tmp_path):
     key = content_key("a", 1)
     cache.put(key, ("html", ["x"], {"k": None}))
     cache.save()
-    assert [p.name for p in (tmp_path / "things").iterdir()] == [f"{key[0]}.marshal"]  # no temporary file left
+    assert [p.name for p in (tmp_path / "things").iterdir()] == [
+        f"{key[0]}.marshal"
+    ]  # no temporary file left
     assert BuildCache(tmp_path, "things", "v1").get(key) == ("html", ["x"], {"k": None})
     assert BuildCache(tmp_path, "things", "v2").get(key) is None  # another fingerprint: empty
 
@@ -214,7 +234,19 @@ def test_content_key_separates_its_parts():
 
 # Markdown sources without `<` (so without raw HTML), made of the pieces that matter to math.
 MARKDOWN_WITHOUT_TAGS = st.lists(
-    st.sampled_from([*"ab x_*`$\\{}&>#-|:\n\t1[]()!\"'é", "$$", "\n\n", "    ", "```", "**", "\\\\", "&amp;", "- "]),
+    st.sampled_from(
+        [
+            *"ab x_*`$\\{}&>#-|:\n\t1[]()!\"'é",
+            "$$",
+            "\n\n",
+            "    ",
+            "```",
+            "**",
+            "\\\\",
+            "&amp;",
+            "- ",
+        ]
+    ),
     max_size=40,
 ).map("".join)
 
@@ -235,8 +267,14 @@ def test_stream_answers_batches_in_the_order_sent():
     stream.send([("a}", False)])
     stream.send([])
     verdicts = stream.verdicts()
-    assert [error for error, _ in verdicts] == [None, r"Undefined control sequence \foo", "Extra close brace or missing open brace"]
-    assert verdicts[0][1] > 0.9 and verdicts[1][1] is None  # the width of \frac{a}{b} in ems; none for an error
+    assert [error for error, _ in verdicts] == [
+        None,
+        r"Undefined control sequence \foo",
+        "Extra close brace or missing open brace",
+    ]
+    assert (
+        verdicts[0][1] > 0.9 and verdicts[1][1] is None
+    )  # the width of \frac{a}{b} in ems; none for an error
 
 
 def test_formula_checker_asks_node_once_per_formula(monkeypatch):
@@ -256,8 +294,15 @@ def test_formula_checker_asks_node_once_per_formula(monkeypatch):
     checker = check_math.FormulaChecker()
     checker.add([("x", False), ("y", True), ("x", False)])
     checker.add([("y", True), ("z", False)])
-    assert checker.finish() == {("x", False): (None, 1.0), ("y", True): (None, 1.0), ("z", False): (None, 1.0)}
-    assert sent == [[("x", False), ("y", True)], [("z", False)]]  # the first at once, the rest at the end
+    assert checker.finish() == {
+        ("x", False): (None, 1.0),
+        ("y", True): (None, 1.0),
+        ("z", False): (None, 1.0),
+    }
+    assert sent == [
+        [("x", False), ("y", True)],
+        [("z", False)],
+    ]  # the first at once, the rest at the end
 
 
 def test_stream_reports_missing_mathjax(monkeypatch, tmp_path):

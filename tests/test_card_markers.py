@@ -19,6 +19,12 @@ def test_every_formula_and_code_card_has_a_numeric_test():
 
     marked = set()
     for path in (CARDS_DIR.parent / "tests" / "math").glob("test_*.py"):
-        marked |= set(re.findall(r'pytest\.mark\.card\(\s*"([^"]+)"', path.read_text(encoding="utf-8")))
-    untested = [card.id for card in load_deck(CARDS_DIR).cards if card.kind in ("formula", "code") and card.id not in marked]
+        marked |= set(
+            re.findall(r'pytest\.mark\.card\(\s*"([^"]+)"', path.read_text(encoding="utf-8"))
+        )
+    untested = [
+        card.id
+        for card in load_deck(CARDS_DIR).cards
+        if card.kind in ("formula", "code") and card.id not in marked
+    ]
     assert not untested, f"formula/code cards with no numeric test: {untested}"

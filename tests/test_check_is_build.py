@@ -3,9 +3,8 @@ problems, every one of them at once, and neither writes a deck."""
 
 from __future__ import annotations
 
-import re
-
 import os
+import re
 import shutil
 import subprocess
 import sys

@@ -46,8 +46,14 @@ def test_help_documents_every_command(project):
 def test_build_prints_a_summary_and_writes_the_package(project):
     result = run(["build"], project)
     assert result.returncode == 0, result.stderr
-    assert "formula cards" in result.stdout and "Anki cards" in result.stdout and "package size" in result.stdout
-    assert "dist/ml-math-cheatsheet-0.1.0+dev.apkg" in result.stdout.replace("\n", "")  # 0.1.0 is not released
+    assert (
+        "formula cards" in result.stdout
+        and "Anki cards" in result.stdout
+        and "package size" in result.stdout
+    )
+    assert "dist/ml-math-cheatsheet-0.1.0+dev.apkg" in result.stdout.replace(
+        "\n", ""
+    )  # 0.1.0 is not released
     assert "development build" in result.stdout
     assert (project / "dist" / "ml-math-cheatsheet-0.1.0+dev.apkg").exists()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from anki_collection import (
     answer_first_due_card,
     card_state,
@@ -28,7 +26,10 @@ def test_first_import_gives_every_note_card_deck_field_and_tag(project, tmp_path
     assert set(notes) == {"bayes-theorem", "q13-kl-divergence", "snippet-softmax"}
     # formula with reverse → 2 cards, qa with follow-up → 2 cards, code → 1 card
     assert col.card_count() == 5 == result.anki_cards
-    assert {name for name, _ in ((d.name, d.id) for d in col.decks.all_names_and_ids())} >= {DECK, SUBDECK}
+    assert {name for name, _ in ((d.name, d.id) for d in col.decks.all_names_and_ids())} >= {
+        DECK,
+        SUBDECK,
+    }
 
     bayes = notes["bayes-theorem"]
     assert bayes.note_type()["name"] == "mathdeck formula"
@@ -50,7 +51,9 @@ def test_first_import_gives_every_note_card_deck_field_and_tag(project, tmp_path
     assert "mean-seeking" not in question.answer()
 
     code = notes["snippet-softmax"].cards()[0]
-    assert '<span class="k">def</span>' in code.answer()  # Pygments markup, highlighted at build time
+    assert (
+        '<span class="k">def</span>' in code.answer()
+    )  # Pygments markup, highlighted at build time
     assert "<script" not in code.answer()
     assert ".card.nightMode" in code.question()  # the note type's CSS reaches the card
 
@@ -68,7 +71,10 @@ def test_rebuild_updates_edited_note_in_place_and_keeps_reviews(project, tmp_pat
     cards_file = project / "cards" / "cards.yaml"
     text = cards_file.read_text()
     cards_file.write_text(
-        text.replace("- Asymmetric, so not a metric.", "- Asymmetric: $D_{\\mathrm{KL}}(p\\|q) \\ne D_{\\mathrm{KL}}(q\\|p)$ in general.")
+        text.replace(
+            "- Asymmetric, so not a metric.",
+            "- Asymmetric: $D_{\\mathrm{KL}}(p\\|q) \\ne D_{\\mathrm{KL}}(q\\|p)$ in general.",
+        )
         + "\n  - id: chain-rule\n    kind: formula\n    concept: Chain rule of probability\n"
         "    formula: |\n      $$P(x_{1:n}) = \\prod_{i=1}^n P(x_i \\mid x_{1:i-1})$$\n"
     )
@@ -94,7 +100,9 @@ def test_rebuild_updates_edited_note_in_place_and_keeps_reviews(project, tmp_pat
 def test_rebuild_without_edits_updates_nothing(project, tmp_path, monkeypatch):
     first = build_in(project)
     set_version(project / "cards", "0.1.1")
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764990000")  # a later build time must not re-stamp notes
+    monkeypatch.setenv(
+        "SOURCE_DATE_EPOCH", "1764990000"
+    )  # a later build time must not re-stamp notes
     second = build_in(project)
     col = fresh_collection(tmp_path / "anki")
     import_package(col, first.path)
@@ -107,8 +115,12 @@ def test_english_only_build_leaves_the_chinese_terms_out(project, tmp_path):
 
     from builder.build import BuildOptions, build
 
-    options = BuildOptions(cards_dir=project / "cards", out_dir=project / "dist", figures_dir=project / "figures",
-                           cache_dir=project / ".cache" / "figures")
+    options = BuildOptions(
+        cards_dir=project / "cards",
+        out_dir=project / "dist",
+        figures_dir=project / "figures",
+        cache_dir=project / ".cache" / "figures",
+    )
     both = build(options)
     english = build(replace(options, lang="en"))
     assert english.path.name == "ml-math-cheatsheet-0.1.0-en+dev.apkg" and both.path.exists()

@@ -21,7 +21,10 @@ RUNNER = CliRunner()
 def export(project: Path, fmt: str, *args: str):
     from builder.cli import app
 
-    result = RUNNER.invoke(app, ["export", fmt, "--cards", str(project / "cards"), "--out", str(project / "out"), *args])
+    result = RUNNER.invoke(
+        app,
+        ["export", fmt, "--cards", str(project / "cards"), "--out", str(project / "out"), *args],
+    )
     assert result.exit_code == 0, result.output + repr(result.exception)
     return result
 
@@ -33,8 +36,12 @@ def flagship(tmp_path_factory):
     from builder.prepare import prepare
 
     project = copy_flagship(tmp_path_factory.mktemp("export"))
-    options = BuildOptions(cards_dir=project / "cards", out_dir=project / "dist",
-                           figures_dir=project / "figures", cache_dir=project / ".cache" / "figures")
+    options = BuildOptions(
+        cards_dir=project / "cards",
+        out_dir=project / "dist",
+        figures_dir=project / "figures",
+        cache_dir=project / ".cache" / "figures",
+    )
     return project, prepare(options)
 
 
@@ -51,7 +58,10 @@ def source_formulas(prepared) -> set[str]:
     for card in live_cards(prepared):
         for key in KINDS[card.kind].markdown:
             if card.text.get(key):
-                formulas |= {_flat(tex) for tex, _ in formulas_in(card.text[key], prepared.deck.config.macros)}
+                formulas |= {
+                    _flat(tex)
+                    for tex, _ in formulas_in(card.text[key], prepared.deck.config.macros)
+                }
     return formulas
 
 
@@ -86,13 +96,27 @@ def test_markdown_keeps_every_formula_intact(flagship, markdown_export):
     assert len(exported) > 1000
 
 
-def test_markdown_follows_the_seed_order_with_parts_sections_snippets_and_followups(flagship, markdown_export):
+def test_markdown_follows_the_seed_order_with_parts_sections_snippets_and_followups(
+    flagship, markdown_export
+):
     _, prepared = flagship
     text = markdown_export.read_text(encoding="utf-8")
     tokens = parse_markdown(text)
-    headings = [tokens[i + 1].content for i, token in enumerate(tokens) if token.type == "heading_open" and token.tag == "h2"]
-    assert headings == ["Part 1: Concepts & Formula Derivations", "Part 2: PyTorch Snippets", "Part 3: Interview Questions"]
-    h3 = [tokens[i + 1].content for i, token in enumerate(tokens) if token.type == "heading_open" and token.tag == "h3"]
+    headings = [
+        tokens[i + 1].content
+        for i, token in enumerate(tokens)
+        if token.type == "heading_open" and token.tag == "h2"
+    ]
+    assert headings == [
+        "Part 1: Concepts & Formula Derivations",
+        "Part 2: PyTorch Snippets",
+        "Part 3: Interview Questions",
+    ]
+    h3 = [
+        tokens[i + 1].content
+        for i, token in enumerate(tokens)
+        if token.type == "heading_open" and token.tag == "h3"
+    ]
     numbered = [title.split()[0] for title in h3 if re.match(r"\d+\.\d+ ", title)]
     assert numbered == sorted(numbered, key=lambda n: tuple(int(x) for x in n.split(".")))
     assert h3.index("L1 — Basic") < h3.index("L2 — Intermediate") < h3.index("L3 — Deep")
@@ -101,9 +125,15 @@ def test_markdown_follows_the_seed_order_with_parts_sections_snippets_and_follow
         if card.kind == "code":
             assert card.text["code"].rstrip() in fences, card.id
         if card.kind == "qa" and "followup_question" in card.text:
-            assert f"**Follow-up: {' '.join(card.text['followup_question'].split())}**" in text, card.id
+            assert f"**Follow-up: {' '.join(card.text['followup_question'].split())}**" in text, (
+                card.id
+            )
     # the cards' own tables stay tables (the flagship turned its wide ones into lists for phones)
-    tables = sum(len(re.findall(r"^\s*\|?\s*:?-{3,}:?\s*\|", text, re.M)) for card in live_cards(prepared) for text in card.text.values())
+    tables = sum(
+        len(re.findall(r"^\s*\|?\s*:?-{3,}:?\s*\|", text, re.M))
+        for card in live_cards(prepared)
+        for text in card.text.values()
+    )
     assert sum(token.type == "table_open" for token in tokens) == tables
 
 
@@ -124,7 +154,10 @@ def test_lang_en_leaves_out_the_chinese_terms(flagship, markdown_export):
     export(project, "markdown", "--lang", "en", "--out", str(english))
     text = (english / markdown_export.name).read_text(encoding="utf-8")
     assert not [term for term in terms if f"({term})" in text]
-    assert not any(unicodedata.east_asian_width(char) == "W" and "CJK" in unicodedata.name(char, "") for char in text)
+    assert not any(
+        unicodedata.east_asian_width(char) == "W" and "CJK" in unicodedata.name(char, "")
+        for char in text
+    )
 
 
 # ---------------------------------------------------------------- HTML
@@ -184,14 +217,18 @@ def test_html_page_fits_a_phone(flagship, html_export, page, width):
 
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(html_export.as_uri(), wait_until="load")
-    report = page.evaluate("() => {" + MEASURE_HELPERS + """
+    report = page.evaluate(
+        "() => {"
+        + MEASURE_HELPERS
+        + """
       // the page's own vertical scrollbar is an overlay on phones: measure against the page's width without it
       const width = document.documentElement.clientWidth;
       return { page_scrolls: document.documentElement.scrollWidth > width,
                past_edge: [...document.querySelectorAll('main *')].filter((el) => el.getBoundingClientRect().right > width + 0.5)
                  .slice(0, 5).map((el) => el.tagName + ' ' + el.textContent.slice(0, 50)),
                scrollbars: scrollbars(document.querySelector('main')).slice(0, 5) };
-    }""")
+    }"""
+    )
     assert report == {"page_scrolls": False, "past_edge": [], "scrollbars": []}
     page.screenshot(path=str(ARTIFACTS / f"export-html-{width}.png"))
 
@@ -234,7 +271,9 @@ def import_csv(col, path: Path):
     return col.import_csv(ImportCsvRequest(path=str(path), metadata=metadata)).log
 
 
-def test_csv_imports_into_anki_with_fields_decks_tags_and_guids(flagship, csv_export, apkg, tmp_path):
+def test_csv_imports_into_anki_with_fields_decks_tags_and_guids(
+    flagship, csv_export, apkg, tmp_path
+):
     from builder.identity import guid_for_card
     from builder.model import KINDS
     from builder.package import subdeck_name
@@ -251,9 +290,13 @@ def test_csv_imports_into_anki_with_fields_decks_tags_and_guids(flagship, csv_ex
             (note_id,) = col.find_notes(f'"CardId:{note.card.id}"')
             anki_note = col.get_note(note_id)
             assert anki_note.guid == guid_for_card(note.card)
-            assert dict(anki_note.items()) == dict(zip(KINDS[note.card.kind].note_fields, note.fields, strict=True))
+            assert dict(anki_note.items()) == dict(
+                zip(KINDS[note.card.kind].note_fields, note.fields, strict=True)
+            )
             assert sorted(anki_note.tags) == sorted(note.tags)
-            assert col.decks.name(anki_note.cards()[0].did) == subdeck_name(prepared.deck, note.subdeck)
+            assert col.decks.name(anki_note.cards()[0].did) == subdeck_name(
+                prepared.deck, note.subdeck
+            )
         again = import_csv(col, csv_export)
         assert not again.new and col.note_count() == len(prepared.notes)
     finally:

@@ -60,14 +60,27 @@ main()
 """
 
 
-def run(project: Path, *args: str, epoch: str | None = EPOCH, point: str | None = None, wait: bool = True, **more_env: str):
+def run(
+    project: Path,
+    *args: str,
+    epoch: str | None = EPOCH,
+    point: str | None = None,
+    wait: bool = True,
+    **more_env: str,
+):
     env = {**os.environ, "COLUMNS": "200", **more_env}
     env.pop("SOURCE_DATE_EPOCH", None)
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = epoch
-    command = [sys.executable, "-c", KILLED_CLI, point, *args] if point else [sys.executable, "-m", "builder.cli", *args]
+    command = (
+        [sys.executable, "-c", KILLED_CLI, point, *args]
+        if point
+        else [sys.executable, "-m", "builder.cli", *args]
+    )
     if not wait:
-        return subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
     return subprocess.run(command, cwd=project, capture_output=True, text=True, env=env)
 
 
@@ -78,7 +91,11 @@ def problem_lines(result) -> list[str]:
 
 def leftovers(project: Path) -> list[str]:
     """Temporary files and drawing folders anywhere in the project."""
-    return sorted(str(p.relative_to(project)) for p in project.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".drawing-"))
+    return sorted(
+        str(p.relative_to(project))
+        for p in project.rglob("*")
+        if p.name.endswith(".tmp") or p.name.startswith(".drawing-")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -108,11 +125,11 @@ def edit_and_bump(project: Path, version: str = "0.1.1") -> None:
 
 
 BUILD_KILL_POINTS = [
-    "before:write_lock",      # nothing written yet
-    "before:replace",         # the lock's temp file written, not renamed
-    "after:write_lock",       # the lock written, the .apkg not
-    "before:link",            # the .apkg's temp file written, not linked into place
-    "after:_write_package",   # both written, the caches not saved
+    "before:write_lock",  # nothing written yet
+    "before:replace",  # the lock's temp file written, not renamed
+    "after:write_lock",  # the lock written, the .apkg not
+    "before:link",  # the .apkg's temp file written, not linked into place
+    "after:_write_package",  # both written, the caches not saved
 ]
 
 
@@ -137,7 +154,10 @@ def test_a_build_killed_at_any_step_never_blocks_the_next(released, point):
 
 
 RELEASE_KILL_POINTS = [
-    "after:write_lock", "after:_write_package", "after:prepend_changelog", "before:write_version",
+    "after:write_lock",
+    "after:_write_package",
+    "after:prepend_changelog",
+    "before:write_version",
 ]
 
 
@@ -166,7 +186,9 @@ def test_a_killed_release_is_finished_by_running_release_again(released, point):
     assert "`bayes-theorem`: Bayes' rule" in changelog
     assert json.loads((released / LOCK).read_text())["release"]["version"] == "0.1.1"
     assert (released / RELEASED).read_bytes() == good
-    assert (released / "releases" / "ml-math-cheatsheet-0.1.1.apkg").read_bytes() == (released / "dist/ml-math-cheatsheet-0.1.1.apkg").read_bytes()
+    assert (released / "releases" / "ml-math-cheatsheet-0.1.1.apkg").read_bytes() == (
+        released / "dist/ml-math-cheatsheet-0.1.1.apkg"
+    ).read_bytes()
     assert leftovers(released) == []
     assert run(released, "build").returncode == 0
 
@@ -180,7 +202,10 @@ def test_a_release_run_twice_after_it_finished_bumps_again_with_one_entry_each(r
 
 def test_stale_temporaries_of_dead_processes_are_removed_and_live_ones_kept(released):
     dead = 2**22 + 12345  # above Linux's default pid_max: no such process
-    stale = [released / f"dist/.x.apkg.{dead}.abc123.tmp", released / f"cards/.mathdeck.lock.json.{dead}.q1.tmp"]
+    stale = [
+        released / f"dist/.x.apkg.{dead}.abc123.tmp",
+        released / f"cards/.mathdeck.lock.json.{dead}.q1.tmp",
+    ]
     for path in stale:
         path.write_bytes(b"half")
     drawing = released / f".cache/figures/.drawing-kl-fits-{dead}-zz9"
@@ -208,37 +233,48 @@ def damage_lock(project: Path, how: str) -> None:
     elif how == "merge conflict":
         lines = text.splitlines(keepends=True)
         at = next(n for n, line in enumerate(lines) if '"modified"' in line)
-        lines[at:at + 1] = [CONFLICTED, lines[at], "=======\n", '   "modified": 1764000500\n', ">>>>>>> other\n"]
+        lines[at : at + 1] = [
+            CONFLICTED,
+            lines[at],
+            "=======\n",
+            '   "modified": 1764000500\n',
+            ">>>>>>> other\n",
+        ]
         path.write_text("".join(lines))
     elif how == "not an object":
         path.write_text("[1, 2]\n")
     elif how == "nested 200,000 deep":
         path.write_text("[" * 200_000)
     else:
-        data["notes"][guid]["modified"] = {"text": "yesterday", "float": 1.5e9, "huge": 10**30, "negative": -5,
-                                           "future": int(time.time()) + 7 * 86400}[how]
+        data["notes"][guid]["modified"] = {
+            "text": "yesterday",
+            "float": 1.5e9,
+            "huge": 10**30,
+            "negative": -5,
+            "future": int(time.time()) + 7 * 86400,
+        }[how]
         path.write_text(json.dumps(data, indent=1))
 
 
 LOCK_CASES = {
     "truncated": "cards/mathdeck.lock.json:{line}: MD131 the lock file is not valid JSON (Unterminated string starting at, column {col}): "
-                 "it is damaged or truncated; run `mathdeck lock --repair` (or restore the file from git)",
+    "it is damaged or truncated; run `mathdeck lock --repair` (or restore the file from git)",
     "merge conflict": "cards/mathdeck.lock.json:{line}: MD130 merge conflict in the lock file (a git conflict marker): run `mathdeck lock "
-                      "--repair` to merge both sides (each card keeps its later time), then commit it",
+    "--repair` to merge both sides (each card keeps its later time), then commit it",
     "not an object": "cards/mathdeck.lock.json:1: MD132 the lock file must be a JSON object, not a list; run `mathdeck lock --repair` "
-                     "(or restore the file from git)",
+    "(or restore the file from git)",
     "nested 200,000 deep": "cards/mathdeck.lock.json:1: MD131 the lock file nests values thousands deep: it is not mathdeck's; run "
-                           "`mathdeck lock --repair` (or restore the file from git)",
+    "`mathdeck lock --repair` (or restore the file from git)",
     "text": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' must be a whole number, not text; run `mathdeck lock --repair` "
-            "(or restore the file from git)",
+    "(or restore the file from git)",
     "float": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' must be a whole number, not the number 1500000000.0; run "
-             "`mathdeck lock --repair` (or restore the file from git)",
+    "`mathdeck lock --repair` (or restore the file from git)",
     "huge": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' is 1000000000000000000000000000000 (far beyond any calendar), "
-            "more than a day in the future; run `mathdeck lock --repair` (or restore the file from git)",
+    "more than a day in the future; run `mathdeck lock --repair` (or restore the file from git)",
     "negative": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' is -5 (1969-12-31), before 2000; run `mathdeck lock "
-                "--repair` (or restore the file from git)",
+    "--repair` (or restore the file from git)",
     "future": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' is {value} ({date}), more than a day in the future; run "
-              "`mathdeck lock --repair` (or restore the file from git)",
+    "`mathdeck lock --repair` (or restore the file from git)",
 }
 
 
@@ -260,7 +296,11 @@ def expected_lock_message(project: Path, how: str) -> str:
     guid, entry = next(iter(data["notes"].items()))
     line = next(n for n, text in enumerate(lines, 1) if '"modified"' in text)
     value = entry["modified"]
-    date = time.strftime("%Y-%m-%d", time.gmtime(value)) if isinstance(value, int) and value < 2**40 else ""
+    date = (
+        time.strftime("%Y-%m-%d", time.gmtime(value))
+        if isinstance(value, int) and value < 2**40
+        else ""
+    )
     return LOCK_CASES[how].format(line=line, guid=guid, value=value, date=date)
 
 
@@ -316,9 +356,15 @@ def test_lock_repair_leaves_out_a_card_edited_since_the_last_package(released):
     assert run(released, "lock", "--repair").returncode == 0
 
     repaired = json.loads((released / LOCK).read_text())
-    edited = next(guid for guid, entry in good_lock["notes"].items() if entry["id"] == "bayes-theorem")
-    assert repaired["notes"] == {guid: entry for guid, entry in good_lock["notes"].items() if guid != edited}
-    result = run(released, "build", "--out", "dist-repaired")  # the edited card gets this build's time
+    edited = next(
+        guid for guid, entry in good_lock["notes"].items() if entry["id"] == "bayes-theorem"
+    )
+    assert repaired["notes"] == {
+        guid: entry for guid, entry in good_lock["notes"].items() if guid != edited
+    }
+    result = run(
+        released, "build", "--out", "dist-repaired"
+    )  # the edited card gets this build's time
     assert result.returncode == 0, result.stderr
     assert json.loads((released / LOCK).read_text())["notes"][edited]["modified"] == int(EPOCH)
 
@@ -327,14 +373,18 @@ def test_lock_repair_keeps_the_release_record_of_a_lock_cut_short_in_its_notes(r
     assert run(released, "release").returncode == 0
     good_lock = json.loads((released / LOCK).read_text())
     text = (released / LOCK).read_text()
-    (released / LOCK).write_text(text[: text.index('"notes"') + 200])  # a kill or a full disk mid-write
+    (released / LOCK).write_text(
+        text[: text.index('"notes"') + 200]
+    )  # a kill or a full disk mid-write
 
     repair = run(released, "lock", "--repair")
 
     assert repair.returncode == 0, repair.stderr
     assert "read back from dist/ml-math-cheatsheet-0.1.1.apkg" in repair.stdout
     assert json.loads((released / LOCK).read_text()) == good_lock
-    assert "Unchanged: dist/ml-math-cheatsheet-0.1.1.apkg" in run(released, "build").stdout  # the release itself
+    assert (
+        "Unchanged: dist/ml-math-cheatsheet-0.1.1.apkg" in run(released, "build").stdout
+    )  # the release itself
 
 
 def test_bad_source_date_epoch_is_one_line(released):
@@ -397,14 +447,19 @@ def test_an_edited_string_inside_a_valid_shard_is_a_miss(project):
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped bit", "another png"])
 def test_a_damaged_figure_in_the_cache_is_drawn_again_never_shipped(released, damage):
-    from builds import build_in
     from builder import figures
+    from builds import build_in
 
     shutil.copy(REPO / "figures" / "_run.py", released / "figures" / "_run.py")
     shutil.copy(REPO / "figures" / "_style.py", released / "figures" / "_style.py")
     shutil.copy(REPO / "figures" / "normal-rule.py", released / "figures" / "tiny.py")
     cards = released / "cards" / "cards.yaml"
-    cards.write_text(cards.read_text().replace("    level: L1\n    tags: [probability]", "    level: L1\n    figure: tiny\n    tags: [probability]"))
+    cards.write_text(
+        cards.read_text().replace(
+            "    level: L1\n    tags: [probability]",
+            "    level: L1\n    figure: tiny\n    tags: [probability]",
+        )
+    )
     set_version(released / "cards", "0.1.1")
     os.environ["SOURCE_DATE_EPOCH"] = EPOCH
     try:
@@ -412,12 +467,16 @@ def test_a_damaged_figure_in_the_cache_is_drawn_again_never_shipped(released, da
         clean = first.path.read_bytes()
         light = sorted((released / ".cache" / "figures").glob("mathdeck-tiny-*-light.png"))[0]
         data = light.read_bytes()
-        light.write_bytes({
-            "garbage": b"not a png at all",
-            "truncated": data[: len(data) // 2],
-            "flipped bit": data[:100] + bytes([data[100] ^ 4]) + data[101:],
-            "another png": sorted((released / ".cache" / "figures").glob("mathdeck-tiny-*-dark.png"))[0].read_bytes(),
-        }[damage])
+        light.write_bytes(
+            {
+                "garbage": b"not a png at all",
+                "truncated": data[: len(data) // 2],
+                "flipped bit": data[:100] + bytes([data[100] ^ 4]) + data[101:],
+                "another png": sorted(
+                    (released / ".cache" / "figures").glob("mathdeck-tiny-*-dark.png")
+                )[0].read_bytes(),
+            }[damage]
+        )
         plan = figures.plan_figures(released / "figures")["tiny"]
         assert not figures.is_cached(plan, released / ".cache" / "figures")
 
@@ -439,7 +498,8 @@ def test_a_figure_script_printing_100_mb_then_failing_keeps_only_the_end_of_it(t
     for shared in ("_run.py", "_style.py"):
         shutil.copy(REPO / "figures" / shared, folder / shared)
     (folder / "loud.py").write_text(
-        "import sys\n\ndef draw(theme):\n    sys.stdout.write('x' * 100_000_000)\n    raise ValueError('the end of a loud script')\n")
+        "import sys\n\ndef draw(theme):\n    sys.stdout.write('x' * 100_000_000)\n    raise ValueError('the end of a loud script')\n"
+    )
 
     with pytest.raises(figures.FigureError) as caught:
         figures.make_figures(figures.plan_figures(folder).values(), tmp_path / "cache", jobs=1)
@@ -460,7 +520,10 @@ def mounted(target: Path, how: str):
     (tests run as root, where chmod does not stop writes)."""
     target.mkdir(parents=True, exist_ok=True)
     if how == "read-only":
-        commands = [["mount", "--bind", str(target), str(target)], ["mount", "-o", "remount,bind,ro", str(target)]]
+        commands = [
+            ["mount", "--bind", str(target), str(target)],
+            ["mount", "-o", "remount,bind,ro", str(target)],
+        ]
     else:
         commands = [["mount", "-t", "tmpfs", "-o", f"size={how}", "tmpfs", str(target)]]
     done = 0
@@ -549,16 +612,33 @@ def test_racing_builds_of_different_content_never_both_write_one_version(release
     barrier = released.parent / "barrier"
     barrier.mkdir()
     # Both find no file, wait for each other, then both write it.
-    racers = [run(project, "build", "--out", shared_out, point="barrier:_package_status", wait=False, BARRIER=str(barrier), RACERS="2")
-              for project in (released, other)]
+    racers = [
+        run(
+            project,
+            "build",
+            "--out",
+            shared_out,
+            point="barrier:_package_status",
+            wait=False,
+            BARRIER=str(barrier),
+            RACERS="2",
+        )
+        for project in (released, other)
+    ]
     results = [(racer.wait(), *racer.communicate()) for racer in racers]
 
     codes = sorted(code for code, _, _ in results)
     assert codes == [0, 1], results
     loser = next(stderr for code, _, stderr in results if code == 1)
     assert "Traceback" not in loser
-    assert f"{NEXT} was just written by another build with different content" in loser.replace(shared_out, "dist")
-    winner = next(project for project, (code, _, _) in zip((released, other), results, strict=True) if code == 0)
+    assert f"{NEXT} was just written by another build with different content" in loser.replace(
+        shared_out, "dist"
+    )
+    winner = next(
+        project
+        for project, (code, _, _) in zip((released, other), results, strict=True)
+        if code == 0
+    )
     assert run(winner, "build", "--out", shared_out).stdout.count("Unchanged:") == 1
 
 
@@ -566,26 +646,55 @@ def test_racing_builds_of_different_content_never_both_write_one_version(release
 
 
 def card_file(body: str) -> str:
-    return "subdeck: S\ntags: [t]\ncards:\n  - id: a\n    kind: qa\n    question: Q?\n    answer: |\n" + body
+    return (
+        "subdeck: S\ntags: [t]\ncards:\n  - id: a\n    kind: qa\n    question: Q?\n    answer: |\n"
+        + body
+    )
 
 
 LONG_LINE = "cards/bad.yaml:7:13: MD115 'answer' has a line of {:,} characters; the limit is 10,000"
 PATHOLOGICAL = {
-    "200,000 [": (card_file("      " + "[" * 200_000 + "\n"), [
-        LONG_LINE.format(200_000),
-        "cards/bad.yaml:7:13: MD115 'answer' has 200,000 '['; the limit is 500 in one field (Markdown's link parser slows down quadratically)"]),
-    "[ on short lines": (card_file("      [a\n" * 20_000), [
-        "cards/bad.yaml:7:13: MD115 'answer' has 20,000 '['; the limit is 500 in one field (Markdown's link parser slows down quadratically)"]),
-    "500,000 backslashes": (card_file("      " + "\\" * 500_000 + "\n"), [
-        LONG_LINE.format(500_000), "cards/bad.yaml:7:13: MD115 'answer' has 500,000 backslashes in a row; the limit is 64"]),
-    "600-deep list": (card_file("".join("      " + "    " * depth + "- x\n" for depth in range(600))), [
-        "cards/bad.yaml:7:13: MD115 'answer' nests lists or quotes more than 32 levels deep"]),
-    "600-deep quote": (card_file("".join("      " + "> " * depth + "x\n" for depth in range(600))), [
-        "cards/bad.yaml:7:13: MD115 'answer' nests lists or quotes more than 32 levels deep"]),
-    "50,000 nested braces": (card_file("      $" + "{" * 50_000 + "x" + "}" * 50_000 + "$\n"), [
-        LONG_LINE.format(100_003), "cards/bad.yaml:7:13: MD115 'answer' nests braces {...} 50,000 levels deep; the limit is 100"]),
-    "nested braces on short lines": (card_file("      $\n" + "      {\n" * 5000 + "      x$\n"), [
-        "cards/bad.yaml:7:13: MD115 'answer' nests braces {...} 5,000 levels deep; the limit is 100"]),
+    "200,000 [": (
+        card_file("      " + "[" * 200_000 + "\n"),
+        [
+            LONG_LINE.format(200_000),
+            "cards/bad.yaml:7:13: MD115 'answer' has 200,000 '['; the limit is 500 in one field (Markdown's link parser slows down quadratically)",
+        ],
+    ),
+    "[ on short lines": (
+        card_file("      [a\n" * 20_000),
+        [
+            "cards/bad.yaml:7:13: MD115 'answer' has 20,000 '['; the limit is 500 in one field (Markdown's link parser slows down quadratically)"
+        ],
+    ),
+    "500,000 backslashes": (
+        card_file("      " + "\\" * 500_000 + "\n"),
+        [
+            LONG_LINE.format(500_000),
+            "cards/bad.yaml:7:13: MD115 'answer' has 500,000 backslashes in a row; the limit is 64",
+        ],
+    ),
+    "600-deep list": (
+        card_file("".join("      " + "    " * depth + "- x\n" for depth in range(600))),
+        ["cards/bad.yaml:7:13: MD115 'answer' nests lists or quotes more than 32 levels deep"],
+    ),
+    "600-deep quote": (
+        card_file("".join("      " + "> " * depth + "x\n" for depth in range(600))),
+        ["cards/bad.yaml:7:13: MD115 'answer' nests lists or quotes more than 32 levels deep"],
+    ),
+    "50,000 nested braces": (
+        card_file("      $" + "{" * 50_000 + "x" + "}" * 50_000 + "$\n"),
+        [
+            LONG_LINE.format(100_003),
+            "cards/bad.yaml:7:13: MD115 'answer' nests braces {...} 50,000 levels deep; the limit is 100",
+        ],
+    ),
+    "nested braces on short lines": (
+        card_file("      $\n" + "      {\n" * 5000 + "      x$\n"),
+        [
+            "cards/bad.yaml:7:13: MD115 'answer' nests braces {...} 5,000 levels deep; the limit is 100"
+        ],
+    ),
 }
 
 
@@ -601,7 +710,10 @@ def test_pathological_sources_fail_fast_with_a_source_error(released, name):
 
     assert result.returncode == 1
     count = len(messages)
-    assert problem_lines(result) == [*sorted(messages), f"{count} problem{'s' if count > 1 else ''}; nothing was written."]
+    assert problem_lines(result) == [
+        *sorted(messages),
+        f"{count} problem{'s' if count > 1 else ''}; nothing was written.",
+    ]
     assert seconds < 5
     assert (released / RELEASED).read_bytes() == good
 
@@ -609,7 +721,8 @@ def test_pathological_sources_fail_fast_with_a_source_error(released, name):
 def test_a_fifo_code_file_is_refused_without_opening_it(released):
     os.mkfifo(released / "cards" / "snippets" / "pipe.py")
     (released / "cards" / "bad.yaml").write_text(
-        "subdeck: S\ncards:\n  - id: a\n    kind: code\n    task: T\n    code_file: snippets/pipe.py\n")
+        "subdeck: S\ncards:\n  - id: a\n    kind: code\n    task: T\n    code_file: snippets/pipe.py\n"
+    )
     result = run(released, "build")  # would hang forever if the FIFO were opened
     assert result.returncode == 1
     assert problem_lines(result) == [
@@ -656,7 +769,12 @@ def test_watch_survives_any_exception_in_a_build(project, monkeypatch):
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr(watch, "build", broken_build)
-    options = BuildOptions(project / "cards", project / "dist", project / "figures", project / ".cache" / "figures")
+    options = BuildOptions(
+        project / "cards", project / "dist", project / "figures", project / ".cache" / "figures"
+    )
     outcome = watch.rebuild(options, None)
     assert outcome.result is None
-    assert error_line(outcome.error) == "RecursionError: maximum recursion depth exceeded (a bug in mathdeck: please report it)"
+    assert (
+        error_line(outcome.error)
+        == "RecursionError: maximum recursion depth exceeded (a bug in mathdeck: please report it)"
+    )

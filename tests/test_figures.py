@@ -22,7 +22,7 @@ from builder.figures import FigureError, make_figures, plan_figures
 REPO = Path(__file__).resolve().parent.parent
 FIGURES_DIR = REPO / "figures"
 MEDIA_BUDGET = 2_000_000  # bytes for all figure files together; aim for half of it
-PHONE_PNG_WIDTH = 720     # 2x a 360 px phone
+PHONE_PNG_WIDTH = 720  # 2x a 360 px phone
 
 
 @pytest.fixture(scope="session")
@@ -36,8 +36,12 @@ def plans():
 def drawn(plans, tmp_path_factory):
     cache = tmp_path_factory.mktemp("figure-cache")
     reports = []
-    outputs = make_figures(plans.values(), cache, jobs=2,
-                           on_done=lambda plan, cached: reports.append((plan.name, cached)))
+    outputs = make_figures(
+        plans.values(),
+        cache,
+        jobs=2,
+        on_done=lambda plan, cached: reports.append((plan.name, cached)),
+    )
     assert set(outputs) == set(plans)  # the tests looping over outputs see every figure
     return cache, outputs, reports
 
@@ -45,14 +49,16 @@ def drawn(plans, tmp_path_factory):
 def load_figure_module(name: str, monkeypatch):
     """Import figures/<name>.py by path (hyphenated names are not importable with `import`)."""
     monkeypatch.syspath_prepend(str(FIGURES_DIR))  # for `import _style`
-    spec = importlib.util.spec_from_file_location("figure_" + name.replace("-", "_"),
-                                                  FIGURES_DIR / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        "figure_" + name.replace("-", "_"), FIGURES_DIR / f"{name}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 # ---- planning --------------------------------------------------------------------------------
+
 
 def test_planning_imports_neither_torch_nor_matplotlib():
     code = (
@@ -63,8 +69,9 @@ def test_planning_imports_neither_torch_nor_matplotlib():
         "heavy = sorted(m for m in ('torch', 'matplotlib', 'numpy', 'PIL') if m in sys.modules)\n"
         "print(json.dumps({'names': sorted(plans), 'heavy': heavy}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
     result = json.loads(done.stdout)
     assert result["heavy"] == []
     assert {"kl-fits", "clt"} <= set(result["names"])
@@ -96,7 +103,8 @@ def test_key_follows_the_script_and_the_shared_style_only(tmp_path):
     folder = copy_figures(tmp_path, "clt.py", "normal-rule.py")
     before = plan_figures(folder)
     assert {n: p.key for n, p in before.items()} == {
-        n: plan_figures(FIGURES_DIR)[n].key for n in before}  # the folder's path is no input
+        n: plan_figures(FIGURES_DIR)[n].key for n in before
+    }  # the folder's path is no input
 
     (tmp_path / "cards.yaml").write_text("a text edit elsewhere\n")
     assert plan_figures(folder) == before
@@ -126,6 +134,7 @@ def test_missing_folder_has_no_figures(tmp_path):
 
 # ---- drawing -------------------------------------------------------------------------------
 
+
 def test_every_script_draws_both_themes(plans, drawn):
     cache, outputs, reports = drawn
     assert sorted(reports) == sorted((name, False) for name in plans)
@@ -135,7 +144,8 @@ def test_every_script_draws_both_themes(plans, drawn):
         assert light.parent == dark.parent == cache
         assert light.read_bytes() != dark.read_bytes()
     assert sorted(p.name for p in cache.iterdir()) == sorted(  # no temporary leftovers
-        p.name + suffix for pair in outputs.values() for p in pair for suffix in ("", ".sha256"))  # each with its digest
+        p.name + suffix for pair in outputs.values() for p in pair for suffix in ("", ".sha256")
+    )  # each with its digest
 
 
 def test_light_and_dark_backgrounds_and_phone_size(drawn):
@@ -174,13 +184,17 @@ def test_second_build_is_served_from_cache_without_running_anything(plans, drawn
 
     monkeypatch.setattr(figure_drawing.subprocess, "Popen", no_process)
     reports = []
-    again = make_figures(plans.values(), cache, jobs=2,
-                         on_done=lambda plan, cached: reports.append((plan.name, cached)))
+    again = make_figures(
+        plans.values(),
+        cache,
+        jobs=2,
+        on_done=lambda plan, cached: reports.append((plan.name, cached)),
+    )
     assert again == outputs
     assert sorted(reports) == sorted((name, True) for name in plans)
 
 
-TINY_SVG = '''
+TINY_SVG = """
 import _style
 
 FORMAT = "svg"
@@ -190,7 +204,7 @@ def draw(theme):
     ax.plot([0, 1, 2], [0, 1, 0], label="$x^2$ clipped")
     ax.legend()
     return fig
-'''
+"""
 
 
 def test_svg_output_is_byte_identical_and_undated(tmp_path):
@@ -207,7 +221,7 @@ def test_svg_output_is_byte_identical_and_undated(tmp_path):
 
 # ---- failures ------------------------------------------------------------------------------
 
-FAILS_AT_NIGHT = '''
+FAILS_AT_NIGHT = """
 import matplotlib.pyplot as plt
 
 def draw(theme):
@@ -216,7 +230,7 @@ def draw(theme):
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
     return fig
-'''
+"""
 
 
 def test_failing_script_raises_with_its_traceback_and_leaves_cache_clean(tmp_path):
@@ -252,6 +266,7 @@ def test_script_that_hangs_is_stopped_and_reported(tmp_path, monkeypatch):
 
 # ---- the numbers behind the KL figure --------------------------------------------------------
 
+
 def test_forward_kl_fit_matches_the_mixture_moments(monkeypatch):
     kl_fits = load_figure_module("kl-fits", monkeypatch)
     mean, variance = kl_fits.mixture_moments()
@@ -268,4 +283,3 @@ def test_reverse_kl_fit_sits_on_one_mode(monkeypatch, start, component):
     assert fit_mean == pytest.approx(mode_mean, abs=0.05)
     assert fit_std == pytest.approx(mode_std, abs=0.05)
     assert fit_std < 0.5 * math.sqrt(kl_fits.mixture_moments()[1])
-

@@ -55,12 +55,27 @@ def test_levels_and_parts_are_tags(flagship):
 
 def _sources_of(kept: Path) -> str | None:
     """The commit that added a released file: its sources are that release's."""
-    found = subprocess.run(["git", "-C", str(REPO), "log", "--diff-filter=A", "-1", "--format=%H", "--", str(kept.relative_to(REPO))],
-                           capture_output=True, text=True)
+    found = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(REPO),
+            "log",
+            "--diff-filter=A",
+            "-1",
+            "--format=%H",
+            "--",
+            str(kept.relative_to(REPO)),
+        ],
+        capture_output=True,
+        text=True,
+    )
     return found.stdout.strip() or None if found.returncode == 0 else None
 
 
-@pytest.mark.parametrize("kept", sorted((REPO / "releases").glob("*.apkg")), ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "kept", sorted((REPO / "releases").glob("*.apkg")), ids=lambda path: path.name
+)
 def test_every_kept_release_is_a_byte_identical_rebuild_of_its_sources(kept, tmp_path, monkeypatch):
     """What a learner downloads from releases/ is what the sources of that commit build."""
     from builder import figures
@@ -70,11 +85,19 @@ def test_every_kept_release_is_a_byte_identical_rebuild_of_its_sources(kept, tmp
         pytest.skip("not a git checkout with the release committed")
     project = tmp_path / "project"
     project.mkdir()
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "cards", "figures"], capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", commit, "cards", "figures"],
+        capture_output=True,
+        check=True,
+    ).stdout
     tarfile.open(fileobj=io.BytesIO(archive)).extractall(project, filter="data")
-    cache = REPO / ".cache" / "figures"  # drawn once, as copy_flagship does; a cached file's name is its inputs' hash
+    cache = (
+        REPO / ".cache" / "figures"
+    )  # drawn once, as copy_flagship does; a cached file's name is its inputs' hash
     figures.make_figures(figures.plan_figures(project / "figures").values(), cache)
-    shutil.copytree(cache, project / ".cache" / "figures", ignore=shutil.ignore_patterns(".drawing-*"))
+    shutil.copytree(
+        cache, project / ".cache" / "figures", ignore=shutil.ignore_patterns(".drawing-*")
+    )
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)  # a release's times are all in its lock
 
     result = build_in(project)

@@ -30,7 +30,10 @@ def write(folder: Path, text: str, name: str = "c.yaml") -> Path:
 def problems_of(folder: Path) -> list[str]:
     with pytest.raises(SourceError) as error:
         load_deck(folder)
-    return [f"{p.location.file.name}:{p.location.line}: {p.message}" for p in sorted(error.value.problems)]
+    return [
+        f"{p.location.file.name}:{p.location.line}: {p.message}"
+        for p in sorted(error.value.problems)
+    ]
 
 
 def test_minimal_fixture_loads_every_kind():
@@ -45,10 +48,10 @@ def test_minimal_fixture_loads_every_kind():
     assert deck.config.version == "0.1.0" and deck.config.note_type_ids["qa"] == 1764080000102
 
 
-
-
 def test_answers_that_look_like_booleans_and_dates_stay_text(cards):
-    write(cards, """
+    write(
+        cards,
+        """
         subdeck: S
         cards:
           - id: a
@@ -63,20 +66,24 @@ def test_answers_that_look_like_booleans_and_dates_stay_text(cards):
             kind: qa
             question: Which?
             answer: 1e3
-    """)
+    """,
+    )
     answers = [c.text["answer"] for c in load_deck(cards).cards]
     assert answers == ["no", "2024-05-01", "1e3"]
 
 
 def test_unknown_key_suggests_the_right_one(cards):
-    write(cards, """
+    write(
+        cards,
+        """
         subdeck: S
         cards:
           - id: a
             kind: formula
             concept: C
             formual: $x$
-    """)
+    """,
+    )
     assert problems_of(cards) == [
         "c.yaml:3: card 'a': missing required key 'formula'",
         "c.yaml:6: unknown key 'formual' in a formula card (did you mean 'formula'?)",
@@ -84,7 +91,9 @@ def test_unknown_key_suggests_the_right_one(cards):
 
 
 def test_all_problems_are_reported_at_once_and_sorted(cards):
-    write(cards, """
+    write(
+        cards,
+        """
         subdeck: S
         cards:
           - id: Bad_Id
@@ -98,7 +107,8 @@ def test_all_problems_are_reported_at_once_and_sorted(cards):
             question: "  "
             answer: A
             level: L4
-    """)
+    """,
+    )
     assert problems_of(cards) == [
         "c.yaml:3: id 'Bad_Id' must be a slug: lowercase letters, digits and single hyphens",
         "c.yaml:8: unknown kind 'quiz'; kinds are: formula, qa, cloze, code, basic",
@@ -118,7 +128,9 @@ def test_duplicate_ids_across_files_name_the_first(cards):
     """
     write(cards, card, "a.yaml")
     write(cards, card, "b.yaml")
-    assert problems_of(cards) == [f"b.yaml:3: id 'twin' is already used by the card at {cards / 'a.yaml'}:3"]
+    assert problems_of(cards) == [
+        f"b.yaml:3: id 'twin' is already used by the card at {cards / 'a.yaml'}:3"
+    ]
 
 
 def test_malformed_yaml_names_the_line(cards):
@@ -129,7 +141,9 @@ def test_malformed_yaml_names_the_line(cards):
 
 def test_alias_bombs_are_refused(cards):
     write(cards, 'a: &a ["x","x"]\nb: &b [*a,*a]\nc: &c [*b,*b]\nsubdeck: S\ncards: [*c]\n')
-    assert problems_of(cards) == ["c.yaml:1: YAML anchors and aliases (&name / *name) are not allowed"]
+    assert problems_of(cards) == [
+        "c.yaml:1: YAML anchors and aliases (&name / *name) are not allowed"
+    ]
 
 
 def test_deep_nesting_is_refused(cards):
@@ -144,7 +158,9 @@ def test_huge_files_are_refused(cards):
 
 
 def test_code_file_must_exist_and_stay_inside_cards(cards):
-    write(cards, """
+    write(
+        cards,
+        """
         subdeck: S
         cards:
           - id: a
@@ -155,7 +171,8 @@ def test_code_file_must_exist_and_stay_inside_cards(cards):
             kind: code
             task: T
             code_file: ../../etc/passwd
-    """)
+    """,
+    )
     assert problems_of(cards) == [
         "c.yaml:6: card 'a': code_file 'snippets/missing.py' cannot be read (missing or not UTF-8 text)",
         f"c.yaml:10: card 'b': code_file '../../etc/passwd' must be inside {cards}",
@@ -163,7 +180,9 @@ def test_code_file_must_exist_and_stay_inside_cards(cards):
 
 
 def test_titles_are_short_and_never_cut_a_formula_in_half(cards):
-    write(cards, """
+    write(
+        cards,
+        """
         subdeck: S
         cards:
           - id: a
@@ -174,15 +193,21 @@ def test_titles_are_short_and_never_cut_a_formula_in_half(cards):
             kind: qa
             question: Bias–variance decomposition of the expected squared error at a point $x$, for $y = f(x) + \\varepsilon$ with noise
             answer: A
-    """)
+    """,
+    )
     short, long = load_deck(cards).cards
     assert short.title == "Short question?"
-    assert long.title == "Bias–variance decomposition of the expected squared error at a point $x$, for …"
+    assert (
+        long.title
+        == "Bias–variance decomposition of the expected squared error at a point $x$, for …"
+    )
 
 
 def test_aliases_must_be_slugs_like_ids(cards):
     # An alias is searched for in Anki by `mathdeck push`: '*' or '_' there would be a wildcard.
-    write(cards, """
+    write(
+        cards,
+        """
         subdeck: S
         cards:
           - id: a
@@ -190,7 +215,8 @@ def test_aliases_must_be_slugs_like_ids(cards):
             question: Q?
             answer: A.
             aliases: ['*', old-a, 'alph_', 'b:c']
-    """)
+    """,
+    )
     assert problems_of(cards) == [
         "c.yaml:7: alias '*' must be a slug like an id: lowercase letters, digits and single hyphens",
         "c.yaml:7: alias 'alph_' must be a slug like an id: lowercase letters, digits and single hyphens",
@@ -199,7 +225,9 @@ def test_aliases_must_be_slugs_like_ids(cards):
 
 
 def test_slug_aliases_load(cards):  # the control: the check above rejects only non-slugs
-    write(cards, """
+    write(
+        cards,
+        """
         subdeck: S
         cards:
           - id: a
@@ -207,7 +235,8 @@ def test_slug_aliases_load(cards):  # the control: the check above rejects only 
             question: Q?
             answer: A.
             aliases: [old-a, a2]
-    """)
+    """,
+    )
     assert load_deck(cards).cards[0].aliases == ("old-a", "a2")
 
 
@@ -215,7 +244,9 @@ def test_lint_settings_are_a_mapping_the_linter_reads(cards):
     """`lint:` in deck.yaml and on a card belongs to the card linter: load takes any mapping there."""
     deck = cards / "deck.yaml"
     deck.write_text(deck.read_text() + "lint: {strict: true, ignore: [MD201], word_budget: 120}\n")
-    write(cards, """
+    write(
+        cards,
+        """
         subdeck: S
         cards:
           - id: a
@@ -228,14 +259,17 @@ def test_lint_settings_are_a_mapping_the_linter_reads(cards):
             question: Q?
             answer: A
             lint: [MD201]
-    """)
+    """,
+    )
     assert problems_of(cards) == ["c.yaml:12: 'lint' must be a mapping, not list"]
 
 
 def test_a_card_with_a_problem_is_left_out_and_the_others_are_kept(cards):
     from builder.load import load_sources
 
-    write(cards, """
+    write(
+        cards,
+        """
         subdeck: S
         cards:
           - id: a
@@ -246,7 +280,11 @@ def test_a_card_with_a_problem_is_left_out_and_the_others_are_kept(cards):
             kind: qa
             question: Q?
             answer: A
-    """)
+    """,
+    )
     loaded = load_sources(cards)
     assert [card.id for card in loaded.deck.cards] == ["b"]
-    assert [(p.location.line, p.location.column, p.code) for p in loaded.problems] == [(3, 5, "MD111"), (6, 5, "MD110")]
+    assert [(p.location.line, p.location.column, p.code) for p in loaded.problems] == [
+        (3, 5, "MD111"),
+        (6, 5, "MD110"),
+    ]

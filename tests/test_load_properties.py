@@ -16,12 +16,40 @@ from builds import MINIMAL
 YAML_ALPHABET = string.ascii_letters + string.digits + " \n\t:-[]{}&*!|>'\"%@`#,?$\\_.<=/" + "é中"
 
 # Realistic fragments glued together find more interesting shapes than raw characters alone.
-FRAGMENTS = st.sampled_from([
-    "subdeck: S\n", "cards:\n", "  - id: a\n", "    kind: qa\n", "    kind: formula\n", "    question: Q?\n",
-    "    answer: A\n", "    concept: C\n", "    formula: $x$\n", "    tags: [a, b]\n", "    level: L2\n",
-    "    reverse: true\n", "    figure: f\n", "    code_file: x.py\n", "  - &a [1]\n", "  - *a\n", "tags: t\n",
-    "- x\n", "? k\n", ": v\n", "!!python/object:os.system\n", "{", "}", "[", "]", "|\n", ">\n", "\t", "\"", "'",
-])
+FRAGMENTS = st.sampled_from(
+    [
+        "subdeck: S\n",
+        "cards:\n",
+        "  - id: a\n",
+        "    kind: qa\n",
+        "    kind: formula\n",
+        "    question: Q?\n",
+        "    answer: A\n",
+        "    concept: C\n",
+        "    formula: $x$\n",
+        "    tags: [a, b]\n",
+        "    level: L2\n",
+        "    reverse: true\n",
+        "    figure: f\n",
+        "    code_file: x.py\n",
+        "  - &a [1]\n",
+        "  - *a\n",
+        "tags: t\n",
+        "- x\n",
+        "? k\n",
+        ": v\n",
+        "!!python/object:os.system\n",
+        "{",
+        "}",
+        "[",
+        "]",
+        "|\n",
+        ">\n",
+        "\t",
+        '"',
+        "'",
+    ]
+)
 
 
 def load_text(folder, text: str) -> None:
@@ -31,12 +59,18 @@ def load_text(folder, text: str) -> None:
     except SourceError as error:
         assert error.problems
         for problem in error.problems:
-            assert problem.location.file.parent == folder and problem.location.line >= 0 and problem.message
+            assert (
+                problem.location.file.parent == folder
+                and problem.location.line >= 0
+                and problem.message
+            )
     else:
         assert all(card.id for card in deck.cards)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=st.text(alphabet=YAML_ALPHABET, max_size=300))
 def test_any_text_loads_or_fails_cleanly(tmp_path, text):
     folder = tmp_path / "cards"
@@ -46,7 +80,9 @@ def test_any_text_loads_or_fails_cleanly(tmp_path, text):
     load_text(folder, text)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(pieces=st.lists(FRAGMENTS, max_size=25))
 def test_any_arrangement_of_card_fragments_loads_or_fails_cleanly(tmp_path, pieces):
     folder = tmp_path / "cards"

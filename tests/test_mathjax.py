@@ -54,7 +54,9 @@ BAD = [
 def verdict():
     """All GOOD and BAD formulas checked in one batch, as the build does: (tex, display) ->
     verdict."""
-    items = [(tex, display) for tex in GOOD for display in (False, True)] + [(tex, False) for tex, _ in BAD]
+    items = [(tex, display) for tex in GOOD for display in (False, True)] + [
+        (tex, False) for tex, _ in BAD
+    ]
     return dict(zip(items, check_tex(items), strict=True))
 
 
@@ -71,7 +73,12 @@ def test_broken_formulas_get_mathjax_message(verdict, tex, message):
 
 def test_results_keep_batch_order_and_repeat_for_duplicates():
     items = [(r"\frac{a}{b}", True), (r"\foo", False), (r"\frac{a}{b}", True), (r"\foo", False)]
-    assert check_tex(items) == [None, r"Undefined control sequence \foo", None, r"Undefined control sequence \foo"]
+    assert check_tex(items) == [
+        None,
+        r"Undefined control sequence \foo",
+        None,
+        r"Undefined control sequence \foo",
+    ]
 
 
 def test_tex_problems_names_the_bad_items():
@@ -96,7 +103,11 @@ def test_text_mode_understands_only_a_few_escapes():
 
 @pytest.mark.parametrize(
     ("tex", "macro"),
-    [(r"\text{if \alpha > 0}", r"\alpha"), (r"\textbf{\boldsymbol{x}}", r"\boldsymbol"), (r"\mbox{\quad x}", r"\quad")],
+    [
+        (r"\text{if \alpha > 0}", r"\alpha"),
+        (r"\textbf{\boldsymbol{x}}", r"\boldsymbol"),
+        (r"\mbox{\quad x}", r"\quad"),
+    ],
 )
 def test_other_macros_in_text_mode_are_reported(tex, macro):
     # ... but any other macro reaches the card as its literal name (MathJax raises no error).
@@ -113,7 +124,8 @@ def test_require_is_rejected():
     # \require{html} would bring back every macro the safety wall refuses.
     assert check_tex([(r"\require{cancel}", False)]) == [
         r"unsafe TeX: \require loads TeX packages on the card (html among them), "
-        "out of reach of this check"]
+        "out of reach of this check"
+    ]
 
 
 def test_definitions_do_not_leak_between_formulas():
@@ -176,7 +188,11 @@ def test_works_from_any_directory(monkeypatch, tmp_path):
 
 def test_script_rejects_malformed_input():
     result = subprocess.run(
-        ["node", str(mathjax.CHECK_SCRIPT)], input='{"tex": "x"}', capture_output=True, text=True, check=False
+        ["node", str(mathjax.CHECK_SCRIPT)],
+        input='{"tex": "x"}',
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2
     assert "expected a JSON list" in result.stderr
@@ -219,9 +235,16 @@ def test_each_formula_comes_back_with_its_width_in_ems():
     from builder.mathjax import measure_tex
 
     [(none, narrow), (_, wide), (error, unmeasured), (fine, unknown_glyph)] = measure_tex(
-        [("x", False), (" + ".join("x" for _ in range(40)), True), (r"\frac{a}{b", True), (r"\unicode{8364}", False)]
+        [
+            ("x", False),
+            (" + ".join("x" for _ in range(40)), True),
+            (r"\frac{a}{b", True),
+            (r"\unicode{8364}", False),
+        ]
     )
-    assert none is None and 0.4 < narrow < 1 and wide > 40 * narrow  # each + adds its own width and spacing
+    assert (
+        none is None and 0.4 < narrow < 1 and wide > 40 * narrow
+    )  # each + adds its own width and spacing
     assert error and unmeasured is None
     # MathJax's layout cannot measure a character its fonts lack without a browser: fine, unmeasured
     assert fine is None and unknown_glyph is None
@@ -237,12 +260,22 @@ def _flagship_formulas() -> list[tuple[str, bool]]:
     from builder.load import load_deck
 
     deck = load_deck(Path(__file__).resolve().parent.parent / "cards")
-    return list(dict.fromkeys(
-        formula for card_facts in deck_facts(deck) for fact in card_facts or () for formula in fact.formulas or ()
-    ))
+    return list(
+        dict.fromkeys(
+            formula
+            for card_facts in deck_facts(deck)
+            for fact in card_facts or ()
+            for formula in fact.formulas or ()
+        )
+    )
 
 
-UNSAFE = [r"\href{javascript:alert(1)}{x}", r"\style{color:red}{x}", r"\class{a}{x}", r"\require{html}"]
+UNSAFE = [
+    r"\href{javascript:alert(1)}{x}",
+    r"\style{color:red}{x}",
+    r"\class{a}{x}",
+    r"\require{html}",
+]
 
 
 def test_speedups_change_no_verdict_and_no_width(monkeypatch):
@@ -253,9 +286,14 @@ def test_speedups_change_no_verdict_and_no_width(monkeypatch):
 
     flagship = _flagship_formulas()
     assert len(flagship) > 1000
-    items = flagship + distinct_formulas(2000) + [(tex, d) for tex in GOOD for d in (False, True)] \
-        + [(tex, False) for tex, _ in BAD] + [(tex, True) for tex in UNSAFE] \
+    items = (
+        flagship
+        + distinct_formulas(2000)
+        + [(tex, d) for tex in GOOD for d in (False, True)]
+        + [(tex, False) for tex, _ in BAD]
+        + [(tex, True) for tex in UNSAFE]
         + [(r"\unicode{8364}", False), (r"\hspace{20em} x \quad \kern3em {\Huge x}", True)]
+    )
     fast = measure_tex(items)
     monkeypatch.setenv("MATHDECK_MATHJAX_PLAIN", "1")
     plain = measure_tex(items)
@@ -268,10 +306,10 @@ def test_speedups_change_no_verdict_and_no_width(monkeypatch):
 def test_a_formula_just_over_the_phone_budget_is_measured_and_reported():
     # Nothing is skipped: the widest formula that fits a 360 px phone passes, one x more is
     # reported.
-    from builder.mathjax import measure_tex
-    from builder.phone_budget import PhoneBudget
     from pathlib import Path
 
+    from builder.mathjax import measure_tex
+    from builder.phone_budget import PhoneBudget
     from builder.problems import Location
 
     budget = PhoneBudget(360)
@@ -279,11 +317,17 @@ def test_a_formula_just_over_the_phone_budget_is_measured_and_reported():
     widths = [width for _, width in measure_tex(sums)]
     assert widths == sorted(widths) and None not in widths
     where = Location(Path("cards/x.yaml"), 1)
-    over = [bool(budget.formula_problems(where, "c", "concept", tex, True, width)) for (tex, _), width in zip(sums, widths, strict=True)]
+    over = [
+        bool(budget.formula_problems(where, "c", "concept", tex, True, width))
+        for (tex, _), width in zip(sums, widths, strict=True)
+    ]
     first = over.index(True)
     assert first > 0 and all(over[first:]) and not any(over[:first])
     problem = budget.formula_problems(where, "c", "concept", sums[first][0], True, widths[first])[0]
-    assert f"{round(widths[first] * 18 * 1.15 * 1.2)} px wide, a 360 px phone shows 340 px" in problem.message
+    assert (
+        f"{round(widths[first] * 18 * 1.15 * 1.2)} px wide, a 360 px phone shows 340 px"
+        in problem.message
+    )
 
 
 def test_code_cache_changes_no_verdict_and_a_damaged_one_is_ignored(monkeypatch, tmp_path):
@@ -291,7 +335,9 @@ def test_code_cache_changes_no_verdict_and_a_damaged_one_is_ignored(monkeypatch,
     # first process, used by the next, ignored when damaged; every verdict and width as without it.
     from builder.mathjax import measure_tex
 
-    items = distinct_formulas(300) + [(tex, False) for tex, _ in BAD] + [(tex, True) for tex in UNSAFE]
+    items = (
+        distinct_formulas(300) + [(tex, False) for tex, _ in BAD] + [(tex, True) for tex in UNSAFE]
+    )
     monkeypatch.setenv("MATHDECK_NODE_CODE_CACHE", "0")
     without = measure_tex(items)
     monkeypatch.setenv("MATHDECK_NODE_CODE_CACHE", str(tmp_path))
@@ -306,6 +352,8 @@ def test_code_cache_changes_no_verdict_and_a_damaged_one_is_ignored(monkeypatch,
     cache.write_bytes(bytes(damaged))
     assert measure_tex(items) == without
     rewritten = cache.read_bytes()
-    assert rewritten != bytes(damaged) and len(rewritten) > 100_000  # found damaged, compiled again, rewritten
+    assert (
+        rewritten != bytes(damaged) and len(rewritten) > 100_000
+    )  # found damaged, compiled again, rewritten
     assert measure_tex(items) == without
     assert cache.read_bytes() == rewritten  # and used again

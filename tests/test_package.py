@@ -20,7 +20,9 @@ def test_same_sources_and_epoch_give_identical_bytes(tmp_path, epoch):
     copy_sources(MINIMAL, tmp_path / "a")
     copy_sources(MINIMAL, tmp_path / "b")
     first, second = build_in(tmp_path / "a"), build_in(tmp_path / "b")
-    assert first.path.name == second.path.name == "ml-math-cheatsheet-0.1.0+dev.apkg"  # 0.1.0 is not released
+    assert (
+        first.path.name == second.path.name == "ml-math-cheatsheet-0.1.0+dev.apkg"
+    )  # 0.1.0 is not released
     assert first.path.read_bytes() == second.path.read_bytes()
 
 
@@ -51,15 +53,21 @@ def test_an_edit_goes_to_the_dev_build_and_never_touches_the_release(tmp_path, e
     again = build_in(project)  # unchanged sources: the release itself, untouched
     assert again.path == released.path and again.status == "unchanged"
 
-    (cards / "cards.yaml").write_text((cards / "cards.yaml").read_text().replace("Bayes' theorem", "Bayes' rule"))
+    (cards / "cards.yaml").write_text(
+        (cards / "cards.yaml").read_text().replace("Bayes' theorem", "Bayes' rule")
+    )
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
     dev = build_in(project)  # no flag
     assert dev.path.name == "ml-math-cheatsheet-0.2.0+dev.apkg" and dev.status == "written"
-    (cards / "cards.yaml").write_text((cards / "cards.yaml").read_text().replace("Bayes' rule", "Bayes' law"))
+    (cards / "cards.yaml").write_text(
+        (cards / "cards.yaml").read_text().replace("Bayes' rule", "Bayes' law")
+    )
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000200")
     second = build_in(project)
     assert second.path == dev.path and second.status == "replaced"
-    assert released.path.read_bytes() == kept.read_bytes() != second.path.read_bytes()  # the release is untouched
+    assert (
+        released.path.read_bytes() == kept.read_bytes() != second.path.read_bytes()
+    )  # the release is untouched
     assert not [p for p in project.rglob(".*.tmp")]  # no temp files left
 
 
@@ -71,7 +79,9 @@ def test_a_kept_release_is_never_replaced(tmp_path, epoch):
     kept.write_bytes(b"someone else's 0.1.1")
     with pytest.raises(SourceError) as error:
         build_in(project, release="patch")
-    assert "releases/ml-math-cheatsheet-0.1.1.apkg already exists with different content" in str(error.value.problems[0])
+    assert "releases/ml-math-cheatsheet-0.1.1.apkg already exists with different content" in str(
+        error.value.problems[0]
+    )
     assert kept.read_bytes() == b"someone else's 0.1.1" and not (project / "CHANGELOG.md").exists()
 
 
@@ -109,15 +119,30 @@ def genanki_package_bytes(deck, notes, lock, media) -> bytes:
             super().write_to_db(cursor, self.modified, deck_id, id_gen)
 
     models = note_models(deck, note_type_templates())
-    decks = {"": genanki.Deck(deck.config.deck_id, deck.config.title, description=render_description(deck))}
+    decks = {
+        "": genanki.Deck(
+            deck.config.deck_id, deck.config.title, description=render_description(deck)
+        )
+    }
     newest = max((lock.notes[guid_for_card(n.card)].modified for n in notes), default=ZIP_EPOCH_MIN)
     for note in notes:
         if note.subdeck not in decks:
-            decks[note.subdeck] = genanki.Deck(subdeck_id(deck, note.subdeck), subdeck_name(deck, note.subdeck))
+            decks[note.subdeck] = genanki.Deck(
+                subdeck_id(deck, note.subdeck), subdeck_name(deck, note.subdeck)
+            )
         guid = guid_for_card(note.card)
-        decks[note.subdeck].add_note(StampedNote(lock.notes[guid].modified, model=models[note.card.kind],
-                                                 fields=list(note.fields), tags=list(note.tags), guid=guid))
-    package = genanki.Package(list(decks.values()), media_files=[str(p) for p in sorted(media, key=lambda p: p.name)])
+        decks[note.subdeck].add_note(
+            StampedNote(
+                lock.notes[guid].modified,
+                model=models[note.card.kind],
+                fields=list(note.fields),
+                tags=list(note.tags),
+                guid=guid,
+            )
+        )
+    package = genanki.Package(
+        list(decks.values()), media_files=[str(p) for p in sorted(media, key=lambda p: p.name)]
+    )
     with tempfile.TemporaryDirectory() as scratch:
         raw = Path(scratch) / "raw.apkg"
         package.write_to_file(str(raw), timestamp=newest)
@@ -139,7 +164,14 @@ def _same_package_as_genanki(project):
 
     result = build_in(project)
     lock = read_lock(project / "cards")
-    assert package_bytes(result.deck, result.notes, lock, result.media, render_description(result.deck), note_type_templates()) == genanki_package_bytes(result.deck, result.notes, lock, result.media)
+    assert package_bytes(
+        result.deck,
+        result.notes,
+        lock,
+        result.media,
+        render_description(result.deck),
+        note_type_templates(),
+    ) == genanki_package_bytes(result.deck, result.notes, lock, result.media)
     return result
 
 
@@ -168,7 +200,8 @@ def test_flagship_package_is_genankis_byte_for_byte(tmp_path, epoch):
 
 def test_guids_are_genankis():
     import genanki
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     from builder.identity import _guid_for_id
 
@@ -184,17 +217,26 @@ def test_lock_text_is_json_dumps_with_indent_1():
     import json
     from dataclasses import asdict
 
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     from builder.identity import Lock, LockEntry, lock_text
 
-    entries = st.dictionaries(st.text(), st.builds(LockEntry, st.text(), st.text(), st.integers(0, 2**40)), max_size=5)
+    entries = st.dictionaries(
+        st.text(), st.builds(LockEntry, st.text(), st.text(), st.integers(0, 2**40)), max_size=5
+    )
 
     @settings(max_examples=300, deadline=None)
     @given(entries)
     def same(notes):
         lock = Lock(notes)
-        data = {"format": 1, "notes": {guid: asdict(entry) for guid, entry in sorted(notes.items(), key=lambda item: item[1].id)}}
+        data = {
+            "format": 1,
+            "notes": {
+                guid: asdict(entry)
+                for guid, entry in sorted(notes.items(), key=lambda item: item[1].id)
+            },
+        }
         assert lock_text(lock) == json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
     same()
@@ -203,17 +245,23 @@ def test_lock_text_is_json_dumps_with_indent_1():
 # ---------------------------------------------------------------- the package cache
 
 
-def test_an_unchanged_rebuild_takes_the_package_from_the_cache_and_an_edit_writes_it_again(tmp_path, epoch, monkeypatch):
+def test_an_unchanged_rebuild_takes_the_package_from_the_cache_and_an_edit_writes_it_again(
+    tmp_path, epoch, monkeypatch
+):
     import builder.memo
 
     cards = copy_sources(MINIMAL, tmp_path / "a")
     first = build_in(tmp_path / "a").path.read_bytes()
     written = []
     original = builder.memo.package_bytes
-    monkeypatch.setattr(builder.memo, "package_bytes", lambda *args: written.append(1) or original(*args))
+    monkeypatch.setattr(
+        builder.memo, "package_bytes", lambda *args: written.append(1) or original(*args)
+    )
     again = build_in(tmp_path / "a")
     assert again.status == "unchanged" and not written
-    (cards / "cards.yaml").write_text((cards / "cards.yaml").read_text().replace("Bayes' theorem", "Bayes' rule"))
+    (cards / "cards.yaml").write_text(
+        (cards / "cards.yaml").read_text().replace("Bayes' theorem", "Bayes' rule")
+    )
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
     edited = build_in(tmp_path / "a", force=True)
     assert written == [1] and edited.path.read_bytes() != first

@@ -17,12 +17,18 @@ def preview_page(tmp_path_factory):
 
     project = tmp_path_factory.mktemp("preview")
     copy_sources(REPO, project)
-    options = BuildOptions(cards_dir=project / "cards", out_dir=project / "dist", figures_dir=project / "figures",
-                           cache_dir=project / ".cache" / "figures")
+    options = BuildOptions(
+        cards_dir=project / "cards",
+        out_dir=project / "dist",
+        figures_dir=project / "figures",
+        cache_dir=project / ".cache" / "figures",
+    )
     lock_before = (project / "cards" / "mathdeck.lock.json").read_bytes()
     page = write_preview(prepare(options), project / "preview.html")
     path, count = page.path, page.cards
-    assert (project / "cards" / "mathdeck.lock.json").read_bytes() == lock_before  # preview writes no source
+    assert (
+        project / "cards" / "mathdeck.lock.json"
+    ).read_bytes() == lock_before  # preview writes no source
     assert not (project / "dist").exists()
     return path, count
 
@@ -32,7 +38,9 @@ def test_preview_shows_every_card_typeset_offline(preview_page, page):
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(path.as_uri(), wait_until="load", timeout=300_000)  # a page of 2,600 formulas: no speed test here
+    page.goto(
+        path.as_uri(), wait_until="load", timeout=300_000
+    )  # a page of 2,600 formulas: no speed test here
     report = page.evaluate("""async () => {
       await MathJax.startup.promise;
       await Promise.all([...document.images].map((img) => img.complete ? null :
@@ -53,7 +61,11 @@ def test_preview_shows_every_card_typeset_offline(preview_page, page):
     }""")
     assert report["entries"] == count > 400
     # day: phone front, phone back, desktop back; night: phone back
-    assert report["panes"] == 4 * count and report["phone_panes"] == 3 * count and report["night"] == count
+    assert (
+        report["panes"] == 4 * count
+        and report["phone_panes"] == 3 * count
+        and report["night"] == count
+    )
     assert report["formulas"] > 2000 and report["errors"] == 0 and not report["raw"]
     assert report["images"] >= 16 and report["broken"] == 0
     assert all(url.startswith(("file:", "data:")) for url in requests)  # nothing from the network
@@ -64,7 +76,9 @@ def test_preview_fits_a_phone(preview_page, page):
     screen)."""
     path, _ = preview_page
     page.set_viewport_size({"width": 360, "height": 800})
-    page.goto(path.as_uri(), wait_until="load", timeout=300_000)  # a page of 2,600 formulas: no speed test here
+    page.goto(
+        path.as_uri(), wait_until="load", timeout=300_000
+    )  # a page of 2,600 formulas: no speed test here
     sideways = page.evaluate("""async () => {
       await MathJax.startup.promise;
       return document.documentElement.scrollWidth - document.documentElement.clientWidth;

@@ -25,14 +25,20 @@ def push_app() -> typer.Typer:
 
 
 def push(project: Path, url: str, *args: str):
-    return RUNNER.invoke(push_app(), ["push", "--cards", str(project / "cards"), "--url", url, *args])
+    return RUNNER.invoke(
+        push_app(), ["push", "--cards", str(project / "cards"), "--url", url, *args]
+    )
 
 
 def options(project: Path):
     from builder.build import BuildOptions
 
-    return BuildOptions(cards_dir=project / "cards", out_dir=project / "dist",
-                        figures_dir=project / "figures", cache_dir=project / ".cache" / "figures")
+    return BuildOptions(
+        cards_dir=project / "cards",
+        out_dir=project / "dist",
+        figures_dir=project / "figures",
+        cache_dir=project / ".cache" / "figures",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,22 +65,29 @@ def test_push_twice_adds_every_note_once(project, anki):
     assert f"{len(ids)} added, 0 updated, 0 unchanged" in " ".join(first.output.split())
     names = {entry.name for entry in col.models.all_names_and_ids()}
     assert {"mathdeck formula", "mathdeck qa", "mathdeck code"} <= names  # the kinds the deck uses
-    assert any(name.startswith("ML Math Cheat Sheet::Part 3") for name in (d.name for d in col.decks.all_names_and_ids()))
+    assert any(
+        name.startswith("ML Math Cheat Sheet::Part 3")
+        for name in (d.name for d in col.decks.all_names_and_ids())
+    )
     media = sorted(path.name for path in Path(col.media.dir()).iterdir())
     assert media and all(name.startswith("mathdeck-") for name in media)
     modified = {note_id: col.get_note(note_id).mod for note_id in col.find_notes("")}
 
     second = push(project, anki.url)
     assert second.exit_code == 0, second.output
-    assert f"0 added, 0 updated, {len(ids)} unchanged; 0 media files stored" in " ".join(second.output.split())
+    assert f"0 added, 0 updated, {len(ids)} unchanged; 0 media files stored" in " ".join(
+        second.output.split()
+    )
     assert card_ids(col) == ids
-    assert {note_id: col.get_note(note_id).mod for note_id in col.find_notes("")} == modified  # nothing rewritten
+    assert {
+        note_id: col.get_note(note_id).mod for note_id in col.find_notes("")
+    } == modified  # nothing rewritten
 
 
 def test_push_updates_an_edited_card_in_place_and_keeps_learner_tags(project, anki, tmp_path):
     from builder.ankiconnect import AnkiConnect
-    from builder.push_notes import push_notes
     from builder.prepare import prepare
+    from builder.push_notes import push_notes
 
     client = AnkiConnect(anki.url)
     prepared = prepare(options(project), "en+zh")
@@ -87,7 +100,10 @@ def test_push_updates_an_edited_card_in_place_and_keeps_learner_tags(project, an
     edited = copy_flagship(tmp_path / "edited")
     card_file = edited / "cards" / "part1-probability.yaml"
     text = card_file.read_text(encoding="utf-8")
-    card_file.write_text(text.replace("    concept: Bayes' theorem\n", "    concept: Bayes' theorem (edited)\n", 1), encoding="utf-8")
+    card_file.write_text(
+        text.replace("    concept: Bayes' theorem\n", "    concept: Bayes' theorem (edited)\n", 1),
+        encoding="utf-8",
+    )
     result = push(edited, anki.url, "--lang", "en")
 
     assert result.exit_code == 0, result.output + repr(result.exception)
@@ -104,4 +120,6 @@ def test_push_without_anki_says_so_and_exits_1(project):
     result = push(project, f"http://127.0.0.1:{port}")
     assert result.exit_code == 1
     assert "Anki is not running" in result.output and "AnkiConnect" in result.output
-    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)  # typer.Exit, no crash
+    assert "Traceback" not in result.output and isinstance(
+        result.exception, SystemExit
+    )  # typer.Exit, no crash

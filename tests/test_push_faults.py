@@ -15,8 +15,17 @@ from ankiconnect_server import DROP_AFTER_RUNNING, AnkiConnectServer
 from builds import MINIMAL, copy_sources
 from test_push import options, push
 
-WRITE_ACTIONS = {"createModel", "updateModelTemplates", "updateModelStyling", "createDeck", "storeMediaFile",
-                 "addNote", "updateNoteFields", "addTags", "changeDeck"}
+WRITE_ACTIONS = {
+    "createModel",
+    "updateModelTemplates",
+    "updateModelStyling",
+    "createDeck",
+    "storeMediaFile",
+    "addNote",
+    "updateNoteFields",
+    "addTags",
+    "changeDeck",
+}
 NOT_A_SLUG = "must be a slug like an id"
 
 
@@ -46,13 +55,25 @@ def writes(server: AnkiConnectServer) -> list[str]:
 
 
 def http_answer(body: bytes, length: int | None = None) -> bytes:
-    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (len(body) if length is None else length) + body
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (len(body) if length is None else length)
+        + body
+    )
 
 
 # ---------------------------------------------------------------- --url
 
 
-@pytest.mark.parametrize("url", ["notaurl", "ftp://127.0.0.1:8765", "http://127.0.0.1:99999", "http://127.0.0.1:8765/a b", "http://"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "notaurl",
+        "ftp://127.0.0.1:8765",
+        "http://127.0.0.1:99999",
+        "http://127.0.0.1:8765/a b",
+        "http://",
+    ],
+)
 def test_a_bad_url_is_a_usage_error_on_one_line(minimal, url):
     line = one_line_failure(push(minimal, url), exit_code=2)
     assert line.startswith(f"Usage error: --url '{url}'") and "http://127.0.0.1:8765" in line
@@ -66,21 +87,52 @@ def test_a_good_url_is_not_refused(minimal, anki):  # the control for the test a
 
 
 MALFORMED = {
-    "a body that is not UTF-8": (lambda request: http_answer(b'{"result": "\xff\xfe"}'), "not UTF-8 text"),
-    "a bad status line": (lambda request: b"HTTP/1.1 two hundred OK\r\n\r\n", "malformed HTTP answer (BadStatusLine)"),
-    "a truncated body": (lambda request: http_answer(b'{"result": 6, "err', length=500), "malformed HTTP answer (IncompleteRead)"),
-    "a body that is not JSON": (lambda request: http_answer(b"<html>hello</html>"), "did not answer in JSON"),
-    "an answer without result and error": (lambda request: http_answer(b"6"), "is not AnkiConnect's {result, error}"),
+    "a body that is not UTF-8": (
+        lambda request: http_answer(b'{"result": "\xff\xfe"}'),
+        "not UTF-8 text",
+    ),
+    "a bad status line": (
+        lambda request: b"HTTP/1.1 two hundred OK\r\n\r\n",
+        "malformed HTTP answer (BadStatusLine)",
+    ),
+    "a truncated body": (
+        lambda request: http_answer(b'{"result": 6, "err', length=500),
+        "malformed HTTP answer (IncompleteRead)",
+    ),
+    "a body that is not JSON": (
+        lambda request: http_answer(b"<html>hello</html>"),
+        "did not answer in JSON",
+    ),
+    "an answer without result and error": (
+        lambda request: http_answer(b"6"),
+        "is not AnkiConnect's {result, error}",
+    ),
     "a multi answer that is not a list": (
-        lambda request: http_answer(b'{"result": {"a": 1}, "error": null}') if request["action"] == "multi" else None,
-        "answered a multi request of 3 actions with dict answers"),
+        lambda request: (
+            http_answer(b'{"result": {"a": 1}, "error": null}')
+            if request["action"] == "multi"
+            else None
+        ),
+        "answered a multi request of 3 actions with dict answers",
+    ),
     "a multi answer of the wrong length": (
-        lambda request: http_answer(b'{"result": [], "error": null}') if request["action"] == "multi" else None,
-        "answered a multi request of 3 actions with 0 answers"),
+        lambda request: (
+            http_answer(b'{"result": [], "error": null}') if request["action"] == "multi" else None
+        ),
+        "answered a multi request of 3 actions with 0 answers",
+    ),
     "multi answers not wrapped": (
-        lambda request: http_answer(json.dumps({"result": [[]] * len(request["params"]["actions"]), "error": None}).encode())
-        if request["action"] == "multi" else None,
-        "the answer to 'findNotes' is not AnkiConnect's {result, error}"),
+        lambda request: (
+            http_answer(
+                json.dumps(
+                    {"result": [[]] * len(request["params"]["actions"]), "error": None}
+                ).encode()
+            )
+            if request["action"] == "multi"
+            else None
+        ),
+        "the answer to 'findNotes' is not AnkiConnect's {result, error}",
+    ),
 }
 
 
@@ -95,19 +147,29 @@ def test_a_malformed_answer_is_one_line_exit_1_and_nothing_written(minimal, anki
 def test_a_connection_dropped_while_adding_notes_says_what_was_written(minimal, anki):
     def drop_the_notes(request):
         actions = request["params"].get("actions", []) if request["action"] == "multi" else []
-        return DROP_AFTER_RUNNING if any(action["action"] == "addNote" for action in actions) else None
+        return (
+            DROP_AFTER_RUNNING if any(action["action"] == "addNote" for action in actions) else None
+        )
 
     anki.fault = drop_the_notes
     line = one_line_failure(push(minimal, anki.url))
     assert line.startswith("Push stopped part-way: the connection to")
-    assert "Already written: note types created: mathdeck formula, mathdeck qa, mathdeck code; 1 decks created." in line
-    assert "The answer to the last request (3 actions) never came, so some of those may have been written too." in line
+    assert (
+        "Already written: note types created: mathdeck formula, mathdeck qa, mathdeck code; 1 decks created."
+        in line
+    )
+    assert (
+        "The answer to the last request (3 actions) never came, so some of those may have been written too."
+        in line
+    )
     assert "nothing" not in line
     assert anki.col.note_count() == 3  # they were written: the message did not pretend otherwise
 
     anki.fault = None
     again = push(minimal, anki.url)  # "push again to finish" finds them instead of adding copies
-    assert again.exit_code == 0 and "0 added, 0 updated, 3 unchanged" in " ".join(again.output.split())
+    assert again.exit_code == 0 and "0 added, 0 updated, 3 unchanged" in " ".join(
+        again.output.split()
+    )
     assert anki.col.note_count() == 3
 
 
@@ -122,9 +184,13 @@ def test_an_action_anki_refuses_part_way_says_what_was_written(minimal, anki):
     anki.action_addNote = refuse_the_code_card
     anki.ignore_deck_name = True  # as the real add-on does: the notes Anki took must still be filed
     line = one_line_failure(push(minimal, anki.url))
-    assert line.startswith("Push stopped part-way: addNote: cannot create note because it is empty.")
-    assert ("Already written: note types created: mathdeck formula, mathdeck qa, mathdeck code; 1 decks created; "
-            "2 notes added; 4 new cards moved to their subdecks.") in line
+    assert line.startswith(
+        "Push stopped part-way: addNote: cannot create note because it is empty."
+    )
+    assert (
+        "Already written: note types created: mathdeck formula, mathdeck qa, mathdeck code; 1 decks created; "
+        "2 notes added; 4 new cards moved to their subdecks."
+    ) in line
     assert anki.col.note_count() == 2 and not anki.col.find_cards('"deck:Default"')
 
 
@@ -134,7 +200,9 @@ def test_an_action_anki_refuses_part_way_says_what_was_written(minimal, anki):
 @pytest.fixture
 def card_id_notes(anki):
     """Notes whose CardId holds every character Anki's search syntax gives a meaning."""
-    anki.action_createModel("ids", ["CardId"], [{"Name": "Card 1", "Front": "{{CardId}}", "Back": ""}])
+    anki.action_createModel(
+        "ids", ["CardId"], [{"Name": "Card 1", "Front": "{{CardId}}", "Back": ""}]
+    )
     values = ["alpha", "alph_", "alp*", "*", "a:b", 'q"x', "back\\slash", "al"]
     for value in values:
         note = anki.col.new_note(anki.col.models.by_name("ids"))
@@ -189,10 +257,14 @@ def test_push_never_searches_for_a_value_that_is_not_a_slug(minimal, anki, alias
 def test_push_of_a_source_alias_that_is_not_a_slug_fails_at_load(minimal, anki):
     card_file = minimal / "cards" / "cards.yaml"
     source = card_file.read_text()
-    card_file.write_text(source.replace("  - id: bayes-theorem\n", "  - id: bayes-theorem\n    aliases: ['*']\n", 1))
+    card_file.write_text(
+        source.replace("  - id: bayes-theorem\n", "  - id: bayes-theorem\n    aliases: ['*']\n", 1)
+    )
     assert card_file.read_text() != source
     result = push(minimal, anki.url)
-    assert result.exit_code == 1 and f"cards.yaml:5:15: MD113 alias '*' {NOT_A_SLUG}" in result.output
+    assert (
+        result.exit_code == 1 and f"cards.yaml:5:15: MD113 alias '*' {NOT_A_SLUG}" in result.output
+    )
     assert writes(anki) == []
 
 
@@ -203,12 +275,17 @@ def test_a_card_matching_two_notes_is_refused_and_nothing_written(minimal, anki)
     copy.fields = list(anki.col.get_note(original).fields)
     anki.col.add_note(copy, 1)
     card_file = minimal / "cards" / "cards.yaml"
-    card_file.write_text(card_file.read_text().replace("Bayes' theorem", "Bayes' rule"))  # something to write
+    card_file.write_text(
+        card_file.read_text().replace("Bayes' theorem", "Bayes' rule")
+    )  # something to write
     before = len(writes(anki))
 
     result = push(minimal, anki.url)
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert f"card 'bayes-theorem' matches 2 notes in Anki (note ids {original}, {copy.id})" in result.output
+    assert (
+        f"card 'bayes-theorem' matches 2 notes in Anki (note ids {original}, {copy.id})"
+        in result.output
+    )
     assert "nothing was written" in result.output and len(writes(anki)) == before
 
 
@@ -220,6 +297,14 @@ def test_a_note_matched_by_two_cards_is_refused(minimal, anki):
     (bayes,) = anki.col.find_notes('"CardId:bayes-theorem"')
     second_claim = with_aliases(prepared.notes[1], "bayes-theorem")
     before = len(writes(anki))
-    with pytest.raises(PushConflict, match=rf"note {bayes} in Anki is matched by 2 cards \(bayes-theorem, {prepared.notes[1].card.id}\)"):
-        push_notes(AnkiConnect(anki.url), prepared.deck, [prepared.notes[0], second_claim, prepared.notes[2]], prepared.media)
+    with pytest.raises(
+        PushConflict,
+        match=rf"note {bayes} in Anki is matched by 2 cards \(bayes-theorem, {prepared.notes[1].card.id}\)",
+    ):
+        push_notes(
+            AnkiConnect(anki.url),
+            prepared.deck,
+            [prepared.notes[0], second_claim, prepared.notes[2]],
+            prepared.media,
+        )
     assert len(writes(anki)) == before

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 import time
 
 import pytest
 
-from anki_collection import answer_first_due_card, card_state, fresh_collection, import_package, notes_by_card_id, review_log
+from anki_collection import (
+    answer_first_due_card,
+    card_state,
+    fresh_collection,
+    import_package,
+    notes_by_card_id,
+    review_log,
+)
 from builder.problems import SourceError
 from builds import build_in
 
@@ -19,20 +25,33 @@ SUBDECK = "ML Math Cheat Sheet::Part 1: Concepts & Formulas"
 def release(project, part: str, **options):
     from builder.build import BuildOptions, build
 
-    return build(BuildOptions(
-        cards_dir=project / "cards", out_dir=project / "dist", figures_dir=project / "figures",
-        cache_dir=project / ".cache" / "figures", release=part, **options,
-    ))
+    return build(
+        BuildOptions(
+            cards_dir=project / "cards",
+            out_dir=project / "dist",
+            figures_dir=project / "figures",
+            cache_dir=project / ".cache" / "figures",
+            release=part,
+            **options,
+        )
+    )
 
 
 def edit_for_next_release(project) -> None:
     """One edited card, one new card, one retired card."""
     cards = project / "cards" / "cards.yaml"
     text = cards.read_text()
-    text = text.replace("- Asymmetric, so not a metric.", "- Asymmetric in general, so not a metric.")
-    text = text.replace("  - id: snippet-softmax\n    kind: code\n", "  - id: snippet-softmax\n    kind: code\n    retired: true\n")
-    text += ("\n  - id: chain-rule\n    kind: formula\n    concept: Chain rule of probability\n"
-             "    formula: |\n      $$P(a, b) = P(a \\mid b)\\,P(b)$$\n")
+    text = text.replace(
+        "- Asymmetric, so not a metric.", "- Asymmetric in general, so not a metric."
+    )
+    text = text.replace(
+        "  - id: snippet-softmax\n    kind: code\n",
+        "  - id: snippet-softmax\n    kind: code\n    retired: true\n",
+    )
+    text += (
+        "\n  - id: chain-rule\n    kind: formula\n    concept: Chain rule of probability\n"
+        "    formula: |\n      $$P(a, b) = P(a \\mid b)\\,P(b)$$\n"
+    )
     cards.write_text(text)
 
 
@@ -40,12 +59,19 @@ def test_release_bumps_version_writes_changelog_and_records_the_release(project)
     result = release(project, "minor")
     assert result.path.name == "ml-math-cheatsheet-0.2.0.apkg"
     assert "version: 0.2.0\n" in (project / "cards" / "deck.yaml").read_text()
-    assert "# The deck's identity. deck_id and the note type ids are fixed forever" in (project / "cards" / "deck.yaml").read_text()  # comments kept
+    assert (
+        "# The deck's identity. deck_id and the note type ids are fixed forever"
+        in (project / "cards" / "deck.yaml").read_text()
+    )  # comments kept
     changelog = (project / "CHANGELOG.md").read_text()
     assert "## 0.2.0 (2025-11-24)" in changelog and "**Added** (3):" in changelog
     assert "- `bayes-theorem`: Bayes' theorem" in changelog
     lock = json.loads((project / "cards" / "mathdeck.lock.json").read_text())
-    assert lock["release"]["version"] == "0.2.0" and set(lock["release"]["cards"]) == {"bayes-theorem", "q13-kl-divergence", "snippet-softmax"}
+    assert lock["release"]["version"] == "0.2.0" and set(lock["release"]["cards"]) == {
+        "bayes-theorem",
+        "q13-kl-divergence",
+        "snippet-softmax",
+    }
 
 
 def test_next_release_updates_adds_retires_and_keeps_every_review(project, tmp_path, monkeypatch):
@@ -98,31 +124,43 @@ def test_deleting_a_released_card_is_refused(project):
         release(project, "patch")
     [problem] = error.value.problems
     assert problem.location.file.name == "mathdeck.lock.json" and problem.location.line > 0
-    assert problem.message.startswith("card 'snippet-softmax' (Write a numerically stable softmax "
-                                      "in PyTorch.) was in release 0.1.1 but is gone")
+    assert problem.message.startswith(
+        "card 'snippet-softmax' (Write a numerically stable softmax "
+        "in PyTorch.) was in release 0.1.1 but is gone"
+    )
     assert "'retired: true'" in problem.message
 
 
 def test_a_retired_id_is_never_reused(project):
     edit_for_next_release(project)
     cards = project / "cards" / "cards.yaml"
-    cards.write_text(cards.read_text() + "\n  - id: snippet-softmax\n    kind: qa\n    question: Q?\n    answer: A\n")
+    cards.write_text(
+        cards.read_text()
+        + "\n  - id: snippet-softmax\n    kind: qa\n    question: Q?\n    answer: A\n"
+    )
     with pytest.raises(SourceError) as error:
         build_in(project)
     [problem] = error.value.problems
-    assert "belongs to the retired card at" in problem.message and "choose a new id" in problem.message
+    assert (
+        "belongs to the retired card at" in problem.message and "choose a new id" in problem.message
+    )
 
 
 def test_note_type_changes_since_the_release_need_confirmation(project):
     release(project, "patch")
     lock_path = project / "cards" / "mathdeck.lock.json"
     lock = json.loads(lock_path.read_text())
-    lock["release"]["note_types"]["qa"]["fields"].remove("FollowupAnswer")  # as if the field were new now
+    lock["release"]["note_types"]["qa"]["fields"].remove(
+        "FollowupAnswer"
+    )  # as if the field were new now
     lock_path.write_text(json.dumps(lock))
     with pytest.raises(SourceError) as error:
         release(project, "patch")
     [problem] = error.value.problems
-    assert "note type 'mathdeck qa' changed since release 0.1.1" in problem.message and "full sync" in problem.message
+    assert (
+        "note type 'mathdeck qa' changed since release 0.1.1" in problem.message
+        and "full sync" in problem.message
+    )
     assert release(project, "patch", allow_note_type_change=True).deck.config.version == "0.1.2"
 
 
@@ -130,8 +168,12 @@ def test_watch_rebuilds_one_edited_card_without_drawing_figures(project):
     from builder.build import BuildOptions
     from builder.watch import watch
 
-    options = BuildOptions(cards_dir=project / "cards", out_dir=project / "dist", figures_dir=project / "figures",
-                           cache_dir=project / ".cache" / "figures")
+    options = BuildOptions(
+        cards_dir=project / "cards",
+        out_dir=project / "dist",
+        figures_dir=project / "figures",
+        cache_dir=project / ".cache" / "figures",
+    )
     reports, stop = [], threading.Event()
     thread = threading.Thread(target=watch, args=(options, reports.append, stop), daemon=True)
     thread.start()
@@ -148,5 +190,10 @@ def test_watch_rebuilds_one_edited_card_without_drawing_figures(project):
     thread.join(5)
     assert len(reports) >= 2, "no rebuild after the edit"
     rebuild = reports[1]
-    assert rebuild.error is None and rebuild.changes.changed == ["bayes-theorem"] and not rebuild.changes.added and not rebuild.changes.removed
+    assert (
+        rebuild.error is None
+        and rebuild.changes.changed == ["bayes-theorem"]
+        and not rebuild.changes.added
+        and not rebuild.changes.removed
+    )
     assert rebuild.result.figures_drawn == 0

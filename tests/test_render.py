@@ -21,7 +21,10 @@ MATH_CASES = [
     (r"$\{x \mid x > 0\}$", r"\(\{x \mid x &gt; 0\}\)"),
     (r"$a \\ b$", r"\(a \\ b\)"),
     (r"$*emph*$ and $__init__$", r"\(*emph*\)"),
-    ("$$\n\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}\n$$", "\\[\n\\begin{aligned} a &amp;= b \\\\ c &amp;= d \\end{aligned}\n\\]"),
+    (
+        "$$\n\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}\n$$",
+        "\\[\n\\begin{aligned} a &amp;= b \\\\ c &amp;= d \\end{aligned}\n\\]",
+    ),
     ("$$x_1 + x_2$$", r"\[x_1 + x_2\]"),
 ]
 
@@ -42,12 +45,17 @@ def test_dollar_signs_in_prose_and_code_are_not_math():
 
 
 def test_math_inside_table_cells():
-    html = markdown_to_html("| law | formula |\n|---|---|\n| Bayes | $P(A \\mid B) \\propto P(B \\mid A) P(A)$ |")
+    html = markdown_to_html(
+        "| law | formula |\n|---|---|\n| Bayes | $P(A \\mid B) \\propto P(B \\mid A) P(A)$ |"
+    )
     assert "<td><span" in html and r"\(P(A \mid B) \propto P(B \mid A) P(A)\)" in html
 
 
 def test_lone_paragraph_is_unwrapped_for_prompts():
-    assert markdown_to_html("What is $x$?", inline=True) == 'What is <span class="arithmatex">\\(x\\)</span>?'
+    assert (
+        markdown_to_html("What is $x$?", inline=True)
+        == 'What is <span class="arithmatex">\\(x\\)</span>?'
+    )
     assert markdown_to_html("one\n\ntwo", inline=True).count("<p>") == 2
 
 
@@ -56,7 +64,7 @@ def test_lone_paragraph_is_unwrapped_for_prompts():
     [
         ("<script>alert(1)</script> hi", "<script"),
         ('<img src="x.png" onerror="alert(1)">', "onerror"),
-        ('[click](javascript:alert(1))', "javascript:"),
+        ("[click](javascript:alert(1))", "javascript:"),
         ('<a href="javascript:alert(1)">x</a>', "javascript:"),
         ('<div style="position:fixed">x</div>', "position"),
         ('<iframe src="https://example.com"></iframe>', "<iframe"),
@@ -77,13 +85,17 @@ def test_note_type_templates_use_anki_fields():
     assert followup_name == "Follow-up"
     assert name == "Question" and "{{Question}}" in front and "{{FrontSide}}" in back
     # The follow-up card exists only when the note has a follow-up question.
-    assert followup_front.startswith("{{#FollowupQuestion}}") and followup_front.rstrip().endswith("{{/FollowupQuestion}}")
+    assert followup_front.startswith("{{#FollowupQuestion}}") and followup_front.rstrip().endswith(
+        "{{/FollowupQuestion}}"
+    )
 
 
 def test_css_supports_phone_width_and_both_night_mode_classes():
     css = card_css()
     assert ".card.nightMode" in css and ".card.night_mode" in css
-    assert not re.search(r"\.(nightMode|night_mode)\s+\.card(?![\w-])", css)  # never matches in Anki
+    assert not re.search(
+        r"\.(nightMode|night_mode)\s+\.card(?![\w-])", css
+    )  # never matches in Anki
     assert "overflow-x: auto" in css and "max-width: 100%" in css
 
 
@@ -102,7 +114,23 @@ def test_display_math_lines_inside_fenced_code_stay_code():
     assert "arithmatex" not in html and "$$x$$" in html
 
 
-@pytest.mark.parametrize("text", ["贝叶斯定理", "KL 散度", "相对熵 12", "Bayes", "a  b", "", "x_1", "*em*", "1. list", "a ", "<b>x</b>", "A & B"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "贝叶斯定理",
+        "KL 散度",
+        "相对熵 12",
+        "Bayes",
+        "a  b",
+        "",
+        "x_1",
+        "*em*",
+        "1. list",
+        "a ",
+        "<b>x</b>",
+        "A & B",
+    ],
+)
 def test_plain_words_skip_markdown_with_the_same_result(text):
     from builder.markdown_math import markdown_field
     from builder.render import inline_markdown_field

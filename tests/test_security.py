@@ -61,7 +61,9 @@ class CardFile:
         self.name = name
         self.lines = ["subdeck: Hostile", "cards:"]
 
-    def card(self, card_id: str, kind: str, fields: dict[str, str], raw: dict[str, str] | None = None) -> dict[str, int]:
+    def card(
+        self, card_id: str, kind: str, fields: dict[str, str], raw: dict[str, str] | None = None
+    ) -> dict[str, int]:
         """Block scalars for `fields`, YAML as written for `raw`; returns each key's line."""
         self.lines += [f"  - id: {card_id}", f"    kind: {kind}"]
         where = {}
@@ -86,7 +88,9 @@ def tex_card_fields(kind: str, tex: str) -> dict[str, str]:
     return fields
 
 
-def write_tex_cards(cards_dir: Path, vectors=TEX_VECTORS, kinds=tuple(FIELDS_BY_KIND)) -> list[Expected]:
+def write_tex_cards(
+    cards_dir: Path, vectors=TEX_VECTORS, kinds=tuple(FIELDS_BY_KIND)
+) -> list[Expected]:
     card_file, expected = CardFile("tex.yaml"), []
     for kind in kinds:
         for vector in vectors:
@@ -95,9 +99,17 @@ def write_tex_cards(cards_dir: Path, vectors=TEX_VECTORS, kinds=tuple(FIELDS_BY_
             fields = tex_card_fields(kind, vector["tex"])
             for key, line in card_file.card(card_id, kind, fields, raw).items():
                 if key in FIELDS_BY_KIND[kind]:
-                    message = f"card '{card_id}', field '{key}': {vector['message']} in ${vector['tex']}$"
+                    message = (
+                        f"card '{card_id}', field '{key}': {vector['message']} in ${vector['tex']}$"
+                    )
                     where = tex_position(line, fields[key], vector["tex"], vector["message"])
-                    expected.append(Expected(f"cards/tex.yaml:{where}: {tex_code(vector['message'])} {message}", card_id, vector["payload"]))
+                    expected.append(
+                        Expected(
+                            f"cards/tex.yaml:{where}: {tex_code(vector['message'])} {message}",
+                            card_id,
+                            vector["payload"],
+                        )
+                    )
     card_file.write(cards_dir)
     return expected
 
@@ -119,14 +131,30 @@ def write_html_cards(cards_dir: Path) -> list[Expected]:
     card_file, expected = CardFile("html.yaml"), []
     for vector in HTML_VECTORS:
         card_id = f"html-{vector['name']}"
-        fields = {"question": "Q?", "answer": "A", "followup_question": "F?", "followup_answer": "B"}
+        fields = {
+            "question": "Q?",
+            "answer": "A",
+            "followup_question": "F?",
+            "followup_answer": "B",
+        }
         fields[vector["key"]] = vector["source"]
         line = card_file.card(card_id, "qa", fields)[vector["key"]]
         where, code = str(line), ""
         tex_problem = re.fullmatch(r", field '\w+': (.*) in \$(.*)\$", vector["message"])
-        if tex_problem:  # TeX written without a dollar sign: reported where the TeX is, as any formula
-            where, code = tex_position(line, vector["source"], tex_problem[2], tex_problem[1]), f" {tex_code(tex_problem[1])}"
-        expected.append(Expected(f"cards/html.yaml:{where}:{code} card '{card_id}'{vector['message']}", card_id, vector["payload"]))
+        if (
+            tex_problem
+        ):  # TeX written without a dollar sign: reported where the TeX is, as any formula
+            where, code = (
+                tex_position(line, vector["source"], tex_problem[2], tex_problem[1]),
+                f" {tex_code(tex_problem[1])}",
+            )
+        expected.append(
+            Expected(
+                f"cards/html.yaml:{where}:{code} card '{card_id}'{vector['message']}",
+                card_id,
+                vector["payload"],
+            )
+        )
     card_file.write(cards_dir)
     return expected
 
@@ -136,16 +164,27 @@ def write_control_cards(cards_dir: Path) -> list[Expected]:
     for vector in CONTROL_VECTORS:
         fields = {"question": "Q?", "answer": "A"}
         fields.pop(vector["key"], None)
-        line = card_file.card(f"control-{vector['name']}", "qa", fields, {vector["key"]: vector["yaml"]})[vector["key"]]
+        line = card_file.card(
+            f"control-{vector['name']}", "qa", fields, {vector["key"]: vector["yaml"]}
+        )[vector["key"]]
         column = len(f"    {vector['key']}: ") + 1  # written as `    key: value`
-        expected.append(Expected(f"cards/control.yaml:{line}:{column}: MD115 {vector['message']}", "", None))
+        expected.append(
+            Expected(f"cards/control.yaml:{line}:{column}: MD115 {vector['message']}", "", None)
+        )
     # A code file is text too: Anki stores it in the Code field.
     (cards_dir / "snippets").mkdir(exist_ok=True)
     (cards_dir / "snippets" / "separator.py").write_text("x = 1  # \x1f\n", encoding="utf-8")
-    line = card_file.card("control-code-file", "code", {"task": "T"}, {"code_file": "snippets/separator.py"})["code_file"]
-    expected.append(Expected(
-        f"cards/control.yaml:{line}:{len('    code_file: ') + 1}: MD116 card 'control-code-file': code_file 'snippets/separator.py' contains U+001F "
-        "(Anki's field separator) at character 10, which an Anki note cannot hold: remove it", "", None))
+    line = card_file.card(
+        "control-code-file", "code", {"task": "T"}, {"code_file": "snippets/separator.py"}
+    )["code_file"]
+    expected.append(
+        Expected(
+            f"cards/control.yaml:{line}:{len('    code_file: ') + 1}: MD116 card 'control-code-file': code_file 'snippets/separator.py' contains U+001F "
+            "(Anki's field separator) at character 10, which an Anki note cannot hold: remove it",
+            "",
+            None,
+        )
+    )
     card_file.write(cards_dir)
     return expected
 
@@ -154,13 +193,21 @@ def new_project(root: Path, deck_extra: str = "") -> Path:
     cards = root / "cards"
     cards.mkdir(parents=True)
     (root / "figures").mkdir()
-    (cards / "deck.yaml").write_text((HOSTILE / "cards" / "deck.yaml").read_text(encoding="utf-8") + deck_extra, encoding="utf-8")
+    (cards / "deck.yaml").write_text(
+        (HOSTILE / "cards" / "deck.yaml").read_text(encoding="utf-8") + deck_extra, encoding="utf-8"
+    )
     return root
 
 
 def run_cli(project: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1764000000", "COLUMNS": "400"}
-    return subprocess.run([sys.executable, "-m", "builder.cli", *args], cwd=project, capture_output=True, text=True, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "builder.cli", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
 
 
 def assert_refused(result: subprocess.CompletedProcess, expected: list[Expected]) -> None:
@@ -197,11 +244,24 @@ def test_every_vector_is_in_every_field_kind(hostile):
     _, expected = hostile
     tex_problems = [item for item in expected if item.line.startswith("cards/tex.yaml")]
     assert len(tex_problems) == len(TEX_VECTORS) * sum(map(len, FIELDS_BY_KIND.values()))
-    assert {"href-javascript", "mmltoken-href", "style-overlay", "bbox-css", "class-cloze", "cssid-answer",
-            "unicode-font", "require-html", "let-alias", "url", "data"} <= {v["name"] for v in TEX_VECTORS}
+    assert {
+        "href-javascript",
+        "mmltoken-href",
+        "style-overlay",
+        "bbox-css",
+        "class-cloze",
+        "cssid-answer",
+        "unicode-font",
+        "require-html",
+        "let-alias",
+        "url",
+        "data",
+    } <= {v["name"] for v in TEX_VECTORS}
 
 
-@pytest.mark.parametrize("command", [["check"], ["build"], ["export", "html"], ["export", "csv"]], ids=" ".join)
+@pytest.mark.parametrize(
+    "command", [["check"], ["build"], ["export", "html"], ["export", "csv"]], ids=" ".join
+)
 def test_check_refuses_every_vector_with_its_exact_message(hostile, command, tmp_path):
     source, expected = hostile
     project = tmp_path / "project"
@@ -231,8 +291,23 @@ def test_the_safety_wall_knows_every_dangerous_macro_anki_loads():
         "mj.mathjax.document('', { InputJax: tex, OutputJax: new mj.CHTML() });"
         "console.log(JSON.stringify([...dangerousMacros(tex).keys()].sort()));"
     )
-    result = subprocess.run(["node", "--input-type=module", "-e", script], cwd=REPO, capture_output=True, text=True, check=True)
-    assert json.loads(result.stdout) == ["bbox", "class", "cssId", "href", "mmlToken", "require", "style", "unicode"]
+    result = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout) == [
+        "bbox",
+        "class",
+        "cssId",
+        "href",
+        "mmlToken",
+        "require",
+        "style",
+        "unicode",
+    ]
 
 
 # ---------------------------------------------------------------- wall 2: if the check were skipped
@@ -262,7 +337,16 @@ def test_no_html_payload_reaches_a_note_imported_by_anki(html_deck, tmp_path):
 
     _, deck, notes, payloads = html_deck
     apkg = tmp_path / "hostile.apkg"
-    apkg.write_bytes(package_bytes(deck, notes, stamp_notes(notes, _no_lock(), 1764000000), [], render_description(deck), note_type_templates()))
+    apkg.write_bytes(
+        package_bytes(
+            deck,
+            notes,
+            stamp_notes(notes, _no_lock(), 1764000000),
+            [],
+            render_description(deck),
+            note_type_templates(),
+        )
+    )
     col = fresh_collection(tmp_path / "anki")
     try:
         import_package(col, apkg)
@@ -293,13 +377,26 @@ def test_no_html_payload_reaches_the_csv_export_or_the_preview(html_deck):
     from builder.identity import stamp_notes
     from builder.notes_csv import notes_csv
     from builder.package import package_bytes
-    from builder.render import note_type_templates, render_description
     from builder.preview import _cards_as_anki_renders_them
+    from builder.render import note_type_templates, render_description
 
     _, deck, notes, payloads = html_deck
-    rows = {line.split("\t")[3]: line for line in notes_csv(deck, notes).splitlines() if not line.startswith("#")}
+    rows = {
+        line.split("\t")[3]: line
+        for line in notes_csv(deck, notes).splitlines()
+        if not line.startswith("#")
+    }
     assert len(rows) == len(notes)
-    cards, _ = _cards_as_anki_renders_them(package_bytes(deck, notes, stamp_notes(notes, _no_lock(), 1764000000), [], render_description(deck), note_type_templates()))
+    cards, _ = _cards_as_anki_renders_them(
+        package_bytes(
+            deck,
+            notes,
+            stamp_notes(notes, _no_lock(), 1764000000),
+            [],
+            render_description(deck),
+            note_type_templates(),
+        )
+    )
     for payload in payloads.values():
         assert not any(payload in row for row in rows.values()), payload
         assert not any(payload in card.front + card.back for card in cards), payload
@@ -328,7 +425,9 @@ def _no_lock():
 
 
 # The vectors MathJax can typeset (the others are parse errors there too).
-EXPORTABLE = [v for v in TEX_VECTORS if v["message"].startswith("unsafe TeX") and v["name"] != "require-html"]
+EXPORTABLE = [
+    v for v in TEX_VECTORS if v["message"].startswith("unsafe TeX") and v["name"] != "require-html"
+]
 
 
 @pytest.mark.parametrize("tex_links", ["none", "https"])
@@ -355,13 +454,25 @@ def test_mathjax_safe_extension_strips_every_tex_payload_from_the_html_export(tm
 def test_tex_links_https_allows_https_links_only(tmp_path):
     project = new_project(tmp_path / "project", "tex_links: https\n")
     card_file = CardFile("links.yaml")
-    card_file.card("https-link", "qa", {"question": "Q?", "answer": r"$\href{https://example.org/a}{x}$"})
-    line = card_file.card("http-link", "qa", {"question": "Q?", "answer": r"$\href{http://example.org/b}{x}$"})["answer"]
+    card_file.card(
+        "https-link", "qa", {"question": "Q?", "answer": r"$\href{https://example.org/a}{x}$"}
+    )
+    line = card_file.card(
+        "http-link", "qa", {"question": "Q?", "answer": r"$\href{http://example.org/b}{x}$"}
+    )["answer"]
     card_file.write(project / "cards")
 
-    assert_refused(run_cli(project, "check"), [Expected(
-        f"cards/links.yaml:{line + 1}:8: MD141 card 'http-link', field 'answer': unsafe TeX: \\href makes a link: "
-        'href="http://example.org/b" (deck.yaml allows https: links only) in $\\href{http://example.org/b}{x}$', "", None)])
+    assert_refused(
+        run_cli(project, "check"),
+        [
+            Expected(
+                f"cards/links.yaml:{line + 1}:8: MD141 card 'http-link', field 'answer': unsafe TeX: \\href makes a link: "
+                'href="http://example.org/b" (deck.yaml allows https: links only) in $\\href{http://example.org/b}{x}$',
+                "",
+                None,
+            )
+        ],
+    )
 
     card_file.lines = card_file.lines[: line - 5]  # drop the http card (from its `- id:` line)
     card_file.write(project / "cards")
@@ -373,25 +484,39 @@ def test_tex_links_https_allows_https_links_only(tmp_path):
     finally:
         col.close()
     assert run_cli(project, "export", "html").returncode == 0
-    assert 'href="https://example.org/a"' in (project / "dist" / "hostile-0.1.0.html").read_text(encoding="utf-8")
+    assert 'href="https://example.org/a"' in (project / "dist" / "hostile-0.1.0.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_without_tex_links_an_https_link_is_refused_too(tmp_path):
     project = new_project(tmp_path / "project")
     card_file = CardFile("links.yaml")
-    line = card_file.card("https-link", "qa", {"question": "Q?", "answer": r"$\href{https://example.org/a}{x}$"})["answer"]
+    line = card_file.card(
+        "https-link", "qa", {"question": "Q?", "answer": r"$\href{https://example.org/a}{x}$"}
+    )["answer"]
     card_file.write(project / "cards")
 
-    assert_refused(run_cli(project, "check"), [Expected(
-        f"cards/links.yaml:{line + 1}:8: MD141 card 'https-link', field 'answer': unsafe TeX: \\href makes a link: "
-        'href="https://example.org/a" in $\\href{https://example.org/a}{x}$', "", None)])
+    assert_refused(
+        run_cli(project, "check"),
+        [
+            Expected(
+                f"cards/links.yaml:{line + 1}:8: MD141 card 'https-link', field 'answer': unsafe TeX: \\href makes a link: "
+                'href="https://example.org/a" in $\\href{https://example.org/a}{x}$',
+                "",
+                None,
+            )
+        ],
+    )
 
 
 def test_mathjax_own_equation_labels_and_references_are_not_refused():
     from builder.mathjax import check_tex
 
-    items = [(r"\begin{align} a \label{eq:a} \tag{1} \\ b \eqref{eq:a} \end{align}", True),
-             (r"\bbox[yellow,5px]{x} \fcolorbox{red}{#00ff00}{y} \color{blue}{z}", False)]
+    items = [
+        (r"\begin{align} a \label{eq:a} \tag{1} \\ b \eqref{eq:a} \end{align}", True),
+        (r"\bbox[yellow,5px]{x} \fcolorbox{red}{#00ff00}{y} \color{blue}{z}", False),
+    ]
     assert check_tex(items) == [None, None]
 
 
@@ -399,13 +524,23 @@ def test_a_deck_macro_cannot_smuggle_a_dangerous_macro(tmp_path):
     """Deck macros are expanded before the check: the expansion is what is judged."""
     project = new_project(tmp_path / "project", "macros:\n  link: '\\href{#1}{#2}'\n")
     card_file = CardFile("macro.yaml")
-    line = card_file.card("via-macro", "qa", {"question": "Q?", "answer": r"$\link{javascript:alert(21)}{x}$"})["answer"]
+    line = card_file.card(
+        "via-macro", "qa", {"question": "Q?", "answer": r"$\link{javascript:alert(21)}{x}$"}
+    )["answer"]
     card_file.write(project / "cards")
 
-    assert_refused(run_cli(project, "check"), [Expected(
-        # the TeX judged is the expansion, not written in the file: the field's line
-        f"cards/macro.yaml:{line}: MD141 card 'via-macro', field 'answer': unsafe TeX: \\href makes a link: "
-        'href="javascript:alert(21)" in $\\href{javascript:alert(21)}{x}$', "", None)])
+    assert_refused(
+        run_cli(project, "check"),
+        [
+            Expected(
+                # the TeX judged is the expansion, not written in the file: the field's line
+                f"cards/macro.yaml:{line}: MD141 card 'via-macro', field 'answer': unsafe TeX: \\href makes a link: "
+                'href="javascript:alert(21)" in $\\href{javascript:alert(21)}{x}$',
+                "",
+                None,
+            )
+        ],
+    )
 
 
 def test_every_field_of_every_kind_passes_the_sanitiser(monkeypatch, tmp_path):
@@ -424,8 +559,13 @@ def test_every_field_of_every_kind_passes_the_sanitiser(monkeypatch, tmp_path):
         "basic": {"front": "F", "back": "B"},
     }
     for kind, fields in every_field.items():
-        raw = {"zh": "术语", "figure": "fig", "retired": "true", **({"code": "x = 1"} if kind == "code" else {}),
-               **({"reverse": "true"} if kind in ("formula", "basic") else {})}
+        raw = {
+            "zh": "术语",
+            "figure": "fig",
+            "retired": "true",
+            **({"code": "x = 1"} if kind == "code" else {}),
+            **({"reverse": "true"} if kind in ("formula", "basic") else {}),
+        }
         card_file.card(f"all-{kind}", kind, fields, raw)
     card_file.write(project / "cards")
     from builder.load import load_deck
@@ -437,7 +577,9 @@ def test_every_field_of_every_kind_passes_the_sanitiser(monkeypatch, tmp_path):
     assert {note.card.kind for note in notes} == set(KINDS)
     for note in notes:
         assert all(note.fields), (note.card.id, note.fields)  # every field was filled ...
-        assert set(note.fields) == {"<sanitised>"}, note.card.id  # ... and went through the sanitiser
+        assert set(note.fields) == {"<sanitised>"}, (
+            note.card.id
+        )  # ... and went through the sanitiser
 
 
 def test_the_deck_description_is_audited_like_a_field(tmp_path):
@@ -445,7 +587,8 @@ def test_the_deck_description_is_audited_like_a_field(tmp_path):
     deck_yaml = project / "cards" / "deck.yaml"
     text = deck_yaml.read_text(encoding="utf-8").replace(
         "description: Hostile input, every vector in every field kind.",
-        "description: |\n  Hostile <img src=x onerror=alert(22)> and <!-- a note -->")
+        "description: |\n  Hostile <img src=x onerror=alert(22)> and <!-- a note -->",
+    )
     deck_yaml.write_text(text, encoding="utf-8")
     line = text.splitlines().index("description: |") + 1
     card_file = CardFile("one.yaml")
@@ -453,6 +596,10 @@ def test_the_deck_description_is_audited_like_a_field(tmp_path):
     card_file.write(project / "cards")
 
     prefix = f"cards/deck.yaml:{line}: 'description' has raw HTML that is not allowed:"
-    assert_refused(run_cli(project, "check"), [
-        Expected(f"{prefix} 'onerror' attribute on <img> would be removed", "", None),
-        Expected(f"{prefix} an HTML comment would be removed", "", None)])
+    assert_refused(
+        run_cli(project, "check"),
+        [
+            Expected(f"{prefix} 'onerror' attribute on <img> would be removed", "", None),
+            Expected(f"{prefix} an HTML comment would be removed", "", None),
+        ],
+    )

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from builder.load import load_deck
+from builder.markdown_math import reveal_clozes
 from builder.problems import SourceError
 from builder.render import render_deck
 from builder.sheet import build_sheet, load_outline, outline_problems
-from builder.markdown_math import reveal_clozes
 from builder.sheet_markdown import sheet_markdown
 from builds import MINIMAL
 
@@ -93,7 +93,10 @@ def test_cards_go_under_their_deepest_section_in_outline_order(cards_dir):
     ]
     assert [n.card.id for n in sheet.parts[1].notes] == ["loose"]
     assert "old" not in [n.card.id for n in sheet.notes]  # retired
-    assert outline_problems(load_outline(cards_dir), deck)[0].message == "no card in 'Concepts' has the tag 'sec-1-3'"
+    assert (
+        outline_problems(load_outline(cards_dir), deck)[0].message
+        == "no card in 'Concepts' has the tag 'sec-1-3'"
+    )
 
 
 def test_markdown_expands_macros_in_math_only_and_reveals_clozes(cards_dir):
@@ -112,11 +115,16 @@ def test_reveal_clozes_keeps_text_without_deletions():
 
 
 def test_a_broken_outline_is_reported_with_its_line(cards_dir):
-    (cards_dir / "outline.yaml").write_text("parts:\n  - subdeck: Concepts\n    sections:\n      - tilte: Oops\n", encoding="utf-8")
+    (cards_dir / "outline.yaml").write_text(
+        "parts:\n  - subdeck: Concepts\n    sections:\n      - tilte: Oops\n", encoding="utf-8"
+    )
     with pytest.raises(SourceError) as error:
         load_outline(cards_dir)
     messages = sorted(str(problem).split("outline.yaml:")[1] for problem in error.value.problems)
-    assert messages == ["4:9: MD110 unknown key 'tilte' in a section (did you mean 'title'?)", "4:9: MD111 missing required key 'title'"]
+    assert messages == [
+        "4:9: MD110 unknown key 'tilte' in a section (did you mean 'title'?)",
+        "4:9: MD111 missing required key 'title'",
+    ]
 
 
 def test_no_outline_means_one_part_per_subdeck_in_source_order(cards_dir):

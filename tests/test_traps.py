@@ -6,10 +6,17 @@ import textwrap
 
 import pytest
 
-from anki_collection import answer_first_due_card, card_state, fresh_collection, import_package, notes_by_card_id, review_log
+from anki_collection import (
+    answer_first_due_card,
+    card_state,
+    fresh_collection,
+    import_package,
+    notes_by_card_id,
+    review_log,
+)
 from builder.macros import Macro, MacroError, expand_macros
-from builder.problems import Location, SourceError
 from builder.markdown_math import markdown_to_html
+from builder.problems import Location, SourceError
 from builds import MINIMAL, build_in, set_version
 
 SUBDECK = "ML Math Cheat Sheet::Part 1: Concepts & Formulas"
@@ -33,7 +40,11 @@ def test_renamed_card_keeps_its_note_and_review_history(project, tmp_path, monke
     state, history = card_state(col, studied), review_log(col)
 
     cards = project / "cards" / "cards.yaml"
-    cards.write_text(cards.read_text().replace("  - id: bayes-theorem\n", "  - id: bayes-rule\n    aliases: [bayes-theorem]\n"))
+    cards.write_text(
+        cards.read_text().replace(
+            "  - id: bayes-theorem\n", "  - id: bayes-rule\n    aliases: [bayes-theorem]\n"
+        )
+    )
     set_version(project / "cards", "0.2.0")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764086400")
     log = import_package(col, build_in(project).path)
@@ -45,12 +56,18 @@ def test_renamed_card_keeps_its_note_and_review_history(project, tmp_path, monke
 
 def test_an_alias_that_collides_with_another_card_is_an_error(project):
     cards = project / "cards" / "cards.yaml"
-    cards.write_text(cards.read_text().replace("  - id: snippet-softmax\n", "  - id: snippet-softmax\n    aliases: [bayes-theorem]\n"))
+    cards.write_text(
+        cards.read_text().replace(
+            "  - id: snippet-softmax\n", "  - id: snippet-softmax\n    aliases: [bayes-theorem]\n"
+        )
+    )
     with pytest.raises(SourceError) as error:
         build_in(project)
     [problem] = error.value.problems
     assert problem.location.line == 32
-    assert problem.message.startswith("card 'snippet-softmax': alias 'bayes-theorem' is already used by the card at ")
+    assert problem.message.startswith(
+        "card 'snippet-softmax': alias 'bayes-theorem' is already used by the card at "
+    )
 
 
 # ---------------------------------------------------------------- dollar signs
@@ -73,13 +90,16 @@ def test_dollar_signs_mean_math_only_where_they_should(source, present, absent):
 
 
 def test_dollar_cases_reach_the_note_as_written(project, tmp_path):
-    add_cards(project, """
+    add_cards(
+        project,
+        """
         - id: dollars
           kind: qa
           question: What does it cost?
           answer: |
             It costs $5 and $10; `$x$` is code; $a<b$ and $c>d$.
-    """)
+    """,
+    )
     col = fresh_collection(tmp_path / "anki")
     import_package(col, build_in(project).path)
     answer = notes_by_card_id(col)["dollars"]["Answer"]
@@ -121,23 +141,33 @@ def test_macro_with_missing_argument_is_an_error():
 
 def test_deck_macros_are_expanded_in_notes_and_bad_ones_are_source_errors(project, tmp_path):
     deck_yaml = project / "cards" / "deck.yaml"
-    deck_yaml.write_text(deck_yaml.read_text() + "macros:\n  E: '\\mathbb{E}'\n  KL: 'D_{\\mathrm{KL}}(#1 \\,\\|\\, #2)'\n")
-    add_cards(project, r"""
+    deck_yaml.write_text(
+        deck_yaml.read_text()
+        + "macros:\n  E: '\\mathbb{E}'\n  KL: 'D_{\\mathrm{KL}}(#1 \\,\\|\\, #2)'\n"
+    )
+    add_cards(
+        project,
+        r"""
         - id: macro-card
           kind: formula
           concept: KL as an expectation
           formula: |
             $$\KL{p}{q} = \E_{x \sim p}\left[\log \frac{p(x)}{q(x)}\right]$$
-    """)
+    """,
+    )
     col = fresh_collection(tmp_path / "anki")
     import_package(col, build_in(project).path)
     formula = notes_by_card_id(col)["macro-card"]["Formula"]
-    assert r"D_{\mathrm{KL}}(p \,\|\, q) = \mathbb{E}_{x \sim p}" in formula and r"\KL" not in formula
+    assert (
+        r"D_{\mathrm{KL}}(p \,\|\, q) = \mathbb{E}_{x \sim p}" in formula and r"\KL" not in formula
+    )
 
     deck_yaml.write_text(deck_yaml.read_text() + "  Loop: '\\Pool'\n  Pool: '\\Loop + 1'\n")
     with pytest.raises(SourceError) as error:
         build_in(project)
-    messages = [f"{p.location.file.name}:{p.location.line}: {p.message}" for p in error.value.problems]
+    messages = [
+        f"{p.location.file.name}:{p.location.line}: {p.message}" for p in error.value.problems
+    ]
     assert messages == [
         "deck.yaml:19: macro \\Loop is recursive: its expansion reaches \\Loop again",
         "deck.yaml:20: macro \\Pool is recursive: its expansion reaches \\Pool again",
@@ -145,21 +175,26 @@ def test_deck_macros_are_expanded_in_notes_and_bad_ones_are_source_errors(projec
 
 
 def test_an_undefined_macro_is_a_source_error_with_file_and_line(project):
-    add_cards(project, r"""
+    add_cards(
+        project,
+        r"""
         - id: undefined-macro
           kind: formula
           concept: Expectation
           formula: |
             $$\Ex[X]$$
-    """)
+    """,
+    )
     with pytest.raises(SourceError) as error:
         build_in(project)
     [problem] = error.value.problems
     # the formula's own line (the field's key is on line 45) and the column of \Ex on it
     assert (problem.location.line, problem.location.column, problem.code) == (46, 9, "MD140")
-    assert problem.message == ("card 'undefined-macro', field 'formula': MathJax: Undefined control sequence \\Ex "
-                               "(define it under 'macros' in deck.yaml, or use \\operatorname{...}) "
-                               "in $\\Ex[X]$")
+    assert problem.message == (
+        "card 'undefined-macro', field 'formula': MathJax: Undefined control sequence \\Ex "
+        "(define it under 'macros' in deck.yaml, or use \\operatorname{...}) "
+        "in $\\Ex[X]$"
+    )
 
 
 # ---------------------------------------------------------------- cloze-safe math

@@ -56,7 +56,9 @@ def test_dot_and_cosine_rank_candidates_differently_unless_norms_are_equal():
     keys = torch.randn(50, 8, generator=gen(2), dtype=F64)
     keys = keys / keys.norm(dim=1, keepdim=True)
     query = 7.3 * torch.randn(8, generator=gen(3), dtype=F64)
-    assert torch.equal((keys @ query).argsort(), torch.stack([cos(query, k) for k in keys]).argsort())
+    assert torch.equal(
+        (keys @ query).argsort(), torch.stack([cos(query, k) for k in keys]).argsort()
+    )
 
 
 def rope(x: torch.Tensor, position: int, base: float = 10000.0) -> torch.Tensor:
@@ -71,7 +73,10 @@ def rope(x: torch.Tensor, position: int, base: float = 10000.0) -> torch.Tensor:
 
 @pytest.mark.card("q07-rope-relative-position")
 def test_rope_logits_depend_only_on_the_offset_and_norms_are_kept():
-    q, k = torch.randn(16, generator=gen(4), dtype=F64), torch.randn(16, generator=gen(5), dtype=F64)
+    q, k = (
+        torch.randn(16, generator=gen(4), dtype=F64),
+        torch.randn(16, generator=gen(5), dtype=F64),
+    )
     near = rope(q, 3) @ rope(k, 5)
     far = rope(q, 103) @ rope(k, 105)
     assert torch.isclose(near, far)
@@ -115,8 +120,11 @@ def test_ten_models_with_correlation_one_half_keep_55_percent_of_the_variance():
 
 @pytest.mark.card("q13-kl-divergence")
 def test_kl_is_invariant_under_an_invertible_map_but_entropy_is_not():
-    p, q = MultivariateNormal(torch.zeros(2, dtype=F64), torch.eye(2, dtype=F64)), MultivariateNormal(
-        torch.tensor([1.0, -0.5], dtype=F64), torch.tensor([[2.0, 0.3], [0.3, 0.7]], dtype=F64)
+    p, q = (
+        MultivariateNormal(torch.zeros(2, dtype=F64), torch.eye(2, dtype=F64)),
+        MultivariateNormal(
+            torch.tensor([1.0, -0.5], dtype=F64), torch.tensor([[2.0, 0.3], [0.3, 0.7]], dtype=F64)
+        ),
     )
     A, b = torch.tensor([[3.0, 1.0], [0.0, 0.5]], dtype=F64), torch.tensor([2.0, -1.0], dtype=F64)
     push = lambda d: MultivariateNormal(A @ d.loc + b, A @ d.covariance_matrix @ A.T)  # noqa: E731
@@ -133,7 +141,9 @@ def test_kl_is_invariant_under_an_invertible_map_but_entropy_is_not():
     assert abs(float(kl_y - kl_divergence(p1, q1))) < 1e-6
     h_y = -torch.sum(py * torch.log(py.clamp_min(1e-300))) * dy
     xs = torch.linspace(-12, 12, 240_001, dtype=F64)
-    shift = torch.sum(p1.log_prob(xs).exp() * torch.log(torch.cosh(xs))) * (xs[1] - xs[0])  # E[log|g'(X)|]
+    shift = torch.sum(p1.log_prob(xs).exp() * torch.log(torch.cosh(xs))) * (
+        xs[1] - xs[0]
+    )  # E[log|g'(X)|]
     assert abs(float(h_y - (p1.entropy() + shift))) < 1e-6
 
 
@@ -145,14 +155,18 @@ def test_log_of_an_unbiased_likelihood_estimate_is_biased_low_and_iwae_tightens(
     # z ~ N(0, 1), x | z ~ N(z, 1): p(x) = N(x; 0, 2).
     # Importance sampling from the prior: w = p(x | z).
     x, reps = 2.0, 40_000
-    log_px = float(Normal(torch.tensor(0.0, dtype=F64), math.sqrt(2.0)).log_prob(torch.tensor(x, dtype=F64)))
+    log_px = float(
+        Normal(torch.tensor(0.0, dtype=F64), math.sqrt(2.0)).log_prob(torch.tensor(x, dtype=F64))
+    )
     torch.manual_seed(0)
     means = []
     for K in (1, 10, 100):
         z = torch.randn(reps, K, dtype=F64)
         w = Normal(z, 1.0).log_prob(torch.tensor(x, dtype=F64)).exp()
         p_hat = w.mean(1)
-        assert abs(float(p_hat.mean()) - math.exp(log_px)) < 5 * float(p_hat.std()) / math.sqrt(reps)  # unbiased
+        assert abs(float(p_hat.mean()) - math.exp(log_px)) < 5 * float(p_hat.std()) / math.sqrt(
+            reps
+        )  # unbiased
         log_hat = p_hat.log()
         se = float(log_hat.std()) / math.sqrt(reps)
         assert float(log_hat.mean()) < log_px - 5 * se  # but its log is biased low
@@ -175,7 +189,9 @@ def test_sample_covariance_rank_is_at_most_n_minus_1():
         assert eig.min() > -1e-12  # always positive semi-definite
         if n <= d:
             assert eig.min() < 1e-12  # singular: not definite
-            assert torch.linalg.eigvalsh(s + 0.1 * torch.eye(d, dtype=F64)).min() > 0.09  # shrinkage fixes it
+            assert (
+                torch.linalg.eigvalsh(s + 0.1 * torch.eye(d, dtype=F64)).min() > 0.09
+            )  # shrinkage fixes it
 
 
 # ---------------------------------------------------------------------------------------- Q18
@@ -219,7 +235,7 @@ def test_forward_and_reverse_kl_fits_to_a_two_mode_mixture():
     assert abs(float(mean)) < 1e-9 and abs(float(var) - 10.0) < 1e-6  # forward KL: N(0, 10)
 
     def forward_kl(m, log_s):
-        return ((p * (log_p - Normal(m, log_s.exp()).log_prob(x))).sum() * dx)
+        return (p * (log_p - Normal(m, log_s.exp()).log_prob(x))).sum() * dx
 
     def reverse_kl(m, log_s):
         q = Normal(m, log_s.exp())
@@ -228,7 +244,9 @@ def test_forward_and_reverse_kl_fits_to_a_two_mode_mixture():
 
     def fit(objective, m0, s0):
         params = torch.tensor([m0, math.log(s0)], dtype=F64, requires_grad=True)
-        opt = torch.optim.LBFGS([params], max_iter=500, tolerance_grad=1e-12, line_search_fn="strong_wolfe")
+        opt = torch.optim.LBFGS(
+            [params], max_iter=500, tolerance_grad=1e-12, line_search_fn="strong_wolfe"
+        )
 
         def closure():
             opt.zero_grad()
@@ -242,7 +260,10 @@ def test_forward_and_reverse_kl_fits_to_a_two_mode_mixture():
     m, s = fit(forward_kl, 1.0, 1.0)
     assert abs(m) < 1e-4 and abs(s**2 - 10.0) < 1e-3
     m, s = fit(reverse_kl, 2.0, 1.5)
-    assert abs(m - 3.0) < 0.05 and abs(s - 1.0) < 0.05, (m, s)  # one mode (pulled slightly by the other)
+    assert abs(m - 3.0) < 0.05 and abs(s - 1.0) < 0.05, (
+        m,
+        s,
+    )  # one mode (pulled slightly by the other)
     best = float(reverse_kl(torch.tensor(m), torch.tensor(math.log(s))))
     assert math.log(2) - 0.01 < best < math.log(2)  # about log 2: the other mode is simply dropped
     m, s = fit(reverse_kl, -2.0, 1.5)
@@ -279,7 +300,9 @@ def test_gradient_checkpointing_recomputes_but_gives_the_same_gradient():
         ck = checkpoint(counted, ck, i, use_reentrant=False)
     g_ck = torch.autograd.grad(ck.square().sum(), [layer.weight for layer in layers])
     assert all(torch.allclose(a, b) for a, b in zip(g_plain, g_ck, strict=True))
-    assert calls["n"] == 12  # every block ran twice: once forward, once recomputed for the backward pass
+    assert (
+        calls["n"] == 12
+    )  # every block ran twice: once forward, once recomputed for the backward pass
 
 
 # ---------------------------------------------------------------------------------------- Q23
@@ -291,11 +314,17 @@ def test_gaussian_elbo_of_the_conjugate_model_peaks_at_the_posterior():
 
     def elbo(m, s2):  # E_q[log p(x|z) + log p(z) - log q(z)], q = N(m, s2), in closed form
         c = -0.5 * math.log(2 * math.pi)
-        return (c - 0.5 * ((x - m) ** 2 + s2)) + (c - 0.5 * (m**2 + s2)) + 0.5 * torch.log(2 * math.pi * math.e * s2)
+        return (
+            (c - 0.5 * ((x - m) ** 2 + s2))
+            + (c - 0.5 * (m**2 + s2))
+            + 0.5 * torch.log(2 * math.pi * math.e * s2)
+        )
 
     m = torch.tensor(0.0, dtype=F64, requires_grad=True)
     log_s2 = torch.tensor(0.0, dtype=F64, requires_grad=True)
-    opt = torch.optim.LBFGS([m, log_s2], max_iter=200, tolerance_grad=1e-14, line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS(
+        [m, log_s2], max_iter=200, tolerance_grad=1e-14, line_search_fn="strong_wolfe"
+    )
 
     def closure():
         opt.zero_grad()
@@ -306,9 +335,15 @@ def test_gaussian_elbo_of_the_conjugate_model_peaks_at_the_posterior():
     opt.step(closure)
     assert abs(float(m.detach()) - x / 2) < 1e-5 and abs(float(log_s2.detach().exp()) - 0.5) < 1e-5
     log_px = -0.5 * math.log(4 * math.pi) - x**2 / 4
-    assert math.isclose(float(elbo(torch.tensor(x / 2, dtype=F64), torch.tensor(0.5, dtype=F64))), log_px, abs_tol=1e-12)
+    assert math.isclose(
+        float(elbo(torch.tensor(x / 2, dtype=F64), torch.tensor(0.5, dtype=F64))),
+        log_px,
+        abs_tol=1e-12,
+    )
     assert math.isclose(float(elbo(m.detach(), log_s2.detach().exp())), log_px, abs_tol=1e-9)
-    assert float(elbo(torch.tensor(0.0, dtype=F64), torch.tensor(1.0, dtype=F64))) < log_px  # any other q is below
+    assert (
+        float(elbo(torch.tensor(0.0, dtype=F64), torch.tensor(1.0, dtype=F64))) < log_px
+    )  # any other q is below
 
 
 @pytest.mark.card("q23-elbo-jensen")
@@ -400,4 +435,6 @@ def test_torch_var_divisors_on_one_two_three_four():
         return float(Normal(x.mean(), math.sqrt(var)).log_prob(x).sum())
 
     assert loglik(1.25) > loglik(5 / 3)
-    assert loglik(1.25) > max(loglik(1.25 * (1 + e)) for e in (-0.01, 0.01))  # 1.25 is the maximiser
+    assert loglik(1.25) > max(
+        loglik(1.25 * (1 + e)) for e in (-0.01, 0.01)
+    )  # 1.25 is the maximiser

@@ -142,10 +142,16 @@ def test_semidefinite_hessian_is_inconclusive_and_gradient_must_vanish():
     zero = torch.zeros(1, dtype=DT)
     steps = torch.tensor([-1e-2, 1e-2], dtype=DT)
     shapes = {}
-    for name, fn in {"x4": lambda v: v[0] ** 4, "-x4": lambda v: -v[0] ** 4, "x3": lambda v: v[0] ** 3}.items():
+    for name, fn in {
+        "x4": lambda v: v[0] ** 4,
+        "-x4": lambda v: -(v[0] ** 4),
+        "x3": lambda v: v[0] ** 3,
+    }.items():
         assert classify(hessian(fn, zero)) == "inconclusive"
         diffs = torch.stack([fn(s.reshape(1)) - fn(zero) for s in steps])
-        shapes[name] = "min" if torch.all(diffs > 0) else "max" if torch.all(diffs < 0) else "neither"
+        shapes[name] = (
+            "min" if torch.all(diffs > 0) else "max" if torch.all(diffs < 0) else "neither"
+        )
     assert shapes == {"x4": "min", "-x4": "max", "x3": "neither"}
     # f = x^2 + x has H = 2 > 0 at 0, but 0 is not a critical point and not a minimum
     fn = lambda v: v[0] ** 2 + v[0]  # noqa: E731
@@ -242,10 +248,12 @@ def test_gradient_equals_row_vector_times_chain_of_jacobians():
     row = torch.autograd.functional.jacobian(loss_fn, hs[-1])  # dL/dh_K as a row
     for layer, h in zip(reversed(layers), reversed(hs[:-1]), strict=True):
         row = row @ jacobian(layer, h)  # vector x matrix at each step
+
     def full(v):
         for layer in layers:
             v = layer(v)
         return loss_fn(v)
+
     xr = x.clone().requires_grad_()
     (g,) = torch.autograd.grad(full(xr), xr)
     assert torch.allclose(row, g, atol=1e-12)

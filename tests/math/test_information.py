@@ -78,7 +78,9 @@ def test_entropy_units_bits_and_nats():
 def test_kl_matches_torch():
     p, q = random_simplex(50, 6, seed=4), random_simplex(50, 6, seed=5)
     ours = kl(p, q)
-    assert torch.allclose(ours, kl_divergence(Categorical(probs=p), Categorical(probs=q)), atol=1e-12)
+    assert torch.allclose(
+        ours, kl_divergence(Categorical(probs=p), Categorical(probs=q)), atol=1e-12
+    )
     assert torch.allclose(ours, F.kl_div(q.log(), p, reduction="none").sum(-1), atol=1e-12)
     # Monte Carlo: E_{x~p}[log p(x)/q(x)]
     torch.manual_seed(6)
@@ -314,7 +316,9 @@ def test_mutual_information_three_ways():
     mi = mutual_information(joint)
     by_entropies = entropy(px) + entropy(py) - entropy(joint.flatten())
     h_x_given_y = -(torch.special.xlogy(joint, joint / py)).sum()
-    by_kl = kl_divergence(Categorical(probs=joint.flatten()), Categorical(probs=torch.outer(px, py).flatten()))
+    by_kl = kl_divergence(
+        Categorical(probs=joint.flatten()), Categorical(probs=torch.outer(px, py).flatten())
+    )
     assert torch.isclose(mi, by_entropies)
     assert torch.isclose(mi, entropy(px) - h_x_given_y)
     assert torch.isclose(mi, by_kl)
@@ -345,7 +349,9 @@ def test_infonce_is_a_lower_bound_capped_at_log_n():
     torch.manual_seed(25)
     rho = 0.9
     true_mi = -0.5 * math.log(1 - rho**2)  # for a bivariate Gaussian
-    joint = MultivariateNormal(torch.zeros(2, dtype=DT), torch.tensor([[1.0, rho], [rho, 1.0]], dtype=DT))
+    joint = MultivariateNormal(
+        torch.zeros(2, dtype=DT), torch.tensor([[1.0, rho], [rho, 1.0]], dtype=DT)
+    )
     conditional_sd = math.sqrt(1 - rho**2)
 
     def critic(x, y):  # optimal critic log p(y|x) - log p(y), for all pairs in each batch
@@ -357,9 +363,13 @@ def test_infonce_is_a_lower_bound_capped_at_log_n():
     for n in (2, 16, 64):
         xy = joint.sample((batches, n))
         scores = critic(xy[..., 0], xy[..., 1])  # (batches, n, n), positives on the diagonal
-        losses = F.cross_entropy(
-            scores.reshape(-1, n), torch.arange(n).repeat(batches), reduction="none"
-        ).reshape(batches, n).mean(1)
+        losses = (
+            F.cross_entropy(
+                scores.reshape(-1, n), torch.arange(n).repeat(batches), reduction="none"
+            )
+            .reshape(batches, n)
+            .mean(1)
+        )
         bounds = math.log(n) - losses
         mean, se = bounds.mean(), bounds.std() / math.sqrt(batches)
         assert mean <= true_mi + 4 * se
@@ -405,7 +415,10 @@ def test_mutual_information_ranks_a_nonlinear_feature_that_correlation_misses():
 @pytest.mark.card("p1-jensen-inequality")
 def test_jensen_on_convex_and_concave_functions_by_sampling():
     torch.manual_seed(27)
-    for sampler in (lambda: torch.randn(5000, dtype=DT), lambda: torch.rand(5000, dtype=DT) * 4 - 1):
+    for sampler in (
+        lambda: torch.randn(5000, dtype=DT),
+        lambda: torch.rand(5000, dtype=DT) * 4 - 1,
+    ):
         x = sampler()
         for convex in (torch.exp, torch.square, F.softplus, torch.abs):
             assert convex(x.mean()) <= convex(x).mean()

@@ -25,7 +25,9 @@ def random_pmf(*shape: int, generator: torch.Generator | None = None) -> torch.T
 
 
 def close(a, b, tol=1e-10):
-    return torch.allclose(torch.as_tensor(a, dtype=DT), torch.as_tensor(b, dtype=DT), atol=tol, rtol=0)
+    return torch.allclose(
+        torch.as_tensor(a, dtype=DT), torch.as_tensor(b, dtype=DT), atol=tol, rtol=0
+    )
 
 
 # ---------------------------------------------------------------------------------------- Q1
@@ -190,7 +192,9 @@ def test_distribution_means_and_variances():
     assert close(mean, lam, 1e-9) and close(((k - mean) ** 2 * pmf).sum(), lam, 1e-9)
 
     mu, sigma = -1.2, 0.7
-    mean, var = moments_by_quadrature(D.Normal(torch.tensor(mu, dtype=DT), sigma), mu - 12 * sigma, mu + 12 * sigma)
+    mean, var = moments_by_quadrature(
+        D.Normal(torch.tensor(mu, dtype=DT), sigma), mu - 12 * sigma, mu + 12 * sigma
+    )
     assert close(mean, mu, 1e-8) and close(var, sigma**2, 1e-8)
 
     a, b = -0.5, 2.0
@@ -286,7 +290,9 @@ def test_rank_row_equals_column_and_low_rank_factorisation():
     assert B.numel() + A.numel() == r * (m + n) < m * n
     assert r < m * n / (m + n)
     C = torch.randn(n, 7, dtype=DT)
-    assert torch.linalg.matrix_rank(W @ C) <= min(torch.linalg.matrix_rank(W), torch.linalg.matrix_rank(C))
+    assert torch.linalg.matrix_rank(W @ C) <= min(
+        torch.linalg.matrix_rank(W), torch.linalg.matrix_rank(C)
+    )
 
 
 @pytest.mark.card("q05-matrix-rank")
@@ -418,7 +424,11 @@ def test_jacobian_and_hessian_match_analytic_forms():
     J = torch.autograd.functional.jacobian(f, x)
     x0, x1 = x
     J_true = torch.stack(
-        [torch.stack([2 * x0 * x1, x0**2]), torch.stack([torch.cos(x0), 3 * x1**2]), torch.stack([x1, x0])]
+        [
+            torch.stack([2 * x0 * x1, x0**2]),
+            torch.stack([torch.cos(x0), 3 * x1**2]),
+            torch.stack([x1, x0]),
+        ]
     )
     assert J.shape == (3, 2) and close(J, J_true)
 
@@ -451,7 +461,9 @@ def test_second_derivative_test_only_at_critical_points():
     eig = torch.linalg.eigvalsh(torch.autograd.functional.hessian(saddle, origin))
     assert eig.min() < 0 < eig.max()
     t = torch.tensor(1e-2, dtype=DT)
-    assert saddle(torch.stack([t, 0 * t])) > 0 > saddle(torch.stack([0 * t, t]))  # neither min nor max
+    assert (
+        saddle(torch.stack([t, 0 * t])) > 0 > saddle(torch.stack([0 * t, t]))
+    )  # neither min nor max
     # Positive definite Hessian at a non-critical point: not a minimum.
     f = lambda x: x**2 + x  # noqa: E731
     x = torch.tensor(0.0, dtype=DT, requires_grad=True)
@@ -485,7 +497,9 @@ def test_map_with_gaussian_prior_is_ridge():
     y = X @ torch.randn(d, dtype=DT) + sigma * torch.randn(n, dtype=DT)
     lam = sigma**2 / tau**2
     ridge = torch.linalg.solve(X.T @ X + lam * torch.eye(d, dtype=DT), X.T @ y).requires_grad_()
-    log_post = D.Normal(X @ ridge, sigma).log_prob(y).sum() + D.Normal(0.0, tau).log_prob(ridge).sum()
+    log_post = (
+        D.Normal(X @ ridge, sigma).log_prob(y).sum() + D.Normal(0.0, tau).log_prob(ridge).sum()
+    )
     (grad,) = torch.autograd.grad(log_post, ridge)
     assert grad.abs().max() < 1e-10
     mle = torch.linalg.lstsq(X, y[:, None]).solution.squeeze(1)
@@ -515,7 +529,9 @@ def test_adamw_is_decoupled_and_differs_from_adam_with_l2():
     g = scales * (theta0 - target)
     m_hat, v_hat = g, g**2  # bias-corrected moments after the first step
     manual = theta0 - lr * (m_hat / (v_hat.sqrt() + eps) + lam * theta0)
-    adamw = run_optimizer(lambda p: torch.optim.AdamW(p, lr=lr, weight_decay=lam, eps=eps), loss, theta0, steps=1)
+    adamw = run_optimizer(
+        lambda p: torch.optim.AdamW(p, lr=lr, weight_decay=lam, eps=eps), loss, theta0, steps=1
+    )
     assert close(adamw, manual, 1e-12)
 
     # Adam's weight_decay is an L2 term in the loss ...
@@ -524,7 +540,9 @@ def test_adamw_is_decoupled_and_differs_from_adam_with_l2():
     adam_l2 = run_optimizer(lambda p: torch.optim.Adam(p, lr=lr), l2_loss, theta0)
     assert close(adam_wd, adam_l2, 1e-12)
     # ... which AdamW is not; for SGD the two coincide.
-    adamw = run_optimizer(lambda p: torch.optim.AdamW(p, lr=lr, weight_decay=lam, betas=(beta1, beta2)), loss, theta0)
+    adamw = run_optimizer(
+        lambda p: torch.optim.AdamW(p, lr=lr, weight_decay=lam, betas=(beta1, beta2)), loss, theta0
+    )
     assert (adamw - adam_l2).abs().max() > 1e-4
     sgd_wd = run_optimizer(lambda p: torch.optim.SGD(p, lr=lr, weight_decay=lam), loss, theta0)
     sgd_l2 = run_optimizer(lambda p: torch.optim.SGD(p, lr=lr), l2_loss, theta0)
@@ -543,14 +561,22 @@ def test_adamw_converges_to_the_linf_box_not_to_the_l2_map():
     box = c.clamp(-1 / lam, 1 / lam)
     assert close(box, [1.0, 0.5, -1.0])
     adamw = run_optimizer(
-        lambda p: torch.optim.AdamW(p, lr=0.02, betas=(0.9, 0.99), weight_decay=lam), loss, theta0, steps=2000
+        lambda p: torch.optim.AdamW(p, lr=0.02, betas=(0.9, 0.99), weight_decay=lam),
+        loss,
+        theta0,
+        steps=2000,
     )
     assert close(adamw, box, 1e-3)
     l2_map = c / (1 + lam)
     adam_l2 = run_optimizer(
-        lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.9, 0.99), weight_decay=lam), loss, theta0, steps=2000
+        lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.9, 0.99), weight_decay=lam),
+        loss,
+        theta0,
+        steps=2000,
     )
-    sgd_l2 = run_optimizer(lambda p: torch.optim.SGD(p, lr=0.5, weight_decay=lam), loss, theta0, steps=200)
+    sgd_l2 = run_optimizer(
+        lambda p: torch.optim.SGD(p, lr=0.5, weight_decay=lam), loss, theta0, steps=200
+    )
     assert close(adam_l2, l2_map, 1e-3)
     assert close(sgd_l2, l2_map, 1e-10)
     assert (adamw - l2_map).abs().max() > 0.5
@@ -567,7 +593,9 @@ def test_bias_variance_decomposition_monte_carlo():
     f = lambda x: torch.sin(2 * math.pi * x)  # noqa: E731
     design = torch.stack([xs**j for j in range(degree + 1)], dim=1)
     y_train = f(xs) + sigma * torch.randn(trials, n, dtype=DT)
-    coef = torch.linalg.lstsq(design.expand(trials, n, degree + 1), y_train[..., None]).solution.squeeze(-1)
+    coef = torch.linalg.lstsq(
+        design.expand(trials, n, degree + 1), y_train[..., None]
+    ).solution.squeeze(-1)
     fhat = coef @ torch.tensor([x0**j for j in range(degree + 1)], dtype=DT)
     y_test = f(torch.tensor(x0, dtype=DT)) + sigma * torch.randn(trials, dtype=DT)
     sq_err = (y_test - fhat) ** 2
@@ -592,7 +620,9 @@ def test_variance_of_average_of_correlated_models():
     torch.manual_seed(0)
     rho, M, reps = 0.4, 25, 40_000
     shared = torch.randn(reps, 1, dtype=DT)
-    models = math.sqrt(sigma2) * (math.sqrt(rho) * shared + math.sqrt(1 - rho) * torch.randn(reps, M, dtype=DT))
+    models = math.sqrt(sigma2) * (
+        math.sqrt(rho) * shared + math.sqrt(1 - rho) * torch.randn(reps, M, dtype=DT)
+    )
     avg = models.mean(dim=1)
     formula = rho * sigma2 + (1 - rho) * sigma2 / M
     se = avg.var() * math.sqrt(2 / (reps - 1))
@@ -610,7 +640,11 @@ def test_svd_and_eckart_young():
     U, S, Vh = torch.linalg.svd(A)
     Sigma = torch.zeros(12, 8, dtype=DT)
     Sigma[:8, :8] = torch.diag(S)
-    assert close(U @ Sigma @ Vh, A) and close(U.T @ U, torch.eye(12, dtype=DT)) and close(Vh @ Vh.T, torch.eye(8, dtype=DT))
+    assert (
+        close(U @ Sigma @ Vh, A)
+        and close(U.T @ U, torch.eye(12, dtype=DT))
+        and close(Vh @ Vh.T, torch.eye(8, dtype=DT))
+    )
     assert (S[:-1] >= S[1:]).all() and (S >= 0).all()
     k = 3
     A_k = U[:, :k] @ torch.diag(S[:k]) @ Vh[:k]
@@ -665,7 +699,9 @@ def test_eigendecomposition_vs_svd():
 @pytest.mark.card("q12-eig-vs-svd")
 def test_covariance_eigenvectors_are_principal_axes():
     torch.manual_seed(0)
-    data = torch.randn(5_000, 3, dtype=DT) @ torch.tensor([[3.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.5, 0.2, 0.3]], dtype=DT)
+    data = torch.randn(5_000, 3, dtype=DT) @ torch.tensor(
+        [[3.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.5, 0.2, 0.3]], dtype=DT
+    )
     cov = torch.cov(data.T)
     lam, U = torch.linalg.eigh(cov)
     proj = data @ U
@@ -831,7 +867,9 @@ def test_positive_definite_criteria_agree():
     assert torch.equal(by_eig, by_sylvester) and torch.equal(by_eig, by_cholesky)
     assert 50 < int(by_eig.sum()) < 250  # both cases are exercised
     pd = by_eig
-    assert (torch.diagonal(L[pd], dim1=-2, dim2=-1) > 0).all() and close(L[pd] @ L[pd].transpose(-2, -1), A[pd])
+    assert (torch.diagonal(L[pd], dim1=-2, dim2=-1) > 0).all() and close(
+        L[pd] @ L[pd].transpose(-2, -1), A[pd]
+    )
     x = torch.randn(100, 4, dtype=DT)
     assert (torch.einsum("ni,bij,nj->bn", x, A[pd], x) > 0).all()
     u = U[~pd][:, :, 0]  # eigenvector of the smallest eigenvalue

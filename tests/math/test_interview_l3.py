@@ -27,10 +27,16 @@ def random_spd(n: int, seed: int) -> torch.Tensor:
     return a @ a.T + n * torch.eye(n, dtype=F64)
 
 
-def assert_within_se(estimate: torch.Tensor, samples: torch.Tensor, truth: float, k: float = 5.0) -> None:
+def assert_within_se(
+    estimate: torch.Tensor, samples: torch.Tensor, truth: float, k: float = 5.0
+) -> None:
     """|mean - truth| <= k standard errors of the mean (SE from the same samples)."""
     se = samples.std() / math.sqrt(samples.numel())
-    assert abs(float(estimate) - truth) <= k * float(se) + 1e-12, (float(estimate), truth, float(se))
+    assert abs(float(estimate) - truth) <= k * float(se) + 1e-12, (
+        float(estimate),
+        truth,
+        float(se),
+    )
 
 
 # ================================================================ Q18 SGD noise
@@ -100,7 +106,9 @@ def test_gradient_noise_moves_iterates_from_sharp_to_flat_basin():
     noisy = noiseless.clone()
     for _ in range(5000):
         noiseless = noiseless - lr * grad(noiseless)
-        noisy = noisy - lr * (grad(noisy) + noise * torch.randn_like(noisy))  # SGD-like gradient noise
+        noisy = noisy - lr * (
+            grad(noisy) + noise * torch.randn_like(noisy)
+        )  # SGD-like gradient noise
     assert (noiseless == -1.0).all()  # plain GD never leaves the sharp minimum
     in_flat = (noisy > -0.5).double().mean()  # the basins meet at x = -0.5
     assert in_flat > 0.75 and in_flat > 3 * (1 - in_flat)
@@ -121,7 +129,9 @@ DX = float(GRID[1] - GRID[0])
 
 
 def bimodal_density() -> torch.Tensor:
-    return 0.5 * Normal(-3.0, 0.5).log_prob(GRID).exp() + 0.5 * Normal(3.0, 0.5).log_prob(GRID).exp()
+    return (
+        0.5 * Normal(-3.0, 0.5).log_prob(GRID).exp() + 0.5 * Normal(3.0, 0.5).log_prob(GRID).exp()
+    )
 
 
 def kl_on_grid(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
@@ -131,7 +141,9 @@ def kl_on_grid(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 
 def fit_gaussian(objective, mu0: float, log_sigma0: float) -> tuple[float, float]:
     params = torch.tensor([mu0, log_sigma0], dtype=F64, requires_grad=True)
-    opt = torch.optim.LBFGS([params], max_iter=100, line_search_fn="strong_wolfe", tolerance_grad=1e-10)
+    opt = torch.optim.LBFGS(
+        [params], max_iter=100, line_search_fn="strong_wolfe", tolerance_grad=1e-10
+    )
 
     def closure():
         opt.zero_grad()
@@ -184,7 +196,9 @@ def test_alpha_divergence_interpolates_reverse_and_forward_kl():
     p, q = discrete_pair()
 
     def amari(alpha):
-        return (alpha * p + (1 - alpha) * q - p**alpha * q ** (1 - alpha)).sum() / (alpha * (1 - alpha))
+        return (alpha * p + (1 - alpha) * q - p**alpha * q ** (1 - alpha)).sum() / (
+            alpha * (1 - alpha)
+        )
 
     assert torch.isclose(amari(1 - 1e-6), kl(p, q), rtol=1e-4)
     assert torch.isclose(amari(1e-6), kl(q, p), rtol=1e-4)
@@ -263,7 +277,9 @@ def test_cosine_attention_weights_are_capped_by_the_temperature():
     for _ in range(5):
         k = F.normalize(torch.randn(n, d, dtype=F64), dim=1)
         assert (tau * k @ q).softmax(0).max() <= cap + 1e-12
-    extreme = torch.cat([q[None], -q.expand(n - 1, d)])  # best case: one aligned key, others opposite
+    extreme = torch.cat(
+        [q[None], -q.expand(n - 1, d)]
+    )  # best case: one aligned key, others opposite
     assert torch.isclose((tau * extreme @ q).softmax(0).max(), torch.tensor(cap, dtype=F64))
     # raw dot products have no such cap: a long query can put almost all weight on one key
     assert ((10 * q) @ (10 * extreme.T)).softmax(0).max() > 0.999
@@ -320,7 +336,9 @@ def test_forward_mode_gives_columns_and_reverse_mode_gives_rows():
     for j in range(5):  # one reverse-mode pass (VJP) per output: a row
         (row,) = vjp_fn(torch.eye(5, dtype=F64)[j])
         assert torch.allclose(row, jac[j])
-    assert torch.allclose(torch.func.jacfwd(vector_function)(x), torch.func.jacrev(vector_function)(x))
+    assert torch.allclose(
+        torch.func.jacfwd(vector_function)(x), torch.func.jacrev(vector_function)(x)
+    )
 
 
 def rosenbrock_like(w: torch.Tensor) -> torch.Tensor:
@@ -387,19 +405,25 @@ def test_importance_ratio_reweights_old_policy_actions_to_the_new_policy():
     logits = torch.tensor([0.5, -0.2, 0.1, 0.0], dtype=F64, requires_grad=True)
     pi_old = logits_old.softmax(0)
     ratio = logits.softmax(0) / pi_old
-    assert torch.isclose((pi_old * ratio * advantages).sum(), (logits.softmax(0) * advantages).sum())
+    assert torch.isclose(
+        (pi_old * ratio * advantages).sum(), (logits.softmax(0) * advantages).sum()
+    )
 
     torch.manual_seed(0)  # Monte Carlo with actions from the OLD policy only
     actions = torch.multinomial(pi_old, 100_000, replacement=True)
     weighted = (ratio[actions] * advantages[actions]).detach()
-    assert_within_se(weighted.mean(), weighted, float((logits.softmax(0) * advantages).sum().detach()))
+    assert_within_se(
+        weighted.mean(), weighted, float((logits.softmax(0) * advantages).sum().detach())
+    )
 
     # at theta = theta_old the surrogate's gradient is the policy gradient
     at_old = logits_old.clone().requires_grad_(True)
     surrogate = (pi_old * (at_old.softmax(0) / pi_old) * advantages).sum()
     (g_surrogate,) = torch.autograd.grad(surrogate, at_old)
     at_old2 = logits_old.clone().requires_grad_(True)
-    policy_gradient = (at_old2.softmax(0).detach() * torch.log_softmax(at_old2, 0) * advantages).sum()
+    policy_gradient = (
+        at_old2.softmax(0).detach() * torch.log_softmax(at_old2, 0) * advantages
+    ).sum()
     (g_pg,) = torch.autograd.grad(policy_gradient, at_old2)
     assert torch.allclose(g_surrogate, g_pg)
 
@@ -421,7 +445,9 @@ def test_ppo_clip_gradient_is_zero_only_on_the_profitable_side(snippet):
     assert grad_wrt_ratio(1.5, +1.0) == 0.0  # A > 0, r > 1 + eps: no incentive to go further
     assert grad_wrt_ratio(0.5, -1.0) == 0.0  # A < 0, r < 1 - eps: likewise
     assert math.isclose(grad_wrt_ratio(0.5, +1.0), 1.0)  # A > 0, r < 1 - eps: still pushed back up
-    assert math.isclose(grad_wrt_ratio(1.5, -1.0), -1.0)  # A < 0, r > 1 + eps: still pushed back down
+    assert math.isclose(
+        grad_wrt_ratio(1.5, -1.0), -1.0
+    )  # A < 0, r > 1 + eps: still pushed back down
     assert math.isclose(grad_wrt_ratio(1.1, +2.0), 2.0)  # inside the range: plain r * A
 
 
@@ -432,7 +458,9 @@ def test_ppo_clip_objective_is_a_pessimistic_bound_on_the_unclipped_surrogate(sn
     ratios = torch.linspace(0.2, 3.0, 57, dtype=F64)
     for advantage in (-2.0, -0.3, 0.7, 1.5):
         a = torch.full_like(ratios, advantage)
-        clip = torch.stack([ppo(torch.log(r)[None], torch.zeros(1, dtype=F64), a[:1], eps) for r in ratios])
+        clip = torch.stack(
+            [ppo(torch.log(r)[None], torch.zeros(1, dtype=F64), a[:1], eps) for r in ratios]
+        )
         assert (clip <= ratios * a + 1e-12).all()
         inside = (ratios >= 1 - eps) & (ratios <= 1 + eps)
         assert torch.allclose(clip[inside], (ratios * a)[inside])
@@ -449,7 +477,9 @@ def vtrace_targets(values, next_value, rewards, rho, rho_bar, c_bar, gamma):
     acc = torch.zeros((), dtype=F64)
     out = torch.empty(n, dtype=F64)
     for s in reversed(range(n)):
-        acc = deltas[s] + gamma * cs[s] * acc  # v_s - V(x_s) = delta_s + gamma c_s (v_{s+1} - V(x_{s+1}))
+        acc = (
+            deltas[s] + gamma * cs[s] * acc
+        )  # v_s - V(x_s) = delta_s + gamma c_s (v_{s+1} - V(x_{s+1}))
         out[s] = values[s] + acc
     return out
 
@@ -494,7 +524,9 @@ X_OBS = 1.3
 
 
 def elbo_closed_form(m: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    recon = -0.5 * torch.log(2 * math.pi * torch.tensor(S2, dtype=F64)) - ((X_OBS - m) ** 2 + v) / (2 * S2)
+    recon = -0.5 * torch.log(2 * math.pi * torch.tensor(S2, dtype=F64)) - ((X_OBS - m) ** 2 + v) / (
+        2 * S2
+    )
     kl_prior = 0.5 * (m**2 + v - 1 - torch.log(v))
     return recon - kl_prior
 
@@ -504,7 +536,9 @@ def log_evidence() -> torch.Tensor:
 
 
 def posterior() -> Normal:
-    return Normal(torch.tensor(X_OBS / (1 + S2), dtype=F64), torch.tensor(math.sqrt(S2 / (1 + S2)), dtype=F64))
+    return Normal(
+        torch.tensor(X_OBS / (1 + S2), dtype=F64), torch.tensor(math.sqrt(S2 / (1 + S2)), dtype=F64)
+    )
 
 
 @pytest.mark.card("q23-variational-inference")
@@ -520,7 +554,9 @@ def test_elbo_gap_is_kl_to_the_posterior():
         assert elbo <= log_evidence()  # Jensen
         assert torch.isclose(log_evidence() - elbo, kl_divergence(q, posterior()))
     post = posterior()
-    assert torch.isclose(elbo_closed_form(post.loc, post.scale**2), log_evidence())  # tight at q = posterior
+    assert torch.isclose(
+        elbo_closed_form(post.loc, post.scale**2), log_evidence()
+    )  # tight at q = posterior
 
 
 @pytest.mark.card("q23-elbo-recon-kl")
@@ -529,14 +565,19 @@ def test_elbo_as_reconstruction_minus_kl_matches_monte_carlo_of_log_joint_ratio(
     m, v = torch.tensor(0.4, dtype=F64), torch.tensor(0.3, dtype=F64)
     q = Normal(m, v.sqrt())
     z = q.sample((200_000,))
-    log_joint = Normal(0.0, 1.0).log_prob(z) + Normal(z, math.sqrt(S2)).log_prob(torch.tensor(X_OBS, dtype=F64))
+    log_joint = Normal(0.0, 1.0).log_prob(z) + Normal(z, math.sqrt(S2)).log_prob(
+        torch.tensor(X_OBS, dtype=F64)
+    )
     samples = log_joint - q.log_prob(z)
     assert_within_se(samples.mean(), samples, float(elbo_closed_form(m, v)))
 
 
 @pytest.mark.card("q23-beta-vae")
 def test_beta_vae_objective_is_a_bound_only_for_beta_at_least_one():
-    m, v = torch.tensor(X_OBS, dtype=F64), torch.tensor(0.01, dtype=F64)  # encoder concentrated at x
+    m, v = (
+        torch.tensor(X_OBS, dtype=F64),
+        torch.tensor(0.01, dtype=F64),
+    )  # encoder concentrated at x
     recon = elbo_closed_form(m, v) + 0.5 * (m**2 + v - 1 - torch.log(v))
     kl_prior = 0.5 * (m**2 + v - 1 - torch.log(v))
     objective = lambda beta: recon - beta * kl_prior  # noqa: E731
@@ -576,7 +617,9 @@ def gaussian_kl(mu0, s0, mu1, s1):
     k = mu0.numel()
     s1_inv = torch.linalg.inv(s1)
     diff = mu1 - mu0
-    return 0.5 * (torch.trace(s1_inv @ s0) + diff @ s1_inv @ diff - k + torch.logdet(s1) - torch.logdet(s0))
+    return 0.5 * (
+        torch.trace(s1_inv @ s0) + diff @ s1_inv @ diff - k + torch.logdet(s1) - torch.logdet(s0)
+    )
 
 
 @pytest.mark.card("q25-gaussian-kl")
@@ -599,9 +642,14 @@ def test_vae_kl_to_standard_normal():
     mu = torch.randn(8, generator=g, dtype=F64)
     sigma = torch.rand(8, generator=g, dtype=F64) + 0.2
     closed = 0.5 * (mu**2 + sigma**2 - 1 - torch.log(sigma**2)).sum()
-    reference = kl_divergence(Normal(mu, sigma), Normal(torch.zeros(8, dtype=F64), torch.ones(8, dtype=F64))).sum()
+    reference = kl_divergence(
+        Normal(mu, sigma), Normal(torch.zeros(8, dtype=F64), torch.ones(8, dtype=F64))
+    ).sum()
     assert torch.isclose(closed, reference)
-    assert torch.isclose(closed, gaussian_kl(mu, torch.diag(sigma**2), torch.zeros(8, dtype=F64), torch.eye(8, dtype=F64)))
+    assert torch.isclose(
+        closed,
+        gaussian_kl(mu, torch.diag(sigma**2), torch.zeros(8, dtype=F64), torch.eye(8, dtype=F64)),
+    )
 
 
 # ========================================================= Q26 Fisher information, natural gradient
@@ -610,7 +658,12 @@ def test_vae_kl_to_standard_normal():
 @pytest.mark.card("q26-fisher-information")
 @pytest.mark.card("q26-fisher-hessian")
 def test_bernoulli_fisher_is_score_covariance_and_negative_expected_hessian():
-    for eta in (-1.5, 0.0, 0.7):  # logit; no data set, so these points are not "the MLE" of anything
+    for eta in (
+        -1.5,
+        0.0,
+        0.7,
+    ):  # logit; no data set, so these points are not "the MLE" of anything
+
         def log_p(e, x):
             return x * F.logsigmoid(e) + (1 - x) * F.logsigmoid(-e)
 
@@ -651,7 +704,11 @@ def test_gaussian_fisher_by_monte_carlo_score_covariance_and_hessian():
     for per_sample in (outer, -hessians):  # Cov(score) and -E[Hessian], entry by entry
         se = per_sample.std(0) / math.sqrt(n)
         assert ((per_sample.mean(0) - expected).abs() <= 5 * se + 1e-12).all()
-    assert torch.allclose(scores.mean(0), torch.zeros(2, dtype=F64), atol=5 * float(scores.std(0).max()) / math.sqrt(n))
+    assert torch.allclose(
+        scores.mean(0),
+        torch.zeros(2, dtype=F64),
+        atol=5 * float(scores.std(0).max()) / math.sqrt(n),
+    )
 
 
 def gaussian_kl_params(theta, theta2):
@@ -669,7 +726,9 @@ def test_kl_between_nearby_models_is_half_delta_fisher_delta():
         quadratic = 0.5 * delta @ fisher @ delta
         errors.append(abs(float(gaussian_kl_params(theta, theta + delta) / quadratic) - 1))
     assert errors[2] < 1e-2
-    assert errors[1] < 0.2 * errors[0] and errors[2] < 0.2 * errors[1]  # relative error is O(|delta|)
+    assert (
+        errors[1] < 0.2 * errors[0] and errors[2] < 0.2 * errors[1]
+    )  # relative error is O(|delta|)
     # the Hessian of the KL at delta = 0 is the Fisher matrix
     hess = torch.autograd.functional.hessian(lambda t2: gaussian_kl_params(theta, t2), theta)
     assert torch.allclose(hess, fisher)
@@ -704,13 +763,19 @@ def test_natural_gradient_step_does_not_depend_on_the_parameterisation():
         return loss_theta(torch.stack([phi[0], phi[1].exp()]))
 
     def fisher_of(to_dist, params):  # Hessian of KL(p_params || p_params2) at params2 = params
-        return torch.autograd.functional.hessian(lambda p2: kl_divergence(to_dist(params), to_dist(p2)), params)
+        return torch.autograd.functional.hessian(
+            lambda p2: kl_divergence(to_dist(params), to_dist(p2)), params
+        )
 
     phi = torch.tensor([0.3, math.log(1.4)], dtype=F64)
     theta = torch.stack([phi[0], phi[1].exp()])
     jac = torch.diag(torch.tensor([1.0, float(theta[1])], dtype=F64))  # d theta / d phi
-    nat_theta = torch.linalg.solve(fisher_of(lambda t: Normal(t[0], t[1]), theta), torch.func.grad(loss_theta)(theta))
-    nat_phi = torch.linalg.solve(fisher_of(lambda p: Normal(p[0], p[1].exp()), phi), torch.func.grad(loss_phi)(phi))
+    nat_theta = torch.linalg.solve(
+        fisher_of(lambda t: Normal(t[0], t[1]), theta), torch.func.grad(loss_theta)(theta)
+    )
+    nat_phi = torch.linalg.solve(
+        fisher_of(lambda p: Normal(p[0], p[1].exp()), phi), torch.func.grad(loss_phi)(phi)
+    )
     assert torch.allclose(jac @ nat_phi, nat_theta)  # same change in the distribution
     euclid_theta, euclid_phi = torch.func.grad(loss_theta)(theta), torch.func.grad(loss_phi)(phi)
     assert not torch.allclose(jac @ euclid_phi, euclid_theta)  # plain gradients disagree
@@ -730,13 +795,23 @@ def test_kfac_kronecker_identities():
     assert torch.allclose(vec(torch.outer(g0, a0)), torch.kron(a0, g0))  # vec(g a^T) = a (x) g
     # exact Fisher block when a and g are independent: average over all (a, g) pairs
     exact = torch.stack(
-        [torch.outer(vec(torch.outer(gg, aa)), vec(torch.outer(gg, aa))) for aa in a_samples for gg in g_samples]
+        [
+            torch.outer(vec(torch.outer(gg, aa)), vec(torch.outer(gg, aa)))
+            for aa in a_samples
+            for gg in g_samples
+        ]
     ).mean(0)
     a_factor = a_samples.T @ a_samples / 4
     g_factor = g_samples.T @ g_samples / 5
     assert torch.allclose(exact, torch.kron(a_factor, g_factor))
-    a_spd, g_spd = a_factor + 0.1 * torch.eye(d_in, dtype=F64), g_factor + 0.1 * torch.eye(d_out, dtype=F64)
-    assert torch.allclose(torch.linalg.inv(torch.kron(a_spd, g_spd)), torch.kron(torch.linalg.inv(a_spd), torch.linalg.inv(g_spd)))
+    a_spd, g_spd = (
+        a_factor + 0.1 * torch.eye(d_in, dtype=F64),
+        g_factor + 0.1 * torch.eye(d_out, dtype=F64),
+    )
+    assert torch.allclose(
+        torch.linalg.inv(torch.kron(a_spd, g_spd)),
+        torch.kron(torch.linalg.inv(a_spd), torch.linalg.inv(g_spd)),
+    )
     grad_w = torch.randn(d_out, d_in, generator=g, dtype=F64)
     factored = torch.linalg.inv(g_spd) @ grad_w @ torch.linalg.inv(a_spd)
     assert torch.allclose(torch.linalg.solve(torch.kron(a_spd, g_spd), vec(grad_w)), vec(factored))
@@ -835,11 +910,16 @@ def test_lipschitz_constant_of_linear_map_is_the_spectral_norm():
     g = gen(8)
     w = torch.randn(5, 3, generator=g, dtype=F64)
     sigma_max = torch.linalg.matrix_norm(w, ord=2)
-    x, y = torch.randn(10_000, 3, generator=g, dtype=F64), torch.randn(10_000, 3, generator=g, dtype=F64)
+    x, y = (
+        torch.randn(10_000, 3, generator=g, dtype=F64),
+        torch.randn(10_000, 3, generator=g, dtype=F64),
+    )
     ratios = ((x - y) @ w.T).norm(dim=1) / (x - y).norm(dim=1)
     assert ratios.max() <= sigma_max + 1e-12
     _, _, vh = torch.linalg.svd(w)
-    assert torch.isclose((w @ vh[0]).norm(), sigma_max)  # attained along the top right singular vector
+    assert torch.isclose(
+        (w @ vh[0]).norm(), sigma_max
+    )  # attained along the top right singular vector
 
 
 @pytest.mark.card("q28-power-iteration")
@@ -848,7 +928,9 @@ def test_power_iteration_matches_matrix_norm_ord_2(snippet):
     torch.manual_seed(0)
     for shape in ((6, 4), (3, 7), (10, 10)):
         w = torch.randn(*shape, dtype=F64)
-        assert torch.isclose(spectral_norm(w, iters=500), torch.linalg.matrix_norm(w, ord=2), rtol=1e-6)
+        assert torch.isclose(
+            spectral_norm(w, iters=500), torch.linalg.matrix_norm(w, ord=2), rtol=1e-6
+        )
 
 
 @pytest.mark.card("q28-power-iteration")
@@ -857,7 +939,9 @@ def test_power_iteration_vectors_converge_like_ratio_2k_and_the_estimate_like_ra
     g = gen(28)
     u_basis, _ = torch.linalg.qr(torch.randn(8, 6, generator=g, dtype=F64))
     v_basis, _ = torch.linalg.qr(torch.randn(6, 6, generator=g, dtype=F64))
-    w = u_basis * torch.tensor([2.0, 1.6, 1.0, 0.5, 0.3, 0.1], dtype=F64) @ v_basis.T  # s2 / s1 = 0.8
+    w = (
+        u_basis * torch.tensor([2.0, 1.6, 1.0, 0.5, 0.3, 0.1], dtype=F64) @ v_basis.T
+    )  # s2 / s1 = 0.8
     sigma = torch.linalg.matrix_norm(w, ord=2)
     top_v = torch.linalg.svd(w).Vh[0]
     estimate_errors, vector_errors = [], []
@@ -903,7 +987,10 @@ def test_product_of_spectral_norms_is_only_an_upper_bound():
     x = torch.linspace(-3, 3, 601, dtype=F64)[:, None]
     assert torch.allclose(torch.relu(x @ w1.T) @ w2.T, x.abs())
     assert torch.isclose(relu_net_lipschitz_lower_bound(w1, w2), torch.tensor(1.0, dtype=F64))
-    assert torch.isclose(torch.linalg.matrix_norm(w1, ord=2) * torch.linalg.matrix_norm(w2, ord=2), torch.tensor(2.0, dtype=F64))
+    assert torch.isclose(
+        torch.linalg.matrix_norm(w1, ord=2) * torch.linalg.matrix_norm(w2, ord=2),
+        torch.tensor(2.0, dtype=F64),
+    )
 
 
 @pytest.mark.card("q28-training-stability")
@@ -914,7 +1001,9 @@ def test_spectral_normalisation_gives_unit_spectral_norm(snippet):
     layers = [torch.randn(8, 8, dtype=F64) for _ in range(4)]
     normalised = [w / spectral_norm(w, iters=500) for w in layers]
     for w in normalised:
-        assert torch.isclose(torch.linalg.matrix_norm(w, ord=2), torch.tensor(1.0, dtype=F64), rtol=1e-6)
+        assert torch.isclose(
+            torch.linalg.matrix_norm(w, ord=2), torch.tensor(1.0, dtype=F64), rtol=1e-6
+        )
     # through depth the raw bound grows geometrically, the normalised one stays at 1
     raw_bound = math.prod(float(torch.linalg.matrix_norm(w, ord=2)) for w in layers)
     assert raw_bound > 100
@@ -994,7 +1083,9 @@ def test_multi_output_least_squares_and_kalman_gain_via_trace_derivatives():
     k_var = gain.clone().requires_grad_(True)
     (grad_k,) = torch.autograd.grad(posterior_trace(k_var), k_var)
     assert torch.allclose(grad_k, torch.zeros_like(grad_k), atol=1e-9)
-    assert posterior_trace(gain + 0.01 * torch.randn(3, 2, generator=g, dtype=F64)) > posterior_trace(gain)
+    assert posterior_trace(
+        gain + 0.01 * torch.randn(3, 2, generator=g, dtype=F64)
+    ) > posterior_trace(gain)
 
 
 @pytest.mark.card("q29-applications")
@@ -1020,10 +1111,13 @@ def test_gaussian_precision_mle_is_inverse_sample_covariance():
     smallest = float(torch.linalg.eigvalsh(lam_hat).min())
     for _ in range(5):
         e = torch.randn(3, 3, generator=g, dtype=F64)
-        other = lam_hat + 0.2 * smallest * (e + e.T) / torch.linalg.matrix_norm(e + e.T, ord=2)  # stays PD
+        other = lam_hat + 0.2 * smallest * (e + e.T) / torch.linalg.matrix_norm(
+            e + e.T, ord=2
+        )  # stays PD
         assert log_lik(other) < log_lik(lam_hat)
-        assert torch.isclose(log_lik(other) - log_lik(lam_hat), trace_form(other) - trace_form(lam_hat))
-
+        assert torch.isclose(
+            log_lik(other) - log_lik(lam_hat), trace_form(other) - trace_form(lam_hat)
+        )
 
 
 @pytest.mark.card("q29-applications")
@@ -1096,7 +1190,9 @@ def test_conditional_gaussian_by_monte_carlo_regression():
     schur = sigma[a, a] - sigma[a, b] @ beta
     scale = torch.sqrt(torch.diag(schur))
     assert torch.allclose(coef[1:], beta, atol=0.03)
-    assert torch.allclose(residual.T @ residual / x.shape[0], schur, atol=0.05 * float(scale.max() ** 2))
+    assert torch.allclose(
+        residual.T @ residual / x.shape[0], schur, atol=0.05 * float(scale.max() ** 2)
+    )
 
 
 @pytest.mark.card("q30-precision-correspondence")
@@ -1112,12 +1208,16 @@ def test_zero_in_precision_iff_conditional_independence():
             if i == j:
                 continue
             rest = [t for t in range(n) if t not in pair]
-            cond_cov = sigma[pair][:, pair] - sigma[pair][:, rest] @ torch.linalg.solve(sigma[rest][:, rest], sigma[rest][:, pair])
+            cond_cov = sigma[pair][:, pair] - sigma[pair][:, rest] @ torch.linalg.solve(
+                sigma[rest][:, rest], sigma[rest][:, pair]
+            )
             assert torch.allclose(torch.linalg.inv(cond_cov), lam[pair][:, pair])
             independent = abs(float(cond_cov[0, 1])) < 1e-10
             assert independent == (abs(float(lam[i, j])) < 1e-10) == (abs(i - j) > 1)  # tridiagonal
             partial = cond_cov[0, 1] / torch.sqrt(cond_cov[0, 0] * cond_cov[1, 1])
-            assert torch.isclose(partial, -lam[i, j] / torch.sqrt(lam[i, i] * lam[j, j]), atol=1e-12)
+            assert torch.isclose(
+                partial, -lam[i, j] / torch.sqrt(lam[i, i] * lam[j, j]), atol=1e-12
+            )
 
 
 @pytest.mark.card("q30-applications")
@@ -1131,7 +1231,11 @@ def test_gp_predictive_and_kalman_update_are_schur_complements():
     def rbf(u, v):
         return torch.exp(-0.5 * (u[:, None] - v[None]) ** 2)
 
-    k, k_star, k_ss = rbf(x_train, x_train) + noise * torch.eye(6, dtype=F64), rbf(x_train, x_test), rbf(x_test, x_test)
+    k, k_star, k_ss = (
+        rbf(x_train, x_train) + noise * torch.eye(6, dtype=F64),
+        rbf(x_train, x_test),
+        rbf(x_test, x_test),
+    )
     mean_gp = k_star.T @ torch.linalg.solve(k, y)
     cov_gp = k_ss - k_star.T @ torch.linalg.solve(k, k_star)
     joint = torch.cat([torch.cat([k_ss, k_star.T], 1), torch.cat([k_star, k], 1)], 0)
@@ -1143,7 +1247,9 @@ def test_gp_predictive_and_kalman_update_are_schur_complements():
     h = torch.randn(2, 3, generator=g, dtype=F64)
     gain = p @ h.T @ torch.linalg.inv(h @ p @ h.T + r)
     joint_xy = torch.cat([torch.cat([p, p @ h.T], 1), torch.cat([h @ p, h @ p @ h.T + r], 1)], 0)
-    schur = joint_xy[:3, :3] - joint_xy[:3, 3:] @ torch.linalg.solve(joint_xy[3:, 3:], joint_xy[3:, :3])
+    schur = joint_xy[:3, :3] - joint_xy[:3, 3:] @ torch.linalg.solve(
+        joint_xy[3:, 3:], joint_xy[3:, :3]
+    )
     assert torch.allclose(p - gain @ h @ p, schur)
 
 
@@ -1168,7 +1274,9 @@ def test_point_masses_w1_is_distance_while_kl_is_infinite_and_js_constant():
         assert torch.isclose(w1_discrete_1d(support, p, support, q), torch.tensor(theta, dtype=F64))
         assert torch.isinf(kl_divergence(Categorical(probs=p), Categorical(probs=q)))
         m = Categorical(probs=(p + q) / 2)
-        js = 0.5 * kl_divergence(Categorical(probs=p), m) + 0.5 * kl_divergence(Categorical(probs=q), m)
+        js = 0.5 * kl_divergence(Categorical(probs=p), m) + 0.5 * kl_divergence(
+            Categorical(probs=q), m
+        )
         assert torch.isclose(js, torch.tensor(math.log(2), dtype=F64))  # same for every theta
 
 
@@ -1177,7 +1285,9 @@ def test_w1_by_brute_force_matching_equals_sorting_and_cdf_formula():
     g = gen(25)
     x, y = torch.randn(6, generator=g, dtype=F64), torch.randn(6, generator=g, dtype=F64) + 1
     # uniform weights: an optimal coupling is a permutation (Birkhoff-von Neumann)
-    brute = min(float((x - y[list(perm)]).abs().mean()) for perm in itertools.permutations(range(6)))
+    brute = min(
+        float((x - y[list(perm)]).abs().mean()) for perm in itertools.permutations(range(6))
+    )
     sorted_match = (x.sort().values - y.sort().values).abs().mean()
     weights = torch.full((6,), 1 / 6, dtype=F64)
     assert math.isclose(brute, float(sorted_match), rel_tol=1e-12)
@@ -1187,7 +1297,9 @@ def test_w1_by_brute_force_matching_equals_sorting_and_cdf_formula():
 def exact_ot_uniform(x, y, cost=lambda a, b: (a - b).norm(dim=-1)):
     c = cost(x[:, None], y[None])
     n = x.shape[0]
-    return min(float(c[torch.arange(n), list(perm)].mean()) for perm in itertools.permutations(range(n))), c
+    return min(
+        float(c[torch.arange(n), list(perm)].mean()) for perm in itertools.permutations(range(n))
+    ), c
 
 
 def lipschitz_critic(anchors: torch.Tensor, offsets: torch.Tensor, sign: float):
@@ -1200,7 +1312,10 @@ def lipschitz_critic(anchors: torch.Tensor, offsets: torch.Tensor, sign: float):
 def test_kantorovich_rubinstein_duality():
     g = gen(26)
     # 2-D: every 1-Lipschitz critic gives a lower bound on W1 (weak duality)
-    x, y = torch.randn(6, 2, generator=g, dtype=F64), torch.randn(6, 2, generator=g, dtype=F64) + 0.7
+    x, y = (
+        torch.randn(6, 2, generator=g, dtype=F64),
+        torch.randn(6, 2, generator=g, dtype=F64) + 0.7,
+    )
     w1, _ = exact_ot_uniform(x, y)
     for _ in range(50):
         anchors = torch.randn(4, 2, generator=g, dtype=F64) * 2
@@ -1211,7 +1326,10 @@ def test_kantorovich_rubinstein_duality():
     # a scaled-up critic (not 1-Lipschitz) makes the objective as large as we like
     u = (x.mean(0) - y.mean(0)) / (x.mean(0) - y.mean(0)).norm()
     for c in (1.0, 10.0, 1000.0):
-        assert math.isclose(float((c * x @ u).mean() - (c * y @ u).mean()), c * float((x.mean(0) - y.mean(0)).norm()))
+        assert math.isclose(
+            float((c * x @ u).mean() - (c * y @ u).mean()),
+            c * float((x.mean(0) - y.mean(0)).norm()),
+        )
     assert float(1000.0 * (x.mean(0) - y.mean(0)).norm()) > w1
 
     # 1-D: the critic f' = sign(F_Q - F_P) is 1-Lipschitz and attains W1 (strong duality)
@@ -1223,7 +1341,9 @@ def test_kantorovich_rubinstein_duality():
     slopes = torch.sign(cdf_b - cdf_a)[:-1]
     values = torch.cat([torch.zeros(1, dtype=F64), torch.cumsum(slopes * points.diff(), 0)])
     f_at = dict(zip(points.tolist(), values.tolist(), strict=True))
-    dual = sum(w * f_at[t] for w, t in zip(pa.tolist(), a.tolist(), strict=True)) - sum(w * f_at[t] for w, t in zip(pb.tolist(), b.tolist(), strict=True))
+    dual = sum(w * f_at[t] for w, t in zip(pa.tolist(), a.tolist(), strict=True)) - sum(
+        w * f_at[t] for w, t in zip(pb.tolist(), b.tolist(), strict=True)
+    )
     assert math.isclose(dual, float(w1_discrete_1d(a, pa, b, pb)), rel_tol=1e-10)
 
 
@@ -1238,7 +1358,10 @@ def test_w1_gives_a_gradient_where_js_is_flat():
         q = Normal(theta, s).log_prob(grid).exp()
         m = (p + q) / 2
         tiny = 1e-300
-        js = 0.5 * (p * ((p + tiny) / (m + tiny)).log()).sum() * dx + 0.5 * (q * ((q + tiny) / (m + tiny)).log()).sum() * dx
+        js = (
+            0.5 * (p * ((p + tiny) / (m + tiny)).log()).sum() * dx
+            + 0.5 * (q * ((q + tiny) / (m + tiny)).log()).sum() * dx
+        )
         cdf_p, cdf_q = torch.cumsum(p, 0) * dx, torch.cumsum(q, 0) * dx
         w1 = (cdf_p - cdf_q).abs().sum() * dx
         return js, w1
@@ -1286,13 +1409,18 @@ def test_sinkhorn_approaches_exact_ot_and_matches_plain_scaling_iterations():
     for _ in range(500):
         u = a / (kernel @ v)
         v = b / (kernel.T @ u)
-    assert torch.allclose(torch.diag(u) @ kernel @ torch.diag(v), sinkhorn(a, b, cost, 1.0), atol=1e-10)
+    assert torch.allclose(
+        torch.diag(u) @ kernel @ torch.diag(v), sinkhorn(a, b, cost, 1.0), atol=1e-10
+    )
 
 
 @pytest.mark.card("q31-wgan")
 def test_sliced_wasserstein_is_a_lower_bound_and_exact_in_one_dimension():
     g = gen(28)
-    x, y = torch.randn(6, 2, generator=g, dtype=F64), torch.randn(6, 2, generator=g, dtype=F64) + 0.5
+    x, y = (
+        torch.randn(6, 2, generator=g, dtype=F64),
+        torch.randn(6, 2, generator=g, dtype=F64) + 0.5,
+    )
     w1, _ = exact_ot_uniform(x, y)
     angles = torch.rand(500, generator=g, dtype=F64) * 2 * math.pi
     dirs = torch.stack([angles.cos(), angles.sin()], 1)
@@ -1300,7 +1428,9 @@ def test_sliced_wasserstein_is_a_lower_bound_and_exact_in_one_dimension():
     assert max(projected) <= w1 + 1e-12  # each projection is 1-Lipschitz, so W1 cannot grow
     x1, y1 = x[:, :1], y[:, :1]
     w1_1d, _ = exact_ot_uniform(x1, y1)
-    assert math.isclose(float((x1[:, 0].sort().values - y1[:, 0].sort().values).abs().mean()), w1_1d, rel_tol=1e-12)
+    assert math.isclose(
+        float((x1[:, 0].sort().values - y1[:, 0].sort().values).abs().mean()), w1_1d, rel_tol=1e-12
+    )
 
 
 # ================================================================ Q32 Hessian spectrum
@@ -1309,11 +1439,19 @@ def test_sliced_wasserstein_is_a_lower_bound_and_exact_in_one_dimension():
 @pytest.mark.card("q32-hessian-critical-points")
 def test_hessian_eigenvalues_classify_critical_points_unless_degenerate():
     def eig_at_origin(f):
-        return torch.linalg.eigvalsh(torch.autograd.functional.hessian(f, torch.zeros(2, dtype=F64)))
+        return torch.linalg.eigvalsh(
+            torch.autograd.functional.hessian(f, torch.zeros(2, dtype=F64))
+        )
 
-    assert torch.allclose(eig_at_origin(lambda v: v[0] ** 2 + 3 * v[1] ** 2), torch.tensor([2.0, 6.0], dtype=F64))
-    assert torch.allclose(eig_at_origin(lambda v: -(v[0] ** 2) - v[1] ** 2), torch.tensor([-2.0, -2.0], dtype=F64))
-    assert torch.allclose(eig_at_origin(lambda v: v[0] ** 2 - v[1] ** 2), torch.tensor([-2.0, 2.0], dtype=F64))
+    assert torch.allclose(
+        eig_at_origin(lambda v: v[0] ** 2 + 3 * v[1] ** 2), torch.tensor([2.0, 6.0], dtype=F64)
+    )
+    assert torch.allclose(
+        eig_at_origin(lambda v: -(v[0] ** 2) - v[1] ** 2), torch.tensor([-2.0, -2.0], dtype=F64)
+    )
+    assert torch.allclose(
+        eig_at_origin(lambda v: v[0] ** 2 - v[1] ** 2), torch.tensor([-2.0, 2.0], dtype=F64)
+    )
     # semi-definite Hessian: the test is inconclusive
     quartic = lambda v: v[0] ** 4 + v[1] ** 2  # noqa: E731  minimum
     cubic = lambda v: v[0] ** 3 + v[1] ** 2  # noqa: E731  not a minimum
@@ -1324,13 +1462,18 @@ def test_hessian_eigenvalues_classify_critical_points_unless_degenerate():
     # A zero eigenvalue does not make the test inconclusive when the others have both signs:
     # x^2 - y^2 + z^4 and x^2 - y^2 + z^3 (eigenvalues 2, -2, 0) are both saddles.
     def hess_eig(f):
-        return torch.linalg.eigvalsh(torch.autograd.functional.hessian(f, torch.zeros(3, dtype=F64)))
+        return torch.linalg.eigvalsh(
+            torch.autograd.functional.hessian(f, torch.zeros(3, dtype=F64))
+        )
 
     for third in (lambda z: z**4, lambda z: z**3, lambda z: -(z**4)):
         f = lambda v: v[0] ** 2 - v[1] ** 2 + third(v[2])  # noqa: E731, B023
         assert torch.allclose(hess_eig(f), torch.tensor([-2.0, 0.0, 2.0], dtype=F64))
         for s in (1e-1, 1e-3):
-            up, down = torch.tensor([s, 0.0, 0.0], dtype=F64), torch.tensor([0.0, s, 0.0], dtype=F64)
+            up, down = (
+                torch.tensor([s, 0.0, 0.0], dtype=F64),
+                torch.tensor([0.0, s, 0.0], dtype=F64),
+            )
             assert f(up) > 0 > f(down)  # higher and lower points arbitrarily close: a saddle
 
 
@@ -1367,7 +1510,9 @@ def test_gradient_descent_stalls_on_the_stable_manifold_and_perturbation_escapes
     start = torch.tensor([0.7, -1.3], dtype=F64)
     newton = start - torch.linalg.solve(hessian, hessian @ start)
     assert torch.allclose(newton, torch.zeros(2, dtype=F64))
-    saddle_free = start - torch.linalg.solve(hessian.abs(), hessian @ start)  # |H|: moves away along y
+    saddle_free = start - torch.linalg.solve(
+        hessian.abs(), hessian @ start
+    )  # |H|: moves away along y
     assert saddle_free[1].abs() > start[1].abs()
 
 
@@ -1410,5 +1555,7 @@ def test_sharpness_is_not_invariant_to_reparameterisation():
     for alpha in (1.0, 10.0):
         w = torch.tensor([alpha, 1 / alpha], dtype=F64)
         assert float(loss(w)) < 1e-20  # the same function, a global minimum
-        sharpness.append(float(torch.linalg.eigvalsh(torch.autograd.functional.hessian(loss, w)).max()))
+        sharpness.append(
+            float(torch.linalg.eigvalsh(torch.autograd.functional.hessian(loss, w)).max())
+        )
     assert sharpness[1] > 20 * sharpness[0]

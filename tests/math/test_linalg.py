@@ -190,16 +190,24 @@ def test_best_rank_k_approximation_need_not_be_unique():
         assert torch.isclose(torch.linalg.matrix_norm(a - b, 2), torch.tensor(1.0, dtype=DT))
     assert torch.linalg.matrix_norm(a - torch.diag(torch.tensor([4.5, 0.0], dtype=DT)), 2) > 1
     # ... while in the Frobenius norm diag(3, 0) is the only optimum among them (sigma_1 > sigma_2).
-    fro = [torch.linalg.matrix_norm(a - torch.diag(torch.tensor([c, 0.0], dtype=DT)), "fro") for c in (2.5, 3.0, 3.5)]
+    fro = [
+        torch.linalg.matrix_norm(a - torch.diag(torch.tensor([c, 0.0], dtype=DT)), "fro")
+        for c in (2.5, 3.0, 3.5)
+    ]
     assert fro[1] < fro[0] and fro[1] < fro[2]
     # Frobenius with a tie sigma_k = sigma_{k+1}: diag(2, 2), k = 1 has two
     # (in fact infinitely many) optima.
     tie = torch.diag(torch.tensor([2.0, 2.0], dtype=DT))
-    for b in (torch.diag(torch.tensor([2.0, 0.0], dtype=DT)), torch.diag(torch.tensor([0.0, 2.0], dtype=DT))):
+    for b in (
+        torch.diag(torch.tensor([2.0, 0.0], dtype=DT)),
+        torch.diag(torch.tensor([0.0, 2.0], dtype=DT)),
+    ):
         assert torch.linalg.matrix_rank(b) == 1
         assert torch.isclose(torch.linalg.matrix_norm(tie - b, "fro"), torch.tensor(2.0, dtype=DT))
     u = torch.tensor([0.6, 0.8], dtype=DT)
-    assert torch.isclose(torch.linalg.matrix_norm(tie - 2 * torch.outer(u, u), "fro"), torch.tensor(2.0, dtype=DT))
+    assert torch.isclose(
+        torch.linalg.matrix_norm(tie - 2 * torch.outer(u, u), "fro"), torch.tensor(2.0, dtype=DT)
+    )
 
 
 @pytest.mark.card("p1-frobenius-norm")

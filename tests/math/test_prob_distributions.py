@@ -36,12 +36,16 @@ def test_bernoulli_pmf():
         dist = D.Bernoulli(probs=torch.tensor(p, dtype=F64))
         for x in [0, 1]:
             card = p**x * (1 - p) ** (1 - x)
-            assert dist.log_prob(torch.tensor(float(x), dtype=F64)).exp().item() == pytest.approx(card)
+            assert dist.log_prob(torch.tensor(float(x), dtype=F64)).exp().item() == pytest.approx(
+                card
+            )
         # NLL of the Bernoulli = binary cross-entropy
         y = torch.tensor([0.0, 1.0, 1.0], dtype=F64)
         probs = torch.full((3,), p, dtype=F64)
         nll = -D.Bernoulli(probs=probs).log_prob(y).mean()
-        assert nll.item() == pytest.approx(torch.nn.functional.binary_cross_entropy(probs, y).item())
+        assert nll.item() == pytest.approx(
+            torch.nn.functional.binary_cross_entropy(probs, y).item()
+        )
 
 
 @pytest.mark.card("p1-bernoulli-moments")
@@ -58,7 +62,9 @@ def test_bernoulli_moments():
 def test_binomial_pmf():
     n, p = 12, 0.35
     dist = D.Binomial(total_count=n, probs=torch.tensor(p, dtype=F64))
-    card = torch.tensor([math.comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(n + 1)], dtype=F64)
+    card = torch.tensor(
+        [math.comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(n + 1)], dtype=F64
+    )
     assert torch.allclose(dist.log_prob(torch.arange(n + 1, dtype=F64)).exp(), card)
     assert card.sum().item() == pytest.approx(1.0)
     # a sum of n Bernoulli variables has this distribution
@@ -185,11 +191,17 @@ def test_gaussian_nll_is_scaled_squared_error():
 def test_exponential_pdf():
     lam = 1.7
     x = torch.linspace(0, 10, 101, dtype=F64)
-    assert torch.allclose(D.Exponential(torch.tensor(lam, dtype=F64)).log_prob(x).exp(), lam * torch.exp(-lam * x))
+    assert torch.allclose(
+        D.Exponential(torch.tensor(lam, dtype=F64)).log_prob(x).exp(), lam * torch.exp(-lam * x)
+    )
     # waiting time to the first event of a Poisson process: P(T > t) = P(no event in [0, t])
     t = 0.9
-    p_none = D.Poisson(torch.tensor(lam * t, dtype=F64)).log_prob(torch.tensor(0.0, dtype=F64)).exp()
-    assert 1 - D.Exponential(torch.tensor(lam, dtype=F64)).cdf(torch.tensor(t, dtype=F64)) == pytest.approx(p_none.item())
+    p_none = (
+        D.Poisson(torch.tensor(lam * t, dtype=F64)).log_prob(torch.tensor(0.0, dtype=F64)).exp()
+    )
+    assert 1 - D.Exponential(torch.tensor(lam, dtype=F64)).cdf(
+        torch.tensor(t, dtype=F64)
+    ) == pytest.approx(p_none.item())
 
 
 @pytest.mark.card("p1-exponential-moments")
@@ -254,7 +266,10 @@ def test_multivariate_gaussian_reduces_to_univariate():
     mu, s2 = 0.4, 1.9
     x = torch.linspace(-3, 3, 13, dtype=F64)[:, None]
     mvn = D.MultivariateNormal(torch.tensor([mu], dtype=F64), torch.tensor([[s2]], dtype=F64))
-    assert torch.allclose(mvn.log_prob(x).exp(), gaussian_pdf(x[:, 0], torch.tensor(mu, dtype=F64), torch.tensor(s2, dtype=F64)))
+    assert torch.allclose(
+        mvn.log_prob(x).exp(),
+        gaussian_pdf(x[:, 0], torch.tensor(mu, dtype=F64), torch.tensor(s2, dtype=F64)),
+    )
 
 
 @pytest.mark.card("p1-68-95-99-rule")

@@ -133,7 +133,9 @@ def test_gaussian_mle_closed_form_matches_numerical_maximum():
 
     mu = torch.zeros((), dtype=F64, requires_grad=True)
     log_sigma = torch.zeros((), dtype=F64, requires_grad=True)
-    opt = torch.optim.LBFGS([mu, log_sigma], max_iter=200, tolerance_grad=1e-12, line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS(
+        [mu, log_sigma], max_iter=200, tolerance_grad=1e-12, line_search_fn="strong_wolfe"
+    )
 
     def closure():
         opt.zero_grad()
@@ -180,7 +182,11 @@ def test_mle_minimises_kl_to_empirical_distribution():
     # maximise the likelihood of a categorical model numerically: it lands on p_hat
     logits = torch.zeros(4, dtype=F64, requires_grad=True)
     opt = torch.optim.LBFGS(
-        [logits], max_iter=500, tolerance_grad=1e-14, tolerance_change=1e-16, line_search_fn="strong_wolfe"
+        [logits],
+        max_iter=500,
+        tolerance_grad=1e-14,
+        tolerance_change=1e-16,
+        line_search_fn="strong_wolfe",
     )
 
     def closure():
@@ -211,7 +217,10 @@ def test_map_with_gaussian_prior_is_ridge():
     w_ridge = torch.linalg.solve(X.T @ X + lam * torch.eye(d, dtype=F64), X.T @ y)
 
     def log_posterior(w):  # log-likelihood + log-prior, from torch.distributions
-        return D.Normal(X @ w, sigma).log_prob(y).sum() + D.Normal(torch.zeros(d, dtype=F64), tau).log_prob(w).sum()
+        return (
+            D.Normal(X @ w, sigma).log_prob(y).sum()
+            + D.Normal(torch.zeros(d, dtype=F64), tau).log_prob(w).sum()
+        )
 
     w = w_ridge.clone().requires_grad_()
     (grad,) = torch.autograd.grad(log_posterior(w), w)
@@ -300,7 +309,9 @@ def test_weight_decay_equals_l2_only_for_sgd():
         return w.detach()
 
     # SGD: weight_decay = lambda is identical to adding (lambda / 2) ||w||^2 to the loss
-    assert torch.allclose(run(torch.optim.SGD, w0, 0.0, weight_decay=lam), run(torch.optim.SGD, w0, lam))
+    assert torch.allclose(
+        run(torch.optim.SGD, w0, 0.0, weight_decay=lam), run(torch.optim.SGD, w0, lam)
+    )
     # one SGD step: w <- (1 - lr lambda) w - lr grad L
     w = w0.clone().requires_grad_()
     (g,) = torch.autograd.grad(loss(w), w)
@@ -320,7 +331,12 @@ def test_weight_decay_equals_l2_only_for_sgd():
 
 
 def simulate_polynomial_fits(
-    degree: int, reps: int = 2000, n: int = 20, sigma: float = 0.3, seed: int = 0, fixed_design: bool = False
+    degree: int,
+    reps: int = 2000,
+    n: int = 20,
+    sigma: float = 0.3,
+    seed: int = 0,
+    fixed_design: bool = False,
 ):
     """Fit a polynomial to `reps` independent training sets from y = sin(2 pi x) + noise.
 
@@ -365,11 +381,17 @@ def test_log_loss_also_decomposes_into_noise_bias_variance():
     g = torch.Generator().manual_seed(0)
     p = torch.softmax(torch.randn(6, generator=g, dtype=F64), 0)
     shift = torch.randn(6, generator=g, dtype=F64)  # a shared bias of the fitted models
-    log_q = torch.log_softmax(torch.randn(500, 6, generator=g, dtype=F64) + shift, 1)  # one row per D
+    log_q = torch.log_softmax(
+        torch.randn(500, 6, generator=g, dtype=F64) + shift, 1
+    )  # one row per D
     kl = lambda a, log_b: (a * (a.log() - log_b)).sum(-1)  # noqa: E731
     expected_loss = -(p * log_q).sum(-1).mean()
     log_q_bar = torch.log_softmax(log_q.mean(0), 0)
-    noise, bias, variance = -(p * p.log()).sum(), kl(p, log_q_bar), kl(log_q_bar.exp(), log_q).mean()
+    noise, bias, variance = (
+        -(p * p.log()).sum(),
+        kl(p, log_q_bar),
+        kl(log_q_bar.exp(), log_q).mean(),
+    )
     assert bias > 0 and variance > 0
     assert abs(expected_loss - (noise + bias + variance)) < 1e-12
     # 0-1 loss has no such split: noise-free label 1, predictors whose majority vote is 0 (bias 1).
@@ -426,7 +448,9 @@ def test_variance_of_average_of_correlated_predictors():
     # bagging: the average of bootstrap fits has lower variance than one fit, similar bias
     g = torch.Generator().manual_seed(1)
     reps, n, B = 3000, 15, 25
-    data = torch.randn(reps, n, generator=g, dtype=F64) ** 2  # skewed; estimate the median-like quantity
+    data = (
+        torch.randn(reps, n, generator=g, dtype=F64) ** 2
+    )  # skewed; estimate the median-like quantity
     single = data.median(1).values
     idx = torch.randint(0, n, (reps, B, n), generator=g)
     boot = torch.gather(data[:, None, :].expand(reps, B, n), 2, idx).median(2).values.mean(1)

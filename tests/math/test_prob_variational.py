@@ -90,7 +90,9 @@ def test_second_moment_of_weights_explodes_for_light_tailed_proposal():
     # yet only the wider N(3, 9) gives a finite second moment
     assert D.kl_divergence(p, normal(0.0, math.sqrt(0.5))) < D.kl_divergence(p, normal(3.0, 3.0))
     # at s^2 = 1/2 exactly p^2 / q is constant: the integral grows linearly with the range
-    assert second_moment(math.sqrt(0.5), 20.0) == pytest.approx(2 * second_moment(math.sqrt(0.5), 10.0))
+    assert second_moment(math.sqrt(0.5), 20.0) == pytest.approx(
+        2 * second_moment(math.sqrt(0.5), 10.0)
+    )
     grid = torch.linspace(-60, 60, 400_001, dtype=F64)
     far = torch.exp(2 * p.log_prob(grid) - normal(3.0, 3.0).log_prob(grid))
     assert torch.trapezoid(far, grid).item() < 100
@@ -108,11 +110,14 @@ def test_second_moment_of_weights_explodes_for_light_tailed_proposal():
     f = grid**2
     lhs = torch.trapezoid(f**2 * torch.exp(2 * p.log_prob(grid) - q4.log_prob(grid)), grid).item()
     assert lhs <= 2.0 * 3.0  # E_p[x^4] = 3
+
     # Not safe for every f: f = exp(7 x^2 / 16) has finite E_p[f] but E_p[f^2] = ∞, and under the
     # heavier q = N(0, 4) the integrand f^2 p^2 / q is constant, so the variance is infinite.
     def f2p2_over_q(half_width: float) -> float:
         x = torch.linspace(-half_width, half_width, 200_001, dtype=F64)
-        return torch.trapezoid(torch.exp(7 * x**2 / 8 + 2 * p.log_prob(x) - q4.log_prob(x)), x).item()
+        return torch.trapezoid(
+            torch.exp(7 * x**2 / 8 + 2 * p.log_prob(x) - q4.log_prob(x)), x
+        ).item()
 
     assert f2p2_over_q(20.0) == pytest.approx(2 * f2p2_over_q(10.0))
     # E_p[f^2] < ∞ is sufficient, not necessary: f = exp(x^2 / 4) has E_p[f^2] = ∞, yet under
@@ -122,7 +127,9 @@ def test_second_moment_of_weights_explodes_for_light_tailed_proposal():
     finite = torch.trapezoid(torch.exp(x**2 / 2 + 2 * p.log_prob(x) - cauchy.log_prob(x)), x).item()
     assert finite == pytest.approx(math.sqrt(2 * math.pi))
     x = torch.linspace(-60, 60, 400_001, dtype=F64)
-    assert torch.trapezoid(torch.exp(7 * x**2 / 16 + p.log_prob(x)), x).item() == pytest.approx(2 * math.sqrt(2))
+    assert torch.trapezoid(torch.exp(7 * x**2 / 16 + p.log_prob(x)), x).item() == pytest.approx(
+        2 * math.sqrt(2)
+    )
 
 
 @pytest.mark.card("p1-optimal-importance-proposal")
@@ -205,8 +212,10 @@ def test_univariate_gaussian_kl():
         ref = D.kl_divergence(normal(mu1, s1), normal(mu2, s2)).item()
         assert card == pytest.approx(ref, abs=1e-12)
         general = gaussian_kl(
-            torch.tensor([mu1], dtype=F64), torch.tensor([[s1**2]], dtype=F64),
-            torch.tensor([mu2], dtype=F64), torch.tensor([[s2**2]], dtype=F64),
+            torch.tensor([mu1], dtype=F64),
+            torch.tensor([[s1**2]], dtype=F64),
+            torch.tensor([mu2], dtype=F64),
+            torch.tensor([[s2**2]], dtype=F64),
         )
         assert card == pytest.approx(general.item(), abs=1e-12)
 
@@ -217,11 +226,14 @@ def test_vae_kl_special_case():
     d = 8
     mu = torch.randn(d, generator=g, dtype=F64)
     log_var = torch.randn(d, generator=g, dtype=F64)
+
     def card_kl(mu, log_var):  # the card's formula, as written on it
         return -0.5 * (1 + log_var - mu**2 - log_var.exp()).sum()
 
     card = card_kl(mu, log_var)
-    general = gaussian_kl(mu, torch.diag(log_var.exp()), torch.zeros(d, dtype=F64), torch.eye(d, dtype=F64))
+    general = gaussian_kl(
+        mu, torch.diag(log_var.exp()), torch.zeros(d, dtype=F64), torch.eye(d, dtype=F64)
+    )
     q = D.Independent(D.Normal(mu, (0.5 * log_var).exp()), 1)
     prior = D.Independent(D.Normal(torch.zeros(d, dtype=F64), torch.ones(d, dtype=F64)), 1)
     assert torch.isclose(card, general)
@@ -316,7 +328,9 @@ def test_elbo_is_a_lower_bound_tight_at_the_posterior():
         elbo, log_evidence, _, _ = discrete_quantities(log_q, log_prior, log_lik)
         # log E_q[p(x,z)/q(z)] is exactly log p(x); the ELBO moves the log inside
         q = log_q.exp()
-        assert torch.isclose(torch.log((q * torch.exp(log_prior + log_lik - log_q)).sum()), log_evidence)
+        assert torch.isclose(
+            torch.log((q * torch.exp(log_prior + log_lik - log_q)).sum()), log_evidence
+        )
         assert elbo <= log_evidence
     _, log_evidence, _, log_post = discrete_quantities(log_prior, log_prior, log_lik)
     elbo_at_post, *_ = discrete_quantities(log_post, log_prior, log_lik)
@@ -371,8 +385,12 @@ def test_elbo_identity_conjugate_gaussian():
         # Monte Carlo ELBO from samples of q, using only the joint p(x, z)
         z = q.sample((100_000,))
         xt = torch.tensor(x, dtype=F64)
-        terms = D.Normal(z, math.sqrt(s2)).log_prob(xt) + normal(0.0, 1.0).log_prob(z) - q.log_prob(z)
-        assert abs(terms.mean().item() - elbo) < 5 * terms.std().item() / math.sqrt(z.numel()) + 1e-12
+        terms = (
+            D.Normal(z, math.sqrt(s2)).log_prob(xt) + normal(0.0, 1.0).log_prob(z) - q.log_prob(z)
+        )
+        assert (
+            abs(terms.mean().item() - elbo) < 5 * terms.std().item() / math.sqrt(z.numel()) + 1e-12
+        )
 
 
 @pytest.mark.card("p1-variational-inference")
@@ -381,7 +399,11 @@ def test_best_gaussian_q_is_the_exact_posterior_in_a_conjugate_model():
     m = torch.zeros((), dtype=F64, requires_grad=True)
     log_v = torch.zeros((), dtype=F64, requires_grad=True)
     opt = torch.optim.LBFGS(
-        [m, log_v], max_iter=500, tolerance_grad=1e-14, tolerance_change=1e-16, line_search_fn="strong_wolfe"
+        [m, log_v],
+        max_iter=500,
+        tolerance_grad=1e-14,
+        tolerance_change=1e-16,
+        line_search_fn="strong_wolfe",
     )
 
     def closure():  # maximise the closed-form ELBO of q = N(m, v); p(x) is never used

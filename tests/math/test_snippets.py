@@ -211,7 +211,9 @@ def test_vae_kl_matches_torch_distributions():
 @pytest.mark.card("p2-vae-log-var")
 def test_vae_kl_is_zero_for_the_prior_and_finite_for_any_log_var():
     kl_divergence_gaussian = load_snippet("snippets/vae_kl.py").kl_divergence_gaussian
-    torch.testing.assert_close(kl_divergence_gaussian(torch.zeros(2, 3), torch.zeros(2, 3)), torch.zeros(2))
+    torch.testing.assert_close(
+        kl_divergence_gaussian(torch.zeros(2, 3), torch.zeros(2, 3)), torch.zeros(2)
+    )
     # any real log_var is a valid variance exp(log_var) > 0: the KL stays finite and positive
     log_var = torch.linspace(-30, 30, 7).reshape(1, 7)
     out = kl_divergence_gaussian(torch.zeros_like(log_var), log_var)
@@ -333,8 +335,12 @@ def test_with_adam_doubling_alpha_acts_like_doubling_the_learning_rate():
 
     # Adam's first step is lr * g / |g| per entry: the scale of the gradient cancels, so the
     # update s * dB * A grows with s = alpha / r just as it grows with lr
-    torch.testing.assert_close(update_after_one_adam_step(32.0, 1e-3), update_after_one_adam_step(16.0, 2e-3))
-    torch.testing.assert_close(update_after_one_adam_step(32.0, 1e-3), 2 * update_after_one_adam_step(16.0, 1e-3))
+    torch.testing.assert_close(
+        update_after_one_adam_step(32.0, 1e-3), update_after_one_adam_step(16.0, 2e-3)
+    )
+    torch.testing.assert_close(
+        update_after_one_adam_step(32.0, 1e-3), 2 * update_after_one_adam_step(16.0, 1e-3)
+    )
 
 
 @pytest.mark.card("p2-lora-init")
@@ -388,8 +394,12 @@ def test_log_likelihood_with_a_scalar_variance_is_isotropic():
     data = torch.randn(N, d, dtype=torch.float64)
     mu = torch.randn(d, dtype=torch.float64)
     isotropic = MultivariateNormal(mu, sigma2 * torch.eye(d, dtype=torch.float64))
-    closed_form = (-d / 2 * torch.log(2 * math.pi * sigma2) - ((data - mu) ** 2).sum(-1) / (2 * sigma2)).sum()
-    torch.testing.assert_close(snippet.gaussian_log_likelihood(data, mu, sigma2), isotropic.log_prob(data).sum())
+    closed_form = (
+        -d / 2 * torch.log(2 * math.pi * sigma2) - ((data - mu) ** 2).sum(-1) / (2 * sigma2)
+    ).sum()
+    torch.testing.assert_close(
+        snippet.gaussian_log_likelihood(data, mu, sigma2), isotropic.log_prob(data).sum()
+    )
     torch.testing.assert_close(closed_form, isotropic.log_prob(data).sum())
 
 
@@ -453,7 +463,9 @@ def _log_ratio_standard_error(p, q, n):
 def test_mc_kl_matches_the_closed_form_for_the_seed_example():
     mc_kl_divergence = load_snippet("snippets/mc_kl.py").mc_kl_divergence
     p = Normal(torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))
-    q = Normal(torch.tensor(1.0, dtype=torch.float64), torch.tensor(0.5, dtype=torch.float64).sqrt())
+    q = Normal(
+        torch.tensor(1.0, dtype=torch.float64), torch.tensor(0.5, dtype=torch.float64).sqrt()
+    )
     n = 50_000
     estimate = mc_kl_divergence(p, q, num_samples=n)
     assert abs(estimate - kl_divergence(p, q)) < 4 * _log_ratio_standard_error(p, q, n)
