@@ -105,7 +105,8 @@ class FieldFacts:
         tuple[tuple[str, bool], ...] | None
     )  # (TeX, display?) as the note carries them; None without `$`
     macro_error: str | None = None  # a deck macro used wrongly: no formulas then
-    # per formula, how many list items it sits in: each indents it, leaving less of the phone's width
+    # per formula, how many list items it sits in: each indents it, leaving less of the phone's
+    # width
     list_depths: tuple[int, ...] = ()
     # `\(` or `\[` in prose (from `\\(` or `&#92;(`): Anki's MathJax would typeset what
     # follows, unchecked
@@ -205,7 +206,8 @@ def check_figures(deck: Deck, figure_names: set[str]) -> list[Problem]:
 
 
 class _HtmlAudit(html.parser.HTMLParser):
-    """Lists what the sanitiser (nh3, sanitize.sanitize_html) will drop, so the author is told, not surprised."""
+    """Lists what the sanitiser (nh3, sanitize.sanitize_html) will drop, so the author is told,
+    not surprised."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -264,7 +266,8 @@ class _HtmlAudit(html.parser.HTMLParser):
                 self.removed.append(f"'{url_scheme(value)}:' link in <{tag} {name}>")
             elif local_media_only(tag, name, value or "") is None:
                 self.removed.append(
-                    f'remote image <{tag} {name}="{_shorten(value)}"> (fetched on every review: images must be the deck\'s own files)'
+                    f'remote image <{tag} {name}="{_shorten(value)}"> (fetched on every review: '
+                    "images must be the deck's own files)"
                 )
             elif name == "style":
                 self.removed += [
@@ -318,21 +321,24 @@ def check_markdown_output(
                 problems.append(
                     Problem(
                         where,
-                        f"{label} has raw HTML that is not allowed in a note: {what} would be removed",
+                        f"{label} has raw HTML that is not allowed in a note: {what} would be "
+                        "removed",
                     )
                 )
             if field.misplaced_display_math:
                 problems.append(
                     Problem(
                         where,
-                        f"{label}: display math $$...$$ must start on a line of its own (inline math is $...$)",
+                        f"{label}: display math $$...$$ must start on a line of its own (inline "
+                        "math is $...$)",
                     )
                 )
             for delimiter in field.stray_delimiters:
                 problems.append(
                     Problem(
                         where,
-                        f"{label}: {delimiter} outside $...$ would start math that Anki's MathJax typesets unchecked (write math as $...$, or put the text in `code`)",
+                        f"{label}: {delimiter} outside $...$ would start math that Anki's MathJax "
+                        "typesets unchecked (write math as $...$, or put the text in `code`)",
                     )
                 )
     return problems

@@ -130,12 +130,10 @@ def commit_files(
         kept = kept_release_path(deck, options)
         kept_status = _kept_release_status(kept, data, deck)
         steps.append((kept, lambda: _write_package(kept, data, kept_status, deck)))
-        steps.append(
-            (
-                options.changelog,
-                lambda: prepend_changelog(options.changelog, lock.release.changelog),
-            )
-        )
+        if lock.release is None:
+            raise ValueError("a release's lock records the release")
+        changelog = lock.release.changelog
+        steps.append((options.changelog, lambda: prepend_changelog(options.changelog, changelog)))
         steps.append((deck.config.location.file, lambda: write_version(deck, deck.config.version)))
     written: list[Path] = []
     for number, (target, write) in enumerate(steps):
@@ -164,7 +162,8 @@ def _package_status(path: Path, data: bytes, replace: bool, deck: Deck) -> str:
 
 
 def _kept_release_status(kept: Path, data: bytes, deck: Deck) -> str:
-    """A released file is never replaced: learners have it, and the tests rebuild it byte for byte."""
+    """A released file is never replaced: learners have it, and the tests rebuild it byte for
+    byte."""
     try:
         if kept.read_bytes() == data:
             return "unchanged"
@@ -175,7 +174,8 @@ def _kept_release_status(kept: Path, data: bytes, deck: Deck) -> str:
             Problem(
                 deck.config.version_location,
                 f"{Location(kept)} already exists with different content, and a released "
-                "file is never replaced: set 'version' to the last release in the lock, or past this one",
+                "file is never replaced: set 'version' to the last release in the lock, or past "
+                "this one",
             )
         ]
     )
@@ -195,6 +195,7 @@ def _write_package(path: Path, data: bytes, status: str, deck: Deck) -> str:
 def _different_content(path: Path, deck: Deck, raced: bool = False) -> Problem:
     return Problem(
         deck.config.version_location,
-        f"{path} {'was just written by another build' if raced else 'already exists'} with different content: bump 'version' "
-        f"(now {deck.config.version}, or run `mathdeck release`) so learners can tell the builds apart, or pass --force to overwrite it",
+        f"{path} {'was just written by another build' if raced else 'already exists'} with "
+        f"different content: bump 'version' (now {deck.config.version}, or run `mathdeck "
+        "release`) so learners can tell the builds apart, or pass --force to overwrite it",
     )

@@ -12,6 +12,7 @@ of a process that imported torch and matplotlib once, exactly as `_run.py --serv
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -28,10 +29,9 @@ def serve() -> None:
     import _run  # sets the thread counts before torch loads, imports _style and matplotlib
     import matplotlib.pyplot  # noqa: F401  (preloaded once, inherited by every fork)
 
-    try:
+    # only decks whose figure scripts use torch need it (`mathdeck new`'s do not)
+    with contextlib.suppress(ImportError):
         import torch  # noqa: F401
-    except ImportError:
-        pass  # only decks whose figure scripts use torch need it (`mathdeck new`'s do not)
 
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:

@@ -2,7 +2,8 @@
 
 What each file may hold is declared in schema.py; one card file is read by card_file.py. This
 module reads deck.yaml, walks the card files (the build reads them through its parsed-cards
-cache: builder/parsed_cards.py) and checks what needs every card: unique ids and a note-type id for each kind in use.
+cache: builder/parsed_cards.py) and checks what needs every card: unique ids and a note-type id
+for each kind in use.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from .yamlsource import UNREADABLE
 
 DECK_FILE = "deck.yaml"
 OUTLINE_FILE = "outline.yaml"  # the cheat sheet's sections (builder/sheet.py), not cards
-# The code that turns a card file into Cards (the fingerprint of the parsed-cards cache, builder/memo.py).
+# The code that turns a card file into Cards (the fingerprint of the parsed-cards cache,
+# builder/memo.py).
 LOADER_SOURCES = (
     "load.py",
     "card_file.py",
@@ -74,7 +76,8 @@ def parse_card_file(path: Path, cards_dir: Path) -> CardFile:
 
 
 def load_deck(cards_dir: Path) -> Deck:
-    """Read deck.yaml and the card files (every other *.yaml but outline.yaml); raise SourceError listing every problem."""
+    """Read deck.yaml and the card files (every other *.yaml but outline.yaml); raise SourceError
+    listing every problem."""
     return load_sources(cards_dir).complete()
 
 
@@ -161,7 +164,8 @@ def _load_config(path: Path, problems: Found) -> DeckConfig | None:
 
 
 def _macros(values, problems: Found) -> tuple[Macro, ...] | None:
-    """`macros: {E: '\\mathbb{E}', KL: 'D_{\\mathrm{KL}}(#1 \\,\\|\\, #2)'}`; arguments are #1..#9."""
+    """`macros: {E: '\\mathbb{E}', KL: 'D_{\\mathrm{KL}}(#1 \\,\\|\\, #2)'}`; arguments are
+    #1..#9."""
     if "macros" not in values.values:
         return ()
     nodes = values.nodes["macros"].value
@@ -201,7 +205,8 @@ def _check_note_type_ids(config: DeckConfig, cards: list[Card], problems: Found)
             problems.add(
                 config.note_types_location or config.location,
                 (
-                    f"'note_types' has no id for kind '{kind}', which card '{card.id}' ({card.location}) uses: "
+                    f"'note_types' has no id for kind '{kind}', which card '{card.id}' "
+                    f"({card.location}) uses: "
                     f"add {fix} (any whole number no other note type has; "
                     "keep it forever once released, or learners' notes are orphaned)"
                 ),
@@ -230,7 +235,8 @@ def duplicate_id_problems(cards: list[Card]) -> list[Problem]:
                 )
                 if other.retired or card.retired:
                     message = (
-                        f"{what} belongs to the retired card at {other.location}; a retired id is never reused "
+                        f"{what} belongs to the retired card at {other.location}; a retired id "
+                        "is never reused "
                         "(learners still have its note): choose a new id"
                     )
                 else:

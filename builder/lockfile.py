@@ -56,7 +56,8 @@ def parse_lock(path: Path, text: str) -> dict:
                 Problem(
                     Location(path, conflict),
                     "merge conflict in the lock file (a git conflict marker): "
-                    "run `mathdeck lock --repair` to merge both sides (each card keeps its later time), then commit it",
+                    "run `mathdeck lock --repair` to merge both sides (each card keeps its later "
+                    "time), then commit it",
                     code=LOCK_CONFLICT,
                 )
             ]
@@ -79,7 +80,8 @@ def parse_lock(path: Path, text: str) -> dict:
             [
                 Problem(
                     Location(path, 1),
-                    f"the lock file nests values thousands deep: it is not mathdeck's; {REPAIR_HINT}",
+                    "the lock file nests values thousands deep: it is not mathdeck's; "
+                    + REPAIR_HINT,
                     code=LOCK_NOT_JSON,
                 )
             ]
@@ -211,7 +213,8 @@ def _kind(value) -> str:
         return "true/false"
     if isinstance(value, (int, float)):
         return f"the number {value!r}"[:60]
-    return {str: "text", dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {str: "text", dict: "an object", list: "a list"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _date(epoch: int) -> str:
@@ -385,8 +388,9 @@ def _salvage_release(text: str) -> dict | None:
 
 
 def restore_times(repair: Repair, notes: list[CurrentNote], package: Path) -> None:
-    """Give each current note that the repaired lock lacks the time it has in `package`, the last .apkg built, when its fields and
-    tags there are exactly the sources' (the note did not change since): learners' copies then
+    """Give each current note that the repaired lock lacks the time it has in `package`, the last
+    .apkg built, when its fields and tags there are exactly the sources' (the note did not change
+    since): learners' copies then
     stay as they are. A note that changed since keeps no time: the next build stamps it."""
     shipped = package_notes(package)
     kept = repair.data["notes"]

@@ -1,15 +1,17 @@
 """Check TeX the way Anki's MathJax 3 will parse it, strictly, with one node process per batch.
 
 The work is done by ``builder/mathjax/check.mjs`` with ``mathjax-full`` from the repository's
-``node_modules`` (installed by ``npm ci``) or, where mathdeck runs from an installed package with no
-repository around it, from a per-user cache that the first use fills with ``npm ci`` from the
-package.json and package-lock.json shipped in builder/mathjax/ (so the same pinned MathJax). It loads the TeX packages Anki loads except those
-that hide mistakes (``noerrors``, ``noundefined``), so a formula that would show red on a card
-comes back with MathJax's own message, e.g. ``Undefined control sequence \\foo``.
+``node_modules`` (installed by ``npm ci``) or, where mathdeck runs from an installed package with
+no repository around it, from a per-user cache that the first use fills with ``npm ci`` from the
+package.json and package-lock.json shipped in builder/mathjax/ (so the same pinned MathJax). It
+loads the TeX packages Anki loads except those that hide mistakes (``noerrors``,
+``noundefined``), so a formula that would show red on a card comes back with MathJax's own
+message, e.g. ``Undefined control sequence \\foo``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -20,6 +22,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 MATHJAX_VERSION = "3.2.2"  # keep in step with package.json: Anki ships this version
 CHECK_SCRIPT = Path(__file__).resolve().parent / "mathjax" / "check.mjs"
@@ -176,7 +179,7 @@ class TexStream:
         self._readers = [
             threading.Thread(target=self._read_answers, name="mathjax-answers", daemon=True),
             threading.Thread(
-                target=lambda: self._stderr.append(self._process.stderr.read()),
+                target=lambda: self._stderr.append(_pipe(self._process.stderr).read()),
                 name="mathjax-stderr",
                 daemon=True,
             ),
@@ -185,7 +188,7 @@ class TexStream:
             reader.start()
 
     def _read_answers(self) -> None:
-        for line in self._process.stdout:
+        for line in _pipe(self._process.stdout):
             answer = json.loads(line)
             self._answers[answer["batch"]] = [_verdict(verdict) for verdict in answer["verdicts"]]
             self.answered += len(answer["verdicts"])
@@ -194,20 +197,18 @@ class TexStream:
         batch = [(tex, bool(display)) for tex, display in items]
         self._batches.append(batch)
         try:
-            self._process.stdin.write(
+            _pipe(self._process.stdin).write(
                 json.dumps([{"tex": tex, "display": display} for tex, display in batch]) + "\n"
             )
-            self._process.stdin.flush()
+            _pipe(self._process.stdin).flush()
         except (BrokenPipeError, OSError):
             pass  # node ended early: verdicts() says why
 
     def verdicts(self, on_answers: Callable[[int], None] | None = None) -> list[Verdict]:
         """For every formula sent, in order, MathJax's Verdict; while waiting, `on_answers` is told
         how many have been answered so far (a few times a second)."""
-        try:
-            self._process.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
+        with contextlib.suppress(BrokenPipeError, OSError):
+            _pipe(self._process.stdin).close()
         while on_answers is not None and self._readers[0].is_alive():
             on_answers(self.answered)
             self._readers[0].join(0.1)
@@ -226,7 +227,8 @@ class TexStream:
         for number, batch in enumerate(self._batches):
             if len(self._answers[number]) != len(batch):
                 raise RuntimeError(
-                    f"{CHECK_SCRIPT.name} answered {len(self._answers[number])} of {len(batch)} in batch {number}"
+                    f"{CHECK_SCRIPT.name} answered {len(self._answers[number])} of {len(batch)} "
+                    f"in batch {number}"
                 )
             verdicts += self._answers[number]
         return verdicts
@@ -351,7 +353,7 @@ def typeset_svg(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> T
         raise RuntimeError(
             f"{TYPESET_SCRIPT.name} answered {len(answer['formulas'])} of {len(unique)}"
         )
-    svg = dict(zip(unique, answer["formulas"]))
+    svg = dict(zip(unique, answer["formulas"], strict=True))
     failed = {unique[index] for index in answer["errors"]}
     keys = [(tex, bool(display)) for tex, display in items]
     return TypesetMath(
@@ -360,3 +362,9 @@ def typeset_svg(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> T
         answer["css"],
         [index for index, key in enumerate(keys) if key in failed],
     )
+
+
+def _pipe(stream: IO[str] | None) -> IO[str]:
+    """One of node's pipes: Popen made all three (PIPE), so none is None."""
+    assert stream is not None
+    return stream

@@ -26,7 +26,8 @@ class BuildOptions:
     force: bool = False
     check_math: bool = True
     allow_note_type_change: bool = False
-    # `mathdeck watch`: always the development build <slug>-<version>+dev.apkg (commit.package_path).
+    # `mathdeck watch`: always the development build <slug>-<version>+dev.apkg
+    # (commit.package_path).
     dev: bool = False
     # `mathdeck release --minor` etc.: bump the version, write the changelog, record the release.
     release: str | None = None

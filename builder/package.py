@@ -108,7 +108,8 @@ def package_key(
     ]
     digest.update(json.dumps(head, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     guids = [guid_for_card(note.card) for note in notes]
-    # content_hash covers the kind, fields, tags and subdeck; one update for all notes is 3x faster than one each
+    # content_hash covers the kind, fields, tags and subdeck; one update for all notes is 3x
+    # faster than one each
     digest.update(
         "".join(
             f"\x1e{guid}\x1f{lock.notes[guid].modified}\x1f{note.content_hash}"
@@ -131,9 +132,9 @@ def package_bytes(
     description: str,
     note_types: dict[str, NoteTypeTemplates],
 ) -> bytes:
-    """The whole .apkg as bytes: `description` is the deck's overview HTML (render.render_description),
-    `note_types` render.note_type_templates(). Note and card ids start from the newest note time,
-    so they too depend only on the sources and the lock."""
+    """The whole .apkg as bytes: `description` is the deck's overview HTML
+    (render.render_description), `note_types` render.note_type_templates(). Note and card ids
+    start from the newest note time, so they too depend only on the sources and the lock."""
     import genanki  # only when a package is written: a no-op build takes the last one's bytes
 
     media = sorted(media, key=lambda p: p.name)
@@ -172,7 +173,8 @@ def _collection(
     models: dict[str, genanki.Model],
     timestamp: int,
 ) -> bytes:
-    """The SQLite collection genanki's Package.write_to_file(timestamp=...) writes, byte for byte."""
+    """The SQLite collection genanki's Package.write_to_file(timestamp=...) writes, byte for
+    byte."""
     from genanki.apkg_col import APKG_COL
     from genanki.apkg_schema import APKG_SCHEMA
 
@@ -258,7 +260,8 @@ def _write_notes(
     models: dict[str, genanki.Model],
     id_gen,
 ) -> None:
-    """genanki's Note.write_to_db and Card.write_to_db, row for row, for notes of our own note types."""
+    """genanki's Note.write_to_db and Card.write_to_db, row for row, for notes of our own note
+    types."""
     import genanki
 
     for note, guid, modified in stamped:
@@ -266,7 +269,8 @@ def _write_notes(
         fields = note.fields
         if len(fields) != len(model.fields):
             raise ValueError(
-                f"note type {model.name} has {len(model.fields)} fields, card '{note.card.id}' {len(fields)}"
+                f"note type {model.name} has {len(model.fields)} fields, card "
+                f"'{note.card.id}' {len(fields)}"
             )
         if not note.from_cache:
             # rendered in this build (cached notes were checked when they were rendered): genanki
@@ -316,7 +320,8 @@ def _write_notes(
 
 
 def _card_ords(model: genanki.Model, fields: tuple[str, ...]) -> list[int]:
-    """The cards genanki makes for a note (Note.cards): by the templates' required fields, or one per cloze number."""
+    """The cards genanki makes for a note (Note.cards): by the templates' required fields, or one
+    per cloze number."""
     import genanki
 
     if model.model_type == genanki.Model.CLOZE:

@@ -20,6 +20,7 @@ import base64
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,6 +81,15 @@ class PushResult:
         return "; ".join(part for part in parts if part) or "nothing"
 
 
+def _record(names: list[str], name: str, _reply: object) -> None:
+    """A Write's record: Anki did it, so the result names it."""
+    names.append(name)
+
+
+def _count_moves_reply(result, count: int, _reply: object) -> None:
+    _count_moves(result, count)
+
+
 @dataclass
 class Write:
     """One AnkiConnect action to send, and what to record in the result once Anki has done it."""
@@ -117,7 +127,8 @@ def push_notes(
 def plan_push(
     client: AnkiConnect, deck: Deck, notes: list[RenderedNote], media: list[Path]
 ) -> PushPlan:
-    """Everything to write, decided from what Anki holds now; raises PushConflict before any write."""
+    """Everything to write, decided from what Anki holds now; raises PushConflict before any
+    write."""
     from .package import note_models, subdeck_name
     from .render import note_type_templates
 
@@ -143,7 +154,7 @@ def plan_push(
         Write(
             "createDeck",
             {"deck": name},
-            lambda _, name=name: plan.result.decks_created.append(name),
+            partial(_record, plan.result.decks_created, name),
         )
         for name in sorted(new_decks - present)
     ]
@@ -170,7 +181,7 @@ def _note_type_writes(client: AnkiConnect, models: dict, result: PushResult) -> 
                             {"Name": name, **sides} for name, sides in templates.items()
                         ],
                     },
-                    lambda _, name=model.name: result.note_types_created.append(name),
+                    partial(_record, result.note_types_created, model.name),
                 )
             )
             continue
@@ -195,7 +206,7 @@ def _note_type_writes(client: AnkiConnect, models: dict, result: PushResult) -> 
                 Write("updateModelStyling", {"model": {"name": model.name, "css": model.css}})
             )
         if changed:
-            changed[0].record = lambda _, name=model.name: result.note_types_updated.append(name)
+            changed[0].record = partial(_record, result.note_types_updated, model.name)
         writes += changed
     return writes
 
@@ -209,7 +220,8 @@ def _require_same_shape(name: str, what: str, in_anki: list, needed: list) -> No
 
 
 def _find_existing(client: AnkiConnect, notes: list[RenderedNote]) -> list[list[dict]]:
-    """For each note, the notes in Anki whose CardId is its id or one of its aliases (one at most)."""
+    """For each note, the notes in Anki whose CardId is its id or one of its aliases (one at
+    most)."""
     queries = [
         " OR ".join(_card_id_search(card_id) for card_id in (note.card.id, *note.card.aliases))
         for note in notes
@@ -233,7 +245,8 @@ def _card_id_search(card_id: str) -> str:
     # load.py lets only slugs through; a value that is not one must never reach a search.
     if not ID_PATTERN.match(card_id):
         raise AnkiConnectError(
-            f"'{card_id}' is not a card id (a slug of a-z, 0-9 and single hyphens): refusing to search Anki for it"
+            f"'{card_id}' is not a card id (a slug of a-z, 0-9 and single hyphens): refusing to "
+            "search Anki for it"
         )
     return field_search(CARD_ID_FIELD, card_id)
 
@@ -246,12 +259,14 @@ def _refuse_ambiguous_matches(notes: list[RenderedNote], found: list[list[int]])
             cards_of_note[note_id].append(note.card.id)
         if len(note_ids) > 1:
             problems.append(
-                f"card '{note.card.id}' matches {len(note_ids)} notes in Anki (note ids {', '.join(map(str, sorted(note_ids)))})"
+                f"card '{note.card.id}' matches {len(note_ids)} notes in Anki (note ids "
+                f"{', '.join(map(str, sorted(note_ids)))})"
             )
     for note_id, card_ids in sorted(cards_of_note.items()):
         if len(card_ids) > 1:
             problems.append(
-                f"note {note_id} in Anki is matched by {len(card_ids)} cards ({', '.join(card_ids)})"
+                f"note {note_id} in Anki is matched by {len(card_ids)} cards "
+                f"({', '.join(card_ids)})"
             )
     if problems:
         raise PushConflict(problems)
@@ -307,7 +322,7 @@ def _media_writes(client: AnkiConnect, media: list[Path], result: PushResult) ->
         Write(
             "storeMediaFile",
             {"filename": path.name, "data": base64.b64encode(path.read_bytes()).decode("ascii")},
-            lambda _, name=path.name: result.media_stored.append(name),
+            partial(_record, result.media_stored, path.name),
         )
         for path in media
         if path.name not in present
@@ -318,7 +333,8 @@ def _media_writes(client: AnkiConnect, media: list[Path], result: PushResult) ->
 
 
 def apply_push(client: AnkiConnect, deck: Deck, plan: PushPlan) -> None:
-    """Send the plan's writes; on any failure raise PushInterrupted saying what was already written."""
+    """Send the plan's writes; on any failure raise PushInterrupted saying what was already
+    written."""
     result = plan.result
     _send(client, plan.note_types + plan.decks + plan.media + plan.updates, result)
     refused = None
@@ -340,7 +356,8 @@ def apply_push(client: AnkiConnect, deck: Deck, plan: PushPlan) -> None:
 def _deck_moves(
     client: AnkiConnect, deck: Deck, added: list[tuple[RenderedNote, int]], result: PushResult
 ) -> list[Write]:
-    """changeDeck for the new notes' cards that are not in their subdeck (addNote put them in Default)."""
+    """changeDeck for the new notes' cards that are not in their subdeck (addNote put them in
+    Default)."""
     from .package import subdeck_name
 
     note_ids = [note_id for _, note_id in added]
@@ -366,7 +383,7 @@ def _deck_moves(
         Write(
             "changeDeck",
             {"cards": cards, "deck": target},
-            lambda _, count=len(cards): _count_moves(result, count),
+            partial(_count_moves_reply, result, len(cards)),
         )
         for target, cards in sorted(to_move.items())
         if cards
@@ -386,11 +403,11 @@ def _send(client: AnkiConnect, writes: list[Write], result: PushResult) -> None:
         except (AnkiNotRunning, AnkiConnectError) as error:
             raise PushInterrupted(error, result, unanswered=len(batch)) from None
         failures = []
-        for write, (value, error) in zip(batch, replies):
-            if error is None:
+        for write, (value, refusal) in zip(batch, replies, strict=True):
+            if refusal is None:
                 write.record(value)
             else:
-                failures.append(f"{write.action}: {error}")
+                failures.append(f"{write.action}: {refusal}")
         if failures:
             more = f" (and {len(failures) - 1} more failed)" if len(failures) > 1 else ""
             raise PushInterrupted(AnkiConnectError(failures[0] + more), result)

@@ -1,6 +1,7 @@
 """render: Card → note fields as HTML, and the note types' templates and CSS. Pure functions.
 
-Markdown with math is in markdown_math.py (check reads the same conversion), the sanitiser in sanitize.py.
+Markdown with math is in markdown_math.py (check reads the same conversion), the sanitiser in
+sanitize.py.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class RenderedNote:
 
     @property
     def content_hash(self) -> str:
-        """What Anki compares on import: fields, tags and note type; changes iff the note changes."""
+        """What Anki compares on import: fields, tags and note type; changes iff the note
+        changes."""
         if self.known_hash:
             return self.known_hash
         payload = json.dumps(
@@ -75,7 +77,8 @@ NOTES_CACHE_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3", "j
 def _environment():
     import jinja2
 
-    # Anki's own templates use {{Field}}; Jinja's delimiters are changed so both can live in one file.
+    # Anki's own templates use {{Field}}; Jinja's delimiters are changed so both can live in one
+    # file.
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=jinja2.select_autoescape(["html"]),
@@ -229,7 +232,8 @@ def render_block(name: str, block: str, **context) -> str:
     template = _environment().get_template(name)
     if block not in template.blocks:
         raise KeyError(
-            f"{TEMPLATES_DIR / name} has no [% block {block} %] (blocks: {', '.join(template.blocks)})"
+            f"{TEMPLATES_DIR / name} has no [% block {block} %] "
+            f"(blocks: {', '.join(template.blocks)})"
         )
     return "".join(template.blocks[block](template.new_context(context))).removesuffix("\n")
 
@@ -239,7 +243,8 @@ def card_css() -> str:
     from pygments.formatters import HtmlFormatter
 
     light = HtmlFormatter(style=LIGHT_CODE_STYLE).get_style_defs(".card .highlight")
-    # Anki puts .nightMode on <body class="card">, AnkiDroid adds .night_mode: `.nightMode .card` never matches.
+    # Anki puts .nightMode on <body class="card">, AnkiDroid adds .night_mode: `.nightMode .card`
+    # never matches.
     dark = "\n".join(
         HtmlFormatter(style=DARK_CODE_STYLE).get_style_defs(selector)
         for selector in (".card.nightMode .highlight", ".card.night_mode .highlight")

@@ -116,7 +116,8 @@ def lint_settings(node: Node | None, schema: Schema, found: Found) -> LintSettin
     values = read(node, schema, found)
     if values is None:
         return LintSettings()
-    items = values.nodes["ignore"].value if "ignore" in values.values else []
+    listed = values.nodes["ignore"].value if "ignore" in values.values else []
+    items = listed if isinstance(listed, list) else []  # the schema made `ignore` a list
     ignore = tuple((item.value, item.at) for item in items if isinstance(item.value, str))
     return LintSettings(
         ignore, values.get("strict", False), values.get("word_budget"), values.get("display_budget")
@@ -150,7 +151,8 @@ def deck_schema(kinds: tuple[str, ...]) -> Schema:
             ),
             Field("tex_links", one_of(TEX_LINKS)),
             LINT,
-            # Where the deck's files live: read (and checked) by project.deck_paths, before the deck loads.
+            # Where the deck's files live: read (and checked) by project.deck_paths, before the
+            # deck loads.
             Field("paths", any_mapping),
         ),
     )

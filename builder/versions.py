@@ -16,7 +16,8 @@ def library_version(library: str) -> str:
     """The installed version of a library, without importing it ("absent" when not installed)."""
     version = _installed_versions().get(_normalised(library))
     if version is None:
-        import importlib.metadata  # rarely needed, and it imports the email package (~25 ms of every start)
+        # rarely needed, and it imports the email package (~25 ms of every start)
+        import importlib.metadata
 
         try:
             version = importlib.metadata.version(library)

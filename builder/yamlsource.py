@@ -61,7 +61,7 @@ def read_yaml(path: Path, text: str | None = None) -> Node:
         except OSError as error:
             raise SourceError(
                 [Problem(Location(path), f"cannot read file: {error.strerror}", code=UNREADABLE)]
-            )
+            ) from None
         if len(raw) > MAX_FILE_BYTES:
             raise SourceError(
                 [
@@ -77,7 +77,7 @@ def read_yaml(path: Path, text: str | None = None) -> Node:
         except UnicodeDecodeError as error:
             raise SourceError(
                 [Problem(Location(path), f"not UTF-8 text (byte {error.start})", code=UNREADABLE)]
-            )
+            ) from None
     elif len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         raise SourceError(
             [
@@ -123,7 +123,8 @@ _HINTS = (
     ),
     (
         "unknown escape character",
-        "inside double quotes a backslash starts an escape: write TeX in single quotes or a block (|)",
+        "inside double quotes a backslash starts an escape: write TeX in single quotes or a block "
+        "(|)",
     ),
     (
         "expected ',' or ']'",
