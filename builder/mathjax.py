@@ -275,11 +275,12 @@ def tex_problems(items: Sequence[tuple[str, bool]]) -> list[TexProblem]:
     ]
 
 
-def _run_checker(items: list[tuple[str, bool]], tex_links: str = "none") -> list[Verdict]:
+def _run_node_script(script: Path, items: Sequence[tuple[str, bool]], tex_links: str):
+    """One node run of `script` on the formulas (as JSON on stdin); its JSON answer."""
     node, root = _require_node_setup()
     payload = json.dumps([{"tex": tex, "display": display} for tex, display in items])
     result = subprocess.run(
-        [node, str(CHECK_SCRIPT)],
+        [node, str(script)],
         input=payload,
         capture_output=True,
         encoding="utf-8",
@@ -289,8 +290,12 @@ def _run_checker(items: list[tuple[str, bool]], tex_links: str = "none") -> list
     if result.returncode == EXIT_MATHJAX_MISSING:
         raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
     if result.returncode != 0:
-        raise RuntimeError(f"{CHECK_SCRIPT.name} failed ({result.returncode}): {result.stderr}")
-    verdicts = json.loads(result.stdout)
+        raise RuntimeError(f"{script.name} failed ({result.returncode}): {result.stderr}")
+    return json.loads(result.stdout)
+
+
+def _run_checker(items: list[tuple[str, bool]], tex_links: str = "none") -> list[Verdict]:
+    verdicts = _run_node_script(CHECK_SCRIPT, items, tex_links)
     if len(verdicts) != len(items):
         raise RuntimeError(f"{CHECK_SCRIPT.name} answered {len(verdicts)} of {len(items)}")
     return [_verdict(verdict) for verdict in verdicts]
@@ -333,22 +338,8 @@ def typeset_svg(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> T
     """(TeX, display?) → SVG as Anki's MathJax would draw it, for pages that run no JavaScript.
     MathJax's `safe` extension drops links (but https: ones when `tex_links` is "https"),
     classes, ids and unsafe styles: a second wall behind the check."""
-    node, root = _require_node_setup()
     unique = list(dict.fromkeys((tex, bool(display)) for tex, display in items))
-    payload = json.dumps([{"tex": tex, "display": display} for tex, display in unique])
-    result = subprocess.run(
-        [node, str(TYPESET_SCRIPT)],
-        input=payload,
-        capture_output=True,
-        encoding="utf-8",
-        env=_node_environment(root, tex_links),
-        check=False,
-    )
-    if result.returncode == EXIT_MATHJAX_MISSING:
-        raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
-    if result.returncode != 0:
-        raise RuntimeError(f"{TYPESET_SCRIPT.name} failed ({result.returncode}): {result.stderr}")
-    answer = json.loads(result.stdout)
+    answer = _run_node_script(TYPESET_SCRIPT, unique, tex_links)
     if len(answer["formulas"]) != len(unique):
         raise RuntimeError(
             f"{TYPESET_SCRIPT.name} answered {len(answer['formulas'])} of {len(unique)}"
