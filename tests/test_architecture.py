@@ -175,7 +175,8 @@ def back_edges(graph, layers=LAYERS) -> list[str]:
     rank = layer_of(layers)
     names = [name for name, _ in layers]
     return [
-        f"builder/{module}.py:{line}: imports {target} ({names[rank[target]]}), a layer above {module} ({names[rank[module]]})"
+        f"builder/{module}.py:{line}: imports {target} ({names[rank[target]]}), a layer above "
+        f"{module} ({names[rank[module]]})"
         for module, edges in sorted(graph.items())
         for target, uses in sorted(edges.items())
         for line, _, _ in uses
@@ -369,7 +370,10 @@ def test_a_stage_reaching_the_cache_through_another_module_is_caught(tmp_path):
             tmp_path,
             {
                 "render": "from .typing_only import x\nfrom .helper import y\n",
-                "typing_only": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .cache import BuildCache\n",
+                "typing_only": (
+                    "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .cache import "
+                    "BuildCache\n"
+                ),
                 "helper": "def f():\n    from . import cache\n",
                 "cache": "",
             },

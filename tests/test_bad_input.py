@@ -39,14 +39,16 @@ CASES = [
         "malformed yaml",
         {"cards/bad.yaml": "subdeck: S\ncards:\n  - id: a\n    question: [unclosed\n"},
         [
-            "cards/bad.yaml:5:1: MD101 malformed YAML: did not find expected ',' or ']' (a value that starts with [ is read as a list: close it with ], or quote the value)"
+            "cards/bad.yaml:5:1: MD101 malformed YAML: did not find expected ',' or ']' (a value "
+            "that starts with [ is read as a list: close it with ], or quote the value)"
         ],
     ),
     Case(
         "tab indentation",
         {"cards/bad.yaml": "subdeck: S\ncards:\n\t- id: a\n"},
         [
-            "cards/bad.yaml:3:1: MD101 malformed YAML: found character that cannot start any token (indent with spaces: YAML does not allow tabs)"
+            "cards/bad.yaml:3:1: MD101 malformed YAML: found character that cannot start any "
+            "token (indent with spaces: YAML does not allow tabs)"
         ],
     ),
     Case(
@@ -67,21 +69,24 @@ CASES = [
             )
         },
         [
-            "cards/bad.yaml:8:5: MD110 unknown key 'folowup_question' in a qa card (did you mean 'followup_question'?)"
+            "cards/bad.yaml:8:5: MD110 unknown key 'folowup_question' in a qa card (did you mean "
+            "'followup_question'?)"
         ],
     ),
     Case(
         "duplicate id",
         {"cards/bad.yaml": card_file(QA.format(id="bayes-theorem", q="Q?", a="A"))},
         [
-            "cards/bad.yaml:4: MD120 id 'bayes-theorem' is already used by the card at cards/cards.yaml:4"
+            "cards/bad.yaml:4: MD120 id 'bayes-theorem' is already used by the card at "
+            "cards/cards.yaml:4"
         ],
     ),
     Case(
         "malformed id",
         {"cards/bad.yaml": card_file(QA.format(id="Bad_Id", q="Q?", a="A"))},
         [
-            "cards/bad.yaml:4:9: MD113 id 'Bad_Id' must be a slug: lowercase letters, digits and single hyphens"
+            "cards/bad.yaml:4:9: MD113 id 'Bad_Id' must be a slug: lowercase letters, digits and "
+            "single hyphens"
         ],
     ),
     Case(
@@ -101,15 +106,17 @@ CASES = [
         "undefined macro",
         {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n      $\\Ex[X] = 0$"))},
         [
-            "cards/bad.yaml:8:8: MD140 card 'a', field 'answer': MathJax: Undefined control sequence \\Ex "
-            "(define it under 'macros' in deck.yaml, or use \\operatorname{...}) in $\\Ex[X] = 0$"
+            "cards/bad.yaml:8:8: MD140 card 'a', field 'answer': MathJax: Undefined control "
+            "sequence \\Ex (define it under 'macros' in deck.yaml, or use \\operatorname{...}) "
+            "in $\\Ex[X] = 0$"
         ],
     ),
     Case(
         "missing brace",
         {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n      $\\frac{a}{b$"))},
         [
-            "cards/bad.yaml:8:8: MD140 card 'a', field 'answer': MathJax: Missing close brace in $\\frac{a}{b$"
+            "cards/bad.yaml:8:8: MD140 card 'a', field 'answer': MathJax: Missing close brace in "
+            "$\\frac{a}{b$"
         ],
     ),
     Case(
@@ -120,7 +127,8 @@ CASES = [
             )
         },
         [
-            "cards/bad.yaml:7: card 'a': 'answer' has raw HTML that is not allowed in a note: <script> element would be removed"
+            "cards/bad.yaml:7: card 'a': 'answer' has raw HTML that is not allowed in a note: "
+            "<script> element would be removed"
         ],
     ),
     Case(
@@ -131,7 +139,8 @@ CASES = [
             )
         },
         [
-            "cards/bad.yaml:7: card 'a': 'answer' has raw HTML that is not allowed in a note: 'onerror' attribute on <img> would be removed"
+            "cards/bad.yaml:7: card 'a': 'answer' has raw HTML that is not allowed in a note: "
+            "'onerror' attribute on <img> would be removed"
         ],
     ),
     Case(
@@ -142,13 +151,17 @@ CASES = [
             )
         },
         [
-            "cards/bad.yaml:7: card 'a': 'answer' has raw HTML that is not allowed in a note: 'javascript:' link in <a href> would be removed"
+            "cards/bad.yaml:7: card 'a': 'answer' has raw HTML that is not allowed in a note: "
+            "'javascript:' link in <a href> would be removed"
         ],
     ),
     Case(
         "alias bomb",
         {
-            "cards/bad.yaml": 'a: &a ["x","x","x","x"]\nb: &b [*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b]\nsubdeck: S\ncards: [*c]\n'
+            "cards/bad.yaml": (
+                'a: &a ["x","x","x","x"]\nb: &b [*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b]\nsubdeck: '
+                "S\ncards: [*c]\n"
+            )
         },
         ["cards/bad.yaml:1:4: MD102 YAML anchors and aliases (&name / *name) are not allowed"],
     ),
@@ -178,7 +191,10 @@ CASES = [
         {
             "cards/bad.yaml": card_file(
                 QA.format(id="a", q="Q?", a="A")
-                + "    level: L4\n  - id: b\n    kind: formula\n    concept: C\n    formula: $x$\n    reverse: yes\n"
+                + (
+                    "    level: L4\n  - id: b\n    kind: formula\n    concept: C\n    formula: "
+                    "$x$\n    reverse: yes\n"
+                )
             )
         },
         [
@@ -190,7 +206,8 @@ CASES = [
         "display math inside a sentence",
         {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n      It is $$x^2$$ here."))},
         [
-            "cards/bad.yaml:7: card 'a': 'answer': display math $$...$$ must start on a line of its own (inline math is $...$)"
+            "cards/bad.yaml:7: card 'a': 'answer': display math $$...$$ must start on a line of "
+            "its own (inline math is $...$)"
         ],
     ),
     Case(
@@ -201,7 +218,8 @@ CASES = [
             )
         },
         [
-            "cards/bad.yaml:7:16: MD116 card 'a': code_file 'snippets/nope.py' cannot be read (missing or not UTF-8 text)"
+            "cards/bad.yaml:7:16: MD116 card 'a': code_file 'snippets/nope.py' cannot be read "
+            "(missing or not UTF-8 text)"
         ],
     ),
     Case(
@@ -212,7 +230,8 @@ CASES = [
         },
         [
             "cards/a.yaml:8:12: MD113 level 'L9' must be one of L1, L2, L3",
-            "cards/b.yaml:5:11: MD113 unknown kind 'quiz'; kinds are: formula, qa, cloze, code, basic",
+            "cards/b.yaml:5:11: MD113 unknown kind 'quiz'; kinds are: formula, qa, cloze, code, "
+            "basic",
         ],
     ),
     Case("usage error", {}, [], exit_code=2, args=["build", "--no-such-flag"]),
@@ -224,7 +243,8 @@ CASES = [
             )
         },
         [
-            "cards/bad.yaml:6:11: MD117 card 'a': 'text' has no cloze deletion {{c1::...}}, so Anki would make no card from it"
+            "cards/bad.yaml:6:11: MD117 card 'a': 'text' has no cloze deletion {{c1::...}}, so "
+            "Anki would make no card from it"
         ],
     ),
     Case(
@@ -235,21 +255,24 @@ CASES = [
             )
         },
         [
-            "cards/bad.yaml:7:16: MD115 'code_file' contains U+0000 (NUL) at character 11, which an Anki note cannot hold: remove it"
+            "cards/bad.yaml:7:16: MD115 'code_file' contains U+0000 (NUL) at character 11, which "
+            "an Anki note cannot hold: remove it"
         ],
     ),
     Case(
         "line too long",
         {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="x" * 10_001))},
         [
-            "cards/bad.yaml:7:13: MD115 'answer' has a line of 10,001 characters; the limit is 10,000"
+            "cards/bad.yaml:7:13: MD115 'answer' has a line of 10,001 characters; the limit is "
+            "10,000"
         ],
     ),
     Case(
         "too many [",
         {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="|\n" + "      [a\n" * 501))},
         [
-            "cards/bad.yaml:7:13: MD115 'answer' has 501 '['; the limit is 500 in one field (Markdown's link parser slows down quadratically)"
+            "cards/bad.yaml:7:13: MD115 'answer' has 501 '['; the limit is 500 in one field "
+            "(Markdown's link parser slows down quadratically)"
         ],
     ),
     Case(
@@ -280,8 +303,9 @@ PRECISE_CASES = [
         "TeX error inside a multi-line field: its own line and column",
         {"cards/bad.yaml": card_file(SOFTMAX_CARD)},
         [
-            "cards/bad.yaml:11:11: MD140 card 'a', field 'answer': MathJax: Undefined control sequence \\softmax "
-            "(define it under 'macros' in deck.yaml, or use \\operatorname{...}) in $p = \\softmax(z)$"
+            "cards/bad.yaml:11:11: MD140 card 'a', field 'answer': MathJax: Undefined control "
+            "sequence \\softmax (define it under 'macros' in deck.yaml, or use "
+            "\\operatorname{...}) in $p = \\softmax(z)$"
         ],
     ),
     Case(
@@ -292,8 +316,8 @@ PRECISE_CASES = [
             )
         },
         [
-            "cards/bad.yaml:6:31: MD140 card 'a', field 'question': MathJax: Undefined control sequence \\mathbbb "
-            "(did you mean \\mathbb?) in $x \\in \\mathbbb{R}$"
+            "cards/bad.yaml:6:31: MD140 card 'a', field 'question': MathJax: Undefined control "
+            "sequence \\mathbbb (did you mean \\mathbb?) in $x \\in \\mathbbb{R}$"
         ],
     ),
     Case(
@@ -304,15 +328,16 @@ PRECISE_CASES = [
             )
         },
         [
-            "cards/bad.yaml:8:8: MD140 card 'a', field 'answer': MathJax: Unknown environment 'alignd' (did you mean aligned?) "
-            "in $\\begin{alignd} a \\end{alignd}$"
+            "cards/bad.yaml:8:8: MD140 card 'a', field 'answer': MathJax: Unknown environment "
+            "'alignd' (did you mean aligned?) in $\\begin{alignd} a \\end{alignd}$"
         ],
     ),
     Case(
         "misspelt deck macro: did you mean",
         {"cards/bad.yaml": card_file(QA.format(id="a", q="Q?", a="$\\Exx[X]$"))},
         [
-            "cards/bad.yaml:7:14: MD140 card 'a', field 'answer': MathJax: Undefined control sequence \\Exx (did you mean \\Ex?) in $\\Exx[X]$"
+            "cards/bad.yaml:7:14: MD140 card 'a', field 'answer': MathJax: Undefined control "
+            "sequence \\Exx (did you mean \\Ex?) in $\\Exx[X]$"
         ],
         replace=("note_types:", "macros:\n  Ex: '\\mathbb{E}'\nnote_types:"),
     ),
@@ -320,15 +345,17 @@ PRECISE_CASES = [
         "a colon in a plain value: the YAML hint",
         {"cards/bad.yaml": card_file(QA.format(id="a", q="Why: because?", a="A"))},
         [
-            "cards/bad.yaml:6:18: MD101 malformed YAML: mapping values are not allowed in this context "
-            "(a value that contains ': ' must be quoted ('...') or written as a block (|))"
+            "cards/bad.yaml:6:18: MD101 malformed YAML: mapping values are not allowed in this "
+            "context (a value that contains ': ' must be quoted ('...') or written as a block "
+            "(|))"
         ],
     ),
     Case(
         "an unclosed quote: reported where it opens",
         {"cards/bad.yaml": card_file(QA.format(id="a", q="'Q?", a="A"))},
         [
-            "cards/bad.yaml:6:15: MD101 malformed YAML: found unexpected end of stream (a quote is opened and never closed)"
+            "cards/bad.yaml:6:15: MD101 malformed YAML: found unexpected end of stream (a quote "
+            "is opened and never closed)"
         ],
     ),
     Case(
@@ -350,7 +377,8 @@ PRECISE_CASES = [
         {},
         [
             "cards/deck.yaml:2:1: MD111 missing required key 'version'",
-            "cards/deck.yaml:6:1: MD110 unknown key 'verison' in deck.yaml (did you mean 'version'?)",
+            "cards/deck.yaml:6:1: MD110 unknown key 'verison' in deck.yaml (did you mean "
+            "'version'?)",
         ],
         replace=("version: 0.1.0", "verison: 0.1.0"),
     ),
@@ -363,7 +391,8 @@ PRECISE_CASES = [
         "unknown key in note_types",
         {},
         [
-            "cards/deck.yaml:12:3: MD110 unknown key 'formulas' in note_types (did you mean 'formula'?)"
+            "cards/deck.yaml:12:3: MD110 unknown key 'formulas' in note_types (did you mean "
+            "'formula'?)"
         ],
         replace=("  formula: 1764080000101", "  formulas: 1764080000101"),
     ),
@@ -386,9 +415,11 @@ PRECISE_CASES = [
         "a problem in deck.yaml does not hide MathJax's either",
         {"cards/b.yaml": card_file(QA.format(id="b", q="Q?", a="$\\frac{1}{2$"))},
         [
-            "cards/b.yaml:7:14: MD140 card 'b', field 'answer': MathJax: Missing close brace in $\\frac{1}{2$",
+            "cards/b.yaml:7:14: MD140 card 'b', field 'answer': MathJax: Missing close brace in "
+            "$\\frac{1}{2$",
             "cards/deck.yaml:2:1: MD111 missing required key 'version'",
-            "cards/deck.yaml:6:1: MD110 unknown key 'verison' in deck.yaml (did you mean 'version'?)",
+            "cards/deck.yaml:6:1: MD110 unknown key 'verison' in deck.yaml (did you mean "
+            "'version'?)",
         ],
         replace=("version: 0.1.0", "verison: 0.1.0"),
     ),
@@ -413,7 +444,8 @@ PRECISE_CASES = [
         },
         [
             "cards/a.yaml:8:5: MD110 unknown key 'levl' in a qa card (did you mean 'level'?)",
-            "cards/b.yaml:7:14: MD140 card 'b', field 'answer': MathJax: Missing close brace in $\\frac{1}{2$",
+            "cards/b.yaml:7:14: MD140 card 'b', field 'answer': MathJax: Missing close brace in "
+            "$\\frac{1}{2$",
         ],
     ),
 ]
@@ -496,6 +528,7 @@ def test_unknown_key_in_the_lock_file_gets_a_did_you_mean(built_project, tmp_pat
     repair = "run `mathdeck lock --repair` (or restore the file from git)"
     assert result.stderr.splitlines() == [
         f"cards/mathdeck.lock.json:{guid_line}: MD132 'notes.{guid}.modified' is missing; {repair}",
-        f"cards/mathdeck.lock.json:{key_line}: MD132 'notes.{guid}.modifed' is not a key of the lock file (did you mean 'modified'?); {repair}",
+        f"cards/mathdeck.lock.json:{key_line}: MD132 'notes.{guid}.modifed' is not a key of the "
+        f"lock file (did you mean 'modified'?); {repair}",
         "2 problems; nothing was written.",
     ]

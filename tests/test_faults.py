@@ -100,7 +100,8 @@ def leftovers(project: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def released_project(tmp_path_factory) -> Path:
-    """The minimal project with 0.1.0 built (`mathdeck build`): the previous release, with its lock."""
+    """The minimal project with 0.1.0 built (`mathdeck build`): the previous release, with its
+    lock."""
     project = tmp_path_factory.mktemp("released") / "project"
     copy_sources(MINIMAL, project)
     result = run(project, "build")
@@ -172,8 +173,8 @@ def test_a_killed_release_is_finished_by_running_release_again(released, point):
     build = run(released, "build")
     assert build.returncode == 1
     assert problem_lines(build) == [
-        "cards/deck.yaml:6: release 0.1.1 was interrupted (the lock records it; deck.yaml still says 0.1.0): "
-        "run `mathdeck release` to finish it",
+        "cards/deck.yaml:6: release 0.1.1 was interrupted (the lock records it; deck.yaml still "
+        "says 0.1.0): run `mathdeck release` to finish it",
         "1 problem; nothing was written.",
     ]
 
@@ -257,24 +258,46 @@ def damage_lock(project: Path, how: str) -> None:
 
 
 LOCK_CASES = {
-    "truncated": "cards/mathdeck.lock.json:{line}: MD131 the lock file is not valid JSON (Unterminated string starting at, column {col}): "
-    "it is damaged or truncated; run `mathdeck lock --repair` (or restore the file from git)",
-    "merge conflict": "cards/mathdeck.lock.json:{line}: MD130 merge conflict in the lock file (a git conflict marker): run `mathdeck lock "
-    "--repair` to merge both sides (each card keeps its later time), then commit it",
-    "not an object": "cards/mathdeck.lock.json:1: MD132 the lock file must be a JSON object, not a list; run `mathdeck lock --repair` "
-    "(or restore the file from git)",
-    "nested 200,000 deep": "cards/mathdeck.lock.json:1: MD131 the lock file nests values thousands deep: it is not mathdeck's; run "
-    "`mathdeck lock --repair` (or restore the file from git)",
-    "text": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' must be a whole number, not text; run `mathdeck lock --repair` "
-    "(or restore the file from git)",
-    "float": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' must be a whole number, not the number 1500000000.0; run "
-    "`mathdeck lock --repair` (or restore the file from git)",
-    "huge": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' is 1000000000000000000000000000000 (far beyond any calendar), "
-    "more than a day in the future; run `mathdeck lock --repair` (or restore the file from git)",
-    "negative": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' is -5 (1969-12-31), before 2000; run `mathdeck lock "
-    "--repair` (or restore the file from git)",
-    "future": "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' is {value} ({date}), more than a day in the future; run "
-    "`mathdeck lock --repair` (or restore the file from git)",
+    "truncated": (
+        "cards/mathdeck.lock.json:{line}: MD131 the lock file is not valid JSON (Unterminated "
+        "string starting at, column {col}): it is damaged or truncated; run `mathdeck lock "
+        "--repair` (or restore the file from git)"
+    ),
+    "merge conflict": (
+        "cards/mathdeck.lock.json:{line}: MD130 merge conflict in the lock file (a git conflict "
+        "marker): run `mathdeck lock --repair` to merge both sides (each card keeps its later "
+        "time), then commit it"
+    ),
+    "not an object": (
+        "cards/mathdeck.lock.json:1: MD132 the lock file must be a JSON object, not a list; run "
+        "`mathdeck lock --repair` (or restore the file from git)"
+    ),
+    "nested 200,000 deep": (
+        "cards/mathdeck.lock.json:1: MD131 the lock file nests values thousands deep: it is not "
+        "mathdeck's; run `mathdeck lock --repair` (or restore the file from git)"
+    ),
+    "text": (
+        "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' must be a whole number, "
+        "not text; run `mathdeck lock --repair` (or restore the file from git)"
+    ),
+    "float": (
+        "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' must be a whole number, "
+        "not the number 1500000000.0; run `mathdeck lock --repair` (or restore the file from git)"
+    ),
+    "huge": (
+        "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' is "
+        "1000000000000000000000000000000 (far beyond any calendar), more than a day in the "
+        "future; run `mathdeck lock --repair` (or restore the file from git)"
+    ),
+    "negative": (
+        "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' is -5 (1969-12-31), "
+        "before 2000; run `mathdeck lock --repair` (or restore the file from git)"
+    ),
+    "future": (
+        "cards/mathdeck.lock.json:{line}: MD132 'notes.{guid}.modified' is {value} ({date}), "
+        "more than a day in the future; run `mathdeck lock --repair` (or restore the file from "
+        "git)"
+    ),
 }
 
 
@@ -392,8 +415,8 @@ def test_bad_source_date_epoch_is_one_line(released):
         result = run(released, "build", epoch=value)
         assert result.returncode == 1
         assert problem_lines(result) == [
-            f"SOURCE_DATE_EPOCH: '{value}' must be whole seconds since 1970 (digits only): unset it or set it to e.g. "
-            "`git log -1 --format=%ct` (the time of the last commit)",
+            f"SOURCE_DATE_EPOCH: '{value}' must be whole seconds since 1970 (digits only): unset "
+            "it or set it to e.g. `git log -1 --format=%ct` (the time of the last commit)",
             "1 problem; nothing was written.",
         ]
 
@@ -498,7 +521,8 @@ def test_a_figure_script_printing_100_mb_then_failing_keeps_only_the_end_of_it(t
     for shared in ("_run.py", "_style.py"):
         shutil.copy(REPO / "figures" / shared, folder / shared)
     (folder / "loud.py").write_text(
-        "import sys\n\ndef draw(theme):\n    sys.stdout.write('x' * 100_000_000)\n    raise ValueError('the end of a loud script')\n"
+        "import sys\n\ndef draw(theme):\n    sys.stdout.write('x' * 100_000_000)\n    raise "
+        "ValueError('the end of a loud script')\n"
     )
 
     with pytest.raises(figures.FigureError) as caught:
@@ -547,8 +571,9 @@ def test_read_only_cards_folder_writes_nothing_and_says_so(released):
     assert result.returncode == 1
     assert problem_lines(result) == [
         "error: cannot write cards/mathdeck.lock.json: Read-only file system (EROFS)",
-        "Written: nothing. Not written: cards/mathdeck.lock.json, dist/ml-math-cheatsheet-0.1.1+dev.apkg (files already there are "
-        "untouched). Fix the cause and run the same command again: it completes what is missing.",
+        "Written: nothing. Not written: cards/mathdeck.lock.json, "
+        "dist/ml-math-cheatsheet-0.1.1+dev.apkg (files already there are untouched). Fix the "
+        "cause and run the same command again: it completes what is missing.",
     ]
     assert not (released / NEXT).exists()
     assert (released / RELEASED).read_bytes() == good
@@ -563,8 +588,9 @@ def test_read_only_dist_writes_the_lock_and_the_next_build_completes(released):
     assert result.returncode == 1
     assert problem_lines(result) == [
         "error: cannot write dist/ml-math-cheatsheet-0.1.1+dev.apkg: Read-only file system (EROFS)",
-        "Written: cards/mathdeck.lock.json. Not written: dist/ml-math-cheatsheet-0.1.1+dev.apkg (files already there are untouched). "
-        "Fix the cause and run the same command again: it completes what is missing.",
+        "Written: cards/mathdeck.lock.json. Not written: dist/ml-math-cheatsheet-0.1.1+dev.apkg "
+        "(files already there are untouched). Fix the cause and run the same command again: it "
+        "completes what is missing.",
     ]
     assert (released / RELEASED).read_bytes() == good
     again = run(released, "build", epoch=None)
@@ -591,9 +617,11 @@ def test_a_full_disk_leaves_no_partial_file(released):
         left = sorted(p.name for p in out.iterdir())
     assert result.returncode == 1
     assert problem_lines(result) == [
-        "error: cannot write tiny-out/ml-math-cheatsheet-0.1.1+dev.apkg: No space left on device (ENOSPC)",
-        "Written: cards/mathdeck.lock.json. Not written: tiny-out/ml-math-cheatsheet-0.1.1+dev.apkg (files already there are "
-        "untouched). Fix the cause and run the same command again: it completes what is missing.",
+        "error: cannot write tiny-out/ml-math-cheatsheet-0.1.1+dev.apkg: No space left on device "
+        "(ENOSPC)",
+        "Written: cards/mathdeck.lock.json. Not written: "
+        "tiny-out/ml-math-cheatsheet-0.1.1+dev.apkg (files already there are untouched). Fix the "
+        "cause and run the same command again: it completes what is missing.",
     ]
     assert left == []
 
@@ -658,13 +686,15 @@ PATHOLOGICAL = {
         card_file("      " + "[" * 200_000 + "\n"),
         [
             LONG_LINE.format(200_000),
-            "cards/bad.yaml:7:13: MD115 'answer' has 200,000 '['; the limit is 500 in one field (Markdown's link parser slows down quadratically)",
+            "cards/bad.yaml:7:13: MD115 'answer' has 200,000 '['; the limit is 500 in one field "
+            "(Markdown's link parser slows down quadratically)",
         ],
     ),
     "[ on short lines": (
         card_file("      [a\n" * 20_000),
         [
-            "cards/bad.yaml:7:13: MD115 'answer' has 20,000 '['; the limit is 500 in one field (Markdown's link parser slows down quadratically)"
+            "cards/bad.yaml:7:13: MD115 'answer' has 20,000 '['; the limit is 500 in one field "
+            "(Markdown's link parser slows down quadratically)"
         ],
     ),
     "500,000 backslashes": (
@@ -686,13 +716,15 @@ PATHOLOGICAL = {
         card_file("      $" + "{" * 50_000 + "x" + "}" * 50_000 + "$\n"),
         [
             LONG_LINE.format(100_003),
-            "cards/bad.yaml:7:13: MD115 'answer' nests braces {...} 50,000 levels deep; the limit is 100",
+            "cards/bad.yaml:7:13: MD115 'answer' nests braces {...} 50,000 levels deep; the "
+            "limit is 100",
         ],
     ),
     "nested braces on short lines": (
         card_file("      $\n" + "      {\n" * 5000 + "      x$\n"),
         [
-            "cards/bad.yaml:7:13: MD115 'answer' nests braces {...} 5,000 levels deep; the limit is 100"
+            "cards/bad.yaml:7:13: MD115 'answer' nests braces {...} 5,000 levels deep; the limit "
+            "is 100"
         ],
     ),
 }
@@ -721,12 +753,14 @@ def test_pathological_sources_fail_fast_with_a_source_error(released, name):
 def test_a_fifo_code_file_is_refused_without_opening_it(released):
     os.mkfifo(released / "cards" / "snippets" / "pipe.py")
     (released / "cards" / "bad.yaml").write_text(
-        "subdeck: S\ncards:\n  - id: a\n    kind: code\n    task: T\n    code_file: snippets/pipe.py\n"
+        "subdeck: S\ncards:\n  - id: a\n    kind: code\n    task: T\n    code_file: "
+        "snippets/pipe.py\n"
     )
     result = run(released, "build")  # would hang forever if the FIFO were opened
     assert result.returncode == 1
     assert problem_lines(result) == [
-        "cards/bad.yaml:6:16: MD116 card 'a': code_file 'snippets/pipe.py' is not a regular file (a folder, FIFO or device is never read)",
+        "cards/bad.yaml:6:16: MD116 card 'a': code_file 'snippets/pipe.py' is not a regular file "
+        "(a folder, FIFO or device is never read)",
         "1 problem; nothing was written.",
     ]
 
@@ -736,7 +770,8 @@ def test_a_fifo_card_file_is_refused_without_opening_it(released):
     result = run(released, "build")
     assert result.returncode == 1
     assert problem_lines(result) == [
-        "cards/pipe.yaml: MD100 not a regular file (a folder, FIFO or device is never read): remove it or rename it",
+        "cards/pipe.yaml: MD100 not a regular file (a folder, FIFO or device is never read): "
+        "remove it or rename it",
         "1 problem; nothing was written.",
     ]
 

@@ -90,7 +90,8 @@ def test_every_kept_release_is_a_byte_identical_rebuild_of_its_sources(kept, tmp
         capture_output=True,
         check=True,
     ).stdout
-    tarfile.open(fileobj=io.BytesIO(archive)).extractall(project, filter="data")
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(project, filter="data")
     cache = (
         REPO / ".cache" / "figures"
     )  # drawn once, as copy_flagship does; a cached file's name is its inputs' hash

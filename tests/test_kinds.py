@@ -39,7 +39,8 @@ cards:
 
 
 def add_basic(cards: Path, note_type_id: int | None = BASIC_ID, text: str = BASIC_CARDS) -> None:
-    """The minimal project plus two basic cards (one with reverse: true) and, unless None, basic's note-type id."""
+    """The minimal project plus two basic cards (one with reverse: true) and, unless None, basic's
+    note-type id."""
     if note_type_id is not None:
         deck_yaml = cards / "deck.yaml"
         deck_yaml.write_text(
@@ -136,21 +137,23 @@ def test_note_types_in_learners_collections_keep_their_names():
     }
 
 
-# ---------------------------------------------------------------- note-type ids: only for the kinds in use
+# ------------------------------------------------ note-type ids: only for the kinds in use
 
 
 def test_a_kind_in_use_without_a_note_type_id_is_an_error_with_its_fix(cards):
     add_basic(cards, note_type_id=None)
     assert problems_of(cards) == [
         "deck.yaml:12: 'note_types' has no id for kind 'basic', which card 'sigmoid-name' "
-        f"({cards / 'basic.yaml'}:4) uses: add 'basic: 1764080000105' under 'note_types' (any whole number no "
-        "other note type has; keep it forever once released, or learners' notes are orphaned)"
+        f"({cards / 'basic.yaml'}:4) uses: add 'basic: 1764080000105' under 'note_types' (any "
+        "whole number no other note type has; keep it forever once released, or learners' notes "
+        "are orphaned)"
     ]
 
 
 def test_ids_are_needed_only_for_the_kinds_in_use(cards):
     (cards / "deck.yaml").write_text(
-        "title: T\nslug: t\ndeck_id: 1700000000001\nversion: 1.0.0\nnote_types:\n  qa: 1700000000102\n",
+        "title: T\nslug: t\ndeck_id: 1700000000001\nversion: 1.0.0\nnote_types:\n  qa: "
+        "1700000000102\n",
         encoding="utf-8",
     )
     (cards / "cards.yaml").write_text(
@@ -199,7 +202,10 @@ def test_basic_cards_load_with_front_back_and_reverse(cards):
 def test_basic_cards_report_missing_and_unknown_keys(cards):
     add_basic(
         cards,
-        text="subdeck: S\ncards:\n  - id: x\n    kind: basic\n    front: F\n    bak: B\n    reverse: maybe\n",
+        text=(
+            "subdeck: S\ncards:\n  - id: x\n    kind: basic\n    front: F\n    bak: B\n    "
+            "reverse: maybe\n"
+        ),
     )
     assert problems_of(cards) == [
         "basic.yaml:3: card 'x': missing required key 'back'",
@@ -345,8 +351,8 @@ def exported(project):
 def test_basic_entries_in_the_markdown_and_html_cheat_sheets(exported):
     markdown = (exported / "ml-math-cheatsheet-0.1.0.md").read_text(encoding="utf-8")
     assert (
-        "**What does $\\sigma(x)$ stand for?** (S型函数)\n\nThe logistic sigmoid:\n\n$$\\sigma(x) = \\frac{1}{1 + e^{-x}}$$"
-        in markdown
+        "**What does $\\sigma(x)$ stand for?** (S型函数)\n\nThe logistic sigmoid:\n\n"
+        "$$\\sigma(x) = \\frac{1}{1 + e^{-x}}$$" in markdown
     )
     assert "**Capital of France**\n\nParis" in markdown
 

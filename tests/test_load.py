@@ -174,7 +174,8 @@ def test_code_file_must_exist_and_stay_inside_cards(cards):
     """,
     )
     assert problems_of(cards) == [
-        "c.yaml:6: card 'a': code_file 'snippets/missing.py' cannot be read (missing or not UTF-8 text)",
+        "c.yaml:6: card 'a': code_file 'snippets/missing.py' cannot be read (missing or not "
+        "UTF-8 text)",
         f"c.yaml:10: card 'b': code_file '../../etc/passwd' must be inside {cards}",
     ]
 
@@ -191,7 +192,8 @@ def test_titles_are_short_and_never_cut_a_formula_in_half(cards):
             answer: A
           - id: b
             kind: qa
-            question: Bias–variance decomposition of the expected squared error at a point $x$, for $y = f(x) + \\varepsilon$ with noise
+            question: Bias–variance decomposition of the expected squared error at a point $x$, """
+        """for $y = f(x) + \\varepsilon$ with noise
             answer: A
     """,
     )
@@ -218,9 +220,12 @@ def test_aliases_must_be_slugs_like_ids(cards):
     """,
     )
     assert problems_of(cards) == [
-        "c.yaml:7: alias '*' must be a slug like an id: lowercase letters, digits and single hyphens",
-        "c.yaml:7: alias 'alph_' must be a slug like an id: lowercase letters, digits and single hyphens",
-        "c.yaml:7: alias 'b:c' must be a slug like an id: lowercase letters, digits and single hyphens",
+        "c.yaml:7: alias '*' must be a slug like an id: lowercase letters, digits and single "
+        "hyphens",
+        "c.yaml:7: alias 'alph_' must be a slug like an id: lowercase letters, digits and single "
+        "hyphens",
+        "c.yaml:7: alias 'b:c' must be a slug like an id: lowercase letters, digits and single "
+        "hyphens",
     ]
 
 
@@ -241,7 +246,8 @@ def test_slug_aliases_load(cards):  # the control: the check above rejects only 
 
 
 def test_lint_settings_are_a_mapping_the_linter_reads(cards):
-    """`lint:` in deck.yaml and on a card belongs to the card linter: load takes any mapping there."""
+    """`lint:` in deck.yaml and on a card belongs to the card linter: load takes any mapping
+    there."""
     deck = cards / "deck.yaml"
     deck.write_text(deck.read_text() + "lint: {strict: true, ignore: [MD201], word_budget: 120}\n")
     write(

@@ -155,12 +155,12 @@ def test_a_connection_dropped_while_adding_notes_says_what_was_written(minimal, 
     line = one_line_failure(push(minimal, anki.url))
     assert line.startswith("Push stopped part-way: the connection to")
     assert (
-        "Already written: note types created: mathdeck formula, mathdeck qa, mathdeck code; 1 decks created."
-        in line
+        "Already written: note types created: mathdeck formula, mathdeck qa, mathdeck code; 1 "
+        "decks created." in line
     )
     assert (
-        "The answer to the last request (3 actions) never came, so some of those may have been written too."
-        in line
+        "The answer to the last request (3 actions) never came, so some of those may have been "
+        "written too." in line
     )
     assert "nothing" not in line
     assert anki.col.note_count() == 3  # they were written: the message did not pretend otherwise
@@ -188,8 +188,8 @@ def test_an_action_anki_refuses_part_way_says_what_was_written(minimal, anki):
         "Push stopped part-way: addNote: cannot create note because it is empty."
     )
     assert (
-        "Already written: note types created: mathdeck formula, mathdeck qa, mathdeck code; 1 decks created; "
-        "2 notes added; 4 new cards moved to their subdecks."
+        "Already written: note types created: mathdeck formula, mathdeck qa, mathdeck code; 1 "
+        "decks created; 2 notes added; 4 new cards moved to their subdecks."
     ) in line
     assert anki.col.note_count() == 2 and not anki.col.find_cards('"deck:Default"')
 
@@ -237,7 +237,8 @@ def pushed_notes(project: Path, anki: AnkiConnectServer):
 
 
 def with_aliases(note, *aliases):
-    """The note of a card listing `aliases`, past load.py's checks (as a bug or a future loader might)."""
+    """The note of a card listing `aliases`, past load.py's checks (as a bug or a future loader
+    might)."""
     return dataclasses.replace(note, card=dataclasses.replace(note.card, aliases=aliases))
 
 
@@ -299,7 +300,10 @@ def test_a_note_matched_by_two_cards_is_refused(minimal, anki):
     before = len(writes(anki))
     with pytest.raises(
         PushConflict,
-        match=rf"note {bayes} in Anki is matched by 2 cards \(bayes-theorem, {prepared.notes[1].card.id}\)",
+        match=(
+            rf"note {bayes} in Anki is matched by 2 cards \(bayes-theorem, "
+            rf"{prepared.notes[1].card.id}\)"
+        ),
     ):
         push_notes(
             AnkiConnect(anki.url),

@@ -115,8 +115,9 @@ def write_tex_cards(
 
 
 def tex_position(key_line: int, text: str, tex: str, message: str) -> str:
-    """Where a TeX problem is reported: in the block scalar's one line (after the key's line, indented
-    6), at the first macro the message names that the formula holds, else at the formula's start."""
+    """Where a TeX problem is reported: in the block scalar's one line (after the key's line,
+    indented 6), at the first macro the message names that the formula holds, else at the
+    formula's start."""
     start = text.index(tex)
     named = [word for word in re.findall(r"\\[A-Za-z]+", message) if word in tex]
     column = text.index(named[0], start) if named else start
@@ -179,8 +180,9 @@ def write_control_cards(cards_dir: Path) -> list[Expected]:
     )["code_file"]
     expected.append(
         Expected(
-            f"cards/control.yaml:{line}:{len('    code_file: ') + 1}: MD116 card 'control-code-file': code_file 'snippets/separator.py' contains U+001F "
-            "(Anki's field separator) at character 10, which an Anki note cannot hold: remove it",
+            f"cards/control.yaml:{line}:{len('    code_file: ') + 1}: MD116 card "
+            "'control-code-file': code_file 'snippets/separator.py' contains U+001F (Anki's "
+            "field separator) at character 10, which an Anki note cannot hold: remove it",
             "",
             None,
         )
@@ -466,7 +468,8 @@ def test_tex_links_https_allows_https_links_only(tmp_path):
         run_cli(project, "check"),
         [
             Expected(
-                f"cards/links.yaml:{line + 1}:8: MD141 card 'http-link', field 'answer': unsafe TeX: \\href makes a link: "
+                f"cards/links.yaml:{line + 1}:8: MD141 card 'http-link', field 'answer': unsafe "
+                "TeX: \\href makes a link: "
                 'href="http://example.org/b" (deck.yaml allows https: links only) in $\\href{http://example.org/b}{x}$',
                 "",
                 None,
@@ -501,7 +504,8 @@ def test_without_tex_links_an_https_link_is_refused_too(tmp_path):
         run_cli(project, "check"),
         [
             Expected(
-                f"cards/links.yaml:{line + 1}:8: MD141 card 'https-link', field 'answer': unsafe TeX: \\href makes a link: "
+                f"cards/links.yaml:{line + 1}:8: MD141 card 'https-link', field 'answer': unsafe "
+                "TeX: \\href makes a link: "
                 'href="https://example.org/a" in $\\href{https://example.org/a}{x}$',
                 "",
                 None,
@@ -534,7 +538,8 @@ def test_a_deck_macro_cannot_smuggle_a_dangerous_macro(tmp_path):
         [
             Expected(
                 # the TeX judged is the expansion, not written in the file: the field's line
-                f"cards/macro.yaml:{line}: MD141 card 'via-macro', field 'answer': unsafe TeX: \\href makes a link: "
+                f"cards/macro.yaml:{line}: MD141 card 'via-macro', field 'answer': unsafe TeX: "
+                "\\href makes a link: "
                 'href="javascript:alert(21)" in $\\href{javascript:alert(21)}{x}$',
                 "",
                 None,
