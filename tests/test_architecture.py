@@ -85,6 +85,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "push_notes",
                 "export",
                 "push",
+                "pull_report",
+                "pull_match",
                 "pull",
             }
         ),

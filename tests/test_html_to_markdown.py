@@ -170,7 +170,7 @@ def test_a_cloze_field_edited_in_anki_pulls_with_its_deletions():
     from types import SimpleNamespace
 
     from builder.kinds import KINDS
-    from builder.pull import pulled_markdown
+    from builder.pull_match import pulled_markdown
 
     deck = SimpleNamespace(config=SimpleNamespace(macros=()))
     source = "The mean is {{c1::$\\frac{1}{n}\\sum_i x_{i^{2}}$}} here.\n"

@@ -41,7 +41,7 @@ def flagship():
 
 def editable_fields(note):
     from builder.kinds import KINDS
-    from builder.pull import source_fields
+    from builder.pull_match import source_fields
 
     kind = KINDS[note.card.kind]
     values = dict(zip(kind.note_fields, note.fields, strict=True))
@@ -115,7 +115,7 @@ def test_every_card_with_an_edited_field_pulls_to_the_same_html(flagship, data):
     from builder.html_to_markdown import html_signature
     from builder.kinds import KINDS
     from builder.markdown_math import markdown_to_html
-    from builder.pull import pulled_markdown
+    from builder.pull_match import pulled_markdown
 
     deck, notes = flagship
     texts: dict[Path, str] = {}
