@@ -38,7 +38,8 @@ class FieldRenderer(Protocol):
 @dataclass(frozen=True)
 class StudyCard:
     """One Anki card a note makes, in source keys: what its front asks and what its back answers
-    (builder/lint.py reads them for duplicates, long backs and fronts that give the answer away)."""
+    (builder/lint_rules.py reads them for duplicates, long backs and fronts that give the answer
+    away)."""
 
     template: str  # the block stem, as in CardKind.templates
     front: tuple[str, ...]

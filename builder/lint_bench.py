@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lint import lint_deck, near_duplicate_problems
+from .lint import lint_deck
+from .lint_rules import near_duplicate_problems
 from .model import Card, Deck, DeckConfig
 from .problems import Location
 

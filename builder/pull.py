@@ -2,7 +2,7 @@
 
 The deck's notes are found in Anki by their CardId field (a renamed card's old ids through its
 `aliases`). Each field whose HTML differs from what the current sources render (after
-html_to_markdown.html_signature's normalisation) is converted back to Markdown, and kept only if
+field_edits.html_signature's normalisation) is converted back to Markdown, and kept only if
 that Markdown renders to the edited field again. The result is a list of YAML edits, shown as a
 diff and, with `apply`, written into the card files in place (card_yaml), after `check` passed
 on a copy of the edited sources. Nothing is taken from Anki but field text: not scheduling, not
@@ -32,7 +32,8 @@ from .anki_notes import AnkiNote
 from .atomic import write_atomically
 from .build import BuildOptions, Progress, load_and_check, quiet
 from .card_yaml import YamlEditError, append_cards, set_value
-from .html_to_markdown import Unconvertible, html_signature
+from .field_edits import html_signature
+from .html_to_markdown import Unconvertible
 from .identity import read_lock
 from .kinds import CardKind
 from .model import Deck

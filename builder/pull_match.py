@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .anki_notes import AnkiNote
-from .html_to_markdown import Unconvertible, html_signature, html_to_markdown, minimal_edit
+from .field_edits import html_signature, minimal_edit
+from .html_to_markdown import Unconvertible, html_to_markdown
 from .identity import Lock, guid_for_card
 from .kinds import KINDS, CardKind
 from .lockfile import package_notes

@@ -43,10 +43,26 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
             }
         ),
     ),
-    ("markdown_math", frozenset({"markdown_math", "sanitize", "html_to_markdown"})),
+    (
+        "markdown_math",
+        frozenset({"markdown_math", "sanitize", "html_to_markdown", "field_edits"}),
+    ),
     ("domain", frozenset({"kinds", "model"})),
     ("load", frozenset({"load", "card_file", "schema", "project"})),
-    ("check", frozenset({"check_math", "check", "coverage", "lint", "near_duplicates"})),
+    (
+        "check",
+        frozenset(
+            {
+                "check_math",
+                "check",
+                "coverage",
+                "lint",
+                "lint_rules",
+                "lint_text",
+                "near_duplicates",
+            }
+        ),
+    ),
     ("render", frozenset({"render"})),
     ("figures", frozenset({"figure_drawing", "figures"})),
     ("package", frozenset({"identity", "release", "package"})),

@@ -1,5 +1,6 @@
-"""A note field's HTML back to the sources' Markdown (builder/html_to_markdown.py), and in place
-edits of card files (builder/card_yaml.py)."""
+"""A note field's HTML back to the sources' Markdown (builder/html_to_markdown.py), fields compared
+and edits written over the author's Markdown (builder/field_edits.py), and in place edits of card
+files (builder/card_yaml.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from builder.card_yaml import YamlEditError, append_cards, read_value, set_value
-from builder.html_to_markdown import Unconvertible, html_signature, html_to_markdown, minimal_edit
+from builder.field_edits import html_signature, minimal_edit
+from builder.html_to_markdown import Unconvertible, html_to_markdown
 from builder.macros import Macro
 from builder.markdown_math import markdown_to_html
 from builder.problems import Location

@@ -112,7 +112,7 @@ def edited_as_anki_stores_it(html: str, edit: str, pick: int) -> str | None:
 @given(data=st.data())
 def test_every_card_with_an_edited_field_pulls_to_the_same_html(flagship, data):
     from builder.card_yaml import read_value, set_value
-    from builder.html_to_markdown import html_signature
+    from builder.field_edits import html_signature
     from builder.kinds import KINDS
     from builder.markdown_math import markdown_to_html
     from builder.pull_match import pulled_markdown

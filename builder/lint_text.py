@@ -1,0 +1,76 @@
+"""lint_text: how the card linter (builder/lint.py) reads a card's Markdown: words and display
+lines counted (MD302), a name's key terms and abbreviations, stems, TeX compared without spacing
+(MD303), and the patterns that mask code before prose is searched. Pure functions of strings.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .near_duplicates import MATH, STOP_WORDS
+
+DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
+INLINE_CODE = re.compile(r"`[^`\n]+`")
+FENCED_CODE = re.compile(r"^(```+|~~~+).*?^\1", re.S | re.M)
+COUNTED = re.compile(r"[A-Za-z0-9\u00c0-\uffff]")  # a run of characters with one of these is a word
+
+
+def may_exceed_budgets(texts: list[str], word_budget: int, display_budget: int) -> bool:
+    """A cheap bound first: a word takes two characters with its space, and every `$$` pair or
+    `\\\\` at most one display line."""
+    return (
+        sum(len(text) for text in texts) >= 2 * word_budget
+        or sum(text.count("$$") // 2 + text.count("\\\\") for text in texts) > display_budget
+    )
+
+
+def count_words(markdown: str) -> int:
+    """Words of prose; an inline formula or inline code is one word, display math and code
+    blocks none."""
+    text = FENCED_CODE.sub(" ", DISPLAY.sub(" ", markdown))
+    text = MATH.sub(" M ", INLINE_CODE.sub(" C ", text))
+    return sum(1 for chunk in text.split() if COUNTED.search(chunk))
+
+
+def display_lines(markdown: str) -> int:
+    """Lines of display math: one per `$$...$$`, plus one per `\\\\` row break inside it."""
+    return sum(1 + block.count("\\\\") for block in DISPLAY.findall(markdown))
+
+
+# Words that name no concept of their own: "closed form", "definition", "rule".
+GENERIC_WORDS = STOP_WORDS | frozenset(
+    """
+formula formulas definition defined rule rules form closed equation equations expression
+identity property properties value values general case cases data function functions term terms
+given using use used key main simple basic standard common example number numbers way ways
+whole part parts
+""".split()  # noqa: SIM905
+)
+TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+LETTERS = re.compile(r"[A-Za-z]{2,}")
+
+
+def key_terms(text: str) -> list[str]:
+    """The words of a name that identify it, one per stem: prose words (not math), neither stop
+    words nor generic, of 3 letters or more, or acronyms (MLE, KL) of 2."""
+    terms: dict[str, str] = {}
+    for word in re.findall(r"[A-Za-z][A-Za-z0-9]*", MATH.sub(" ", text)):
+        acronym = word.isupper() and len(word) >= 2
+        if (acronym or len(word) >= 3) and word.lower() not in GENERIC_WORDS:
+            terms.setdefault(stem(word), word)
+    return list(terms.values())
+
+
+def abbreviations(name: str) -> set[str]:
+    """The abbreviations a name defines: "Maximum likelihood estimation (MLE)" → {"MLE"}."""
+    return set(re.findall(r"\(([A-Z][A-Za-z]*[A-Z])\)", name))
+
+
+def stem(word: str) -> str:
+    word = word.lower()
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+def comparable(text: str) -> str:
+    """Lowercase words and TeX without spacing, so `\\sigma(x)` matches `\\sigma (x)`."""
+    return " ".join(re.findall(r"\\[a-z]+|[a-z0-9]+|[^\sa-z0-9{}]", text.lower()))
