@@ -32,7 +32,7 @@ from .card_yaml import YamlEditError, append_cards, set_value
 from .html_to_markdown import Unconvertible, html_signature, html_to_markdown, minimal_edit
 from .identity import Lock, guid_for_card, read_lock
 from .kinds import KINDS, CardKind
-from .lockfile import package_notes
+from .lock_repair import package_notes
 from .markdown_math import cloze_safe, formulas_in, markdown_to_html
 from .model import Card, Deck
 from .prepare import prepare
