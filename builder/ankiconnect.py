@@ -1,6 +1,6 @@
 """A minimal client for AnkiConnect (add-on 2055492159, API v6): `call(action, **params)` and
 batched `multi`, with every way a connection or an answer can go wrong turned into one of two
-exceptions that carry a one-line message. What mathdeck sends with it is in push_notes.py.
+exceptions that carry a one-line message. What mathdeck sends with it: push_plan.py, push_notes.py.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from . import figures as figure_stage
 from .atomic import remove_stale_temporaries, write_atomically
 from .commit import commit_files, package_path, unfinished_release
 from .identity import LOCK_FILE, build_time, guid_for_card, lock_from_data, lock_text
-from .lockfile import CurrentNote, Repair, repair_lock, restore_times
+from .lock_repair import CurrentNote, Repair, repair_lock, restore_times
 from .memo import CACHE_NAMES, BuildCaches, render_deck_memoised
 from .model import KINDS, Deck, in_language
 from .options import BuildOptions, Progress, quiet

@@ -192,7 +192,8 @@ def push(
 def _push_errors(report: Report) -> Iterator[None]:
     """A missing Anki, a refused match or a broken answer: one message and exit 1."""
     from .ankiconnect import AnkiConnectError, AnkiNotRunning
-    from .push_notes import PushConflict, PushInterrupted
+    from .push_match import PushConflict
+    from .push_notes import PushInterrupted
 
     try:
         yield

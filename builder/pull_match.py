@@ -14,7 +14,7 @@ from .field_edits import html_signature, minimal_edit
 from .html_to_markdown import Unconvertible, html_to_markdown
 from .identity import Lock, guid_for_card
 from .kinds import KINDS, CardKind
-from .lockfile import package_notes
+from .lock_repair import package_notes
 from .markdown_math import cloze_safe, formulas_in, markdown_to_html
 from .model import Card, Deck
 from .problems import Location

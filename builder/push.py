@@ -2,8 +2,8 @@
 
 `push_deck` is the push's writer: like the export writers it takes what prepare.prepare() made;
 the work (plan, then write only what differs) is in push_notes.py. It raises AnkiNotRunning and
-AnkiConnectError (ankiconnect.py), PushConflict and PushInterrupted (push_notes.py), which
-cli_outputs.py turns into one message each.
+AnkiConnectError (ankiconnect.py), PushConflict (push_match.py) and PushInterrupted
+(push_notes.py), which cli_outputs.py turns into one message each.
 """
 
 from __future__ import annotations

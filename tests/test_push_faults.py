@@ -292,7 +292,8 @@ def test_a_card_matching_two_notes_is_refused_and_nothing_written(minimal, anki)
 
 def test_a_note_matched_by_two_cards_is_refused(minimal, anki):
     from builder.ankiconnect import AnkiConnect
-    from builder.push_notes import PushConflict, push_notes
+    from builder.push_match import PushConflict
+    from builder.push_notes import push_notes
 
     prepared = pushed_notes(minimal, anki)
     (bayes,) = anki.col.find_notes('"CardId:bayes-theorem"')
