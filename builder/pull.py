@@ -63,7 +63,8 @@ def pull(
         prepared.deck,
         prepared.notes,
         read_lock(options.cards_dir),
-        shipped_versions(options.cards_dir.resolve().parent / "dist", prepared.deck.config.slug),
+        # what learners can hold: the committed releases and the builds in the deck's dist/
+        shipped_versions((options.releases, options.out_dir), prepared.deck.config.slug),
     )
     new_notes = comparison.compare(anki_notes, result)
     files = _edited_files(prepared.deck, comparison.edits_by_card, result)

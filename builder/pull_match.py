@@ -78,11 +78,13 @@ class Shipped:
     fields: tuple[str, ...]  # in the kind's note_fields order
 
 
-def shipped_versions(dist: Path, slug: str) -> dict[str, list[Shipped]]:
-    """GUID → every distinct version of the note in the deck's packages in `dist` (releases, dev
-    and English-only builds), oldest first: the versions a learner's notes can come from."""
+def shipped_versions(folders: tuple[Path, ...], slug: str) -> dict[str, list[Shipped]]:
+    """GUID → every distinct version of the note in the deck's packages in `folders` (kept
+    releases, dev and English-only builds), oldest first: the versions a learner's notes can come
+    from."""
     versions: dict[str, set[Shipped]] = {}
-    for package in sorted(dist.glob(f"{slug}-*.apkg")) if dist.is_dir() else ():
+    packages = {p for folder in folders if folder.is_dir() for p in folder.glob(f"{slug}-*.apkg")}
+    for package in sorted(packages):
         for guid, (modified, fields, _) in package_notes(package).items():
             versions.setdefault(guid, set()).add(Shipped(modified, tuple(fields.split("\x1f"))))
     return {
