@@ -7,7 +7,6 @@ formula through MathJax 3 as Anki runs it.
 
 from __future__ import annotations
 
-import difflib
 import html.parser
 import re
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from .markdown_math import (
 )
 from .model import KINDS, Card, Deck
 from .phone_budget import PhoneBudget
-from .problems import Location, Problem
+from .problems import Location, Problem, did_you_mean
 from .sanitize import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_STYLE_PROPERTIES,
@@ -187,9 +186,9 @@ def check_figures(deck: Deck, figure_names: set[str]) -> list[Problem]:
     problems = []
     for card in deck.cards:
         if card.figure and card.figure not in figure_names:
-            close = difflib.get_close_matches(card.figure, sorted(figure_names), n=1)
+            close = did_you_mean(card.figure, sorted(figure_names))
             hint = (
-                f" (did you mean '{close[0]}'?)"
+                f" (did you mean '{close}'?)"
                 if close
                 else f"; figures are: {', '.join(sorted(figure_names)) or 'none'}"
             )

@@ -10,7 +10,6 @@ lint_rules, and how they read a card's text in lint_text.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, replace
 
 from .lint_rules import (
@@ -21,7 +20,7 @@ from .lint_rules import (
     placeholder_problems,
 )
 from .model import Deck
-from .problems import Problem
+from .problems import Problem, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -83,8 +82,8 @@ def settings_problems(deck: Deck) -> list[Problem]:
     problems = []
     for code, where in written:
         if code not in RULES:
-            close = difflib.get_close_matches(code.upper(), list(RULES), n=1, cutoff=0.5)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            close = did_you_mean(code.upper(), RULES, cutoff=0.5)
+            hint = f" (did you mean '{close}'?)" if close else ""
             problems.append(
                 Problem(
                     where,

@@ -9,18 +9,6 @@ from .kinds import KINDS, CardKind  # noqa: F401  (a kind is defined in kinds.py
 from .macros import Macro
 from .problems import Location
 
-COMMON_KEYS = (
-    "id",
-    "kind",
-    "tags",
-    "level",
-    "zh",
-    "figure",
-    "covers",
-    "aliases",
-    "retired",
-    "lint",
-)
 RETIRED_SUBDECK = "Retired"
 RETIRED_TAG = "retired"
 
