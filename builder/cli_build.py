@@ -24,7 +24,7 @@ from .cli_options import (
     build_options,
 )
 from .cli_report import Report, err, error_line, out, plural, stages
-from .cli_summary import changes_lines, changes_since, lock_before, print_summary
+from .cli_summary import changes_lines, changes_since, print_summary
 
 
 def build(
@@ -52,7 +52,6 @@ def build(
     from .build import build as run_build
 
     report = Report()
-    before = lock_before(cards)
     with report.stopping(), stages() as progress:
         options = build_options(
             cards,
@@ -64,7 +63,7 @@ def build(
             strict=strict,
         )
         result = run_build(options, progress)
-    print_summary(report, result, changes_since(before, cards, result))
+    print_summary(report, result, changes_since(result))
     report.finish()
 
 
@@ -88,7 +87,6 @@ def release(
     chosen = [name for name, flag in (("major", major), ("minor", minor), ("patch", patch)) if flag]
     if len(chosen) > 1:
         report.usage_error("choose one of --major, --minor, --patch")
-    before = lock_before(cards)
     with report.stopping(), stages() as progress:
         options = build_options(
             cards,
@@ -98,7 +96,7 @@ def release(
             allow_note_type_change=allow_note_type_change,
         )
         result = run_build(options, progress)
-    print_summary(report, result, changes_since(before, cards, result))
+    print_summary(report, result, changes_since(result))
     version, changes = result.deck.config.version, result.changes
     if result.resumed_release or changes is None:  # its changes were counted when it began
         report.say(f"Finished the interrupted release {version}; CHANGELOG.md updated.")

@@ -3,8 +3,6 @@ changed and retired since the previous build (by the lock's content hashes), and
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.table import Table
 
 from .cli_report import Report, out
@@ -64,20 +62,9 @@ def changes_lines(changes) -> list[str]:
     return lines
 
 
-def lock_before(cards: Path):
-    """The lock as the previous build left it (an unreadable one is the build's to report)."""
-    from .identity import Lock, read_lock
-    from .problems import SourceError
-
-    try:
-        return read_lock(cards)
-    except (SourceError, OSError):
-        return Lock()
-
-
-def changes_since(before, cards: Path, result):
+def changes_since(result):
     """The cards whose notes this build added or changed, by the lock's content hashes."""
     from .changes import card_changes, lock_hashes
 
     retired = {card.id for card in result.deck.cards if card.retired}
-    return card_changes(lock_hashes(before), lock_hashes(lock_before(cards)), retired)
+    return card_changes(lock_hashes(result.lock_before), lock_hashes(result.lock), retired)
