@@ -21,6 +21,7 @@ from .check import CHECKS_SOURCES, FieldFacts
 from .check_math import VERDICT_SOURCES, FormulaChecker
 from .commit import os_error_text
 from .content_hash import content_key, subkey
+from .genanki_layout import GenankiLayout, genanki_layout
 from .load import LOADER_SOURCES
 from .markdown_math import MARKDOWN_LIBRARIES, MARKDOWN_SOURCES, macro_signature
 from .mathjax import Verdict, mathjax_fingerprint
@@ -267,12 +268,34 @@ def render_description_memoised(deck: Deck, news: str, cache: BuildCache) -> str
     return memoised(cache, key, partial(render_description, deck, news))
 
 
-def package_bytes_memoised(cache: BuildCache, *inputs) -> bytes:
+def genanki_layout_memoised(
+    cache: BuildCache, deck: Deck, note_types: dict[str, NoteTypeTemplates]
+) -> GenankiLayout:
+    key = content_key(
+        "genanki layout",
+        fingerprint(PACKAGE_SOURCES, PACKAGE_LIBRARIES),
+        sorted(deck.config.note_type_ids.items()),
+        sorted(
+            (kind, templates.css, templates.templates) for kind, templates in note_types.items()
+        ),
+    )
+    return memoised(
+        cache,
+        key,
+        partial(genanki_layout, deck, note_types),
+        to_plain=GenankiLayout.to_plain,
+        from_plain=GenankiLayout.from_plain,
+    )
+
+
+def package_bytes_memoised(
+    cache: BuildCache, layout: Callable[[], GenankiLayout], *inputs
+) -> bytes:
     """package.package_bytes(*inputs), or the bytes a build made from the same inputs (a no-op
-    build writes no rows and compresses nothing)."""
+    build writes no rows and compresses nothing, and needs no `layout`)."""
     key = "0" + package_key(*inputs)
     data = cache.get(key)
     if not isinstance(data, bytes):
-        data = package_bytes(*inputs)
+        data = package_bytes(*inputs, layout=layout())
         cache.put(key, data)
     return data

@@ -17,19 +17,23 @@ that build's bytes instead of writing 20,000 rows and compressing 40 MB again (b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import itertools
 import json
+import re
 import sqlite3
 import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .genanki_layout import GenankiLayout, genanki_layout, note_models
 from .identity import Lock, guid_for_card
 from .model import KINDS, Deck
 
@@ -53,34 +57,9 @@ def subdeck_id(deck: Deck, subdeck: str) -> int:
     return (1 << 50) + int.from_bytes(digest[:6], "big")
 
 
-def note_models(deck: Deck, templates: dict[str, NoteTypeTemplates]) -> dict[str, genanki.Model]:
-    """The note type of every kind deck.yaml gives an id (load makes sure each kind in use has
-    one), with the templates and CSS render.note_type_templates made."""
-    import genanki  # only when the package is written: a no-op build takes it from the cache
-
-    models = {}
-    for kind in KINDS.values():
-        if kind.name not in deck.config.note_type_ids:
-            continue
-        rendered = templates[kind.name]
-        models[kind.name] = genanki.Model(
-            deck.config.note_type_ids[kind.name],
-            kind.note_type_name,
-            fields=[{"name": name} for name in kind.note_fields],
-            templates=[
-                {"name": name, "qfmt": front, "afmt": back}
-                for name, front, back in rendered.templates
-            ],
-            css=rendered.css,
-            sort_field_index=0,
-            model_type=genanki.Model.CLOZE if kind.is_cloze else genanki.Model.FRONT_BACK,
-        )
-    return models
-
-
 # What the bytes depend on besides package_key's inputs: this code and these libraries (with
 # SQLite's and zlib's versions, in the key). A cache of packages is fingerprinted by them.
-PACKAGE_SOURCES = ("package.py", "identity.py", "kinds.py", "model.py")
+PACKAGE_SOURCES = ("package.py", "genanki_layout.py", "identity.py", "kinds.py", "model.py")
 PACKAGE_LIBRARIES = ("genanki",)
 
 
@@ -131,22 +110,25 @@ def package_bytes(
     media: list[Path],
     description: str,
     note_types: dict[str, NoteTypeTemplates],
+    *,
+    layout: GenankiLayout | None = None,
 ) -> bytes:
     """The whole .apkg as bytes: `description` is the deck's overview HTML
-    (render.render_description), `note_types` render.note_type_templates(). Note and card ids
-    start from the newest note time, so they too depend only on the sources and the lock."""
-    import genanki  # only when a package is written: a no-op build takes the last one's bytes
-
+    (render.render_description), `note_types` render.note_type_templates(), `layout`
+    genanki_layout(deck, note_types) when the build has it. Note and card ids start from the
+    newest note time, so they too depend only on the sources and the lock."""
+    layout = layout or genanki_layout(deck, note_types)
     media = sorted(media, key=lambda p: p.name)
-    models = note_models(deck, note_types)
-    decks: dict[str, genanki.Deck] = {
-        "": genanki.Deck(deck.config.deck_id, deck.config.title, description=description)
+    decks: dict[str, tuple[int, str, str]] = {  # subdeck -> its id, name and description
+        "": (deck.config.deck_id, deck.config.title, description)
     }
     notes_by_deck: dict[str, list[tuple[RenderedNote, str, int]]] = {"": []}
     for note in notes:
         if note.subdeck not in decks:
-            decks[note.subdeck] = genanki.Deck(
-                subdeck_id(deck, note.subdeck), subdeck_name(deck, note.subdeck)
+            decks[note.subdeck] = (
+                subdeck_id(deck, note.subdeck),
+                subdeck_name(deck, note.subdeck),
+                "",
             )
             notes_by_deck[note.subdeck] = []
         guid = guid_for_card(note.card)
@@ -155,8 +137,9 @@ def package_bytes(
         (modified for stamped in notes_by_deck.values() for _, _, modified in stamped),
         default=ZIP_EPOCH_MIN,
     )
+    writer = _NoteWriter(layout, functools.cache(partial(note_models, deck, note_types)))
     entries = [
-        ("collection.anki2", _collection(decks, notes_by_deck, models, newest)),
+        ("collection.anki2", _collection(layout, decks, notes_by_deck, writer, newest)),
         # as genanki's write_to_file: the media map, then each file under its index
         (
             "media",
@@ -168,16 +151,14 @@ def package_bytes(
 
 
 def _collection(
-    decks: dict[str, genanki.Deck],
+    layout: GenankiLayout,
+    decks: dict[str, tuple[int, str, str]],
     notes_by_deck: dict,
-    models: dict[str, genanki.Model],
+    writer: _NoteWriter,
     timestamp: int,
 ) -> bytes:
     """The SQLite collection genanki's Package.write_to_file(timestamp=...) writes, byte for
     byte."""
-    from genanki.apkg_col import APKG_COL
-    from genanki.apkg_schema import APKG_SCHEMA
-
     id_gen = itertools.count(int(timestamp * 1000))
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "collection.anki2"
@@ -187,21 +168,29 @@ def _collection(
         connection.execute("PRAGMA synchronous = OFF")
         connection.execute("PRAGMA journal_mode = OFF")
         cursor = connection.cursor()
-        cursor.executescript(APKG_SCHEMA)
-        cursor.executescript(APKG_COL)
+        cursor.executescript(layout.schema)
+        cursor.executescript(layout.col)
         decks_json, models_json = (
             json.loads(text) for text in cursor.execute("SELECT decks, models FROM col").fetchone()
         )
         encoder = _JsonEncoder()
-        for subdeck, genanki_deck in decks.items():
+        for subdeck, (deck_id, name, description) in decks.items():
             stamped = notes_by_deck[subdeck]
-            used = {
-                models[note.card.kind].model_id: models[note.card.kind] for note, _, _ in stamped
-            }
+            # what genanki's Deck.to_json() gives, with this deck's values
+            deck_json = {**layout.deck, "id": deck_id, "name": name, "desc": description}
+            used = dict.fromkeys(note.card.kind for note, _, _ in stamped)
             _write_deck_json(
-                cursor, genanki_deck, used.values(), decks_json, models_json, timestamp, encoder
+                cursor,
+                deck_id,
+                deck_json,
+                used,
+                layout,
+                decks_json,
+                models_json,
+                timestamp,
+                encoder,
             )
-            _write_notes(cursor, genanki_deck.deck_id, stamped, models, id_gen)
+            writer.write_notes(cursor, deck_id, stamped, id_gen)
         connection.commit()
         connection.close()
         return path.read_bytes()
@@ -209,21 +198,27 @@ def _collection(
 
 def _write_deck_json(
     cursor,
-    deck: genanki.Deck,
-    used: Iterable[genanki.Model],
+    deck_id: int,
+    deck_json: dict,
+    kinds: Iterable[str],
+    layout: GenankiLayout,
     decks_json: dict,
     models_json: dict,
     timestamp: int,
     encoder: _JsonEncoder,
 ) -> None:
     """What genanki's Deck.write_to_db writes before its notes, value for value: the col row's
-    decks JSON with this deck added, then its note types JSON with the deck's note types added
-    under integer ids. genanki re-reads that JSON for the next deck, which turns those ids into
-    strings (so a note type used by several decks appears twice in the text written after the
-    first); `models_json` is kept as that re-read would give it."""
-    decks_json[str(deck.deck_id)] = deck.to_json()
+    decks JSON with this deck added, then its note types JSON with the deck's note types
+    (`kinds`) added under integer ids. genanki re-reads that JSON for the next deck, which turns
+    those ids into strings (so a note type used by several decks appears twice in the text
+    written after the first); `models_json` is kept as that re-read would give it."""
+    decks_json[str(deck_id)] = deck_json
     cursor.execute("UPDATE col SET decks = ?", (encoder.dumps(decks_json),))
-    added = {model.model_id: model.to_json(timestamp, deck.deck_id) for model in used}
+    added = {}
+    for kind in kinds:
+        model = dict(layout.note_types[kind])  # genanki's Model.to_json(timestamp, deck_id)
+        model["did"], model["mod"] = deck_id, int(timestamp)
+        added[int(model["id"])] = model
     cursor.execute("UPDATE col SET models = ?", (encoder.dumps({**models_json, **added}),))
     models_json.update((str(model_id), value) for model_id, value in added.items())
 
@@ -253,84 +248,96 @@ class _JsonEncoder:
         return entry[1]
 
 
-def _write_notes(
-    cursor,
-    deck_id: int,
-    stamped: list[tuple[RenderedNote, str, int]],
-    models: dict[str, genanki.Model],
-    id_gen,
-) -> None:
+class _NoteWriter:
     """genanki's Note.write_to_db and Card.write_to_db, row for row, for notes of our own note
-    types."""
-    import genanki
+    types, from the layout's note-type JSON; genanki itself (`models()`, imported on first use)
+    only for what it computes per note: the cards of a cloze note, and its warning about a
+    field's invalid HTML."""
 
-    for note, guid, modified in stamped:
-        model = models[note.card.kind]
-        fields = note.fields
-        if len(fields) != len(model.fields):
-            raise ValueError(
-                f"note type {model.name} has {len(model.fields)} fields, card "
-                f"'{note.card.id}' {len(fields)}"
-            )
-        if not note.from_cache:
-            # rendered in this build (cached notes were checked when they were rendered): genanki
-            # warns about invalid HTML, which the tests treat as a failure
-            genanki.Note(model=model, fields=list(fields))._check_invalid_html_tags_in_fields()
-        note_id = next(id_gen)
-        cursor.execute(
-            "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);",
-            (
-                note_id,
-                guid,
-                model.model_id,
-                modified,
-                -1,
-                " " + " ".join(note.tags) + " ",
-                "\x1f".join(fields),
-                fields[model.sort_field_index],
-                0,
-                0,
-                "",
-            ),
-        )
-        for card_ord in _card_ords(model, fields):
+    def __init__(self, layout: GenankiLayout, models: Callable[[], dict[str, genanki.Model]]):
+        self.note_types = {
+            kind: (int(json["id"]), len(json["flds"]), json["sortf"], json["req"], json["type"])
+            for kind, json in layout.note_types.items()
+        }
+        self.invalid_html = re.compile(layout.invalid_html)
+        self.models = models
+
+    def write_notes(
+        self, cursor, deck_id: int, stamped: list[tuple[RenderedNote, str, int]], id_gen
+    ) -> None:
+        for note, guid, modified in stamped:
+            model_id, field_count, sort_field, req, model_type = self.note_types[note.card.kind]
+            fields = note.fields
+            if len(fields) != field_count:
+                raise ValueError(
+                    f"note type {KINDS[note.card.kind].note_type_name} has {field_count} fields, "
+                    f"card '{note.card.id}' {len(fields)}"
+                )
+            if not note.from_cache and any(map(self.invalid_html.search, fields)):
+                # genanki warns (rendered in this build: cached notes were checked when they were
+                # rendered), which the tests treat as a failure
+                self._genanki_note(note)._check_invalid_html_tags_in_fields()
+            note_id = next(id_gen)
             cursor.execute(
-                "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);",
+                "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);",
                 (
-                    next(id_gen),
                     note_id,
-                    deck_id,
-                    card_ord,
+                    guid,
+                    model_id,
                     modified,
                     -1,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
+                    " " + " ".join(note.tags) + " ",
+                    "\x1f".join(fields),
+                    fields[sort_field],
                     0,
                     0,
                     "",
                 ),
             )
+            for card_ord in self._card_ords(note, req, model_type):
+                cursor.execute(
+                    "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);",
+                    (
+                        next(id_gen),
+                        note_id,
+                        deck_id,
+                        card_ord,
+                        modified,
+                        -1,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        "",
+                    ),
+                )
+
+    def _card_ords(self, note: RenderedNote, req: list, model_type: int) -> list[int]:
+        """The cards genanki makes for a note (Note.cards): by the templates' required fields, or
+        one per cloze number."""
+        if model_type == CLOZE:
+            return [card.ord for card in self._genanki_note(note).cards]
+        fields = note.fields
+        return [
+            card_ord
+            for card_ord, any_or_all, required in req
+            if (any if any_or_all == "any" else all)(fields[i] for i in required)
+        ]
+
+    def _genanki_note(self, note: RenderedNote) -> genanki.Note:
+        import genanki
+
+        return genanki.Note(model=self.models()[note.card.kind], fields=list(note.fields))
 
 
-def _card_ords(model: genanki.Model, fields: tuple[str, ...]) -> list[int]:
-    """The cards genanki makes for a note (Note.cards): by the templates' required fields, or one
-    per cloze number."""
-    import genanki
-
-    if model.model_type == genanki.Model.CLOZE:
-        return [card.ord for card in genanki.Note(model=model, fields=list(fields)).cards]
-    return [
-        card_ord
-        for card_ord, any_or_all, required in model._req
-        if (any if any_or_all == "any" else all)(fields[i] for i in required)
-    ]
+CLOZE = 1  # genanki.Model.CLOZE, the JSON's "type" of a cloze note type
 
 
 def _deterministic_zip(entries: list[tuple[str, bytes]], epoch: int) -> bytes:

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from . import figures as figure_stage
@@ -25,6 +26,7 @@ from .memo import (
     RememberingFormulaChecker,
     checked_before,
     checked_keys,
+    genanki_layout_memoised,
     note_type_templates_memoised,
     package_bytes_memoised,
     remember_checked,
@@ -317,14 +319,16 @@ def package_deck(
     description = render_description_memoised(
         deck, deck_description_news(news) if news else "", caches.notes
     )
+    note_types = note_type_templates_memoised(caches.notes)
     data = package_bytes_memoised(
         caches.packages,
+        partial(genanki_layout_memoised, caches.notes, deck, note_types),
         deck,
         notes,
         lock,
         figures.media,
         description,
-        note_type_templates_memoised(caches.notes),
+        note_types,
     )
     timings["package"] = time.perf_counter() - started
     return Packaged(lock, data, changes, figures, new_lock_text)

@@ -66,7 +66,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     ("render", frozenset({"render"})),
     ("figures", frozenset({"figure_drawing", "figures"})),
-    ("package", frozenset({"identity", "release", "package"})),
+    ("package", frozenset({"identity", "release", "package", "genanki_layout"})),
     (
         "build",
         frozenset(

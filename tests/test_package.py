@@ -255,7 +255,9 @@ def test_an_unchanged_rebuild_takes_the_package_from_the_cache_and_an_edit_write
     written = []
     original = builder.memo.package_bytes
     monkeypatch.setattr(
-        builder.memo, "package_bytes", lambda *args: written.append(1) or original(*args)
+        builder.memo,
+        "package_bytes",
+        lambda *args, **kwargs: written.append(1) or original(*args, **kwargs),
     )
     again = build_in(tmp_path / "a")
     assert again.status == "unchanged" and not written
@@ -281,3 +283,58 @@ def test_a_package_cache_entry_with_a_flipped_byte_is_never_shipped(tmp_path, ep
     shard.write_bytes(marshal.dumps((header, generation, {key: (used, digest, bytes(stored))})))
     first.path.unlink()  # so the build writes it again, from the cache entry or afresh
     assert build_in(tmp_path / "a").path.read_bytes() == cold
+
+
+# ---------------------------------------------------------------- genanki's layout, kept as data
+
+
+def test_a_rebuild_after_an_edit_does_not_import_genanki(tmp_path, epoch):
+    """genanki's schema, JSON and required fields come from the build's cache (genanki_layout.py):
+    only a cold build (or new note types) imports genanki."""
+    import os
+    import subprocess
+    import sys
+
+    from builds import REPO
+
+    cards = copy_sources(MINIMAL, tmp_path / "a")
+    build_in(tmp_path / "a")
+    (cards / "cards.yaml").write_text(
+        (cards / "cards.yaml").read_text().replace("Bayes' theorem", "Bayes' rule")
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": "1764000100"}
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "builder.cli", "build"],
+        cwd=tmp_path / "a",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "changed: " in run.stdout  # the edit was built
+    imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()}
+    assert "builder.package" in imported and "genanki" not in imported
+
+
+def test_invalid_html_in_a_rendered_field_is_still_genankis_warning(tmp_path, epoch):
+    from dataclasses import replace
+
+    from builder.identity import read_lock
+    from builder.package import package_bytes
+    from builder.render import note_type_templates
+
+    copy_sources(MINIMAL, tmp_path / "a")
+    result = build_in(tmp_path / "a")
+    first = result.notes[0]
+    broken = replace(
+        first, fields=(first.fields[0] + "1 < 2 > 0", *first.fields[1:]), from_cache=False
+    )
+    with pytest.warns(UserWarning, match="invalid HTML tags"):
+        package_bytes(
+            result.deck,
+            [broken, *result.notes[1:]],
+            read_lock(tmp_path / "a" / "cards"),
+            result.media,
+            "",
+            note_type_templates(),
+        )
