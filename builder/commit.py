@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .atomic import create_atomically, write_atomically
 from .identity import LOCK_FILE, Lock, Release, write_lock
 from .model import Deck
+from .package import DEV_ZIP_LEVEL, RELEASE_ZIP_LEVEL
 from .problems import Location, Problem, SourceError
 from .release import compare_with_release, prepend_changelog, write_version
 from .render import RenderedNote
@@ -88,6 +89,27 @@ def package_path(
     return options.out_dir / f"{stem}{DEV_SUFFIX}.apkg"
 
 
+def zip_level(
+    deck: Deck, notes: list[RenderedNote], release: Release | None, options: BuildOptions
+) -> int:
+    """zlib's level for the package: a release, and a build of exactly its notes, are compressed
+    as releases always were (RELEASE_ZIP_LEVEL: what releases/ holds is rebuilt byte for byte); a
+    development build, which the edit loop rewrites every time, faster (DEV_ZIP_LEVEL)."""
+    return (
+        RELEASE_ZIP_LEVEL
+        if options.release or _notes_are_released(deck, notes, release)
+        else DEV_ZIP_LEVEL
+    )
+
+
+def _notes_are_released(deck: Deck, notes: list[RenderedNote], release: Release | None) -> bool:
+    return (
+        release is not None
+        and release.version == deck.config.version
+        and not compare_with_release(notes, release)
+    )
+
+
 def kept_release_path(deck: Deck, options: BuildOptions) -> Path:
     return options.releases / f"{deck.file_stem}.apkg"
 
@@ -108,7 +130,7 @@ def _is_the_release(
     for witness in (kept, released):
         if witness is not None and witness.is_file():
             return witness.read_bytes() == data
-    return not compare_with_release(notes, release)
+    return _notes_are_released(deck, notes, release)
 
 
 def commit_files(

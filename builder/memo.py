@@ -289,13 +289,13 @@ def genanki_layout_memoised(
 
 
 def package_bytes_memoised(
-    cache: BuildCache, layout: Callable[[], GenankiLayout], *inputs
+    cache: BuildCache, layout: Callable[[], GenankiLayout], level: int, *inputs
 ) -> bytes:
-    """package.package_bytes(*inputs), or the bytes a build made from the same inputs (a no-op
-    build writes no rows and compresses nothing, and needs no `layout`)."""
-    key = "0" + package_key(*inputs)
+    """package.package_bytes(*inputs) at zlib `level`, or the bytes a build made from the same
+    inputs (a no-op build writes no rows and compresses nothing, and needs no `layout`)."""
+    key = "0" + package_key(*inputs, level=level)
     data = cache.get(key)
     if not isinstance(data, bytes):
-        data = package_bytes(*inputs, layout=layout())
+        data = package_bytes(*inputs, layout=layout(), level=level)
         cache.put(key, data)
     return data

@@ -43,6 +43,11 @@ if TYPE_CHECKING:  # package only packs what render made
     from .render import NoteTypeTemplates, RenderedNote
 
 ZIP_EPOCH_MIN = 315532800  # 1980-01-01, the earliest date a zip entry can hold
+# zlib levels of the package's zip. A release's is fixed forever (releases/ is rebuilt byte for
+# byte). A development build's: at 20,000 notes level 1 compresses the 37 MB collection in 0.16 s
+# of CPU instead of 0.81 s, into a file 20% bigger (4.4 MB instead of 3.7 MB).
+RELEASE_ZIP_LEVEL = 9
+DEV_ZIP_LEVEL = 1
 
 
 def subdeck_name(deck: Deck, subdeck: str) -> str:
@@ -70,6 +75,8 @@ def package_key(
     media: list[Path],
     description: str,
     note_types: dict[str, NoteTypeTemplates],
+    *,
+    level: int = RELEASE_ZIP_LEVEL,
 ) -> str:
     """A hash of everything package_bytes makes the .apkg of, media bytes included: the same key,
     the same bytes (for the same PACKAGE_SOURCES and PACKAGE_LIBRARIES)."""
@@ -77,6 +84,7 @@ def package_key(
     head = [
         sqlite3.sqlite_version,
         zlib.ZLIB_RUNTIME_VERSION,
+        level,
         deck.config.deck_id,
         deck.config.title,
         description,
@@ -112,11 +120,13 @@ def package_bytes(
     note_types: dict[str, NoteTypeTemplates],
     *,
     layout: GenankiLayout | None = None,
+    level: int = RELEASE_ZIP_LEVEL,
 ) -> bytes:
     """The whole .apkg as bytes: `description` is the deck's overview HTML
     (render.render_description), `note_types` render.note_type_templates(), `layout`
-    genanki_layout(deck, note_types) when the build has it. Note and card ids start from the
-    newest note time, so they too depend only on the sources and the lock."""
+    genanki_layout(deck, note_types) when the build has it, `level` zlib's for the zip. Note and
+    card ids start from the newest note time, so they too depend only on the sources and the
+    lock."""
     layout = layout or genanki_layout(deck, note_types)
     media = sorted(media, key=lambda p: p.name)
     decks: dict[str, tuple[int, str, str]] = {  # subdeck -> its id, name and description
@@ -147,7 +157,7 @@ def package_bytes(
         ),
         *((str(index), path.read_bytes()) for index, path in enumerate(media)),
     ]
-    return _deterministic_zip(entries, newest)
+    return _deterministic_zip(entries, newest, level)
 
 
 def _collection(
@@ -340,7 +350,7 @@ class _NoteWriter:
 CLOZE = 1  # genanki.Model.CLOZE, the JSON's "type" of a cloze note type
 
 
-def _deterministic_zip(entries: list[tuple[str, bytes]], epoch: int) -> bytes:
+def _deterministic_zip(entries: list[tuple[str, bytes]], epoch: int, level: int) -> bytes:
     """Fixed entry dates (the newest note time), permissions, order and compression."""
     date_time = time.gmtime(max(epoch, ZIP_EPOCH_MIN))[:6]
     out = io.BytesIO()
@@ -350,5 +360,5 @@ def _deterministic_zip(entries: list[tuple[str, bytes]], epoch: int) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             info.create_system = 3
-            target.writestr(info, data, compresslevel=9)
+            target.writestr(info, data, compresslevel=level)
     return out.getvalue()

@@ -17,7 +17,7 @@ from pathlib import Path
 from . import figures as figure_stage
 from .check import FieldFacts, check_deck, deck_facts
 from .check_math import MathCheck, start_math_check
-from .commit import unfinished_release
+from .commit import unfinished_release, zip_level
 from .figures import FigurePlan
 from .identity import Lock, Release, build_time, lock_text, read_lock, stamp_notes
 from .lint import as_errors, lint_deck
@@ -323,6 +323,7 @@ def package_deck(
     data = package_bytes_memoised(
         caches.packages,
         partial(genanki_layout_memoised, caches.notes, deck, note_types),
+        zip_level(deck, notes, lock.release, options),
         deck,
         notes,
         lock,

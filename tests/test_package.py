@@ -71,6 +71,56 @@ def test_an_edit_goes_to_the_dev_build_and_never_touches_the_release(tmp_path, e
     assert not [p for p in project.rglob(".*.tmp")]  # no temp files left
 
 
+def _collection_level(apkg):
+    """The zlib level whose raw deflate of the collection gives the bytes stored in `apkg`."""
+    import struct
+    import zlib
+
+    with zipfile.ZipFile(apkg) as package:
+        info = package.getinfo("collection.anki2")
+        collection = package.read(info)
+    with open(apkg, "rb") as raw:
+        raw.seek(info.header_offset + 26)
+        name_length, extra_length = struct.unpack("<HH", raw.read(4))
+        raw.seek(name_length + extra_length, 1)
+        stored = raw.read(info.compress_size)
+    levels = []
+    for level in range(1, 10):
+        deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+        if deflate.compress(collection) + deflate.flush() == stored:
+            levels.append(level)
+    return levels
+
+
+def test_a_development_build_is_compressed_faster_than_a_release(tmp_path, epoch, monkeypatch):
+    """A release, and a build of exactly its notes, keep level 9 (releases/ is rebuilt byte for
+    byte); the edit loop's development builds are deflated at level 1."""
+    from builder.package import DEV_ZIP_LEVEL, RELEASE_ZIP_LEVEL
+
+    project = tmp_path / "a"
+    cards = copy_sources(MINIMAL, project)
+    first = build_in(project)  # nothing released yet: a development build
+    assert first.path.name.endswith("+dev.apkg")
+    assert DEV_ZIP_LEVEL in _collection_level(first.path)
+    released = build_in(project, release="minor")
+    assert RELEASE_ZIP_LEVEL in _collection_level(released.path)
+    assert DEV_ZIP_LEVEL not in _collection_level(released.path)
+    released.path.unlink()
+    again = build_in(project)  # the release's notes: its name and bytes again
+    assert (
+        again.path == released.path
+        and again.path.read_bytes() == (project / "releases" / released.path.name).read_bytes()
+    )
+    (cards / "cards.yaml").write_text(
+        (cards / "cards.yaml").read_text().replace("Bayes' theorem", "Bayes' rule")
+    )
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
+    edited = build_in(project)
+    assert edited.path.name.endswith("+dev.apkg")
+    assert DEV_ZIP_LEVEL in _collection_level(edited.path)
+    assert RELEASE_ZIP_LEVEL not in _collection_level(edited.path)
+
+
 def test_a_kept_release_is_never_replaced(tmp_path, epoch):
     project = tmp_path / "a"
     copy_sources(MINIMAL, project)
