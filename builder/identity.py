@@ -203,8 +203,10 @@ def stamp_notes(notes: list[RenderedNote], previous: Lock, now: int) -> Lock:
         digest = note.content_hash
         before = previous.notes.get(guid)
         if before is not None and before.content_hash == digest:
-            modified = before.modified
+            if before.id != note.card.id:  # renamed, an alias keeping the GUID
+                stamped[guid] = LockEntry(note.card.id, digest, before.modified)
+            # else the entry as it was (most notes: no new entry to make)
         else:
             modified = max(now, before.modified + 1) if before else now
-        stamped[guid] = LockEntry(note.card.id, digest, modified)
+            stamped[guid] = LockEntry(note.card.id, digest, modified)
     return Lock(stamped, previous.release)

@@ -113,8 +113,12 @@ def schema_problems(data) -> list[tuple[tuple[str, ...], str]]:
     if not isinstance(notes, dict):
         found.append((("notes",), f"must be an object of GUID to note, not {_kind(notes)}"))
     else:
+        latest = latest_sane_time()
         for guid, entry in notes.items():
-            found += [(("notes", guid, *where), message) for where, message in note_problems(entry)]
+            if not _sound_note(entry, latest):
+                found += [
+                    (("notes", guid, *where), message) for where, message in note_problems(entry)
+                ]
     release = data.get("release")
     if release is not None:
         found += [(("release", *where), message) for where, message in release_problems(release)]
@@ -130,6 +134,23 @@ def note_problems(entry) -> list[tuple[tuple[str, ...], str]]:
         if problem:
             found.append((("modified",), problem))
     return found
+
+
+_NOTE_KEYS = {"id", "content_hash", "modified"}
+
+
+def _sound_note(entry, latest: int) -> bool:
+    """True only when note_problems(entry) finds nothing: the common case, told in a tenth of its
+    time (a lock holds an entry per note, 20,000 of them in a big deck). JSON's values are exactly
+    dict, str and int (a bool is not an int here)."""
+    return (
+        type(entry) is dict
+        and entry.keys() == _NOTE_KEYS
+        and type(entry["id"]) is str
+        and type(entry["content_hash"]) is str
+        and type(entry["modified"]) is int
+        and EARLIEST_TIME <= entry["modified"] <= latest
+    )
 
 
 def release_problems(release) -> list[tuple[tuple[str, ...], str]]:

@@ -813,3 +813,38 @@ def test_watch_survives_any_exception_in_a_build(project, monkeypatch):
         error_line(outcome.error)
         == "RecursionError: maximum recursion depth exceeded (a bug in mathdeck: please report it)"
     )
+
+
+def test_the_lock_schemas_fast_path_agrees_with_its_checks(monkeypatch):
+    """lockfile._sound_note (the fast check of a lock's note entry) is true exactly when
+    note_problems finds nothing, for every JSON value."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    import builder.lockfile
+    from builder.lockfile import EARLIEST_TIME, _sound_note, note_problems
+
+    now = builder.lockfile.latest_sane_time()
+    monkeypatch.setattr(builder.lockfile, "latest_sane_time", lambda: now)  # no tick between
+
+    times = st.one_of(
+        st.sampled_from([EARLIEST_TIME - 1, EARLIEST_TIME, now, now + 1]),
+        st.integers(-(2**40), 2**40),
+    )
+    values = st.one_of(
+        st.none(), st.booleans(), times, st.floats(allow_nan=False), st.text(max_size=3)
+    )
+    keys = st.sampled_from(["id", "content_hash", "modified", "extra", "Id"])
+    entries = st.one_of(
+        st.dictionaries(keys, values),
+        st.fixed_dictionaries({"id": st.text(), "content_hash": st.text(), "modified": times}),
+        values,
+        st.lists(values, max_size=2),
+    )
+
+    @settings(max_examples=500, deadline=None)
+    @given(entries)
+    def same(entry):
+        assert _sound_note(entry, now) == (note_problems(entry) == [])
+
+    same()
