@@ -113,10 +113,12 @@ def mathdeck(
 
 
 def main() -> None:
-    from . import mathjax
+    from . import mathjax_install
 
     # an installed mathdeck fetches MathJax once, into a per-user cache: say so while it does
-    mathjax.install_notice = lambda message: err.print(message, markup=False, soft_wrap=True)
+    mathjax_install.install_notice = lambda message: err.print(
+        message, markup=False, soft_wrap=True
+    )
     try:
         app()
     except KeyboardInterrupt:

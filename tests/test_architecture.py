@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "fields",
                 "image_formats",
                 "mathjax",
+                "mathjax_install",
                 "phone_budget",
                 "problems",
                 "source_position",
