@@ -55,6 +55,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset(
             {
                 "check_math",
+                "html_audit",
                 "check",
                 "coverage",
                 "lint",
@@ -118,6 +119,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "cli_options",
                 "cli_summary",
                 "cli_build",
+                "cli_sources",
                 "cli_outputs",
                 "cli_pull",
                 "cli_bench",
