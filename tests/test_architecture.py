@@ -56,6 +56,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset(
             {
                 "check_math",
+                "html_audit",
                 "check",
                 "coverage",
                 "lint",
@@ -119,6 +120,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "cli_options",
                 "cli_summary",
                 "cli_build",
+                "cli_sources",
                 "cli_outputs",
                 "cli_pull",
                 "cli_bench",
