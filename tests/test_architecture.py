@@ -66,7 +66,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     ("render", frozenset({"render"})),
     ("figures", frozenset({"figure_drawing", "figures"})),
-    ("package", frozenset({"identity", "release", "package"})),
+    ("package", frozenset({"identity", "release", "package", "package_collection"})),
     (
         "build",
         frozenset(
@@ -76,6 +76,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "memo",
                 "parsed_cards",
                 "stages",
+                "stages_check",
                 "build",
                 "prepare",
                 "changes",
@@ -270,7 +271,16 @@ def import_path(graph, start: str, goal: str) -> list[str]:
 
 # The stages are pure functions of their inputs: the build memoises them (builder/memo.py), as
 # Black keeps its cache outside the formatter.
-STAGES = ("load", "check", "check_math", "render", "figures", "figure_drawing", "package")
+STAGES = (
+    "load",
+    "check",
+    "check_math",
+    "render",
+    "figures",
+    "figure_drawing",
+    "package",
+    "package_collection",
+)
 
 
 # ---------------------------------------------------------------- the rules, on builder/
