@@ -68,7 +68,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     ("render", frozenset({"render"})),
     ("figures", frozenset({"figure_drawing", "figures"})),
-    ("package", frozenset({"identity", "release", "package"})),
+    ("package", frozenset({"identity", "release", "package", "package_collection"})),
     (
         "build",
         frozenset(
@@ -78,6 +78,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "memo",
                 "parsed_cards",
                 "stages",
+                "stages_check",
                 "build",
                 "prepare",
                 "changes",
@@ -273,7 +274,16 @@ def import_path(graph, start: str, goal: str) -> list[str]:
 
 # The stages are pure functions of their inputs: the build memoises them (builder/memo.py), as
 # Black keeps its cache outside the formatter.
-STAGES = ("load", "check", "check_math", "render", "figures", "figure_drawing", "package")
+STAGES = (
+    "load",
+    "check",
+    "check_math",
+    "render",
+    "figures",
+    "figure_drawing",
+    "package",
+    "package_collection",
+)
 
 
 # ---------------------------------------------------------------- the rules, on builder/
