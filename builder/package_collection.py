@@ -1,0 +1,219 @@
+"""package_collection: the SQLite collection inside an .apkg, as genanki writes it.
+
+The collection is genanki's: its schema, its note type and deck JSON, its rows. They are written
+here as genanki's Package.write_to_file writes them, statement for statement and in the same
+order (the SQLite file's bytes depend on it), but without a genanki.Note per note and without
+re-reading the JSON after each deck: for 20,000 notes that halves the time.
+tests/test_package.py holds the bytes equal to genanki's own write_to_file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .genanki_layout import GenankiLayout
+from .model import KINDS
+
+if TYPE_CHECKING:  # the collection only holds what render made
+    import genanki
+
+    from .render import RenderedNote
+
+
+def collection_bytes(
+    layout: GenankiLayout,
+    decks: dict[str, tuple[int, str, str]],
+    notes_by_deck: dict,
+    models: Callable[[], dict[str, genanki.Model]],
+    timestamp: int,
+) -> bytes:
+    """The SQLite collection genanki's Package.write_to_file(timestamp=...) writes, byte for
+    byte, from genanki's layout; `models()` gives genanki's note types, made only if a note needs
+    genanki itself (a cloze note, a field genanki would warn about)."""
+    writer = _NoteWriter(layout, models)
+    id_gen = itertools.count(int(timestamp * 1000))
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "collection.anki2"
+        connection = sqlite3.connect(path)
+        # A scratch file, read once complete: no journal, no waiting for the disk (the bytes are
+        # the same; the .apkg itself is written atomically).
+        connection.execute("PRAGMA synchronous = OFF")
+        connection.execute("PRAGMA journal_mode = OFF")
+        cursor = connection.cursor()
+        cursor.executescript(layout.schema)
+        cursor.executescript(layout.col)
+        decks_json, models_json = (
+            json.loads(text) for text in cursor.execute("SELECT decks, models FROM col").fetchone()
+        )
+        encoder = _JsonEncoder()
+        for subdeck, (deck_id, name, description) in decks.items():
+            stamped = notes_by_deck[subdeck]
+            # what genanki's Deck.to_json() gives, with this deck's values
+            deck_json = {**layout.deck, "id": deck_id, "name": name, "desc": description}
+            used = dict.fromkeys(note.card.kind for note, _, _ in stamped)
+            _write_deck_json(
+                cursor,
+                deck_id,
+                deck_json,
+                used,
+                layout,
+                decks_json,
+                models_json,
+                timestamp,
+                encoder,
+            )
+            writer.write_notes(cursor, deck_id, stamped, id_gen)
+        connection.commit()
+        connection.close()
+        return path.read_bytes()
+
+
+def _write_deck_json(
+    cursor,
+    deck_id: int,
+    deck_json: dict,
+    kinds: Iterable[str],
+    layout: GenankiLayout,
+    decks_json: dict,
+    models_json: dict,
+    timestamp: int,
+    encoder: _JsonEncoder,
+) -> None:
+    """What genanki's Deck.write_to_db writes before its notes, value for value: the col row's
+    decks JSON with this deck added, then its note types JSON with the deck's note types
+    (`kinds`) added under integer ids. genanki re-reads that JSON for the next deck, which turns
+    those ids into strings (so a note type used by several decks appears twice in the text
+    written after the first); `models_json` is kept as that re-read would give it."""
+    decks_json[str(deck_id)] = deck_json
+    cursor.execute("UPDATE col SET decks = ?", (encoder.dumps(decks_json),))
+    added = {}
+    for kind in kinds:
+        model = dict(layout.note_types[kind])  # genanki's Model.to_json(timestamp, deck_id)
+        model["did"], model["mod"] = deck_id, int(timestamp)
+        added[int(model["id"])] = model
+    cursor.execute("UPDATE col SET models = ?", (encoder.dumps({**models_json, **added}),))
+    models_json.update((str(model_id), value) for model_id, value in added.items())
+
+
+class _JsonEncoder:
+    """json.dumps for the col row's deck and note-type dicts, which are rewritten once per
+    subdeck (hundreds of times): each value is encoded once, the dict's text assembled."""
+
+    def __init__(self):
+        self._encoded: dict[
+            int, tuple
+        ] = {}  # id(value) -> (value, its JSON); the value is kept alive
+
+    def dumps(self, mapping: dict) -> str:
+        return (
+            "{"
+            + ", ".join(
+                f"{json.dumps(str(key))}: {self._value(value)}" for key, value in mapping.items()
+            )
+            + "}"
+        )
+
+    def _value(self, value) -> str:
+        entry = self._encoded.get(id(value))
+        if entry is None or entry[0] is not value:
+            entry = self._encoded[id(value)] = (value, json.dumps(value))
+        return entry[1]
+
+
+class _NoteWriter:
+    """genanki's Note.write_to_db and Card.write_to_db, row for row, for notes of our own note
+    types, from the layout's note-type JSON; genanki itself (`models()`, imported on first use)
+    only for what it computes per note: the cards of a cloze note, and its warning about a
+    field's invalid HTML."""
+
+    def __init__(self, layout: GenankiLayout, models: Callable[[], dict[str, genanki.Model]]):
+        self.note_types = {
+            kind: (int(json["id"]), len(json["flds"]), json["sortf"], json["req"], json["type"])
+            for kind, json in layout.note_types.items()
+        }
+        self.invalid_html = re.compile(layout.invalid_html)
+        self.models = models
+
+    def write_notes(
+        self, cursor, deck_id: int, stamped: list[tuple[RenderedNote, str, int]], id_gen
+    ) -> None:
+        for note, guid, modified in stamped:
+            model_id, field_count, sort_field, req, model_type = self.note_types[note.card.kind]
+            fields = note.fields
+            if len(fields) != field_count:
+                raise ValueError(
+                    f"note type {KINDS[note.card.kind].note_type_name} has {field_count} fields, "
+                    f"card '{note.card.id}' {len(fields)}"
+                )
+            if not note.from_cache and any(map(self.invalid_html.search, fields)):
+                # genanki warns (rendered in this build: cached notes were checked when they were
+                # rendered), which the tests treat as a failure
+                self._genanki_note(note)._check_invalid_html_tags_in_fields()
+            note_id = next(id_gen)
+            cursor.execute(
+                "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);",
+                (
+                    note_id,
+                    guid,
+                    model_id,
+                    modified,
+                    -1,
+                    " " + " ".join(note.tags) + " ",
+                    "\x1f".join(fields),
+                    fields[sort_field],
+                    0,
+                    0,
+                    "",
+                ),
+            )
+            for card_ord in self._card_ords(note, req, model_type):
+                cursor.execute(
+                    "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);",
+                    (
+                        next(id_gen),
+                        note_id,
+                        deck_id,
+                        card_ord,
+                        modified,
+                        -1,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        "",
+                    ),
+                )
+
+    def _card_ords(self, note: RenderedNote, req: list, model_type: int) -> list[int]:
+        """The cards genanki makes for a note (Note.cards): by the templates' required fields, or
+        one per cloze number."""
+        if model_type == CLOZE:
+            return [card.ord for card in self._genanki_note(note).cards]
+        fields = note.fields
+        return [
+            card_ord
+            for card_ord, any_or_all, required in req
+            if (any if any_or_all == "any" else all)(fields[i] for i in required)
+        ]
+
+    def _genanki_note(self, note: RenderedNote) -> genanki.Note:
+        import genanki
+
+        return genanki.Note(model=self.models()[note.card.kind], fields=list(note.fields))
+
+
+CLOZE = 1  # genanki.Model.CLOZE, the JSON's "type" of a cloze note type
