@@ -1,11 +1,11 @@
-"""genanki_layout: what package.py takes from genanki, as plain data made once per note types.
+"""genanki_layout: what the package takes from genanki, as plain data made once per note types.
 
-package.py writes genanki's collection row for row (tests/test_package.py holds the bytes equal
-to genanki's own). What it needs from genanki (the SQL of an empty collection, the deck and
-note-type JSON, each note type's required fields, the pattern of the tags genanki warns about)
-depends only on the note types and genanki's version. It is made here, with genanki, and the
-build keeps it in its cache (memo.py): a rebuild after an edit neither imports genanki (0.055 s
-of CPU) nor renders every template again to find its required fields.
+package_collection.py writes genanki's collection row for row (tests/test_package.py holds the
+bytes equal to genanki's own). What it needs from genanki (the SQL of an empty collection, the
+deck and note-type JSON, each note type's required fields, the pattern of the tags genanki warns
+about) depends only on the note types and genanki's version. It is made here, with genanki, and
+the build keeps it in its cache (memo.py): a rebuild after an edit neither imports genanki
+(0.055 s of CPU) nor renders every template again to find its required fields.
 """
 
 from __future__ import annotations

@@ -272,6 +272,8 @@ def render_description_memoised(deck: Deck, news: str, cache: BuildCache) -> str
 def genanki_layout_memoised(
     cache: BuildCache, deck: Deck, note_types: dict[str, NoteTypeTemplates]
 ) -> GenankiLayout:
+    """genanki_layout.genanki_layout, made with genanki only when the note types (or the
+    packaging code, or genanki) changed."""
     key = content_key(
         "genanki layout",
         fingerprint(PACKAGE_SOURCES, PACKAGE_LIBRARIES),

@@ -20,7 +20,6 @@ import sqlite3
 import time
 import zipfile
 import zlib
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -144,7 +143,7 @@ def package_bytes(
         (modified for stamped in notes_by_deck.values() for _, _, modified in stamped),
         default=ZIP_EPOCH_MIN,
     )
-    models = functools.cache(partial(note_models, deck, note_types))
+    models = functools.cache(functools.partial(note_models, deck, note_types))
     entries = [
         ("collection.anki2", collection_bytes(layout, decks, notes_by_deck, models, newest)),
         # as genanki's write_to_file: the media map, then each file under its index

@@ -3,8 +3,10 @@
 The collection is genanki's: its schema, its note type and deck JSON, its rows. They are written
 here as genanki's Package.write_to_file writes them, statement for statement and in the same
 order (the SQLite file's bytes depend on it), but without a genanki.Note per note and without
-re-reading the JSON after each deck: for 20,000 notes that halves the time.
-tests/test_package.py holds the bytes equal to genanki's own write_to_file.
+re-reading the JSON after each deck: for 20,000 notes that halves the time. What it takes from
+genanki comes as data (genanki_layout.py), so that genanki is imported only for a cloze note's
+cards or a field it would warn about. tests/test_package.py holds the bytes equal to genanki's
+own write_to_file.
 """
 
 from __future__ import annotations
