@@ -50,8 +50,11 @@ def build(
     --lang en the deck goes to <deck>-<version>-en.apkg.
     """
     from .build import build as run_build
+    from .build_stamp import summary_of
+    from .cli_replay import remember_build
 
     report = Report()
+    started_ns = time.time_ns()
     before = lock_before(cards)
     with report.stopping(), stages() as progress:
         options = build_options(
@@ -64,7 +67,9 @@ def build(
             strict=strict,
         )
         result = run_build(options, progress)
-    print_summary(report, result, changes_since(before, cards, result))
+    print_summary(report, summary_of(result), changes_since(before, cards, result))
+    if not report.exit_code:
+        remember_build(options, result, started_ns)
     report.finish()
 
 
@@ -83,6 +88,7 @@ def release(
     in cards/mathdeck.lock.json) and is shown in the deck's description in Anki.
     """
     from .build import build as run_build
+    from .build_stamp import summary_of
 
     report = Report()
     chosen = [name for name, flag in (("major", major), ("minor", minor), ("patch", patch)) if flag]
@@ -98,7 +104,7 @@ def release(
             allow_note_type_change=allow_note_type_change,
         )
         result = run_build(options, progress)
-    print_summary(report, result, changes_since(before, cards, result))
+    print_summary(report, summary_of(result), changes_since(before, cards, result))
     version, changes = result.deck.config.version, result.changes
     if result.resumed_release or changes is None:  # its changes were counted when it began
         report.say(f"Finished the interrupted release {version}; CHANGELOG.md updated.")

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from .user_cache import user_cache_dir
+
 MATHJAX_VERSION = "3.2.2"  # keep in step with package.json: Anki ships this version
 CHECK_SCRIPT = Path(__file__).resolve().parent / "mathjax" / "check.mjs"
 # In a checkout (also with `pip install -e .`) builder/ sits at the repository root next to
@@ -71,13 +73,6 @@ def node_root() -> Path:
         :16
     ]
     return user_cache_dir() / f"node-{digest}"  # one folder per lock: a new pin installs afresh
-
-
-def user_cache_dir() -> Path:
-    """MATHDECK_CACHE, else $XDG_CACHE_HOME/mathdeck, else ~/.cache/mathdeck."""
-    if os.environ.get("MATHDECK_CACHE"):
-        return Path(os.environ["MATHDECK_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mathdeck"
 
 
 # Told before a first-use install (which takes a few seconds): the CLI shows it, as only it prints.

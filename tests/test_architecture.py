@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "yamlsource",
                 "anki_notes",
                 "card_yaml",
+                "user_cache",
             }
         ),
     ),
@@ -77,6 +78,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "parsed_cards",
                 "stages",
                 "build",
+                "build_stamp",
                 "prepare",
                 "changes",
                 "watch",
@@ -121,6 +123,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "cli_outputs",
                 "cli_pull",
                 "cli_bench",
+                "cli_app",
+                "cli_replay",
                 "cli",
             }
         ),

@@ -1,0 +1,300 @@
+"""build_stamp: a build with nothing changed since the last one is answered without building.
+
+After a successful `mathdeck build`, the CLI keeps a stamp for its command line (the folder it
+ran in and its arguments): a hash of everything that build read and wrote, and the summary it
+printed. The same command run again hashes those files again; if nothing differs, the build
+would find every stage cached, write nothing and print that same summary (as a no-op: the
+package unchanged, every figure cached, no card changed), so that is what it prints, without
+loading or checking a card.
+
+What the hash covers, so that any change takes the full path: deck.yaml, every card file (the
+folder listed again), their code files, the lock, every figure script (listed again), the media
+files and their digests, the package this build wrote and the names a next build could write or
+compare with (the release's, the development build's, the kept release), whether a default
+deck folder exists; mathdeck's own files, the installed libraries' versions, Python's, SQLite's
+and MathJax's; and the environment a build reads (SOURCE_DATE_EPOCH, the cache locations). A
+file changed while the build ran (after it started) leaves no stamp: the build may have read it
+before or after the change (so does one changed in the two seconds before it started).
+
+Stamps live in the per-user cache (`mathdeck build` has not parsed its options yet when it looks),
+one small file per command line, the newest STAMPS_KEPT kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .atomic import remove_stale_temporaries, write_atomically
+from .cache import code_fingerprint
+from .content_hash import content_key
+from .problems import Location, Problem
+
+if TYPE_CHECKING:
+    from .build import BuildResult
+    from .options import BuildOptions
+
+STAMP_FORMAT = 1
+STAMPS_KEPT = 64  # command lines remembered per user; older stamps are removed
+# What a build reads from the environment besides its files.
+ENVIRONMENT = (
+    "SOURCE_DATE_EPOCH",
+    "MATHDECK_CACHE",
+    "MATHDECK_NODE_ROOT",
+    "MATHDECK_NODE_CODE_CACHE",
+    "XDG_CACHE_HOME",
+    "HOME",
+)
+# A source modified this close to the build's start (or later) may have been read before or
+# after its change: no stamp. File times lag the clock (coarse ticks; 2 s steps on FAT).
+CHANGED_BEFORE_START_NS = 2_000_000_000
+
+
+@dataclass
+class BuildSummary:
+    """What `build` prints when it is done, as plain data."""
+
+    title: str
+    version: str
+    cards_by_kind: dict[str, int]
+    notes: int
+    anki_cards: int
+    subdecks: int
+    media_files: int
+    media_bytes: int
+    figures_drawn: int
+    figures_cached: int
+    size: int
+    seconds: float
+    path: str
+    status: str  # "written", "unchanged" or "replaced"
+    development: bool  # the development build, <slug>-<version>+dev.apkg
+    released: str | None  # the last release's version, if any
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def summary_of(result: BuildResult) -> BuildSummary:
+    from .commit import DEV_SUFFIX
+
+    return BuildSummary(
+        title=result.deck.config.title,
+        version=result.deck.config.version,
+        cards_by_kind=dict(result.cards_by_kind),
+        notes=len(result.notes),
+        anki_cards=result.anki_cards,
+        subdecks=len({note.subdeck for note in result.notes}),
+        media_files=len(result.media),
+        media_bytes=sum(path.stat().st_size for path in result.media),
+        figures_drawn=result.figures_drawn,
+        figures_cached=result.figures_cached,
+        size=result.size,
+        seconds=result.seconds,
+        path=str(result.path),
+        status=result.status,
+        development=result.path.name.endswith(f"{DEV_SUFFIX}.apkg"),
+        released=result.released,
+        warnings=list(result.warnings),
+    )
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A command line: the folder it ran in and its arguments."""
+
+    cwd: str
+    argv: tuple[str, ...]
+
+    @classmethod
+    def current(cls, argv: list[str]) -> Invocation:
+        return cls(os.getcwd(), tuple(argv))
+
+    def stamp_path(self, stamps: Path) -> Path:
+        return stamps / f"{content_key('build', self.cwd, list(self.argv))}.json"
+
+
+@dataclass
+class Watched:
+    """The files a build read and wrote: these, and whatever the globs match now; and folders
+    whose absence a build would notice (`rm -rf .cache/build` makes the next build a full one)."""
+
+    files: list[str]
+    globs: list[tuple[str, str]]  # (folder, pattern)
+    folders: list[str]
+
+    def paths(self) -> list[str]:
+        listed = {
+            str(path) for folder, pattern in self.globs for path in Path(folder).glob(pattern)
+        }
+        return sorted(listed.union(self.files))
+
+
+def watched_files(options: BuildOptions, result: BuildResult) -> tuple[Watched, set[str]]:
+    """What the build read and wrote, and which of those files it wrote itself (the lock, the
+    package, the figures it drew)."""
+    from .figure_drawing import DIGEST_SUFFIX
+    from .identity import LOCK_FILE
+    from .project import DECK_FILE
+
+    cards, out = options.cards_dir, options.out_dir
+    stem = result.deck.file_stem
+    files = [
+        cards / DECK_FILE,
+        cards / LOCK_FILE,
+        Path("cards") / DECK_FILE,  # which folder a build without --cards takes
+        Path(DECK_FILE),
+        result.path,
+        *(out / f"{stem}{lang}{dev}.apkg" for lang in ("", "-en") for dev in ("", "+dev")),
+        options.releases / f"{stem}.apkg",
+        *(cards / card.code_file for card in result.deck.cards if card.code_file),
+    ]
+    written = [
+        cards / LOCK_FILE,
+        result.path,
+        *result.media,
+        *(media.with_name(media.name + DIGEST_SUFFIX) for media in result.media),
+    ]
+    globs = [(str(cards), "*.yaml"), (str(options.figures_dir), "*.py")]
+    folders = [str(options.build_caches)]
+    return Watched(sorted({str(path) for path in files + written}), globs, folders), {
+        str(path) for path in written
+    }
+
+
+def inputs_key(watched: Watched, changed_after_ns: int | None = None) -> str | None:
+    """A hash of every watched file's bytes (or its absence), the code and the environment; None
+    if a file cannot be read, or was modified at or after `changed_after_ns`."""
+    digests = []
+    for name in watched.paths():
+        try:
+            with open(name, "rb") as handle:
+                if changed_after_ns is not None and (
+                    os.fstat(handle.fileno()).st_mtime_ns >= changed_after_ns
+                ):
+                    return None
+                digests.append((name, hashlib.file_digest(handle, "blake2b").hexdigest()))
+        except FileNotFoundError:
+            digests.append((name, "absent"))
+        except OSError:
+            return None
+    return content_key(
+        STAMP_FORMAT,
+        digests,
+        [(folder, os.path.isdir(folder)) for folder in watched.folders],
+        code_fingerprint(),
+        _tool_versions(),
+        [(name, os.environ.get(name)) for name in ENVIRONMENT],
+    )
+
+
+def _tool_versions() -> list[str]:
+    import sqlite3
+    import zlib
+
+    from .mathjax import mathjax_fingerprint
+
+    return [sys.version, sqlite3.sqlite_version, zlib.ZLIB_RUNTIME_VERSION, mathjax_fingerprint()]
+
+
+def record_build(
+    stamps: Path,
+    invocation: Invocation,
+    options: BuildOptions,
+    result: BuildResult,
+    started_ns: int,
+) -> None:
+    """Keep the stamp of a successful build that started at `started_ns` (time.time_ns()), or
+    drop a stale one when a source may have changed while it ran."""
+    path = invocation.stamp_path(stamps)
+    if any(warning.location.file == options.build_caches for warning in result.warnings):
+        path.unlink(missing_ok=True)  # its caches were not saved: the next build tries again
+        return
+    watched, written = watched_files(options, result)
+    sources = replace(watched, files=[name for name in watched.files if name not in written])
+    if inputs_key(sources, changed_after_ns=started_ns - CHANGED_BEFORE_START_NS) is None:
+        path.unlink(missing_ok=True)
+        return
+    key = inputs_key(watched)
+    if key is None:
+        path.unlink(missing_ok=True)
+        return
+    from .build import leftover_places
+
+    summary = _as_noop(summary_of(result))
+    stamp = {
+        "format": STAMP_FORMAT,
+        "key": key,
+        "watched": asdict(watched),
+        "leftovers": [(str(folder), pattern) for folder, pattern in leftover_places(options)],
+        "summary": {**asdict(summary), "warnings": [_plain(w) for w in summary.warnings]},
+    }
+    write_atomically(path, json.dumps(stamp).encode("utf-8"), durable=False)
+    forget_old_stamps(stamps)
+
+
+def replayed_build(stamps: Path, invocation: Invocation) -> BuildSummary | None:
+    """The summary a build of `invocation` would print now, if nothing it reads has changed
+    since its stamp was kept; None otherwise (or for a missing or damaged stamp)."""
+    started = time.perf_counter()
+    try:
+        stamp = json.loads(invocation.stamp_path(stamps).read_bytes())
+        if stamp["format"] != STAMP_FORMAT:
+            return None
+        kept = stamp["watched"]
+        watched = Watched(kept["files"], [tuple(g) for g in kept["globs"]], kept["folders"])
+        if inputs_key(watched) != stamp["key"]:
+            return None
+        plain = stamp["summary"]
+        summary = BuildSummary(**{**plain, "warnings": [_problem(w) for w in plain["warnings"]]})
+        leftovers = [(Path(folder), pattern) for folder, pattern in stamp["leftovers"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    for folder, pattern in leftovers:  # as the build would, first
+        remove_stale_temporaries(folder, pattern)
+    return replace(summary, seconds=time.perf_counter() - started)
+
+
+def _as_noop(summary: BuildSummary) -> BuildSummary:
+    """What the next build prints when nothing changed: the package is the one this build left,
+    and every figure is cached."""
+    return replace(
+        summary,
+        status="unchanged",
+        figures_drawn=0,
+        figures_cached=summary.figures_drawn + summary.figures_cached,
+    )
+
+
+def _plain(problem: Problem) -> dict:
+    where = problem.location
+    return {
+        "location": [str(where.file), where.line, where.column],
+        **{key: getattr(problem, key) for key in ("message", "severity", "card", "code")},
+    }
+
+
+def _problem(plain: dict) -> Problem:
+    file, line, column = plain["location"]
+    return Problem(
+        Location(Path(file), line, column),
+        **{key: plain[key] for key in ("message", "severity", "card", "code")},
+    )
+
+
+def forget_old_stamps(stamps: Path) -> None:
+    """Keep the STAMPS_KEPT newest files of the folder."""
+    kept = sorted(stamps.iterdir(), key=_modified, reverse=True)
+    for old in kept[STAMPS_KEPT:]:
+        old.unlink(missing_ok=True)
+
+
+def _modified(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
