@@ -27,6 +27,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -166,15 +167,20 @@ def watched_files(options: BuildOptions, result: BuildResult) -> tuple[Watched, 
     }
 
 
-def inputs_key(watched: Watched, changed_after_ns: int | None = None) -> str | None:
+def inputs_key(
+    watched: Watched, changed_after_ns: int | None = None, written: AbstractSet[str] = frozenset()
+) -> str | None:
     """A hash of every watched file's bytes (or its absence), the code and the environment; None
-    if a file cannot be read, or was modified at or after `changed_after_ns`."""
+    if a file cannot be read, or one not `written` by the build was modified at or after
+    `changed_after_ns`."""
     digests = []
     for name in watched.paths():
         try:
             with open(name, "rb") as handle:
-                if changed_after_ns is not None and (
-                    os.fstat(handle.fileno()).st_mtime_ns >= changed_after_ns
+                if (
+                    changed_after_ns is not None
+                    and name not in written
+                    and os.fstat(handle.fileno()).st_mtime_ns >= changed_after_ns
                 ):
                     return None
                 digests.append((name, hashlib.file_digest(handle, "blake2b").hexdigest()))
@@ -215,11 +221,7 @@ def record_build(
         path.unlink(missing_ok=True)  # its caches were not saved: the next build tries again
         return
     watched, written = watched_files(options, result)
-    sources = replace(watched, files=[name for name in watched.files if name not in written])
-    if inputs_key(sources, changed_after_ns=started_ns - CHANGED_BEFORE_START_NS) is None:
-        path.unlink(missing_ok=True)
-        return
-    key = inputs_key(watched)
+    key = inputs_key(watched, started_ns - CHANGED_BEFORE_START_NS, written)
     if key is None:
         path.unlink(missing_ok=True)
         return
