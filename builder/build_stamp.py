@@ -28,14 +28,14 @@ import os
 import sys
 import time
 from collections.abc import Set as AbstractSet
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .atomic import remove_stale_temporaries, write_atomically
+from .build_summary import BuildSummary, as_noop, summary_from_plain, summary_of, summary_to_plain
 from .cache import code_fingerprint
 from .content_hash import content_key
-from .problems import Location, Problem
 
 if TYPE_CHECKING:
     from .build import BuildResult
@@ -55,53 +55,6 @@ ENVIRONMENT = (
 # A source modified this close to the build's start (or later) may have been read before or
 # after its change: no stamp. File times lag the clock (coarse ticks; 2 s steps on FAT).
 CHANGED_BEFORE_START_NS = 2_000_000_000
-
-
-@dataclass
-class BuildSummary:
-    """What `build` prints when it is done, as plain data."""
-
-    title: str
-    version: str
-    cards_by_kind: dict[str, int]
-    notes: int
-    anki_cards: int
-    subdecks: int
-    media_files: int
-    media_bytes: int
-    figures_drawn: int
-    figures_cached: int
-    size: int
-    seconds: float
-    path: str
-    status: str  # "written", "unchanged" or "replaced"
-    development: bool  # the development build, <slug>-<version>+dev.apkg
-    released: str | None  # the last release's version, if any
-    warnings: list[Problem] = field(default_factory=list)
-
-
-def summary_of(result: BuildResult) -> BuildSummary:
-    from .commit import DEV_SUFFIX
-
-    return BuildSummary(
-        title=result.deck.config.title,
-        version=result.deck.config.version,
-        cards_by_kind=dict(result.cards_by_kind),
-        notes=len(result.notes),
-        anki_cards=result.anki_cards,
-        subdecks=len({note.subdeck for note in result.notes}),
-        media_files=len(result.media),
-        media_bytes=sum(path.stat().st_size for path in result.media),
-        figures_drawn=result.figures_drawn,
-        figures_cached=result.figures_cached,
-        size=result.size,
-        seconds=result.seconds,
-        path=str(result.path),
-        status=result.status,
-        development=result.path.name.endswith(f"{DEV_SUFFIX}.apkg"),
-        released=result.released,
-        warnings=list(result.warnings),
-    )
 
 
 @dataclass(frozen=True)
@@ -198,6 +151,18 @@ def inputs_key(
     )
 
 
+def file_stats(watched: Watched) -> dict[str, list[int] | None]:
+    """Each watched file's size and modification time (None when absent or unreadable)."""
+    stats: dict[str, list[int] | None] = {}
+    for name in watched.paths():
+        try:
+            found = os.stat(name)
+            stats[name] = [found.st_size, found.st_mtime_ns]
+        except OSError:
+            stats[name] = None
+    return stats
+
+
 def _tool_versions() -> list[str]:
     import sqlite3
     import zlib
@@ -227,13 +192,14 @@ def record_build(
         return
     from .build import leftover_places
 
-    summary = _as_noop(summary_of(result))
+    summary = as_noop(summary_of(result))
     stamp = {
         "format": STAMP_FORMAT,
         "key": key,
         "watched": asdict(watched),
+        "stats": file_stats(watched),
         "leftovers": [(str(folder), pattern) for folder, pattern in leftover_places(options)],
-        "summary": {**asdict(summary), "warnings": [_plain(w) for w in summary.warnings]},
+        "summary": summary_to_plain(summary),
     }
     write_atomically(path, json.dumps(stamp).encode("utf-8"), durable=False)
     forget_old_stamps(stamps)
@@ -249,43 +215,17 @@ def replayed_build(stamps: Path, invocation: Invocation) -> BuildSummary | None:
             return None
         kept = stamp["watched"]
         watched = Watched(kept["files"], [tuple(g) for g in kept["globs"]], kept["folders"])
-        if inputs_key(watched) != stamp["key"]:
+        # a size or a time that differs settles it before any file is read (the edit loop's
+        # case); equal ones prove nothing: the hash decides
+        if file_stats(watched) != stamp["stats"] or inputs_key(watched) != stamp["key"]:
             return None
-        plain = stamp["summary"]
-        summary = BuildSummary(**{**plain, "warnings": [_problem(w) for w in plain["warnings"]]})
+        summary = summary_from_plain(stamp["summary"])
         leftovers = [(Path(folder), pattern) for folder, pattern in stamp["leftovers"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     for folder, pattern in leftovers:  # as the build would, first
         remove_stale_temporaries(folder, pattern)
     return replace(summary, seconds=time.perf_counter() - started)
-
-
-def _as_noop(summary: BuildSummary) -> BuildSummary:
-    """What the next build prints when nothing changed: the package is the one this build left,
-    and every figure is cached."""
-    return replace(
-        summary,
-        status="unchanged",
-        figures_drawn=0,
-        figures_cached=summary.figures_drawn + summary.figures_cached,
-    )
-
-
-def _plain(problem: Problem) -> dict:
-    where = problem.location
-    return {
-        "location": [str(where.file), where.line, where.column],
-        **{key: getattr(problem, key) for key in ("message", "severity", "card", "code")},
-    }
-
-
-def _problem(plain: dict) -> Problem:
-    file, line, column = plain["location"]
-    return Problem(
-        Location(Path(file), line, column),
-        **{key: plain[key] for key in ("message", "severity", "card", "code")},
-    )
 
 
 def forget_old_stamps(stamps: Path) -> None:

@@ -50,7 +50,7 @@ def build(
     --lang en the deck goes to <deck>-<version>-en.apkg.
     """
     from .build import build as run_build
-    from .build_stamp import summary_of
+    from .build_summary import summary_of
     from .cli_replay import remember_build
 
     report = Report()
@@ -88,7 +88,7 @@ def release(
     in cards/mathdeck.lock.json) and is shown in the deck's description in Anki.
     """
     from .build import build as run_build
-    from .build_stamp import summary_of
+    from .build_summary import summary_of
 
     report = Report()
     chosen = [name for name, flag in (("major", major), ("minor", minor), ("patch", patch)) if flag]

@@ -11,7 +11,7 @@ from rich.table import Table
 from .cli_report import Report, out
 
 if TYPE_CHECKING:
-    from .build_stamp import BuildSummary
+    from .build_summary import BuildSummary
 
 SHOWN_IDS = 10  # card ids named per line of a summary; the rest are counted
 

@@ -79,6 +79,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "stages",
                 "build",
                 "build_stamp",
+                "build_summary",
                 "prepare",
                 "changes",
                 "watch",
