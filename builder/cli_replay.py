@@ -51,7 +51,7 @@ def recording(argv: list[str]) -> Iterator[None]:
     global _recording, help_shown
     _recording, help_shown = argv, False
     tee = _Tee(sys.stdout) if any(flag in argv for flag in HELP_FLAGS) else None
-    # the key as the run begins: running Typer changes the environment (pydantic's settings)
+    # the key of the conditions the help is rendered in, taken before Typer runs
     help_path = _help_path(argv) if tee is not None else None
     try:
         if tee is None:
