@@ -167,7 +167,7 @@ def _tool_versions() -> list[str]:
     import sqlite3
     import zlib
 
-    from .mathjax import mathjax_fingerprint
+    from .mathjax_install import mathjax_fingerprint
 
     return [sys.version, sqlite3.sqlite_version, zlib.ZLIB_RUNTIME_VERSION, mathjax_fingerprint()]
 
