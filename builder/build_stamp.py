@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 import time
 from collections.abc import Set as AbstractSet
@@ -129,11 +130,13 @@ def inputs_key(
     digests = []
     for name in watched.paths():
         try:
-            with open(name, "rb") as handle:
-                if (
+            # non-blocking: a FIFO in place of a card file must not hang us (the build refuses it)
+            with open(os.open(name, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+                found = os.fstat(handle.fileno())
+                if not stat.S_ISREG(found.st_mode) or (
                     changed_after_ns is not None
                     and name not in written
-                    and os.fstat(handle.fileno()).st_mtime_ns >= changed_after_ns
+                    and found.st_mtime_ns >= changed_after_ns
                 ):
                     return None
                 digests.append((name, hashlib.file_digest(handle, "blake2b").hexdigest()))

@@ -263,3 +263,20 @@ def test_help_on_a_terminal_is_replayed_with_its_colours_and_width(tmp_path, cac
 
 def box_width(shown: bytes) -> int:
     return max(line.count("─") for line in shown.decode().splitlines())
+
+
+def test_a_fifo_in_place_of_a_card_file_is_never_opened(settled, cache):
+    run(settled, cache, "build")
+    os.mkfifo(settled / "cards" / "zz.yaml")  # opened for reading, it would block forever
+    fifo = run(settled, cache, "build")
+    assert fifo.built and fifo.returncode == 1
+    assert "zz.yaml" in fifo.stderr and "not a regular file" in fifo.stderr
+
+
+def test_a_replayed_build_removes_what_killed_builds_left(settled, cache):
+    run(settled, cache, "build")
+    dead = 2**22 + 12345  # above Linux's default pid_max: no such process
+    stale = settled / "dist" / f".x.apkg.{dead}.abc123.tmp"
+    stale.write_bytes(b"half")
+    assert run(settled, cache, "build").replayed
+    assert not stale.exists()
