@@ -56,6 +56,7 @@ ENVIRONMENT = (
 # A source modified this close to the build's start (or later) may have been read before or
 # after its change: no stamp. File times lag the clock (coarse ticks; 2 s steps on FAT).
 CHANGED_BEFORE_START_NS = 2_000_000_000
+NON_BLOCKING = getattr(os, "O_NONBLOCK", 0)  # POSIX; Windows has no FIFOs to fear
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def inputs_key(
     for name in watched.paths():
         try:
             # non-blocking: a FIFO in place of a card file must not hang us (the build refuses it)
-            with open(os.open(name, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+            with open(os.open(name, os.O_RDONLY | NON_BLOCKING), "rb") as handle:
                 found = os.fstat(handle.fileno())
                 if not stat.S_ISREG(found.st_mode) or (
                     changed_after_ns is not None
