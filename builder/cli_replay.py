@@ -4,9 +4,9 @@ Typer, Rich's help and the parameter coercion behind them (pydantic) take longer
 no-op build takes to run. So `mathdeck` first looks, with the standard library and a little of
 builder/, whether the command line can be answered from what it did last time:
 
-- `--help` (or `-h`) anywhere: the help Typer printed for the same command line, the same
-  mathdeck and libraries, the same environment and the same terminal (its size, whether each
-  stream is one), kept in the per-user cache. Anything different renders it afresh.
+- `--help` (or `-h`) anywhere: the help Typer printed for the same command line in the same
+  folder, the same mathdeck and libraries, the same environment and the same terminal (its size,
+  whether each stream is one), kept in the per-user cache. Anything different renders it afresh.
 - `build` with nothing changed since the same command line last built (builder/build_stamp.py):
   the summary a full build would print, printed by the same code (cli_summary.py).
 
@@ -113,8 +113,11 @@ def _help_path(argv: list[str]) -> Path:
         (name, value) for name, value in os.environ.items() if name not in VOLATILE_ENVIRONMENT
     )
     terminal = [(_is_terminal(fd), _terminal_size(fd)) for fd in (0, 1, 2)]
-    # sys.orig_argv: `python -m builder.cli` and `mathdeck` name the program differently
-    key = content_key("help", sys.orig_argv, argv, environment, terminal, code_fingerprint())
+    # sys.orig_argv: `python -m builder.cli` and `mathdeck` name the program differently; the
+    # folder, in case a default shown in the help ever depends on it
+    key = content_key(
+        "help", sys.orig_argv, argv, os.getcwd(), environment, terminal, code_fingerprint()
+    )
     return _stamps("help") / f"{key}.txt"
 
 
