@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from .build import BuildResult
     from .options import BuildOptions
 
-STAMP_FORMAT = 1
+STAMP_FORMAT = 2  # 2: each file's size, time and digest
 STAMPS_KEPT = 64  # command lines remembered per user; older stamps are removed
 # What a build reads from the environment besides its files.
 ENVIRONMENT = (
@@ -122,13 +122,24 @@ def watched_files(options: BuildOptions, result: BuildResult) -> tuple[Watched, 
     }
 
 
-def inputs_key(
-    watched: Watched, changed_after_ns: int | None = None, written: AbstractSet[str] = frozenset()
-) -> str | None:
-    """A hash of every watched file's bytes (or its absence), the code and the environment; None
-    if a file cannot be read, or one not `written` by the build was modified at or after
-    `changed_after_ns`."""
-    digests = []
+@dataclass
+class Hashed:
+    key: str  # of every watched file's bytes, the code, the tools and the environment
+    files: dict[str, list | None]  # name -> [size, mtime_ns, digest]; None when absent
+
+
+def hash_watched(
+    watched: Watched,
+    known: dict[str, list | None] | None = None,
+    changed_after_ns: int | None = None,
+    written: AbstractSet[str] = frozenset(),
+) -> Hashed | None:
+    """Every watched file's digest (or its absence) and the key of them all; None if a file
+    cannot be read, is not a regular file, or (not `written` by the build) was modified at or
+    after `changed_after_ns`. A file whose size and time are those `known` keeps its digest
+    unread: a replay hashes every file again, so a stale digest can only cost a full build."""
+    known = known or {}
+    files: dict[str, list | None] = {}
     for name in watched.paths():
         try:
             # non-blocking: a FIFO in place of a card file must not hang us (the build refuses it)
@@ -140,31 +151,44 @@ def inputs_key(
                     and found.st_mtime_ns >= changed_after_ns
                 ):
                     return None
-                digests.append((name, hashlib.file_digest(handle, "blake2b").hexdigest()))
+                seen = [found.st_size, found.st_mtime_ns]
+                before = known.get(name)
+                if isinstance(before, list) and len(before) == 3 and before[:2] == seen:
+                    files[name] = before
+                else:
+                    files[name] = [*seen, hashlib.file_digest(handle, "blake2b").hexdigest()]
         except FileNotFoundError:
-            digests.append((name, "absent"))
+            files[name] = None
         except OSError:
             return None
-    return content_key(
+    key = content_key(
         STAMP_FORMAT,
-        digests,
+        [(name, entry[2] if entry else "absent") for name, entry in files.items()],
         [(folder, os.path.isdir(folder)) for folder in watched.folders],
         code_fingerprint(),
         _tool_versions(),
         [(name, os.environ.get(name)) for name in ENVIRONMENT],
     )
+    return Hashed(key, files)
 
 
-def file_stats(watched: Watched) -> dict[str, list[int] | None]:
-    """Each watched file's size and modification time (None when absent or unreadable)."""
-    stats: dict[str, list[int] | None] = {}
-    for name in watched.paths():
+def same_sizes_and_times(watched: Watched, files: dict[str, list | None]) -> bool:
+    """Every watched file (and no other) has the size and time `files` holds: a difference
+    settles a replay before any file is read (the edit loop's case); equality proves nothing."""
+    names = watched.paths()
+    if names != sorted(files):
+        return False
+    for name in names:
+        entry = files[name]
         try:
             found = os.stat(name)
-            stats[name] = [found.st_size, found.st_mtime_ns]
-        except OSError:
-            stats[name] = None
-    return stats
+        except FileNotFoundError:
+            if entry is not None:
+                return False
+            continue
+        if entry is None or [found.st_size, found.st_mtime_ns] != entry[:2]:
+            return False
+    return True
 
 
 def _tool_versions() -> list[str]:
@@ -190,8 +214,14 @@ def record_build(
         path.unlink(missing_ok=True)  # its caches were not saved: the next build tries again
         return
     watched, written = watched_files(options, result)
-    key = inputs_key(watched, started_ns - CHANGED_BEFORE_START_NS, written)
-    if key is None:
+    known = (_read_stamp(path) or {}).get("files")
+    hashed = hash_watched(
+        watched,
+        known if isinstance(known, dict) else None,
+        started_ns - CHANGED_BEFORE_START_NS,
+        written,
+    )
+    if hashed is None:
         path.unlink(missing_ok=True)
         return
     from .build import leftover_places
@@ -199,9 +229,9 @@ def record_build(
     summary = as_noop(summary_of(result))
     stamp = {
         "format": STAMP_FORMAT,
-        "key": key,
+        "key": hashed.key,
         "watched": asdict(watched),
-        "stats": file_stats(watched),
+        "files": hashed.files,
         "leftovers": [(str(folder), pattern) for folder, pattern in leftover_places(options)],
         "summary": summary_to_plain(summary),
     }
@@ -213,15 +243,16 @@ def replayed_build(stamps: Path, invocation: Invocation) -> BuildSummary | None:
     """The summary a build of `invocation` would print now, if nothing it reads has changed
     since its stamp was kept; None otherwise (or for a missing or damaged stamp)."""
     started = time.perf_counter()
+    stamp = _read_stamp(invocation.stamp_path(stamps))
+    if stamp is None:
+        return None
     try:
-        stamp = json.loads(invocation.stamp_path(stamps).read_bytes())
-        if stamp["format"] != STAMP_FORMAT:
-            return None
         kept = stamp["watched"]
         watched = Watched(kept["files"], [tuple(g) for g in kept["globs"]], kept["folders"])
-        # a size or a time that differs settles it before any file is read (the edit loop's
-        # case); equal ones prove nothing: the hash decides
-        if file_stats(watched) != stamp["stats"] or inputs_key(watched) != stamp["key"]:
+        if not same_sizes_and_times(watched, stamp["files"]):
+            return None
+        hashed = hash_watched(watched)
+        if hashed is None or hashed.key != stamp["key"]:
             return None
         summary = summary_from_plain(stamp["summary"])
         leftovers = [(Path(folder), pattern) for folder, pattern in stamp["leftovers"]]
@@ -230,6 +261,14 @@ def replayed_build(stamps: Path, invocation: Invocation) -> BuildSummary | None:
     for folder, pattern in leftovers:  # as the build would, first
         remove_stale_temporaries(folder, pattern)
     return replace(summary, seconds=time.perf_counter() - started)
+
+
+def _read_stamp(path: Path) -> dict | None:
+    try:
+        stamp = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return stamp if isinstance(stamp, dict) and stamp.get("format") == STAMP_FORMAT else None
 
 
 def forget_old_stamps(stamps: Path) -> None:

@@ -280,3 +280,15 @@ def test_a_replayed_build_removes_what_killed_builds_left(settled, cache):
     stale.write_bytes(b"half")
     assert run(settled, cache, "build").replayed
     assert not stale.exists()
+
+
+def test_an_edit_that_keeps_the_size_and_time_is_still_seen(settled, cache):
+    run(settled, cache, "build")
+    assert run(settled, cache, "build").replayed
+    cards = settled / "cards" / "cards.yaml"
+    before = cards.stat()
+    cards.write_text(cards.read_text().replace("Bayes' theorem", "Bayes' theorex"))
+    os.utime(cards, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert cards.stat().st_size == before.st_size
+    after = run(settled, cache, "build")
+    assert after.built and "changed: bayes-theorem" in after.stdout
