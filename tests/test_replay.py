@@ -292,3 +292,11 @@ def test_an_edit_that_keeps_the_size_and_time_is_still_seen(settled, cache):
     assert cards.stat().st_size == before.st_size
     after = run(settled, cache, "build")
     assert after.built and "changed: bayes-theorem" in after.stdout
+
+
+def test_mathdeck_replay_0_always_takes_the_full_path(settled, cache):
+    run(settled, cache, "build")
+    assert run(settled, cache, "build").replayed
+    assert run(settled, cache, "build", MATHDECK_REPLAY="0").built
+    run(settled, cache, "--help", MATHDECK_REPLAY="0")
+    assert not run(settled, cache, "--help", MATHDECK_REPLAY="0").replayed
