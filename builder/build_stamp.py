@@ -12,9 +12,14 @@ folder listed again), their code files, the lock, every figure script (listed ag
 files and their digests, the package this build wrote and the names a next build could write or
 compare with (the release's, the development build's, the kept release), whether a default
 deck folder exists; mathdeck's own files, the installed libraries' versions, Python's, SQLite's
-and MathJax's; and the environment a build reads (SOURCE_DATE_EPOCH, the cache locations). A
-file changed while the build ran (after it started) leaves no stamp: the build may have read it
-before or after the change (so does one changed in the two seconds before it started).
+and MathJax's; and the environment a build reads (SOURCE_DATE_EPOCH, the cache locations);
+whether .cache/build exists. A file changed while the build ran (after it started) leaves no
+stamp: the build may have read it before or after the change (so does one changed in the two
+seconds before it started).
+
+Each file's size and time are kept beside its digest: a replay whose files differ in either stops
+before reading any, and keeping the next stamp reads only the files whose size or time changed.
+A replay itself reads and hashes every file: equal sizes and times never decide one.
 
 Stamps live in the per-user cache (`mathdeck build` has not parsed its options yet when it looks),
 one small file per command line, the newest STAMPS_KEPT kept.
