@@ -12,10 +12,10 @@ folder listed again), their code files, the lock, every figure script (listed ag
 files and their digests, the package this build wrote and the names a next build could write or
 compare with (the release's, the development build's, the kept release), whether a default
 deck folder exists; mathdeck's own files, the installed libraries' versions, Python's, SQLite's
-and MathJax's; and the environment a build reads (SOURCE_DATE_EPOCH, the cache locations);
-whether .cache/build exists. A file changed while the build ran (after it started) leaves no
-stamp: the build may have read it before or after the change (so does one changed in the two
-seconds before it started).
+and MathJax's (its package.json); the environment a build reads (SOURCE_DATE_EPOCH, the cache
+locations); whether .cache/build exists. A file changed while the build ran (after it started)
+leaves no stamp: the build may have read it before or after the change (so does one changed in
+the two seconds before it started).
 
 Each file's size and time are kept beside its digest: a replay whose files differ in either stops
 before reading any, and keeping the next stamp reads only the files whose size or time changed.
@@ -100,6 +100,7 @@ def watched_files(options: BuildOptions, result: BuildResult) -> tuple[Watched, 
     package, the figures it drew)."""
     from .figure_drawing import DIGEST_SUFFIX
     from .identity import LOCK_FILE
+    from .mathjax_install import DEFAULT_NODE_ROOT, mathjax_manifest
     from .project import DECK_FILE
 
     cards, out = options.cards_dir, options.out_dir
@@ -113,6 +114,7 @@ def watched_files(options: BuildOptions, result: BuildResult) -> tuple[Watched, 
         *(out / f"{stem}{lang}{dev}.apkg" for lang in ("", "-en") for dev in ("", "+dev")),
         options.releases / f"{stem}.apkg",
         *(cards / card.code_file for card in result.deck.cards if card.code_file),
+        mathjax_manifest(),  # MathJax's version: its verdicts are the checks' warnings
     ]
     written = [
         cards / LOCK_FILE,
@@ -121,7 +123,9 @@ def watched_files(options: BuildOptions, result: BuildResult) -> tuple[Watched, 
         *(media.with_name(media.name + DIGEST_SUFFIX) for media in result.media),
     ]
     globs = [(str(cards), "*.yaml"), (str(options.figures_dir), "*.py")]
-    folders = [str(options.build_caches)]
+    # .cache/build (removed: the next build starts afresh); the checkout's node_modules (where
+    # MathJax is: mathjax_install.node_root)
+    folders = [str(options.build_caches), str(DEFAULT_NODE_ROOT / "node_modules")]
     return Watched(sorted({str(path) for path in files + written}), globs, folders), {
         str(path) for path in written
     }
@@ -197,12 +201,10 @@ def same_sizes_and_times(watched: Watched, files: dict[str, list | None]) -> boo
 
 
 def _tool_versions() -> list[str]:
-    import sqlite3
+    import sqlite3  # its version is in the package's bytes
     import zlib
 
-    from .mathjax_install import mathjax_fingerprint
-
-    return [sys.version, sqlite3.sqlite_version, zlib.ZLIB_RUNTIME_VERSION, mathjax_fingerprint()]
+    return [sys.version, sqlite3.sqlite_version, zlib.ZLIB_RUNTIME_VERSION]
 
 
 def record_build(

@@ -124,9 +124,14 @@ def require_node_setup() -> tuple[str, Path]:
     return node, root
 
 
+def mathjax_manifest() -> Path:
+    """The package.json of the MathJax that node_root() holds: its version is MathJax's."""
+    return _mathjax_manifest(node_root())
+
+
 def mathjax_fingerprint() -> str:
     """The installed MathJax's version, without starting node: part of the verdict cache's key."""
-    manifest = _mathjax_manifest(node_root())
+    manifest = mathjax_manifest()
     try:
         return "mathjax-full==" + json.loads(manifest.read_text(encoding="utf-8")).get(
             "version", "?"
