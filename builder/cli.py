@@ -15,7 +15,11 @@ def main() -> None:
     from .cli_replay import replay
 
     argv = sys.argv[1:]
-    code = replay(argv)
+    try:
+        code = replay(argv)
+    except KeyboardInterrupt:  # as cli_app.run says it
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
     if code is not None:
         sys.exit(code)
     from .cli_app import run
