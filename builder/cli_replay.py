@@ -99,11 +99,9 @@ def _keep_help(path: Path, text: str) -> None:
     from .atomic import write_atomically
     from .build_stamp import forget_old_stamps
 
-    try:
+    with suppress(OSError):  # kept only to save time
         write_atomically(path, text.encode("utf-8"), durable=False)
         forget_old_stamps(path.parent)
-    except OSError:
-        pass  # kept only to save time
 
 
 def _help_path(argv: list[str]) -> Path:
@@ -146,9 +144,8 @@ class _Tee:
         self.written: list[str] = []
 
     def write(self, text: str) -> int:
-        count = self.stream.write(
-            text
-        )  # first: click probes with bytes, which a text stream refuses
+        # written first: click probes with bytes, which the real (text) stream refuses
+        count = self.stream.write(text)
         self.written.append(text)
         return count
 
