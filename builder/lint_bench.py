@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .lint import lint_deck
-from .lint_rules import near_duplicate_problems
+from .lint_duplicates import near_duplicate_problems
 from .model import Card, Deck, DeckConfig
 from .problems import Location
 

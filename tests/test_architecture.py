@@ -59,6 +59,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "coverage",
                 "lint",
                 "lint_rules",
+                "lint_duplicates",
                 "lint_text",
                 "near_duplicates",
             }
@@ -86,6 +87,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "bench_runs",
                 "bench_table",
                 "lint_bench",
+                "lint_memo",
                 "scaffold",
             }
         ),
