@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .model import KINDS, Card
 from .near_duplicates import Pair, near_duplicates, text_tokens
@@ -21,8 +22,7 @@ SIMILARITY = 0.75  # Jaccard of near_duplicates.text_tokens from which two texts
 SIDES = ("front", "back")
 
 
-@dataclass(frozen=True)
-class ComparedText:
+class ComparedText(NamedTuple):  # a tuple: a deck has tens of thousands
     at: int  # the card's position in the deck's cards
     card: Card
     key: str

@@ -44,7 +44,8 @@ class RememberingLinter(Linter):
         self.before: dict[str, tuple] = {}
         self.table: dict[str, tuple] = {}
         self.digest_of: dict[int, str] = {}  # id of a card -> its digest
-        self.text_hashes: dict[tuple[int, str], str] = {}  # (id of a card, key) -> its text's hash
+        self.text_hashes: dict[int, dict[str, str]] = {}  # id of a card -> key -> its text's hash
+        self.shapes: dict[tuple, CardLint] = {}
 
     def deck(self, deck: Deck) -> DeckLint:
         """The last build's findings while no card, ignore or setting changed (a no-op build)."""
@@ -79,22 +80,27 @@ class RememberingLinter(Linter):
             lint = super().card(card)
             row = (
                 tuple((finding.key, finding.code, finding.message) for finding in lint.findings),
-                tuple((key, side, content_key(card.text[key])) for key, side in lint.compared),
+                lint.compared,
+                tuple(content_key(card.text[key]) for key, _ in lint.compared),
             )
         self.table[digest] = row
-        findings, compared = row
-        for key, _, text_hash in compared:
-            self.text_hashes[id(card), key] = text_hash
-        return CardLint(
-            tuple(Finding(*finding) for finding in findings) if findings else (),
-            tuple((key, side) for key, side, _ in compared),
-        )
+        findings, compared, hashes = row
+        self.text_hashes[id(card)] = dict(zip((key for key, _ in compared), hashes, strict=True))
+        # Most cards share one of a few shapes (no findings; the keys of their kind): one
+        # CardLint each, not one a card.
+        shape = (findings, compared)
+        if shape not in self.shapes:
+            self.shapes[shape] = CardLint(
+                tuple(Finding(*finding) for finding in findings), tuple(map(tuple, compared))
+            )
+        return self.shapes[shape]
 
     def pairs(self, texts: Sequence[ComparedText]) -> list[Pair]:
         """The last build's pairs while no text of the side changed (an edited explanation)."""
-        key = content_key(
+        hashes = self.text_hashes
+        key = content_key(  # card ids are slugs: spaces and newlines part them from the hashes
             "pairs",
-            [(text.card.id, self.text_hashes[id(text.card), text.key]) for text in texts],
+            "\n".join(f"{text.card.id} {hashes[id(text.card)][text.key]}" for text in texts),
         )
         return memoised(
             self.cache,

@@ -215,14 +215,14 @@ DOCUMENT_CUES = (
     "original",
     "source",
 )  # one is in every match
+DOCUMENT_CUE = re.compile("|".join(DOCUMENT_CUES))
 
 
 def document_reference_problems(card: Card) -> list[Finding]:
     problems: list[Finding] = []
     for key in KINDS[card.kind].markdown:
         text = card.text.get(key, "")
-        lowered = text.lower()
-        if not any(cue in lowered for cue in DOCUMENT_CUES):
+        if not DOCUMENT_CUE.search(text.lower()):
             continue
         match = DOCUMENT_REFERENCE.search(
             MATH.sub(" ", INLINE_CODE.sub(" ", FENCED_CODE.sub(" ", text)))
