@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from .lint_duplicates import (
-    ComparedText,
+    Offered,
     Repeat,
     compared_keys,
-    duplicate_pairs,
     find_repeats,
     repeat_problem,
+    side_repeats,
 )
 from .lint_rules import (
     Finding,
@@ -29,7 +29,6 @@ from .lint_rules import (
     placeholder_problems,
 )
 from .model import Card, Deck, LintSettings
-from .near_duplicates import Pair
 from .problems import Problem, did_you_mean
 
 # The code whose findings a build may remember (builder/lint_memo.py): a change to one empties
@@ -110,20 +109,20 @@ class Linter:
         ]
         repeats = []
         if "MD301" not in deck.config.lint.ignored:
-            offered = (
+            offered = [
                 (at, card, lint.compared)
                 for at, card, lint in linted
                 if not card.lint.ignore or "MD301" not in card.lint.ignored
-            )
-            repeats = find_repeats(offered, self.pairs)
+            ]
+            repeats = find_repeats(offered, self.side_repeats)
         findings = tuple((at, finding) for at, _, lint in linted for finding in lint.findings)
         return DeckLint(findings, tuple(repeats))
 
     def card(self, card: Card) -> CardLint:
         return lint_card(card, self.word_budget, self.display_budget)
 
-    def pairs(self, texts: Sequence[ComparedText]) -> list[Pair]:
-        return duplicate_pairs(texts)
+    def side_repeats(self, offered: Sequence[Offered], side: str) -> list[Repeat]:
+        return side_repeats(offered, side)
 
 
 def lint_deck(deck: Deck, linter: Linter | None = None) -> list[Problem]:

@@ -3,29 +3,26 @@
 A note's fronts are compared with every other note's fronts and its main answers with their
 answers (builder/near_duplicates.py finds the pairs). The rule is split where a build keeps its
 work (builder/lint_memo.py): which texts a card offers (`compared_keys`, a function of the card),
-the pairs among one side's texts (`duplicate_pairs`, a function of the texts), the cards that
-repeat others (`find_repeats`, by position), and last the warnings, made from the cards as they
-stand (their lines may have moved since the pairs were found).
+the texts of one side that repeat others (`side_repeats`, a function of the offered cards, by
+position), and last the warnings, made from the cards as they stand (their lines may have moved
+since the repeats were found).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from .model import KINDS, Card
-from .near_duplicates import Pair, near_duplicates, text_tokens
+from .near_duplicates import near_duplicates, text_tokens
 from .problems import Problem
 
 SIMILARITY = 0.75  # Jaccard of near_duplicates.text_tokens from which two texts are duplicates
 SIDES = ("front", "back")
 
 
-class ComparedText(NamedTuple):  # a tuple: a deck has tens of thousands
-    at: int  # the card's position in the deck's cards
-    card: Card
-    key: str
+# A card MD301 compares: (its position in the deck's cards, the card, the (key, side) it offers)
+Offered = tuple[int, Card, tuple[tuple[str, str], ...]]
 
 
 @dataclass(frozen=True)
@@ -55,33 +52,30 @@ def compared_keys(card: Card) -> tuple[tuple[str, str], ...]:
     return tuple((key, side) for key, side in keys.items() if card.text.get(key, "").strip())
 
 
-def duplicate_pairs(texts: Sequence[ComparedText]) -> list[Pair]:
-    """For each text, the most similar earlier text of another card, if alike enough."""
-    sets = [text_tokens(text.card.text[text.key]) for text in texts]
-    return near_duplicates(sets, SIMILARITY, [text.card.id for text in texts])
+def side_repeats(offered: Sequence[Offered], side: str) -> list[Repeat]:
+    """The texts of one side ("front" or "back") that nearly repeat an earlier text of another
+    card, each with the one it is most like."""
+    texts = [(at, card, key) for at, card, keys in offered for key, on in keys if on == side]
+    sets = [text_tokens(card.text[key]) for _, card, key in texts]
+    return [
+        Repeat(*texts[pair.later][::2], *texts[pair.earlier][::2], pair.similarity)
+        for pair in near_duplicates(sets, SIMILARITY, [card.id for _, card, _ in texts])
+    ]
 
 
 def find_repeats(
-    offered: Iterable[tuple[int, Card, tuple[tuple[str, str], ...]]],
-    pairs_of: Callable[[Sequence[ComparedText]], list[Pair]] = duplicate_pairs,
+    offered: Sequence[Offered],
+    repeats_of: Callable[[Sequence[Offered], str], list[Repeat]] = side_repeats,
 ) -> list[Repeat]:
-    """Fronts like another card's front, backs like another card's back, among the cards offered
-    as (position, card, the (key, side) it offers: compared_keys): each card once, with the
-    earlier card it nearly repeats. `pairs_of` is duplicate_pairs or what a build remembers."""
-    sides: dict[str, list[ComparedText]] = {side: [] for side in SIDES}
-    for at, card, keys in offered:
-        for key, side in keys:
-            sides[side].append(ComparedText(at, card, key))
-    repeats, seen = [], set()
-    for texts in sides.values():
-        for pair in pairs_of(texts):
-            later, earlier = texts[pair.later], texts[pair.earlier]
-            if later.card.id not in seen:
-                seen.add(later.card.id)
-                repeats.append(
-                    Repeat(later.at, later.key, earlier.at, earlier.key, pair.similarity)
-                )
-    return repeats
+    """Fronts like another card's front, backs like another card's back: each card once, with the
+    earlier card it nearly repeats. `repeats_of` is side_repeats or what a build remembers."""
+    found, seen = [], set()
+    for side in SIDES:
+        for repeat in repeats_of(offered, side):
+            if repeat.later not in seen:
+                seen.add(repeat.later)
+                found.append(repeat)
+    return found
 
 
 def repeat_problem(repeat: Repeat, cards: Sequence[Card]) -> Problem:
@@ -101,5 +95,5 @@ def repeat_problem(repeat: Repeat, cards: Sequence[Card]) -> Problem:
 
 def near_duplicate_problems(cards: Sequence[Card]) -> list[Problem]:
     """MD301 alone, over every card given (what `mathdeck bench` times)."""
-    offered = ((at, card, compared_keys(card)) for at, card in enumerate(cards))
+    offered = [(at, card, compared_keys(card)) for at, card in enumerate(cards)]
     return [repeat_problem(repeat, cards) for repeat in find_repeats(offered)]

@@ -1,11 +1,13 @@
 """lint_memo: the card linter (builder/lint.py) behind the build's lint cache (builder/memo.py).
 
-A card whose digest (model.card_digest) did not change is not linted again: its findings and the
-texts it offers for MD301 come back from the last build's table, one row per card. The
-near-duplicates among one side's texts come back while no text of that side changed (an edited
-explanation changes none), keyed by a hash of each text. Only where a finding stands is made
-anew each build, from the cards as they are: an edit above a card moves its lines, not its
-findings. With the cache, without it or with a damaged one, a build prints the same warnings.
+A deck whose cards, ignores and settings did not change is not linted again (a no-op build).
+Otherwise a card whose digest (model.card_digest) did not change is not read again: its findings
+and the texts it offers for MD301 come back from the last build's table, one row per card; and
+the near-duplicates of one side come back while no text of that side changed (an edited
+explanation changes none), keyed by each card's signature of that side. Only where a finding
+stands is made anew each build, from the cards as they are: an edit above a card moves its
+lines, not its findings. With the cache, without it or with a damaged one, a build prints the
+same warnings.
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ from functools import partial
 from .cache import BuildCache
 from .content_hash import content_key
 from .lint import CardLint, DeckLint, Linter, lint_deck
-from .lint_duplicates import ComparedText, Repeat
+from .lint_duplicates import SIDES, Offered, Repeat
 from .lint_rules import Finding
 from .memo import memoised
 from .model import Card, Deck
-from .near_duplicates import Pair
 from .problems import Problem
 
 
@@ -39,12 +40,12 @@ class RememberingLinter(Linter):
         super().__init__(deck.config.lint)
         self.cache = cache
         self.digests = digests
-        # card digest -> (findings as (key, code, message), compared texts as (key, side, hash))
+        # card digest -> (findings as (key, code, message), compared keys, a signature per side)
         self.table_key = content_key("lint cards", self.word_budget, self.display_budget)
         self.before: dict[str, tuple] = {}
         self.table: dict[str, tuple] = {}
         self.digest_of: dict[int, str] = {}  # id of a card -> its digest
-        self.text_hashes: dict[int, dict[str, str]] = {}  # id of a card -> key -> its text's hash
+        self.signatures: dict[int, tuple[str, ...]] = {}  # id of a card -> one per side
         self.shapes: dict[tuple, CardLint] = {}
 
     def deck(self, deck: Deck) -> DeckLint:
@@ -81,11 +82,10 @@ class RememberingLinter(Linter):
             row = (
                 tuple((finding.key, finding.code, finding.message) for finding in lint.findings),
                 lint.compared,
-                tuple(content_key(card.text[key]) for key, _ in lint.compared),
+                tuple(_side_signature(card, lint.compared, side) for side in SIDES),
             )
         self.table[digest] = row
-        findings, compared, hashes = row
-        self.text_hashes[id(card)] = dict(zip((key for key, _ in compared), hashes, strict=True))
+        findings, compared, self.signatures[id(card)] = row
         # Most cards share one of a few shapes (no findings; the keys of their kind): one
         # CardLint each, not one a card.
         shape = (findings, compared)
@@ -95,20 +95,47 @@ class RememberingLinter(Linter):
             )
         return self.shapes[shape]
 
-    def pairs(self, texts: Sequence[ComparedText]) -> list[Pair]:
-        """The last build's pairs while no text of the side changed (an edited explanation)."""
-        hashes = self.text_hashes
-        key = content_key(  # card ids are slugs: spaces and newlines part them from the hashes
-            "pairs",
-            "\n".join(f"{text.card.id} {hashes[id(text.card)][text.key]}" for text in texts),
+    def side_repeats(self, offered: Sequence[Offered], side: str) -> list[Repeat]:
+        """The last build's repeats while no text of the side changed (an edited explanation
+        changes none): kept by the cards' places among the offered ones."""
+        at_side = SIDES.index(side)
+        key = content_key(
+            "repeats", "\n".join(self.signatures[id(card)][at_side] for _, card, _ in offered)
         )
         return memoised(
             self.cache,
             key,
-            partial(super().pairs, texts),
-            to_plain=lambda pairs: [(pair.later, pair.earlier, pair.similarity) for pair in pairs],
-            from_plain=lambda rows: [Pair(*row) for row in rows],
+            partial(super().side_repeats, offered, side),
+            partial(_repeats_plain, offered),
+            partial(_repeats_from_plain, offered),
         )
+
+
+def _side_signature(card: Card, compared: tuple[tuple[str, str], ...], side: str) -> str:
+    """A hash of what a card offers on one side: its id (a card's texts are never paired), the
+    keys and their texts."""
+    return content_key(card.id, [(key, card.text[key]) for key, on in compared if on == side])
+
+
+def _repeats_plain(offered: Sequence[Offered], repeats: list[Repeat]) -> list[tuple]:
+    place = {at: place for place, (at, _, _) in enumerate(offered)}
+    return [
+        (
+            place[repeat.later],
+            repeat.key,
+            place[repeat.earlier],
+            repeat.earlier_key,
+            repeat.similarity,
+        )
+        for repeat in repeats
+    ]
+
+
+def _repeats_from_plain(offered: Sequence[Offered], rows: list) -> list[Repeat]:
+    return [
+        Repeat(offered[later][0], key, offered[earlier][0], earlier_key, similarity)
+        for later, key, earlier, earlier_key, similarity in rows
+    ]
 
 
 def _deck_plain(found: DeckLint) -> tuple:

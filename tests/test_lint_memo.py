@@ -135,7 +135,7 @@ def test_an_unchanged_deck_card_or_side_is_not_linted_again(cards_dir, tmp_path,
     caches = tmp_path / "cache"
     linted_with_and_without(cards_dir, caches)
     cards_linted, sides_compared = [], []
-    real_card, real_pairs = lint.lint_card, lint_duplicates.duplicate_pairs
+    real_card, real_repeats = lint.lint_card, lint_duplicates.side_repeats
     monkeypatch.setattr(
         lint,
         "lint_card",
@@ -143,8 +143,8 @@ def test_an_unchanged_deck_card_or_side_is_not_linted_again(cards_dir, tmp_path,
     )
     monkeypatch.setattr(
         lint,
-        "duplicate_pairs",
-        lambda texts: sides_compared.append(len(texts)) or real_pairs(texts),
+        "side_repeats",
+        lambda offered, side: sides_compared.append(side) or real_repeats(offered, side),
     )
 
     def remembered() -> list[str]:
@@ -164,7 +164,7 @@ def test_an_unchanged_deck_card_or_side_is_not_linted_again(cards_dir, tmp_path,
     write_cards(cards_dir, explained.replace("start of training?", "start of a long training?"))
     remembered()
     assert cards_linted == ["variance-of-sum", "warm-up"]
-    assert sides_compared == [5]  # the fronts again (five: a reverse card's front is a back)
+    assert sides_compared == ["front"]  # the fronts again, not the backs
 
 
 def test_check_prints_the_same_warnings_with_and_without_its_caches(cards_dir):
