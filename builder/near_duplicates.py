@@ -131,15 +131,13 @@ def near_duplicates(
 
 
 def token_ranks(sets: Sequence[frozenset[str]]) -> dict[str, int]:
-    """Each token found in two texts or more, as an int that orders them rarest first (ties by
-    first appearance), so that sorting a text's tokens is cheap. A token found once in all the
-    texts pairs nothing and has none."""
+    """Each token found in two texts or more, as an int from 1 that orders them rarest first,
+    ties in the order of the tokens' text (never in a set's order, which Python's string hashing
+    changes from one process to the next), so that sorting a text's tokens is cheap. A token
+    found once in all the texts pairs nothing and has none."""
     frequency = Counter(chain.from_iterable(sets))
-    return {
-        token: (count << 32) | serial
-        for serial, (token, count) in enumerate(frequency.items())
-        if count > 1
-    }
+    shared = sorted((count, token) for token, count in frequency.items() if count > 1)
+    return {token: rank for rank, (_, token) in enumerate(shared, 1)}
 
 
 def _most_similar(
