@@ -28,6 +28,9 @@ from .model import KINDS, Card
 from .near_duplicates import MATH, WORD
 from .problems import one_line
 
+# Each kind's Markdown keys, the ones the rules read (CardKind.markdown makes its tuple per call).
+MARKDOWN_KEYS = {name: kind.markdown for name, kind in KINDS.items()}
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -45,7 +48,7 @@ class Finding:
 def long_back_problems(card: Card, word_budget: int, display_budget: int) -> list[Finding]:
     """The longest back of the note, if over a budget (one warning per note: the explanation is
     on the backs of both a card and its reverse)."""
-    markdown = KINDS[card.kind].markdown
+    markdown = MARKDOWN_KEYS[card.kind]
     worst = None
     for study in KINDS[card.kind].study(card):
         keys = [key for key in study.back if key in card.text and key in markdown]
@@ -172,18 +175,19 @@ PLACEHOLDER = re.compile(
 )
 PLACEHOLDER_WORDS = ("TODO", "TBD", "FIXME", "XXX")
 PLACEHOLDER_WORD = re.compile(r"\b(?:" + "|".join(PLACEHOLDER_WORDS) + r")\b")
+PLACEHOLDER_CUE = re.compile("|".join(PLACEHOLDER_WORDS))  # in every match, code or not
 
 
 def placeholder_problems(card: Card) -> list[Finding]:
     problems: list[Finding] = []
-    for key in KINDS[card.kind].markdown:
+    for key in MARKDOWN_KEYS[card.kind]:
         text = card.text.get(key)
         if text is None:
             continue
         if not text.strip():
             what = "is empty"
         elif PLACEHOLDER.match(text.strip()) or (
-            any(word in text for word in PLACEHOLDER_WORDS)
+            PLACEHOLDER_CUE.search(text)
             and PLACEHOLDER_WORD.search(INLINE_CODE.sub(" ", FENCED_CODE.sub(" ", text)))
         ):
             what = f"is a placeholder ('{one_line(text, 40)}')"
@@ -220,7 +224,7 @@ DOCUMENT_CUE = re.compile("|".join(DOCUMENT_CUES))
 
 def document_reference_problems(card: Card) -> list[Finding]:
     problems: list[Finding] = []
-    for key in KINDS[card.kind].markdown:
+    for key in MARKDOWN_KEYS[card.kind]:
         text = card.text.get(key, "")
         if not DOCUMENT_CUE.search(text.lower()):
             continue
