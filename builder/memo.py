@@ -24,7 +24,8 @@ from .content_hash import content_key, subkey
 from .lint import LINT_SOURCES
 from .load import LOADER_SOURCES
 from .markdown_math import MARKDOWN_LIBRARIES, MARKDOWN_SOURCES, macro_signature
-from .mathjax import Verdict, mathjax_fingerprint
+from .mathjax import Verdict
+from .mathjax_install import mathjax_fingerprint
 from .model import Deck, card_digest
 from .package import PACKAGE_LIBRARIES, PACKAGE_SOURCES, package_bytes, package_key
 from .problems import Location, Problem
@@ -43,14 +44,8 @@ from .render import (
 T = TypeVar("T")
 # How these files keep a stage's result (a card as a row, say) is part of every entry.
 MEMO_SOURCES = ("memo.py", "parsed_cards.py")
-CACHE_NAMES = (
-    "cards",
-    "checked",
-    "notes",
-    "mathjax",
-    "package",
-    "lint",
-)  # folders under .cache/build/
+# the folders under .cache/build/
+CACHE_NAMES = ("cards", "checked", "notes", "mathjax", "package", "lint")
 
 
 def loader_fingerprint() -> str:
@@ -107,18 +102,8 @@ class BuildCaches:
 
     def save(self) -> list[Problem]:
         """Save every cache; what could not be saved, as a warning (a cache only saves time)."""
-        errors = [
-            error
-            for cache in (
-                self.cards,
-                self.checked,
-                self.notes,
-                self.verdicts,
-                self.packages,
-                self.lint,
-            )
-            for error in cache.save()
-        ]
+        caches = (self.cards, self.checked, self.notes, self.verdicts, self.packages, self.lint)
+        errors = [error for cache in caches for error in cache.save()]
         if not errors:
             return []
         return [

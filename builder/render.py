@@ -64,6 +64,7 @@ NOTES_CACHE_SOURCES = (
     "markdown_math.py",
     "sanitize.py",
     "check.py",
+    "html_audit.py",
     "check_math.py",
     "macros.py",
     "model.py",
