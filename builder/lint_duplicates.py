@@ -52,11 +52,19 @@ def compared_keys(card: Card) -> tuple[tuple[str, str], ...]:
     return tuple((key, side) for key, side in keys.items() if card.text.get(key, "").strip())
 
 
-def side_repeats(offered: Sequence[Offered], side: str) -> list[Repeat]:
+def card_tokens(card: Card, key: str) -> frozenset[str]:
+    return text_tokens(card.text[key])
+
+
+def side_repeats(
+    offered: Sequence[Offered],
+    side: str,
+    tokens_of: Callable[[Card, str], frozenset[str]] = card_tokens,
+) -> list[Repeat]:
     """The texts of one side ("front" or "back") that nearly repeat an earlier text of another
-    card, each with the one it is most like."""
+    card, each with the one it is most like. `tokens_of` is card_tokens or what a build keeps."""
     texts = [(at, card, key) for at, card, keys in offered for key, on in keys if on == side]
-    sets = [text_tokens(card.text[key]) for _, card, key in texts]
+    sets = [tokens_of(card, key) for _, card, key in texts]
     return [
         Repeat(*texts[pair.later][::2], *texts[pair.earlier][::2], pair.similarity)
         for pair in near_duplicates(sets, SIMILARITY, [card.id for _, card, _ in texts])

@@ -134,17 +134,21 @@ def test_deck_settings_change_what_is_remembered(cards_dir, tmp_path, setting):
 def test_an_unchanged_deck_card_or_side_is_not_linted_again(cards_dir, tmp_path, monkeypatch):
     caches = tmp_path / "cache"
     linted_with_and_without(cards_dir, caches)
-    cards_linted, sides_compared = [], []
-    real_card, real_repeats = lint.lint_card, lint_duplicates.side_repeats
+    cards_linted, sides_paired, tokenised = [], [], []
+    real_card, real_pairs = lint.lint_card, lint_duplicates.near_duplicates
+    real_tokens = lint_duplicates.text_tokens
     monkeypatch.setattr(
         lint,
         "lint_card",
         lambda card, *budgets: cards_linted.append(card.id) or real_card(card, *budgets),
     )
     monkeypatch.setattr(
-        lint,
-        "side_repeats",
-        lambda offered, side: sides_compared.append(side) or real_repeats(offered, side),
+        lint_duplicates,
+        "near_duplicates",
+        lambda sets, *more: sides_paired.append(len(sets)) or real_pairs(sets, *more),
+    )
+    monkeypatch.setattr(
+        lint_duplicates, "text_tokens", lambda text: tokenised.append(text) or real_tokens(text)
     )
 
     def remembered() -> list[str]:
@@ -156,15 +160,17 @@ def test_an_unchanged_deck_card_or_side_is_not_linted_again(cards_dir, tmp_path,
         return found
 
     remembered()
-    assert cards_linted == [] and sides_compared == []  # a no-op build lints nothing
+    assert cards_linted == sides_paired == tokenised == []  # a no-op build lints nothing
     explained = CARDS.replace("The seed says so.", "Covariance adds twice.")
     write_cards(cards_dir, explained)
     remembered()
-    assert cards_linted == ["variance-of-sum"] and sides_compared == []  # no compared text changed
+    assert cards_linted == ["variance-of-sum"]
+    assert sides_paired == tokenised == []  # no compared text changed
     write_cards(cards_dir, explained.replace("start of training?", "start of a long training?"))
     remembered()
     assert cards_linted == ["variance-of-sum", "warm-up"]
-    assert sides_compared == ["front"]  # the fronts again, not the backs
+    assert sides_paired == [5]  # the five fronts again (a reverse card's front is a back)
+    assert tokenised == ["What does the learning rate warm-up do at the start of a long training?"]
 
 
 def test_check_prints_the_same_warnings_with_and_without_its_caches(cards_dir):
