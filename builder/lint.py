@@ -5,7 +5,9 @@ A pure function of the loaded deck: `lint_deck(deck)` returns Problems, never pr
 Warnings do not stop a build; `--strict` (or `lint: {strict: true}` in deck.yaml) makes them
 errors. A card keeps a finding on purpose with `lint: {ignore: [MD30x]}`, deck.yaml for all.
 This module holds the codes, the settings and the ignoring; the rules themselves are in
-lint_rules, and how they read a card's text in lint_text.
+lint_rules (one card each) and lint_duplicates (MD301), how they read a card's text in
+lint_text. The work is done by card position and placed on the cards last, so that a build can
+remember it (builder/lint_memo.py).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ LINT_SOURCES = (
     "near_duplicates.py",
     "kinds.py",
     "markdown_math.py",
+    "problems.py",  # one_line, in the messages
 )
 
 
