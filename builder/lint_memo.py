@@ -12,6 +12,7 @@ same warnings.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import astuple
 from functools import partial
@@ -121,9 +122,11 @@ class RememberingLinter(Linter):
         def tokens_of(card: Card, key: str) -> frozenset[str]:
             signature = self.signatures[id(card)][at_side]
             kept = table.setdefault(signature, dict(before.get(signature, {})))
-            if key not in kept:
-                kept[key] = tuple(card_tokens(card, key))
-            return frozenset(kept[key])
+            if key in kept:
+                return frozenset(kept[key])
+            tokens = card_tokens(card, key)
+            kept[key] = tuple(tokens)
+            return tokens
 
         found = side_repeats(offered, side, tokens_of)
         self.cache.put(table_key, table)  # this build's texts only: it stays their size
@@ -132,8 +135,13 @@ class RememberingLinter(Linter):
 
 def _side_signature(card: Card, compared: tuple[tuple[str, str], ...], side: str) -> str:
     """A hash of what a card offers on one side: its id (a card's texts are never paired), the
-    keys and their texts."""
-    return content_key(card.id, [(key, card.text[key]) for key, on in compared if on == side])
+    keys and their texts. By hand, not content_key's JSON: a third of its time, for every card of
+    a cold build; each text goes with its length, so no two offers read alike."""
+    offered = "".join(
+        f"\n{key}\n{len(card.text[key])}\n{card.text[key]}" for key, on in compared if on == side
+    )
+    data = (card.id + offered).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
 def _repeats_plain(offered: Sequence[Offered], repeats: list[Repeat]) -> list[tuple]:
