@@ -100,9 +100,8 @@ class RememberingLinter(Linter):
         """The last build's repeats while no text of the side changed (an edited explanation
         changes none): kept by the cards' places among the offered ones."""
         at_side = SIDES.index(side)
-        key = content_key(
-            "repeats", "\n".join(self.signatures[id(card)][at_side] for _, card, _ in offered)
-        )
+        signatures = "\n".join(self.signatures[id(card)][at_side] for _, card, _ in offered)
+        key = content_key("repeats", side, signatures)
         return memoised(
             self.cache,
             key,
