@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder import lint, lint_duplicates
 from builder.cache import BuildCache
 from builder.lint import lint_deck
 from builder.lint_memo import lint_deck_memoised
+from builder.model import Card, Deck, DeckConfig, LintSettings, card_digest
 from builder.parsed_cards import load_sources_memoised
+from builder.problems import Location
 from test_lint import run_cli
 
 DECK_YAML = """\
@@ -183,3 +188,62 @@ def test_check_prints_the_same_warnings_with_and_without_its_caches(cards_dir):
     warm = run_cli(["check"], project)
     shutil.rmtree(cards_dir / ".cache")
     assert run_cli(["check"], project).stderr == warm.stderr != cold.stderr
+
+
+# ---------------------------------------------------------------- any sequence of edits
+
+WORDS_POOL = ("gradient", "variance", "loss", "matrix", "expected", "prior", "kernel", "rank")
+
+
+def card_strategy(index: int):
+    text = st.lists(st.sampled_from(WORDS_POOL), min_size=3, max_size=6).map(" ".join)
+    return st.builds(
+        lambda front, back, explanation, reverse, retired, ignore: Card(
+            f"card-{index}",
+            "formula",
+            {"concept": front, "formula": f"$$a_{{{len(back)}}}$$ {back}"}
+            | ({"explanation": explanation} if explanation else {}),
+            "Test",
+            Location(Path("cards/test.yaml"), index + 1),
+            reverse=reverse,
+            retired=retired,
+            lint=LintSettings(((ignore, Location(Path("cards/test.yaml"), 1)),) if ignore else ()),
+        ),
+        text,
+        text,
+        st.sampled_from(("", "TODO", "The seed says so.", "Fine.")),
+        st.booleans(),
+        st.booleans(),
+        st.sampled_from(("", "MD301", "MD304")),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_any_sequence_of_edits_gives_the_same_warnings_as_a_fresh_linter(tmp_path_factory, data):
+    """Edit after edit (a card redrawn: its texts, reverse, retired, an ignored rule; a card
+    added or dropped), each deck linted through one cache kept on disk: always what a linter with
+    no cache prints."""
+    caches = tmp_path_factory.mktemp("cache")
+    where = Location(Path("cards/deck.yaml"), 1)
+    config = DeckConfig("T", "t", 1, "1.0.0", "", {"formula": 2}, where, where)
+    cards = [data.draw(card_strategy(index)) for index in range(data.draw(st.integers(2, 8)))]
+    for _ in range(6):
+        deck = Deck(config, cards)
+        cache = BuildCache(caches, "lint", "test")
+        remembered = lint_deck_memoised(deck, cache, [card_digest(card) for card in cards])
+        cache.save()
+        assert printed(remembered) == printed(lint_deck(deck))
+        at = data.draw(st.integers(0, len(cards)))
+        edit = data.draw(st.sampled_from(("redraw", "ignore", "add", "drop")))
+        if edit == "add" or not cards:
+            cards.insert(at, data.draw(card_strategy(len(cards) + 10)))
+        elif edit == "drop":
+            del cards[min(at, len(cards) - 1)]
+        elif edit == "ignore":
+            card = cards[min(at, len(cards) - 1)]
+            code = data.draw(st.sampled_from(("", "MD301", "MD302", "MD304", "MD305")))
+            ignore = ((code, where),) if code else ()
+            cards[min(at, len(cards) - 1)] = replace(card, lint=LintSettings(ignore))
+        else:
+            cards[min(at, len(cards) - 1)] = data.draw(card_strategy(min(at, len(cards) - 1)))
