@@ -239,8 +239,9 @@ def _mathjax_row(options: BenchOptions, report: Report) -> Row:
 
 
 def _lint_rows(count: int, options: BenchOptions, report: Report) -> list[Row]:
-    """The card linter in this process on a synthetic deck in memory (builder/lint_bench.py)."""
-    from .lint_bench import time_lint
+    """The card linter in this process on a synthetic deck in memory (builder/lint_bench.py),
+    by itself and as a build runs it after a build of the same deck."""
+    from .lint_bench import time_lint, time_lint_in_builds
 
     timing = time_lint(count, options.runs)
     report(
@@ -248,7 +249,7 @@ def _lint_rows(count: int, options: BenchOptions, report: Report) -> list[Row]:
         f"every rule {timing.linter[-1]:.2f} s"
     )
     found = f"{timing.found} of {timing.planted} planted duplicates found"
-    return [
+    rows = [
         Row(
             f"near-duplicate cards among {count:,} (linter MD301, in memory)",
             timing.duplicates,
@@ -256,6 +257,16 @@ def _lint_rows(count: int, options: BenchOptions, report: Report) -> list[Row]:
         ),
         Row(f"card linter, every rule, {count:,} cards (in memory)", timing.linter),
     ]
+    for case, runs in time_lint_in_builds(count, options.runs).items():
+        report(f"linter in a build, {count:,} cards, {case}: {runs[-1][0]:.3f} s")
+        rows.append(
+            Row(
+                f"card linter in a build, {count:,} cards, {case}",
+                [seconds for seconds, _ in runs],
+                cpu=[cpu for _, cpu in runs],
+            )
+        )
+    return rows
 
 
 def _figures_row(project: Path, options: BenchOptions, report: Report) -> Row:

@@ -62,6 +62,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "coverage",
                 "lint",
                 "lint_rules",
+                "lint_duplicates",
                 "lint_text",
                 "near_duplicates",
             }
@@ -92,6 +93,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "bench_runs",
                 "bench_table",
                 "lint_bench",
+                "lint_memo",
                 "scaffold",
             }
         ),
