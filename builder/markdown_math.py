@@ -23,11 +23,12 @@ from typing import Any
 # Markdown is imported where it is used: a rebuild whose notes all come from the build's cache
 # (builder/memo.py) never loads it.
 from .macros import Macro, expand_macros
+from .markdown_paragraph import plain_html
 from .sanitize import sanitize_html
 
 # What Markdown's output depends on besides the text: this code, the macros, the libraries. Caches
 # of anything made from it (checked cards, notes) include them in their keys (builder/memo.py).
-MARKDOWN_SOURCES = ("markdown_math.py", "sanitize.py", "macros.py")
+MARKDOWN_SOURCES = ("markdown_math.py", "markdown_paragraph.py", "sanitize.py", "macros.py")
 MARKDOWN_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3")
 
 
@@ -67,15 +68,17 @@ class MathRewriter:
             if element.text and is_math(element.get("class")):
                 # arithmatex escapes display math itself (<div>) but leaves inline math raw.
                 escaped = element.tag == "div"
-                text = html.unescape(element.text) if escaped else element.text
-                # Rewrite only the TeX between \( \) or \[ \]: a macro argument must never
-                # swallow the closing delimiter.
-                opening, tex, closing = text[:2], text[2:-2], text[-2:]
-                tex = expand_macros(tex, self.macros)
-                if self.cloze:
-                    tex = cloze_safe(tex)
-                text = opening + tex + closing
-                element.text = AtomicString(_escape_math(text) if escaped else text)
+                text = self.rewrite(html.unescape(element.text) if escaped else element.text)
+                element.text = AtomicString(escape_math(text) if escaped else text)
+
+    def rewrite(self, text: str) -> str:
+        """A formula with its delimiters (`\\(TeX\\)`), rewritten. Only the TeX between them:
+        a macro argument must never swallow the closing delimiter."""
+        opening, tex, closing = text[:2], text[2:-2], text[-2:]
+        tex = expand_macros(tex, self.macros)
+        if self.cloze:
+            tex = cloze_safe(tex)
+        return opening + tex + closing
 
 
 class DisplayMathParagraphs:
@@ -122,14 +125,16 @@ def cloze_safe(tex: str) -> str:
     return tex
 
 
-def _escape_math(tex: str) -> str:
+def escape_math(tex: str) -> str:
     return (
         tex.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
 
 
 @functools.cache
-def _markdown(macros: tuple[Macro, ...], cloze: bool):
+def markdown_converter(macros: tuple[Macro, ...], cloze: bool):
+    """The build's Markdown instance for these macros (cloze or not), and its MathRewriter's
+    rewrite of one formula."""
     import markdown
 
     converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
@@ -139,7 +144,7 @@ def _markdown(macros: tuple[Macro, ...], cloze: bool):
     math_rewriter = MathRewriter(converter, macros, cloze)
     converter.preprocessors.register(display_math, "mathdeck-display-math", 5)  # type: ignore[arg-type]
     converter.treeprocessors.register(math_rewriter, "mathdeck-math", 15)  # type: ignore[arg-type]
-    return converter
+    return converter, math_rewriter.rewrite
 
 
 def markdown_to_html(
@@ -168,7 +173,11 @@ def markdown_to_unsafe_html(text: str, macros: tuple[Macro, ...] = (), cloze: bo
 # check and render both need Markdown's output of a field: convert it once per build.
 @functools.lru_cache(maxsize=1 << 17)
 def _unsafe_html(text: str, macros: tuple[Macro, ...], cloze: bool) -> str:
-    converter = _markdown(macros, cloze)
+    converter, rewrite_math = markdown_converter(macros, cloze)
+    # Most fields (a plain paragraph, one display formula) are written without running Markdown.
+    plain = plain_html(text, converter, rewrite_math, escape_math)
+    if plain is not None:
+        return plain
     converter.reset()
     return converter.convert(text)
 
