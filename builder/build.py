@@ -3,8 +3,9 @@
 Like MkDocs' build(): nothing is written until every input has been read and checked, and the
 previous .apkg is never replaced by a failed or half-written one.
 
-A rebuild redoes only what changed: the stages (builder/stages.py) are called behind the build's
-caches (builder/memo.py), and node checks the new formulas while the notes are rendered.
+A rebuild redoes only what changed: the stages (builder/stages_check.py, builder/stages.py) are
+called behind the build's caches (builder/memo.py), and node checks the new formulas while the
+notes are rendered.
 """
 
 from __future__ import annotations
@@ -32,13 +33,11 @@ from .stages import (
     PackageInputs,
     figure_files,
     figures_cached,
-    load_and_check,
     package_deck,
-    read_lock_and_release_problems,
     render_and_draw,
     render_notes,
-    start_checks,
 )
+from .stages_check import load_and_check, read_lock_and_release_problems, start_checks
 
 # What the outputs and the CLI import from here (BuildOptions and two stage calls live beside).
 __all__ = [

@@ -7,41 +7,39 @@ formula through MathJax 3 as Anki runs it.
 
 from __future__ import annotations
 
-import html.parser
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .html_audit import HtmlAudit, emptied_by_comments
 from .macros import Macro, MacroError
 from .markdown_math import (
     collect_formulas,
-    is_math,
     list_depths,
     markdown_to_unsafe_html,
 )
 from .model import KINDS, Card, Deck
 from .phone_budget import PhoneBudget
 from .problems import Location, Problem, did_you_mean
-from .sanitize import (
-    ALLOWED_ATTRIBUTES,
-    ALLOWED_STYLE_PROPERTIES,
-    ALLOWED_TAGS,
-    ALLOWED_URL_SCHEMES,
-    allowed_classes,
-    local_media_only,
-    url_scheme,
-)
 
 # The checks' own code: a change to a rule (the phone budget, say) checks every card again (the
 # build's cache of checked cards, builder/memo.py); the kinds say which keys are Markdown, and
 # markdown_math.MARKDOWN_SOURCES covers the conversion itself.
-CHECKS_SOURCES = ("check.py", "check_math.py", "phone_budget.py", "model.py", "kinds.py")
+CHECKS_SOURCES = (
+    "check.py",
+    "html_audit.py",
+    "check_math.py",
+    "phone_budget.py",
+    "model.py",
+    "kinds.py",
+)
 # Only fields that can hold HTML, links, display math, math delimiters outside $...$ (`\\(`) or
 # entities (`&#92;(`) need Markdown's output for the HTML audit.
 AUDIT_MARKERS = ("<", "](", "]:", "$$", "\\\\", "&")
 # arithmatex takes $...$, $$...$$ and also \(...\), \[...\] and \begin{env}...\end{env} as math:
 # a field with a backslash may hold a formula without any dollar sign.
 MATH_MARKERS = ("$", "\\")
+# The delimiters Anki's MathJax looks for in a card's text (anki-facts.md: only these).
+MATHJAX_DELIMITERS = ("\\(", "\\[")
 
 
 def check_deck(
@@ -158,11 +156,11 @@ def field_facts(key: str, text: str, macros: tuple[Macro, ...]) -> FieldFacts:
         return FieldFacts(key, None, False, None, str(error))
     removed, misplaced, stray_delimiters = None, False, []
     if any(marker in text for marker in AUDIT_MARKERS):
-        audit = _HtmlAudit()
+        audit = HtmlAudit()
         # Audit Markdown's output: `<` inside math and code is already escaped there.
         audit.feed(html)
         audit.close()
-        removed = tuple(dict.fromkeys(_emptied_by_comments(text, audit.removed)))
+        removed = tuple(dict.fromkeys(emptied_by_comments(text, audit.removed)))
         prose = "".join(audit.prose)
         misplaced = "$$" in prose or "$<span" in "".join(audit.raw_prose)
         stray_delimiters = [delimiter for delimiter in MATHJAX_DELIMITERS if delimiter in prose]
@@ -199,104 +197,6 @@ def check_figures(deck: Deck, figure_names: set[str]) -> list[Problem]:
                 )
             )
     return problems
-
-
-# ---------------------------------------------------------------- raw HTML
-
-
-class _HtmlAudit(html.parser.HTMLParser):
-    """Lists what the sanitiser (nh3, sanitize.sanitize_html) will drop, so the author is told,
-    not surprised."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.removed: list[str] = []
-        self.prose: list[str] = []  # text outside code and math
-        self.raw_prose: list[str] = []  # the same with math spans marked, to spot `$` glued to math
-        self._skip = 0
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.prose.append(data)
-            self.raw_prose.append(data)
-
-    def handle_endtag(self, tag):
-        if self._skip:
-            self._skip -= 1
-
-    # The sanitiser drops comments, declarations and processing instructions, text and all.
-    def handle_comment(self, data):
-        self.removed.append(COMMENT)
-
-    def handle_decl(self, decl):
-        self.removed.append(f"<!{decl.split(' ')[0]}> declaration")
-
-    def unknown_decl(self, data):
-        self.removed.append(f"<![{data.split('[')[0]}[ section")
-
-    def handle_pi(self, data):
-        self.removed.append("<?...> processing instruction")
-
-    def handle_starttag(self, tag, attrs):
-        if self._skip:
-            self._skip += 1
-        elif tag in ("code", "pre") or is_math(dict(attrs).get("class")):
-            self._skip = 1
-            self.raw_prose.append("<span")
-        if tag not in ALLOWED_TAGS:
-            self.removed.append(f"<{tag}> element")
-            return
-        allowed = ALLOWED_ATTRIBUTES.get(tag, set()) | ALLOWED_ATTRIBUTES["*"]
-        for name, value in attrs:
-            if name == "class":
-                classes = allowed_classes().get(tag, frozenset())
-                self.removed += [
-                    f"'{cls}' class on <{tag}>"
-                    for cls in (value or "").split()
-                    if cls not in classes
-                ]
-            elif name not in allowed:
-                self.removed.append(f"'{name}' attribute on <{tag}>")
-            elif (
-                name in ("href", "src")
-                and value
-                and url_scheme(value) not in ALLOWED_URL_SCHEMES | {""}
-            ):
-                self.removed.append(f"'{url_scheme(value)}:' link in <{tag} {name}>")
-            elif local_media_only(tag, name, value or "") is None:
-                self.removed.append(
-                    f'remote image <{tag} {name}="{_shorten(value)}"> (fetched on every review: '
-                    "images must be the deck's own files)"
-                )
-            elif name == "style":
-                self.removed += [
-                    f"'{prop}' style on <{tag}>"
-                    for prop in _style_properties(value)
-                    if prop not in ALLOWED_STYLE_PROPERTIES
-                ]
-
-
-COMMENT = "an HTML comment"
-# The delimiters Anki's MathJax looks for in a card's text (anki-facts.md: only these).
-MATHJAX_DELIMITERS = ("\\(", "\\[")
-
-
-def _shorten(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _style_properties(style: str | None) -> list[str]:
-    return [
-        part.split(":", 1)[0].strip().lower() for part in (style or "").split(";") if part.strip()
-    ]
-
-
-def _emptied_by_comments(text: str, removed: list[str]) -> list[str]:
-    """A field that is nothing but comments becomes an empty field: say so, not just 'removed'."""
-    if COMMENT in removed and not re.sub(r"<!--.*?(?:-->|$)", "", text, flags=re.S).strip():
-        emptied = f"{COMMENT} (the field's only content, so the field would be empty)"
-        return [emptied if what == COMMENT else what for what in removed]
-    return removed
 
 
 def check_markdown_output(

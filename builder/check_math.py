@@ -203,6 +203,12 @@ def _suggestions(
     }
 
 
-# The code behind MathJax's verdicts (with mathjax.mathjax_fingerprint(), MathJax's own version):
-# a change to it empties the build's verdict cache (builder/memo.py).
-VERDICT_SOURCES = ("mathjax/check.mjs", "mathjax/safety.mjs", "mathjax/speedups.mjs", "mathjax.py")
+# The code behind MathJax's verdicts (with mathjax_install.mathjax_fingerprint(), MathJax's own
+# version): a change to it empties the build's verdict cache (builder/memo.py).
+VERDICT_SOURCES = (
+    "mathjax/check.mjs",
+    "mathjax/safety.mjs",
+    "mathjax/speedups.mjs",
+    "mathjax.py",
+    "mathjax_install.py",
+)

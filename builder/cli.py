@@ -3,8 +3,9 @@
 The cli layer is the only place that prints, shows progress and chooses exit codes:
 cli_report.py (consoles, progress, the Report that owns the exit code), cli_options.py (options
 shared by several commands, how help reads), and the commands as plain functions in
-cli_build.py (the .apkg and its sources), cli_outputs.py (exports, preview, push),
-cli_pull.py and cli_bench.py.
+cli_build.py (build, release, check, watch: the .apkg), cli_sources.py (lock, figures,
+coverage, new: the deck's other files), cli_outputs.py (exports, preview, push), cli_pull.py and
+cli_bench.py.
 
 Adding a command: write it as a function in the cli_*.py module of its area (or a new one, added
 to `cli` in tests/test_architecture.py's LAYERS): its parameters are its options (reuse those of
@@ -21,7 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from . import cli_bench, cli_build, cli_outputs, cli_pull
+from . import cli_bench, cli_build, cli_outputs, cli_pull, cli_sources
 from .cli_options import CONTEXT, MathdeckCommand, MathdeckGroup, prose
 from .cli_report import err, out
 
@@ -56,7 +57,7 @@ app.add_typer(export_app, name="export")
 
 # (group, command name, function), in the order `mathdeck --help` lists them.
 COMMANDS: tuple[tuple[typer.Typer, str, Callable[..., None]], ...] = (
-    (app, "new", cli_build.new),
+    (app, "new", cli_sources.new),
     (app, "build", cli_build.build),
     (app, "check", cli_build.check),
     (app, "release", cli_build.release),
@@ -64,9 +65,9 @@ COMMANDS: tuple[tuple[typer.Typer, str, Callable[..., None]], ...] = (
     (app, "preview", cli_outputs.preview),
     (app, "push", cli_outputs.push),
     (app, "pull", cli_pull.pull),
-    (app, "figures", cli_build.figures),
-    (app, "coverage", cli_build.coverage),
-    (app, "lock", cli_build.lock),
+    (app, "figures", cli_sources.figures),
+    (app, "coverage", cli_sources.coverage),
+    (app, "lock", cli_sources.lock),
     (app, "bench", cli_bench.bench),
     (export_app, "markdown", cli_outputs.export_markdown),
     (export_app, "html", cli_outputs.export_html),
@@ -113,10 +114,12 @@ def mathdeck(
 
 
 def main() -> None:
-    from . import mathjax
+    from . import mathjax_install
 
     # an installed mathdeck fetches MathJax once, into a per-user cache: say so while it does
-    mathjax.install_notice = lambda message: err.print(message, markup=False, soft_wrap=True)
+    mathjax_install.install_notice = lambda message: err.print(
+        message, markup=False, soft_wrap=True
+    )
     try:
         app()
     except KeyboardInterrupt:

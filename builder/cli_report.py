@@ -112,7 +112,7 @@ class Report:
         nothing = "; nothing was written." if writes else "."
         from .commit import WriteError, os_error_text
         from .figures import FigureError
-        from .mathjax import MathJaxUnavailable
+        from .mathjax_install import MathJaxUnavailable
 
         try:
             yield self

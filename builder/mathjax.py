@@ -1,40 +1,26 @@
 """Check TeX the way Anki's MathJax 3 will parse it, strictly, with one node process per batch.
 
-The work is done by ``builder/mathjax/check.mjs`` with ``mathjax-full`` from the repository's
-``node_modules`` (installed by ``npm ci``) or, where mathdeck runs from an installed package with
-no repository around it, from a per-user cache that the first use fills with ``npm ci`` from the
-package.json and package-lock.json shipped in builder/mathjax/ (so the same pinned MathJax). It
-loads the TeX packages Anki loads except those that hide mistakes (``noerrors``,
-``noundefined``), so a formula that would show red on a card comes back with MathJax's own
-message, e.g. ``Undefined control sequence \\foo``.
+The work is done by ``builder/mathjax/check.mjs`` with the ``mathjax-full`` that
+mathjax_install.py finds (or installs on first use). It loads the TeX packages Anki loads except
+those that hide mistakes (``noerrors``, ``noundefined``), so a formula that would show red on a
+card comes back with MathJax's own message, e.g. ``Undefined control sequence \\foo``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-MATHJAX_VERSION = "3.2.2"  # keep in step with package.json: Anki ships this version
+from .mathjax_install import MathJaxUnavailable, require_node_setup
+
 CHECK_SCRIPT = Path(__file__).resolve().parent / "mathjax" / "check.mjs"
-# In a checkout (also with `pip install -e .`) builder/ sits at the repository root next to
-# package.json and node_modules/; MATHDECK_NODE_ROOT points elsewhere if needed.
-DEFAULT_NODE_ROOT = Path(__file__).resolve().parent.parent
-# The node packages as package data (the repository's package.json and lock, byte for byte):
-# an installed mathdeck runs `npm ci` with them into the user's cache on first use.
-NODE_PACKAGE_FILES = tuple(
-    Path(__file__).resolve().parent / "mathjax" / name
-    for name in ("package.json", "package-lock.json")
-)
 EXIT_MATHJAX_MISSING = 3  # check.mjs's exit code when it cannot import mathjax-full
 
 
@@ -52,84 +38,6 @@ Verdict = tuple[str | None, float | None]
 
 def _verdict(answer: dict) -> Verdict:
     return (answer["error"], answer["width"])
-
-
-class MathJaxUnavailable(Exception):
-    """node or the node packages are missing: a setup problem, not a problem in the cards."""
-
-
-def node_root() -> Path:
-    """Where node_modules/mathjax-full is (or will be, see installed_node_root): MATHDECK_NODE_ROOT,
-    else the checkout's root when it has node_modules, else the per-user cache."""
-    if "MATHDECK_NODE_ROOT" in os.environ:
-        return Path(os.environ["MATHDECK_NODE_ROOT"])
-    if (DEFAULT_NODE_ROOT / "node_modules").is_dir() or not all(
-        path.is_file() for path in NODE_PACKAGE_FILES
-    ):
-        return DEFAULT_NODE_ROOT
-    digest = hashlib.sha256(b"".join(path.read_bytes() for path in NODE_PACKAGE_FILES)).hexdigest()[
-        :16
-    ]
-    return user_cache_dir() / f"node-{digest}"  # one folder per lock: a new pin installs afresh
-
-
-def user_cache_dir() -> Path:
-    """MATHDECK_CACHE, else $XDG_CACHE_HOME/mathdeck, else ~/.cache/mathdeck."""
-    if os.environ.get("MATHDECK_CACHE"):
-        return Path(os.environ["MATHDECK_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mathdeck"
-
-
-# Told before a first-use install (which takes a few seconds): the CLI shows it, as only it prints.
-install_notice: Callable[[str], None] = lambda message: None  # noqa: E731
-
-
-def installed_node_root() -> Path:
-    """node_root(), with MathJax installed there first if it is the per-user cache and empty."""
-    root = node_root()
-    if root.parent == user_cache_dir() and not _mathjax_manifest(root).is_file():
-        _install_node_packages(root)
-    return root
-
-
-def _mathjax_manifest(root: Path) -> Path:
-    return root / "node_modules" / "mathjax-full" / "package.json"
-
-
-def _install_node_packages(root: Path) -> None:
-    """`npm ci` into a temporary folder beside `root`, renamed into place: a killed install
-    leaves no half folder, and of two racing installs the first rename wins."""
-    npm = shutil.which("npm")
-    if npm is None:
-        raise MathJaxUnavailable(
-            "npm is not installed: install Node.js with npm (https://nodejs.org), which mathdeck "
-            f"needs to check formulas with MathJax {MATHJAX_VERSION}"
-        )
-    install_notice(f"Installing MathJax {MATHJAX_VERSION} (once, with npm) into {root}")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent))
-    try:
-        for source in NODE_PACKAGE_FILES:
-            shutil.copyfile(source, staging / source.name)
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=staging,
-            capture_output=True,
-            encoding="utf-8",
-            check=False,
-        )
-        if result.returncode != 0:
-            raise MathJaxUnavailable(
-                f"`npm ci` of MathJax {MATHJAX_VERSION} into {root} failed: "
-                f"{(result.stderr or result.stdout).strip()[-2000:]}"
-            )
-        try:
-            os.rename(staging, root)
-        except OSError:
-            if not _mathjax_manifest(root).is_file():  # not another install's: a real failure
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _node_environment(root: Path, tex_links: str = "none") -> dict[str, str]:
@@ -163,7 +71,7 @@ class TexStream:
     `tex_links` is deck.yaml's: "https" lets \\href link to https: addresses."""
 
     def __init__(self, tex_links: str = "none"):
-        node, root = _require_node_setup()
+        node, root = require_node_setup()
         self._process = subprocess.Popen(
             [node, str(CHECK_SCRIPT), "--stream"],
             stdin=subprocess.PIPE,
@@ -234,21 +142,10 @@ class TexStream:
         return verdicts
 
 
-def mathjax_fingerprint() -> str:
-    """The installed MathJax's version, without starting node: part of the verdict cache's key."""
-    manifest = node_root() / "node_modules" / "mathjax-full" / "package.json"
-    try:
-        return "mathjax-full==" + json.loads(manifest.read_text(encoding="utf-8")).get(
-            "version", "?"
-        )
-    except (OSError, ValueError):
-        return "mathjax-full absent"
-
-
 def tex_names() -> dict[str, tuple[str, ...]]:
     """The macro and environment names the checker's TeX input knows (check.mjs --names), for
     did-you-mean suggestions: {"macros": (...), "environments": (...)}."""
-    node, root = _require_node_setup()
+    node, root = require_node_setup()
     result = subprocess.run(
         [node, str(CHECK_SCRIPT), "--names"],
         capture_output=True,
@@ -277,7 +174,7 @@ def tex_problems(items: Sequence[tuple[str, bool]]) -> list[TexProblem]:
 
 def _run_node_script(script: Path, items: Sequence[tuple[str, bool]], tex_links: str):
     """One node run of `script` on the formulas (as JSON on stdin); its JSON answer."""
-    node, root = _require_node_setup()
+    node, root = require_node_setup()
     payload = json.dumps([{"tex": tex, "display": display} for tex, display in items])
     result = subprocess.run(
         [node, str(script)],
@@ -299,26 +196,6 @@ def _run_checker(items: list[tuple[str, bool]], tex_links: str = "none") -> list
     if len(verdicts) != len(items):
         raise RuntimeError(f"{CHECK_SCRIPT.name} answered {len(verdicts)} of {len(items)}")
     return [_verdict(verdict) for verdict in verdicts]
-
-
-def _require_node_setup() -> tuple[str, Path]:
-    node = shutil.which("node")
-    if node is None:
-        raise MathJaxUnavailable("node is not installed: run `make setup`")
-    root = installed_node_root()
-    manifest = _mathjax_manifest(root)
-    if not manifest.is_file():
-        raise MathJaxUnavailable(
-            f"mathjax-full is not installed in {root / 'node_modules'}: "
-            "run `make setup` (or `npm ci`)"
-        )
-    installed = json.loads(manifest.read_text(encoding="utf-8")).get("version")
-    if installed != MATHJAX_VERSION:
-        raise MathJaxUnavailable(
-            f"node_modules has mathjax-full {installed}, Anki runs {MATHJAX_VERSION}: "
-            "run `make setup` (or `npm ci`)"
-        )
-    return node, root
 
 
 TYPESET_SCRIPT = Path(__file__).resolve().parent / "mathjax" / "typeset.mjs"

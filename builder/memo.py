@@ -23,7 +23,8 @@ from .commit import os_error_text
 from .content_hash import content_key, subkey
 from .load import LOADER_SOURCES
 from .markdown_math import MARKDOWN_LIBRARIES, MARKDOWN_SOURCES, macro_signature
-from .mathjax import Verdict, mathjax_fingerprint
+from .mathjax import Verdict
+from .mathjax_install import mathjax_fingerprint
 from .model import Deck, card_digest
 from .package import PACKAGE_LIBRARIES, PACKAGE_SOURCES, package_bytes, package_key
 from .problems import Location, Problem

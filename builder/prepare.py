@@ -13,7 +13,8 @@ from pathlib import Path
 from .model import Deck, in_language
 from .options import BuildOptions, Progress, quiet
 from .render import FigureFiles, RenderedNote
-from .stages import figure_files, load_and_check, render_and_draw
+from .stages import figure_files, render_and_draw
+from .stages_check import load_and_check
 
 
 @dataclass(frozen=True)

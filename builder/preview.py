@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .atomic import write_atomically
 from .identity import build_time, read_lock, stamp_notes
-from .mathjax import installed_node_root
+from .mathjax_install import installed_node_root
 from .package import package_bytes
 from .prepare import PreparedDeck
 from .render import note_type_templates, render_description, render_template

@@ -65,6 +65,7 @@ NOTES_CACHE_SOURCES = (
     "markdown_paragraph.py",
     "sanitize.py",
     "check.py",
+    "html_audit.py",
     "check_math.py",
     "macros.py",
     "model.py",

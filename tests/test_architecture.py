@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "fields",
                 "image_formats",
                 "mathjax",
+                "mathjax_install",
                 "phone_budget",
                 "problems",
                 "source_position",
@@ -57,6 +58,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset(
             {
                 "check_math",
+                "html_audit",
                 "check",
                 "coverage",
                 "lint",
@@ -68,7 +70,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     ("render", frozenset({"render"})),
     ("figures", frozenset({"figure_drawing", "figures"})),
-    ("package", frozenset({"identity", "release", "package"})),
+    ("package", frozenset({"identity", "release", "package", "package_collection"})),
     (
         "build",
         frozenset(
@@ -78,6 +80,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "memo",
                 "parsed_cards",
                 "stages",
+                "stages_check",
                 "build",
                 "prepare",
                 "changes",
@@ -120,6 +123,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "cli_options",
                 "cli_summary",
                 "cli_build",
+                "cli_sources",
                 "cli_outputs",
                 "cli_pull",
                 "cli_bench",
@@ -272,7 +276,16 @@ def import_path(graph, start: str, goal: str) -> list[str]:
 
 # The stages are pure functions of their inputs: the build memoises them (builder/memo.py), as
 # Black keeps its cache outside the formatter.
-STAGES = ("load", "check", "check_math", "render", "figures", "figure_drawing", "package")
+STAGES = (
+    "load",
+    "check",
+    "check_math",
+    "render",
+    "figures",
+    "figure_drawing",
+    "package",
+    "package_collection",
+)
 
 
 # ---------------------------------------------------------------- the rules, on builder/

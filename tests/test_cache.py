@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builder import check_math, mathjax
+from builder import check_math, mathjax, mathjax_install
 from builder.bench_decks import edit_one_card, write_synthetic_project
 from builder.cache import KEEP_UNUSED, BuildCache, content_key
 from builder.markdown_math import collect_formulas, markdown_to_unsafe_html
@@ -307,7 +307,7 @@ def test_formula_checker_asks_node_once_per_formula(monkeypatch):
 
 def test_stream_reports_missing_mathjax(monkeypatch, tmp_path):
     monkeypatch.setenv("MATHDECK_NODE_ROOT", str(tmp_path))
-    with pytest.raises(mathjax.MathJaxUnavailable, match="npm ci"):
+    with pytest.raises(mathjax_install.MathJaxUnavailable, match="npm ci"):
         mathjax.TexStream()
 
 

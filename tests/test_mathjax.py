@@ -11,7 +11,8 @@ import pytest
 
 from builder import mathjax
 from builder.bench_decks import distinct_formulas
-from builder.mathjax import MathJaxUnavailable, TexProblem, check_tex, tex_problems
+from builder.mathjax import TexProblem, check_tex, tex_problems
+from builder.mathjax_install import MathJaxUnavailable
 
 GOOD = [
     r"\frac{a}{b}",

@@ -1,0 +1,148 @@
+"""stages_check: load + check, called once behind the build's caches (builder/memo.py).
+
+The MathJax part of the check goes on in node while the build renders (Checks.finish waits for
+it). `mathdeck check` and every output share load_and_check; build.py also reads the lock and
+the release through read_lock_and_release_problems, so both report the same.
+Nothing here writes the sources or the output folder: only the caches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from . import figures as figure_stage
+from .check import FieldFacts, check_deck, deck_facts
+from .check_math import MathCheck, start_math_check
+from .commit import unfinished_release
+from .figures import FigurePlan
+from .identity import Lock, build_time, read_lock
+from .lint import as_errors, lint_deck
+from .memo import (
+    BuildCaches,
+    RememberingFormulaChecker,
+    checked_before,
+    checked_keys,
+    remember_checked,
+)
+from .model import Deck
+from .options import BuildOptions, Progress, quiet
+from .parsed_cards import load_sources_memoised
+from .problems import Problem, SourceError, errors_in
+from .release import release_problems
+
+
+@dataclass
+class Checks:
+    """load + check under way: the MathJax check may still be running in node."""
+
+    deck: Deck
+    digests: list[str]  # model.card_digest() of each card
+    plans: dict[str, FigurePlan]
+    problems: list[Problem]  # found so far: all but MathJax's
+    facts: list[tuple[FieldFacts, ...] | None]  # check.deck_facts: None for a card checked before
+    caches: BuildCaches
+    math: MathCheck | None = None  # None when MathJax does not check (`check_math` off)
+    checked_keys: list[str] | None = None  # the cards' keys in the cache of checked cards
+    strict: bool = False  # --strict or deck.yaml's `lint: {strict: true}`: warnings are errors
+
+    def finish(
+        self, progress: Progress | None = None, more: Sequence[Problem] = ()
+    ) -> list[Problem]:
+        """Raise SourceError with every problem, MathJax's (waiting for node, counting the
+        formulas answered) and `more` (the lock's and the release's) included, if one is an error;
+        otherwise return the warnings."""
+        math = self.math.problems(progress) if self.math is not None else []
+        found = self.problems + math + list(more)
+        problems = as_errors(found) if self.strict else found
+        if errors_in(problems):
+            raise SourceError(sorted(problems))
+        if self.checked_keys is not None:
+            # A card whose formulas drew a warning is checked again next time (the math check skips
+            # checked cards), so its warning is not forgotten.
+            warned = {problem.card for problem in math}
+            facts = [
+                None if card.id in warned else facts
+                for card, facts in zip(self.deck.cards, self.facts, strict=True)
+            ]
+            remember_checked(facts, self.caches.checked, self.checked_keys)
+        return sorted(problems)
+
+
+def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress = quiet) -> Checks:
+    """load + check; formulas MathJax has not judged yet go to node in the background."""
+    progress("Loading sources")
+    loaded = load_sources_memoised(options.cards_dir, caches.cards)
+    if loaded.deck is None:  # deck.yaml cannot be used: nothing to check the cards against
+        raise SourceError(loaded.problems)
+    # The cards with a problem are left out of the checks; their problems come first.
+    deck, plans = loaded.deck, figure_stage.plan_figures(options.figures_dir)
+    progress("Checking")
+    strict = options.strict or deck.config.lint.strict
+    if not options.check_math:
+        facts = deck_facts(deck)
+        problems = loaded.problems + check_deck(deck, set(plans), facts) + lint_deck(deck)
+        return Checks(deck, loaded.digests, plans, problems, facts, caches, strict=strict)
+    # Cards that passed every check before, unchanged, are skipped (only when MathJax checks too).
+    keys = checked_keys(deck, loaded.digests)
+    checker = RememberingFormulaChecker(
+        caches.verdicts, deck.config.tex_links
+    )  # node starts on the first formula it lacks
+    facts = deck_facts(deck, checked_before(caches.checked, keys), checker.add_facts)
+    problems = loaded.problems + check_deck(deck, set(plans), facts) + lint_deck(deck)
+    if None not in facts and not loaded.problems:
+        # every formula of the deck was looked up (no card left out): the others are stale
+        caches.verdicts.drop_unused()
+    return Checks(
+        deck,
+        loaded.digests,
+        plans,
+        problems,
+        facts,
+        caches,
+        start_math_check(deck, facts, checker),
+        keys,
+        strict,
+    )
+
+
+@dataclass
+class CheckedDeck:
+    deck: Deck
+    plans: dict[str, FigurePlan]
+    warnings: list[Problem]  # reported; errors raise SourceError
+
+
+def load_and_check(options: BuildOptions, progress: Progress = quiet) -> CheckedDeck:
+    """load + check, shared by `mathdeck check` and every output."""
+    build_time()  # a bad SOURCE_DATE_EPOCH stops `build`: `check` says so too
+    caches = BuildCaches.open(options.build_caches)
+    try:
+        checks = start_checks(options, caches, progress)
+        _, lock_problems = read_lock_and_release_problems(checks.deck, options)
+        warnings = checks.finish(progress, more=lock_problems)
+    finally:
+        caches.save()
+    return CheckedDeck(checks.deck, checks.plans, warnings)
+
+
+def read_lock_and_release_problems(deck: Deck, options: BuildOptions) -> tuple[Lock, list[Problem]]:
+    """The lock, and what build refuses in it beyond the sources (shared with `check`, so both
+    report the same): an unreadable lock, an interrupted release, a released card gone from the
+    sources, a note-type change since the release."""
+    try:
+        previous = read_lock(options.cards_dir)
+    except SourceError as error:
+        return Lock(), error.problems
+    problems = []
+    unfinished = unfinished_release(deck, previous)
+    if unfinished and not options.release:
+        problems.append(
+            Problem(
+                deck.config.version_location,
+                f"release {unfinished} was interrupted (the lock records it; deck.yaml still "
+                f"says {deck.config.version}): run `mathdeck release` to finish it",
+            )
+        )
+    problems += release_problems(deck, previous, options.cards_dir, options.allow_note_type_change)
+    return previous, problems
