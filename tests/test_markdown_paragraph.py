@@ -163,3 +163,17 @@ def test_generated_text_matches_markdown_whenever_answered(text, display, cloze)
     fast, slow = both(display + text + display, MACROS, cloze)
     if fast is not None:
         assert fast == slow
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(st.sampled_from(["$", "\\", "\\(", "\\)", "a", " ", "\n", "{", "}", "\x02"])).map(
+        "".join
+    )
+)
+def test_math_is_found_where_arithmatex_finds_it(text):
+    from builder.markdown_paragraph import _matches
+
+    pattern = markdown_converter((), False)[0].inlinePatterns["arithmatex-inline"].compiled_re
+    found = [(m.span(), m.groups()) for m in _matches(pattern, text)]
+    assert found == [(m.span(), m.groups()) for m in pattern.finditer(text)]
