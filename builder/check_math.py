@@ -43,10 +43,13 @@ class FormulaChecker:
         self._added: set[tuple[str, bool]] = set()
         self._sent = 0
         self._stream: TexStream | None = None
+        self._all_sent = False  # send_all() was called: node was told no more formulas come
 
     def add(self, formulas: Iterable[tuple[str, bool]]) -> None:
         for item in formulas:
             if item not in self._added:
+                if self._all_sent:
+                    raise RuntimeError(f"formula added after send_all(): {item}")
                 self._added.add(item)
                 self._unknown.append(item)
         if len(self._unknown) > self._sent and (
@@ -58,10 +61,14 @@ class FormulaChecker:
         """The formulas of one card's check.FieldFacts."""
         self.add(formula for fact in card_facts if fact.formulas for formula in fact.formulas)
 
-    def send_pending(self) -> None:
-        """Send what waits for a full batch: no more formulas are coming soon."""
+    def send_all(self) -> None:
+        """Send what waits for a full batch and tell node that no more formulas come: it puts every
+        core on what is left at once, while the build renders and packages."""
         if self._sent < len(self._unknown):
             self._send()
+        self._all_sent = True
+        if self._stream is not None:
+            self._stream.close_input()
 
     def _send(self) -> None:
         if self._stream is None:
@@ -78,7 +85,7 @@ class FormulaChecker:
     ) -> dict[tuple[str, bool], Verdict]:
         """Every formula added -> MathJax's Verdict (waits for node). `progress(stage, done, total)`
         counts the formulas node answered."""
-        self.send_pending()
+        self.send_all()
 
         def answered(count: int) -> None:
             if progress is not None:
@@ -116,7 +123,7 @@ def start_math_check(deck: Deck, facts: list, checker: FormulaChecker | None = N
         checker = FormulaChecker(deck.config.tex_links)
         for card_facts in facts:
             checker.add_facts(card_facts or ())
-    checker.send_pending()
+    checker.send_all()
     return MathCheck(deck, facts, checker)
 
 
