@@ -7,8 +7,9 @@ Each function answers only for text whose Markdown output it can write exactly, 
 markdown_math runs Markdown). `paragraph_html`: one block of lines that no block processor
 claims, whose prose, once code spans and inline math are taken out in Markdown's own order
 (backtick spans first, then arithmatex's own pattern), holds no character another inline pattern
-reacts to; no `<`, `>` or `&` anywhere (in the TeX written to the note either), so nothing is
-escaped. `display_math_html`: one `$$...$$` formula that arithmatex's block pattern takes whole.
+reacts to but `**strong**` plain words; no `<`, `>` or `&` anywhere (in the TeX written to the
+note either), so nothing is escaped. `display_math_html`: one `$$...$$` formula that arithmatex's
+block pattern takes whole.
 tests/test_markdown_paragraph.py holds both to Markdown's output on the flagship deck, the bench
 deck and generated text.
 """
@@ -87,14 +88,15 @@ def _with_math(
     inline_math: re.Pattern[str],
     rewrite_math: Callable[[str], str],
 ) -> str | None:
-    proses, formulas, position = [], [], 0
+    bounds, formulas, position = [], [], 0
     for match in _matches(inline_math, rest):
         if match.group(_MATH_IN_TEX) is None:  # escaped backslashes or `\(...\)`: Markdown's
             return None
-        proses.append(_prose(rest[position : match.start()], codes))
+        bounds.append((position, match.start()))
         formulas.append(match.group(_MATH_IN_TEX))
         position = match.end()
-    proses.append(_prose(rest[position:], codes))
+    bounds.append((position, len(rest)))
+    proses = [_prose(rest, start, end, codes) for start, end in bounds]
     if None in proses:
         return None
     # Only now, as Markdown would: a deck macro used wrongly raises MacroError.
@@ -125,20 +127,35 @@ def _matches(inline_math: re.Pattern[str], text: str):
 
 
 _SPAN = re.compile("\x02klzzwxh:(\\d{4})\x03")
+# `**strong**` in prose: plain words, between a space, `(` or the text's start and a space,
+# punctuation or its end (a text with any other `*` or `_` is Markdown's).
+_STRONG = re.compile(r"\*\*([^\W_](?:[^*_\\\[\]$`\x02\x03]*[^\W_])?)\*\*")
+_BEFORE_STRONG = frozenset(" \n(")
+_AFTER_STRONG = frozenset(" \n.,;:!?)")
 
 
-def _prose(text: str, codes: list[str]) -> str | None:
-    """Prose with its code spans as HTML, or None when the prose has markup of its own."""
-    out, position = [], 0
-    for span in _SPAN.finditer(text):
-        out += [
-            text[position : span.start()],
-            "<code>",
-            codes[int(span.group(1))].strip(),
-            "</code>",
-        ]
+def _prose(rest: str, start: int, end: int, codes: list[str]) -> str | None:
+    """rest[start:end] (prose between formulas) as HTML, its code spans and `**strong**` words
+    written as Markdown writes them; None when it has other markup."""
+    out, position = [], start
+    for span in _SPAN.finditer(rest, start, end):
+        out += [_strong(rest, position, span.start()), "<code>"]
+        out += [codes[int(span.group(1))].strip(), "</code>"]
         position = span.end()
-    out.append(text[position:])
+    out.append(_strong(rest, position, end))
+    return None if None in out else "".join(out)  # type: ignore[arg-type]
+
+
+def _strong(rest: str, start: int, end: int) -> str | None:
+    out, position = [], start
+    for match in _STRONG.finditer(rest, start, end):
+        before = rest[match.start() - 1] if match.start() else " "
+        after = rest[match.end()] if match.end() < len(rest) else " "
+        if before not in _BEFORE_STRONG or after not in _AFTER_STRONG:
+            return None
+        out += [rest[position : match.start()], "<strong>", match.group(1), "</strong>"]
+        position = match.end()
+    out.append(rest[position:end])
     return None if any(_PROSE_MARKUP.search(piece) for piece in out[::4]) else "".join(out)
 
 

@@ -69,6 +69,7 @@ PLAIN = [
     (r"$\E[X]$ and $\KL{p}{q}$", None),
     ("`$not math$` then $y$", None),
     ("$a$, $b$; (c)", None),
+    ("see **damobo loledi** and `np.mean(x[0])`, (**b**).", None),
     ("$$x_1 + x_2$$\n", '<div class="arithmatex">\\[x_1 + x_2\\]</div>'),
     ("$$\n\\begin{aligned} a &= b \\\\ c \\end{aligned}\n$$", None),
     ("$$a < \\E[X]$$", None),
@@ -87,8 +88,10 @@ LEFT_TO_MARKDOWN = [
     "1. a numbered item",
     "# A header",
     "> a quote",
-    "**bold** words",
     "an *emphasis*",
+    "**bold**text",
+    "`code`**bold**",
+    "**not closed",
     "snake_case",
     r"an \*escape",
     "a [link](https://example.com)",
@@ -133,22 +136,9 @@ def test_a_macro_that_writes_an_ampersand_is_left_to_markdown():
 # Pieces a plain paragraph is made of (listed twice: most generated texts are answered) and the
 # characters that make a text Markdown's.
 PLAIN_PIECES = [
-    "a",
-    "Word",
-    "x",
-    "1",
-    " ",
-    "\n",
-    "$x$",
-    "$a_1$",
-    "`c`",
-    "\\E",
-    "(",
-    ")",
-    "'",
-    "é",
-    "$$",
-]
+    "a", "Word", "x", "1", " ", "\n", "$x$", "$a_1$", "`c`", "\\E", "(", ")", "'", "é", "$$",
+    "**b**", " **b c**", "**", ",", ".",
+]  # fmt: skip
 HAZARDS = [
     "2.", "3)", " ", "\n", "$", "`", "\\", "\\KL{p}{q}", "\\KL{p}", "{", "}", "}}", "_", "*",
     "**", "[", "]", "!", "#", ">", "<", "&", "|", "-", "+", "=", "~", ":", '"', "\t", "\u00a0",
