@@ -48,7 +48,14 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         "markdown_math",
         frozenset(
-            {"markdown_math", "markdown_paragraph", "sanitize", "html_to_markdown", "field_edits"}
+            {
+                "markdown_math",
+                "markdown_extensions",
+                "markdown_paragraph",
+                "sanitize",
+                "html_to_markdown",
+                "field_edits",
+            }
         ),
     ),
     ("domain", frozenset({"kinds", "model"})),

@@ -14,7 +14,8 @@ from builder.bench_decks import write_synthetic_project
 from builder.check import markdown_sources
 from builder.load import load_sources
 from builder.macros import Macro, MacroError
-from builder.markdown_math import escape_math, markdown_converter
+from builder.markdown_extensions import escape_math
+from builder.markdown_math import markdown_converter
 from builder.markdown_paragraph import plain_html
 from builder.problems import Location
 
