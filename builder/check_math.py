@@ -43,13 +43,10 @@ class FormulaChecker:
         self._added: set[tuple[str, bool]] = set()
         self._sent = 0
         self._stream: TexStream | None = None
-        self._all_sent = False  # send_all() was called: node was told no more formulas come
 
     def add(self, formulas: Iterable[tuple[str, bool]]) -> None:
         for item in formulas:
             if item not in self._added:
-                if self._all_sent:
-                    raise RuntimeError(f"formula added after send_all(): {item}")
                 self._added.add(item)
                 self._unknown.append(item)
         if len(self._unknown) > self._sent and (
@@ -61,14 +58,10 @@ class FormulaChecker:
         """The formulas of one card's check.FieldFacts."""
         self.add(formula for fact in card_facts if fact.formulas for formula in fact.formulas)
 
-    def send_all(self) -> None:
-        """Send what waits for a full batch and tell node that no more formulas come: it puts every
-        core on what is left at once, while the build renders and packages."""
+    def send_pending(self) -> None:
+        """Send what waits for a full batch: no more formulas are coming soon."""
         if self._sent < len(self._unknown):
             self._send()
-        self._all_sent = True
-        if self._stream is not None:
-            self._stream.close_input()
 
     def _send(self) -> None:
         if self._stream is None:
@@ -85,7 +78,7 @@ class FormulaChecker:
     ) -> dict[tuple[str, bool], Verdict]:
         """Every formula added -> MathJax's Verdict (waits for node). `progress(stage, done, total)`
         counts the formulas node answered."""
-        self.send_all()
+        self.send_pending()
 
         def answered(count: int) -> None:
             if progress is not None:
@@ -123,7 +116,7 @@ def start_math_check(deck: Deck, facts: list, checker: FormulaChecker | None = N
         checker = FormulaChecker(deck.config.tex_links)
         for card_facts in facts:
             checker.add_facts(card_facts or ())
-    checker.send_all()
+    checker.send_pending()
     return MathCheck(deck, facts, checker)
 
 

@@ -112,15 +112,11 @@ class TexStream:
         except (BrokenPipeError, OSError):
             pass  # node ended early: verdicts() says why
 
-    def close_input(self) -> None:
-        """No more batches: node works on what it has with every core (check.mjs)."""
-        with contextlib.suppress(BrokenPipeError, OSError):
-            _pipe(self._process.stdin).close()
-
     def verdicts(self, on_answers: Callable[[int], None] | None = None) -> list[Verdict]:
         """For every formula sent, in order, MathJax's Verdict; while waiting, `on_answers` is told
         how many have been answered so far (a few times a second)."""
-        self.close_input()
+        with contextlib.suppress(BrokenPipeError, OSError):
+            _pipe(self._process.stdin).close()
         while on_answers is not None and self._readers[0].is_alive():
             on_answers(self.answered)
             self._readers[0].join(0.1)
