@@ -177,7 +177,8 @@ class RememberingFormulaChecker(FormulaChecker):
     def add(self, formulas: Iterable[tuple[str, bool]]) -> None:
         new = []
         for item in formulas:
-            if item in self.remembered:
+            # A formula repeats across cards: its cache key is made once, not at every use.
+            if item in self.remembered or self.knows(item):
                 continue
             verdict = self.cache.get(self._key(item))
             if verdict is None:

@@ -48,7 +48,16 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     (
         "markdown_math",
-        frozenset({"markdown_math", "sanitize", "html_to_markdown", "field_edits"}),
+        frozenset(
+            {
+                "markdown_math",
+                "markdown_extensions",
+                "markdown_paragraph",
+                "sanitize",
+                "html_to_markdown",
+                "field_edits",
+            }
+        ),
     ),
     ("domain", frozenset({"kinds", "model"})),
     ("load", frozenset({"load", "card_file", "schema", "project"})),
