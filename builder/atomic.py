@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -46,6 +44,8 @@ def create_atomically(path: Path, data: bytes) -> bool:
 
 def _write_temp(path: Path, data: bytes, durable: bool = True) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # here: a replayed build (builder/build_stamp.py) writes nothing
+
     fd, temp = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX
     )
@@ -74,6 +74,8 @@ def remove_stale_temporaries(folder: Path, pattern: str = f".*{TEMP_SUFFIX}") ->
         if _is_stale(path):
             try:
                 if path.is_dir() and not path.is_symlink():
+                    import shutil
+
                     shutil.rmtree(path)
                 else:
                     path.unlink()

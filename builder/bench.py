@@ -99,7 +99,7 @@ def _flagship_rows(project: Path, options: BenchOptions, report: Report) -> list
     floor = Floor(project)
     cards = sum(1 for _ in floor.notes)
     edited, edit_floor = _edits(project, options.runs, floor, report, "flagship")
-    noop, noop_floor = _noops(project, options.runs, floor, report, "flagship")
+    noop, noop_floor, full = _noops(project, options.runs, floor, report, "flagship")
     return [
         _timed_row(
             f"flagship ({cards} notes), 1 card edited",
@@ -114,6 +114,9 @@ def _flagship_rows(project: Path, options: BenchOptions, report: Report) -> list
             noop_floor,
             "≤ 1.3× floor",
             ratio_limit=1.3,
+        ),
+        _timed_row(
+            f"flagship ({cards} notes), no-op build without its stamp", full, noop_floor, ""
         ),
     ]
 
@@ -130,7 +133,7 @@ def _synthetic_rows(project: Path, count: int, options: BenchOptions, report: Re
         report(f"{count:,} cards, cold: {cold[-1].seconds:.2f} s, peak RSS {cold[-1].rss:.0f} MB")
     floor = Floor(project)
     edited, edit_floor = _edits(project, options.runs, floor, report, f"{count:,} cards")
-    noop, noop_floor = _noops(project, options.runs, floor, report, f"{count:,} cards")
+    noop, noop_floor, full = _noops(project, options.runs, floor, report, f"{count:,} cards")
     cold_limit = {2_000: 1.0, 20_000: 8.0}.get(count)
     edit_limit = 1.0 if count >= 20_000 else 1.5 if count >= 2_000 else None
     noop_limit = 1.3 if count >= 2_000 else None
@@ -157,6 +160,7 @@ def _synthetic_rows(project: Path, count: int, options: BenchOptions, report: Re
             f"≤ {noop_limit:g}× floor" if noop_limit else "",
             ratio_limit=noop_limit,
         ),
+        _timed_row(f"{count:,} cards, no-op build without its stamp", full, noop_floor, ""),
         Row(
             f"{count:,} cards, cold build's peak RSS",
             [run.rss for run in cold],
@@ -198,17 +202,19 @@ def _edits(
 
 def _noops(
     project: Path, runs: int, floor: Floor, report: Report, label: str
-) -> tuple[list[Run], list[Run]]:
+) -> tuple[list[Run], list[Run], list[Run]]:
     """`runs` builds with nothing changed since the last one (the same SOURCE_DATE_EPOCH), each
-    after a floor run."""
-    builds, floors = [], []
+    after a floor run and followed by one that may not replay its stamp (all stages run)."""
+    builds, floors, full = [], [], []
     for _ in range(runs):
         floors.append(floor.run())
         builds.append(build_run(project, EPOCH + runs, force=False))
+        full.append(build_run(project, EPOCH + runs, force=False, replay=False))
         report(
-            f"{label}, no-op build: {builds[-1].seconds:.2f} s (floor {floors[-1].seconds:.2f} s)"
+            f"{label}, no-op build: {builds[-1].seconds:.2f} s, without its stamp "
+            f"{full[-1].seconds:.2f} s (floor {floors[-1].seconds:.2f} s)"
         )
-    return builds, floors
+    return builds, floors, full
 
 
 def _mathjax_row(options: BenchOptions, report: Report) -> Row:
@@ -233,8 +239,9 @@ def _mathjax_row(options: BenchOptions, report: Report) -> Row:
 
 
 def _lint_rows(count: int, options: BenchOptions, report: Report) -> list[Row]:
-    """The card linter in this process on a synthetic deck in memory (builder/lint_bench.py)."""
-    from .lint_bench import time_lint
+    """The card linter in this process on a synthetic deck in memory (builder/lint_bench.py),
+    by itself and as a build runs it after a build of the same deck."""
+    from .lint_bench import time_lint, time_lint_in_builds
 
     timing = time_lint(count, options.runs)
     report(
@@ -242,7 +249,7 @@ def _lint_rows(count: int, options: BenchOptions, report: Report) -> list[Row]:
         f"every rule {timing.linter[-1]:.2f} s"
     )
     found = f"{timing.found} of {timing.planted} planted duplicates found"
-    return [
+    rows = [
         Row(
             f"near-duplicate cards among {count:,} (linter MD301, in memory)",
             timing.duplicates,
@@ -250,6 +257,16 @@ def _lint_rows(count: int, options: BenchOptions, report: Report) -> list[Row]:
         ),
         Row(f"card linter, every rule, {count:,} cards (in memory)", timing.linter),
     ]
+    for case, runs in time_lint_in_builds(count, options.runs).items():
+        report(f"linter in a build, {count:,} cards, {case}: {runs[-1][0]:.3f} s")
+        rows.append(
+            Row(
+                f"card linter in a build, {count:,} cards, {case}",
+                [seconds for seconds, _ in runs],
+                cpu=[cpu for _, cpu in runs],
+            )
+        )
+    return rows
 
 
 def _figures_row(project: Path, options: BenchOptions, report: Report) -> Row:

@@ -23,8 +23,11 @@ FLOOR_SCRIPT = Path(__file__).resolve().parent / "bench_floor.py"
 MB = 1 << 20
 
 
-def build_run(project: Path, epoch: int, force: bool) -> Run:
-    return run_cli(project, ["build", *(["--force"] if force else [])], epoch)
+def build_run(project: Path, epoch: int, force: bool, replay: bool = True) -> Run:
+    """`mathdeck build`; with `replay` False a no-op build is not answered from its stamp
+    (builder/build_stamp.py): every stage runs, from the deck's caches."""
+    more = {} if replay else {"MATHDECK_REPLAY": "0"}
+    return run_cli(project, ["build", *(["--force"] if force else [])], epoch, more)
 
 
 class Run(NamedTuple):
@@ -33,9 +36,15 @@ class Run(NamedTuple):
     rss: float  # peak resident MB of the largest of them
 
 
-def run_cli(project: Path, args: list[str], epoch: int) -> Run:
-    """One whole `python -m builder.cli ...` process in `project`."""
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch), "PYTHONPATH": python_path()}
+def run_cli(project: Path, args: list[str], epoch: int, more: dict[str, str] | None = None) -> Run:
+    """One whole `python -m builder.cli ...` process in `project` (`more`: its environment's
+    additions)."""
+    env = {
+        **os.environ,
+        "SOURCE_DATE_EPOCH": str(epoch),
+        "PYTHONPATH": python_path(),
+        **(more or {}),
+    }
     return run_process([sys.executable, "-m", "builder.cli", *args], project, env)
 
 

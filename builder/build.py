@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import figures as figure_stage
-from .atomic import remove_stale_temporaries, write_atomically
+from .atomic import TEMP_SUFFIX, remove_stale_temporaries, write_atomically
 from .commit import commit_files, package_path, unfinished_release
 from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text
 from .lock_repair import CurrentNote, Repair, repair_lock, restore_times
@@ -96,19 +96,20 @@ def build(options: BuildOptions, progress: Progress = quiet) -> BuildResult:
 
 
 def _remove_leftovers(options: BuildOptions) -> None:
-    """Temporary files and figure folders that killed builds left behind (running builds' stay)."""
+    for folder, pattern in leftover_places(options):
+        remove_stale_temporaries(folder, pattern)
+
+
+def leftover_places(options: BuildOptions) -> list[tuple[Path, str]]:
+    """(folder, pattern) of the temporary files and figure folders that killed builds leave
+    behind (running builds' are kept): every build removes them first."""
     project = options.cards_dir.resolve().parent
-    for folder in (
-        options.out_dir,
-        options.cards_dir,
-        project,
-        options.cache_dir,
-        options.releases,
-    ):
-        remove_stale_temporaries(folder)
-    remove_stale_temporaries(options.cache_dir, ".drawing-*")  # also make_figures' own, if it draws
-    for cache in CACHE_NAMES:
-        remove_stale_temporaries(options.build_caches / cache)
+    places = [
+        (folder, f".*{TEMP_SUFFIX}")
+        for folder in (options.out_dir, options.cards_dir, project, options.cache_dir)
+    ]
+    places += [(options.releases, f".*{TEMP_SUFFIX}"), (options.cache_dir, ".drawing-*")]
+    return places + [(options.build_caches / cache, f".*{TEMP_SUFFIX}") for cache in CACHE_NAMES]
 
 
 def _build(

@@ -16,7 +16,9 @@ added, so an edit to one card rewrites a sliver of it. An entry that no build us
 
 from __future__ import annotations
 
+import hashlib
 import marshal
+import os
 import sys
 import zlib
 from functools import cache
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from .atomic import write_atomically
 from .content_hash import content_key
-from .versions import library_version
+from .versions import installed_versions, library_version
 
 CACHE_FORMAT = 2  # 2: each value carries a CRC-32 of its bytes
 KEEP_UNUSED = 5  # saves of its shard an unused entry survives
@@ -210,3 +212,24 @@ def fingerprint(sources: tuple[str, ...], libraries: tuple[str, ...] = ()) -> st
             ]
     parts += [f"{library}=={library_version(library)}" for library in libraries]
     return content_key(*parts)
+
+
+def code_fingerprint() -> str:
+    """A hash of all of mathdeck as installed: every file of builder/ (not the bytecode), every
+    installed library's version and Python's."""
+    digest = hashlib.blake2b(
+        content_key(sys.version, sorted(installed_versions().items())).encode(), digest_size=20
+    )
+    for path in sorted(_code_files()):
+        data = path.read_bytes()
+        digest.update(f"\0{path.relative_to(BUILDER_DIR)}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _code_files() -> list[Path]:
+    found = []
+    for folder, subfolders, files in os.walk(BUILDER_DIR):
+        subfolders[:] = [name for name in subfolders if name != "__pycache__"]
+        found += [Path(folder, name) for name in files]
+    return found

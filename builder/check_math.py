@@ -54,6 +54,10 @@ class FormulaChecker:
         ):
             self._send()
 
+    def knows(self, item: tuple[str, bool]) -> bool:
+        """Whether the formula was added before (it is sent, or waits for its batch)."""
+        return item in self._added
+
     def add_facts(self, card_facts) -> None:
         """The formulas of one card's check.FieldFacts."""
         self.add(formula for fact in card_facts if fact.formulas for formula in fact.formulas)

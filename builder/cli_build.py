@@ -49,8 +49,11 @@ def build(
     --lang en the deck goes to <deck>-<version>-en.apkg.
     """
     from .build import build as run_build
+    from .build_summary import summary_of
+    from .cli_replay import remember_build
 
     report = Report()
+    started_ns = time.time_ns()
     with report.stopping(), stages() as progress:
         options = build_options(
             cards,
@@ -62,7 +65,9 @@ def build(
             strict=strict,
         )
         result = run_build(options, progress)
-    print_summary(report, result, changes_since(result))
+    print_summary(report, summary_of(result), changes_since(result))
+    if not report.exit_code:
+        remember_build(options, result, started_ns)
     report.finish()
 
 
@@ -81,6 +86,7 @@ def release(
     in cards/mathdeck.lock.json) and is shown in the deck's description in Anki.
     """
     from .build import build as run_build
+    from .build_summary import summary_of
 
     report = Report()
     chosen = [name for name, flag in (("major", major), ("minor", minor), ("patch", patch)) if flag]
@@ -95,7 +101,7 @@ def release(
             allow_note_type_change=allow_note_type_change,
         )
         result = run_build(options, progress)
-    print_summary(report, result, changes_since(result))
+    print_summary(report, summary_of(result), changes_since(result))
     version, changes = result.deck.config.version, result.changes
     if result.resumed_release or changes is None:  # its changes were counted when it began
         report.say(f"Finished the interrupted release {version}; CHANGELOG.md updated.")

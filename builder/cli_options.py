@@ -115,10 +115,25 @@ class MathdeckCommand(TyperCommand):
     def get_params(self, ctx):
         return _no_value_hint_for_flags(super().get_params(ctx))
 
+    def format_help(self, ctx, formatter):
+        _help_shown()
+        return super().format_help(ctx, formatter)
+
 
 class MathdeckGroup(TyperGroup):
     def get_params(self, ctx):
         return _no_value_hint_for_flags(super().get_params(ctx))
+
+    def format_help(self, ctx, formatter):
+        _help_shown()
+        return super().format_help(ctx, formatter)
+
+
+def _help_shown() -> None:
+    """What Typer prints now is a help page: cli_replay may keep it for the same command line."""
+    from . import cli_replay
+
+    cli_replay.help_shown = True
 
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}

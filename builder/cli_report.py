@@ -17,9 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NoReturn
 
-import typer
 from rich.console import Console, ConsoleDimensions
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.text import Text
 
 from .problems import Problem, SourceError, errors_in, warnings_in
@@ -97,12 +95,12 @@ class Report:
         """The command line itself is wrong (a value Typer cannot judge): one line, exit 2."""
         self.usage = True
         err.print(f"Usage error: {message}", markup=False)
-        raise typer.Exit(self.exit_code)
+        _exit(self.exit_code)
 
     def finish(self) -> None:
         """End the command with its exit code (nothing to do on success)."""
         if self.exit_code:
-            raise typer.Exit(self.exit_code)
+            _exit(self.exit_code)
 
     @contextmanager
     def stopping(self, writes: bool = True) -> Iterator[Report]:
@@ -134,6 +132,12 @@ class Report:
         self.finish()
 
 
+def _exit(code: int) -> NoReturn:
+    import typer  # only here: cli_replay prints through a Report without importing Typer
+
+    raise typer.Exit(code)
+
+
 def written_report(error) -> str:
     """What a commit.WriteError left written and what it did not, and how to finish."""
     from .problems import Location
@@ -162,22 +166,24 @@ def error_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {error} (a bug in mathdeck: please report it)"
 
 
-class _BarWhenCounted(BarColumn):
-    """A stage that does not count its items shows no bar (only the spinner and its name)."""
-
-    def render(self, task):
-        return super().render(task) if task.total is not None else Text("")
-
-
 @contextmanager
 def stages() -> Iterator:
     """The stage under way, with a bar and a count for stages that count their items
     ("Typesetting formulas with MathJax ━━━━ 1,145/1,145"), on stderr so stdout keeps only the
     results. Transient: a terminal is left with the summary; piped output gets nothing."""
+    # Imported here: a replayed build (cli_replay.py) prints through this module and shows none.
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+
+    class BarWhenCounted(BarColumn):
+        """A stage that does not count its items shows no bar (only the spinner and its name)."""
+
+        def render(self, task):
+            return super().render(task) if task.total is not None else Text("")
+
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
-        _BarWhenCounted(bar_width=24),
+        BarWhenCounted(bar_width=24),
         TextColumn("{task.fields[count]}"),
     )
     # Not on a terminal there is nothing to show (and Rich would end with an empty line).

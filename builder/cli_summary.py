@@ -3,43 +3,44 @@ changed and retired since the previous build (by the lock's content hashes), and
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 
 from .cli_report import Report, out
 
+if TYPE_CHECKING:
+    from .build_summary import BuildSummary
+
 SHOWN_IDS = 10  # card ids named per line of a summary; the rest are counted
 
 
-def print_summary(report: Report, result, changes) -> None:
-    report.problems(result.warnings)
-    table = Table(
-        title=f"{result.deck.config.title} {result.deck.config.version}", show_header=False
-    )
-    for kind, count in sorted(result.cards_by_kind.items()):
+def print_summary(report: Report, summary: BuildSummary, changes=None) -> None:
+    """The build's warnings, its summary table, the cards it changed (none when `changes` is
+    None) and the file."""
+    report.problems(summary.warnings)
+    table = Table(title=f"{summary.title} {summary.version}", show_header=False)
+    for kind, count in sorted(summary.cards_by_kind.items()):
         table.add_row(f"{kind} cards", str(count))
-    table.add_row("notes", str(len(result.notes)))
-    table.add_row("Anki cards", str(result.anki_cards))
-    table.add_row("subdecks", str(len({n.subdeck for n in result.notes})))
-    table.add_row(
-        "media files", f"{len(result.media)} ({sum(p.stat().st_size for p in result.media):,} B)"
-    )
-    table.add_row("figures", f"{result.figures_drawn} drawn, {result.figures_cached} cached")
-    table.add_row("package size", f"{result.size:,} B")
-    table.add_row("time", f"{result.seconds:.2f} s")
+    table.add_row("notes", str(summary.notes))
+    table.add_row("Anki cards", str(summary.anki_cards))
+    table.add_row("subdecks", str(summary.subdecks))
+    table.add_row("media files", f"{summary.media_files} ({summary.media_bytes:,} B)")
+    table.add_row("figures", f"{summary.figures_drawn} drawn, {summary.figures_cached} cached")
+    table.add_row("package size", f"{summary.size:,} B")
+    table.add_row("time", f"{summary.seconds:.2f} s")
     out.print(table)
-    for line in changes_lines(changes):
+    for line in changes_lines(changes) if changes is not None else []:
         report.say(line, markup=False)
-    verb = {"written": "Wrote", "replaced": "Replaced", "unchanged": "Unchanged:"}[result.status]
-    report.done(f"{verb} {result.path}")
-    from .commit import DEV_SUFFIX
-
-    if result.path.name.endswith(f"{DEV_SUFFIX}.apkg"):
+    verb = {"written": "Wrote", "replaced": "Replaced", "unchanged": "Unchanged:"}[summary.status]
+    report.done(f"{verb} {summary.path}")
+    if summary.development:
         base = (
-            f"release {result.released} plus your edits"
-            if result.released
+            f"release {summary.released} plus your edits"
+            if summary.released
             else "nothing released yet"
         )
-        over = "the release or an earlier build" if result.released else "an earlier build"
+        over = "the release or an earlier build" if summary.released else "an earlier build"
         report.say(
             f"  A development build ({base}): import it over {over}, and the edited notes update"
             " in place. `mathdeck release` makes a version.",

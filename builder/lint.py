@@ -5,22 +5,46 @@ A pure function of the loaded deck: `lint_deck(deck)` returns Problems, never pr
 Warnings do not stop a build; `--strict` (or `lint: {strict: true}` in deck.yaml) makes them
 errors. A card keeps a finding on purpose with `lint: {ignore: [MD30x]}`, deck.yaml for all.
 This module holds the codes, the settings and the ignoring; the rules themselves are in
-lint_rules, and how they read a card's text in lint_text.
+lint_rules (one card each) and lint_duplicates (MD301), how they read a card's text in
+lint_text. The work is done by card position and placed on the cards last, so that a build can
+remember it (builder/lint_memo.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from .lint_duplicates import (
+    Offered,
+    Repeat,
+    compared_keys,
+    find_repeats,
+    repeat_problem,
+    side_repeats,
+)
 from .lint_rules import (
+    Finding,
     document_reference_problems,
     given_away_problems,
     long_back_problems,
-    near_duplicate_problems,
     placeholder_problems,
 )
-from .model import Deck
+from .model import Card, Deck, LintSettings
 from .problems import Problem, did_you_mean
+
+# The code whose findings a build may remember (builder/lint_memo.py): a change to one empties
+# the lint cache.
+LINT_SOURCES = (
+    "lint.py",
+    "lint_rules.py",
+    "lint_text.py",
+    "lint_duplicates.py",
+    "near_duplicates.py",
+    "kinds.py",
+    "markdown_math.py",
+    "problems.py",  # one_line, in the messages
+)
 
 
 @dataclass(frozen=True)
@@ -45,20 +69,74 @@ WORD_BUDGET = 120  # words on a back, inline math counting as one
 DISPLAY_BUDGET = 6  # display formula lines on a back (each row of an aligned block is one)
 
 
-def lint_deck(deck: Deck) -> list[Problem]:
+@dataclass(frozen=True)
+class CardLint:
+    """What the linter finds in one card by itself: a function of the card's content and the
+    word and display budgets, which a build remembers by the card's digest."""
+
+    findings: tuple[Finding, ...]  # MD302-MD305
+    compared: tuple[tuple[str, str], ...]  # (key, side) of the texts MD301 compares
+
+
+def lint_card(card: Card, word_budget: int, display_budget: int) -> CardLint:
+    return CardLint(
+        (
+            *long_back_problems(card, word_budget, display_budget),
+            *given_away_problems(card),
+            *placeholder_problems(card),
+            *document_reference_problems(card),
+        ),
+        compared_keys(card),
+    )
+
+
+@dataclass(frozen=True)
+class DeckLint:
+    """What the linter finds in a deck, by card position, before any finding has a place."""
+
+    findings: tuple[tuple[int, Finding], ...]  # MD302-MD305
+    repeats: tuple[Repeat, ...]  # MD301
+
+
+class Linter:
+    """The linter's work on a deck: each card by itself, then the near-duplicates among each
+    side's texts. builder/lint_memo.py's RememberingLinter answers from the last build."""
+
+    def __init__(self, settings: LintSettings):
+        self.word_budget = settings.word_budget or WORD_BUDGET
+        self.display_budget = settings.display_budget or DISPLAY_BUDGET
+
+    def deck(self, deck: Deck) -> DeckLint:
+        linted = [
+            (at, card, self.card(card)) for at, card in enumerate(deck.cards) if not card.retired
+        ]
+        repeats = []
+        if "MD301" not in deck.config.lint.ignored:
+            offered = [
+                (at, card, lint.compared)
+                for at, card, lint in linted
+                if not card.lint.ignore or "MD301" not in card.lint.ignored
+            ]
+            repeats = find_repeats(offered, self.side_repeats)
+        findings = tuple((at, finding) for at, _, lint in linted for finding in lint.findings)
+        return DeckLint(findings, tuple(repeats))
+
+    def card(self, card: Card) -> CardLint:
+        return lint_card(card, self.word_budget, self.display_budget)
+
+    def side_repeats(self, offered: Sequence[Offered], side: str) -> list[Repeat]:
+        return side_repeats(offered, side)
+
+
+def lint_deck(deck: Deck, linter: Linter | None = None) -> list[Problem]:
     """Every lint finding of the deck's cards (retired ones aside) as a warning, minus those
     ignored; and wrong `lint:` settings as errors."""
     settings = deck.config.lint
-    cards = [card for card in deck.cards if not card.retired]
-    findings = near_duplicate_problems([card for card in cards if "MD301" not in card.lint.ignored])
-    for card in cards:
-        findings += long_back_problems(
-            card, settings.word_budget or WORD_BUDGET, settings.display_budget or DISPLAY_BUDGET
-        )
-        findings += given_away_problems(card)
-        findings += placeholder_problems(card)
-        findings += document_reference_problems(card)
-    ignored_by = {card.id: card.lint.ignored for card in cards}
+    found = (linter or Linter(settings)).deck(deck)
+    cards = deck.cards
+    findings = [repeat_problem(repeat, cards) for repeat in found.repeats]
+    findings += (_placed(cards[at], finding) for at, finding in found.findings)
+    ignored_by = {card.id: card.lint.ignored for card in cards if card.lint.ignore}
     kept = [
         finding
         for finding in findings
@@ -66,6 +144,17 @@ def lint_deck(deck: Deck) -> list[Problem]:
         and finding.code not in ignored_by.get(finding.card, ())
     ]
     return settings_problems(deck) + kept
+
+
+def _placed(card: Card, finding: Finding) -> Problem:
+    """A finding at its key's line in the card as it stands."""
+    return Problem(
+        card.text_locations.get(finding.key, card.location),
+        f"card '{card.id}': {finding.message}",
+        "warning",
+        card.id,
+        finding.code,
+    )
 
 
 def as_errors(problems: list[Problem]) -> list[Problem]:

@@ -1,5 +1,6 @@
 """The linter at scale, for `mathdeck bench`: `lint_deck` on a synthetic deck of 20,000 cards in
-memory (no YAML, no MathJax), with near-duplicates planted that it must find.
+memory (no YAML, no MathJax), with near-duplicates planted that it must find; and the linter as a
+build runs it, behind its cache, after a build of the same deck with nothing or one card changed.
 
 Each card's front and back are drawn from a made-up vocabulary with a formula of their own, so
 unplanted cards share only common words and notation, as real cards do; every 50th card
@@ -8,14 +9,19 @@ repeats an earlier card's front with one word added, and as many repeat an earli
 
 from __future__ import annotations
 
+import gc
 import random
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .cache import BuildCache
 from .lint import lint_deck
-from .lint_rules import near_duplicate_problems
-from .model import Card, Deck, DeckConfig
+from .lint_duplicates import near_duplicate_problems
+from .lint_memo import lint_deck_memoised
+from .memo import lint_fingerprint
+from .model import Card, Deck, DeckConfig, card_digest
 from .problems import Location
 
 PLANTED_EVERY = 50
@@ -87,6 +93,50 @@ def synthetic_deck(count: int, seed: int = 15) -> tuple[Deck, set[str]]:
         )
     config = DeckConfig("Synthetic", "synthetic", 1, "1.0.0", "", {"formula": 2}, where, where)
     return Deck(config, cards), planted
+
+
+# The linter inside a build (builder/lint_memo.py), after a build of the same deck: what changed.
+BUILD_CASES = ("nothing changed", "one explanation added", "one front edited")
+
+
+def time_lint_in_builds(count: int = 20_000, runs: int = 3) -> dict[str, list[tuple[float, float]]]:
+    """(seconds, CPU seconds) of lint_deck_memoised per case and run, each after a build that
+    linted the deck and saved its cache to disk, as consecutive builds do."""
+    deck, _ = synthetic_deck(count)
+    middle = count // 2
+    edits: dict[str, dict[str, str]] = {
+        "nothing changed": {},
+        "one explanation added": {"explanation": "An explanation, which MD301 does not compare."},
+        "one front edited": {"concept": deck.cards[middle].text["concept"] + " edited"},
+    }
+    timings: dict[str, list[tuple[float, float]]] = {case: [] for case in BUILD_CASES}
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="mathdeck-lint-bench-") as folder:
+            _lint_in_build(deck, Path(folder))
+            for case in BUILD_CASES:
+                card = deck.cards[middle]
+                edited = replace(card, text={**card.text, **edits[case]})
+                changed = Deck(
+                    deck.config, [*deck.cards[:middle], edited, *deck.cards[middle + 1 :]]
+                )
+                timings[case].append(_lint_in_build(changed, Path(folder)))
+    return timings
+
+
+def _lint_in_build(deck: Deck, folder: Path) -> tuple[float, float]:
+    cache = BuildCache(folder, "lint", lint_fingerprint())
+    digests = [card_digest(card) for card in deck.cards]  # the loader's work, not the linter's
+    collecting = gc.isenabled()
+    gc.disable()  # as build.py does: the collector would scan the deck's objects over and over
+    try:
+        started, cpu = time.perf_counter(), time.process_time()
+        lint_deck_memoised(deck, cache, digests)
+        timing = (time.perf_counter() - started, time.process_time() - cpu)
+    finally:
+        if collecting:
+            gc.enable()
+    cache.save()
+    return timing
 
 
 def time_lint(count: int = 20_000, runs: int = 3) -> LintTiming:

@@ -1,6 +1,7 @@
-"""lint_rules: the card linter's rules, MD301-MD305 (README, "Card linter"), one function each:
-a card (or, for near-duplicates, all cards) in, warnings with a code, a place and a fix out.
-builder/lint.py runs them and applies the `lint:` settings; lint_text measures the text.
+"""lint_rules: the card linter's rules about one card, MD302-MD305 (README, "Card linter"), one
+function each: a card in, findings with a code, the card's key and a fix out. builder/lint.py runs
+them and applies the `lint:` settings; lint_text measures the text; MD301, near-duplicates, is
+lint_duplicates.
 """
 
 from __future__ import annotations
@@ -24,80 +25,30 @@ from .lint_text import (
 )
 from .markdown_math import cloze_deletions
 from .model import KINDS, Card
-from .near_duplicates import MATH, WORD, near_duplicates, text_tokens
-from .problems import Problem, one_line
+from .near_duplicates import MATH, WORD
+from .problems import one_line
 
-SIMILARITY = 0.75  # Jaccard of near_duplicates.text_tokens from which two texts are duplicates
-
-
-def _warning(card: Card, key: str, code: str, message: str) -> Problem:
-    where = card.text_locations.get(key, card.location)
-    return Problem(where, f"card '{card.id}': {message}", "warning", card.id, code)
-
-
-# ---------------------------------------------------------------- MD301 near-duplicate
+# Each kind's Markdown keys, the ones the rules read (CardKind.markdown makes its tuple per call).
+MARKDOWN_KEYS = {name: kind.markdown for name, kind in KINDS.items()}
 
 
 @dataclass(frozen=True)
-class _Text:
-    card: Card
+class Finding:
+    """A warning about one card before it has a place: builder/lint.py puts it at the card's
+    `key` as the card stands (a build may remember findings of a card whose lines moved)."""
+
     key: str
-    side: str  # "front" or "back"
-
-
-def near_duplicate_problems(cards: list[Card]) -> list[Problem]:
-    """Fronts like another card's front, backs like another card's back; a reverse card's front
-    is its forward card's back, so formulas are compared once, as backs. One warning per card,
-    at its text, naming the earlier card it nearly repeats."""
-    texts = [_Text(card, key, side) for card in cards for key, side in _compared_keys(card)]
-    problems, seen = [], set()
-    for side in ("front", "back"):
-        chosen = [text for text in texts if text.side == side]
-        sets = [text_tokens(text.card.text[text.key]) for text in chosen]
-        for pair in near_duplicates(sets, SIMILARITY, [text.card.id for text in chosen]):
-            later, earlier = chosen[pair.later], chosen[pair.earlier]
-            if later.card.id in seen:
-                continue
-            seen.add(later.card.id)
-            other = earlier.card.text_locations.get(earlier.key, earlier.card.location)
-            problems.append(
-                _warning(
-                    later.card,
-                    later.key,
-                    "MD301",
-                    (
-                        f"'{later.key}' nearly repeats the '{earlier.key}' "
-                        f"of card '{earlier.card.id}' ({other}; "
-                        f"{pair.similarity:.0%} alike): merge them, "
-                        "make each ask something the other does not, "
-                        "or retire one (`retired: true`)"
-                    ),
-                )
-            )
-    return problems
-
-
-def _compared_keys(card: Card) -> list[tuple[str, str]]:
-    """(key, side): what each Anki card of the note asks, and its main answer (explanations
-    aside)."""
-    keys: dict[str, str] = {}
-    for study in KINDS[card.kind].study(card):
-        if study.asks_for_name:
-            continue  # its front is the forward card's answer, its answer the forward card's front
-        for key in study.front:
-            keys.setdefault(key, "front")
-        if study.back and study.back[0] in card.text:
-            keys.setdefault(study.back[0], "back")
-    return [(key, side) for key, side in keys.items() if card.text.get(key, "").strip()]
+    code: str
+    message: str
 
 
 # ---------------------------------------------------------------- MD302 too-long
 
 
-def long_back_problems(card: Card, word_budget: int, display_budget: int) -> list[Problem]:
+def long_back_problems(card: Card, word_budget: int, display_budget: int) -> list[Finding]:
     """The longest back of the note, if over a budget (one warning per note: the explanation is
     on the backs of both a card and its reverse)."""
-    markdown = KINDS[card.kind].markdown
+    markdown = MARKDOWN_KEYS[card.kind]
     worst = None
     for study in KINDS[card.kind].study(card):
         keys = [key for key in study.back if key in card.text and key in markdown]
@@ -122,8 +73,7 @@ def long_back_problems(card: Card, word_budget: int, display_budget: int) -> lis
     if lines > display_budget:
         over.append(f"{lines} display formula lines (budget {display_budget})")
     return [
-        _warning(
-            card,
+        Finding(
             key,
             "MD302",
             (
@@ -142,10 +92,10 @@ def long_back_problems(card: Card, word_budget: int, display_budget: int) -> lis
 GIVEN_AWAY = 3
 
 
-def given_away_problems(card: Card) -> list[Problem]:
+def given_away_problems(card: Card) -> list[Finding]:
     if KINDS[card.kind].is_cloze:
         return _cloze_given_away(card)
-    problems = []
+    problems: list[Finding] = []
     for study in KINDS[card.kind].study(card):
         if not study.asks_for_name:
             continue
@@ -154,8 +104,7 @@ def given_away_problems(card: Card) -> list[Problem]:
         named = [term for term in terms if stem(term) in _front_words(card, study)]
         if named and (len(named) * GIVEN_AWAY >= len(terms) or set(named) & abbreviations(name)):
             problems.append(
-                _warning(
-                    card,
+                Finding(
                     study.front[0],
                     "MD303",
                     (
@@ -186,12 +135,12 @@ def _front_words(card: Card, study: StudyCard) -> set[str]:
     return words
 
 
-def _cloze_given_away(card: Card) -> list[Problem]:
+def _cloze_given_away(card: Card) -> list[Finding]:
     """A deletion whose answer is still on its card's front: elsewhere in the text (another
     deletion, which that card shows) or in its own hint."""
     text = card.text["text"]
     deletions = cloze_deletions(text)
-    problems = []
+    problems: list[Finding] = []
     for deletion in deletions:
         answer = comparable(deletion.answer)
         if len(answer) < 3:
@@ -206,8 +155,7 @@ def _cloze_given_away(card: Card) -> list[Problem]:
         front = text[: deletions[0].start] + front
         if f" {answer} " in f" {comparable(front)} ":  # whole words: Adam is not in AdamW
             problems.append(
-                _warning(
-                    card,
+                Finding(
                     "text",
                     "MD303",
                     (
@@ -227,26 +175,25 @@ PLACEHOLDER = re.compile(
 )
 PLACEHOLDER_WORDS = ("TODO", "TBD", "FIXME", "XXX")
 PLACEHOLDER_WORD = re.compile(r"\b(?:" + "|".join(PLACEHOLDER_WORDS) + r")\b")
+PLACEHOLDER_CUE = re.compile("|".join(PLACEHOLDER_WORDS))  # in every match, code or not
 
 
-def placeholder_problems(card: Card) -> list[Problem]:
-    problems = []
-    for key in KINDS[card.kind].markdown:
+def placeholder_problems(card: Card) -> list[Finding]:
+    problems: list[Finding] = []
+    for key in MARKDOWN_KEYS[card.kind]:
         text = card.text.get(key)
         if text is None:
             continue
         if not text.strip():
             what = "is empty"
         elif PLACEHOLDER.match(text.strip()) or (
-            any(word in text for word in PLACEHOLDER_WORDS)
+            PLACEHOLDER_CUE.search(text)
             and PLACEHOLDER_WORD.search(INLINE_CODE.sub(" ", FENCED_CODE.sub(" ", text)))
         ):
             what = f"is a placeholder ('{one_line(text, 40)}')"
         else:
             continue
-        problems.append(
-            _warning(card, key, "MD304", f"'{key}' {what}: write it, or remove the key")
-        )
+        problems.append(Finding(key, "MD304", f"'{key}' {what}: write it, or remove the key"))
     return problems
 
 
@@ -272,22 +219,21 @@ DOCUMENT_CUES = (
     "original",
     "source",
 )  # one is in every match
+DOCUMENT_CUE = re.compile("|".join(DOCUMENT_CUES))
 
 
-def document_reference_problems(card: Card) -> list[Problem]:
-    problems = []
-    for key in KINDS[card.kind].markdown:
+def document_reference_problems(card: Card) -> list[Finding]:
+    problems: list[Finding] = []
+    for key in MARKDOWN_KEYS[card.kind]:
         text = card.text.get(key, "")
-        lowered = text.lower()
-        if not any(cue in lowered for cue in DOCUMENT_CUES):
+        if not DOCUMENT_CUE.search(text.lower()):
             continue
         match = DOCUMENT_REFERENCE.search(
             MATH.sub(" ", INLINE_CODE.sub(" ", FENCED_CODE.sub(" ", text)))
         )
         if match:
             problems.append(
-                _warning(
-                    card,
+                Finding(
                     key,
                     "MD305",
                     (

@@ -22,12 +22,20 @@ from typing import Any
 
 # Markdown is imported where it is used: a rebuild whose notes all come from the build's cache
 # (builder/memo.py) never loads it.
-from .macros import Macro, expand_macros
+from .macros import Macro
+from .markdown_extensions import DisplayMathParagraphs, MathRewriter, escape_math, is_math
+from .markdown_paragraph import plain_html
 from .sanitize import sanitize_html
 
 # What Markdown's output depends on besides the text: this code, the macros, the libraries. Caches
 # of anything made from it (checked cards, notes) include them in their keys (builder/memo.py).
-MARKDOWN_SOURCES = ("markdown_math.py", "sanitize.py", "macros.py")
+MARKDOWN_SOURCES = (
+    "markdown_math.py",
+    "markdown_extensions.py",
+    "markdown_paragraph.py",
+    "sanitize.py",
+    "macros.py",
+)
 MARKDOWN_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3")
 
 
@@ -46,90 +54,10 @@ MARKDOWN_CONFIG: dict[str, dict[str, Any]] = {
 # ---------------------------------------------------------------- Markdown with math
 
 
-class MathRewriter:
-    """A Markdown tree processor (Markdown only calls `run`) that rewrites the TeX of every
-    formula arithmatex found, after Markdown parsed it:
-
-    - deck macros are expanded into plain TeX (phone apps cannot load a MathJax config);
-    - in cloze cards, `}}` is spaced to `} }`: Anki and AnkiDroid would read it as the end of the
-      deletion (`{{c1::$\\frac{a}{b}}$}}`); for TeX the space changes nothing.
-    """
-
-    def __init__(self, md, macros: tuple[Macro, ...], cloze: bool):
-        self.md = md
-        self.macros = {macro.name: macro for macro in macros}
-        self.cloze = cloze
-
-    def run(self, root):
-        from markdown.util import AtomicString
-
-        for element in root.iter():
-            if element.text and is_math(element.get("class")):
-                # arithmatex escapes display math itself (<div>) but leaves inline math raw.
-                escaped = element.tag == "div"
-                text = html.unescape(element.text) if escaped else element.text
-                # Rewrite only the TeX between \( \) or \[ \]: a macro argument must never
-                # swallow the closing delimiter.
-                opening, tex, closing = text[:2], text[2:-2], text[-2:]
-                tex = expand_macros(tex, self.macros)
-                if self.cloze:
-                    tex = cloze_safe(tex)
-                text = opening + tex + closing
-                element.text = AtomicString(_escape_math(text) if escaped else text)
-
-
-class DisplayMathParagraphs:
-    """A Markdown preprocessor (Markdown only calls `run`) that gives a `$$...$$` line (or a
-    multi-line `$$` block) the blank lines around it that arithmatex needs to see display math, so
-    authors may write it straight after a sentence, as GitHub allows. Works on whole lines only;
-    fenced code is left alone."""
-
-    def __init__(self, md=None):
-        self.md = md
-
-    def run(self, lines: list[str]) -> list[str]:
-        result: list[str] = []
-        fence: str | None = None
-        in_math = False
-        for line in lines:
-            stripped = line.strip()
-            if fence is None and not in_math and stripped[:3] in ("```", "~~~"):
-                fence = stripped[:3]
-            elif fence is not None:
-                if stripped.startswith(fence):
-                    fence = None
-            elif not in_math and stripped.startswith("$$"):
-                if result and result[-1].strip():
-                    result.append("")
-                single_line = len(stripped) >= 4 and stripped.endswith("$$")
-                in_math = not single_line
-                result.append(line)
-                if single_line:
-                    result.append("")
-                continue
-            elif in_math and stripped.endswith("$$"):
-                in_math = False
-                result.append(line)
-                result.append("")
-                continue
-            result.append(line)
-        return result
-
-
-def cloze_safe(tex: str) -> str:
-    while "}}" in tex:
-        tex = tex.replace("}}", "} }")
-    return tex
-
-
-def _escape_math(tex: str) -> str:
-    return (
-        tex.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
-
-
 @functools.cache
-def _markdown(macros: tuple[Macro, ...], cloze: bool):
+def markdown_converter(macros: tuple[Macro, ...], cloze: bool):
+    """The build's Markdown instance for these macros (cloze or not), and its MathRewriter's
+    rewrite of one formula."""
     import markdown
 
     converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
@@ -139,7 +67,7 @@ def _markdown(macros: tuple[Macro, ...], cloze: bool):
     math_rewriter = MathRewriter(converter, macros, cloze)
     converter.preprocessors.register(display_math, "mathdeck-display-math", 5)  # type: ignore[arg-type]
     converter.treeprocessors.register(math_rewriter, "mathdeck-math", 15)  # type: ignore[arg-type]
-    return converter
+    return converter, math_rewriter.rewrite
 
 
 def markdown_to_html(
@@ -168,7 +96,11 @@ def markdown_to_unsafe_html(text: str, macros: tuple[Macro, ...] = (), cloze: bo
 # check and render both need Markdown's output of a field: convert it once per build.
 @functools.lru_cache(maxsize=1 << 17)
 def _unsafe_html(text: str, macros: tuple[Macro, ...], cloze: bool) -> str:
-    converter = _markdown(macros, cloze)
+    converter, rewrite_math = markdown_converter(macros, cloze)
+    # Most fields (a plain paragraph, one display formula) are written without running Markdown.
+    plain = plain_html(text, converter, rewrite_math, escape_math)
+    if plain is not None:
+        return plain
     converter.reset()
     return converter.convert(text)
 
@@ -235,12 +167,6 @@ def collect_formulas(unsafe_html: str, markdown_tags_only: bool = False) -> list
     collector.feed(unsafe_html)
     collector.close()
     return collector.formulas
-
-
-def is_math(class_attribute: str | None) -> bool:
-    """Whether an element's class attribute marks it as arithmatex's math
-    (`<span|div class="arithmatex">`)."""
-    return "arithmatex" in (class_attribute or "").split()
 
 
 # Math as Markdown writes it here: arithmatex's spans and divs, TeX escaped as HTML, no inner tags.

@@ -17,6 +17,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .user_cache import user_cache_dir
+
 MATHJAX_VERSION = "3.2.2"  # keep in step with package.json: Anki ships this version
 # In a checkout (also with `pip install -e .`) builder/ sits at the repository root next to
 # package.json and node_modules/; MATHDECK_NODE_ROOT points elsewhere if needed.
@@ -46,13 +48,6 @@ def node_root() -> Path:
         :16
     ]
     return user_cache_dir() / f"node-{digest}"  # one folder per lock: a new pin installs afresh
-
-
-def user_cache_dir() -> Path:
-    """MATHDECK_CACHE, else $XDG_CACHE_HOME/mathdeck, else ~/.cache/mathdeck."""
-    if os.environ.get("MATHDECK_CACHE"):
-        return Path(os.environ["MATHDECK_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mathdeck"
 
 
 # Told before a first-use install (which takes a few seconds): the CLI shows it, as only it prints.
@@ -129,9 +124,14 @@ def require_node_setup() -> tuple[str, Path]:
     return node, root
 
 
+def mathjax_manifest() -> Path:
+    """The package.json of the MathJax that node_root() holds: its version is MathJax's."""
+    return _mathjax_manifest(node_root())
+
+
 def mathjax_fingerprint() -> str:
     """The installed MathJax's version, without starting node: part of the verdict cache's key."""
-    manifest = _mathjax_manifest(node_root())
+    manifest = mathjax_manifest()
     try:
         return "mathjax-full==" + json.loads(manifest.read_text(encoding="utf-8")).get(
             "version", "?"

@@ -22,6 +22,7 @@ from .check_math import VERDICT_SOURCES, FormulaChecker
 from .commit import os_error_text
 from .content_hash import content_key, subkey
 from .genanki_layout import GenankiLayout, genanki_layout
+from .lint import LINT_SOURCES
 from .load import LOADER_SOURCES
 from .markdown_math import MARKDOWN_LIBRARIES, MARKDOWN_SOURCES, macro_signature
 from .mathjax import Verdict
@@ -44,11 +45,16 @@ from .render import (
 T = TypeVar("T")
 # How these files keep a stage's result (a card as a row, say) is part of every entry.
 MEMO_SOURCES = ("memo.py", "parsed_cards.py")
-CACHE_NAMES = ("cards", "checked", "notes", "mathjax", "package")  # folders under .cache/build/
+# the folders under .cache/build/
+CACHE_NAMES = ("cards", "checked", "notes", "mathjax", "package", "lint")
 
 
 def loader_fingerprint() -> str:
     return fingerprint(LOADER_SOURCES + MEMO_SOURCES, ("pyyaml",))
+
+
+def lint_fingerprint() -> str:
+    return fingerprint(LINT_SOURCES + MEMO_SOURCES + ("lint_memo.py",))
 
 
 def notes_fingerprint() -> str:
@@ -75,10 +81,11 @@ class BuildCaches:
     notes: BuildCache  # card (+ macros, figures) -> its note's fields
     verdicts: BuildCache  # formula -> MathJax's verdict
     packages: BuildCache  # the package's inputs -> the last build's .apkg bytes
+    lint: BuildCache  # the linter's findings by card digest; near-duplicates by texts
 
     @classmethod
     def open(cls, folder: Path) -> BuildCaches:
-        cards, checked, notes, verdicts, packages = CACHE_NAMES
+        cards, checked, notes, verdicts, packages, lint = CACHE_NAMES
         return cls(
             folder=folder,
             cards=BuildCache(folder, cards, loader_fingerprint()),
@@ -91,15 +98,13 @@ class BuildCaches:
             packages=BuildCache(
                 folder, packages, fingerprint(PACKAGE_SOURCES, PACKAGE_LIBRARIES), keep_unused=1
             ),
+            lint=BuildCache(folder, lint, lint_fingerprint()),
         )
 
     def save(self) -> list[Problem]:
         """Save every cache; what could not be saved, as a warning (a cache only saves time)."""
-        errors = [
-            error
-            for cache in (self.cards, self.checked, self.notes, self.verdicts, self.packages)
-            for error in cache.save()
-        ]
+        caches = (self.cards, self.checked, self.notes, self.verdicts, self.packages, self.lint)
+        errors = [error for cache in caches for error in cache.save()]
         if not errors:
             return []
         return [
@@ -173,7 +178,8 @@ class RememberingFormulaChecker(FormulaChecker):
     def add(self, formulas: Iterable[tuple[str, bool]]) -> None:
         new = []
         for item in formulas:
-            if item in self.remembered:
+            # A formula repeats across cards: its cache key is made once, not at every use.
+            if item in self.remembered or self.knows(item):
                 continue
             verdict = self.cache.get(self._key(item))
             if verdict is None:

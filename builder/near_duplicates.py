@@ -11,7 +11,7 @@ WWW 2007): with every set's tokens sorted rarest first, two sets with Jaccard >=
 the first |s| - ceil(t|s|) + 1 tokens of each. Only those prefixes are indexed, so a text meets
 only the earlier texts that share one of its rare tokens, and the similarity is then computed
 exactly (deterministic, unlike MinHash/LSH's estimates). A token found once in the whole deck
-pairs nothing: it is dropped with set operations before any sorting.
+pairs nothing: it has no rank (`token_ranks`) and is dropped before any sorting.
 
 Two caps keep the work linear where a deck is one big cluster (every card made from one
 template, "Expectation of X_k ... (case i)"): a token indexes at most `POSTINGS` texts, and a
@@ -102,45 +102,65 @@ def near_duplicates(
 ) -> list[Pair]:
     """For each set, its most similar earlier set with Jaccard >= threshold (if any). Sets of one
     group (the texts of one note) are never paired."""
-    frequency = Counter(chain.from_iterable(sets))
-    # A token found once in all the texts pairs nothing: a set whose prefix is all such tokens is
-    # skipped with two set operations, and only the others are ordered, rarest first (ties by
-    # first appearance), as one int each so that sorting is cheap.
-    once = frozenset(token for token, count in frequency.items() if count == 1)
-    order = {
-        token: (count << 32) | serial
-        for serial, (token, count) in enumerate(frequency.items())
-        if count > 1
-    }
-    index: dict[int, list[int]] = {}
+    rank = token_ranks(sets)
+    sizes = [len(tokens) for tokens in sets]
+    if groups is None:
+        groups = range(len(sets))  # every set a group of its own
+    index: dict[int, list[int]] = {}  # a prefix token's rank -> the first texts with it
     pairs = []
     for i, tokens in enumerate(sets):
-        if len(tokens) < MIN_TOKENS:
+        size = sizes[i]
+        if size < MIN_TOKENS:
             continue
-        length = len(tokens) - math.ceil(threshold * len(tokens)) + 1  # of the prefix
-        shared = tokens - once
-        length -= len(tokens) - len(shared)
+        # tokens found once pair nothing: rank.get drops them (a rank is never 0)
+        ranks = sorted(filter(None, map(rank.get, tokens)))
+        length = len(ranks) - math.ceil(threshold * size) + 1  # of the prefix, in shared tokens
         if length <= 0:
             continue
-        prefix = sorted(map(order.__getitem__, shared))[:length]
-        smallest, largest = (
-            threshold * len(tokens),
-            len(tokens) / threshold,
-        )  # Jaccard <= the ratio of sizes
-        met = Counter(chain.from_iterable(index.get(key, ()) for key in prefix))
-        best = None
-        for j, _ in met.most_common(CANDIDATES):
-            if not smallest <= len(sets[j]) <= largest or (
-                groups is not None and groups[j] == groups[i]
-            ):
-                continue
-            similarity = jaccard(tokens, sets[j])
-            if similarity >= threshold and (best is None or similarity > best.similarity):
-                best = Pair(i, j, similarity)
-        if best is not None:
-            pairs.append(best)
+        prefix = ranks[:length]
+        met = [index[key] for key in prefix if key in index]
+        if met:
+            best = _most_similar(i, met, sets, sizes, groups, threshold)
+            if best is not None:
+                pairs.append(best)
         for key in prefix:
             postings = index.setdefault(key, [])
             if len(postings) < POSTINGS:
                 postings.append(i)
     return pairs
+
+
+def token_ranks(sets: Sequence[frozenset[str]]) -> dict[str, int]:
+    """Each token found in two texts or more, as an int from 1 that orders them rarest first,
+    ties in the order of the tokens' text (never in a set's order, which Python's string hashing
+    changes from one process to the next), so that sorting a text's tokens is cheap. A token
+    found once in all the texts pairs nothing and has none."""
+    frequency = Counter(chain.from_iterable(sets))
+    shared = sorted((count, token) for token, count in frequency.items() if count > 1)
+    return {token: rank for rank, (_, token) in enumerate(shared, 1)}
+
+
+def _most_similar(
+    i: int,
+    met: list[list[int]],
+    sets: Sequence[frozenset[str]],
+    sizes: list[int],
+    groups: Sequence[object],
+    threshold: float,
+) -> Pair | None:
+    """The earlier text most like text i among the CANDIDATES that share most of its prefix
+    (`met`: the postings of its prefix tokens), ties to the first met."""
+    if len(met) == 1:  # each met once: in the order met
+        candidates = met[0][:CANDIDATES]
+    else:  # Counter.most_common, in C: the most met first, ties in the order met
+        counts = Counter(chain.from_iterable(met))
+        candidates = sorted(counts, key=counts.__getitem__, reverse=True)[:CANDIDATES]
+    tokens, group = sets[i], groups[i]
+    smallest, largest = threshold * sizes[i], sizes[i] / threshold  # Jaccard <= ratio of sizes
+    best = None
+    for j in candidates:
+        if smallest <= sizes[j] <= largest and groups[j] != group:
+            similarity = jaccard(tokens, sets[j])
+            if similarity >= threshold and (best is None or similarity > best.similarity):
+                best = Pair(i, j, similarity)
+    return best

@@ -15,7 +15,8 @@ from .html_to_markdown import Unconvertible, html_to_markdown
 from .identity import Lock, guid_for_card
 from .kinds import KINDS, CardKind
 from .lock_repair import package_notes
-from .markdown_math import cloze_safe, formulas_in, markdown_to_html
+from .markdown_extensions import cloze_safe
+from .markdown_math import formulas_in, markdown_to_html
 from .model import Card, Deck
 from .problems import Location
 from .pull_report import Conflict, FieldEdit, PullResult, Unreadable

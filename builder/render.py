@@ -62,6 +62,8 @@ class RenderedNote:
 NOTES_CACHE_SOURCES = (
     "render.py",
     "markdown_math.py",
+    "markdown_extensions.py",
+    "markdown_paragraph.py",
     "sanitize.py",
     "check.py",
     "html_audit.py",

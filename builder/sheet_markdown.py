@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 
 from .macros import Macro
-from .markdown_math import DisplayMathParagraphs, formulas_in
+from .markdown_extensions import DisplayMathParagraphs
+from .markdown_math import formulas_in
 from .model import KINDS
 from .sheet import Sheet, SheetSection
 

@@ -17,7 +17,8 @@ from .check_math import MathCheck, start_math_check
 from .commit import unfinished_release
 from .figures import FigurePlan
 from .identity import Lock, build_time, read_lock
-from .lint import as_errors, lint_deck
+from .lint import as_errors
+from .lint_memo import lint_deck_memoised
 from .memo import (
     BuildCaches,
     RememberingFormulaChecker,
@@ -81,7 +82,11 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
     strict = options.strict or deck.config.lint.strict
     if not options.check_math:
         facts = deck_facts(deck)
-        problems = loaded.problems + check_deck(deck, set(plans), facts) + lint_deck(deck)
+        problems = (
+            loaded.problems
+            + check_deck(deck, set(plans), facts)
+            + lint_deck_memoised(deck, caches.lint, loaded.digests)
+        )
         return Checks(deck, loaded.digests, plans, problems, facts, caches, strict=strict)
     # Cards that passed every check before, unchanged, are skipped (only when MathJax checks too).
     keys = checked_keys(deck, loaded.digests)
@@ -89,7 +94,11 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
         caches.verdicts, deck.config.tex_links
     )  # node starts on the first formula it lacks
     facts = deck_facts(deck, checked_before(caches.checked, keys), checker.add_facts)
-    problems = loaded.problems + check_deck(deck, set(plans), facts) + lint_deck(deck)
+    problems = (
+        loaded.problems
+        + check_deck(deck, set(plans), facts)
+        + lint_deck_memoised(deck, caches.lint, loaded.digests)
+    )
     if None not in facts and not loaded.problems:
         # every formula of the deck was looked up (no card left out): the others are stale
         caches.verdicts.drop_unused()

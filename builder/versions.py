@@ -26,6 +26,11 @@ def library_version(library: str) -> str:
     return version
 
 
+def installed_versions() -> dict[str, str]:
+    """Every library installed on sys.path, by normalised name: its version."""
+    return dict(_installed_versions())
+
+
 @cache
 def _installed_versions() -> dict[str, str]:
     """Library versions from the names of the *.dist-info folders on sys.path: one directory

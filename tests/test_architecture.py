@@ -42,12 +42,22 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "yamlsource",
                 "anki_notes",
                 "card_yaml",
+                "user_cache",
             }
         ),
     ),
     (
         "markdown_math",
-        frozenset({"markdown_math", "sanitize", "html_to_markdown", "field_edits"}),
+        frozenset(
+            {
+                "markdown_math",
+                "markdown_extensions",
+                "markdown_paragraph",
+                "sanitize",
+                "html_to_markdown",
+                "field_edits",
+            }
+        ),
     ),
     ("domain", frozenset({"kinds", "model"})),
     ("load", frozenset({"load", "card_file", "schema", "project"})),
@@ -61,6 +71,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "coverage",
                 "lint",
                 "lint_rules",
+                "lint_duplicates",
                 "lint_text",
                 "near_duplicates",
             }
@@ -83,6 +94,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "stages",
                 "stages_check",
                 "build",
+                "build_stamp",
+                "build_summary",
                 "prepare",
                 "changes",
                 "watch",
@@ -92,6 +105,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "bench_runs",
                 "bench_table",
                 "lint_bench",
+                "lint_memo",
                 "scaffold",
             }
         ),
@@ -128,6 +142,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "cli_outputs",
                 "cli_pull",
                 "cli_bench",
+                "cli_app",
+                "cli_replay",
                 "cli",
             }
         ),

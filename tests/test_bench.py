@@ -62,6 +62,8 @@ def test_bench_prints_a_row_per_case(tmp_path):
         "30 cards, 1 card edited",
         "30 cards, no-op build",
         "MathJax check of 40 distinct formulas",
+        "card linter in a build, 30 cards, nothing changed",
+        "card linter in a build, 30 cards, one front edited",
     ):
         assert any(line.startswith(case) for line in lines), case
     edited = next(line for line in lines if line.startswith("30 cards, 1 card edited"))

@@ -28,6 +28,14 @@
 //    WrapperFactory.wrap) copy their arguments through TypeScript's iterator helpers
 //    (__spreadArray(__read(...))); here JavaScript's own spread: the same function, `this` and
 //    argument list.
+// 3. Symbol maps (input/tex/MapHandler.js, SymbolMap.js): each macro, character and environment is
+//    looked up by asking every map of its kind in priority order (with all packages, dozens of
+//    them) to parse it, and each map first copies the [env, symbol] pair through __read before it
+//    finds that it lacks the symbol. A map keyed by a JavaScript Map (AbstractParseMap and its
+//    subclasses, whose lookup and contains read that Map, and whose parse looks the symbol up as
+//    given: not DelimiterMap's, which adds a backslash) answers null for a symbol it lacks, with
+//    no side effect: here it is skipped with one Map.has, and the others are asked as before, in
+//    the same order, the first answer winning.
 //
 // Call before the TeX input and the output jax are made: their factories are built then.
 
@@ -46,6 +54,10 @@ export function speedUpMathJax() {
     require('mathjax-full/js/input/tex/TexParser.js').default,
     require('mathjax-full/js/input/tex/NodeFactory.js').NodeFactory,
     require('mathjax-full/js/core/Tree/WrapperFactory.js').AbstractWrapperFactory,
+  );
+  skipMapsWithoutTheSymbol(
+    require('mathjax-full/js/input/tex/MapHandler.js').SubHandler,
+    require('mathjax-full/js/input/tex/SymbolMap.js'),
   );
 }
 
@@ -112,4 +124,33 @@ function spreadDirectly(TexParser, NodeFactory, AbstractWrapperFactory) {
     return this.create(node.kind, node, ...args);
   };
   TexParser.prototype[PATCHED] = true;
+}
+
+function skipMapsWithoutTheSymbol(SubHandler, SymbolMaps) {
+  if (SubHandler.prototype[PATCHED]) return;
+  const { AbstractParseMap, AbstractSymbolMap, MacroMap, CommandMap, EnvironmentMap } = SymbolMaps;
+  const { lookup, contains } = AbstractParseMap.prototype;
+  // parse() methods that look the symbol up as given (DelimiterMap's adds a backslash first).
+  const parsesAsGiven = new Set([AbstractSymbolMap, MacroMap, CommandMap, EnvironmentMap]
+    .map((kind) => kind.prototype.parse));
+  const skippable = new WeakMap(); // map -> whether it answers null for a symbol its Map lacks
+  const mayBeSkipped = (map) => {
+    let known = skippable.get(map);
+    if (known === undefined) {
+      known = map instanceof AbstractParseMap && map.lookup === lookup
+        && map.contains === contains && parsesAsGiven.has(map.parse);
+      skippable.set(map, known);
+    }
+    return known;
+  };
+  SubHandler.prototype.parse = function parse(input) {
+    const symbol = input[1];
+    for (const { item: map } of this._configuration.items) {
+      if (mayBeSkipped(map) && !map.map.has(symbol)) continue;
+      const result = map.parse(input);
+      if (result) return result;
+    }
+    this._fallback.items[0].item(input[0], symbol); // as MathJax: Array.from(fallbacks)[0]
+  };
+  SubHandler.prototype[PATCHED] = true;
 }
