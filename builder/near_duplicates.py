@@ -11,23 +11,29 @@ WWW 2007): with every set's tokens sorted rarest first, two sets with Jaccard >=
 the first |s| - ceil(t|s|) + 1 tokens of each. Only those prefixes are indexed, so a text meets
 only the earlier texts that share one of its rare tokens, and the similarity is then computed
 exactly (deterministic, unlike MinHash/LSH's estimates). A token found once in the whole deck
-pairs nothing: it has no rank (`token_ranks`) and is dropped before any sorting.
+pairs nothing: it has no rank and is dropped before any sorting.
 
 Two caps keep the work linear where a deck is one big cluster (every card made from one
 template, "Expectation of X_k ... (case i)"): a token indexes at most `POSTINGS` texts, and a
 text is compared with at most `CANDIDATES` earlier ones, those sharing the most prefix tokens.
-Each text is reported with one partner, its most similar. `mathdeck bench` measures the time
+Each text is reported with one partner, its most similar. The search runs on numpy arrays over
+all the texts at once (tokens as integer ranks, postings and candidate pairs by sorting), not a
+Python loop per text, and skips the candidates that cannot reach the threshold (fewer tokens
+found twice than it needs) before computing any similarity. `mathdeck bench` measures the time
 and how many planted duplicates are found (builder/lint_bench.py).
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Words that carry no content of their own: two questions do not match on "what is the".
 STOP_WORDS = frozenset(
@@ -101,66 +107,133 @@ def near_duplicates(
     sets: Sequence[frozenset[str]], threshold: float, groups: Sequence[object] | None = None
 ) -> list[Pair]:
     """For each set, its most similar earlier set with Jaccard >= threshold (if any). Sets of one
-    group (the texts of one note) are never paired."""
-    rank = token_ranks(sets)
-    sizes = [len(tokens) for tokens in sets]
-    if groups is None:
-        groups = range(len(sets))  # every set a group of its own
-    index: dict[int, list[int]] = {}  # a prefix token's rank -> the first texts with it
-    pairs = []
-    for i, tokens in enumerate(sets):
-        size = sizes[i]
-        if size < MIN_TOKENS:
-            continue
-        # tokens found once pair nothing: rank.get drops them (a rank is never 0)
-        ranks = sorted(filter(None, map(rank.get, tokens)))
-        length = len(ranks) - math.ceil(threshold * size) + 1  # of the prefix, in shared tokens
-        if length <= 0:
-            continue
-        prefix = ranks[:length]
-        met = [index[key] for key in prefix if key in index]
-        if met:
-            best = _most_similar(i, met, sets, sizes, groups, threshold)
-            if best is not None:
-                pairs.append(best)
-        for key in prefix:
-            postings = index.setdefault(key, [])
-            if len(postings) < POSTINGS:
-                postings.append(i)
-    return pairs
+    group (the texts of one note) are never paired. The search is vectorised (numpy arrays over
+    all texts at once) but finds what a loop over the texts in order would: see `_candidates`."""
+    import numpy as np  # ~0.1 s to load: paid only when a side is linted afresh
+
+    sizes = np.array([len(tokens) for tokens in sets], dtype=np.int64)
+    row, rank, prefix = _prefixes(sets, sizes, threshold)
+    ranked = np.bincount(row, minlength=len(sets))  # tokens that another text may share
+    later, earlier = _candidates(row[prefix], rank[prefix], len(sets))
+    group_ids: dict[object, int] = {}
+    group = np.array(
+        [
+            group_ids.setdefault(g, len(group_ids))
+            for g in (range(len(sets)) if groups is None else groups)
+        ],
+        dtype=np.int64,
+    )
+    smallest, largest = threshold * sizes[later], sizes[later] / threshold
+    keep = (smallest <= sizes[earlier]) & (sizes[earlier] <= largest)  # Jaccard <= size ratio
+    keep &= group[later] != group[earlier]
+    # only tokens found twice can be shared: most candidates cannot reach the threshold
+    most = np.minimum(ranked[later], ranked[earlier])
+    keep &= most / (sizes[later] + sizes[earlier] - most) >= threshold
+    later, earlier = later[keep], earlier[keep]
+    shared = np.fromiter(
+        (len(sets[i] & sets[j]) for i, j in zip(later.tolist(), earlier.tolist(), strict=True)),
+        dtype=np.int64,
+        count=len(later),
+    )
+    similarity = shared / (sizes[later] + sizes[earlier] - shared)  # as exact as Python's int / int
+    return _best_partners(later, earlier, similarity, threshold)
 
 
-def token_ranks(sets: Sequence[frozenset[str]]) -> dict[str, int]:
-    """Each token found in two texts or more, as an int from 1 that orders them rarest first,
-    ties in the order of the tokens' text (never in a set's order, which Python's string hashing
-    changes from one process to the next), so that sorting a text's tokens is cheap. A token
-    found once in all the texts pairs nothing and has none."""
-    frequency = Counter(chain.from_iterable(sets))
-    shared = sorted((count, token) for token, count in frequency.items() if count > 1)
-    return {token: rank for rank, (_, token) in enumerate(shared, 1)}
+def _candidates(row: np.ndarray, rank: np.ndarray, texts: int) -> tuple[np.ndarray, np.ndarray]:
+    """(later, earlier) index arrays: for each text, in text order, the at most CANDIDATES
+    earlier texts it is compared with, most shared prefix tokens first, ties in the order a loop
+    would meet them (prefix token by prefix token, each token's texts in order). `row` and `rank`
+    are the prefixes' tokens, sorted by text then rank (`_prefixes`)."""
+    import numpy as np
+
+    at = _places(row)  # a token's place in its text's prefix
+    # postings: the first POSTINGS texts with the token in their prefix (stable sort: in order)
+    by_token = np.argsort(rank, kind="stable")
+    posted = by_token[_places(rank[by_token]) < POSTINGS]  # sorted by token, then text
+    posted_token = rank[posted]
+    first = np.searchsorted(posted_token, rank)  # each prefix entry's token's postings
+    count = np.searchsorted(posted_token, rank, side="right") - first
+    entry = np.repeat(np.arange(len(rank)), count)
+    within = np.arange(len(entry)) - np.repeat(np.cumsum(count) - count, count)
+    later, earlier = row[entry], row[posted[first[entry] + within]]
+    met = at[entry] * POSTINGS + within  # order met: by prefix token, then place in its postings
+    seen = earlier < later  # a text meets only the texts indexed before it
+    later, earlier, met = later[seen], earlier[seen], met[seen]
+    span = int(met.max(initial=0)) + 1
+    key = np.sort((later * texts + earlier) * span + met)  # by pair, then order met
+    pair, met = key // span, key % span
+    starts = _run_starts(pair)
+    shared = np.diff(np.r_[starts, len(pair)])  # prefix tokens shared
+    pair, met = pair[starts], met[starts]  # each pair with the first time it was met
+    later, earlier = pair // texts, pair % texts
+    order = np.lexsort((met, -shared, later))
+    later, earlier = later[order], earlier[order]
+    keep = _places(later) < CANDIDATES
+    return later[keep], earlier[keep]
 
 
-def _most_similar(
-    i: int,
-    met: list[list[int]],
-    sets: Sequence[frozenset[str]],
-    sizes: list[int],
-    groups: Sequence[object],
-    threshold: float,
-) -> Pair | None:
-    """The earlier text most like text i among the CANDIDATES that share most of its prefix
-    (`met`: the postings of its prefix tokens), ties to the first met."""
-    if len(met) == 1:  # each met once: in the order met
-        candidates = met[0][:CANDIDATES]
-    else:  # Counter.most_common, in C: the most met first, ties in the order met
-        counts = Counter(chain.from_iterable(met))
-        candidates = sorted(counts, key=counts.__getitem__, reverse=True)[:CANDIDATES]
-    tokens, group = sets[i], groups[i]
-    smallest, largest = threshold * sizes[i], sizes[i] / threshold  # Jaccard <= ratio of sizes
-    best = None
-    for j in candidates:
-        if smallest <= sizes[j] <= largest and groups[j] != group:
-            similarity = jaccard(tokens, sets[j])
-            if similarity >= threshold and (best is None or similarity > best.similarity):
-                best = Pair(i, j, similarity)
-    return best
+def _prefixes(
+    sets: Sequence[frozenset[str]], sizes: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every text's tokens found in two texts or more, as (text, rank) arrays sorted by text then
+    rank, and whether each is in its text's prefix: the first |s| - ceil(t|s|) + 1 of a text of
+    MIN_TOKENS or more. Ranks count from 1 rarest first, ties in the order of the tokens' text
+    (never in a set's order, which Python's string hashing changes from one process to the
+    next)."""
+    import numpy as np
+
+    vocabulary: defaultdict[str, int] = defaultdict()
+    vocabulary.default_factory = vocabulary.__len__  # a new token gets the next id: one C pass
+    ids = np.fromiter(
+        map(vocabulary.__getitem__, chain.from_iterable(sets)), dtype=np.int64, count=sizes.sum()
+    )
+    words = list(vocabulary)
+    frequency = np.bincount(ids, minlength=len(words))
+    shared = sorted(np.flatnonzero(frequency > 1).tolist(), key=words.__getitem__)
+    alphabetical = np.array(shared, dtype=np.int64)
+    by_rank = alphabetical[np.argsort(frequency[alphabetical], kind="stable")]
+    ranks = np.zeros(len(words), dtype=np.int64)
+    ranks[by_rank] = np.arange(1, len(by_rank) + 1)
+    rank = ranks[ids]
+    row = np.repeat(np.arange(len(sets)), sizes)
+    key = np.sort((row * (len(by_rank) + 1) + rank)[rank > 0])
+    row, rank = key // (len(by_rank) + 1), key % (len(by_rank) + 1)
+    ranked = np.bincount(row, minlength=len(sets))
+    length = ranked - np.ceil(threshold * sizes).astype(np.int64) + 1
+    length[sizes < MIN_TOKENS] = 0
+    return row, rank, _places(row) < length[row]
+
+
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values starts in a sorted array."""
+    import numpy as np
+
+    return np.flatnonzero(np.r_[len(values) > 0, values[1:] != values[:-1]])
+
+
+def _places(values: np.ndarray) -> np.ndarray:
+    """Each item's place (0, 1, ...) among the equal values before it, in a sorted array."""
+    import numpy as np
+
+    starts = _run_starts(values)
+    return np.arange(len(values)) - np.repeat(starts, np.diff(np.r_[starts, len(values)]))
+
+
+def _best_partners(
+    later: np.ndarray, earlier: np.ndarray, similarity: np.ndarray, threshold: float
+) -> list[Pair]:
+    """Each later text's most similar partner at or over the threshold, ties to the first
+    candidate (lexsort is stable), in text order."""
+    import numpy as np
+
+    good = similarity >= threshold
+    later, earlier, similarity = later[good], earlier[good], similarity[good]
+    order = np.lexsort((-similarity, later))
+    later, earlier, similarity = later[order], earlier[order], similarity[order]
+    best = np.r_[True, later[1:] != later[:-1]] if len(later) else np.zeros(0, dtype=bool)
+    return [
+        Pair(i, j, s)
+        for i, j, s in zip(
+            later[best].tolist(), earlier[best].tolist(), similarity[best].tolist(), strict=True
+        )
+    ]
