@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .bench_decks import distinct_formulas, edit_one_card, write_synthetic_project
-from .bench_runs import REPO, Floor, Run, build_run, run_cli
+from .bench_runs import REPO, Floor, Run, build_run, compile_bytecode, run_cli
 from .bench_table import BenchResult, Row
 
 EPOCH = 1764000000
@@ -46,6 +46,7 @@ Report = Callable[[str], None]
 
 def run_bench(options: BenchOptions, report: Report = lambda line: None) -> BenchResult:
     """Every case, `options.runs` times each, as whole processes."""
+    compile_bytecode()
     work = (
         Path(tempfile.mkdtemp(prefix="mathdeck-bench-", dir=options.work_dir))
         if options.work_dir
