@@ -41,6 +41,7 @@ LINT_SOURCES = (
     "lint_text.py",
     "lint_duplicates.py",
     "near_duplicates.py",
+    "token_sets.py",
     "kinds.py",
     "markdown_math.py",
     "problems.py",  # one_line, in the messages

@@ -25,8 +25,8 @@ from .lint_text import (
 )
 from .markdown_math import cloze_deletions
 from .model import KINDS, Card
-from .near_duplicates import MATH, WORD
 from .problems import one_line
+from .token_sets import MATH, WORD
 
 # Each kind's Markdown keys, the ones the rules read (CardKind.markdown makes its tuple per call).
 MARKDOWN_KEYS = {name: kind.markdown for name, kind in KINDS.items()}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .near_duplicates import MATH, STOP_WORDS
+from .token_sets import MATH, STOP_WORDS
 
 DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
 INLINE_CODE = re.compile(r"`[^`\n]+`")

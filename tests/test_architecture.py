@@ -74,6 +74,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "lint_duplicates",
                 "lint_text",
                 "near_duplicates",
+                "token_sets",
             }
         ),
     ),

@@ -1,0 +1,122 @@
+"""The tokeniser of near-duplicate texts (builder/token_sets.py), reading every text of a side at
+once, against the one it replaced (tests/token_reference.py), one text at a time: the same
+token sets on every flagship and benchmark text and on generated text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from builder.lint_bench import synthetic_deck
+from builder.load import load_deck
+from builder.token_sets import MATH, TokenSets, tokenise
+from token_reference import MATH as REFERENCE_MATH
+from token_reference import text_tokens
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def token_sets(sets: TokenSets) -> list[frozenset[str]]:
+    found: list[set[str]] = [set() for _ in range(sets.texts)]
+    for row, word in zip(sets.row.tolist(), sets.spelling(sets.token), strict=True):
+        assert word not in found[row]  # each token once a text
+        found[row].add(word)
+    return list(map(frozenset, found))
+
+
+def assert_same_tokens(texts: list[str]) -> None:
+    assert token_sets(tokenise(texts)) == [text_tokens(text) for text in texts]
+
+
+def test_every_flagship_text():
+    deck = load_deck(REPO / "cards")
+    texts = [text for card in deck.cards for text in card.text.values()]
+    assert len(texts) > 700
+    assert_same_tokens(texts)
+
+
+def test_every_benchmark_text():
+    deck, _ = synthetic_deck(2_000)
+    for key in ("concept", "formula"):
+        assert_same_tokens([card.text[key] for card in deck.cards])
+
+
+# Text made of what the tokeniser treats specially: dollars, backslashes, braces, the noise
+# commands, stop words, long words, NUL (its separator), letters that lowercase to other ones.
+PIECES = st.sampled_from(
+    [
+        "$",
+        "$$",
+        "\\$",
+        "\\",
+        "\\\\",
+        "{",
+        "}",
+        "&",
+        "~",
+        " ",
+        "\n",
+        "\0",
+        "\ue000",
+        "_",
+        "x",
+        "ab",
+        "The",
+        "of",
+        "Regularisation",
+        "variances",
+        "12345678",
+        "\\frac",
+        "\\dfrac",
+        "\\tfrac",
+        "\\left.",
+        "\\right(",
+        "\\big",
+        "\\bigl",
+        "\\,",
+        "\\ ",
+        "\\text",
+        "\\textbf",
+        "\\operatorname*",
+        "\\mathrm",
+        "\\alpha",
+        "\\alpha2",
+        "\\sum",
+        "^",
+        "+",
+        "=",
+        "(",
+        ")",
+        "é",
+        "Σ",
+        "İ",
+        "K",
+        "ﬁ",
+        "≤",
+        "\x1f",
+        "\x01",
+    ]
+)
+TEXTS = st.lists(
+    st.one_of(st.lists(PIECES, max_size=30).map("".join), st.text(max_size=30)), max_size=12
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXTS)
+def test_generated_texts(texts):
+    assert_same_tokens(texts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(PIECES, max_size=40).map("".join))
+def test_math_finds_what_it_found_before(text):
+    """MATH, rewritten to start with its `$`, splits every text as the pattern it replaced."""
+    assert MATH.split(text) == REFERENCE_MATH.split(text)
+
+
+def test_sets_of_strings_keep_their_tokens():
+    sets = [frozenset({"a", "b"}), frozenset(), frozenset({"b", "c a"})]
+    assert token_sets(TokenSets.of_sets(sets)) == sets
