@@ -42,6 +42,7 @@ LINT_SOURCES = (
     "lint_duplicates.py",
     "near_duplicates.py",
     "token_sets.py",
+    "sorted_arrays.py",
     "kinds.py",
     "markdown_math.py",
     "problems.py",  # one_line, in the messages

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .sorted_arrays import first_of_runs, places, run_starts, stable_order
 from .token_sets import TokenSets
 
 if TYPE_CHECKING:
@@ -107,11 +108,11 @@ def _candidates(row: np.ndarray, rank: np.ndarray, texts: int) -> tuple[np.ndarr
     are the prefixes' tokens, sorted by text then rank (`_prefixes`)."""
     import numpy as np
 
-    at = _places(row)  # a token's place in its text's prefix
+    at = places(row)  # a token's place in its text's prefix
     # postings: the first POSTINGS texts with the token in their prefix (stable: in text order)
-    by_token = _stable_order(rank)
+    by_token = stable_order(rank)
     place = np.empty(len(rank), dtype=np.int64)  # how many earlier texts have the token
-    place[by_token] = _places(rank[by_token])
+    place[by_token] = places(rank[by_token])
     posted = by_token[place[by_token] < POSTINGS]  # sorted by token, then text
     postings = np.bincount(rank[posted], minlength=int(rank.max(initial=0)) + 1)
     first = (np.cumsum(postings) - postings)[rank]  # each prefix entry's token's postings
@@ -124,7 +125,7 @@ def _candidates(row: np.ndarray, rank: np.ndarray, texts: int) -> tuple[np.ndarr
     span = int(met.max(initial=0)) + 1
     key = np.sort((later * texts + earlier) * span + met)  # by pair, then order met
     pair, met = key // span, key % span
-    starts = _run_starts(pair)
+    starts = run_starts(pair)
     shared = np.diff(np.r_[starts, len(pair)])  # prefix tokens shared
     pair, met = pair[starts], met[starts]  # each pair with the first time it was met
     later, earlier = pair // texts, pair % texts
@@ -132,7 +133,7 @@ def _candidates(row: np.ndarray, rank: np.ndarray, texts: int) -> tuple[np.ndarr
     most = int(shared.max(initial=0))
     order = np.argsort((later * (most + 1) + most - shared) * span + met)
     later, earlier = later[order], earlier[order]
-    keep = _places(later) < CANDIDATES
+    keep = places(later) < CANDIDATES
     return later[keep], earlier[keep]
 
 
@@ -150,7 +151,7 @@ def _prefixes(
     shared = np.flatnonzero(frequency > 1)
     spelled = sets.spelling(shared)
     alphabetical = shared[sorted(range(len(shared)), key=spelled.__getitem__)]
-    by_rank = alphabetical[_stable_order(frequency[alphabetical])]
+    by_rank = alphabetical[stable_order(frequency[alphabetical])]
     ranks = np.zeros(len(frequency), dtype=np.int64)
     ranks[by_rank] = np.arange(1, len(by_rank) + 1)
     rank = ranks[sets.token]
@@ -159,31 +160,7 @@ def _prefixes(
     ranked = np.bincount(row, minlength=sets.texts)
     length = ranked - np.ceil(threshold * sizes).astype(np.int64) + 1
     length[sizes < MIN_TOKENS] = 0
-    return row, rank, _places(row) < length[row]
-
-
-def _stable_order(values: np.ndarray) -> np.ndarray:
-    """np.argsort(values, kind="stable"), by sorting values and places as one integer (a
-    quarter of the time)."""
-    import numpy as np
-
-    count = len(values)
-    return np.sort(values.astype(np.int64) * count + np.arange(count)) % max(count, 1)
-
-
-def _run_starts(values: np.ndarray) -> np.ndarray:
-    """Where each run of equal values starts in a sorted array."""
-    import numpy as np
-
-    return np.flatnonzero(np.r_[len(values) > 0, values[1:] != values[:-1]])
-
-
-def _places(values: np.ndarray) -> np.ndarray:
-    """Each item's place (0, 1, ...) among the equal values before it, in a sorted array."""
-    import numpy as np
-
-    starts = _run_starts(values)
-    return np.arange(len(values)) - np.repeat(starts, np.diff(np.r_[starts, len(values)]))
+    return row, rank, places(row) < length[row]
 
 
 def _best_partners(
@@ -197,7 +174,7 @@ def _best_partners(
     later, earlier, similarity = later[good], earlier[good], similarity[good]
     order = np.lexsort((-similarity, later))
     later, earlier, similarity = later[order], earlier[order], similarity[order]
-    best = np.r_[True, later[1:] != later[:-1]] if len(later) else np.zeros(0, dtype=bool)
+    best = first_of_runs(later)
     return [
         Pair(i, j, s)
         for i, j, s in zip(

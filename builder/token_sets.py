@@ -21,8 +21,10 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING
+
+from .sorted_arrays import first_of_runs, renumbered
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,18 +59,21 @@ MATH = re.compile(MATH_PATTERN.replace("ANY", "."), re.S)
 WORD = re.compile(r"[a-z0-9]+")
 RUN = 3  # TeX tokens per formula shingle
 
-_ALPHANUMERIC = bytes(range(ord("0"), ord("9") + 1)) + bytes(range(ord("a"), ord("z") + 1))
+# bytes.translate's table: 1 for a byte of [a-z0-9], a word's letters, 0 for any other
+_LETTERS = bytes(byte in b"0123456789abcdefghijklmnopqrstuvwxyz" for byte in range(256))
 _SPELLED_STEM = re.compile(rf"[a-z0-9]{{1,{STEM_LENGTH}}}")
 _SYMBOL = re.compile(r"[^\s\w\\{}&~$]")  # what a separator must be: one TOKEN, no noise, no math
-_OTHER = 1 << (8 * STEM_LENGTH)  # token kinds, above the packed stems: short formulas not a stem
-_RUNS = 2 * _OTHER  # and runs of 3 TeX tokens
+# A formula's token that is no stem, as an integer: its kind in the 2 low bits (no TeX token, one,
+# two, a run of 3), the ids of its TeX tokens above them.
+_EMPTY, _SINGLE, _PAIR, _RUN = range(4)
+_KEY_BITS = 63  # an integer key must fit an int64
 
 
 @dataclass(frozen=True)
 class TokenSets:
-    """The token sets of `texts` texts: `row[i]` holds `token[i]`, sorted by text then token,
-    each token once a text. Tokens are numbered 0, 1, ...; `spelling` gives their strings (which
-    break ties between equally rare tokens: a set's order changes with string hashing)."""
+    """The token sets of `texts` texts: `row[i]` holds `token[i]`, each token once a text.
+    Tokens are numbered 0, 1, ...; `spelling` gives their strings (which break ties between
+    equally rare tokens: a set's order changes with string hashing)."""
 
     texts: int
     row: np.ndarray
@@ -82,14 +87,14 @@ class TokenSets:
 
         vocabulary: defaultdict[str, int] = defaultdict()
         vocabulary.default_factory = vocabulary.__len__  # a new token gets the next id
-        rows, tokens = [], []
+        rows: list[int] = []
+        tokens: list[int] = []
         for at, tokens_of_text in enumerate(sets):
-            ids = list(map(vocabulary.__getitem__, tokens_of_text))
-            tokens += ids
-            rows += [at] * len(ids)
+            tokens += map(vocabulary.__getitem__, tokens_of_text)
+            rows += [at] * (len(tokens) - len(rows))
+        row, token, ids = _numbered(np.array(rows, np.int64), np.array(tokens, np.int64), len(sets))
         words = list(vocabulary)
-        row, token = _distinct(np.array(rows, np.int64), np.array(tokens, np.int64), len(words))
-        return cls(len(sets), row, token, lambda ids: [words[i] for i in ids.tolist()])
+        return cls(len(sets), row, token, lambda numbers: [words[i] for i in ids[numbers].tolist()])
 
 
 def tokenise(texts: Sequence[str]) -> TokenSets:
@@ -106,15 +111,14 @@ def tokenise(texts: Sequence[str]) -> TokenSets:
         display or inline for display, inline in zip(pieces[1::3], pieces[2::3], strict=True)
     ]
     word_rows, words = _prose_stems(" ".join(prose), separator)
-    formula_of, tex = _formula_tokens(formulas, separator)
-    raw = np.concatenate([words, tex.raw])
-    rows = np.concatenate([word_rows, formula_rows[formula_of]]).astype(np.int64)
-    order, new = _runs_of(raw)
-    compact = np.empty(len(raw), np.int64)
-    compact[order] = np.cumsum(new) - 1
-    distinct = raw[order[new]]
-    row, token = _distinct(rows, compact, len(distinct))
-    return TokenSets(len(texts), row, token, lambda ids: tex.spell(distinct[ids]))
+    tex = _formula_tokens(formulas, separator)
+    # stems and the formulas' other tokens are numbered apart: each fits one key with its text
+    stem_row, stem, stems = _numbered(
+        np.r_[word_rows, formula_rows[tex.stem_formulas]], np.r_[words, tex.stems], len(texts)
+    )
+    tex_row, tex_token, others = _numbered(formula_rows[tex.formulas], tex.raw, len(texts))
+    row, token = np.r_[stem_row, tex_row], np.r_[stem, len(stems) + tex_token]
+    return TokenSets(len(texts), row, token, partial(_spell, stems, others, tex))
 
 
 def _separator(texts: Sequence[str]) -> str:
@@ -144,21 +148,35 @@ def _prose_stems(prose: str, separator: str) -> tuple[np.ndarray, np.ndarray]:
 
     if separator != "\0":
         prose = prose.replace("\0", " ").replace(separator, "\0")  # NUL is not a letter either
-    padding = b" " * STEM_LENGTH
-    data = np.frombuffer(b" " + prose.encode("utf-8", "surrogatepass") + padding, np.uint8)
-    letter = np.zeros(256, bool)
-    letter[np.frombuffer(_ALPHANUMERIC, np.uint8)] = True
-    letter = letter[data]
-    start = np.flatnonzero(letter[1:] & ~letter[:-1]) + 1
-    stem = np.zeros(len(start), np.int64)
-    inside = np.ones(len(start), bool)
-    for offset in range(STEM_LENGTH):
-        inside &= letter[start + offset]
-        stem = (stem << 8) | np.where(inside, data[start + offset], 0)
-    row = np.searchsorted(np.flatnonzero(data == 0), start)
-    stops = np.array(sorted(map(_packed, STOP_WORDS)), np.int64)
-    stop = stops[np.searchsorted(stops, stem).clip(max=len(stops) - 1)] == stem
+    data = b" " + prose.encode("utf-8", "surrogatepass") + b" " * 8
+    # a word's first letter and the first non-letter after it, in turn
+    edges = np.flatnonzero(np.diff(np.frombuffer(data.translate(_LETTERS), np.int8)))
+    start, end = edges[0::2] + 1, edges[1::2] + 1
+    between = np.flatnonzero(np.frombuffer(data, np.uint8) == 0)  # NUL: where a text ends
+    words = np.diff(np.r_[0, np.searchsorted(start, between), len(start)])
+    row = np.repeat(np.arange(len(words)), words)
+    # the 8 bytes from each word's first letter as one big-endian integer, cut to the stem
+    eight = np.ndarray((len(data) - 7,), ">u8", data, 0, (1,))[start]
+    cut = 8 * np.minimum(end - start, STEM_LENGTH).astype(np.uint64)
+    stem = ((eight >> (np.uint64(64) - cut)) << (np.uint64(8 * STEM_LENGTH) - cut)).astype(np.int64)
+    modulus, stops = _stop_stems()
+    stop = stops[stem % modulus] == stem
     return row[~stop], stem[~stop]
+
+
+@cache
+def _stop_stems() -> tuple[int, np.ndarray]:
+    """The packed stop words as a table by their value modulo a number that tells them apart:
+    looking a stem up is then one division, not a search."""
+    import numpy as np
+
+    packed = sorted(map(_packed, STOP_WORDS))
+    modulus = next(
+        m for m in range(len(packed), 1 << 20) if len({p % m for p in packed}) == len(packed)
+    )
+    table = np.full(modulus, -1, np.int64)
+    table[np.array(packed) % modulus] = packed
+    return modulus, table
 
 
 def _packed(word: str) -> int:
@@ -167,31 +185,38 @@ def _packed(word: str) -> int:
 
 
 @dataclass(frozen=True)
-class _TexTokens:
-    """The formulas' tokens as integers (`raw`), above the packed stems but for a short formula
-    that is a stem, and how to spell any token."""
+class _FormulaTokens:
+    """The formulas' tokens: stems (a formula of one TeX token that could be a word: "$x$" and
+    "x" are one token) and the other tokens as integers (see _EMPTY), by formula."""
 
+    stem_formulas: np.ndarray
+    stems: np.ndarray
+    formulas: np.ndarray
     raw: np.ndarray
-    tokens: list[str]  # the TeX tokens, with a separator between formulas
-    runs: np.ndarray  # where in `tokens` each distinct run of 3 starts
-    others: list[str]  # the short formulas that are no stem
+    words: list[str]  # each TeX token, by id
+    pairs: np.ndarray | None  # what a pair's number stands for, where pairs were numbered
 
-    def spell(self, raw: np.ndarray) -> list[str]:
-        spelled = []
-        for value in raw.tolist():
-            if value < _OTHER:
-                spelled.append(value.to_bytes(STEM_LENGTH, "big").rstrip(b"\0").decode("ascii"))
-            elif value < _RUNS:
-                spelled.append(self.others[value - _OTHER])
-            else:
-                at = int(self.runs[value - _RUNS])
-                spelled.append(" ".join(self.tokens[at : at + RUN]))
-        return spelled
+    def spell(self, raw: int) -> str:
+        kind, key = raw & 3, raw >> 2
+        if kind == _EMPTY:
+            return ""
+        if kind == _SINGLE:
+            return self.words[key]
+        if kind == _PAIR:
+            return " ".join(self._pair(key))
+        pair, last = divmod(key, len(self.words))
+        return " ".join((*self._pair(pair), self.words[last]))
+
+    def _pair(self, pair: int) -> tuple[str, str]:
+        first, second = divmod(
+            pair if self.pairs is None else int(self.pairs[pair]), len(self.words)
+        )
+        return self.words[first], self.words[second]
 
 
-def _formula_tokens(formulas: list[str], separator: str) -> tuple[np.ndarray, _TexTokens]:
-    """Each formula's tokens, as (formula, raw token) arrays: its runs of RUN TeX tokens, or
-    its TeX tokens joined by spaces when it has fewer."""
+def _formula_tokens(formulas: list[str], separator: str) -> _FormulaTokens:
+    """Each formula's tokens: its runs of RUN TeX tokens, or its TeX tokens joined by spaces
+    when it has fewer."""
     import numpy as np
 
     cleaned = TEX_NOISE_COMMANDS.sub(" ", separator.join(formulas))
@@ -201,69 +226,74 @@ def _formula_tokens(formulas: list[str], separator: str) -> tuple[np.ndarray, _T
     vocabulary: defaultdict[str, int] = defaultdict(None, {separator: 0})
     vocabulary.default_factory = vocabulary.__len__
     ids = np.fromiter(map(vocabulary.__getitem__, tokens), np.int64, len(tokens))
+    words, count = list(vocabulary), len(vocabulary)
     between = ids == 0
     formula = np.cumsum(between)  # a separator starts the next formula
     size = np.bincount(formula, minlength=len(formulas))
     size[1:] -= 1
-    whole = ~between
-    at = np.flatnonzero(whole[:-2] & whole[1:-1] & whole[2:]) if len(ids) >= RUN else ids[:0]
-    run_index, runs = _run_index(ids, at, len(vocabulary))
-    short = np.flatnonzero(size < RUN)
     first = np.r_[0, np.flatnonzero(between) + 1]
-    others: dict[str, int] = {}
-    short_raw = [
-        _packed(joined)
-        if _SPELLED_STEM.fullmatch(joined)
-        else _OTHER + others.setdefault(joined, len(others))
-        for joined in (
-            " ".join(tokens[start : start + count])
-            for start, count in zip(first[short].tolist(), size[short].tolist(), strict=True)
-        )
+    whole = np.r_[~between, False, False]
+    at = np.flatnonzero(whole[:-2] & whole[1:-1] & whole[2:])  # where a run of 3 starts
+    ids = np.r_[ids, 0, 0]
+    empty, one, two = (np.flatnonzero(size == tokens) for tokens in range(RUN))
+    # the first two tokens of each run, then the two of each formula of two
+    pair = np.r_[at, first[two]]
+    pair, pairs = ids[pair] * count + ids[pair + 1], None
+    if (int(pair.max(initial=0)) + 1) * count >= 1 << (_KEY_BITS - 2):  # number them instead
+        pair, pairs = renumbered(pair)
+    single = ids[first[one]]
+    stem = _stems_of(single, words)
+    raw = np.r_[
+        (pair[: len(at)] * count + ids[at + 2]) << 2 | _RUN,
+        pair[len(at) :] << 2 | _PAIR,
+        single[stem < 0] << 2 | _SINGLE,
+        np.full(len(empty), _EMPTY),
     ]
-    raw = np.concatenate([np.array(short_raw, np.int64), _RUNS + run_index])
-    formula_of = np.concatenate([short, formula[at]])
-    return formula_of, _TexTokens(raw, tokens, runs, list(others))
+    formulas_of = np.r_[formula[at], two, one[stem < 0], empty]
+    return _FormulaTokens(one[stem >= 0], stem[stem >= 0], formulas_of, raw, words, pairs)
 
 
-def _run_index(ids: np.ndarray, at: np.ndarray, vocabulary: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each run of RUN tokens starting at `at`, numbered by its tokens, and where each distinct
-    run is first found."""
+def _stems_of(ids: np.ndarray, words: list[str]) -> np.ndarray:
+    """The packed stem of each TeX token that could be a word, -1 for the others."""
     import numpy as np
 
-    key = ids[at]
-    for step in range(1, RUN):
-        if vocabulary * (int(key.max(initial=0)) + 1) >= 1 << 62:  # keep the key in 64 bits
-            order, new = _runs_of(key)
-            key = np.empty_like(key)
-            key[order] = np.cumsum(new) - 1
-        key = key * vocabulary + ids[at + step]
-    order, new = _runs_of(key)
-    index = np.empty(len(key), np.int64)
-    index[order] = np.cumsum(new) - 1
-    return index, at[order[new]]
+    distinct = np.sort(ids)
+    distinct = distinct[first_of_runs(distinct)]
+    stems = [
+        _packed(words[at]) if _SPELLED_STEM.fullmatch(words[at]) else -1 for at in distinct.tolist()
+    ]
+    return np.array(stems, np.int64)[np.searchsorted(distinct, ids)]
 
 
-def _runs_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The order that sorts the values, and where in it each distinct value starts."""
+def _spell(
+    stems: np.ndarray, others: np.ndarray, tex: _FormulaTokens, tokens: np.ndarray
+) -> list[str]:
+    """The strings of tokens numbered by tokenise: stems first, then the formulas' others."""
+    spelled = []
+    for token in tokens.tolist():
+        if token < len(stems):
+            packed = int(stems[token]).to_bytes(STEM_LENGTH, "big")
+            spelled.append(packed.rstrip(b"\0").decode("ascii"))
+        else:
+            spelled.append(tex.spell(int(others[token - len(stems)])))
+    return spelled
+
+
+def _numbered(
+    rows: np.ndarray, values: np.ndarray, texts: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each (row, value) once, its value numbered 0, 1, ... in the values' order: (rows,
+    numbers, the values by number). One sort of the row and value as one integer; values too
+    wide to share it with the row are numbered first."""
     import numpy as np
 
-    order = np.argsort(values)
-    return order, _starts(values[order])
-
-
-def _starts(ordered: np.ndarray) -> np.ndarray:
-    """Whether each value of a sorted array is the first of its run of equal values."""
-    import numpy as np
-
-    new = np.ones(len(ordered), bool)
-    new[1:] = ordered[1:] != ordered[:-1]
-    return new
-
-
-def _distinct(rows: np.ndarray, tokens: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The (row, token) pairs sorted, each once."""
-    import numpy as np
-
-    key = np.sort(rows * max(count, 1) + tokens)
-    key = key[_starts(key)]
-    return key // max(count, 1), key % max(count, 1)
+    bits = max(texts - 1, 1).bit_length()
+    table = None
+    if int(values.max(initial=0)) >> (_KEY_BITS - bits):
+        values, table = renumbered(values)
+    key = np.sort(values << bits | rows)
+    key = key[first_of_runs(key)]
+    value, row = key >> bits, key & ((1 << bits) - 1)
+    new = first_of_runs(value)
+    distinct = value[new]
+    return row, np.cumsum(new) - 1, distinct if table is None else table[distinct]

@@ -75,6 +75,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "lint_text",
                 "near_duplicates",
                 "token_sets",
+                "sorted_arrays",
             }
         ),
     ),
