@@ -60,7 +60,7 @@ def side_repeats(offered: Sequence[Offered], side: str) -> list[Repeat]:
     sets = tokenise([card.text[key] for _, card, key in texts])
     return [
         Repeat(*texts[pair.later][::2], *texts[pair.earlier][::2], pair.similarity)
-        for pair in near_duplicates(sets, SIMILARITY, [card.id for _, card, _ in texts])
+        for pair in near_duplicates(sets, SIMILARITY, [at for at, _, _ in texts])
     ]
 
 

@@ -51,11 +51,12 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def near_duplicates(
-    sets: TokenSets, threshold: float, groups: Sequence[object] | None = None
+    sets: TokenSets, threshold: float, groups: Sequence[int] | None = None
 ) -> list[Pair]:
     """For each set, its most similar earlier set with Jaccard >= threshold (if any). Sets of one
-    group (the texts of one note) are never paired. The search is vectorised (numpy arrays over
-    all texts at once) but finds what a loop over the texts in order would: see `_candidates`."""
+    group (the texts of one note, numbered alike) are never paired. The search is vectorised
+    (numpy arrays over all texts at once) but finds what a loop over the texts in order would:
+    see `_candidates`."""
     import numpy as np
 
     texts = sets.texts
@@ -63,14 +64,7 @@ def near_duplicates(
     row, rank, prefix = _prefixes(sets, sizes, threshold)
     ranked = np.bincount(row, minlength=texts)  # tokens that another text may share
     later, earlier = _candidates(row[prefix], rank[prefix], texts)
-    group_ids: dict[object, int] = {}
-    group = np.array(
-        [
-            group_ids.setdefault(g, len(group_ids))
-            for g in (range(texts) if groups is None else groups)
-        ],
-        dtype=np.int64,
-    )
+    group = np.arange(texts) if groups is None else np.asarray(groups)
     smallest, largest = threshold * sizes[later], sizes[later] / threshold
     keep = (smallest <= sizes[earlier]) & (sizes[earlier] <= largest)  # Jaccard <= size ratio
     keep &= group[later] != group[earlier]
@@ -122,19 +116,29 @@ def _candidates(row: np.ndarray, rank: np.ndarray, texts: int) -> tuple[np.ndarr
     within = np.arange(len(entry)) - np.repeat(np.cumsum(count) - count, count)
     later, earlier = row[entry], row[posted[first[entry] + within]]
     met = at[entry] * POSTINGS + within  # order met: by prefix token, then place in its postings
-    span = int(met.max(initial=0)) + 1
-    key = np.sort((later * texts + earlier) * span + met)  # by pair, then order met
-    pair, met = key // span, key % span
-    starts = run_starts(pair)
-    shared = np.diff(np.r_[starts, len(pair)])  # prefix tokens shared
-    pair, met = pair[starts], met[starts]  # each pair with the first time it was met
-    later, earlier = pair // texts, pair % texts
+    # one integer per meeting, in bit fields (shifts, not divisions): (later, earlier, met)
+    text_bits, met_bits = _bits(texts), _bits(int(met.max(initial=0)) + 1)
+    key = np.sort((later << text_bits | earlier) << met_bits | met)  # by pair, then order met
+    starts = run_starts(key >> met_bits)
+    shared = np.diff(np.r_[starts, len(key)])  # prefix tokens shared
+    key = key[starts]  # each pair with the first time it was met
+    later, met = key >> (text_bits + met_bits), key & ((1 << met_bits) - 1)
     # by text, most shared first, then order met (unique within a text: no ties to break)
     most = int(shared.max(initial=0))
-    order = np.argsort((later * (most + 1) + most - shared) * span + met)
-    later, earlier = later[order], earlier[order]
+    shared_bits = _bits(most + 1)
+    key = np.sort(((later << shared_bits | most - shared) << met_bits) | met)
+    later = key >> (shared_bits + met_bits)
     keep = places(later) < CANDIDATES
-    return later[keep], earlier[keep]
+    later, met = later[keep], key[keep] & ((1 << met_bits) - 1)
+    # the earlier text is the one met then: which posting of which of the text's prefix tokens
+    counts = np.bincount(row, minlength=texts)
+    entry = (np.cumsum(counts) - counts)[later] + met // POSTINGS
+    return later, row[posted[first[entry] + met % POSTINGS]]
+
+
+def _bits(count: int) -> int:
+    """Bits that hold any of 0 .. count - 1."""
+    return max(count - 1, 1).bit_length()
 
 
 def _prefixes(
