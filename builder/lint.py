@@ -43,6 +43,7 @@ LINT_SOURCES = (
     "near_duplicates.py",
     "token_sets.py",
     "sorted_arrays.py",
+    "tex_tokens.py",
     "kinds.py",
     "markdown_math.py",
     "problems.py",  # one_line, in the messages

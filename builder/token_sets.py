@@ -9,10 +9,10 @@ one token: its tokens joined by spaces). A token is its string: the formula "$x$
 "x" give one token.
 
 The texts are read together, joined by a separator that no text holds: one regex pass finds
-every formula, one more every TeX token, and numpy finds the prose words in the UTF-8 bytes,
-each packed into an integer (6 ASCII letters fit in 48 bits, and big-endian packing keeps their
-alphabetical order). No Python object is made for a word, and none for a text: at 20,000 cards
-this is about a tenth of reading each text by itself.
+every formula, builder/tex_tokens.py their TeX tokens, and numpy finds the prose words in the
+UTF-8 bytes, each packed into an integer (6 ASCII letters fit in 48 bits, and big-endian packing
+keeps their alphabetical order). No Python object is made for a word, a TeX token or a text: at
+20,000 cards this is about a fifth of the time of reading each text by itself.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from functools import cache, partial
 from typing import TYPE_CHECKING
 
 from .sorted_arrays import first_of_runs, renumbered
+from .tex_tokens import tex_tokens
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,17 +41,6 @@ just about between versus vs per via
 """.split()  # noqa: SIM905
 )
 STEM_LENGTH = 6
-# TeX that changes how a formula looks, not what it says (matched in lowercased text): these
-# commands, and the characters TEX_NOISE_CHARACTERS. (No command holds one of those characters,
-# so removing them after the commands removes what one pass of both would.)
-TEX_NOISE_COMMANDS = re.compile(
-    r"\\(?:left|right)\.|\\(?:left|right|big{1,2}[lrm]?|displaystyle|textstyle|quad|qquad|[,;:!> ]"
-    r"|mathrm|mathit|mathbf|boldsymbol|"
-    r"bm|mathsf|mathtt|text|textrm|textit|textbf|operatorname\*?|mbox|limits|nolimits)(?![a-z])"
-    r"|\\\\"
-)
-TEX_NOISE_CHARACTERS = "{}&~$"
-TOKEN = re.compile(r"\\[a-z]+|[a-z0-9]+|[^\s\w]")  # a word, a TeX command, or one symbol
 # $$display$$ or $inline$ (an inline `$` neither escaped nor doubled). Written to start with the
 # `$` itself, so the regex engine skips to the next `$` instead of trying every character; the
 # lookbehind then looks back past it.
@@ -193,7 +183,7 @@ class _FormulaTokens:
     stems: np.ndarray
     formulas: np.ndarray
     raw: np.ndarray
-    words: list[str]  # each TeX token, by id
+    words: Sequence[str]  # each TeX token, by id
     pairs: np.ndarray | None  # what a pair's number stands for, where pairs were numbered
 
     def spell(self, raw: int) -> str:
@@ -219,15 +209,9 @@ def _formula_tokens(formulas: list[str], separator: str) -> _FormulaTokens:
     when it has fewer."""
     import numpy as np
 
-    cleaned = TEX_NOISE_COMMANDS.sub(" ", separator.join(formulas))
-    for character in TEX_NOISE_CHARACTERS:
-        cleaned = cleaned.replace(character, " ")
-    tokens = TOKEN.findall(cleaned.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac"))
-    vocabulary: defaultdict[str, int] = defaultdict(None, {separator: 0})
-    vocabulary.default_factory = vocabulary.__len__
-    ids = np.fromiter(map(vocabulary.__getitem__, tokens), np.int64, len(tokens))
-    words, count = list(vocabulary), len(vocabulary)
-    between = ids == 0
+    tex = tex_tokens(formulas, separator)
+    ids, words, count = tex.ids, tex.words, len(tex.words)
+    between = ids == tex.separator
     formula = np.cumsum(between)  # a separator starts the next formula
     size = np.bincount(formula, minlength=len(formulas))
     size[1:] -= 1
@@ -253,7 +237,7 @@ def _formula_tokens(formulas: list[str], separator: str) -> _FormulaTokens:
     return _FormulaTokens(one[stem >= 0], stem[stem >= 0], formulas_of, raw, words, pairs)
 
 
-def _stems_of(ids: np.ndarray, words: list[str]) -> np.ndarray:
+def _stems_of(ids: np.ndarray, words: Sequence[str]) -> np.ndarray:
     """The packed stem of each TeX token that could be a word, -1 for the others."""
     import numpy as np
 

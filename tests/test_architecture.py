@@ -76,6 +76,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "near_duplicates",
                 "token_sets",
                 "sorted_arrays",
+                "tex_tokens",
             }
         ),
     ),

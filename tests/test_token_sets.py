@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from builder import token_sets
 from builder.lint_bench import synthetic_deck
 from builder.load import load_deck
+from builder.tex_tokens import TOKEN, _ascii_tokens, _tokens
 from builder.token_sets import MATH, TokenSets, tokenise
 from token_reference import MATH as REFERENCE_MATH
 from token_reference import text_tokens
@@ -131,3 +132,43 @@ def test_tokens_too_wide_for_one_key_are_numbered_first(monkeypatch):
     for key in ("concept", "formula"):
         assert_same_tokens([card.text[key] for card in deck.cards])
     test_sets_of_strings_keep_their_tokens()
+
+
+ASCII_TEX = st.lists(
+    st.sampled_from(
+        [
+            "\\",
+            "\\\\",
+            "\\ab",
+            "\\abcdefghij",
+            "a",
+            "b1",
+            "12",
+            "3c",
+            "_",
+            " ",
+            "\0",
+            "\x01",
+            "\x1f",
+            "+",
+            "^",
+            "{",
+            "abcdefghijk",
+            "123456789",
+            "\\alpha2x",
+            "\t",
+        ]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(ASCII_TEX)
+def test_ascii_tex_is_tokenised_as_token_findall_does(text):
+    """The numpy tokeniser of ASCII TeX finds TOKEN's tokens (tex_tokens, by either path)."""
+    fast, slow = _ascii_tokens(text, "\0"), _tokens(text, "\0")
+    assert [fast.words[at] for at in fast.ids.tolist()] == TOKEN.findall(text)
+    assert [slow.words[at] for at in slow.ids.tolist()] == TOKEN.findall(text)
+    assert (fast.separator >= 0) == ("\0" in text)
+    assert fast.separator < 0 or fast.words[fast.separator] == "\0"
