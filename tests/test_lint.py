@@ -10,9 +10,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.lint import RULES, lint_deck
 from builder.lint_bench import synthetic_deck, time_lint
+from builder.lint_text import count_words, may_exceed_budgets
 from builder.load import load_deck
 from builder.near_duplicates import near_duplicates
 from builder.problems import SourceError
@@ -241,6 +244,19 @@ def test_display_formula_budget_and_deck_budgets(tmp_path):
     tight = lint(tmp_path / "tight", cards, "lint: {word_budget: 50, display_budget: 7}\n")
     assert codes(tight) == [("MD302", "wordy")]
     assert "60 words (budget 50)" in tight[0].message
+
+
+MARKDOWN_PIECES = st.sampled_from(
+    ["$", "$$", "`", "```", "~~~", "~", " ", "\n", "a", "word", "x$y", "(a", "é", "\u3000", ","]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(MARKDOWN_PIECES, max_size=40).map("".join))
+def test_the_cheap_bound_never_skips_a_back_over_its_word_budget(text):
+    """may_exceed_budgets lets long_back_problems skip count_words: it must never be below it."""
+    words = count_words(text)
+    assert words == 0 or may_exceed_budgets([text], words - 1, 10**9)
 
 
 # ---------------------------------------------------------------- MD303 gives-away
