@@ -159,8 +159,9 @@ def _prefixes(
     ranks = np.zeros(len(frequency), dtype=np.int64)
     ranks[by_rank] = np.arange(1, len(by_rank) + 1)
     rank = ranks[sets.token]
-    key = np.sort((sets.row * (len(by_rank) + 1) + rank)[rank > 0])
-    row, rank = key // (len(by_rank) + 1), key % (len(by_rank) + 1)
+    rank_bits = _bits(len(by_rank) + 1)
+    key = np.sort((sets.row << rank_bits | rank)[rank > 0])
+    row, rank = key >> rank_bits, key & ((1 << rank_bits) - 1)
     ranked = np.bincount(row, minlength=sets.texts)
     length = ranked - np.ceil(threshold * sizes).astype(np.int64) + 1
     length[sizes < MIN_TOKENS] = 0
