@@ -222,11 +222,12 @@ DOCUMENT_CUES = (
 
 
 def document_reference_problems(card: Card) -> list[Finding]:
+    texts = [(key, card.text.get(key, "")) for key in MARKDOWN_KEYS[card.kind]]
+    if not _has_cue("\n".join(text for _, text in texts)):  # a cue never spans a line break
+        return []
     problems: list[Finding] = []
-    for key in MARKDOWN_KEYS[card.kind]:
-        text = card.text.get(key, "")
-        lowered = text.lower()
-        if not any(cue in lowered for cue in DOCUMENT_CUES):
+    for key, text in texts:
+        if not _has_cue(text):
             continue
         match = DOCUMENT_REFERENCE.search(
             MATH.sub(" ", INLINE_CODE.sub(" ", FENCED_CODE.sub(" ", text)))
@@ -245,3 +246,8 @@ def document_reference_problems(card: Card) -> list[Finding]:
                 )
             )
     return problems
+
+
+def _has_cue(text: str) -> bool:
+    lowered = text.lower()
+    return any(cue in lowered for cue in DOCUMENT_CUES)
