@@ -39,6 +39,7 @@ FORMAT = "mathdeck-v8-snapshot-1"
 RETRY_FAILED_AFTER_SECONDS = 24 * 3600  # a snapshot that could not be built (a transient failure?)
 BUILDING_FOR_AT_MOST_SECONDS = 300  # an older "building" mark is a builder that died
 BUILD_TIMEOUT_SECONDS = 300
+UNUSED_FOR_SECONDS = 30 * 24 * 3600  # another key's blob (older node, MathJax, code) then goes
 # What the built snapshot must answer exactly as node without it does before it is used: good
 # formulas (widths), errors, the safety wall, a definition that must not outlive its formula.
 SELF_TEST = (
@@ -122,6 +123,20 @@ class Snapshot:
         digest = hashlib.sha256(built.read_bytes()).hexdigest()
         os.replace(built, self.blob)
         self._write_record({"sha256": digest})
+        self._remove_unused_others()
+
+    def _remove_unused_others(self) -> None:
+        """Each blob is ~8 MB: those of other keys nobody read for a month go."""
+        now = time.time()
+        for other in self.blob.parent.glob("mathjax-snapshot-*.blob"):
+            with contextlib.suppress(OSError):
+                used = other.stat()
+                if (
+                    other != self.blob
+                    and now - max(used.st_atime, used.st_mtime) > UNUSED_FOR_SECONDS
+                ):
+                    other.unlink()
+                    other.with_suffix(".json").unlink(missing_ok=True)
 
     def distrust(self, why: str) -> None:
         """Never use this blob again (until the key changes or a day has passed)."""

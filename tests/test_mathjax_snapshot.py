@@ -4,6 +4,7 @@ stale, unbuildable or unusable is never what answers."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 
@@ -195,3 +196,19 @@ def test_switches_turn_the_snapshot_off(monkeypatch, name, value):
     assert snapshot_folder() is not None
     monkeypatch.setenv(name, value)
     assert snapshot_folder() is None
+
+
+def test_blobs_of_other_keys_unused_for_a_month_are_removed(built, tmp_path):
+    old, recent = tmp_path / "mathjax-snapshot-0000.blob", tmp_path / "mathjax-snapshot-1111.blob"
+    for blob in (old, recent):
+        blob.write_bytes(b"an older snapshot")
+        blob.with_suffix(".json").write_text("{}")
+    month_ago = time.time() - 31 * 24 * 3600
+    os.utime(old, (month_ago, month_ago))
+    snapshot = Snapshot(tmp_path, built.node, built.root)
+    built_again = tmp_path / "built"
+    built_again.write_bytes(built.blob.read_bytes())
+    snapshot.publish(built_again)
+    assert snapshot.verified()
+    assert not old.exists() and not old.with_suffix(".json").exists()
+    assert recent.exists() and recent.with_suffix(".json").exists()

@@ -237,7 +237,7 @@ async function streamMain(ready) {
   if (ready) {
     const here = { busy: false };
     here.thread = {
-      postMessage: ({ batch, items }) => setImmediate(() => answered(here, { batch, verdicts: checkAll(items, ready) })),
+      postMessage: ({ batch, items }) => checkInSlices(items, ready).then((verdicts) => answered(here, { batch, verdicts })),
       terminate: () => {},
     };
     workers.push(here);
@@ -275,6 +275,24 @@ async function streamMain(ready) {
     while (workers.length < availableParallelism()) addWorker();
   }
   dispatch();
+}
+
+// On the thread that reads stdin, a batch is checked a slice at a time with stdin read in between
+// (setImmediate lets the event loop poll): mathdeck's writes never wait on a long batch.
+const FORMULAS_PER_SLICE = 50;
+
+function checkInSlices(items, check) {
+  return new Promise((resolvePromise) => {
+    const verdicts = [];
+    const next = () => {
+      for (const item of items.slice(verdicts.length, verdicts.length + FORMULAS_PER_SLICE)) {
+        verdicts.push(check(item.tex, Boolean(item.display)));
+      }
+      if (verdicts.length < items.length) setImmediate(next);
+      else resolvePromise(verdicts);
+    };
+    setImmediate(next);
+  });
 }
 
 function streamWorker() {
