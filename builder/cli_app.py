@@ -118,12 +118,10 @@ def mathdeck(
 
 def run(argv: list[str]) -> None:
     """Run the command line `argv` (without the program's name) through Typer; exits."""
-    from . import cli_replay, mathjax_install
+    from . import cli_replay
+    from .cli_report import show_install_notices
 
-    # an installed mathdeck fetches MathJax once, into a per-user cache: say so while it does
-    mathjax_install.install_notice = lambda message: err.print(
-        message, markup=False, soft_wrap=True
-    )
+    show_install_notices()
     try:
         with cli_replay.recording(argv):
             app(args=argv)

@@ -133,9 +133,18 @@ class Report:
 
 
 def _exit(code: int) -> NoReturn:
-    import typer  # only here: cli_replay prints through a Report without importing Typer
+    # SystemExit, not typer.Exit: cli_replay runs `build` through a Report without Typer (which
+    # lets SystemExit through, to the same exit code)
+    raise SystemExit(code)
 
-    raise typer.Exit(code)
+
+def show_install_notices() -> None:
+    """An installed mathdeck fetches MathJax once, into a per-user cache: say so while it does."""
+    from . import mathjax_install
+
+    mathjax_install.install_notice = lambda message: err.print(
+        message, markup=False, soft_wrap=True
+    )
 
 
 def written_report(error) -> str:
