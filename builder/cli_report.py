@@ -180,7 +180,10 @@ def stages() -> Iterator:
     """The stage under way, with a bar and a count for stages that count their items
     ("Typesetting formulas with MathJax ━━━━ 1,145/1,145"), on stderr so stdout keeps only the
     results. Transient: a terminal is left with the summary; piped output gets nothing."""
-    # Imported here: a replayed build (cli_replay.py) prints through this module and shows none.
+    if not err.is_interactive:  # nothing to show (and Rich would end with an empty line)
+        yield _no_progress
+        return
+    # Imported only for a terminal: rich.progress costs ~7 ms of an edit's build
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
     class BarWhenCounted(BarColumn):
@@ -195,8 +198,7 @@ def stages() -> Iterator:
         BarWhenCounted(bar_width=24),
         TextColumn("{task.fields[count]}"),
     )
-    # Not on a terminal there is nothing to show (and Rich would end with an empty line).
-    with Progress(*columns, console=err, transient=True, disable=not err.is_interactive) as bar:
+    with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("Starting", total=None, count="")
 
         def show(stage: str, done: int | None = None, total: int | None = None) -> None:
@@ -204,3 +206,7 @@ def stages() -> Iterator:
             bar.update(task, description=stage, completed=done or 0, total=total, count=count)
 
         yield show
+
+
+def _no_progress(stage: str, done: int | None = None, total: int | None = None) -> None:
+    """Progress where there is no terminal to show it on."""
