@@ -127,6 +127,11 @@ class Report:
             )
         except MathJaxUnavailable as error:
             self.failed(f"cannot check formulas: {error}")
+        except KeyboardInterrupt:
+            # said as cli.main says it: Typer would end the run silently (exit 130), while a
+            # `build` run without Typer (cli_replay) would reach cli.main
+            err.print("interrupted")
+            _exit(130)
         else:
             return
         self.finish()

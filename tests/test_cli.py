@@ -281,6 +281,15 @@ def test_the_report_owns_the_exit_code():
     assert ended.value.code == 1
 
 
+def test_ctrl_c_during_a_command_says_interrupted_and_exits_130(capsys):
+    from builder.cli_report import Report
+
+    with pytest.raises(SystemExit) as ended, Report().stopping():
+        raise KeyboardInterrupt
+    assert ended.value.code == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
 def test_bench_fails_on_a_missed_target_unless_informational():
     from builder.cli_bench import judge_targets
     from builder.cli_report import Report
