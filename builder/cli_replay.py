@@ -9,9 +9,12 @@ builder/, whether the command line can be answered from what it did last time:
   whether each stream is one), kept in the per-user cache. Anything different renders it afresh.
 - `build` with nothing changed since the same command line last built (builder/build_stamp.py):
   the summary a full build would print, printed by the same code (cli_summary.py).
+- any other `build` of a command line Typer read before (an edit): the build itself, run with
+  the values Typer gave its options then (cli_build_run.py), so it prints what Typer's run would.
 
-What is kept is written while Typer runs the command line (`recording`), only when it succeeded:
-the help text exactly as printed, and a build's stamp.
+What is kept is written while Typer runs the command line (`recording`): the help text exactly
+as printed and a build's stamp, only when it succeeded; the values of a build's options, once
+Typer has read them.
 """
 
 from __future__ import annotations
