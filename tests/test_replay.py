@@ -221,9 +221,15 @@ def test_a_source_modified_as_the_build_started_leaves_no_stamp(settled, cache):
 
 
 def run_in_terminal(
-    folder: Path, cache: Path, *args: str, columns: int = 100, **more: str
+    folder: Path,
+    cache: Path,
+    *args: str,
+    columns: int = 100,
+    errors: Path | None = None,
+    **more: str,
 ) -> bytes:
-    """`mathdeck ARGS` with its stdout on a pseudo-terminal `columns` wide: what it shows."""
+    """`mathdeck ARGS` with its stdout on a pseudo-terminal `columns` wide: what it shows (its
+    stderr into the file `errors`, if given: a terminal there would show the progress bar)."""
     import fcntl
     import pty
     import struct
@@ -239,13 +245,17 @@ def run_in_terminal(
     }
     for name in ("COLUMNS", "NO_COLOR", "FORCE_COLOR"):
         env.pop(name, None)
+    stderr = errors.open("wb") if errors is not None else None
     process = subprocess.Popen(
         [sys.executable, "-c", RUN, *args],
         cwd=folder,
         stdout=follower,
+        stderr=stderr,
         env={**env, "TERM": "xterm", **more},
     )
     os.close(follower)
+    if stderr is not None:
+        stderr.close()
     shown = b""
     while True:
         try:
@@ -342,17 +352,24 @@ def test_an_edit_built_without_typer_prints_what_the_full_path_prints(
     )
 
 
-def test_an_edit_on_a_terminal_shows_what_the_full_path_shows(settled, cache, tmp_path):
+@pytest.mark.parametrize("change", [edit_a_card, break_a_card])
+def test_an_edit_on_a_terminal_shows_what_the_full_path_shows(settled, cache, tmp_path, change):
     run_in_terminal(settled, cache, "build")
-    edit_a_card(settled)
+    change(settled)
     snapshot(settled, tmp_path / "before")
-    fast = run_in_terminal(settled, cache, "build")
+    fast = run_in_terminal(settled, cache, "build", errors=tmp_path / "fast.err")
     assert "typer" not in (settled / "imported.txt").read_text().split()
     restore(settled, tmp_path / "before")
-    full = run_in_terminal(settled, cache, "build", MATHDECK_REPLAY="0")
+    full = run_in_terminal(
+        settled, cache, "build", errors=tmp_path / "full.err", MATHDECK_REPLAY="0"
+    )
     assert "typer" in (settled / "imported.txt").read_text().split()
-    assert b"\x1b[" in fast and b"changed: bayes-theorem" in fast
     assert without_time_row(fast) == without_time_row(full)
+    assert (tmp_path / "fast.err").read_bytes() == (tmp_path / "full.err").read_bytes()
+    if change is edit_a_card:
+        assert b"\x1b[" in fast and b"changed: bayes-theorem" in fast
+    else:
+        assert fast == b"" and b"cards.yaml:" in (tmp_path / "fast.err").read_bytes()
 
 
 def without_time_row(shown: bytes) -> bytes:
