@@ -184,45 +184,19 @@ class _NoteWriter:
                 self._genanki_note(note)._check_invalid_html_tags_in_fields()
             note_id = next(id_gen)
             cursor.execute(
-                "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);",
+                INSERT_NOTE,
                 (
                     note_id,
                     guid,
                     model_id,
                     modified,
-                    -1,
                     " " + " ".join(note.tags) + " ",
                     "\x1f".join(fields),
                     fields[sort_field],
-                    0,
-                    0,
-                    "",
                 ),
             )
             for card_ord in self._card_ords(note, req, model_type):
-                cursor.execute(
-                    "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);",
-                    (
-                        next(id_gen),
-                        note_id,
-                        deck_id,
-                        card_ord,
-                        modified,
-                        -1,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        "",
-                    ),
-                )
+                cursor.execute(INSERT_CARD, (next(id_gen), note_id, deck_id, card_ord, modified))
 
     def _card_ords(self, note: RenderedNote, req: list, model_type: int) -> list[int]:
         """The cards genanki makes for a note (Note.cards): by the templates' required fields, or
@@ -243,3 +217,8 @@ class _NoteWriter:
 
 
 CLOZE = 1  # genanki.Model.CLOZE, the JSON's "type" of a cloze note type
+# genanki's rows (Note.write_to_db, Card.write_to_db), the values it always writes the same
+# (usn -1, flags, data; a new card's due, interval, reps...) in the statement: a third of the
+# values to bind per row, the same record bytes
+INSERT_NOTE = "INSERT INTO notes VALUES(?,?,?,?,-1,?,?,?,0,0,'');"
+INSERT_CARD = "INSERT INTO cards VALUES(?,?,?,?,?,-1,0,0,0,0,0,0,0,0,0,0,0,'');"
