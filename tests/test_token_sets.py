@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builder import token_sets
 from builder.lint_bench import synthetic_deck
 from builder.load import load_deck
+from builder.near_duplicates import near_duplicates
 from builder.tex_tokens import TOKEN, _ascii_tokens, _tokens
 from builder.token_sets import MATH, TokenSets, tokenise
+from test_near_duplicates import loop_near_duplicates
 from token_reference import MATH as REFERENCE_MATH
 from token_reference import text_tokens
 
@@ -21,11 +25,13 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def as_frozensets(sets: TokenSets) -> list[frozenset[str]]:
-    found: list[set[str]] = [set() for _ in range(sets.texts)]
-    for row, word in zip(sets.row.tolist(), sets.spelling(sets.token), strict=True):
-        assert word not in found[row]  # each token once a text
-        found[row].add(word)
-    return list(map(frozenset, found))
+    numbers = sorted(set(sets.token.tolist()))
+    spelled = dict(zip(numbers, sets.spelling(np.array(numbers, np.int64)), strict=True))
+    found: list[list[str]] = [[] for _ in range(sets.texts)]
+    for row, token in zip(sets.row.tolist(), sets.token.tolist(), strict=True):
+        found[row].append(spelled[token])
+    assert all(len(set(words)) == len(words) for words in found)  # each token once a text
+    return [frozenset(words) for words in found]
 
 
 def assert_same_tokens(texts: list[str]) -> None:
@@ -40,9 +46,22 @@ def test_every_flagship_text():
 
 
 def test_every_benchmark_text():
-    deck, _ = synthetic_deck(2_000)
+    deck, _ = synthetic_deck(20_000)
     for key in ("concept", "formula"):
         assert_same_tokens([card.text[key] for card in deck.cards])
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.75])
+def test_benchmark_pairs_are_the_reference_loops_on_the_reference_tokens(threshold):
+    """End to end: the bench deck's fronts and answers paired as the loop over the old token
+    sets pairs them (tests/test_near_duplicates.py), pair for pair."""
+    deck, _ = synthetic_deck(2_000)
+    for key in ("concept", "formula"):
+        texts = [card.text[key] for card in deck.cards]
+        groups = list(range(len(texts)))
+        expected = loop_near_duplicates([text_tokens(text) for text in texts], threshold, groups)
+        assert near_duplicates(tokenise(texts), threshold, groups) == expected
+        assert len(expected) > 30
 
 
 # Text made of what the tokeniser treats specially: dollars, backslashes, braces, the noise
