@@ -145,6 +145,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "cli_bench",
                 "cli_app",
                 "cli_replay",
+                "cli_build_run",
                 "cli",
             }
         ),
