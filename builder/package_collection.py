@@ -140,7 +140,13 @@ class _NoteWriter:
 
     def __init__(self, layout: GenankiLayout, models: Callable[[], dict[str, genanki.Model]]):
         self.note_types = {
-            kind: (int(json["id"]), len(json["flds"]), json["sortf"], json["req"], json["type"])
+            kind: (
+                int(json["id"]),
+                len(json["flds"]),
+                json["sortf"],
+                _tests(json["req"]),
+                json["type"],
+            )
             for kind, json in layout.note_types.items()
         }
         self.invalid_html = re.compile(layout.invalid_html)
@@ -177,22 +183,27 @@ class _NoteWriter:
             for card_ord in self._card_ords(note, req, model_type):
                 cursor.execute(INSERT_CARD, (next(id_gen), note_id, deck_id, card_ord, modified))
 
-    def _card_ords(self, note: RenderedNote, req: list, model_type: int) -> list[int]:
+    def _card_ords(self, note: RenderedNote, req: tuple, model_type: int) -> list[int]:
         """The cards genanki makes for a note (Note.cards): by the templates' required fields, or
         one per cloze number."""
         if model_type == CLOZE:
             return [card.ord for card in self._genanki_note(note).cards]
         fields = note.fields
-        return [
-            card_ord
-            for card_ord, any_or_all, required in req
-            if (any if any_or_all == "any" else all)(fields[i] for i in required)
-        ]
+        return [card_ord for card_ord, test, required in req if test([fields[i] for i in required])]
 
     def _genanki_note(self, note: RenderedNote) -> genanki.Note:
         import genanki
 
         return genanki.Note(model=self.models()[note.card.kind], fields=list(note.fields))
+
+
+def _tests(req: list) -> tuple[tuple[int, Callable, tuple[int, ...]], ...]:
+    """A note type's "req" ([ord, "any" or "all", [field indexes]] per template), with the test
+    as a function: decided once per note type instead of once per note."""
+    return tuple(
+        (card_ord, any if any_or_all == "any" else all, tuple(required))
+        for card_ord, any_or_all, required in req
+    )
 
 
 CLOZE = 1  # genanki.Model.CLOZE, the JSON's "type" of a cloze note type
