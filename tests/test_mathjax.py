@@ -284,7 +284,7 @@ UNSAFE = [
 # packages with their own post-filters (boldsymbol, mathtools, centernot).
 PATCHED_PATHS = [
     r"\begin{prooftree}\AxiomC{A}\UnaryInfC{B}\end{prooftree}",
-    r"x + \begin{prooftree}\AxiomC{$\Gamma$}\AxiomC{B}\RightLabel{R}\BinaryInfC{C}\end{prooftree} + y",
+    r"x + \begin{prooftree}\AxiomC{$\Gamma$}\AxiomC{B}\BinaryInfC{C}\end{prooftree} + y",
     r"\begin{prooftree}\Axiom$\fCenter A$\UnaryInf$\fCenter B$\end{prooftree}",
     r"\begin{prooftree}\AxiomC{A}",
     r"\UnaryInfC{B}",
