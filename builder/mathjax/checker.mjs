@@ -16,7 +16,8 @@ export function checkedPackages(mj) {
   return mj.AllPackages.filter((name) => !LEFT_OUT.has(name));
 }
 
-export function makeChecker() {
+// `policy`: the deck's safety policy; the startup snapshot (snapshot.cjs) fills it in at each run.
+export function makeChecker(policy = policyFromEnvironment()) {
   const mj = loadMathJax();
   // Same answers, up to half the CPU (speedups.mjs); MATHDECK_MATHJAX_PLAIN=1 runs MathJax as shipped,
   // for the test that compares the two.
@@ -46,7 +47,7 @@ export function makeChecker() {
     .map((name) => tex.parseOptions.handlers.retrieve(name))
     .filter(Boolean);
   if (definitionMaps.length !== 5) throw new Error('newcommand definition maps not found');
-  const safety = makeSafetyCheck(tex, policyFromEnvironment());
+  const safety = makeSafetyCheck(tex, policy);
 
   const output = doc.outputJax;
   const failed = (error) => ({ error, width: null });
