@@ -280,8 +280,9 @@ UNSAFE = [
 
 # Formulas that reach the code paths the speed-ups replace (builder/mathjax/filters.mjs and
 # speedups.mjs): proof trees between ordinary formulas (bussproofs' attribute walk runs only
-# after its setProperty), definitions that must not outlive their formula (symbol maps), and
-# packages with their own post-filters (boldsymbol, mathtools, centernot).
+# after its setProperty), definitions that must not outlive their formula (symbol maps),
+# packages with their own post-filters (boldsymbol, mathtools, centernot) and attributes kept
+# by \mmlToken (cleanAttributes' keep list).
 PATCHED_PATHS = [
     r"\begin{prooftree}\AxiomC{A}\UnaryInfC{B}\end{prooftree}",
     r"x + \begin{prooftree}\AxiomC{$\Gamma$}\AxiomC{B}\BinaryInfC{C}\end{prooftree} + y",
@@ -297,6 +298,7 @@ PATCHED_PATHS = [
     r"\prescript{a}{b}{X} \centernot\implies",
     r"\begin{CD} A @>a>> B \\ @VbVV @VVcV \\ C @>>d> D \end{CD}",
     r"\tag{1} x = y \label{e1}",
+    r"\mmlToken{mo}[stretchy=false lspace=0]{(} \mmlToken{mi}[mathvariant=normal]{x}",
 ]
 
 
