@@ -152,12 +152,17 @@ def first_ascii(rexmatch) -> frozenset[str] | None:
     """The ASCII characters a match of a rule's `rexmatch` (a compiled pattern's `match`) can start
     with (any other character may start one too), or None when it may start with anything or
     match no character at all."""
+    pattern = getattr(rexmatch, "__self__", None)
+    return _first_ascii(pattern.pattern, pattern.flags) if pattern is not None else None
+
+
+@functools.lru_cache(maxsize=1024)  # a lexer's states share many patterns (identifiers, numbers)
+def _first_ascii(pattern: str, flags: int) -> frozenset[str] | None:
     from re import _parser  # type: ignore[attr-defined]
 
     try:
-        pattern = rexmatch.__self__
-        parsed = _parser.parse(pattern.pattern, pattern.flags)
-        starts, empty = _sequence(list(parsed), parsed.state, pattern.flags)
+        parsed = _parser.parse(pattern, flags)
+        starts, empty = _sequence(list(parsed), parsed.state, flags)
     except Exception:  # a pattern this reading does not know: try the rule everywhere
         return None
     return None if starts is None or empty else frozenset(starts)
@@ -177,15 +182,16 @@ def _sequence(items: list, state, flags: int) -> tuple[set[str] | None, bool]:
 
 
 def _item(op, argument, state, flags: int) -> tuple[set[str] | None, bool]:
-    from re import _compiler, _parser  # type: ignore[attr-defined]
     from re import _constants as sre  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
 
-    if op is sre.LITERAL and not flags & sre.SRE_FLAG_IGNORECASE:
-        return ({chr(argument)} if argument < len(_ASCII) else set()), False
+    class_items = (sre.LITERAL, sre.RANGE, sre.CATEGORY, sre.NEGATE)
+    plain_class = op is sre.IN and all(item in class_items for item, _ in argument)
+    if not flags & sre.SRE_FLAG_IGNORECASE and (op is sre.LITERAL or plain_class):
+        return _class_ascii([(op, argument)] if op is sre.LITERAL else argument, flags), False
     if op in (sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN):
         # One character: which ASCII ones it takes, asked of the regex engine itself.
-        matches = _compiler.compile(_parser.SubPattern(state, [(op, argument)]), flags).match
-        return {char for char in _ASCII if matches(char)}, False
+        return _engine_ascii(_parser.SubPattern(state, [(op, argument)]), flags), False
     if op is sre.SUBPATTERN:
         _group, add, remove, items = argument
         return (None, False) if remove else _sequence(list(items), state, flags | add)
@@ -208,3 +214,46 @@ def _item(op, argument, state, flags: int) -> tuple[set[str] | None, bool]:
     if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
         return set(), True  # matches no character: what follows starts the match
     return None, False
+
+
+def _class_ascii(items: list, flags: int) -> set[str]:
+    """The ASCII characters a character class (the items of a parsed `[...]`) takes, read
+    directly: Pygments' identifier classes list hundreds of ranges, slow to compile."""
+    from re import _constants as sre  # type: ignore[attr-defined]
+
+    chars: set[str] = set()
+    for item, value in items:
+        if item is sre.LITERAL:
+            chars |= {chr(value)} & set(_ASCII)
+        elif item is sre.RANGE:
+            chars |= set(_ASCII[value[0] : min(value[1], len(_ASCII) - 1) + 1])
+        elif item is sre.CATEGORY:  # \d, \w, \s and their opposites, as the flags read them
+            chars |= _category_ascii(str(value), flags)
+    return set(_ASCII) - chars if items and items[0][0] is sre.NEGATE else chars
+
+
+_CATEGORIES = {
+    "CATEGORY_DIGIT": r"\d",
+    "CATEGORY_NOT_DIGIT": r"\D",
+    "CATEGORY_SPACE": r"\s",
+    "CATEGORY_NOT_SPACE": r"\S",
+    "CATEGORY_WORD": r"\w",
+    "CATEGORY_NOT_WORD": r"\W",
+}
+
+
+@functools.lru_cache(maxsize=64)
+def _category_ascii(category: str, flags: int) -> frozenset[str]:
+    """An unknown category raises KeyError: its rule is then tried everywhere."""
+    import re
+
+    matches = re.compile(_CATEGORIES[category], flags).match
+    return frozenset(char for char in _ASCII if matches(char))
+
+
+def _engine_ascii(parsed, flags: int) -> set[str]:
+    """The ASCII characters one parsed character item matches, asked of the regex engine."""
+    from re import _compiler  # type: ignore[attr-defined]
+
+    matches = _compiler.compile(parsed, flags).match
+    return {char for char in _ASCII if matches(char)}

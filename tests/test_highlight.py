@@ -63,6 +63,8 @@ def test_the_lexer_is_dispatched_and_the_html_unchanged():
         (r"", None),
         (r"a?", None),
         (r"(a|)b", {"a", "b"}),
+        (r"[^\W\d]x", {c for c in map(chr, range(128)) if c.isalpha() or c == "_"}),
+        (r"(?i)[a-b]|\.", {"a", "b", "A", "B", "."}),
     ],
 )
 def test_first_characters_of_a_pattern(pattern, starts):
@@ -71,6 +73,28 @@ def test_first_characters_of_a_pattern(pattern, starts):
         assert found is None or len(found) > 100
     else:
         assert found == frozenset(starts)
+
+
+REGEX_PIECES = st.sampled_from(
+    [
+        "a", "B", "\\d", "\\w", "\\s", "\\W", "[a-c]", "[^x]", "[\\w.]", "[^\\W\\d]", "(?i)",
+        "(?i:k)", "(?-i:k)", "|", "(", ")", "*", "+", "?", "{0,2}", "(?=a)", "(?!a)", "(?<=a)",
+        "^", "$", "\\b", ".", "(?>a|b)", "\\n", "é", "[é-ü]", "K",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(REGEX_PIECES, max_size=8).map("".join), st.text("aAbBcKk_.x1 \n\té", max_size=4))
+def test_a_pattern_never_matches_at_a_character_it_was_said_not_to_start_with(pattern, text):
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return
+    starts = first_ascii(compiled.match)
+    match = compiled.match(text)
+    if starts is not None and text[:1].isascii():
+        assert match is None or (match.end() > 0 and text[0] in starts)
 
 
 PIECES = st.sampled_from(
