@@ -173,6 +173,8 @@ _AFTER_STRONG = frozenset(" \n.,;:!?)")
 def _prose(rest: str, start: int, end: int, codes: list[str]) -> str | None:
     """rest[start:end] (prose between formulas) as HTML, its code spans and `**strong**` words
     written as Markdown writes them; None when it has other markup."""
+    if rest.find("\x02", start, end) < 0 and rest.find("*", start, end) < 0:  # plain words
+        return None if _PROSE_MARKUP.search(rest, start, end) else rest[start:end]
     out, position = [], start
     for span in _SPAN.finditer(rest, start, end):
         out += [_strong(rest, position, span.start()), "<code>"]
