@@ -16,12 +16,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import figures as figure_stage
 from .atomic import TEMP_SUFFIX, remove_stale_temporaries, write_atomically
 from .commit import commit_files, package_path, unfinished_release
 from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text
-from .lock_repair import CurrentNote, Repair, repair_lock, restore_times
 from .memo import CACHE_NAMES, BuildCaches, render_deck_memoised
 from .model import KINDS, Deck, in_language
 from .options import BuildOptions, Progress, quiet
@@ -38,6 +38,9 @@ from .stages import (
     render_notes,
 )
 from .stages_check import load_and_check, read_lock_and_release_problems, start_checks
+
+if TYPE_CHECKING:
+    from .lock_repair import Repair
 
 # What the outputs and the CLI import from here (BuildOptions and two stage calls live beside).
 __all__ = [
@@ -195,6 +198,8 @@ def repair_lock_file(options: BuildOptions) -> Repair:
     """`mathdeck lock --repair`: the lock rewritten from what can be trusted in it (both sides
     of a merge conflict), with the times of notes it lost read back from the newest .apkg in the
     output folder wherever the sources still match it (`package` in the returned Repair)."""
+    from .lock_repair import CurrentNote, repair_lock, restore_times  # only this command's
+
     path = options.cards_dir / LOCK_FILE
     repaired = repair_lock(path.read_text(encoding="utf-8", errors="replace"))
     caches = BuildCaches.open(options.build_caches)

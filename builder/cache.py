@@ -214,6 +214,7 @@ def fingerprint(sources: tuple[str, ...], libraries: tuple[str, ...] = ()) -> st
     return content_key(*parts)
 
 
+@cache  # once a process: the code running is the code it started with
 def code_fingerprint() -> str:
     """A hash of all of mathdeck as installed: every file of builder/ (not the bytecode), every
     installed library's version and Python's."""

@@ -1,7 +1,8 @@
 """The command line: `mathdeck` (and `python -m builder.cli`).
 
 `main` first asks builder/cli_replay.py whether the command line can be answered as it was
-before (`--help`, a `build` with nothing changed), which needs neither Typer nor the build;
+before (`--help`, a `build` with nothing changed), which needs neither Typer nor the build, or
+built with the options Typer read for it before (a `build` after an edit), which needs no Typer;
 every other command line goes to the Typer app in builder/cli_app.py, where the commands are
 registered (COMMANDS).
 """

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
@@ -90,6 +89,9 @@ for _group, _name, _function in COMMANDS:
 
 
 def mathdeck_version() -> str:
+    # imported here: importlib.metadata costs every other command line ~15 ms
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("mathdeck")
     except PackageNotFoundError:  # run from a checkout that was never installed
@@ -118,12 +120,10 @@ def mathdeck(
 
 def run(argv: list[str]) -> None:
     """Run the command line `argv` (without the program's name) through Typer; exits."""
-    from . import cli_replay, mathjax_install
+    from . import cli_replay
+    from .cli_report import show_install_notices
 
-    # an installed mathdeck fetches MathJax once, into a per-user cache: say so while it does
-    mathjax_install.install_notice = lambda message: err.print(
-        message, markup=False, soft_wrap=True
-    )
+    show_install_notices()
     try:
         with cli_replay.recording(argv):
             app(args=argv)

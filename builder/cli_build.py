@@ -27,6 +27,7 @@ from .cli_summary import changes_lines, changes_since, print_summary
 
 
 def build(
+    ctx: typer.Context,
     cards: Path = CARDS_OPTION,
     out_dir: Path | None = OUT_OPTION,
     figures: Path | None = FIGURES_OPTION,
@@ -48,27 +49,20 @@ def build(
     The summary names the cards added, changed and retired since the previous build. With
     --lang en the deck goes to <deck>-<version>-en.apkg.
     """
-    from .build import build as run_build
-    from .build_summary import summary_of
-    from .cli_replay import remember_build
+    from . import cli_replay
+    from .cli_build_run import BuildArguments, run_build
 
-    report = Report()
-    started_ns = time.time_ns()
-    with report.stopping(), stages() as progress:
-        options = build_options(
-            cards,
-            figures,
-            out_dir,
-            force=force,
-            allow_note_type_change=allow_note_type_change,
-            lang=lang.value,
-            strict=strict,
-        )
-        result = run_build(options, progress)
-    print_summary(report, summary_of(result), changes_since(result))
-    if not report.exit_code:
-        remember_build(options, result, started_ns)
-    report.finish()
+    arguments = BuildArguments(
+        cards, out_dir, figures, force, allow_note_type_change, lang.value, strict
+    )
+    # the next run of this command line reuses them without Typer (cli_replay)
+    cli_replay.keep_build_arguments(arguments, cards_given=_given(ctx, "cards"))
+    run_build(arguments, cli_replay.recorded_invocation())
+
+
+def _given(ctx: typer.Context, option: str) -> bool:
+    source = ctx.get_parameter_source(option)
+    return source is not None and source.name == "COMMANDLINE"
 
 
 def release(

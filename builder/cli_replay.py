@@ -9,23 +9,30 @@ builder/, whether the command line can be answered from what it did last time:
   whether each stream is one), kept in the per-user cache. Anything different renders it afresh.
 - `build` with nothing changed since the same command line last built (builder/build_stamp.py):
   the summary a full build would print, printed by the same code (cli_summary.py).
+- any other `build` of a command line Typer read before (an edit): the build itself, run with
+  the values Typer gave its options then (cli_build_run.py), so it prints what Typer's run would.
 
-What is kept is written while Typer runs the command line (`recording`), only when it succeeded:
-the help text exactly as printed, and a build's stamp.
+What is kept is written while Typer runs the command line (`recording`): the help text exactly
+as printed and a build's stamp, only when it succeeded; the values of a build's options, once
+Typer has read them.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .user_cache import stamps_dir
+
 if TYPE_CHECKING:
-    from .build import BuildResult
-    from .options import BuildOptions
+    from .build_stamp import Invocation
+    from .cli_build_run import BuildArguments
 
 HELP_FLAGS = ("-h", "--help")
 # Variables that change from one shell command to the next and mean nothing to the help.
@@ -72,14 +79,14 @@ def recording(argv: list[str]) -> Iterator[None]:
         _recording = None
 
 
-def remember_build(options: BuildOptions, result: BuildResult, started_ns: int) -> None:
-    """After a successful build run from the command line: keep its stamp (never fails it)."""
-    if _recording is None:  # called through the Typer app itself (tests' CliRunner)
-        return
-    from .build_stamp import Invocation, record_build
+def recorded_invocation() -> Invocation | None:
+    """The command line Typer is running, as `build` keeps it; None when Typer was called by
+    other means (the tests' CliRunner): nothing is kept for it."""
+    if _recording is None:
+        return None
+    from .build_stamp import Invocation
 
-    with suppress(OSError):  # a stamp only saves time
-        record_build(_stamps("builds"), Invocation.current(_recording), options, result, started_ns)
+    return Invocation.current(_recording)
 
 
 # ---------------------------------------------------------------- help
@@ -118,7 +125,7 @@ def _help_path(argv: list[str]) -> Path:
     key = content_key(
         "help", sys.orig_argv, argv, os.getcwd(), environment, terminal, code_fingerprint()
     )
-    return _stamps("help") / f"{key}.txt"
+    return stamps_dir("help") / f"{key}.txt"
 
 
 def _is_terminal(fd: int) -> bool:
@@ -159,9 +166,10 @@ class _Tee:
 def _replay_build(argv: list[str]) -> int | None:
     from .build_stamp import Invocation, replayed_build
 
-    summary = replayed_build(_stamps("builds"), Invocation.current(argv))
+    invocation = Invocation.current(argv)
+    summary = replayed_build(stamps_dir("builds"), invocation)
     if summary is None:
-        return None
+        return _build_with_kept_arguments(invocation)
     from .cli_report import Report
     from .cli_summary import print_summary
 
@@ -170,7 +178,93 @@ def _replay_build(argv: list[str]) -> int | None:
     return report.exit_code
 
 
-def _stamps(kind: str) -> Path:
-    from .user_cache import user_cache_dir
+def _build_with_kept_arguments(invocation: Invocation) -> int | None:
+    """Run `build` with the options Typer resolved for the same command line before (exits
+    non-zero on failure, as the full path does); None when there are none to reuse."""
+    arguments = _kept_arguments(invocation)
+    if arguments is None:
+        return None
+    from .cli_build_run import run_build
+    from .cli_report import show_install_notices
 
-    return user_cache_dir() / kind
+    show_install_notices()
+    run_build(arguments, invocation)
+    return 0
+
+
+# ---------------------------------------------------------------- build options, as Typer read them
+
+
+def keep_build_arguments(arguments: BuildArguments, cards_given: bool) -> None:
+    """While Typer runs a `build` command line: keep the values it resolved for its options, for
+    the next run of the same command line (`cards_given` False: `--cards` took its default,
+    which depends on the folder's files, so it is looked up again each time)."""
+    if _recording is None:
+        return
+    from dataclasses import asdict
+
+    from .atomic import write_atomically
+    from .build_stamp import Invocation, forget_old_stamps
+
+    kept = {
+        name: str(value) if isinstance(value, Path) else value
+        for name, value in asdict(arguments).items()
+    }
+    if not cards_given:
+        kept["cards"] = None
+    path = _arguments_path(Invocation.current(_recording))
+    with suppress(OSError):  # kept only to save time
+        write_atomically(path, json.dumps(kept).encode("utf-8"), durable=False)
+        forget_old_stamps(path.parent)
+
+
+def _kept_arguments(invocation: Invocation) -> BuildArguments | None:
+    """The options Typer resolved for this command line before, if Typer would resolve them the
+    same now; None when unsure (Typer then runs it)."""
+    from .cli_build_run import BuildArguments
+    from .project import default_deck_dir
+
+    try:
+        kept = json.loads(_arguments_path(invocation).read_bytes())
+        cards = default_deck_dir() if kept["cards"] is None else Path(kept["cards"])
+        arguments = BuildArguments(
+            cards=cards,
+            out_dir=None if kept["out_dir"] is None else Path(kept["out_dir"]),
+            figures=None if kept["figures"] is None else Path(kept["figures"]),
+            force=bool(kept["force"]),
+            allow_note_type_change=bool(kept["allow_note_type_change"]),
+            lang=str(kept["lang"]),
+            strict=bool(kept["strict"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    folders = (arguments.cards, arguments.out_dir, arguments.figures)
+    return arguments if all(_surely_accepted(f) for f in folders if f is not None) else None
+
+
+def _surely_accepted(folder: Path) -> bool:
+    """Typer accepts a folder option that names nothing yet or a readable directory (it refuses
+    a file, an unreadable folder): anything else is left to it, with its own message."""
+    try:
+        found = folder.stat()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return stat.S_ISDIR(found.st_mode) and os.access(folder, os.R_OK)
+
+
+def _arguments_path(invocation: Invocation) -> Path:
+    """Where the options of this command line are kept: Typer's answer depends on the command
+    line, the folder, mathdeck and its libraries, and the environment (except the variables
+    only the build reads, which its own caches and stamp judge: SOURCE_DATE_EPOCH...)."""
+    from .build_stamp import ENVIRONMENT
+    from .cache import code_fingerprint
+    from .content_hash import content_key
+
+    ignored = set(VOLATILE_ENVIRONMENT) | set(ENVIRONMENT)
+    environment = sorted((k, v) for k, v in os.environ.items() if k not in ignored)
+    key = content_key(
+        "build options", invocation.cwd, list(invocation.argv), environment, code_fingerprint()
+    )
+    return stamps_dir("arguments") / f"{key}.json"

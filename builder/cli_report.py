@@ -127,15 +127,29 @@ class Report:
             )
         except MathJaxUnavailable as error:
             self.failed(f"cannot check formulas: {error}")
+        except KeyboardInterrupt:
+            # said as cli.main says it: Typer would end the run silently (exit 130), while a
+            # `build` run without Typer (cli_replay) would reach cli.main
+            err.print("interrupted")
+            _exit(130)
         else:
             return
         self.finish()
 
 
 def _exit(code: int) -> NoReturn:
-    import typer  # only here: cli_replay prints through a Report without importing Typer
+    # SystemExit, not typer.Exit: cli_replay runs `build` through a Report without Typer (which
+    # lets SystemExit through, to the same exit code)
+    raise SystemExit(code)
 
-    raise typer.Exit(code)
+
+def show_install_notices() -> None:
+    """An installed mathdeck fetches MathJax once, into a per-user cache: say so while it does."""
+    from . import mathjax_install
+
+    mathjax_install.install_notice = lambda message: err.print(
+        message, markup=False, soft_wrap=True
+    )
 
 
 def written_report(error) -> str:
@@ -171,7 +185,10 @@ def stages() -> Iterator:
     """The stage under way, with a bar and a count for stages that count their items
     ("Typesetting formulas with MathJax ━━━━ 1,145/1,145"), on stderr so stdout keeps only the
     results. Transient: a terminal is left with the summary; piped output gets nothing."""
-    # Imported here: a replayed build (cli_replay.py) prints through this module and shows none.
+    if not err.is_interactive:  # nothing to show (and Rich would end with an empty line)
+        yield _no_progress
+        return
+    # Imported only for a terminal: rich.progress costs ~7 ms of an edit's build
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
     class BarWhenCounted(BarColumn):
@@ -186,8 +203,7 @@ def stages() -> Iterator:
         BarWhenCounted(bar_width=24),
         TextColumn("{task.fields[count]}"),
     )
-    # Not on a terminal there is nothing to show (and Rich would end with an empty line).
-    with Progress(*columns, console=err, transient=True, disable=not err.is_interactive) as bar:
+    with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("Starting", total=None, count="")
 
         def show(stage: str, done: int | None = None, total: int | None = None) -> None:
@@ -195,3 +211,7 @@ def stages() -> Iterator:
             bar.update(task, description=stage, completed=done or 0, total=total, count=count)
 
         yield show
+
+
+def _no_progress(stage: str, done: int | None = None, total: int | None = None) -> None:
+    """Progress where there is no terminal to show it on."""

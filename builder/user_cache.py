@@ -13,3 +13,9 @@ def user_cache_dir() -> Path:
     if os.environ.get("MATHDECK_CACHE"):
         return Path(os.environ["MATHDECK_CACHE"])
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mathdeck"
+
+
+def stamps_dir(kind: str) -> Path:
+    """Where `mathdeck` keeps what it remembers of command lines of one kind (help, builds, the
+    options Typer resolved)."""
+    return user_cache_dir() / kind

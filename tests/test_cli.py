@@ -267,8 +267,6 @@ def test_coverage_prints_no_empty_table_when_all_is_covered(project):
 
 
 def test_the_report_owns_the_exit_code():
-    import typer
-
     from builder.cli_report import Report
     from builder.problems import Location, Problem
 
@@ -278,9 +276,18 @@ def test_the_report_owns_the_exit_code():
     report.finish()  # success: returns
     report.problems([Problem(Location(Path("cards/a.yaml"), 4), "an error")])
     assert report.exit_code == 1 and report.errors == 1
-    with pytest.raises(typer.Exit) as ended:
+    with pytest.raises(SystemExit) as ended:
         report.finish()
-    assert ended.value.exit_code == 1
+    assert ended.value.code == 1
+
+
+def test_ctrl_c_during_a_command_says_interrupted_and_exits_130(capsys):
+    from builder.cli_report import Report
+
+    with pytest.raises(SystemExit) as ended, Report().stopping():
+        raise KeyboardInterrupt
+    assert ended.value.code == 130
+    assert capsys.readouterr().err == "interrupted\n"
 
 
 def test_bench_fails_on_a_missed_target_unless_informational():

@@ -38,6 +38,7 @@ class Ran:
         self.returncode, self.stdout, self.stderr = done.returncode, done.stdout, done.stderr
         self.replayed = "typer" not in imported
         self.built = "builder.build" in imported
+        self.fast = self.built and "typer" not in imported  # built with the options kept
 
 
 def run(folder: Path, cache: Path, *args: str, **env: str) -> Ran:
@@ -219,8 +220,16 @@ def test_a_source_modified_as_the_build_started_leaves_no_stamp(settled, cache):
     assert run(settled, cache, "build").built
 
 
-def run_in_terminal(folder: Path, cache: Path, *args: str, columns: int = 100) -> bytes:
-    """`mathdeck ARGS` with its stdout on a pseudo-terminal `columns` wide: what it shows."""
+def run_in_terminal(
+    folder: Path,
+    cache: Path,
+    *args: str,
+    columns: int = 100,
+    errors: Path | None = None,
+    **more: str,
+) -> bytes:
+    """`mathdeck ARGS` with its stdout on a pseudo-terminal `columns` wide: what it shows (its
+    stderr into the file `errors`, if given: a terminal there would show the progress bar)."""
     import fcntl
     import pty
     import struct
@@ -228,16 +237,25 @@ def run_in_terminal(folder: Path, cache: Path, *args: str, columns: int = 100) -
 
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-    env = {**os.environ, "MATHDECK_CACHE": str(cache), "IMPORTED": str(folder / "imported.txt")}
+    env = {
+        **os.environ,
+        "SOURCE_DATE_EPOCH": EPOCH,
+        "MATHDECK_CACHE": str(cache),
+        "IMPORTED": str(folder / "imported.txt"),
+    }
     for name in ("COLUMNS", "NO_COLOR", "FORCE_COLOR"):
         env.pop(name, None)
+    stderr = errors.open("wb") if errors is not None else None
     process = subprocess.Popen(
         [sys.executable, "-c", RUN, *args],
         cwd=folder,
         stdout=follower,
-        env={**env, "TERM": "xterm"},
+        stderr=stderr,
+        env={**env, "TERM": "xterm", **more},
     )
     os.close(follower)
+    if stderr is not None:
+        stderr.close()
     shown = b""
     while True:
         try:
@@ -292,6 +310,91 @@ def test_an_edit_that_keeps_the_size_and_time_is_still_seen(settled, cache):
     assert cards.stat().st_size == before.st_size
     after = run(settled, cache, "build")
     assert after.built and "changed: bayes-theorem" in after.stdout
+
+
+# ---------------------------------------------------------------- an edit, with the options kept
+
+
+def snapshot(project: Path, into: Path) -> None:
+    """The project as it is (sources, lock, caches, package), to build again from the same start."""
+    shutil.rmtree(into, ignore_errors=True)
+    shutil.copytree(project, into, symlinks=True)
+
+
+def restore(project: Path, saved: Path) -> None:
+    shutil.rmtree(project)
+    shutil.copytree(saved, project, symlinks=True)
+
+
+def break_a_card(project: Path) -> None:
+    cards = project / "cards" / "cards.yaml"
+    cards.write_text(cards.read_text().replace("    reverse: true\n", "    reverse: maybe\n"))
+
+
+@pytest.mark.parametrize("change", [edit_a_card, break_a_card])
+@pytest.mark.parametrize("args", [["build"], ["build", "--lang", "en", "--out", "elsewhere"]])
+def test_an_edit_built_without_typer_prints_what_the_full_path_prints(
+    settled, cache, tmp_path, change, args
+):
+    assert run(settled, cache, *args).built  # Typer reads the command line; its options are kept
+    change(settled)
+    snapshot(settled, tmp_path / "before")
+    fast = run(settled, cache, *args)
+    restore(settled, tmp_path / "before")
+    full = run(settled, cache, *args, MATHDECK_REPLAY="0")
+    assert fast.fast and full.built and not full.fast
+    assert fast.returncode == full.returncode == (0 if change is edit_a_card else 1)
+    assert without_time(fast.stdout) == without_time(full.stdout)
+    assert fast.stderr == full.stderr
+    assert ("changed: bayes-theorem" in fast.stdout) == (change is edit_a_card)
+    assert change is edit_a_card or (
+        "cards.yaml:" in fast.stderr and "Traceback" not in fast.stderr
+    )
+
+
+@pytest.mark.parametrize("change", [edit_a_card, break_a_card])
+def test_an_edit_on_a_terminal_shows_what_the_full_path_shows(settled, cache, tmp_path, change):
+    run_in_terminal(settled, cache, "build")
+    change(settled)
+    snapshot(settled, tmp_path / "before")
+    fast = run_in_terminal(settled, cache, "build", errors=tmp_path / "fast.err")
+    assert "typer" not in (settled / "imported.txt").read_text().split()
+    restore(settled, tmp_path / "before")
+    full = run_in_terminal(
+        settled, cache, "build", errors=tmp_path / "full.err", MATHDECK_REPLAY="0"
+    )
+    assert "typer" in (settled / "imported.txt").read_text().split()
+    assert without_time_row(fast) == without_time_row(full)
+    assert (tmp_path / "fast.err").read_bytes() == (tmp_path / "full.err").read_bytes()
+    if change is edit_a_card:
+        assert b"\x1b[" in fast and b"changed: bayes-theorem" in fast
+    else:
+        assert fast == b"" and b"cards.yaml:" in (tmp_path / "fast.err").read_bytes()
+
+
+def without_time_row(shown: bytes) -> bytes:
+    return b"\n".join(line for line in shown.split(b"\n") if b" time " not in line)
+
+
+def test_options_whose_meaning_changed_are_read_by_typer_again(settled, cache):
+    run(settled, cache, "build", "--out", "elsewhere")
+    edit_a_card(settled)
+    assert run(settled, cache, "build", "--out", "elsewhere").fast
+    shutil.rmtree(settled / "elsewhere")
+    (settled / "elsewhere").write_text("a file where the folder was")
+    edit_a_card(settled)
+    refused = run(settled, cache, "build", "--out", "elsewhere")
+    assert not refused.fast and refused.returncode == 2 and "is a file" in refused.stderr
+
+
+def test_the_default_deck_folder_is_found_again_each_time(settled, cache):
+    run(settled, cache, "build")
+    # the deck moves up: `--cards` by default is now the project folder itself
+    for path in (settled / "cards").iterdir():
+        path.rename(settled / path.name)
+    (settled / "cards").rmdir()
+    moved = run(settled, cache, "build")
+    assert moved.fast and moved.returncode == 0, moved.stderr
 
 
 def test_mathdeck_replay_0_always_takes_the_full_path(settled, cache):
