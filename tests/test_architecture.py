@@ -81,7 +81,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
             }
         ),
     ),
-    ("render", frozenset({"render"})),
+    ("render", frozenset({"render", "highlight"})),
     ("figures", frozenset({"figure_drawing", "figures"})),
     (
         "package",
