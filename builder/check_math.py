@@ -213,6 +213,7 @@ VERDICT_SOURCES = (
     "mathjax/check.mjs",
     "mathjax/safety.mjs",
     "mathjax/speedups.mjs",
+    "mathjax/snapshot.cjs",
     "mathjax.py",
     "mathjax_install.py",
 )

@@ -37,19 +37,25 @@ def guid_for_card(card: Card) -> str:
 
 @functools.cache
 def _guid_for_id(original_id: str) -> str:
-    """genanki.guid_for(original_id), four times faster (tests/test_package.py holds them equal):
-    the first 8 bytes of the SHA-256 in Anki's base 91."""
+    """genanki.guid_for(original_id), several times faster (tests/test_package.py holds them
+    equal): the first 8 bytes of the SHA-256 in Anki's base 91, two digits at a time (a 64-bit
+    number has at most ten), the leading zeros ("a") dropped as genanki never writes them."""
     number = int.from_bytes(hashlib.sha256(original_id.encode("utf-8")).digest()[:8], "big")
-    digits = []
-    while number > 0:
-        number, digit = divmod(number, 91)
-        digits.append(_BASE91[digit])
-    return "".join(reversed(digits))
+    number, fifth = divmod(number, _PAIR)
+    number, fourth = divmod(number, _PAIR)
+    number, third = divmod(number, _PAIR)
+    first, second = divmod(number, _PAIR)
+    pairs = _BASE91_PAIRS
+    return (pairs[first] + pairs[second] + pairs[third] + pairs[fourth] + pairs[fifth]).lstrip(
+        _BASE91[0]
+    )
 
 
 # genanki.util.BASE91_TABLE (Anki's), written out so that finding a GUID does not import genanki
 # (a no-op build never packages); tests/test_package.py holds the GUIDs equal to genanki's.
 _BASE91 = string.ascii_letters + string.digits + "!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+_PAIR = len(_BASE91) ** 2
+_BASE91_PAIRS = [high + low for high in _BASE91 for low in _BASE91]
 
 
 def build_time() -> int:

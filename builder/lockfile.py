@@ -250,6 +250,8 @@ def _dotted(where: tuple[str, ...]) -> str:
 
 def conflict_line(text: str) -> int:
     """The line of the first git conflict marker, 0 when there is none."""
+    if not any(marker in text for marker in _CONFLICT_MARKERS):
+        return 0  # the common case, without splitting 100,000 lines (a 20,000-note lock)
     for number, line in enumerate(text.splitlines(), 1):
         if line.startswith(_CONFLICT_MARKERS):
             return number

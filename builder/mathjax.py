@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import IO
 
 from .mathjax_install import MathJaxUnavailable, require_node_setup
+from .mathjax_snapshot import CHECK_SCRIPT, Snapshot, usable_snapshot
 
-CHECK_SCRIPT = Path(__file__).resolve().parent / "mathjax" / "check.mjs"
 EXIT_MATHJAX_MISSING = 3  # check.mjs's exit code when it cannot import mathjax-full
 
 
@@ -71,16 +71,22 @@ class TexStream:
     `tex_links` is deck.yaml's: "https" lets \\href link to https: addresses."""
 
     def __init__(self, tex_links: str = "none"):
-        node, root = require_node_setup()
+        self._node, self._root = require_node_setup()
+        self._tex_links = tex_links
+        self._batches: list[list[tuple[str, bool]]] = []
+        self._snapshot = usable_snapshot(self._node, self._root)
+        self._start()
+
+    def _start(self) -> None:
+        snapshot = self._snapshot.arguments() if self._snapshot else []
         self._process = subprocess.Popen(
-            [node, str(CHECK_SCRIPT), "--stream"],
+            [self._node, *snapshot, str(CHECK_SCRIPT), "--stream"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             encoding="utf-8",
-            env=_node_environment(root, tex_links),
+            env=_node_environment(self._root, self._tex_links),
         )
-        self._batches: list[list[tuple[str, bool]]] = []
         self._answers: dict[int, list[Verdict]] = {}
         self.answered = 0  # formulas answered so far (written by the reader thread)
         self._stderr: list[str] = []
@@ -104,6 +110,9 @@ class TexStream:
     def send(self, items: Sequence[tuple[str, bool]]) -> None:
         batch = [(tex, bool(display)) for tex, display in items]
         self._batches.append(batch)
+        self._write(batch)
+
+    def _write(self, batch: list[tuple[str, bool]]) -> None:
         try:
             _pipe(self._process.stdin).write(
                 json.dumps([{"tex": tex, "display": display} for tex, display in batch]) + "\n"
@@ -115,15 +124,14 @@ class TexStream:
     def verdicts(self, on_answers: Callable[[int], None] | None = None) -> list[Verdict]:
         """For every formula sent, in order, MathJax's Verdict; while waiting, `on_answers` is told
         how many have been answered so far (a few times a second)."""
-        with contextlib.suppress(BrokenPipeError, OSError):
-            _pipe(self._process.stdin).close()
-        while on_answers is not None and self._readers[0].is_alive():
-            on_answers(self.answered)
-            self._readers[0].join(0.1)
-        returncode = self._process.wait()
-        for reader in self._readers:
-            reader.join()
-        stderr = "".join(self._stderr).strip()
+        returncode, stderr = self._finish(on_answers)
+        if returncode not in (0, EXIT_MATHJAX_MISSING) and self._snapshot:
+            snapshot, self._snapshot, failure = self._snapshot, None, stderr
+            self._start()  # all over again, the usual way
+            for batch in self._batches:
+                self._write(batch)
+            returncode, stderr = self._finish(on_answers)
+            _distrust_if(returncode == 0, snapshot, failure)
         if returncode == EXIT_MATHJAX_MISSING:
             raise MathJaxUnavailable(f"{stderr}; run `make setup` (or `npm ci`)")
         if returncode != 0 or len(self._answers) != len(self._batches):
@@ -141,18 +149,31 @@ class TexStream:
             verdicts += self._answers[number]
         return verdicts
 
+    def _finish(self, on_answers: Callable[[int], None] | None) -> tuple[int, str]:
+        """Wait for node to answer everything sent: its exit code and what it said on stderr."""
+        with contextlib.suppress(BrokenPipeError, OSError):
+            _pipe(self._process.stdin).close()
+        while on_answers is not None and self._readers[0].is_alive():
+            on_answers(self.answered)
+            self._readers[0].join(0.1)
+        returncode = self._process.wait()
+        for reader in self._readers:
+            reader.join()
+        return returncode, "".join(self._stderr).strip()
+
+
+def _distrust_if(usual_way_worked: bool, snapshot: Snapshot, stderr: str) -> None:
+    """node failed from the snapshot: when it worked without, the snapshot was why (a blob whose
+    bytes are right but that this node cannot start from): it is not used again."""
+    if usual_way_worked:
+        with contextlib.suppress(OSError):
+            snapshot.distrust(stderr)
+
 
 def tex_names() -> dict[str, tuple[str, ...]]:
     """The macro and environment names the checker's TeX input knows (check.mjs --names), for
     did-you-mean suggestions: {"macros": (...), "environments": (...)}."""
-    node, root = require_node_setup()
-    result = subprocess.run(
-        [node, str(CHECK_SCRIPT), "--names"],
-        capture_output=True,
-        encoding="utf-8",
-        env=_node_environment(root),
-        check=False,
-    )
+    result = _run_check_script(["--names"], "", "none")
     if result.returncode == EXIT_MATHJAX_MISSING:
         raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
     if result.returncode != 0:
@@ -174,21 +195,44 @@ def tex_problems(items: Sequence[tuple[str, bool]]) -> list[TexProblem]:
 
 def _run_node_script(script: Path, items: Sequence[tuple[str, bool]], tex_links: str):
     """One node run of `script` on the formulas (as JSON on stdin); its JSON answer."""
-    node, root = require_node_setup()
     payload = json.dumps([{"tex": tex, "display": display} for tex, display in items])
-    result = subprocess.run(
-        [node, str(script)],
+    if script == CHECK_SCRIPT:
+        result = _run_check_script([], payload, tex_links)
+    else:
+        node, root = require_node_setup()
+        result = _node_run([node, str(script)], payload, root, tex_links)
+    if result.returncode == EXIT_MATHJAX_MISSING:
+        raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
+    if result.returncode != 0:
+        raise RuntimeError(f"{script.name} failed ({result.returncode}): {result.stderr}")
+    return json.loads(result.stdout)
+
+
+def _run_check_script(arguments: list[str], payload: str, tex_links: str):
+    """check.mjs run once, from the startup snapshot when there is one (and the usual way when
+    node fails from it)."""
+    node, root = require_node_setup()
+    snapshot = usable_snapshot(node, root)
+    command = [str(CHECK_SCRIPT), *arguments]
+    if snapshot is not None:
+        result = _node_run([node, *snapshot.arguments(), *command], payload, root, tex_links)
+        if result.returncode in (0, EXIT_MATHJAX_MISSING):
+            return result
+        usual = _node_run([node, *command], payload, root, tex_links)
+        _distrust_if(usual.returncode == 0, snapshot, result.stderr)
+        return usual
+    return _node_run([node, *command], payload, root, tex_links)
+
+
+def _node_run(command: list[str], payload: str, root: Path, tex_links: str):
+    return subprocess.run(
+        command,
         input=payload,
         capture_output=True,
         encoding="utf-8",
         env=_node_environment(root, tex_links),
         check=False,
     )
-    if result.returncode == EXIT_MATHJAX_MISSING:
-        raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
-    if result.returncode != 0:
-        raise RuntimeError(f"{script.name} failed ({result.returncode}): {result.stderr}")
-    return json.loads(result.stdout)
 
 
 def _run_checker(items: list[tuple[str, bool]], tex_links: str = "none") -> list[Verdict]:

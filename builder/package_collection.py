@@ -11,12 +11,13 @@ own write_to_file.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,13 +42,7 @@ def collection_bytes(
     genanki itself (a cloze note, a field genanki would warn about)."""
     writer = _NoteWriter(layout, models)
     id_gen = itertools.count(int(timestamp * 1000))
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "collection.anki2"
-        connection = sqlite3.connect(path)
-        # A scratch file, read once complete: no journal, no waiting for the disk (the bytes are
-        # the same; the .apkg itself is written atomically).
-        connection.execute("PRAGMA synchronous = OFF")
-        connection.execute("PRAGMA journal_mode = OFF")
+    with _scratch_database() as (connection, image):
         cursor = connection.cursor()
         cursor.executescript(layout.schema)
         cursor.executescript(layout.col)
@@ -73,8 +68,37 @@ def collection_bytes(
             )
             writer.write_notes(cursor, deck_id, stamped, id_gen)
         connection.commit()
+        return image()
+
+
+# SQLite 3.36+ built with serialize, as usual (Python has Connection.serialize then)
+IN_MEMORY = hasattr(sqlite3.Connection, "serialize")
+
+
+@contextlib.contextmanager
+def _scratch_database() -> Iterator[tuple[sqlite3.Connection, Callable[[], bytes]]]:
+    """An empty database without a journal, and what gives its bytes once written. In memory
+    where SQLite can (the memdb VFS writes the same bytes as a file, header and change counter
+    included: no file written and read back, 0.1 s of CPU fewer at 20,000 notes; a name without
+    a leading "/" is this connection's alone), else a temporary file."""
+    if IN_MEMORY:
+        connection = sqlite3.connect("file:collection.anki2?vfs=memdb", uri=True)
+        yield from _without_journal(connection, connection.serialize)
+    else:
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "collection.anki2"
+            yield from _without_journal(sqlite3.connect(path), path.read_bytes)
+
+
+def _without_journal(connection: sqlite3.Connection, image: Callable[[], bytes]):
+    # a scratch database, read once complete: no journal, no waiting for the disk (the bytes
+    # are the same; the .apkg itself is written atomically)
+    try:
+        connection.execute("PRAGMA synchronous = OFF")
+        connection.execute("PRAGMA journal_mode = OFF")
+        yield connection, image
+    finally:
         connection.close()
-        return path.read_bytes()
 
 
 def _write_deck_json(
@@ -160,45 +184,19 @@ class _NoteWriter:
                 self._genanki_note(note)._check_invalid_html_tags_in_fields()
             note_id = next(id_gen)
             cursor.execute(
-                "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);",
+                INSERT_NOTE,
                 (
                     note_id,
                     guid,
                     model_id,
                     modified,
-                    -1,
                     " " + " ".join(note.tags) + " ",
                     "\x1f".join(fields),
                     fields[sort_field],
-                    0,
-                    0,
-                    "",
                 ),
             )
             for card_ord in self._card_ords(note, req, model_type):
-                cursor.execute(
-                    "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);",
-                    (
-                        next(id_gen),
-                        note_id,
-                        deck_id,
-                        card_ord,
-                        modified,
-                        -1,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        "",
-                    ),
-                )
+                cursor.execute(INSERT_CARD, (next(id_gen), note_id, deck_id, card_ord, modified))
 
     def _card_ords(self, note: RenderedNote, req: list, model_type: int) -> list[int]:
         """The cards genanki makes for a note (Note.cards): by the templates' required fields, or
@@ -219,3 +217,8 @@ class _NoteWriter:
 
 
 CLOZE = 1  # genanki.Model.CLOZE, the JSON's "type" of a cloze note type
+# genanki's rows (Note.write_to_db, Card.write_to_db), the values it always writes the same
+# (usn -1, flags, data; a new card's due, interval, reps...) in the statement: a third of the
+# values to bind per row, the same record bytes
+INSERT_NOTE = "INSERT INTO notes VALUES(?,?,?,?,-1,?,?,?,0,0,'');"
+INSERT_CARD = "INSERT INTO cards VALUES(?,?,?,?,?,-1,0,0,0,0,0,0,0,0,0,0,0,'');"

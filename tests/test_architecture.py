@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "image_formats",
                 "mathjax",
                 "mathjax_install",
+                "mathjax_snapshot",
                 "phone_budget",
                 "problems",
                 "source_position",

@@ -342,6 +342,9 @@ def test_code_cache_changes_no_verdict_and_a_damaged_one_is_ignored(monkeypatch,
     monkeypatch.setenv("MATHDECK_NODE_CODE_CACHE", "0")
     without = measure_tex(items)
     monkeypatch.setenv("MATHDECK_NODE_CODE_CACHE", str(tmp_path))
+    monkeypatch.setenv(
+        "MATHDECK_NODE_SNAPSHOT", "0"
+    )  # node loads MathJax (test_mathjax_snapshot.py)
     assert measure_tex(items) == without
     [cache] = tmp_path.glob("mathjax-*.bin")
     written = cache.read_bytes()

@@ -65,7 +65,8 @@ function knownNames() {
   return { macros: names('macro'), environments: names('environment') };
 }
 
-function makeChecker() {
+// `policy`: the deck's safety policy; the startup snapshot (snapshot.cjs) fills it in at each run.
+export function makeChecker(policy = policyFromEnvironment()) {
   const mj = loadMathJax();
   // Same answers, up to half the CPU (speedups.mjs); MATHDECK_MATHJAX_PLAIN=1 runs MathJax as shipped,
   // for the test that compares the two.
@@ -94,7 +95,7 @@ function makeChecker() {
     .map((name) => tex.parseOptions.handlers.retrieve(name))
     .filter(Boolean);
   if (definitionMaps.length !== 5) throw new Error('newcommand definition maps not found');
-  const safety = makeSafetyCheck(tex, policyFromEnvironment());
+  const safety = makeSafetyCheck(tex, policy);
 
   const output = doc.outputJax;
   const failed = (error) => ({ error, width: null });
@@ -180,8 +181,7 @@ function parseItems(text) {
 // across this process's main thread and worker threads (each builds its own TeX input once).
 const FORMULAS_PER_THREAD = 2000;
 
-function checkAll(items) {
-  const check = makeChecker();
+function checkAll(items, check = makeChecker()) {
   return items.map((item) => check(item.tex, Boolean(item.display)));
 }
 
@@ -193,13 +193,13 @@ function checkInWorker(items) {
   });
 }
 
-async function checkInParallel(items) {
+async function checkInParallel(items, ready) {
   const threads = Math.min(availableParallelism(), Math.ceil(items.length / FORMULAS_PER_THREAD));
   const size = Math.ceil(items.length / Math.max(threads, 1));
   const chunks = Array.from({ length: threads }, (_, t) => items.slice(t * size, (t + 1) * size));
   const [own, ...others] = chunks;
   const pending = others.map(checkInWorker);
-  const ownResults = own ? checkAll(own) : [];
+  const ownResults = own ? checkAll(own, ready) : [];
   return ownResults.concat(...(await Promise.all(pending)));
 }
 
@@ -209,7 +209,7 @@ async function checkInParallel(items) {
 // gets a worker on every core.
 const BACKLOG_FOR_ALL_CORES = 1000; // formulas: below this, starting another worker costs more
 
-async function streamMain() {
+async function streamMain(ready) {
   requireMathJaxInstalled();
   const url = fileURLToPath(import.meta.url);
   const queue = []; // {batch, items} not handed out yet
@@ -226,14 +226,25 @@ async function streamMain() {
     }
     if (!reading && unanswered === 0) workers.forEach((worker) => worker.thread.terminate());
   };
+  const answered = (worker, message) => {
+    process.stdout.write(`${JSON.stringify(message)}\n`);
+    worker.busy = false;
+    unanswered -= 1;
+    dispatch();
+  };
+  // A checker made before this process started (the startup snapshot's) answers on this thread,
+  // in place of the first worker: no thread to start, no MathJax to load.
+  if (ready) {
+    const here = { busy: false };
+    here.thread = {
+      postMessage: ({ batch, items }) => checkInSlices(items, ready).then((verdicts) => answered(here, { batch, verdicts })),
+      terminate: () => {},
+    };
+    workers.push(here);
+  }
   const addWorker = () => {
     const worker = { thread: new Worker(url, { workerData: { stream: true } }), busy: false };
-    worker.thread.on('message', (message) => {
-      process.stdout.write(`${JSON.stringify(message)}\n`);
-      worker.busy = false;
-      unanswered -= 1;
-      dispatch();
-    });
+    worker.thread.on('message', (message) => answered(worker, message));
     worker.thread.on('error', (err) => {
       process.stderr.write(`check.mjs: ${err && err.stack ? err.stack : err}\n`);
       process.exit(1);
@@ -241,7 +252,7 @@ async function streamMain() {
     workers.push(worker);
   };
 
-  addWorker();
+  if (!ready) addWorker();
   while (workers.length < availableParallelism() - 1) addWorker();
   let batch = 0;
   for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
@@ -266,6 +277,24 @@ async function streamMain() {
   dispatch();
 }
 
+// On the thread that reads stdin, a batch is checked a slice at a time with stdin read in between
+// (setImmediate lets the event loop poll): mathdeck's writes never wait on a long batch.
+const FORMULAS_PER_SLICE = 50;
+
+function checkInSlices(items, check) {
+  return new Promise((resolvePromise) => {
+    const verdicts = [];
+    const next = () => {
+      for (const item of items.slice(verdicts.length, verdicts.length + FORMULAS_PER_SLICE)) {
+        verdicts.push(check(item.tex, Boolean(item.display)));
+      }
+      if (verdicts.length < items.length) setImmediate(next);
+      else resolvePromise(verdicts);
+    };
+    setImmediate(next);
+  });
+}
+
 function streamWorker() {
   const check = makeChecker();
   parentPort.on('message', ({ batch, items }) => {
@@ -273,7 +302,7 @@ function streamWorker() {
   });
 }
 
-async function main() {
+async function main(ready) {
   let items;
   try {
     items = parseItems(await readStdin());
@@ -283,13 +312,20 @@ async function main() {
     return;
   }
   requireMathJaxInstalled();
-  process.stdout.write(JSON.stringify(await checkInParallel(items)));
+  process.stdout.write(JSON.stringify(await checkInParallel(items, ready)));
 }
 
-if (isMainThread) {
+// What this process does, by its arguments; `ready` is a checker made before it started.
+export function runMain(ready) {
   if (process.argv.includes('--names')) process.stdout.write(JSON.stringify(knownNames()));
-  else if (process.argv.includes('--stream')) streamMain();
-  else main();
+  else if (process.argv.includes('--stream')) streamMain(ready);
+  else main(ready);
+}
+
+// import.meta.snapshot: snapshot.cjs is loading this file into a startup snapshot, and runs
+// runMain itself in each process started from it.
+if (isMainThread) {
+  if (!import.meta.snapshot) runMain();
 } else if (workerData && workerData.stream) {
   streamWorker();
 } else {

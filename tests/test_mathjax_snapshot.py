@@ -1,0 +1,214 @@
+"""The MathJax checker started from a V8 startup snapshot (builder/mathjax_snapshot.py,
+builder/mathjax/snapshot.cjs): the same answers as node without it, and a blob that is damaged,
+stale, unbuildable or unusable is never what answers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from builder import mathjax, mathjax_snapshot
+from builder.bench_decks import distinct_formulas
+from builder.mathjax import TexStream, measure_tex, tex_names
+from builder.mathjax_install import require_node_setup
+from builder.mathjax_snapshot import Snapshot, build_snapshot, snapshot_folder, usable_snapshot
+from test_mathjax import BAD, GOOD, UNSAFE, _flagship_formulas
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Snapshot:
+    """A snapshot built and checked in a folder of its own (MATHDECK_NODE_CODE_CACHE)."""
+    folder = tmp_path_factory.mktemp("node-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MATHDECK_NODE_CODE_CACHE", str(folder))
+        patch.delenv("MATHDECK_NODE_SNAPSHOT", raising=False)
+        snapshot = Snapshot(folder, *require_node_setup())
+        assert build_snapshot(snapshot), snapshot.read_record()
+    assert snapshot.verified()
+    return snapshot
+
+
+@pytest.fixture
+def node_commands(monkeypatch) -> list[list[str]]:
+    """Every check.mjs command line node is started with."""
+    commands: list[list[str]] = []
+    real_run, real_popen = subprocess.run, subprocess.Popen
+
+    def seen(command):
+        if any(str(part).endswith("check.mjs") for part in command):
+            commands.append([str(part) for part in command])
+
+    def run(command, *args, **kwargs):
+        seen(command)
+        return real_run(command, *args, **kwargs)
+
+    class Popen(real_popen):  # type: ignore[misc, valid-type]
+        def __init__(self, command, *args, **kwargs):
+            seen(command)
+            super().__init__(command, *args, **kwargs)
+
+    monkeypatch.setattr(mathjax.subprocess, "run", run)
+    monkeypatch.setattr(mathjax.subprocess, "Popen", Popen)
+    return commands
+
+
+def _use(monkeypatch, snapshot: Snapshot | None) -> None:
+    if snapshot is None:
+        monkeypatch.setenv("MATHDECK_NODE_SNAPSHOT", "0")
+    else:
+        monkeypatch.setenv("MATHDECK_NODE_CODE_CACHE", str(snapshot.blob.parent))
+        monkeypatch.delenv("MATHDECK_NODE_SNAPSHOT", raising=False)
+
+
+def _streamed(items, tex_links="none"):
+    stream = TexStream(tex_links)
+    third = len(items) // 3
+    for batch in (items[:third], items[third : 2 * third], items[2 * third :]):
+        stream.send(batch)
+    return stream.verdicts()
+
+
+LINKS = [(r"\href{https://example.org}{x}", False), (r"\href{http://example.org}{x}", False)]
+
+
+def _answers():
+    items = (
+        _flagship_formulas()
+        + distinct_formulas(1500)  # over 2,000 in all: the batch also takes a worker thread
+        + [(tex, display) for tex in GOOD for display in (False, True)]
+        + [(tex, False) for tex, _ in BAD]
+        + [(tex, True) for tex in UNSAFE]
+        + LINKS
+    )
+    return (
+        measure_tex(items),
+        _streamed(items),
+        _streamed(LINKS + [(tex, False) for tex in UNSAFE], tex_links="https"),
+        tex_names(),
+    )
+
+
+def test_the_snapshot_answers_as_node_without_it(monkeypatch, built, node_commands):
+    # Every verdict and width of the flagship's formulas, 1,500 bench formulas, MathJax's errors and
+    # the safety wall (with either links policy), in one batch and streamed, and the TeX names.
+    _use(monkeypatch, built)
+    from_snapshot = _answers()
+    assert node_commands and all("--snapshot-blob" in command for command in node_commands)
+    node_commands.clear()
+    _use(monkeypatch, None)
+    usual = _answers()
+    assert node_commands and not any("--snapshot-blob" in command for command in node_commands)
+    assert from_snapshot == usual
+    verdicts, streamed, links, names = usual
+    assert streamed == verdicts
+    assert sum(1 for error, _ in verdicts if error is None) > 2000
+    assert all(verdicts[-len(LINKS) - len(UNSAFE) + k][0] for k in range(len(UNSAFE) + 2))
+    assert links[0] == (None, links[0][1]) and links[1][0]  # https: allowed by the deck, http: not
+    assert "mathbb" in names["macros"] and "aligned" in names["environments"]
+
+
+def _copy(built: Snapshot, folder) -> Snapshot:
+    for path in (built.blob, built.record):
+        (folder / path.name).write_bytes(path.read_bytes())
+    return Snapshot(folder, built.node, built.root)
+
+
+def _wait_for_the_builder(snapshot: Snapshot) -> None:
+    deadline = time.monotonic() + 180
+    while snapshot.building.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def test_a_damaged_blob_is_never_run_and_is_built_again(monkeypatch, built, tmp_path):
+    monkeypatch.setenv("MATHDECK_NODE_CODE_CACHE", str(tmp_path))
+    monkeypatch.delenv("MATHDECK_NODE_SNAPSHOT", raising=False)
+    snapshot = _copy(built, tmp_path)
+    damaged = bytearray(snapshot.blob.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    snapshot.blob.write_bytes(bytes(damaged))
+    assert not snapshot.verified()
+    assert usable_snapshot(built.node, built.root) is None  # and a builder is started
+    _wait_for_the_builder(snapshot)
+    assert snapshot.verified() and snapshot.blob.read_bytes() != bytes(damaged)
+    assert usable_snapshot(built.node, built.root) is not None
+
+
+def test_a_stale_record_is_not_trusted(monkeypatch, built, tmp_path):
+    # The record is of another key (other node, MathJax or checker code): its blob is not used.
+    snapshot = _copy(built, tmp_path)
+    record = snapshot.record.read_text()
+    snapshot.record.write_text(record.replace(snapshot.key, "0" * len(snapshot.key)))
+    assert not snapshot.verified()
+
+
+def test_a_blob_node_cannot_start_from_falls_back_and_is_dropped(
+    monkeypatch, built, tmp_path, node_commands
+):
+    monkeypatch.setenv("MATHDECK_NODE_CODE_CACHE", str(tmp_path))
+    monkeypatch.delenv("MATHDECK_NODE_SNAPSHOT", raising=False)
+    snapshot = Snapshot(tmp_path, built.node, built.root)
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"not a V8 snapshot" * 1000)
+    snapshot.publish(garbage)  # its digest is right: only node can tell
+    items = [(tex, False) for tex in GOOD] + [(tex, False) for tex, _ in BAD]
+    expected = [(message, None) for _, message in BAD]
+    streamed = _streamed(items)
+    assert streamed[len(GOOD) :] == expected and all(
+        error is None for error, _ in streamed[: len(GOOD)]
+    )
+    assert [("--snapshot-blob" in command) for command in node_commands] == [True, False]
+    assert not snapshot.blob.exists() and snapshot.recently_failed()
+    assert usable_snapshot(built.node, built.root) is None
+    assert not snapshot.building.exists()  # not rebuilt at once: it failed
+    assert measure_tex(items) == streamed  # the usual way, every time
+
+
+def test_an_unbuildable_snapshot_falls_back_without_trying_again(monkeypatch, built, tmp_path):
+    monkeypatch.setenv("MATHDECK_NODE_CODE_CACHE", str(tmp_path))
+    monkeypatch.delenv("MATHDECK_NODE_SNAPSHOT", raising=False)
+    broken = tmp_path / "snapshot.cjs"
+    broken.write_text("throw new Error('this node cannot build it');\n")
+    monkeypatch.setattr(mathjax_snapshot, "SNAPSHOT_SCRIPT", broken)
+    snapshot = Snapshot(tmp_path, built.node, built.root)
+    assert not build_snapshot(snapshot)
+    assert "this node cannot build it" in snapshot.read_record()["why"]
+    assert not snapshot.blob.exists() and not snapshot.building.exists()
+    assert usable_snapshot(built.node, built.root) is None
+    assert not snapshot.building.exists()
+    assert measure_tex([(r"\frac{a}", False)]) == [(r"Missing argument for \frac", None)]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("MATHDECK_NODE_SNAPSHOT", "0"),
+        ("MATHDECK_NODE_CODE_CACHE", "0"),
+        ("MATHDECK_MATHJAX_PLAIN", "1"),
+    ],
+)
+def test_switches_turn_the_snapshot_off(monkeypatch, name, value):
+    monkeypatch.delenv("MATHDECK_NODE_SNAPSHOT", raising=False)
+    monkeypatch.delenv("MATHDECK_NODE_CODE_CACHE", raising=False)
+    monkeypatch.delenv("MATHDECK_MATHJAX_PLAIN", raising=False)
+    assert snapshot_folder() is not None
+    monkeypatch.setenv(name, value)
+    assert snapshot_folder() is None
+
+
+def test_blobs_of_other_keys_unused_for_a_month_are_removed(built, tmp_path):
+    old, recent = tmp_path / "mathjax-snapshot-0000.blob", tmp_path / "mathjax-snapshot-1111.blob"
+    for blob in (old, recent):
+        blob.write_bytes(b"an older snapshot")
+        blob.with_suffix(".json").write_text("{}")
+    month_ago = time.time() - 31 * 24 * 3600
+    os.utime(old, (month_ago, month_ago))
+    snapshot = Snapshot(tmp_path, built.node, built.root)
+    built_again = tmp_path / "built"
+    built_again.write_bytes(built.blob.read_bytes())
+    snapshot.publish(built_again)
+    assert snapshot.verified()
+    assert not old.exists() and not old.with_suffix(".json").exists()
+    assert recent.exists() and recent.with_suffix(".json").exists()
