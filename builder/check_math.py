@@ -211,6 +211,8 @@ def _suggestions(
 # version): a change to it empties the build's verdict cache (builder/memo.py).
 VERDICT_SOURCES = (
     "mathjax/check.mjs",
+    "mathjax/checker.mjs",
+    "mathjax/filters.mjs",
     "mathjax/safety.mjs",
     "mathjax/speedups.mjs",
     "mathjax/snapshot.cjs",

@@ -278,6 +278,29 @@ UNSAFE = [
     r"\require{html}",
 ]
 
+# Formulas that reach the code paths the speed-ups replace (builder/mathjax/filters.mjs and
+# speedups.mjs): proof trees between ordinary formulas (bussproofs' attribute walk runs only
+# after its setProperty), definitions that must not outlive their formula (symbol maps),
+# packages with their own post-filters (boldsymbol, mathtools, centernot) and attributes kept
+# by \mmlToken (cleanAttributes' keep list).
+PATCHED_PATHS = [
+    r"\begin{prooftree}\AxiomC{A}\UnaryInfC{B}\end{prooftree}",
+    r"x + \begin{prooftree}\AxiomC{$\Gamma$}\AxiomC{B}\BinaryInfC{C}\end{prooftree} + y",
+    r"\begin{prooftree}\Axiom$\fCenter A$\UnaryInf$\fCenter B$\end{prooftree}",
+    r"\begin{prooftree}\AxiomC{A}",
+    r"\UnaryInfC{B}",
+    r"\newcommand{\R}{\mathbb{R}} \R^n",
+    r"\R^n",
+    r"\def\x{y} \x",
+    r"\DeclareMathOperator{\tr}{tr} \tr A",
+    r"\tr A",
+    r"\boldsymbol{\alpha + b} \mathbf{x}",
+    r"\prescript{a}{b}{X} \centernot\implies",
+    r"\begin{CD} A @>a>> B \\ @VbVV @VVcV \\ C @>>d> D \end{CD}",
+    r"\tag{1} x = y \label{e1}",
+    r"\mmlToken{mo}[stretchy=false lspace=0]{(} \mmlToken{mi}[mathvariant=normal]{x}",
+]
+
 
 def test_speedups_change_no_verdict_and_no_width(monkeypatch):
     # Every verdict, error message and width (to 0.001 em, as check.mjs rounds it) of the flagship
@@ -293,6 +316,7 @@ def test_speedups_change_no_verdict_and_no_width(monkeypatch):
         + [(tex, d) for tex in GOOD for d in (False, True)]
         + [(tex, False) for tex, _ in BAD]
         + [(tex, True) for tex in UNSAFE]
+        + [(tex, d) for tex in PATCHED_PATHS for d in (False, True)]
         + [(r"\unicode{8364}", False), (r"\hspace{20em} x \quad \kern3em {\Huge x}", True)]
     )
     fast = measure_tex(items)

@@ -15,7 +15,7 @@
 //   - check.mjs and its helpers (ES modules): their `import`/`export` lines rewritten into that
 //     same wrapper (a small, strict rewrite: any other module syntax fails the build, and
 //     mathdeck then runs node without a snapshot).
-// Only this loader differs; the checker is check.mjs's own code (makeChecker, runMain).
+// Only this loader differs; the checker is our own code (checker.mjs's makeChecker, check.mjs's runMain).
 
 'use strict';
 
@@ -108,7 +108,7 @@ function loadEsModule(filename) {
 const check = loadEsModule(path.join(HERE, 'check.mjs'));
 const safety = loadEsModule(path.join(HERE, 'safety.mjs'));
 const policy = {}; // the deck's policy comes with each run's environment, not the build's
-const checker = check.makeChecker(policy);
+const checker = loadEsModule(path.join(HERE, 'checker.mjs')).makeChecker(policy);
 // A few formulas through every stage, so the start-up work MathJax defers to the first formula
 // (font data, wrapper classes, the code V8 compiles on first call) is in the snapshot too. The
 // checker forgets each formula after checking it, as it does between the formulas of a batch.

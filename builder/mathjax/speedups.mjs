@@ -133,19 +133,23 @@ function skipMapsWithoutTheSymbol(SubHandler, SymbolMaps) {
   // parse() methods that look the symbol up as given (DelimiterMap's adds a backslash first).
   const parsesAsGiven = new Set([AbstractSymbolMap, MacroMap, CommandMap, EnvironmentMap]
     .map((kind) => kind.prototype.parse));
-  const skippable = new WeakMap(); // map -> whether it answers null for a symbol its Map lacks
+  // Whether a map answers null for a symbol its Map lacks, kept on the map itself: a property
+  // read is cheaper than a WeakMap lookup, and this runs for every map on every symbol.
+  const SKIPPABLE = Symbol('mathdeck: skip without the symbol');
   const mayBeSkipped = (map) => {
-    let known = skippable.get(map);
+    let known = map[SKIPPABLE];
     if (known === undefined) {
       known = map instanceof AbstractParseMap && map.lookup === lookup
         && map.contains === contains && parsesAsGiven.has(map.parse);
-      skippable.set(map, known);
+      map[SKIPPABLE] = known;
     }
     return known;
   };
   SubHandler.prototype.parse = function parse(input) {
     const symbol = input[1];
-    for (const { item: map } of this._configuration.items) {
+    const items = this._configuration.items;
+    for (let i = 0; i < items.length; i++) {
+      const map = items[i].item;
       if (mayBeSkipped(map) && !map.map.has(symbol)) continue;
       const result = map.parse(input);
       if (result) return result;
