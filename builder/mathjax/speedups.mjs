@@ -133,25 +133,21 @@ function skipMapsWithoutTheSymbol(SubHandler, SymbolMaps) {
   // parse() methods that look the symbol up as given (DelimiterMap's adds a backslash first).
   const parsesAsGiven = new Set([AbstractSymbolMap, MacroMap, CommandMap, EnvironmentMap]
     .map((kind) => kind.prototype.parse));
-  // Whether a map answers null for a symbol its Map lacks, kept on the map itself: a property
-  // read is cheaper than a WeakMap lookup, and this runs for every map on every symbol.
+  const mayBeSkipped = (map) => map instanceof AbstractParseMap && map.lookup === lookup
+    && map.contains === contains && parsesAsGiven.has(map.parse);
+  // Whether the entry's map answers null for a symbol its Map lacks, kept on the priority list's
+  // entry ({item, priority}, never changed once made): entries all have one shape, the maps a
+  // dozen classes, so this read stays cheap, and it runs for every map on every symbol.
   const SKIPPABLE = Symbol('mathdeck: skip without the symbol');
-  const mayBeSkipped = (map) => {
-    let known = map[SKIPPABLE];
-    if (known === undefined) {
-      known = map instanceof AbstractParseMap && map.lookup === lookup
-        && map.contains === contains && parsesAsGiven.has(map.parse);
-      map[SKIPPABLE] = known;
-    }
-    return known;
-  };
   SubHandler.prototype.parse = function parse(input) {
     const symbol = input[1];
     const items = this._configuration.items;
     for (let i = 0; i < items.length; i++) {
-      const map = items[i].item;
-      if (mayBeSkipped(map) && !map.map.has(symbol)) continue;
-      const result = map.parse(input);
+      const entry = items[i];
+      let skippable = entry[SKIPPABLE];
+      if (skippable === undefined) skippable = entry[SKIPPABLE] = mayBeSkipped(entry.item);
+      if (skippable && !entry.item.map.has(symbol)) continue;
+      const result = entry.item.parse(input);
       if (result) return result;
     }
     this._fallback.items[0].item(input[0], symbol); // as MathJax: Array.from(fallbacks)[0]
