@@ -246,17 +246,22 @@ def _lint_rows(count: int, options: BenchOptions, report: Report) -> list[Row]:
 
     timing = time_lint(count, options.runs)
     report(
-        f"linter, {count:,} cards: near-duplicates {timing.duplicates[-1]:.2f} s, "
-        f"every rule {timing.linter[-1]:.2f} s"
+        f"linter, {count:,} cards: near-duplicates {timing.duplicates[-1][0]:.2f} s, "
+        f"every rule {timing.linter[-1][0]:.2f} s"
     )
     found = f"{timing.found} of {timing.planted} planted duplicates found"
     rows = [
         Row(
             f"near-duplicate cards among {count:,} (linter MD301, in memory)",
-            timing.duplicates,
+            [seconds for seconds, _ in timing.duplicates],
             note=found,
+            cpu=[cpu for _, cpu in timing.duplicates],
         ),
-        Row(f"card linter, every rule, {count:,} cards (in memory)", timing.linter),
+        Row(
+            f"card linter, every rule, {count:,} cards (in memory)",
+            [seconds for seconds, _ in timing.linter],
+            cpu=[cpu for _, cpu in timing.linter],
+        ),
     ]
     for case, runs in time_lint_in_builds(count, options.runs).items():
         report(f"linter in a build, {count:,} cards, {case}: {runs[-1][0]:.3f} s")

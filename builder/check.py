@@ -15,7 +15,7 @@ from .macros import Macro, MacroError
 from .markdown_math import (
     collect_formulas,
     list_depths,
-    markdown_to_unsafe_html,
+    unsafe_html_written,
 )
 from .model import KINDS, Card, Deck
 from .phone_budget import PhoneBudget
@@ -151,21 +151,19 @@ def markdown_sources(card: Card) -> dict[str, str]:
 def field_facts(key: str, text: str, macros: tuple[Macro, ...]) -> FieldFacts:
     """One Markdown conversion serves both the HTML audit and the MathJax check."""
     try:
-        html = markdown_to_unsafe_html(text, macros)
+        html, written_plain = unsafe_html_written(text, macros, False)
     except MacroError as error:
         return FieldFacts(key, None, False, None, str(error))
-    removed, misplaced, stray_delimiters = None, False, []
+    removed: tuple[str, ...] | None = None  # None: the field needs no audit
+    stray_delimiters: tuple[str, ...] = ()
+    misplaced = False
     if any(marker in text for marker in AUDIT_MARKERS):
-        audit = HtmlAudit()
-        # Audit Markdown's output: `<` inside math and code is already escaped there.
-        audit.feed(html)
-        audit.close()
-        removed = tuple(dict.fromkeys(emptied_by_comments(text, audit.removed)))
-        prose = "".join(audit.prose)
-        misplaced = "$$" in prose or "$<span" in "".join(audit.raw_prose)
-        stray_delimiters = [delimiter for delimiter in MATHJAX_DELIMITERS if delimiter in prose]
+        if written_plain:  # nothing for the audit to find (markdown_math.unsafe_html_written)
+            removed = ()
+        else:
+            removed, misplaced, stray_delimiters = audit_html(text, html)
     formulas = (
-        tuple(collect_formulas(html, markdown_tags_only="<" not in text))
+        tuple(collect_formulas(html, markdown_tags_only=written_plain or "<" not in text))
         if any(marker in text for marker in MATH_MARKERS)
         else None
     )
@@ -176,8 +174,21 @@ def field_facts(key: str, text: str, macros: tuple[Macro, ...]) -> FieldFacts:
         misplaced,
         formulas,
         list_depths=depths if len(depths) == len(formulas or ()) else (),
-        stray_delimiters=tuple(stray_delimiters),
+        stray_delimiters=stray_delimiters,
     )
+
+
+def audit_html(text: str, html: str) -> tuple[tuple[str, ...], bool, tuple[str, ...]]:
+    """What the sanitiser would drop from Markdown's output `html` of `text`, whether a `$$` was
+    not taken as display math, and the math delimiters left in prose (FieldFacts)."""
+    audit = HtmlAudit()
+    # Audit Markdown's output: `<` inside math and code is already escaped there.
+    audit.feed(html)
+    audit.close()
+    removed = tuple(dict.fromkeys(emptied_by_comments(text, audit.removed)))
+    prose = "".join(audit.prose)
+    misplaced = "$$" in prose or "$<span" in "".join(audit.raw_prose)
+    return removed, misplaced, tuple(d for d in MATHJAX_DELIMITERS if d in prose)
 
 
 def check_figures(deck: Deck, figure_names: set[str]) -> list[Problem]:

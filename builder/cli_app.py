@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
@@ -89,9 +90,6 @@ for _group, _name, _function in COMMANDS:
 
 
 def mathdeck_version() -> str:
-    # imported here: importlib.metadata costs every other command line ~15 ms
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("mathdeck")
     except PackageNotFoundError:  # run from a checkout that was never installed

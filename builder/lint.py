@@ -41,6 +41,9 @@ LINT_SOURCES = (
     "lint_text.py",
     "lint_duplicates.py",
     "near_duplicates.py",
+    "token_sets.py",
+    "sorted_arrays.py",
+    "tex_tokens.py",
     "kinds.py",
     "markdown_math.py",
     "problems.py",  # one_line, in the messages

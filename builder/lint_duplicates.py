@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .model import KINDS, Card
-from .near_duplicates import near_duplicates, text_tokens
+from .near_duplicates import near_duplicates
 from .problems import Problem
+from .token_sets import tokenise
 
-SIMILARITY = 0.75  # Jaccard of near_duplicates.text_tokens from which two texts are duplicates
+SIMILARITY = 0.75  # Jaccard of token_sets' tokens from which two texts are duplicates
 SIDES = ("front", "back")
 
 
@@ -52,22 +53,14 @@ def compared_keys(card: Card) -> tuple[tuple[str, str], ...]:
     return tuple((key, side) for key, side in keys.items() if card.text.get(key, "").strip())
 
 
-def card_tokens(card: Card, key: str) -> frozenset[str]:
-    return text_tokens(card.text[key])
-
-
-def side_repeats(
-    offered: Sequence[Offered],
-    side: str,
-    tokens_of: Callable[[Card, str], frozenset[str]] = card_tokens,
-) -> list[Repeat]:
+def side_repeats(offered: Sequence[Offered], side: str) -> list[Repeat]:
     """The texts of one side ("front" or "back") that nearly repeat an earlier text of another
-    card, each with the one it is most like. `tokens_of` is card_tokens or what a build keeps."""
+    card, each with the one it is most like."""
     texts = [(at, card, key) for at, card, keys in offered for key, on in keys if on == side]
-    sets = [tokens_of(card, key) for _, card, key in texts]
+    sets = tokenise([card.text[key] for _, card, key in texts])
     return [
         Repeat(*texts[pair.later][::2], *texts[pair.earlier][::2], pair.similarity)
-        for pair in near_duplicates(sets, SIMILARITY, [card.id for _, card, _ in texts])
+        for pair in near_duplicates(sets, SIMILARITY, [at for at, _, _ in texts])
     ]
 
 

@@ -20,7 +20,7 @@ from functools import partial
 from .cache import BuildCache
 from .content_hash import content_key
 from .lint import CardLint, DeckLint, Linter, lint_deck
-from .lint_duplicates import SIDES, Offered, Repeat, card_tokens, side_repeats
+from .lint_duplicates import SIDES, Offered, Repeat, side_repeats
 from .lint_rules import Finding
 from .memo import memoised
 from .model import Card, Deck
@@ -105,31 +105,10 @@ class RememberingLinter(Linter):
         return memoised(
             self.cache,
             key,
-            partial(self._side_repeats_with_kept_tokens, offered, side),
+            partial(side_repeats, offered, side),
             partial(_repeats_plain, offered),
             partial(_repeats_from_plain, offered),
         )
-
-    def _side_repeats_with_kept_tokens(self, offered: Sequence[Offered], side: str) -> list[Repeat]:
-        """side_repeats, tokenising only the texts that changed: the others' tokens are kept by
-        the card's signature of the side (tokenising is half of finding near-duplicates)."""
-        at_side = SIDES.index(side)
-        table_key = content_key("lint tokens", side)
-        before: dict[str, dict[str, tuple[str, ...]]] = self.cache.get(table_key) or {}
-        table: dict[str, dict[str, tuple[str, ...]]] = {}
-
-        def tokens_of(card: Card, key: str) -> frozenset[str]:
-            signature = self.signatures[id(card)][at_side]
-            kept = table.setdefault(signature, dict(before.get(signature, {})))
-            if key in kept:
-                return frozenset(kept[key])
-            tokens = card_tokens(card, key)
-            kept[key] = tuple(tokens)
-            return tokens
-
-        found = side_repeats(offered, side, tokens_of)
-        self.cache.put(table_key, table)  # this build's texts only: it stays their size
-        return found
 
 
 def _side_signature(card: Card, compared: tuple[tuple[str, str], ...], side: str) -> str:

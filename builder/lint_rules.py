@@ -25,8 +25,8 @@ from .lint_text import (
 )
 from .markdown_math import cloze_deletions
 from .model import KINDS, Card
-from .near_duplicates import MATH, WORD
 from .problems import one_line
+from .token_sets import MATH, WORD
 
 # Each kind's Markdown keys, the ones the rules read (CardKind.markdown makes its tuple per call).
 MARKDOWN_KEYS = {name: kind.markdown for name, kind in KINDS.items()}
@@ -219,14 +219,15 @@ DOCUMENT_CUES = (
     "original",
     "source",
 )  # one is in every match
-DOCUMENT_CUE = re.compile("|".join(DOCUMENT_CUES))
 
 
 def document_reference_problems(card: Card) -> list[Finding]:
+    texts = [(key, card.text.get(key, "")) for key in MARKDOWN_KEYS[card.kind]]
+    if not _has_cue("\n".join(text for _, text in texts)):  # a cue never spans a line break
+        return []
     problems: list[Finding] = []
-    for key in MARKDOWN_KEYS[card.kind]:
-        text = card.text.get(key, "")
-        if not DOCUMENT_CUE.search(text.lower()):
+    for key, text in texts:
+        if not _has_cue(text):
             continue
         match = DOCUMENT_REFERENCE.search(
             MATH.sub(" ", INLINE_CODE.sub(" ", FENCED_CODE.sub(" ", text)))
@@ -245,3 +246,8 @@ def document_reference_problems(card: Card) -> list[Finding]:
                 )
             )
     return problems
+
+
+def _has_cue(text: str) -> bool:
+    lowered = text.lower()
+    return any(cue in lowered for cue in DOCUMENT_CUES)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .near_duplicates import MATH, STOP_WORDS
+from .token_sets import MATH, STOP_WORDS
 
 DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
 INLINE_CODE = re.compile(r"`[^`\n]+`")
@@ -18,10 +18,17 @@ COUNTED_RUN = re.compile(r"[A-Za-z0-9\u00c0-\uffff](?<!\s)\S*")
 
 
 def may_exceed_budgets(texts: list[str], word_budget: int, display_budget: int) -> bool:
-    """A cheap bound first: a word takes two characters with its space, and every `$$` pair or
-    `\\\\` at most one display line."""
+    """A cheap bound first. A word that count_words finds runs to the end of its run of
+    non-space characters, so a text has at most as many words as runs, plus two for each
+    formula or code span count_words replaces (" M " may split a run in three), each of which
+    takes two `$`, backticks or tildes at least. Every `$$` pair or `\\\\` is at most one
+    display line."""
     return (
-        sum(len(text) for text in texts) >= 2 * word_budget
+        sum(
+            len(text.split()) + text.count("$") + text.count("`") + text.count("~")
+            for text in texts
+        )
+        > word_budget
         or sum(text.count("$$") // 2 + text.count("\\\\") for text in texts) > display_budget
     )
 

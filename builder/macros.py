@@ -8,6 +8,7 @@ next brace group or, without braces, the next single token.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -55,13 +56,19 @@ def expand_macros(tex: str, macros: dict[str, Macro]) -> str:
 
 
 def _next_macro(tex: str, macros: dict[str, Macro], position: int):
-    for match in _CONTROL_WORD.finditer(tex, position):
-        if _is_escaped(tex, match.start()):
-            continue
-        macro = macros.get(match.group(1))
-        if macro is not None:
-            return match.start(), match.end(), macro
+    for match in _uses_of(tuple(macros)).finditer(tex, position):
+        if not _is_escaped(tex, match.start()):
+            return match.start(), match.end(), macros[match.group(1)]
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _uses_of(names: tuple[str, ...]) -> re.Pattern[str]:
+    """A control word naming one of the macros: the words _CONTROL_WORD finds, only those (a
+    control word is a backslash and every letter after it, so each starts where one of them
+    does), tried in C rather than looked up one by one."""
+    longest_first = sorted(names, key=len, reverse=True)
+    return re.compile(r"\\(" + "|".join(map(re.escape, longest_first)) + r")(?![A-Za-z])")
 
 
 def _is_escaped(tex: str, index: int) -> bool:

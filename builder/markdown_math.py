@@ -90,19 +90,22 @@ def markdown_field(
 
 def markdown_to_unsafe_html(text: str, macros: tuple[Macro, ...] = (), cloze: bool = False) -> str:
     """Markdown's own output, before sanitising: for check to say what the sanitiser will drop."""
-    return _unsafe_html(text, macros, cloze)
+    return unsafe_html_written(text, macros, cloze)[0]
 
 
 # check and render both need Markdown's output of a field: convert it once per build.
 @functools.lru_cache(maxsize=1 << 17)
-def _unsafe_html(text: str, macros: tuple[Macro, ...], cloze: bool) -> str:
+def unsafe_html_written(text: str, macros: tuple[Macro, ...], cloze: bool) -> tuple[str, bool]:
+    """Markdown's output, and whether markdown_paragraph wrote it without Markdown: then it holds
+    only tags the sanitiser keeps (p, ul, li, code, strong, arithmatex's span and div) and its
+    prose holds no `$` or backslash, so the HTML audit has nothing to say about it."""
     converter, rewrite_math = markdown_converter(macros, cloze)
-    # Most fields (a plain paragraph, one display formula) are written without running Markdown.
+    # Most fields (plain paragraphs, display formulas, short lists) are written without Markdown.
     plain = plain_html(text, converter, rewrite_math, escape_math)
     if plain is not None:
-        return plain
+        return plain, True
     converter.reset()
-    return converter.convert(text)
+    return converter.convert(text), False
 
 
 def macro_signature(macros: tuple[Macro, ...]) -> str:
@@ -177,6 +180,8 @@ _LIST_ITEM = re.compile(r"<(/?)li\b", re.I)
 
 def list_depths(unsafe_html: str) -> list[int]:
     """For each arithmatex formula in Markdown's output, in order, how many list items hold it."""
+    if _LIST_ITEM.search(unsafe_html) is None:
+        return [0] * len(ARITHMATEX_OPENING.findall(unsafe_html))
     depths, depth, position = [], 0, 0
     for match in ARITHMATEX_OPENING.finditer(unsafe_html):
         for item in _LIST_ITEM.finditer(unsafe_html, position, match.start()):

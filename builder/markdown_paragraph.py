@@ -1,7 +1,8 @@
-"""A field's HTML written without running Markdown, when it is one plain paragraph or one display
-formula (most fields: a sentence or two of prose with inline math and code, or `$$...$$`):
+"""A field's HTML written without running Markdown, when it is made of plain blocks (most fields:
+a sentence or two of prose with inline math and code, a `$$...$$` formula, a short list):
 Python-Markdown's whole pipeline (4 preprocessors, 13 block processors, 14 inline patterns, 5 tree
-processors, the serializer) spends ~0.3 ms on each, over half of a cold build's Python time.
+processors, the serializer) spends ~0.3 ms on a paragraph and ~0.5 ms on a field of three blocks,
+over half of a cold build's Python time.
 
 Each function answers only for text whose Markdown output it can write exactly, else None (and
 markdown_math runs Markdown). `paragraph_html`: one block of lines that no block processor
@@ -9,8 +10,10 @@ claims, whose prose, once code spans and inline math are taken out in Markdown's
 (backtick spans first, then arithmatex's own pattern), holds no character another inline pattern
 reacts to but `**strong**` plain words; no `<`, `>` or `&` anywhere (in the TeX written to the
 note either), so nothing is escaped. `display_math_html`: one `$$...$$` formula that arithmatex's
-block pattern takes whole.
-tests/test_markdown_paragraph.py holds both to Markdown's output on the flagship deck, the bench
+block pattern takes whole. `list_html`: a tight list of `- ` items, each one plain line.
+`plain_html`: one such block, or several between single blank lines (no `<` anywhere then, no
+two lists in a row: Markdown would make them one loose list), joined as Markdown joins them.
+tests/test_markdown_paragraph.py holds them to Markdown's output on the flagship deck, the bench
 deck and generated text.
 """
 
@@ -19,13 +22,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .macros import MacroError
+
 # Anywhere in the text: HTML and entities (escaped by Markdown, or raw HTML), whitespace Markdown
 # normalises or that splits lines, its placeholders' delimiters (STX, ETX).
 _NEVER = re.compile(r"[<>&\x00-\x09\x0b-\x1f\x7f\x85\u2028\u2029]|\$\$|``|\\`")
 # A line a block processor may claim (a header, list, quote, rule, setext underline, reference,
 # fence, indented code) or ending in a line break: only lines starting with a letter or digit
-# (not a list number), `$`, `(`, a quote or a backtick, and no space at either end.
-_PLAIN_LINE = re.compile(r"(?!\d+[.)])[^\W_$('\"`]|[$('\"`]")
+# (not a list number), `$`, `(`, a quote, a backtick or `**` before a letter, and no space at
+# either end.
+_PLAIN_LINE = re.compile(r"(?!\d+[.)])[^\W_$('\"`]|[$('\"`]|\*\*[^\W_]")
 # Prose (outside code and math) reacting to another inline pattern: an escape, a link or image,
 # emphasis, a `$` that opened no math. A backtick always opens or closes a span here.
 _PROSE_MARKUP = re.compile(r"[\\\[\]*_$]")
@@ -41,17 +47,31 @@ def plain_html(
     rewrite_math: Callable[[str], str],
     escape_math: Callable[[str], str],
 ) -> str | None:
-    """Markdown's output for a field that is one plain paragraph or one display formula, or None.
-    `converter` is the Markdown instance whose output this must be (its arithmatex patterns are
-    used), `rewrite_math` and `escape_math` what its markdown_math.MathRewriter does."""
-    return paragraph_html(
-        text, converter.inlinePatterns["arithmatex-inline"].compiled_re, rewrite_math
-    ) or display_math_html(
-        text,
-        converter.parser.blockprocessors["arithmatex-block"].pattern,
-        rewrite_math,
-        escape_math,
-    )
+    """Markdown's output for a field made of plain blocks (see above), or None. `converter` is
+    the Markdown instance whose output this must be (its arithmatex patterns are used),
+    `rewrite_math` and `escape_math` what its markdown_math.MathRewriter does."""
+    inline_math = converter.inlinePatterns["arithmatex-inline"].compiled_re
+    block_math = converter.parser.blockprocessors["arithmatex-block"].pattern
+    blocks = text.rstrip("\n").split("\n\n")
+    if len(blocks) > 1 and "<" in text:  # raw HTML may span blocks
+        return None
+    out: list[str] = []
+    error: MacroError | None = None  # Markdown meets a deck macro used wrongly in document order
+    for block in blocks:
+        try:
+            html = paragraph_html(block, inline_math, rewrite_math) or display_math_html(
+                block, block_math, rewrite_math, escape_math
+            )
+            if html is None and not (out and out[-1].startswith("<ul>")):
+                html = list_html(block, inline_math, rewrite_math)
+        except MacroError as raised:
+            error, html = error or raised, ""
+        if html is None:
+            return None
+        out.append(html)
+    if error is not None:
+        raise error
+    return "\n".join(out)
 
 
 def paragraph_html(
@@ -76,6 +96,22 @@ def paragraph_html(
         for index, piece in enumerate(pieces)
     )
     return _with_math(rest, codes, inline_math, rewrite_math)
+
+
+def list_html(
+    block: str, inline_math: re.Pattern[str], rewrite_math: Callable[[str], str]
+) -> str | None:
+    """Markdown's output for a tight list whose every line is an item `- ` of plain text, or
+    None. An item's text goes through the same inline patterns as a paragraph's."""
+    items = []
+    for line in block.split("\n"):
+        if not line.startswith("- ") or line[2:3] == " ":
+            return None
+        html = paragraph_html(line[2:], inline_math, rewrite_math)
+        if html is None or "\n" in html:
+            return None
+        items.append("<li>" + html[3:-4] + "</li>")
+    return "<ul>\n" + "\n".join(items) + "\n</ul>"
 
 
 def _plain_line(line: str) -> bool:
@@ -137,6 +173,8 @@ _AFTER_STRONG = frozenset(" \n.,;:!?)")
 def _prose(rest: str, start: int, end: int, codes: list[str]) -> str | None:
     """rest[start:end] (prose between formulas) as HTML, its code spans and `**strong**` words
     written as Markdown writes them; None when it has other markup."""
+    if rest.find("\x02", start, end) < 0 and rest.find("*", start, end) < 0:  # plain words
+        return None if _PROSE_MARKUP.search(rest, start, end) else rest[start:end]
     out, position = [], start
     for span in _SPAN.finditer(rest, start, end):
         out += [_strong(rest, position, span.start()), "<code>"]

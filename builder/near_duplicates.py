@@ -1,10 +1,8 @@
 """Near-duplicate texts: which texts say nearly the same thing, in about linear time.
 
-A text becomes a set of tokens (`text_tokens`): its prose words, stop words dropped and cut to
-their first 6 letters (a cheap stemmer: "regularisation" and "regularization", "variance" and
-"variances" agree), and each formula's TeX normalised (spacing, sizing and font commands and
-braces dropped) as overlapping 3-token runs. Two texts are near-duplicates when the Jaccard
-similarity of their sets reaches the threshold.
+A text becomes a set of tokens (builder/token_sets.py): its prose words, stop words dropped and
+cut to their first 6 letters, and each formula's TeX normalised, as overlapping 3-token runs. Two
+texts are near-duplicates when the Jaccard similarity of their sets reaches the threshold.
 
 Pairs are found by prefix filtering (Bayardo et al., "Scaling up all pairs similarity search",
 WWW 2007): with every set's tokens sorted rarest first, two sets with Jaccard >= t share one of
@@ -25,70 +23,19 @@ and how many planted duplicates are found (builder/lint_bench.py).
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 from typing import TYPE_CHECKING
+
+from .sorted_arrays import first_of_runs, places, run_starts, stable_order
+from .token_sets import TokenSets
 
 if TYPE_CHECKING:
     import numpy as np
 
-# Words that carry no content of their own: two questions do not match on "what is the".
-STOP_WORDS = frozenset(
-    """
-a an the of in on at to for from by with without into onto over under as is are was were be
-been being it its this that these those there here and or nor but not no so than then if when
-what which who whom whose why how does do did can could should would will may might must shall
-your you we our one ones two their they them each every any some all both such very also only
-just about between versus vs per via
-""".split()  # noqa: SIM905
-)
-STEM_LENGTH = 6
-# TeX that changes how a formula looks, not what it says (matched in lowercased text).
-TEX_NOISE = re.compile(
-    r"\\(?:left|right)\.|\\(?:left|right|big{1,2}[lrm]?|displaystyle|textstyle|quad|qquad|[,;:!> ]"
-    r"|mathrm|mathit|mathbf|boldsymbol|"
-    r"bm|mathsf|mathtt|text|textrm|textit|textbf|operatorname\*?|mbox|limits|nolimits)(?![a-z])"
-    r"|[{}&~$]|\\\\"
-)
-TOKEN = re.compile(r"\\[a-z]+|[a-z0-9]+|[^\s\w]")  # a word, a TeX command, or one symbol
-MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$", re.S)
-WORD = re.compile(r"[a-z0-9]+")
-STEM = re.compile(
-    rf"([a-z0-9]{{1,{STEM_LENGTH}}})[a-z0-9]*"
-)  # a word's first letters: a cheap stemmer
-STOP_STEMS = frozenset(word[:STEM_LENGTH] for word in STOP_WORDS)
 CANDIDATES = 8  # earlier texts compared with one text at most (the ones sharing most rare tokens)
 POSTINGS = 8  # texts indexed under one token at most: a token in more says nothing of duplication
-RUN = 3  # TeX tokens per formula shingle
 MIN_TOKENS = 3  # texts with fewer tokens are too short to call duplicates ("$p(x)$")
-
-
-def text_tokens(text: str) -> frozenset[str]:
-    """The set of tokens a text is compared by: its prose words (stop words dropped, cut to 6
-    letters) and the runs of 3 TeX tokens in each formula (see the module's docstring)."""
-    lowered = text.lower()
-    if "$" not in lowered:
-        return frozenset(STEM.findall(lowered)) - STOP_STEMS
-    pieces = MATH.split(lowered)  # prose, display TeX or None, inline TeX or None, prose, ...
-    runs: list[str] = []
-    for tex in map(formula_tokens, filter(None, pieces[1::3] + pieces[2::3])):
-        runs += (
-            map(" ".join, zip(tex, tex[1:], tex[2:], strict=False))
-            if len(tex) >= RUN
-            else [" ".join(tex)]
-        )
-    return (frozenset(STEM.findall(" ".join(pieces[0::3]))) - STOP_STEMS).union(runs)
-
-
-def formula_tokens(tex: str) -> list[str]:
-    """TeX tokens of a formula, without what changes only its looks (TEX_NOISE; \\dfrac is
-    \\frac)."""
-    return TOKEN.findall(
-        TEX_NOISE.sub(" ", tex).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
-    )
 
 
 @dataclass(frozen=True)
@@ -104,25 +51,20 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def near_duplicates(
-    sets: Sequence[frozenset[str]], threshold: float, groups: Sequence[object] | None = None
+    sets: TokenSets, threshold: float, groups: Sequence[int] | None = None
 ) -> list[Pair]:
     """For each set, its most similar earlier set with Jaccard >= threshold (if any). Sets of one
-    group (the texts of one note) are never paired. The search is vectorised (numpy arrays over
-    all texts at once) but finds what a loop over the texts in order would: see `_candidates`."""
-    import numpy as np  # ~0.1 s to load: paid only when a side is linted afresh
+    group (the texts of one note, numbered alike) are never paired. The search is vectorised
+    (numpy arrays over all texts at once) but finds what a loop over the texts in order would:
+    see `_candidates`."""
+    import numpy as np
 
-    sizes = np.array([len(tokens) for tokens in sets], dtype=np.int64)
+    texts = sets.texts
+    sizes = np.bincount(sets.row, minlength=texts)
     row, rank, prefix = _prefixes(sets, sizes, threshold)
-    ranked = np.bincount(row, minlength=len(sets))  # tokens that another text may share
-    later, earlier = _candidates(row[prefix], rank[prefix], len(sets))
-    group_ids: dict[object, int] = {}
-    group = np.array(
-        [
-            group_ids.setdefault(g, len(group_ids))
-            for g in (range(len(sets)) if groups is None else groups)
-        ],
-        dtype=np.int64,
-    )
+    ranked = np.bincount(row, minlength=texts)  # tokens that another text may share
+    later, earlier = _candidates(row[prefix], rank[prefix], texts)
+    group = np.arange(texts) if groups is None else np.asarray(groups)
     smallest, largest = threshold * sizes[later], sizes[later] / threshold
     keep = (smallest <= sizes[earlier]) & (sizes[earlier] <= largest)  # Jaccard <= size ratio
     keep &= group[later] != group[earlier]
@@ -130,13 +72,27 @@ def near_duplicates(
     most = np.minimum(ranked[later], ranked[earlier])
     keep &= most / (sizes[later] + sizes[earlier] - most) >= threshold
     later, earlier = later[keep], earlier[keep]
-    shared = np.fromiter(
-        (len(sets[i] & sets[j]) for i, j in zip(later.tolist(), earlier.tolist(), strict=True)),
-        dtype=np.int64,
-        count=len(later),
-    )
+    shared = _shared(row, rank, ranked, later, earlier)
     similarity = shared / (sizes[later] + sizes[earlier] - shared)  # as exact as Python's int / int
     return _best_partners(later, earlier, similarity, threshold)
+
+
+def _shared(
+    row: np.ndarray, rank: np.ndarray, ranked: np.ndarray, later: np.ndarray, earlier: np.ndarray
+) -> np.ndarray:
+    """How many tokens each pair of texts shares (`row`, `rank` sorted by text then rank): the
+    ranked tokens of both, sorted by pair and rank."""
+    import numpy as np
+
+    span = int(rank.max(initial=0)) + 1
+    first = np.cumsum(ranked) - ranked
+    texts = np.concatenate([later, earlier])
+    count = ranked[texts]
+    entry = np.repeat(first[texts] - np.cumsum(count) + count, count) + np.arange(count.sum())
+    pair = np.repeat(np.tile(np.arange(len(later)), 2), count)
+    key = np.sort(pair * span + rank[entry])  # a token of both texts: twice in a row
+    twice = key[1:][key[1:] == key[:-1]]
+    return np.bincount(twice // span, minlength=len(later))
 
 
 def _candidates(row: np.ndarray, rank: np.ndarray, texts: int) -> tuple[np.ndarray, np.ndarray]:
@@ -146,34 +102,47 @@ def _candidates(row: np.ndarray, rank: np.ndarray, texts: int) -> tuple[np.ndarr
     are the prefixes' tokens, sorted by text then rank (`_prefixes`)."""
     import numpy as np
 
-    at = _places(row)  # a token's place in its text's prefix
-    # postings: the first POSTINGS texts with the token in their prefix (stable sort: in order)
-    by_token = np.argsort(rank, kind="stable")
-    posted = by_token[_places(rank[by_token]) < POSTINGS]  # sorted by token, then text
-    posted_token = rank[posted]
-    first = np.searchsorted(posted_token, rank)  # each prefix entry's token's postings
-    count = np.searchsorted(posted_token, rank, side="right") - first
+    at = places(row)  # a token's place in its text's prefix
+    # postings: the first POSTINGS texts with the token in their prefix (stable: in text order)
+    by_token = stable_order(rank)
+    place = np.empty(len(rank), dtype=np.int64)  # how many earlier texts have the token
+    place[by_token] = places(rank[by_token])
+    posted = by_token[place[by_token] < POSTINGS]  # sorted by token, then text
+    postings = np.bincount(rank[posted], minlength=int(rank.max(initial=0)) + 1)
+    first = (np.cumsum(postings) - postings)[rank]  # each prefix entry's token's postings
+    # a text meets the texts indexed before it: the first `place` of the postings, at most all
+    count = np.minimum(place, POSTINGS)
     entry = np.repeat(np.arange(len(rank)), count)
     within = np.arange(len(entry)) - np.repeat(np.cumsum(count) - count, count)
     later, earlier = row[entry], row[posted[first[entry] + within]]
     met = at[entry] * POSTINGS + within  # order met: by prefix token, then place in its postings
-    seen = earlier < later  # a text meets only the texts indexed before it
-    later, earlier, met = later[seen], earlier[seen], met[seen]
-    span = int(met.max(initial=0)) + 1
-    key = np.sort((later * texts + earlier) * span + met)  # by pair, then order met
-    pair, met = key // span, key % span
-    starts = _run_starts(pair)
-    shared = np.diff(np.r_[starts, len(pair)])  # prefix tokens shared
-    pair, met = pair[starts], met[starts]  # each pair with the first time it was met
-    later, earlier = pair // texts, pair % texts
-    order = np.lexsort((met, -shared, later))
-    later, earlier = later[order], earlier[order]
-    keep = _places(later) < CANDIDATES
-    return later[keep], earlier[keep]
+    # one integer per meeting, in bit fields (shifts, not divisions): (later, earlier, met)
+    text_bits, met_bits = _bits(texts), _bits(int(met.max(initial=0)) + 1)
+    key = np.sort((later << text_bits | earlier) << met_bits | met)  # by pair, then order met
+    starts = run_starts(key >> met_bits)
+    shared = np.diff(np.r_[starts, len(key)])  # prefix tokens shared
+    key = key[starts]  # each pair with the first time it was met
+    later, met = key >> (text_bits + met_bits), key & ((1 << met_bits) - 1)
+    # by text, most shared first, then order met (unique within a text: no ties to break)
+    most = int(shared.max(initial=0))
+    shared_bits = _bits(most + 1)
+    key = np.sort(((later << shared_bits | most - shared) << met_bits) | met)
+    later = key >> (shared_bits + met_bits)
+    keep = places(later) < CANDIDATES
+    later, met = later[keep], key[keep] & ((1 << met_bits) - 1)
+    # the earlier text is the one met then: which posting of which of the text's prefix tokens
+    counts = np.bincount(row, minlength=texts)
+    entry = (np.cumsum(counts) - counts)[later] + met // POSTINGS
+    return later, row[posted[first[entry] + met % POSTINGS]]
+
+
+def _bits(count: int) -> int:
+    """Bits that hold any of 0 .. count - 1."""
+    return max(count - 1, 1).bit_length()
 
 
 def _prefixes(
-    sets: Sequence[frozenset[str]], sizes: np.ndarray, threshold: float
+    sets: TokenSets, sizes: np.ndarray, threshold: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every text's tokens found in two texts or more, as (text, rank) arrays sorted by text then
     rank, and whether each is in its text's prefix: the first |s| - ceil(t|s|) + 1 of a text of
@@ -182,41 +151,21 @@ def _prefixes(
     next)."""
     import numpy as np
 
-    vocabulary: defaultdict[str, int] = defaultdict()
-    vocabulary.default_factory = vocabulary.__len__  # a new token gets the next id: one C pass
-    ids = np.fromiter(
-        map(vocabulary.__getitem__, chain.from_iterable(sets)), dtype=np.int64, count=sizes.sum()
-    )
-    words = list(vocabulary)
-    frequency = np.bincount(ids, minlength=len(words))
-    shared = sorted(np.flatnonzero(frequency > 1).tolist(), key=words.__getitem__)
-    alphabetical = np.array(shared, dtype=np.int64)
-    by_rank = alphabetical[np.argsort(frequency[alphabetical], kind="stable")]
-    ranks = np.zeros(len(words), dtype=np.int64)
+    frequency = np.bincount(sets.token)
+    shared = np.flatnonzero(frequency > 1)
+    spelled = sets.spelling(shared)
+    alphabetical = shared[sorted(range(len(shared)), key=spelled.__getitem__)]
+    by_rank = alphabetical[stable_order(frequency[alphabetical])]
+    ranks = np.zeros(len(frequency), dtype=np.int64)
     ranks[by_rank] = np.arange(1, len(by_rank) + 1)
-    rank = ranks[ids]
-    row = np.repeat(np.arange(len(sets)), sizes)
-    key = np.sort((row * (len(by_rank) + 1) + rank)[rank > 0])
-    row, rank = key // (len(by_rank) + 1), key % (len(by_rank) + 1)
-    ranked = np.bincount(row, minlength=len(sets))
+    rank = ranks[sets.token]
+    rank_bits = _bits(len(by_rank) + 1)
+    key = np.sort((sets.row << rank_bits | rank)[rank > 0])
+    row, rank = key >> rank_bits, key & ((1 << rank_bits) - 1)
+    ranked = np.bincount(row, minlength=sets.texts)
     length = ranked - np.ceil(threshold * sizes).astype(np.int64) + 1
     length[sizes < MIN_TOKENS] = 0
-    return row, rank, _places(row) < length[row]
-
-
-def _run_starts(values: np.ndarray) -> np.ndarray:
-    """Where each run of equal values starts in a sorted array."""
-    import numpy as np
-
-    return np.flatnonzero(np.r_[len(values) > 0, values[1:] != values[:-1]])
-
-
-def _places(values: np.ndarray) -> np.ndarray:
-    """Each item's place (0, 1, ...) among the equal values before it, in a sorted array."""
-    import numpy as np
-
-    starts = _run_starts(values)
-    return np.arange(len(values)) - np.repeat(starts, np.diff(np.r_[starts, len(values)]))
+    return row, rank, places(row) < length[row]
 
 
 def _best_partners(
@@ -230,7 +179,7 @@ def _best_partners(
     later, earlier, similarity = later[good], earlier[good], similarity[good]
     order = np.lexsort((-similarity, later))
     later, earlier, similarity = later[order], earlier[order], similarity[order]
-    best = np.r_[True, later[1:] != later[:-1]] if len(later) else np.zeros(0, dtype=bool)
+    best = first_of_runs(later)
     return [
         Pair(i, j, s)
         for i, j, s in zip(

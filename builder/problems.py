@@ -5,7 +5,9 @@ Every stage reports problems as values; only the CLI prints them and picks the e
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -26,8 +28,15 @@ class Location:
 
 
 def _relative(path: Path) -> str:
+    return _relative_to(path, os.getcwd())
+
+
+@lru_cache(maxsize=1024)
+def _relative_to(path: Path, cwd: str) -> str:
+    """Resolved once per file and working folder: resolving stats every folder of the path, and
+    the linter names another card's place in each of its hundreds of near-duplicate warnings."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(path.resolve().relative_to(Path(cwd).resolve()))
     except ValueError:
         return str(path)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 # Jinja and Pygments are imported where they are used: a rebuild whose notes all come from the
 # build's cache (builder/memo.py) never loads them.
+from .highlight import highlight_code
 from .macros import Macro
 from .markdown_math import markdown_field, markdown_to_html
 from .model import KINDS, RETIRED_SUBDECK, RETIRED_TAG, Card, Deck
@@ -61,6 +62,7 @@ class RenderedNote:
 # fingerprint of the build's notes cache, builder/memo.py).
 NOTES_CACHE_SOURCES = (
     "render.py",
+    "highlight.py",
     "markdown_math.py",
     "markdown_extensions.py",
     "markdown_paragraph.py",
@@ -100,32 +102,6 @@ def _environment():
 
 def render_template(name: str, **context) -> str:
     return _environment().get_template(name).render(**context)
-
-
-def highlight_code(code: str, language: str) -> str:
-    """Static Pygments highlighting: coloured by CSS classes, no JavaScript in the card."""
-    from pygments import highlight
-
-    return highlight(code.rstrip("\n") + "\n", _lexer(language), _code_formatter())
-
-
-@functools.lru_cache(maxsize=64)
-def _lexer(language: str):
-    # Pygments lexers and formatters keep no state between calls to highlight(): reuse them.
-    from pygments.lexers import get_lexer_by_name
-    from pygments.util import ClassNotFound
-
-    try:
-        return get_lexer_by_name(language)
-    except ClassNotFound:
-        return get_lexer_by_name("text")
-
-
-@functools.cache
-def _code_formatter():
-    from pygments.formatters import HtmlFormatter
-
-    return HtmlFormatter(cssclass="highlight")
 
 
 def render_figure(figure: FigureFiles, alt: str) -> str:

@@ -10,6 +10,7 @@ come from the parsed-cards cache may need none, and the schema modules use Node 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,7 +90,7 @@ def read_yaml(path: Path, text: str | None = None) -> Node:
     import yaml
 
     try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        root = yaml.compose(text, Loader=_text_loader())
     except yaml.MarkedYAMLError as error:
         raise SourceError([_syntax_problem(path, text, error)]) from None
     except yaml.YAMLError as error:
@@ -145,6 +146,32 @@ _HINTS = (
 )
 
 
+NULL_TAG = "tag:yaml.org,2002:null"
+NULL_FORMS = ("", "~", "null", "Null", "NULL")  # YAML's null when written plain (unquoted)
+
+
+@functools.cache
+def _text_loader():
+    """PyYAML's safe loader (libyaml's when PyYAML has it) typing no scalar but null: every other
+    value is read as the text written anyway (_convert), and PyYAML's resolver, called in Python
+    for every scalar to find its YAML 1.1 type, took a fifth of composing a card file."""
+    import yaml
+
+    tags = {
+        yaml.ScalarNode: "tag:yaml.org,2002:str",
+        yaml.SequenceNode: "tag:yaml.org,2002:seq",
+        yaml.MappingNode: "tag:yaml.org,2002:map",
+    }
+
+    class TextLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        def resolve(self, kind, value, implicit):
+            if kind is yaml.ScalarNode and implicit[0] and value in NULL_FORMS:
+                return NULL_TAG
+            return tags[kind]
+
+    return TextLoader
+
+
 def _syntax_problem(path: Path, text: str, error: yaml.MarkedYAMLError) -> Problem:
     """A YAML syntax error at the spot to fix, in the parser's words plus what to do about it.
     An unclosed quote is reported where it opens, not at the end of the file."""
@@ -192,7 +219,7 @@ def _convert(node: yaml.Node, path: Path, depth: int, seen: set[int]) -> Node:
     # PyYAML's node classes name their kind in `id` ("scalar", "sequence", "mapping"); its type
     # stubs leave it out. (isinstance would need PyYAML imported with this module.)
     if node.id == "scalar":  # type: ignore[attr-defined]
-        if node.tag == "tag:yaml.org,2002:null" and node.value in ("", "~", "null", "Null", "NULL"):
+        if node.tag == NULL_TAG and node.value in NULL_FORMS:
             return Node(None, location, column)
         return Node(node.value, location, column)
     if node.id == "sequence":  # type: ignore[attr-defined]

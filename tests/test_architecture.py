@@ -75,10 +75,13 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "lint_duplicates",
                 "lint_text",
                 "near_duplicates",
+                "token_sets",
+                "sorted_arrays",
+                "tex_tokens",
             }
         ),
     ),
-    ("render", frozenset({"render"})),
+    ("render", frozenset({"render", "highlight"})),
     ("figures", frozenset({"figure_drawing", "figures"})),
     (
         "package",

@@ -10,12 +10,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.lint import RULES, lint_deck
 from builder.lint_bench import synthetic_deck, time_lint
+from builder.lint_text import count_words, may_exceed_budgets
 from builder.load import load_deck
-from builder.near_duplicates import jaccard, near_duplicates, text_tokens
+from builder.near_duplicates import near_duplicates
 from builder.problems import SourceError
+from builder.token_sets import TokenSets, tokenise
 
 REPO = Path(__file__).resolve().parent.parent
 DECK_YAML = """\
@@ -122,10 +126,14 @@ def test_different_cards_are_not_duplicates(tmp_path):
     assert problems == []
 
 
-def test_text_tokens_ignore_spacing_sizing_and_inflection():
-    plain = text_tokens(r"The regularisation of $\frac{a}{b}$ and variances")
-    dressed = text_tokens(r"the regularization of $\left.\dfrac{a}{b}\right.\,$ and the variance")
-    assert jaccard(plain, dressed) == 1.0
+def test_tokens_ignore_spacing_sizing_and_inflection():
+    sets = tokenise(
+        [
+            r"The regularisation of $\frac{a}{b}$ and variances",
+            r"the regularization of $\left.\dfrac{a}{b}\right.\,$ and the variance",
+        ]
+    )
+    assert [pair.similarity for pair in near_duplicates(sets, 0.75)] == [1.0]
 
 
 def test_near_duplicates_pairs_each_set_with_its_most_similar_earlier_one():
@@ -135,19 +143,20 @@ def test_near_duplicates_pairs_each_set_with_its_most_similar_earlier_one():
         frozenset("abcdefghiz"),
         frozenset("abcdefghij"),
     ]
-    pairs = near_duplicates(sets, 0.75)
+    pairs = near_duplicates(TokenSets.of_sets(sets), 0.75)
     assert [(pair.later, pair.earlier) for pair in pairs] == [(2, 0), (3, 0)]
     assert (
-        near_duplicates(sets, 0.75, groups=[1, 2, 1, 1]) == []
+        near_duplicates(TokenSets.of_sets(sets), 0.75, groups=[1, 2, 1, 1]) == []
     )  # one note's texts are never paired
 
 
 CLUSTERED = """
 import random
-from builder.near_duplicates import near_duplicates, text_tokens
+from builder.near_duplicates import near_duplicates
+from builder.token_sets import tokenise
 rng = random.Random(5)
 words = [f"w{i}" for i in range(16)]
-sets = [text_tokens(" ".join(rng.sample(words, 12))) for _ in range(3000)]
+sets = tokenise([" ".join(rng.sample(words, 12)) for _ in range(3000)])
 print([(pair.later, pair.earlier, pair.similarity) for pair in near_duplicates(sets, 0.75)])
 """
 
@@ -235,6 +244,19 @@ def test_display_formula_budget_and_deck_budgets(tmp_path):
     tight = lint(tmp_path / "tight", cards, "lint: {word_budget: 50, display_budget: 7}\n")
     assert codes(tight) == [("MD302", "wordy")]
     assert "60 words (budget 50)" in tight[0].message
+
+
+MARKDOWN_PIECES = st.sampled_from(
+    ["$", "$$", "`", "```", "~~~", "~", " ", "\n", "a", "word", "x$y", "(a", "é", "\u3000", ","]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(MARKDOWN_PIECES, max_size=40).map("".join))
+def test_the_cheap_bound_never_skips_a_back_over_its_word_budget(text):
+    """may_exceed_budgets lets long_back_problems skip count_words: it must never be below it."""
+    words = count_words(text)
+    assert words == 0 or may_exceed_budgets([text], words - 1, 10**9)
 
 
 # ---------------------------------------------------------------- MD303 gives-away

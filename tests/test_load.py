@@ -294,3 +294,47 @@ def test_a_card_with_a_problem_is_left_out_and_the_others_are_kept(cards):
         (3, 5, "MD111"),
         (6, 5, "MD110"),
     ]
+
+
+def test_only_plain_null_forms_are_empty_values_and_every_other_scalar_is_its_text(tmp_path):
+    """YAML 1.1 types (yes, 2024-05-01, 0x1F) stay the text written; `~`, `null` and an empty
+    value are empty only when written plain, as PyYAML's own resolver types them."""
+    import yaml
+
+    from builder.yamlsource import read_yaml
+
+    source = write(
+        tmp_path,
+        """
+        plain: [~, null, Null, NULL, nULL, yes, 2024-05-01, 0x1F, 1.5, .inf]
+        quoted: ['~', "null", '', "NULL"]
+        empty:
+        tagged: !!str null
+        """,
+    )
+    root = read_yaml(source).value
+    assert isinstance(root, dict)
+
+    def values(key):
+        node = root[key]
+        return [item.value for item in node.value] if isinstance(node.value, list) else node.value
+
+    assert values("plain") == [
+        None,
+        None,
+        None,
+        None,
+        "nULL",
+        "yes",
+        "2024-05-01",
+        "0x1F",
+        "1.5",
+        ".inf",
+    ]
+    assert values("quoted") == ["~", "null", "", "NULL"]
+    assert values("empty") is None
+    assert values("tagged") == "null"
+    # the same as PyYAML's own typing of null
+    safe = yaml.compose(source.read_text(), Loader=yaml.SafeLoader)
+    nulls = [n.tag.endswith(":null") for n in safe.value[0][1].value]
+    assert [value is None for value in values("plain")] == nulls

@@ -11,16 +11,15 @@ from itertools import chain
 
 import pytest
 
-from builder.near_duplicates import (
-    CANDIDATES,
-    MIN_TOKENS,
-    POSTINGS,
-    Pair,
-    jaccard,
-    near_duplicates,
-)
+from builder.near_duplicates import CANDIDATES, MIN_TOKENS, POSTINGS, Pair, jaccard
+from builder.near_duplicates import near_duplicates as near_duplicates_of_tokens
+from builder.token_sets import TokenSets
 
 THRESHOLD = 0.75
+
+
+def near_duplicates(sets, threshold, groups=None) -> list[Pair]:
+    return near_duplicates_of_tokens(TokenSets.of_sets(sets), threshold, groups)
 
 
 def topical_texts(count: int, seed: int) -> list[frozenset[str]]:

@@ -240,17 +240,6 @@ def test_collection_rows_are_genankis_byte_for_byte(tmp_path, epoch):
     assert len({note.subdeck for note in result.notes}) == 10
 
 
-def test_a_collection_written_to_a_file_is_the_one_written_in_memory(tmp_path, epoch, monkeypatch):
-    """SQLite without serialize (before 3.36) writes the collection to a temporary file instead."""
-    from builder import package_collection
-    from builder.bench_decks import write_synthetic_project
-
-    project = tmp_path / "synthetic"
-    write_synthetic_project(project, 30, per_file=7)
-    monkeypatch.setattr(package_collection, "IN_MEMORY", False)
-    _same_package_as_genanki(project)
-
-
 def test_flagship_package_is_genankis_byte_for_byte(tmp_path, epoch):
     """Figures (media), retired cards and the flagship's own subdecks."""
     from builds import copy_flagship

@@ -387,6 +387,15 @@ def test_options_whose_meaning_changed_are_read_by_typer_again(settled, cache):
     assert not refused.fast and refused.returncode == 2 and "is a file" in refused.stderr
 
 
+def test_the_kept_options_serve_another_source_date_epoch_not_another_environment(settled, cache):
+    run(settled, cache, "build")
+    # SOURCE_DATE_EPOCH is the build's to judge (its stamp misses), not Typer's
+    assert run(settled, cache, "build", SOURCE_DATE_EPOCH="1764000001").fast
+    edit_a_card(settled)
+    elsewhere = run(settled, cache, "build", MATHDECK_TEST_VARIABLE="1")
+    assert elsewhere.built and not elsewhere.fast
+
+
 def test_the_default_deck_folder_is_found_again_each_time(settled, cache):
     run(settled, cache, "build")
     # the deck moves up: `--cards` by default is now the project folder itself

@@ -128,6 +128,7 @@ MACROS = {
         (r"x^\R", r"x^{\mathbb{R}}"),
         (r"\Exp \Varx \Var(X)", r"\Exp \Varx \operatorname{Var}(X)"),  # whole control words only
         (r"\\E", r"\\E"),  # a line break followed by E is not a macro
+        (r"\\\E \E\KL{a}b", r"\\\mathbb{E} \mathbb{E}D_{\mathrm{KL}}(a \,\|\, b)"),
     ],
 )
 def test_macros_expand_into_plain_tex(tex, expanded):
