@@ -289,6 +289,7 @@ PATCHED_PATHS = [
     r"\begin{prooftree}\Axiom$\fCenter A$\UnaryInf$\fCenter B$\end{prooftree}",
     r"\begin{prooftree}\AxiomC{A}",
     r"\UnaryInfC{B}",
+    r"\R + \tr x",  # looked up before a definition adds them (the symbol maps' lists)
     r"\newcommand{\R}{\mathbb{R}} \R^n",
     r"\R^n",
     r"\def\x{y} \x",
