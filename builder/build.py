@@ -22,6 +22,7 @@ from . import figures as figure_stage
 from .atomic import TEMP_SUFFIX, remove_stale_temporaries, write_atomically
 from .commit import commit_files, package_path, unfinished_release
 from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text
+from .markdown_math import unsafe_html_written
 from .memo import CACHE_NAMES, BuildCaches, render_deck_memoised
 from .model import KINDS, Deck, in_language
 from .options import BuildOptions, Progress, quiet
@@ -140,6 +141,9 @@ def _build(
         if options.lang == "en+zh"
         else render_notes(checks.deck, plans, caches, quiet, {}, checks.digests)
     )
+    # Every field is rendered: the HTML converted for the checks and the notes (~40 MB at 20,000
+    # cards) would otherwise stay alive through packaging, the build's peak of memory.
+    unsafe_html_written.cache_clear()
     unfinished = unfinished_release(deck, previous)
     inputs = PackageInputs(deck, plans, notes, written_notes, previous)
     packaged = None

@@ -51,6 +51,18 @@ def test_the_lexer_is_dispatched_and_the_html_unchanged():
     assert highlight_code(code, "python") == plain
 
 
+def test_another_pygments_keeps_its_own_loop(monkeypatch):
+    """The copied loop is Pygments 2.21's: under another version the lexer is left as it is."""
+    import builder.highlight as highlight_module
+
+    monkeypatch.setattr(highlight_module, "pygments_version", lambda: "2.22.0")
+    lexer.cache_clear()
+    try:
+        assert "get_tokens_unprocessed" not in vars(lexer("python"))
+    finally:
+        lexer.cache_clear()
+
+
 @pytest.mark.parametrize(
     ("pattern", "starts"),
     [
