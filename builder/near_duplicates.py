@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 CANDIDATES = 8  # earlier texts compared with one text at most (the ones sharing most rare tokens)
 POSTINGS = 8  # texts indexed under one token at most: a token in more says nothing of duplication
+# Candidate pairs whose tokens are counted at once: all 160,000 of 20,000 texts together made
+# arrays of every token of both texts of every pair, ~400 MB at once, the build's peak of memory.
+PAIRS_AT_ONCE = 1 << 14
 MIN_TOKENS = 3  # texts with fewer tokens are too short to call duplicates ("$p(x)$")
 
 
@@ -80,12 +83,36 @@ def near_duplicates(
 def _shared(
     row: np.ndarray, rank: np.ndarray, ranked: np.ndarray, later: np.ndarray, earlier: np.ndarray
 ) -> np.ndarray:
-    """How many tokens each pair of texts shares (`row`, `rank` sorted by text then rank): the
-    ranked tokens of both, sorted by pair and rank."""
+    """How many tokens each pair of texts shares (`row`, `rank` sorted by text then rank)."""
     import numpy as np
 
     span = int(rank.max(initial=0)) + 1
     first = np.cumsum(ranked) - ranked
+    counted = [
+        _shared_in(
+            rank,
+            ranked,
+            first,
+            span,
+            later[at : at + PAIRS_AT_ONCE],
+            earlier[at : at + PAIRS_AT_ONCE],
+        )
+        for at in range(0, len(later), PAIRS_AT_ONCE)
+    ]
+    return np.concatenate(counted) if counted else np.zeros(0, dtype=np.int64)
+
+
+def _shared_in(
+    rank: np.ndarray,
+    ranked: np.ndarray,
+    first: np.ndarray,
+    span: int,
+    later: np.ndarray,
+    earlier: np.ndarray,
+) -> np.ndarray:
+    """_shared for some of the pairs: the ranked tokens of both texts, sorted by pair and rank."""
+    import numpy as np
+
     texts = np.concatenate([later, earlier])
     count = ranked[texts]
     entry = np.repeat(first[texts] - np.cumsum(count) + count, count) + np.arange(count.sum())

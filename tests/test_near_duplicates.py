@@ -102,6 +102,22 @@ def test_matches_the_loop_where_the_caps_bind(vocabulary):
     assert found  # some pairs survive the caps
 
 
+@pytest.mark.parametrize("pairs_at_once", [1, 7, 64])
+def test_pairs_counted_a_slice_at_a_time_give_the_same_pairs(monkeypatch, pairs_at_once):
+    """The shared tokens are counted PAIRS_AT_ONCE candidate pairs at a time (to bound memory):
+    slices that cut the pairs anywhere find what counting them all at once finds."""
+    import builder.near_duplicates as module
+
+    rng = random.Random(5)
+    words = [f"w{i}" for i in range(16)]
+    sets = [frozenset(rng.sample(words, rng.randint(9, 12))) for _ in range(600)]
+    groups = [i // 2 for i in range(len(sets))]
+    at_once = near_duplicates(sets, THRESHOLD, groups)
+    monkeypatch.setattr(module, "PAIRS_AT_ONCE", pairs_at_once)
+    assert near_duplicates(sets, THRESHOLD, groups) == at_once
+    assert at_once
+
+
 def test_short_and_empty_inputs():
     assert near_duplicates([], THRESHOLD) == []
     assert near_duplicates([frozenset("ab"), frozenset("ab")], THRESHOLD) == []  # < MIN_TOKENS
