@@ -114,9 +114,7 @@ class TexStream:
 
     def _write(self, batch: list[tuple[str, bool]]) -> None:
         try:
-            _pipe(self._process.stdin).write(
-                json.dumps([{"tex": tex, "display": display} for tex, display in batch]) + "\n"
-            )
+            _pipe(self._process.stdin).write(_formulas_json(batch) + "\n")
             _pipe(self._process.stdin).flush()
         except (BrokenPipeError, OSError):
             pass  # node ended early: verdicts() says why
@@ -173,14 +171,9 @@ def _distrust_if(usual_way_worked: bool, snapshot: Snapshot, stderr: str) -> Non
 def tex_names() -> dict[str, tuple[str, ...]]:
     """The macro and environment names the checker's TeX input knows (check.mjs --names), for
     did-you-mean suggestions: {"macros": (...), "environments": (...)}."""
-    result = _run_check_script(["--names"], "", "none")
-    if result.returncode == EXIT_MATHJAX_MISSING:
-        raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"{CHECK_SCRIPT.name} --names failed ({result.returncode}): {result.stderr}"
-        )
-    answer = json.loads(result.stdout)
+    answer = _json_answer(
+        _run_check_script(["--names"], "", "none"), f"{CHECK_SCRIPT.name} --names"
+    )
     return {kind: tuple(answer[kind]) for kind in ("macros", "environments")}
 
 
@@ -193,18 +186,16 @@ def tex_problems(items: Sequence[tuple[str, bool]]) -> list[TexProblem]:
     ]
 
 
-def _run_node_script(script: Path, items: Sequence[tuple[str, bool]], tex_links: str):
-    """One node run of `script` on the formulas (as JSON on stdin); its JSON answer."""
-    payload = json.dumps([{"tex": tex, "display": display} for tex, display in items])
-    if script == CHECK_SCRIPT:
-        result = _run_check_script([], payload, tex_links)
-    else:
-        node, root = require_node_setup()
-        result = _node_run([node, str(script)], payload, root, tex_links)
+def _formulas_json(items: Sequence[tuple[str, bool]]) -> str:
+    return json.dumps([{"tex": tex, "display": display} for tex, display in items])
+
+
+def _json_answer(result: subprocess.CompletedProcess, what: str):
+    """A node script's JSON answer, or why there is none (`what` names the script)."""
     if result.returncode == EXIT_MATHJAX_MISSING:
         raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
     if result.returncode != 0:
-        raise RuntimeError(f"{script.name} failed ({result.returncode}): {result.stderr}")
+        raise RuntimeError(f"{what} failed ({result.returncode}): {result.stderr}")
     return json.loads(result.stdout)
 
 
@@ -236,7 +227,9 @@ def _node_run(command: list[str], payload: str, root: Path, tex_links: str):
 
 
 def _run_checker(items: list[tuple[str, bool]], tex_links: str = "none") -> list[Verdict]:
-    verdicts = _run_node_script(CHECK_SCRIPT, items, tex_links)
+    verdicts = _json_answer(
+        _run_check_script([], _formulas_json(items), tex_links), CHECK_SCRIPT.name
+    )
     if len(verdicts) != len(items):
         raise RuntimeError(f"{CHECK_SCRIPT.name} answered {len(verdicts)} of {len(items)}")
     return [_verdict(verdict) for verdict in verdicts]
@@ -260,7 +253,11 @@ def typeset_svg(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> T
     MathJax's `safe` extension drops links (but https: ones when `tex_links` is "https"),
     classes, ids and unsafe styles: a second wall behind the check."""
     unique = list(dict.fromkeys((tex, bool(display)) for tex, display in items))
-    answer = _run_node_script(TYPESET_SCRIPT, unique, tex_links)
+    node, root = require_node_setup()
+    answer = _json_answer(
+        _node_run([node, str(TYPESET_SCRIPT)], _formulas_json(unique), root, tex_links),
+        TYPESET_SCRIPT.name,
+    )
     if len(answer["formulas"]) != len(unique):
         raise RuntimeError(
             f"{TYPESET_SCRIPT.name} answered {len(answer['formulas'])} of {len(unique)}"
