@@ -30,7 +30,15 @@ export function makeWidthBound(output, lengths) {
   let scriptShift = 0;
   let limitShift = 0;
 
-  const len = (value, scale, size = 0) => lengths.length2em(value, size, scale, output.pxPerEm);
+  // lengths.js as a wrapper converts a length; a named space or ems never depend on the scale.
+  const fixedLengths = new Map();
+  const len = (value, scale, size = 0) => {
+    let em = fixedLengths.get(value);
+    if (em !== undefined) return em;
+    em = lengths.length2em(value, size, scale, output.pxPerEm);
+    if (lengths.MATHSPACE[value] || /^\s*[-+]?(\.\d+|\d+(\.\d*)?)em\s*$/.test(value)) fixedLengths.set(value, em);
+    return em;
+  };
 
   // A character in one variant, as TextNode.js finds it: through the variant's math alphanumeric
   // (smp), remapped as an mo, mn or accent may be; NaN when the variant lacks it (MathJax would
@@ -112,7 +120,7 @@ export function makeWidthBound(output, lengths) {
     if (attributes.get('fontweight') || attributes.get('fontstyle')) return null;
     const names = [attributes.get('mathvariant')];
     if (node.getProperty('variantForm')) names.push('-tex-variant');
-    if (node.isKind('mo')) names.push('-tex-variant', '-largeop', '-smallop');
+    if (node.kind === 'mo') names.push('-tex-variant', '-largeop', '-smallop');
     return names;
   }
 
@@ -126,29 +134,26 @@ export function makeWidthBound(output, lengths) {
       scale = Math.pow(attributes.get('scriptsizemultiplier'), level);
       scale = Math.max(scale, len(attributes.get('scriptminsize'), 1, 0.8));
     }
-    let mathsize = node.isToken || node.isKind('mstyle') ? attributes.get('mathsize') : attributes.getInherited('mathsize');
+    let mathsize = node.isToken || node.kind === 'mstyle' ? attributes.get('mathsize') : attributes.getInherited('mathsize');
     const fontsize = attributes.get('fontsize');
     if (fontsize && !attributes.getExplicit('mathsize')) mathsize = fontsize;
-    if (mathsize !== '1') scale *= len(mathsize, 1, 1);
+    if (mathsize !== '1' && mathsize !== 'normal') scale *= len(mathsize, 1, 1); // 'normal': 1
     return scale;
   }
 
-  // The space MathJax puts before and after the node (CommonWrapper.getSpace), in its own ems.
+  // The space MathJax puts before and after the node (CommonWrapper.getSpace), in its own ems:
+  // its TeX spacing, or, when its operator sets lspace or rspace, MathML spacing (the operator
+  // dictionary's for the one it does not set; getMathMLSpacing only ever lowers them).
   function spacing(node, scale) {
-    const hasSpacing = node.hasSpacingAttributes();
-    let left = 0;
-    let right = 0;
-    if (!hasSpacing) {
+    if (!node.hasSpacingAttributes()) {
       const space = node.texSpacing();
-      if (space) left = len(space, scale);
+      return space ? Math.max(0, len(space, scale)) : 0;
     }
-    const isTop = node.isEmbellished && !(node.parent && node.parent.isEmbellished);
-    if (isTop || hasSpacing) {
-      const attributes = node.coreMO().attributes;
-      if (attributes.isSet('lspace')) left = Math.max(0, len(attributes.get('lspace'), scale));
-      if (attributes.isSet('rspace')) right = Math.max(0, len(attributes.get('rspace'), scale));
-    }
-    return Math.max(0, left) + right;
+    const mo = node.coreMO();
+    const attributes = mo.attributes;
+    const left = attributes.isSet('lspace') ? Math.max(0, len(attributes.get('lspace'), scale)) : mo.lspace;
+    const right = attributes.isSet('rspace') ? Math.max(0, len(attributes.get('rspace'), scale)) : mo.rspace;
+    return Math.max(0, left) + Math.max(0, right);
   }
 
   // Whether MathJax stretches the node sideways to its siblings' width (scriptbase.js and
@@ -156,7 +161,7 @@ export function makeWidthBound(output, lengths) {
   function stretchesSideways(node) {
     if (!node || !node.isEmbellished) return false;
     const mo = node.coreMO();
-    if (!mo.isKind('mo') || !mo.attributes.get('stretchy')) return false;
+    if (mo.kind !== 'mo' || !mo.attributes.get('stretchy')) return false;
     const text = Array.from(mo.getText());
     const delimiter = text.length === 1 && font.getDelimiter(text[0].codePointAt(0));
     return Boolean(delimiter && delimiter.dir === 2);
@@ -218,11 +223,12 @@ export function makeWidthBound(output, lengths) {
     const primes = node.getProperty('primes');
     if (primes) return textWidth(primes, variants, scale, false);
     // mo.js: an accent takes no width unless stretched; only a stretchy mo takes a larger size.
-    const stretchy = node.isKind('mo') && Boolean(node.attributes.get('stretchy'));
-    if (node.isKind('mo') && node.getProperty('mathaccent') && !stretchy) return 0;
+    const isMo = node.kind === 'mo';
+    const stretchy = isMo && Boolean(node.attributes.get('stretchy'));
+    if (isMo && node.getProperty('mathaccent') && !stretchy) return 0;
     let width = 0;
     for (const child of node.childNodes) {
-      if (!child.isKind('text')) return NaN; // mglyph
+      if (child.kind !== 'text') return NaN; // mglyph
       width += textWidth(child.getText(), variants, scale, stretchy);
     }
     return width;
@@ -293,7 +299,7 @@ export function makeWidthBound(output, lengths) {
   // An mo stretched sideways to `width` (ems of the formula's font), as mo.js getStretchedVariant
   // does: one of its sizes, or an assembly at least that wide, its minimum, or one extender more.
   function stretched(mo, width, parentScale) {
-    if (!mo.isKind('mo') || mo.attributes.getExplicit('minsize') || mo.attributes.getExplicit('maxsize')) return NaN;
+    if (mo.kind !== 'mo' || mo.attributes.getExplicit('minsize') || mo.attributes.getExplicit('maxsize')) return NaN;
     if (mo.attributes.getExplicit('style') || mo.attributes.getExplicit('fontfamily')) return NaN;
     const scale = scaleOf(mo, parentScale);
     const n = mo.getText().codePointAt(0);
@@ -309,7 +315,7 @@ export function makeWidthBound(output, lengths) {
     if (attributes.get('width') !== 'auto' || attributes.get('equalcolumns')) return NaN;
     const columns = [];
     for (const row of node.childNodes) {
-      if (!row.isKind('mtr') || scaleOf(row, scale) !== scale) return NaN; // mlabeledtr: a label
+      if (row.kind !== 'mtr' || scaleOf(row, scale) !== scale) return NaN; // mlabeledtr: a label
       row.childNodes.forEach((cell, j) => {
         const unusual = cell.attributes.getExplicit('columnspan') || scaleOf(cell, scale) !== scale;
         const width = unusual || stretchesSideways(cell.childNodes[0]) ? NaN : outer(cell, scale);
