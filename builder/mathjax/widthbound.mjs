@@ -98,20 +98,28 @@ export function makeWidthBound(output, lengths) {
     return width;
   }
 
+  // A token's text at scale 1: [width, ic, skew], each the largest of its characters' (a cache:
+  // most tokens are one of a few hundred texts).
+  const texts = new Map();
   function textWidth(text, variants, scale, delimiter) {
-    let width = 0;
-    for (const c of text) {
-      const n = c.codePointAt(0);
-      let [w, ic, skew] = [delimiter ? delimiterWidth(n) : 0, 0, 0];
-      for (const name of variants) {
-        const [vw, vic, vskew] = charIn(name, n);
-        [w, ic, skew] = [Math.max(w, vw), Math.max(ic, vic), Math.max(skew, vskew)];
+    const key = `${variants.join(' ')}|${delimiter}|${text}`;
+    let known = texts.get(key);
+    if (!known) {
+      known = [0, 0, 0];
+      for (const c of text) {
+        const n = c.codePointAt(0);
+        let [w, ic, skew] = [delimiter ? delimiterWidth(n) : 0, 0, 0];
+        for (const name of variants) {
+          const [vw, vic, vskew] = charIn(name, n);
+          [w, ic, skew] = [Math.max(w, vw), Math.max(ic, vic), Math.max(skew, vskew)];
+        }
+        known = [known[0] + w, Math.max(known[1], ic), Math.max(known[2], skew)];
       }
-      width += w;
-      scriptShift = Math.max(scriptShift, (1.05 * ic + 0.05) * scale);
-      limitShift = Math.max(limitShift, skew * scale);
+      texts.set(key, known);
     }
-    return width * scale;
+    scriptShift = Math.max(scriptShift, (1.05 * known[1] + 0.05) * scale);
+    limitShift = Math.max(limitShift, known[2] * scale);
+    return known[0] * scale;
   }
 
   // The variants CommonWrapper.getVariant (and mo.js's) may pick for a token; null: too many.
