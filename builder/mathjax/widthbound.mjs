@@ -126,9 +126,9 @@ export function makeWidthBound(output, lengths) {
   function variantsOf(node) {
     const attributes = node.attributes;
     if (attributes.get('fontweight') || attributes.get('fontstyle')) return null;
+    if (node.kind === 'mo' && attributes.get('largeop')) return ['-largeop', '-smallop'];
     const names = [attributes.get('mathvariant')];
-    if (node.getProperty('variantForm')) names.push('-tex-variant');
-    if (node.kind === 'mo') names.push('-tex-variant', '-largeop', '-smallop');
+    if (node.kind === 'mo' || node.getProperty('variantForm')) names.push('-tex-variant');
     return names;
   }
 
