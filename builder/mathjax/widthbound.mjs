@@ -98,38 +98,44 @@ export function makeWidthBound(output, lengths) {
     return width;
   }
 
-  // A token's text at scale 1: [width, ic, skew], each the largest of its characters' (a cache:
-  // most tokens are one of a few hundred texts).
-  const texts = new Map();
+  // The variants CommonWrapper.getVariant (and mo.js's) may pick for a token: one set of them,
+  // with a cache of the texts measured in it; null: too many to tell.
+  const variantSets = new Map(); // mathvariant -> [alone, with -tex-variant]
+  const largeOperators = { names: ['-largeop', '-smallop'], texts: new Map() };
+  function variantsOf(node) {
+    const attributes = node.attributes;
+    if (attributes.get('fontweight') || attributes.get('fontstyle')) return null;
+    if (node.kind === 'mo' && attributes.get('largeop')) return largeOperators;
+    const mathvariant = attributes.get('mathvariant');
+    let sets = variantSets.get(mathvariant);
+    if (!sets) {
+      const set = (names) => ({ names, texts: new Map() });
+      sets = [set([mathvariant]), set([mathvariant, '-tex-variant'])];
+      variantSets.set(mathvariant, sets);
+    }
+    return sets[node.kind === 'mo' || node.getProperty('variantForm') ? 1 : 0];
+  }
+
+  // A token's text at scale 1: [width, ic, skew], each the largest of its characters'.
   function textWidth(text, variants, scale, delimiter) {
-    const key = `${variants.join(' ')}|${delimiter}|${text}`;
-    let known = texts.get(key);
+    const key = delimiter ? `\u0000${text}` : text;
+    let known = variants.texts.get(key);
     if (!known) {
       known = [0, 0, 0];
       for (const c of text) {
         const n = c.codePointAt(0);
         let [w, ic, skew] = [delimiter ? delimiterWidth(n) : 0, 0, 0];
-        for (const name of variants) {
+        for (const name of variants.names) {
           const [vw, vic, vskew] = charIn(name, n);
           [w, ic, skew] = [Math.max(w, vw), Math.max(ic, vic), Math.max(skew, vskew)];
         }
         known = [known[0] + w, Math.max(known[1], ic), Math.max(known[2], skew)];
       }
-      texts.set(key, known);
+      variants.texts.set(key, known);
     }
     scriptShift = Math.max(scriptShift, (1.05 * known[1] + 0.05) * scale);
     limitShift = Math.max(limitShift, known[2] * scale);
     return known[0] * scale;
-  }
-
-  // The variants CommonWrapper.getVariant (and mo.js's) may pick for a token; null: too many.
-  function variantsOf(node) {
-    const attributes = node.attributes;
-    if (attributes.get('fontweight') || attributes.get('fontstyle')) return null;
-    if (node.kind === 'mo' && attributes.get('largeop')) return ['-largeop', '-smallop'];
-    const names = [attributes.get('mathvariant')];
-    if (node.kind === 'mo' || node.getProperty('variantForm')) names.push('-tex-variant');
-    return names;
   }
 
   // The node's scale relative to the formula's font, as CommonWrapper.getScale computes it.
