@@ -60,10 +60,16 @@ def markdown_converter(macros: tuple[Macro, ...], cloze: bool):
     # Our processors only duck-type Markdown's (Markdown calls `run` alone): subclassing them
     # would import Markdown (~30 ms) with this module, which a fully cached rebuild never needs.
     display_math = DisplayMathParagraphs(converter)
-    math_rewriter = MathRewriter(converter, macros, cloze)
+    rewriter = math_rewriter(macros, cloze)
     converter.preprocessors.register(display_math, "mathdeck-display-math", 5)  # type: ignore[arg-type]
-    converter.treeprocessors.register(math_rewriter, "mathdeck-math", 15)  # type: ignore[arg-type]
-    return converter, math_rewriter.rewrite
+    converter.treeprocessors.register(rewriter, "mathdeck-math", 15)  # type: ignore[arg-type]
+    return converter, rewriter.rewrite
+
+
+@functools.cache
+def math_rewriter(macros: tuple[Macro, ...], cloze: bool) -> MathRewriter:
+    """What the converter does to every formula, for fields written without it too."""
+    return MathRewriter(macros, cloze)
 
 
 def new_markdown() -> markdown.Markdown:
@@ -123,13 +129,15 @@ def markdown_to_unsafe_html(text: str, macros: tuple[Macro, ...] = (), cloze: bo
 @functools.lru_cache(maxsize=1 << 17)
 def unsafe_html_written(text: str, macros: tuple[Macro, ...], cloze: bool) -> tuple[str, bool]:
     """Markdown's output, and whether markdown_paragraph wrote it without Markdown: then it holds
-    only tags the sanitiser keeps (p, ul, li, code, strong, arithmatex's span and div) and its
-    prose holds no `$` or backslash, so the HTML audit has nothing to say about it."""
-    converter, rewrite_math = markdown_converter(macros, cloze)
-    # Most fields (plain paragraphs, display formulas, short lists) are written without Markdown.
-    plain = plain_html(text, converter, rewrite_math, escape_math)
+    only tags the sanitiser keeps (p, ul, li, code, strong, arithmatex's span and div), its text
+    is escaped (`&lt;`, `&gt;`, `&amp;`) and its prose holds no `$` or backslash, so the HTML
+    audit has nothing to say about it."""
+    # Most fields (plain paragraphs, display formulas, short lists) are written without Markdown,
+    # which is then never imported.
+    plain = plain_html(text, math_rewriter(macros, cloze).rewrite, escape_math)
     if plain is not None:
         return plain, True
+    converter = markdown_converter(macros, cloze)[0]
     converter.reset()
     return converter.convert(text), False
 
