@@ -10,8 +10,8 @@ claims, whose prose, once code spans and inline math are taken out in Markdown's
 (backtick spans first, then arithmatex's own pattern), holds no character another inline pattern
 reacts to but `**strong**` plain words. `<`, `>` and `&` may stand in math, code and prose
 (`$a > 0$`, `x & y`) but never where HTML could read markup: no `<` before a letter, `/`, `!` or
-`?` (a tag, comment or declaration, which Markdown's raw HTML parser would take), no `&` before a
-`#` or a word character (a character reference, which it would rewrite or leave unescaped), and
+`?` (a tag, comment or declaration, which Markdown's raw HTML parser would take), no `&#` or
+`&name;` (a character reference, which it would rewrite or leave unescaped), and
 in prose no `<` before anything but a space (an autolink or e-mail link); they are escaped as
 Markdown's serializer escapes text (`&amp;`, `&lt;`, `&gt;`). `display_math_html`: one
 `$$...$$` formula that arithmatex's block pattern takes whole. `list_html`: a tight list of `- `
@@ -36,7 +36,7 @@ from .macros import MacroError
 # Anywhere in the text: whitespace Markdown normalises or that splits lines, its placeholders'
 # delimiters (STX, ETX), a `<` or `&` that HTML may read as markup (see above).
 _NEVER = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\x85\u2028\u2029]|\$\$|``|\\`")
-_MARKUP = re.compile(r"<(?:[A-Za-z/!?]|\Z)|&(?:[#\w]|\Z)")
+_MARKUP = re.compile(r"<(?:[A-Za-z/!?]|\Z)|&(?:#|\w+;|\Z)")
 # A line a block processor may claim (a header, list, quote, rule, setext underline, reference,
 # fence, indented code) or ending in a line break: only lines starting with a letter or digit
 # (not a list number), `$`, `(`, a quote, a backtick or `**` before a letter, and no space at
@@ -177,7 +177,7 @@ def _matches(inline_math: re.Pattern[str], text: str):
 
 
 # What Markdown's serializer leaves unescaped in text: `&` starting a character reference.
-_REFERENCE = re.compile(r"&[#\w]")
+_REFERENCE = re.compile(r"&(?:#|\w+;)")
 
 
 def escape_text(text: str) -> str:
@@ -228,9 +228,10 @@ def _plain_text(prose: str) -> str | None:
 
 
 # A display formula's lines: none that a preprocessor (fences, raw HTML) would take or that
-# whitespace normalisation would blank; no `$$` inside; no `&` that the raw HTML preprocessor's
-# parser reads as a character reference (it writes `&#1` back as `&#1;`).
-_NOT_DISPLAY = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]|\n\s*(?:`|~|<|\n)|\n\s*$|.\$\$.|&[#\w]", re.S)
+# whitespace normalisation would blank; no `$$` inside; no `&#` that the raw HTML preprocessor's
+# parser reads as a character reference (it writes `&#1` back as `&#1;`; Markdown's parser needs
+# a `;` after a named one, and writes `&amp;` back as it was).
+_NOT_DISPLAY = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]|\n\s*(?:`|~|<|\n)|\n\s*$|.\$\$.|&#", re.S)
 
 
 def display_math_html(

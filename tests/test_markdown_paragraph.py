@@ -26,7 +26,10 @@ HERE = Location(Path("deck.yaml"), 1)
 MACROS = (
     Macro("E", r"\mathbb{E}", 0, HERE),
     Macro("KL", r"D_{\mathrm{KL}}(#1 \,\|\, #2)", 2, HERE),
-    Macro("amp", r"\& &#38; <", 0, HERE),  # Markdown escapes `&` and `<` in math, not `&#38;`
+    # Markdown escapes `&` and `<` in math, not a character reference
+    Macro("amp", r"\& <", 0, HERE),
+    Macro("hashref", "&#38;", 0, HERE),
+    Macro("nameref", "&amp;", 0, HERE),
 )
 
 
@@ -93,6 +96,8 @@ PLAIN = [
     ("- $x > 0$\n- a & b", None),
     ("$a < b$", '<p><span class="arithmatex">\\(a &lt; b\\)</span></p>'),
     ("$$a < b$$\n\nThen $c > d$.", None),
+    ("$$\\begin{aligned}\n&p(x) = 1 \\\\\n&X = 2\n\\end{aligned}$$", None),
+    ("$a &p b$ & c &X d", None),
 ]
 
 
@@ -122,6 +127,8 @@ LEFT_TO_MARKDOWN = [
     "a <b>tag</b>",
     "x &amp; y",
     "$x &amp; y$",
+    "a &copy; b",
+    "$$a &copy; b$$\n\nc",
     "$a<b$",
     "a &#62; b",
     "a <1@b.c> mail",
@@ -229,7 +236,8 @@ def test_generated_text_matches_markdown_whenever_answered(text, display, cloze)
 HTML_PIECES = [
     "a", "x", " ", "\n", "$x$", "`c`", "**b**", "$", "`", "**", "<", ">", "&", " < ", " > ",
     " & ", "a<b", "a<1", "<span>", "</span>", "<!--", "-->", "&amp;", "&#1", "&x;", "<1@b.c>",
-    "<http://a.b>", "\n> ", "$\\amp$", " **a > b & c**", " **a <1@b.c> d**",
+    "<http://a.b>", "\n> ", "$\\amp$", "$\\hashref$", "$\\nameref$", "&p(", "&X", "&lt", "&K;",
+    "&\u212a;", " **a > b & c**", " **a <1@b.c> d**",
 ]  # fmt: skip
 
 
