@@ -50,7 +50,8 @@ CACHE_NAMES = ("cards", "checked", "notes", "mathjax", "package", "lint")
 
 
 def loader_fingerprint() -> str:
-    return fingerprint(LOADER_SOURCES + MEMO_SOURCES, ("pyyaml",))
+    # identity.py: the cards cache keeps each card's GUID
+    return fingerprint(LOADER_SOURCES + MEMO_SOURCES + ("identity.py",), ("pyyaml",))
 
 
 def lint_fingerprint() -> str:
@@ -298,13 +299,18 @@ def genanki_layout_memoised(
 
 
 def package_bytes_memoised(
-    cache: BuildCache, layout: Callable[[], GenankiLayout], level: int, *inputs
+    cache: BuildCache,
+    layout: Callable[[], GenankiLayout],
+    level: int,
+    guids: list[str],
+    *inputs,
 ) -> bytes:
-    """package.package_bytes(*inputs) at zlib `level`, or the bytes a build made from the same
-    inputs (a no-op build writes no rows and compresses nothing, and needs no `layout`)."""
-    key = "0" + package_key(*inputs, level=level)
+    """package.package_bytes(*inputs) at zlib `level` (`guids`: the notes'), or the bytes a build
+    made from the same inputs (a no-op build writes no rows and compresses nothing, and needs no
+    `layout`)."""
+    key = "0" + package_key(*inputs, level=level, guids=guids)
     data = cache.get(key)
     if not isinstance(data, bytes):
-        data = package_bytes(*inputs, layout=layout(), level=level)
+        data = package_bytes(*inputs, layout=layout(), level=level, guids=guids)
         cache.put(key, data)
     return data
