@@ -67,13 +67,7 @@ def _card_file_from_entry(entry: tuple, path: Path, cards_dir: Path) -> CardFile
     if any(code_file_digest(cards_dir / relative) != digest for relative, digest in code_files):
         return None  # a code file changed: parse again
     KNOWN_GUIDS.update(guids)
-    at = {  # (line, column) -> Location, one for all the cards of this file that share it
-        line_column: _location(path, *line_column)
-        for row in rows
-        for line_column in (row[_LOCATION], row[_FIGURE_LOCATION], *row[_TEXT_LOCATIONS].values())
-        if line_column is not None
-    }
-    return CardFile([_card_from_row(row, at, path) for row in rows], list(digests))
+    return CardFile([_card_from_row(row, path) for row in rows], list(digests))
 
 
 def _location(path: Path, line: int, column: int) -> Location:
@@ -105,15 +99,15 @@ def _card_row(card: Card) -> tuple:
     return tuple(values)
 
 
-def _card_from_row(row: tuple, at: dict[tuple[int, int], Location], path: Path) -> Card:
+def _card_from_row(row: tuple, path: Path) -> Card:
     values = list(row)  # in the order of Card's fields
     values[_TEXT] = dict(row[_TEXT])  # the card's own dict, never the cache's
-    values[_LOCATION] = at[row[_LOCATION]]
+    values[_LOCATION] = _location(path, *row[_LOCATION])
     values[_TEXT_LOCATIONS] = {
-        key: at[line_column] for key, line_column in row[_TEXT_LOCATIONS].items()
+        key: _location(path, *line_column) for key, line_column in row[_TEXT_LOCATIONS].items()
     }
     if row[_FIGURE_LOCATION] is not None:
-        values[_FIGURE_LOCATION] = at[row[_FIGURE_LOCATION]]
+        values[_FIGURE_LOCATION] = _location(path, *row[_FIGURE_LOCATION])
     values[_LINT] = (
         LintSettings(
             tuple((code, Location(path, line, column)) for code, line, column in row[_LINT])
