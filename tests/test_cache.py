@@ -15,6 +15,7 @@ from builder import check_math, mathjax, mathjax_install
 from builder.bench_decks import edit_one_card, write_synthetic_project
 from builder.cache import KEEP_UNUSED, BuildCache, content_key
 from builder.markdown_math import collect_formulas, markdown_to_unsafe_html
+from builder.phone_budget import FITS_DEFAULT_PHONE_EM
 from builder.problems import SourceError, errors_in
 from builds import build_in
 
@@ -313,7 +314,7 @@ def test_stream_answers_batches_in_the_order_sent():
     stream.send([("a}", False)])
     stream.send([])
     verdicts = stream.verdicts()
-    assert [error for error, _ in verdicts] == [
+    assert [error for error, *_ in verdicts] == [
         None,
         r"Undefined control sequence \foo",
         "Extra close brace or missing open brace",
@@ -327,23 +328,24 @@ def test_formula_checker_asks_node_once_per_formula(monkeypatch):
     sent: list[list] = []
 
     class FakeStream:
-        def __init__(self, tex_links):
+        def __init__(self, tex_links, bound_limit_em):
             assert tex_links == "none"  # the deck's policy travels to node with the formulas
+            assert bound_limit_em == FITS_DEFAULT_PHONE_EM  # and what a formula may be bounded by
 
         def send(self, items):
             sent.append(list(items))
 
         def verdicts(self, on_answers=None):
-            return [(None, 1.0)] * sum(map(len, sent))
+            return [(None, 1.0, True)] * sum(map(len, sent))
 
     monkeypatch.setattr(check_math, "TexStream", FakeStream)
     checker = check_math.FormulaChecker()
     checker.add([("x", False), ("y", True), ("x", False)])
     checker.add([("y", True), ("z", False)])
     assert checker.finish() == {
-        ("x", False): (None, 1.0),
-        ("y", True): (None, 1.0),
-        ("z", False): (None, 1.0),
+        ("x", False): (None, 1.0, True),
+        ("y", True): (None, 1.0, True),
+        ("z", False): (None, 1.0, True),
     }
     assert sent == [
         [("x", False), ("y", True)],
