@@ -92,6 +92,51 @@ def test_an_edited_card_is_rendered_and_checked_alone_and_the_bytes_match_a_fres
     assert warm == cold
 
 
+def test_an_edit_checks_again_only_the_edited_card(tmp_path, monkeypatch):
+    """Cards that passed every check are remembered per card file: the edited card's neighbours
+    in its file are not checked again, nor are the other files' cards."""
+    from builder import check
+
+    project = synthetic(tmp_path)
+    build_in(project)
+    checked: list[str] = []
+    original = check.card_facts
+
+    def card_facts(card, macros):
+        checked.append(card.id)
+        return original(card, macros)
+
+    monkeypatch.setattr(check, "card_facts", card_facts)
+    build_in(project, force=True)
+    assert checked == []
+    edit_one_card(project / "cards", 7)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
+    result = build_in(project, force=True)
+    [edited] = [card.id for card in result.deck.cards if "Edit 7:" in str(card.text)]
+    assert checked == [edited]
+
+
+def test_cached_cards_keep_their_guids(project):
+    """The cards cache hands each card's GUID back with it: the same as genanki makes."""
+    import genanki
+
+    from builder import identity
+    from builder.memo import BuildCaches
+    from builder.parsed_cards import load_sources_memoised
+
+    folder = project / ".cache" / "build"
+    caches = BuildCaches.open(folder)
+    load_sources_memoised(project / "cards", caches.cards)
+    caches.save()
+    identity.KNOWN_GUIDS.clear()
+    cards = load_sources_memoised(project / "cards", BuildCaches.open(folder).cards).deck.cards
+    assert {identity.original_id(card) for card in cards} <= identity.KNOWN_GUIDS.keys()
+    assert all(
+        identity.guid_for_card(card) == genanki.guid_for(identity.original_id(card))
+        for card in cards
+    )
+
+
 def test_a_changed_macro_renders_again_every_card_using_it(tmp_path, monkeypatch):
     project = synthetic(tmp_path, count=10)
     first = build_in(project)

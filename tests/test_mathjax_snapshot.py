@@ -147,6 +147,33 @@ def test_a_damaged_blob_is_never_run_and_is_built_again(monkeypatch, built, tmp_
     assert usable_snapshot(built.node, built.root) is not None
 
 
+def test_a_verified_blob_is_hashed_again_only_once_it_changes(monkeypatch, built, tmp_path):
+    snapshot = _copy(built, tmp_path)
+    hashed = []
+    real_sha256 = mathjax_snapshot.hashlib.sha256
+
+    def sha256(data=b""):
+        hashed.append(len(data))
+        return real_sha256(data)
+
+    monkeypatch.setattr(mathjax_snapshot.hashlib, "sha256", sha256)
+    assert snapshot.verified() and hashed  # just copied: hashed, and too new to be stamped
+    assert "verified_as" not in snapshot.read_record()
+    monkeypatch.setattr(mathjax_snapshot, "RACY_NS", 0)  # as it will be in two seconds
+    assert snapshot.verified() and "verified_as" in snapshot.read_record()
+    hashed.clear()
+    assert snapshot.verified() and hashed == []  # its size, times and inode are as verified
+    # A bit flipped in place, its time set back: its ctime still moved, so it is hashed again.
+    before = snapshot.blob.stat()
+    with snapshot.blob.open("r+b") as blob:
+        blob.seek(before.st_size // 2)
+        flipped = bytes([blob.read(1)[0] ^ 0xFF])
+        blob.seek(before.st_size // 2)
+        blob.write(flipped)
+    os.utime(snapshot.blob, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert not snapshot.verified() and hashed
+
+
 def test_a_stale_record_is_not_trusted(monkeypatch, built, tmp_path):
     # The record is of another key (other node, MathJax or checker code): its blob is not used.
     snapshot = _copy(built, tmp_path)
