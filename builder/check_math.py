@@ -241,6 +241,7 @@ VERDICT_SOURCES = (
     "mathjax/check.mjs",
     "mathjax/checker.mjs",
     "mathjax/widthbound.mjs",
+    "mathjax/fontwidths.mjs",
     "mathjax/modules.mjs",
     "mathjax/filters.mjs",
     "mathjax/safety.mjs",

@@ -46,15 +46,12 @@ def _verdict(answer: dict) -> Verdict:
 def _node_environment(
     root: Path, tex_links: str = "none", bound_limit_em: float = 0.0
 ) -> dict[str, str]:
-    # The safety policy and the width bound's limit travel in the environment: check.mjs's worker
-    # threads all inherit it.
+    # The safety policy and the bound's limit travel in the environment: worker threads inherit it.
     return {
         **os.environ,
         "MATHDECK_NODE_ROOT": str(root),
         "MATHDECK_TEX_LINKS": tex_links,
-        "MATHDECK_WIDTH_BOUND_LIMIT_EM": "Infinity"
-        if math.isinf(bound_limit_em)
-        else str(bound_limit_em),
+        "MATHDECK_WIDTH_BOUND_LIMIT_EM": json.dumps(bound_limit_em),  # inf: Infinity, as in JS
     }
 
 

@@ -5,26 +5,24 @@
 //
 // widthBound(root) mirrors what MathJax 3.2.2's CommonHTML output adds up (output/common/Wrapper.js
 // and Wrappers/*.js), each part taken at its largest:
-//   - a character: the widest it is in any of the font's variants (with its italic correction,
-//     and 1 em, what an unknown character measures, when a variant lacks it), through every
-//     remapping (mo, mn, accent, smp) and, for a vertical delimiter, every size and assembly;
+//   - a character: the widest it is in the variants MathJax may pick (fontwidths.mjs);
 //   - a node: its children side by side (a fraction, a stack or a table column: the widest, plus
-//     what MathJax puts around them), scaled by its own scriptlevel and mathsize, plus the
-//     spacing MathJax gives it (TeX classes, lspace, rspace);
-// and gives up (NaN) on what it does not model: a horizontal stretch (\underbrace, \xrightarrow,
-// \widehat), mpadded, menclose, mglyph, labels, styles, explicit fonts. NaN propagates through
-// every sum and max, so one unknown part makes the whole formula "measure exactly".
+//     what MathJax puts around them; an mpadded its width; a stretched delimiter its sizes),
+//     scaled by its own scriptlevel and mathsize, plus the spacing MathJax gives it (TeX
+//     classes, or lspace and rspace);
+// and gives up (NaN) on what it does not model: menclose, mglyph, mmultiscripts, labels, spans,
+// styles, explicit fonts, a character a variant lacks, a sideways stretch of anything but an mo.
+// NaN propagates through every sum and max: one unknown part makes the formula measured exactly.
 //
 // tests/test_width_bound.py holds the bound to MathJax's own width on every flagship formula, the
 // bench's formulas and generated TeX.
 
+import { makeFontWidths } from './fontwidths.mjs';
 
 export function makeWidthBound(output, lengths) {
   const font = output.font;
   const params = font.params;
-  const remaps = Object.values(font.remapChars); // mo, mn, accent
-  const measured = new Map(); // variant name -> code point -> [width with ic, ic, skew]
-  const delimiterWidths = new Map(); // code point -> its widest size or assembly
+  const { variantsOf, measureText, delimiterWidth, sizesWidth } = makeFontWidths(font);
   // Of the characters in the subtree walked last, times their scale: what a script or a limit is
   // shifted by (msubsup.js getAdjustedIc: 1.05 ic + 0.05; scriptbase.js getDelta: sk + 0.75 ic).
   let scriptShift = 0;
@@ -40,102 +38,11 @@ export function makeWidthBound(output, lengths) {
     return em;
   };
 
-  // A character in one variant, as TextNode.js finds it: through the variant's math alphanumeric
-  // (smp), remapped as an mo, mn or accent may be; NaN when the variant lacks it (MathJax would
-  // measure it as unknown text).
-  function lookUp(name, n) {
-    const variant = font.variant[name];
-    let data = variant && variant.chars[n];
-    if (data && data[3] && data[3].smp) data = variant.chars[data[3].smp];
-    if (!data) return [NaN, NaN, NaN];
-    const options = data[3] || {};
-    const ic = Math.max(0, options.ic || 0);
-    return [data[2] + ic, ic, Math.max(0, options.sk || 0) + 0.75 * ic + Math.abs(options.dx || 0)];
-  }
-
-  function charIn(name, n) {
-    let byChar = measured.get(name);
-    if (!byChar) measured.set(name, (byChar = new Map()));
-    let known = byChar.get(n);
-    if (known) return known;
-    known = lookUp(name, n);
-    for (const map of remaps) {
-      const text = map[n];
-      if (text === undefined) continue;
-      let width = 0;
-      for (const c of text) {
-        const [w, ic, skew] = lookUp(name, c.codePointAt(0));
-        width += w;
-        known = [known[0], Math.max(known[1], ic), Math.max(known[2], skew)];
-      }
-      known[0] = Math.max(known[0], width);
-    }
-    byChar.set(n, known);
-    return known;
-  }
-
-  // A vertical delimiter stretched (mrow.js, msqrt.js): one of its sizes, or its assembly.
-  function delimiterWidth(n) {
-    let width = delimiterWidths.get(n);
-    if (width !== undefined) return width;
-    const delimiter = font.getDelimiter(n);
-    width = 0;
-    if (delimiter && delimiter.dir === 1) {
-      width = Math.max(sizesWidth(n, delimiter), (delimiter.HDW || [0, 0, 0])[2]);
-    }
-    delimiterWidths.set(n, width);
-    return width;
-  }
-
-  // The widest of a delimiter's sizes (mo.js getStretchedVariant: size i is its schar[i], or the
-  // delimiter's own character, in the size variant the font gives it).
-  function sizesWidth(n, delimiter) {
-    let width = 0;
-    for (let i = 0; i < (delimiter.sizes || []).length; i++) {
-      const c = (delimiter.schar && delimiter.schar[i]) || delimiter.c || n;
-      width = Math.max(width, charIn(font.getSizeVariant(n, i), c)[0]);
-    }
-    return width;
-  }
-
-  // The variants CommonWrapper.getVariant (and mo.js's) may pick for a token: one set of them,
-  // with a cache of the texts measured in it; null: too many to tell.
-  const variantSets = new Map(); // mathvariant -> [alone, with -tex-variant]
-  const largeOperators = { names: ['-largeop', '-smallop'], texts: new Map() };
-  function variantsOf(node) {
-    const attributes = node.attributes;
-    if (attributes.get('fontweight') || attributes.get('fontstyle')) return null;
-    if (node.kind === 'mo' && attributes.get('largeop')) return largeOperators;
-    const mathvariant = attributes.get('mathvariant');
-    let sets = variantSets.get(mathvariant);
-    if (!sets) {
-      const set = (names) => ({ names, texts: new Map() });
-      sets = [set([mathvariant]), set([mathvariant, '-tex-variant'])];
-      variantSets.set(mathvariant, sets);
-    }
-    return sets[node.kind === 'mo' || node.getProperty('variantForm') ? 1 : 0];
-  }
-
-  // A token's text at scale 1: [width, ic, skew], each the largest of its characters'.
   function textWidth(text, variants, scale, delimiter) {
-    const key = delimiter ? `\u0000${text}` : text;
-    let known = variants.texts.get(key);
-    if (!known) {
-      known = [0, 0, 0];
-      for (const c of text) {
-        const n = c.codePointAt(0);
-        let [w, ic, skew] = [delimiter ? delimiterWidth(n) : 0, 0, 0];
-        for (const name of variants.names) {
-          const [vw, vic, vskew] = charIn(name, n);
-          [w, ic, skew] = [Math.max(w, vw), Math.max(ic, vic), Math.max(skew, vskew)];
-        }
-        known = [known[0] + w, Math.max(known[1], ic), Math.max(known[2], skew)];
-      }
-      variants.texts.set(key, known);
-    }
-    scriptShift = Math.max(scriptShift, (1.05 * known[1] + 0.05) * scale);
-    limitShift = Math.max(limitShift, known[2] * scale);
-    return known[0] * scale;
+    const [width, ic, skew] = measureText(text, variants, delimiter);
+    scriptShift = Math.max(scriptShift, (1.05 * ic + 0.05) * scale);
+    limitShift = Math.max(limitShift, skew * scale);
+    return width * scale;
   }
 
   // The node's scale relative to the formula's font, as CommonWrapper.getScale computes it.
