@@ -6,6 +6,8 @@
 // `width` is the typeset formula's width in ems of the surrounding font, as MathJax's CommonHTML
 // output lays it out (its own font metrics; text in \text{} estimated at 0.6 em a character):
 // the phone budget (check_math.py) compares it with the card's width. null when it has an error.
+// With MATHDECK_WIDTH_BOUND_LIMIT_EM set, a formula whose upper bound (widthbound.mjs) is at most
+// that many ems is not laid out: its `width` is the bound, and `"bound": true` says so.
 //
 // With --stream, batches are checked as they arrive, so node works while mathdeck goes on:
 //   stdin:  one JSON list as above per line

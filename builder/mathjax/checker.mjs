@@ -64,9 +64,9 @@ export function makeChecker(policy = policyFromEnvironment()) {
     }
   };
 
-  // A formula whose width bound (widthbound.mjs) is at most this many ems fits every card the
-  // caller cares about: it is not laid out, and its width is that bound (check_math.py asks again,
-  // exact, for one that does not fit its card). Read at each check: a snapshot's process sets it.
+  // A formula whose width bound (widthbound.mjs) is at most this many ems is not laid out: its
+  // width is that bound, marked as one (check_math.py asks again, exact, for a bound that does not
+  // fit its card). 0: every width exact. Read at each check: a snapshot's process sets it.
   const widthBound = makeWidthBound(output, mj.lengths);
   const boundLimit = () => Number(process.env.MATHDECK_WIDTH_BOUND_LIMIT_EM) || 0;
   const bounded = (math) => {
