@@ -15,9 +15,10 @@ reacts to but `**strong**` plain words. `<`, `>` and `&` may stand in math, code
 in prose no `<` before anything but a space (an autolink or e-mail link); they are escaped as
 Markdown's serializer escapes text (`&amp;`, `&lt;`, `&gt;`). `display_math_html`: one
 `$$...$$` formula that arithmatex's block pattern takes whole. `list_html`: a tight list of `- `
-items, each one plain line. `plain_html`: one such block, or several between single blank lines
-(no markup-like `<` or `&` anywhere then, no two lists in a row: Markdown would make them one
-loose list), joined as Markdown joins them.
+items, each one plain line. `plain_html`: one such block, or several between blank lines (no
+markup-like `<` or `&` anywhere then, no two lists in a row: Markdown would make them one loose
+list), joined as Markdown joins them, once markdown_extensions' DisplayMathParagraphs has put
+blank lines around `$$` lines as it does before Markdown's block parser.
 The output holds only tags the sanitiser keeps and text escaped as HTML, so check's HTML audit
 has nothing to say about it. tests/test_markdown_paragraph.py holds it to Markdown's output on the
 flagship deck, the bench deck and generated text.
@@ -32,6 +33,7 @@ import re
 from collections.abc import Callable
 
 from .macros import MacroError
+from .markdown_extensions import DisplayMathParagraphs
 
 # Anywhere in the text: whitespace Markdown normalises or that splits lines, its placeholders'
 # delimiters (STX, ETX), a `<` or `&` that HTML may read as markup (see above).
@@ -68,6 +70,9 @@ BLOCK_MATH = re.compile(
 )
 
 
+_BLANK_LINES = re.compile(r"\n\n+")
+
+
 def plain_html(
     text: str,
     rewrite_math: Callable[[str], str],
@@ -75,7 +80,11 @@ def plain_html(
 ) -> str | None:
     """Markdown's output for a field made of plain blocks (see above), or None. `rewrite_math`
     and `escape_math` are what markdown_math's converter's MathRewriter does."""
-    blocks = text.rstrip("\n").split("\n\n")
+    if "$$" in text:  # Markdown's blocks are those after our blank lines around `$$` lines
+        text = "\n".join(DisplayMathParagraphs().run(text.split("\n")))
+    # More blank lines between blocks change nothing (Markdown's EmptyBlockProcessor) but after
+    # indented code or in a list, which are Markdown's (below).
+    blocks = _BLANK_LINES.split(text.rstrip("\n"))
     if len(blocks) > 1 and _MARKUP.search(text):  # raw HTML may span blocks
         return None
     out: list[str] = []
