@@ -114,7 +114,8 @@ def paragraph_html(text: str, rewrite_math: Callable[[str], str]) -> str | None:
     if not body or _NEVER.search(body) or _MARKUP.search(body):
         return None
     lines = body.split("\n")
-    if (len(lines) > 1 and "|" in body) or not all(_plain_line(line) for line in lines):
+    # Never a table either: its second line, a separator row, holds only `|`, `:`, `-` and spaces.
+    if not all(_plain_line(line) for line in lines):
         return None
     # Code spans first (Markdown's backtick pattern is first): each backtick pairs with the next.
     pieces = body.split("`")

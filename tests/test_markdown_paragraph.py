@@ -153,6 +153,8 @@ LEFT_TO_MARKDOWN = [
     "a lone ` backtick",
     "two\n---",
     "a | b\n--|--",
+    "a |\n|",
+    "a | b\n- | -",
     "First\n\n<b>Second</b>",
     "$$a<b$$\n\nSecond",
     "tab\there",
@@ -219,7 +221,8 @@ HAZARDS = [
     "**", "[", "]", "!", "#", ">", "<", "&", "|", "-", "+", "=", "~", ":", '"', "\t", "\u00a0",
     "\\(", "\\)", "\\\\", "$$", "\x02", "\r", "&#1", "&amp", "&x;", "&=", "& ",
     "&amp;", "&lt;", "a<b", "<span>", "</span>", "<!--", "-->", "<1@b.c>", "<http://a.b>", " < ",
-    "$a &= b$", "\n> ", "> ", " **a <1@b.c>**", "$\\amp$", "`<b>`", "`&amp;`",
+    "$a &= b$", "\n> ", "> ", " **a <1@b.c>**", "$\\amp$", "`<b>`", "`&amp;`", " | ", "|\n",
+    "\n|", "\n--|--\n", "\n:-|-:\n",
 ]  # fmt: skip
 PIECES = st.sampled_from(PLAIN_PIECES * 2 + HAZARDS)
 
