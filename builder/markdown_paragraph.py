@@ -8,12 +8,12 @@ Each function answers only for text whose Markdown output it can write exactly, 
 markdown_math runs Markdown). `paragraph_html`: one block of lines that no block processor
 claims, whose prose, once code spans and inline math are taken out in Markdown's own order
 (backtick spans first, then arithmatex's own pattern), holds no character another inline pattern
-reacts to but `**strong**` plain words. `<`, `>` and `&` may stand in math, code and prose
-(`$a > 0$`, `x & y`) but never where HTML could read markup: no `<` before a letter, `/`, `!` or
-`?` (a tag, comment or declaration, which Markdown's raw HTML parser would take), no `&#` or
-`&name;` (a character reference, which it would rewrite or leave unescaped), and
-in prose no `<` before anything but a space (an autolink or e-mail link); they are escaped as
-Markdown's serializer escapes text (`&amp;`, `&lt;`, `&gt;`). `display_math_html`: one
+reacts to but `**strong**` and `*emphasised*` plain words. `<`, `>` and `&` may stand in math,
+code and prose (`$a > 0$`, `x & y`) but never where HTML could read markup: no `<` before a
+letter, `/`, `!` or `?` (a tag, comment or declaration, which Markdown's raw HTML parser would
+take), no `&#` or `&name;` (a character reference, which it would rewrite or leave unescaped),
+and in prose no `<` before anything but a space (an autolink or e-mail link); they are escaped
+as Markdown's serializer escapes text (`&amp;`, `&lt;`, `&gt;`). `display_math_html`: one
 `$$...$$` formula that arithmatex's block pattern takes whole. `list_html`: a tight list of `- `
 items, each one plain line. `plain_html`: one such block, or several between blank lines (no
 markup-like `<` or `&` anywhere then, no two lists in a row: Markdown would make them one loose
@@ -197,36 +197,37 @@ def escape_text(text: str) -> str:
 
 
 _SPAN = re.compile("\x02klzzwxh:(\\d{4})\x03")
-# `**strong**` in prose: plain words (no `<`), between a space, `(` or the text's start and a space,
-# punctuation or its end (a text with any other `*` or `_` is Markdown's).
-_STRONG = re.compile(r"\*\*([^\W_](?:[^*_\\\[\]$`\x02\x03<]*[^\W_])?)\*\*")
-_BEFORE_STRONG = frozenset(" \n(")
-_AFTER_STRONG = frozenset(" \n.,;:!?)")
+# `**strong**` or `*em*` in prose: plain words (no `<`), between a space, `(` or the text's start
+# and a space, punctuation or its end (a text with any other `*` or `_` is Markdown's).
+_EMPHASIS = re.compile(r"(\*\*?)([^\W_](?:[^*_\\\[\]$`\x02\x03<]*[^\W_])?)\1")
+_BEFORE_EMPHASIS = frozenset(" \n(")
+_AFTER_EMPHASIS = frozenset(" \n.,;:!?)")
 
 
 def _prose(rest: str, start: int, end: int, codes: list[str]) -> str | None:
-    """rest[start:end] (prose between formulas) as HTML, its code spans and `**strong**` words
-    written as Markdown writes them; None when it has other markup."""
+    """rest[start:end] (prose between formulas) as HTML, its code spans and `**strong**` and
+    `*em*` words written as Markdown writes them; None when it has other markup."""
     if rest.find("\x02", start, end) < 0 and rest.find("*", start, end) < 0:  # plain words
         return _plain_text(rest[start:end])
     out, position = [], start
     for span in _SPAN.finditer(rest, start, end):
-        out += [_strong(rest, position, span.start()), "<code>"]
+        out += [_emphasis(rest, position, span.start()), "<code>"]
         out += [escape_text(codes[int(span.group(1))].strip()), "</code>"]
         position = span.end()
-    out.append(_strong(rest, position, end))
+    out.append(_emphasis(rest, position, end))
     return None if None in out else "".join(out)  # type: ignore[arg-type]
 
 
-def _strong(rest: str, start: int, end: int) -> str | None:
+def _emphasis(rest: str, start: int, end: int) -> str | None:
     out, position = [], start
-    for match in _STRONG.finditer(rest, start, end):
+    for match in _EMPHASIS.finditer(rest, start, end):
         before = rest[match.start() - 1] if match.start() else " "
         after = rest[match.end()] if match.end() < len(rest) else " "
-        if before not in _BEFORE_STRONG or after not in _AFTER_STRONG:
+        if before not in _BEFORE_EMPHASIS or after not in _AFTER_EMPHASIS:
             return None
-        out += [_plain_text(rest[position : match.start()]), "<strong>"]
-        out += [escape_text(match.group(1)), "</strong>"]
+        tag = "strong" if len(match.group(1)) == 2 else "em"
+        out += [_plain_text(rest[position : match.start()]), f"<{tag}>"]
+        out += [escape_text(match.group(2)), f"</{tag}>"]
         position = match.end()
     out.append(_plain_text(rest[position:end]))
     return None if None in out else "".join(out)  # type: ignore[arg-type]
