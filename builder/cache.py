@@ -20,16 +20,19 @@ import hashlib
 import marshal
 import os
 import sys
+import time
 import zlib
 from functools import cache
 from pathlib import Path
 
 from .atomic import write_atomically
 from .content_hash import content_key
+from .user_cache import Remembered
 from .versions import installed_versions, library_version
 
 CACHE_FORMAT = 2  # 2: each value carries a CRC-32 of its bytes
 KEEP_UNUSED = 5  # saves of its shard an unused entry survives
+RACY_NS = 2_000_000_000  # file times lag the clock (coarse ticks; 2 s steps on FAT)
 BUILDER_DIR = Path(__file__).resolve().parent
 _MISSING = object()
 
@@ -201,15 +204,15 @@ def _verified_value(entry):
 def fingerprint(sources: tuple[str, ...], libraries: tuple[str, ...] = ()) -> str:
     """A hash of mathdeck's own files (paths relative to builder/, folders taken whole) and the
     versions of the libraries whose output a cache keeps: a change to either empties the cache."""
-    parts = []
+    files = []
     for source in sources:
         path = BUILDER_DIR / source
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
-            parts += [
-                str(file.relative_to(BUILDER_DIR)),
-                file.read_bytes().decode("utf-8", "replace"),
-            ]
+        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    parts = [
+        part
+        for file, digest in zip(files, file_digests(files), strict=True)
+        for part in (str(file.relative_to(BUILDER_DIR)), digest)
+    ]
     parts += [f"{library}=={library_version(library)}" for library in libraries]
     return content_key(*parts)
 
@@ -221,10 +224,9 @@ def code_fingerprint() -> str:
     digest = hashlib.blake2b(
         content_key(sys.version, sorted(installed_versions().items())).encode(), digest_size=20
     )
-    for path in sorted(_code_files()):
-        data = path.read_bytes()
-        digest.update(f"\0{path.relative_to(BUILDER_DIR)}\0{len(data)}\0".encode())
-        digest.update(data)
+    files = sorted(_code_files())
+    for path, file_digest in zip(files, file_digests(files), strict=True):
+        digest.update(f"\0{path.relative_to(BUILDER_DIR)}\0{file_digest}".encode())
     return digest.hexdigest()
 
 
@@ -234,3 +236,31 @@ def _code_files() -> list[Path]:
         subfolders[:] = [name for name in subfolders if name != "__pycache__"]
         found += [Path(folder, name) for name in files]
     return found
+
+
+def file_digests(paths: list[Path]) -> list[str]:
+    """Each file's digest, from the per-user cache while the file has the size, times and inode
+    it was hashed with (hashing the ~110 files of builder/ was ~10 ms of every start). A file
+    changed within RACY_NS of being hashed is hashed again next time: a second change in the
+    same tick of the file system's clock would leave its times as they were."""
+    remembered = _remembered_digests()
+    now = time.time_ns()
+    digests = []
+    for path in paths:
+        found = path.stat()
+        seen = [found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino]
+        entry = remembered.get(str(path))
+        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == seen:
+            digests.append(entry[4])
+            continue
+        digest = hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest()
+        if now - max(found.st_mtime_ns, found.st_ctime_ns) > RACY_NS:
+            remembered.put(str(path), [*seen, digest])
+        digests.append(digest)
+    remembered.save()
+    return digests
+
+
+@cache  # read once a process, by every fingerprint
+def _remembered_digests() -> Remembered:
+    return Remembered("code-digests", limit=4096)  # files of a few checkouts

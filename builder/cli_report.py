@@ -11,39 +11,74 @@ target, a refused push), 2 usage errors (Typer's own, and `usage_error`).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from rich.console import Console, ConsoleDimensions
-from rich.text import Text
-
+from .cli_plain import plain_line, plain_stream, plain_table
 from .problems import Problem, SourceError, errors_in, warnings_in
 
+if TYPE_CHECKING:
+    from .cli_console import PipeFriendlyConsole
 
-class PipeFriendlyConsole(Console):
-    """Piped or redirected output is read by programs and pasted into issues: there a line stays
-    one line (Rich would wrap it at 80 columns, mid-sentence). A terminal, or COLUMNS, keeps
-    Rich's wrapping at its width. Decided at each print: CliRunner swaps the streams per call."""
+
+class Output:
+    """stdout's or stderr's console: Rich's (builder/cli_console.py), made on first need, or for
+    what Rich would print as it is (builder/cli_plain.py: a line or the summary table on a pipe)
+    the stream itself, without importing Rich. Anything else a caller asks goes to Rich's."""
+
+    def __init__(self, stderr: bool):
+        self.stderr = stderr
+        self._console: PipeFriendlyConsole | None = None
 
     @property
-    def size(self) -> ConsoleDimensions:
-        if self.is_terminal or "COLUMNS" in os.environ:
-            return super().size
-        return ConsoleDimensions(UNWRAPPED, 25)
+    def console(self) -> PipeFriendlyConsole:
+        if self._console is None:
+            from .cli_console import rich_console
 
-    @size.setter
-    def size(self, new_size: tuple[int, int]) -> None:  # as Console's own setter
-        self._width, self._height = new_size
+            self._console = rich_console(self.stderr)
+        return self._console
+
+    def print(self, text="", *args, markup: bool = True, **kwargs) -> None:
+        if not args and not kwargs and isinstance(text, str):
+            line = plain_line(text, markup, wrapped=not self.stderr)
+            if line is not None and self._print_plain(line):
+                return
+        self.console.print(text, *args, markup=markup, **kwargs)
+
+    def print_table(self, title: str, rows: list[tuple[str, str]]) -> None:
+        """A two-column table with a title and no header (the build summary)."""
+        table = plain_table(title, rows)
+        if table is not None and self._print_plain(table):
+            return
+        from rich.table import Table
+
+        rich_table = Table(title=title, show_header=False)
+        for row in rows:
+            rich_table.add_row(*row)
+        self.console.print(rich_table)
+
+    def _print_plain(self, text: str) -> bool:
+        """Print as Rich would (which flushes each print, and ends the run on a closed pipe), if
+        the stream is one Rich prints plainly to."""
+        stream = plain_stream(self.stderr)
+        if stream is None:
+            return False
+        try:
+            stream.write(text + "\n")
+            stream.flush()
+        except BrokenPipeError:
+            self.console.on_broken_pipe()
+        return True
+
+    def __getattr__(self, name: str):
+        return getattr(self.console, name)
 
 
-UNWRAPPED = 10_000  # columns: wider than any line mathdeck prints; tables keep their natural width
-# emoji=False: Rich would show `cards.yaml:100:12:` with :100: as an emoji.
-out = PipeFriendlyConsole(highlight=False, emoji=False)
+out = Output(stderr=False)
 # Problems and errors are `path:line: message` lines that editors and CI parse: never wrapped.
-err = PipeFriendlyConsole(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+err = Output(stderr=True)
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -185,11 +220,13 @@ def stages() -> Iterator:
     """The stage under way, with a bar and a count for stages that count their items
     ("Typesetting formulas with MathJax ━━━━ 1,145/1,145"), on stderr so stdout keeps only the
     results. Transient: a terminal is left with the summary; piped output gets nothing."""
-    if not err.is_interactive:  # nothing to show (and Rich would end with an empty line)
-        yield _no_progress
+    # a pipe needs no Rich to know it; otherwise Rich's console decides
+    if plain_stream(stderr=True) is not None or not err.console.is_interactive:
+        yield _no_progress  # nothing to show (and Rich would end with an empty line)
         return
     # Imported only for a terminal: rich.progress costs ~7 ms of an edit's build
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+    from rich.text import Text
 
     class BarWhenCounted(BarColumn):
         """A stage that does not count its items shows no bar (only the spinner and its name)."""
@@ -203,7 +240,7 @@ def stages() -> Iterator:
         BarWhenCounted(bar_width=24),
         TextColumn("{task.fields[count]}"),
     )
-    with Progress(*columns, console=err, transient=True) as bar:
+    with Progress(*columns, console=err.console, transient=True) as bar:
         task = bar.add_task("Starting", total=None, count="")
 
         def show(stage: str, done: int | None = None, total: int | None = None) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.table import Table
-
 from .cli_report import Report, out
 
 if TYPE_CHECKING:
@@ -19,17 +17,17 @@ def print_summary(report: Report, summary: BuildSummary, changes=None) -> None:
     """The build's warnings, its summary table, the cards it changed (none when `changes` is
     None) and the file."""
     report.problems(summary.warnings)
-    table = Table(title=f"{summary.title} {summary.version}", show_header=False)
-    for kind, count in sorted(summary.cards_by_kind.items()):
-        table.add_row(f"{kind} cards", str(count))
-    table.add_row("notes", str(summary.notes))
-    table.add_row("Anki cards", str(summary.anki_cards))
-    table.add_row("subdecks", str(summary.subdecks))
-    table.add_row("media files", f"{summary.media_files} ({summary.media_bytes:,} B)")
-    table.add_row("figures", f"{summary.figures_drawn} drawn, {summary.figures_cached} cached")
-    table.add_row("package size", f"{summary.size:,} B")
-    table.add_row("time", f"{summary.seconds:.2f} s")
-    out.print(table)
+    rows = [(f"{kind} cards", str(count)) for kind, count in sorted(summary.cards_by_kind.items())]
+    rows += [
+        ("notes", str(summary.notes)),
+        ("Anki cards", str(summary.anki_cards)),
+        ("subdecks", str(summary.subdecks)),
+        ("media files", f"{summary.media_files} ({summary.media_bytes:,} B)"),
+        ("figures", f"{summary.figures_drawn} drawn, {summary.figures_cached} cached"),
+        ("package size", f"{summary.size:,} B"),
+        ("time", f"{summary.seconds:.2f} s"),
+    ]
+    out.print_table(f"{summary.title} {summary.version}", rows)
     for line in changes_lines(changes) if changes is not None else []:
         report.say(line, markup=False)
     verb = {"written": "Wrote", "replaced": "Replaced", "unchanged": "Unchanged:"}[summary.status]

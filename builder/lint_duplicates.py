@@ -14,9 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .model import KINDS, Card
-from .near_duplicates import near_duplicates
 from .problems import Problem
-from .token_sets import tokenise
 
 SIMILARITY = 0.75  # Jaccard of token_sets' tokens from which two texts are duplicates
 SIDES = ("front", "back")
@@ -56,6 +54,10 @@ def compared_keys(card: Card) -> tuple[tuple[str, str], ...]:
 def side_repeats(offered: Sequence[Offered], side: str) -> list[Repeat]:
     """The texts of one side ("front" or "back") that nearly repeat an earlier text of another
     card, each with the one it is most like."""
+    # here: a build that compares no new text never loads them (nor numpy)
+    from .near_duplicates import near_duplicates
+    from .token_sets import tokenise
+
     texts = [(at, card, key) for at, card, keys in offered for key, on in keys if on == side]
     sets = tokenise([card.text[key] for _, card, key in texts])
     return [

@@ -11,7 +11,8 @@ The blob is made once per node binary, node packages, checker code and node root
 all of them), in the background: the build that finds none runs the usual way and starts a
 process (``python -m builder.mathjax_snapshot``) that builds it, checks that it gives the
 fallback's verdicts on a sample, and only then publishes it with its SHA-256. Before every use the
-blob's bytes are hashed and compared: a damaged or half-written blob is rebuilt, never run; a
+blob's bytes are hashed and compared (or found with the size, times and inode they had when they
+last were): a damaged or half-written blob is rebuilt, never run; a
 blob that cannot be built is noted and tried again a day later, the usual way meanwhile.
 
 Where: next to node's code cache (codecache.mjs): MATHDECK_NODE_CODE_CACHE (a folder; "0" turns
@@ -40,6 +41,9 @@ RETRY_FAILED_AFTER_SECONDS = 24 * 3600  # a snapshot that could not be built (a 
 BUILDING_FOR_AT_MOST_SECONDS = 300  # an older "building" mark is a builder that died
 BUILD_TIMEOUT_SECONDS = 300
 UNUSED_FOR_SECONDS = 30 * 24 * 3600  # another key's blob (older node, MathJax, code) then goes
+# A blob written this close to its verification may be written again within one tick of the file
+# system's clock, its times unchanged: its size, times and inode are kept only once it is older.
+RACY_NS = 2_000_000_000
 # What the built snapshot must answer exactly as node without it does before it is used: good
 # formulas (widths), errors, the safety wall, a definition that must not outlive its formula.
 SELF_TEST = (
@@ -102,13 +106,27 @@ class Snapshot:
         return record if ok and record.get("key") == self.key else {}
 
     def verified(self) -> bool:
-        """The blob is there and its bytes are those its builder checked."""
+        """The blob is there and its bytes are those its builder checked. Hashing its ~8 MB took
+        ~10 ms of every node start: once its hash matched, the record keeps the blob's size,
+        times and inode, and a blob that still has them is not read again (any write changes
+        its ctime, which no one can set back)."""
         record = self.read_record()
+        if "sha256" not in record:
+            return False
         try:
+            found = self.blob.stat()
+            seen = [found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino]
+            if record.get("verified_as") == seen:
+                return True
             data = self.blob.read_bytes()
         except OSError:
             return False
-        return "sha256" in record and hashlib.sha256(data).hexdigest() == record["sha256"]
+        if hashlib.sha256(data).hexdigest() != record["sha256"]:
+            return False
+        if time.time_ns() - max(found.st_mtime_ns, found.st_ctime_ns) > RACY_NS:
+            with contextlib.suppress(OSError):  # kept only to save time
+                self._write_record({"sha256": record["sha256"], "verified_as": seen})
+        return True
 
     def recently_failed(self) -> bool:
         failed = self.read_record().get("failed_at")

@@ -25,7 +25,6 @@ from functools import cache, partial
 from typing import TYPE_CHECKING
 
 from .sorted_arrays import first_of_runs, renumbered
-from .tex_tokens import tex_tokens
 
 if TYPE_CHECKING:
     import numpy as np
@@ -208,6 +207,8 @@ def _formula_tokens(formulas: list[str], separator: str) -> _FormulaTokens:
     """Each formula's tokens: its runs of RUN TeX tokens, or its TeX tokens joined by spaces
     when it has fewer."""
     import numpy as np
+
+    from .tex_tokens import tex_tokens  # here: lint_text and lint_rules need only MATH and WORD
 
     tex = tex_tokens(formulas, separator)
     ids, words, count = tex.ids, tex.words, len(tex.words)

@@ -1,11 +1,19 @@
 """user_cache: the per-user cache folder, shared by every deck: the MathJax packages an installed
-mathdeck fetches, node's code cache, and what `mathdeck` remembers of command lines it answered
-(builder/cli_replay.py). Nothing here is a deck's: deleting it only costs time."""
+mathdeck fetches, node's code cache, what `mathdeck` remembers of command lines it answered
+(builder/cli_replay.py) and small tables of values it can always compute again (`Remembered`).
+Nothing here is a deck's: deleting it only costs time."""
 
 from __future__ import annotations
 
+import marshal
 import os
+import zlib
+from contextlib import suppress
 from pathlib import Path
+
+from .atomic import write_atomically
+
+REMEMBERED_FORMAT = 1
 
 
 def user_cache_dir() -> Path:
@@ -19,3 +27,46 @@ def stamps_dir(kind: str) -> Path:
     """Where `mathdeck` keeps what it remembers of command lines of one kind (help, builds, the
     options Typer resolved)."""
     return user_cache_dir() / kind
+
+
+class Remembered:
+    """A small table of plain values (see cache.BuildCache) kept between runs in one file of the
+    per-user cache, `<name>.marshal`: values a run can always compute again, each found by what
+    determines it. The `limit` newest entries are kept. A missing, foreign or damaged file (its
+    CRC-32 is checked) is an empty table, and a failed write is ignored: it only costs time."""
+
+    def __init__(self, name: str, limit: int):
+        self.path = user_cache_dir() / f"{name}.marshal"
+        self.limit = limit
+        self.entries = self._read()
+        self.changed = False
+
+    def _read(self) -> dict:
+        try:
+            form, crc, data = marshal.loads(self.path.read_bytes())
+            if form != REMEMBERED_FORMAT or crc != zlib.crc32(data):
+                return {}
+            entries = marshal.loads(data)
+        except (OSError, EOFError, ValueError, TypeError):
+            return {}
+        return entries if isinstance(entries, dict) else {}
+
+    def get(self, key):
+        return self.entries.get(key)
+
+    def put(self, key, value) -> None:
+        if self.entries.get(key) != value:
+            self.entries.pop(key, None)  # to the end: the newest
+            self.entries[key] = value
+            self.changed = True
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        kept = dict(list(self.entries.items())[-self.limit :])
+        data = marshal.dumps(kept)
+        with suppress(OSError):
+            write_atomically(
+                self.path, marshal.dumps((REMEMBERED_FORMAT, zlib.crc32(data), data)), durable=False
+            )
+        self.entries, self.changed = kept, False

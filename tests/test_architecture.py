@@ -149,6 +149,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "cli_app",
                 "cli_replay",
                 "cli_build_run",
+                "cli_console",
+                "cli_plain",
                 "cli",
             }
         ),

@@ -306,3 +306,19 @@ def test_figures_without_scripts_prints_no_empty_table(project):
     result = run(["figures"], project)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [f"No figure scripts in {project.resolve() / 'figures'}."]
+
+
+def test_a_command_line_collects_cycles_only_after_many_allocations(monkeypatch):
+    import gc
+
+    from builder import cli, cli_replay
+
+    monkeypatch.setattr(sys, "argv", ["mathdeck", "build"])
+    monkeypatch.setattr(cli_replay, "replay", lambda argv: 0)
+    before = gc.get_threshold()
+    try:
+        with pytest.raises(SystemExit):
+            cli.main()
+        assert gc.get_threshold() == (cli.GC_THRESHOLD, *before[1:]) and before[0] < 100_000
+    finally:
+        gc.set_threshold(*before)

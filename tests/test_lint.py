@@ -464,3 +464,27 @@ def test_every_rule_is_documented_in_the_readme():
     for rule in RULES.values():
         assert f"`{rule.code}`" in readme and rule.name in readme, rule.code
     assert "--strict" in readme
+
+
+def test_counted_runs_start_at_the_characters_they_name():
+    # COUNTED_RUN names its first characters by what they are not (quicker to compile): the same
+    # as [A-Za-z0-9\u00c0-\uffff] that is not a space, on every code point.
+    import re
+
+    from builder.lint_text import COUNTED_RUN
+
+    named = re.compile(r"[A-Za-z0-9\u00c0-\uffff](?<!\s)")
+    differ = [
+        code
+        for code in range(sys.maxunicode + 1)
+        if bool(COUNTED_RUN.match(chr(code))) != bool(named.match(chr(code)))
+    ]
+    assert differ == []
+    assert COUNTED_RUN.findall("wörld — $x$ 中文\u3000foo 🙂 a-b") == [
+        "wörld",
+        "—",
+        "x$",
+        "中文",
+        "foo",
+        "a-b",
+    ]

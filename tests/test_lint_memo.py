@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builder import lint, lint_duplicates
+from builder import lint, near_duplicates, token_sets
 from builder.cache import BuildCache
 from builder.lint import lint_deck
 from builder.lint_memo import lint_deck_memoised
@@ -140,20 +140,21 @@ def test_an_unchanged_deck_card_or_side_is_not_linted_again(cards_dir, tmp_path,
     caches = tmp_path / "cache"
     linted_with_and_without(cards_dir, caches)
     cards_linted, sides_paired, tokenised = [], [], []
-    real_card, real_pairs = lint.lint_card, lint_duplicates.near_duplicates
-    real_tokens = lint_duplicates.tokenise
+    # where side_repeats imports them from when it runs
+    real_card, real_pairs = lint.lint_card, near_duplicates.near_duplicates
+    real_tokens = token_sets.tokenise
     monkeypatch.setattr(
         lint,
         "lint_card",
         lambda card, *budgets: cards_linted.append(card.id) or real_card(card, *budgets),
     )
     monkeypatch.setattr(
-        lint_duplicates,
+        near_duplicates,
         "near_duplicates",
         lambda sets, *more: sides_paired.append(sets.texts) or real_pairs(sets, *more),
     )
     monkeypatch.setattr(
-        lint_duplicates, "tokenise", lambda texts: tokenised.append(texts) or real_tokens(texts)
+        token_sets, "tokenise", lambda texts: tokenised.append(texts) or real_tokens(texts)
     )
 
     def remembered() -> list[str]:

@@ -15,6 +15,7 @@ from builder.bench_decks import distinct_formulas
 from builder.mathjax import TexStream, measure_tex, tex_names
 from builder.mathjax_install import require_node_setup
 from builder.mathjax_snapshot import Snapshot, build_snapshot, snapshot_folder, usable_snapshot
+from builder.phone_budget import FITS_DEFAULT_PHONE_EM
 from test_mathjax import BAD, GOOD, UNSAFE, _flagship_formulas
 
 
@@ -63,8 +64,8 @@ def _use(monkeypatch, snapshot: Snapshot | None) -> None:
         monkeypatch.delenv("MATHDECK_NODE_SNAPSHOT", raising=False)
 
 
-def _streamed(items, tex_links="none"):
-    stream = TexStream(tex_links)
+def _streamed(items, tex_links="none", bound_limit_em=0.0):
+    stream = TexStream(tex_links, bound_limit_em)
     third = len(items) // 3
     for batch in (items[:third], items[third : 2 * third], items[2 * third :]):
         stream.send(batch)
@@ -87,6 +88,7 @@ def _answers():
         measure_tex(items),
         _streamed(items),
         _streamed(LINKS + [(tex, False) for tex in UNSAFE], tex_links="https"),
+        _streamed(items, bound_limit_em=FITS_DEFAULT_PHONE_EM),  # width bounds where they fit
         tex_names(),
     )
 
@@ -144,6 +146,33 @@ def test_a_damaged_blob_is_never_run_and_is_built_again(monkeypatch, built, tmp_
     assert usable_snapshot(built.node, built.root) is not None
 
 
+def test_a_verified_blob_is_hashed_again_only_once_it_changes(monkeypatch, built, tmp_path):
+    snapshot = _copy(built, tmp_path)
+    hashed = []
+    real_sha256 = mathjax_snapshot.hashlib.sha256
+
+    def sha256(data=b""):
+        hashed.append(len(data))
+        return real_sha256(data)
+
+    monkeypatch.setattr(mathjax_snapshot.hashlib, "sha256", sha256)
+    assert snapshot.verified() and hashed  # just copied: hashed, and too new to be stamped
+    assert "verified_as" not in snapshot.read_record()
+    monkeypatch.setattr(mathjax_snapshot, "RACY_NS", 0)  # as it will be in two seconds
+    assert snapshot.verified() and "verified_as" in snapshot.read_record()
+    hashed.clear()
+    assert snapshot.verified() and hashed == []  # its size, times and inode are as verified
+    # A bit flipped in place, its time set back: its ctime still moved, so it is hashed again.
+    before = snapshot.blob.stat()
+    with snapshot.blob.open("r+b") as blob:
+        blob.seek(before.st_size // 2)
+        flipped = bytes([blob.read(1)[0] ^ 0xFF])
+        blob.seek(before.st_size // 2)
+        blob.write(flipped)
+    os.utime(snapshot.blob, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert not snapshot.verified() and hashed
+
+
 def test_a_stale_record_is_not_trusted(monkeypatch, built, tmp_path):
     # The record is of another key (other node, MathJax or checker code): its blob is not used.
     snapshot = _copy(built, tmp_path)
@@ -162,10 +191,10 @@ def test_a_blob_node_cannot_start_from_falls_back_and_is_dropped(
     garbage.write_bytes(b"not a V8 snapshot" * 1000)
     snapshot.publish(garbage)  # its digest is right: only node can tell
     items = [(tex, False) for tex in GOOD] + [(tex, False) for tex, _ in BAD]
-    expected = [(message, None) for _, message in BAD]
+    expected = [(message, None, True) for _, message in BAD]
     streamed = _streamed(items)
     assert streamed[len(GOOD) :] == expected and all(
-        error is None for error, _ in streamed[: len(GOOD)]
+        error is None for error, *_ in streamed[: len(GOOD)]
     )
     assert [("--snapshot-blob" in command) for command in node_commands] == [True, False]
     assert not snapshot.blob.exists() and snapshot.recently_failed()
@@ -186,7 +215,7 @@ def test_an_unbuildable_snapshot_falls_back_without_trying_again(monkeypatch, bu
     assert not snapshot.blob.exists() and not snapshot.building.exists()
     assert usable_snapshot(built.node, built.root) is None
     assert not snapshot.building.exists()
-    assert measure_tex([(r"\frac{a}", False)]) == [(r"Missing argument for \frac", None)]
+    assert measure_tex([(r"\frac{a}", False)]) == [(r"Missing argument for \frac", None, True)]
 
 
 @pytest.mark.parametrize(
