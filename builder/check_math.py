@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .mathjax import TexStream, Verdict, tex_names
+from .mathjax import TexStream, Verdict, measure_tex, tex_names
 from .model import Deck
-from .phone_budget import PhoneBudget
+from .phone_budget import FITS_DEFAULT_PHONE_EM, PhoneBudget
 from .problems import Location, Problem, did_you_mean, one_line
 from .source_position import position_of
 
@@ -69,7 +69,8 @@ class FormulaChecker:
 
     def _send(self) -> None:
         if self._stream is None:
-            self._stream = TexStream(self.tex_links)
+            # node lays out only what may not fit: a narrower card asks again (exact_verdicts)
+            self._stream = TexStream(self.tex_links, bound_limit_em=FITS_DEFAULT_PHONE_EM)
         self._stream.send(self._unknown[self._sent :])
         self._sent = len(self._unknown)
 
@@ -95,6 +96,10 @@ class FormulaChecker:
         answered(len(self._unknown))
         return self.verdicts
 
+    def exact_verdicts(self, items: list[tuple[str, bool]]) -> dict[tuple[str, bool], Verdict]:
+        """MathJax's verdicts on `items` with their exact widths (one more node run)."""
+        return dict(zip(items, measure_tex(items, self.tex_links), strict=True))
+
 
 @dataclass
 class MathCheck:
@@ -109,7 +114,9 @@ class MathCheck:
         if self._problems is None:
             # node is asked for MathJax's names only when a formula has an unknown one
             names = functools.cache(self.checker.tex_names)
-            self._problems = _problems(self.deck, self.facts, self.checker.finish(progress), names)
+            verdicts = self.checker.finish(progress)
+            verdicts = _exact_where_bounds_do_not_fit(self.deck, self.facts, verdicts, self.checker)
+            self._problems = _problems(self.deck, self.facts, verdicts, names)
         return self._problems
 
 
@@ -122,6 +129,29 @@ def start_math_check(deck: Deck, facts: list, checker: FormulaChecker | None = N
             checker.add_facts(card_facts or ())
     checker.send_pending()
     return MathCheck(deck, facts, checker)
+
+
+def _placed_formulas(deck: Deck, facts: list):
+    """(card, fact, (tex, display), list depth) of every formula in `facts`."""
+    for card, card_facts in zip(deck.cards, facts, strict=True):
+        for fact in card_facts or ():  # None: checked before, unchanged
+            depths = fact.list_depths or (0,) * len(fact.formulas or ())
+            for formula, depth in zip(fact.formulas or (), depths, strict=True):
+                yield card, fact, formula, depth
+
+
+def _exact_where_bounds_do_not_fit(
+    deck: Deck, facts: list, verdicts: dict[tuple[str, bool], Verdict], checker: FormulaChecker
+) -> dict[tuple[str, bool], Verdict]:
+    """The verdicts, with MathJax's exact width for each formula whose width bound does not fit
+    its card (a narrower phone_width, a list, a field's larger font): the budget judges widths."""
+    budget = PhoneBudget(deck.config.phone_width)
+    unsure: dict[tuple[str, bool], None] = {}  # a dict keeps their order
+    for _, fact, formula, depth in _placed_formulas(deck, facts):
+        _, width, exact = verdicts[formula]
+        if not exact and width is not None and not budget.fits(fact.key, width, depth):
+            unsure[formula] = None
+    return {**verdicts, **checker.exact_verdicts(list(unsure))} if unsure else verdicts
 
 
 def _problems(
@@ -147,7 +177,7 @@ def _problems(
                 )
             depths = fact.list_depths or (0,) * len(fact.formulas or ())
             for (tex, display), depth in zip(fact.formulas or (), depths, strict=True):
-                error, width = verdicts[(tex, display)]
+                error, width, _ = verdicts[(tex, display)]
                 if error:
                     problems.append(_tex_problem(where, label, card.id, tex, error, suggestions))
                 elif width is not None:
@@ -212,6 +242,8 @@ def _suggestions(
 VERDICT_SOURCES = (
     "mathjax/check.mjs",
     "mathjax/checker.mjs",
+    "mathjax/widthbound.mjs",
+    "mathjax/modules.mjs",
     "mathjax/filters.mjs",
     "mathjax/safety.mjs",
     "mathjax/speedups.mjs",

@@ -19,8 +19,7 @@ class MathRewriter:
       deletion (`{{c1::$\\frac{a}{b}}$}}`); for TeX the space changes nothing.
     """
 
-    def __init__(self, md, macros: tuple[Macro, ...], cloze: bool):
-        self.md = md
+    def __init__(self, macros: tuple[Macro, ...], cloze: bool):
         self.macros = {macro.name: macro for macro in macros}
         self.cloze = cloze
 

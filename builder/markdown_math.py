@@ -18,7 +18,7 @@ import html.parser
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # Markdown is imported where it is used: a rebuild whose notes all come from the build's cache
 # (builder/memo.py) never loads it.
@@ -26,6 +26,9 @@ from .macros import Macro
 from .markdown_extensions import DisplayMathParagraphs, MathRewriter, escape_math, is_math
 from .markdown_paragraph import plain_html
 from .sanitize import sanitize_html
+
+if TYPE_CHECKING:
+    import markdown
 
 # What Markdown's output depends on besides the text: this code, the macros, the libraries. Caches
 # of anything made from it (checked cards, notes) include them in their keys (builder/memo.py).
@@ -39,16 +42,11 @@ MARKDOWN_SOURCES = (
 MARKDOWN_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3")
 
 
-MARKDOWN_EXTENSIONS = [
-    "pymdownx.arithmatex",
-    "tables",
-    "sane_lists",
-    "pymdownx.superfences",
-    "pymdownx.highlight",
-]
-MARKDOWN_CONFIG: dict[str, dict[str, Any]] = {
-    "pymdownx.arithmatex": {"generic": True},
-    "pymdownx.highlight": {"use_pygments": True, "guess_lang": False, "css_class": "highlight"},
+# pymdownx.highlight's settings for code blocks (superfences calls it).
+HIGHLIGHT_CONFIG: dict[str, Any] = {
+    "use_pygments": True,
+    "guess_lang": False,
+    "css_class": "highlight",
 }
 
 # ---------------------------------------------------------------- Markdown with math
@@ -58,16 +56,50 @@ MARKDOWN_CONFIG: dict[str, dict[str, Any]] = {
 def markdown_converter(macros: tuple[Macro, ...], cloze: bool):
     """The build's Markdown instance for these macros (cloze or not), and its MathRewriter's
     rewrite of one formula."""
-    import markdown
-
-    converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
+    converter = new_markdown()
     # Our processors only duck-type Markdown's (Markdown calls `run` alone): subclassing them
     # would import Markdown (~30 ms) with this module, which a fully cached rebuild never needs.
     display_math = DisplayMathParagraphs(converter)
-    math_rewriter = MathRewriter(converter, macros, cloze)
+    rewriter = math_rewriter(macros, cloze)
     converter.preprocessors.register(display_math, "mathdeck-display-math", 5)  # type: ignore[arg-type]
-    converter.treeprocessors.register(math_rewriter, "mathdeck-math", 15)  # type: ignore[arg-type]
-    return converter, math_rewriter.rewrite
+    converter.treeprocessors.register(rewriter, "mathdeck-math", 15)  # type: ignore[arg-type]
+    return converter, rewriter.rewrite
+
+
+@functools.cache
+def math_rewriter(macros: tuple[Macro, ...], cloze: bool) -> MathRewriter:
+    """What the converter does to every formula, for fields written without it too."""
+    return MathRewriter(macros, cloze)
+
+
+def new_markdown() -> markdown.Markdown:
+    """Markdown with arithmatex (generic: Anki's `\\(...\\)`), tables, sane lists, superfences
+    and Pygments highlighting, each extension given as an instance. Given by name, Markdown looks
+    every name up among the entry points of every installed distribution (importlib.metadata, ~80
+    ms in a venv holding torch and aqt) before importing it."""
+    import markdown
+    from markdown.extensions.sane_lists import SaneListExtension
+    from markdown.extensions.tables import TableExtension
+    from pymdownx.arithmatex import ArithmatexExtension
+    from pymdownx.highlight import HighlightExtension
+    from pymdownx.superfences import SuperFencesCodeExtension
+
+    class Converter(markdown.Markdown):
+        def build_extension(self, ext_name, configs):
+            # superfences registers highlight by name itself (a disabled one, for its default
+            # settings, which the enabled one below replaces).
+            if ext_name == "pymdownx.highlight":
+                return HighlightExtension(**configs)
+            return super().build_extension(ext_name, configs)
+
+    extensions = [
+        ArithmatexExtension(generic=True),
+        TableExtension(),
+        SaneListExtension(),
+        SuperFencesCodeExtension(),
+        HighlightExtension(**HIGHLIGHT_CONFIG),
+    ]
+    return Converter(extensions=extensions)
 
 
 def markdown_to_html(
@@ -97,13 +129,15 @@ def markdown_to_unsafe_html(text: str, macros: tuple[Macro, ...] = (), cloze: bo
 @functools.lru_cache(maxsize=1 << 17)
 def unsafe_html_written(text: str, macros: tuple[Macro, ...], cloze: bool) -> tuple[str, bool]:
     """Markdown's output, and whether markdown_paragraph wrote it without Markdown: then it holds
-    only tags the sanitiser keeps (p, ul, li, code, strong, arithmatex's span and div) and its
-    prose holds no `$` or backslash, so the HTML audit has nothing to say about it."""
-    converter, rewrite_math = markdown_converter(macros, cloze)
-    # Most fields (plain paragraphs, display formulas, short lists) are written without Markdown.
-    plain = plain_html(text, converter, rewrite_math, escape_math)
+    only tags the sanitiser keeps (p, ul, li, code, strong, arithmatex's span and div), its text
+    is escaped (`&lt;`, `&gt;`, `&amp;`) and its prose holds no `$` or backslash, so the HTML
+    audit has nothing to say about it."""
+    # Most fields (plain paragraphs, display formulas, short lists) are written without Markdown,
+    # which is then never imported.
+    plain = plain_html(text, math_rewriter(macros, cloze).rewrite, escape_math)
     if plain is not None:
         return plain, True
+    converter = markdown_converter(macros, cloze)[0]
     converter.reset()
     return converter.convert(text), False
 

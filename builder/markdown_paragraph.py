@@ -8,13 +8,22 @@ Each function answers only for text whose Markdown output it can write exactly, 
 markdown_math runs Markdown). `paragraph_html`: one block of lines that no block processor
 claims, whose prose, once code spans and inline math are taken out in Markdown's own order
 (backtick spans first, then arithmatex's own pattern), holds no character another inline pattern
-reacts to but `**strong**` plain words; no `<`, `>` or `&` anywhere (in the TeX written to the
-note either), so nothing is escaped. `display_math_html`: one `$$...$$` formula that arithmatex's
-block pattern takes whole. `list_html`: a tight list of `- ` items, each one plain line.
-`plain_html`: one such block, or several between single blank lines (no `<` anywhere then, no
-two lists in a row: Markdown would make them one loose list), joined as Markdown joins them.
-tests/test_markdown_paragraph.py holds them to Markdown's output on the flagship deck, the bench
-deck and generated text.
+reacts to but `**strong**` plain words. `<`, `>` and `&` may stand in math, code and prose
+(`$a > 0$`, `x & y`) but never where HTML could read markup: no `<` before a letter, `/`, `!` or
+`?` (a tag, comment or declaration, which Markdown's raw HTML parser would take), no `&#` or
+`&name;` (a character reference, which it would rewrite or leave unescaped), and
+in prose no `<` before anything but a space (an autolink or e-mail link); they are escaped as
+Markdown's serializer escapes text (`&amp;`, `&lt;`, `&gt;`). `display_math_html`: one
+`$$...$$` formula that arithmatex's block pattern takes whole. `list_html`: a tight list of `- `
+items, each one plain line. `plain_html`: one such block, or several between single blank lines
+(no markup-like `<` or `&` anywhere then, no two lists in a row: Markdown would make them one
+loose list), joined as Markdown joins them.
+The output holds only tags the sanitiser keeps and text escaped as HTML, so check's HTML audit
+has nothing to say about it. tests/test_markdown_paragraph.py holds it to Markdown's output on the
+flagship deck, the bench deck and generated text.
+
+Nothing here imports Markdown: arithmatex's two patterns are copied below, so a build whose
+changed fields are all plain never loads Markdown and pymdown-extensions (~60 ms).
 """
 
 from __future__ import annotations
@@ -24,46 +33,60 @@ from collections.abc import Callable
 
 from .macros import MacroError
 
-# Anywhere in the text: HTML and entities (escaped by Markdown, or raw HTML), whitespace Markdown
-# normalises or that splits lines, its placeholders' delimiters (STX, ETX).
-_NEVER = re.compile(r"[<>&\x00-\x09\x0b-\x1f\x7f\x85\u2028\u2029]|\$\$|``|\\`")
+# Anywhere in the text: whitespace Markdown normalises or that splits lines, its placeholders'
+# delimiters (STX, ETX), a `<` or `&` that HTML may read as markup (see above).
+_NEVER = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\x85\u2028\u2029]|\$\$|``|\\`")
+_MARKUP = re.compile(r"<(?:[A-Za-z/!?]|\Z)|&(?:#|\w+;|\Z)")
 # A line a block processor may claim (a header, list, quote, rule, setext underline, reference,
 # fence, indented code) or ending in a line break: only lines starting with a letter or digit
 # (not a list number), `$`, `(`, a quote, a backtick or `**` before a letter, and no space at
 # either end.
 _PLAIN_LINE = re.compile(r"(?!\d+[.)])[^\W_$('\"`]|[$('\"`]|\*\*[^\W_]")
 # Prose (outside code and math) reacting to another inline pattern: an escape, a link or image,
-# emphasis, a `$` that opened no math. A backtick always opens or closes a span here.
-_PROSE_MARKUP = re.compile(r"[\\\[\]*_$]")
+# emphasis, a `$` that opened no math, a `<` that may open an autolink or e-mail link. A backtick
+# always opens or closes a span here.
+_PROSE_MARKUP = re.compile(r"[\\\[\]*_$]|<(?!\s)")
 # Markdown's inline placeholder (markdown.util.INLINE_PLACEHOLDER): what arithmatex's pattern sees
 # where a code span was.
 _PLACEHOLDER = "\x02klzzwxh:{:04d}\x03"
 _MATH_IN_TEX = 3  # arithmatex's inline pattern: the group of `$...$`'s TeX
 
+# pymdownx.arithmatex's patterns (RE_SMART_DOLLAR_INLINE | RE_BRACKET_INLINE; RE_DOLLAR_BLOCK |
+# RE_BRACKET_BLOCK | RE_TEX_BLOCK) combined as its extension combines them for markdown_math's
+# configuration (smart dollars, every syntax) and compiled as Markdown compiles them. Copied, not
+# imported: pymdownx.arithmatex imports Markdown. tests/test_markdown_paragraph.py holds them
+# equal to the converter's (a new pymdown-extensions also changes every Markdown cache key).
+INLINE_MATH = re.compile(
+    r"(?:(?:(?<!\\)((?:\\{2})+)(?=\$)|(?<!\\)(\$)(?!\s)((?:\\.|[^\\$\x02\x03])+?)(?<!\s)(?:\$))"
+    r"|(?:(?<!\\)((?:\\{2})+?)(?=\\\()|(?<!\\)(\\\()((?:\\[^)]|[^\\\x02\x03])+?)(?:\\\))))",
+    re.DOTALL | re.UNICODE,
+)
+BLOCK_MATH = re.compile(
+    r"(?s)^(?:(?P<dollar>[$]{2})(?P<math>((?:\\.|[^\\])+?))(?P=dollar)"
+    r"|\\\[(?P<math3>(?:\\[^\]]|[^\\])+?)\\\]"
+    r"|(?P<math2>\\begin\{(?P<env>[a-z]+\*?)\}(?:\\.|[^\\])+?\\end\{(?P=env)\}))[ ]*$"
+)
+
 
 def plain_html(
     text: str,
-    converter,
     rewrite_math: Callable[[str], str],
     escape_math: Callable[[str], str],
 ) -> str | None:
-    """Markdown's output for a field made of plain blocks (see above), or None. `converter` is
-    the Markdown instance whose output this must be (its arithmatex patterns are used),
-    `rewrite_math` and `escape_math` what its markdown_math.MathRewriter does."""
-    inline_math = converter.inlinePatterns["arithmatex-inline"].compiled_re
-    block_math = converter.parser.blockprocessors["arithmatex-block"].pattern
+    """Markdown's output for a field made of plain blocks (see above), or None. `rewrite_math`
+    and `escape_math` are what markdown_math's converter's MathRewriter does."""
     blocks = text.rstrip("\n").split("\n\n")
-    if len(blocks) > 1 and "<" in text:  # raw HTML may span blocks
+    if len(blocks) > 1 and _MARKUP.search(text):  # raw HTML may span blocks
         return None
     out: list[str] = []
     error: MacroError | None = None  # Markdown meets a deck macro used wrongly in document order
     for block in blocks:
         try:
-            html = paragraph_html(block, inline_math, rewrite_math) or display_math_html(
-                block, block_math, rewrite_math, escape_math
+            html = paragraph_html(block, rewrite_math) or display_math_html(
+                block, rewrite_math, escape_math
             )
             if html is None and not (out and out[-1].startswith("<ul>")):
-                html = list_html(block, inline_math, rewrite_math)
+                html = list_html(block, rewrite_math)
         except MacroError as raised:
             error, html = error or raised, ""
         if html is None:
@@ -74,14 +97,12 @@ def plain_html(
     return "\n".join(out)
 
 
-def paragraph_html(
-    text: str, inline_math: re.Pattern[str], rewrite_math: Callable[[str], str]
-) -> str | None:
+def paragraph_html(text: str, rewrite_math: Callable[[str], str]) -> str | None:
     """Markdown's output for `text`, or None when it is not a plain paragraph (see above).
-    `inline_math` is arithmatex's compiled inline pattern; `rewrite_math` does to the math
-    element's text (`\\(TeX\\)`) what markdown_math.MathRewriter does."""
+    `rewrite_math` does to the math element's text (`\\(TeX\\)`) what
+    markdown_math.MathRewriter does."""
     body = text.rstrip("\n")
-    if not body or _NEVER.search(body):
+    if not body or _NEVER.search(body) or _MARKUP.search(body):
         return None
     lines = body.split("\n")
     if (len(lines) > 1 and "|" in body) or not all(_plain_line(line) for line in lines):
@@ -95,19 +116,17 @@ def paragraph_html(
         piece if index % 2 == 0 else _PLACEHOLDER.format(index // 2)
         for index, piece in enumerate(pieces)
     )
-    return _with_math(rest, codes, inline_math, rewrite_math)
+    return _with_math(rest, codes, rewrite_math)
 
 
-def list_html(
-    block: str, inline_math: re.Pattern[str], rewrite_math: Callable[[str], str]
-) -> str | None:
+def list_html(block: str, rewrite_math: Callable[[str], str]) -> str | None:
     """Markdown's output for a tight list whose every line is an item `- ` of plain text, or
     None. An item's text goes through the same inline patterns as a paragraph's."""
     items = []
     for line in block.split("\n"):
         if not line.startswith("- ") or line[2:3] == " ":
             return None
-        html = paragraph_html(line[2:], inline_math, rewrite_math)
+        html = paragraph_html(line[2:], rewrite_math)
         if html is None or "\n" in html:
             return None
         items.append("<li>" + html[3:-4] + "</li>")
@@ -118,14 +137,9 @@ def _plain_line(line: str) -> bool:
     return bool(line) and line == line.strip() and _PLAIN_LINE.match(line) is not None
 
 
-def _with_math(
-    rest: str,
-    codes: list[str],
-    inline_math: re.Pattern[str],
-    rewrite_math: Callable[[str], str],
-) -> str | None:
+def _with_math(rest: str, codes: list[str], rewrite_math: Callable[[str], str]) -> str | None:
     bounds, formulas, position = [], [], 0
-    for match in _matches(inline_math, rest):
+    for match in _matches(INLINE_MATH, rest):
         if match.group(_MATH_IN_TEX) is None:  # escaped backslashes or `\(...\)`: Markdown's
             return None
         bounds.append((position, match.start()))
@@ -137,11 +151,11 @@ def _with_math(
         return None
     # Only now, as Markdown would: a deck macro used wrongly raises MacroError.
     maths = [rewrite_math(f"\\({tex}\\)") for tex in formulas]
-    if any("<" in math or ">" in math or "&" in math for math in maths):
+    if any(_REFERENCE.search(math) for math in maths):  # a macro wrote one: kept, not escaped
         return None
     out = [proses[0]]
     for math, prose in zip(maths, proses[1:], strict=True):
-        out += ['<span class="arithmatex">', math, "</span>", prose]
+        out += ['<span class="arithmatex">', escape_text(math), "</span>", prose]
     return "<p>" + "".join(out) + "</p>"  # type: ignore[arg-type]
 
 
@@ -162,10 +176,20 @@ def _matches(inline_math: re.Pattern[str], text: str):
             position = match.end()
 
 
+# What Markdown's serializer leaves unescaped in text: `&` starting a character reference.
+_REFERENCE = re.compile(r"&(?:#|\w+;)")
+
+
+def escape_text(text: str) -> str:
+    """Text as Markdown writes it in HTML (its serializer, and code spans' `code_escape`), for
+    text holding no character reference (_REFERENCE)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 _SPAN = re.compile("\x02klzzwxh:(\\d{4})\x03")
-# `**strong**` in prose: plain words, between a space, `(` or the text's start and a space,
+# `**strong**` in prose: plain words (no `<`), between a space, `(` or the text's start and a space,
 # punctuation or its end (a text with any other `*` or `_` is Markdown's).
-_STRONG = re.compile(r"\*\*([^\W_](?:[^*_\\\[\]$`\x02\x03]*[^\W_])?)\*\*")
+_STRONG = re.compile(r"\*\*([^\W_](?:[^*_\\\[\]$`\x02\x03<]*[^\W_])?)\*\*")
 _BEFORE_STRONG = frozenset(" \n(")
 _AFTER_STRONG = frozenset(" \n.,;:!?)")
 
@@ -174,11 +198,11 @@ def _prose(rest: str, start: int, end: int, codes: list[str]) -> str | None:
     """rest[start:end] (prose between formulas) as HTML, its code spans and `**strong**` words
     written as Markdown writes them; None when it has other markup."""
     if rest.find("\x02", start, end) < 0 and rest.find("*", start, end) < 0:  # plain words
-        return None if _PROSE_MARKUP.search(rest, start, end) else rest[start:end]
+        return _plain_text(rest[start:end])
     out, position = [], start
     for span in _SPAN.finditer(rest, start, end):
         out += [_strong(rest, position, span.start()), "<code>"]
-        out += [codes[int(span.group(1))].strip(), "</code>"]
+        out += [escape_text(codes[int(span.group(1))].strip()), "</code>"]
         position = span.end()
     out.append(_strong(rest, position, end))
     return None if None in out else "".join(out)  # type: ignore[arg-type]
@@ -191,31 +215,35 @@ def _strong(rest: str, start: int, end: int) -> str | None:
         after = rest[match.end()] if match.end() < len(rest) else " "
         if before not in _BEFORE_STRONG or after not in _AFTER_STRONG:
             return None
-        out += [rest[position : match.start()], "<strong>", match.group(1), "</strong>"]
+        out += [_plain_text(rest[position : match.start()]), "<strong>"]
+        out += [escape_text(match.group(1)), "</strong>"]
         position = match.end()
-    out.append(rest[position:end])
-    return None if any(_PROSE_MARKUP.search(piece) for piece in out[::4]) else "".join(out)
+    out.append(_plain_text(rest[position:end]))
+    return None if None in out else "".join(out)  # type: ignore[arg-type]
+
+
+def _plain_text(prose: str) -> str | None:
+    """Prose with no markup (_PROSE_MARKUP) as HTML, else None."""
+    return None if _PROSE_MARKUP.search(prose) else escape_text(prose)
 
 
 # A display formula's lines: none that a preprocessor (fences, raw HTML) would take or that
-# whitespace normalisation would blank; no `$$` inside; no `&` that the raw HTML preprocessor's
-# parser reads as a character reference (it writes `&#1` back as `&#1;`).
-_NOT_DISPLAY = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]|\n\s*(?:`|~|<|\n)|\n\s*$|.\$\$.|&[#\w]", re.S)
+# whitespace normalisation would blank; no `$$` inside; no `&#` that the raw HTML preprocessor's
+# parser reads as a character reference (it writes `&#1` back as `&#1;`; Markdown's parser needs
+# a `;` after a named one, and writes `&amp;` back as it was).
+_NOT_DISPLAY = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]|\n\s*(?:`|~|<|\n)|\n\s*$|.\$\$.|&#", re.S)
 
 
 def display_math_html(
-    text: str,
-    block_math: re.Pattern[str],
-    rewrite_math: Callable[[str], str],
-    escape_math: Callable[[str], str],
+    text: str, rewrite_math: Callable[[str], str], escape_math: Callable[[str], str]
 ) -> str | None:
     """Markdown's output for a field that is one display formula (`$$...$$`, on one line or
-    several), or None. `block_math` is arithmatex's compiled block pattern; `rewrite_math` and
-    `escape_math` are what markdown_math.MathRewriter does to display math."""
+    several), or None. `rewrite_math` and `escape_math` are what markdown_math.MathRewriter does
+    to display math."""
     body = text.rstrip("\n")
     if not body.startswith("$$") or _NOT_DISPLAY.search(body):
         return None
-    match = block_math.match(body)
+    match = BLOCK_MATH.match(body)
     if match is None or not match.group("math"):
         return None
     # arithmatex escapes the TeX and MathRewriter unescapes it: the TeX itself is rewritten.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import subprocess
 import threading
@@ -31,18 +32,30 @@ class TexProblem:
     message: str  # MathJax's words
 
 
-# (None, width in ems) for a formula MathJax typesets, (its error message, None) otherwise. A plain
-# tuple: it goes into the marshal caches as it is.
-Verdict = tuple[str | None, float | None]
+# (None, width in ems, exact) for a formula MathJax typesets, (its error message, None, True)
+# otherwise. `exact` is False when the width is only an upper bound (mathjax/widthbound.mjs): node
+# lays out no formula whose bound is at most the `bound_limit_em` it was given. A plain tuple: it
+# goes into the marshal caches as it is.
+Verdict = tuple[str | None, float | None, bool]
 
 
 def _verdict(answer: dict) -> Verdict:
-    return (answer["error"], answer["width"])
+    return (answer["error"], answer["width"], not answer.get("bound", False))
 
 
-def _node_environment(root: Path, tex_links: str = "none") -> dict[str, str]:
-    # The safety policy travels in the environment: check.mjs's worker threads all inherit it.
-    return {**os.environ, "MATHDECK_NODE_ROOT": str(root), "MATHDECK_TEX_LINKS": tex_links}
+def _node_environment(
+    root: Path, tex_links: str = "none", bound_limit_em: float = 0.0
+) -> dict[str, str]:
+    # The safety policy and the width bound's limit travel in the environment: check.mjs's worker
+    # threads all inherit it.
+    return {
+        **os.environ,
+        "MATHDECK_NODE_ROOT": str(root),
+        "MATHDECK_TEX_LINKS": tex_links,
+        "MATHDECK_WIDTH_BOUND_LIMIT_EM": "Infinity"
+        if math.isinf(bound_limit_em)
+        else str(bound_limit_em),
+    }
 
 
 def check_tex(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> list[str | None]:
@@ -51,28 +64,34 @@ def check_tex(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> lis
     The TeX is what goes between the delimiters: ``\\frac{a}{b}``, not ``\\(\\frac{a}{b}\\)``.
     Each formula is checked on its own: a ``\\newcommand`` in one does not define it for others.
     """
-    return [error for error, _ in measure_tex(items, tex_links)]
+    # only the errors: any width bound will do, so no formula whose bound is known is laid out
+    return [error for error, *_ in measure_tex(items, tex_links, bound_limit_em=math.inf)]
 
 
-def measure_tex(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> list[Verdict]:
-    """For each (tex, display), MathJax's verdict: (None, width in ems) when it parses, else
-    (MathJax's error message, None). The width is the typeset formula's, in ems of the font
-    around it (see check.mjs)."""
+def measure_tex(
+    items: Sequence[tuple[str, bool]], tex_links: str = "none", bound_limit_em: float = 0.0
+) -> list[Verdict]:
+    """For each (tex, display), MathJax's Verdict: (None, width in ems, exact) when it parses, else
+    (MathJax's error message, None, True). The width is the typeset formula's, in ems of the font
+    around it (see check.mjs); one whose bound is at most `bound_limit_em` is that bound instead
+    (exact False). The default, 0, measures every width exactly."""
     unique = list(dict.fromkeys((tex, bool(display)) for tex, display in items))
     if not unique:
         return []
-    verdicts = dict(zip(unique, _run_checker(unique, tex_links), strict=True))
+    verdicts = dict(zip(unique, _run_checker(unique, tex_links, bound_limit_em), strict=True))
     return [verdicts[(tex, bool(display))] for tex, display in items]
 
 
 class TexStream:
     """One node process (check.mjs --stream) checking batches of formulas as they are sent, on
     every core, while the caller goes on; verdicts() waits for the answers of all of them.
-    `tex_links` is deck.yaml's: "https" lets \\href link to https: addresses."""
+    `tex_links` is deck.yaml's: "https" lets \\href link to https: addresses; `bound_limit_em` as
+    for measure_tex."""
 
-    def __init__(self, tex_links: str = "none"):
+    def __init__(self, tex_links: str = "none", bound_limit_em: float = 0.0):
         self._node, self._root = require_node_setup()
         self._tex_links = tex_links
+        self._bound_limit_em = bound_limit_em
         self._batches: list[list[tuple[str, bool]]] = []
         self._snapshot = usable_snapshot(self._node, self._root)
         self._start()
@@ -85,7 +104,7 @@ class TexStream:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             encoding="utf-8",
-            env=_node_environment(self._root, self._tex_links),
+            env=_node_environment(self._root, self._tex_links, self._bound_limit_em),
         )
         self._answers: dict[int, list[Verdict]] = {}
         self.answered = 0  # formulas answered so far (written by the reader thread)
@@ -199,36 +218,44 @@ def _json_answer(result: subprocess.CompletedProcess, what: str):
     return json.loads(result.stdout)
 
 
-def _run_check_script(arguments: list[str], payload: str, tex_links: str):
+def _run_check_script(
+    arguments: list[str], payload: str, tex_links: str, bound_limit_em: float = 0.0
+):
     """check.mjs run once, from the startup snapshot when there is one (and the usual way when
     node fails from it)."""
     node, root = require_node_setup()
     snapshot = usable_snapshot(node, root)
     command = [str(CHECK_SCRIPT), *arguments]
     if snapshot is not None:
-        result = _node_run([node, *snapshot.arguments(), *command], payload, root, tex_links)
+        result = _node_run(
+            [node, *snapshot.arguments(), *command], payload, root, tex_links, bound_limit_em
+        )
         if result.returncode in (0, EXIT_MATHJAX_MISSING):
             return result
-        usual = _node_run([node, *command], payload, root, tex_links)
+        usual = _node_run([node, *command], payload, root, tex_links, bound_limit_em)
         _distrust_if(usual.returncode == 0, snapshot, result.stderr)
         return usual
-    return _node_run([node, *command], payload, root, tex_links)
+    return _node_run([node, *command], payload, root, tex_links, bound_limit_em)
 
 
-def _node_run(command: list[str], payload: str, root: Path, tex_links: str):
+def _node_run(
+    command: list[str], payload: str, root: Path, tex_links: str, bound_limit_em: float = 0.0
+):
     return subprocess.run(
         command,
         input=payload,
         capture_output=True,
         encoding="utf-8",
-        env=_node_environment(root, tex_links),
+        env=_node_environment(root, tex_links, bound_limit_em),
         check=False,
     )
 
 
-def _run_checker(items: list[tuple[str, bool]], tex_links: str = "none") -> list[Verdict]:
+def _run_checker(
+    items: list[tuple[str, bool]], tex_links: str = "none", bound_limit_em: float = 0.0
+) -> list[Verdict]:
     verdicts = _json_answer(
-        _run_check_script([], _formulas_json(items), tex_links), CHECK_SCRIPT.name
+        _run_check_script([], _formulas_json(items), tex_links, bound_limit_em), CHECK_SCRIPT.name
     )
     if len(verdicts) != len(items):
         raise RuntimeError(f"{CHECK_SCRIPT.name} answered {len(verdicts)} of {len(items)}")

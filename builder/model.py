@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from .content_hash import content_key
 from .kinds import KINDS, CardKind  # noqa: F401  (a kind is defined in kinds.py)
 from .macros import Macro
+from .phone_budget import DEFAULT_PHONE_WIDTH
 from .problems import Location
 
 RETIRED_SUBDECK = "Retired"
@@ -111,7 +112,7 @@ class DeckConfig:
     macros: tuple[Macro, ...] = ()
     # The narrowest phone the deck is made for, in CSS px: `check` reports formulas wider than its
     # card (check_math.PhoneBudget). Typical phones are 360-412 px wide.
-    phone_width: int = 360
+    phone_width: int = DEFAULT_PHONE_WIDTH
     # "https": \href in math may link to https: addresses; "none": no link, style, class, id
     # or URL in math at all (builder/mathjax/safety.mjs)
     tex_links: str = "none"

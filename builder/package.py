@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .genanki_layout import GenankiLayout, genanki_layout, note_models
-from .identity import Lock, guid_for_card
+from .identity import Lock, guids_for_notes
 from .model import Deck
 from .package_collection import collection_bytes
 
@@ -73,9 +73,11 @@ def package_key(
     note_types: dict[str, NoteTypeTemplates],
     *,
     level: int = RELEASE_ZIP_LEVEL,
+    guids: list[str] | None = None,
 ) -> str:
     """A hash of everything package_bytes makes the .apkg of, media bytes included: the same key,
-    the same bytes (for the same PACKAGE_SOURCES and PACKAGE_LIBRARIES)."""
+    the same bytes (for the same PACKAGE_SOURCES and PACKAGE_LIBRARIES). `guids`:
+    identity.guids_for_notes(notes), when the build has them."""
     digest = hashlib.blake2b(digest_size=20)
     head = [
         sqlite3.sqlite_version,
@@ -90,13 +92,13 @@ def package_key(
         ),
     ]
     digest.update(json.dumps(head, ensure_ascii=False).encode("utf-8", "surrogatepass"))
-    guids = [guid_for_card(note.card) for note in notes]
+    stamps = lock.notes
     # content_hash covers the kind, fields, tags and subdeck; one update for all notes is 3x
     # faster than one each
     digest.update(
         "".join(
-            f"\x1e{guid}\x1f{lock.notes[guid].modified}\x1f{note.content_hash}"
-            for guid, note in zip(guids, notes, strict=True)
+            f"\x1e{guid}\x1f{stamps[guid].modified}\x1f{note.content_hash}"
+            for guid, note in zip(guids or guids_for_notes(notes), notes, strict=True)
         ).encode("utf-8", "surrogatepass")
     )
     for path in sorted(media, key=lambda p: p.name):
@@ -117,10 +119,12 @@ def package_bytes(
     *,
     layout: GenankiLayout | None = None,
     level: int = RELEASE_ZIP_LEVEL,
+    guids: list[str] | None = None,
 ) -> bytes:
     """The whole .apkg as bytes: `description` is the deck's overview HTML
     (render.render_description), `note_types` render.note_type_templates(), `layout`
-    genanki_layout(deck, note_types) when the build has it, `level` zlib's for the zip. Note and
+    genanki_layout(deck, note_types) when the build has it, `level` zlib's for the zip, `guids`
+    identity.guids_for_notes(notes) when the build has them. Note and
     card ids start from the newest note time, so they too depend only on the sources and the
     lock."""
     layout = layout or genanki_layout(deck, note_types)
@@ -129,7 +133,8 @@ def package_bytes(
         "": (deck.config.deck_id, deck.config.title, description)
     }
     notes_by_deck: dict[str, list[tuple[RenderedNote, str, int]]] = {"": []}
-    for note in notes:
+    stamps = lock.notes
+    for note, guid in zip(notes, guids or guids_for_notes(notes), strict=True):
         if note.subdeck not in decks:
             decks[note.subdeck] = (
                 subdeck_id(deck, note.subdeck),
@@ -137,8 +142,7 @@ def package_bytes(
                 "",
             )
             notes_by_deck[note.subdeck] = []
-        guid = guid_for_card(note.card)
-        notes_by_deck[note.subdeck].append((note, guid, lock.notes[guid].modified))
+        notes_by_deck[note.subdeck].append((note, guid, stamps[guid].modified))
     newest = max(
         (modified for stamped in notes_by_deck.values() for _, _, modified in stamped),
         default=ZIP_EPOCH_MIN,

@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from .cache import BuildCache
+from .identity import KNOWN_GUIDS, guid_for_card, original_id
 from .load import CardFile, Loaded, code_file_digest, load_sources, parse_card_file
 from .model import Card, LintSettings
 from .problems import Location
@@ -45,8 +46,9 @@ CARD_FIELDS = tuple(field.name for field in fields(Card))
 
 
 def _entry_for_card_file(parsed: CardFile, cards_dir: Path) -> tuple:
-    """(code file digests, each card as a row of its fields in Card's order, the cards' digests).
-    Every location is in the same card file: a row keeps its (line, column)."""
+    """(code file digests, each card as a row of its fields in Card's order, the cards' digests,
+    their GUIDs by original id). Every location is in the same card file: a row keeps its (line,
+    column)."""
     code_files = {
         card.code_file: code_file_digest(cards_dir / card.code_file)
         for card in parsed.cards
@@ -56,20 +58,16 @@ def _entry_for_card_file(parsed: CardFile, cards_dir: Path) -> tuple:
         tuple(code_files.items()),
         tuple(_card_row(card) for card in parsed.cards),
         tuple(parsed.digests),
+        tuple((original_id(card), guid_for_card(card)) for card in parsed.cards),
     )
 
 
 def _card_file_from_entry(entry: tuple, path: Path, cards_dir: Path) -> CardFile | None:
-    code_files, rows, digests = entry
+    code_files, rows, digests, guids = entry
     if any(code_file_digest(cards_dir / relative) != digest for relative, digest in code_files):
         return None  # a code file changed: parse again
-    at = {  # (line, column) -> Location, one for all the cards of this file that share it
-        line_column: _location(path, *line_column)
-        for row in rows
-        for line_column in (row[_LOCATION], row[_FIGURE_LOCATION], *row[_TEXT_LOCATIONS].values())
-        if line_column is not None
-    }
-    return CardFile([_card_from_row(row, at, path) for row in rows], list(digests))
+    KNOWN_GUIDS.update(guids)
+    return CardFile([_card_from_row(row, path) for row in rows], list(digests))
 
 
 def _location(path: Path, line: int, column: int) -> Location:
@@ -101,15 +99,15 @@ def _card_row(card: Card) -> tuple:
     return tuple(values)
 
 
-def _card_from_row(row: tuple, at: dict[tuple[int, int], Location], path: Path) -> Card:
+def _card_from_row(row: tuple, path: Path) -> Card:
     values = list(row)  # in the order of Card's fields
     values[_TEXT] = dict(row[_TEXT])  # the card's own dict, never the cache's
-    values[_LOCATION] = at[row[_LOCATION]]
+    values[_LOCATION] = _location(path, *row[_LOCATION])
     values[_TEXT_LOCATIONS] = {
-        key: at[line_column] for key, line_column in row[_TEXT_LOCATIONS].items()
+        key: _location(path, *line_column) for key, line_column in row[_TEXT_LOCATIONS].items()
     }
     if row[_FIGURE_LOCATION] is not None:
-        values[_FIGURE_LOCATION] = at[row[_FIGURE_LOCATION]]
+        values[_FIGURE_LOCATION] = _location(path, *row[_FIGURE_LOCATION])
     values[_LINT] = (
         LintSettings(
             tuple((code, Location(path, line, column)) for code, line, column in row[_LINT])

@@ -29,12 +29,27 @@ FIELD_FONT_SCALE = {
     "explanation": 0.95,
 }
 MATHJAX_FONT_SCALE = 1.2
+DEFAULT_PHONE_WIDTH = 360  # deck.yaml's phone_width when it sets none
 PHONE_CARD_MARGIN_PX = 20
 LIST_INDENT_EM = 1.3  # ul, ol { padding-left: 1.3em } in card.css
 # Code on phones: .highlight pre { font-size: 0.65em; padding: 0.5em } (card.css); a monospace
 # character is 0.6 em wide.
 CODE_FONT_PX = CARD_FONT_PX * 0.65
 CODE_CHAR_PX = CODE_FONT_PX * 0.6
+
+
+def _font_px(key: str) -> float:
+    """The font size of the field `key` (card.css)."""
+    return CARD_FONT_PX * FIELD_FONT_SCALE.get(key, 1.0)
+
+
+# A formula at most this wide (in ems) fits a card on the default phone in every field, outside a
+# list: node need not lay it out (its width bound is enough, builder/mathjax/widthbound.mjs); any
+# other budget asks for the exact width of a bound that does not fit it (check_math.py).
+_WIDEST_FONT_PX = max(_font_px(key) for key in [*FIELD_FONT_SCALE, ""]) * MATHJAX_FONT_SCALE
+FITS_DEFAULT_PHONE_EM = (
+    int((DEFAULT_PHONE_WIDTH - PHONE_CARD_MARGIN_PX) / _WIDEST_FONT_PX * 1000) / 1000
+)
 
 
 @dataclass(frozen=True)
@@ -62,11 +77,9 @@ class PhoneBudget:
         """Display math over the budget is an error (it is the card's content); inline math a
         warning (it scrolls with its paragraph), each naming the fix. Each list item around the
         formula indents it by the list's padding."""
-        font_px = CARD_FONT_PX * FIELD_FONT_SCALE.get(key, 1.0)
-        width = round(width_em * font_px * MATHJAX_FONT_SCALE)
-        shown = self.card_width - round(list_depth * LIST_INDENT_EM * font_px)
-        if width <= shown:
+        if self.fits(key, width_em, list_depth):
             return []
+        width, shown = self._width_px(key, width_em), self._shown_px(key, list_depth)
         kind = "display formula" if display else "inline formula"
         items = "a list item" if list_depth == 1 else f"{list_depth} nested list items"
         where_shown = f"{shown} px in {items}" if list_depth else f"{shown} px"
@@ -84,6 +97,16 @@ class PhoneBudget:
                 line_of(where, tex), message, severity="error" if display else "warning", card=card
             )
         ]
+
+    def fits(self, key: str, width_em: float, list_depth: int = 0) -> bool:
+        """Whether a formula `width_em` wide in the field `key` fits the card (in px, rounded)."""
+        return self._width_px(key, width_em) <= self._shown_px(key, list_depth)
+
+    def _width_px(self, key: str, width_em: float) -> int:
+        return round(width_em * _font_px(key) * MATHJAX_FONT_SCALE)
+
+    def _shown_px(self, key: str, list_depth: int) -> int:
+        return self.card_width - round(list_depth * LIST_INDENT_EM * _font_px(key))
 
     def code_problems(self, first_line: Location, card: str, code: str) -> list[Problem]:
         """Code lines longer than the phone's code box, each a warning (the box scrolls, with a cue)

@@ -17,7 +17,7 @@ from pathlib import Path
 from . import figures as figure_stage
 from .commit import zip_level
 from .figures import FigurePlan
-from .identity import Lock, Release, build_time, lock_text, stamp_notes
+from .identity import Lock, Release, build_time, guids_for_notes, lock_text, stamp_notes
 from .memo import (
     BuildCaches,
     genanki_layout_memoised,
@@ -174,7 +174,11 @@ def package_deck(
     started = time.perf_counter()
     progress("Packaging")
     now = build_time()
-    lock = stamp_notes(inputs.written_notes, previous, now)
+    guids = guids_for_notes(notes)
+    written_guids = (
+        guids if inputs.written_notes is notes else guids_for_notes(inputs.written_notes)
+    )
+    lock = stamp_notes(inputs.written_notes, previous, now, written_guids)
     changes = None
     if options.release and inputs.resumed is not None:
         # The changes since the release before were recorded with it; that release is gone.
@@ -198,6 +202,7 @@ def package_deck(
         caches.packages,
         partial(genanki_layout_memoised, caches.notes, deck, note_types),
         zip_level(deck, notes, lock.release, options),
+        guids,
         deck,
         notes,
         lock,

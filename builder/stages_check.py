@@ -23,7 +23,6 @@ from .memo import (
     BuildCaches,
     RememberingFormulaChecker,
     checked_before,
-    checked_keys,
     remember_checked,
 )
 from .model import Deck
@@ -44,7 +43,7 @@ class Checks:
     facts: list[tuple[FieldFacts, ...] | None]  # check.deck_facts: None for a card checked before
     caches: BuildCaches
     math: MathCheck | None = None  # None when MathJax does not check (`check_math` off)
-    checked_keys: list[str] | None = None  # the cards' keys in the cache of checked cards
+    checked: list[bool] | None = None  # the cards that passed every check before, unchanged
     strict: bool = False  # --strict or deck.yaml's `lint: {strict: true}`: warnings are errors
 
     def finish(
@@ -58,15 +57,17 @@ class Checks:
         problems = as_errors(found) if self.strict else found
         if errors_in(problems):
             raise SourceError(sorted(problems))
-        if self.checked_keys is not None:
+        if self.checked is not None:
             # A card whose formulas drew a warning is checked again next time (the math check skips
             # checked cards), so its warning is not forgotten.
             warned = {problem.card for problem in math}
-            facts = [
-                None if card.id in warned else facts
-                for card, facts in zip(self.deck.cards, self.facts, strict=True)
+            passed = [
+                before or (facts is not None and card.id not in warned)
+                for card, facts, before in zip(
+                    self.deck.cards, self.facts, self.checked, strict=True
+                )
             ]
-            remember_checked(facts, self.caches.checked, self.checked_keys)
+            remember_checked(passed, self.caches.checked, self.deck, self.digests)
         return sorted(problems)
 
 
@@ -89,11 +90,11 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
         )
         return Checks(deck, loaded.digests, plans, problems, facts, caches, strict=strict)
     # Cards that passed every check before, unchanged, are skipped (only when MathJax checks too).
-    keys = checked_keys(deck, loaded.digests)
+    before = checked_before(caches.checked, deck, loaded.digests)
     checker = RememberingFormulaChecker(
         caches.verdicts, deck.config.tex_links
     )  # node starts on the first formula it lacks
-    facts = deck_facts(deck, checked_before(caches.checked, keys), checker.add_facts)
+    facts = deck_facts(deck, before, checker.add_facts)
     problems = (
         loaded.problems
         + check_deck(deck, set(plans), facts)
@@ -110,7 +111,7 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
         facts,
         caches,
         start_math_check(deck, facts, checker),
-        keys,
+        before,
         strict,
     )
 

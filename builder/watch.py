@@ -8,6 +8,7 @@ Figure scripts re-run only when they changed: the figure cache is keyed by their
 from __future__ import annotations
 
 import dataclasses
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -63,10 +64,19 @@ def watch(
 
     last = rebuild(options, None, first=True)
     report(last)
+    _collect_garbage()
     previous = last.result
     folders = [str(p) for p in (options.cards_dir, options.figures_dir) if p.exists()]
     for _ in watch_files(*folders, watch_filter=_relevant, stop_event=stop, debounce=200, step=50):
         outcome = rebuild(options, previous)
         report(outcome)
+        _collect_garbage()
         if outcome.result is not None:
             previous = outcome.result
+
+
+def _collect_garbage() -> None:
+    """What a build left frozen for the collector (build.build) is collected while the watcher
+    waits for the next save, after the report."""
+    gc.unfreeze()
+    gc.collect()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 
@@ -62,6 +65,16 @@ def imported_flagship(tmp_path_factory):
 @pytest.fixture
 def snippet():
     return load_snippet
+
+
+def pytest_configure(config):
+    """Builds keep stamps, kept options and help texts in the per-user cache (user_cache.py):
+    the tests' go to a folder of their own, removed at the end, not into the tester's
+    ~/.cache/mathdeck (which keeps node's code cache and MathJax snapshot: those are shared)."""
+    if "MATHDECK_CACHE" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="mathdeck-test-cache-")
+        os.environ["MATHDECK_CACHE"] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def pytest_collection_modifyitems(config, items):

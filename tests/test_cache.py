@@ -15,6 +15,7 @@ from builder import check_math, mathjax, mathjax_install
 from builder.bench_decks import edit_one_card, write_synthetic_project
 from builder.cache import KEEP_UNUSED, BuildCache, content_key
 from builder.markdown_math import collect_formulas, markdown_to_unsafe_html
+from builder.phone_budget import FITS_DEFAULT_PHONE_EM
 from builder.problems import SourceError, errors_in
 from builds import build_in
 
@@ -89,6 +90,51 @@ def test_an_edited_card_is_rendered_and_checked_alone_and_the_bytes_match_a_fres
     warm, cold = with_and_without_caches(project, force=True)
     assert counted_streams[0] == 1  # only the new formula (then every formula, without caches)
     assert warm == cold
+
+
+def test_an_edit_checks_again_only_the_edited_card(tmp_path, monkeypatch):
+    """Cards that passed every check are remembered per card file: the edited card's neighbours
+    in its file are not checked again, nor are the other files' cards."""
+    from builder import check
+
+    project = synthetic(tmp_path)
+    build_in(project)
+    checked: list[str] = []
+    original = check.card_facts
+
+    def card_facts(card, macros):
+        checked.append(card.id)
+        return original(card, macros)
+
+    monkeypatch.setattr(check, "card_facts", card_facts)
+    build_in(project, force=True)
+    assert checked == []
+    edit_one_card(project / "cards", 7)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
+    result = build_in(project, force=True)
+    [edited] = [card.id for card in result.deck.cards if "Edit 7:" in str(card.text)]
+    assert checked == [edited]
+
+
+def test_cached_cards_keep_their_guids(project):
+    """The cards cache hands each card's GUID back with it: the same as genanki makes."""
+    import genanki
+
+    from builder import identity
+    from builder.memo import BuildCaches
+    from builder.parsed_cards import load_sources_memoised
+
+    folder = project / ".cache" / "build"
+    caches = BuildCaches.open(folder)
+    load_sources_memoised(project / "cards", caches.cards)
+    caches.save()
+    identity.KNOWN_GUIDS.clear()
+    cards = load_sources_memoised(project / "cards", BuildCaches.open(folder).cards).deck.cards
+    assert {identity.original_id(card) for card in cards} <= identity.KNOWN_GUIDS.keys()
+    assert all(
+        identity.guid_for_card(card) == genanki.guid_for(identity.original_id(card))
+        for card in cards
+    )
 
 
 def test_a_changed_macro_renders_again_every_card_using_it(tmp_path, monkeypatch):
@@ -268,7 +314,7 @@ def test_stream_answers_batches_in_the_order_sent():
     stream.send([("a}", False)])
     stream.send([])
     verdicts = stream.verdicts()
-    assert [error for error, _ in verdicts] == [
+    assert [error for error, *_ in verdicts] == [
         None,
         r"Undefined control sequence \foo",
         "Extra close brace or missing open brace",
@@ -282,23 +328,24 @@ def test_formula_checker_asks_node_once_per_formula(monkeypatch):
     sent: list[list] = []
 
     class FakeStream:
-        def __init__(self, tex_links):
+        def __init__(self, tex_links, bound_limit_em):
             assert tex_links == "none"  # the deck's policy travels to node with the formulas
+            assert bound_limit_em == FITS_DEFAULT_PHONE_EM  # and what a formula may be bounded by
 
         def send(self, items):
             sent.append(list(items))
 
         def verdicts(self, on_answers=None):
-            return [(None, 1.0)] * sum(map(len, sent))
+            return [(None, 1.0, True)] * sum(map(len, sent))
 
     monkeypatch.setattr(check_math, "TexStream", FakeStream)
     checker = check_math.FormulaChecker()
     checker.add([("x", False), ("y", True), ("x", False)])
     checker.add([("y", True), ("z", False)])
     assert checker.finish() == {
-        ("x", False): (None, 1.0),
-        ("y", True): (None, 1.0),
-        ("z", False): (None, 1.0),
+        ("x", False): (None, 1.0, True),
+        ("y", True): (None, 1.0, True),
+        ("z", False): (None, 1.0, True),
     }
     assert sent == [
         [("x", False), ("y", True)],

@@ -4,6 +4,8 @@ characters; anything it cannot write exactly is left to Markdown."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from builder.load import load_sources
 from builder.macros import Macro, MacroError
 from builder.markdown_extensions import escape_math
 from builder.markdown_math import markdown_converter
-from builder.markdown_paragraph import plain_html
+from builder.markdown_paragraph import BLOCK_MATH, INLINE_MATH, plain_html
 from builder.problems import Location
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +26,10 @@ HERE = Location(Path("deck.yaml"), 1)
 MACROS = (
     Macro("E", r"\mathbb{E}", 0, HERE),
     Macro("KL", r"D_{\mathrm{KL}}(#1 \,\|\, #2)", 2, HERE),
+    # Markdown escapes `&` and `<` in math, not a character reference
+    Macro("amp", r"\& <", 0, HERE),
+    Macro("hashref", "&#38;", 0, HERE),
+    Macro("nameref", "&amp;", 0, HERE),
 )
 
 
@@ -32,7 +38,7 @@ def both(text: str, macros: tuple[Macro, ...] = MACROS, cloze: bool = False):
     The check skips the HTML audit of the fast path's answers: it must have nothing to say."""
     converter, rewrite = markdown_converter(macros, cloze)
     try:
-        fast: str | None = plain_html(text, converter, rewrite, escape_math)
+        fast: str | None = plain_html(text, rewrite, escape_math)
     except MacroError as error:
         fast = f"MacroError: {error}"
     else:
@@ -81,6 +87,17 @@ PLAIN = [
     ("- a list item", "<ul>\n<li>a list item</li>\n</ul>"),
     ("By $x$:\n\n$$y &= 1$$\n\n- one `c`\n- **two** $z$\n\nEnd.\n", None),
     ("$$x$$\n\n$$y$$", None),
+    ("Edit 3: $e^{3} > 0$. Then $a<1$, $a \\& b$", None),
+    (
+        "a > b & c < d, `x < y && z>0`, **bold** $p > q$",
+        "<p>a &gt; b &amp; c &lt; d, <code>x &lt; y &amp;&amp; z&gt;0</code>, "
+        '<strong>bold</strong> <span class="arithmatex">\\(p &gt; q\\)</span></p>',
+    ),
+    ("- $x > 0$\n- a & b", None),
+    ("$a < b$", '<p><span class="arithmatex">\\(a &lt; b\\)</span></p>'),
+    ("$$a < b$$\n\nThen $c > d$.", None),
+    ("$$\\begin{aligned}\n&p(x) = 1 \\\\\n&X = 2\n\\end{aligned}$$", None),
+    ("$a &p b$ & c &X d", None),
 ]
 
 
@@ -109,6 +126,20 @@ LEFT_TO_MARKDOWN = [
     "a [link](https://example.com)",
     "a <b>tag</b>",
     "x &amp; y",
+    "$x &amp; y$",
+    "a &copy; b",
+    "$$a &copy; b$$\n\nc",
+    "$a<b$",
+    "a &#62; b",
+    "a <1@b.c> mail",
+    "a <https://example.com> link",
+    "a <!-- comment -->",
+    "ends with &",
+    "ends with <",
+    "> a quote",
+    "a\n> quote",
+    "**a < b**",
+    "$x$\n\n<span>b</span>",
     "two  \nlines with a break",
     "  indented",
     "$$x$$ and more",
@@ -123,7 +154,6 @@ LEFT_TO_MARKDOWN = [
     "First\n\n\nSecond paragraph",
     "First\n\n<b>Second</b>",
     "$$a<b$$\n\nSecond",
-    "$a < b$",
     "tab\there",
 ]
 
@@ -139,9 +169,39 @@ def test_a_macro_used_wrongly_fails_as_in_markdown():
     assert fast is not None and fast.startswith("MacroError")
 
 
-def test_a_macro_that_writes_an_ampersand_is_left_to_markdown():
-    macros = (Macro("both", r"a \& b", 0, HERE),)
-    assert both(r"see $\both$", macros)[0] is None
+def test_a_macro_that_writes_an_ampersand_is_escaped_as_markdown_escapes_it():
+    macros = (Macro("both", r"a \& b < c", 0, HERE), Macro("ref", r"a &#38; b", 0, HERE))
+    fast, slow = both(r"see $\both$", macros)
+    assert fast == slow == r'<p>see <span class="arithmatex">\(a \&amp; b &lt; c\)</span></p>'
+    assert both(r"see $\ref$", macros)[0] is None  # Markdown keeps the reference: left to it
+
+
+def test_arithmatex_patterns_are_the_converters():
+    """markdown_paragraph's copies of arithmatex's patterns, as its extension combines them."""
+    converter = markdown_converter((), False)[0]
+    inline = converter.inlinePatterns["arithmatex-inline"].compiled_re
+    block = converter.parser.blockprocessors["arithmatex-block"].pattern
+    assert (INLINE_MATH.pattern, INLINE_MATH.flags) == (inline.pattern, inline.flags)
+    assert (BLOCK_MATH.pattern, BLOCK_MATH.flags) == (block.pattern, block.flags)
+
+
+def test_a_plain_field_is_written_without_importing_markdown():
+    """An edit whose fields are all plain never loads Markdown (~60 ms with pymdown-extensions)."""
+    script = (
+        "import sys\n"
+        "from builder.markdown_math import unsafe_html_written\n"
+        "html, plain = unsafe_html_written('Edit 1: $e^{1} > 0$. And `a & b`.', (), False)\n"
+        "print(html)\n"
+        "print(plain, sorted(m for m in ('markdown', 'pymdownx') if m in sys.modules))\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.splitlines()
+    assert output == [
+        '<p>Edit 1: <span class="arithmatex">\\(e^{1} &gt; 0\\)</span>. '
+        "And <code>a &amp; b</code>.</p>",
+        "True []",
+    ]
 
 
 # Text made of Markdown's and TeX's special characters, words and line breaks: wherever the
@@ -150,12 +210,15 @@ def test_a_macro_that_writes_an_ampersand_is_left_to_markdown():
 # characters that make a text Markdown's.
 PLAIN_PIECES = [
     "a", "Word", "x", "1", " ", "\n", "$x$", "$a_1$", "`c`", "\\E", "(", ")", "'", "é", "$$",
-    "**b**", " **b c**", "**", ",", ".",
+    "**b**", " **b c**", "**", ",", ".", "$x > 0$", "$a < b$", " & ", " > ", "`a < b && c`",
+    " **a > b & c**",
 ]  # fmt: skip
 HAZARDS = [
     "2.", "3)", " ", "\n", "$", "`", "\\", "\\KL{p}{q}", "\\KL{p}", "{", "}", "}}", "_", "*",
     "**", "[", "]", "!", "#", ">", "<", "&", "|", "-", "+", "=", "~", ":", '"', "\t", "\u00a0",
     "\\(", "\\)", "\\\\", "$$", "\x02", "\r", "&#1", "&amp", "&x;", "&=", "& ",
+    "&amp;", "&lt;", "a<b", "<span>", "</span>", "<!--", "-->", "<1@b.c>", "<http://a.b>", " < ",
+    "$a &= b$", "\n> ", "> ", " **a <1@b.c>**", "$\\amp$", "`<b>`", "`&amp;`",
 ]  # fmt: skip
 PIECES = st.sampled_from(PLAIN_PIECES * 2 + HAZARDS)
 
@@ -164,6 +227,24 @@ PIECES = st.sampled_from(PLAIN_PIECES * 2 + HAZARDS)
 @given(st.lists(PIECES, max_size=14).map("".join), st.sampled_from(["", "$$"]), st.booleans())
 def test_generated_text_matches_markdown_whenever_answered(text, display, cloze):
     fast, slow = both(display + text + display, MACROS, cloze)
+    if fast is not None:
+        assert fast == slow
+
+
+# Text whose only hazards are HTML's: `<`, `>` and `&` in prose, code, math and `**strong**`, as
+# text, tags, comments, character references, autolinks and e-mail links, and a quote's `>`.
+HTML_PIECES = [
+    "a", "x", " ", "\n", "$x$", "`c`", "**b**", "$", "`", "**", "<", ">", "&", " < ", " > ",
+    " & ", "a<b", "a<1", "<span>", "</span>", "<!--", "-->", "&amp;", "&#1", "&x;", "<1@b.c>",
+    "<http://a.b>", "\n> ", "$\\amp$", "$\\hashref$", "$\\nameref$", "&p(", "&X", "&lt", "&K;",
+    "&\u212a;", " **a > b & c**", " **a <1@b.c> d**",
+]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(HTML_PIECES), max_size=12).map("".join), st.booleans())
+def test_generated_html_characters_match_markdown_whenever_answered(text, cloze):
+    fast, slow = both(text, MACROS, cloze)
     if fast is not None:
         assert fast == slow
 
@@ -189,7 +270,7 @@ LINE = st.lists(
     st.sampled_from([p for p in PLAIN_PIECES if p not in ("\n", "$$", "**")] * 12 + HAZARDS),
     max_size=6,
 ).map("".join)
-BLOCK_STARTS = ["", "- ", "-  ", "* ", "1. ", "  ", "    ", "$$", "> ", "# ", "---\n"]
+BLOCK_STARTS = ["", "- ", "-  ", "* ", "1. ", "  ", "    ", "$$", "> ", "# ", "---\n", "<div>"]
 BLOCKS = st.one_of(
     LINE,
     st.lists(LINE, min_size=1, max_size=3).map("\n".join),

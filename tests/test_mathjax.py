@@ -235,13 +235,15 @@ def _forbidden(*args, **kwargs):
 def test_each_formula_comes_back_with_its_width_in_ems():
     from builder.mathjax import measure_tex
 
-    [(none, narrow), (_, wide), (error, unmeasured), (fine, unknown_glyph)] = measure_tex(
-        [
-            ("x", False),
-            (" + ".join("x" for _ in range(40)), True),
-            (r"\frac{a}{b", True),
-            (r"\unicode{8364}", False),
-        ]
+    [(none, narrow, _), (_, wide, _), (error, unmeasured, _), (fine, unknown_glyph, _)] = (
+        measure_tex(
+            [
+                ("x", False),
+                (" + ".join("x" for _ in range(40)), True),
+                (r"\frac{a}{b", True),
+                (r"\unicode{8364}", False),
+            ]
+        )
     )
     assert (
         none is None and 0.4 < narrow < 1 and wide > 40 * narrow
@@ -324,9 +326,9 @@ def test_speedups_change_no_verdict_and_no_width(monkeypatch):
     monkeypatch.setenv("MATHDECK_MATHJAX_PLAIN", "1")
     plain = measure_tex(items)
     assert fast == plain
-    measured = [width for error, width in fast if width is not None]
+    measured = [width for error, width, _ in fast if width is not None]
     assert len(measured) > 3000  # the comparison is of widths, not of Nones
-    assert sum(1 for error, _ in fast if error) >= len(BAD) + len(UNSAFE)
+    assert sum(1 for error, *_ in fast if error) >= len(BAD) + len(UNSAFE)
 
 
 def test_a_formula_just_over_the_phone_budget_is_measured_and_reported():
@@ -340,7 +342,7 @@ def test_a_formula_just_over_the_phone_budget_is_measured_and_reported():
 
     budget = PhoneBudget(360)
     sums = [(" + ".join(f"x_{{{k}}}" for k in range(1, n + 1)), True) for n in range(1, 30)]
-    widths = [width for _, width in measure_tex(sums)]
+    widths = [width for _, width, _ in measure_tex(sums)]
     assert widths == sorted(widths) and None not in widths
     where = Location(Path("cards/x.yaml"), 1)
     over = [

@@ -15,6 +15,7 @@ from builder.bench_decks import distinct_formulas
 from builder.mathjax import TexStream, measure_tex, tex_names
 from builder.mathjax_install import require_node_setup
 from builder.mathjax_snapshot import Snapshot, build_snapshot, snapshot_folder, usable_snapshot
+from builder.phone_budget import FITS_DEFAULT_PHONE_EM
 from test_mathjax import BAD, GOOD, UNSAFE, _flagship_formulas
 
 
@@ -63,8 +64,8 @@ def _use(monkeypatch, snapshot: Snapshot | None) -> None:
         monkeypatch.delenv("MATHDECK_NODE_SNAPSHOT", raising=False)
 
 
-def _streamed(items, tex_links="none"):
-    stream = TexStream(tex_links)
+def _streamed(items, tex_links="none", bound_limit_em=0.0):
+    stream = TexStream(tex_links, bound_limit_em)
     third = len(items) // 3
     for batch in (items[:third], items[third : 2 * third], items[2 * third :]):
         stream.send(batch)
@@ -87,6 +88,7 @@ def _answers():
         measure_tex(items),
         _streamed(items),
         _streamed(LINKS + [(tex, False) for tex in UNSAFE], tex_links="https"),
+        _streamed(items, bound_limit_em=FITS_DEFAULT_PHONE_EM),  # width bounds where they fit
         tex_names(),
     )
 
@@ -190,10 +192,10 @@ def test_a_blob_node_cannot_start_from_falls_back_and_is_dropped(
     garbage.write_bytes(b"not a V8 snapshot" * 1000)
     snapshot.publish(garbage)  # its digest is right: only node can tell
     items = [(tex, False) for tex in GOOD] + [(tex, False) for tex, _ in BAD]
-    expected = [(message, None) for _, message in BAD]
+    expected = [(message, None, True) for _, message in BAD]
     streamed = _streamed(items)
     assert streamed[len(GOOD) :] == expected and all(
-        error is None for error, _ in streamed[: len(GOOD)]
+        error is None for error, *_ in streamed[: len(GOOD)]
     )
     assert [("--snapshot-blob" in command) for command in node_commands] == [True, False]
     assert not snapshot.blob.exists() and snapshot.recently_failed()
@@ -214,7 +216,7 @@ def test_an_unbuildable_snapshot_falls_back_without_trying_again(monkeypatch, bu
     assert not snapshot.blob.exists() and not snapshot.building.exists()
     assert usable_snapshot(built.node, built.root) is None
     assert not snapshot.building.exists()
-    assert measure_tex([(r"\frac{a}", False)]) == [(r"Missing argument for \frac", None)]
+    assert measure_tex([(r"\frac{a}", False)]) == [(r"Missing argument for \frac", None, True)]
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,12 @@
 // The per-formula checker behind check.mjs: one TeX input and CommonHTML output jax per thread,
-// and check(tex, display) -> {error, width} for each formula (see check.mjs for what is checked).
+// and check(tex, display) -> {error, width[, bound]} for each formula (see check.mjs for what
+// is checked and measured).
 
 import { speedUpFilters } from './filters.mjs';
 import { loadMathJax } from './modules.mjs';
 import { makeSafetyCheck, policyFromEnvironment } from './safety.mjs';
 import { speedUpMathJax } from './speedups.mjs';
+import { makeWidthBound } from './widthbound.mjs';
 
 const LEFT_OUT = new Set([
   'textmacros', // Anki removes it: see literalMacroInText
@@ -62,6 +64,23 @@ export function makeChecker(policy = policyFromEnvironment()) {
     }
   };
 
+  // A formula whose width bound (widthbound.mjs) is at most this many ems fits every card the
+  // caller cares about: it is not laid out, and its width is that bound (check_math.py asks again,
+  // exact, for one that does not fit its card). Read at each check: a snapshot's process sets it.
+  const widthBound = makeWidthBound(output, mj.lengths);
+  const boundLimit = () => Number(process.env.MATHDECK_WIDTH_BOUND_LIMIT_EM) || 0;
+  const bounded = (math) => {
+    const limit = boundLimit();
+    if (!(limit > 0)) return null;
+    let bound;
+    try {
+      bound = Math.ceil(widthBound(math.root) * 1000) / 1000; // rounded up: still a bound
+    } catch {
+      return null; // a tree the walk did not expect (or too deep for it): the layout decides
+    }
+    return bound <= limit ? bound : null; // NaN (not modelled) is never <= limit
+  };
+
   return function check(texString, display) {
     lastError = null;
     const refused = safety.beforeParse(texString);
@@ -69,13 +88,17 @@ export function makeChecker(policy = policyFromEnvironment()) {
     // What doc.convert() does, keeping the MathItem: the output jax measures its compiled tree.
     const math = new doc.options.MathItem(texString, tex, display);
     let width = null;
+    let bound = null;
     let unsafe = null;
     try {
       math.setMetrics(16, 8, 1e6, 1e6, 1);
       math.convert(doc, mj.STATE.COMPILED);
       // Judged before it is measured: an unsafe formula is refused for that, whatever else.
       unsafe = lastError ? null : safety.afterParse(texString, math.root);
-      if (!lastError && !unsafe) width = measure(math);
+      if (!lastError && !unsafe) {
+        bound = bounded(math);
+        if (bound === null) width = measure(math);
+      }
     } catch (err) {
       return failed(`MathJax internal error: ${err && err.message ? err.message : String(err)}`);
     } finally {
@@ -94,6 +117,7 @@ export function makeChecker(policy = policyFromEnvironment()) {
       throw err;
     }
     if (macro) return failed(`${macro} inside \\text{} shows as literal text (Anki's MathJax has no textmacros)`);
+    if (bound !== null) return { error: null, width: bound, bound: true };
     return { error: null, width: width === null ? null : Math.round(width * 1000) / 1000 };
   };
 }

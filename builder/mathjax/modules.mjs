@@ -41,6 +41,7 @@ function requireMathJax() {
     },
     AllPackages: require('mathjax-full/js/input/tex/AllPackages.js').AllPackages,
     liteAdaptor: require('mathjax-full/js/adaptors/liteAdaptor.js').liteAdaptor,
+    lengths: require('mathjax-full/js/util/lengths.js'),
     RegisterHTMLHandler: require('mathjax-full/js/handlers/html.js').RegisterHTMLHandler,
     STATE: require('mathjax-full/js/core/MathItem.js').STATE,
     // Every named entity up front: otherwise MathJax tries to load them on demand.

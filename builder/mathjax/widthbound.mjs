@@ -1,0 +1,347 @@
+// An upper bound on a formula's CommonHTML width, from its MathML tree alone: no output wrappers,
+// no layout. Laying a formula out costs about a third of its check (wrapping every node, then its
+// bbox), and most formulas are far narrower than any phone: checker.mjs lays out only the
+// formulas whose bound could matter.
+//
+// widthBound(root) mirrors what MathJax 3.2.2's CommonHTML output adds up (output/common/Wrapper.js
+// and Wrappers/*.js), each part taken at its largest:
+//   - a character: the widest it is in any of the font's variants (with its italic correction,
+//     and 1 em, what an unknown character measures, when a variant lacks it), through every
+//     remapping (mo, mn, accent, smp) and, for a vertical delimiter, every size and assembly;
+//   - a node: its children side by side (a fraction, a stack or a table column: the widest, plus
+//     what MathJax puts around them), scaled by its own scriptlevel and mathsize, plus the
+//     spacing MathJax gives it (TeX classes, lspace, rspace);
+// and gives up (NaN) on what it does not model: a horizontal stretch (\underbrace, \xrightarrow,
+// \widehat), mpadded, menclose, mglyph, labels, styles, explicit fonts. NaN propagates through
+// every sum and max, so one unknown part makes the whole formula "measure exactly".
+//
+// tests/test_width_bound.py holds the bound to MathJax's own width on every flagship formula, the
+// bench's formulas and generated TeX.
+
+
+export function makeWidthBound(output, lengths) {
+  const font = output.font;
+  const params = font.params;
+  const remaps = Object.values(font.remapChars); // mo, mn, accent
+  const measured = new Map(); // variant name -> code point -> [width with ic, ic, skew]
+  const delimiterWidths = new Map(); // code point -> its widest size or assembly
+  // Of the characters in the subtree walked last, times their scale: what a script or a limit is
+  // shifted by (msubsup.js getAdjustedIc: 1.05 ic + 0.05; scriptbase.js getDelta: sk + 0.75 ic).
+  let scriptShift = 0;
+  let limitShift = 0;
+
+  // lengths.js as a wrapper converts a length; a named space or ems never depend on the scale.
+  const fixedLengths = new Map();
+  const len = (value, scale, size = 0) => {
+    let em = fixedLengths.get(value);
+    if (em !== undefined) return em;
+    em = lengths.length2em(value, size, scale, output.pxPerEm);
+    if (lengths.MATHSPACE[value] || /^\s*[-+]?(\.\d+|\d+(\.\d*)?)em\s*$/.test(value)) fixedLengths.set(value, em);
+    return em;
+  };
+
+  // A character in one variant, as TextNode.js finds it: through the variant's math alphanumeric
+  // (smp), remapped as an mo, mn or accent may be; NaN when the variant lacks it (MathJax would
+  // measure it as unknown text).
+  function lookUp(name, n) {
+    const variant = font.variant[name];
+    let data = variant && variant.chars[n];
+    if (data && data[3] && data[3].smp) data = variant.chars[data[3].smp];
+    if (!data) return [NaN, NaN, NaN];
+    const options = data[3] || {};
+    const ic = Math.max(0, options.ic || 0);
+    return [data[2] + ic, ic, Math.max(0, options.sk || 0) + 0.75 * ic + Math.abs(options.dx || 0)];
+  }
+
+  function charIn(name, n) {
+    let byChar = measured.get(name);
+    if (!byChar) measured.set(name, (byChar = new Map()));
+    let known = byChar.get(n);
+    if (known) return known;
+    known = lookUp(name, n);
+    for (const map of remaps) {
+      const text = map[n];
+      if (text === undefined) continue;
+      let width = 0;
+      for (const c of text) {
+        const [w, ic, skew] = lookUp(name, c.codePointAt(0));
+        width += w;
+        known = [known[0], Math.max(known[1], ic), Math.max(known[2], skew)];
+      }
+      known[0] = Math.max(known[0], width);
+    }
+    byChar.set(n, known);
+    return known;
+  }
+
+  // A vertical delimiter stretched (mrow.js, msqrt.js): one of its sizes, or its assembly.
+  function delimiterWidth(n) {
+    let width = delimiterWidths.get(n);
+    if (width !== undefined) return width;
+    const delimiter = font.getDelimiter(n);
+    width = 0;
+    if (delimiter && delimiter.dir === 1) {
+      width = Math.max(sizesWidth(n, delimiter), (delimiter.HDW || [0, 0, 0])[2]);
+    }
+    delimiterWidths.set(n, width);
+    return width;
+  }
+
+  // The widest of a delimiter's sizes (mo.js getStretchedVariant: size i is its schar[i], or the
+  // delimiter's own character, in the size variant the font gives it).
+  function sizesWidth(n, delimiter) {
+    let width = 0;
+    for (let i = 0; i < (delimiter.sizes || []).length; i++) {
+      const c = (delimiter.schar && delimiter.schar[i]) || delimiter.c || n;
+      width = Math.max(width, charIn(font.getSizeVariant(n, i), c)[0]);
+    }
+    return width;
+  }
+
+  function textWidth(text, variants, scale, delimiter) {
+    let width = 0;
+    for (const c of text) {
+      const n = c.codePointAt(0);
+      let [w, ic, skew] = [delimiter ? delimiterWidth(n) : 0, 0, 0];
+      for (const name of variants) {
+        const [vw, vic, vskew] = charIn(name, n);
+        [w, ic, skew] = [Math.max(w, vw), Math.max(ic, vic), Math.max(skew, vskew)];
+      }
+      width += w;
+      scriptShift = Math.max(scriptShift, (1.05 * ic + 0.05) * scale);
+      limitShift = Math.max(limitShift, skew * scale);
+    }
+    return width * scale;
+  }
+
+  // The variants CommonWrapper.getVariant (and mo.js's) may pick for a token; null: too many.
+  function variantsOf(node) {
+    const attributes = node.attributes;
+    if (attributes.get('fontweight') || attributes.get('fontstyle')) return null;
+    const names = [attributes.get('mathvariant')];
+    if (node.getProperty('variantForm')) names.push('-tex-variant');
+    if (node.kind === 'mo') names.push('-tex-variant', '-largeop', '-smallop');
+    return names;
+  }
+
+  // The node's scale relative to the formula's font, as CommonWrapper.getScale computes it.
+  function scaleOf(node, parentScale) {
+    if (node.isInferred) return parentScale;
+    const attributes = node.attributes;
+    let scale = 1;
+    const level = Math.min(attributes.get('scriptlevel'), 2);
+    if (level !== 0) {
+      scale = Math.pow(attributes.get('scriptsizemultiplier'), level);
+      scale = Math.max(scale, len(attributes.get('scriptminsize'), 1, 0.8));
+    }
+    let mathsize = node.isToken || node.kind === 'mstyle' ? attributes.get('mathsize') : attributes.getInherited('mathsize');
+    const fontsize = attributes.get('fontsize');
+    if (fontsize && !attributes.getExplicit('mathsize')) mathsize = fontsize;
+    if (mathsize !== '1' && mathsize !== 'normal') scale *= len(mathsize, 1, 1); // 'normal': 1
+    return scale;
+  }
+
+  // The space MathJax puts before and after the node (CommonWrapper.getSpace), in its own ems:
+  // its TeX spacing, or, when its operator sets lspace or rspace, MathML spacing (the operator
+  // dictionary's for the one it does not set; getMathMLSpacing only ever lowers them).
+  function spacing(node, scale) {
+    if (!node.hasSpacingAttributes()) {
+      const space = node.texSpacing();
+      return space ? Math.max(0, len(space, scale)) : 0;
+    }
+    const mo = node.coreMO();
+    const attributes = mo.attributes;
+    const left = attributes.isSet('lspace') ? Math.max(0, len(attributes.get('lspace'), scale)) : mo.lspace;
+    const right = attributes.isSet('rspace') ? Math.max(0, len(attributes.get('rspace'), scale)) : mo.rspace;
+    return Math.max(0, left) + Math.max(0, right);
+  }
+
+  // Whether MathJax stretches the node sideways to its siblings' width (scriptbase.js and
+  // mtable.js: stretchChildren, stretchColumns): an embellished operator whose core can.
+  function stretchesSideways(node) {
+    if (!node || !node.isEmbellished) return false;
+    const mo = node.coreMO();
+    if (mo.kind !== 'mo' || !mo.attributes.get('stretchy')) return false;
+    const text = Array.from(mo.getText());
+    const delimiter = text.length === 1 && font.getDelimiter(text[0].codePointAt(0));
+    return Boolean(delimiter && delimiter.dir === 2);
+  }
+
+  // The node's width with its spacing (bbox.w + L + R), in ems of the formula's font.
+  function outer(node, parentScale) {
+    const attributes = node.attributes;
+    if (attributes.getExplicit('style') || attributes.getExplicit('fontfamily')) return NaN;
+    const scale = scaleOf(node, parentScale);
+    return inner(node, scale) + spacing(node, scale) * scale;
+  }
+
+  const sum = (nodes, scale) => nodes.reduce((total, child) => total + outer(child, scale), 0);
+
+  // The node's own width (bbox.w), in ems of the formula's font.
+  function inner(node, scale) {
+    switch (node.kind) {
+      case 'mi':
+      case 'mn':
+      case 'mo':
+      case 'mtext':
+        return token(node, scale);
+      case 'mspace':
+        return Math.max(0, len(node.attributes.get('width'), scale)) * scale;
+      case 'math':
+      case 'mrow':
+      case 'inferredMrow':
+      case 'TeXAtom':
+      case 'mstyle':
+      case 'mphantom':
+      case 'mtd':
+        return sum(node.childNodes, scale);
+      case 'mfrac':
+        return fraction(node, scale);
+      case 'msub':
+      case 'msup':
+      case 'msubsup':
+        return scripts(node, scale);
+      case 'munder':
+      case 'mover':
+      case 'munderover':
+        return limits(node, scale);
+      case 'msqrt': // the surd, then the base; mroot: the index may overlap the surd, or not
+      case 'mroot':
+        return sum(node.childNodes, scale) + delimiterWidth(0x221a) * scale;
+      case 'mtable':
+        return table(node, scale);
+      case 'mpadded':
+        return padded(node, scale);
+      default: // menclose, mglyph, maction, semantics, mmultiscripts, ms, merror, ...
+        return NaN;
+    }
+  }
+
+  function token(node, scale) {
+    const variants = variantsOf(node);
+    if (!variants) return NaN;
+    const primes = node.getProperty('primes');
+    if (primes) return textWidth(primes, variants, scale, false);
+    // mo.js: an accent takes no width unless stretched; only a stretchy mo takes a larger size.
+    const isMo = node.kind === 'mo';
+    const stretchy = isMo && Boolean(node.attributes.get('stretchy'));
+    if (isMo && node.getProperty('mathaccent') && !stretchy) return 0;
+    let width = 0;
+    for (const child of node.childNodes) {
+      if (child.kind !== 'text') return NaN; // mglyph
+      width += textWidth(child.getText(), variants, scale, stretchy);
+    }
+    return width;
+  }
+
+  // mpadded.js getDimens: its width (lspace and voffset only move the content), at least 0.
+  function padded(node, scale) {
+    const content = sum(node.childNodes, scale);
+    const width = String(node.attributes.get('width'));
+    if (width === '') return content;
+    if (/width|height|depth|%/.test(width)) return NaN;
+    const own = len(width, scale) + (/^\s*[-+]/.test(width) ? content / scale : 0);
+    return Math.max(0, own) * scale;
+  }
+
+  function fraction(node, scale) {
+    if (node.attributes.get('bevelled')) return NaN;
+    const [numerator, denominator] = node.childNodes;
+    const widest = Math.max(outer(numerator, scale), outer(denominator, scale));
+    return widest + (2 * params.nulldelimiterspace + 0.2) * scale;
+  }
+
+  // The base walked alone: its width, and what its characters shift scripts and limits by.
+  function walkBase(base, scale) {
+    const [scripts, limits] = [scriptShift, limitShift];
+    scriptShift = 0;
+    limitShift = 0;
+    const width = outer(base, scale);
+    const shifts = [scriptShift, limitShift];
+    scriptShift = Math.max(scripts, shifts[0]);
+    limitShift = Math.max(limits, shifts[1]);
+    return [width, ...shifts];
+  }
+
+  // msubsup.js: the base, extra_ic and its italic correction, the wider script, scriptspace.
+  function scripts(node, scale) {
+    const [base, ...others] = node.childNodes;
+    const [width, shift] = walkBase(base, scale);
+    const widest = Math.max(0, ...others.map((script) => (script ? outer(script, scale) : 0)));
+    return width + shift + widest + (params.extra_ic + params.scriptspace) * scale;
+  }
+
+  // munderover.js: the widest of base, under and over, centred and each shifted by at most the
+  // base's skew and italic correction (getDelta); or as scripts (movablelimits, not displayed).
+  function limits(node, scale) {
+    const [base] = node.childNodes;
+    const stretchy = node.childNodes.map(stretchesSideways);
+    const before = [scriptShift, limitShift];
+    [scriptShift, limitShift] = [0, 0];
+    const widths = node.childNodes.map((child, i) => (!child || stretchy[i] ? 0 : outer(child, scale)));
+    const [scriptsShift, limitsShift] = [scriptShift, limitShift];
+    [scriptShift, limitShift] = [Math.max(before[0], scriptShift), Math.max(before[1], limitShift)];
+    if (stretchy.some(Boolean)) {
+      // Stretched to the widest of the others (scriptbase.js stretchChildren).
+      if (stretchy.every(Boolean) || !base) return NaN;
+      const widest = Math.max(...widths);
+      stretchy.forEach((stretches, i) => {
+        if (stretches) widths[i] = stretched(node.childNodes[i], widest, scale);
+      });
+    }
+    if (!node.attributes.get('displaystyle') && base.coreMO().attributes.get('movablelimits')) {
+      const scripts = Math.max(0, ...widths.slice(1));
+      return widths[0] + scriptsShift + scripts + (params.extra_ic + params.scriptspace) * scale;
+    }
+    return Math.max(...widths) + 2 * limitsShift;
+  }
+
+  // An mo stretched sideways to `width` (ems of the formula's font), as mo.js getStretchedVariant
+  // does: one of its sizes, or an assembly at least that wide, its minimum, or one extender more.
+  function stretched(mo, width, parentScale) {
+    if (mo.kind !== 'mo' || mo.attributes.getExplicit('minsize') || mo.attributes.getExplicit('maxsize')) return NaN;
+    if (mo.attributes.getExplicit('style') || mo.attributes.getExplicit('fontfamily')) return NaN;
+    const scale = scaleOf(mo, parentScale);
+    const n = mo.getText().codePointAt(0);
+    const delimiter = font.getDelimiter(n);
+    const [extender, ends] = delimiter.fullExt || [0, 0];
+    let own = Math.max(width / parentScale, delimiter.min || 0, ends) + extender;
+    own = Math.max(own, sizesWidth(n, delimiter));
+    return (own + spacing(mo, scale)) * scale;
+  }
+  // mtable.js: each column as wide as its widest cell, the column spacing and lines, the frame.
+  function table(node, scale) {
+    const attributes = node.attributes;
+    if (attributes.get('width') !== 'auto' || attributes.get('equalcolumns')) return NaN;
+    const columns = [];
+    for (const row of node.childNodes) {
+      if (row.kind !== 'mtr' || scaleOf(row, scale) !== scale) return NaN; // mlabeledtr: a label
+      row.childNodes.forEach((cell, j) => {
+        const unusual = cell.attributes.getExplicit('columnspan') || scaleOf(cell, scale) !== scale;
+        const width = unusual || stretchesSideways(cell.childNodes[0]) ? NaN : outer(cell, scale);
+        columns[j] = Math.max(columns[j] ?? 0, width);
+      });
+    }
+    const listed = (name, count) => {
+      const values = String(attributes.get(name) || attributes.getDefault(name)).trim().split(/\s+/);
+      return Array.from({ length: count }, (_, i) => values[Math.min(i, values.length - 1)]);
+    };
+    const between = Math.max(0, columns.length - 1);
+    if (listed('columnwidth', columns.length).some((width) => width !== 'auto' && width !== 'fit')) return NaN;
+    let width = columns.reduce((total, column) => total + column, 0);
+    for (const space of listed('columnspacing', between)) width += Math.max(0, len(space, scale)) * scale;
+    for (const line of listed('columnlines', between)) width += (line === 'none' ? 0 : 0.07) * scale;
+    if (attributes.get('frame') !== 'none') {
+      width += 2 * (0.07 + Math.max(0, len(listed('framespacing', 1)[0], scale))) * scale;
+    }
+    return width;
+  }
+
+  // The bound in ems of the formula's font, or NaN when some part of it is not modelled.
+  return function widthBound(root) {
+    root.setTeXclass(null); // the TeX classes the spacing depends on (as output.getBBox does)
+    scriptShift = 0;
+    limitShift = 0;
+    return outer(root, 1);
+  };
+}
