@@ -45,8 +45,9 @@ def exit_without_teardown(code: int) -> NoReturn:
     no thread, child or atexit work behind: node was waited for, files were written atomically.
     A stream that cannot be flushed ends the usual way, which reports it as Python does."""
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # pythonw has none
+                stream.flush()
     except (OSError, ValueError):
         sys.exit(code)
     os._exit(code)
