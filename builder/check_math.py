@@ -131,13 +131,10 @@ def start_math_check(deck: Deck, facts: list, checker: FormulaChecker | None = N
     return MathCheck(deck, facts, checker)
 
 
-def _placed_formulas(deck: Deck, facts: list):
-    """(card, fact, (tex, display), list depth) of every formula in `facts`."""
-    for card, card_facts in zip(deck.cards, facts, strict=True):
-        for fact in card_facts or ():  # None: checked before, unchanged
-            depths = fact.list_depths or (0,) * len(fact.formulas or ())
-            for formula, depth in zip(fact.formulas or (), depths, strict=True):
-                yield card, fact, formula, depth
+def _placed_formulas(fact) -> Iterable[tuple[tuple[str, bool], int]]:
+    """((tex, display), list depth) of each formula in one check.FieldFacts."""
+    depths = fact.list_depths or (0,) * len(fact.formulas or ())
+    return zip(fact.formulas or (), depths, strict=True)
 
 
 def _exact_where_bounds_do_not_fit(
@@ -147,10 +144,12 @@ def _exact_where_bounds_do_not_fit(
     its card (a narrower phone_width, a list, a field's larger font): the budget judges widths."""
     budget = PhoneBudget(deck.config.phone_width)
     unsure: dict[tuple[str, bool], None] = {}  # a dict keeps their order
-    for _, fact, formula, depth in _placed_formulas(deck, facts):
-        _, width, exact = verdicts[formula]
-        if not exact and width is not None and not budget.fits(fact.key, width, depth):
-            unsure[formula] = None
+    for card_facts in facts:
+        for fact in card_facts or ():  # None: checked before, unchanged
+            for formula, depth in _placed_formulas(fact):
+                _, width, exact = verdicts[formula]
+                if not exact and width is not None and not budget.fits(fact.key, width, depth):
+                    unsure[formula] = None
     return {**verdicts, **checker.exact_verdicts(list(unsure))} if unsure else verdicts
 
 
@@ -175,8 +174,7 @@ def _problems(
                         where, f"{label}: {fact.macro_error}", card=card.id, code=DECK_MACRO_MISUSED
                     )
                 )
-            depths = fact.list_depths or (0,) * len(fact.formulas or ())
-            for (tex, display), depth in zip(fact.formulas or (), depths, strict=True):
+            for (tex, display), depth in _placed_formulas(fact):
                 error, width, _ = verdicts[(tex, display)]
                 if error:
                     problems.append(_tex_problem(where, label, card.id, tex, error, suggestions))

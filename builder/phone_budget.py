@@ -43,12 +43,13 @@ def _font_px(key: str) -> float:
     return CARD_FONT_PX * FIELD_FONT_SCALE.get(key, 1.0)
 
 
-# A formula at most this wide (in ems) fits a card on the default phone in every field, outside a
-# list: node need not lay it out (its width bound is enough, builder/mathjax/widthbound.mjs); any
-# other budget asks for the exact width of a bound that does not fit it (check_math.py).
-_WIDEST_FONT_PX = max(_font_px(key) for key in [*FIELD_FONT_SCALE, ""]) * MATHJAX_FONT_SCALE
+# A formula at most this wide (in ems) fits a card on the default phone in a field of the card's
+# own font (answers, formulas), outside a list: node need not lay it out, its width bound is
+# enough (builder/mathjax/widthbound.mjs). A bound that does not fit its own card (a narrower
+# phone, a list, a prompt's larger font) is measured exactly after all (check_math.py).
 FITS_DEFAULT_PHONE_EM = (
-    int((DEFAULT_PHONE_WIDTH - PHONE_CARD_MARGIN_PX) / _WIDEST_FONT_PX * 1000) / 1000
+    int((DEFAULT_PHONE_WIDTH - PHONE_CARD_MARGIN_PX) / (_font_px("") * MATHJAX_FONT_SCALE) * 1000)
+    / 1000
 )
 
 

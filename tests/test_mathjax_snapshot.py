@@ -112,11 +112,12 @@ def test_the_snapshot_answers_as_node_without_it(monkeypatch, built, node_comman
             ]
             assert [(k, snapshot_answer[k], usual_answer[k]) for k in differ] == []
         assert snapshot_answer == usual_answer
-    verdicts, streamed, links, names = usual
+    verdicts, streamed, links, bounded, names = usual
     assert streamed == verdicts
-    assert sum(1 for error, _ in verdicts if error is None) > 2000
+    assert sum(1 for error, *_ in verdicts if error is None) > 2000
     assert all(verdicts[-len(LINKS) - len(UNSAFE) + k][0] for k in range(len(UNSAFE) + 2))
-    assert links[0] == (None, links[0][1]) and links[1][0]  # https: allowed by the deck, http: not
+    assert links[0] == (None, links[0][1], True) and links[1][0]  # https: allowed, http: not
+    assert sum(1 for *_, exact in bounded if not exact) > 1000  # the snapshot's bounds compared
     assert "mathbb" in names["macros"] and "aligned" in names["environments"]
 
 

@@ -98,30 +98,44 @@ export function makeWidthBound(output, lengths) {
     return width;
   }
 
-  function textWidth(text, variants, scale, delimiter) {
-    let width = 0;
-    for (const c of text) {
-      const n = c.codePointAt(0);
-      let [w, ic, skew] = [delimiter ? delimiterWidth(n) : 0, 0, 0];
-      for (const name of variants) {
-        const [vw, vic, vskew] = charIn(name, n);
-        [w, ic, skew] = [Math.max(w, vw), Math.max(ic, vic), Math.max(skew, vskew)];
-      }
-      width += w;
-      scriptShift = Math.max(scriptShift, (1.05 * ic + 0.05) * scale);
-      limitShift = Math.max(limitShift, skew * scale);
-    }
-    return width * scale;
-  }
-
-  // The variants CommonWrapper.getVariant (and mo.js's) may pick for a token; null: too many.
+  // The variants CommonWrapper.getVariant (and mo.js's) may pick for a token: one set of them,
+  // with a cache of the texts measured in it; null: too many to tell.
+  const variantSets = new Map(); // mathvariant -> [alone, with -tex-variant]
+  const largeOperators = { names: ['-largeop', '-smallop'], texts: new Map() };
   function variantsOf(node) {
     const attributes = node.attributes;
     if (attributes.get('fontweight') || attributes.get('fontstyle')) return null;
-    const names = [attributes.get('mathvariant')];
-    if (node.getProperty('variantForm')) names.push('-tex-variant');
-    if (node.kind === 'mo') names.push('-tex-variant', '-largeop', '-smallop');
-    return names;
+    if (node.kind === 'mo' && attributes.get('largeop')) return largeOperators;
+    const mathvariant = attributes.get('mathvariant');
+    let sets = variantSets.get(mathvariant);
+    if (!sets) {
+      const set = (names) => ({ names, texts: new Map() });
+      sets = [set([mathvariant]), set([mathvariant, '-tex-variant'])];
+      variantSets.set(mathvariant, sets);
+    }
+    return sets[node.kind === 'mo' || node.getProperty('variantForm') ? 1 : 0];
+  }
+
+  // A token's text at scale 1: [width, ic, skew], each the largest of its characters'.
+  function textWidth(text, variants, scale, delimiter) {
+    const key = delimiter ? `\u0000${text}` : text;
+    let known = variants.texts.get(key);
+    if (!known) {
+      known = [0, 0, 0];
+      for (const c of text) {
+        const n = c.codePointAt(0);
+        let [w, ic, skew] = [delimiter ? delimiterWidth(n) : 0, 0, 0];
+        for (const name of variants.names) {
+          const [vw, vic, vskew] = charIn(name, n);
+          [w, ic, skew] = [Math.max(w, vw), Math.max(ic, vic), Math.max(skew, vskew)];
+        }
+        known = [known[0] + w, Math.max(known[1], ic), Math.max(known[2], skew)];
+      }
+      variants.texts.set(key, known);
+    }
+    scriptShift = Math.max(scriptShift, (1.05 * known[1] + 0.05) * scale);
+    limitShift = Math.max(limitShift, known[2] * scale);
+    return known[0] * scale;
   }
 
   // The node's scale relative to the formula's font, as CommonWrapper.getScale computes it.
