@@ -129,7 +129,7 @@ def markdown_to_unsafe_html(text: str, macros: tuple[Macro, ...] = (), cloze: bo
 @functools.lru_cache(maxsize=1 << 17)
 def unsafe_html_written(text: str, macros: tuple[Macro, ...], cloze: bool) -> tuple[str, bool]:
     """Markdown's output, and whether markdown_paragraph wrote it without Markdown: then it holds
-    only tags the sanitiser keeps (p, ul, li, code, strong, arithmatex's span and div), its text
+    only tags the sanitiser keeps (p, ul, li, code, strong, em, arithmatex's span and div), its text
     is escaped (`&lt;`, `&gt;`, `&amp;`) and its prose holds no `$` or backslash, so the HTML
     audit has nothing to say about it."""
     # Most fields (plain paragraphs, display formulas, short lists) are written without Markdown,

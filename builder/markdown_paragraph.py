@@ -8,16 +8,17 @@ Each function answers only for text whose Markdown output it can write exactly, 
 markdown_math runs Markdown). `paragraph_html`: one block of lines that no block processor
 claims, whose prose, once code spans and inline math are taken out in Markdown's own order
 (backtick spans first, then arithmatex's own pattern), holds no character another inline pattern
-reacts to but `**strong**` plain words. `<`, `>` and `&` may stand in math, code and prose
-(`$a > 0$`, `x & y`) but never where HTML could read markup: no `<` before a letter, `/`, `!` or
-`?` (a tag, comment or declaration, which Markdown's raw HTML parser would take), no `&#` or
-`&name;` (a character reference, which it would rewrite or leave unescaped), and
-in prose no `<` before anything but a space (an autolink or e-mail link); they are escaped as
-Markdown's serializer escapes text (`&amp;`, `&lt;`, `&gt;`). `display_math_html`: one
+reacts to but `**strong**` and `*emphasised*` plain words. `<`, `>` and `&` may stand in math,
+code and prose (`$a > 0$`, `x & y`) but never where HTML could read markup: no `<` before a
+letter, `/`, `!` or `?` (a tag, comment or declaration, which Markdown's raw HTML parser would
+take), no `&#` or `&name;` (a character reference, which it would rewrite or leave unescaped),
+and in prose no `<` before anything but a space (an autolink or e-mail link); they are escaped
+as Markdown's serializer escapes text (`&amp;`, `&lt;`, `&gt;`). `display_math_html`: one
 `$$...$$` formula that arithmatex's block pattern takes whole. `list_html`: a tight list of `- `
-items, each one plain line. `plain_html`: one such block, or several between single blank lines
-(no markup-like `<` or `&` anywhere then, no two lists in a row: Markdown would make them one
-loose list), joined as Markdown joins them.
+items, each one plain line. `plain_html`: one such block, or several between blank lines (no
+markup-like `<` or `&` anywhere then, no two lists in a row: Markdown would make them one loose
+list), joined as Markdown joins them, once markdown_extensions' DisplayMathParagraphs has put
+blank lines around `$$` lines as it does before Markdown's block parser.
 The output holds only tags the sanitiser keeps and text escaped as HTML, so check's HTML audit
 has nothing to say about it. tests/test_markdown_paragraph.py holds it to Markdown's output on the
 flagship deck, the bench deck and generated text.
@@ -32,6 +33,7 @@ import re
 from collections.abc import Callable
 
 from .macros import MacroError
+from .markdown_extensions import DisplayMathParagraphs
 
 # Anywhere in the text: whitespace Markdown normalises or that splits lines, its placeholders'
 # delimiters (STX, ETX), a `<` or `&` that HTML may read as markup (see above).
@@ -68,6 +70,9 @@ BLOCK_MATH = re.compile(
 )
 
 
+_BLANK_LINES = re.compile(r"\n\n+")
+
+
 def plain_html(
     text: str,
     rewrite_math: Callable[[str], str],
@@ -75,7 +80,11 @@ def plain_html(
 ) -> str | None:
     """Markdown's output for a field made of plain blocks (see above), or None. `rewrite_math`
     and `escape_math` are what markdown_math's converter's MathRewriter does."""
-    blocks = text.rstrip("\n").split("\n\n")
+    if "$$" in text:  # Markdown's blocks are those after our blank lines around `$$` lines
+        text = "\n".join(DisplayMathParagraphs().run(text.split("\n")))
+    # More blank lines between blocks change nothing (Markdown's EmptyBlockProcessor) but after
+    # indented code or in a list, which are Markdown's (below).
+    blocks = _BLANK_LINES.split(text.rstrip("\n"))
     if len(blocks) > 1 and _MARKUP.search(text):  # raw HTML may span blocks
         return None
     out: list[str] = []
@@ -105,7 +114,8 @@ def paragraph_html(text: str, rewrite_math: Callable[[str], str]) -> str | None:
     if not body or _NEVER.search(body) or _MARKUP.search(body):
         return None
     lines = body.split("\n")
-    if (len(lines) > 1 and "|" in body) or not all(_plain_line(line) for line in lines):
+    # Never a table either: its second line, a separator row, holds only `|`, `:`, `-` and spaces.
+    if not all(_plain_line(line) for line in lines):
         return None
     # Code spans first (Markdown's backtick pattern is first): each backtick pairs with the next.
     pieces = body.split("`")
@@ -187,36 +197,37 @@ def escape_text(text: str) -> str:
 
 
 _SPAN = re.compile("\x02klzzwxh:(\\d{4})\x03")
-# `**strong**` in prose: plain words (no `<`), between a space, `(` or the text's start and a space,
-# punctuation or its end (a text with any other `*` or `_` is Markdown's).
-_STRONG = re.compile(r"\*\*([^\W_](?:[^*_\\\[\]$`\x02\x03<]*[^\W_])?)\*\*")
-_BEFORE_STRONG = frozenset(" \n(")
-_AFTER_STRONG = frozenset(" \n.,;:!?)")
+# `**strong**` or `*em*` in prose: plain words (no `<`), between a space, `(` or the text's start
+# and a space, punctuation or its end (a text with any other `*` or `_` is Markdown's).
+_EMPHASIS = re.compile(r"(\*\*?)([^\W_](?:[^*_\\\[\]$`\x02\x03<]*[^\W_])?)\1")
+_BEFORE_EMPHASIS = frozenset(" \n(")
+_AFTER_EMPHASIS = frozenset(" \n.,;:!?)")
 
 
 def _prose(rest: str, start: int, end: int, codes: list[str]) -> str | None:
-    """rest[start:end] (prose between formulas) as HTML, its code spans and `**strong**` words
-    written as Markdown writes them; None when it has other markup."""
+    """rest[start:end] (prose between formulas) as HTML, its code spans and `**strong**` and
+    `*em*` words written as Markdown writes them; None when it has other markup."""
     if rest.find("\x02", start, end) < 0 and rest.find("*", start, end) < 0:  # plain words
         return _plain_text(rest[start:end])
     out, position = [], start
     for span in _SPAN.finditer(rest, start, end):
-        out += [_strong(rest, position, span.start()), "<code>"]
+        out += [_emphasis(rest, position, span.start()), "<code>"]
         out += [escape_text(codes[int(span.group(1))].strip()), "</code>"]
         position = span.end()
-    out.append(_strong(rest, position, end))
+    out.append(_emphasis(rest, position, end))
     return None if None in out else "".join(out)  # type: ignore[arg-type]
 
 
-def _strong(rest: str, start: int, end: int) -> str | None:
+def _emphasis(rest: str, start: int, end: int) -> str | None:
     out, position = [], start
-    for match in _STRONG.finditer(rest, start, end):
+    for match in _EMPHASIS.finditer(rest, start, end):
         before = rest[match.start() - 1] if match.start() else " "
         after = rest[match.end()] if match.end() < len(rest) else " "
-        if before not in _BEFORE_STRONG or after not in _AFTER_STRONG:
+        if before not in _BEFORE_EMPHASIS or after not in _AFTER_EMPHASIS:
             return None
-        out += [_plain_text(rest[position : match.start()]), "<strong>"]
-        out += [escape_text(match.group(1)), "</strong>"]
+        tag = "strong" if len(match.group(1)) == 2 else "em"
+        out += [_plain_text(rest[position : match.start()]), f"<{tag}>"]
+        out += [escape_text(match.group(2)), f"</{tag}>"]
         position = match.end()
     out.append(_plain_text(rest[position:end]))
     return None if None in out else "".join(out)  # type: ignore[arg-type]

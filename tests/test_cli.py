@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -308,17 +309,44 @@ def test_figures_without_scripts_prints_no_empty_table(project):
     assert result.stdout.splitlines() == [f"No figure scripts in {project.resolve() / 'figures'}."]
 
 
-def test_a_command_line_collects_cycles_only_after_many_allocations(monkeypatch):
+def test_only_a_command_line_typer_runs_collects_cycles(monkeypatch):
+    # An answered command line (help, a no-op or an edit's build) ends soon: no cycle collector.
+    # Typer's commands (`watch` runs for hours) have it.
     import gc
 
-    from builder import cli, cli_replay
+    from builder import cli, cli_app, cli_replay
+
+    collecting = []
+
+    def ended(code):
+        collecting.append(gc.isenabled())
+        raise SystemExit(code)
 
     monkeypatch.setattr(sys, "argv", ["mathdeck", "build"])
-    monkeypatch.setattr(cli_replay, "replay", lambda argv: 0)
-    before = gc.get_threshold()
+    monkeypatch.setattr(cli, "exit_without_teardown", ended)  # not the test's process
+    monkeypatch.setattr(cli_app, "run", lambda argv: collecting.append(gc.isenabled()))
     try:
-        with pytest.raises(SystemExit):
-            cli.main()
-        assert gc.get_threshold() == (cli.GC_THRESHOLD, *before[1:]) and before[0] < 100_000
+        for answer in (0, None):
+            monkeypatch.setattr(cli_replay, "replay", lambda argv, answer=answer: answer)
+            with contextlib.suppress(SystemExit):
+                cli.main()
     finally:
-        gc.set_threshold(*before)
+        gc.enable()
+    assert collecting == [False, True]
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_an_answered_command_line_ends_with_its_output_flushed_and_its_code(closed):
+    # exit_without_teardown skips Python's teardown: what was printed must still come out
+    # (stdout buffered, as on a pipe), and a stream that cannot be flushed ends the usual way.
+    code = (
+        "import sys\n"
+        "from builder.cli import exit_without_teardown\n"
+        "print('summary'); print('warning', file=sys.stderr)\n"
+        + ("sys.stdout.close()\n" if closed else "")
+        + "exit_without_teardown(3)\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 3
+    assert (done.stdout, done.stderr) == ("summary\n", "warning\n")  # closing flushed it

@@ -84,6 +84,8 @@ PLAIN = [
     ("$$\n\\begin{aligned} a &= b \\\\ c \\end{aligned}\n$$", None),
     ("$$a < \\E[X]$$", None),
     ("First\n\nSecond paragraph", "<p>First</p>\n<p>Second paragraph</p>"),
+    ("First\n\n\nSecond paragraph", "<p>First</p>\n<p>Second paragraph</p>"),
+    ("By $x$:\n$$y$$\nthen $z$.", None),
     ("- a list item", "<ul>\n<li>a list item</li>\n</ul>"),
     ("By $x$:\n\n$$y &= 1$$\n\n- one `c`\n- **two** $z$\n\nEnd.\n", None),
     ("$$x$$\n\n$$y$$", None),
@@ -94,6 +96,7 @@ PLAIN = [
         '<strong>bold</strong> <span class="arithmatex">\\(p &gt; q\\)</span></p>',
     ),
     ("- $x > 0$\n- a & b", None),
+    ("an *emphasis* and **strong** (*em*).", None),
     ("$a < b$", '<p><span class="arithmatex">\\(a &lt; b\\)</span></p>'),
     ("$$a < b$$\n\nThen $c > d$.", None),
     ("$$\\begin{aligned}\n&p(x) = 1 \\\\\n&X = 2\n\\end{aligned}$$", None),
@@ -117,7 +120,11 @@ LEFT_TO_MARKDOWN = [
     "1. a numbered item",
     "# A header",
     "> a quote",
-    "an *emphasis*",
+    "an *emphasis",
+    "an *emphasis*text",
+    "a *b **c** d*",
+    "***a***",
+    "**a*",
     "**bold**text",
     "`code`**bold**",
     "**not closed",
@@ -151,7 +158,8 @@ LEFT_TO_MARKDOWN = [
     "a lone ` backtick",
     "two\n---",
     "a | b\n--|--",
-    "First\n\n\nSecond paragraph",
+    "a |\n|",
+    "a | b\n- | -",
     "First\n\n<b>Second</b>",
     "$$a<b$$\n\nSecond",
     "tab\there",
@@ -211,14 +219,15 @@ def test_a_plain_field_is_written_without_importing_markdown():
 PLAIN_PIECES = [
     "a", "Word", "x", "1", " ", "\n", "$x$", "$a_1$", "`c`", "\\E", "(", ")", "'", "é", "$$",
     "**b**", " **b c**", "**", ",", ".", "$x > 0$", "$a < b$", " & ", " > ", "`a < b && c`",
-    " **a > b & c**",
+    " **a > b & c**", "*e*", " *e f*", " (*g*)",
 ]  # fmt: skip
 HAZARDS = [
     "2.", "3)", " ", "\n", "$", "`", "\\", "\\KL{p}{q}", "\\KL{p}", "{", "}", "}}", "_", "*",
     "**", "[", "]", "!", "#", ">", "<", "&", "|", "-", "+", "=", "~", ":", '"', "\t", "\u00a0",
     "\\(", "\\)", "\\\\", "$$", "\x02", "\r", "&#1", "&amp", "&x;", "&=", "& ",
     "&amp;", "&lt;", "a<b", "<span>", "</span>", "<!--", "-->", "<1@b.c>", "<http://a.b>", " < ",
-    "$a &= b$", "\n> ", "> ", " **a <1@b.c>**", "$\\amp$", "`<b>`", "`&amp;`",
+    "$a &= b$", "\n> ", "> ", " **a <1@b.c>**", "$\\amp$", "`<b>`", "`&amp;`", " | ", "|\n",
+    "\n|", "\n--|--\n", "\n:-|-:\n", " **b*", " *b**", "***b***",
 ]  # fmt: skip
 PIECES = st.sampled_from(PLAIN_PIECES * 2 + HAZARDS)
 

@@ -25,11 +25,17 @@ RUN = """
 import os, sys
 sys.argv = ["mathdeck", *sys.argv[1:]]
 from builder.cli import main
+
+def write_imported():
+    with open(os.environ["IMPORTED"], "w") as imported:
+        imported.write("\\n".join(sorted(sys.modules)))
+
+exit_now = os._exit  # how main ends an answered command line: no finally runs after it
+os._exit = lambda code: (write_imported(), exit_now(code))
 try:
     main()
 finally:
-    with open(os.environ["IMPORTED"], "w") as imported:
-        imported.write("\\n".join(sorted(sys.modules)))
+    write_imported()
 """
 
 
