@@ -59,7 +59,7 @@ def test_bounds_hold_on_21000_bench_formulas():
 
 # What the bound does not model: a box (menclose), a label (mlabeledtr: display math only), a
 # glyph or an explicit font, prescripts (mmultiscripts), an arrow stretched inside a table cell or
-# over an mpadded.
+# over an mpadded, a brace under or over an inline operator whose limits move.
 MUST_MEASURE = [
     *[(r"\boxed{x + y}", display) for display in (False, True)],
     *[(r"\cancel{x}", display) for display in (False, True)],
@@ -68,6 +68,10 @@ MUST_MEASURE = [
     *[(r"\sideset{_a}{_b}\sum x", display) for display in (False, True)],
     *[(r"\begin{CD} A @>f>> B \end{CD}", display) for display in (False, True)],
     *[(r"\xrightarrow{d} x", display) for display in (False, True)],
+    # a brace over a movable-limits operator, inline: laid out as scripts, stretched otherwise
+    # (bound 4.32 em, width 4.85: found by test_bounds_hold_on_generated_tex)
+    (r"\underbrace{\; \max}_{x}", False),
+    (r"\overbrace{\;\max}^{y}", False),
 ]
 
 

@@ -211,6 +211,9 @@ export function makeWidthBound(output, lengths) {
       });
     }
     if (!node.attributes.get('displaystyle') && base.coreMO().attributes.get('movablelimits')) {
+      // Laid out as scripts, a brace or arrow under or over a movable-limits operator (inline
+      // \underbrace{\; \max}_x) is stretched otherwise than stretchChildren does: not modelled.
+      if (stretchy.some(Boolean)) return NaN;
       const scripts = Math.max(0, ...widths.slice(1));
       return widths[0] + scriptsShift + scripts + (params.extra_ic + params.scriptspace) * scale;
     }
