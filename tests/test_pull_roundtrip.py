@@ -73,11 +73,20 @@ def words_outside_math_and_code(html: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _inside_bold(html: str, at: int) -> bool:
+    before = html[:at]
+    return len(re.findall(r"<(?:strong|b)>", before)) > len(re.findall(r"</(?:strong|b)>", before))
+
+
 def edited_as_anki_stores_it(html: str, edit: str, pick: int) -> str | None:
     """`html` with one edit made the way Anki's editor stores it; None when the field has no place "
     "for it."""
     if edit in ("word changed", "word bolded"):
         words = words_outside_math_and_code(html)
+        if edit == "word bolded":
+            # Ctrl+B on a word that is already bold makes it plain in Anki's editor: it never
+            # stores <b> inside <strong> (whose Markdown, `**mode-**seeking****`, has no reading).
+            words = [(start, end) for start, end in words if not _inside_bold(html, start)]
         if not words:
             return None
         start, end = words[pick % len(words)]
