@@ -20,19 +20,17 @@ import hashlib
 import marshal
 import os
 import sys
-import time
 import zlib
 from functools import cache
 from pathlib import Path
 
 from .atomic import write_atomically
 from .content_hash import content_key
-from .user_cache import Remembered
+from .user_cache import Remembered, file_stamp, settled
 from .versions import installed_versions, library_version
 
 CACHE_FORMAT = 2  # 2: each value carries a CRC-32 of its bytes
 KEEP_UNUSED = 5  # saves of its shard an unused entry survives
-RACY_NS = 2_000_000_000  # file times lag the clock (coarse ticks; 2 s steps on FAT)
 BUILDER_DIR = Path(__file__).resolve().parent
 _MISSING = object()
 
@@ -241,20 +239,18 @@ def _code_files() -> list[Path]:
 def file_digests(paths: list[Path]) -> list[str]:
     """Each file's digest, from the per-user cache while the file has the size, times and inode
     it was hashed with (hashing the ~110 files of builder/ was ~10 ms of every start). A file
-    changed within RACY_NS of being hashed is hashed again next time: a second change in the
-    same tick of the file system's clock would leave its times as they were."""
+    that has not settled (user_cache.settled) is hashed again next time."""
     remembered = _remembered_digests()
-    now = time.time_ns()
     digests = []
     for path in paths:
         found = path.stat()
-        seen = [found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino]
+        seen = file_stamp(found)
         entry = remembered.get(str(path))
         if isinstance(entry, list) and len(entry) == 5 and entry[:4] == seen:
             digests.append(entry[4])
             continue
         digest = hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest()
-        if now - max(found.st_mtime_ns, found.st_ctime_ns) > RACY_NS:
+        if settled(found):
             remembered.put(str(path), [*seen, digest])
         digests.append(digest)
     remembered.save()

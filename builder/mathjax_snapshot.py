@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from .atomic import write_atomically
+from .user_cache import file_stamp, settled
 
 NODE_SCRIPTS = Path(__file__).resolve().parent / "mathjax"
 CHECK_SCRIPT = NODE_SCRIPTS / "check.mjs"
@@ -41,9 +42,6 @@ RETRY_FAILED_AFTER_SECONDS = 24 * 3600  # a snapshot that could not be built (a 
 BUILDING_FOR_AT_MOST_SECONDS = 300  # an older "building" mark is a builder that died
 BUILD_TIMEOUT_SECONDS = 300
 UNUSED_FOR_SECONDS = 30 * 24 * 3600  # another key's blob (older node, MathJax, code) then goes
-# A blob written this close to its verification may be written again within one tick of the file
-# system's clock, its times unchanged: its size, times and inode are kept only once it is older.
-RACY_NS = 2_000_000_000
 # What the built snapshot must answer exactly as node without it does before it is used: good
 # formulas (widths), errors, the safety wall, a definition that must not outlive its formula.
 SELF_TEST = (
@@ -115,7 +113,7 @@ class Snapshot:
             return False
         try:
             found = self.blob.stat()
-            seen = [found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino]
+            seen = file_stamp(found)
             if record.get("verified_as") == seen:
                 return True
             data = self.blob.read_bytes()
@@ -123,7 +121,7 @@ class Snapshot:
             return False
         if hashlib.sha256(data).hexdigest() != record["sha256"]:
             return False
-        if time.time_ns() - max(found.st_mtime_ns, found.st_ctime_ns) > RACY_NS:
+        if settled(found):  # kept only once a rewrite would show in them
             with contextlib.suppress(OSError):  # kept only to save time
                 self._write_record({"sha256": record["sha256"], "verified_as": seen})
         return True

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import time
 import zlib
 from contextlib import suppress
 from pathlib import Path
@@ -14,6 +15,19 @@ from pathlib import Path
 from .atomic import write_atomically
 
 REMEMBERED_FORMAT = 1
+RACY_NS = 2_000_000_000  # file times lag the clock (coarse ticks; 2 s steps on FAT)
+
+
+def file_stamp(found: os.stat_result) -> list[int]:
+    """What a file's bytes cannot change without: its size, times and inode (any write moves its
+    ctime, which no one can set back)."""
+    return [found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino]
+
+
+def settled(found: os.stat_result) -> bool:
+    """Whether the file last changed more than RACY_NS ago: a second change within one tick of
+    the file system's clock would leave its times as they were, so a newer stamp proves nothing."""
+    return time.time_ns() - max(found.st_mtime_ns, found.st_ctime_ns) > RACY_NS
 
 
 def user_cache_dir() -> Path:

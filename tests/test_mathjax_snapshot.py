@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from builder import mathjax, mathjax_snapshot
+from builder import mathjax, mathjax_snapshot, user_cache
 from builder.bench_decks import distinct_formulas
 from builder.mathjax import TexStream, measure_tex, tex_names
 from builder.mathjax_install import require_node_setup
@@ -162,11 +162,11 @@ def test_a_verified_blob_is_hashed_again_only_once_it_changes(monkeypatch, built
         return real_sha256(data)
 
     monkeypatch.setattr(mathjax_snapshot.hashlib, "sha256", sha256)
-    monkeypatch.setattr(mathjax_snapshot, "RACY_NS", 10**18)  # as if just written
+    monkeypatch.setattr(user_cache, "RACY_NS", 10**18)  # as if just written
     # The copied record may hold the original blob's size, times and inode: not this file's.
     assert snapshot.verified() and hashed
     assert snapshot.read_record().get("verified_as") != _stamp(snapshot.blob)  # too new
-    monkeypatch.setattr(mathjax_snapshot, "RACY_NS", 0)  # as it will be in two seconds
+    monkeypatch.setattr(user_cache, "RACY_NS", 0)  # as it will be in two seconds
     assert snapshot.verified() and snapshot.read_record()["verified_as"] == _stamp(snapshot.blob)
     hashed.clear()
     assert snapshot.verified() and hashed == []  # its size, times and inode are as verified

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from builder import cache, figures
+from builder import cache, figures, user_cache
 from builder.cache import file_digests
 from builder.figures import plan_figures
 from builder.user_cache import Remembered
@@ -44,7 +44,7 @@ def test_remembered_values_come_back_newest_kept_and_a_damaged_file_is_empty():
 def test_a_file_digest_is_remembered_until_the_file_changes(monkeypatch, tmp_path):
     code = tmp_path / "code.py"
     code.write_text("x = 1\n")
-    monkeypatch.setattr(cache, "RACY_NS", 0)  # the file is older than its clock's tick
+    monkeypatch.setattr(user_cache, "RACY_NS", 0)  # the file is older than its clock's tick
     [digest] = file_digests([code])
     # Remembered: a wrong digest planted in the table comes back while the file is unchanged...
     table = _remembered_again("code-digests", 4096)
@@ -63,7 +63,7 @@ def test_a_file_digest_is_remembered_until_the_file_changes(monkeypatch, tmp_pat
 
 
 def test_a_file_changed_just_now_is_hashed_again_next_time(monkeypatch, tmp_path):
-    monkeypatch.setattr(cache, "RACY_NS", 10**18)  # "just now", however busy the machine
+    monkeypatch.setattr(user_cache, "RACY_NS", 10**18)  # "just now", however busy the machine
     code = tmp_path / "code.py"
     code.write_text("x = 1\n")
     file_digests([code])
@@ -71,7 +71,7 @@ def test_a_file_changed_just_now_is_hashed_again_next_time(monkeypatch, tmp_path
 
 
 def test_code_fingerprints_are_the_same_from_remembered_digests(monkeypatch):
-    monkeypatch.setattr(cache, "RACY_NS", 0)
+    monkeypatch.setattr(user_cache, "RACY_NS", 0)
     first = cache.code_fingerprint.__wrapped__(), cache.fingerprint.__wrapped__(("render.py",))
     cache._remembered_digests.cache_clear()
     assert (
