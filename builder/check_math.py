@@ -240,6 +240,7 @@ def _suggestions(
 VERDICT_SOURCES = (
     "mathjax/check.mjs",
     "mathjax/checker.mjs",
+    "mathjax/pool.mjs",
     "mathjax/widthbound.mjs",
     "mathjax/fontwidths.mjs",
     "mathjax/modules.mjs",
