@@ -247,6 +247,7 @@ VERDICT_SOURCES = (
     "mathjax/filters.mjs",
     "mathjax/safety.mjs",
     "mathjax/speedups.mjs",
+    "mathjax/loops.mjs",
     "mathjax/snapshot.cjs",
     "mathjax.py",
     "mathjax_install.py",

@@ -101,7 +101,7 @@ def test_streamed_batches_give_the_recorded_verdicts():
         ),
         # a macro's own arguments (\mathbb's font, \operatorname's star, ...) dropped
         (
-            "speedups.mjs",
+            "loops.mjs",
             "const result = parser(env, `\\\\${macro.symbol}`, ...macro.args);",
             "const result = parser(env, `\\\\${macro.symbol}`);",
         ),

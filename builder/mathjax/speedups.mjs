@@ -38,19 +38,15 @@
 //    the first answer winning. Which maps may answer a symbol is found once per symbol (one
 //    Map.get instead of a Map.has per map: 42 macro maps, 9 character maps), and found again
 //    when a map changes (\newcommand, \DeclareMathOperator: add() and remove()).
-// 4. Loops of the parse's innermost calls (Stack.Push, the symbol maps' parse, MmlStack's Push and
-//    create, FunctionList.execute: every filter) are TypeScript's ES5 output: each copies its
-//    arguments, then iterates them and spreads them again through __values/__read/__spreadArray
-//    (an iterator object and a result object per element, in try/finally): 5% of a formula's CPU.
-//    Here the same loops and calls with JavaScript's own rest, spread and for-of (which iterate
-//    arrays as those helpers do), in the same order, with the same `this` and the same arguments;
-//    likewise ParseOptions.getList (each filter's nodes of a kind still in the tree).
+// 4. TypeScript's ES5 loops in the parse's innermost calls and the walks over every node, written
+//    in JavaScript's own (loops.mjs).
 //
 // Call before the TeX input and the output jax are made: their factories are built then.
 
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
+import { iterateNatively, walkNatively } from './loops.mjs';
 import { ROOT } from './modules.mjs';
 
 const PATCHED = Symbol('mathdeck speedups');
@@ -64,6 +60,7 @@ export function speedUpMathJax() {
     require('mathjax-full/js/input/tex/NodeFactory.js').NodeFactory,
     require('mathjax-full/js/core/Tree/WrapperFactory.js').AbstractWrapperFactory,
   );
+  walkNatively(require('mathjax-full/js/core/Tree/Node.js'), require('mathjax-full/js/core/MmlTree/MmlNode.js'));
   iterateNatively(
     require('mathjax-full/js/input/tex/Stack.js').default,
     require('mathjax-full/js/input/tex/StackItem.js').MmlStack,
@@ -77,83 +74,6 @@ export function speedUpMathJax() {
     require('mathjax-full/js/input/tex/MapHandler.js').SubHandler,
     require('mathjax-full/js/input/tex/SymbolMap.js'),
   );
-}
-
-function iterateNatively(Stack, MmlStack, NodeUtil, SymbolMaps, FunctionList, ParseOptions) {
-  if (Stack.prototype[PATCHED]) return;
-  const { AbstractSymbolMap, MacroMap, CommandMap, EnvironmentMap, parseResult } = SymbolMaps;
-  Stack.prototype.Push = function Push(...args) {
-    for (const node of args) {
-      if (!node) continue;
-      const item = NodeUtil.isNode(node) ? this._factory.create('mml', node) : node;
-      item.global = this.global;
-      const [top, success] = this.stack.length ? this.Top().checkItem(item) : [null, true];
-      if (!success) continue;
-      if (top) {
-        this.Pop();
-        this.Push(...top);
-        continue;
-      }
-      this.stack.push(item);
-      if (item.env) {
-        if (item.copyEnv) Object.assign(item.env, this.env);
-        this.env = item.env;
-      } else {
-        item.env = this.env;
-      }
-    }
-  };
-  MmlStack.prototype.Push = function Push(...nodes) {
-    this._nodes.push(...nodes);
-  };
-  MmlStack.prototype.create = function create(kind, ...rest) {
-    return this.factory.configuration.nodeFactory.create(kind, ...rest);
-  };
-  AbstractSymbolMap.prototype.parse = function parse([env, symbol]) {
-    const parser = this.parserFor(symbol);
-    const mapped = this.lookup(symbol);
-    return (parser && mapped) ? parseResult(parser(env, mapped)) : null;
-  };
-  MacroMap.prototype.parse = function parse([env, symbol]) {
-    const macro = this.lookup(symbol);
-    const parser = this.parserFor(symbol);
-    if (!macro || !parser) return null;
-    return parseResult(parser(env, macro.symbol, ...macro.args));
-  };
-  CommandMap.prototype.parse = function parse([env, symbol]) {
-    const macro = this.lookup(symbol);
-    const parser = this.parserFor(symbol);
-    if (!macro || !parser) return null;
-    const saveCommand = env.currentCS;
-    env.currentCS = `\\${symbol}`;
-    const result = parser(env, `\\${macro.symbol}`, ...macro.args);
-    env.currentCS = saveCommand;
-    return parseResult(result);
-  };
-  EnvironmentMap.prototype.parse = function parse([env, symbol]) {
-    const macro = this.lookup(symbol);
-    const envParser = this.parserFor(symbol);
-    if (!macro || !envParser) return null;
-    return parseResult(this.parser(env, macro.symbol, envParser, macro.args));
-  };
-  // PrioritizedList's iterator reads `items` by index up to its length at each step, as this does.
-  FunctionList.prototype.execute = function execute(...data) {
-    const items = this.items;
-    for (let i = 0; i < items.length; i += 1) {
-      const item = items[i];
-      if (item.item.apply(item, data) === false) return false;
-    }
-    return true;
-  };
-  ParseOptions.prototype.getList = function getList(property) {
-    const result = [];
-    for (const node of this.nodeLists[property] || []) {
-      if (this.inTree(node)) result.push(node);
-    }
-    this.nodeLists[property] = result;
-    return result;
-  };
-  Stack.prototype[PATCHED] = true;
 }
 
 function shareAttributeDefaults(attributesModule) {
