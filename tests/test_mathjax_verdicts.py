@@ -50,8 +50,25 @@ def differences(record: dict, answered: dict[str, list], count: int | None = Non
     ]
 
 
+MODES = ("exact", "bounded", "links")
+
+
 def read_record() -> dict:
-    return json.loads(RECORD.read_text(encoding="utf-8"))
+    """{"formulas": [[tex, display], ...], mode: [verdict, ...] for each mode} from the file's
+    rows, one a formula: [tex, display, exact verdict, bounded verdict, links verdict]."""
+    rows = json.loads(RECORD.read_text(encoding="utf-8"))
+    return {
+        "formulas": [row[:2] for row in rows],
+        **{mode: [row[2 + i] for row in rows] for i, mode in enumerate(MODES)},
+    }
+
+
+def write_record(formulas: list[tuple[str, bool]], answered: dict[str, list]) -> None:
+    rows = [
+        json.dumps([tex, display, *(answered[mode][i] for mode in MODES)], ensure_ascii=False)
+        for i, (tex, display) in enumerate(formulas)
+    ]
+    RECORD.write_text("[\n" + ",\n".join(rows) + "\n]\n", encoding="utf-8")
 
 
 def items_of(record: dict, count: int | None = None) -> list[tuple[str, bool]]:
@@ -160,6 +177,5 @@ if __name__ == "__main__":  # python tests/test_mathjax_verdicts.py --update
     if sys.argv[1:] != ["--update"]:
         sys.exit(__doc__)
     formulas = sample()
-    record = {"formulas": [list(item) for item in formulas], **measured(formulas)}
-    RECORD.write_text(json.dumps(record, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_record(formulas, measured(formulas))
     print(f"recorded {len(formulas)} formulas' verdicts in {RECORD}")
