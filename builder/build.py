@@ -22,7 +22,7 @@ from . import figures as figure_stage
 from .atomic import TEMP_SUFFIX, remove_stale_temporaries, write_atomically
 from .commit import commit_files, package_path, unfinished_release
 from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text
-from .markdown_math import unsafe_html_written
+from .markdown_math import forget_conversions
 from .memo import CACHE_NAMES, BuildCaches, render_deck_memoised
 from .model import KINDS, Deck, in_language
 from .options import BuildOptions, Progress, quiet
@@ -148,7 +148,7 @@ def _build(
     )
     # Every field is rendered: the HTML converted for the checks and the notes (~40 MB at 20,000
     # cards) would otherwise stay alive through packaging, the build's peak of memory.
-    unsafe_html_written.cache_clear()
+    forget_conversions()
     unfinished = unfinished_release(deck, previous)
     inputs = PackageInputs(deck, plans, notes, written_notes, previous)
     packaged = None
