@@ -45,7 +45,9 @@ class MathRewriter:
             tex = expand_macros(tex, self.macros)
             if self.cloze:
                 tex = cloze_safe(tex)
-            rewritten = self._rewritten[text] = opening + tex + closing
+            rewritten = opening + tex + closing
+            # most formulas use no macro: keep the text itself, not a copy (memory at 20,000 cards)
+            self._rewritten[text] = rewritten = text if rewritten == text else rewritten
         return rewritten
 
 
