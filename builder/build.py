@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 from . import figures as figure_stage
 from .atomic import TEMP_SUFFIX, remove_stale_temporaries, write_atomically
-from .commit import commit_files, package_path, unfinished_release
 from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text
 from .markdown_math import unsafe_html_written
 from .memo import CACHE_NAMES, BuildCaches, render_deck_memoised
@@ -28,22 +27,16 @@ from .model import KINDS, Deck, in_language
 from .options import BuildOptions, Progress, quiet
 from .parsed_cards import load_sources_memoised
 from .problems import Problem, errors_in
-from .release import Changes, bump_version
-from .render import RenderedNote
-from .stages import (
-    PackageInputs,
-    figure_files,
-    figures_cached,
-    package_deck,
-    render_and_draw,
-    render_notes,
-)
 from .stages_check import load_and_check, read_lock_and_release_problems, start_checks
 
+# Rendering, packaging and writing (stages.py, commit.py, release.py) are imported once the
+# checks have sent the new formulas to node: an edit's build imports them while node answers.
 if TYPE_CHECKING:
     from .lock_repair import Repair
+    from .release import Changes
+    from .render import RenderedNote
 
-# What the outputs and the CLI import from here (BuildOptions and two stage calls live beside).
+# What the outputs and the CLI import from here (BuildOptions and a stage call live beside).
 __all__ = [
     "BuildOptions",
     "BuildResult",
@@ -51,7 +44,6 @@ __all__ = [
     "build",
     "load_and_check",
     "quiet",
-    "render_and_draw",
     "repair_lock_file",
 ]
 
@@ -130,6 +122,9 @@ def _build(
 ) -> BuildResult:
     build_time()  # a bad SOURCE_DATE_EPOCH is a problem before any work
     checks = start_checks(options, caches, progress)
+    from .commit import commit_files, package_path, unfinished_release
+    from .stages import PackageInputs, figures_cached, package_deck, render_notes
+
     deck, plans = in_language(checks.deck, options.lang), checks.plans
     previous, lock_problems = read_lock_and_release_problems(checks.deck, options)
     if errors_in(checks.problems) or (checks.strict and checks.problems) or lock_problems:
@@ -200,6 +195,8 @@ def _version_to_write(deck: Deck, release: str | None, unfinished: str | None) -
     making (resuming finishes that version instead of bumping again)."""
     if not release:
         return deck.config.version
+    from .release import bump_version
+
     return unfinished or bump_version(deck.config.version, release)
 
 
@@ -208,6 +205,7 @@ def repair_lock_file(options: BuildOptions) -> Repair:
     of a merge conflict), with the times of notes it lost read back from the newest .apkg in the
     output folder wherever the sources still match it (`package` in the returned Repair)."""
     from .lock_repair import CurrentNote, repair_lock, restore_times  # only this command's
+    from .stages import figure_files
 
     path = options.cards_dir / LOCK_FILE
     repaired = repair_lock(path.read_text(encoding="utf-8", errors="replace"))

@@ -21,6 +21,7 @@ import marshal
 import os
 import sys
 import zlib
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -46,15 +47,23 @@ class BuildCache:
         self,
         folder: Path | None,
         name: str,
-        fingerprint: str,
+        fingerprint: str | Callable[[], str],
         keep_unused: int | None = KEEP_UNUSED,
     ):
         self.folder = folder
         self.name = name
-        self.header = (CACHE_FORMAT, sys.version_info[:2], name, fingerprint)
+        # A callable is called when the cache is first used: the code it names may be imported
+        # then (an edit's build asks node for its new formula before it imports the packaging).
+        self._fingerprint = fingerprint
         self.keep_unused = keep_unused
         self._shards: dict[str, _Shard] = {}
         self._drop_unused = False
+
+    @property
+    def header(self) -> tuple:
+        if callable(self._fingerprint):
+            self._fingerprint = self._fingerprint()
+        return (CACHE_FORMAT, sys.version_info[:2], self.name, self._fingerprint)
 
     def _shard(self, key: str) -> _Shard:
         letter = key[0]  # keys are hex digests (content_key)

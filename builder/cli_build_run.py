@@ -37,8 +37,6 @@ def run_build(arguments: BuildArguments, invocation: Invocation | None) -> None:
     the command line `invocation` (None: not run from the command line, as in the tests'
     CliRunner) when it succeeded."""
     from .build import build
-    from .build_summary import summary_of
-    from .cli_summary import changes_since, print_summary
     from .options import BuildOptions
 
     report = Report()
@@ -54,6 +52,10 @@ def run_build(arguments: BuildArguments, invocation: Invocation | None) -> None:
             strict=arguments.strict,
         )
         result = build(options, progress)
+    # imported once built: before, they would delay the build asking node for its new formulas
+    from .build_summary import summary_of
+    from .cli_summary import changes_since, print_summary
+
     print_summary(report, summary_of(result), changes_since(result))
     if not report.exit_code and invocation is not None:
         _keep_stamp(invocation, options, result, started_ns)

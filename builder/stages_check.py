@@ -14,11 +14,8 @@ from dataclasses import dataclass
 from . import figures as figure_stage
 from .check import FieldFacts, check_deck, deck_facts
 from .check_math import MathCheck, start_math_check
-from .commit import unfinished_release
 from .figures import FigurePlan
 from .identity import Lock, build_time, read_lock
-from .lint import as_errors
-from .lint_memo import lint_deck_memoised
 from .memo import (
     BuildCaches,
     RememberingFormulaChecker,
@@ -29,7 +26,9 @@ from .model import Deck
 from .options import BuildOptions, Progress, quiet
 from .parsed_cards import load_sources_memoised
 from .problems import Problem, SourceError, errors_in
-from .release import release_problems
+
+# The linter, the lock's and the release's checks are imported where they are used: after the
+# new formulas went to node, which answers while they are imported.
 
 
 @dataclass
@@ -52,6 +51,8 @@ class Checks:
         """Raise SourceError with every problem, MathJax's (waiting for node, counting the
         formulas answered) and `more` (the lock's and the release's) included, if one is an error;
         otherwise return the warnings."""
+        from .lint import as_errors
+
         math = self.math.problems(progress) if self.math is not None else []
         found = self.problems + math + list(more)
         problems = as_errors(found) if self.strict else found
@@ -82,24 +83,25 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
     progress("Checking")
     strict = options.strict or deck.config.lint.strict
     if not options.check_math:
+        before, checker = None, None
         facts = deck_facts(deck)
-        problems = (
-            loaded.problems
-            + check_deck(deck, set(plans), facts)
-            + lint_deck_memoised(deck, caches.lint, loaded.digests)
-        )
-        return Checks(deck, loaded.digests, plans, problems, facts, caches, strict=strict)
-    # Cards that passed every check before, unchanged, are skipped (only when MathJax checks too).
-    before = checked_before(caches.checked, deck, loaded.digests)
-    checker = RememberingFormulaChecker(
-        caches.verdicts, deck.config.tex_links
-    )  # node starts on the first formula it lacks
-    facts = deck_facts(deck, before, checker.add_facts)
+    else:
+        # Cards that passed every check before, unchanged, are skipped (only when MathJax checks
+        # too).
+        before = checked_before(caches.checked, deck, loaded.digests)
+        checker = RememberingFormulaChecker(
+            caches.verdicts, deck.config.tex_links
+        )  # node starts on the first formula it lacks
+        facts = deck_facts(deck, before, checker.add_facts)
+    from .lint_memo import lint_deck_memoised  # node is at work: see the imports above
+
     problems = (
         loaded.problems
         + check_deck(deck, set(plans), facts)
         + lint_deck_memoised(deck, caches.lint, loaded.digests)
     )
+    if checker is None:
+        return Checks(deck, loaded.digests, plans, problems, facts, caches, strict=strict)
     if None not in facts and not loaded.problems:
         # every formula of the deck was looked up (no card left out): the others are stale
         caches.verdicts.drop_unused()
@@ -140,6 +142,9 @@ def read_lock_and_release_problems(deck: Deck, options: BuildOptions) -> tuple[L
     """The lock, and what build refuses in it beyond the sources (shared with `check`, so both
     report the same): an unreadable lock, an interrupted release, a released card gone from the
     sources, a note-type change since the release."""
+    from .commit import unfinished_release
+    from .release import release_problems
+
     try:
         previous = read_lock(options.cards_dir)
     except SourceError as error:
