@@ -14,7 +14,7 @@ import gc
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,28 +48,51 @@ __all__ = [
 ]
 
 
-@dataclass
 class BuildResult:
-    path: Path
-    status: str  # "written", "unchanged" or "replaced"
-    changes: Changes | None
-    deck: Deck
-    notes: list[RenderedNote]
-    cards_by_kind: Counter
-    anki_cards: int
-    media: list[Path]
-    size: int
-    figures_drawn: int
-    figures_cached: int
-    seconds: float
-    timings: dict[str, float] = field(default_factory=dict)
-    warnings: list[Problem] = field(default_factory=list)  # reported; the build went on
-    resumed_release: bool = False  # `release` finished one that a kill or an error interrupted
-    released: str | None = None  # the last release's version (the lock's), if any
-    # the lock as this build found it and as it left it: the summary's changes, without reading
-    # the file again (20,000 notes' entries take 0.1 s a read)
-    lock_before: Lock = field(default_factory=Lock)
-    lock: Lock = field(default_factory=Lock)
+    """What a build did, for its summary (a plain class: builder/records.py says why)."""
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        status: str,  # "written", "unchanged" or "replaced"
+        changes: Changes | None,
+        deck: Deck,
+        notes: list[RenderedNote],
+        cards_by_kind: Counter,
+        anki_cards: int,
+        media: list[Path],
+        size: int,
+        figures_drawn: int,
+        figures_cached: int,
+        seconds: float,
+        timings: dict[str, float],
+        warnings: list[Problem],  # reported; the build went on
+        resumed_release: bool,  # `release` finished one that a kill or an error interrupted
+        released: str | None,  # the last release's version (the lock's), if any
+        # the lock as this build found it and as it left it: the summary's changes, without
+        # reading the file again (20,000 notes' entries take 0.1 s a read)
+        lock_before: Lock,
+        lock: Lock,
+    ) -> None:
+        self.path = path
+        self.status = status
+        self.changes = changes
+        self.deck = deck
+        self.notes = notes
+        self.cards_by_kind = cards_by_kind
+        self.anki_cards = anki_cards
+        self.media = media
+        self.size = size
+        self.figures_drawn = figures_drawn
+        self.figures_cached = figures_cached
+        self.seconds = seconds
+        self.timings = timings
+        self.warnings = warnings
+        self.resumed_release = resumed_release
+        self.released = released
+        self.lock_before = lock_before
+        self.lock = lock
 
 
 def build(options: BuildOptions, progress: Progress = quiet) -> BuildResult:

@@ -9,27 +9,53 @@ print through the same Report, so an edit, a warning or a bad input reads the sa
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from .cli_report import Report, stages
+from .records import Record
 
 if TYPE_CHECKING:
     from .build_stamp import Invocation
 
 
-@dataclass(frozen=True)
-class BuildArguments:
+class BuildArguments(Record):
     """The values Typer gives `build`'s options (`lang` as its text)."""
 
-    cards: Path
-    out_dir: Path | None
-    figures: Path | None
-    force: bool
-    allow_note_type_change: bool
-    lang: str
-    strict: bool
+    __slots__ = field_names = (
+        "cards",
+        "out_dir",
+        "figures",
+        "force",
+        "allow_note_type_change",
+        "lang",
+        "strict",
+    )
+    cards: Final[Path]
+    out_dir: Final[Path | None]
+    figures: Final[Path | None]
+    force: Final[bool]
+    allow_note_type_change: Final[bool]
+    lang: Final[str]
+    strict: Final[bool]
+
+    def __init__(
+        self,
+        cards: Path,
+        out_dir: Path | None,
+        figures: Path | None,
+        force: bool,
+        allow_note_type_change: bool,
+        lang: str,
+        strict: bool,
+    ) -> None:
+        self.cards = cards
+        self.out_dir = out_dir
+        self.figures = figures
+        self.force = force
+        self.allow_note_type_change = allow_note_type_change
+        self.lang = lang
+        self.strict = strict
 
 
 def run_build(arguments: BuildArguments, invocation: Invocation | None) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
 from .cli_plain import plain_line, plain_stream, plain_table
@@ -86,14 +85,15 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
 
 
-@dataclass
 class Report:
-    """A command's outcome: what it did, what went wrong, and so its exit code."""
+    """A command's outcome: what it did, what went wrong, and so its exit code. (A plain class:
+    builder/records.py says why.)"""
 
-    errors: int = 0  # source problems that stop the command
-    warnings: int = 0  # source problems it reported and went on past
-    failures: list[str] = field(default_factory=list)  # anything else that makes the run fail
-    usage: bool = False  # the command line itself was wrong
+    def __init__(self) -> None:
+        self.errors = 0  # source problems that stop the command
+        self.warnings = 0  # source problems it reported and went on past
+        self.failures: list[str] = []  # anything else that makes the run fail
+        self.usage = False  # the command line itself was wrong
 
     @property
     def exit_code(self) -> int:

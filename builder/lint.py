@@ -13,7 +13,7 @@ remember it (builder/lint_memo.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .lint_duplicates import (
     Offered,
@@ -162,7 +162,7 @@ def _placed(card: Card, finding: Finding) -> Problem:
 
 def as_errors(problems: list[Problem]) -> list[Problem]:
     """`--strict`: every warning an error."""
-    return [replace(problem, severity="error") for problem in problems]
+    return [problem.replace(severity="error") for problem in problems]
 
 
 def settings_problems(deck: Deck) -> list[Problem]:

@@ -11,7 +11,6 @@ come from the parsed-cards cache may need none, and the schema modules use Node 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,19 +24,28 @@ if TYPE_CHECKING:
     import yaml
 
 
-@dataclass
 class Node:
     """A YAML value with where it is written: str for scalars, list[Node], or dict[str, Node].
 
     `location` is its line alone: what a Card keeps (cached by line, so a card read from the cache
     and one parsed afresh are equal). `at` adds the column, for problems found while reading;
     `key_at` is where the key of a mapping's value is written (an unknown key is reported there).
+    A plain class (builder/records.py says why): nodes are read, never compared.
     """
 
-    value: str | list[Node] | dict[str, Node] | None
-    location: Location
-    column: int = 0
-    key_at: Location | None = None
+    __slots__ = ("column", "key_at", "location", "value")
+
+    def __init__(
+        self,
+        value: str | list[Node] | dict[str, Node] | None,
+        location: Location,
+        column: int = 0,
+        key_at: Location | None = None,
+    ) -> None:
+        self.value = value
+        self.location = location
+        self.column = column
+        self.key_at = key_at
 
     @property
     def at(self) -> Location:
