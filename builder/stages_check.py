@@ -9,7 +9,6 @@ Nothing here writes the sources or the output folder: only the caches.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from . import figures as figure_stage
 from .check import FieldFacts, check_deck, deck_facts
@@ -31,19 +30,42 @@ from .problems import Problem, SourceError, errors_in
 # new formulas went to node, which answers while they are imported.
 
 
-@dataclass
 class Checks:
     """load + check under way: the MathJax check may still be running in node."""
 
-    deck: Deck
-    digests: list[str]  # model.card_digest() of each card
-    plans: dict[str, FigurePlan]
-    problems: list[Problem]  # found so far: all but MathJax's
-    facts: list[tuple[FieldFacts, ...] | None]  # check.deck_facts: None for a card checked before
-    caches: BuildCaches
-    math: MathCheck | None = None  # None when MathJax does not check (`check_math` off)
-    checked: list[bool] | None = None  # the cards that passed every check before, unchanged
-    strict: bool = False  # --strict or deck.yaml's `lint: {strict: true}`: warnings are errors
+    __slots__ = (
+        "caches",
+        "checked",
+        "deck",
+        "digests",
+        "facts",
+        "math",
+        "plans",
+        "problems",
+        "strict",
+    )
+
+    def __init__(
+        self,
+        deck: Deck,
+        digests: list[str],
+        plans: dict[str, FigurePlan],
+        problems: list[Problem],
+        facts: list[tuple[FieldFacts, ...] | None],
+        caches: BuildCaches,
+        math: MathCheck | None = None,
+        checked: list[bool] | None = None,
+        strict: bool = False,
+    ) -> None:
+        self.deck = deck
+        self.digests = digests  # model.card_digest() of each card
+        self.plans = plans
+        self.problems = problems  # found so far: all but MathJax's
+        self.facts = facts  # check.deck_facts: None for a card checked before
+        self.caches = caches
+        self.math = math  # None when MathJax does not check (`check_math` off)
+        self.checked = checked  # the cards that passed every check before, unchanged
+        self.strict = strict  # --strict or deck.yaml's `lint: {strict: true}`: warnings are errors
 
     def finish(
         self, progress: Progress | None = None, more: Sequence[Problem] = ()
@@ -118,11 +140,13 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
     )
 
 
-@dataclass
 class CheckedDeck:
-    deck: Deck
-    plans: dict[str, FigurePlan]
-    warnings: list[Problem]  # reported; errors raise SourceError
+    __slots__ = ("deck", "plans", "warnings")
+
+    def __init__(self, deck: Deck, plans: dict[str, FigurePlan], warnings: list[Problem]) -> None:
+        self.deck = deck
+        self.plans = plans
+        self.warnings = warnings  # reported; errors raise SourceError
 
 
 def load_and_check(options: BuildOptions, progress: Progress = quiet) -> CheckedDeck:
