@@ -18,7 +18,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import figures as figure_stage
 from .atomic import TEMP_SUFFIX, remove_stale_temporaries, write_atomically
 from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text
 from .markdown_math import unsafe_html_written
@@ -227,6 +226,7 @@ def repair_lock_file(options: BuildOptions) -> Repair:
     """`mathdeck lock --repair`: the lock rewritten from what can be trusted in it (both sides
     of a merge conflict), with the times of notes it lost read back from the newest .apkg in the
     output folder wherever the sources still match it (`package` in the returned Repair)."""
+    from .figures import plan_figures
     from .lock_repair import CurrentNote, repair_lock, restore_times  # only this command's
     from .stages import figure_files
 
@@ -235,7 +235,7 @@ def repair_lock_file(options: BuildOptions) -> Repair:
     caches = BuildCaches.open(options.build_caches)
     try:
         loaded = load_sources_memoised(options.cards_dir, caches.cards)
-        deck, plans = loaded.complete(), figure_stage.plan_figures(options.figures_dir)
+        deck, plans = loaded.complete(), plan_figures(options.figures_dir)
         notes = render_deck_memoised(deck, figure_files(deck, plans), caches.notes, loaded.digests)
     finally:
         caches.save()

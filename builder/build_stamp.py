@@ -39,13 +39,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from .atomic import remove_stale_temporaries, write_atomically
-from .build_summary import BuildSummary, as_noop, summary_from_plain, summary_of, summary_to_plain
 from .cache import code_fingerprint
 from .content_hash import content_key
 from .records import Record
 
 if TYPE_CHECKING:
     from .build import BuildResult
+    from .build_summary import BuildSummary
     from .options import BuildOptions
 
 STAMP_FORMAT = 2  # 2: each file's size, time and digest
@@ -244,6 +244,7 @@ def record_build(
         path.unlink(missing_ok=True)
         return
     from .build import leftover_places
+    from .build_summary import as_noop, summary_of, summary_to_plain
 
     summary = as_noop(summary_of(result))
     stamp = {
@@ -273,6 +274,8 @@ def replayed_build(stamps: Path, invocation: Invocation) -> BuildSummary | None:
         hashed = hash_watched(watched)
         if hashed is None or hashed.key != stamp["key"]:
             return None
+        from .build_summary import summary_from_plain  # a replay's: an edit's build needs none
+
         summary = summary_from_plain(stamp["summary"])
         leftovers = [(Path(folder), pattern) for folder, pattern in stamp["leftovers"]]
     except (OSError, ValueError, KeyError, TypeError):

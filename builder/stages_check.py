@@ -9,11 +9,10 @@ Nothing here writes the sources or the output folder: only the caches.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from . import figures as figure_stage
 from .check import FieldFacts, check_deck, deck_facts
 from .check_math import MathCheck, start_math_check
-from .figures import FigurePlan
 from .identity import Lock, build_time, read_lock
 from .memo import (
     BuildCaches,
@@ -26,8 +25,10 @@ from .options import BuildOptions, Progress, quiet
 from .parsed_cards import load_sources_memoised
 from .problems import Problem, SourceError, errors_in
 
-# The linter, the lock's and the release's checks are imported where they are used: after the
-# new formulas went to node, which answers while they are imported.
+# The linter, the figures' plans, the lock's and the release's checks are imported where they are
+# used: after the new formulas went to node, which answers while they are imported.
+if TYPE_CHECKING:
+    from .figures import FigurePlan
 
 
 class Checks:
@@ -101,7 +102,7 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
     if loaded.deck is None:  # deck.yaml cannot be used: nothing to check the cards against
         raise SourceError(loaded.problems)
     # The cards with a problem are left out of the checks; their problems come first.
-    deck, plans = loaded.deck, figure_stage.plan_figures(options.figures_dir)
+    deck = loaded.deck
     progress("Checking")
     strict = options.strict or deck.config.lint.strict
     if not options.check_math:
@@ -115,8 +116,10 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
             caches.verdicts, deck.config.tex_links
         )  # node starts on the first formula it lacks
         facts = deck_facts(deck, before, checker.add_facts)
+    from .figures import plan_figures
     from .lint_memo import lint_deck_memoised  # node is at work: see the imports above
 
+    plans = plan_figures(options.figures_dir)
     problems = (
         loaded.problems
         + check_deck(deck, set(plans), facts)
