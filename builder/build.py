@@ -14,13 +14,11 @@ import gc
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import figures as figure_stage
 from .atomic import TEMP_SUFFIX, remove_stale_temporaries, write_atomically
-from .commit import commit_files, package_path, unfinished_release
 from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text
 from .markdown_math import forget_conversions
 from .memo import CACHE_NAMES, BuildCaches, render_deck_memoised
@@ -28,22 +26,16 @@ from .model import KINDS, Deck, in_language
 from .options import BuildOptions, Progress, quiet
 from .parsed_cards import load_sources_memoised
 from .problems import Problem, errors_in
-from .release import Changes, bump_version
-from .render import RenderedNote
-from .stages import (
-    PackageInputs,
-    figure_files,
-    figures_cached,
-    package_deck,
-    render_and_draw,
-    render_notes,
-)
 from .stages_check import load_and_check, read_lock_and_release_problems, start_checks
 
+# Rendering, packaging and writing (stages.py, commit.py, release.py) are imported once the
+# checks have sent the new formulas to node: an edit's build imports them while node answers.
 if TYPE_CHECKING:
     from .lock_repair import Repair
+    from .release import Changes
+    from .render import RenderedNote
 
-# What the outputs and the CLI import from here (BuildOptions and two stage calls live beside).
+# What the outputs and the CLI import from here (BuildOptions and a stage call live beside).
 __all__ = [
     "BuildOptions",
     "BuildResult",
@@ -51,33 +43,55 @@ __all__ = [
     "build",
     "load_and_check",
     "quiet",
-    "render_and_draw",
     "repair_lock_file",
 ]
 
 
-@dataclass
 class BuildResult:
-    path: Path
-    status: str  # "written", "unchanged" or "replaced"
-    changes: Changes | None
-    deck: Deck
-    notes: list[RenderedNote]
-    cards_by_kind: Counter
-    anki_cards: int
-    media: list[Path]
-    size: int
-    figures_drawn: int
-    figures_cached: int
-    seconds: float
-    timings: dict[str, float] = field(default_factory=dict)
-    warnings: list[Problem] = field(default_factory=list)  # reported; the build went on
-    resumed_release: bool = False  # `release` finished one that a kill or an error interrupted
-    released: str | None = None  # the last release's version (the lock's), if any
-    # the lock as this build found it and as it left it: the summary's changes, without reading
-    # the file again (20,000 notes' entries take 0.1 s a read)
-    lock_before: Lock = field(default_factory=Lock)
-    lock: Lock = field(default_factory=Lock)
+    """What a build did, for its summary (a plain class: builder/records.py says why)."""
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        status: str,  # "written", "unchanged" or "replaced"
+        changes: Changes | None,
+        deck: Deck,
+        notes: list[RenderedNote],
+        cards_by_kind: Counter,
+        anki_cards: int,
+        media: list[Path],
+        size: int,
+        figures_drawn: int,
+        figures_cached: int,
+        seconds: float,
+        timings: dict[str, float],
+        warnings: list[Problem],  # reported; the build went on
+        resumed_release: bool,  # `release` finished one that a kill or an error interrupted
+        released: str | None,  # the last release's version (the lock's), if any
+        # the lock as this build found it and as it left it: the summary's changes, without
+        # reading the file again (20,000 notes' entries take 0.1 s a read)
+        lock_before: Lock,
+        lock: Lock,
+    ) -> None:
+        self.path = path
+        self.status = status
+        self.changes = changes
+        self.deck = deck
+        self.notes = notes
+        self.cards_by_kind = cards_by_kind
+        self.anki_cards = anki_cards
+        self.media = media
+        self.size = size
+        self.figures_drawn = figures_drawn
+        self.figures_cached = figures_cached
+        self.seconds = seconds
+        self.timings = timings
+        self.warnings = warnings
+        self.resumed_release = resumed_release
+        self.released = released
+        self.lock_before = lock_before
+        self.lock = lock
 
 
 def build(options: BuildOptions, progress: Progress = quiet) -> BuildResult:
@@ -130,6 +144,9 @@ def _build(
 ) -> BuildResult:
     build_time()  # a bad SOURCE_DATE_EPOCH is a problem before any work
     checks = start_checks(options, caches, progress)
+    from .commit import commit_files, package_path, unfinished_release
+    from .stages import PackageInputs, figures_cached, package_deck, render_notes
+
     deck, plans = in_language(checks.deck, options.lang), checks.plans
     previous, lock_problems = read_lock_and_release_problems(checks.deck, options)
     if errors_in(checks.problems) or (checks.strict and checks.problems) or lock_problems:
@@ -210,6 +227,8 @@ def _version_to_write(deck: Deck, release: str | None, unfinished: str | None) -
     making (resuming finishes that version instead of bumping again)."""
     if not release:
         return deck.config.version
+    from .release import bump_version
+
     return unfinished or bump_version(deck.config.version, release)
 
 
@@ -217,14 +236,16 @@ def repair_lock_file(options: BuildOptions) -> Repair:
     """`mathdeck lock --repair`: the lock rewritten from what can be trusted in it (both sides
     of a merge conflict), with the times of notes it lost read back from the newest .apkg in the
     output folder wherever the sources still match it (`package` in the returned Repair)."""
+    from .figures import plan_figures
     from .lock_repair import CurrentNote, repair_lock, restore_times  # only this command's
+    from .stages import figure_files
 
     path = options.cards_dir / LOCK_FILE
     repaired = repair_lock(path.read_text(encoding="utf-8", errors="replace"))
     caches = BuildCaches.open(options.build_caches)
     try:
         loaded = load_sources_memoised(options.cards_dir, caches.cards)
-        deck, plans = loaded.complete(), figure_stage.plan_figures(options.figures_dir)
+        deck, plans = loaded.complete(), plan_figures(options.figures_dir)
         notes = render_deck_memoised(deck, figure_files(deck, plans), caches.notes, loaded.digests)
     finally:
         caches.save()

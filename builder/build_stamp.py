@@ -34,17 +34,18 @@ import stat
 import sys
 import time
 from collections.abc import Set as AbstractSet
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from .atomic import remove_stale_temporaries, write_atomically
-from .build_summary import BuildSummary, as_noop, summary_from_plain, summary_of, summary_to_plain
 from .cache import code_fingerprint
 from .content_hash import content_key
+from .records import Record
 
 if TYPE_CHECKING:
     from .build import BuildResult
+    from .build_summary import BuildSummary
     from .options import BuildOptions
 
 STAMP_FORMAT = 2  # 2: each file's size, time and digest
@@ -64,12 +65,16 @@ CHANGED_BEFORE_START_NS = 2_000_000_000
 NON_BLOCKING = getattr(os, "O_NONBLOCK", 0)  # POSIX; Windows has no FIFOs to fear
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(Record):
     """A command line: the folder it ran in and its arguments."""
 
-    cwd: str
-    argv: tuple[str, ...]
+    __slots__ = field_names = ("cwd", "argv")
+    cwd: Final[str]
+    argv: Final[tuple[str, ...]]
+
+    def __init__(self, cwd: str, argv: tuple[str, ...]) -> None:
+        self.cwd = cwd
+        self.argv = argv
 
     @classmethod
     def current(cls, argv: list[str]) -> Invocation:
@@ -79,14 +84,19 @@ class Invocation:
         return stamps / f"{content_key('build', self.cwd, list(self.argv))}.json"
 
 
-@dataclass
 class Watched:
     """The files a build read and wrote: these, and whatever the globs match now; and folders
     whose absence a build would notice (`rm -rf .cache/build` makes the next build a full one)."""
 
-    files: list[str]
-    globs: list[tuple[str, str]]  # (folder, pattern)
-    folders: list[str]
+    __slots__ = ("files", "folders", "globs")
+
+    def __init__(self, files: list[str], globs: list[tuple[str, str]], folders: list[str]):
+        self.files = files
+        self.globs = globs  # (folder, pattern)
+        self.folders = folders
+
+    def to_plain(self) -> dict:
+        return {"files": self.files, "globs": self.globs, "folders": self.folders}
 
     def paths(self) -> list[str]:
         listed = {
@@ -131,10 +141,12 @@ def watched_files(options: BuildOptions, result: BuildResult) -> tuple[Watched, 
     }
 
 
-@dataclass
 class Hashed:
-    key: str  # of every watched file's bytes, the code, the tools and the environment
-    files: dict[str, list | None]  # name -> [size, mtime_ns, digest]; None when absent
+    __slots__ = ("files", "key")
+
+    def __init__(self, key: str, files: dict[str, list | None]):
+        self.key = key  # of every watched file's bytes, the code, the tools and the environment
+        self.files = files  # name -> [size, mtime_ns, digest]; None when absent
 
 
 def hash_watched(
@@ -232,12 +244,13 @@ def record_build(
         path.unlink(missing_ok=True)
         return
     from .build import leftover_places
+    from .build_summary import as_noop, summary_of, summary_to_plain
 
     summary = as_noop(summary_of(result))
     stamp = {
         "format": STAMP_FORMAT,
         "key": hashed.key,
-        "watched": asdict(watched),
+        "watched": watched.to_plain(),
         "files": hashed.files,
         "leftovers": [(str(folder), pattern) for folder, pattern in leftover_places(options)],
         "summary": summary_to_plain(summary),
@@ -261,6 +274,8 @@ def replayed_build(stamps: Path, invocation: Invocation) -> BuildSummary | None:
         hashed = hash_watched(watched)
         if hashed is None or hashed.key != stamp["key"]:
             return None
+        from .build_summary import summary_from_plain  # a replay's: an edit's build needs none
+
         summary = summary_from_plain(stamp["summary"])
         leftovers = [(Path(folder), pattern) for folder, pattern in stamp["leftovers"]]
     except (OSError, ValueError, KeyError, TypeError):

@@ -21,6 +21,7 @@ import marshal
 import os
 import sys
 import zlib
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -46,15 +47,23 @@ class BuildCache:
         self,
         folder: Path | None,
         name: str,
-        fingerprint: str,
+        fingerprint: str | Callable[[], str],
         keep_unused: int | None = KEEP_UNUSED,
     ):
         self.folder = folder
         self.name = name
-        self.header = (CACHE_FORMAT, sys.version_info[:2], name, fingerprint)
+        # A callable is called when the cache is first used: the code it names may be imported
+        # then (an edit's build asks node for its new formula before it imports the packaging).
+        self._fingerprint = fingerprint
         self.keep_unused = keep_unused
         self._shards: dict[str, _Shard] = {}
         self._drop_unused = False
+
+    @property
+    def header(self) -> tuple:
+        if callable(self._fingerprint):
+            self._fingerprint = self._fingerprint()
+        return (CACHE_FORMAT, sys.version_info[:2], self.name, self._fingerprint)
 
     def _shard(self, key: str) -> _Shard:
         letter = key[0]  # keys are hex digests (content_key)
@@ -222,34 +231,38 @@ def code_fingerprint() -> str:
     digest = hashlib.blake2b(
         content_key(sys.version, sorted(installed_versions().items())).encode(), digest_size=20
     )
+    # paths as text, not Path objects: an edit's build computes this before it asks node for its
+    # new formula, and pathlib's relative_to and sorting took half of its ~10 ms
+    start = len(str(BUILDER_DIR)) + 1
     files = sorted(_code_files())
     for path, file_digest in zip(files, file_digests(files), strict=True):
-        digest.update(f"\0{path.relative_to(BUILDER_DIR)}\0{file_digest}".encode())
+        digest.update(f"\0{path[start:]}\0{file_digest}".encode())
     return digest.hexdigest()
 
 
-def _code_files() -> list[Path]:
+def _code_files() -> list[str]:
     found = []
     for folder, subfolders, files in os.walk(BUILDER_DIR):
         subfolders[:] = [name for name in subfolders if name != "__pycache__"]
-        found += [Path(folder, name) for name in files]
+        found += [os.path.join(folder, name) for name in files]
     return found
 
 
-def file_digests(paths: list[Path]) -> list[str]:
+def file_digests(paths: list[Path] | list[str]) -> list[str]:
     """Each file's digest, from the per-user cache while the file has the size, times and inode
     it was hashed with (hashing the ~110 files of builder/ was ~10 ms of every start). A file
     that has not settled (user_cache.settled) is hashed again next time."""
     remembered = _remembered_digests()
     digests = []
     for path in paths:
-        found = path.stat()
+        found = os.stat(path)
         seen = file_stamp(found)
         entry = remembered.get(str(path))
         if isinstance(entry, list) and len(entry) == 5 and entry[:4] == seen:
             digests.append(entry[4])
             continue
-        digest = hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest()
+        with open(path, "rb") as file:
+            digest = hashlib.blake2b(file.read(), digest_size=20).hexdigest()
         if settled(found):
             remembered.put(str(path), [*seen, digest])
         digests.append(digest)

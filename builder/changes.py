@@ -7,17 +7,30 @@ written); `mathdeck watch` compares the notes of two rebuilds. Both say it in th
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from typing import Final
 
 from .identity import Lock
+from .records import Record
 
 
-@dataclass(frozen=True)
-class CardChanges:
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    retired: list[str] = field(default_factory=list)  # changed, and now marked `retired: true`
-    removed: list[str] = field(default_factory=list)  # gone from the sources
+class CardChanges(Record):
+    __slots__ = field_names = ("added", "changed", "retired", "removed")
+    added: Final[list[str]]
+    changed: Final[list[str]]
+    retired: Final[list[str]]  # changed, and now marked `retired: true`
+    removed: Final[list[str]]  # gone from the sources
+
+    def __init__(
+        self,
+        added: list[str] | None = None,
+        changed: list[str] | None = None,
+        retired: list[str] | None = None,
+        removed: list[str] | None = None,
+    ) -> None:
+        self.added = [] if added is None else added
+        self.changed = [] if changed is None else changed
+        self.retired = [] if retired is None else retired
+        self.removed = [] if removed is None else removed
 
     def __bool__(self) -> bool:
         return bool(self.added or self.changed or self.retired or self.removed)

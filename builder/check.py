@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Final
 
 from .html_audit import HtmlAudit, emptied_by_comments
 from .macros import Macro, MacroError
@@ -21,6 +21,7 @@ from .markdown_math import (
 from .model import KINDS, Card, Deck
 from .phone_budget import PhoneBudget
 from .problems import Location, Problem, did_you_mean
+from .records import Record
 
 # The checks' own code: a change to a rule (the phone budget, say) checks every card again (the
 # build's cache of checked cards, builder/memo.py); the kinds say which keys are Markdown, and
@@ -94,25 +95,49 @@ def _code_location(card: Card) -> Location:
 # ---------------------------------------------------------------- Markdown's output, once per field
 
 
-@dataclass(frozen=True)
-class FieldFacts:
+class FieldFacts(Record):
     """What Markdown makes of one field, as far as the checks need it."""
 
-    key: str
-    removed: (
-        tuple[str, ...] | None
-    )  # what the sanitiser would drop; None if the field needs no audit
-    misplaced_display_math: bool  # `$$` that arithmatex did not take as display math
-    formulas: (
-        tuple[tuple[str, bool], ...] | None
-    )  # (TeX, display?) as the note carries them; None without `$`
-    macro_error: str | None = None  # a deck macro used wrongly: no formulas then
+    __slots__ = field_names = (
+        "key",
+        "removed",
+        "misplaced_display_math",
+        "formulas",
+        "macro_error",
+        "list_depths",
+        "stray_delimiters",
+    )
+    key: Final[str]
+    # what the sanitiser would drop; None if the field needs no audit
+    removed: Final[tuple[str, ...] | None]
+    misplaced_display_math: Final[bool]  # `$$` that arithmatex did not take as display math
+    # (TeX, display?) as the note carries them; None without `$`
+    formulas: Final[tuple[tuple[str, bool], ...] | None]
+    macro_error: Final[str | None]  # a deck macro used wrongly: no formulas then
     # per formula, how many list items it sits in: each indents it, leaving less of the phone's
     # width
-    list_depths: tuple[int, ...] = ()
+    list_depths: Final[tuple[int, ...]]
     # `\(` or `\[` in prose (from `\\(` or `&#92;(`): Anki's MathJax would typeset what
     # follows, unchecked
-    stray_delimiters: tuple[str, ...] = ()
+    stray_delimiters: Final[tuple[str, ...]]
+
+    def __init__(
+        self,
+        key: str,
+        removed: tuple[str, ...] | None,
+        misplaced_display_math: bool,
+        formulas: tuple[tuple[str, bool], ...] | None,
+        macro_error: str | None = None,
+        list_depths: tuple[int, ...] = (),
+        stray_delimiters: tuple[str, ...] = (),
+    ) -> None:
+        self.key = key
+        self.removed = removed
+        self.misplaced_display_math = misplaced_display_math
+        self.formulas = formulas
+        self.macro_error = macro_error
+        self.list_depths = list_depths
+        self.stray_delimiters = stray_delimiters
 
 
 def deck_facts(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from .mathjax import TexStream, Verdict, measure_tex, tex_names
 from .model import Deck
@@ -101,14 +100,15 @@ class FormulaChecker:
         return dict(zip(items, measure_tex(items, self.tex_links), strict=True))
 
 
-@dataclass
 class MathCheck:
-    """The MathJax check of a deck, under way: problems() waits for node and returns them."""
+    """The MathJax check of a deck, under way: problems() waits for node and returns them. (A
+    plain class: builder/records.py says why.)"""
 
-    deck: Deck
-    facts: list
-    checker: FormulaChecker
-    _problems: list[Problem] | None = field(default=None, repr=False)
+    def __init__(self, deck: Deck, facts: list, checker: FormulaChecker) -> None:
+        self.deck = deck
+        self.facts = facts
+        self.checker = checker
+        self._problems: list[Problem] | None = None
 
     def problems(self, progress: Callable[..., None] | None = None) -> list[Problem]:
         if self._problems is None:

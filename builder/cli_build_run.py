@@ -9,27 +9,53 @@ print through the same Report, so an edit, a warning or a bad input reads the sa
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from .cli_report import Report, stages
+from .records import Record
 
 if TYPE_CHECKING:
     from .build_stamp import Invocation
 
 
-@dataclass(frozen=True)
-class BuildArguments:
+class BuildArguments(Record):
     """The values Typer gives `build`'s options (`lang` as its text)."""
 
-    cards: Path
-    out_dir: Path | None
-    figures: Path | None
-    force: bool
-    allow_note_type_change: bool
-    lang: str
-    strict: bool
+    __slots__ = field_names = (
+        "cards",
+        "out_dir",
+        "figures",
+        "force",
+        "allow_note_type_change",
+        "lang",
+        "strict",
+    )
+    cards: Final[Path]
+    out_dir: Final[Path | None]
+    figures: Final[Path | None]
+    force: Final[bool]
+    allow_note_type_change: Final[bool]
+    lang: Final[str]
+    strict: Final[bool]
+
+    def __init__(
+        self,
+        cards: Path,
+        out_dir: Path | None,
+        figures: Path | None,
+        force: bool,
+        allow_note_type_change: bool,
+        lang: str,
+        strict: bool,
+    ) -> None:
+        self.cards = cards
+        self.out_dir = out_dir
+        self.figures = figures
+        self.force = force
+        self.allow_note_type_change = allow_note_type_change
+        self.lang = lang
+        self.strict = strict
 
 
 def run_build(arguments: BuildArguments, invocation: Invocation | None) -> None:
@@ -37,8 +63,6 @@ def run_build(arguments: BuildArguments, invocation: Invocation | None) -> None:
     the command line `invocation` (None: not run from the command line, as in the tests'
     CliRunner) when it succeeded."""
     from .build import build
-    from .build_summary import summary_of
-    from .cli_summary import changes_since, print_summary
     from .options import BuildOptions
 
     report = Report()
@@ -54,6 +78,10 @@ def run_build(arguments: BuildArguments, invocation: Invocation | None) -> None:
             strict=arguments.strict,
         )
         result = build(options, progress)
+    # imported once built: before, they would delay the build asking node for its new formulas
+    from .build_summary import summary_of
+    from .cli_summary import changes_since, print_summary
+
     print_summary(report, summary_of(result), changes_since(result))
     if not report.exit_code and invocation is not None:
         _keep_stamp(invocation, options, result, started_ns)

@@ -201,14 +201,12 @@ def keep_build_arguments(arguments: BuildArguments, cards_given: bool) -> None:
     which depends on the folder's files, so it is looked up again each time)."""
     if _recording is None:
         return
-    from dataclasses import asdict
-
     from .atomic import write_atomically
     from .build_stamp import Invocation, forget_old_stamps
 
+    values = {name: getattr(arguments, name) for name in arguments.field_names}
     kept = {
-        name: str(value) if isinstance(value, Path) else value
-        for name, value in asdict(arguments).items()
+        name: str(value) if isinstance(value, Path) else value for name, value in values.items()
     }
     if not cards_given:
         kept["cards"] = None

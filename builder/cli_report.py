@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
 from .cli_plain import plain_line, plain_stream, plain_table
@@ -86,14 +85,15 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
 
 
-@dataclass
 class Report:
-    """A command's outcome: what it did, what went wrong, and so its exit code."""
+    """A command's outcome: what it did, what went wrong, and so its exit code. (A plain class:
+    builder/records.py says why.)"""
 
-    errors: int = 0  # source problems that stop the command
-    warnings: int = 0  # source problems it reported and went on past
-    failures: list[str] = field(default_factory=list)  # anything else that makes the run fail
-    usage: bool = False  # the command line itself was wrong
+    def __init__(self) -> None:
+        self.errors = 0  # source problems that stop the command
+        self.warnings = 0  # source problems it reported and went on past
+        self.failures: list[str] = []  # anything else that makes the run fail
+        self.usage = False  # the command line itself was wrong
 
     @property
     def exit_code(self) -> int:
@@ -143,25 +143,14 @@ class Report:
         the run at once with exit 1 and no traceback, saying what was and was not written (for a
         command that `writes`: `check` never does, so it never says so)."""
         nothing = "; nothing was written." if writes else "."
-        from .commit import WriteError, os_error_text
-        from .figures import FigureError
-        from .mathjax_install import MathJaxUnavailable
-
         try:
             yield self
-        except WriteError as error:
-            self.failed(str(error), written_report(error))
-        except OSError as error:
-            self.failed(f"{os_error_text(error)}{nothing}")
         except SourceError as error:
             self.problems(error.problems)
             err.print(f"[bold red]{plural(len(errors_in(error.problems)), 'problem')}[/]{nothing}")
-        except FigureError as error:
-            self.failed(
-                f"figure '{error.name}' failed{nothing} Its traceback:", error.traceback_text
-            )
-        except MathJaxUnavailable as error:
-            self.failed(f"cannot check formulas: {error}")
+        except Exception as error:
+            if not self._failed_with(error, nothing):
+                raise
         except KeyboardInterrupt:
             # said as cli.main says it: Typer would end the run silently (exit 130), while a
             # `build` run without Typer (cli_replay) would reach cli.main
@@ -170,6 +159,28 @@ class Report:
         else:
             return
         self.finish()
+
+    def _failed_with(self, error: Exception, nothing: str) -> bool:
+        """Report a failure that ends the run (a write, the OS, a figure script, MathJax missing);
+        False for any other exception. Their modules are imported only when one is raised: an
+        edit's build asks node for its new formula before it imports the packaging and figures."""
+        from .commit import WriteError, os_error_text
+        from .figures import FigureError
+        from .mathjax_install import MathJaxUnavailable
+
+        if isinstance(error, WriteError):
+            self.failed(str(error), written_report(error))
+        elif isinstance(error, OSError):
+            self.failed(f"{os_error_text(error)}{nothing}")
+        elif isinstance(error, FigureError):
+            self.failed(
+                f"figure '{error.name}' failed{nothing} Its traceback:", error.traceback_text
+            )
+        elif isinstance(error, MathJaxUnavailable):
+            self.failed(f"cannot check formulas: {error}")
+        else:
+            return False
+        return True
 
 
 def _exit(code: int) -> NoReturn:

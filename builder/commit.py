@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 from .atomic import create_atomically, write_atomically
 from .identity import LOCK_FILE, Lock, Release, write_lock
 from .model import Deck
-from .package import DEV_ZIP_LEVEL, RELEASE_ZIP_LEVEL
 from .problems import Location, Problem, SourceError
 from .release import compare_with_release, prepend_changelog, write_version
 from .render import RenderedNote
@@ -95,6 +94,10 @@ def zip_level(
     """zlib's level for the package: a release, and a build of exactly its notes, are compressed
     as releases always were (RELEASE_ZIP_LEVEL: what releases/ holds is rebuilt byte for byte); a
     development build, which the edit loop rewrites every time, faster (DEV_ZIP_LEVEL)."""
+    # imported here: every command's Report imports this module for WriteError, and genanki's
+    # SQLite and zip would delay an edit's build asking node for its new formula
+    from .package import DEV_ZIP_LEVEL, RELEASE_ZIP_LEVEL
+
     return (
         RELEASE_ZIP_LEVEL
         if options.release or _notes_are_released(deck, notes, release)

@@ -16,10 +16,11 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from .bounds import long_line_problem, text_shape_problems
 from .problems import Location, Problem, did_you_mean
+from .records import Record
 from .yamlsource import Node
 
 # Codes of problems the schema finds (README, "Problem codes").
@@ -45,11 +46,16 @@ class Found(list):
 ValueType = Callable[[Node, str, "Found"], Any]
 
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    type: ValueType
-    required: bool = False
+class Field(Record):
+    __slots__ = field_names = ("name", "type", "required")
+    name: Final[str]
+    type: Final[ValueType]
+    required: Final[bool]
+
+    def __init__(self, name: str, type: ValueType, required: bool = False) -> None:
+        self.name = name
+        self.type = type
+        self.required = required
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,13 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Final
 
 from .atomic import remove_stale_temporaries
 from .figure_drawing import DIGEST_SUFFIX, FigureError, draw_figures, is_intact
+from .records import Record
 from .user_cache import Remembered
 from .versions import library_version  # reads versions without importing the libraries
 
@@ -47,15 +48,33 @@ DECLARED_FORMAT = re.compile(rb"""^FORMAT\s*=\s*["'](svg|png)["']""", re.MULTILI
 DEFAULT_FORMAT = "png"
 
 
-@dataclass(frozen=True)
-class FigurePlan:
-    name: str  # "kl-fits", from figures/kl-fits.py
-    script: Path
-    key: str  # sha256 of everything that can change the figure's bytes
-    light_name: str  # flat media file names, e.g. "mathdeck-kl-fits-<key[:12]>-light.png"
-    dark_name: str
-    format: str  # "svg" or "png"
-    alt: str = ""  # the script's docstring, first sentence: the figure's text alternative
+class FigurePlan(Record):
+    __slots__ = field_names = ("name", "script", "key", "light_name", "dark_name", "format", "alt")
+    name: Final[str]  # "kl-fits", from figures/kl-fits.py
+    script: Final[Path]
+    key: Final[str]  # sha256 of everything that can change the figure's bytes
+    light_name: Final[str]  # flat media file names, e.g. "mathdeck-kl-fits-<key[:12]>-light.png"
+    dark_name: Final[str]
+    format: Final[str]  # "svg" or "png"
+    alt: Final[str]  # the script's docstring, first sentence: the figure's text alternative
+
+    def __init__(
+        self,
+        name: str,
+        script: Path,
+        key: str,
+        light_name: str,
+        dark_name: str,
+        format: str,
+        alt: str = "",
+    ) -> None:
+        self.name = name
+        self.script = script
+        self.key = key
+        self.light_name = light_name
+        self.dark_name = dark_name
+        self.format = format
+        self.alt = alt
 
 
 def plan_figures(figures_dir: Path) -> dict[str, FigurePlan]:

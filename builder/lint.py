@@ -13,7 +13,8 @@ remember it (builder/lint_memo.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Final
 
 from .lint_duplicates import (
     Offered,
@@ -32,6 +33,7 @@ from .lint_rules import (
 )
 from .model import Card, Deck, LintSettings
 from .problems import Problem, did_you_mean
+from .records import Record
 
 # The code whose findings a build may remember (builder/lint_memo.py): a change to one empties
 # the lint cache.
@@ -50,10 +52,14 @@ LINT_SOURCES = (
 )
 
 
-@dataclass(frozen=True)
-class Rule:
-    code: str  # what a card's `lint: {ignore: [...]}` names
-    name: str  # what the README's table calls it
+class Rule(Record):
+    __slots__ = field_names = ("code", "name")
+    code: Final[str]  # what a card's `lint: {ignore: [...]}` names
+    name: Final[str]  # what the README's table calls it
+
+    def __init__(self, code: str, name: str) -> None:
+        self.code = code
+        self.name = name
 
 
 # What each rule catches and how to fix it: the README's "Card linter" table, and each message.
@@ -93,12 +99,18 @@ def lint_card(card: Card, word_budget: int, display_budget: int) -> CardLint:
     )
 
 
-@dataclass(frozen=True)
-class DeckLint:
+class DeckLint(Record):
     """What the linter finds in a deck, by card position, before any finding has a place."""
 
-    findings: tuple[tuple[int, Finding], ...]  # MD302-MD305
-    repeats: tuple[Repeat, ...]  # MD301
+    __slots__ = field_names = ("findings", "repeats")
+    findings: Final[tuple[tuple[int, Finding], ...]]  # MD302-MD305
+    repeats: Final[tuple[Repeat, ...]]  # MD301
+
+    def __init__(
+        self, findings: tuple[tuple[int, Finding], ...], repeats: tuple[Repeat, ...]
+    ) -> None:
+        self.findings = findings
+        self.repeats = repeats
 
 
 class Linter:
@@ -162,7 +174,7 @@ def _placed(card: Card, finding: Finding) -> Problem:
 
 def as_errors(problems: list[Problem]) -> list[Problem]:
     """`--strict`: every warning an error."""
-    return [replace(problem, severity="error") for problem in problems]
+    return [problem.replace(severity="error") for problem in problems]
 
 
 def settings_problems(deck: Deck) -> list[Problem]:

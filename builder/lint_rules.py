@@ -7,7 +7,7 @@ lint_duplicates.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import Final
 
 from .kinds import StudyCard
 from .lint_text import (
@@ -26,20 +26,26 @@ from .lint_text import (
 from .markdown_math import cloze_deletions
 from .model import KINDS, Card
 from .problems import one_line
+from .records import Record
 from .token_sets import MATH, WORD
 
 # Each kind's Markdown keys, the ones the rules read (CardKind.markdown makes its tuple per call).
 MARKDOWN_KEYS = {name: kind.markdown for name, kind in KINDS.items()}
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Record):
     """A warning about one card before it has a place: builder/lint.py puts it at the card's
     `key` as the card stands (a build may remember findings of a card whose lines moved)."""
 
-    key: str
-    code: str
-    message: str
+    __slots__ = field_names = ("key", "code", "message")
+    key: Final[str]
+    code: Final[str]
+    message: Final[str]
+
+    def __init__(self, key: str, code: str, message: str) -> None:
+        self.key = key
+        self.code = code
+        self.message = message
 
 
 # ---------------------------------------------------------------- MD302 too-long

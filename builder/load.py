@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .card_file import NOT_REGULAR, load_card_file, read_regular_text, read_source, regular_file
@@ -44,14 +43,16 @@ MACRO = "MD122"
 _DECK_SCHEMA = deck_schema(tuple(KINDS))
 
 
-@dataclass
 class Loaded:
     """What load read: the deck of every card without a problem (None when deck.yaml cannot be
     used), each card's digest, and the problems (a card with one is left out of the deck)."""
 
-    deck: Deck | None
-    digests: list[str]
-    problems: list[Problem]
+    __slots__ = ("deck", "digests", "problems")
+
+    def __init__(self, deck: Deck | None, digests: list[str], problems: list[Problem]) -> None:
+        self.deck = deck
+        self.digests = digests
+        self.problems = problems
 
     def complete(self) -> Deck:
         """The deck, or SourceError with every problem when there is one."""
@@ -60,13 +61,17 @@ class Loaded:
         return self.deck
 
 
-@dataclass
 class CardFile:
     """What one card file holds: its cards, each card's model.card_digest(), and its problems."""
 
-    cards: list[Card]
-    digests: list[str]
-    problems: list[Problem] = field(default_factory=list)
+    __slots__ = ("cards", "digests", "problems")
+
+    def __init__(
+        self, cards: list[Card], digests: list[str], problems: list[Problem] | None = None
+    ) -> None:
+        self.cards = cards
+        self.digests = digests
+        self.problems = [] if problems is None else problems
 
 
 def parse_card_file(path: Path, cards_dir: Path) -> CardFile:

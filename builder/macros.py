@@ -10,21 +10,28 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from typing import Final
 
 from .problems import Location
+from .records import Record
 
 NAME_PATTERN = re.compile(r"^[A-Za-z]+$")
 _CONTROL_WORD = re.compile(r"\\([A-Za-z]+)")
 MAX_EXPANSIONS = 10_000
 
 
-@dataclass(frozen=True)
-class Macro:
-    name: str
-    body: str
-    args: int
-    location: Location
+class Macro(Record):
+    __slots__ = field_names = ("name", "body", "args", "location")
+    name: Final[str]
+    body: Final[str]
+    args: Final[int]
+    location: Final[Location]
+
+    def __init__(self, name: str, body: str, args: int, location: Location) -> None:
+        self.name = name
+        self.body = body
+        self.args = args
+        self.location = location
 
     def __hash__(self) -> int:
         # The deck's macros are part of the key of every field's Markdown (markdown_math's caches,

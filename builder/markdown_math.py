@@ -17,14 +17,14 @@ import html
 import html.parser
 import json
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 # Markdown is imported where it is used: a rebuild whose notes all come from the build's cache
 # (builder/memo.py) never loads it.
 from .macros import Macro
 from .markdown_extensions import DisplayMathParagraphs, MathRewriter, escape_math, is_math
 from .markdown_paragraph import plain_html
+from .records import Record
 from .sanitize import sanitize_html
 
 if TYPE_CHECKING:
@@ -248,13 +248,20 @@ def reveal_clozes(text: str) -> str:
     return "".join(out) + text[position:]
 
 
-@dataclass(frozen=True)
-class ClozeDeletion:
-    number: int  # the N of {{cN::...}}
-    answer: str
-    hint: str  # "" without one
-    start: int  # text[start:end] is the whole {{cN::...}}
-    end: int
+class ClozeDeletion(Record):
+    __slots__ = field_names = ("number", "answer", "hint", "start", "end")
+    number: Final[int]  # the N of {{cN::...}}
+    answer: Final[str]
+    hint: Final[str]  # "" without one
+    start: Final[int]  # text[start:end] is the whole {{cN::...}}
+    end: Final[int]
+
+    def __init__(self, number: int, answer: str, hint: str, start: int, end: int) -> None:
+        self.number = number
+        self.answer = answer
+        self.hint = hint
+        self.start = start
+        self.end = end
 
 
 def cloze_deletions(text: str) -> list[ClozeDeletion]:

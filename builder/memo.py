@@ -14,21 +14,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .cache import BuildCache, fingerprint
 from .check import CHECKS_SOURCES
 from .check_math import VERDICT_SOURCES, FormulaChecker
-from .commit import os_error_text
 from .content_hash import content_key, subkey
-from .genanki_layout import GenankiLayout, genanki_layout
-from .lint import LINT_SOURCES
 from .load import LOADER_SOURCES
 from .markdown_math import MARKDOWN_LIBRARIES, MARKDOWN_SOURCES, macro_signature
 from .mathjax import Verdict
 from .mathjax_install import mathjax_fingerprint
 from .model import Deck, card_digest
-from .package import PACKAGE_LIBRARIES, PACKAGE_SOURCES, package_bytes, package_key
 from .problems import Location, Problem
 from .render import (
     NOTES_CACHE_LIBRARIES,
@@ -41,6 +37,11 @@ from .render import (
     render_card,
     render_description,
 )
+
+# The linter, the packaging and the commit are imported when first used: an edit's build asks
+# node for its new formula first, and imports them while node works.
+if TYPE_CHECKING:
+    from .genanki_layout import GenankiLayout
 
 T = TypeVar("T")
 # How these files keep a stage's result (a card as a row, say) is part of every entry.
@@ -55,7 +56,15 @@ def loader_fingerprint() -> str:
 
 
 def lint_fingerprint() -> str:
+    from .lint import LINT_SOURCES
+
     return fingerprint(LINT_SOURCES + MEMO_SOURCES + ("lint_memo.py",))
+
+
+def package_fingerprint() -> str:
+    from .package import PACKAGE_LIBRARIES, PACKAGE_SOURCES
+
+    return fingerprint(PACKAGE_SOURCES, PACKAGE_LIBRARIES)
 
 
 def notes_fingerprint() -> str:
@@ -96,10 +105,8 @@ class BuildCaches:
             verdicts=BuildCache(folder, verdicts, verdicts_fingerprint(), keep_unused=None),
             # the last build's .apkg alone: every key lands in shard "0", which keeps only what a
             # build used
-            packages=BuildCache(
-                folder, packages, fingerprint(PACKAGE_SOURCES, PACKAGE_LIBRARIES), keep_unused=1
-            ),
-            lint=BuildCache(folder, lint, lint_fingerprint()),
+            packages=BuildCache(folder, packages, package_fingerprint, keep_unused=1),
+            lint=BuildCache(folder, lint, lint_fingerprint),
         )
 
     def save(self) -> list[Problem]:
@@ -108,6 +115,8 @@ class BuildCaches:
         errors = [error for cache in caches for error in cache.save()]
         if not errors:
             return []
+        from .commit import os_error_text
+
         return [
             Problem(
                 Location(self.folder),
@@ -306,9 +315,11 @@ def genanki_layout_memoised(
 ) -> GenankiLayout:
     """genanki_layout.genanki_layout, made with genanki only when the note types (or the
     packaging code, or genanki) changed."""
+    from .genanki_layout import GenankiLayout, genanki_layout
+
     key = content_key(
         "genanki layout",
-        fingerprint(PACKAGE_SOURCES, PACKAGE_LIBRARIES),
+        package_fingerprint(),
         sorted(deck.config.note_type_ids.items()),
         sorted(
             (kind, templates.css, templates.templates) for kind, templates in note_types.items()
@@ -333,6 +344,8 @@ def package_bytes_memoised(
     """package.package_bytes(*inputs) at zlib `level` (`guids`: the notes'), or the bytes a build
     made from the same inputs (a no-op build writes no rows and compresses nothing, and needs no
     `layout`)."""
+    from .package import package_bytes, package_key
+
     key = "0" + package_key(*inputs, level=level, guids=guids)
     data = cache.get(key)
     if not isinstance(data, bytes):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Final
 
 from .content_hash import content_key
 from .kinds import KINDS, CardKind  # noqa: F401  (a kind is defined in kinds.py)
 from .macros import Macro
 from .phone_budget import DEFAULT_PHONE_WIDTH
 from .problems import Location
+from .records import Record
 
 RETIRED_SUBDECK = "Retired"
 RETIRED_TAG = "retired"
@@ -17,19 +19,34 @@ LEVELS = ("L1", "L2", "L3")
 TITLE_LENGTH = 80
 
 
-@dataclass(frozen=True)
-class LintSettings:
+class LintSettings(Record):
     """A `lint:` mapping as written, on a card (`ignore` only) or in deck.yaml; builder/lint.py
     checks the codes and applies the settings."""
 
-    ignore: tuple[tuple[str, Location], ...] = ()  # (code, where it is written)
-    strict: bool = False  # warnings are errors, as with --strict
-    word_budget: int | None = None  # words on a back; None: the linter's default
-    display_budget: int | None = None  # display formula lines on a back; None: the linter's default
+    __slots__ = field_names = ("ignore", "strict", "word_budget", "display_budget")
+    ignore: Final[tuple[tuple[str, Location], ...]]  # (code, where it is written)
+    strict: Final[bool]  # warnings are errors, as with --strict
+    word_budget: Final[int | None]  # words on a back; None: the linter's default
+    display_budget: Final[int | None]  # display formula lines on a back; None: the linter's default
+
+    def __init__(
+        self,
+        ignore: tuple[tuple[str, Location], ...] = (),
+        strict: bool = False,
+        word_budget: int | None = None,
+        display_budget: int | None = None,
+    ) -> None:
+        self.ignore = ignore
+        self.strict = strict
+        self.word_budget = word_budget
+        self.display_budget = display_budget
 
     @property
     def ignored(self) -> frozenset[str]:
         return frozenset(code for code, _ in self.ignore)
+
+
+NO_LINT_SETTINGS = LintSettings()  # immutable: the default of every card and deck
 
 
 @dataclass
@@ -55,7 +72,8 @@ class Card:
     retired: bool = False
     language: str = "python"
     code_file: str | None = None
-    lint: LintSettings = LintSettings()  # `lint: {ignore: [MD301, ...]}`: findings kept on purpose
+    # `lint: {ignore: [MD301, ...]}`: findings kept on purpose
+    lint: LintSettings = NO_LINT_SETTINGS
 
     @property
     def all_tags(self) -> tuple[str, ...]:
@@ -121,7 +139,7 @@ class DeckConfig:
     )
     # where deck.yaml sets note_types (or deck.yaml itself): for a missing id's message
     note_types_location: Location | None = None
-    lint: LintSettings = LintSettings()  # `lint: {strict, ignore, word_budget, display_budget}`
+    lint: LintSettings = NO_LINT_SETTINGS  # `lint: {strict, ignore, word_budget, display_budget}`
 
 
 @dataclass

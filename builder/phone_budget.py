@@ -15,9 +15,10 @@ the real widths to the same budget, so a drift between this and card.css fails t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Final
 
 from .problems import Location, Problem, one_line
+from .records import Record
 from .source_position import line_of
 
 CARD_FONT_PX = 18  # .card { font-size } in card.css
@@ -53,9 +54,12 @@ FITS_DEFAULT_PHONE_EM = (
 )
 
 
-@dataclass(frozen=True)
-class PhoneBudget:
-    phone_width: int
+class PhoneBudget(Record):
+    __slots__ = field_names = ("phone_width",)
+    phone_width: Final[int]
+
+    def __init__(self, phone_width: int) -> None:
+        self.phone_width = phone_width
 
     @property
     def card_width(self) -> int:

@@ -6,19 +6,26 @@ Every stage reports problems as values; only the CLI prints them and picks the e
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Final
+
+from .records import Record
 
 
-@dataclass(frozen=True, order=True)
-class Location:
+class Location(Record):
     """Where a value came from: a file, a 1-based line (0 when the file as a whole is meant) and a
     1-based column (0 when the whole line is meant)."""
 
-    file: Path
-    line: int = 0
-    column: int = 0
+    __slots__ = field_names = ("file", "line", "column")
+    file: Final[Path]
+    line: Final[int]
+    column: Final[int]
+
+    def __init__(self, file: Path, line: int = 0, column: int = 0) -> None:
+        self.file = file
+        self.line = line
+        self.column = column
 
     def __str__(self) -> str:
         shown = _relative(self.file)
@@ -41,16 +48,31 @@ def _relative_to(path: Path, cwd: str) -> str:
         return str(path)
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    location: Location
-    message: str
+class Problem(Record):
+    __slots__ = field_names = ("location", "message", "severity", "card", "code")
+    compared = ("location", "message", "severity")
+    location: Final[Location]
+    message: Final[str]
     # "error" stops the build; a "warning" is reported and the build goes on (it names a fix).
-    severity: str = "error"
-    card: str = field(default="", compare=False)  # the card id, where one card is meant
+    severity: Final[str]
+    card: Final[str]  # the card id, where one card is meant
     # A short stable code (ruff style, e.g. "MD201"): what a user searches the README for and
     # names in a card's `lint: {ignore: [...]}`. Empty for problems that have none yet.
-    code: str = field(default="", compare=False)
+    code: Final[str]
+
+    def __init__(
+        self,
+        location: Location,
+        message: str,
+        severity: str = "error",
+        card: str = "",
+        code: str = "",
+    ) -> None:
+        self.location = location
+        self.message = message
+        self.severity = severity
+        self.card = card
+        self.code = code
 
     @property
     def is_error(self) -> bool:
@@ -73,11 +95,11 @@ def warnings_in(problems: list[Problem]) -> list[Problem]:
     return [problem for problem in problems if not problem.is_error]
 
 
-@dataclass
 class SourceError(Exception):
     """Raised by a stage when the sources cannot go further; carries every problem found."""
 
-    problems: list[Problem] = field(default_factory=list)
+    def __init__(self, problems: list[Problem] | None = None) -> None:
+        self.problems: list[Problem] = [] if problems is None else problems
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in sorted(self.problems))

@@ -10,10 +10,11 @@ layout (cards/ beside figures/, dist/, releases/ and CHANGELOG.md at the reposit
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from .problems import Problem, SourceError
+from .records import Record
 
 DECK_FILE = "deck.yaml"
 # deck.yaml `paths:` keys and where each defaults to, inside the deck folder.
@@ -26,14 +27,24 @@ PATH_DEFAULTS = {
 }
 
 
-@dataclass(frozen=True)
-class DeckPaths:
-    deck: Path  # the folder with deck.yaml
-    figures: Path
-    dist: Path
-    releases: Path
-    changelog: Path
-    cache: Path
+class DeckPaths(Record):
+    __slots__ = field_names = ("deck", "figures", "dist", "releases", "changelog", "cache")
+    deck: Final[Path]  # the folder with deck.yaml
+    figures: Final[Path]
+    dist: Final[Path]
+    releases: Final[Path]
+    changelog: Final[Path]
+    cache: Final[Path]
+
+    def __init__(
+        self, deck: Path, figures: Path, dist: Path, releases: Path, changelog: Path, cache: Path
+    ) -> None:
+        self.deck = deck
+        self.figures = figures
+        self.dist = dist
+        self.releases = releases
+        self.changelog = changelog
+        self.cache = cache
 
 
 def deck_paths(deck_dir: Path) -> DeckPaths:

@@ -25,7 +25,6 @@ import difflib
 import re
 import shutil
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from .anki_notes import AnkiNote
@@ -197,7 +196,7 @@ def _check_then_write(options: BuildOptions, files: dict[Path, str], progress: P
             )
         progress("Checking the edited sources")
         try:
-            load_and_check(replace(options, cards_dir=copy), progress)
+            load_and_check(options.replace(cards_dir=copy), progress)
         except SourceError as error:
             raise SourceError(
                 [_at_real_file(problem, copy, cards_dir) for problem in error.problems]
@@ -210,6 +209,6 @@ def _at_real_file(problem: Problem, copy: Path, cards_dir: Path) -> Problem:
     file = Path(problem.location.file)
     if copy != file and copy not in file.parents:
         return problem
-    return replace(
-        problem, location=replace(problem.location, file=cards_dir / file.relative_to(copy))
+    return problem.replace(
+        location=problem.location.replace(file=cards_dir / file.relative_to(copy))
     )

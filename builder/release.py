@@ -59,12 +59,12 @@ def compare_with_release(notes: list[RenderedNote], release: Release | None) -> 
     for note in notes:
         card = note.card
         before_id = next((i for i in (card.id, *card.aliases) if i in released), None)
-        entry = (card.id, card.title)
+        # a title only for a card that changed: an edit's build compares every note, twice
         if before_id is None:
             if not card.retired:
-                changes.added.append(entry)
+                changes.added.append((card.id, card.title))
         elif card.retired and not released[before_id].retired:
-            changes.retired.append(entry)
+            changes.retired.append((card.id, card.title))
         elif released[before_id].content_hash != note.content_hash and not card.retired:
             title = (
                 card.title if before_id == card.id else f"{card.title} (renamed from {before_id})"

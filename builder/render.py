@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 # Jinja and Pygments are imported where they are used: a rebuild whose notes all come from the
 # build's cache (builder/memo.py) never loads them.
@@ -19,6 +20,7 @@ from .highlight import highlight_code
 from .macros import Macro
 from .markdown_math import markdown_field, markdown_to_html
 from .model import KINDS, RETIRED_SUBDECK, RETIRED_TAG, Card, Deck
+from .records import Record
 from .sanitize import sanitize_html
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -26,13 +28,18 @@ LIGHT_CODE_STYLE = "friendly"
 DARK_CODE_STYLE = "monokai"
 
 
-@dataclass(frozen=True)
-class FigureFiles:
+class FigureFiles(Record):
     """Media file names of one figure's day and night variants, and its text alternative."""
 
-    light: str
-    dark: str
-    alt: str = ""  # plain text for screen readers: the figure script's own description
+    __slots__ = field_names = ("light", "dark", "alt")
+    light: Final[str]
+    dark: Final[str]
+    alt: Final[str]  # plain text for screen readers: the figure script's own description
+
+    def __init__(self, light: str, dark: str, alt: str = "") -> None:
+        self.light = light
+        self.dark = dark
+        self.alt = alt
 
 
 @dataclass(frozen=True)
@@ -161,12 +168,16 @@ def _placement(card: Card) -> tuple[tuple[str, ...], str]:
     return card.all_tags, card.subdeck
 
 
-@dataclass(frozen=True)
-class _FieldRenderer:
+class _FieldRenderer(Record):
     """What a kind's `fields` (kinds.py) turns source text into note HTML with."""
 
-    macros: tuple[Macro, ...]
-    cloze: bool
+    __slots__ = field_names = ("macros", "cloze")
+    macros: Final[tuple[Macro, ...]]
+    cloze: Final[bool]
+
+    def __init__(self, macros: tuple[Macro, ...], cloze: bool) -> None:
+        self.macros = macros
+        self.cloze = cloze
 
     def markdown(self, text: str, inline: bool = False) -> str:
         return markdown_field(
@@ -182,10 +193,14 @@ def render_deck(deck: Deck, figures: dict[str, FigureFiles]) -> list[RenderedNot
     return [render_card(card, figures, deck.config.macros) for card in deck.cards]
 
 
-@dataclass(frozen=True)
-class NoteTypeTemplates:
-    css: str
-    templates: tuple[tuple[str, str, str], ...]  # (name, front, back)
+class NoteTypeTemplates(Record):
+    __slots__ = field_names = ("css", "templates")
+    css: Final[str]
+    templates: Final[tuple[tuple[str, str, str], ...]]  # (name, front, back)
+
+    def __init__(self, css: str, templates: tuple[tuple[str, str, str], ...]) -> None:
+        self.css = css
+        self.templates = templates
 
 
 def note_type_templates() -> dict[str, NoteTypeTemplates]:

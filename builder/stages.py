@@ -38,17 +38,21 @@ from .release import (
 from .render import FigureFiles, RenderedNote
 
 
-@dataclass
 class DrawnFigures:
-    media: list[Path]  # cached figure files, named as the notes refer to them
-    drawn: int  # figures drawn in this build
-    cached: int  # figures found in the figure cache
+    __slots__ = ("cached", "drawn", "media")
+
+    def __init__(self, media: list[Path], drawn: int, cached: int) -> None:
+        self.media = media  # cached figure files, named as the notes refer to them
+        self.drawn = drawn  # figures drawn in this build
+        self.cached = cached  # figures found in the figure cache
 
 
-@dataclass
 class RenderedDeck:
-    notes: list[RenderedNote]
-    figures: DrawnFigures
+    __slots__ = ("figures", "notes")
+
+    def __init__(self, notes: list[RenderedNote], figures: DrawnFigures) -> None:
+        self.notes = notes
+        self.figures = figures
 
 
 def render_and_draw(
@@ -151,15 +155,26 @@ class PackageInputs:
     resumed: Release | None = None
 
 
-@dataclass
 class Packaged:
     """figures + package, nothing written yet."""
 
-    lock: Lock  # with the notes' times (and the release, for one)
-    data: bytes  # the .apkg
-    changes: Changes | None  # a release's changes since the one before
-    figures: DrawnFigures
-    lock_text: Background  # the lock's text, made while the package's collection is compressed
+    __slots__ = ("changes", "data", "figures", "lock", "lock_text")
+
+    def __init__(
+        self,
+        lock: Lock,
+        data: bytes,
+        changes: Changes | None,
+        figures: DrawnFigures,
+        lock_text: Background,
+    ) -> None:
+        self.lock = lock  # with the notes' times (and the release, for one)
+        self.data = data  # the .apkg
+        self.changes = changes  # a release's changes since the one before
+        self.figures = figures
+        self.lock_text = (
+            lock_text  # the lock's text, made while the package's collection is compressed
+        )
 
 
 def package_deck(

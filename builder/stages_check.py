@@ -9,17 +9,11 @@ Nothing here writes the sources or the output folder: only the caches.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from . import figures as figure_stage
 from .check import FieldFacts, check_deck, deck_facts
 from .check_math import MathCheck, start_math_check
-from .commit import unfinished_release
-from .figures import FigurePlan
 from .identity import Lock, build_time, read_lock
-from .lint import as_errors
-from .lint_memo import lint_deck_memoised
-from .load import CardFile
 from .memo import (
     BuildCaches,
     RememberingFormulaChecker,
@@ -30,22 +24,50 @@ from .model import Deck, DeckConfig
 from .options import BuildOptions, Progress, quiet
 from .parsed_cards import load_sources_memoised
 from .problems import Problem, SourceError, errors_in
-from .release import release_problems
+
+# The linter, the figures' plans, the lock's and the release's checks are imported where they are
+# used: after the new formulas went to node, which answers while they are imported.
+if TYPE_CHECKING:
+    from .figures import FigurePlan
+    from .load import CardFile
 
 
-@dataclass
 class Checks:
     """load + check under way: the MathJax check may still be running in node."""
 
-    deck: Deck
-    digests: list[str]  # model.card_digest() of each card
-    plans: dict[str, FigurePlan]
-    problems: list[Problem]  # found so far: all but MathJax's
-    facts: list[tuple[FieldFacts, ...] | None]  # check.deck_facts: None for a card checked before
-    caches: BuildCaches
-    math: MathCheck | None = None  # None when MathJax does not check (`check_math` off)
-    checked: list[bool] | None = None  # the cards that passed every check before, unchanged
-    strict: bool = False  # --strict or deck.yaml's `lint: {strict: true}`: warnings are errors
+    __slots__ = (
+        "caches",
+        "checked",
+        "deck",
+        "digests",
+        "facts",
+        "math",
+        "plans",
+        "problems",
+        "strict",
+    )
+
+    def __init__(
+        self,
+        deck: Deck,
+        digests: list[str],
+        plans: dict[str, FigurePlan],
+        problems: list[Problem],
+        facts: list[tuple[FieldFacts, ...] | None],
+        caches: BuildCaches,
+        math: MathCheck | None = None,
+        checked: list[bool] | None = None,
+        strict: bool = False,
+    ) -> None:
+        self.deck = deck
+        self.digests = digests  # model.card_digest() of each card
+        self.plans = plans
+        self.problems = problems  # found so far: all but MathJax's
+        self.facts = facts  # check.deck_facts: None for a card checked before
+        self.caches = caches
+        self.math = math  # None when MathJax does not check (`check_math` off)
+        self.checked = checked  # the cards that passed every check before, unchanged
+        self.strict = strict  # --strict or deck.yaml's `lint: {strict: true}`: warnings are errors
 
     def finish(
         self, progress: Progress | None = None, more: Sequence[Problem] = ()
@@ -53,6 +75,8 @@ class Checks:
         """Raise SourceError with every problem, MathJax's (waiting for node, counting the
         formulas answered) and `more` (the lock's and the release's) included, if one is an error;
         otherwise return the warnings."""
+        from .lint import as_errors
+
         math = self.math.problems(progress) if self.math is not None else []
         found = self.problems + math + list(more)
         problems = as_errors(found) if self.strict else found
@@ -81,24 +105,28 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
     if loaded.deck is None:  # deck.yaml cannot be used: nothing to check the cards against
         raise SourceError(loaded.problems)
     # The cards with a problem are left out of the checks; their problems come first.
-    deck, plans = loaded.deck, figure_stage.plan_figures(options.figures_dir)
+    deck = loaded.deck
     progress("Checking")
     strict = options.strict or deck.config.lint.strict
     if reading is None:
+        before, checker = None, None
         facts = deck_facts(deck)
-        problems = (
-            loaded.problems
-            + check_deck(deck, set(plans), facts)
-            + lint_deck_memoised(deck, caches.lint, loaded.digests)
+    else:
+        checker = reading.checker or RememberingFormulaChecker(
+            caches.verdicts, deck.config.tex_links
         )
-        return Checks(deck, loaded.digests, plans, problems, facts, caches, strict=strict)
-    checker = reading.checker or RememberingFormulaChecker(caches.verdicts, deck.config.tex_links)
-    before, facts = reading.before, reading.facts
+        before, facts = reading.before, reading.facts
+    from .figures import plan_figures
+    from .lint_memo import lint_deck_memoised  # node is at work: see the imports above
+
+    plans = plan_figures(options.figures_dir)
     problems = (
         loaded.problems
         + check_deck(deck, set(plans), facts)
         + lint_deck_memoised(deck, caches.lint, loaded.digests)
     )
+    if checker is None:
+        return Checks(deck, loaded.digests, plans, problems, facts, caches, strict=strict)
     if None not in facts and not loaded.problems:
         # every formula of the deck was looked up (no card left out): the others are stale
         caches.verdicts.drop_unused()
@@ -136,11 +164,13 @@ class FactsAsRead:
         self.facts += deck_facts(cards, before, self.checker.add_facts)
 
 
-@dataclass
 class CheckedDeck:
-    deck: Deck
-    plans: dict[str, FigurePlan]
-    warnings: list[Problem]  # reported; errors raise SourceError
+    __slots__ = ("deck", "plans", "warnings")
+
+    def __init__(self, deck: Deck, plans: dict[str, FigurePlan], warnings: list[Problem]) -> None:
+        self.deck = deck
+        self.plans = plans
+        self.warnings = warnings  # reported; errors raise SourceError
 
 
 def load_and_check(options: BuildOptions, progress: Progress = quiet) -> CheckedDeck:
@@ -160,6 +190,9 @@ def read_lock_and_release_problems(deck: Deck, options: BuildOptions) -> tuple[L
     """The lock, and what build refuses in it beyond the sources (shared with `check`, so both
     report the same): an unreadable lock, an interrupted release, a released card gone from the
     sources, a note-type change since the release."""
+    from .commit import unfinished_release
+    from .release import release_problems
+
     try:
         previous = read_lock(options.cards_dir)
     except SourceError as error:

@@ -7,7 +7,6 @@ Figure scripts re-run only when they changed: the figure cache is keyed by their
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import threading
 import time
@@ -36,7 +35,7 @@ def _hashes(result: BuildResult | None) -> dict[str, str]:
 def rebuild(options: BuildOptions, previous: BuildResult | None, first: bool = False) -> Rebuild:
     started = time.perf_counter()
     try:
-        result = build(dataclasses.replace(options, dev=True))
+        result = build(options.replace(dev=True))
     except Exception as error:
         # Source problems, a failing figure, a full disk, or a bug in mathdeck: each is reported
         # (cli_build.print_rebuild) and the watcher waits for the next save instead of dying.

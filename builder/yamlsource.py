@@ -11,7 +11,6 @@ come from the parsed-cards cache may need none, and the schema modules use Node 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     import yaml
 
 
-@dataclass
 class Node:
     """A YAML value with where it is written: str for scalars, list[Node], or dict[str, Node].
 
@@ -33,14 +31,25 @@ class Node:
     and one parsed afresh are equal). `at` adds the column, for problems found while reading;
     `key_at` is where the key of a mapping's value is written (an unknown key is reported there).
     Each is made when asked for: a card file has ~2,300 values and keys, and most Locations were
-    never read (a third of converting a 20,000-card deck's YAML).
+    never read (a third of converting a 20,000-card deck's YAML). A plain class (builder/records.py
+    says why): nodes are read, never compared.
     """
 
-    value: str | list[Node] | dict[str, Node] | None
-    file: Path
-    line: int
-    column: int = 0
-    key_mark: tuple[int, int] | None = None  # (line, column) of its key, in a mapping
+    __slots__ = ("column", "file", "key_mark", "line", "value")
+
+    def __init__(
+        self,
+        value: str | list[Node] | dict[str, Node] | None,
+        file: Path,
+        line: int,
+        column: int = 0,
+        key_mark: tuple[int, int] | None = None,  # (line, column) of its key, in a mapping
+    ) -> None:
+        self.value = value
+        self.file = file
+        self.line = line
+        self.column = column
+        self.key_mark = key_mark
 
     @property
     def location(self) -> Location:

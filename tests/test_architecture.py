@@ -44,6 +44,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "anki_notes",
                 "card_yaml",
                 "user_cache",
+                "records",
             }
         ),
     ),

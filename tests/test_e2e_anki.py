@@ -111,8 +111,6 @@ def test_rebuild_without_edits_updates_nothing(project, tmp_path, monkeypatch):
 
 
 def test_english_only_build_leaves_the_chinese_terms_out(project, tmp_path):
-    from dataclasses import replace
-
     from builder.build import BuildOptions, build
 
     options = BuildOptions(
@@ -122,7 +120,7 @@ def test_english_only_build_leaves_the_chinese_terms_out(project, tmp_path):
         cache_dir=project / ".cache" / "figures",
     )
     both = build(options)
-    english = build(replace(options, lang="en"))
+    english = build(options.replace(lang="en"))
     assert english.path.name == "ml-math-cheatsheet-0.1.0-en+dev.apkg" and both.path.exists()
     col = fresh_collection(tmp_path / "anki")
     import_package(col, english.path)
