@@ -85,7 +85,16 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("figures", frozenset({"figure_drawing", "figures"})),
     (
         "package",
-        frozenset({"identity", "release", "package", "package_collection", "genanki_layout"}),
+        frozenset(
+            {
+                "identity",
+                "release",
+                "package",
+                "package_collection",
+                "package_zip",
+                "genanki_layout",
+            }
+        ),
     ),
     (
         "build",
