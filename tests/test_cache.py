@@ -116,6 +116,35 @@ def test_an_edit_checks_again_only_the_edited_card(tmp_path, monkeypatch):
     assert checked == [edited]
 
 
+@pytest.mark.parametrize("lang", ["en+zh", "en"])
+def test_an_edit_renders_only_the_edited_card(tmp_path, monkeypatch, lang):
+    """Notes are kept per card file: the edited card's neighbours are not rendered again, nor
+    the other files' cards, in either language (`en` renders the deck without its zh terms and,
+    for the lock's times, as written: both are kept)."""
+    from builder import memo
+
+    project = synthetic(tmp_path)
+    build_in(project, lang=lang)
+    rendered: list[str] = []
+    original = memo.render_card
+
+    def render_card(card, *args):
+        rendered.append(card.id)
+        return original(card, *args)
+
+    monkeypatch.setattr(memo, "render_card", render_card)
+    build_in(project, force=True, lang=lang)
+    assert rendered == []
+    edit_one_card(project / "cards", 7)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
+    result = build_in(project, force=True, lang=lang)
+    [edited] = [card.id for card in result.deck.cards if "Edit 7:" in str(card.text)]
+    assert rendered == [edited] * (2 if lang == "en" else 1)
+    rendered.clear()
+    build_in(project, force=True, lang=lang)
+    assert rendered == []
+
+
 def test_cached_cards_keep_their_guids(project):
     """The cards cache hands each card's GUID back with it: the same as genanki makes."""
     import genanki
