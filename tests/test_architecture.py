@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "cache",
                 "content_hash",
                 "figure_server",
+                "forked",
                 "lockfile",
                 "lock_repair",
                 "macros",

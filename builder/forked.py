@@ -1,0 +1,83 @@
+"""forked: a call made in a forked child process, on another core, its result pickled back.
+
+Python threads take turns at Python work (the GIL), so work that is Python through and through
+(the card linter) can only use a second core from another process. fork() gives the child the
+parent's memory as it is (copy-on-write): nothing is sent to it, and only the result (a few
+warnings) comes back through a pipe. Where there is no fork, or the child fails (killed, an
+error, a result pickle cannot carry), the call is made again in this process when its result is
+asked for: the result, or the error, is always the call's own.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from collections.abc import Callable
+from typing import Generic, NoReturn, TypeVar
+
+T = TypeVar("T")
+# fork() without exec is sound where the child calls only what the parent's threads do not
+# hold locks in; macOS's system libraries are not safe after fork in a process with threads.
+CAN_FORK = sys.platform == "linux"
+
+
+class ForkedCall(Generic[T]):
+    """`call()` started in a child process (where CAN_FORK, and `fork`); result() waits for its
+    value (or makes it, without a child)."""
+
+    def __init__(self, call: Callable[[], T], fork: bool = True):
+        self._call = call
+        self._value: tuple[T] | None = None
+        self._child: tuple[int, int] | None = None  # (pid, the read end of its pipe)
+        if fork and CAN_FORK:
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                _child(call, read, write)
+            os.close(write)
+            self._child = (pid, read)
+
+    def result(self) -> T:
+        """The call's value; its error raised here."""
+        if self._value is None:
+            answer = self._wait()
+            # no child, or it failed: the call made here, where its error is raised
+            self._value = answer if answer is not None else (self._call(),)
+        return self._value[0]
+
+    def _wait(self) -> tuple[T] | None:
+        """(value,) the child sent, or None."""
+        if self._child is None:
+            return None
+        pid, read = self._child
+        self._child = None
+        with os.fdopen(read, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            return None
+        try:
+            return (pickle.loads(data),)
+        except Exception:  # a value that cannot be unpickled: make it here
+            return None
+
+    def __del__(self) -> None:
+        # a build that failed before asking: the child is reaped all the same (no zombie in
+        # `watch`, which builds for hours)
+        if getattr(self, "_child", None) is not None:
+            self._wait()
+
+
+def _child(call: Callable[[], object], read: int, write: int) -> NoReturn:
+    """The child's whole life: the call, its pickled value, and an exit without Python's
+    teardown (the parent's threads, files and atexit work are the parent's)."""
+    code = 1
+    try:
+        os.close(read)
+        data = pickle.dumps(call(), protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(data)
+        code = 0
+    finally:
+        os._exit(code)
