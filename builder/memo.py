@@ -21,6 +21,7 @@ from .check import CHECKS_SOURCES
 from .check_math import VERDICT_SOURCES, FormulaChecker
 from .commit import os_error_text
 from .content_hash import content_key, subkey
+from .forked import CHILD_FROM_CARDS, ForkedCall
 from .genanki_layout import GenankiLayout, genanki_layout
 from .lint import LINT_SOURCES
 from .load import LOADER_SOURCES
@@ -366,10 +367,24 @@ def package_bytes_memoised(
 ) -> bytes:
     """package.package_bytes(*inputs) at zlib `level` (`guids`: the notes'), or the bytes a build
     made from the same inputs (a no-op build writes no rows and compresses nothing, and needs no
-    `layout`)."""
+    `layout`). From forked.CHILD_FROM_CARDS notes the bytes are made in a child process while
+    this one hashes the inputs for the key (0.4 s of SQLite and 0.07 s of hashing at 20,000
+    notes); the child is stopped when the key finds them."""
+    notes = inputs[1]
+    making = None
+    if len(notes) >= CHILD_FROM_CARDS:
+        making = ForkedCall(
+            partial(package_bytes, *inputs, layout=layout(), level=level, guids=guids)
+        )
     key = "0" + package_key(*inputs, level=level, guids=guids)
     data = cache.get(key)
-    if not isinstance(data, bytes):
+    if isinstance(data, bytes):
+        if making is not None:
+            making.cancel()
+        return data
+    if making is not None:
+        data = making.result()
+    else:
         data = package_bytes(*inputs, layout=layout(), level=level, guids=guids)
-        cache.put(key, data)
+    cache.put(key, data)
     return data

@@ -16,7 +16,7 @@ from .check import FieldFacts, check_deck, deck_facts
 from .check_math import MathCheck, start_math_check
 from .commit import unfinished_release
 from .figures import FigurePlan
-from .forked import ForkedCall
+from .forked import CHILD_FROM_CARDS, ForkedCall
 from .identity import Lock, build_time, read_lock
 from .lint import as_errors
 from .lint_memo import lint_deck_memoised
@@ -113,14 +113,10 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
     )
 
 
-# Cards from which the linter runs in a child process, on the other core, while this one checks,
-# renders and packages (0.15 s of a 20,000-card edit, ~1 s of its cold build); a smaller deck
-# lints in less time than a process takes to start.
-LINT_IN_CHILD_FROM = 1_000
-
-
 def start_lint(deck: Deck, caches: BuildCaches, digests: list[str]) -> ForkedCall[list[Problem]]:
-    """The linter's warnings, behind its cache, in a child process for a large deck."""
+    """The linter's warnings, behind its cache; from forked.CHILD_FROM_CARDS cards in a child
+    process, on the other core, while this one checks, renders and packages (0.15 s of a
+    20,000-card edit, ~1 s of its cold build)."""
 
     def lint() -> list[Problem]:
         problems = lint_deck_memoised(deck, caches.lint, digests)
@@ -128,7 +124,7 @@ def start_lint(deck: Deck, caches: BuildCaches, digests: list[str]) -> ForkedCal
             caches.lint.save()  # the child's cache: the build never sees what it added
         return problems
 
-    in_child = len(deck.cards) >= LINT_IN_CHILD_FROM
+    in_child = len(deck.cards) >= CHILD_FROM_CARDS
     return ForkedCall(lint, in_child)
 
 
