@@ -252,6 +252,26 @@ def test_parsed_card_files_keep_their_lines(project):
     cached = load_sources_memoised(project / "cards", BuildCaches.open(folder).cards).deck
     assert cached.cards == parsed.cards == load_deck(project / "cards").cards
     assert [c.text_locations for c in cached.cards] == [c.text_locations for c in parsed.cards]
+    assert [dict(c.text_locations) for c in cached.cards] == [
+        c.text_locations for c in parsed.cards
+    ]
+
+
+def test_a_cached_cards_locations_are_made_when_asked_for_and_never_write_the_cache(tmp_path):
+    from builder.parsed_cards import TextLocations
+    from builder.problems import Location
+
+    kept = {"question": (3, 15), "answer": (4, 13)}
+    where = TextLocations(tmp_path / "a.yaml", kept)
+    assert where["answer"] == Location(tmp_path / "a.yaml", 4, 13) == where.get("answer")
+    assert where.get("zh") is None and list(where) == ["question", "answer"] and len(where) == 2
+    where["zh"] = Location(tmp_path / "a.yaml", 9, 9)
+    del where["question"]
+    assert dict(where) == {
+        "answer": Location(tmp_path / "a.yaml", 4, 13),
+        "zh": Location(tmp_path / "a.yaml", 9, 9),
+    }
+    assert kept == {"question": (3, 15), "answer": (4, 13)}
 
 
 # ---------------------------------------------------------------- BuildCache itself
