@@ -22,9 +22,11 @@ T = TypeVar("T")
 # fork() without exec is sound where the child calls only what the parent's threads do not
 # hold locks in; macOS's system libraries are not safe after fork in a process with threads.
 CAN_FORK = sys.platform == "linux"
-# Cards from which work done once a card pays for a child (a fork is ~1-5 ms; the linter and
-# the package take ~10 ms and ~25 ms at 1,000 cards)
-CHILD_FROM_CARDS = 1_000
+# Cards from which work done once a card pays for a child: the linter and the package take
+# ~0.08 s and ~0.15 s at 5,000 cards; a fork, the copy-on-write faults of the heap both
+# processes then touch (~0.2 s of system time at 20,000 cards, 250 MB) and the wait for a core
+# the machine may not have free cost more below that.
+CHILD_FROM_CARDS = 5_000
 MAX_FD = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1 << 16
 
 
