@@ -364,12 +364,13 @@ def package_bytes_memoised(
     level: int,
     guids: list[str],
     *inputs,
-) -> bytes:
-    """package.package_bytes(*inputs) at zlib `level` (`guids`: the notes'), or the bytes a build
-    made from the same inputs (a no-op build writes no rows and compresses nothing, and needs no
-    `layout`). From forked.CHILD_FROM_CARDS notes the bytes are made in a child process while
-    this one hashes the inputs for the key (0.4 s of SQLite and 0.07 s of hashing at 20,000
-    notes); the child is stopped when the key finds them."""
+) -> Callable[[], bytes]:
+    """What gives package.package_bytes(*inputs) at zlib `level` (`guids`: the notes'), or the
+    bytes a build made from the same inputs (a no-op build writes no rows and compresses nothing,
+    and needs no `layout`). From forked.CHILD_FROM_CARDS notes the bytes are made in a child
+    process while this one hashes the inputs for the key (0.4 s of SQLite and 0.07 s of hashing at
+    20,000 notes) and goes on with the build until it asks for them; the child is stopped when
+    the key finds them."""
     notes = inputs[1]
     making = None
     if len(notes) >= CHILD_FROM_CARDS:
@@ -377,14 +378,20 @@ def package_bytes_memoised(
             partial(package_bytes, *inputs, layout=layout(), level=level, guids=guids)
         )
     key = "0" + package_key(*inputs, level=level, guids=guids)
-    data = cache.get(key)
-    if isinstance(data, bytes):
+    kept = cache.get(key)
+    if isinstance(kept, bytes):
         if making is not None:
             making.cancel()
-        return data
-    if making is not None:
-        data = making.result()
-    else:
+        return lambda: kept
+    if making is None:
         data = package_bytes(*inputs, layout=layout(), level=level, guids=guids)
-    cache.put(key, data)
-    return data
+        cache.put(key, data)
+        return lambda: data
+
+    def made() -> bytes:
+        data = making.result()  # the child's, once
+        if cache.get(key) is not data:
+            cache.put(key, data)
+        return data
+
+    return made

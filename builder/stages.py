@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -156,10 +157,15 @@ class Packaged:
     """figures + package, nothing written yet."""
 
     lock: Lock  # with the notes' times (and the release, for one)
-    data: bytes  # the .apkg
+    package: Callable[[], bytes]  # the .apkg: `data`
     changes: Changes | None  # a release's changes since the one before
     figures: DrawnFigures
     lock_text: Background  # the lock's text, made while the package's collection is compressed
+
+    @property
+    def data(self) -> bytes:
+        """The .apkg, waited for when a child process makes it (memo.package_bytes_memoised)."""
+        return self.package()
 
 
 def package_deck(
@@ -198,7 +204,7 @@ def package_deck(
         deck, deck_description_news(news) if news else "", caches.notes
     )
     note_types = note_type_templates_memoised(caches.notes)
-    data = package_bytes_memoised(
+    package = package_bytes_memoised(
         caches.packages,
         partial(genanki_layout_memoised, caches.notes, deck, note_types),
         zip_level(deck, notes, lock.release, options),
@@ -211,7 +217,7 @@ def package_deck(
         note_types,
     )
     timings["package"] = time.perf_counter() - started
-    return Packaged(lock, data, changes, figures, new_lock_text)
+    return Packaged(lock, package, changes, figures, new_lock_text)
 
 
 class Background:
