@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
-import signal
 import sys
 from collections.abc import Callable
 from typing import Generic, NoReturn, TypeVar
@@ -57,6 +55,8 @@ class ForkedCall(Generic[T]):
     def cancel(self) -> None:
         """The value is not wanted: the child is stopped (result() would make it here)."""
         if self._child is not None:
+            import signal
+
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._child[0], signal.SIGKILL)
             self._wait()
@@ -72,6 +72,8 @@ class ForkedCall(Generic[T]):
         _, status = os.waitpid(pid, 0)
         if status != 0:
             return None
+        import pickle
+
         try:
             return (pickle.loads(data),)
         except Exception:  # a value that cannot be unpickled: make it here
@@ -87,6 +89,8 @@ class ForkedCall(Generic[T]):
 def _child(call: Callable[[], object], write: int) -> NoReturn:
     """The child's whole life: the call, its pickled value, and an exit without Python's
     teardown (the parent's threads, files and atexit work are the parent's)."""
+    import pickle  # here and in _wait: a build that forks nothing never imports it
+
     code = 1
     try:
         # Only its end of the pipe stays open beyond the standard streams: a child holding a copy

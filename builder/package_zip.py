@@ -16,7 +16,6 @@ import os
 import struct
 import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 
 CHUNK = 1 << 20  # input bytes a chunk; part of the bytes: never derived from the machine
 WINDOW = 32 << 10  # deflate's window: what a chunk's compressor is primed with
@@ -51,6 +50,8 @@ def deflate(data: bytes, level: int, chunked: bool) -> bytes:
         )
         out = compressor.compress(view[start : start + CHUNK])
         return out + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+    from concurrent.futures import ThreadPoolExecutor  # ~10 ms to import: a large deck's only
 
     with ThreadPoolExecutor(min(len(starts), os.cpu_count() or 1)) as pool:
         return b"".join(pool.map(piece, starts))
