@@ -104,6 +104,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "options",
                 "commit",
                 "memo",
+                "memo_package",
                 "parsed_cards",
                 "stages",
                 "stages_check",

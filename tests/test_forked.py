@@ -74,7 +74,7 @@ def test_a_build_lints_in_a_child_with_the_same_warnings_and_cache(tmp_path, mon
 
 
 def test_a_package_made_in_a_child_has_the_bytes_made_here(tmp_path, monkeypatch):
-    from builder import memo
+    from builder import memo_package as memo
     from builder.bench_decks import edit_one_card, write_synthetic_project
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")

@@ -298,14 +298,14 @@ def test_lock_text_is_json_dumps_with_indent_1():
 def test_an_unchanged_rebuild_takes_the_package_from_the_cache_and_an_edit_writes_it_again(
     tmp_path, epoch, monkeypatch
 ):
-    import builder.memo
+    import builder.memo_package
 
     cards = copy_sources(MINIMAL, tmp_path / "a")
     first = build_in(tmp_path / "a").path.read_bytes()
     written = []
-    original = builder.memo.package_bytes
+    original = builder.memo_package.package_bytes
     monkeypatch.setattr(
-        builder.memo,
+        builder.memo_package,
         "package_bytes",
         lambda *args, **kwargs: written.append(1) or original(*args, **kwargs),
     )
