@@ -1,17 +1,19 @@
 """forked: a call made in a forked child process, on another core, its result pickled back.
 
 Python threads take turns at Python work (the GIL), so work that is Python through and through
-(the card linter) can only use a second core from another process. fork() gives the child the
+(the card linter; the package's SQLite inserts, which let go of the GIL only for a few
+microseconds a row) can only use a second core from another process. fork() gives the child the
 parent's memory as it is (copy-on-write): nothing is sent to it, and only the result (a few
-warnings) comes back through a pipe. Where there is no fork, or the child fails (killed, an
-error, a result pickle cannot carry), the call is made again in this process when its result is
-asked for: the result, or the error, is always the call's own.
+warnings, the .apkg's bytes) comes back through a pipe. Where there is no fork, or the child
+fails (killed, an error, a result pickle cannot carry), the call is made again in this process
+when its result is asked for: the result, or the error, is always the call's own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal  # imported at start anyway (shutil's); not in __del__ at exit
 import sys
 from collections.abc import Callable
 from typing import Generic, NoReturn, TypeVar
@@ -55,8 +57,6 @@ class ForkedCall(Generic[T]):
     def cancel(self) -> None:
         """The value is not wanted: the child is stopped (result() would make it here)."""
         if self._child is not None:
-            import signal
-
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._child[0], signal.SIGKILL)
             self._wait()
