@@ -1,10 +1,9 @@
 """forked: a call made in a forked child process, on another core, its result pickled back.
 
 Python threads take turns at Python work (the GIL), so work that is Python through and through
-(the card linter; the package's SQLite inserts, which let go of the GIL only for a few
-microseconds a row) can only use a second core from another process. fork() gives the child the
+(the card linter) can only use a second core from another process. fork() gives the child the
 parent's memory as it is (copy-on-write): nothing is sent to it, and only the result (a few
-warnings, the .apkg's bytes) comes back through a pipe. Where there is no fork, or the child
+warnings) comes back through a pipe. Where there is no fork, or the child
 fails (killed, an error, a result pickle cannot carry), the call is made again in this process
 when its result is asked for: the result, or the error, is always the call's own.
 """
@@ -22,10 +21,9 @@ T = TypeVar("T")
 # fork() without exec is sound where the child calls only what the parent's threads do not
 # hold locks in; macOS's system libraries are not safe after fork in a process with threads.
 CAN_FORK = sys.platform == "linux"
-# Cards from which work done once a card pays for a child: the linter and the package take
-# ~0.08 s and ~0.15 s at 5,000 cards; a fork, the copy-on-write faults of the heap both
-# processes then touch (~0.2 s of system time at 20,000 cards, 250 MB) and the wait for a core
-# the machine may not have free cost more below that.
+# Cards from which work done once a card pays for a child (the linter: ~0.08 s at 5,000 cards):
+# a fork, the copy-on-write faults of the heap both processes then touch and the wait for a
+# core the machine may not have free cost more below that.
 CHILD_FROM_CARDS = 5_000
 MAX_FD = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1 << 16
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -156,15 +155,10 @@ class Packaged:
     """figures + package, nothing written yet."""
 
     lock: Lock  # with the notes' times (and the release, for one)
-    package: Callable[[], bytes]  # the .apkg: `data`
+    data: bytes  # the .apkg
     changes: Changes | None  # a release's changes since the one before
     figures: DrawnFigures
     lock_text: Background  # the lock's text, made while the package's collection is compressed
-
-    @property
-    def data(self) -> bytes:
-        """The .apkg, waited for when a child process makes it (package_bytes_memoised)."""
-        return self.package()
 
 
 def package_deck(
@@ -203,7 +197,7 @@ def package_deck(
         deck, deck_description_news(news) if news else "", caches.notes
     )
     note_types = note_type_templates_memoised(caches.notes)
-    package = package_bytes_memoised(
+    data = package_bytes_memoised(
         caches.packages,
         partial(genanki_layout_memoised, caches.notes, deck, note_types),
         zip_level(deck, notes, lock.release, options),
@@ -216,7 +210,7 @@ def package_deck(
         note_types,
     )
     timings["package"] = time.perf_counter() - started
-    return Packaged(lock, package, changes, figures, new_lock_text)
+    return Packaged(lock, data, changes, figures, new_lock_text)
 
 
 class Background:

@@ -71,33 +71,3 @@ def test_a_build_lints_in_a_child_with_the_same_warnings_and_cache(tmp_path, mon
     )
     assert warnings("child", force=True) == here
     assert linted == []  # the child kept its findings in the lint cache
-
-
-def test_a_package_made_in_a_child_has_the_bytes_made_here(tmp_path, monkeypatch):
-    from builder import memo_package as memo
-    from builder.bench_decks import edit_one_card, write_synthetic_project
-
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
-    makers = tmp_path / "makers"  # the process that made each package
-    original = memo.package_bytes
-
-    def package_bytes(*args, **kwargs):
-        with makers.open("a") as file:
-            file.write(f"{os.getpid()}\n")
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(memo, "package_bytes", package_bytes)
-    made = {}
-    for where, child_from in (("here", 10**9), ("child", 0)):
-        monkeypatch.setattr(memo, "CHILD_FROM_CARDS", child_from)
-        write_synthetic_project(tmp_path / where, 30, per_file=10)
-        first = build_in(tmp_path / where, check_math=False).path.read_bytes()
-        edit_one_card(tmp_path / where / "cards", 3)
-        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
-        edited = build_in(tmp_path / where, force=True, check_math=False).path.read_bytes()
-        again = build_in(tmp_path / where, force=True, check_math=False)  # from the package cache
-        made[where] = (first, edited, again.path.read_bytes())
-        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
-    assert made["child"] == made["here"] and made["here"][0] != made["here"][1]
-    pids = makers.read_text().split()
-    assert pids[:2] == [str(os.getpid())] * 2 and str(os.getpid()) not in pids[2:]
