@@ -9,6 +9,7 @@ import time
 import zipfile
 import zlib
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -72,3 +73,21 @@ def test_data_of_one_chunk_is_zipfiles_one_stream():
     assert len(data) <= CHUNK
     one = zlib.compressobj(1, zlib.DEFLATED, -15)
     assert deflate(data, 1, chunked=True) == one.compress(data) + one.flush()
+
+
+def test_an_error_in_a_chunks_thread_is_raised_to_the_caller(monkeypatch):
+    monkeypatch.setattr(package_zip.os, "cpu_count", lambda: 2)
+
+    def work(item: int) -> bytes:
+        if item == 3:
+            raise MemoryError("chunk 3")
+        return bytes([item])
+
+    assert package_zip._in_threads(lambda item: bytes([item]), [0, 1, 2, 3]) == [
+        b"\0",
+        b"\1",
+        b"\2",
+        b"\3",
+    ]
+    with pytest.raises(MemoryError, match="chunk 3"):
+        package_zip._in_threads(work, [0, 1, 2, 3, 4])
