@@ -18,6 +18,8 @@ MAX_BRACE_DEPTH = 100  # `{` open at once
 
 _LONG_BACKSLASH_RUN = re.compile(r"\\{%d,}" % (MAX_BACKSLASH_RUN + 1))
 _DEEP_INDENT = re.compile(r"^(?: {4}|\t| {0,3}\t){%d,}" % (MAX_NESTING + 1), re.MULTILINE)
+_BACKSLASH_RUN = "\\" * (MAX_BACKSLASH_RUN + 1)
+_DEEP_SPACES = " " * 4 * (MAX_NESTING + 1)
 _DEEP_QUOTE = re.compile(r"^(?:[ \t]*>){%d,}" % (MAX_NESTING + 1), re.MULTILINE)
 
 
@@ -31,12 +33,17 @@ def text_shape_problems(text: str) -> list[str]:
             f"has {brackets:,} '['; the limit is {MAX_BRACKETS:,} in one field "
             "(Markdown's link parser slows down quadratically)"
         )
-    run = _LONG_BACKSLASH_RUN.search(text)
+    # Each pattern is tried only where the text holds what a match needs (a substring search or a
+    # count, much faster than the pattern): every text field of every card passes here.
+    run = _LONG_BACKSLASH_RUN.search(text) if _BACKSLASH_RUN in text else None
     if run:
         problems.append(
             f"has {len(run.group()):,} backslashes in a row; the limit is {MAX_BACKSLASH_RUN}"
         )
-    if _DEEP_INDENT.search(text) or _DEEP_QUOTE.search(text):
+    # Without a tab, an indentation level is 4 spaces; a quote level is one `>`.
+    deep_indent = ("\t" in text or _DEEP_SPACES in text) and _DEEP_INDENT.search(text)
+    deep_quote = text.count(">") > MAX_NESTING and _DEEP_QUOTE.search(text)
+    if deep_indent or deep_quote:
         problems.append(f"nests lists or quotes more than {MAX_NESTING} levels deep")
     depth = _brace_depth(text) if text.count("{") > MAX_BRACE_DEPTH else 0
     if depth > MAX_BRACE_DEPTH:

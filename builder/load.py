@@ -82,12 +82,15 @@ def load_deck(cards_dir: Path) -> Deck:
 
 
 def load_sources(
-    cards_dir: Path, read_card_file: Callable[[Path, Path], CardFile] = parse_card_file
+    cards_dir: Path,
+    read_card_file: Callable[[Path, Path], CardFile] = parse_card_file,
+    on_card_file: Callable[[DeckConfig, CardFile], None] | None = None,
 ) -> Loaded:
     """Every card file and deck.yaml, their problems collected, never raised: the checks after
     load go on with the cards that loaded, so one run reports every problem of every phase.
     `read_card_file(path, cards_dir)` reads each card file (the build passes parse_card_file
-    behind its cache: builder/parsed_cards.py)."""
+    behind its cache: builder/parsed_cards.py); `on_card_file(config, card_file)` sees each one as
+    it is read, when deck.yaml could be read (the build starts checking its cards meanwhile)."""
     problems = Found()
     before = len(problems)
     config = _load_config(cards_dir / DECK_FILE, problems)
@@ -101,6 +104,8 @@ def load_sources(
             problems.add(Location(path), NOT_REGULAR, UNREADABLE)
         elif path.name != OUTLINE_FILE:
             card_file = read_card_file(path, cards_dir)
+            if on_card_file is not None and config is not None:
+                on_card_file(config, card_file)
             problems.extend(card_file.problems)
             cards += card_file.cards
             digests += card_file.digests

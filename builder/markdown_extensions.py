@@ -22,6 +22,9 @@ class MathRewriter:
     def __init__(self, macros: tuple[Macro, ...], cloze: bool):
         self.macros = {macro.name: macro for macro in macros}
         self.cloze = cloze
+        # A formula recurs across a deck's cards (~60% of them at 20,000 cards) and expanding its
+        # macros is ~10 us: each is rewritten once. A MacroError is raised again at every use.
+        self._rewritten: dict[str, str] = {}
 
     def run(self, root):
         from markdown.util import AtomicString
@@ -36,11 +39,16 @@ class MathRewriter:
     def rewrite(self, text: str) -> str:
         """A formula with its delimiters (`\\(TeX\\)`), rewritten. Only the TeX between them:
         a macro argument must never swallow the closing delimiter."""
-        opening, tex, closing = text[:2], text[2:-2], text[-2:]
-        tex = expand_macros(tex, self.macros)
-        if self.cloze:
-            tex = cloze_safe(tex)
-        return opening + tex + closing
+        rewritten = self._rewritten.get(text)
+        if rewritten is None:
+            opening, tex, closing = text[:2], text[2:-2], text[-2:]
+            tex = expand_macros(tex, self.macros)
+            if self.cloze:
+                tex = cloze_safe(tex)
+            rewritten = opening + tex + closing
+            # most formulas use no macro: keep the text itself, not a copy (memory at 20,000 cards)
+            self._rewritten[text] = rewritten = text if rewritten == text else rewritten
+        return rewritten
 
 
 class DisplayMathParagraphs:

@@ -7,7 +7,7 @@ again: its cards come back from the cache, each a row of Card's own fields.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import fields
 from functools import partial
 from pathlib import Path
@@ -15,13 +15,17 @@ from pathlib import Path
 from .cache import BuildCache
 from .identity import KNOWN_GUIDS, guid_for_card, original_id
 from .load import CardFile, Loaded, code_file_digest, load_sources, parse_card_file
-from .model import Card, LintSettings
+from .model import Card, DeckConfig, LintSettings
 from .problems import Location
 
 
-def load_sources_memoised(cards_dir: Path, cache: BuildCache) -> Loaded:
+def load_sources_memoised(
+    cards_dir: Path,
+    cache: BuildCache,
+    on_card_file: Callable[[DeckConfig, CardFile], None] | None = None,
+) -> Loaded:
     """load.load_sources, parsing only card files whose bytes (or code files) changed."""
-    return load_sources(cards_dir, partial(_card_file, cache=cache))
+    return load_sources(cards_dir, partial(_card_file, cache=cache), on_card_file)
 
 
 def _card_file(path: Path, cards_dir: Path, cache: BuildCache) -> CardFile:

@@ -46,7 +46,7 @@ class RenderedNote:
     # rendered by an earlier build (package checks only new HTML for genanki's warnings)
     from_cache: bool = field(default=False, compare=False, repr=False)
 
-    @property
+    @functools.cached_property  # read by the notes cache, the package's key and the lock
     def content_hash(self) -> str:
         """What Anki compares on import: fields, tags and note type; changes iff the note
         changes."""

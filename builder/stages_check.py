@@ -20,13 +20,14 @@ from .forked import CHILD_FROM_CARDS, ForkedCall
 from .identity import Lock, build_time, read_lock
 from .lint import as_errors
 from .lint_memo import lint_deck_memoised
+from .load import CardFile
 from .memo import (
     BuildCaches,
     RememberingFormulaChecker,
     checked_before,
     remember_checked,
 )
-from .model import Deck
+from .model import Deck, DeckConfig
 from .options import BuildOptions, Progress, quiet
 from .parsed_cards import load_sources_memoised
 from .problems import Problem, SourceError, errors_in
@@ -74,27 +75,25 @@ class Checks:
 
 
 def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress = quiet) -> Checks:
-    """load + check; formulas MathJax has not judged yet go to node in the background."""
+    """load + check; formulas MathJax has not judged yet go to node in the background, from the
+    first card file read on."""
     progress("Loading sources")
-    loaded = load_sources_memoised(options.cards_dir, caches.cards)
+    reading = FactsAsRead(caches) if options.check_math else None
+    loaded = load_sources_memoised(options.cards_dir, caches.cards, reading)
     if loaded.deck is None:  # deck.yaml cannot be used: nothing to check the cards against
         raise SourceError(loaded.problems)
     # The cards with a problem are left out of the checks; their problems come first.
     deck, plans = loaded.deck, figure_stage.plan_figures(options.figures_dir)
     progress("Checking")
-    # before node starts: a child must not hold node's pipes open
+    # (the child closes every descriptor it was born with but its pipe: node's too)
     lint = start_lint(deck, caches, loaded.digests)
     strict = options.strict or deck.config.lint.strict
-    if not options.check_math:
+    if reading is None:
         facts = deck_facts(deck)
         problems = loaded.problems + check_deck(deck, set(plans), facts)
         return Checks(deck, loaded.digests, plans, problems, facts, caches, lint, strict=strict)
-    # Cards that passed every check before, unchanged, are skipped (only when MathJax checks too).
-    before = checked_before(caches.checked, deck, loaded.digests)
-    checker = RememberingFormulaChecker(
-        caches.verdicts, deck.config.tex_links
-    )  # node starts on the first formula it lacks
-    facts = deck_facts(deck, before, checker.add_facts)
+    checker = reading.checker or RememberingFormulaChecker(caches.verdicts, deck.config.tex_links)
+    before, facts = reading.before, reading.facts
     problems = loaded.problems + check_deck(deck, set(plans), facts)
     if None not in facts and not loaded.problems:
         # every formula of the deck was looked up (no card left out): the others are stale
@@ -126,6 +125,27 @@ def start_lint(deck: Deck, caches: BuildCaches, digests: list[str]) -> ForkedCal
 
     in_child = len(deck.cards) >= CHILD_FROM_CARDS
     return ForkedCall(lint, in_child)
+
+
+class FactsAsRead:
+    """check.deck_facts of each card file as load reads it (load.load_sources' `on_card_file`):
+    node checks the first formulas while the rest of the deck is read, rather than sitting idle
+    until every file is (3 s of a 20,000-card cold build). Cards that passed every check before,
+    unchanged, are skipped (memo.checked_before)."""
+
+    def __init__(self, caches: BuildCaches):
+        self.caches = caches
+        self.checker: RememberingFormulaChecker | None = None  # node starts on the first formula
+        self.before: list[bool] = []  # in deck order, as load appends each file's cards
+        self.facts: list[tuple[FieldFacts, ...] | None] = []
+
+    def __call__(self, config: DeckConfig, card_file: CardFile) -> None:
+        if self.checker is None:
+            self.checker = RememberingFormulaChecker(self.caches.verdicts, config.tex_links)
+        cards = Deck(config, card_file.cards)
+        before = checked_before(self.caches.checked, cards, card_file.digests)
+        self.before += before
+        self.facts += deck_facts(cards, before, self.checker.add_facts)
 
 
 @dataclass

@@ -32,16 +32,27 @@ class Node:
     `location` is its line alone: what a Card keeps (cached by line, so a card read from the cache
     and one parsed afresh are equal). `at` adds the column, for problems found while reading;
     `key_at` is where the key of a mapping's value is written (an unknown key is reported there).
+    Each is made when asked for: a card file has ~2,300 values and keys, and most Locations were
+    never read (a third of converting a 20,000-card deck's YAML).
     """
 
     value: str | list[Node] | dict[str, Node] | None
-    location: Location
+    file: Path
+    line: int
     column: int = 0
-    key_at: Location | None = None
+    key_mark: tuple[int, int] | None = None  # (line, column) of its key, in a mapping
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.line)
 
     @property
     def at(self) -> Location:
-        return Location(self.location.file, self.location.line, self.column)
+        return Location(self.file, self.line, self.column)
+
+    @property
+    def key_at(self) -> Location | None:
+        return Location(self.file, *self.key_mark) if self.key_mark else None
 
     @property
     def kind(self) -> str:
@@ -102,7 +113,7 @@ def read_yaml(path: Path, text: str | None = None) -> Node:
             [Problem(Location(path), "malformed YAML: nesting is too deep", code=HOSTILE)]
         ) from None
     if root is None:
-        return Node(None, Location(path, 1), 1)
+        return Node(None, path, 1, 1)
     return _convert(root, path, depth=0, seen=set())
 
 
@@ -215,36 +226,38 @@ def _convert(node: yaml.Node, path: Path, depth: int, seen: set[int]) -> Node:
             ]
         )
     seen.add(id(node))
-    location, column = Location(path, node.start_mark.line + 1), node.start_mark.column + 1
+    line, column = node.start_mark.line + 1, node.start_mark.column + 1
     # PyYAML's node classes name their kind in `id` ("scalar", "sequence", "mapping"); its type
     # stubs leave it out. (isinstance would need PyYAML imported with this module.)
     if node.id == "scalar":  # type: ignore[attr-defined]
         if node.tag == NULL_TAG and node.value in NULL_FORMS:
-            return Node(None, location, column)
-        return Node(node.value, location, column)
+            return Node(None, path, line, column)
+        return Node(node.value, path, line, column)
     if node.id == "sequence":  # type: ignore[attr-defined]
         return Node(
-            [_convert(item, path, depth + 1, seen) for item in node.value], location, column
+            [_convert(item, path, depth + 1, seen) for item in node.value], path, line, column
         )
     mapping: dict[str, Node] = {}
     for key_node, value_node in node.value:
-        key_at = _mark(path, key_node)
+        key_mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         if key_node.id != "scalar":
-            raise SourceError([Problem(key_at, "a key must be plain text", code=MALFORMED)])
+            raise SourceError(
+                [Problem(Location(path, *key_mark), "a key must be plain text", code=MALFORMED)]
+            )
         if key_node.value in mapping:
-            first = mapping[key_node.value].key_at or key_at
+            first = mapping[key_node.value].key_mark or key_mark
             raise SourceError(
                 [
                     Problem(
-                        key_at,
-                        f"duplicate key '{key_node.value}' (first at line {first.line})",
+                        Location(path, *key_mark),
+                        f"duplicate key '{key_node.value}' (first at line {first[0]})",
                         code=DUPLICATE_KEY,
                     )
                 ]
             )
         value = _convert(value_node, path, depth + 1, seen)
-        value.key_at = key_at
+        value.key_mark = key_mark
         if value.value is None:  # an empty value is where its key is
-            value.location, value.column = Location(path, key_at.line), key_at.column
+            value.line, value.column = key_mark
         mapping[key_node.value] = value
-    return Node(mapping, location, column)
+    return Node(mapping, path, line, column)

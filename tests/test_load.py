@@ -338,3 +338,27 @@ def test_only_plain_null_forms_are_empty_values_and_every_other_scalar_is_its_te
     safe = yaml.compose(source.read_text(), Loader=yaml.SafeLoader)
     nulls = [n.tag.endswith(":null") for n in safe.value[0][1].value]
     assert [value is None for value in values("plain")] == nulls
+
+
+def test_each_card_file_is_seen_as_it_is_read_in_deck_order(cards):
+    """load_sources' on_card_file (the build sends each file's formulas to node from it) sees
+    every card file once, with deck.yaml's settings, its cards in the order the deck has them."""
+    from builder.load import load_sources
+
+    for name, ids in (("b.yaml", ["b1", "b2"]), ("a.yaml", ["a1"])):
+        write(
+            cards,
+            "subdeck: S\ncards:\n"
+            + "".join(
+                f"  - id: {id_}\n    kind: qa\n    question: Q\n    answer: A\n" for id_ in ids
+            ),
+            name,
+        )
+    seen = []
+    loaded = load_sources(
+        cards, on_card_file=lambda config, card_file: seen.append((config.slug, card_file))
+    )
+    assert [slug for slug, _ in seen] == [loaded.deck.config.slug] * 2
+    assert [card.id for _, card_file in seen for card in card_file.cards] == ["a1", "b1", "b2"]
+    assert [card for _, card_file in seen for card in card_file.cards] == loaded.deck.cards
+    assert [d for _, card_file in seen for d in card_file.digests] == loaded.digests

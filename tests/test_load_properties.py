@@ -90,3 +90,25 @@ def test_any_arrangement_of_card_fragments_loads_or_fails_cleanly(tmp_path, piec
         folder.mkdir()
         shutil.copy(MINIMAL / "cards" / "deck.yaml", folder)
     load_text(folder, "".join(pieces))
+
+
+# Shapes near the field limits: runs of backslashes, indentation of spaces and tabs, quotes.
+SHAPE_PIECES = st.lists(
+    st.sampled_from(["\\" * 30, "\\", "    " * 16, "  ", "\t", " > " * 10, ">", "\n", "- ", "x"]),
+    max_size=40,
+)
+
+
+@given(SHAPE_PIECES)
+@settings(max_examples=300, deadline=None)
+def test_field_shape_limits_are_found_as_their_patterns_find_them(pieces):
+    """bounds.text_shape_problems tries its patterns only where a match can be: it must agree with
+    trying them everywhere."""
+    from builder import bounds
+
+    text = "".join(pieces)
+    run = bounds._LONG_BACKSLASH_RUN.search(text)
+    deep = bounds._DEEP_INDENT.search(text) or bounds._DEEP_QUOTE.search(text)
+    problems = bounds.text_shape_problems(text)
+    assert any("backslashes in a row" in problem for problem in problems) == bool(run)
+    assert any("levels deep" in problem for problem in problems) == bool(deep)

@@ -38,6 +38,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 
 import { checkedPackages, makeChecker } from './checker.mjs';
 import { loadMathJax, requireMathJaxInstalled } from './modules.mjs';
+import { answerPieces, BACKLOG_FOR_ANOTHER_THREAD, CheckPool } from './pool.mjs';
 
 
 // Every name in the TeX input's macro (\alpha, \mathbb, ...) and environment (aligned, ...) maps.
@@ -73,83 +74,43 @@ function parseItems(text) {
   return items;
 }
 
-// MathJax parses about 1,000-3,000 formulas a second on one core, so a large batch is split
-// across this process's main thread and worker threads (each builds its own TeX input once).
+// A large batch is split across this thread and worker threads (each builds its own TeX input
+// once): one more thread for every FORMULAS_PER_THREAD formulas, up to one a core.
 const FORMULAS_PER_THREAD = 2000;
 
-function checkAll(items, check = makeChecker()) {
-  return items.map((item) => check(item.tex, Boolean(item.display)));
-}
-
-function checkInWorker(items) {
-  return new Promise((resolvePromise, reject) => {
-    const worker = new Worker(fileURLToPath(import.meta.url), { workerData: items });
-    worker.once('message', resolvePromise);
-    worker.once('error', reject);
+function startWorker() {
+  const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { pieces: true } });
+  worker.on('error', (err) => {
+    process.stderr.write(`check.mjs: ${err && err.stack ? err.stack : err}\n`);
+    process.exit(1);
   });
+  return worker;
 }
 
 async function checkInParallel(items, ready) {
-  const threads = Math.min(availableParallelism(), Math.ceil(items.length / FORMULAS_PER_THREAD));
-  const size = Math.ceil(items.length / Math.max(threads, 1));
-  const chunks = Array.from({ length: threads }, (_, t) => items.slice(t * size, (t + 1) * size));
-  const [own, ...others] = chunks;
-  const pending = others.map(checkInWorker);
-  const ownResults = own ? checkAll(own, ready) : [];
-  return ownResults.concat(...(await Promise.all(pending)));
+  if (!items.length) return [];
+  let verdicts;
+  const pool = new CheckPool({ startWorker, onBatch: (_, answered) => { verdicts = answered; } });
+  pool.add(0, items);
+  // the workers first: they load MathJax while this thread does (without a snapshot)
+  pool.grow(Math.min(availableParallelism(), Math.ceil(items.length / FORMULAS_PER_THREAD)) - 1);
+  pool.checkHere(ready || makeChecker());
+  await pool.end();
+  return verdicts;
 }
 
-// Worker threads, each with one TeX input for the whole stream, take batches one at a time;
-// the main thread only reads, queues and writes. While batches still come, one core is left to
-// mathdeck (it is reading and rendering the rest of the deck); once the input ends, a backlog
-// gets a worker on every core.
-const BACKLOG_FOR_ALL_CORES = 1000; // formulas: below this, starting another worker costs more
-
+// While batches still come, one core is left to mathdeck (it is reading and rendering the rest of
+// the deck); once the input ends, a backlog large enough to repay a new thread gets a thread on
+// every core (pool.mjs). A checker made before this process started (the startup snapshot's)
+// answers on this thread, in place of the first worker: no thread to start, no MathJax to load.
 async function streamMain(ready) {
   requireMathJaxInstalled();
-  const url = fileURLToPath(import.meta.url);
-  const queue = []; // {batch, items} not handed out yet
-  const workers = [];
-  let reading = true;
-  let unanswered = 0;
-
-  const dispatch = () => {
-    for (const worker of workers) {
-      if (!worker.busy && queue.length) {
-        worker.busy = true;
-        worker.thread.postMessage(queue.shift());
-      }
-    }
-    if (!reading && unanswered === 0) workers.forEach((worker) => worker.thread.terminate());
-  };
-  const answered = (worker, message) => {
-    process.stdout.write(`${JSON.stringify(message)}\n`);
-    worker.busy = false;
-    unanswered -= 1;
-    dispatch();
-  };
-  // A checker made before this process started (the startup snapshot's) answers on this thread,
-  // in place of the first worker: no thread to start, no MathJax to load.
-  if (ready) {
-    const here = { busy: false };
-    here.thread = {
-      postMessage: ({ batch, items }) => checkInSlices(items, ready).then((verdicts) => answered(here, { batch, verdicts })),
-      terminate: () => {},
-    };
-    workers.push(here);
-  }
-  const addWorker = () => {
-    const worker = { thread: new Worker(url, { workerData: { stream: true } }), busy: false };
-    worker.thread.on('message', (message) => answered(worker, message));
-    worker.thread.on('error', (err) => {
-      process.stderr.write(`check.mjs: ${err && err.stack ? err.stack : err}\n`);
-      process.exit(1);
-    });
-    workers.push(worker);
-  };
-
-  if (!ready) addWorker();
-  while (workers.length < availableParallelism() - 1) addWorker();
+  const pool = new CheckPool({
+    startWorker,
+    onBatch: (batch, verdicts) => process.stdout.write(`${JSON.stringify({ batch, verdicts })}\n`),
+  });
+  if (ready) pool.checkHere(ready);
+  pool.grow(Math.max(availableParallelism() - 1, 1));
   let batch = 0;
   for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
     if (!line.trim()) continue;
@@ -160,42 +121,11 @@ async function streamMain(ready) {
       process.stderr.write(`check.mjs: bad input: ${err.message}\n`);
       process.exit(2);
     }
-    queue.push({ batch, items });
+    pool.add(batch, items);
     batch += 1;
-    unanswered += 1;
-    dispatch();
   }
-  reading = false;
-  const backlog = queue.reduce((total, waiting) => total + waiting.items.length, 0);
-  if (backlog >= BACKLOG_FOR_ALL_CORES) {
-    while (workers.length < availableParallelism()) addWorker();
-  }
-  dispatch();
-}
-
-// On the thread that reads stdin, a batch is checked a slice at a time with stdin read in between
-// (setImmediate lets the event loop poll): mathdeck's writes never wait on a long batch.
-const FORMULAS_PER_SLICE = 50;
-
-function checkInSlices(items, check) {
-  return new Promise((resolvePromise) => {
-    const verdicts = [];
-    const next = () => {
-      for (const item of items.slice(verdicts.length, verdicts.length + FORMULAS_PER_SLICE)) {
-        verdicts.push(check(item.tex, Boolean(item.display)));
-      }
-      if (verdicts.length < items.length) setImmediate(next);
-      else resolvePromise(verdicts);
-    };
-    setImmediate(next);
-  });
-}
-
-function streamWorker() {
-  const check = makeChecker();
-  parentPort.on('message', ({ batch, items }) => {
-    parentPort.postMessage({ batch, verdicts: items.map((item) => check(item.tex, Boolean(item.display))) });
-  });
+  pool.grow(availableParallelism(), BACKLOG_FOR_ANOTHER_THREAD);
+  await pool.end();
 }
 
 async function main(ready) {
@@ -222,8 +152,6 @@ export function runMain(ready) {
 // runMain itself in each process started from it.
 if (isMainThread) {
   if (!import.meta.snapshot) runMain();
-} else if (workerData && workerData.stream) {
-  streamWorker();
-} else {
-  parentPort.postMessage(checkAll(workerData));
+} else if (workerData && workerData.pieces) {
+  answerPieces(parentPort, makeChecker());
 }

@@ -18,8 +18,15 @@ export function checkedPackages(mj) {
   return mj.AllPackages.filter((name) => !LEFT_OUT.has(name));
 }
 
-// `policy`: the deck's safety policy; the startup snapshot (snapshot.cjs) fills it in at each run.
-export function makeChecker(policy = policyFromEnvironment()) {
+// What mathdeck hands every checker in the environment, read once (process.env is a getenv per
+// read: 1% of a formula's CPU when read per formula): the deck's safety policy and the width
+// bound's limit (see `bounded` below).
+export function settingsFromEnvironment() {
+  return { ...policyFromEnvironment(), boundLimitEm: Number(process.env.MATHDECK_WIDTH_BOUND_LIMIT_EM) || 0 };
+}
+
+// `settings`: settingsFromEnvironment(); the startup snapshot (snapshot.cjs) fills them in at each run.
+export function makeChecker(settings = settingsFromEnvironment()) {
   const mj = loadMathJax();
   // Same answers, up to half the CPU (speedups.mjs); MATHDECK_MATHJAX_PLAIN=1 runs MathJax as shipped,
   // for the test that compares the two.
@@ -49,7 +56,7 @@ export function makeChecker(policy = policyFromEnvironment()) {
     .map((name) => tex.parseOptions.handlers.retrieve(name))
     .filter(Boolean);
   if (definitionMaps.length !== 5) throw new Error('newcommand definition maps not found');
-  const safety = makeSafetyCheck(tex, policy);
+  const safety = makeSafetyCheck(tex, settings);
 
   const output = doc.outputJax;
   const failed = (error) => ({ error, width: null });
@@ -66,11 +73,10 @@ export function makeChecker(policy = policyFromEnvironment()) {
 
   // A formula whose width bound (widthbound.mjs) is at most this many ems is not laid out: its
   // width is that bound, marked as one (check_math.py asks again, exact, for a bound that does not
-  // fit its card). 0: every width exact. Read at each check: a snapshot's process sets it.
+  // fit its card). 0: every width exact.
   const widthBound = makeWidthBound(output, mj.lengths);
-  const boundLimit = () => Number(process.env.MATHDECK_WIDTH_BOUND_LIMIT_EM) || 0;
   const bounded = (math) => {
-    const limit = boundLimit();
+    const limit = settings.boundLimitEm;
     if (!(limit > 0)) return null;
     let bound;
     try {
@@ -103,7 +109,8 @@ export function makeChecker(policy = policyFromEnvironment()) {
       return failed(`MathJax internal error: ${err && err.message ? err.message : String(err)}`);
     } finally {
       tex.reset();
-      for (const map of definitionMaps) map.map.clear();
+      // Map.clear() allocates a new table even for an empty map, and they nearly always are.
+      for (const map of definitionMaps) if (map.map.size) map.map.clear();
     }
     // MathJax's own formatError keeps only the first line of a message.
     if (lastError) return failed(lastError.message.replace(/\n.*/s, ''));

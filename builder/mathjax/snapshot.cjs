@@ -106,9 +106,9 @@ function loadEsModule(filename) {
 }
 
 const check = loadEsModule(path.join(HERE, 'check.mjs'));
-const safety = loadEsModule(path.join(HERE, 'safety.mjs'));
-const policy = {}; // the deck's policy comes with each run's environment, not the build's
-const checker = loadEsModule(path.join(HERE, 'checker.mjs')).makeChecker(policy);
+const checkerModule = loadEsModule(path.join(HERE, 'checker.mjs'));
+const settings = {}; // the deck's policy and the bound's limit come with each run's environment, not the build's
+const checker = checkerModule.makeChecker(settings);
 // A few formulas through every stage, so the start-up work MathJax defers to the first formula
 // (font data, wrapper classes, the code V8 compiles on first call) is in the snapshot too. The
 // checker forgets each formula after checking it, as it does between the formulas of a batch.
@@ -123,6 +123,6 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
     process.stderr.write('check.mjs: MATHDECK_MATHJAX_PLAIN cannot use the startup snapshot\n');
     process.exit(1);
   }
-  Object.assign(policy, safety.policyFromEnvironment());
+  Object.assign(settings, checkerModule.settingsFromEnvironment());
   check.runMain(checker);
 });

@@ -38,12 +38,15 @@
 //    the first answer winning. Which maps may answer a symbol is found once per symbol (one
 //    Map.get instead of a Map.has per map: 42 macro maps, 9 character maps), and found again
 //    when a map changes (\newcommand, \DeclareMathOperator: add() and remove()).
+// 4. TypeScript's ES5 loops in the parse's innermost calls and the walks over every node, written
+//    in JavaScript's own (loops.mjs).
 //
 // Call before the TeX input and the output jax are made: their factories are built then.
 
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
+import { iterateNatively, walkNatively } from './loops.mjs';
 import { ROOT } from './modules.mjs';
 
 const PATCHED = Symbol('mathdeck speedups');
@@ -57,6 +60,16 @@ export function speedUpMathJax() {
     require('mathjax-full/js/input/tex/NodeFactory.js').NodeFactory,
     require('mathjax-full/js/core/Tree/WrapperFactory.js').AbstractWrapperFactory,
   );
+  walkNatively(require('mathjax-full/js/core/Tree/Node.js'), require('mathjax-full/js/core/MmlTree/MmlNode.js'));
+  iterateNatively(
+    require('mathjax-full/js/input/tex/Stack.js').default,
+    require('mathjax-full/js/input/tex/StackItem.js').MmlStack,
+    require('mathjax-full/js/input/tex/NodeUtil.js').default,
+    require('mathjax-full/js/input/tex/SymbolMap.js'),
+    require('mathjax-full/js/util/FunctionList.js').FunctionList,
+    require('mathjax-full/js/input/tex/ParseOptions.js').default,
+  );
+  // after iterateNatively: it knows the symbol maps' parse methods by identity
   skipMapsWithoutTheSymbol(
     require('mathjax-full/js/input/tex/MapHandler.js').SubHandler,
     require('mathjax-full/js/input/tex/SymbolMap.js'),

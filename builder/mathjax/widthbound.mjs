@@ -96,7 +96,13 @@ export function makeWidthBound(output, lengths) {
     return inner(node, scale) + spacing(node, scale) * scale;
   }
 
-  const sum = (nodes, scale) => nodes.reduce((total, child) => total + outer(child, scale), 0);
+  // Plain loops rather than reduce/map/spread: the walk runs on every formula (the same sums, in
+  // the same order).
+  const sum = (nodes, scale) => {
+    let total = 0;
+    for (const child of nodes) total += outer(child, scale);
+    return total;
+  };
 
   // The node's own width (bbox.w), in ems of the formula's font.
   function inner(node, scale) {
@@ -188,7 +194,8 @@ export function makeWidthBound(output, lengths) {
   function scripts(node, scale) {
     const [base, ...others] = node.childNodes;
     const [width, shift] = walkBase(base, scale);
-    const widest = Math.max(0, ...others.map((script) => (script ? outer(script, scale) : 0)));
+    let widest = 0;
+    for (const script of others) widest = Math.max(widest, script ? outer(script, scale) : 0);
     return width + shift + widest + (params.extra_ic + params.scriptspace) * scale;
   }
 
@@ -248,7 +255,9 @@ export function makeWidthBound(output, lengths) {
     }
     const listed = (name, count) => {
       const values = String(attributes.get(name) || attributes.getDefault(name)).trim().split(/\s+/);
-      return Array.from({ length: count }, (_, i) => values[Math.min(i, values.length - 1)]);
+      const each = [];
+      for (let i = 0; i < count; i += 1) each.push(values[Math.min(i, values.length - 1)]);
+      return each;
     };
     const between = Math.max(0, columns.length - 1);
     if (listed('columnwidth', columns.length).some((width) => width !== 'auto' && width !== 'fit')) return NaN;
