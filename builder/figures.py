@@ -37,7 +37,7 @@ from typing import Final
 from .atomic import remove_stale_temporaries
 from .figure_drawing import DIGEST_SUFFIX, FigureError, draw_figures, is_intact
 from .records import Record
-from .user_cache import Remembered
+from .user_cache import Remembered, file_stamp
 from .versions import library_version  # reads versions without importing the libraries
 
 # Bump when the runner's output changes in a way the hashed inputs do not show.
@@ -197,10 +197,30 @@ def make_figures(
 
 
 def is_cached(plan: FigurePlan, cache_dir: Path) -> bool:
-    """Both files of the figure are in the cache, whole and as drawn (figure_drawing.is_intact)."""
-    return all(
-        is_intact(Path(cache_dir) / name, plan.format) for name in (plan.light_name, plan.dark_name)
-    )
+    """Both files of the figure are in the cache, whole and as drawn (figure_drawing.is_intact).
+    A build asks twice (before packaging, then to draw what is missing): files found intact are
+    not read and hashed again while they keep their size, times and inode (with their digest
+    files)."""
+    files = [
+        Path(cache_dir) / (name + suffix)
+        for name in (plan.light_name, plan.dark_name)
+        for suffix in ("", DIGEST_SUFFIX)
+    ]
+    try:
+        stamps = [file_stamp(path.stat()) for path in files]
+    except OSError:
+        return False
+    key = tuple(map(str, files))
+    if _INTACT.get(key) == stamps:
+        return True
+    intact = all(is_intact(path, plan.format) for path in files[::2])
+    if intact:
+        _INTACT[key] = stamps
+    return intact
+
+
+# the files of each figure found intact in this process -> their stamps then
+_INTACT: dict[tuple[str, ...], list[list[int]]] = {}
 
 
 def remove_stale_figures(cache_dir: Path, plans: Iterable[FigurePlan]) -> list[Path]:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from .cache import BuildCache, fingerprint
 from .check import CHECKS_SOURCES
@@ -38,14 +38,11 @@ from .render import (
     render_description,
 )
 
-# The linter, the packaging and the commit are imported when first used: an edit's build asks
-# node for its new formula first, and imports them while node works.
-if TYPE_CHECKING:
-    from .genanki_layout import GenankiLayout
-
+# The linter, the packaging and the commit are imported when first used (memo_package.py too):
+# an edit's build asks node for its new formula first, and imports them while node works.
 T = TypeVar("T")
 # How these files keep a stage's result (a card as a row, say) is part of every entry.
-MEMO_SOURCES = ("memo.py", "parsed_cards.py")
+MEMO_SOURCES = ("memo.py", "memo_package.py", "parsed_cards.py")
 # the folders under .cache/build/
 CACHE_NAMES = ("cards", "checked", "notes", "mathjax", "package", "lint")
 
@@ -253,35 +250,69 @@ def render_deck_memoised(
     deck: Deck, figures: dict[str, FigureFiles], cache: BuildCache, digests: list[str] | None = None
 ) -> list[RenderedNote]:
     """render.render_deck, rendering only cards whose inputs changed. `digests` are the cards'
-    model.card_digest(), when known."""
-    macros = deck.config.macros
+    model.card_digest(), when known.
+
+    One entry per card file (its notes by card key, see note_keys): 100 lookups for 20,000 cards
+    instead of 20,000 (each a digest check and an unmarshal; with the keys, ~0.1 s of an edit). A
+    file whose notes changed is written again whole, with only its current notes."""
+    if digests is None:
+        digests = [card_digest(card) for card in deck.cards]
+    keys = note_keys(deck, figures, digests)
+    # `--lang en` renders the deck without its zh terms, and the lock's times from the deck as
+    # written: both are kept, apart
+    without_zh = all(card.zh is None for card in deck.cards)
+    file_context = content_key("notes of a file", _notes_context(deck), without_zh)
+    kept_by_file: dict[str, dict] = {}
+    used_by_file: dict[str, dict] = {}
     notes = []
-    # memoised() by hand: a call and two closures a card cost a tenth of a 20,000-card rebuild
-    for card, key in zip(deck.cards, note_keys(deck, figures, digests), strict=True):
-        entry = cache.get(key)  # (fields, content hash)
+    file: Path | None = None
+    kept: dict = {}
+    used: dict = {}
+    for card, key in zip(deck.cards, keys, strict=True):
+        if card.location.file is not file:  # a file's cards come together: its name once
+            file = card.location.file
+            if file.name not in kept_by_file:
+                kept_by_file[file.name] = cache.get(_notes_file_key(file_context, file.name)) or {}
+            kept = kept_by_file[file.name]
+            used = used_by_file.setdefault(file.name, {})
+        entry = kept.get(key)  # (fields, content hash, tags, subdeck)
         if entry is None:
-            note = render_card(card, figures, macros)
-            cache.put(key, (note.fields, note.content_hash))
+            note = render_card(card, figures, deck.config.macros)
+            entry = (note.fields, note.content_hash, note.tags, note.subdeck)
         else:
             note = note_rendered_before(card, *entry)
+        used[key] = entry
         notes.append(note)
+    for name, used in used_by_file.items():
+        if used.keys() != kept_by_file[name].keys():  # a note rendered, or one gone
+            cache.put(_notes_file_key(file_context, name), used)
     return notes
+
+
+def _notes_file_key(context: str, file_name: str) -> str:
+    # card files are the *.yaml of one folder: a name is a file
+    return content_key(context, file_name)
+
+
+def _notes_context(deck: Deck) -> str:
+    """What every note depends on besides its card: the rendering code, its templates and
+    libraries, the deck macros."""
+    return content_key("note", notes_fingerprint(), macro_signature(deck.config.macros))
 
 
 def note_keys(
     deck: Deck, figures: dict[str, FigureFiles], digests: list[str] | None = None
 ) -> list[str]:
-    """Each card's key in the notes cache: a hash of everything render_card reads (the card,
-    its figure's media names, the deck macros, the rendering code and its templates)."""
+    """Each card's key among its file's notes: its digest, with its figure's media names and
+    text alternative for a card with a figure (the rest of what render_card reads is in the
+    file's key, _notes_context)."""
     if digests is None:
         digests = [card_digest(card) for card in deck.cards]
-    context = content_key("note", notes_fingerprint(), macro_signature(deck.config.macros))
     figure_contexts = {
-        name: content_key(context, figure.light, figure.dark, figure.alt)
-        for name, figure in figures.items()
+        name: content_key(figure.light, figure.dark, figure.alt) for name, figure in figures.items()
     }
     return [
-        subkey(figure_contexts.get(card.figure, context) if card.figure else context, digest)
+        subkey(figure_contexts[card.figure], digest) if card.figure in figure_contexts else digest
         for card, digest in zip(deck.cards, digests, strict=True)
     ]
 
@@ -308,47 +339,3 @@ def render_description_memoised(deck: Deck, news: str, cache: BuildCache) -> str
         news,
     )
     return memoised(cache, key, partial(render_description, deck, news))
-
-
-def genanki_layout_memoised(
-    cache: BuildCache, deck: Deck, note_types: dict[str, NoteTypeTemplates]
-) -> GenankiLayout:
-    """genanki_layout.genanki_layout, made with genanki only when the note types (or the
-    packaging code, or genanki) changed."""
-    from .genanki_layout import GenankiLayout, genanki_layout
-
-    key = content_key(
-        "genanki layout",
-        package_fingerprint(),
-        sorted(deck.config.note_type_ids.items()),
-        sorted(
-            (kind, templates.css, templates.templates) for kind, templates in note_types.items()
-        ),
-    )
-    return memoised(
-        cache,
-        key,
-        partial(genanki_layout, deck, note_types),
-        to_plain=GenankiLayout.to_plain,
-        from_plain=GenankiLayout.from_plain,
-    )
-
-
-def package_bytes_memoised(
-    cache: BuildCache,
-    layout: Callable[[], GenankiLayout],
-    level: int,
-    guids: list[str],
-    *inputs,
-) -> bytes:
-    """package.package_bytes(*inputs) at zlib `level` (`guids`: the notes'), or the bytes a build
-    made from the same inputs (a no-op build writes no rows and compresses nothing, and needs no
-    `layout`)."""
-    from .package import package_bytes, package_key
-
-    key = "0" + package_key(*inputs, level=level, guids=guids)
-    data = cache.get(key)
-    if not isinstance(data, bytes):
-        data = package_bytes(*inputs, layout=layout(), level=level, guids=guids)
-        cache.put(key, data)
-    return data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Final
 
@@ -58,7 +59,8 @@ class Card:
     text: dict[str, str]
     subdeck: str
     location: Location
-    text_locations: dict[str, Location] = field(default_factory=dict)
+    # a dict; a cached card's makes each Location when asked for (parsed_cards.TextLocations)
+    text_locations: MutableMapping[str, Location] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     level: str | None = None
     zh: str | None = None

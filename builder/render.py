@@ -146,9 +146,11 @@ def render_card(
     return RenderedNote(card, fields, *_placement(card))
 
 
-def note_rendered_before(card: Card, fields: tuple[str, ...], content_hash: str) -> RenderedNote:
-    """The note of `card` whose fields an earlier build rendered (the build's cache keeps them)."""
-    return RenderedNote(card, fields, *_placement(card), known_hash=content_hash, from_cache=True)
+def note_rendered_before(
+    card: Card, fields: tuple[str, ...], content_hash: str, tags: tuple[str, ...], subdeck: str
+) -> RenderedNote:
+    """The note of `card` an earlier build rendered (the build's cache keeps what it made)."""
+    return RenderedNote(card, fields, tags, subdeck, known_hash=content_hash, from_cache=True)
 
 
 # Words and spaces, starting with a letter: Markdown gives such text back unchanged, and most

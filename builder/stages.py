@@ -20,12 +20,11 @@ from .figures import FigurePlan
 from .identity import Lock, Release, build_time, guids_for_notes, lock_text, stamp_notes
 from .memo import (
     BuildCaches,
-    genanki_layout_memoised,
     note_type_templates_memoised,
-    package_bytes_memoised,
     render_deck_memoised,
     render_description_memoised,
 )
+from .memo_package import genanki_layout_memoised, package_bytes_memoised
 from .model import Deck
 from .options import BuildOptions, Progress, quiet
 from .release import (

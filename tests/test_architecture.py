@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "cache",
                 "content_hash",
                 "figure_server",
+                "forked",
                 "lockfile",
                 "lock_repair",
                 "macros",
@@ -86,7 +87,16 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("figures", frozenset({"figure_drawing", "figures"})),
     (
         "package",
-        frozenset({"identity", "release", "package", "package_collection", "genanki_layout"}),
+        frozenset(
+            {
+                "identity",
+                "release",
+                "package",
+                "package_collection",
+                "package_zip",
+                "genanki_layout",
+            }
+        ),
     ),
     (
         "build",
@@ -95,6 +105,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "options",
                 "commit",
                 "memo",
+                "memo_package",
                 "parsed_cards",
                 "stages",
                 "stages_check",

@@ -116,6 +116,35 @@ def test_an_edit_checks_again_only_the_edited_card(tmp_path, monkeypatch):
     assert checked == [edited]
 
 
+@pytest.mark.parametrize("lang", ["en+zh", "en"])
+def test_an_edit_renders_only_the_edited_card(tmp_path, monkeypatch, lang):
+    """Notes are kept per card file: the edited card's neighbours are not rendered again, nor
+    the other files' cards, in either language (`en` renders the deck without its zh terms and,
+    for the lock's times, as written: both are kept)."""
+    from builder import memo
+
+    project = synthetic(tmp_path)
+    build_in(project, lang=lang)
+    rendered: list[str] = []
+    original = memo.render_card
+
+    def render_card(card, *args):
+        rendered.append(card.id)
+        return original(card, *args)
+
+    monkeypatch.setattr(memo, "render_card", render_card)
+    build_in(project, force=True, lang=lang)
+    assert rendered == []
+    edit_one_card(project / "cards", 7)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000100")
+    result = build_in(project, force=True, lang=lang)
+    [edited] = [card.id for card in result.deck.cards if "Edit 7:" in str(card.text)]
+    assert rendered == [edited] * (2 if lang == "en" else 1)
+    rendered.clear()
+    build_in(project, force=True, lang=lang)
+    assert rendered == []
+
+
 def test_cached_cards_keep_their_guids(project):
     """The cards cache hands each card's GUID back with it: the same as genanki makes."""
     import genanki
@@ -223,6 +252,26 @@ def test_parsed_card_files_keep_their_lines(project):
     cached = load_sources_memoised(project / "cards", BuildCaches.open(folder).cards).deck
     assert cached.cards == parsed.cards == load_deck(project / "cards").cards
     assert [c.text_locations for c in cached.cards] == [c.text_locations for c in parsed.cards]
+    assert [dict(c.text_locations) for c in cached.cards] == [
+        c.text_locations for c in parsed.cards
+    ]
+
+
+def test_a_cached_cards_locations_are_made_when_asked_for_and_never_write_the_cache(tmp_path):
+    from builder.parsed_cards import TextLocations
+    from builder.problems import Location
+
+    kept = {"question": (3, 15), "answer": (4, 13)}
+    where = TextLocations(tmp_path / "a.yaml", kept)
+    assert where["answer"] == Location(tmp_path / "a.yaml", 4, 13) == where.get("answer")
+    assert where.get("zh") is None and list(where) == ["question", "answer"] and len(where) == 2
+    where["zh"] = Location(tmp_path / "a.yaml", 9, 9)
+    del where["question"]
+    assert dict(where) == {
+        "answer": Location(tmp_path / "a.yaml", 4, 13),
+        "zh": Location(tmp_path / "a.yaml", 9, 9),
+    }
+    assert kept == {"question": (3, 15), "answer": (4, 13)}
 
 
 # ---------------------------------------------------------------- BuildCache itself

@@ -194,6 +194,24 @@ def test_second_build_is_served_from_cache_without_running_anything(plans, drawn
     assert sorted(reports) == sorted((name, True) for name in plans)
 
 
+def test_a_figure_damaged_after_it_was_found_intact_is_not_cached(plans, drawn, tmp_path):
+    """is_cached remembers files found intact by their size, times and inode: a change to the
+    bytes is seen again."""
+    from builder.figures import is_cached
+
+    cache, _, _ = drawn
+    copy = tmp_path / "cache"
+    shutil.copytree(cache, copy)
+    plan = next(iter(plans.values()))
+    assert is_cached(plan, copy) and is_cached(plan, copy)
+    light = copy / plan.light_name
+    data = light.read_bytes()
+    light.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # same size, one bit
+    assert not is_cached(plan, copy)
+    light.write_bytes(data)
+    assert is_cached(plan, copy)
+
+
 TINY_SVG = """
 import _style
 
