@@ -10,6 +10,10 @@ compiled once into the module's bytecode like any function; Record gives it what
 `compared` (all of them unless the class says otherwise), a repr naming every field, and
 replace(). Its instances are made ~5 times faster than a frozen dataclass's (no
 object.__setattr__ per field); mypy keeps them unchanged (annotate the fields `Final`).
+
+Why not a library: attrs and typing.NamedTuple also generate code when a class is made; msgspec's
+Struct makes 20 frozen, ordered classes in 0.5 ms, but `import msgspec` costs ~35 ms (typing,
+uuid, decimal), most of what Records save an edit's build.
 """
 
 from __future__ import annotations
