@@ -14,7 +14,6 @@ import gc
 import re
 import time
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -177,9 +176,8 @@ def _build(
     warnings = checks.finish(progress)
     if packaged is None:
         version = _version_to_write(deck, options.release, unfinished)
-        inputs = replace(
-            inputs,
-            deck=replace(deck, config=replace(deck.config, version=version)),
+        inputs = inputs.replace(
+            deck=deck.replace(config=deck.config.replace(version=version)),
             resumed=previous.release if unfinished else None,
         )
         packaged = package_deck(inputs, options, caches, progress, timings)

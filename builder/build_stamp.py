@@ -34,7 +34,6 @@ import stat
 import sys
 import time
 from collections.abc import Set as AbstractSet
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -282,7 +281,7 @@ def replayed_build(stamps: Path, invocation: Invocation) -> BuildSummary | None:
         return None
     for folder, pattern in leftovers:  # as the build would, first
         remove_stale_temporaries(folder, pattern)
-    return replace(summary, seconds=time.perf_counter() - started)
+    return summary.replace(seconds=time.perf_counter() - started)
 
 
 def _read_stamp(path: Path) -> dict | None:

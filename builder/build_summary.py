@@ -3,20 +3,38 @@ print it again without building (builder/build_stamp.py)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .problems import Location, Problem
+from .records import Record
 
 if TYPE_CHECKING:
     from .build import BuildResult
 
 
-@dataclass
-class BuildSummary:
+class BuildSummary(Record):
     """What `build` prints when it is done, as plain data."""
 
+    __slots__ = field_names = (
+        "title",
+        "version",
+        "cards_by_kind",
+        "notes",
+        "anki_cards",
+        "subdecks",
+        "media_files",
+        "media_bytes",
+        "figures_drawn",
+        "figures_cached",
+        "size",
+        "seconds",
+        "path",
+        "status",
+        "development",
+        "released",
+        "warnings",
+    )
     title: str
     version: str
     cards_by_kind: dict[str, int]
@@ -33,7 +51,45 @@ class BuildSummary:
     status: str  # "written", "unchanged" or "replaced"
     development: bool  # the development build, <slug>-<version>+dev.apkg
     released: str | None  # the last release's version, if any
-    warnings: list[Problem] = field(default_factory=list)
+    warnings: list[Problem]
+
+    def __init__(
+        self,
+        title: str,
+        version: str,
+        cards_by_kind: dict[str, int],
+        notes: int,
+        anki_cards: int,
+        subdecks: int,
+        media_files: int,
+        media_bytes: int,
+        figures_drawn: int,
+        figures_cached: int,
+        size: int,
+        seconds: float,
+        path: str,
+        status: str,
+        development: bool,
+        released: str | None,
+        warnings: list[Problem] | None = None,
+    ) -> None:
+        self.title = title
+        self.version = version
+        self.cards_by_kind = cards_by_kind
+        self.notes = notes
+        self.anki_cards = anki_cards
+        self.subdecks = subdecks
+        self.media_files = media_files
+        self.media_bytes = media_bytes
+        self.figures_drawn = figures_drawn
+        self.figures_cached = figures_cached
+        self.size = size
+        self.seconds = seconds
+        self.path = path
+        self.status = status
+        self.development = development
+        self.released = released
+        self.warnings = [] if warnings is None else warnings
 
 
 def summary_of(result: BuildResult) -> BuildSummary:
@@ -63,8 +119,7 @@ def summary_of(result: BuildResult) -> BuildSummary:
 def as_noop(summary: BuildSummary) -> BuildSummary:
     """What the next build prints when nothing changed: the package is the one this build left,
     and every figure is cached."""
-    return replace(
-        summary,
+    return summary.replace(
         status="unchanged",
         figures_drawn=0,
         figures_cached=summary.figures_drawn + summary.figures_cached,
@@ -88,7 +143,7 @@ def _problem(plain: dict) -> Problem:
 
 
 def summary_to_plain(summary: BuildSummary) -> dict:
-    return {**asdict(summary), "warnings": [_plain(w) for w in summary.warnings]}
+    return {**summary.as_dict(), "warnings": [_plain(w) for w in summary.warnings]}
 
 
 def summary_from_plain(plain: dict) -> BuildSummary:

@@ -33,6 +33,7 @@ CHECKS_SOURCES = (
     "phone_budget.py",
     "model.py",
     "kinds.py",
+    "card_kind.py",
 )
 # Only fields that can hold HTML, links, display math, math delimiters outside $...$ (`\\(`) or
 # entities (`&#92;(`) need Markdown's output for the HTML audit.

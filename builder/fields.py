@@ -12,10 +12,8 @@ back to the YAML would cost as much as these types, plus its import on every loa
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Final
 
 from .bounds import long_line_problem, text_shape_problems
@@ -58,28 +56,34 @@ class Field(Record):
         self.required = required
 
 
-@dataclass(frozen=True)
-class Schema:
-    what: str  # how messages name the mapping: "deck.yaml", "a qa card", "a section"
-    fields: tuple[Field, ...]
+class Schema(Record):
+    field_names = ("what", "fields")
+    __slots__ = (*field_names, "by_name")
+    what: Final[str]  # how messages name the mapping: "deck.yaml", "a qa card", "a section"
+    fields: Final[tuple[Field, ...]]
+    by_name: Final[dict[str, Field]]  # made once per schema, read for every mapping
+
+    def __init__(self, what: str, fields: tuple[Field, ...]) -> None:
+        self.what = what
+        self.fields = fields
+        self.by_name = {f.name: f for f in fields}
 
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(self.by_name)
 
-    @functools.cached_property
-    def by_name(self) -> dict[str, Field]:  # made once per schema, read for every mapping
-        return {f.name: f for f in self.fields}
 
-
-@dataclass
 class Values:
-    """A mapping read against its schema: the valid values, and the nodes as written."""
+    """A mapping read against its schema: the valid values, and the nodes as written. (A plain
+    class: builder/records.py says why.)"""
 
-    values: dict[str, Any]
-    nodes: dict[str, Node]
-    node: Node
-    ok: bool  # no problem in this mapping
+    __slots__ = ("node", "nodes", "ok", "values")
+
+    def __init__(self, values: dict[str, Any], nodes: dict[str, Node], node: Node, ok: bool):
+        self.values = values
+        self.nodes = nodes
+        self.node = node
+        self.ok = ok  # no problem in this mapping
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)

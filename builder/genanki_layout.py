@@ -10,10 +10,10 @@ the build keeps it in its cache (memo.py): a rebuild after an edit neither impor
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from .model import KINDS, Deck
+from .records import Record
 
 if TYPE_CHECKING:
     import genanki
@@ -21,18 +21,32 @@ if TYPE_CHECKING:
     from .render import NoteTypeTemplates
 
 
-@dataclass(frozen=True)
-class GenankiLayout:
+class GenankiLayout(Record):
     """Plain data (the build's cache keeps it with marshal)."""
 
-    schema: str  # genanki's APKG_SCHEMA: the tables and indexes
-    col: str  # genanki's APKG_COL: the col row
-    deck: dict  # genanki.Deck.to_json() of a deck with no id, name or description
-    note_types: dict[str, dict]  # kind -> genanki.Model.to_json(): its "mod" and "did" set per deck
-    invalid_html: str  # genanki.Note._INVALID_HTML_TAG_RE's pattern: genanki warns on a match
+    __slots__ = field_names = ("schema", "col", "deck", "note_types", "invalid_html")
+    schema: Final[str]  # genanki's APKG_SCHEMA: the tables and indexes
+    col: Final[str]  # genanki's APKG_COL: the col row
+    deck: Final[dict]  # genanki.Deck.to_json() of a deck with no id, name or description
+    # kind -> genanki.Model.to_json(): its "mod" and "did" set per deck
+    note_types: Final[dict[str, dict]]
+    invalid_html: Final[
+        str
+    ]  # genanki.Note._INVALID_HTML_TAG_RE's pattern: genanki warns on a match
+
+    def __init__(
+        self, schema: str, col: str, deck: dict, note_types: dict[str, dict], invalid_html: str
+    ) -> None:
+        self.schema = schema
+        self.col = col
+        self.deck = deck
+        self.note_types = note_types
+        self.invalid_html = invalid_html
 
     def to_plain(self) -> tuple:
-        return astuple(self)
+        import copy
+
+        return copy.deepcopy(self.as_tuple())  # a copy, as dataclasses.astuple made
 
     @classmethod
     def from_plain(cls, plain: tuple) -> GenankiLayout:

@@ -16,13 +16,14 @@ import json
 import os
 import re
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Final
 
 from .atomic import write_atomically
 from .lockfile import REPAIR_HINT, parse_lock, time_problem
 from .model import Card
 from .problems import Location, Problem, SourceError
+from .records import Record
 from .render import RenderedNote
 
 LOCK_FILE = "mathdeck.lock.json"
@@ -102,35 +103,65 @@ def build_time() -> int:
     return int(value)
 
 
-@dataclass(frozen=True)
-class LockEntry:
-    id: str
-    content_hash: str
-    modified: int
+class LockEntry(Record):
+    # no __slots__: the lock's own JSON dict becomes an entry's __dict__ (_lock_entry)
+    field_names = ("id", "content_hash", "modified")
+    id: Final[str]
+    content_hash: Final[str]
+    modified: Final[int]
+
+    def __init__(self, id: str, content_hash: str, modified: int) -> None:
+        self.id = id
+        self.content_hash = content_hash
+        self.modified = modified
 
 
-@dataclass(frozen=True)
-class ReleasedCard:
-    title: str
-    content_hash: str
-    retired: bool = False
+class ReleasedCard(Record):
+    __slots__ = field_names = ("title", "content_hash", "retired")
+    title: Final[str]
+    content_hash: Final[str]
+    retired: Final[bool]
+
+    def __init__(self, title: str, content_hash: str, retired: bool = False) -> None:
+        self.title = title
+        self.content_hash = content_hash
+        self.retired = retired
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(Record):
     """What the last `mathdeck release` shipped: the base for the changelog and for refusing
     note-type changes and silently deleted cards."""
 
-    version: str
-    cards: dict[str, ReleasedCard]  # by card id
-    note_types: dict[str, dict[str, list[str]]]  # kind -> {"fields": [...], "templates": [...]}
-    changelog: str = ""  # the Markdown entry written for this release
+    __slots__ = field_names = ("version", "cards", "note_types", "changelog")
+    version: Final[str]
+    cards: Final[dict[str, ReleasedCard]]  # by card id
+    # kind -> {"fields": [...], "templates": [...]}
+    note_types: Final[dict[str, dict[str, list[str]]]]
+    changelog: Final[str]  # the Markdown entry written for this release
+
+    def __init__(
+        self,
+        version: str,
+        cards: dict[str, ReleasedCard],
+        note_types: dict[str, dict[str, list[str]]],
+        changelog: str = "",
+    ) -> None:
+        self.version = version
+        self.cards = cards
+        self.note_types = note_types
+        self.changelog = changelog
 
 
-@dataclass
-class Lock:
-    notes: dict[str, LockEntry] = field(default_factory=dict)  # by GUID
-    release: Release | None = None
+class Lock(Record):
+    __slots__ = field_names = ("notes", "release")
+    notes: dict[str, LockEntry]  # by GUID
+    release: Release | None
+
+    def __init__(
+        self, notes: dict[str, LockEntry] | None = None, release: Release | None = None
+    ) -> None:
+        self.notes = {} if notes is None else notes
+        self.release = release
 
 
 def read_lock(cards_dir: Path) -> Lock:
@@ -196,7 +227,7 @@ def lock_text(lock: Lock) -> str:
             "changelog": lock.release.changelog,
             "note_types": lock.release.note_types,
             "cards": {
-                card_id: asdict(card) for card_id, card in sorted(lock.release.cards.items())
+                card_id: card.as_dict() for card_id, card in sorted(lock.release.cards.items())
             },
         }
     if not lock.notes:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
+from .card_kind import CardKind, FieldRenderer, StudyCard
 from .markdown_math import CLOZE_OPENING, reveal_clozes
 
 if TYPE_CHECKING:
@@ -26,76 +26,6 @@ if TYPE_CHECKING:
 #   code_file: a file under cards/ whose text becomes the card's `code`.
 OPTION_KEYS = ("reverse", "language", "code_file")
 FILE_KEYS = {"code_file": "code"}  # option key → the text key its file's content fills
-
-
-class FieldRenderer(Protocol):
-    """What a kind's `fields` may ask render for (render.py provides it)."""
-
-    def markdown(self, text: str, inline: bool = False) -> str: ...
-    def code(self, code: str, language: str) -> str: ...
-
-
-@dataclass(frozen=True)
-class StudyCard:
-    """One Anki card a note makes, in source keys: what its front asks and what its back answers
-    (builder/lint_rules.py reads them for duplicates, long backs and fronts that give the answer
-    away)."""
-
-    template: str  # the block stem, as in CardKind.templates
-    front: tuple[str, ...]
-    back: tuple[str, ...]
-    # The back is a name (a reverse card's concept): the front must not show its key terms.
-    asks_for_name: bool = False
-
-
-@dataclass(frozen=True)
-class CardKind:
-    name: str
-    # Source keys holding text, as the author writes them. All are Markdown (their HTML is audited
-    # and every formula in them goes through MathJax) but those in `not_markdown`.
-    required: tuple[str, ...]
-    optional: tuple[str, ...]
-    # Anki field names, in order; the first is the sort field. Zh, Figure and CardId are filled by
-    # render for every kind; `fields` gives the others from the card.
-    note_fields: tuple[str, ...]
-    # (Anki template name, block name stem in templates/notetypes/<kind>.html)
-    templates: tuple[tuple[str, str], ...]
-    fields: Callable[[Card, FieldRenderer], dict[str, str]]
-    # How many Anki cards one note makes (the build summary's count).
-    anki_cards: Callable[[Card], int]
-    # The entry in the Markdown cheat sheet: blocks from the card's Markdown (`text`, deck macros
-    # expanded) and its Chinese term as " (术语)" or "".
-    markdown_entry: Callable[[Card, dict[str, str], str], list[str]]
-    # The Anki cards a note makes, as StudyCards (the same count as anki_cards, but a cloze's one).
-    study: Callable[[Card], tuple[StudyCard, ...]]
-    options: tuple[str, ...] = ()  # of OPTION_KEYS
-    not_markdown: tuple[
-        str, ...
-    ] = ()  # text keys shown as they are (code, highlighted by Pygments)
-    pairs: tuple[tuple[str, str], ...] = ()  # optional keys that must come together
-    # What else load must refuse in a card of this kind: (source key, message) pairs.
-    source_problems: Callable[[Card], list[tuple[str, str]]] = lambda card: []
-    is_cloze: bool = False  # Anki's cloze note type: one card per {{cN::...}} in the text
-
-    @property
-    def note_type_name(self) -> str:
-        return f"mathdeck {self.name}"
-
-    @property
-    def markdown(self) -> tuple[str, ...]:
-        return tuple(key for key in self.required + self.optional if key not in self.not_markdown)
-
-    @property
-    def source_keys(self) -> tuple[str, ...]:
-        return self.required + self.optional + self.options
-
-    @property
-    def template_file(self) -> str:
-        return f"notetypes/{self.name}.html"
-
-    @property
-    def export_template(self) -> str:
-        return f"export/{self.name}.html"
 
 
 def _one_line(text: str) -> str:

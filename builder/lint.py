@@ -13,7 +13,6 @@ remember it (builder/lint_memo.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Final
 
 from .lint_duplicates import (
@@ -47,6 +46,7 @@ LINT_SOURCES = (
     "sorted_arrays.py",
     "tex_tokens.py",
     "kinds.py",
+    "card_kind.py",
     "markdown_math.py",
     "problems.py",  # one_line, in the messages
 )
@@ -78,13 +78,18 @@ WORD_BUDGET = 120  # words on a back, inline math counting as one
 DISPLAY_BUDGET = 6  # display formula lines on a back (each row of an aligned block is one)
 
 
-@dataclass(frozen=True)
 class CardLint:
     """What the linter finds in one card by itself: a function of the card's content and the
-    word and display budgets, which a build remembers by the card's digest."""
+    word and display budgets, which a build remembers by the card's digest. (A plain class:
+    builder/records.py says why; never compared.)"""
 
-    findings: tuple[Finding, ...]  # MD302-MD305
-    compared: tuple[tuple[str, str], ...]  # (key, side) of the texts MD301 compares
+    __slots__ = ("compared", "findings")
+
+    def __init__(
+        self, findings: tuple[Finding, ...], compared: tuple[tuple[str, str], ...]
+    ) -> None:
+        self.findings = findings  # MD302-MD305
+        self.compared = compared  # (key, side) of the texts MD301 compares
 
 
 def lint_card(card: Card, word_budget: int, display_budget: int) -> CardLint:

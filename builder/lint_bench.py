@@ -14,7 +14,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +117,7 @@ def time_lint_in_builds(count: int = 20_000, runs: int = 3) -> dict[str, list[tu
             _lint_in_build(deck, Path(folder))
             for case in BUILD_CASES:
                 card = deck.cards[middle]
-                edited = replace(card, text={**card.text, **edits[case]})
+                edited = card.replace(text={**card.text, **edits[case]})
                 changed = Deck(
                     deck.config, [*deck.cards[:middle], edited, *deck.cards[middle + 1 :]]
                 )

@@ -11,10 +11,11 @@ since the repeats were found).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import Final
 
 from .model import KINDS, Card
 from .problems import Problem
+from .records import Record
 
 SIMILARITY = 0.75  # Jaccard of token_sets' tokens from which two texts are duplicates
 SIDES = ("front", "back")
@@ -24,16 +25,25 @@ SIDES = ("front", "back")
 Offered = tuple[int, Card, tuple[tuple[str, str], ...]]
 
 
-@dataclass(frozen=True)
-class Repeat:
+class Repeat(Record):
     """MD301 found: the text `key` of the card at `later` (a position in the deck's cards) nearly
     repeats the text `earlier_key` of the card at `earlier`."""
 
-    later: int
-    key: str
-    earlier: int
-    earlier_key: str
-    similarity: float  # Jaccard, 0..1
+    __slots__ = field_names = ("later", "key", "earlier", "earlier_key", "similarity")
+    later: Final[int]
+    key: Final[str]
+    earlier: Final[int]
+    earlier_key: Final[str]
+    similarity: Final[float]  # Jaccard, 0..1
+
+    def __init__(
+        self, later: int, key: str, earlier: int, earlier_key: str, similarity: float
+    ) -> None:
+        self.later = later
+        self.key = key
+        self.earlier = earlier
+        self.earlier_key = earlier_key
+        self.similarity = similarity
 
 
 def compared_keys(card: Card) -> tuple[tuple[str, str], ...]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import astuple
 from functools import partial
 
 from .cache import BuildCache
@@ -146,7 +145,7 @@ def _repeats_from_plain(offered: Sequence[Offered], rows: list) -> list[Repeat]:
 def _deck_plain(found: DeckLint) -> tuple:
     return (
         [(at, finding.key, finding.code, finding.message) for at, finding in found.findings],
-        [astuple(repeat) for repeat in found.repeats],
+        [repeat.as_tuple() for repeat in found.repeats],
     )
 
 

@@ -17,6 +17,7 @@ from .card_file import NOT_REGULAR, load_card_file, read_regular_text, read_sour
 from .fields import Found, read
 from .macros import Macro, recursive_macros
 from .model import KINDS, Card, Deck, DeckConfig, card_digest
+from .phone_budget import DEFAULT_PHONE_WIDTH
 from .problems import Location, Problem, SourceError
 from .schema import DECK_LINT, DUPLICATE, deck_schema, lint_settings
 from .yamlsource import UNREADABLE
@@ -33,6 +34,7 @@ LOADER_SOURCES = (
     "yamlsource.py",
     "model.py",
     "kinds.py",
+    "card_kind.py",
     "macros.py",
     "problems.py",
     "bounds.py",
@@ -165,7 +167,7 @@ def _load_config(path: Path, problems: Found) -> DeckConfig | None:
         root.location,
         values.at("version"),
         macros,
-        values.get("phone_width", DeckConfig.__dataclass_fields__["phone_width"].default),
+        values.get("phone_width", DEFAULT_PHONE_WIDTH),
         values.get("tex_links", "none"),
         values.at("description"),
         values.at("note_types"),

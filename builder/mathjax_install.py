@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,6 +76,8 @@ def _install_node_packages(root: Path) -> None:
         )
     install_notice(f"Installing MathJax {MATHJAX_VERSION} (once, with npm) into {root}")
     root.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # here: only an install needs it
+
     staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent))
     try:
         for source in NODE_PACKAGE_FILES:

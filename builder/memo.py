@@ -11,7 +11,6 @@ it, without it or with a damaged one, the build writes the same bytes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -78,17 +77,29 @@ def verdicts_fingerprint() -> str:
     return fingerprint(VERDICT_SOURCES + MEMO_SOURCES) + mathjax_fingerprint()
 
 
-@dataclass
 class BuildCaches:
-    """The build's caches (builder/cache.py), in one folder (.cache/build/ in a project)."""
+    """The build's caches (builder/cache.py), in one folder (.cache/build/ in a project). (A plain
+    class: builder/records.py says why.)"""
 
-    folder: Path
-    cards: BuildCache  # card file bytes -> its cards
-    checked: BuildCache  # card -> it passed every check
-    notes: BuildCache  # card (+ macros, figures) -> its note's fields
-    verdicts: BuildCache  # formula -> MathJax's verdict
-    packages: BuildCache  # the package's inputs -> the last build's .apkg bytes
-    lint: BuildCache  # the linter's findings by card digest; near-duplicates by texts
+    __slots__ = ("cards", "checked", "folder", "lint", "notes", "packages", "verdicts")
+
+    def __init__(
+        self,
+        folder: Path,
+        cards: BuildCache,
+        checked: BuildCache,
+        notes: BuildCache,
+        verdicts: BuildCache,
+        packages: BuildCache,
+        lint: BuildCache,
+    ) -> None:
+        self.folder = folder
+        self.cards = cards  # card file bytes -> its cards
+        self.checked = checked  # card -> it passed every check
+        self.notes = notes  # card (+ macros, figures) -> its note's fields
+        self.verdicts = verdicts  # formula -> MathJax's verdict
+        self.packages = packages  # the package's inputs -> the last build's .apkg bytes
+        self.lint = lint  # the linter's findings by card digest; near-duplicates by texts
 
     @classmethod
     def open(cls, folder: Path) -> BuildCaches:

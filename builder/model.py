@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field, replace
 from typing import Final
 
 from .content_hash import content_key
@@ -50,8 +49,29 @@ class LintSettings(Record):
 NO_LINT_SETTINGS = LintSettings()  # immutable: the default of every card and deck
 
 
-@dataclass
-class Card:
+class Card(Record):
+    """One card as its file writes it (a plain Record: builder/records.py says why)."""
+
+    __slots__ = field_names = (
+        "id",
+        "kind",
+        "text",
+        "subdeck",
+        "location",
+        "text_locations",
+        "tags",
+        "level",
+        "zh",
+        "figure",
+        "figure_location",
+        "covers",
+        "aliases",
+        "reverse",
+        "retired",
+        "language",
+        "code_file",
+        "lint",
+    )
     id: str
     kind: str
     # Markdown source text by source key (concept, formula, question, ...); code cards hold the
@@ -60,22 +80,62 @@ class Card:
     subdeck: str
     location: Location
     # a dict; a cached card's makes each Location when asked for (parsed_cards.TextLocations)
-    text_locations: MutableMapping[str, Location] = field(default_factory=dict)
-    tags: tuple[str, ...] = ()
-    level: str | None = None
-    zh: str | None = None
-    figure: str | None = None
-    figure_location: Location | None = None
-    covers: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-    reverse: bool = False
+    text_locations: MutableMapping[str, Location]
+    tags: tuple[str, ...]
+    level: str | None
+    zh: str | None
+    figure: str | None
+    figure_location: Location | None
+    covers: tuple[str, ...]
+    aliases: tuple[str, ...]
+    reverse: bool
     # Dropped from the deck. Anki never deletes notes on import, so the card stays in the sources
     # and its note is tagged `retired` and moved to the Retired subdeck for learners to delete.
-    retired: bool = False
-    language: str = "python"
-    code_file: str | None = None
+    retired: bool
+    language: str
+    code_file: str | None
     # `lint: {ignore: [MD301, ...]}`: findings kept on purpose
-    lint: LintSettings = NO_LINT_SETTINGS
+    lint: LintSettings
+
+    def __init__(
+        self,
+        id: str,
+        kind: str,
+        text: dict[str, str],
+        subdeck: str,
+        location: Location,
+        text_locations: MutableMapping[str, Location] | None = None,
+        tags: tuple[str, ...] = (),
+        level: str | None = None,
+        zh: str | None = None,
+        figure: str | None = None,
+        figure_location: Location | None = None,
+        covers: tuple[str, ...] = (),
+        aliases: tuple[str, ...] = (),
+        reverse: bool = False,
+        retired: bool = False,
+        language: str = "python",
+        code_file: str | None = None,
+        lint: LintSettings = NO_LINT_SETTINGS,
+    ) -> None:
+        self.id = id
+        self.kind = kind
+        self.text = text
+        self.subdeck = subdeck
+        self.location = location
+        self.text_locations = {} if text_locations is None else text_locations
+        self.tags = tags
+        self.level = level
+        self.zh = zh
+        self.figure = figure
+        self.figure_location = figure_location
+        self.covers = covers
+        self.aliases = aliases
+        self.reverse = reverse
+        self.retired = retired
+        self.language = language
+        self.code_file = code_file
+        self.lint = lint
 
     @property
     def all_tags(self) -> tuple[str, ...]:
@@ -118,8 +178,25 @@ def card_digest(card: Card) -> str:
     )
 
 
-@dataclass
-class DeckConfig:
+class DeckConfig(Record):
+    """deck.yaml as read (a plain Record: builder/records.py says why)."""
+
+    __slots__ = field_names = (
+        "title",
+        "slug",
+        "deck_id",
+        "version",
+        "description",
+        "note_type_ids",
+        "location",
+        "version_location",
+        "macros",
+        "phone_width",
+        "tex_links",
+        "description_location",
+        "note_types_location",
+        "lint",
+    )
     title: str
     slug: str
     deck_id: int
@@ -129,25 +206,59 @@ class DeckConfig:
     note_type_ids: dict[str, int]
     location: Location
     version_location: Location
-    macros: tuple[Macro, ...] = ()
+    macros: tuple[Macro, ...]
     # The narrowest phone the deck is made for, in CSS px: `check` reports formulas wider than its
     # card (check_math.PhoneBudget). Typical phones are 360-412 px wide.
-    phone_width: int = DEFAULT_PHONE_WIDTH
+    phone_width: int
     # "https": \href in math may link to https: addresses; "none": no link, style, class, id
     # or URL in math at all (builder/mathjax/safety.mjs)
-    tex_links: str = "none"
-    description_location: Location | None = (
-        None  # the sanitiser's audit of the description reports here
-    )
+    tex_links: str
+    description_location: Location | None  # the sanitiser's audit of the description reports here
     # where deck.yaml sets note_types (or deck.yaml itself): for a missing id's message
-    note_types_location: Location | None = None
-    lint: LintSettings = NO_LINT_SETTINGS  # `lint: {strict, ignore, word_budget, display_budget}`
+    note_types_location: Location | None
+    lint: LintSettings  # `lint: {strict, ignore, word_budget, display_budget}`
+
+    def __init__(
+        self,
+        title: str,
+        slug: str,
+        deck_id: int,
+        version: str,
+        description: str,
+        note_type_ids: dict[str, int],
+        location: Location,
+        version_location: Location,
+        macros: tuple[Macro, ...] = (),
+        phone_width: int = DEFAULT_PHONE_WIDTH,
+        tex_links: str = "none",
+        description_location: Location | None = None,
+        note_types_location: Location | None = None,
+        lint: LintSettings = NO_LINT_SETTINGS,
+    ) -> None:
+        self.title = title
+        self.slug = slug
+        self.deck_id = deck_id
+        self.version = version
+        self.description = description
+        self.note_type_ids = note_type_ids
+        self.location = location
+        self.version_location = version_location
+        self.macros = macros
+        self.phone_width = phone_width
+        self.tex_links = tex_links
+        self.description_location = description_location
+        self.note_types_location = note_types_location
+        self.lint = lint
 
 
-@dataclass
-class Deck:
+class Deck(Record):
+    __slots__ = field_names = ("config", "cards")
     config: DeckConfig
     cards: list[Card]
+
+    def __init__(self, config: DeckConfig, cards: list[Card]) -> None:
+        self.config = config
+        self.cards = cards
 
     @property
     def file_stem(self) -> str:
@@ -163,4 +274,4 @@ def in_language(deck: Deck, lang: str) -> Deck:
         raise ValueError(f"unknown language '{lang}'; choose one of {', '.join(LANGUAGES)}")
     if lang == "en+zh":
         return deck
-    return Deck(deck.config, [replace(card, zh=None) for card in deck.cards])
+    return Deck(deck.config, [card.replace(zh=None) for card in deck.cards])

@@ -58,6 +58,7 @@ PACKAGE_SOURCES = (
     "genanki_layout.py",
     "identity.py",
     "kinds.py",
+    "card_kind.py",
     "model.py",
 )
 PACKAGE_LIBRARIES = ("genanki",)

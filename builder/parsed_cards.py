@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from dataclasses import fields
 from functools import partial
 from pathlib import Path
 
@@ -47,7 +46,7 @@ def _card_file(path: Path, cards_dir: Path, cache: BuildCache) -> CardFile:
     return parsed
 
 
-CARD_FIELDS = tuple(field.name for field in fields(Card))
+CARD_FIELDS = Card.field_names
 
 
 def _entry_for_card_file(parsed: CardFile, cards_dir: Path) -> tuple:

@@ -34,6 +34,14 @@ class Record:
     def _key(self) -> tuple:
         return tuple(getattr(self, name) for name in self.compared)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The fields by name, as dataclasses.asdict gives a flat one's."""
+        return {name: getattr(self, name) for name in self.field_names}
+
+    def as_tuple(self) -> tuple:
+        """The fields in order, as dataclasses.astuple gives a flat one's."""
+        return tuple(getattr(self, name) for name in self.field_names)
+
     def replace(self, **changes: Any) -> Self:
         """A copy with `changes`, as dataclasses.replace makes one."""
         return type(self)(**{name: getattr(self, name) for name in self.field_names} | changes)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import write_atomically
 from .identity import LOCK_FILE, Lock, Release, ReleasedCard
 from .model import KINDS, Deck
 from .problems import Location, Problem
+from .records import Record
 from .render import RenderedNote
 
 BUMPS = ("major", "minor", "patch")
@@ -24,11 +24,21 @@ CHANGELOG_HEADER = (
 )
 
 
-@dataclass
-class Changes:
-    added: list[tuple[str, str]] = field(default_factory=list)  # (card id, title)
-    changed: list[tuple[str, str]] = field(default_factory=list)
-    retired: list[tuple[str, str]] = field(default_factory=list)
+class Changes(Record):
+    __slots__ = field_names = ("added", "changed", "retired")
+    added: list[tuple[str, str]]  # (card id, title)
+    changed: list[tuple[str, str]]
+    retired: list[tuple[str, str]]
+
+    def __init__(
+        self,
+        added: list[tuple[str, str]] | None = None,
+        changed: list[tuple[str, str]] | None = None,
+        retired: list[tuple[str, str]] | None = None,
+    ) -> None:
+        self.added = [] if added is None else added
+        self.changed = [] if changed is None else changed
+        self.retired = [] if retired is None else retired
 
     def __bool__(self) -> bool:
         return bool(self.added or self.changed or self.retired)

@@ -10,7 +10,6 @@ import functools
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -42,27 +41,52 @@ class FigureFiles(Record):
         self.alt = alt
 
 
-@dataclass(frozen=True)
-class RenderedNote:
-    card: Card
-    fields: tuple[str, ...]  # in the order of the kind's note_fields
-    tags: tuple[str, ...]
-    subdeck: str
+class RenderedNote(Record):
+    field_names = ("card", "fields", "tags", "subdeck", "known_hash", "from_cache")
+    __slots__ = (*field_names, "_content_hash")
+    compared = ("card", "fields", "tags", "subdeck")
+    card: Final[Card]
+    fields: Final[tuple[str, ...]]  # in the order of the kind's note_fields
+    tags: Final[tuple[str, ...]]
+    subdeck: Final[str]
     # content_hash when already known (from the build's cache); computed from the fields otherwise
-    known_hash: str = field(default="", compare=False, repr=False)
+    known_hash: Final[str]
     # rendered by an earlier build (package checks only new HTML for genanki's warnings)
-    from_cache: bool = field(default=False, compare=False, repr=False)
+    from_cache: Final[bool]
 
-    @functools.cached_property  # read by the notes cache, the package's key and the lock
+    def __init__(
+        self,
+        card: Card,
+        fields: tuple[str, ...],
+        tags: tuple[str, ...],
+        subdeck: str,
+        known_hash: str = "",
+        from_cache: bool = False,
+    ) -> None:
+        self.card = card
+        self.fields = fields
+        self.tags = tags
+        self.subdeck = subdeck
+        self.known_hash = known_hash
+        self.from_cache = from_cache
+        self._content_hash = known_hash
+
+    @property  # read by the notes cache, the package's key and the lock: computed once
     def content_hash(self) -> str:
         """What Anki compares on import: fields, tags and note type; changes iff the note
         changes."""
-        if self.known_hash:
-            return self.known_hash
-        payload = json.dumps(
-            [self.card.kind, self.fields, self.tags, self.subdeck], ensure_ascii=False
+        if not self._content_hash:
+            payload = json.dumps(
+                [self.card.kind, self.fields, self.tags, self.subdeck], ensure_ascii=False
+            )
+            self._content_hash = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        return self._content_hash
+
+    def __repr__(self) -> str:  # as the dataclass's: the hash and the cache's mark left out
+        return (
+            f"RenderedNote(card={self.card!r}, fields={self.fields!r}, tags={self.tags!r}, "
+            f"subdeck={self.subdeck!r})"
         )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 # What a note depends on besides its card: this code, the templates, the libraries (the
@@ -80,6 +104,7 @@ NOTES_CACHE_SOURCES = (
     "macros.py",
     "model.py",
     "kinds.py",
+    "card_kind.py",
     "templates",
 )
 NOTES_CACHE_LIBRARIES = ("markdown", "pymdown-extensions", "pygments", "nh3", "jinja2")

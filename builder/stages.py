@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Final
 
 from . import figures as figure_stage
 from .commit import zip_level
@@ -27,6 +27,7 @@ from .memo import (
 from .memo_package import genanki_layout_memoised, package_bytes_memoised
 from .model import Deck
 from .options import BuildOptions, Progress, quiet
+from .records import Record
 from .release import (
     Changes,
     changelog_entry,
@@ -141,17 +142,32 @@ def _media_files(
     return sorted(files, key=lambda p: p.name)
 
 
-@dataclass(frozen=True)
-class PackageInputs:
-    deck: Deck  # in the build's language, with the version to write
-    plans: dict[str, FigurePlan]
-    notes: list[RenderedNote]  # the deck's notes
-    written_notes: list[
-        RenderedNote
-    ]  # the notes of the deck as written (en+zh), whose times the lock keeps
-    previous: Lock  # the lock as the last build left it
+class PackageInputs(Record):
+    __slots__ = field_names = ("deck", "plans", "notes", "written_notes", "previous", "resumed")
+    deck: Final[Deck]  # in the build's language, with the version to write
+    plans: Final[dict[str, FigurePlan]]
+    notes: Final[list[RenderedNote]]  # the deck's notes
+    # the notes of the deck as written (en+zh), whose times the lock keeps
+    written_notes: Final[list[RenderedNote]]
+    previous: Final[Lock]  # the lock as the last build left it
     # the release that a kill or an error interrupted, which this build finishes
-    resumed: Release | None = None
+    resumed: Final[Release | None]
+
+    def __init__(
+        self,
+        deck: Deck,
+        plans: dict[str, FigurePlan],
+        notes: list[RenderedNote],
+        written_notes: list[RenderedNote],
+        previous: Lock,
+        resumed: Release | None = None,
+    ) -> None:
+        self.deck = deck
+        self.plans = plans
+        self.notes = notes
+        self.written_notes = written_notes
+        self.previous = previous
+        self.resumed = resumed
 
 
 class Packaged:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache, partial
 from typing import TYPE_CHECKING
 
@@ -58,16 +57,25 @@ _EMPTY, _SINGLE, _PAIR, _RUN = range(4)
 _KEY_BITS = 63  # an integer key must fit an int64
 
 
-@dataclass(frozen=True)
 class TokenSets:
     """The token sets of `texts` texts: `row[i]` holds `token[i]`, each token once a text.
     Tokens are numbered 0, 1, ...; `spelling` gives their strings (which break ties between
-    equally rare tokens: a set's order changes with string hashing)."""
+    equally rare tokens: a set's order changes with string hashing). (A plain class:
+    builder/records.py says why.)"""
 
-    texts: int
-    row: np.ndarray
-    token: np.ndarray
-    spelling: Callable[[np.ndarray], list[str]]
+    __slots__ = ("row", "spelling", "texts", "token")
+
+    def __init__(
+        self,
+        texts: int,
+        row: np.ndarray,
+        token: np.ndarray,
+        spelling: Callable[[np.ndarray], list[str]],
+    ) -> None:
+        self.texts = texts
+        self.row = row
+        self.token = token
+        self.spelling = spelling
 
     @classmethod
     def of_sets(cls, sets: Sequence[Iterable[str]]) -> TokenSets:
@@ -173,17 +181,27 @@ def _packed(word: str) -> int:
     return int.from_bytes(word[:STEM_LENGTH].encode("ascii").ljust(STEM_LENGTH, b"\0"), "big")
 
 
-@dataclass(frozen=True)
 class _FormulaTokens:
     """The formulas' tokens: stems (a formula of one TeX token that could be a word: "$x$" and
     "x" are one token) and the other tokens as integers (see _EMPTY), by formula."""
 
-    stem_formulas: np.ndarray
-    stems: np.ndarray
-    formulas: np.ndarray
-    raw: np.ndarray
-    words: Sequence[str]  # each TeX token, by id
-    pairs: np.ndarray | None  # what a pair's number stands for, where pairs were numbered
+    __slots__ = ("formulas", "pairs", "raw", "stem_formulas", "stems", "words")
+
+    def __init__(
+        self,
+        stem_formulas: np.ndarray,
+        stems: np.ndarray,
+        formulas: np.ndarray,
+        raw: np.ndarray,
+        words: Sequence[str],
+        pairs: np.ndarray | None,
+    ) -> None:
+        self.stem_formulas = stem_formulas
+        self.stems = stems
+        self.formulas = formulas
+        self.raw = raw
+        self.words = words  # each TeX token, by id
+        self.pairs = pairs  # what a pair's number stands for, where pairs were numbered
 
     def spell(self, raw: int) -> str:
         kind, key = raw & 3, raw >> 2

@@ -62,7 +62,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
             }
         ),
     ),
-    ("domain", frozenset({"kinds", "model"})),
+    ("domain", frozenset({"kinds", "model", "card_kind"})),
     ("load", frozenset({"load", "card_file", "schema", "project"})),
     (
         "check",

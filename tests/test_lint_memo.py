@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -245,6 +244,6 @@ def test_any_sequence_of_edits_gives_the_same_warnings_as_a_fresh_linter(tmp_pat
             card = cards[min(at, len(cards) - 1)]
             code = data.draw(st.sampled_from(("", "MD301", "MD302", "MD304", "MD305")))
             ignore = ((code, where),) if code else ()
-            cards[min(at, len(cards) - 1)] = replace(card, lint=LintSettings(ignore))
+            cards[min(at, len(cards) - 1)] = card.replace(lint=LintSettings(ignore))
         else:
             cards[min(at, len(cards) - 1)] = data.draw(card_strategy(min(at, len(cards) - 1)))

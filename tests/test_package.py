@@ -265,7 +265,6 @@ def test_guids_are_genankis():
 
 def test_lock_text_is_json_dumps_with_indent_1():
     import json
-    from dataclasses import asdict
 
     from hypothesis import given, settings
     from hypothesis import strategies as st
@@ -283,7 +282,7 @@ def test_lock_text_is_json_dumps_with_indent_1():
         data = {
             "format": 1,
             "notes": {
-                guid: asdict(entry)
+                guid: entry.as_dict()
                 for guid, entry in sorted(notes.items(), key=lambda item: item[1].id)
             },
         }
@@ -367,8 +366,6 @@ def test_a_rebuild_after_an_edit_does_not_import_genanki(tmp_path, epoch):
 
 
 def test_invalid_html_in_a_rendered_field_is_still_genankis_warning(tmp_path, epoch):
-    from dataclasses import replace
-
     from builder.identity import read_lock
     from builder.package import package_bytes
     from builder.render import note_type_templates
@@ -376,8 +373,8 @@ def test_invalid_html_in_a_rendered_field_is_still_genankis_warning(tmp_path, ep
     copy_sources(MINIMAL, tmp_path / "a")
     result = build_in(tmp_path / "a")
     first = result.notes[0]
-    broken = replace(
-        first, fields=(first.fields[0] + "1 < 2 > 0", *first.fields[1:]), from_cache=False
+    broken = first.replace(
+        fields=(first.fields[0] + "1 < 2 > 0", *first.fields[1:]), from_cache=False
     )
     with pytest.warns(UserWarning, match="invalid HTML tags"):
         package_bytes(

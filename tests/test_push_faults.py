@@ -5,7 +5,6 @@ tests/test_real_anki.py proves the normal behaviour against the real add-on."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -239,7 +238,7 @@ def pushed_notes(project: Path, anki: AnkiConnectServer):
 def with_aliases(note, *aliases):
     """The note of a card listing `aliases`, past load.py's checks (as a bug or a future loader
     might)."""
-    return dataclasses.replace(note, card=dataclasses.replace(note.card, aliases=aliases))
+    return note.replace(card=note.card.replace(aliases=aliases))
 
 
 @pytest.mark.parametrize("alias", ["*", "alph_", 'a"b', "a:b"])
