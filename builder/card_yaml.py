@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 
+from .yamlsource import pyyaml
+
 MULTI_LINE_STYLE = "|"
 
 
@@ -20,8 +22,7 @@ class YamlEditError(ValueError):
 
 
 def _compose(text: str):
-    import yaml
-
+    yaml = pyyaml()
     return yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
@@ -119,8 +120,7 @@ def _one_line_forms(value: str, style: str | None) -> list[str]:
 
 
 def _reads_back(written: str, value: str) -> bool:
-    import yaml
-
+    yaml = pyyaml()
     try:
         node = _compose(f"key: {written}\n")
     except yaml.YAMLError:

@@ -362,3 +362,37 @@ def test_each_card_file_is_seen_as_it_is_read_in_deck_order(cards):
     assert [card.id for _, card_file in seen for card in card_file.cards] == ["a1", "b1", "b2"]
     assert [card for _, card_file in seen for card in card_file.cards] == loaded.deck.cards
     assert [d for _, card_file in seen for d in card_file.digests] == loaded.digests
+
+
+def test_pyyaml_is_imported_with_its_patterns_compiled_when_used():
+    """yamlsource.pyyaml() leaves PyYAML's regular expressions uncompiled until used (~10 ms of
+    every build that parses a file), and they then match as re.compile's would; nobody else's
+    compile is deferred. Run in a fresh interpreter: this one may have imported yaml already."""
+    import subprocess
+    import sys
+
+    from builds import REPO
+
+    script = """
+import re
+from builder.yamlsource import pyyaml
+yaml = pyyaml()
+assert re.compile("x").pattern == "x"  # the patch is gone
+reader = yaml.reader.Reader.NON_PRINTABLE
+assert type(reader).__name__ == "_PatternWhenUsed" and reader._compiled is None
+assert yaml.safe_load("a: 2024-05-01\\nb: yes\\nc: 0x1f\\nd: ~") == {
+    "a": __import__("datetime").date(2024, 5, 1), "b": True, "c": 31, "d": None}
+try:
+    yaml.load("a: \\x07", Loader=yaml.SafeLoader)  # the pure-Python reader's own check
+except yaml.reader.ReaderError as error:
+    assert "special characters are not allowed" in str(error)
+else:
+    raise AssertionError("NON_PRINTABLE did not match")
+assert reader._compiled == re.compile(reader._compiled.pattern)
+print("ok")
+"""
+    env = {**__import__("os").environ, "PYTHONPATH": str(REPO)}
+    run = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    assert run.stdout == "ok\n", run.stderr
