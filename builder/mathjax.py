@@ -15,21 +15,26 @@ import os
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Final
 
 from .mathjax_install import MathJaxUnavailable, require_node_setup
 from .mathjax_snapshot import CHECK_SCRIPT, Snapshot, usable_snapshot
+from .records import Record
 
 EXIT_MATHJAX_MISSING = 3  # check.mjs's exit code when it cannot import mathjax-full
 
 
-@dataclass(frozen=True)
-class TexProblem:
-    index: int  # position in the batch given to tex_problems
-    tex: str
-    message: str  # MathJax's words
+class TexProblem(Record):
+    __slots__ = field_names = ("index", "tex", "message")
+    index: Final[int]  # position in the batch given to tex_problems
+    tex: Final[str]
+    message: Final[str]  # MathJax's words
+
+    def __init__(self, index: int, tex: str, message: str) -> None:
+        self.index = index
+        self.tex = tex
+        self.message = message
 
 
 # (None, width in ems, exact) for a formula MathJax typesets, (its error message, None, True)
@@ -105,6 +110,7 @@ class TexStream:
         )
         self._answers: dict[int, list[Verdict]] = {}
         self.answered = 0  # formulas answered so far (written by the reader thread)
+        self._news = threading.Event()  # set by the reader thread at each answer, and at the end
         self._stderr: list[str] = []
         self._readers = [
             threading.Thread(target=self._read_answers, name="mathjax-answers", daemon=True),
@@ -118,10 +124,16 @@ class TexStream:
             reader.start()
 
     def _read_answers(self) -> None:
-        for line in _pipe(self._process.stdout):
-            answer = json.loads(line)
-            self._answers[answer["batch"]] = [_verdict(verdict) for verdict in answer["verdicts"]]
-            self.answered += len(answer["verdicts"])
+        try:
+            for line in _pipe(self._process.stdout):
+                answer = json.loads(line)
+                self._answers[answer["batch"]] = [
+                    _verdict(verdict) for verdict in answer["verdicts"]
+                ]
+                self.answered += len(answer["verdicts"])
+                self._news.set()
+        finally:
+            self._news.set()
 
     def send(self, items: Sequence[tuple[str, bool]]) -> None:
         batch = [(tex, bool(display)) for tex, display in items]
@@ -167,9 +179,18 @@ class TexStream:
         """Wait for node to answer everything sent: its exit code and what it said on stderr."""
         with contextlib.suppress(BrokenPipeError, OSError):
             _pipe(self._process.stdin).close()
-        while on_answers is not None and self._readers[0].is_alive():
-            on_answers(self.answered)
-            self._readers[0].join(0.1)
+        while True:
+            self._news.clear()
+            if not self._readers[0].is_alive() or len(self._answers) == len(self._batches):
+                break
+            if on_answers is not None:
+                on_answers(self.answered)
+            self._news.wait(0.1)
+        if len(self._answers) == len(self._batches):
+            # Every batch is answered: node's exit (10-40 ms of tearing its threads down) is
+            # waited for in the background, not before the build can go on.
+            threading.Thread(target=self._process.wait, name="mathjax-exit", daemon=True).start()
+            return 0, ""
         returncode = self._process.wait()
         for reader in self._readers:
             reader.join()
@@ -262,14 +283,20 @@ def _run_checker(
 TYPESET_SCRIPT = Path(__file__).resolve().parent / "mathjax" / "typeset.mjs"
 
 
-@dataclass(frozen=True)
-class TypesetMath:
+class TypesetMath(Record):
     """Static SVG for a batch of formulas (see builder/mathjax/typeset.mjs)."""
 
-    formulas: list[str]  # one <mjx-container> per formula, in batch order
-    defs: str  # the glyphs every formula <use>s: put once in the page, before the formulas
-    css: str  # MathJax's stylesheet for its SVG output
-    errors: list[int]  # positions of formulas MathJax could not parse (shown as their source)
+    __slots__ = field_names = ("formulas", "defs", "css", "errors")
+    formulas: Final[list[str]]  # one <mjx-container> per formula, in batch order
+    defs: Final[str]  # the glyphs every formula <use>s: put once in the page, before the formulas
+    css: Final[str]  # MathJax's stylesheet for its SVG output
+    errors: Final[list[int]]  # positions of formulas MathJax could not parse (their source shown)
+
+    def __init__(self, formulas: list[str], defs: str, css: str, errors: list[int]) -> None:
+        self.formulas = formulas
+        self.defs = defs
+        self.css = css
+        self.errors = errors
 
 
 def typeset_svg(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> TypesetMath:

@@ -5,6 +5,7 @@ those of a build with no cache at all."""
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -371,6 +372,38 @@ def test_stream_answers_batches_in_the_order_sent():
     assert (
         verdicts[0][1] > 0.9 and verdicts[1][1] is None
     )  # the width of \frac{a}{b} in ems; none for an error
+
+
+def test_a_stream_answered_in_full_does_not_wait_for_node_to_exit(monkeypatch, tmp_path):
+    """Node's exit (its threads torn down) is not waited for once every batch is answered: a
+    stand-in for check.mjs answers, then blocks until the test lets it go."""
+    import sys
+
+    release = tmp_path / "release"
+    script = tmp_path / "check.py"
+    script.write_text(
+        "import json, os, sys, time\n"
+        "for number, line in enumerate(sys.stdin):\n"
+        "    answer = [{'error': None, 'width': 1.0} for _ in json.loads(line)]\n"
+        "    print(json.dumps({'batch': number, 'verdicts': answer}), flush=True)\n"
+        f"while not os.path.exists({str(release)!r}):\n"
+        "    time.sleep(0.01)\n"
+    )
+    monkeypatch.setattr(mathjax, "require_node_setup", lambda: (sys.executable, tmp_path))
+    monkeypatch.setattr(mathjax, "usable_snapshot", lambda node, root: None)
+    monkeypatch.setattr(mathjax, "CHECK_SCRIPT", script)
+    stream = mathjax.TexStream()
+    stream.send([("x", False), ("y", True)])
+    stream.send([("z", False)])
+    waiting_for_exit = threading.Timer(60, release.touch)  # else this test would hang
+    waiting_for_exit.start()
+    try:
+        assert stream.verdicts() == [(None, 1.0, True)] * 3
+        assert stream._process.poll() is None  # still running: nobody waited for it
+    finally:
+        waiting_for_exit.cancel()
+        release.touch()
+    assert stream._process.wait() == 0
 
 
 def test_formula_checker_asks_node_once_per_formula(monkeypatch):
