@@ -13,13 +13,11 @@ import contextlib
 import hashlib
 import json
 import os
-import queue
 import select
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +50,8 @@ def draw_figures(
     script raises FigureError once running scripts end; no new one starts."""
     # One thread per job, each owning one preloaded runner process; results come back here so
     # `report` runs on the caller's thread. After a failure no new script is started.
+    import queue  # here, as tempfile: a build with every figure cached draws nothing
+
     todo: queue.SimpleQueue = queue.SimpleQueue()
     for plan in plans:
         todo.put(plan)
@@ -100,6 +100,8 @@ def _draw_one(plan: FigurePlan, cache_dir: Path, runners: dict[Path, _ScriptRunn
     runner_path = script.parent / RUNNER
     if runner_path not in runners:
         runners[runner_path] = _ScriptRunner(runner_path)
+    import tempfile
+
     # the pid lets a later build remove the folder if this process is killed (atomic.py)
     temp_dir = Path(
         tempfile.mkdtemp(prefix=f".drawing-{plan.name}-{os.getpid()}-", dir=cache_dir)
@@ -158,6 +160,8 @@ class _ScriptRunner:
     the line protocol)."""
 
     def __init__(self, runner: Path):
+        import tempfile
+
         # the server's own stderr, e.g. a broken _style.py; open as long as the server (close())
         self.log = tempfile.TemporaryFile()  # noqa: SIM115
         # builder/figure_server.py serves _run.py's drawing with each script's output capped

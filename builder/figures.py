@@ -24,7 +24,6 @@ a time, each script in a fresh process (builder/figure_drawing.py).
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import os
 import re
@@ -133,6 +132,8 @@ def _plan(script: Path, shared_digest: bytes, descriptions: Remembered) -> Figur
 def _description(source: bytes) -> str:
     """The first sentence of the script's docstring (read, never run: no torch needed), as plain
     text for screen readers."""
+    import ast  # here: a description is read once per script and kept (~2 ms to import)
+
     try:
         docstring = ast.get_docstring(ast.parse(source)) or ""
     except (SyntaxError, ValueError):

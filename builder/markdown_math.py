@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import html
-import html.parser
 import json
 import re
 from typing import TYPE_CHECKING, Any, Final
@@ -158,30 +157,39 @@ def macro_signature(macros: tuple[Macro, ...]) -> str:
 # ---------------------------------------------------------------- formulas in Markdown's output
 
 
-class _MathCollector(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.formulas: list[tuple[str, bool]] = []
-        self._depth = 0
-        self._display = False
-        self._buffer: list[str] = []
+@functools.cache
+def _math_collector():
+    """The HTML parser collect_formulas uses for Markdown's output with tags of the author's own,
+    defined when first needed: html.parser takes ~3 ms to import, and a plain field (every field
+    an edit's build reads, most of the time) never needs it."""
+    import html.parser
 
-    def handle_starttag(self, tag, attrs):
-        if self._depth:
-            self._depth += 1
-        elif is_math(dict(attrs).get("class")):
-            self._depth, self._display, self._buffer = 1, tag == "div", []
+    class MathCollector(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.formulas: list[tuple[str, bool]] = []
+            self._depth = 0
+            self._display = False
+            self._buffer: list[str] = []
 
-    def handle_endtag(self, tag):
-        if not self._depth:
-            return
-        self._depth -= 1
-        if self._depth == 0:
-            self.formulas.append((strip_math_delimiters("".join(self._buffer)), self._display))
+        def handle_starttag(self, tag, attrs):
+            if self._depth:
+                self._depth += 1
+            elif is_math(dict(attrs).get("class")):
+                self._depth, self._display, self._buffer = 1, tag == "div", []
 
-    def handle_data(self, data):
-        if self._depth:
-            self._buffer.append(data)
+        def handle_endtag(self, tag):
+            if not self._depth:
+                return
+            self._depth -= 1
+            if self._depth == 0:
+                self.formulas.append((strip_math_delimiters("".join(self._buffer)), self._display))
+
+        def handle_data(self, data):
+            if self._depth:
+                self._buffer.append(data)
+
+    return MathCollector
 
 
 def strip_math_delimiters(text: str) -> str:
@@ -208,7 +216,7 @@ def collect_formulas(unsafe_html: str, markdown_tags_only: bool = False) -> list
             (strip_math_delimiters(html.unescape(match.group(2))), match.group(1) == "div")
             for match in ARITHMATEX.finditer(unsafe_html)
         ]
-    collector = _MathCollector()
+    collector = _math_collector()()
     collector.feed(unsafe_html)
     collector.close()
     return collector.formulas
