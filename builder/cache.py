@@ -81,6 +81,12 @@ class BuildCache:
     def put(self, key: str, value) -> None:
         self._shard(key).put(key, value)
 
+    def holds(self, key: str) -> bool:
+        """Whether an entry is kept under `key`, its value not read (get may still miss it, if
+        its bytes fail their digest)."""
+        shard = self._shard(key)
+        return key in shard.used or key in shard.stored
+
     def drop_unused(self) -> None:
         """Everything this build needs was looked up: drop the rest on save."""
         self._drop_unused = True

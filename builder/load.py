@@ -82,6 +82,11 @@ def parse_card_file(path: Path, cards_dir: Path) -> CardFile:
     return CardFile(cards, [card_digest(card) for card in cards], list(found))
 
 
+def is_card_file(path: Path) -> bool:
+    """A *.yaml of the cards folder that load_sources reads as a card file."""
+    return path.name not in (DECK_FILE, OUTLINE_FILE) and regular_file(path)
+
+
 def load_deck(cards_dir: Path) -> Deck:
     """Read deck.yaml and the card files (every other *.yaml but outline.yaml); raise SourceError
     listing every problem."""

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from .cache import BuildCache
 from .identity import KNOWN_GUIDS, guid_for_card, original_id
-from .load import CardFile, Loaded, code_file_digest, load_sources, parse_card_file
+from .load import (
+    CardFile,
+    Loaded,
+    code_file_digest,
+    is_card_file,
+    load_sources,
+    parse_card_file,
+)
 from .model import Card, DeckConfig, LintSettings
 from .problems import Location
 
@@ -22,26 +29,71 @@ def load_sources_memoised(
     cards_dir: Path,
     cache: BuildCache,
     on_card_file: Callable[[DeckConfig, CardFile], None] | None = None,
+    on_changed_file: Callable[[DeckConfig, CardFile], None] | None = None,
 ) -> Loaded:
-    """load.load_sources, parsing only card files whose bytes (or code files) changed."""
-    return load_sources(cards_dir, partial(_card_file, cache=cache), on_card_file)
+    """load.load_sources, parsing only card files whose bytes (or code files) changed.
+    `on_changed_file(config, card_file)` sees each file whose bytes the cache does not hold as
+    soon as the first card file is seen, before the unchanged files' cards are made from the
+    cache; `on_card_file` sees every file in deck order, as load.load_sources says."""
+    read = partial(_card_file, cache=cache)
+    if on_card_file is None or on_changed_file is None:
+        return load_sources(cards_dir, read, on_card_file)
+    parsed_ahead: dict[Path, CardFile] = {}
+    read_already: list[Path] = []
+
+    def read_in_order(path: Path, cards_dir: Path) -> CardFile:
+        read_already.append(path)
+        ahead = parsed_ahead.pop(path, None)
+        return ahead if ahead is not None else read(path, cards_dir)
+
+    def seen(config: DeckConfig, card_file: CardFile) -> None:
+        if len(read_already) == 1:  # the first card file: the changed ones are parsed now
+            for path in sorted(cards_dir.glob("*.yaml")):
+                changed = (
+                    _changed_card_file(path, cards_dir, cache)
+                    if path not in read_already and is_card_file(path)
+                    else None
+                )
+                if changed is not None:
+                    parsed_ahead[path] = changed
+                    on_changed_file(config, changed)
+        on_card_file(config, card_file)
+
+    return load_sources(cards_dir, read_in_order, seen)
 
 
 def _card_file(path: Path, cards_dir: Path, cache: BuildCache) -> CardFile:
     """load.parse_card_file, or the cards an earlier build parsed from the same bytes and code
     files. Only files without problems are kept, so every problem is found by parsing, as always."""
+    key = _key(path)
+    if key is not None:
+        entry = cache.get(key)
+        if entry is not None:
+            kept = _card_file_from_entry(entry, path, cards_dir)
+            if kept is not None:
+                return kept
+    return _parsed(path, cards_dir, cache, key)
+
+
+def _changed_card_file(path: Path, cards_dir: Path, cache: BuildCache) -> CardFile | None:
+    """The card file parsed, when the cache holds nothing for its bytes (None: it may hold it)."""
+    key = _key(path)
+    if key is None or cache.holds(key):
+        return None
+    return _parsed(path, cards_dir, cache, key)
+
+
+def _key(path: Path) -> str | None:
     try:
         raw = path.read_bytes()
     except OSError:
-        return parse_card_file(path, cards_dir)  # which reports it
-    key = hashlib.blake2b(raw, digest_size=20).hexdigest()
-    entry = cache.get(key)
-    if entry is not None:
-        kept = _card_file_from_entry(entry, path, cards_dir)
-        if kept is not None:
-            return kept
+        return None  # parse_card_file reports it
+    return hashlib.blake2b(raw, digest_size=20).hexdigest()
+
+
+def _parsed(path: Path, cards_dir: Path, cache: BuildCache, key: str | None) -> CardFile:
     parsed = parse_card_file(path, cards_dir)
-    if not parsed.problems:
+    if key is not None and not parsed.problems:
         cache.put(key, _entry_for_card_file(parsed, cards_dir))
     return parsed
 

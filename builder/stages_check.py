@@ -105,7 +105,9 @@ def start_checks(options: BuildOptions, caches: BuildCaches, progress: Progress 
     first card file read on."""
     progress("Loading sources")
     reading = FactsAsRead(caches) if options.check_math else None
-    loaded = load_sources_memoised(options.cards_dir, caches.cards, reading)
+    loaded = load_sources_memoised(
+        options.cards_dir, caches.cards, reading, reading.ahead if reading else None
+    )
     if loaded.deck is None:  # deck.yaml cannot be used: nothing to check the cards against
         raise SourceError(loaded.problems)
     # The cards with a problem are left out of the checks; their problems come first.
@@ -176,14 +178,26 @@ class FactsAsRead:
         self.checker: RememberingFormulaChecker | None = None  # node starts on the first formula
         self.before: list[bool] = []  # in deck order, as load appends each file's cards
         self.facts: list[tuple[FieldFacts, ...] | None] = []
+        self._ahead: dict[int, tuple[list[bool], list]] = {}  # by id() of a file seen ahead
 
     def __call__(self, config: DeckConfig, card_file: CardFile) -> None:
+        ahead = self._ahead.pop(id(card_file), None)
+        before, facts = ahead if ahead is not None else self._facts(config, card_file)
+        self.before += before
+        self.facts += facts
+
+    def ahead(self, config: DeckConfig, card_file: CardFile) -> None:
+        """A changed card file, parsed before its turn (parsed_cards.load_sources_memoised's
+        `on_changed_file`): its new formulas go to node now, before the unchanged files' cards
+        are made from the cache (~40 ms of a 2,000-card edit); __call__ takes its facts in turn."""
+        self._ahead[id(card_file)] = self._facts(config, card_file)
+
+    def _facts(self, config: DeckConfig, card_file: CardFile) -> tuple[list[bool], list]:
         if self.checker is None:
             self.checker = RememberingFormulaChecker(self.caches.verdicts, config.tex_links)
         cards = Deck(config, card_file.cards)
         before = checked_before(self.caches.checked, cards, card_file.digests)
-        self.before += before
-        self.facts += deck_facts(cards, before, self.checker.add_facts)
+        return before, deck_facts(cards, before, self.checker.add_facts)
 
 
 class CheckedDeck:

@@ -406,6 +406,37 @@ def test_a_stream_answered_in_full_does_not_wait_for_node_to_exit(monkeypatch, t
     assert stream._process.wait() == 0
 
 
+def test_a_changed_card_file_is_checked_before_the_unchanged_ones_are_made(project, monkeypatch):
+    """An edit's new formula goes to node as soon as the first card file is seen, before the
+    cards of the unchanged files after it are made from the cache; the build is the same."""
+    from builder import parsed_cards
+
+    card = (
+        "subdeck: More\ncards:\n  - id: {id}\n    kind: qa\n    question: What is ${tex}$?\n"
+        "    answer: A formula.\n"
+    )
+    for name, card_id, tex in (("a-first", "first-card", "a + b"), ("z-last", "last-card", "c")):
+        (project / "cards" / f"{name}.yaml").write_text(card.format(id=card_id, tex=tex))
+    build_in(project)
+    (project / "cards" / "z-last.yaml").write_text(card.format(id="last-card", tex="c^{42}"))
+    events: list[str] = []
+    made, send = parsed_cards._card_file_from_entry, mathjax.TexStream.send
+    monkeypatch.setattr(
+        parsed_cards,
+        "_card_file_from_entry",
+        lambda entry, path, cards_dir: events.append(path.name) or made(entry, path, cards_dir),
+    )
+    monkeypatch.setattr(
+        mathjax.TexStream, "send", lambda self, items: events.append("sent") or send(self, items)
+    )
+    edited = build_in(project)
+    assert events == ["a-first.yaml", "sent", "cards.yaml"]
+    monkeypatch.undo()
+    shutil.rmtree(project / ".cache" / "build")
+    again = build_in(project, force=True)
+    assert [note.fields for note in edited.notes] == [note.fields for note in again.notes]
+
+
 def test_formula_checker_asks_node_once_per_formula(monkeypatch):
     sent: list[list] = []
 
