@@ -276,6 +276,15 @@ def file_digests(paths: list[Path] | list[str]) -> list[str]:
     return digests
 
 
+# One table per checkout (by where builder/ is): a process reads its own ~150 files' digests, not
+# those of every checkout and copy the user ever ran (4,096 of them were ~4 ms of every start,
+# before node could be asked for an edit's formula, on a machine with a few).
+CODE_DIGESTS = (
+    "code-digests-" + hashlib.blake2b(str(BUILDER_DIR).encode(), digest_size=8).hexdigest()
+)
+CODE_DIGESTS_KEPT = 1024
+
+
 @cache  # read once a process, by every fingerprint
 def _remembered_digests() -> Remembered:
-    return Remembered("code-digests", limit=4096)  # files of a few checkouts
+    return Remembered(CODE_DIGESTS, limit=CODE_DIGESTS_KEPT)

@@ -47,7 +47,7 @@ def test_a_file_digest_is_remembered_until_the_file_changes(monkeypatch, tmp_pat
     monkeypatch.setattr(user_cache, "RACY_NS", 0)  # the file is older than its clock's tick
     [digest] = file_digests([code])
     # Remembered: a wrong digest planted in the table comes back while the file is unchanged...
-    table = _remembered_again("code-digests", 4096)
+    table = _remembered_again(cache.CODE_DIGESTS, cache.CODE_DIGESTS_KEPT)
     entry = table.get(str(code))
     assert entry[-1] == digest
     table.put(str(code), [*entry[:-1], "planted"])
@@ -67,7 +67,7 @@ def test_a_file_changed_just_now_is_hashed_again_next_time(monkeypatch, tmp_path
     code = tmp_path / "code.py"
     code.write_text("x = 1\n")
     file_digests([code])
-    assert _remembered_again("code-digests", 4096).get(str(code)) is None
+    assert _remembered_again(cache.CODE_DIGESTS, cache.CODE_DIGESTS_KEPT).get(str(code)) is None
 
 
 def test_code_fingerprints_are_the_same_from_remembered_digests(monkeypatch):
