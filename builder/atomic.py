@@ -17,10 +17,13 @@ STALE_SECONDS = 3600
 _PID_IN_TEMP_NAME = re.compile(r"\.(\d+)\.[^.]+\.tmp$")
 
 
-def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
+def write_atomically(
+    path: Path, data: bytes, durable: bool = True, staged: Path | None = None
+) -> None:
     """Replace `path` with `data` in one rename: readers see the old file or the new one.
-    `durable=False` skips the fsync, for caches (a damaged cache entry is only a miss)."""
-    temp = _write_temp(path, data, durable)
+    `durable=False` skips the fsync, for caches (a damaged cache entry is only a miss). `staged`:
+    stage()'s copy of `data`, already written."""
+    temp = staged if staged is not None else _write_temp(path, data, durable)
     try:
         os.replace(temp, path)
     except BaseException:
@@ -28,11 +31,11 @@ def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
         raise
 
 
-def create_atomically(path: Path, data: bytes) -> bool:
+def create_atomically(path: Path, data: bytes, staged: Path | None = None) -> bool:
     """Write `path` only if it does not exist: False when it exists (another process may just
     have made it). A hard link of the finished temp file creates the name or fails, so two racing
-    writers can never both create it."""
-    temp = _write_temp(path, data)
+    writers can never both create it. `staged`: stage()'s copy of `data`, already written."""
+    temp = staged if staged is not None else _write_temp(path, data)
     try:
         os.link(temp, path)
         return True
@@ -40,6 +43,16 @@ def create_atomically(path: Path, data: bytes) -> bool:
         return False
     finally:
         temp.unlink(missing_ok=True)
+
+
+def stage(path: Path, data: bytes) -> Path | None:
+    """`data` written and flushed to disk beside `path`, under a temporary name, for
+    write_atomically or create_atomically to put in place later (the caller removes it if they
+    do not); None when it cannot be written now: they write it then, and say why they cannot."""
+    try:
+        return _write_temp(path, data)
+    except OSError:
+        return None
 
 
 def _write_temp(path: Path, data: bytes, durable: bool = True) -> Path:

@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .atomic import TEMP_SUFFIX, remove_stale_temporaries, write_atomically
+from .atomic import TEMP_SUFFIX, remove_stale_temporaries, stage, write_atomically
 from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text
 from .markdown_math import forget_conversions
 from .memo import CACHE_NAMES, BuildCaches, render_deck_memoised
@@ -173,20 +173,27 @@ def _build(
         # node finishes, and the checks' problems still come first.
         packaged = package_deck(inputs, options, caches, progress, timings)
     _save_finished_caches(caches)
-    warnings = checks.finish(progress)
-    if packaged is None:
-        version = _version_to_write(deck, options.release, unfinished)
-        inputs = inputs.replace(
-            deck=deck.replace(config=deck.config.replace(version=version)),
-            resumed=previous.release if unfinished else None,
-        )
-        packaged = package_deck(inputs, options, caches, progress, timings)
-    deck = inputs.deck
-
-    path = package_path(deck, packaged.data, notes, previous.release, options)
-    status = commit_files(
-        path, packaged.data, packaged.lock, packaged.lock_text.result(), deck, options
-    )
+    early, staged = None, None
+    if packaged is not None:
+        early = package_path(deck, packaged.data, notes, previous.release, options)
+        staged = _staged_package(early, packaged.data)
+    try:
+        warnings = checks.finish(progress)
+        if packaged is None:
+            version = _version_to_write(deck, options.release, unfinished)
+            inputs = inputs.replace(
+                deck=deck.replace(config=deck.config.replace(version=version)),
+                resumed=previous.release if unfinished else None,
+            )
+            packaged = package_deck(inputs, options, caches, progress, timings)
+        deck = inputs.deck
+        path = package_path(deck, packaged.data, notes, previous.release, options)
+        lock_text = packaged.lock_text.result()
+        ready = staged if path == early else None
+        status = commit_files(path, packaged.data, packaged.lock, lock_text, deck, options, ready)
+    finally:
+        if staged is not None:
+            staged.unlink(missing_ok=True)  # not put in place (an error), or renamed already
     timings["load+check"] = time.perf_counter() - started - sum(timings.values())
 
     return BuildResult(
@@ -209,6 +216,18 @@ def _build(
         lock_before=previous,
         lock=packaged.lock,
     )
+
+
+def _staged_package(path: Path, data: bytes) -> Path | None:
+    """The new .apkg written (and flushed to disk) beside `path` while node answers, for
+    commit_files to put in place once the checks passed: its fsync is off an edit's critical
+    path. None when `path` holds these bytes already (a no-op writes nothing)."""
+    try:
+        if path.read_bytes() == data:
+            return None
+    except OSError:
+        pass  # absent (or unreadable: commit_files reports it)
+    return stage(path, data)
 
 
 def _save_finished_caches(caches: BuildCaches) -> None:

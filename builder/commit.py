@@ -137,7 +137,13 @@ def _is_the_release(
 
 
 def commit_files(
-    path: Path, data: bytes, lock: Lock, new_lock_text: str, deck: Deck, options: BuildOptions
+    path: Path,
+    data: bytes,
+    lock: Lock,
+    new_lock_text: str,
+    deck: Deck,
+    options: BuildOptions,
+    staged: Path | None = None,  # atomic.stage's copy of `data` beside `path`, if written before
 ) -> str:
     """Write the build's files, the lock first: a kill or an error at any point leaves files
     that the next build (or `release` again) completes, never one that blocks it.
@@ -150,11 +156,11 @@ def commit_files(
     steps: list[tuple[Path, Callable[[], Any]]] = [
         (options.cards_dir / LOCK_FILE, lambda: write_lock(options.cards_dir, lock, new_lock_text))
     ]
-    steps.append((path, lambda: _write_package(path, data, status, deck)))
+    steps.append((path, lambda: _write_package(path, data, status, deck, staged)))
     if options.release:
         kept = kept_release_path(deck, options)
         kept_status = _kept_release_status(kept, data, deck)
-        steps.append((kept, lambda: _write_package(kept, data, kept_status, deck)))
+        steps.append((kept, lambda: _write_package(kept, data, kept_status, deck, None)))
         if lock.release is None:
             raise ValueError("a release's lock records the release")
         changelog = lock.release.changelog
@@ -206,10 +212,10 @@ def _kept_release_status(kept: Path, data: bytes, deck: Deck) -> str:
     )
 
 
-def _write_package(path: Path, data: bytes, status: str, deck: Deck) -> str:
+def _write_package(path: Path, data: bytes, status: str, deck: Deck, staged: Path | None) -> str:
     if status == "replaced":
-        write_atomically(path, data)
-    elif status == "written" and not create_atomically(path, data):
+        write_atomically(path, data, staged=staged)
+    elif status == "written" and not create_atomically(path, data, staged=staged):
         # Another build created it since _package_status looked: it wins unless it is ours.
         if path.read_bytes() != data:
             raise SourceError([_different_content(path, deck, raced=True)])

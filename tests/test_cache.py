@@ -437,6 +437,33 @@ def test_a_changed_card_file_is_checked_before_the_unchanged_ones_are_made(proje
     assert [note.fields for note in edited.notes] == [note.fields for note in again.notes]
 
 
+def test_the_package_waits_beside_its_place_for_the_verdict(project, monkeypatch):
+    """While node checks an edit's new formula the new .apkg is written beside its place, not in
+    it; it goes there once the checks pass, and a failed check leaves nothing of it."""
+    build_in(project)
+    [apkg] = (project / "dist").glob("*.apkg")
+    before = apkg.read_bytes()
+    seen: list[tuple[list[str], bytes]] = []
+    verdicts = mathjax.TexStream.verdicts
+
+    def looking(self, on_answers=None):
+        seen.append((sorted(p.name for p in apkg.parent.iterdir()), apkg.read_bytes()))
+        return verdicts(self, on_answers)
+
+    monkeypatch.setattr(mathjax.TexStream, "verdicts", looking)
+    cards = project / "cards" / "cards.yaml"
+    cards.write_text(cards.read_text().replace("only normalises", "only normalises ($e^{7}$)"))
+    build_in(project, force=True)
+    [(names, bytes_then)] = seen
+    assert bytes_then == before and len(names) == 2 and names[0].startswith(f".{apkg.name}.")
+    after = apkg.read_bytes()
+    assert after != before and [p.name for p in apkg.parent.iterdir()] == [apkg.name]
+    cards.write_text(cards.read_text().replace("($e^{7}$)", "($\\undefinedmacro$)"))
+    with pytest.raises(SourceError):
+        build_in(project, force=True)
+    assert apkg.read_bytes() == after and [p.name for p in apkg.parent.iterdir()] == [apkg.name]
+
+
 def test_formula_checker_asks_node_once_per_formula(monkeypatch):
     sent: list[list] = []
 
