@@ -173,10 +173,16 @@ def _build(
         # node finishes, and the checks' problems still come first.
         packaged = package_deck(inputs, options, caches, progress, timings)
     _save_finished_caches(caches)
-    early, staged = None, None
+    # The .apkg and the lock are written (and flushed to disk) beside their places while node
+    # answers, and renamed into them once the checks passed: their fsyncs are off an edit's
+    # critical path. Nothing is staged for a file that holds these bytes already.
+    early, staged, staged_lock = None, None, None
     if packaged is not None:
         early = package_path(deck, packaged.data, notes, previous.release, options)
-        staged = _staged_package(early, packaged.data)
+        staged = _staged(early, packaged.data)
+        staged_lock = _staged(
+            options.cards_dir / LOCK_FILE, packaged.lock_text.result().encode("utf-8")
+        )
     try:
         warnings = checks.finish(progress)
         if packaged is None:
@@ -189,11 +195,12 @@ def _build(
         deck = inputs.deck
         path = package_path(deck, packaged.data, notes, previous.release, options)
         lock_text = packaged.lock_text.result()
-        ready = staged if path == early else None
-        status = commit_files(path, packaged.data, packaged.lock, lock_text, deck, options, ready)
+        ready = (staged, staged_lock) if path == early else (None, None)
+        status = commit_files(path, packaged.data, packaged.lock, lock_text, deck, options, *ready)
     finally:
-        if staged is not None:
-            staged.unlink(missing_ok=True)  # not put in place (an error), or renamed already
+        for copy in (staged, staged_lock):
+            if copy is not None:
+                copy.unlink(missing_ok=True)  # not put in place (an error), or renamed already
     timings["load+check"] = time.perf_counter() - started - sum(timings.values())
 
     return BuildResult(
@@ -218,10 +225,9 @@ def _build(
     )
 
 
-def _staged_package(path: Path, data: bytes) -> Path | None:
-    """The new .apkg written (and flushed to disk) beside `path` while node answers, for
-    commit_files to put in place once the checks passed: its fsync is off an edit's critical
-    path. None when `path` holds these bytes already (a no-op writes nothing)."""
+def _staged(path: Path, data: bytes) -> Path | None:
+    """atomic.stage's copy of `data` beside `path`; None when `path` holds these bytes already
+    (a no-op writes nothing)."""
     try:
         if path.read_bytes() == data:
             return None

@@ -144,6 +144,7 @@ def commit_files(
     deck: Deck,
     options: BuildOptions,
     staged: Path | None = None,  # atomic.stage's copy of `data` beside `path`, if written before
+    staged_lock: Path | None = None,  # and of the lock's text beside the lock
 ) -> str:
     """Write the build's files, the lock first: a kill or an error at any point leaves files
     that the next build (or `release` again) completes, never one that blocks it.
@@ -154,7 +155,10 @@ def commit_files(
         path, data, options.force or path.name.endswith(f"{DEV_SUFFIX}.apkg"), deck
     )
     steps: list[tuple[Path, Callable[[], Any]]] = [
-        (options.cards_dir / LOCK_FILE, lambda: write_lock(options.cards_dir, lock, new_lock_text))
+        (
+            options.cards_dir / LOCK_FILE,
+            lambda: write_lock(options.cards_dir, lock, new_lock_text, staged_lock),
+        )
     ]
     steps.append((path, lambda: _write_package(path, data, status, deck, staged)))
     if options.release:

@@ -265,12 +265,15 @@ def _json_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False) if _JSON_ESCAPED.search(text) else f'"{text}"'
 
 
-def write_lock(cards_dir: Path, lock: Lock, text: str | None = None) -> None:
-    """Write the lock file if its text changed; `text` is lock_text(lock) when already made."""
+def write_lock(
+    cards_dir: Path, lock: Lock, text: str | None = None, staged: Path | None = None
+) -> None:
+    """Write the lock file if its text changed; `text` is lock_text(lock) when already made,
+    `staged` atomic.stage's copy of it."""
     text = text if text is not None else lock_text(lock)
     path = cards_dir / LOCK_FILE
     if not path.exists() or path.read_text(encoding="utf-8") != text:
-        write_atomically(path, text.encode("utf-8"))
+        write_atomically(path, text.encode("utf-8"), staged=staged)
 
 
 def stamp_notes(

@@ -438,16 +438,20 @@ def test_a_changed_card_file_is_checked_before_the_unchanged_ones_are_made(proje
 
 
 def test_the_package_waits_beside_its_place_for_the_verdict(project, monkeypatch):
-    """While node checks an edit's new formula the new .apkg is written beside its place, not in
-    it; it goes there once the checks pass, and a failed check leaves nothing of it."""
+    """While node checks an edit's new formula the new .apkg and lock are written beside their
+    places, not in them; they go there once the checks pass, and a failed check leaves nothing of
+    them."""
     build_in(project)
     [apkg] = (project / "dist").glob("*.apkg")
-    before = apkg.read_bytes()
+    lock = project / "cards" / "mathdeck.lock.json"
+    before, lock_before = apkg.read_bytes(), lock.read_text()
     seen: list[tuple[list[str], bytes]] = []
     verdicts = mathjax.TexStream.verdicts
 
     def looking(self, on_answers=None):
         seen.append((sorted(p.name for p in apkg.parent.iterdir()), apkg.read_bytes()))
+        assert lock.read_text() == lock_before
+        assert [p for p in lock.parent.iterdir() if p.name.startswith(f".{lock.name}.")]
         return verdicts(self, on_answers)
 
     monkeypatch.setattr(mathjax.TexStream, "verdicts", looking)
@@ -458,10 +462,12 @@ def test_the_package_waits_beside_its_place_for_the_verdict(project, monkeypatch
     assert bytes_then == before and len(names) == 2 and names[0].startswith(f".{apkg.name}.")
     after = apkg.read_bytes()
     assert after != before and [p.name for p in apkg.parent.iterdir()] == [apkg.name]
+    assert lock.read_text() != lock_before and not list(lock.parent.glob(".*.tmp"))
     cards.write_text(cards.read_text().replace("($e^{7}$)", "($\\undefinedmacro$)"))
     with pytest.raises(SourceError):
         build_in(project, force=True)
     assert apkg.read_bytes() == after and [p.name for p in apkg.parent.iterdir()] == [apkg.name]
+    assert not list(lock.parent.glob(".*.tmp"))
 
 
 def test_formula_checker_asks_node_once_per_formula(monkeypatch):
