@@ -445,21 +445,28 @@ def test_the_package_waits_beside_its_place_for_the_verdict(project, monkeypatch
     [apkg] = (project / "dist").glob("*.apkg")
     lock = project / "cards" / "mathdeck.lock.json"
     before, lock_before = apkg.read_bytes(), lock.read_text()
-    seen: list[tuple[list[str], bytes]] = []
+    seen: list[tuple[list[str], bytes, str, int]] = []
     verdicts = mathjax.TexStream.verdicts
 
     def looking(self, on_answers=None):
-        seen.append((sorted(p.name for p in apkg.parent.iterdir()), apkg.read_bytes()))
-        assert lock.read_text() == lock_before
-        assert [p for p in lock.parent.iterdir() if p.name.startswith(f".{lock.name}.")]
+        copies = len(list(lock.parent.glob(f".{lock.name}.*.tmp")))
+        seen.append(
+            (
+                sorted(p.name for p in apkg.parent.iterdir()),
+                apkg.read_bytes(),
+                lock.read_text(),
+                copies,
+            )
+        )
         return verdicts(self, on_answers)
 
     monkeypatch.setattr(mathjax.TexStream, "verdicts", looking)
     cards = project / "cards" / "cards.yaml"
     cards.write_text(cards.read_text().replace("only normalises", "only normalises ($e^{7}$)"))
     build_in(project, force=True)
-    [(names, bytes_then)] = seen
+    [(names, bytes_then, lock_then, lock_copies)] = seen
     assert bytes_then == before and len(names) == 2 and names[0].startswith(f".{apkg.name}.")
+    assert lock_then == lock_before and lock_copies == 1
     after = apkg.read_bytes()
     assert after != before and [p.name for p in apkg.parent.iterdir()] == [apkg.name]
     assert lock.read_text() != lock_before and not list(lock.parent.glob(".*.tmp"))
