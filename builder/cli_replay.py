@@ -222,8 +222,13 @@ def _kept_arguments(invocation: Invocation) -> BuildArguments | None:
     from .cli_build_run import BuildArguments
     from .project import default_deck_dir
 
+    path = _arguments_path(invocation)
     try:
-        kept = json.loads(_arguments_path(invocation).read_bytes())
+        kept = json.loads(path.read_bytes())
+        # used now: the newest STAMPS_KEPT are kept, and a command line run again and again
+        # (the edit loop) must not age out behind others written since, into Typer's slow path
+        with suppress(OSError):
+            os.utime(path)
         cards = default_deck_dir() if kept["cards"] is None else Path(kept["cards"])
         arguments = BuildArguments(
             cards=cards,

@@ -421,3 +421,26 @@ def test_mathdeck_replay_0_always_takes_the_full_path(settled, cache):
     assert run(settled, cache, "build", MATHDECK_REPLAY="0").built
     run(settled, cache, "--help", MATHDECK_REPLAY="0")
     assert not run(settled, cache, "--help", MATHDECK_REPLAY="0").replayed
+
+
+def test_kept_options_used_again_are_kept_newest(tmp_path, monkeypatch):
+    """The options kept for a command line are the newest once used: the edit loop's command line
+    never ages out of the kept STAMPS_KEPT behind others written since (into Typer's path)."""
+    import json
+    import os
+
+    from builder import cli_replay
+    from builder.build_stamp import Invocation
+
+    monkeypatch.setenv("MATHDECK_CACHE", str(tmp_path / "user-cache"))
+    monkeypatch.chdir(tmp_path)
+    invocation = Invocation.current(["build", "--force"])
+    path = cli_replay._arguments_path(invocation)
+    path.parent.mkdir(parents=True)
+    kept = {"cards": None, "out_dir": None, "figures": None, "force": True}
+    path.write_text(
+        json.dumps({**kept, "allow_note_type_change": False, "lang": "en+zh"} | {"strict": False})
+    )
+    os.utime(path, ns=(0, 0))
+    assert cli_replay._kept_arguments(invocation) is not None
+    assert path.stat().st_mtime_ns > 0
