@@ -35,6 +35,10 @@ if TYPE_CHECKING:  # package only packs what render made
 # 3.7 MB), in 1 MiB chunks on every core (package_zip.py).
 RELEASE_ZIP_LEVEL = 9
 DEV_ZIP_LEVEL = 1
+# A development build of this many notes or more writes its collection in bulk
+# (package_collection._write_in_bulk: genanki's rows in a layout quicker to write); smaller ones,
+# the flagship's among them, and every release keep genanki's layout.
+BULK_FROM_NOTES = 1000
 
 
 def subdeck_name(deck: Deck, subdeck: str) -> str:
@@ -148,8 +152,10 @@ def package_bytes(
     )
     models = functools.cache(functools.partial(note_models, deck, note_types))
     chunked = level != RELEASE_ZIP_LEVEL
+    bulk = chunked and len(notes) >= BULK_FROM_NOTES
+    collection = collection_bytes(layout, decks, notes_by_deck, models, newest, bulk=bulk)
     entries = [
-        ("collection.anki2", collection_bytes(layout, decks, notes_by_deck, models, newest)),
+        ("collection.anki2", collection),
         # as genanki's write_to_file: the media map, then each file under its index
         (
             "media",

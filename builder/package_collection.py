@@ -16,7 +16,7 @@ import json
 import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,10 +35,13 @@ def collection_bytes(
     notes_by_deck: dict,
     models: Callable[[], dict[str, genanki.Model]],
     timestamp: int,
+    *,
+    bulk: bool = False,
 ) -> bytes:
     """The SQLite collection genanki's Package.write_to_file(timestamp=...) writes, byte for
     byte, from genanki's layout; `models()` gives genanki's note types, made only if a note needs
-    genanki itself (a cloze note, a field genanki would warn about)."""
+    genanki itself (a cloze note, a field genanki would warn about). With `bulk`, the same rows
+    and values written faster in another layout (_write_in_bulk)."""
     writer = _NoteWriter(layout, models)
     id_gen = itertools.count(int(timestamp * 1000))
     with tempfile.TemporaryDirectory() as scratch:
@@ -52,32 +55,84 @@ def collection_bytes(
         connection.execute("PRAGMA synchronous = OFF")
         connection.execute("PRAGMA journal_mode = OFF")
         cursor = connection.cursor()
-        cursor.executescript(layout.schema)
-        cursor.executescript(layout.col)
-        decks_json, models_json = (
-            json.loads(text) for text in cursor.execute("SELECT decks, models FROM col").fetchone()
-        )
-        encoder = _JsonEncoder()
-        for subdeck, (deck_id, name, description) in decks.items():
-            stamped = notes_by_deck[subdeck]
-            # what genanki's Deck.to_json() gives, with this deck's values
-            deck_json = {**layout.deck, "id": deck_id, "name": name, "desc": description}
-            used = dict.fromkeys(note.card.kind for note, _, _ in stamped)
-            _write_deck_json(
-                cursor,
-                deck_id,
-                deck_json,
-                used,
-                layout,
-                decks_json,
-                models_json,
-                timestamp,
-                encoder,
-            )
-            writer.write_notes(cursor, deck_id, stamped, id_gen)
+        write = _write_in_bulk if bulk else _write_as_genanki
+        write(cursor, layout, decks, notes_by_deck, writer, id_gen, timestamp)
         connection.commit()
         connection.close()
         return path.read_bytes()
+
+
+def _write_as_genanki(
+    cursor,
+    layout: GenankiLayout,
+    decks: dict[str, tuple[int, str, str]],
+    notes_by_deck: dict,
+    writer: _NoteWriter,
+    id_gen: Iterator[int],
+    timestamp: int,
+) -> None:
+    """genanki's statements in genanki's order: the deck and note-type JSON rewritten before
+    each deck's notes, each note followed by its cards, into tables that have their indexes."""
+    cursor.executescript(layout.schema)
+    cursor.executescript(layout.col)
+    decks_json, models_json = (
+        json.loads(text) for text in cursor.execute("SELECT decks, models FROM col").fetchone()
+    )
+    encoder = _JsonEncoder()
+    for subdeck, (deck_id, name, description) in decks.items():
+        stamped = notes_by_deck[subdeck]
+        # what genanki's Deck.to_json() gives, with this deck's values
+        deck_json = {**layout.deck, "id": deck_id, "name": name, "desc": description}
+        used = dict.fromkeys(note.card.kind for note, _, _ in stamped)
+        written = (decks_json, models_json, timestamp, encoder)
+        _write_deck_json(cursor, deck_id, deck_json, used, layout, *written)
+        for note_row, card_rows in writer.rows(deck_id, stamped, id_gen):
+            cursor.execute(INSERT_NOTE, note_row)
+            for card_row in card_rows:
+                cursor.execute(INSERT_CARD, card_row)
+
+
+def _write_in_bulk(
+    cursor,
+    layout: GenankiLayout,
+    decks: dict[str, tuple[int, str, str]],
+    notes_by_deck: dict,
+    writer: _NoteWriter,
+    id_gen: Iterator[int],
+    timestamp: int,
+) -> None:
+    """genanki's rows and values (the same ids, fields, decks and note types) in a layout that
+    is quicker to write: 16 KiB pages; the col row written once, with the JSON genanki's last
+    rewrite means (each note type as the last deck using it left it, once); every note, then
+    every card, each table in one executemany; the indexes made last, from the sorted rows. At
+    20,000 notes: ~0.2 s less CPU, 30 MB instead of 37 (tests/test_package_bulk.py)."""
+    cursor.execute(f"PRAGMA page_size = {BULK_PAGE_SIZE}")
+    statements = [text.strip() for text in layout.schema.split(";") if text.strip()]
+    indexes = [text for text in statements if text.upper().startswith("CREATE INDEX")]
+    cursor.executescript(";\n".join(text for text in statements if text not in indexes) + ";")
+    cursor.executescript(layout.col)
+    decks_json, models_json = (
+        json.loads(text) for text in cursor.execute("SELECT decks, models FROM col").fetchone()
+    )
+    for subdeck, (deck_id, name, description) in decks.items():
+        decks_json[str(deck_id)] = {**layout.deck, "id": deck_id, "name": name, "desc": description}
+        for kind in dict.fromkeys(note.card.kind for note, _, _ in notes_by_deck[subdeck]):
+            model = layout.note_types[kind]
+            models_json[str(model["id"])] = {**model, "did": deck_id, "mod": int(timestamp)}
+    cursor.execute(
+        "UPDATE col SET decks = ?, models = ?", (json.dumps(decks_json), json.dumps(models_json))
+    )
+    cards: list[tuple] = []
+
+    def note_rows() -> Iterator[tuple]:
+        for subdeck, (deck_id, _, _) in decks.items():
+            for note_row, card_rows in writer.rows(deck_id, notes_by_deck[subdeck], id_gen):
+                cards.extend(card_rows)
+                yield note_row
+
+    cursor.executemany(INSERT_NOTE, note_rows())
+    cursor.executemany(INSERT_CARD, cards)
+    cursor.executescript(";\n".join(indexes) + ";")
 
 
 def _write_deck_json(
@@ -166,9 +221,11 @@ class _NoteWriter:
         # only whether the required fields are empty, a few patterns for 20,000 notes
         self.ords_by_filled: dict[tuple[str, tuple[bool, ...]], list[int]] = {}
 
-    def write_notes(
-        self, cursor, deck_id: int, stamped: list[tuple[RenderedNote, str, int]], id_gen
-    ) -> None:
+    def rows(
+        self, deck_id: int, stamped: list[tuple[RenderedNote, str, int]], id_gen: Iterator[int]
+    ) -> Iterator[tuple[tuple, list[tuple]]]:
+        """Each note's row (INSERT_NOTE's values) and its cards' (INSERT_CARD's), with ids taken
+        from `id_gen` as genanki takes them: the note's, then each of its cards'."""
         for note, guid, modified in stamped:
             model_id, field_count, sort_field, req, model_type = self.note_types[note.card.kind]
             fields = note.fields
@@ -182,20 +239,22 @@ class _NoteWriter:
                 # rendered), which the tests treat as a failure
                 self._genanki_note(note)._check_invalid_html_tags_in_fields()
             note_id = next(id_gen)
-            cursor.execute(
-                INSERT_NOTE,
-                (
-                    note_id,
-                    guid,
-                    model_id,
-                    modified,
-                    " " + " ".join(note.tags) + " ",
-                    "\x1f".join(fields),
-                    fields[sort_field],
-                ),
+            note_row = (
+                note_id,
+                guid,
+                model_id,
+                modified,
+                " " + " ".join(note.tags) + " ",
+                "\x1f".join(fields),
+                fields[sort_field],
             )
-            for card_ord in self._card_ords(note, req, model_type):
-                cursor.execute(INSERT_CARD, (next(id_gen), note_id, deck_id, card_ord, modified))
+            yield (
+                note_row,
+                [
+                    (next(id_gen), note_id, deck_id, card_ord, modified)
+                    for card_ord in self._card_ords(note, req, model_type)
+                ],
+            )
 
     def _card_ords(self, note: RenderedNote, req: tuple, model_type: int) -> list[int]:
         """The cards genanki makes for a note (Note.cards): by the templates' required fields, or
@@ -226,6 +285,9 @@ def _tests(req: list) -> tuple[tuple[int, Callable, tuple[int, ...]], ...]:
     )
 
 
+# a bulk collection's page size (SQLite's default is 4 KiB): a note's row (~1.8 KB at 20,000
+# synthetic cards) fits a page several times, so pages split a quarter as often
+BULK_PAGE_SIZE = 16384
 CLOZE = 1  # genanki.Model.CLOZE, the JSON's "type" of a cloze note type
 # genanki's rows (Note.write_to_db, Card.write_to_db), the values it always writes the same
 # (usn -1, flags, data; a new card's due, interval, reps...) in the statement: a third of the
