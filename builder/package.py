@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING
 from .genanki_layout import GenankiLayout, genanki_layout, note_models
 from .identity import Lock, guids_for_notes
 from .model import Deck
-from .package_collection import collection_bytes
+from .package_collection import written_collection
 from .package_zip import ZIP_EPOCH_MIN, deflate, deterministic_zip
 
 if TYPE_CHECKING:  # package only packs what render made
+    import mmap
+
     from .render import NoteTypeTemplates, RenderedNote
 
 # zlib levels of the package's zip. A release's is fixed forever (releases/ is rebuilt byte for
@@ -153,9 +155,7 @@ def package_bytes(
     models = functools.cache(functools.partial(note_models, deck, note_types))
     chunked = level != RELEASE_ZIP_LEVEL
     bulk = chunked and len(notes) >= BULK_FROM_NOTES
-    collection = collection_bytes(layout, decks, notes_by_deck, models, newest, bulk=bulk)
-    entries = [
-        ("collection.anki2", collection),
+    media_entries = [
         # as genanki's write_to_file: the media map, then each file under its index
         (
             "media",
@@ -163,6 +163,11 @@ def package_bytes(
         ),
         *((str(index), path.read_bytes()) for index, path in enumerate(media)),
     ]
-    return deterministic_zip(
-        [(name, data, deflate(data, level, chunked)) for name, data in entries], newest
-    )
+    with written_collection(layout, decks, notes_by_deck, models, newest, bulk=bulk) as collection:
+        entries: list[tuple[str, bytes | mmap.mmap]] = [
+            ("collection.anki2", collection),
+            *media_entries,
+        ]
+        return deterministic_zip(
+            [(name, data, deflate(data, level, chunked)) for name, data in entries], newest
+        )
