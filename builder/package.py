@@ -17,6 +17,7 @@ import hashlib
 import json
 import sqlite3
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -125,11 +126,13 @@ def package_bytes(
     layout: GenankiLayout | None = None,
     level: int = RELEASE_ZIP_LEVEL,
     guids: list[str] | None = None,
+    rows_written: Callable[[], object] = lambda: None,
 ) -> bytes:
     """The whole .apkg as bytes: `description` is the deck's overview HTML
     (render.render_description), `note_types` render.note_type_templates(), `layout`
     genanki_layout(deck, note_types) when the build has it, `level` zlib's for the zip, `guids`
-    identity.guids_for_notes(notes) when the build has them. Note and
+    identity.guids_for_notes(notes) when the build has them, `rows_written()` called once the
+    collection's rows are in (package_collection.written_collection). Note and
     card ids start from the newest note time, so they too depend only on the sources and the
     lock."""
     layout = layout or genanki_layout(deck, note_types)
@@ -163,7 +166,9 @@ def package_bytes(
         ),
         *((str(index), path.read_bytes()) for index, path in enumerate(media)),
     ]
-    with written_collection(layout, decks, notes_by_deck, models, newest, bulk=bulk) as collection:
+    with written_collection(
+        layout, decks, notes_by_deck, models, newest, bulk=bulk, rows_written=rows_written
+    ) as collection:
         entries: list[tuple[str, bytes | mmap.mmap]] = [
             ("collection.anki2", collection),
             *media_entries,

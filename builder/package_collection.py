@@ -2,11 +2,10 @@
 
 The collection is genanki's: its schema, its note type and deck JSON, its rows. They are written
 here as genanki's Package.write_to_file writes them, statement for statement and in the same
-order (the SQLite file's bytes depend on it), but without a genanki.Note per note and without
-re-reading the JSON after each deck: for 20,000 notes that halves the time. What it takes from
-genanki comes as data (genanki_layout.py), so that genanki is imported only for a cloze note's
-cards or a field it would warn about. tests/test_package.py holds the bytes equal to genanki's
-own write_to_file.
+order (the SQLite file's bytes depend on it; tests/test_package.py holds them equal), but
+without a genanki.Note per note or re-reading the JSON after each deck. What it takes from
+genanki comes as data (genanki_layout.py): genanki is imported only for a cloze note's cards or
+a field it would warn about. A large development build is written in bulk (_write_in_bulk).
 """
 
 from __future__ import annotations
@@ -40,12 +39,15 @@ def written_collection(
     timestamp: int,
     *,
     bulk: bool = False,
+    rows_written: Callable[[], object] = lambda: None,
 ) -> Iterator[mmap.mmap]:
     """The SQLite collection genanki's Package.write_to_file(timestamp=...) writes, byte for
     byte, from genanki's layout; `models()` gives genanki's note types, made only if a note needs
     genanki itself (a cloze note, a field genanki would warn about). With `bulk`, the same rows
     and values written faster in another layout (_write_in_bulk). Mapped while the context
-    lasts, not read: 30 MB at 20,000 notes cost 7,500 page faults and a copy."""
+    lasts, not read: 30 MB at 20,000 notes cost 7,500 page faults and a copy. `rows_written()`
+    is called once every row is in: SQLite's indexes and commit, then the deflate, let go of
+    the GIL, so Python work started then runs beside them instead of between the rows."""
     writer = _NoteWriter(layout, models)
     id_gen = itertools.count(int(timestamp * 1000))
     with tempfile.TemporaryDirectory() as scratch:
@@ -58,7 +60,7 @@ def written_collection(
         connection.execute("PRAGMA journal_mode = OFF")
         cursor = connection.cursor()
         write = _write_in_bulk if bulk else _write_as_genanki
-        write(cursor, layout, decks, notes_by_deck, writer, id_gen, timestamp)
+        write(cursor, layout, decks, notes_by_deck, writer, id_gen, timestamp, rows_written)
         connection.commit()
         connection.close()
         with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as image:
@@ -73,6 +75,7 @@ def _write_as_genanki(
     writer: _NoteWriter,
     id_gen: Iterator[int],
     timestamp: int,
+    rows_written: Callable[[], object],
 ) -> None:
     """genanki's statements in genanki's order: the deck and note-type JSON rewritten before
     each deck's notes, each note followed by its cards, into tables that have their indexes."""
@@ -93,6 +96,7 @@ def _write_as_genanki(
             cursor.execute(INSERT_NOTE, note_row)
             for card_row in card_rows:
                 cursor.execute(INSERT_CARD, card_row)
+    rows_written()
 
 
 def _write_in_bulk(
@@ -103,12 +107,12 @@ def _write_in_bulk(
     writer: _NoteWriter,
     id_gen: Iterator[int],
     timestamp: int,
+    rows_written: Callable[[], object],
 ) -> None:
-    """genanki's rows and values (the same ids, fields, decks and note types) in a layout that
-    is quicker to write: 16 KiB pages; the col row written once, with the JSON genanki's last
-    rewrite means (each note type as the last deck using it left it, once); every note, then
-    every card, each table in one executemany; the indexes made last, from the sorted rows. At
-    20,000 notes: ~0.2 s less CPU, 30 MB instead of 37 (tests/test_package_bulk.py)."""
+    """genanki's rows and values (ids, fields, decks, note types) in a layout quicker to write:
+    16 KiB pages; the col row once, with the JSON genanki's last rewrite means (each note type
+    as the last deck using it left it); every note, then every card, each in one executemany;
+    the indexes last. At 20,000 notes ~0.2 s less CPU, 30 MB not 37 (test_package_bulk.py)."""
     cursor.execute(f"PRAGMA page_size = {BULK_PAGE_SIZE}")
     statements = [text.strip() for text in layout.schema.split(";") if text.strip()]
     indexes = [text for text in statements if text.upper().startswith("CREATE INDEX")]
@@ -135,6 +139,7 @@ def _write_in_bulk(
 
     cursor.executemany(INSERT_NOTE, note_rows())
     cursor.executemany(INSERT_CARD, cards)
+    rows_written()
     cursor.executescript(";\n".join(indexes) + ";")
 
 
@@ -166,16 +171,13 @@ def _write_deck_json(
 
 
 class _JsonEncoder:
-    """json.dumps for the col row's deck and note-type dicts, which are rewritten once per
-    subdeck (hundreds of times): each value is encoded once, the dict's text assembled. A dict
-    with text keys is assembled the same way: a deck's copy of a note type (its own "did" and
-    "mod") shares its templates, fields and CSS with every other copy, encoded once (at 20,000
-    cards in 100 subdecks, 2% of an edit's instructions went to encoding them again)."""
+    """json.dumps for the col row's deck and note-type dicts, which genanki's order rewrites once
+    per subdeck: each value is encoded once, the dict's text assembled. A dict with text keys is
+    assembled the same way: a deck's copy of a note type (its own "did" and "mod") shares its
+    templates, fields and CSS with every other copy, encoded once."""
 
     def __init__(self):
-        self._encoded: dict[
-            int, tuple
-        ] = {}  # id(value) -> (value, its JSON); the value is kept alive
+        self._encoded: dict[int, tuple] = {}  # id(value) -> (value, its JSON), kept alive
         self._keys: dict[str, str] = {}  # a key's text -> its JSON
 
     def dumps(self, mapping: dict) -> str:
@@ -288,9 +290,7 @@ def _tests(req: list) -> tuple[tuple[int, Callable, tuple[int, ...]], ...]:
     )
 
 
-# a bulk collection's page size (SQLite's default is 4 KiB): a note's row (~1.8 KB at 20,000
-# synthetic cards) fits a page several times, so pages split a quarter as often
-BULK_PAGE_SIZE = 16384
+BULK_PAGE_SIZE = 16384  # not SQLite's 4 KiB: a page holds several notes, splits a quarter as often
 CLOZE = 1  # genanki.Model.CLOZE, the JSON's "type" of a cloze note type
 # genanki's rows (Note.write_to_db, Card.write_to_db), the values it always writes the same
 # (usn -1, flags, data; a new card's due, interval, reps...) in the statement: a third of the
