@@ -98,7 +98,7 @@ def test_a_bulk_collection_holds_genankis_rows(tmp_path, bulk_from):
     assert what_anki_reads(in_bulk) == expected
 
 
-def test_a_bulk_build_is_the_same_cold_edited_and_without_caches(tmp_path, bulk_from):
+def test_a_bulk_build_is_the_same_cold_edited_with_damaged_caches_and_without(tmp_path, bulk_from):
     bulk_from(10)
     project = synthetic(tmp_path)
     build_in(project)
@@ -107,6 +107,12 @@ def test_a_bulk_build_is_the_same_cold_edited_and_without_caches(tmp_path, bulk_
     warm = edited.path.read_bytes(), (project / "cards" / "mathdeck.lock.json").read_text()
     with zipfile.ZipFile(edited.path) as archive:
         assert archive.read("collection.anki2")[16:18] == BULK_PAGE_SIZE.to_bytes(2, "big")
+    for number, shard in enumerate(sorted((project / ".cache" / "build").rglob("*.marshal"))):
+        data = shard.read_bytes()
+        shard.write_bytes([b"", b"\x00garbage", data[: len(data) // 2]][number % 3])
+    edited.path.unlink()
+    damaged = build_in(project, force=True)
+    assert damaged.path.read_bytes() == warm[0]
     for folder in (project / ".cache" / "build", project / "dist"):
         shutil.rmtree(folder)
     again = build_in(project, force=True)
