@@ -76,10 +76,14 @@ def check_description(deck: Deck) -> list[Problem]:
 def check_code_width(deck: Deck) -> list[Problem]:
     """Code lines a phone's code box cannot show whole (phone_budget.PhoneBudget)."""
     budget = PhoneBudget(deck.config.phone_width)
+    columns = budget.code_columns
+    # The longest line's length bounds its stripped length: most code cards fit, told without
+    # their location or a look at each line (0.06 s of a 20,000-card edit otherwise).
     return [
         problem
         for card in deck.cards
         if "code" in card.text
+        and max(map(len, card.text["code"].splitlines()), default=0) > columns
         for problem in budget.code_problems(_code_location(card), card.id, card.text["code"])
     ]
 

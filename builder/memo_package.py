@@ -52,15 +52,18 @@ def package_bytes_memoised(
     level: int,
     guids: list[str],
     *inputs,
+    rows_written: Callable[[], object] = lambda: None,
 ) -> bytes:
-    """package.package_bytes(*inputs) at zlib `level` (`guids`: the notes'), or the bytes a build
-    made from the same inputs (a no-op build writes no rows and compresses nothing, and needs no
-    `layout`)."""
+    """package.package_bytes(*inputs) at zlib `level` (`guids`: the notes'; `rows_written` its
+    hook), or the bytes a build made from the same inputs (a no-op build writes no rows and
+    compresses nothing, and needs no `layout`)."""
     from .package import package_bytes, package_key
 
     key = "0" + package_key(*inputs, level=level, guids=guids)
     data = cache.get(key)
     if not isinstance(data, bytes):
-        data = package_bytes(*inputs, layout=layout(), level=level, guids=guids)
+        data = package_bytes(
+            *inputs, layout=layout(), level=level, guids=guids, rows_written=rows_written
+        )
         cache.put(key, data)
     return data

@@ -17,16 +17,19 @@ import hashlib
 import json
 import sqlite3
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .genanki_layout import GenankiLayout, genanki_layout, note_models
 from .identity import Lock, guids_for_notes
 from .model import Deck
-from .package_collection import collection_bytes
+from .package_collection import written_collection
 from .package_zip import ZIP_EPOCH_MIN, deflate, deterministic_zip
 
 if TYPE_CHECKING:  # package only packs what render made
+    import mmap
+
     from .render import NoteTypeTemplates, RenderedNote
 
 # zlib levels of the package's zip. A release's is fixed forever (releases/ is rebuilt byte for
@@ -35,6 +38,10 @@ if TYPE_CHECKING:  # package only packs what render made
 # 3.7 MB), in 1 MiB chunks on every core (package_zip.py).
 RELEASE_ZIP_LEVEL = 9
 DEV_ZIP_LEVEL = 1
+# A development build of this many notes or more writes its collection in bulk
+# (package_collection._write_in_bulk: genanki's rows in a layout quicker to write); smaller ones,
+# the flagship's among them, and every release keep genanki's layout.
+BULK_FROM_NOTES = 1000
 
 
 def subdeck_name(deck: Deck, subdeck: str) -> str:
@@ -120,11 +127,13 @@ def package_bytes(
     layout: GenankiLayout | None = None,
     level: int = RELEASE_ZIP_LEVEL,
     guids: list[str] | None = None,
+    rows_written: Callable[[], object] = lambda: None,
 ) -> bytes:
     """The whole .apkg as bytes: `description` is the deck's overview HTML
     (render.render_description), `note_types` render.note_type_templates(), `layout`
     genanki_layout(deck, note_types) when the build has it, `level` zlib's for the zip, `guids`
-    identity.guids_for_notes(notes) when the build has them. Note and
+    identity.guids_for_notes(notes) when the build has them, `rows_written()` called once the
+    collection's rows are in (package_collection.written_collection). Note and
     card ids start from the newest note time, so they too depend only on the sources and the
     lock."""
     layout = layout or genanki_layout(deck, note_types)
@@ -149,8 +158,8 @@ def package_bytes(
     )
     models = functools.cache(functools.partial(note_models, deck, note_types))
     chunked = level != RELEASE_ZIP_LEVEL
-    entries = [
-        ("collection.anki2", collection_bytes(layout, decks, notes_by_deck, models, newest)),
+    bulk = chunked and len(notes) >= BULK_FROM_NOTES
+    media_entries = [
         # as genanki's write_to_file: the media map, then each file under its index
         (
             "media",
@@ -158,6 +167,13 @@ def package_bytes(
         ),
         *((str(index), path.read_bytes()) for index, path in enumerate(media)),
     ]
-    return deterministic_zip(
-        [(name, data, deflate(data, level, chunked)) for name, data in entries], newest
-    )
+    with written_collection(
+        layout, decks, notes_by_deck, models, newest, bulk=bulk, rows_written=rows_written
+    ) as collection:
+        entries: list[tuple[str, bytes | mmap.mmap]] = [
+            ("collection.anki2", collection),
+            *media_entries,
+        ]
+        return deterministic_zip(
+            [(name, data, deflate(data, level, chunked)) for name, data in entries], newest
+        )

@@ -18,6 +18,10 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import mmap
 
 CHUNK = 1 << 20  # input bytes a chunk; part of the bytes: never derived from the machine
 WINDOW = 32 << 10  # deflate's window: what a chunk's compressor is primed with
@@ -34,7 +38,7 @@ DEFLATED = 8
 PERMISSIONS = 0o644 << 16
 
 
-def deflate(data: bytes, level: int, chunked: bool) -> bytes:
+def deflate(data: bytes | mmap.mmap, level: int, chunked: bool) -> bytes:
     """Raw deflate of `data` at zlib `level`: in CHUNK-sized pieces on every core if `chunked`,
     else (or for data of one chunk) zipfile's one stream."""
     if not chunked or len(data) <= CHUNK:
@@ -81,7 +85,7 @@ def _in_threads(work: Callable[[int], bytes], items: list[int]) -> list[bytes]:
     return results
 
 
-def deterministic_zip(entries: list[tuple[str, bytes, bytes]], epoch: int) -> bytes:
+def deterministic_zip(entries: list[tuple[str, bytes | mmap.mmap, bytes]], epoch: int) -> bytes:
     """The zip of `entries` (name, data, its raw deflate), in order, every entry dated `epoch`
     (the newest note time; 1980 at the earliest) with permissions 0644: zipfile.writestr's
     bytes for ZipInfo(name, date_time) with ZIP_DEFLATED, create_system 3 and those permissions."""

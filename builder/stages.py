@@ -223,7 +223,10 @@ def package_deck(
         if lock.release and lock.release.version == deck.config.version
         else ""
     )
-    new_lock_text = Background(lock_text, lock)  # zlib lets go of the GIL while it compresses
+    # made in a thread started once the collection's rows are in: SQLite's indexes and commit and
+    # zlib's deflate let go of the GIL, so it runs beside them (beside the rows, it only took
+    # turns with them); at once if the package comes from the cache
+    new_lock_text = Background(lock_text, lock, started=False)
     description = render_description_memoised(
         deck, deck_description_news(news) if news else "", caches.notes
     )
@@ -239,19 +242,25 @@ def package_deck(
         figures.media,
         description,
         note_types,
+        rows_written=new_lock_text.start,
     )
     timings["package"] = time.perf_counter() - started
     return Packaged(lock, data, changes, figures, new_lock_text)
 
 
 class Background:
-    """function(*args) in a thread; result() waits for it and returns its value or raises its
-    error."""
+    """function(*args) in a thread, started at once or by start(); result() (starting it if need
+    be) waits for it and returns its value or raises its error."""
 
-    def __init__(self, function, *args):
+    def __init__(self, function, *args, started: bool = True):
         self._outcome: tuple = (None, None)
         self._thread = threading.Thread(target=self._run, args=(function, args), daemon=True)
-        self._thread.start()
+        if started:
+            self._thread.start()
+
+    def start(self) -> None:
+        if self._thread.ident is None:  # not started yet
+            self._thread.start()
 
     def _run(self, function, args) -> None:
         try:
@@ -260,6 +269,7 @@ class Background:
             self._outcome = (None, error)
 
     def result(self):
+        self.start()
         self._thread.join()
         value, error = self._outcome
         if error is not None:

@@ -15,12 +15,8 @@ from .check import FieldFacts, check_deck, deck_facts
 from .check_math import MathCheck, start_math_check
 from .forked import CHILD_FROM_CARDS, ForkedCall
 from .identity import Lock, build_time, read_lock
-from .memo import (
-    BuildCaches,
-    RememberingFormulaChecker,
-    checked_before,
-    remember_checked,
-)
+from .memo import BuildCaches
+from .memo_check import RememberingFormulaChecker, checked_before, remember_checked
 from .model import Deck, DeckConfig
 from .options import BuildOptions, Progress, quiet
 from .parsed_cards import load_sources_memoised
@@ -171,7 +167,7 @@ class FactsAsRead:
     """check.deck_facts of each card file as load reads it (load.load_sources' `on_card_file`):
     node checks the first formulas while the rest of the deck is read, rather than sitting idle
     until every file is (3 s of a 20,000-card cold build). Cards that passed every check before,
-    unchanged, are skipped (memo.checked_before)."""
+    unchanged, are skipped (memo_check.checked_before)."""
 
     def __init__(self, caches: BuildCaches):
         self.caches = caches

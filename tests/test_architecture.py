@@ -105,6 +105,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "options",
                 "commit",
                 "memo",
+                "memo_check",
                 "memo_package",
                 "parsed_cards",
                 "stages",

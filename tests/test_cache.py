@@ -240,6 +240,26 @@ def test_a_formula_broken_after_a_clean_build_is_reported(tmp_path, monkeypatch)
     assert expected in problem.message
 
 
+def test_a_card_file_rewritten_with_its_size_and_time_kept_is_read_again(project, monkeypatch):
+    """A card file's digest is remembered by its size, times and inode (cache.file_digests):
+    any write moves its ctime, so even an edit of the same size with its mtime set back is
+    parsed again."""
+    import os
+
+    from builder import user_cache
+
+    monkeypatch.setattr(user_cache, "RACY_NS", 0)  # every file settled: its digest is remembered
+    build_in(project)
+    path = project / "cards" / "cards.yaml"
+    before = path.stat()
+    path.write_text(path.read_text().replace("Posterior", "Afterward", 1))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    edited = build_in(project, force=True)
+    [bayes] = [note for note in edited.notes if note.card.id == "bayes-theorem"]
+    assert "Afterward" in "".join(bayes.fields) and "Posterior" not in "".join(bayes.fields)
+
+
 def test_parsed_card_files_keep_their_lines(project):
     """Cards from the cache point at the same lines as freshly parsed ones (for later problems)."""
     from builder.load import load_deck
