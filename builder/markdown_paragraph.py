@@ -37,8 +37,22 @@ from .markdown_extensions import DisplayMathParagraphs
 
 # Anywhere in the text: whitespace Markdown normalises or that splits lines, its placeholders'
 # delimiters (STX, ETX), a `<` or `&` that HTML may read as markup (see above).
-_NEVER = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\x85\u2028\u2029]|\$\$|``|\\`")
+_NEVER_CHARACTERS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\x85\u2028\u2029]")
+_NEVER_PAIRS = ("$$", "``", "\\`")
 _MARKUP = re.compile(r"<(?:[A-Za-z/!?]|\Z)|&(?:#|\w+;|\Z)")
+
+
+def _never(text: str) -> bool:
+    """Whether `text` holds a character or pair of _NEVER_*: `in` finds a pair, and a search for one
+    class scans a text, several times faster than one pattern of them all."""
+    return any(pair in text for pair in _NEVER_PAIRS) or _NEVER_CHARACTERS.search(text) is not None
+
+
+def _markup(text: str) -> bool:
+    """_MARKUP.search(text), searched only in a text holding a `<` or `&` (most hold neither)."""
+    return ("<" in text or "&" in text) and _MARKUP.search(text) is not None
+
+
 # A line a block processor may claim (a header, list, quote, rule, setext underline, reference,
 # fence, indented code) or ending in a line break: only lines starting with a letter or digit
 # (not a list number), `$`, `(`, a quote, a backtick or `**` before a letter, and no space at
@@ -63,6 +77,13 @@ INLINE_MATH = re.compile(
     r"|(?:(?<!\\)((?:\\{2})+?)(?=\\\()|(?<!\\)(\\\()((?:\\[^)]|[^\\\x02\x03])+?)(?:\\\))))",
     re.DOTALL | re.UNICODE,
 )
+# INLINE_MATH reading the TeX of `$...$` in runs, without trying the closing `$` after every
+# character: the same matches (the TeX cannot hold an unescaped `$`, so the lazy repeat can only
+# stop at the first one), a third less time. tests/test_markdown_paragraph.py compares the two.
+_LAZY_TEX = r"((?:\\.|[^\\$\x02\x03])+?)"
+FAST_INLINE_MATH = re.compile(
+    INLINE_MATH.pattern.replace(_LAZY_TEX, r"((?:[^\\$\x02\x03]++|\\.)++)", 1), INLINE_MATH.flags
+)
 BLOCK_MATH = re.compile(
     r"(?s)^(?:(?P<dollar>[$]{2})(?P<math>((?:\\.|[^\\])+?))(?P=dollar)"
     r"|\\\[(?P<math3>(?:\\[^\]]|[^\\])+?)\\\]"
@@ -85,7 +106,7 @@ def plain_html(
     # More blank lines between blocks change nothing (Markdown's EmptyBlockProcessor) but after
     # indented code or in a list, which are Markdown's (below).
     blocks = _BLANK_LINES.split(text.rstrip("\n"))
-    if len(blocks) > 1 and _MARKUP.search(text):  # raw HTML may span blocks
+    if len(blocks) > 1 and _markup(text):  # raw HTML may span blocks
         return None
     out: list[str] = []
     error: MacroError | None = None  # Markdown meets a deck macro used wrongly in document order
@@ -111,13 +132,15 @@ def paragraph_html(text: str, rewrite_math: Callable[[str], str]) -> str | None:
     `rewrite_math` does to the math element's text (`\\(TeX\\)`) what
     markdown_math.MathRewriter does."""
     body = text.rstrip("\n")
-    if not body or _NEVER.search(body) or _MARKUP.search(body):
+    if not body or _never(body) or _markup(body):
         return None
-    lines = body.split("\n")
     # Never a table either: its second line, a separator row, holds only `|`, `:`, `-` and spaces.
-    if not all(_plain_line(line) for line in lines):
-        return None
+    for line in body.split("\n"):
+        if not _plain_line(line):
+            return None
     # Code spans first (Markdown's backtick pattern is first): each backtick pairs with the next.
+    if "`" not in body:
+        return _with_math(body, [], rewrite_math)
     pieces = body.split("`")
     if len(pieces) % 2 == 0:
         return None
@@ -149,7 +172,7 @@ def _plain_line(line: str) -> bool:
 
 def _with_math(rest: str, codes: list[str], rewrite_math: Callable[[str], str]) -> str | None:
     bounds, formulas, position = [], [], 0
-    for match in _matches(INLINE_MATH, rest):
+    for match in _matches(FAST_INLINE_MATH, rest):
         if match.group(_MATH_IN_TEX) is None:  # escaped backslashes or `\(...\)`: Markdown's
             return None
         bounds.append((position, match.start()))
@@ -161,7 +184,8 @@ def _with_math(rest: str, codes: list[str], rewrite_math: Callable[[str], str]) 
         return None
     # Only now, as Markdown would: a deck macro used wrongly raises MacroError.
     maths = [rewrite_math(f"\\({tex}\\)") for tex in formulas]
-    if any(_REFERENCE.search(math) for math in maths):  # a macro wrote one: kept, not escaped
+    # A macro wrote a character reference: Markdown keeps it, not escaped.
+    if any("&" in math and _REFERENCE.search(math) for math in maths):
         return None
     out = [proses[0]]
     for math, prose in zip(maths, proses[1:], strict=True):

@@ -272,6 +272,36 @@ def test_math_is_found_where_arithmatex_finds_it(text):
     assert found == [(m.span(), m.groups()) for m in pattern.finditer(text)]
 
 
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "$",
+                "$ ",
+                " $",
+                "\\",
+                "\\$",
+                "\\\\",
+                "\\(",
+                "\\)",
+                "a",
+                " ",
+                "\n",
+                "{",
+                "\x02",
+                "\x03",
+            ]
+        )
+    ).map("".join)
+)
+def test_the_fast_inline_pattern_matches_as_arithmatex_does(text):
+    from builder.markdown_paragraph import FAST_INLINE_MATH, _matches
+
+    found = [(m.span(), m.groups()) for m in _matches(FAST_INLINE_MATH, text)]
+    assert found == [(m.span(), m.groups()) for m in INLINE_MATH.finditer(text)]
+
+
 # Fields of generated blocks (paragraphs, lists, display formulas, lines other blocks start with)
 # between blank lines or not quite: wherever the field is written without Markdown, it is
 # Markdown's output.
