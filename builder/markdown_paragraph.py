@@ -94,13 +94,20 @@ BLOCK_MATH = re.compile(
 _BLANK_LINES = re.compile(r"\n\n+")
 
 
+# A formula as the note carries it, (TeX, display?), and how many list items hold it.
+Formula = tuple[str, bool]
+
+
 def plain_html(
     text: str,
     rewrite_math: Callable[[str], str],
     escape_math: Callable[[str], str],
+    found: list[tuple[Formula, int]] | None = None,
 ) -> str | None:
     """Markdown's output for a field made of plain blocks (see above), or None. `rewrite_math`
-    and `escape_math` are what markdown_math's converter's MathRewriter does."""
+    and `escape_math` are what markdown_math's converter's MathRewriter does. Each formula written
+    is added to `found`, with its list depth: what markdown_math.collect_formulas and list_depths
+    would read back from the HTML (the check needs them), without reading it."""
     if "$$" in text:  # Markdown's blocks are those after our blank lines around `$$` lines
         text = "\n".join(DisplayMathParagraphs().run(text.split("\n")))
     # More blank lines between blocks change nothing (Markdown's EmptyBlockProcessor) but after
@@ -110,24 +117,31 @@ def plain_html(
         return None
     out: list[str] = []
     error: MacroError | None = None  # Markdown meets a deck macro used wrongly in document order
+    formulas: list[Formula] = []  # a block adds its formulas only once it is written
     for block in blocks:
+        before = len(formulas)
         try:
-            html = paragraph_html(block, rewrite_math) or display_math_html(
-                block, rewrite_math, escape_math
+            html = paragraph_html(block, rewrite_math, formulas) or display_math_html(
+                block, rewrite_math, escape_math, formulas
             )
             if html is None and not (out and out[-1].startswith("<ul>")):
-                html = list_html(block, rewrite_math)
+                html = list_html(block, rewrite_math, formulas)
         except MacroError as raised:
             error, html = error or raised, ""
         if html is None:
             return None
+        if found is not None:  # a list's items are one level deep
+            depth = 1 if html.startswith("<ul>") else 0
+            found += [(formula, depth) for formula in formulas[before:]]
         out.append(html)
     if error is not None:
         raise error
     return "\n".join(out)
 
 
-def paragraph_html(text: str, rewrite_math: Callable[[str], str]) -> str | None:
+def paragraph_html(
+    text: str, rewrite_math: Callable[[str], str], found: list[Formula] | None = None
+) -> str | None:
     """Markdown's output for `text`, or None when it is not a plain paragraph (see above).
     `rewrite_math` does to the math element's text (`\\(TeX\\)`) what
     markdown_math.MathRewriter does."""
@@ -140,7 +154,7 @@ def paragraph_html(text: str, rewrite_math: Callable[[str], str]) -> str | None:
             return None
     # Code spans first (Markdown's backtick pattern is first): each backtick pairs with the next.
     if "`" not in body:
-        return _with_math(body, [], rewrite_math)
+        return _with_math(body, [], rewrite_math, found)
     pieces = body.split("`")
     if len(pieces) % 2 == 0:
         return None
@@ -149,20 +163,25 @@ def paragraph_html(text: str, rewrite_math: Callable[[str], str]) -> str | None:
         piece if index % 2 == 0 else _PLACEHOLDER.format(index // 2)
         for index, piece in enumerate(pieces)
     )
-    return _with_math(rest, codes, rewrite_math)
+    return _with_math(rest, codes, rewrite_math, found)
 
 
-def list_html(block: str, rewrite_math: Callable[[str], str]) -> str | None:
+def list_html(
+    block: str, rewrite_math: Callable[[str], str], found: list[Formula] | None = None
+) -> str | None:
     """Markdown's output for a tight list whose every line is an item `- ` of plain text, or
     None. An item's text goes through the same inline patterns as a paragraph's."""
-    items = []
+    items: list[str] = []
+    formulas: list[Formula] = []
     for line in block.split("\n"):
         if not line.startswith("- ") or line[2:3] == " ":
             return None
-        html = paragraph_html(line[2:], rewrite_math)
+        html = paragraph_html(line[2:], rewrite_math, formulas)
         if html is None or "\n" in html:
             return None
         items.append("<li>" + html[3:-4] + "</li>")
+    if found is not None:
+        found += formulas
     return "<ul>\n" + "\n".join(items) + "\n</ul>"
 
 
@@ -170,7 +189,9 @@ def _plain_line(line: str) -> bool:
     return bool(line) and line == line.strip() and _PLAIN_LINE.match(line) is not None
 
 
-def _with_math(rest: str, codes: list[str], rewrite_math: Callable[[str], str]) -> str | None:
+def _with_math(
+    rest: str, codes: list[str], rewrite_math: Callable[[str], str], found: list[Formula] | None
+) -> str | None:
     bounds, formulas, position = [], [], 0
     for match in _matches(FAST_INLINE_MATH, rest):
         if match.group(_MATH_IN_TEX) is None:  # escaped backslashes or `\(...\)`: Markdown's
@@ -190,6 +211,8 @@ def _with_math(rest: str, codes: list[str], rewrite_math: Callable[[str], str]) 
     out = [proses[0]]
     for math, prose in zip(maths, proses[1:], strict=True):
         out += ['<span class="arithmatex">', escape_text(math), "</span>", prose]
+    if found is not None:  # the TeX between `\(` and `\)`, which rewrite_math keeps
+        found += [(math[2:-2], False) for math in maths]
     return "<p>" + "".join(out) + "</p>"  # type: ignore[arg-type]
 
 
@@ -270,7 +293,10 @@ _NOT_DISPLAY = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]|\n\s*(?:`|~|<|\n)|\n\s*$|.\
 
 
 def display_math_html(
-    text: str, rewrite_math: Callable[[str], str], escape_math: Callable[[str], str]
+    text: str,
+    rewrite_math: Callable[[str], str],
+    escape_math: Callable[[str], str],
+    found: list[Formula] | None = None,
 ) -> str | None:
     """Markdown's output for a field that is one display formula (`$$...$$`, on one line or
     several), or None. `rewrite_math` and `escape_math` are what markdown_math.MathRewriter does
@@ -282,5 +308,7 @@ def display_math_html(
     if match is None or not match.group("math"):
         return None
     # arithmatex escapes the TeX and MathRewriter unescapes it: the TeX itself is rewritten.
-    math = escape_math(rewrite_math(f"\\[{match.group('math')}\\]"))
-    return f'<div class="arithmatex">{math}</div>'
+    rewritten = rewrite_math(f"\\[{match.group('math')}\\]")
+    if found is not None:
+        found.append((rewritten[2:-2], True))
+    return f'<div class="arithmatex">{escape_math(rewritten)}</div>'
