@@ -220,7 +220,10 @@ def test_another_command_line_or_environment_takes_the_full_path(settled, cache)
 
 
 def test_a_source_modified_as_the_build_started_leaves_no_stamp(settled, cache):
-    age(settled, seconds=0)  # as if saved while the build ran: it may have read either version
+    # As if saved while the build ran: it may have read either version. Its time is set 30 s
+    # ahead, not to now: on a loaded machine the build may start more than user_cache.RACY_NS
+    # after now, and would rightly take a file that old as settled.
+    age(settled, seconds=-30)
     assert run(settled, cache, "build").built
     assert not (cache / "builds").exists() or not list((cache / "builds").iterdir())
     assert run(settled, cache, "build").built
