@@ -36,6 +36,7 @@ MARKDOWN_SOURCES = (
     "markdown_math.py",
     "markdown_extensions.py",
     "markdown_paragraph.py",
+    "markdown_arithmatex.py",
     "sanitize.py",
     "macros.py",
 )

@@ -23,8 +23,8 @@ The output holds only tags the sanitiser keeps and text escaped as HTML, so chec
 has nothing to say about it. tests/test_markdown_paragraph.py holds it to Markdown's output on the
 flagship deck, the bench deck and generated text.
 
-Nothing here imports Markdown: arithmatex's two patterns are copied below, so a build whose
-changed fields are all plain never loads Markdown and pymdown-extensions (~60 ms).
+Nothing here imports Markdown: arithmatex's two patterns are copied (markdown_arithmatex.py), so
+a build whose changed fields are all plain never loads Markdown and pymdown-extensions (~60 ms).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import re
 from collections.abc import Callable
 
 from .macros import MacroError
+from .markdown_arithmatex import BLOCK_MATH, FAST_INLINE_MATH, math_matches
 from .markdown_extensions import DisplayMathParagraphs
 
 # Anywhere in the text: whitespace Markdown normalises or that splits lines, its placeholders'
@@ -66,30 +67,6 @@ _PROSE_MARKUP = re.compile(r"[\\\[\]*_$]|<(?!\s)")
 # where a code span was.
 _PLACEHOLDER = "\x02klzzwxh:{:04d}\x03"
 _MATH_IN_TEX = 3  # arithmatex's inline pattern: the group of `$...$`'s TeX
-
-# pymdownx.arithmatex's patterns (RE_SMART_DOLLAR_INLINE | RE_BRACKET_INLINE; RE_DOLLAR_BLOCK |
-# RE_BRACKET_BLOCK | RE_TEX_BLOCK) combined as its extension combines them for markdown_math's
-# configuration (smart dollars, every syntax) and compiled as Markdown compiles them. Copied, not
-# imported: pymdownx.arithmatex imports Markdown. tests/test_markdown_paragraph.py holds them
-# equal to the converter's (a new pymdown-extensions also changes every Markdown cache key).
-INLINE_MATH = re.compile(
-    r"(?:(?:(?<!\\)((?:\\{2})+)(?=\$)|(?<!\\)(\$)(?!\s)((?:\\.|[^\\$\x02\x03])+?)(?<!\s)(?:\$))"
-    r"|(?:(?<!\\)((?:\\{2})+?)(?=\\\()|(?<!\\)(\\\()((?:\\[^)]|[^\\\x02\x03])+?)(?:\\\))))",
-    re.DOTALL | re.UNICODE,
-)
-# INLINE_MATH reading the TeX of `$...$` in runs, without trying the closing `$` after every
-# character: the same matches (the TeX cannot hold an unescaped `$`, so the lazy repeat can only
-# stop at the first one), a third less time. tests/test_markdown_paragraph.py compares the two.
-_LAZY_TEX = r"((?:\\.|[^\\$\x02\x03])+?)"
-FAST_INLINE_MATH = re.compile(
-    INLINE_MATH.pattern.replace(_LAZY_TEX, r"((?:[^\\$\x02\x03]++|\\.)++)", 1), INLINE_MATH.flags
-)
-BLOCK_MATH = re.compile(
-    r"(?s)^(?:(?P<dollar>[$]{2})(?P<math>((?:\\.|[^\\])+?))(?P=dollar)"
-    r"|\\\[(?P<math3>(?:\\[^\]]|[^\\])+?)\\\]"
-    r"|(?P<math2>\\begin\{(?P<env>[a-z]+\*?)\}(?:\\.|[^\\])+?\\end\{(?P=env)\}))[ ]*$"
-)
-
 
 _BLANK_LINES = re.compile(r"\n\n+")
 
@@ -193,7 +170,7 @@ def _with_math(
     rest: str, codes: list[str], rewrite_math: Callable[[str], str], found: list[Formula] | None
 ) -> str | None:
     bounds, formulas, position = [], [], 0
-    for match in _matches(FAST_INLINE_MATH, rest):
+    for match in math_matches(FAST_INLINE_MATH, rest):
         if match.group(_MATH_IN_TEX) is None:  # escaped backslashes or `\(...\)`: Markdown's
             return None
         bounds.append((position, match.start()))
@@ -214,23 +191,6 @@ def _with_math(
     if found is not None:  # the TeX between `\(` and `\)`, which rewrite_math keeps
         found += [(math[2:-2], False) for math in maths]
     return "<p>" + "".join(out) + "</p>"  # type: ignore[arg-type]
-
-
-# Where arithmatex's inline pattern can start a match: every branch begins with `$` or `\`.
-_MATH_START = re.compile(r"[$\\]")
-
-
-def _matches(inline_math: re.Pattern[str], text: str):
-    """inline_math.finditer(text), trying the pattern only where a match can start (its
-    lookbehinds still see the text before): a fifth of the time on a typical field."""
-    position = 0
-    while (candidate := _MATH_START.search(text, position)) is not None:
-        match = inline_math.match(text, candidate.start())
-        if match is None:
-            position = candidate.start() + 1
-        else:
-            yield match
-            position = match.end()
 
 
 # What Markdown's serializer leaves unescaped in text: `&` starting a character reference.

@@ -76,6 +76,7 @@ NOTES_CACHE_SOURCES = (
     "markdown_math.py",
     "markdown_extensions.py",
     "markdown_paragraph.py",
+    "markdown_arithmatex.py",
     "sanitize.py",
     "check.py",
     "html_audit.py",

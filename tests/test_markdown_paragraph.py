@@ -16,9 +16,10 @@ from builder.bench_decks import write_synthetic_project
 from builder.check import audit_html, markdown_sources
 from builder.load import load_sources
 from builder.macros import Macro, MacroError
+from builder.markdown_arithmatex import BLOCK_MATH, INLINE_MATH
 from builder.markdown_extensions import escape_math
 from builder.markdown_math import collect_formulas, list_depths, markdown_converter
-from builder.markdown_paragraph import BLOCK_MATH, INLINE_MATH, plain_html
+from builder.markdown_paragraph import plain_html
 from builder.problems import Location
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -270,10 +271,10 @@ def test_generated_html_characters_match_markdown_whenever_answered(text, cloze)
     )
 )
 def test_math_is_found_where_arithmatex_finds_it(text):
-    from builder.markdown_paragraph import _matches
+    from builder.markdown_arithmatex import math_matches
 
     pattern = markdown_converter((), False)[0].inlinePatterns["arithmatex-inline"].compiled_re
-    found = [(m.span(), m.groups()) for m in _matches(pattern, text)]
+    found = [(m.span(), m.groups()) for m in math_matches(pattern, text)]
     assert found == [(m.span(), m.groups()) for m in pattern.finditer(text)]
 
 
@@ -301,9 +302,9 @@ def test_math_is_found_where_arithmatex_finds_it(text):
     ).map("".join)
 )
 def test_the_fast_inline_pattern_matches_as_arithmatex_does(text):
-    from builder.markdown_paragraph import FAST_INLINE_MATH, _matches
+    from builder.markdown_arithmatex import FAST_INLINE_MATH, math_matches
 
-    found = [(m.span(), m.groups()) for m in _matches(FAST_INLINE_MATH, text)]
+    found = [(m.span(), m.groups()) for m in math_matches(FAST_INLINE_MATH, text)]
     assert found == [(m.span(), m.groups()) for m in INLINE_MATH.finditer(text)]
 
 
