@@ -185,23 +185,25 @@ def markdown_sources(card: Card) -> dict[str, str]:
 def field_facts(key: str, text: str, macros: tuple[Macro, ...]) -> FieldFacts:
     """One Markdown conversion serves both the HTML audit and the MathJax check."""
     try:
-        html, written_plain = unsafe_html_written(text, macros, False)
+        html, plain = unsafe_html_written(text, macros, False)
     except MacroError as error:
         return FieldFacts(key, None, False, None, str(error))
     removed: tuple[str, ...] | None = None  # None: the field needs no audit
     stray_delimiters: tuple[str, ...] = ()
     misplaced = False
     if _AUDIT.search(text):
-        if written_plain:  # nothing for the audit to find (markdown_math.unsafe_html_written)
+        if plain is not None:  # nothing for the audit to find (markdown_math.unsafe_html_written)
             removed = ()
         else:
             removed, misplaced, stray_delimiters = audit_html(text, html)
-    formulas = (
-        tuple(collect_formulas(html, markdown_tags_only=written_plain or "<" not in text))
-        if _MATH.search(text)
-        else None
-    )
-    depths = tuple(list_depths(html)) if formulas else ()
+    formulas: tuple[tuple[str, bool], ...] | None = None
+    depths: tuple[int, ...] = ()
+    if _MATH.search(text):
+        if plain is not None:  # its writer says what the HTML holds
+            formulas, depths = plain
+        else:
+            formulas = tuple(collect_formulas(html, markdown_tags_only="<" not in text))
+            depths = tuple(list_depths(html)) if formulas else ()
     return FieldFacts(
         key,
         removed,

@@ -35,6 +35,7 @@ MARKDOWN_SOURCES = (
     "markdown_math.py",
     "markdown_extensions.py",
     "markdown_paragraph.py",
+    "markdown_arithmatex.py",
     "sanitize.py",
     "macros.py",
 )
@@ -125,21 +126,32 @@ def markdown_to_unsafe_html(text: str, macros: tuple[Macro, ...] = (), cloze: bo
     return unsafe_html_written(text, macros, cloze)[0]
 
 
+# A field markdown_paragraph wrote: its formulas, (TeX, display?) as the note carries them, and
+# for each how many list items hold it (collect_formulas and list_depths of its HTML).
+PlainFormulas = tuple[tuple[tuple[str, bool], ...], tuple[int, ...]]
+
+
 # check and render both need Markdown's output of a field: convert it once per build.
 @functools.lru_cache(maxsize=1 << 17)
-def unsafe_html_written(text: str, macros: tuple[Macro, ...], cloze: bool) -> tuple[str, bool]:
-    """Markdown's output, and whether markdown_paragraph wrote it without Markdown: then it holds
-    only tags the sanitiser keeps (p, ul, li, code, strong, em, arithmatex's span and div), its text
-    is escaped (`&lt;`, `&gt;`, `&amp;`) and its prose holds no `$` or backslash, so the HTML
-    audit has nothing to say about it."""
+def unsafe_html_written(
+    text: str, macros: tuple[Macro, ...], cloze: bool
+) -> tuple[str, PlainFormulas | None]:
+    """Markdown's output, and, when markdown_paragraph wrote it without Markdown, its formulas
+    (None otherwise). Such HTML holds only tags the sanitiser keeps (p, ul, li, code, strong, em,
+    arithmatex's span and div), its text is escaped (`&lt;`, `&gt;`, `&amp;`) and its prose holds
+    no `$` or backslash, so the HTML audit has nothing to say about it."""
     # Most fields (plain paragraphs, display formulas, short lists) are written without Markdown,
     # which is then never imported.
-    plain = plain_html(text, math_rewriter(macros, cloze).rewrite, escape_math)
+    found: list[tuple[tuple[str, bool], int]] = []
+    plain = plain_html(text, math_rewriter(macros, cloze).rewrite, escape_math, found)
     if plain is not None:
-        return plain, True
+        return plain, (
+            tuple(formula for formula, _ in found),
+            tuple(depth for _, depth in found),
+        )
     converter = markdown_converter(macros, cloze)[0]
     converter.reset()
-    return converter.convert(text), False
+    return converter.convert(text), None
 
 
 def forget_conversions() -> None:

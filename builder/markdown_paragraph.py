@@ -23,8 +23,8 @@ The output holds only tags the sanitiser keeps and text escaped as HTML, so chec
 has nothing to say about it. tests/test_markdown_paragraph.py holds it to Markdown's output on the
 flagship deck, the bench deck and generated text.
 
-Nothing here imports Markdown: arithmatex's two patterns are copied below, so a build whose
-changed fields are all plain never loads Markdown and pymdown-extensions (~60 ms).
+Nothing here imports Markdown: arithmatex's two patterns are copied (markdown_arithmatex.py), so
+a build whose changed fields are all plain never loads Markdown and pymdown-extensions (~60 ms).
 """
 
 from __future__ import annotations
@@ -33,12 +33,27 @@ import re
 from collections.abc import Callable
 
 from .macros import MacroError
+from .markdown_arithmatex import BLOCK_MATH, FAST_INLINE_MATH, math_matches
 from .markdown_extensions import DisplayMathParagraphs
 
 # Anywhere in the text: whitespace Markdown normalises or that splits lines, its placeholders'
 # delimiters (STX, ETX), a `<` or `&` that HTML may read as markup (see above).
-_NEVER = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\x85\u2028\u2029]|\$\$|``|\\`")
+_NEVER_CHARACTERS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\x85\u2028\u2029]")
+_NEVER_PAIRS = ("$$", "``", "\\`")
 _MARKUP = re.compile(r"<(?:[A-Za-z/!?]|\Z)|&(?:#|\w+;|\Z)")
+
+
+def _never(text: str) -> bool:
+    """Whether `text` holds a character or pair of _NEVER_*: `in` finds a pair, and a search for one
+    class scans a text, several times faster than one pattern of them all."""
+    return any(pair in text for pair in _NEVER_PAIRS) or _NEVER_CHARACTERS.search(text) is not None
+
+
+def _markup(text: str) -> bool:
+    """_MARKUP.search(text), searched only in a text holding a `<` or `&` (most hold neither)."""
+    return ("<" in text or "&" in text) and _MARKUP.search(text) is not None
+
+
 # A line a block processor may claim (a header, list, quote, rule, setext underline, reference,
 # fence, indented code) or ending in a line break: only lines starting with a letter or digit
 # (not a list number), `$`, `(`, a quote, a backtick or `**` before a letter, and no space at
@@ -53,71 +68,70 @@ _PROSE_MARKUP = re.compile(r"[\\\[\]*_$]|<(?!\s)")
 _PLACEHOLDER = "\x02klzzwxh:{:04d}\x03"
 _MATH_IN_TEX = 3  # arithmatex's inline pattern: the group of `$...$`'s TeX
 
-# pymdownx.arithmatex's patterns (RE_SMART_DOLLAR_INLINE | RE_BRACKET_INLINE; RE_DOLLAR_BLOCK |
-# RE_BRACKET_BLOCK | RE_TEX_BLOCK) combined as its extension combines them for markdown_math's
-# configuration (smart dollars, every syntax) and compiled as Markdown compiles them. Copied, not
-# imported: pymdownx.arithmatex imports Markdown. tests/test_markdown_paragraph.py holds them
-# equal to the converter's (a new pymdown-extensions also changes every Markdown cache key).
-INLINE_MATH = re.compile(
-    r"(?:(?:(?<!\\)((?:\\{2})+)(?=\$)|(?<!\\)(\$)(?!\s)((?:\\.|[^\\$\x02\x03])+?)(?<!\s)(?:\$))"
-    r"|(?:(?<!\\)((?:\\{2})+?)(?=\\\()|(?<!\\)(\\\()((?:\\[^)]|[^\\\x02\x03])+?)(?:\\\))))",
-    re.DOTALL | re.UNICODE,
-)
-BLOCK_MATH = re.compile(
-    r"(?s)^(?:(?P<dollar>[$]{2})(?P<math>((?:\\.|[^\\])+?))(?P=dollar)"
-    r"|\\\[(?P<math3>(?:\\[^\]]|[^\\])+?)\\\]"
-    r"|(?P<math2>\\begin\{(?P<env>[a-z]+\*?)\}(?:\\.|[^\\])+?\\end\{(?P=env)\}))[ ]*$"
-)
-
-
 _BLANK_LINES = re.compile(r"\n\n+")
+
+
+# A formula as the note carries it, (TeX, display?), and how many list items hold it.
+Formula = tuple[str, bool]
 
 
 def plain_html(
     text: str,
     rewrite_math: Callable[[str], str],
     escape_math: Callable[[str], str],
+    found: list[tuple[Formula, int]] | None = None,
 ) -> str | None:
     """Markdown's output for a field made of plain blocks (see above), or None. `rewrite_math`
-    and `escape_math` are what markdown_math's converter's MathRewriter does."""
+    and `escape_math` are what markdown_math's converter's MathRewriter does. Each formula written
+    is added to `found`, with its list depth: what markdown_math.collect_formulas and list_depths
+    would read back from the HTML (the check needs them), without reading it."""
     if "$$" in text:  # Markdown's blocks are those after our blank lines around `$$` lines
         text = "\n".join(DisplayMathParagraphs().run(text.split("\n")))
     # More blank lines between blocks change nothing (Markdown's EmptyBlockProcessor) but after
     # indented code or in a list, which are Markdown's (below).
     blocks = _BLANK_LINES.split(text.rstrip("\n"))
-    if len(blocks) > 1 and _MARKUP.search(text):  # raw HTML may span blocks
+    if len(blocks) > 1 and _markup(text):  # raw HTML may span blocks
         return None
     out: list[str] = []
     error: MacroError | None = None  # Markdown meets a deck macro used wrongly in document order
+    formulas: list[Formula] = []  # a block adds its formulas only once it is written
     for block in blocks:
+        before = len(formulas)
         try:
-            html = paragraph_html(block, rewrite_math) or display_math_html(
-                block, rewrite_math, escape_math
+            html = paragraph_html(block, rewrite_math, formulas) or display_math_html(
+                block, rewrite_math, escape_math, formulas
             )
             if html is None and not (out and out[-1].startswith("<ul>")):
-                html = list_html(block, rewrite_math)
+                html = list_html(block, rewrite_math, formulas)
         except MacroError as raised:
             error, html = error or raised, ""
         if html is None:
             return None
+        if found is not None:  # a list's items are one level deep
+            depth = 1 if html.startswith("<ul>") else 0
+            found += [(formula, depth) for formula in formulas[before:]]
         out.append(html)
     if error is not None:
         raise error
     return "\n".join(out)
 
 
-def paragraph_html(text: str, rewrite_math: Callable[[str], str]) -> str | None:
+def paragraph_html(
+    text: str, rewrite_math: Callable[[str], str], found: list[Formula] | None = None
+) -> str | None:
     """Markdown's output for `text`, or None when it is not a plain paragraph (see above).
     `rewrite_math` does to the math element's text (`\\(TeX\\)`) what
     markdown_math.MathRewriter does."""
     body = text.rstrip("\n")
-    if not body or _NEVER.search(body) or _MARKUP.search(body):
+    if not body or _never(body) or _markup(body):
         return None
-    lines = body.split("\n")
     # Never a table either: its second line, a separator row, holds only `|`, `:`, `-` and spaces.
-    if not all(_plain_line(line) for line in lines):
-        return None
+    for line in body.split("\n"):
+        if not _plain_line(line):
+            return None
     # Code spans first (Markdown's backtick pattern is first): each backtick pairs with the next.
+    if "`" not in body:
+        return _with_math(body, [], rewrite_math, found)
     pieces = body.split("`")
     if len(pieces) % 2 == 0:
         return None
@@ -126,20 +140,25 @@ def paragraph_html(text: str, rewrite_math: Callable[[str], str]) -> str | None:
         piece if index % 2 == 0 else _PLACEHOLDER.format(index // 2)
         for index, piece in enumerate(pieces)
     )
-    return _with_math(rest, codes, rewrite_math)
+    return _with_math(rest, codes, rewrite_math, found)
 
 
-def list_html(block: str, rewrite_math: Callable[[str], str]) -> str | None:
+def list_html(
+    block: str, rewrite_math: Callable[[str], str], found: list[Formula] | None = None
+) -> str | None:
     """Markdown's output for a tight list whose every line is an item `- ` of plain text, or
     None. An item's text goes through the same inline patterns as a paragraph's."""
-    items = []
+    items: list[str] = []
+    formulas: list[Formula] = []
     for line in block.split("\n"):
         if not line.startswith("- ") or line[2:3] == " ":
             return None
-        html = paragraph_html(line[2:], rewrite_math)
+        html = paragraph_html(line[2:], rewrite_math, formulas)
         if html is None or "\n" in html:
             return None
         items.append("<li>" + html[3:-4] + "</li>")
+    if found is not None:
+        found += formulas
     return "<ul>\n" + "\n".join(items) + "\n</ul>"
 
 
@@ -147,9 +166,11 @@ def _plain_line(line: str) -> bool:
     return bool(line) and line == line.strip() and _PLAIN_LINE.match(line) is not None
 
 
-def _with_math(rest: str, codes: list[str], rewrite_math: Callable[[str], str]) -> str | None:
+def _with_math(
+    rest: str, codes: list[str], rewrite_math: Callable[[str], str], found: list[Formula] | None
+) -> str | None:
     bounds, formulas, position = [], [], 0
-    for match in _matches(INLINE_MATH, rest):
+    for match in math_matches(FAST_INLINE_MATH, rest):
         if match.group(_MATH_IN_TEX) is None:  # escaped backslashes or `\(...\)`: Markdown's
             return None
         bounds.append((position, match.start()))
@@ -161,29 +182,15 @@ def _with_math(rest: str, codes: list[str], rewrite_math: Callable[[str], str]) 
         return None
     # Only now, as Markdown would: a deck macro used wrongly raises MacroError.
     maths = [rewrite_math(f"\\({tex}\\)") for tex in formulas]
-    if any(_REFERENCE.search(math) for math in maths):  # a macro wrote one: kept, not escaped
+    # A macro wrote a character reference: Markdown keeps it, not escaped.
+    if any("&" in math and _REFERENCE.search(math) for math in maths):
         return None
     out = [proses[0]]
     for math, prose in zip(maths, proses[1:], strict=True):
         out += ['<span class="arithmatex">', escape_text(math), "</span>", prose]
+    if found is not None:  # the TeX between `\(` and `\)`, which rewrite_math keeps
+        found += [(math[2:-2], False) for math in maths]
     return "<p>" + "".join(out) + "</p>"  # type: ignore[arg-type]
-
-
-# Where arithmatex's inline pattern can start a match: every branch begins with `$` or `\`.
-_MATH_START = re.compile(r"[$\\]")
-
-
-def _matches(inline_math: re.Pattern[str], text: str):
-    """inline_math.finditer(text), trying the pattern only where a match can start (its
-    lookbehinds still see the text before): a fifth of the time on a typical field."""
-    position = 0
-    while (candidate := _MATH_START.search(text, position)) is not None:
-        match = inline_math.match(text, candidate.start())
-        if match is None:
-            position = candidate.start() + 1
-        else:
-            yield match
-            position = match.end()
 
 
 # What Markdown's serializer leaves unescaped in text: `&` starting a character reference.
@@ -246,7 +253,10 @@ _NOT_DISPLAY = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]|\n\s*(?:`|~|<|\n)|\n\s*$|.\
 
 
 def display_math_html(
-    text: str, rewrite_math: Callable[[str], str], escape_math: Callable[[str], str]
+    text: str,
+    rewrite_math: Callable[[str], str],
+    escape_math: Callable[[str], str],
+    found: list[Formula] | None = None,
 ) -> str | None:
     """Markdown's output for a field that is one display formula (`$$...$$`, on one line or
     several), or None. `rewrite_math` and `escape_math` are what markdown_math.MathRewriter does
@@ -258,5 +268,7 @@ def display_math_html(
     if match is None or not match.group("math"):
         return None
     # arithmatex escapes the TeX and MathRewriter unescapes it: the TeX itself is rewritten.
-    math = escape_math(rewrite_math(f"\\[{match.group('math')}\\]"))
-    return f'<div class="arithmatex">{math}</div>'
+    rewritten = rewrite_math(f"\\[{match.group('math')}\\]")
+    if found is not None:
+        found.append((rewritten[2:-2], True))
+    return f'<div class="arithmatex">{escape_math(rewritten)}</div>'

@@ -56,6 +56,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "markdown_math",
                 "markdown_extensions",
                 "markdown_paragraph",
+                "markdown_arithmatex",
                 "sanitize",
                 "html_to_markdown",
                 "field_edits",

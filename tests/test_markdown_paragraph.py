@@ -16,9 +16,10 @@ from builder.bench_decks import write_synthetic_project
 from builder.check import audit_html, markdown_sources
 from builder.load import load_sources
 from builder.macros import Macro, MacroError
+from builder.markdown_arithmatex import BLOCK_MATH, INLINE_MATH
 from builder.markdown_extensions import escape_math
-from builder.markdown_math import markdown_converter
-from builder.markdown_paragraph import BLOCK_MATH, INLINE_MATH, plain_html
+from builder.markdown_math import collect_formulas, list_depths, markdown_converter
+from builder.markdown_paragraph import plain_html
 from builder.problems import Location
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,12 +38,16 @@ def both(text: str, macros: tuple[Macro, ...] = MACROS, cloze: bool = False):
     """(the fast path's answer or None, Markdown's output); a MacroError counts as an answer.
     The check skips the HTML audit of the fast path's answers: it must have nothing to say."""
     converter, rewrite = markdown_converter(macros, cloze)
+    found: list = []
     try:
-        fast: str | None = plain_html(text, rewrite, escape_math)
+        fast: str | None = plain_html(text, rewrite, escape_math, found)
     except MacroError as error:
         fast = f"MacroError: {error}"
     else:
         assert fast is None or audit_html(text, fast) == ((), False, ()), text
+        if fast is not None:  # the formulas it says it wrote are those in its HTML
+            assert [formula for formula, _ in found] == collect_formulas(fast), text
+            assert [depth for _, depth in found] == list_depths(fast), text
     converter.reset()
     try:
         slow = converter.convert(text)
@@ -200,7 +205,8 @@ def test_a_plain_field_is_written_without_importing_markdown():
         "from builder.markdown_math import unsafe_html_written\n"
         "html, plain = unsafe_html_written('Edit 1: $e^{1} > 0$. And `a & b`.', (), False)\n"
         "print(html)\n"
-        "print(plain, sorted(m for m in ('markdown', 'pymdownx') if m in sys.modules))\n"
+        "print(plain is not None, sorted(m for m in ('markdown', 'pymdownx')"
+        " if m in sys.modules))\n"
     )
     output = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
@@ -265,11 +271,41 @@ def test_generated_html_characters_match_markdown_whenever_answered(text, cloze)
     )
 )
 def test_math_is_found_where_arithmatex_finds_it(text):
-    from builder.markdown_paragraph import _matches
+    from builder.markdown_arithmatex import math_matches
 
     pattern = markdown_converter((), False)[0].inlinePatterns["arithmatex-inline"].compiled_re
-    found = [(m.span(), m.groups()) for m in _matches(pattern, text)]
+    found = [(m.span(), m.groups()) for m in math_matches(pattern, text)]
     assert found == [(m.span(), m.groups()) for m in pattern.finditer(text)]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "$",
+                "$ ",
+                " $",
+                "\\",
+                "\\$",
+                "\\\\",
+                "\\(",
+                "\\)",
+                "a",
+                " ",
+                "\n",
+                "{",
+                "\x02",
+                "\x03",
+            ]
+        )
+    ).map("".join)
+)
+def test_the_fast_inline_pattern_matches_as_arithmatex_does(text):
+    from builder.markdown_arithmatex import FAST_INLINE_MATH, math_matches
+
+    found = [(m.span(), m.groups()) for m in math_matches(FAST_INLINE_MATH, text)]
+    assert found == [(m.span(), m.groups()) for m in INLINE_MATH.finditer(text)]
 
 
 # Fields of generated blocks (paragraphs, lists, display formulas, lines other blocks start with)
