@@ -142,7 +142,7 @@ class TexStream:
 
     def _write(self, batch: list[tuple[str, bool]]) -> None:
         try:
-            _pipe(self._process.stdin).write(_formulas_json(batch) + "\n")
+            _pipe(self._process.stdin).write(formulas_json(batch) + "\n")
             _pipe(self._process.stdin).flush()
         except (BrokenPipeError, OSError):
             pass  # node ended early: verdicts() says why
@@ -208,9 +208,7 @@ def _distrust_if(usual_way_worked: bool, snapshot: Snapshot, stderr: str) -> Non
 def tex_names() -> dict[str, tuple[str, ...]]:
     """The macro and environment names the checker's TeX input knows (check.mjs --names), for
     did-you-mean suggestions: {"macros": (...), "environments": (...)}."""
-    answer = _json_answer(
-        _run_check_script(["--names"], "", "none"), f"{CHECK_SCRIPT.name} --names"
-    )
+    answer = json_answer(_run_check_script(["--names"], "", "none"), f"{CHECK_SCRIPT.name} --names")
     return {kind: tuple(answer[kind]) for kind in ("macros", "environments")}
 
 
@@ -223,11 +221,12 @@ def tex_problems(items: Sequence[tuple[str, bool]]) -> list[TexProblem]:
     ]
 
 
-def _formulas_json(items: Sequence[tuple[str, bool]]) -> str:
+def formulas_json(items: Sequence[tuple[str, bool]]) -> str:
+    """A batch of (TeX, display?) as the scripts of builder/mathjax read it on stdin."""
     return json.dumps([{"tex": tex, "display": display} for tex, display in items])
 
 
-def _json_answer(result: subprocess.CompletedProcess, what: str):
+def json_answer(result: subprocess.CompletedProcess, what: str):
     """A node script's JSON answer, or why there is none (`what` names the script)."""
     if result.returncode == EXIT_MATHJAX_MISSING:
         raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
@@ -245,20 +244,21 @@ def _run_check_script(
     snapshot = usable_snapshot(node, root)
     command = [str(CHECK_SCRIPT), *arguments]
     if snapshot is not None:
-        result = _node_run(
+        result = node_run(
             [node, *snapshot.arguments(), *command], payload, root, tex_links, bound_limit_em
         )
         if result.returncode in (0, EXIT_MATHJAX_MISSING):
             return result
-        usual = _node_run([node, *command], payload, root, tex_links, bound_limit_em)
+        usual = node_run([node, *command], payload, root, tex_links, bound_limit_em)
         _distrust_if(usual.returncode == 0, snapshot, result.stderr)
         return usual
-    return _node_run([node, *command], payload, root, tex_links, bound_limit_em)
+    return node_run([node, *command], payload, root, tex_links, bound_limit_em)
 
 
-def _node_run(
+def node_run(
     command: list[str], payload: str, root: Path, tex_links: str, bound_limit_em: float = 0.0
 ):
+    """One run of a script of builder/mathjax (`command`), given `payload` on stdin."""
     return subprocess.run(
         command,
         input=payload,
@@ -272,56 +272,12 @@ def _node_run(
 def _run_checker(
     items: list[tuple[str, bool]], tex_links: str = "none", bound_limit_em: float = 0.0
 ) -> list[Verdict]:
-    verdicts = _json_answer(
-        _run_check_script([], _formulas_json(items), tex_links, bound_limit_em), CHECK_SCRIPT.name
+    verdicts = json_answer(
+        _run_check_script([], formulas_json(items), tex_links, bound_limit_em), CHECK_SCRIPT.name
     )
     if len(verdicts) != len(items):
         raise RuntimeError(f"{CHECK_SCRIPT.name} answered {len(verdicts)} of {len(items)}")
     return [_verdict(verdict) for verdict in verdicts]
-
-
-TYPESET_SCRIPT = Path(__file__).resolve().parent / "mathjax" / "typeset.mjs"
-
-
-class TypesetMath(Record):
-    """Static SVG for a batch of formulas (see builder/mathjax/typeset.mjs)."""
-
-    __slots__ = field_names = ("formulas", "defs", "css", "errors")
-    formulas: Final[list[str]]  # one <mjx-container> per formula, in batch order
-    defs: Final[str]  # the glyphs every formula <use>s: put once in the page, before the formulas
-    css: Final[str]  # MathJax's stylesheet for its SVG output
-    errors: Final[list[int]]  # positions of formulas MathJax could not parse (their source shown)
-
-    def __init__(self, formulas: list[str], defs: str, css: str, errors: list[int]) -> None:
-        self.formulas = formulas
-        self.defs = defs
-        self.css = css
-        self.errors = errors
-
-
-def typeset_svg(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> TypesetMath:
-    """(TeX, display?) → SVG as Anki's MathJax would draw it, for pages that run no JavaScript.
-    MathJax's `safe` extension drops links (but https: ones when `tex_links` is "https"),
-    classes, ids and unsafe styles: a second wall behind the check."""
-    unique = list(dict.fromkeys((tex, bool(display)) for tex, display in items))
-    node, root = require_node_setup()
-    answer = _json_answer(
-        _node_run([node, str(TYPESET_SCRIPT)], _formulas_json(unique), root, tex_links),
-        TYPESET_SCRIPT.name,
-    )
-    if len(answer["formulas"]) != len(unique):
-        raise RuntimeError(
-            f"{TYPESET_SCRIPT.name} answered {len(answer['formulas'])} of {len(unique)}"
-        )
-    svg = dict(zip(unique, answer["formulas"], strict=True))
-    failed = {unique[index] for index in answer["errors"]}
-    keys = [(tex, bool(display)) for tex, display in items]
-    return TypesetMath(
-        [svg[key] for key in keys],
-        answer["defs"],
-        answer["css"],
-        [index for index, key in enumerate(keys) if key in failed],
-    )
 
 
 def _pipe(stream: IO[str] | None) -> IO[str]:

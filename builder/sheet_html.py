@@ -17,7 +17,7 @@ from pathlib import Path
 from pygments.formatters import HtmlFormatter
 
 from .markdown_math import ARITHMATEX, strip_math_delimiters
-from .mathjax import typeset_svg
+from .mathjax_typeset import typeset_svg
 from .model import KINDS
 from .preview import data_uri
 from .render import DARK_CODE_STYLE, LIGHT_CODE_STYLE, RenderedNote, render_template

@@ -37,6 +37,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "mathjax",
                 "mathjax_install",
                 "mathjax_snapshot",
+                "mathjax_typeset",
                 "phone_budget",
                 "problems",
                 "source_position",
