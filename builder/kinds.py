@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .card_kind import CardKind, FieldRenderer, StudyCard
-from .markdown_math import CLOZE_OPENING, reveal_clozes
+from .cloze import CLOZE_OPENING, reveal_clozes
 
 if TYPE_CHECKING:
     from .model import Card

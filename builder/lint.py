@@ -48,6 +48,7 @@ LINT_SOURCES = (
     "kinds.py",
     "card_kind.py",
     "markdown_math.py",
+    "cloze.py",
     "problems.py",  # one_line, in the messages
 )
 

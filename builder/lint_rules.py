@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from .cloze import cloze_deletions
 from .kinds import StudyCard
 from .lint_text import (
     FENCED_CODE,
@@ -23,7 +24,6 @@ from .lint_text import (
     may_exceed_budgets,
     stem,
 )
-from .markdown_math import cloze_deletions
 from .model import KINDS, Card
 from .problems import one_line
 from .records import Record

@@ -39,6 +39,7 @@ LOADER_SOURCES = (
     "problems.py",
     "bounds.py",
     "markdown_math.py",
+    "cloze.py",
 )
 NOTE_TYPE_ID = "MD121"
 MACRO = "MD122"

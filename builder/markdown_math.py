@@ -1,5 +1,6 @@
 """Markdown with math, shared by check and render: the one Markdown conversion and the formulas
-found in Markdown's output. The sanitiser and its policy are in sanitize.py.
+found in Markdown's output. The sanitiser and its policy are in sanitize.py; cloze deletions in
+the source, in cloze.py.
 
 Math is protected from Markdown by pymdown-extensions' arithmatex in generic mode, which turns
 `$...$` / `$$...$$` into Anki's `\\(...\\)` / `\\[...\\]` and escapes `<`, `>` and `&` inside
@@ -16,14 +17,13 @@ import functools
 import html
 import json
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 # Markdown is imported where it is used: a rebuild whose notes all come from the build's cache
 # (builder/memo.py) never loads it.
 from .macros import Macro
 from .markdown_extensions import DisplayMathParagraphs, MathRewriter, escape_math, is_math
 from .markdown_paragraph import plain_html
-from .records import Record
 from .sanitize import sanitize_html
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 # of anything made from it (checked cards, notes) include them in their keys (builder/memo.py).
 MARKDOWN_SOURCES = (
     "markdown_math.py",
+    "cloze.py",
     "markdown_extensions.py",
     "markdown_paragraph.py",
     "markdown_arithmatex.py",
@@ -251,63 +252,3 @@ def list_depths(unsafe_html: str) -> list[int]:
         position = match.start()
         depths.append(max(depth, 0))
     return depths
-
-
-# ------------------------------------------------------------ cloze deletions in source Markdown
-
-# The opening of a cloze deletion, `{{c1::`; its number is group 1.
-CLOZE_OPENING = re.compile(r"\{\{c(\d+)::")
-
-
-def reveal_clozes(text: str) -> str:
-    """`{{c1::answer::hint}}` → `**answer**`; a `}}` inside `$...$` math does not end a deletion."""
-    out, position = [], 0
-    for deletion in cloze_deletions(text):
-        out += [text[position : deletion.start], f"**{deletion.answer}**"]
-        position = deletion.end
-    return "".join(out) + text[position:]
-
-
-class ClozeDeletion(Record):
-    __slots__ = field_names = ("number", "answer", "hint", "start", "end")
-    number: Final[int]  # the N of {{cN::...}}
-    answer: Final[str]
-    hint: Final[str]  # "" without one
-    start: Final[int]  # text[start:end] is the whole {{cN::...}}
-    end: Final[int]
-
-    def __init__(self, number: int, answer: str, hint: str, start: int, end: int) -> None:
-        self.number = number
-        self.answer = answer
-        self.hint = hint
-        self.start = start
-        self.end = end
-
-
-def cloze_deletions(text: str) -> list[ClozeDeletion]:
-    """Every `{{cN::answer::hint}}` in order; a `}}` inside `$...$` math does not end a deletion."""
-    found, position = [], 0
-    for match in CLOZE_OPENING.finditer(text):
-        if match.start() < position:
-            continue
-        end = _cloze_end(text, match.end())
-        if end is None:
-            break
-        answer, _, hint = text[match.end() : end].partition("::")
-        found.append(ClozeDeletion(int(match.group(1)), answer, hint, match.start(), end + 2))
-        position = end + 2
-    return found
-
-
-def _cloze_end(text: str, start: int) -> int | None:
-    in_math, index = False, start
-    while index < len(text) - 1:
-        if text[index] == "\\":
-            index += 2
-            continue
-        if text[index] == "$":
-            in_math = not in_math
-        elif not in_math and text.startswith("}}", index):
-            return index
-        index += 1
-    return None

@@ -98,6 +98,7 @@ NOTES_CACHE_SOURCES = (
     "render.py",
     "highlight.py",
     "markdown_math.py",
+    "cloze.py",
     "markdown_extensions.py",
     "markdown_paragraph.py",
     "markdown_arithmatex.py",

@@ -55,6 +55,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset(
             {
                 "markdown_math",
+                "cloze",
                 "markdown_extensions",
                 "markdown_paragraph",
                 "markdown_arithmatex",

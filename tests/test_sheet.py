@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from builder.cloze import reveal_clozes
 from builder.load import load_deck
-from builder.markdown_math import reveal_clozes
 from builder.problems import SourceError
 from builder.render import render_deck
 from builder.sheet import build_sheet, load_outline, outline_problems
