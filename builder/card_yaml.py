@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from .yamlsource import pyyaml
+from .yaml_loader import pyyaml
 
 MULTI_LINE_STYLE = "|"
 

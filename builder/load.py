@@ -32,6 +32,7 @@ LOADER_SOURCES = (
     "schema.py",
     "fields.py",
     "yamlsource.py",
+    "yaml_loader.py",
     "model.py",
     "kinds.py",
     "card_kind.py",

@@ -43,6 +43,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "source_position",
                 "versions",
                 "yamlsource",
+                "yaml_loader",
                 "anki_notes",
                 "card_yaml",
                 "user_cache",

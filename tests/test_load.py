@@ -365,7 +365,7 @@ def test_each_card_file_is_seen_as_it_is_read_in_deck_order(cards):
 
 
 def test_pyyaml_is_imported_with_its_patterns_compiled_when_used():
-    """yamlsource.pyyaml() leaves PyYAML's regular expressions uncompiled until used (~10 ms of
+    """yaml_loader.pyyaml() leaves PyYAML's regular expressions uncompiled until used (~10 ms of
     every build that parses a file), and they then match as re.compile's would; nobody else's
     compile is deferred. Run in a fresh interpreter: this one may have imported yaml already."""
     import subprocess
@@ -375,7 +375,7 @@ def test_pyyaml_is_imported_with_its_patterns_compiled_when_used():
 
     script = """
 import re
-from builder.yamlsource import pyyaml
+from builder.yaml_loader import pyyaml
 yaml = pyyaml()
 assert re.compile("x").pattern == "x"  # the patch is gone
 reader = yaml.reader.Reader.NON_PRINTABLE
