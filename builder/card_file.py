@@ -11,11 +11,12 @@ import stat
 from pathlib import Path
 
 from .bounds import long_line_problem
-from .fields import BAD_VALUE, EMPTY, WRONG_TYPE, Found, Schema, Values, read, unstorable_character
+from .fields import BAD_VALUE, EMPTY, WRONG_TYPE, Found, Schema, Values, read
 from .kinds import FILE_KEYS
 from .model import KINDS, Card
 from .problems import Problem, SourceError, did_you_mean
 from .schema import CARD_FILE, CARD_LINT, COMMON_FIELDS, card_schema, lint_settings
+from .value_types import unstorable_character
 from .yamlsource import Node, read_yaml
 
 NOT_REGULAR = "not a regular file (a folder, FIFO or device is never read): remove it or rename it"

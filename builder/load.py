@@ -31,6 +31,7 @@ LOADER_SOURCES = (
     "card_file.py",
     "schema.py",
     "fields.py",
+    "value_types.py",
     "yamlsource.py",
     "yaml_loader.py",
     "model.py",

@@ -10,13 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .fields import (
-    BAD_VALUE,
-    INVALID,
-    UNKNOWN_KEY,
-    Field,
-    Found,
-    Schema,
+from .fields import BAD_VALUE, INVALID, UNKNOWN_KEY, Field, Found, Schema, read, suggestion
+from .model import LEVELS, LintSettings
+from .value_types import (
     anki_id,
     any_mapping,
     boolean,
@@ -24,13 +20,10 @@ from .fields import (
     matching,
     nodes,
     one_of,
-    read,
-    suggestion,
     text,
     text_list,
     whole_number_in,
 )
-from .model import LEVELS, LintSettings
 from .yamlsource import Node
 
 DUPLICATE = "MD120"  # an id (card, alias, seed item, outline part or section) used twice

@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "lock_repair",
                 "macros",
                 "fields",
+                "value_types",
                 "image_formats",
                 "mathjax",
                 "mathjax_install",
