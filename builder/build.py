@@ -11,26 +11,23 @@ notes are rendered.
 from __future__ import annotations
 
 import gc
-import re
 import time
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .atomic import TEMP_SUFFIX, remove_stale_temporaries, stage, write_atomically
-from .identity import LOCK_FILE, Lock, build_time, guid_for_card, lock_from_data, lock_text
+from .atomic import TEMP_SUFFIX, remove_stale_temporaries, stage
+from .identity import LOCK_FILE, Lock, build_time
 from .markdown_math import forget_conversions
-from .memo import CACHE_NAMES, BuildCaches, render_deck_memoised
+from .memo import CACHE_NAMES, BuildCaches
 from .model import KINDS, Deck, in_language
 from .options import BuildOptions, Progress, quiet
-from .parsed_cards import load_sources_memoised
 from .problems import Problem, errors_in
 from .stages_check import load_and_check, read_lock_and_release_problems, start_checks
 
 # Rendering, packaging and writing (stages.py, commit.py, release.py) are imported once the
 # checks have sent the new formulas to node: an edit's build imports them while node answers.
 if TYPE_CHECKING:
-    from .lock_repair import Repair
     from .release import Changes
     from .render import RenderedNote
 
@@ -42,7 +39,6 @@ __all__ = [
     "build",
     "load_and_check",
     "quiet",
-    "repair_lock_file",
 ]
 
 
@@ -253,55 +249,6 @@ def _version_to_write(deck: Deck, release: str | None, unfinished: str | None) -
     from .release import bump_version
 
     return unfinished or bump_version(deck.config.version, release)
-
-
-def repair_lock_file(options: BuildOptions) -> Repair:
-    """`mathdeck lock --repair`: the lock rewritten from what can be trusted in it (both sides
-    of a merge conflict), with the times of notes it lost read back from the newest .apkg in the
-    output folder wherever the sources still match it (`package` in the returned Repair)."""
-    from .figures import plan_figures
-    from .lock_repair import CurrentNote, repair_lock, restore_times  # only this command's
-    from .stages import figure_files
-
-    path = options.cards_dir / LOCK_FILE
-    repaired = repair_lock(path.read_text(encoding="utf-8", errors="replace"))
-    caches = BuildCaches.open(options.build_caches)
-    try:
-        loaded = load_sources_memoised(options.cards_dir, caches.cards)
-        deck, plans = loaded.complete(), plan_figures(options.figures_dir)
-        notes = render_deck_memoised(deck, figure_files(deck, plans), caches.notes, loaded.digests)
-    finally:
-        caches.save()
-    package = _newest_package(options.out_dir, deck)
-    if package is not None:
-        restore_times(
-            repaired,
-            [
-                CurrentNote(
-                    guid_for_card(n.card),
-                    n.card.id,
-                    n.content_hash,
-                    "\x1f".join(n.fields),
-                    " ".join(n.tags),
-                )
-                for n in notes
-            ],
-            package,
-        )
-    write_atomically(path, lock_text(lock_from_data(repaired.data)).encode("utf-8"))
-    return repaired
-
-
-def _newest_package(out_dir: Path, deck: Deck) -> Path | None:
-    """dist/<slug>-<version>[+dev].apkg of the highest version (not -en builds); a development
-    build is newer than the release it starts from."""
-    pattern = re.compile(re.escape(deck.config.slug) + r"-(\d+)\.(\d+)\.(\d+)(\+dev)?\.apkg")
-    found = [
-        ((*map(int, match.groups()[:3]), bool(match.group(4))), path)
-        for path in out_dir.glob("*.apkg")
-        if (match := pattern.fullmatch(path.name))
-    ]
-    return max(found)[1] if found else None
 
 
 def _anki_cards(note: RenderedNote) -> int:

@@ -49,7 +49,7 @@ def lock(
         if not path.exists():
             report.say(f"{path} does not exist: the next build writes it.")
             return
-        from .build import repair_lock_file
+        from .lock_file_repair import repair_lock_file
 
         repaired = repair_lock_file(build_options(cards, figures, out_dir))
     package = repaired.package
