@@ -22,7 +22,8 @@ before reading any, and keeping the next stamp reads only the files whose size o
 A replay itself reads and hashes every file: equal sizes and times never decide one.
 
 Stamps live in the per-user cache (`mathdeck build` has not parsed its options yet when it looks),
-one small file per command line, the newest STAMPS_KEPT kept.
+one small file per command line, the newest STAMPS_KEPT kept. A stamp is kept by
+build_stamp_record.py, after the build.
 """
 
 from __future__ import annotations
@@ -37,15 +38,13 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from .atomic import remove_stale_temporaries, write_atomically
+from .atomic import remove_stale_temporaries
 from .cache import code_fingerprint
 from .content_hash import content_key
 from .records import Record
 
 if TYPE_CHECKING:
-    from .build import BuildResult
     from .build_summary import BuildSummary
-    from .options import BuildOptions
 
 STAMP_FORMAT = 2  # 2: each file's size, time and digest
 STAMPS_KEPT = 64  # command lines remembered per user; older stamps are removed
@@ -58,9 +57,6 @@ ENVIRONMENT = (
     "XDG_CACHE_HOME",
     "HOME",
 )
-# A source modified this close to the build's start (or later) may have been read before or
-# after its change: no stamp. File times lag the clock (coarse ticks; 2 s steps on FAT).
-CHANGED_BEFORE_START_NS = 2_000_000_000
 NON_BLOCKING = getattr(os, "O_NONBLOCK", 0)  # POSIX; Windows has no FIFOs to fear
 
 
@@ -102,42 +98,6 @@ class Watched:
             str(path) for folder, pattern in self.globs for path in Path(folder).glob(pattern)
         }
         return sorted(listed.union(self.files))
-
-
-def watched_files(options: BuildOptions, result: BuildResult) -> tuple[Watched, set[str]]:
-    """What the build read and wrote, and which of those files it wrote itself (the lock, the
-    package, the figures it drew)."""
-    from .figure_drawing import DIGEST_SUFFIX
-    from .identity import LOCK_FILE
-    from .mathjax_install import DEFAULT_NODE_ROOT, mathjax_manifest
-    from .project import DECK_FILE
-
-    cards, out = options.cards_dir, options.out_dir
-    stem = result.deck.file_stem
-    files = [
-        cards / DECK_FILE,
-        cards / LOCK_FILE,
-        Path("cards") / DECK_FILE,  # which folder a build without --cards takes
-        Path(DECK_FILE),
-        result.path,
-        *(out / f"{stem}{lang}{dev}.apkg" for lang in ("", "-en") for dev in ("", "+dev")),
-        options.releases / f"{stem}.apkg",
-        *(cards / card.code_file for card in result.deck.cards if card.code_file),
-        mathjax_manifest(),  # MathJax's version: its verdicts are the checks' warnings
-    ]
-    written = [
-        cards / LOCK_FILE,
-        result.path,
-        *result.media,
-        *(media.with_name(media.name + DIGEST_SUFFIX) for media in result.media),
-    ]
-    globs = [(str(cards), "*.yaml"), (str(options.figures_dir), "*.py")]
-    # .cache/build (removed: the next build starts afresh); the checkout's node_modules (where
-    # MathJax is: mathjax_install.node_root)
-    folders = [str(options.build_caches), str(DEFAULT_NODE_ROOT / "node_modules")]
-    return Watched(sorted({str(path) for path in files + written}), globs, folders), {
-        str(path) for path in written
-    }
 
 
 class Hashed:
@@ -218,51 +178,11 @@ def _tool_versions() -> list[str]:
     return [sys.version, sqlite3.sqlite_version, zlib.ZLIB_RUNTIME_VERSION]
 
 
-def record_build(
-    stamps: Path,
-    invocation: Invocation,
-    options: BuildOptions,
-    result: BuildResult,
-    started_ns: int,
-) -> None:
-    """Keep the stamp of a successful build that started at `started_ns` (time.time_ns()), or
-    drop a stale one when a source may have changed while it ran."""
-    path = invocation.stamp_path(stamps)
-    if any(warning.location.file == options.build_caches for warning in result.warnings):
-        path.unlink(missing_ok=True)  # its caches were not saved: the next build tries again
-        return
-    watched, written = watched_files(options, result)
-    known = (_read_stamp(path) or {}).get("files")
-    hashed = hash_watched(
-        watched,
-        known if isinstance(known, dict) else None,
-        started_ns - CHANGED_BEFORE_START_NS,
-        written,
-    )
-    if hashed is None:
-        path.unlink(missing_ok=True)
-        return
-    from .build import leftover_places
-    from .build_summary import as_noop, summary_of, summary_to_plain
-
-    summary = as_noop(summary_of(result))
-    stamp = {
-        "format": STAMP_FORMAT,
-        "key": hashed.key,
-        "watched": watched.to_plain(),
-        "files": hashed.files,
-        "leftovers": [(str(folder), pattern) for folder, pattern in leftover_places(options)],
-        "summary": summary_to_plain(summary),
-    }
-    write_atomically(path, json.dumps(stamp).encode("utf-8"), durable=False)
-    forget_old_stamps(stamps)
-
-
 def replayed_build(stamps: Path, invocation: Invocation) -> BuildSummary | None:
     """The summary a build of `invocation` would print now, if nothing it reads has changed
     since its stamp was kept; None otherwise (or for a missing or damaged stamp)."""
     started = time.perf_counter()
-    stamp = _read_stamp(invocation.stamp_path(stamps))
+    stamp = read_stamp(invocation.stamp_path(stamps))
     if stamp is None:
         return None
     try:
@@ -284,7 +204,7 @@ def replayed_build(stamps: Path, invocation: Invocation) -> BuildSummary | None:
     return summary.replace(seconds=time.perf_counter() - started)
 
 
-def _read_stamp(path: Path) -> dict | None:
+def read_stamp(path: Path) -> dict | None:
     try:
         stamp = json.loads(path.read_bytes())
     except (OSError, ValueError):

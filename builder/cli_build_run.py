@@ -92,7 +92,7 @@ def _keep_stamp(invocation: Invocation, options, result, started_ns: int) -> Non
     """A successful build's stamp, for a replay when nothing changes (never fails the build)."""
     from contextlib import suppress
 
-    from .build_stamp import record_build
+    from .build_stamp_record import record_build
     from .user_cache import stamps_dir
 
     with suppress(OSError):  # a stamp only saves time

@@ -117,6 +117,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "stages_check",
                 "build",
                 "build_stamp",
+                "build_stamp_record",
                 "lock_file_repair",
                 "build_summary",
                 "prepare",
