@@ -43,6 +43,7 @@ LINT_SOURCES = (
     "lint_duplicates.py",
     "near_duplicates.py",
     "token_sets.py",
+    "prose_stems.py",
     "sorted_arrays.py",
     "tex_tokens.py",
     "kinds.py",

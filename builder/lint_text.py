@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from .token_sets import MATH, STOP_WORDS
+from .prose_stems import STOP_WORDS
+from .token_sets import MATH
 
 DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
 INLINE_CODE = re.compile(r"`[^`\n]+`")

@@ -9,10 +9,11 @@ one token: its tokens joined by spaces). A token is its string: the formula "$x$
 "x" give one token.
 
 The texts are read together, joined by a separator that no text holds: one regex pass finds
-every formula, builder/tex_tokens.py their TeX tokens, and numpy finds the prose words in the
-UTF-8 bytes, each packed into an integer (6 ASCII letters fit in 48 bits, and big-endian packing
-keeps their alphabetical order). No Python object is made for a word, a TeX token or a text: at
-20,000 cards this is about a fifth of the time of reading each text by itself.
+every formula, builder/tex_tokens.py their TeX tokens, and numpy (builder/prose_stems.py) finds
+the prose words in the UTF-8 bytes, each packed into an integer (6 ASCII letters fit in 48 bits,
+and big-endian packing keeps their alphabetical order). No Python object is made for a word, a
+TeX token or a text: at 20,000 cards this is about a fifth of the time of reading each text by
+itself.
 """
 
 from __future__ import annotations
@@ -23,22 +24,12 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import cache, partial
 from typing import TYPE_CHECKING
 
+from .prose_stems import STEM_LENGTH, packed_stem, prose_stems
 from .sorted_arrays import first_of_runs, renumbered
 
 if TYPE_CHECKING:
     import numpy as np
 
-# Words that carry no content of their own: two questions do not match on "what is the".
-STOP_WORDS = frozenset(
-    """
-a an the of in on at to for from by with without into onto over under as is are was were be
-been being it its this that these those there here and or nor but not no so than then if when
-what which who whom whose why how does do did can could should would will may might must shall
-your you we our one ones two their they them each every any some all both such very also only
-just about between versus vs per via
-""".split()  # noqa: SIM905
-)
-STEM_LENGTH = 6
 # $$display$$ or $inline$ (an inline `$` neither escaped nor doubled). Written to start with the
 # `$` itself, so the regex engine skips to the next `$` instead of trying every character; the
 # lookbehind then looks back past it.
@@ -47,8 +38,6 @@ MATH = re.compile(MATH_PATTERN.replace("ANY", "."), re.S)
 WORD = re.compile(r"[a-z0-9]+")
 RUN = 3  # TeX tokens per formula shingle
 
-# bytes.translate's table: 1 for a byte of [a-z0-9], a word's letters, 0 for any other
-_LETTERS = bytes(byte in b"0123456789abcdefghijklmnopqrstuvwxyz" for byte in range(256))
 _SPELLED_STEM = re.compile(rf"[a-z0-9]{{1,{STEM_LENGTH}}}")
 _SYMBOL = re.compile(r"[^\s\w\\{}&~$]")  # what a separator must be: one TOKEN, no noise, no math
 # A formula's token that is no stem, as an integer: its kind in the 2 low bits (no TeX token, one,
@@ -107,7 +96,7 @@ def tokenise(texts: Sequence[str]) -> TokenSets:
     formulas = [
         display or inline for display, inline in zip(pieces[1::3], pieces[2::3], strict=True)
     ]
-    word_rows, words = _prose_stems(" ".join(prose), separator)
+    word_rows, words = prose_stems(" ".join(prose), separator)
     tex = _formula_tokens(formulas, separator)
     # stems and the formulas' other tokens are numbered apart: each fits one key with its text
     stem_row, stem, stems = _numbered(
@@ -136,49 +125,6 @@ def _separator(texts: Sequence[str]) -> str:
 def _math(separator: str) -> re.Pattern[str]:
     """MATH within one text of texts joined by the separator."""
     return re.compile(MATH_PATTERN.replace("ANY", f"[^{re.escape(separator)}]"))
-
-
-def _prose_stems(prose: str, separator: str) -> tuple[np.ndarray, np.ndarray]:
-    """(text, packed stem) of every word of the prose, stop words aside: the stem is a word's
-    first STEM_LENGTH letters of [a-z0-9], packed big-endian into an integer."""
-    import numpy as np
-
-    if separator != "\0":
-        prose = prose.replace("\0", " ").replace(separator, "\0")  # NUL is not a letter either
-    data = b" " + prose.encode("utf-8", "surrogatepass") + b" " * 8
-    # a word's first letter and the first non-letter after it, in turn
-    edges = np.flatnonzero(np.diff(np.frombuffer(data.translate(_LETTERS), np.int8)))
-    start, end = edges[0::2] + 1, edges[1::2] + 1
-    between = np.flatnonzero(np.frombuffer(data, np.uint8) == 0)  # NUL: where a text ends
-    words = np.diff(np.r_[0, np.searchsorted(start, between), len(start)])
-    row = np.repeat(np.arange(len(words)), words)
-    # the 8 bytes from each word's first letter as one big-endian integer, cut to the stem
-    eight = np.ndarray((len(data) - 7,), ">u8", data, 0, (1,))[start]
-    cut = 8 * np.minimum(end - start, STEM_LENGTH).astype(np.uint64)
-    stem = ((eight >> (np.uint64(64) - cut)) << (np.uint64(8 * STEM_LENGTH) - cut)).astype(np.int64)
-    modulus, stops = _stop_stems()
-    stop = stops[stem % modulus] == stem
-    return row[~stop], stem[~stop]
-
-
-@cache
-def _stop_stems() -> tuple[int, np.ndarray]:
-    """The packed stop words as a table by their value modulo a number that tells them apart:
-    looking a stem up is then one division, not a search."""
-    import numpy as np
-
-    packed = sorted(map(_packed, STOP_WORDS))
-    modulus = next(
-        m for m in range(len(packed), 1 << 20) if len({p % m for p in packed}) == len(packed)
-    )
-    table = np.full(modulus, -1, np.int64)
-    table[np.array(packed) % modulus] = packed
-    return modulus, table
-
-
-def _packed(word: str) -> int:
-    """A stem as an integer: its first STEM_LENGTH bytes, big-endian, zeros after."""
-    return int.from_bytes(word[:STEM_LENGTH].encode("ascii").ljust(STEM_LENGTH, b"\0"), "big")
 
 
 class _FormulaTokens:
@@ -263,7 +209,8 @@ def _stems_of(ids: np.ndarray, words: Sequence[str]) -> np.ndarray:
     distinct = np.sort(ids)
     distinct = distinct[first_of_runs(distinct)]
     stems = [
-        _packed(words[at]) if _SPELLED_STEM.fullmatch(words[at]) else -1 for at in distinct.tolist()
+        packed_stem(words[at]) if _SPELLED_STEM.fullmatch(words[at]) else -1
+        for at in distinct.tolist()
     ]
     return np.array(stems, np.int64)[np.searchsorted(distinct, ids)]
 

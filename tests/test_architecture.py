@@ -83,6 +83,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "lint_text",
                 "near_duplicates",
                 "token_sets",
+                "prose_stems",
                 "sorted_arrays",
                 "tex_tokens",
             }

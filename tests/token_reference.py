@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from builder.token_sets import STEM_LENGTH, STOP_WORDS
+from builder.prose_stems import STEM_LENGTH, STOP_WORDS
 
 TEX_NOISE = re.compile(
     r"\\(?:left|right)\.|\\(?:left|right|big{1,2}[lrm]?|displaystyle|textstyle|quad|qquad|[,;:!> ]"
