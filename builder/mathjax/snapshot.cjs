@@ -2,10 +2,10 @@
 // evaluated and the checker configured (speedups, TeX input with its packages, CommonHTML output,
 // safety wall), instead of doing all that on every start (~0.15 s of CPU even from the code cache).
 //
-//   node --snapshot-blob BLOB --build-snapshot snapshot.cjs     (MATHDECK_NODE_ROOT set)
-//   node --snapshot-blob BLOB check.mjs --stream | --names | (batch)   runs check.mjs's main
+//   node FLAGS --snapshot-blob BLOB --build-snapshot snapshot.cjs     (MATHDECK_NODE_ROOT set)
+//   node FLAGS --snapshot-blob BLOB check.mjs --stream | --names | (batch)   runs check.mjs's main
 //
-// mathdeck (builder/mathjax_snapshot.py) builds the blob once per node, MathJax and checker code,
+// mathdeck (builder/mathjax_snapshot.py, FLAGS its V8_FLAGS) builds the blob once per node, MathJax and checker code,
 // keeps it in the per-user cache and runs node with it only when its SHA-256 matches.
 //
 // A snapshot's entry script may require node's built-in modules only: no user-land CommonJS and
