@@ -57,9 +57,9 @@ function loadCommonJs(filename) {
 }
 
 // What our ES modules import, besides each other and the built-ins that keep no state of the
-// process: MathJax comes through this loader, and worker_threads and readline are loaded when a
-// process started from the snapshot first uses them. Loaded into the snapshot they are "not yet
-// fully verified" (node's warning), and indeed a Worker made there fails in its first
+// process: MathJax comes through this loader, and worker_threads is loaded when a process
+// started from the snapshot first uses it. Loaded into the snapshot it is "not yet fully
+// verified" (node's warning), and indeed a Worker made there fails in its first
 // process.cwd() (its shared cwd counter is lost with the snapshot).
 const SHIMS = {
   'node:module': { createRequire: (file) => requireFrom(path.dirname(file)) },
@@ -72,7 +72,6 @@ const SHIMS = {
       return new (require('node:worker_threads').Worker)(...args);
     },
   },
-  'node:readline': { createInterface: (...args) => require('node:readline').createInterface(...args) },
 };
 
 const IMPORT = /^import\s+(?:\{([^}]*)\}|(\w+))\s+from\s+'([^']+)';$/gm;
