@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import IO, Final
 
 from .mathjax_install import MathJaxUnavailable, require_node_setup
-from .mathjax_snapshot import CHECK_SCRIPT, Snapshot, usable_snapshot
+from .mathjax_snapshot import CHECK_SCRIPT, Snapshot, node_environment, usable_snapshot
 from .records import Record
 
 EXIT_MATHJAX_MISSING = 3  # check.mjs's exit code when it cannot import mathjax-full
@@ -52,12 +51,11 @@ def _node_environment(
     root: Path, tex_links: str = "none", bound_limit_em: float = 0.0
 ) -> dict[str, str]:
     # The safety policy and the bound's limit travel in the environment: worker threads inherit it.
-    return {
-        **os.environ,
-        "MATHDECK_NODE_ROOT": str(root),
-        "MATHDECK_TEX_LINKS": tex_links,
-        "MATHDECK_WIDTH_BOUND_LIMIT_EM": json.dumps(bound_limit_em),  # inf: Infinity, as in JS
-    }
+    return node_environment(
+        MATHDECK_NODE_ROOT=str(root),
+        MATHDECK_TEX_LINKS=tex_links,
+        MATHDECK_WIDTH_BOUND_LIMIT_EM=json.dumps(bound_limit_em),  # inf: Infinity, as in JS
+    )
 
 
 def check_tex(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> list[str | None]:

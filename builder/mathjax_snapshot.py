@@ -37,7 +37,15 @@ from .user_cache import file_stamp, settled
 NODE_SCRIPTS = Path(__file__).resolve().parent / "mathjax"
 CHECK_SCRIPT = NODE_SCRIPTS / "check.mjs"
 SNAPSHOT_SCRIPT = NODE_SCRIPTS / "snapshot.cjs"
-FORMAT = "mathdeck-v8-snapshot-1"
+FORMAT = "mathdeck-v8-snapshot-2"  # 2: built and run with V8_FLAGS
+# V8 refuses a snapshot run with other flags than it was built with, so both use these.
+# --no-rehash-snapshot: the blob's hash tables keep the hash seed they were built with instead of
+# being rehashed under a new random one at every start (~12 ms of CPU of a one-formula check's
+# ~70; that seed only guards against hash flooding, and the checker reads the deck's own files).
+V8_FLAGS = ("--no-rehash-snapshot",)
+# And at every start: V8's own checksum of the blob (adler32 over its ~8 MB, ~3% of a one-formula
+# check's CPU in perf) is redundant once verified() has matched the blob with its SHA-256.
+RUN_FLAGS = (*V8_FLAGS, "--no-verify-snapshot-checksum")
 RETRY_FAILED_AFTER_SECONDS = 24 * 3600  # a snapshot that could not be built (a transient failure?)
 BUILDING_FOR_AT_MOST_SECONDS = 300  # an older "building" mark is a builder that died
 BUILD_TIMEOUT_SECONDS = 300
@@ -54,6 +62,20 @@ SELF_TEST = (
     (r"\require{html}", False),
     (r"\begin{aligned} a &= b \\ c &= d \end{aligned}", True),
 )
+
+
+# Read by node at every start though the checker opens no connection: NODE_EXTRA_CA_CERTS makes
+# node parse the whole bundle it names (here ~140 certificates, ~80 ms of CPU, more than the rest
+# of a one-formula check from the snapshot).
+UNUSED_BY_THE_CHECKER = ("NODE_EXTRA_CA_CERTS",)
+
+
+def node_environment(**settings: str) -> dict[str, str]:
+    """The environment node runs the checker in: ours with `settings`, less what it never uses."""
+    environment = {**os.environ, **settings}
+    for name in UNUSED_BY_THE_CHECKER:
+        environment.pop(name, None)
+    return environment
 
 
 def snapshot_folder() -> Path | None:
@@ -132,7 +154,7 @@ class Snapshot:
 
     def arguments(self) -> list[str]:
         """node's arguments that start it from this snapshot (before the script's)."""
-        return ["--snapshot-blob", str(self.blob)]
+        return [*RUN_FLAGS, "--snapshot-blob", str(self.blob)]
 
     def publish(self, built: Path) -> None:
         """Make the checked blob `built` this snapshot's, with its digest."""
@@ -207,13 +229,22 @@ def build_snapshot(snapshot: Snapshot) -> bool:
     temporary = snapshot.blob.with_name(f".{snapshot.blob.name}.{os.getpid()}.tmp")
     try:
         made = _node(
-            snapshot, ["--snapshot-blob", str(temporary), "--build-snapshot", str(SNAPSHOT_SCRIPT)]
+            snapshot,
+            [
+                *V8_FLAGS,
+                "--snapshot-blob",
+                str(temporary),
+                "--build-snapshot",
+                str(SNAPSHOT_SCRIPT),
+            ],
         )
         if made.returncode != 0:
             raise RuntimeError(f"--build-snapshot failed ({made.returncode}): {made.stderr}")
         sample = json.dumps([{"tex": tex, "display": display} for tex, display in SELF_TEST])
         expected = _node(snapshot, [str(CHECK_SCRIPT)], sample)
-        answered = _node(snapshot, ["--snapshot-blob", str(temporary), str(CHECK_SCRIPT)], sample)
+        answered = _node(
+            snapshot, [*V8_FLAGS, "--snapshot-blob", str(temporary), str(CHECK_SCRIPT)], sample
+        )
         if expected.returncode != 0 or (answered.returncode, answered.stdout) != (
             0,
             expected.stdout,
@@ -233,7 +264,7 @@ def build_snapshot(snapshot: Snapshot) -> bool:
 
 
 def _node(snapshot: Snapshot, arguments: list[str], stdin: str = "") -> subprocess.CompletedProcess:
-    environment = {**os.environ, "MATHDECK_NODE_ROOT": str(snapshot.root)}
+    environment = node_environment(MATHDECK_NODE_ROOT=str(snapshot.root))
     for name in ("MATHDECK_TEX_LINKS", "MATHDECK_MATHJAX_PLAIN"):
         environment.pop(name, None)  # the snapshot is of the checker as every deck starts it
     return subprocess.run(

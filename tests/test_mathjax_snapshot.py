@@ -257,3 +257,18 @@ def test_blobs_of_other_keys_unused_for_a_month_are_removed(built, tmp_path):
     assert snapshot.verified()
     assert not old.exists() and not old.with_suffix(".json").exists()
     assert recent.exists() and recent.with_suffix(".json").exists()
+
+
+def test_node_runs_the_checker_without_the_ca_bundle_but_with_everything_else(monkeypatch):
+    # node parses NODE_EXTRA_CA_CERTS's whole bundle at every start (~80 ms), for a checker that
+    # opens no connection; every other variable (PATH, the deck's settings) still reaches it
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", "/etc/ssl/certs/ca-certificates.crt")
+    monkeypatch.setenv("MATHDECK_SOMETHING_ELSE", "kept")
+    environment = mathjax_snapshot.node_environment(MATHDECK_TEX_LINKS="https")
+    assert "NODE_EXTRA_CA_CERTS" not in environment
+    assert environment["MATHDECK_SOMETHING_ELSE"] == "kept"
+    assert environment["MATHDECK_TEX_LINKS"] == "https"
+    assert environment["PATH"] == os.environ["PATH"]
+    # and a check still answers with the bundle named (here a file that does not exist)
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", "/nonexistent/bundle.pem")
+    assert mathjax.check_tex([("x^2", False)]) == [None]

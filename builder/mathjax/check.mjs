@@ -33,7 +33,6 @@
 
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { setFlagsFromString } from 'node:v8';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
@@ -56,6 +55,23 @@ function knownNames() {
     return [...found].sort();
   };
   return { macros: names('macro'), environments: names('environment') };
+}
+
+// stdin's lines as they come. readline would split them, but loading it is six more of node's
+// modules compiled at every start, for lines that are JSON (a stray \r is JSON's whitespace).
+async function* stdinLines() {
+  let rest = '';
+  process.stdin.setEncoding('utf8');
+  for await (const chunk of process.stdin) {
+    if (!chunk.includes('\n')) {
+      rest += chunk; // a long line: split once it ends, not once per chunk
+      continue;
+    }
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop();
+    yield* lines;
+  }
+  if (rest) yield rest;
 }
 
 async function readStdin() {
@@ -113,7 +129,7 @@ async function streamMain(ready) {
   if (ready) pool.checkHere(ready);
   pool.grow(Math.max(availableParallelism() - 1, 1));
   let batch = 0;
-  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+  for await (const line of stdinLines()) {
     if (!line.trim()) continue;
     let items;
     try {

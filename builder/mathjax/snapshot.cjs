@@ -2,10 +2,10 @@
 // evaluated and the checker configured (speedups, TeX input with its packages, CommonHTML output,
 // safety wall), instead of doing all that on every start (~0.15 s of CPU even from the code cache).
 //
-//   node --snapshot-blob BLOB --build-snapshot snapshot.cjs     (MATHDECK_NODE_ROOT set)
-//   node --snapshot-blob BLOB check.mjs --stream | --names | (batch)   runs check.mjs's main
+//   node FLAGS --snapshot-blob BLOB --build-snapshot snapshot.cjs     (MATHDECK_NODE_ROOT set)
+//   node FLAGS --snapshot-blob BLOB check.mjs --stream | --names | (batch)   runs check.mjs's main
 //
-// mathdeck (builder/mathjax_snapshot.py) builds the blob once per node, MathJax and checker code,
+// mathdeck (builder/mathjax_snapshot.py, FLAGS its V8_FLAGS) builds the blob once per node, MathJax and checker code,
 // keeps it in the per-user cache and runs node with it only when its SHA-256 matches.
 //
 // A snapshot's entry script may require node's built-in modules only: no user-land CommonJS and
@@ -57,9 +57,9 @@ function loadCommonJs(filename) {
 }
 
 // What our ES modules import, besides each other and the built-ins that keep no state of the
-// process: MathJax comes through this loader, and worker_threads and readline are loaded when a
-// process started from the snapshot first uses them. Loaded into the snapshot they are "not yet
-// fully verified" (node's warning), and indeed a Worker made there fails in its first
+// process: MathJax comes through this loader, and worker_threads is loaded when a process
+// started from the snapshot first uses it. Loaded into the snapshot it is "not yet fully
+// verified" (node's warning), and indeed a Worker made there fails in its first
 // process.cwd() (its shared cwd counter is lost with the snapshot).
 const SHIMS = {
   'node:module': { createRequire: (file) => requireFrom(path.dirname(file)) },
@@ -72,7 +72,6 @@ const SHIMS = {
       return new (require('node:worker_threads').Worker)(...args);
     },
   },
-  'node:readline': { createInterface: (...args) => require('node:readline').createInterface(...args) },
 };
 
 const IMPORT = /^import\s+(?:\{([^}]*)\}|(\w+))\s+from\s+'([^']+)';$/gm;
