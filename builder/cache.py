@@ -276,9 +276,10 @@ def file_digests(paths: list[Path] | list[str]) -> list[str]:
     return digests
 
 
-# One table per checkout (by where builder/ is): a process reads its own ~150 files' digests, not
-# those of every checkout and copy the user ever ran (4,096 of them were ~4 ms of every start,
-# before node could be asked for an edit's formula, on a machine with a few).
+# One table per checkout (by where builder/ is): a process reads its own ~150 code files' digests
+# (and those of the card files its builds read, parsed_cards._key), not those of every checkout
+# and copy the user ever ran (4,096 of them were ~4 ms of every start, before node could be asked
+# for an edit's formula, on a machine with a few). Past CODE_DIGESTS_KEPT a file is hashed again.
 CODE_DIGESTS = (
     "code-digests-" + hashlib.blake2b(str(BUILDER_DIR).encode(), digest_size=8).hexdigest()
 )
