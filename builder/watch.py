@@ -8,6 +8,7 @@ Figure scripts re-run only when they changed: the figure cache is keyed by their
 from __future__ import annotations
 
 import gc
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -61,17 +62,57 @@ def watch(
 ) -> None:
     from watchfiles import watch as watch_files
 
+    folders = [p for p in (options.cards_dir, options.figures_dir) if p.exists()]
+    # The watcher only starts once the first build is done, so a save made while that build ran
+    # (16 s on a large cold deck, longer on a loaded machine) would be missed: the sources are
+    # stamped before it, and compared again once the watcher is up.
+    before = _sources_stamp(folders)
     last = rebuild(options, None, first=True)
     report(last)
     _collect_garbage()
     previous = last.result
-    folders = [str(p) for p in (options.cards_dir, options.figures_dir) if p.exists()]
-    for _ in watch_files(*folders, watch_filter=_relevant, stop_event=stop, debounce=200, step=50):
+    watcher_up = False
+    for changes in watch_files(
+        *map(str, folders),
+        watch_filter=_relevant,
+        stop_event=stop,
+        debounce=200,
+        step=50,
+        rust_timeout=STAMP_CHECK_MS,
+        yield_on_timeout=True,
+    ):
+        # An empty set is a timeout. The first one says the watcher is up: a save made before
+        # it shows only in the stamp.
+        missed_save = not changes and not watcher_up and _sources_stamp(folders) != before
+        watcher_up = True
+        if not changes and not missed_save:
+            continue
         outcome = rebuild(options, previous)
         report(outcome)
         _collect_garbage()
         if outcome.result is not None:
             previous = outcome.result
+
+
+# How long the watcher waits before the first look for saves made during the first build; the
+# later timeouts only wake the loop to see the stop event, which watchfiles checks anyway.
+STAMP_CHECK_MS = 500
+
+
+def _sources_stamp(folders: list[Path]) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every watched source, by path."""
+    stamp = {}
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if not _relevant(None, str(path)):
+                continue
+            try:
+                status = path.stat()
+            except OSError:  # removed while we looked: the comparison sees it gone
+                continue
+            if stat.S_ISREG(status.st_mode):
+                stamp[str(path)] = (status.st_size, status.st_mtime_ns)
+    return stamp
 
 
 def _collect_garbage() -> None:

@@ -197,3 +197,39 @@ def test_watch_rebuilds_one_edited_card_without_drawing_figures(project):
         and not rebuild.changes.removed
     )
     assert rebuild.result.figures_drawn == 0
+
+
+def test_watch_rebuilds_a_save_made_while_the_first_build_ran(project, monkeypatch):
+    """The watcher starts after the first build; a save made during that build must not be lost
+    (it was, and CI caught it once as a flaky 'no rebuild after the edit')."""
+    import builder.watch as watch_module
+    from builder.build import BuildOptions
+
+    options = BuildOptions(
+        cards_dir=project / "cards",
+        out_dir=project / "dist",
+        figures_dir=project / "figures",
+        cache_dir=project / ".cache" / "figures",
+    )
+    cards = project / "cards" / "cards.yaml"
+    real_rebuild = watch_module.rebuild
+
+    def rebuild_then_save_on_the_first(options, previous, first=False):
+        outcome = real_rebuild(options, previous, first)
+        if first:  # saved after the first build read the sources, before the watcher is up
+            cards.write_text(cards.read_text().replace("Bayes' theorem", "Bayes' rule"))
+        return outcome
+
+    monkeypatch.setattr(watch_module, "rebuild", rebuild_then_save_on_the_first)
+    reports, stop = [], threading.Event()
+    thread = threading.Thread(
+        target=watch_module.watch, args=(options, reports.append, stop), daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 30
+    while len(reports) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(5)
+    assert len(reports) >= 2, "the save made during the first build was never rebuilt"
+    assert reports[1].error is None and reports[1].changes.changed == ["bayes-theorem"]
