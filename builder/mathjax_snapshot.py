@@ -50,6 +50,10 @@ RETRY_FAILED_AFTER_SECONDS = 24 * 3600  # a snapshot that could not be built (a 
 BUILDING_FOR_AT_MOST_SECONDS = 300  # an older "building" mark is a builder that died
 BUILD_TIMEOUT_SECONDS = 300
 UNUSED_FOR_SECONDS = 30 * 24 * 3600  # another key's blob (older node, MathJax, code) then goes
+# Every change to the checker's code or node is a new key: a contributor editing check.mjs made
+# ~130 blobs (1 GB) in a day. The most recently used of the others stay (another checkout or
+# installed version used alternately), the rest go whatever their age.
+OTHER_BLOBS_KEPT = 3
 # What the built snapshot must answer exactly as node without it does before it is used: good
 # formulas (widths), errors, the safety wall, a definition that must not outlive its formula.
 SELF_TEST = (
@@ -164,15 +168,18 @@ class Snapshot:
         self._remove_unused_others()
 
     def _remove_unused_others(self) -> None:
-        """Each blob is ~8 MB: those of other keys nobody read for a month go."""
+        """Each blob is ~8 MB: of the other keys' blobs, those nobody read for a month go, and
+        all but the OTHER_BLOBS_KEPT most recently used."""
         now = time.time()
+        others = []
         for other in self.blob.parent.glob("mathjax-snapshot-*.blob"):
             with contextlib.suppress(OSError):
                 used = other.stat()
-                if (
-                    other != self.blob
-                    and now - max(used.st_atime, used.st_mtime) > UNUSED_FOR_SECONDS
-                ):
+                others.append((max(used.st_atime, used.st_mtime), other))
+        others = sorted((pair for pair in others if pair[1] != self.blob), reverse=True)
+        for rank, (last_used, other) in enumerate(others):
+            if rank >= OTHER_BLOBS_KEPT or now - last_used > UNUSED_FOR_SECONDS:
+                with contextlib.suppress(OSError):
                     other.unlink()
                     other.with_suffix(".json").unlink(missing_ok=True)
 

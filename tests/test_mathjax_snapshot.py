@@ -14,7 +14,13 @@ from builder import mathjax, mathjax_snapshot, user_cache
 from builder.bench_decks import distinct_formulas
 from builder.mathjax import TexStream, measure_tex, tex_names
 from builder.mathjax_install import require_node_setup
-from builder.mathjax_snapshot import Snapshot, build_snapshot, snapshot_folder, usable_snapshot
+from builder.mathjax_snapshot import (
+    OTHER_BLOBS_KEPT,
+    Snapshot,
+    build_snapshot,
+    snapshot_folder,
+    usable_snapshot,
+)
 from builder.phone_budget import FITS_DEFAULT_PHONE_EM
 from test_mathjax import BAD, GOOD, UNSAFE, _flagship_formulas
 
@@ -257,6 +263,23 @@ def test_blobs_of_other_keys_unused_for_a_month_are_removed(built, tmp_path):
     assert snapshot.verified()
     assert not old.exists() and not old.with_suffix(".json").exists()
     assert recent.exists() and recent.with_suffix(".json").exists()
+
+
+def test_only_the_most_recently_used_blobs_of_other_keys_are_kept(built, tmp_path):
+    others = [tmp_path / f"mathjax-snapshot-{n:04}.blob" for n in range(OTHER_BLOBS_KEPT + 2)]
+    for age, blob in enumerate(others):  # others[0] the most recently used
+        blob.write_bytes(b"an older snapshot")
+        blob.with_suffix(".json").write_text("{}")
+        used = time.time() - (age + 1) * 3600
+        os.utime(blob, (used, used))
+    snapshot = Snapshot(tmp_path, built.node, built.root)
+    built_again = tmp_path / "built"
+    built_again.write_bytes(built.blob.read_bytes())
+    snapshot.publish(built_again)
+    assert snapshot.verified()
+    kept = [blob for blob in others if blob.exists() and blob.with_suffix(".json").exists()]
+    assert kept == others[:OTHER_BLOBS_KEPT]
+    assert not any(blob.exists() for blob in others[OTHER_BLOBS_KEPT:])
 
 
 def test_node_runs_the_checker_without_the_ca_bundle_but_with_everything_else(monkeypatch):
