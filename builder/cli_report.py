@@ -166,7 +166,7 @@ class Report:
         edit's build asks node for its new formula before it imports the packaging and figures."""
         from .commit import WriteError, os_error_text
         from .figures import FigureError
-        from .mathjax_install import MathJaxUnavailable
+        from .mathjax_install import MathJaxFailed, MathJaxUnavailable
 
         if isinstance(error, WriteError):
             self.failed(str(error), written_report(error))
@@ -178,6 +178,8 @@ class Report:
             )
         elif isinstance(error, MathJaxUnavailable):
             self.failed(f"cannot check formulas: {error}")
+        elif isinstance(error, MathJaxFailed):
+            self.failed(f"MathJax's checker failed{nothing} node said: {error}")
         else:
             return False
         return True

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Final
 
-from .mathjax_install import MathJaxUnavailable, require_node_setup
+from .mathjax_install import MathJaxFailed, MathJaxUnavailable, require_node_setup
 from .mathjax_snapshot import CHECK_SCRIPT, Snapshot, node_environment, usable_snapshot
 from .records import Record
 
@@ -159,14 +159,14 @@ class TexStream:
         if returncode == EXIT_MATHJAX_MISSING:
             raise MathJaxUnavailable(f"{stderr}; run `make setup` (or `npm ci`)")
         if returncode != 0 or len(self._answers) != len(self._batches):
-            raise RuntimeError(
+            raise MathJaxFailed(
                 f"{CHECK_SCRIPT.name} --stream failed ({returncode}), "
                 f"{len(self._answers)} of {len(self._batches)} batches answered: {stderr}"
             )
         verdicts = []
         for number, batch in enumerate(self._batches):
             if len(self._answers[number]) != len(batch):
-                raise RuntimeError(
+                raise MathJaxFailed(
                     f"{CHECK_SCRIPT.name} answered {len(self._answers[number])} of {len(batch)} "
                     f"in batch {number}"
                 )
@@ -229,7 +229,7 @@ def json_answer(result: subprocess.CompletedProcess, what: str):
     if result.returncode == EXIT_MATHJAX_MISSING:
         raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
     if result.returncode != 0:
-        raise RuntimeError(f"{what} failed ({result.returncode}): {result.stderr}")
+        raise MathJaxFailed(f"{what} failed ({result.returncode}): {result.stderr.strip()}")
     return json.loads(result.stdout)
 
 
@@ -274,7 +274,7 @@ def _run_checker(
         _run_check_script([], formulas_json(items), tex_links, bound_limit_em), CHECK_SCRIPT.name
     )
     if len(verdicts) != len(items):
-        raise RuntimeError(f"{CHECK_SCRIPT.name} answered {len(verdicts)} of {len(items)}")
+        raise MathJaxFailed(f"{CHECK_SCRIPT.name} answered {len(verdicts)} of {len(items)}")
     return [_verdict(verdict) for verdict in verdicts]
 
 

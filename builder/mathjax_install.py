@@ -34,6 +34,11 @@ class MathJaxUnavailable(Exception):
     """node or the node packages are missing: a setup problem, not a problem in the cards."""
 
 
+class MathJaxFailed(Exception):
+    """node ran a script of builder/mathjax and it ended without every answer (NODE_OPTIONS node
+    refuses, memory, a kill, a crash): the build stops, writing nothing, with what node said."""
+
+
 def node_root() -> Path:
     """Where node_modules/mathjax-full is (or will be, see installed_node_root): MATHDECK_NODE_ROOT,
     else the checkout's root when it has node_modules, else the per-user cache."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Final
 
 from .mathjax import formulas_json, json_answer, node_run
-from .mathjax_install import require_node_setup
+from .mathjax_install import MathJaxFailed, require_node_setup
 from .records import Record
 
 TYPESET_SCRIPT = Path(__file__).resolve().parent / "mathjax" / "typeset.mjs"
@@ -42,7 +42,7 @@ def typeset_svg(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> T
         TYPESET_SCRIPT.name,
     )
     if len(answer["formulas"]) != len(unique):
-        raise RuntimeError(
+        raise MathJaxFailed(
             f"{TYPESET_SCRIPT.name} answered {len(answer['formulas'])} of {len(unique)}"
         )
     svg = dict(zip(unique, answer["formulas"], strict=True))

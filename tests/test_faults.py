@@ -848,3 +848,19 @@ def test_the_lock_schemas_fast_path_agrees_with_its_checks(monkeypatch):
         assert _sound_note(entry, now) == (note_problems(entry) == [])
 
     same()
+
+
+def test_a_node_that_cannot_start_is_one_message_and_nothing_is_written(released):
+    """node refusing its NODE_OPTIONS (or killed, or out of memory) ends the build with what node
+    said, no traceback, and the previous build untouched."""
+    cards = released / "cards" / "cards.yaml"
+    cards.write_text(cards.read_text().replace("Bayes' theorem", "Bayes' rule $x^{2}_{new}$"))
+    before = (released / RELEASED).read_bytes()
+    shutil.rmtree(released / ".cache", ignore_errors=True)  # every formula goes to node
+    result = run(released, "build", NODE_OPTIONS="--no-such-option")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    [message] = [line for line in problem_lines(result) if "MathJax's checker failed" in line]
+    assert message.startswith("error: MathJax's checker failed; nothing was written. node said:")
+    assert "--no-such-option is not allowed in NODE_OPTIONS" in message
+    assert (released / RELEASED).read_bytes() == before
