@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .bench_decks import distinct_formulas, edit_one_card, write_synthetic_project
+from .bench_halves import halves_rows
 from .bench_runs import REPO, Floor, Run, build_run, compile_bytecode, run_cli
 from .bench_table import BenchResult, Row
 
@@ -132,6 +133,7 @@ def _synthetic_rows(project: Path, count: int, options: BenchOptions, report: Re
         (cards / "mathdeck.lock.json").unlink(missing_ok=True)
         cold.append(build_run(project, EPOCH, force=True))
         report(f"{count:,} cards, cold: {cold[-1].seconds:.2f} s, peak RSS {cold[-1].rss:.0f} MB")
+    halves = halves_rows(project, count, options.runs, EPOCH, report)
     floor = Floor(project)
     edited, edit_floor = _edits(project, options.runs, floor, report, f"{count:,} cards")
     noop, noop_floor, full = _noops(project, options.runs, floor, report, f"{count:,} cards")
@@ -147,6 +149,7 @@ def _synthetic_rows(project: Path, count: int, options: BenchOptions, report: Re
             limit=cold_limit,
             cards=count,
         ),
+        *halves,
         _timed_row(
             f"{count:,} cards, 1 card edited",
             edited,

@@ -126,6 +126,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "watch",
                 "bench",
                 "bench_decks",
+                "bench_halves",
                 "bench_floor",
                 "bench_runs",
                 "bench_table",

@@ -59,6 +59,8 @@ def test_bench_prints_a_row_per_case(tmp_path):
         "12 cards, no-op build",
         "12 cards, cold build's peak RSS",
         "30 cards, cold",
+        "30 cards, cold: MathJax alone (",
+        "30 cards, cold: Python alone (MathJax's verdicts cached)",
         "30 cards, 1 card edited",
         "30 cards, no-op build",
         "MathJax check of 40 distinct formulas",
@@ -71,6 +73,50 @@ def test_bench_prints_a_row_per_case(tmp_path):
     assert "marginal time per 1,000 cards" in result.stdout
     [kept] = tmp_path.glob("mathdeck-bench-*")
     assert (kept / "synthetic-30" / "dist" / "bench-1.0.0+dev.apkg").exists()
+
+
+def test_the_halves_of_a_cold_build_are_what_a_build_sends_node_and_does_without_it(
+    tmp_path, monkeypatch
+):
+    from builder import bench_halves, mathjax
+    from builder.build import BuildOptions, build
+
+    project = tmp_path / "project"
+    project.mkdir()
+    write_synthetic_project(project, 12)
+    sent: list[tuple[str, bool]] = []
+    real_send = mathjax.TexStream.send
+
+    def send(stream, items):
+        sent.extend(items)
+        return real_send(stream, items)
+
+    monkeypatch.setattr(mathjax.TexStream, "send", send)
+    cards = project / "cards"
+    build(
+        BuildOptions(
+            cards_dir=cards,
+            out_dir=project / "dist",
+            figures_dir=project / "figures",
+            cache_dir=project / ".cache" / "figures",
+            dev=True,
+        )
+    )
+    formulas = bench_halves.deck_formulas(cards)
+    assert formulas == sent and len(formulas) > 12  # the very items, in the build's order
+
+    run = bench_halves.mathjax_alone(formulas)
+    assert run.seconds > 0 and run.cpu > 0  # node's CPU is counted once its exit is reaped
+
+    verdicts = project / ".cache" / "build" / bench_halves.VERDICTS
+    kept = {path.name: path.read_bytes() for path in verdicts.iterdir()}
+    # a node that cannot start: the build fails if it runs one
+    monkeypatch.setenv("NODE_OPTIONS", "--no-such-option-so-node-cannot-start")
+    bench_halves.python_alone(project, 1764000000)
+    left = sorted(path.name for path in (project / ".cache" / "build").iterdir())
+    assert "notes" in left and (project / "dist" / "bench-1.0.0+dev.apkg").exists()
+    # the build found every verdict cached: it asked node nothing and added none
+    assert {path.name: path.read_bytes() for path in verdicts.iterdir()} == kept
 
 
 def test_synthetic_decks_are_valid_and_realistic(tmp_path):
