@@ -10,8 +10,10 @@ registered (COMMANDS).
 from __future__ import annotations
 
 import gc
+import io
 import os
 import sys
+from contextlib import suppress
 from typing import NoReturn
 
 
@@ -19,6 +21,11 @@ def main() -> None:
     from .cli_replay import replay
 
     argv = sys.argv[1:]
+    printable_streams()
+    if os.environ.get("COLUMNS", "").strip("0") == "" and "COLUMNS" in os.environ:
+        # Rich takes COLUMNS=0 for a width of 0 and prints nothing, not even a usage error; like
+        # a COLUMNS that is no number (which Rich ignores), it leaves the width to the terminal
+        del os.environ["COLUMNS"]
     # A command line answered without Typer (help, a no-op or an edit's build) ends within
     # seconds and keeps most of what it makes until then; reference counting frees the rest.
     # build() keeps the cycle collector off while it builds; before, its ~30 passes over the
@@ -36,6 +43,18 @@ def main() -> None:
     from .cli_app import run
 
     run(argv)
+
+
+def printable_streams() -> None:
+    """A stream whose encoding cannot hold every character (Windows' cp1252, PYTHONIOENCODING=
+    ascii) prints what it cannot hold as an escape (`\\u2713`), as Python's stderr always does:
+    else the ✓ after a written build, or an author's é in a problem, ended the run in a
+    traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or ""
+        if isinstance(stream, io.TextIOWrapper) and not encoding.lower().startswith("utf"):
+            with suppress(ValueError):  # closed
+                stream.reconfigure(errors="backslashreplace")
 
 
 def exit_without_teardown(code: int) -> NoReturn:

@@ -11,8 +11,9 @@ target, a refused push), 2 usage errors (Typer's own, and `usage_error`).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, NoReturn
 
 from .cli_plain import plain_line, plain_stream, plain_table
@@ -44,7 +45,10 @@ class Output:
             line = plain_line(text, markup, wrapped=not self.stderr)
             if line is not None and self._print_plain(line):
                 return
-        self.console.print(text, *args, markup=markup, **kwargs)
+        try:
+            self.console.print(text, *args, markup=markup, **kwargs)
+        except OSError as error:  # Rich handles a closed pipe itself
+            self._unwritable(error)
 
     def print_table(self, title: str, rows: list[tuple[str, str]]) -> None:
         """A two-column table with a title and no header (the build summary)."""
@@ -56,7 +60,10 @@ class Output:
         rich_table = Table(title=title, show_header=False)
         for row in rows:
             rich_table.add_row(*row)
-        self.console.print(rich_table)
+        try:
+            self.console.print(rich_table)
+        except OSError as error:
+            self._unwritable(error)
 
     def _print_plain(self, text: str) -> bool:
         """Print as Rich would (which flushes each print, and ends the run on a closed pipe), if
@@ -67,9 +74,24 @@ class Output:
         try:
             stream.write(text + "\n")
             stream.flush()
-        except BrokenPipeError:
-            self.console.on_broken_pipe()
+        except OSError as error:
+            self._unwritable(error)
         return True
+
+    def _unwritable(self, error: OSError) -> NoReturn:
+        """The stream cannot be written: a closed pipe (`mathdeck build | head -1`) ends the run
+        as Rich ends it (exit 1, nothing more said); any other error, such as a full disk under
+        `> file`, is said in one line on stderr first. Only the printing is lost: a command prints
+        after writing its files."""
+        if not isinstance(error, BrokenPipeError) and not self.stderr:
+            from .commit import os_error_text
+
+            with suppress(OSError, ValueError):
+                sys.stderr.write(f"error: cannot print the results: {os_error_text(error)}\n")
+                sys.stderr.flush()
+        # Rich's ending: stdout pointed at /dev/null (Python's last flush cannot fail again), exit 1
+        self.console.on_broken_pipe()
+        raise SystemExit(1)  # on_broken_pipe raised it already; said for the type checker
 
     def __getattr__(self, name: str):
         return getattr(self.console, name)
@@ -161,28 +183,33 @@ class Report:
         self.finish()
 
     def _failed_with(self, error: Exception, nothing: str) -> bool:
-        """Report a failure that ends the run (a write, the OS, a figure script, MathJax missing);
-        False for any other exception. Their modules are imported only when one is raised: an
-        edit's build asks node for its new formula before it imports the packaging and figures."""
-        from .commit import WriteError, os_error_text
-        from .figures import FigureError
-        from .mathjax_install import MathJaxFailed, MathJaxUnavailable
+        """Report a failure that ends the run; False for any other exception."""
+        told = failure_told(error, nothing)
+        if told is not None:
+            self.failed(*told)
+        return told is not None
 
-        if isinstance(error, WriteError):
-            self.failed(str(error), written_report(error))
-        elif isinstance(error, OSError):
-            self.failed(f"{os_error_text(error)}{nothing}")
-        elif isinstance(error, FigureError):
-            self.failed(
-                f"figure '{error.name}' failed{nothing} Its traceback:", error.traceback_text
-            )
-        elif isinstance(error, MathJaxUnavailable):
-            self.failed(f"cannot check formulas: {error}")
-        elif isinstance(error, MathJaxFailed):
-            self.failed(f"MathJax's checker failed{nothing} node said: {error}")
-        else:
-            return False
-        return True
+
+def failure_told(error: BaseException, nothing: str) -> tuple[str, str | None] | None:
+    """The line (and its detail, verbatim) that tells a failure ending a build: a write, the OS,
+    a figure script, MathJax missing or failing; None for any other exception (a bug). Their
+    modules are imported only when one is raised: an edit's build asks node for its new formula
+    before it imports the packaging and figures."""
+    from .commit import WriteError, os_error_text
+    from .figures import FigureError
+    from .mathjax_install import MathJaxFailed, MathJaxUnavailable
+
+    if isinstance(error, WriteError):
+        return str(error), written_report(error)
+    if isinstance(error, OSError):
+        return f"{os_error_text(error)}{nothing}", None
+    if isinstance(error, FigureError):
+        return f"figure '{error.name}' failed{nothing} Its traceback:", error.traceback_text
+    if isinstance(error, MathJaxUnavailable):
+        return f"cannot check formulas: {error}", None
+    if isinstance(error, MathJaxFailed):
+        return f"MathJax's checker failed{nothing} node said: {error}", None
+    return None
 
 
 def _exit(code: int) -> NoReturn:
@@ -215,17 +242,13 @@ def written_report(error) -> str:
 
 
 def error_line(error: BaseException) -> str:
-    """One failed watch rebuild, in a line (or a traceback for a figure): the watcher goes on."""
-    from .commit import WriteError, os_error_text
-    from .figures import FigureError
-
-    if isinstance(error, WriteError):
-        return f"{error}. {written_report(error)}"
-    if isinstance(error, FigureError):
-        return f"figure '{error.name}' failed:\n{error.traceback_text}"
-    if isinstance(error, OSError):
-        return os_error_text(error)
-    return f"{type(error).__name__}: {error} (a bug in mathdeck: please report it)"
+    """One failed watch rebuild, told as `build` tells it (a figure's traceback on the lines
+    after): the watcher goes on."""
+    told = failure_told(error, "; nothing was written.")
+    if told is None:
+        return f"{type(error).__name__}: {error} (a bug in mathdeck: please report it)"
+    message, detail = told
+    return message if detail is None else f"{message}\n{detail}"
 
 
 @contextmanager

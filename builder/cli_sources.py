@@ -155,10 +155,11 @@ def new(
     from .scaffold import ScaffoldError, new_deck
 
     report = Report()
-    try:
-        made = new_deck(folder, title)
-    except ScaffoldError as error:
-        report.usage_error(str(error))
+    with report.stopping():  # an OS error (a file where a folder should be): one line
+        try:
+            made = new_deck(folder, title)
+        except ScaffoldError as error:
+            report.usage_error(str(error))
     report.done(f"Created the deck '{made.title}' in {folder}: {', '.join(map(str, made.files))}")
     report.say(
         f"  Next: cd {folder} && mathdeck build   (then import dist/{made.slug}-0.0.0+dev.apkg"

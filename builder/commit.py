@@ -30,6 +30,7 @@ from .model import Deck
 from .problems import Location, Problem, SourceError
 from .release import compare_with_release, prepend_changelog, write_version
 from .render import RenderedNote
+from .yamlsource import not_utf8_problem
 
 DEV_SUFFIX = "+dev"  # semver build metadata: the release named, plus edits not released yet
 
@@ -162,6 +163,7 @@ def commit_files(
     ]
     steps.append((path, lambda: _write_package(path, data, status, deck, staged)))
     if options.release:
+        _require_text_changelog(options.changelog)
         kept = kept_release_path(deck, options)
         kept_status = _kept_release_status(kept, data, deck)
         steps.append((kept, lambda: _write_package(kept, data, kept_status, deck, None)))
@@ -180,6 +182,20 @@ def commit_files(
             status = outcome
         written.append(target)
     return status
+
+
+def _require_text_changelog(changelog: Path) -> None:
+    """The changelog is read before anything is written: one that is not UTF-8 text would stop
+    the release after its package, and `release` run again would stop there again."""
+    try:
+        data = changelog.read_bytes()
+    except FileNotFoundError:
+        return  # the release makes it
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        fix = ": a release adds its entry at the top; save it as UTF-8 or move it away"
+        raise SourceError([not_utf8_problem(changelog, data, error, fix)]) from None
 
 
 def _package_status(path: Path, data: bytes, replace: bool, deck: Deck) -> str:

@@ -121,13 +121,26 @@ def require_node_setup() -> tuple[str, Path]:
             f"mathjax-full is not installed in {root / 'node_modules'}: "
             "run `make setup` (or `npm ci`)"
         )
-    installed = json.loads(manifest.read_text(encoding="utf-8")).get("version")
+    installed = _installed_version(manifest)
+    if installed is None:
+        raise MathJaxUnavailable(
+            f"{manifest} is damaged (not a package.json): run `make setup` (or `npm ci`)"
+        )
     if installed != MATHJAX_VERSION:
         raise MathJaxUnavailable(
             f"node_modules has mathjax-full {installed}, Anki runs {MATHJAX_VERSION}: "
             "run `make setup` (or `npm ci`)"
         )
     return node, root
+
+
+def _installed_version(manifest: Path) -> str | None:
+    """The version a package.json names; None when it is not one (cut short, or garbage)."""
+    try:
+        version = json.loads(manifest.read_text(encoding="utf-8")).get("version")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return version if isinstance(version, str) else None
 
 
 def mathjax_manifest() -> Path:
@@ -137,10 +150,5 @@ def mathjax_manifest() -> Path:
 
 def mathjax_fingerprint() -> str:
     """The installed MathJax's version, without starting node: part of the verdict cache's key."""
-    manifest = mathjax_manifest()
-    try:
-        return "mathjax-full==" + json.loads(manifest.read_text(encoding="utf-8")).get(
-            "version", "?"
-        )
-    except (OSError, ValueError):
-        return "mathjax-full absent"
+    installed = _installed_version(mathjax_manifest())
+    return "mathjax-full absent" if installed is None else f"mathjax-full=={installed}"

@@ -44,7 +44,9 @@ def _relative_to(path: Path, cwd: str) -> str:
     the linter names another card's place in each of its hundreds of near-duplicate warnings."""
     try:
         return str(path.resolve().relative_to(Path(cwd).resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):
+        # outside the folder, or a path that cannot be resolved: a symlink loop (RuntimeError
+        # before Python 3.13), a folder that may not be read (/proc/1/root): shown as given
         return str(path)
 
 

@@ -97,9 +97,7 @@ def read_yaml(path: Path, text: str | None = None) -> Node:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise SourceError(
-                [Problem(Location(path), f"not UTF-8 text (byte {error.start})", code=UNREADABLE)]
-            ) from None
+            raise SourceError([not_utf8_problem(path, raw, error)]) from None
     elif len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         raise SourceError(
             [
@@ -128,6 +126,17 @@ def read_yaml(path: Path, text: str | None = None) -> Node:
 
 # Codes of problems met while reading a file (README, "Problem codes").
 UNREADABLE = "MD100"  # missing, unreadable, too large, not UTF-8
+
+
+def not_utf8_problem(path: Path, data: bytes, error: UnicodeDecodeError, fix: str = "") -> Problem:
+    """`path:line:column: MD100 not UTF-8 text (byte 0xe9)`, at the first byte that is not (the
+    column counts bytes: the line's text cannot be decoded to count characters)."""
+    line_start = data.rfind(b"\n", 0, error.start) + 1
+    where = Location(path, data.count(b"\n", 0, error.start) + 1, error.start - line_start + 1)
+    message = f"not UTF-8 text (byte 0x{data[error.start]:02x}){fix}"
+    return Problem(where, message, code=UNREADABLE)
+
+
 MALFORMED = "MD101"  # a YAML syntax error, with a plain-language hint
 HOSTILE = "MD102"  # aliases, nesting too deep
 DUPLICATE_KEY = "MD103"

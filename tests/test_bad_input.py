@@ -178,7 +178,7 @@ CASES = [
     Case(
         "not utf-8",
         {"cards/bad.yaml": b"subdeck: S\ncards: []\n# \xff\xfe\n"},
-        ["cards/bad.yaml: MD100 not UTF-8 text (byte 23)"],
+        ["cards/bad.yaml:3:3: MD100 not UTF-8 text (byte 0xff)"],
     ),
     Case(
         "bad version",

@@ -96,6 +96,11 @@ function writeCache(file, entries) {
     writeFileSync(temporary, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), data]));
     renameSync(temporary, file); // atomic: a reader sees the old file or the new one
   } catch {
-    rmSync(temporary, { force: true }); // a read-only or full disk: the cache only saves time
+    // a read-only or full disk, a file where the folder should be: the cache only saves time
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // nothing was made (the folder could not be): nothing to remove
+    }
   }
 }

@@ -1,0 +1,164 @@
+"""Faults of the environment around a build (tests/test_faults.py has the laptop's kills, disks and
+damaged files): node and its packages, the per-user caches, the terminal and the streams a command
+prints to, signals. Each is one line (or the problems found), no traceback, nothing half-written,
+and the next run works.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import test_faults
+from test_faults import EPOCH, LOCK, RELEASED, edit_and_bump, problem_lines, run
+
+# test_faults' fixtures: the minimal project built once (0.1.0), and a copy of it for each test
+released_project = test_faults.released_project
+released = test_faults.released
+
+
+def test_a_damaged_mathjax_package_json_is_one_line(released, tmp_path):
+    """A package.json cut short (a full disk during `npm ci`) said where, not JSONDecodeError."""
+    manifest = tmp_path / "node_modules" / "mathjax-full" / "package.json"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text('{"name": "mathjax-full", "vers')
+    cards = released / "cards" / "cards.yaml"
+    cards.write_text(cards.read_text().replace("Bayes' theorem", "Bayes' rule $x^{7}_{q}$"))
+    before = (released / RELEASED).read_bytes()
+
+    result = run(released, "build", MATHDECK_NODE_ROOT=str(tmp_path))
+
+    assert result.returncode == 1
+    assert problem_lines(result) == [
+        f"error: cannot check formulas: {manifest} is damaged (not a package.json): run `make "
+        "setup` (or `npm ci`)"
+    ]
+    assert (released / RELEASED).read_bytes() == before
+
+
+def test_a_symlink_loop_among_the_card_files_is_a_problem(released):
+    (released / "cards" / "loop.yaml").symlink_to("loop.yaml")
+
+    result = run(released, "build")
+
+    assert result.returncode == 1
+    assert problem_lines(result) == [
+        "cards/loop.yaml: MD100 not a regular file (a folder, FIFO or device is never read): "
+        "remove it or rename it",
+        "1 problem; nothing was written.",
+    ]
+
+
+def test_output_in_an_encoding_without_the_check_mark_is_escaped(released):
+    """Windows' cp1252 or PYTHONIOENCODING=ascii: the ✓ after a written build was a traceback and
+    exit 1, after the build was written."""
+    edit_and_bump(released)
+    cards = released / "cards" / "cards.yaml"
+    cards.write_text(
+        cards.read_text().replace("Bayes' rule", "Bayes' rule (Thomas Bayes, né 1701)")
+    )
+
+    result = run(released, "build", PYTHONIOENCODING="ascii")
+
+    assert result.returncode == 0, result.stderr
+    assert "\\u2713 Wrote dist/ml-math-cheatsheet-0.1.1+dev.apkg" in result.stdout
+    assert problem_lines(result) == []
+
+
+def test_results_that_cannot_be_printed_are_one_line(released):
+    """stdout redirected to a full disk: the build is written, and saying so failed: one line."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    edit_and_bump(released)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    env.pop("COLUMNS", None)
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "builder.cli", "build"],
+            cwd=released,
+            env=env,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "error: cannot print the results: No space left on device (ENOSPC)"
+    ]
+    assert (released / "dist" / "ml-math-cheatsheet-0.1.1+dev.apkg").exists()
+
+
+def test_new_under_a_file_is_one_line(tmp_path):
+    (tmp_path / "taken").write_text("a file, not a folder")
+
+    result = run(tmp_path, "new", "taken/deck")
+
+    assert result.returncode == 1
+    assert problem_lines(result) == ["error: taken: File exists (EEXIST); nothing was written."]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_a_release_refuses_a_changelog_it_cannot_read_before_writing_anything(released):
+    (released / "CHANGELOG.md").write_bytes(b"# Changelog\n\n## 0.1.0\n\n- caf\xe9\n")
+    lock = (released / LOCK).read_bytes()
+
+    result = run(released, "release")
+
+    assert result.returncode == 1
+    assert problem_lines(result) == [
+        "CHANGELOG.md:5:6: MD100 not UTF-8 text (byte 0xe9): a release adds its entry at the top; "
+        "save it as UTF-8 or move it away",
+        "1 problem; nothing was written.",
+    ]
+    assert (released / LOCK).read_bytes() == lock
+    assert not (released / "dist" / "ml-math-cheatsheet-0.1.1.apkg").exists()
+    assert not (released / "releases").exists()
+
+
+def test_a_file_where_nodes_code_cache_goes_only_costs_time(released):
+    """HOME or XDG_CACHE_HOME naming a file: node's code cache could not be written, and node's
+    attempt to clean up after it ended the build (ENOTDIR)."""
+    blocked = released / "not-a-folder"
+    blocked.write_text("")
+    cards = released / "cards" / "cards.yaml"
+    cards.write_text(cards.read_text().replace("Bayes' theorem", "Bayes' rule $x^{8}_{q}$"))
+
+    result = run(released, "build", MATHDECK_NODE_CODE_CACHE=str(blocked / "mathdeck"))
+
+    assert result.returncode == 0, result.stderr
+    assert problem_lines(result) == []
+    assert "Replaced dist/ml-math-cheatsheet-0.1.0+dev.apkg" in result.stdout
+
+
+def test_columns_0_leaves_the_width_to_the_terminal(released):
+    """Rich took COLUMNS=0 for a width of 0 and printed nothing, not even a usage error."""
+    usage = run(released, "build", "--bogus", COLUMNS="0")
+    build = run(released, "build", COLUMNS="0")
+
+    assert usage.returncode == 2
+    assert "No such option: --bogus" in usage.stderr
+    assert build.returncode == 0, build.stderr
+    assert "Unchanged: dist/ml-math-cheatsheet-0.1.0+dev.apkg" in build.stdout
+
+
+def test_a_watch_rebuild_without_node_says_what_to_install_not_a_bug(project, monkeypatch):
+    from builder import watch
+    from builder.build import BuildOptions
+    from builder.cli_report import error_line
+
+    monkeypatch.setenv("PATH", str(project / "no-node-here"))
+    options = BuildOptions(
+        project / "cards", project / "dist", project / "figures", project / ".cache" / "figures"
+    )
+    outcome = watch.rebuild(options, None)
+
+    assert outcome.result is None
+    assert (
+        error_line(outcome.error)
+        == "cannot check formulas: node is not installed: run `make setup`"
+    )
