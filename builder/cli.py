@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import io
 import os
+import signal
 import sys
 from contextlib import suppress
 from typing import NoReturn
@@ -21,11 +22,7 @@ def main() -> None:
     from .cli_replay import replay
 
     argv = sys.argv[1:]
-    printable_streams()
-    if os.environ.get("COLUMNS", "").strip("0") == "" and "COLUMNS" in os.environ:
-        # Rich takes COLUMNS=0 for a width of 0 and prints nothing, not even a usage error; like
-        # a COLUMNS that is no number (which Rich ignores), it leaves the width to the terminal
-        del os.environ["COLUMNS"]
+    fit_for_faults()
     # A command line answered without Typer (help, a no-op or an edit's build) ends within
     # seconds and keeps most of what it makes until then; reference counting frees the rest.
     # build() keeps the cycle collector off while it builds; before, its ~30 passes over the
@@ -43,6 +40,20 @@ def main() -> None:
     from .cli_app import run
 
     run(argv)
+
+
+def fit_for_faults() -> None:
+    """The process set up so that what its environment does to it ends in a line, not in a
+    traceback or in silence."""
+    printable_streams()
+    if os.environ.get("COLUMNS", "").strip("0") == "" and "COLUMNS" in os.environ:
+        # Rich takes COLUMNS=0 for a width of 0 and prints nothing, not even a usage error; like
+        # a COLUMNS that is no number (which Rich ignores), it leaves the width to the terminal
+        del os.environ["COLUMNS"]
+    # SIGTERM (`kill`, `timeout`, a supervisor stopping `watch`) stops a command as Ctrl-C does:
+    # its temporary files removed, "interrupted", exit 130. Python's default ended it at once,
+    # leaving them for the next run to clean up.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def printable_streams() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import signal
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
@@ -156,12 +157,13 @@ class TexStream:
                 self._write(batch)
             returncode, stderr = self._finish(on_answers)
             _distrust_if(returncode == 0, snapshot, failure)
-        if returncode == EXIT_MATHJAX_MISSING:
+        if returncode == EXIT_MATHJAX_MISSING and stderr:
             raise MathJaxUnavailable(f"{stderr}; run `make setup` (or `npm ci`)")
         if returncode != 0 or len(self._answers) != len(self._batches):
             raise MathJaxFailed(
-                f"{CHECK_SCRIPT.name} --stream failed ({returncode}), "
-                f"{len(self._answers)} of {len(self._batches)} batches answered: {stderr}"
+                f"{CHECK_SCRIPT.name} --stream {how_node_ended(returncode)}, "
+                f"{len(self._answers)} of {len(self._batches)} batches answered"
+                + (f": {stderr}" if stderr else "")
             )
         verdicts = []
         for number, batch in enumerate(self._batches):
@@ -226,11 +228,23 @@ def formulas_json(items: Sequence[tuple[str, bool]]) -> str:
 
 def json_answer(result: subprocess.CompletedProcess, what: str):
     """A node script's JSON answer, or why there is none (`what` names the script)."""
-    if result.returncode == EXIT_MATHJAX_MISSING:
-        raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
+    stderr = result.stderr.strip()
+    if result.returncode == EXIT_MATHJAX_MISSING and stderr:
+        raise MathJaxUnavailable(f"{stderr}; run `make setup` (or `npm ci`)")
     if result.returncode != 0:
-        raise MathJaxFailed(f"{what} failed ({result.returncode}): {result.stderr.strip()}")
+        said = f": {stderr}" if stderr else ""
+        raise MathJaxFailed(f"{what} {how_node_ended(result.returncode)}{said}")
     return json.loads(result.stdout)
+
+
+def how_node_ended(returncode: int) -> str:
+    """`was killed by SIGKILL` (a kill, the kernel's out-of-memory killer: node says nothing
+    then), else `ended with exit code 1`."""
+    if returncode < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-returncode).name}"
+        return f"was killed by signal {-returncode}"
+    return f"ended with exit code {returncode}"
 
 
 def _run_check_script(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import test_faults
-from test_faults import EPOCH, LOCK, RELEASED, edit_and_bump, problem_lines, run
+from test_faults import EPOCH, LOCK, RELEASED, edit_and_bump, leftovers, problem_lines, run
 
 # test_faults' fixtures: the minimal project built once (0.1.0), and a copy of it for each test
 released_project = test_faults.released_project
@@ -162,3 +162,61 @@ def test_a_watch_rebuild_without_node_says_what_to_install_not_a_bug(project, mo
         error_line(outcome.error)
         == "cannot check formulas: node is not installed: run `make setup`"
     )
+
+
+def test_node_killed_while_checking_says_by_which_signal(released, tmp_path):
+    """A kill -9 (or the kernel's out-of-memory killer) leaves node nothing to say: the message
+    was 'failed (-9), 0 of 1 batches answered: ' and nothing after it."""
+    killer = tmp_path / "killer.cjs"
+    killer.write_text("process.kill(process.pid, 'SIGKILL');\n")
+    cards = released / "cards" / "cards.yaml"
+    cards.write_text(cards.read_text().replace("Bayes' theorem", "Bayes' rule $x^{9}_{q}$"))
+    before = (released / RELEASED).read_bytes()
+
+    result = run(released, "build", NODE_OPTIONS=f"--require {killer}", MATHDECK_NODE_SNAPSHOT="0")
+
+    assert result.returncode == 1
+    assert problem_lines(result) == [
+        "error: MathJax's checker failed; nothing was written. node said: check.mjs --stream was "
+        "killed by SIGKILL, 0 of 1 batches answered"
+    ]
+    assert (released / RELEASED).read_bytes() == before
+
+
+# Runs `mathdeck ARGS...` that receives SIGTERM right before it writes the lock (its package and
+# lock already staged beside their places, as temporary files).
+TERMINATED_CLI = """
+import os, signal, sys
+import builder.commit as commit
+real = commit.write_lock
+def terminated(*a, **k):
+    os.kill(os.getpid(), signal.SIGTERM)
+    return real(*a, **k)
+commit.write_lock = terminated
+from builder.cli import main
+sys.argv = ["mathdeck", *sys.argv[1:]]
+main()
+"""
+
+
+def test_sigterm_stops_a_build_as_ctrl_c_does(released):
+    """Python's default for SIGTERM ended the build at once (-15), its staged temporary files
+    left in dist/ and cards/ until the next run."""
+    good = (released / RELEASED).read_bytes()
+    edit_and_bump(released)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+
+    result = subprocess.run(
+        [sys.executable, "-c", TERMINATED_CLI, "build"],
+        cwd=released,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 130
+    assert problem_lines(result) == ["interrupted"]
+    assert leftovers(released) == []
+    assert not (released / "dist" / "ml-math-cheatsheet-0.1.1+dev.apkg").exists()
+    assert (released / RELEASED).read_bytes() == good
+    assert run(released, "build").returncode == 0
