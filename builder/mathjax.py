@@ -125,11 +125,16 @@ class TexStream:
     def _read_answers(self) -> None:
         try:
             for line in _pipe(self._process.stdout):
-                answer = json.loads(line)
-                self._answers[answer["batch"]] = [
-                    _verdict(verdict) for verdict in answer["verdicts"]
-                ]
-                self.answered += len(answer["verdicts"])
+                try:
+                    answer = json.loads(line)
+                    batch, verdicts = answer["batch"], answer["verdicts"]
+                except (ValueError, KeyError, TypeError):
+                    # not an answer: what a script NODE_OPTIONS preloads printed (dotenv's
+                    # "injecting env"), told with node's stderr if answers are missing
+                    self._stderr.append(line)
+                    continue
+                self._answers[batch] = [_verdict(verdict) for verdict in verdicts]
+                self.answered += len(verdicts)
                 self._news.set()
         finally:
             self._news.set()
@@ -234,7 +239,13 @@ def json_answer(result: subprocess.CompletedProcess, what: str):
     if result.returncode != 0:
         said = f": {stderr}" if stderr else ""
         raise MathJaxFailed(f"{what} {how_node_ended(result.returncode)}{said}")
-    return json.loads(result.stdout)
+    # The answer is one line, the last: any before it are what a script NODE_OPTIONS preloads
+    # printed (dotenv's "injecting env")
+    answer = result.stdout.rstrip("\n").rpartition("\n")[2]
+    try:
+        return json.loads(answer)
+    except ValueError:
+        raise MathJaxFailed(f"{what} answered what is not JSON: {answer[:200]}") from None
 
 
 def how_node_ended(returncode: int) -> str:

@@ -220,3 +220,27 @@ def test_sigterm_stops_a_build_as_ctrl_c_does(released):
     assert not (released / "dist" / "ml-math-cheatsheet-0.1.1+dev.apkg").exists()
     assert (released / RELEASED).read_bytes() == good
     assert run(released, "build").returncode == 0
+
+
+def test_a_script_node_options_preloads_may_print(released, tmp_path):
+    """`--require dotenv/config` prints a line on stdout before check.mjs answers: the stream's
+    reader thread died in a JSONDecodeError traceback, and the did-you-mean's one-shot answer
+    was no JSON."""
+    noisy = tmp_path / "noisy.cjs"
+    noisy.write_text("console.log('[dotenv] injecting env (0) from .env');\n")
+    cards = released / "cards" / "cards.yaml"
+    cards.write_text(cards.read_text().replace("Bayes' theorem", "Bayes' rule $\\mathbbb{R}$"))
+    preloaded = {"NODE_OPTIONS": f"--require {noisy}", "MATHDECK_NODE_SNAPSHOT": "0"}
+
+    bad = run(released, "build", **preloaded)
+    cards.write_text(cards.read_text().replace("\\mathbbb", "\\mathbb"))
+    good = run(released, "build", **preloaded)
+
+    assert bad.returncode == 1
+    assert problem_lines(bad) == [
+        "cards/cards.yaml:6:27: MD140 card 'bayes-theorem', field 'concept': MathJax: Undefined "
+        "control sequence \\mathbbb (did you mean \\mathbb?) in $\\mathbbb{R}$",
+        "1 problem; nothing was written.",
+    ]
+    assert good.returncode == 0, good.stderr
+    assert problem_lines(good) == []
