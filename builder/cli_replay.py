@@ -97,6 +97,8 @@ def _replay_help(argv: list[str]) -> int | None:
         text = _help_path(argv).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+    if not text:  # kept without fsync (it only saves time): a crash can leave the file empty
+        return None
     sys.stdout.write(text)
     sys.stdout.flush()
     return 0

@@ -244,3 +244,20 @@ def test_a_script_node_options_preloads_may_print(released, tmp_path):
     ]
     assert good.returncode == 0, good.stderr
     assert problem_lines(good) == []
+
+
+def test_a_kept_help_left_empty_by_a_crash_is_rendered_again(released, tmp_path):
+    """The help Typer printed is kept without fsync (it only saves time): after a power cut the
+    file can be empty, and `mathdeck build -h` printed nothing, every time."""
+    cache = str(tmp_path / "user-cache")
+    first = run(released, "build", "-h", MATHDECK_CACHE=cache)
+    kept = list((tmp_path / "user-cache" / "help").glob("*.txt"))
+    assert first.returncode == 0 and "Usage:" in first.stdout
+    assert kept
+    for path in kept:
+        path.write_text("")
+
+    again = run(released, "build", "-h", MATHDECK_CACHE=cache)
+
+    assert again.returncode == 0
+    assert again.stdout == first.stdout
