@@ -169,15 +169,7 @@ def read_lock(cards_dir: Path) -> Lock:
     when git left a conflict in it, it is not JSON, or a value has the wrong type or an insane
     time."""
     path = cards_dir / LOCK_FILE
-    if path.exists() and not path.is_file():  # a FIFO would block the read forever
-        raise SourceError(
-            [
-                Problem(
-                    Location(path),
-                    "not a regular file (a folder, FIFO or device is never read): remove it",
-                )
-            ]
-        )
+    require_regular_lock(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -188,6 +180,14 @@ def read_lock(cards_dir: Path) -> Lock:
             [Problem(Location(path), f"cannot read the lock file ({reason}); {REPAIR_HINT}")]
         ) from None
     return lock_from_data(parse_lock(path, text))
+
+
+def require_regular_lock(path: Path) -> None:
+    """SourceError unless the lock file is absent or a regular file: a FIFO would block its
+    read forever."""
+    if path.exists() and not path.is_file():
+        message = "not a regular file (a folder, FIFO or device is never read): remove it"
+        raise SourceError([Problem(Location(path), message)])
 
 
 def lock_from_data(data: dict) -> Lock:

@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .atomic import write_atomically
-from .identity import LOCK_FILE, guid_for_card, lock_from_data, lock_text
+from .identity import (
+    LOCK_FILE,
+    guid_for_card,
+    lock_from_data,
+    lock_text,
+    require_regular_lock,
+)
 from .memo import BuildCaches, render_deck_memoised
 from .model import Deck
 from .options import BuildOptions
@@ -28,6 +34,7 @@ def repair_lock_file(options: BuildOptions) -> Repair:
     from .stages import figure_files
 
     path = options.cards_dir / LOCK_FILE
+    require_regular_lock(path)
     repaired = repair_lock(path.read_text(encoding="utf-8", errors="replace"))
     caches = BuildCaches.open(options.build_caches)
     try:

@@ -261,3 +261,23 @@ def test_a_kept_help_left_empty_by_a_crash_is_rendered_again(released, tmp_path)
 
     assert again.returncode == 0
     assert again.stdout == first.stdout
+
+
+def test_lock_repair_refuses_a_fifo_lock_without_opening_it(released):
+    """`build` and `lock` refused it; `lock --repair` opened it and waited for a writer forever."""
+    (released / LOCK).unlink()
+    os.mkfifo(released / LOCK)
+
+    repair = run(released, "lock", "--repair", wait=False)
+    try:
+        stdout, stderr = repair.communicate(timeout=60)
+    finally:
+        repair.kill()  # a no-op once it ended; else it hung
+    result = subprocess.CompletedProcess(repair.args, repair.returncode, stdout, stderr)
+
+    assert result.returncode == 1
+    assert problem_lines(result) == [
+        "cards/mathdeck.lock.json: not a regular file (a folder, FIFO or device is never read): "
+        "remove it",
+        "1 problem; nothing was written.",
+    ]
