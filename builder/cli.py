@@ -19,21 +19,24 @@ from typing import NoReturn
 
 
 def main() -> None:
+    fit_for_faults()
+    try:
+        answer(sys.argv[1:])
+    except KeyboardInterrupt:  # before a Report or Typer's run could say it (cli_report)
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+def answer(argv: list[str]) -> None:
     from .cli_replay import replay
 
-    argv = sys.argv[1:]
-    fit_for_faults()
     # A command line answered without Typer (help, a no-op or an edit's build) ends within
     # seconds and keeps most of what it makes until then; reference counting frees the rest.
     # build() keeps the cycle collector off while it builds; before, its ~30 passes over the
     # modules being imported and the caches just read found nothing to free (6-8 ms of an
     # edit's ~0.3 s of CPU, at 264 or 2,000 cards; peak memory the same).
     gc.disable()
-    try:
-        code = replay(argv)
-    except KeyboardInterrupt:  # as cli_app.run says it
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+    code = replay(argv)
     if code is not None:
         exit_without_teardown(code)
     gc.enable()  # Typer's commands include `watch`, which rebuilds for hours

@@ -19,7 +19,6 @@ cli_options.py), its docstring its help; make a `Report()`, run the work inside
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 
@@ -27,7 +26,7 @@ import typer
 
 from . import cli_bench, cli_build, cli_outputs, cli_pull, cli_sources
 from .cli_options import CONTEXT, MathdeckCommand, MathdeckGroup, prose
-from .cli_report import err, out
+from .cli_report import interrupted, out
 
 
 def command_group(name: str, help: str) -> typer.Typer:
@@ -126,5 +125,8 @@ def run(argv: list[str]) -> None:
         with cli_replay.recording(argv):
             app(args=argv)
     except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+        interrupted()
+    except SystemExit as done:
+        if done.code == 130:  # Typer's silent end of a run interrupted outside report.stopping
+            interrupted()
+        raise

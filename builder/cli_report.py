@@ -174,10 +174,7 @@ class Report:
             if not self._failed_with(error, nothing):
                 raise
         except KeyboardInterrupt:
-            # said as cli.main says it: Typer would end the run silently (exit 130), while a
-            # `build` run without Typer (cli_replay) would reach cli.main
-            err.print("interrupted")
-            _exit(130)
+            interrupted()
         else:
             return
         self.finish()
@@ -210,6 +207,20 @@ def failure_told(error: BaseException, nothing: str) -> tuple[str, str | None] |
     if isinstance(error, MathJaxFailed):
         return f"MathJax's checker failed{nothing} node said: {error}", None
     return None
+
+
+_interruption_said = False
+
+
+def interrupted() -> NoReturn:
+    """Ctrl-C (or SIGTERM, see cli.main): `interrupted` once on stderr, exit 130. Typer ends a run
+    it interrupts silently (exit 130) and cli.main says it for a command line answered without
+    Typer: each says it here."""
+    global _interruption_said
+    if not _interruption_said:
+        _interruption_said = True
+        err.print("interrupted")
+    _exit(130)
 
 
 def _exit(code: int) -> NoReturn:

@@ -281,3 +281,36 @@ def test_lock_repair_refuses_a_fifo_lock_without_opening_it(released):
         "remove it",
         "1 problem; nothing was written.",
     ]
+
+
+# Runs `mathdeck ARGS...` that receives SIGINT as its command starts, inside Typer's run and
+# before the command's Report can catch it.
+INTERRUPTED_AT_START_CLI = """
+import os, signal, sys
+from builder.cli_report import Report
+real = Report.__init__
+def interrupted_at_start(self):
+    os.kill(os.getpid(), signal.SIGINT)
+    real(self)
+Report.__init__ = interrupted_at_start
+from builder.cli import main
+sys.argv = ["mathdeck", *sys.argv[1:]]
+main()
+"""
+
+
+def test_ctrl_c_before_a_command_starts_its_work_says_interrupted(released):
+    """Typer turns a KeyboardInterrupt it meets into a silent exit 130: a Ctrl-C in the first
+    ~0.3 s of a `release` (Typer's parsing, the command's imports) ended it without a word."""
+    edit_and_bump(released)
+    result = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_AT_START_CLI, "release"],
+        cwd=released,
+        env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 130
+    assert problem_lines(result) == ["interrupted"]
+    assert leftovers(released) == []
