@@ -21,6 +21,15 @@ from typing import NoReturn
 def main() -> None:
     fit_for_faults()
     try:
+        os.getcwd()
+    except FileNotFoundError:  # every command reads and writes relative to it
+        print(
+            "error: the current folder no longer exists (deleted, or replaced by a checkout): "
+            "cd into the deck's folder again",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    try:
         answer(sys.argv[1:])
     except KeyboardInterrupt:  # before a Report or Typer's run could say it (cli_report)
         print("interrupted", file=sys.stderr)

@@ -35,7 +35,11 @@ class Location(Record):
 
 
 def _relative(path: Path) -> str:
-    return _relative_to(path, os.getcwd())
+    try:
+        cwd = os.getcwd()
+    except FileNotFoundError:  # deleted under a running `watch`
+        return str(path)
+    return _relative_to(path, cwd)
 
 
 @lru_cache(maxsize=1024)

@@ -314,3 +314,34 @@ def test_ctrl_c_before_a_command_starts_its_work_says_interrupted(released):
     assert result.returncode == 130
     assert problem_lines(result) == ["interrupted"]
     assert leftovers(released) == []
+
+
+# Runs `mathdeck ARGS...` in a folder deleted after it was entered, as in a shell whose folder
+# another terminal (or a `git checkout`) removed.
+IN_A_DELETED_FOLDER_CLI = """
+import os, shutil, sys
+folder = os.getcwd()
+shutil.rmtree(folder)
+from builder.cli import main
+sys.argv = ["mathdeck", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("command", [["build"], ["build", "-h"], ["check"], ["new", "deck"]])
+def test_a_deleted_current_folder_is_one_line(released, command):
+    """os.getcwd() raised FileNotFoundError: a traceback from the replay's stamp, the help's
+    key or a problem's path."""
+    result = subprocess.run(
+        [sys.executable, "-c", IN_A_DELETED_FOLDER_CLI, *command],
+        cwd=released,
+        env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 1
+    assert problem_lines(result) == [
+        "error: the current folder no longer exists (deleted, or replaced by a checkout): cd "
+        "into the deck's folder again"
+    ]
