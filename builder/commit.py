@@ -20,6 +20,7 @@ last: a lock that records a newer release than deck.yaml is an unfinished releas
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,8 +58,21 @@ class WriteError(Exception):
 def os_error_text(error: OSError, with_file: bool = True) -> str:
     """`path: Read-only file system (EROFS)`: the OS's words and the errno's name."""
     name = errno.errorcode.get(error.errno or 0)
+    dangling = _dangling_link(error)  # names the path itself
     where = f"{Location(Path(error.filename))}: " if with_file and error.filename else ""
-    return f"{where}{error.strerror or error}" + (f" ({name})" if name else "")
+    said = dangling or f"{where}{error.strerror or error}"
+    return said + (f" ({name})" if name else "")
+
+
+def _dangling_link(error: OSError) -> str | None:
+    """mkdir of a folder that is a symbolic link to nothing (an unmounted drive, a deleted
+    build folder) says `File exists`: what it is, instead."""
+    if error.errno != errno.EEXIST or not error.filename:
+        return None
+    path = Path(error.filename)
+    if not path.is_symlink() or path.exists():
+        return None
+    return f"{Location(path)} is a symbolic link to {os.readlink(path)}, which does not exist"
 
 
 def unfinished_release(deck: Deck, lock: Lock) -> str | None:

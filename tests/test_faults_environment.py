@@ -7,6 +7,7 @@ and the next run works.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -345,3 +346,20 @@ def test_a_deleted_current_folder_is_one_line(released, command):
         "error: the current folder no longer exists (deleted, or replaced by a checkout): cd "
         "into the deck's folder again"
     ]
+
+
+@pytest.mark.parametrize("folder", ["dist", ".cache"])
+def test_a_folder_that_is_a_link_to_nothing_is_named_so(released, tmp_path, folder):
+    """A symbolic link to an unmounted drive or a deleted folder: mkdir said 'File exists'."""
+    edit_and_bump(released)
+    shutil.rmtree(released / folder)
+    (released / folder).symlink_to(tmp_path / "unmounted" / "drive")
+
+    result = run(released, "build")
+
+    assert result.returncode == 1
+    [message, *_] = problem_lines(result)
+    assert (
+        f"{folder} is a symbolic link to {tmp_path / 'unmounted' / 'drive'}, which does not "
+        "exist (EEXIST)" in message
+    )
