@@ -47,11 +47,15 @@ def _relative_to(path: Path, cwd: str) -> str:
     """Resolved once per file and working folder: resolving stats every folder of the path, and
     the linter names another card's place in each of its hundreds of near-duplicate warnings."""
     try:
-        return str(path.resolve().relative_to(Path(cwd).resolve()))
+        shown = str(path.resolve().relative_to(Path(cwd).resolve()))
     except (ValueError, OSError, RuntimeError):
         # outside the folder, or a path that cannot be resolved: a symlink loop (RuntimeError
         # before Python 3.13), a folder that may not be read (/proc/1/root): shown as given
-        return str(path)
+        shown = str(path)
+    if shown.isprintable():
+        return shown
+    # a problem is one line: a newline or a byte that is not UTF-8 in a file name is escaped
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in shown)
 
 
 class Problem(Record):

@@ -363,3 +363,15 @@ def test_a_folder_that_is_a_link_to_nothing_is_named_so(released, tmp_path, fold
         f"{folder} is a symbolic link to {tmp_path / 'unmounted' / 'drive'}, which does not "
         "exist (EEXIST)" in message
     )
+
+
+def test_a_problem_in_a_file_whose_name_holds_a_newline_is_one_line(released):
+    (released / "cards" / "odd\nname.yaml").write_text("subdeck: S\ncards: 5\n")
+
+    result = run(released, "build")
+
+    assert result.returncode == 1
+    assert problem_lines(result) == [
+        "cards/odd\\nname.yaml:2:8: MD112 'cards' must be a list, not text",
+        "1 problem; nothing was written.",
+    ]
