@@ -58,8 +58,11 @@ def draw_figures(
     results: queue.SimpleQueue = queue.SimpleQueue()
     stop = threading.Event()
 
+    every_thread_runners: list[dict[Path, _ScriptRunner]] = []
+
     def work() -> None:
         runners: dict[Path, _ScriptRunner] = {}
+        every_thread_runners.append(runners)
         try:
             while not stop.is_set():
                 try:
@@ -80,15 +83,26 @@ def draw_figures(
     for thread in threads:
         thread.start()
     failure, finished = None, 0
-    while finished < len(threads):
-        result = results.get()
-        if result is None:
-            finished += 1
-        elif result[1] is None:
-            report(result[0], False)
-        elif failure is None:
-            failure = result[1]
-            stop.set()
+    try:
+        while finished < len(threads):
+            result = results.get()
+            if result is None:
+                finished += 1
+            elif result[1] is None:
+                report(result[0], False)
+            elif failure is None:
+                failure = result[1]
+                stop.set()
+    except BaseException:
+        # Ctrl-C: the runners have sessions of their own, which it does not reach. Stopped, each
+        # thread removes its drawing folder; left running, they drew on after `interrupted`.
+        stop.set()
+        for runners in every_thread_runners:
+            for runner in list(runners.values()):
+                runner.kill()
+        for thread in threads:
+            thread.join(timeout=10)
+        raise
     if failure is not None:
         raise failure
 

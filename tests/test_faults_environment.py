@@ -375,3 +375,38 @@ def test_a_problem_in_a_file_whose_name_holds_a_newline_is_one_line(released):
         "cards/odd\\nname.yaml:2:8: MD112 'cards' must be a list, not text",
         "1 problem; nothing was written.",
     ]
+
+
+# Runs `mathdeck ARGS...` that receives SIGINT as it starts drawing a figure.
+INTERRUPTED_WHILE_DRAWING_CLI = """
+import os, signal, sys
+from builder import figure_drawing
+real = figure_drawing._ScriptRunner.draw
+def interrupted_while_drawing(self, *args):
+    os.kill(os.getpid(), signal.SIGINT)
+    return real(self, *args)
+figure_drawing._ScriptRunner.draw = interrupted_while_drawing
+from builder.cli import main
+sys.argv = ["mathdeck", *sys.argv[1:]]
+main()
+"""
+
+
+def test_ctrl_c_while_drawing_figures_leaves_no_drawing_folder(tmp_path):
+    """The figure runners have sessions of their own: Ctrl-C ended mathdeck, the runner drew on
+    into its .drawing-* folder, left in the cache until the next build."""
+    assert run(tmp_path, "new", "deck").returncode == 0
+    deck = tmp_path / "deck"
+
+    result = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_WHILE_DRAWING_CLI, "build"],
+        cwd=deck,
+        env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 130
+    assert problem_lines(result) == ["interrupted"]
+    assert leftovers(deck) == []
+    assert run(deck, "build").returncode == 0
