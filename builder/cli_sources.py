@@ -58,8 +58,8 @@ def lock(
     sides = " (both sides of a merge conflict)" if repaired.sides > 1 else ""
     restored = f", {repaired.restored} read back from {package}" if package is not None else ""
     report.done(
-        f"Repaired {path}{sides}: {repaired.kept} note times kept{restored}, "
-        f"{len(repaired.dropped)} entries dropped. Commit it."
+        f"Repaired {path}{sides}: {plural(repaired.kept, 'note time')} kept{restored}, "
+        f"{plural(len(repaired.dropped), 'entry', 'entries')} dropped. Commit it."
     )
     report.finish()
 

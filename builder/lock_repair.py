@@ -38,6 +38,13 @@ class CurrentNote:
     tags: str  # joined by spaces
 
 
+def _said(problems: list[tuple[tuple[str, ...], str]]) -> str:
+    """`'modified' must be a whole number, not text; 'id' is missing`: each with its key."""
+    return "; ".join(
+        f"'{'.'.join(key)}' {message}" if key else message for key, message in problems
+    )
+
+
 def repair_lock(text: str) -> Repair:
     """Both sides of any merge conflict, merged: each note keeps its later valid time, the
     release is the newest valid one; entries that cannot be read or trusted are dropped."""
@@ -49,17 +56,13 @@ def repair_lock(text: str) -> Repair:
         data = _salvage(side, repair)
         for guid, entry in data.get("notes", {}).items():
             if note_problems(entry):
-                repair.dropped.append(
-                    f"note {guid}: {'; '.join(m for _, m in note_problems(entry))}"
-                )
+                repair.dropped.append(f"note {guid}: {_said(note_problems(entry))}")
             elif guid not in notes or entry["modified"] > notes[guid]["modified"]:
                 notes[guid] = entry
         release = data.get("release")
         if release is not None:
             if release_problems(release):
-                repair.dropped.append(
-                    "a release record: " + "; ".join(m for _, m in release_problems(release))
-                )
+                repair.dropped.append(f"a release record: {_said(release_problems(release))}")
             else:
                 releases.append(release)
     repair.data = {"format": 1, "notes": notes}

@@ -6,6 +6,7 @@ and the next run works.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -410,3 +411,21 @@ def test_ctrl_c_while_drawing_figures_leaves_no_drawing_folder(tmp_path):
     assert problem_lines(result) == ["interrupted"]
     assert leftovers(deck) == []
     assert run(deck, "build").returncode == 0
+
+
+def test_lock_repair_names_the_key_of_each_dropped_value(released):
+    """`dropped note X: is missing; is missing; is missing` named no key."""
+    lock = json.loads((released / LOCK).read_text())
+    first, second, *_ = lock["notes"]
+    lock["notes"][first] = {}
+    lock["notes"][second]["modified"] = "yesterday"
+    (released / LOCK).write_text(json.dumps(lock))
+
+    repair = run(released, "lock", "--repair")
+
+    assert repair.returncode == 0, repair.stderr
+    assert problem_lines(repair) == [
+        f"dropped note {first}: 'id' is missing; 'content_hash' is missing; 'modified' is missing",
+        f"dropped note {second}: 'modified' must be a whole number, not text",
+    ]
+    assert "1 note time kept, 2 read back from" in repair.stdout
