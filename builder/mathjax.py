@@ -11,14 +11,19 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import signal
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Final
 
-from .mathjax_install import MathJaxFailed, MathJaxUnavailable, require_node_setup
+from .mathjax_install import (
+    MathJaxFailed,
+    MathJaxUnavailable,
+    how_node_ended,
+    killed_from_outside,
+    require_node_setup,
+)
 from .mathjax_snapshot import CHECK_SCRIPT, Snapshot, node_environment, usable_snapshot
 from .records import Record
 
@@ -156,12 +161,12 @@ class TexStream:
         how many have been answered so far (a few times a second)."""
         returncode, stderr = self._finish(on_answers)
         if returncode not in (0, EXIT_MATHJAX_MISSING) and self._snapshot:
-            snapshot, self._snapshot, failure = self._snapshot, None, stderr
+            snapshot, self._snapshot, failure = self._snapshot, None, (returncode, stderr)
             self._start()  # all over again, the usual way
             for batch in self._batches:
                 self._write(batch)
             returncode, stderr = self._finish(on_answers)
-            _distrust_if(returncode == 0, snapshot, failure)
+            _distrust_if(returncode == 0, snapshot, *failure)
         if returncode == EXIT_MATHJAX_MISSING and stderr:
             raise MathJaxUnavailable(f"{stderr}; run `make setup` (or `npm ci`)")
         if returncode != 0 or len(self._answers) != len(self._batches):
@@ -202,10 +207,11 @@ class TexStream:
         return returncode, "".join(self._stderr).strip()
 
 
-def _distrust_if(usual_way_worked: bool, snapshot: Snapshot, stderr: str) -> None:
-    """node failed from the snapshot: when it worked without, the snapshot was why (a blob whose
-    bytes are right but that this node cannot start from): it is not used again."""
-    if usual_way_worked:
+def _distrust_if(usual_way_worked: bool, snapshot: Snapshot, returncode: int, stderr: str) -> None:
+    """node failed from the snapshot (`returncode`): when it worked without, the snapshot was
+    why (a blob whose bytes are right but that this node cannot start from), unless node was
+    killed: it is not used again."""
+    if usual_way_worked and not killed_from_outside(returncode):
         with contextlib.suppress(OSError):
             snapshot.distrust(stderr)
 
@@ -248,16 +254,6 @@ def json_answer(result: subprocess.CompletedProcess, what: str):
         raise MathJaxFailed(f"{what} answered what is not JSON: {answer[:200]}") from None
 
 
-def how_node_ended(returncode: int) -> str:
-    """`was killed by SIGKILL` (a kill, the kernel's out-of-memory killer: node says nothing
-    then), else `ended with exit code 1`."""
-    if returncode < 0:
-        with contextlib.suppress(ValueError):
-            return f"was killed by {signal.Signals(-returncode).name}"
-        return f"was killed by signal {-returncode}"
-    return f"ended with exit code {returncode}"
-
-
 def _run_check_script(
     arguments: list[str], payload: str, tex_links: str, bound_limit_em: float = 0.0
 ):
@@ -273,7 +269,7 @@ def _run_check_script(
         if result.returncode in (0, EXIT_MATHJAX_MISSING):
             return result
         usual = node_run([node, *command], payload, root, tex_links, bound_limit_em)
-        _distrust_if(usual.returncode == 0, snapshot, result.stderr)
+        _distrust_if(usual.returncode == 0, snapshot, result.returncode, result.stderr)
         return usual
     return node_run([node, *command], payload, root, tex_links, bound_limit_em)
 

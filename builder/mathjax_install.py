@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,29 @@ class MathJaxUnavailable(Exception):
 class MathJaxFailed(Exception):
     """node ran a script of builder/mathjax and it ended without every answer (NODE_OPTIONS node
     refuses, memory, a kill, a crash): the build stops, writing nothing, with what node said."""
+
+
+def how_node_ended(returncode: int) -> str:
+    """`was killed by SIGKILL` (a kill, the kernel's out-of-memory killer: node says nothing
+    then), else `ended with exit code 1`."""
+    if returncode < 0:
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:  # a signal without a name here
+            return f"was killed by signal {-returncode}"
+    return f"ended with exit code {returncode}"
+
+
+# Signals sent to node from outside (a kill, the kernel's out-of-memory killer, a terminal): never
+# the snapshot's doing, however well node then does without it
+_KILLED_FROM_OUTSIDE = frozenset(
+    -number for number in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+)
+
+
+def killed_from_outside(returncode: int) -> bool:
+    """Whether node was ended by a signal from outside it, not by its own failure."""
+    return returncode in _KILLED_FROM_OUTSIDE
 
 
 def node_root() -> Path:

@@ -429,3 +429,29 @@ def test_lock_repair_names_the_key_of_each_dropped_value(released):
         f"dropped note {second}: 'modified' must be a whole number, not text",
     ]
     assert "1 note time kept, 2 read back from" in repair.stdout
+
+
+def test_node_killed_while_running_from_the_snapshot_keeps_the_snapshot(monkeypatch, tmp_path):
+    """A kill (or the out-of-memory killer) of node started from the snapshot: the check was run
+    again without it, which worked, and the snapshot was blamed, deleted and not made again for
+    a day (every node start the slower way meanwhile)."""
+    from builder import mathjax
+
+    killer = tmp_path / "killer.cjs"
+    killer.write_text("process.kill(process.pid, 'SIGKILL');\n")
+
+    distrusted: list[str] = []
+
+    class Snapshot:  # started with these arguments, node is killed as it starts
+        def arguments(self) -> list[str]:
+            return ["--require", str(killer)]
+
+        def distrust(self, why: str) -> None:
+            distrusted.append(why)
+
+    monkeypatch.setattr(mathjax, "usable_snapshot", lambda node, root: Snapshot())
+    stream = mathjax.TexStream()
+    stream.send([("x^{2}", False)])
+
+    assert [error for error, *_ in stream.verdicts()] == [None]
+    assert distrusted == []
