@@ -15,19 +15,15 @@ import os
 import signal
 import sys
 from contextlib import suppress
+from pathlib import Path
 from typing import NoReturn
 
 
 def main() -> None:
     fit_for_faults()
-    try:
-        os.getcwd()
-    except FileNotFoundError:  # every command reads and writes relative to it
-        print(
-            "error: the current folder no longer exists (deleted, or replaced by a checkout): "
-            "cd into the deck's folder again",
-            file=sys.stderr,
-        )
+    refusal = environment_refusal()
+    if refusal is not None:
+        print(f"error: {refusal}", file=sys.stderr)
         sys.exit(1)
     try:
         answer(sys.argv[1:])
@@ -66,6 +62,26 @@ def fit_for_faults() -> None:
     # its temporary files removed, "interrupted", exit 130. Python's default ended it at once,
     # leaving them for the next run to clean up.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+def environment_refusal() -> str | None:
+    """Why no command can run in this environment, in a line; None when one can."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:  # every command reads and writes relative to it
+        return (
+            "the current folder no longer exists (deleted, or replaced by a checkout): cd into "
+            "the deck's folder again"
+        )
+    if not os.environ.get("XDG_CACHE_HOME"):
+        try:
+            Path.home()  # where the caches go (user_cache.py; node's, mathjax_snapshot.py)
+        except RuntimeError:  # a container's user: no HOME, no entry in /etc/passwd
+            return (
+                f"HOME is not set and user {os.getuid()} has no home folder: set HOME (or "
+                "XDG_CACHE_HOME) to a folder mathdeck may keep its caches in"
+            )
+    return None
 
 
 def printable_streams() -> None:

@@ -455,3 +455,37 @@ def test_node_killed_while_running_from_the_snapshot_keeps_the_snapshot(monkeypa
 
     assert [error for error, *_ in stream.verdicts()] == [None]
     assert distrusted == []
+
+
+# Runs `mathdeck ARGS...` as a user with no HOME and no entry in /etc/passwd (a container run
+# with `-u 12345`, OpenShift's arbitrary user ids).
+HOMELESS_CLI = """
+import os, pwd, sys
+def no_entry(uid):
+    raise KeyError(f"getpwuid(): uid not found: {uid}")
+pwd.getpwuid = no_entry
+from builder.cli import main
+sys.argv = ["mathdeck", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_user_without_a_home_folder_is_told_to_set_home(released):
+    """Path.home() raised RuntimeError: a traceback from the per-user cache's folder."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    for name in ("HOME", "XDG_CACHE_HOME", "MATHDECK_CACHE"):
+        env.pop(name, None)
+
+    result = subprocess.run(
+        [sys.executable, "-c", HOMELESS_CLI, "build"],
+        cwd=released,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 1
+    assert problem_lines(result) == [
+        f"error: HOME is not set and user {os.getuid()} has no home folder: set HOME (or "
+        "XDG_CACHE_HOME) to a folder mathdeck may keep its caches in"
+    ]
