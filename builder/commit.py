@@ -58,21 +58,25 @@ class WriteError(Exception):
 def os_error_text(error: OSError, with_file: bool = True) -> str:
     """`path: Read-only file system (EROFS)`: the OS's words and the errno's name."""
     name = errno.errorcode.get(error.errno or 0)
-    dangling = _dangling_link(error)  # names the path itself
+    in_the_way = _in_the_way(error)  # names the path itself
     where = f"{Location(Path(error.filename))}: " if with_file and error.filename else ""
-    said = dangling or f"{where}{error.strerror or error}"
+    said = in_the_way or f"{where}{error.strerror or error}"
     return said + (f" ({name})" if name else "")
 
 
-def _dangling_link(error: OSError) -> str | None:
-    """mkdir of a folder that is a symbolic link to nothing (an unmounted drive, a deleted
-    build folder) says `File exists`: what it is, instead."""
-    if error.errno != errno.EEXIST or not error.filename:
+def _in_the_way(error: OSError) -> str | None:
+    """What stands where a folder must be, when the OS's words do not say: `File exists` (a
+    file, or a symbolic link to nothing: an unmounted drive, a deleted build folder, where
+    mkdir makes a folder) or `Not a directory` (a file among the path's folders)."""
+    if error.errno not in (errno.EEXIST, errno.ENOTDIR) or not error.filename:
         return None
     path = Path(error.filename)
-    if not path.is_symlink() or path.exists():
-        return None
-    return f"{Location(path)} is a symbolic link to {os.readlink(path)}, which does not exist"
+    if error.errno == errno.EEXIST and path.is_symlink() and not path.exists():
+        return f"{Location(path)} is a symbolic link to {os.readlink(path)}, which does not exist"
+    for folder in (path, *path.parents) if error.errno == errno.ENOTDIR else (path,):
+        if folder.exists() and not folder.is_dir():
+            return f"{Location(folder)} is a file, not a folder"
+    return None
 
 
 def unfinished_release(deck: Deck, lock: Lock) -> str | None:

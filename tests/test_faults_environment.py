@@ -101,7 +101,9 @@ def test_new_under_a_file_is_one_line(tmp_path):
     result = run(tmp_path, "new", "taken/deck")
 
     assert result.returncode == 1
-    assert problem_lines(result) == ["error: taken: File exists (EEXIST); nothing was written."]
+    assert problem_lines(result) == [
+        "error: taken is a file, not a folder (EEXIST); nothing was written."
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
 
 
@@ -488,4 +490,20 @@ def test_a_user_without_a_home_folder_is_told_to_set_home(released):
     assert problem_lines(result) == [
         f"error: HOME is not set and user {os.getuid()} has no home folder: set HOME (or "
         "XDG_CACHE_HOME) to a folder mathdeck may keep its caches in"
+    ]
+
+
+@pytest.mark.parametrize("folder", ["dist", ".cache", "releases"])
+def test_a_file_where_a_folder_goes_is_named(released, folder):
+    """'.cache/figures: Not a directory (ENOTDIR)' named the folder it could not make, not the
+    file in its way."""
+    edit_and_bump(released)
+    shutil.rmtree(released / folder, ignore_errors=True)
+    (released / folder).write_text("")
+
+    result = run(released, "release")
+
+    assert result.returncode == 1
+    assert problem_lines(result) == [
+        f"error: {folder} is a file, not a folder (ENOTDIR); nothing was written."
     ]
