@@ -99,8 +99,13 @@ def _replay_help(argv: list[str]) -> int | None:
         return None
     if not text:  # kept without fsync (it only saves time): a crash can leave the file empty
         return None
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as error:
+        from .cli_report import stdout_failed
+
+        stdout_failed(error)
     return 0
 
 
@@ -154,7 +159,12 @@ class _Tee:
 
     def write(self, text: str) -> int:
         # written first: click probes with bytes, which the real (text) stream refuses
-        count = self.stream.write(text)
+        try:
+            count = self.stream.write(text)
+        except OSError as error:  # Typer's help (Rich's console) would end in a traceback
+            from .cli_report import stdout_failed
+
+            stdout_failed(error)
         self.written.append(text)
         return count
 

@@ -11,6 +11,7 @@ target, a refused push), 2 usage errors (Typer's own, and `usage_error`).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -79,19 +80,9 @@ class Output:
         return True
 
     def _unwritable(self, error: OSError) -> NoReturn:
-        """The stream cannot be written: a closed pipe (`mathdeck build | head -1`) ends the run
-        as Rich ends it (exit 1, nothing more said); any other error, such as a full disk under
-        `> file`, is said in one line on stderr first. Only the printing is lost: a command prints
-        after writing its files."""
-        if not isinstance(error, BrokenPipeError) and not self.stderr:
-            from .commit import os_error_text
-
-            with suppress(OSError, ValueError):
-                sys.stderr.write(f"error: cannot print the results: {os_error_text(error)}\n")
-                sys.stderr.flush()
-        # Rich's ending: stdout pointed at /dev/null (Python's last flush cannot fail again), exit 1
-        self.console.on_broken_pipe()
-        raise SystemExit(1)  # on_broken_pipe raised it already; said for the type checker
+        if self.stderr:  # nowhere left to say it
+            self.console.on_broken_pipe()
+        stdout_failed(error)
 
     def __getattr__(self, name: str):
         return getattr(self.console, name)
@@ -100,6 +91,22 @@ class Output:
 out = Output(stderr=False)
 # Problems and errors are `path:line: message` lines that editors and CI parse: never wrapped.
 err = Output(stderr=True)
+
+
+def stdout_failed(error: OSError) -> NoReturn:
+    """stdout cannot be written: a closed pipe (`mathdeck build | head -1`) ends the run as Rich
+    ends it (exit 1, nothing more said); any other error, such as a full disk under `> file`, is
+    said in one line on stderr first. Only the printing is lost: a command prints after writing
+    its files."""
+    if not isinstance(error, BrokenPipeError):
+        from .commit import os_error_text
+
+        with suppress(OSError, ValueError):
+            sys.stderr.write(f"error: cannot write to stdout: {os_error_text(error)}\n")
+            sys.stderr.flush()
+    with suppress(OSError, ValueError, AttributeError):  # Python's last flush cannot fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise SystemExit(1)
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:

@@ -71,28 +71,52 @@ def test_output_in_an_encoding_without_the_check_mark_is_escaped(released):
     assert problem_lines(result) == []
 
 
-def test_results_that_cannot_be_printed_are_one_line(released):
-    """stdout redirected to a full disk: the build is written, and saying so failed: one line."""
+def printed_to(stdout: str, project: Path, *args: str) -> subprocess.CompletedProcess:
+    """`mathdeck ARGS...` with its stdout redirected to the file `stdout` (/dev/full: a full
+    disk)."""
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full here")
-    edit_and_bump(released)
     env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
     env.pop("COLUMNS", None)
-    with open("/dev/full", "w") as full:
-        result = subprocess.run(
-            [sys.executable, "-m", "builder.cli", "build"],
-            cwd=released,
+    with open(stdout, "w") as redirected:
+        return subprocess.run(
+            [sys.executable, "-m", "builder.cli", *args],
+            cwd=project,
             env=env,
-            stdout=full,
+            stdout=redirected,
             stderr=subprocess.PIPE,
             text=True,
         )
+
+
+def test_results_that_cannot_be_printed_are_one_line(released):
+    """stdout redirected to a full disk: the build is written, and saying so failed: one line."""
+    edit_and_bump(released)
+
+    result = printed_to("/dev/full", released, "build")
+
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [
-        "error: cannot print the results: No space left on device (ENOSPC)"
+        "error: cannot write to stdout: No space left on device (ENOSPC)"
     ]
     assert (released / "dist" / "ml-math-cheatsheet-0.1.1+dev.apkg").exists()
+
+
+@pytest.mark.parametrize("kept", [False, True])
+def test_help_that_cannot_be_printed_is_one_line(released, tmp_path, kept):
+    """Typer's help, and the help kept from it for the same command line (cli_replay), ended
+    in a traceback."""
+    if kept:
+        assert printed_to(str(tmp_path / "help.txt"), released, "build", "-h").returncode == 0
+
+    result = printed_to("/dev/full", released, "build", "-h")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "error: cannot write to stdout: No space left on device (ENOSPC)"
+    ]
 
 
 def test_new_under_a_file_is_one_line(tmp_path):
