@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import create_atomically, write_atomically
+from .card_file import NOT_REGULAR, regular_file
 from .identity import LOCK_FILE, Lock, Release, write_lock
 from .model import Deck
 from .problems import Location, Problem, SourceError
 from .release import compare_with_release, prepend_changelog, write_version
 from .render import RenderedNote
-from .yamlsource import not_utf8_problem
+from .yamlsource import UNREADABLE, not_utf8_problem
 
 DEV_SUFFIX = "+dev"  # semver build metadata: the release named, plus edits not released yet
 
@@ -205,6 +206,8 @@ def commit_files(
 def _require_text_changelog(changelog: Path) -> None:
     """The changelog is read before anything is written: one that is not UTF-8 text would stop
     the release after its package, and `release` run again would stop there again."""
+    if changelog.exists() and not regular_file(changelog):  # a FIFO would block the read forever
+        raise SourceError([Problem(Location(changelog), NOT_REGULAR, code=UNREADABLE)])
     try:
         data = changelog.read_bytes()
     except FileNotFoundError:

@@ -531,3 +531,22 @@ def test_a_file_where_a_folder_goes_is_named(released, folder):
     assert problem_lines(result) == [
         f"error: {folder} is a file, not a folder (ENOTDIR); nothing was written."
     ]
+
+
+def test_a_release_refuses_a_fifo_changelog_without_opening_it(released):
+    """The release read CHANGELOG.md to add its entry: a FIFO there blocked it forever."""
+    os.mkfifo(released / "CHANGELOG.md")
+
+    release = run(released, "release", wait=False)
+    try:
+        stdout, stderr = release.communicate(timeout=60)
+    finally:
+        release.kill()  # a no-op once it ended; else it hung
+    result = subprocess.CompletedProcess(release.args, release.returncode, stdout, stderr)
+
+    assert result.returncode == 1
+    assert problem_lines(result) == [
+        "CHANGELOG.md: MD100 not a regular file (a folder, FIFO or device is never read): remove "
+        "it or rename it",
+        "1 problem; nothing was written.",
+    ]
