@@ -550,3 +550,30 @@ def test_a_release_refuses_a_fifo_changelog_without_opening_it(released):
         "it or rename it",
         "1 problem; nothing was written.",
     ]
+
+
+def test_a_lock_with_every_time_wrong_is_reported_at_once(released):
+    """A script that wrote every note's time as text in a 20,000-note lock: each problem's line
+    was searched for from the top of the file, and `build` ran for hours. Every problem is
+    reported at its own line (the timeout only stops a hang)."""
+    notes = {
+        f"guid{number:05d}": {"id": f"card-{number}", "content_hash": "0" * 16, "modified": "x"}
+        for number in range(20_000)
+    }
+    (released / LOCK).write_text(json.dumps({"format": 1, "notes": notes}, indent=1))
+
+    build = run(released, "build", wait=False)
+    try:
+        stdout, stderr = build.communicate(timeout=120)
+    finally:
+        build.kill()  # a no-op once it ended
+    result = subprocess.CompletedProcess(build.args, build.returncode, stdout, stderr)
+
+    assert result.returncode == 1
+    lines = problem_lines(result)
+    assert lines[-1] == "20,000 problems; nothing was written."
+    assert lines[0] == (
+        "cards/mathdeck.lock.json:7: MD132 'notes.guid00000.modified' must be a whole number, "
+        "not text; run `mathdeck lock --repair` (or restore the file from git)"
+    )
+    assert lines[-2].startswith("cards/mathdeck.lock.json:100002: MD132 'notes.guid19999.")
