@@ -94,10 +94,9 @@ err = Output(stderr=True)
 
 
 def stdout_failed(error: OSError) -> NoReturn:
-    """stdout cannot be written: a closed pipe (`mathdeck build | head -1`) ends the run as Rich
-    ends it (exit 1, nothing more said); any other error, such as a full disk under `> file`, is
-    said in one line on stderr first. Only the printing is lost: a command prints after writing
-    its files."""
+    """stdout cannot be written: a closed pipe (`| head -1`) ends the run as Rich does (exit 1,
+    silently), any other error (a full disk under `> file`) is said in a line on stderr first.
+    Only the printing is lost: a command prints after writing its files."""
     if not isinstance(error, BrokenPipeError):
         from .commit import os_error_text
 
@@ -195,10 +194,9 @@ class Report:
 
 
 def failure_told(error: BaseException, nothing: str) -> tuple[str, str | None] | None:
-    """The line (and its detail, verbatim) that tells a failure ending a build: a write, the OS,
-    a figure script, MathJax missing or failing; None for any other exception (a bug). Their
-    modules are imported only when one is raised: an edit's build asks node for its new formula
-    before it imports the packaging and figures."""
+    """The line (and its detail, verbatim) telling a failure that ends a build (a write, the OS,
+    a figure script, MathJax missing or failing); None for a bug. Their modules are imported only
+    when one is raised: an edit's build asks node before it imports packaging and figures."""
     from .commit import WriteError, os_error_text
     from .figures import FigureError
     from .mathjax_install import MathJaxFailed, MathJaxUnavailable

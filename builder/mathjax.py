@@ -134,8 +134,7 @@ class TexStream:
                     answer = json.loads(line)
                     batch, verdicts = answer["batch"], answer["verdicts"]
                 except (ValueError, KeyError, TypeError):
-                    # not an answer: what a script NODE_OPTIONS preloads printed (dotenv's
-                    # "injecting env"), told with node's stderr if answers are missing
+                    # what a script NODE_OPTIONS preloads printed (dotenv's "injecting env")
                     self._stderr.append(line)
                     continue
                 self._answers[batch] = [_verdict(verdict) for verdict in verdicts]
@@ -208,9 +207,8 @@ class TexStream:
 
 
 def _distrust_if(usual_way_worked: bool, snapshot: Snapshot, returncode: int, stderr: str) -> None:
-    """node failed from the snapshot (`returncode`): when it worked without, the snapshot was
-    why (a blob whose bytes are right but that this node cannot start from), unless node was
-    killed: it is not used again."""
+    """node failed from the snapshot: when it worked without and was not killed, the snapshot
+    was why (a blob this node cannot start from, its bytes right): it is not used again."""
     if usual_way_worked and not killed_from_outside(returncode):
         with contextlib.suppress(OSError):
             snapshot.distrust(stderr)
@@ -245,8 +243,7 @@ def json_answer(result: subprocess.CompletedProcess, what: str):
     if result.returncode != 0:
         said = f": {stderr}" if stderr else ""
         raise MathJaxFailed(f"{what} {how_node_ended(result.returncode)}{said}")
-    # The answer is one line, the last: any before it are what a script NODE_OPTIONS preloads
-    # printed (dotenv's "injecting env")
+    # The answer is the last line: any before it, what a script NODE_OPTIONS preloads printed
     answer = result.stdout.rstrip("\n").rpartition("\n")[2]
     try:
         return json.loads(answer)
