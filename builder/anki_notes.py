@@ -125,6 +125,7 @@ def _note(col, note) -> AnkiNote:
 def read_ankiconnect(client, note_types: list[str]) -> list[AnkiNote]:
     """The notes of these note types in a running Anki (`client`: an ankiconnect.AnkiConnect).
     AnkiConnect does not report a note's modification time: `modified` is None."""
+    client.require_version()  # an older add-on answers these actions in other shapes
     query = " OR ".join(f'"note:{name}"' for name in note_types)
     note_ids = client.call("findNotes", query=query) if note_types else []
     infos = client.call("notesInfo", notes=note_ids) if note_ids else []

@@ -12,6 +12,26 @@ import urllib.parse
 DEFAULT_URL = "http://127.0.0.1:8765"
 API_VERSION = 6
 BATCH = 200  # actions per `multi` request: one round trip each, small enough for Anki's UI thread
+# Seconds to wait for an answer: a batch of 200 notes takes Anki a few seconds at most.
+TIMEOUT = 60
+# The type of each answer mathdeck reads, as AnkiConnect sends it: another server (an old or
+# partial AnkiConnect, something else on the port) answering otherwise is said to be one, not a
+# crash in the code that reads the answer.
+RESULT_TYPES: dict[str, type] = {
+    "version": int,
+    "modelNames": list,
+    "modelFieldNames": list,
+    "modelTemplates": dict,
+    "modelStyling": dict,
+    "deckNames": list,
+    "getMediaFilesNames": list,
+    "findNotes": list,
+    "notesInfo": list,
+    "cardsInfo": list,
+    "areSuspended": list,
+}
+# ...and of each item of a list: notesInfo and cardsInfo are about one note or card each.
+ITEM_TYPES: dict[str, type] = {"findNotes": int, "notesInfo": dict, "cardsInfo": dict}
 
 # Anki's search syntax gives these a meaning even inside double quotes: `*` and `_` are
 # wildcards, `:` separates a field from its value, `"` ends the term, `\` escapes.
@@ -20,6 +40,10 @@ SEARCH_SPECIALS = re.compile(r'([\\"*_:])')
 
 class AnkiNotRunning(Exception):
     """Nothing answered at the AnkiConnect address (or the connection dropped)."""
+
+
+class AnkiNotAnswering(AnkiNotRunning):
+    """Something accepted the connection but sent no answer in time."""
 
 
 class AnkiConnectError(Exception):
@@ -56,9 +80,11 @@ def field_search(field_name: str, value: str) -> str:
 
 
 class AnkiConnect:
-    def __init__(self, url: str = DEFAULT_URL, key: str | None = None, timeout: float = 60):
+    def __init__(
+        self, url: str = DEFAULT_URL, key: str | None = None, timeout: float | None = None
+    ):
         check_url(url)
-        self.url, self.key, self.timeout = url, key, timeout
+        self.url, self.key, self.timeout = url, key, TIMEOUT if timeout is None else timeout
 
     def call(self, action: str, **params):
         result, error = _unwrap(action, self._post(self._request(action, params)))
@@ -97,7 +123,7 @@ class AnkiConnect:
 
     def require_version(self) -> int:
         version = self.call("version")
-        if not isinstance(version, int) or version < API_VERSION:
+        if version < API_VERSION:
             raise AnkiConnectError(
                 f"AnkiConnect API version {version} is too old: "
                 f"mathdeck needs {API_VERSION} (update the add-on)"
@@ -129,8 +155,12 @@ class AnkiConnect:
                 f"{self.url} answered HTTP {error.code}: is it AnkiConnect?"
             ) from None
         except urllib.error.URLError as error:
+            if isinstance(error.reason, TimeoutError):
+                raise self._no_answer() from None
             raise AnkiNotRunning(f"nothing answered at {self.url} ({error.reason})") from None
-        except (ConnectionError, TimeoutError) as error:  # includes a connection dropped mid-answer
+        except TimeoutError:
+            raise self._no_answer() from None
+        except ConnectionError as error:  # includes a connection dropped mid-answer
             raise AnkiNotRunning(
                 f"the connection to {self.url} failed ({error or type(error).__name__})"
             ) from None
@@ -150,6 +180,12 @@ class AnkiConnect:
                 f"{self.url} did not answer in JSON: is it AnkiConnect?"
             ) from None
 
+    def _no_answer(self) -> AnkiNotAnswering:
+        return AnkiNotAnswering(
+            f"{self.url} accepted the connection but sent no answer in {self.timeout:g} s "
+            "(is Anki busy, or waiting for you in a dialog?)"
+        )
+
 
 def _unwrap(action: str, answer) -> tuple[object, str | None]:
     """API v6 wraps every answer, inside `multi` too, as {"result": ..., "error": ...}."""
@@ -157,5 +193,22 @@ def _unwrap(action: str, answer) -> tuple[object, str | None]:
         raise AnkiConnectError(
             f"the answer to '{action}' is not AnkiConnect's {{result, error}}: {str(answer)[:80]}"
         )
-    error = answer["error"]
-    return answer["result"], (None if error is None else str(error))
+    result, error = answer["result"], answer["error"]
+    if error is None:
+        _require_type(action, result)
+    return result, (None if error is None else str(error))
+
+
+def _require_type(action: str, result: object) -> None:
+    expected, item = RESULT_TYPES.get(action), ITEM_TYPES.get(action)
+    if expected is None:
+        return
+    wrong = not isinstance(result, expected) or isinstance(result, bool)
+    if not wrong and item is not None:
+        wrong = not all(isinstance(entry, item) for entry in result)  # type: ignore[attr-defined]
+    if wrong:
+        kind = expected.__name__ if item is None else f"list of {item.__name__}"
+        raise AnkiConnectError(
+            f"the answer to '{action}' is not the {kind} AnkiConnect sends: "
+            f"{json.dumps(result)[:80]}; is it AnkiConnect?"
+        )

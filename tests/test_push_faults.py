@@ -6,13 +6,14 @@ tests/test_real_anki.py proves the normal behaviour against the real add-on."""
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
 
 from ankiconnect_server import DROP_AFTER_RUNNING, AnkiConnectServer
 from builds import MINIMAL, copy_sources
-from test_push import options, push
+from test_push import RUNNER, options, push
 
 WRITE_ACTIONS = {
     "createModel",
@@ -132,6 +133,28 @@ MALFORMED = {
         ),
         "the answer to 'findNotes' is not AnkiConnect's {result, error}",
     ),
+    "an add-on older than API 6": (
+        lambda request: (
+            http_answer(b'{"result": 5, "error": null}') if request["action"] == "version" else None
+        ),
+        "AnkiConnect API version 5 is too old: mathdeck needs 6 (update the add-on)",
+    ),
+    "a version that is text": (
+        lambda request: (
+            http_answer(b'{"result": "6", "error": null}')
+            if request["action"] == "version"
+            else None
+        ),
+        """the answer to 'version' is not the int AnkiConnect sends: "6"; is it AnkiConnect?""",
+    ),
+    "a read answered with null": (
+        lambda request: (
+            http_answer(b'{"result": null, "error": null}')
+            if request["action"] == "modelNames"
+            else None
+        ),
+        "the answer to 'modelNames' is not the list AnkiConnect sends: null; is it AnkiConnect?",
+    ),
 }
 
 
@@ -141,6 +164,22 @@ def test_a_malformed_answer_is_one_line_exit_1_and_nothing_written(minimal, anki
     line = one_line_failure(push(minimal, anki.url))
     assert expected in line and line.endswith("nothing was written.")
     assert writes(anki) == [] and anki.col.note_count() == 0
+
+
+@pytest.fixture
+def silent_url():
+    """A port that accepts connections (the kernel does, for a listening socket) and never
+    answers: Anki busy, or something else listening."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+
+
+def test_a_port_that_never_answers_is_said_after_the_timeout(minimal, silent_url, monkeypatch):
+    monkeypatch.setattr("builder.ankiconnect.TIMEOUT", 0.5)
+    assert one_line_failure(push(minimal, silent_url)) == (
+        f"Anki did not answer: {silent_url} accepted the connection but sent no answer in 0.5 s "
+        "(is Anki busy, or waiting for you in a dialog?). Nothing was written."
+    )
 
 
 def test_a_connection_dropped_while_adding_notes_says_what_was_written(minimal, anki):
@@ -312,3 +351,35 @@ def test_a_note_matched_by_two_cards_is_refused(minimal, anki):
             prepared.media,
         )
     assert len(writes(anki)) == before
+
+
+# ---------------------------------------------------------------- pull --ankiconnect
+
+
+def pull_ankiconnect(project: Path, url: str, *args: str):
+    from builder.cli import app
+
+    return RUNNER.invoke(
+        app, ["pull", "--ankiconnect", url, "--cards", str(project / "cards"), *args]
+    )
+
+
+def test_pull_refuses_an_older_add_on_in_one_line(minimal, anki):
+    anki.action_version = lambda: 5
+    assert one_line_failure(pull_ankiconnect(minimal, anki.url)) == (
+        "cannot pull: AnkiConnect API version 5 is too old: mathdeck needs 6 (update the add-on); "
+        "nothing was written."
+    )
+
+
+def test_pull_sends_the_api_key(minimal, anki):
+    def require_key(request):
+        if request.get("key") == "secret":
+            return None
+        return http_answer(b'{"result": null, "error": "valid api key must be provided"}')
+
+    anki.fault = require_key
+    assert "valid api key must be provided" in one_line_failure(pull_ankiconnect(minimal, anki.url))
+    pulled = pull_ankiconnect(minimal, anki.url, "--api-key", "secret")
+    assert pulled.exit_code == 0, pulled.output
+    assert "0 cards changed" in pulled.output
