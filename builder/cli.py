@@ -19,6 +19,7 @@ def main() -> None:
     from .cli_replay import replay
 
     argv = sys.argv[1:]
+    keep_printing_any_text()
     # A command line answered without Typer (help, a no-op or an edit's build) ends within
     # seconds and keeps most of what it makes until then; reference counting frees the rest.
     # build() keeps the cycle collector off while it builds; before, its ~30 passes over the
@@ -36,6 +37,17 @@ def main() -> None:
     from .cli_app import run
 
     run(argv)
+
+
+def keep_printing_any_text() -> None:
+    """A stdout that cannot encode every character (LC_ALL=C without Python's UTF-8 coercion, a
+    PYTHONIOENCODING of ascii or latin-1) prints what it cannot as escapes, as Python's stderr
+    does: the results' ✓, → and card text must not end a command that has done its work with a
+    UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def exit_without_teardown(code: int) -> NoReturn:

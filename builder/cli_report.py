@@ -44,7 +44,10 @@ class Output:
             line = plain_line(text, markup, wrapped=not self.stderr)
             if line is not None and self._print_plain(line):
                 return
-        self.console.print(text, *args, markup=markup, **kwargs)
+        try:
+            self.console.print(text, *args, markup=markup, **kwargs)
+        except OSError as error:  # Rich ends the run on a closed pipe itself
+            _unprintable(self.stderr, error)
 
     def print_table(self, title: str, rows: list[tuple[str, str]]) -> None:
         """A two-column table with a title and no header (the build summary)."""
@@ -56,7 +59,10 @@ class Output:
         rich_table = Table(title=title, show_header=False)
         for row in rows:
             rich_table.add_row(*row)
-        self.console.print(rich_table)
+        try:
+            self.console.print(rich_table)
+        except OSError as error:
+            _unprintable(self.stderr, error)
 
     def _print_plain(self, text: str) -> bool:
         """Print as Rich would (which flushes each print, and ends the run on a closed pipe), if
@@ -69,10 +75,33 @@ class Output:
             stream.flush()
         except BrokenPipeError:
             self.console.on_broken_pipe()
+        except OSError as error:
+            _unprintable(self.stderr, error)
         return True
 
     def __getattr__(self, name: str):
         return getattr(self.console, name)
+
+
+def _unprintable(stderr: bool, error: OSError) -> NoReturn:
+    """stdout (or stderr) takes no more (`> file` on a full disk): the command's work is done and
+    only its report is lost. Say so on stderr, then end with exit 1 as a closed pipe does (Rich's
+    on_broken_pipe), the stream sent to /dev/null so that Python's last flush cannot fail again
+    with a traceback."""
+    import os
+    import sys
+
+    from .commit import os_error_text
+
+    stream = sys.stderr if stderr else sys.stdout
+    try:
+        if not stderr:
+            sys.stderr.write(f"error: cannot print the results: {os_error_text(error)}\n")
+            sys.stderr.flush()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+    except (OSError, ValueError):
+        pass  # stderr fails too, or the stream has no file (a test's): exit all the same
+    raise SystemExit(1)
 
 
 out = Output(stderr=False)
