@@ -79,8 +79,14 @@ def bench(
         figures=figures,
         work_dir=keep,
     )
+    from .bench_runs import RunFailed
+
     with report.stopping():
-        result = run_bench(options, report=lambda line: err.print(line, markup=False))
+        try:
+            result = run_bench(options, report=lambda line: err.print(line, markup=False))
+        except RunFailed as error:  # a build that fails here fails as `mathdeck build`: its words
+            report.failed(f"{error}; it printed:", error.output)
+            report.finish()
     out.print(format_table(result.rows), markup=False)
     out.print(linearity(result.rows), markup=False)
     if markdown:

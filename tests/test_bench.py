@@ -119,6 +119,28 @@ def test_the_halves_of_a_cold_build_are_what_a_build_sends_node_and_does_without
     assert {path.name: path.read_bytes() for path in verdicts.iterdir()} == kept
 
 
+TINY = ["--sizes", "12", "--runs", "1", "--formulas", "0", "--no-flagship", "--no-figures"]
+
+
+def test_a_build_failing_under_the_bench_ends_it_with_the_builds_words(tmp_path):
+    """A node that refuses its NODE_OPTIONS fails the timed build: the bench says which command
+    failed and what it printed, with no traceback of its own."""
+    result = subprocess.run(
+        [sys.executable, "-m", "builder.cli", "bench", *TINY, "--keep", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", "NODE_OPTIONS": "--no-such-option"},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    failed = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert " -m builder.cli build --force failed (exit 1) in " in failed[0]
+    assert failed[0].endswith("synthetic-12; it printed:")
+    assert failed[1].startswith("error: MathJax's checker failed; nothing was written.")
+    assert "--no-such-option is not allowed in NODE_OPTIONS" in failed[1]
+    assert result.stdout == ""  # no table: nothing was timed
+
+
 def test_synthetic_decks_are_valid_and_realistic(tmp_path):
     cards = write_synthetic_project(tmp_path / "p", 25, per_file=10)
     assert sorted(p.name for p in cards.glob("synthetic-*.yaml")) == [
