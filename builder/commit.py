@@ -60,6 +60,18 @@ def os_error_text(error: OSError, with_file: bool = True) -> str:
     return f"{where}{error.strerror or error}" + (f" ({name})" if name else "")
 
 
+def write_in_order(files: list[tuple[Path, bytes]]) -> None:
+    """Several files, each atomically, in order (the one that refers to the others last): an OS
+    error is a WriteError saying which were written and which were not (pull's card files, an
+    export's figures and document)."""
+    for number, (path, data) in enumerate(files):
+        try:
+            write_atomically(path, data)
+        except OSError as error:
+            done, rest = files[:number], files[number:]
+            raise WriteError(path, error, [p for p, _ in done], [p for p, _ in rest]) from None
+
+
 def unfinished_release(deck: Deck, lock: Lock) -> str | None:
     """The version of a release the lock records but deck.yaml does not have yet (a release
     interrupted after its first step), or None."""

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import write_atomically
+from .commit import write_in_order
 from .identity import build_time, read_lock, stamp_notes
 from .mathjax_install import installed_node_root
 from .package import package_bytes
@@ -76,7 +76,7 @@ def write_preview(prepared: PreparedDeck, out_path: Path) -> PreviewPage:
         mathjax_config=json.dumps(ANKI_MATHJAX_CONFIG),
         mathjax_script=_mathjax_script(),
     )
-    write_atomically(out_path, page.encode("utf-8"))
+    write_in_order([(out_path, page.encode("utf-8"))])
     return PreviewPage(out_path, len(cards))
 
 

@@ -28,9 +28,9 @@ import tempfile
 from pathlib import Path
 
 from .anki_notes import AnkiNote
-from .atomic import write_atomically
 from .build import BuildOptions, Progress, load_and_check, quiet
 from .card_yaml import YamlEditError, append_cards, set_value
+from .commit import write_in_order
 from .field_edits import html_signature
 from .html_to_markdown import Unconvertible
 from .identity import read_lock
@@ -201,8 +201,7 @@ def _check_then_write(options: BuildOptions, files: dict[Path, str], progress: P
             raise SourceError(
                 [_at_real_file(problem, copy, cards_dir) for problem in error.problems]
             ) from None
-    for path, text in sorted(files.items()):
-        write_atomically(path, text.encode("utf-8"))
+    write_in_order([(path, text.encode("utf-8")) for path, text in sorted(files.items())])
 
 
 def _at_real_file(problem: Problem, copy: Path, cards_dir: Path) -> Problem:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from builds import MINIMAL, copy_sources
+from builds import MINIMAL, REPO, copy_sources
 from test_faults import leftovers, problem_lines, run
 
 HTML = "dist/ml-math-cheatsheet-0.1.0.html"
@@ -33,8 +34,6 @@ def exported(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def project(exported, tmp_path) -> Path:
-    import shutil
-
     shutil.copytree(exported, tmp_path / "project")
     return tmp_path / "project"
 
@@ -48,31 +47,76 @@ def test_a_full_disk_keeps_the_earlier_page_and_names_the_file(project):
     """A file-size limit fails the write as a full disk does (EFBIG for ENOSPC), without root."""
     before = (project / HTML).read_bytes()
     edit(project)
-    limit = len(before) // 2
-
-    def small_files() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    env = {**os.environ, "COLUMNS": "200"}
     result = subprocess.run(
         [sys.executable, "-m", "builder.cli", "export", "html"],
         cwd=project,
         capture_output=True,
         text=True,
-        env=env,
-        preexec_fn=small_files,
+        env={**os.environ, "COLUMNS": "200"},
+        preexec_fn=with_small_files(len(before) // 2),
     )
     assert result.returncode == 1
-    assert problem_lines(result) == [f"error: {HTML}: File too large (EFBIG); nothing was written."]
+    assert problem_lines(result) == [
+        f"error: cannot write {HTML}: File too large (EFBIG)",
+        f"Written: nothing. Not written: {HTML} (files already there are untouched). Fix the "
+        "cause and run the same command again: it completes what is missing.",
+    ]
     assert (project / HTML).read_bytes() == before
     assert leftovers(project) == []
+
+
+def with_small_files(limit: int):
+    """A preexec_fn: files of the process may grow to `limit` bytes, as if the disk were full."""
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limited
+
+
+def test_a_full_disk_while_copying_figures_leaves_no_half_figure(project):
+    """The CSV's figure files are copied atomically: a full disk part-way leaves no truncated
+    figure under a figure's name, says which file failed (not the cache's copy), and the same
+    command completes them."""
+    shutil.copy(REPO / "figures" / "_run.py", project / "figures" / "_run.py")
+    shutil.copy(REPO / "figures" / "_style.py", project / "figures" / "_style.py")
+    shutil.copy(REPO / "figures" / "normal-rule.py", project / "figures" / "tiny.py")
+    cards = project / "cards" / "cards.yaml"
+    cards.write_text(
+        cards.read_text().replace("    level: L1\n", "    level: L1\n    figure: tiny\n", 1)
+    )
+    assert run(project, "figures").returncode == 0  # drawn before the disk fills up
+    drawn = {p.name: p.read_bytes() for p in (project / ".cache" / "figures").glob("*.png")}
+    [first, *_] = sorted(drawn)
+    media = project / "dist" / "ml-math-cheatsheet-0.1.0-media"
+
+    result = subprocess.run(
+        [sys.executable, "-m", "builder.cli", "export", "csv"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        preexec_fn=with_small_files(min(len(data) for data in drawn.values()) // 2),
+    )
+    assert result.returncode == 1
+    lines = problem_lines(result)
+    assert (
+        lines[0]
+        == f"error: cannot write {media.relative_to(project)}/{first}: File too large (EFBIG)"
+    )
+    assert lines[1].startswith("Written: nothing. Not written: ")
+    assert list(media.iterdir()) == [] and leftovers(project) == []
+
+    again = run(project, "export", "csv")
+    assert again.returncode == 0, again.stderr
+    assert {p.name: p.read_bytes() for p in media.iterdir()} == drawn
 
 
 def test_a_folder_in_the_way_is_named_not_a_temporary_file(project):
     (project / CSV).mkdir()
     result = run(project, "export", "csv")
     assert result.returncode == 1
-    assert problem_lines(result) == [f"error: {CSV}: Is a directory (EISDIR); nothing was written."]
+    assert problem_lines(result)[0] == f"error: cannot write {CSV}: Is a directory (EISDIR)"
     assert leftovers(project) == []
 
 

@@ -232,6 +232,45 @@ def test_a_new_note_becomes_a_card_in_pulled_yaml(project, imported, tmp_path):
     )  # ids stay unique
 
 
+def test_a_card_file_left_unwritten_is_named_and_pulling_again_finishes(
+    project, imported, tmp_path, monkeypatch
+):
+    """A full disk after the first of two card files: the message says which one was written
+    (not "nothing was written"), and the same pull completes the other."""
+    import errno
+
+    import builder.atomic
+
+    col, _ = imported
+    edit(col, "bayes-theorem", Concept="Bayes' rule")
+    note = col.new_note(col.models.by_name("mathdeck qa"))
+    note["Question"], note["Answer"] = "What is the entropy of a fair coin?", "One bit."
+    col.add_note(note, col.decks.id_for_name("ML Math Cheat Sheet"))
+    source = export_apkg(col, tmp_path / "both.apkg")
+    cards, pulled_file = project / "cards" / "cards.yaml", project / "cards" / "pulled.yaml"
+    write_temp = builder.atomic._write_temp
+
+    def full_disk_for_pulled_yaml(path: Path, data: bytes, durable: bool = True) -> Path:
+        if path == pulled_file:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write_temp(path, data, durable)
+
+    monkeypatch.setattr(builder.atomic, "_write_temp", full_disk_for_pulled_yaml)
+    failed = run_pull(project, source, "--apply")
+    output = " ".join(failed.output.split())
+    assert failed.exit_code == 1 and "Traceback" not in output, output
+    assert f"error: cannot write {pulled_file}: No space left on device (ENOSPC)" in output
+    assert f"Written: {cards}. Not written: {pulled_file} (files already there" in output
+    assert "nothing was written" not in output
+    assert "concept: Bayes' rule" in cards.read_text() and not pulled_file.exists()
+
+    monkeypatch.setattr(builder.atomic, "_write_temp", write_temp)
+    again = run_pull(project, source, "--apply")
+    assert again.exit_code == 0, again.output
+    assert "0 cards changed, 0 conflicts, 1 new note, 0 unreadable" in again.output
+    assert "what-is-the-entropy-of-a-fair-coin" in pulled_file.read_text()
+
+
 def test_a_deleted_or_suspended_note_is_reported_and_kept(project, imported, tmp_path):
     col, _ = imported
     col.remove_notes([notes_by_card_id(col)["snippet-softmax"].id])
