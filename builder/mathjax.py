@@ -230,7 +230,12 @@ def json_answer(result: subprocess.CompletedProcess, what: str):
         raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
     if result.returncode != 0:
         raise MathJaxFailed(f"{what} failed ({result.returncode}): {result.stderr.strip()}")
-    return json.loads(result.stdout)
+    try:
+        return json.loads(result.stdout)
+    except json.JSONDecodeError:  # e.g. a `node` on PATH that is a wrapper printing its own text
+        raise MathJaxFailed(
+            f"{what} answered with text that is not JSON: {result.stdout.strip()[:80]!r}"
+        ) from None
 
 
 def _run_check_script(

@@ -144,3 +144,20 @@ def test_a_full_stdout_says_so_in_one_line_after_the_work_is_done(project):
         "error: cannot print the results: No space left on device (ENOSPC)"
     ]
     assert "Bayes' rule" in (project / CSV).read_text(encoding="utf-8")
+
+
+def test_a_node_answering_text_that_is_not_json_is_one_line(project, tmp_path):
+    """`node` on PATH may be a wrapper (a version manager's shim) that prints its own text and
+    exits 0: the HTML page's typesetting says so instead of a JSONDecodeError traceback."""
+    before = (project / HTML).read_bytes()
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "node").write_text("#!/bin/sh\necho 'no version of node is set'\n")
+    (shim / "node").chmod(0o755)
+    result = run(project, "export", "html", PATH=f"{shim}{os.pathsep}{os.environ['PATH']}")
+    assert result.returncode == 1
+    assert problem_lines(result) == [
+        "error: MathJax's checker failed; nothing was written. node said: typeset.mjs answered "
+        "with text that is not JSON: 'no version of node is set'"
+    ]
+    assert (project / HTML).read_bytes() == before
