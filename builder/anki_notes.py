@@ -31,8 +31,12 @@ class UnreadableCollection(Exception):
 
 def read_notes(path: Path) -> list[AnkiNote]:
     """Every note of an .apkg, .colpkg or collection file (.anki2, .anki21)."""
-    if not path.is_file():
+    if not path.exists():
         raise UnreadableCollection(f"{path}: no such file")
+    if not path.is_file():
+        raise UnreadableCollection(
+            f"{path}: not a file (a folder, FIFO or device is never read as a collection)"
+        )
     suffix = path.suffix.lower()
     if suffix not in (".apkg", ".colpkg", ".anki2", ".anki21"):
         raise UnreadableCollection(

@@ -54,7 +54,8 @@ class BadUrl(ValueError):
     """--url is not an http(s) address."""
 
 
-def check_url(url: str) -> None:
+def check_url(url: str, given_as: str = "--url") -> None:
+    """BadUrl unless `url` is an http(s) address; the message names where it came from."""
     parts = urllib.parse.urlsplit(url)
     example = f"an http:// address such as {DEFAULT_URL}"
     if (
@@ -62,11 +63,11 @@ def check_url(url: str) -> None:
         or not parts.hostname
         or re.search(r"[\s\x00-\x1f\x7f]", url)
     ):
-        raise BadUrl(f"--url '{url}' is not {example}")
+        raise BadUrl(f"{given_as} '{url}' is not {example}")
     try:
         _ = parts.port  # urllib checks the port's range only when asked
     except ValueError:
-        raise BadUrl(f"--url '{url}' has no valid port: {example}") from None
+        raise BadUrl(f"{given_as} '{url}' has no valid port: {example}") from None
 
 
 def search_literal(value: str) -> str:

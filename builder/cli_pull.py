@@ -58,7 +58,7 @@ def _notes_to_pull(
 ) -> list:
     """The notes in Anki, from a file or AnkiConnect; a usage error (2) or unreadable source (1)."""
     from .anki_notes import UnreadableCollection, read_ankiconnect, read_notes
-    from .ankiconnect import AnkiConnect, AnkiConnectError, AnkiNotRunning, BadUrl
+    from .ankiconnect import AnkiConnect, AnkiConnectError, AnkiNotRunning, BadUrl, check_url
     from .kinds import KINDS
 
     if not ankiconnect and source is None:
@@ -66,6 +66,7 @@ def _notes_to_pull(
     try:
         if source is None or ankiconnect:
             url = source or os.environ.get("ANKICONNECT_URL") or DEFAULT_URL
+            check_url(url, "SOURCE" if source else "ANKICONNECT_URL")
             note_types = [kind.note_type_name for kind in KINDS.values()]
             return read_ankiconnect(AnkiConnect(url, api_key), note_types)
         return read_notes(Path(source))

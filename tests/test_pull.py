@@ -398,6 +398,18 @@ def test_without_a_source_or_a_running_anki_pull_says_so(project):
     )
 
 
+@pytest.mark.parametrize("source", ["folder.apkg", "/dev/null"])
+def test_a_source_that_is_not_a_file_is_named_so(project, source):
+    (project / "folder.apkg").mkdir()
+    path = project / source
+    pulled = run_pull(project, path)
+    assert pulled.exit_code == 1
+    assert (
+        f"cannot pull: {path}: not a file (a folder, FIFO or device is never read as a "
+        "collection); nothing was written." in " ".join(pulled.output.split())
+    )
+
+
 def test_an_older_build_is_not_an_edit_and_conflicts_are_per_field(
     project, imported, tmp_path, monkeypatch
 ):

@@ -79,6 +79,17 @@ def test_a_bad_url_is_a_usage_error_on_one_line(minimal, url):
     assert line.startswith(f"Usage error: --url '{url}'") and "http://127.0.0.1:8765" in line
 
 
+def test_a_bad_url_names_where_it_came_from(minimal):
+    from builder.cli import app
+
+    cards = ["--cards", str(minimal / "cards")]
+    pushed = RUNNER.invoke(app, ["push", *cards], env={"ANKICONNECT_URL": "notaurl"})
+    pulled = RUNNER.invoke(app, ["pull", "--ankiconnect", "notaurl", *cards])
+    example = "is not an http:// address such as http://127.0.0.1:8765"
+    assert one_line_failure(pushed, 2) == f"Usage error: ANKICONNECT_URL 'notaurl' {example}"
+    assert one_line_failure(pulled, 2) == f"Usage error: SOURCE 'notaurl' {example}"
+
+
 def test_a_good_url_is_not_refused(minimal, anki):  # the control for the test above
     assert push(minimal, anki.url + "/").exit_code == 0
 
