@@ -26,12 +26,18 @@ RESULT_TYPES: dict[str, type] = {
     "deckNames": list,
     "getMediaFilesNames": list,
     "findNotes": list,
+    "findCards": list,
     "notesInfo": list,
     "cardsInfo": list,
     "areSuspended": list,
 }
 # ...and of each item of a list: notesInfo and cardsInfo are about one note or card each.
-ITEM_TYPES: dict[str, type] = {"findNotes": int, "notesInfo": dict, "cardsInfo": dict}
+ITEM_TYPES: dict[str, type] = {
+    "findNotes": int,
+    "findCards": int,
+    "notesInfo": dict,
+    "cardsInfo": dict,
+}
 
 # Anki's search syntax gives these a meaning even inside double quotes: `*` and `_` are
 # wildcards, `:` separates a field from its value, `"` ends the term, `\` escapes.

@@ -201,6 +201,7 @@ def test_a_connection_dropped_while_adding_notes_says_what_was_written(minimal, 
         )
 
     anki.fault = drop_the_notes
+    anki.ignore_deck_name = True  # as the real add-on does: the added notes' cards are in Default
     line = one_line_failure(push(minimal, anki.url))
     assert line.startswith("Push stopped part-way: the connection to")
     assert (
@@ -214,12 +215,20 @@ def test_a_connection_dropped_while_adding_notes_says_what_was_written(minimal, 
     assert "nothing" not in line
     assert anki.col.note_count() == 3  # they were written: the message did not pretend otherwise
 
+    stranded = anki.col.find_cards('"deck:Default"')
+    assert len(stranded) == 5  # the answer never came: they were not filed in their subdecks
+    studied = anki.col.get_card(stranded[0])
+    studied.type = studied.queue = 2  # a card a learner studied (and so kept) in Default
+    anki.col.update_card(studied)
+
     anki.fault = None
     again = push(minimal, anki.url)  # "push again to finish" finds them instead of adding copies
-    assert again.exit_code == 0 and "0 added, 0 updated, 3 unchanged" in " ".join(
-        again.output.split()
+    assert again.exit_code == 0 and (
+        "0 added, 0 updated, 3 unchanged; 0 media files stored; 4 new cards filed in their "
+        "subdecks" in " ".join(again.output.split())
     )
     assert anki.col.note_count() == 3
+    assert anki.col.find_cards('"deck:Default"') == [studied.id]
 
 
 def test_an_action_anki_refuses_part_way_says_what_was_written(minimal, anki):
