@@ -38,6 +38,11 @@ ITEM_TYPES: dict[str, type] = {
     "notesInfo": dict,
     "cardsInfo": dict,
 }
+# ...and the keys mathdeck reads of each (an empty one: a note deleted since it was found).
+ITEM_KEYS: dict[str, frozenset[str]] = {
+    "notesInfo": frozenset({"noteId", "modelName", "fields", "tags", "cards"}),
+    "cardsInfo": frozenset({"cardId", "note", "deckName"}),
+}
 
 # Anki's search syntax gives these a meaning even inside double quotes: `*` and `_` are
 # wildcards, `:` separates a field from its value, `"` ends the term, `\` escapes.
@@ -212,10 +217,21 @@ def _require_type(action: str, result: object) -> None:
         return
     wrong = not isinstance(result, expected) or isinstance(result, bool)
     if not wrong and item is not None:
-        wrong = not all(isinstance(entry, item) for entry in result)  # type: ignore[attr-defined]
+        keys = ITEM_KEYS.get(action, frozenset())
+        wrong = not all(_fits(entry, item, keys) for entry in result)  # type: ignore[attr-defined]
     if wrong:
         kind = expected.__name__ if item is None else f"list of {item.__name__}"
+        if action in ITEM_KEYS:
+            kind += f" ({', '.join(sorted(ITEM_KEYS[action]))})"
         raise AnkiConnectError(
             f"the answer to '{action}' is not the {kind} AnkiConnect sends: "
             f"{json.dumps(result)[:80]}; is it AnkiConnect?"
         )
+
+
+def _fits(entry: object, item: type, keys: frozenset[str]) -> bool:
+    """An item of an answer: of the type AnkiConnect sends, with the keys mathdeck reads (or
+    empty, as notesInfo answers for a note deleted since it was found)."""
+    if not isinstance(entry, item):
+        return False
+    return not isinstance(entry, dict) or not entry or keys <= entry.keys()

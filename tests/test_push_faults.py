@@ -403,3 +403,17 @@ def test_pull_sends_the_api_key(minimal, anki):
     pulled = pull_ankiconnect(minimal, anki.url, "--api-key", "secret")
     assert pulled.exit_code == 0, pulled.output
     assert "0 cards changed" in pulled.output
+
+
+def test_pull_refuses_notes_info_without_the_keys_it_reads(minimal, anki):
+    pushed_notes(minimal, anki)  # something for findNotes to find
+    anki.fault = lambda request: (
+        http_answer(b'{"result": [{"noteId": 1, "fields": {}}], "error": null}')
+        if request["action"] == "notesInfo"
+        else None
+    )
+    assert one_line_failure(pull_ankiconnect(minimal, anki.url)) == (
+        "cannot pull: the answer to 'notesInfo' is not the list of dict (cards, fields, "
+        'modelName, noteId, tags) AnkiConnect sends: [{"noteId": 1, "fields": {}}]; is it '
+        "AnkiConnect?; nothing was written."
+    )
