@@ -232,6 +232,8 @@ def _push_errors(report: Report) -> Iterator[None]:
     except PushInterrupted as error:
         report.failures.append(str(error))
         err.print(_interrupted(error), markup=False)
+        if isinstance(error.cause, KeyboardInterrupt):
+            raise SystemExit(130) from None  # as an interrupted command ends (cli_report)
     else:
         return
     report.finish()

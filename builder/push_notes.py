@@ -26,9 +26,10 @@ if TYPE_CHECKING:  # cli.py imports push.py: keep `mathdeck --help` quick
 
 
 class PushInterrupted(Exception):
-    """A write failed or the connection dropped after the push had started writing."""
+    """A write failed, the connection dropped or the user pressed Ctrl-C (a KeyboardInterrupt
+    cause) after the push had started writing."""
 
-    def __init__(self, cause: Exception, written: PushResult, unanswered: int = 0):
+    def __init__(self, cause: BaseException, written: PushResult, unanswered: int = 0):
         super().__init__(str(cause))
         self.cause, self.written, self.unanswered = cause, written, unanswered
 
@@ -103,6 +104,10 @@ def _send(client: AnkiConnect, writes: list[Write], result: PushResult) -> None:
             replies = client.multi_answers([(write.action, write.params) for write in batch])
         except (AnkiNotRunning, AnkiConnectError) as error:
             raise PushInterrupted(error, result, unanswered=len(batch)) from None
+        except KeyboardInterrupt:  # Ctrl-C while Anki writes: say what it had written
+            raise PushInterrupted(
+                KeyboardInterrupt("interrupted"), result, unanswered=len(batch)
+            ) from None
         failures = []
         for write, (value, refusal) in zip(batch, replies, strict=True):
             if refusal is None:

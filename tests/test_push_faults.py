@@ -417,3 +417,24 @@ def test_pull_refuses_notes_info_without_the_keys_it_reads(minimal, anki):
         'modelName, noteId, tags) AnkiConnect sends: [{"noteId": 1, "fields": {}}]; is it '
         "AnkiConnect?; nothing was written."
     )
+
+
+def test_ctrl_c_while_anki_writes_says_what_was_written(minimal, anki):
+    import os
+    import signal
+
+    def interrupt_the_notes(request):
+        actions = request["params"].get("actions", []) if request["action"] == "multi" else []
+        if any(action["action"] == "addNote" for action in actions):
+            os.kill(os.getpid(), signal.SIGINT)  # the push waits for this answer: Ctrl-C there
+        return None
+
+    anki.fault = interrupt_the_notes
+    result = push(minimal, anki.url)
+    assert result.exit_code == 130 and "Traceback" not in result.output
+    [line] = [line for line in result.output.splitlines() if line.strip()]
+    assert line.startswith(
+        "Push stopped part-way: interrupted. Already written: note types created: mathdeck "
+        "formula, mathdeck qa, mathdeck code; 1 decks created. The answer to the last request "
+        "(3 actions) never came, so some of those may have been written too."
+    )
