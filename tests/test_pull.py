@@ -271,6 +271,30 @@ def test_a_card_file_left_unwritten_is_named_and_pulling_again_finishes(
     assert "what-is-the-entropy-of-a-fair-coin" in pulled_file.read_text()
 
 
+def test_a_card_file_saved_while_pull_checks_is_never_overwritten(
+    project, imported, tmp_path, monkeypatch
+):
+    import builder.pull
+
+    col, _ = imported
+    edit(col, "bayes-theorem", Concept="Bayes' rule")
+    source = export_apkg(col, tmp_path / "edited.apkg")
+    cards = project / "cards" / "cards.yaml"
+    check = builder.pull.load_and_check
+
+    def saved_in_an_editor_meanwhile(*args, **kwargs):
+        cards.write_text(cards.read_text().replace("Posterior", "The posterior"))
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(builder.pull, "load_and_check", saved_in_an_editor_meanwhile)
+    pulled = run_pull(project, source, "--apply")
+    output = " ".join(pulled.output.split())
+    assert pulled.exit_code == 1 and "Traceback" not in output, output
+    assert f"{cards}: changed while pull ran (saved in an editor?): pull again" in output
+    assert "nothing was written" in output
+    assert "The posterior" in cards.read_text() and "Bayes' rule" not in cards.read_text()
+
+
 def test_a_deleted_or_suspended_note_is_reported_and_kept(project, imported, tmp_path):
     col, _ = imported
     col.remove_notes([notes_by_card_id(col)["snippet-softmax"].id])
