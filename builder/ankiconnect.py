@@ -57,6 +57,10 @@ class AnkiNotAnswering(AnkiNotRunning):
     """Something accepted the connection but sent no answer in time."""
 
 
+class AnkiConnectionLost(AnkiNotRunning):
+    """Something accepted the connection, then closed it without an answer."""
+
+
 class AnkiConnectError(Exception):
     """AnkiConnect answered with an error, or something answered that is not AnkiConnect."""
 
@@ -172,8 +176,8 @@ class AnkiConnect:
             raise AnkiNotRunning(f"nothing answered at {self.url} ({error.reason})") from None
         except TimeoutError:
             raise self._no_answer() from None
-        except ConnectionError as error:  # includes a connection dropped mid-answer
-            raise AnkiNotRunning(
+        except ConnectionError as error:  # connected (urlopen wraps a refusal), then dropped
+            raise AnkiConnectionLost(
                 f"the connection to {self.url} failed ({error or type(error).__name__})"
             ) from None
         except http.client.HTTPException as error:  # a bad status line, a truncated body...

@@ -199,13 +199,13 @@ def _given_as(context: typer.Context, parameter: str, option: str, variable: str
 @contextmanager
 def _push_errors(report: Report) -> Iterator[None]:
     """A missing Anki, a refused match or a broken answer: one message and exit 1."""
-    from .ankiconnect import AnkiConnectError, AnkiNotAnswering, AnkiNotRunning
+    from .ankiconnect import AnkiConnectError, AnkiConnectionLost, AnkiNotAnswering, AnkiNotRunning
     from .push_match import PushConflict
     from .push_notes import PushInterrupted
 
     try:
         yield
-    except AnkiNotAnswering as error:
+    except (AnkiNotAnswering, AnkiConnectionLost) as error:
         report.failures.append(str(error))
         err.print(f"Anki did not answer: {error}. Nothing was written.", markup=False)
     except AnkiNotRunning as error:

@@ -438,3 +438,12 @@ def test_ctrl_c_while_anki_writes_says_what_was_written(minimal, anki):
         "formula, mathdeck qa, mathdeck code; 1 decks created. The answer to the last request "
         "(3 actions) never came, so some of those may have been written too."
     )
+
+
+def test_a_connection_dropped_before_any_write_is_not_called_anki_not_running(minimal, anki):
+    anki.fault = lambda request: DROP_AFTER_RUNNING if request["action"] == "multi" else None
+    assert one_line_failure(push(minimal, anki.url)) == (
+        f"Anki did not answer: the connection to {anki.url} failed (Remote end closed connection "
+        "without response). Nothing was written."
+    )
+    assert writes(anki) == []
