@@ -69,8 +69,12 @@ def bench(
     report = Report()
     try:
         counts = tuple(int(size.replace("_", "")) for size in sizes.split(",") if size.strip())
+        if any(count < 1 for count in counts):  # a deck of no cards has nothing to time
+            raise ValueError(sizes)
     except ValueError:
-        report.usage_error(f"--sizes takes whole numbers separated by commas, not '{sizes}'")
+        report.usage_error(
+            f"--sizes takes whole numbers of cards (1 or more) separated by commas, not '{sizes}'"
+        )
     options = BenchOptions(
         sizes=counts,
         runs=runs,

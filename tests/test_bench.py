@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from builder.bench_decks import edit_one_card, write_synthetic_project
@@ -192,6 +193,19 @@ def test_a_missed_target_makes_the_command_fail_unless_informational(tmp_path, m
     assert CliRunner().invoke(app, ["bench"]).exit_code == 1
     informational = CliRunner().invoke(app, ["bench", "--informational"])
     assert informational.exit_code == 0 and "MISSED" in informational.stdout
+
+
+@pytest.mark.parametrize("sizes", ["0", "200,-5", "1e3"])
+def test_sizes_that_are_not_card_counts_are_a_usage_error(sizes):
+    from typer.testing import CliRunner
+
+    from builder.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "--sizes", sizes])
+    assert result.exit_code == 2 and result.output == (
+        f"Usage error: --sizes takes whole numbers of cards (1 or more) separated by commas, "
+        f"not '{sizes}'\n"
+    )
 
 
 def test_floor_input_reads_back_the_notes_of_a_package(tmp_path):
