@@ -66,10 +66,25 @@ def write_in_order(files: list[tuple[Path, bytes]]) -> None:
     export's figures and document)."""
     for number, (path, data) in enumerate(files):
         try:
-            write_atomically(path, data)
+            if _written_through(path):
+                path.write_bytes(data)
+            else:
+                write_atomically(path, data)
         except OSError as error:
             done, rest = files[:number], files[number:]
             raise WriteError(path, error, [p for p, _ in done], [p for p, _ in rest]) from None
+
+
+def _written_through(path: Path) -> bool:
+    """A device or a FIFO where the file goes (`-o /dev/stdout`, /dev/full, a pipe) is written
+    into: renaming a file over it would replace the device (as root) or the pipe with a file."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False  # nothing there yet (or nothing we can see): the usual atomic write says why
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def unfinished_release(deck: Deck, lock: Lock) -> str | None:

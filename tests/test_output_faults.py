@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -161,3 +162,21 @@ def test_a_node_answering_text_that_is_not_json_is_one_line(project, tmp_path):
         "with text that is not JSON: 'no version of node is set'"
     ]
     assert (project / HTML).read_bytes() == before
+
+
+def test_a_pipe_where_the_page_goes_is_written_into_not_replaced(project):
+    """`-o /dev/stdout`, /dev/full or a FIFO: renaming a file over it would replace the pipe (or,
+    as root, the device) with a regular file; the page is written through it instead."""
+    import threading
+
+    fifo = project / HTML
+    fifo.unlink()
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = run(project, "export", "html")
+    reader.join(timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)  # still the pipe
+    assert received and received[0].startswith(b"<!doctype html>")
