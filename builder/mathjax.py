@@ -228,6 +228,11 @@ def json_answer(result: subprocess.CompletedProcess, what: str):
     """A node script's JSON answer, or why there is none (`what` names the script)."""
     if result.returncode == EXIT_MATHJAX_MISSING:
         raise MathJaxUnavailable(f"{result.stderr.strip()}; run `make setup` (or `npm ci`)")
+    if result.returncode < 0:  # a signal: node says nothing, the signal's name says why
+        import signal
+
+        killed = signal.Signals(-result.returncode).name
+        raise MathJaxFailed(f"{what} was killed by {killed} (out of memory? another process?)")
     if result.returncode != 0:
         raise MathJaxFailed(f"{what} failed ({result.returncode}): {result.stderr.strip()}")
     try:

@@ -147,19 +147,30 @@ def test_a_full_stdout_says_so_in_one_line_after_the_work_is_done(project):
     assert "Bayes' rule" in (project / CSV).read_text(encoding="utf-8")
 
 
-def test_a_node_answering_text_that_is_not_json_is_one_line(project, tmp_path):
+@pytest.mark.parametrize(
+    "script, said",
+    [
+        (
+            "echo 'no version of node is set'",
+            "answered with text that is not JSON: 'no version of node is set'",
+        ),
+        ("kill -9 $$", "was killed by SIGKILL (out of memory? another process?)"),
+    ],
+    ids=["not JSON", "killed"],
+)
+def test_a_node_that_answers_no_json_or_is_killed_is_one_line(project, tmp_path, script, said):
     """`node` on PATH may be a wrapper (a version manager's shim) that prints its own text and
-    exits 0: the HTML page's typesetting says so instead of a JSONDecodeError traceback."""
+    exits 0, or node may be killed (the OOM killer): the HTML page's typesetting says so, not a
+    JSONDecodeError traceback or an empty 'node said'."""
     before = (project / HTML).read_bytes()
     shim = tmp_path / "shim"
     shim.mkdir()
-    (shim / "node").write_text("#!/bin/sh\necho 'no version of node is set'\n")
+    (shim / "node").write_text(f"#!/bin/sh\n{script}\n")
     (shim / "node").chmod(0o755)
     result = run(project, "export", "html", PATH=f"{shim}{os.pathsep}{os.environ['PATH']}")
     assert result.returncode == 1
     assert problem_lines(result) == [
-        "error: MathJax's checker failed; nothing was written. node said: typeset.mjs answered "
-        "with text that is not JSON: 'no version of node is set'"
+        f"error: MathJax's checker failed; nothing was written. node said: typeset.mjs {said}"
     ]
     assert (project / HTML).read_bytes() == before
 
