@@ -18,7 +18,11 @@ class PipeFriendlyConsole(Console):
     @property
     def size(self) -> ConsoleDimensions:
         if self.is_terminal or "COLUMNS" in os.environ:
-            return super().size
+            size = super().size
+            if size.width > 0:
+                return size
+            # COLUMNS=0 (a width nobody knew): Rich would wrap every word away and print nothing
+            return ConsoleDimensions(UNWRAPPED, size.height)
         return ConsoleDimensions(UNWRAPPED, 25)
 
     @size.setter

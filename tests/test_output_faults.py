@@ -191,3 +191,17 @@ def test_a_pipe_where_the_page_goes_is_written_into_not_replaced(project):
     assert result.returncode == 0, result.stderr
     assert stat.S_ISFIFO(fifo.lstat().st_mode)  # still the pipe
     assert received and received[0].startswith(b"<!doctype html>")
+
+
+def test_columns_0_still_prints_results_and_problems(project):
+    """COLUMNS=0 (set where nobody knew the width): Rich wrapped every word away, so a command
+    printed nothing at all, a failing `check` included."""
+    done = run(project, "export", "csv", COLUMNS="0")
+    assert done.returncode == 0 and done.stdout == f"✓ Wrote {CSV}: 3 notes\n"
+    (project / "cards" / "zz.yaml").write_text("bad: [\n")
+    failed = run(project, "check", COLUMNS="0")
+    assert failed.returncode == 1
+    assert problem_lines(failed) == [
+        "cards/zz.yaml:2:1: MD101 malformed YAML: did not find expected node content",
+        "1 problem.",
+    ]
