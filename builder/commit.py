@@ -68,8 +68,8 @@ def write_in_order(files: list[tuple[Path, bytes]]) -> None:
         try:
             if _written_through(path):
                 path.write_bytes(data)
-            else:
-                write_atomically(path, data)
+            else:  # through a symlink (a card file shared by two decks): the file it names
+                write_atomically(path.resolve() if path.is_symlink() else path, data)
         except OSError as error:
             done, rest = files[:number], files[number:]
             raise WriteError(path, error, [p for p, _ in done], [p for p, _ in rest]) from None

@@ -198,7 +198,8 @@ def _check_then_write(
         copy = Path(scratch) / cards_dir.name
         shutil.copytree(cards_dir, copy)
         for path, text in files.items():
-            (copy / path.resolve().relative_to(cards_dir.resolve())).write_text(
+            # absolute(), not resolve(): a symlinked card file's copy is under its link's name
+            (copy / path.absolute().relative_to(cards_dir.absolute())).write_text(
                 text, encoding="utf-8"
             )
         progress("Checking the edited sources")

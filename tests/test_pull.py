@@ -295,6 +295,21 @@ def test_a_card_file_saved_while_pull_checks_is_never_overwritten(
     assert "The posterior" in cards.read_text() and "Bayes' rule" not in cards.read_text()
 
 
+def test_a_symlinked_card_file_is_edited_where_it_lives(project, imported, tmp_path):
+    """A card file shared by two decks through a symlink: the edit goes into the shared file,
+    and the link stays a link (replacing it with a file would cut the decks apart silently)."""
+    col, _ = imported
+    edit(col, "bayes-theorem", Concept="Bayes' rule")
+    link = project / "cards" / "cards.yaml"
+    shared = tmp_path / "shared" / "cards.yaml"
+    shared.parent.mkdir()
+    link.rename(shared)
+    link.symlink_to(shared)
+    pulled = run_pull(project, export_apkg(col, tmp_path / "edited.apkg"), "--apply")
+    assert pulled.exit_code == 0, pulled.output
+    assert link.is_symlink() and "concept: Bayes' rule" in shared.read_text()
+
+
 def test_a_deleted_or_suspended_note_is_reported_and_kept(project, imported, tmp_path):
     col, _ = imported
     col.remove_notes([notes_by_card_id(col)["snippet-softmax"].id])
