@@ -249,36 +249,40 @@ def test_switches_turn_the_snapshot_off(monkeypatch, name, value):
     assert snapshot_folder() is None
 
 
-def test_blobs_of_other_keys_unused_for_a_month_are_removed(built, tmp_path):
-    old, recent = tmp_path / "mathjax-snapshot-0000.blob", tmp_path / "mathjax-snapshot-1111.blob"
-    for blob in (old, recent):
+def _other_blobs(folder, last_used: list[float]) -> list:
+    """Blobs (and records) of other keys in `folder`, each last used at the given time."""
+    blobs = [folder / f"mathjax-snapshot-{n:04}.blob" for n in range(len(last_used))]
+    for blob, used in zip(blobs, last_used, strict=True):
         blob.write_bytes(b"an older snapshot")
         blob.with_suffix(".json").write_text("{}")
-    month_ago = time.time() - 31 * 24 * 3600
-    os.utime(old, (month_ago, month_ago))
-    snapshot = Snapshot(tmp_path, built.node, built.root)
-    built_again = tmp_path / "built"
+        os.utime(blob, (used, used))
+    return blobs
+
+
+def _publish_a_snapshot_in(folder, built: Snapshot) -> None:
+    snapshot = Snapshot(folder, built.node, built.root)
+    built_again = folder / "built"
     built_again.write_bytes(built.blob.read_bytes())
     snapshot.publish(built_again)
     assert snapshot.verified()
+
+
+def _kept(blobs) -> list:
+    return [blob for blob in blobs if blob.exists() and blob.with_suffix(".json").exists()]
+
+
+def test_blobs_of_other_keys_unused_for_a_month_are_removed(built, tmp_path):
+    recent, old = _other_blobs(tmp_path, [time.time(), time.time() - 31 * 24 * 3600])
+    _publish_a_snapshot_in(tmp_path, built)
+    assert _kept([recent, old]) == [recent]
     assert not old.exists() and not old.with_suffix(".json").exists()
-    assert recent.exists() and recent.with_suffix(".json").exists()
 
 
 def test_only_the_most_recently_used_blobs_of_other_keys_are_kept(built, tmp_path):
-    others = [tmp_path / f"mathjax-snapshot-{n:04}.blob" for n in range(OTHER_BLOBS_KEPT + 2)]
-    for age, blob in enumerate(others):  # others[0] the most recently used
-        blob.write_bytes(b"an older snapshot")
-        blob.with_suffix(".json").write_text("{}")
-        used = time.time() - (age + 1) * 3600
-        os.utime(blob, (used, used))
-    snapshot = Snapshot(tmp_path, built.node, built.root)
-    built_again = tmp_path / "built"
-    built_again.write_bytes(built.blob.read_bytes())
-    snapshot.publish(built_again)
-    assert snapshot.verified()
-    kept = [blob for blob in others if blob.exists() and blob.with_suffix(".json").exists()]
-    assert kept == others[:OTHER_BLOBS_KEPT]
+    hours_ago = [time.time() - (age + 1) * 3600 for age in range(OTHER_BLOBS_KEPT + 2)]
+    others = _other_blobs(tmp_path, hours_ago)  # others[0] the most recently used
+    _publish_a_snapshot_in(tmp_path, built)
+    assert _kept(others) == others[:OTHER_BLOBS_KEPT]
     assert not any(blob.exists() for blob in others[OTHER_BLOBS_KEPT:])
 
 
