@@ -124,7 +124,12 @@ class TexStream:
     def _read_answers(self) -> None:
         try:
             for line in _pipe(self._process.stdout):
-                answer = json.loads(line)
+                try:
+                    answer = json.loads(line)
+                except json.JSONDecodeError:  # a `node` that is a wrapper printing its own text
+                    # read on (node must not block on a full pipe); verdicts() says the rest
+                    self._stderr.append(f"node answered text that is not JSON: {line[:80]!r}")
+                    continue
                 self._answers[answer["batch"]] = [
                     _verdict(verdict) for verdict in answer["verdicts"]
                 ]

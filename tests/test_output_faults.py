@@ -205,3 +205,24 @@ def test_columns_0_still_prints_results_and_problems(project):
         "cards/zz.yaml:2:1: MD101 malformed YAML: did not find expected node content",
         "1 problem.",
     ]
+
+
+def test_a_node_answering_text_that_is_not_json_to_the_checks_is_one_line(project, tmp_path):
+    """The same shim while every formula is checked (nothing cached): no thread traceback."""
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "node").write_text("#!/bin/sh\necho 'no version of node is set'\n")
+    (shim / "node").chmod(0o755)
+    shutil.rmtree(project / ".cache")
+    result = run(
+        project,
+        "export",
+        "csv",
+        PATH=f"{shim}{os.pathsep}{os.environ['PATH']}",
+        MATHDECK_CACHE=str(tmp_path / "user-cache"),
+    )
+    assert result.returncode == 1
+    [line] = problem_lines(result)
+    assert line.startswith("error: MathJax's checker failed; nothing was written. node said:")
+    assert line.endswith("node answered text that is not JSON: 'no version of node is set\\n'")
+    assert not (project / CSV).exists()
