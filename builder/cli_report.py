@@ -196,6 +196,7 @@ class Report:
         from .commit import WriteError, os_error_text
         from .figures import FigureError
         from .mathjax_install import MathJaxFailed, MathJaxUnavailable
+        from .mathjax_typeset import TypesettingFailed
 
         if isinstance(error, WriteError):
             self.failed(str(error), written_report(error))
@@ -205,6 +206,8 @@ class Report:
             self.failed(
                 f"figure '{error.name}' failed{nothing} Its traceback:", error.traceback_text
             )
+        elif isinstance(error, TypesettingFailed):  # the HTML page's, after the checks passed
+            self.failed(f"cannot typeset the page's formulas{nothing} {error}")
         elif isinstance(error, MathJaxUnavailable):
             self.failed(f"cannot check formulas: {error}")
         elif isinstance(error, MathJaxFailed):

@@ -152,25 +152,30 @@ def test_a_full_stdout_says_so_in_one_line_after_the_work_is_done(project):
     [
         (
             "echo 'no version of node is set'",
-            "answered with text that is not JSON: 'no version of node is set'",
+            "typeset.mjs answered with text that is not JSON: 'no version of node is set'",
         ),
-        ("kill -9 $$", "was killed by SIGKILL (out of memory? another process?)"),
+        ("kill -9 $$", "typeset.mjs was killed by SIGKILL (out of memory? another process?)"),
+        (None, "node is not installed: run `make setup`"),
     ],
-    ids=["not JSON", "killed"],
+    ids=["not JSON", "killed", "no node"],
 )
-def test_a_node_that_answers_no_json_or_is_killed_is_one_line(project, tmp_path, script, said):
+def test_a_node_that_fails_to_typeset_the_page_is_one_line(project, tmp_path, script, said):
     """`node` on PATH may be a wrapper (a version manager's shim) that prints its own text and
-    exits 0, or node may be killed (the OOM killer): the HTML page's typesetting says so, not a
-    JSONDecodeError traceback or an empty 'node said'."""
+    exits 0, node may be killed (the OOM killer) or missing: the HTML page's typesetting says
+    so (the formulas were checked: not 'cannot check formulas' or 'MathJax's checker failed'),
+    not a JSONDecodeError traceback or an empty 'node said'."""
     before = (project / HTML).read_bytes()
     shim = tmp_path / "shim"
     shim.mkdir()
-    (shim / "node").write_text(f"#!/bin/sh\n{script}\n")
-    (shim / "node").chmod(0o755)
-    result = run(project, "export", "html", PATH=f"{shim}{os.pathsep}{os.environ['PATH']}")
+    path = str(shim)  # the checks are cached: only the typesetting looks for node
+    if script is not None:
+        (shim / "node").write_text(f"#!/bin/sh\n{script}\n")
+        (shim / "node").chmod(0o755)
+        path = f"{shim}{os.pathsep}{os.environ['PATH']}"
+    result = run(project, "export", "html", PATH=path)
     assert result.returncode == 1
     assert problem_lines(result) == [
-        f"error: MathJax's checker failed; nothing was written. node said: typeset.mjs {said}"
+        f"error: cannot typeset the page's formulas; nothing was written. {said}"
     ]
     assert (project / HTML).read_bytes() == before
 
