@@ -310,6 +310,25 @@ def test_a_symlinked_card_file_is_edited_where_it_lives(project, imported, tmp_p
     assert link.is_symlink() and "concept: Bayes' rule" in shared.read_text()
 
 
+def test_a_note_type_whose_card_id_field_was_removed_copies_no_card(project, imported, tmp_path):
+    """A learner removed the CardId field (shown on every back) from one note type: its notes
+    match no card, and taking each as a new note would copy those cards into pulled.yaml."""
+    col, _ = imported
+    qa = col.models.by_name("mathdeck qa")
+    col.models.remove_field(qa, next(f for f in qa["flds"] if f["name"] == "CardId"))
+    col.models.update_dict(qa)
+    pulled = run_pull(project, export_apkg(col, tmp_path / "no-ids.apkg"), "--apply")
+    output = " ".join(pulled.output.split())
+    assert pulled.exit_code == 0, pulled.output
+    assert (
+        "unreadable: every note of 'mathdeck qa', field CardId: the note type in Anki has no "
+        "CardId field, so its notes match no card" in output
+    )
+    assert "0 cards changed, 0 conflicts, 0 new notes, 1 unreadable" in output
+    assert "deleted in Anki" not in output
+    assert not (project / "cards" / "pulled.yaml").exists()
+
+
 def test_a_deleted_or_suspended_note_is_reported_and_kept(project, imported, tmp_path):
     col, _ = imported
     col.remove_notes([notes_by_card_id(col)["snippet-softmax"].id])
