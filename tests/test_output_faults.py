@@ -231,3 +231,15 @@ def test_a_node_answering_text_that_is_not_json_to_the_checks_is_one_line(projec
     assert line.startswith("error: MathJax's checker failed; nothing was written. node said:")
     assert line.endswith("node answered text that is not JSON: 'no version of node is set\\n'")
     assert not (project / CSV).exists()
+
+
+def test_preview_never_writes_its_page_over_a_source(project):
+    cards = project / "cards" / "cards.yaml"
+    before = cards.read_bytes()
+    result = run(project, "preview", "-o", "cards/cards.yaml")
+    assert result.returncode == 1
+    assert problem_lines(result) == [
+        "cards/cards.yaml: is one of the deck's sources: give -o another file",
+        "1 problem; nothing was written.",
+    ]
+    assert cards.read_bytes() == before
