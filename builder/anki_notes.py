@@ -31,8 +31,12 @@ class UnreadableCollection(Exception):
 
 def read_notes(path: Path) -> list[AnkiNote]:
     """Every note of an .apkg, .colpkg or collection file (.anki2, .anki21)."""
-    if not path.is_file():
+    if not path.exists():
         raise UnreadableCollection(f"{path}: no such file")
+    if not path.is_file():
+        raise UnreadableCollection(
+            f"{path}: not a file (a folder, FIFO or device is never read as a collection)"
+        )
     suffix = path.suffix.lower()
     if suffix not in (".apkg", ".colpkg", ".anki2", ".anki21"):
         raise UnreadableCollection(
@@ -125,6 +129,7 @@ def _note(col, note) -> AnkiNote:
 def read_ankiconnect(client, note_types: list[str]) -> list[AnkiNote]:
     """The notes of these note types in a running Anki (`client`: an ankiconnect.AnkiConnect).
     AnkiConnect does not report a note's modification time: `modified` is None."""
+    client.require_version()  # an older add-on answers these actions in other shapes
     query = " OR ".join(f'"note:{name}"' for name in note_types)
     note_ids = client.call("findNotes", query=query) if note_types else []
     infos = client.call("notesInfo", notes=note_ids) if note_ids else []

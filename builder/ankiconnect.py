@@ -12,6 +12,37 @@ import urllib.parse
 DEFAULT_URL = "http://127.0.0.1:8765"
 API_VERSION = 6
 BATCH = 200  # actions per `multi` request: one round trip each, small enough for Anki's UI thread
+# Seconds to wait for an answer: a batch of 200 notes takes Anki a few seconds at most.
+TIMEOUT = 60
+# The type of each answer mathdeck reads, as AnkiConnect sends it: another server (an old or
+# partial AnkiConnect, something else on the port) answering otherwise is said to be one, not a
+# crash in the code that reads the answer.
+RESULT_TYPES: dict[str, type] = {
+    "version": int,
+    "modelNames": list,
+    "modelFieldNames": list,
+    "modelTemplates": dict,
+    "modelStyling": dict,
+    "deckNames": list,
+    "getMediaFilesNames": list,
+    "findNotes": list,
+    "findCards": list,
+    "notesInfo": list,
+    "cardsInfo": list,
+    "areSuspended": list,
+}
+# ...and of each item of a list: notesInfo and cardsInfo are about one note or card each.
+ITEM_TYPES: dict[str, type] = {
+    "findNotes": int,
+    "findCards": int,
+    "notesInfo": dict,
+    "cardsInfo": dict,
+}
+# ...and the keys mathdeck reads of each (an empty one: a note deleted since it was found).
+ITEM_KEYS: dict[str, frozenset[str]] = {
+    "notesInfo": frozenset({"noteId", "modelName", "fields", "tags", "cards"}),
+    "cardsInfo": frozenset({"cardId", "note", "deckName"}),
+}
 
 # Anki's search syntax gives these a meaning even inside double quotes: `*` and `_` are
 # wildcards, `:` separates a field from its value, `"` ends the term, `\` escapes.
@@ -22,6 +53,14 @@ class AnkiNotRunning(Exception):
     """Nothing answered at the AnkiConnect address (or the connection dropped)."""
 
 
+class AnkiNotAnswering(AnkiNotRunning):
+    """Something accepted the connection but sent no answer in time."""
+
+
+class AnkiConnectionLost(AnkiNotRunning):
+    """Something accepted the connection, then closed it without an answer."""
+
+
 class AnkiConnectError(Exception):
     """AnkiConnect answered with an error, or something answered that is not AnkiConnect."""
 
@@ -30,7 +69,8 @@ class BadUrl(ValueError):
     """--url is not an http(s) address."""
 
 
-def check_url(url: str) -> None:
+def check_url(url: str, given_as: str = "--url") -> None:
+    """BadUrl unless `url` is an http(s) address; the message names where it came from."""
     parts = urllib.parse.urlsplit(url)
     example = f"an http:// address such as {DEFAULT_URL}"
     if (
@@ -38,11 +78,11 @@ def check_url(url: str) -> None:
         or not parts.hostname
         or re.search(r"[\s\x00-\x1f\x7f]", url)
     ):
-        raise BadUrl(f"--url '{url}' is not {example}")
+        raise BadUrl(f"{given_as} '{url}' is not {example}")
     try:
         _ = parts.port  # urllib checks the port's range only when asked
     except ValueError:
-        raise BadUrl(f"--url '{url}' has no valid port: {example}") from None
+        raise BadUrl(f"{given_as} '{url}' has no valid port: {example}") from None
 
 
 def search_literal(value: str) -> str:
@@ -56,9 +96,11 @@ def field_search(field_name: str, value: str) -> str:
 
 
 class AnkiConnect:
-    def __init__(self, url: str = DEFAULT_URL, key: str | None = None, timeout: float = 60):
+    def __init__(
+        self, url: str = DEFAULT_URL, key: str | None = None, timeout: float | None = None
+    ):
         check_url(url)
-        self.url, self.key, self.timeout = url, key, timeout
+        self.url, self.key, self.timeout = url, key, TIMEOUT if timeout is None else timeout
 
     def call(self, action: str, **params):
         result, error = _unwrap(action, self._post(self._request(action, params)))
@@ -97,7 +139,7 @@ class AnkiConnect:
 
     def require_version(self) -> int:
         version = self.call("version")
-        if not isinstance(version, int) or version < API_VERSION:
+        if version < API_VERSION:
             raise AnkiConnectError(
                 f"AnkiConnect API version {version} is too old: "
                 f"mathdeck needs {API_VERSION} (update the add-on)"
@@ -129,9 +171,13 @@ class AnkiConnect:
                 f"{self.url} answered HTTP {error.code}: is it AnkiConnect?"
             ) from None
         except urllib.error.URLError as error:
+            if isinstance(error.reason, TimeoutError):
+                raise self._no_answer() from None
             raise AnkiNotRunning(f"nothing answered at {self.url} ({error.reason})") from None
-        except (ConnectionError, TimeoutError) as error:  # includes a connection dropped mid-answer
-            raise AnkiNotRunning(
+        except TimeoutError:
+            raise self._no_answer() from None
+        except ConnectionError as error:  # connected (urlopen wraps a refusal), then dropped
+            raise AnkiConnectionLost(
                 f"the connection to {self.url} failed ({error or type(error).__name__})"
             ) from None
         except http.client.HTTPException as error:  # a bad status line, a truncated body...
@@ -150,6 +196,12 @@ class AnkiConnect:
                 f"{self.url} did not answer in JSON: is it AnkiConnect?"
             ) from None
 
+    def _no_answer(self) -> AnkiNotAnswering:
+        return AnkiNotAnswering(
+            f"{self.url} accepted the connection but sent no answer in {self.timeout:g} s "
+            "(is Anki busy, or waiting for you in a dialog?)"
+        )
+
 
 def _unwrap(action: str, answer) -> tuple[object, str | None]:
     """API v6 wraps every answer, inside `multi` too, as {"result": ..., "error": ...}."""
@@ -157,5 +209,33 @@ def _unwrap(action: str, answer) -> tuple[object, str | None]:
         raise AnkiConnectError(
             f"the answer to '{action}' is not AnkiConnect's {{result, error}}: {str(answer)[:80]}"
         )
-    error = answer["error"]
-    return answer["result"], (None if error is None else str(error))
+    result, error = answer["result"], answer["error"]
+    if error is None:
+        _require_type(action, result)
+    return result, (None if error is None else str(error))
+
+
+def _require_type(action: str, result: object) -> None:
+    expected, item = RESULT_TYPES.get(action), ITEM_TYPES.get(action)
+    if expected is None:
+        return
+    wrong = not isinstance(result, expected) or isinstance(result, bool)
+    if not wrong and item is not None:
+        keys = ITEM_KEYS.get(action, frozenset())
+        wrong = not all(_fits(entry, item, keys) for entry in result)  # type: ignore[attr-defined]
+    if wrong:
+        kind = expected.__name__ if item is None else f"list of {item.__name__}"
+        if action in ITEM_KEYS:
+            kind += f" ({', '.join(sorted(ITEM_KEYS[action]))})"
+        raise AnkiConnectError(
+            f"the answer to '{action}' is not the {kind} AnkiConnect sends: "
+            f"{json.dumps(result)[:80]}; is it AnkiConnect?"
+        )
+
+
+def _fits(entry: object, item: type, keys: frozenset[str]) -> bool:
+    """An item of an answer: of the type AnkiConnect sends, with the keys mathdeck reads (or
+    empty, as notesInfo answers for a note deleted since it was found)."""
+    if not isinstance(entry, item):
+        return False
+    return not isinstance(entry, dict) or not entry or keys <= entry.keys()

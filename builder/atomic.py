@@ -23,12 +23,23 @@ def write_atomically(
     """Replace `path` with `data` in one rename: readers see the old file or the new one.
     `durable=False` skips the fsync, for caches (a damaged cache entry is only a miss). `staged`:
     stage()'s copy of `data`, already written."""
-    temp = staged if staged is not None else _write_temp(path, data, durable)
+    try:
+        temp = staged if staged is not None else _write_temp(path, data, durable)
+    except OSError as error:
+        raise _naming(path, error) from None
     try:
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as error:
         temp.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise _naming(path, error) from None
         raise
+
+
+def _naming(path: Path, error: OSError) -> OSError:
+    """The error about `path` itself: a failed write names no file (a full disk) and a failed
+    rename names the temporary file, neither of which the user asked for."""
+    return OSError(error.errno, error.strerror, str(path))
 
 
 def create_atomically(path: Path, data: bytes, staged: Path | None = None) -> bool:

@@ -41,6 +41,14 @@ def build_run(project: Path, epoch: int, force: bool, replay: bool = True) -> Ru
     return run_cli(project, ["build", *(["--force"] if force else [])], epoch, more)
 
 
+class RunFailed(Exception):
+    """A timed process failed: nothing to time. `output`: what it printed, to show as it is."""
+
+    def __init__(self, message: str, output: str):
+        super().__init__(message)
+        self.output = output
+
+
 class Run(NamedTuple):
     seconds: float  # wall clock
     cpu: float  # user + system seconds of the process and the processes it waited for (node)
@@ -70,9 +78,9 @@ def run_process(argv: list[str], cwd: Path, env: dict[str, str]) -> Run:
         if process.returncode != 0:
             stdout.seek(0)
             stderr.seek(0)
-            raise RuntimeError(
-                f"{' '.join(argv)} failed in {cwd}:\n"
-                f"{stdout.read().decode()}\n{stderr.read().decode()}"
+            raise RunFailed(
+                f"{' '.join(argv)} failed (exit {process.returncode}) in {cwd}",
+                (stdout.read() + stderr.read()).decode(errors="replace").strip(),
             )
     return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024 / MB)
 

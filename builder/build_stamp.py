@@ -42,6 +42,7 @@ from .atomic import remove_stale_temporaries
 from .cache import code_fingerprint
 from .content_hash import content_key
 from .records import Record
+from .user_cache import read_kept
 
 if TYPE_CHECKING:
     from .build_summary import BuildSummary
@@ -206,7 +207,7 @@ def replayed_build(stamps: Path, invocation: Invocation) -> BuildSummary | None:
 
 def read_stamp(path: Path) -> dict | None:
     try:
-        stamp = json.loads(path.read_bytes())
+        stamp = json.loads(read_kept(path))
     except (OSError, ValueError):
         return None
     return stamp if isinstance(stamp, dict) and stamp.get("format") == STAMP_FORMAT else None

@@ -69,8 +69,12 @@ def bench(
     report = Report()
     try:
         counts = tuple(int(size.replace("_", "")) for size in sizes.split(",") if size.strip())
+        if any(count < 1 for count in counts):  # a deck of no cards has nothing to time
+            raise ValueError(sizes)
     except ValueError:
-        report.usage_error(f"--sizes takes whole numbers separated by commas, not '{sizes}'")
+        report.usage_error(
+            f"--sizes takes whole numbers of cards (1 or more) separated by commas, not '{sizes}'"
+        )
     options = BenchOptions(
         sizes=counts,
         runs=runs,
@@ -79,8 +83,14 @@ def bench(
         figures=figures,
         work_dir=keep,
     )
+    from .bench_runs import RunFailed
+
     with report.stopping():
-        result = run_bench(options, report=lambda line: err.print(line, markup=False))
+        try:
+            result = run_bench(options, report=lambda line: err.print(line, markup=False))
+        except RunFailed as error:  # a build that fails here fails as `mathdeck build`: its words
+            report.failed(f"{error}; it printed:", error.output)
+            report.finish()
     out.print(format_table(result.rows), markup=False)
     out.print(linearity(result.rows), markup=False)
     if markdown:

@@ -144,6 +144,7 @@ def preview(
 
 
 def push(
+    context: typer.Context,
     cards: Path = CARDS_OPTION,
     figures: Path | None = FIGURES_OPTION,
     lang: Language = LANG_OPTION,
@@ -169,12 +170,13 @@ def push(
     note types and decks are created, figures stored, and new notes' cards filed in their
     subdecks. Nothing is deleted and no existing card changes deck or schedule. Anki must be open.
     """
-    from .ankiconnect import AnkiConnect, BadUrl
+    from .ankiconnect import AnkiConnect, BadUrl, check_url
     from .prepare import prepare
     from .push import push_deck
 
     report = Report()
     try:
+        check_url(url, _given_as(context, "url", "--url", "ANKICONNECT_URL"))
         client = AnkiConnect(url, api_key)
     except BadUrl as error:
         report.usage_error(str(error))
@@ -188,15 +190,24 @@ def push(
     report.finish()
 
 
+def _given_as(context: typer.Context, parameter: str, option: str, variable: str) -> str:
+    """How the user gave a value Typer read: the option, or the environment variable."""
+    source = context.get_parameter_source(parameter)
+    return variable if source is not None and source.name == "ENVIRONMENT" else option
+
+
 @contextmanager
 def _push_errors(report: Report) -> Iterator[None]:
     """A missing Anki, a refused match or a broken answer: one message and exit 1."""
-    from .ankiconnect import AnkiConnectError, AnkiNotRunning
+    from .ankiconnect import AnkiConnectError, AnkiConnectionLost, AnkiNotAnswering, AnkiNotRunning
     from .push_match import PushConflict
     from .push_notes import PushInterrupted
 
     try:
         yield
+    except (AnkiNotAnswering, AnkiConnectionLost) as error:
+        report.failures.append(str(error))
+        err.print(f"Anki did not answer: {error}. Nothing was written.", markup=False)
     except AnkiNotRunning as error:
         report.failures.append(str(error))
         err.print(
@@ -221,6 +232,8 @@ def _push_errors(report: Report) -> Iterator[None]:
     except PushInterrupted as error:
         report.failures.append(str(error))
         err.print(_interrupted(error), markup=False)
+        if isinstance(error.cause, KeyboardInterrupt):
+            raise SystemExit(130) from None  # as an interrupted command ends (cli_report)
     else:
         return
     report.finish()

@@ -27,6 +27,13 @@ def pull(
     apply: bool = typer.Option(
         False, "--apply", help="Write the changes into the card files (once `check` passed)."
     ),
+    api_key: str | None = typer.Option(
+        None,
+        "--api-key",
+        metavar="<key>",
+        envvar="ANKICONNECT_API_KEY",
+        help="AnkiConnect's apiKey, if you set one (with --ankiconnect).",
+    ),
 ) -> None:
     """Bring fixes made in Anki back to the sources: a unified diff per card, then a summary.
 
@@ -38,7 +45,7 @@ def pull(
     from .pull import pull as run_pull
 
     report = Report()
-    notes = _notes_to_pull(report, source, ankiconnect)
+    notes = _notes_to_pull(report, source, ankiconnect, api_key)
     with report.stopping(), stages() as progress:
         result = run_pull(build_options(cards, figures), notes, apply, progress)
     for text in result.report(apply):
@@ -46,10 +53,12 @@ def pull(
     report.finish()
 
 
-def _notes_to_pull(report: Report, source: str | None, ankiconnect: bool) -> list:
+def _notes_to_pull(
+    report: Report, source: str | None, ankiconnect: bool, api_key: str | None
+) -> list:
     """The notes in Anki, from a file or AnkiConnect; a usage error (2) or unreadable source (1)."""
     from .anki_notes import UnreadableCollection, read_ankiconnect, read_notes
-    from .ankiconnect import AnkiConnect, AnkiConnectError, AnkiNotRunning, BadUrl
+    from .ankiconnect import AnkiConnect, AnkiConnectError, AnkiNotRunning, BadUrl, check_url
     from .kinds import KINDS
 
     if not ankiconnect and source is None:
@@ -57,8 +66,9 @@ def _notes_to_pull(report: Report, source: str | None, ankiconnect: bool) -> lis
     try:
         if source is None or ankiconnect:
             url = source or os.environ.get("ANKICONNECT_URL") or DEFAULT_URL
+            check_url(url, "SOURCE" if source else "ANKICONNECT_URL")
             note_types = [kind.note_type_name for kind in KINDS.values()]
-            return read_ankiconnect(AnkiConnect(url), note_types)
+            return read_ankiconnect(AnkiConnect(url, api_key), note_types)
         return read_notes(Path(source))
     except BadUrl as error:
         report.usage_error(str(error))

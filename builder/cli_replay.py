@@ -28,7 +28,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .user_cache import stamps_dir
+from .user_cache import read_kept, stamps_dir
 
 if TYPE_CHECKING:
     from .build_stamp import Invocation
@@ -94,7 +94,7 @@ def recorded_invocation() -> Invocation | None:
 
 def _replay_help(argv: list[str]) -> int | None:
     try:
-        text = _help_path(argv).read_text(encoding="utf-8")
+        text = read_kept(_help_path(argv)).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
     if not text:  # kept without fsync (it only saves time): a crash can leave the file empty
@@ -236,7 +236,7 @@ def _kept_arguments(invocation: Invocation) -> BuildArguments | None:
 
     path = _arguments_path(invocation)
     try:
-        kept = json.loads(path.read_bytes())
+        kept = json.loads(read_kept(path))
         # used now: the newest STAMPS_KEPT are kept, and a command line run again and again
         # (the edit loop) must not age out behind others written since, into Typer's slow path
         with suppress(OSError):

@@ -200,6 +200,7 @@ def failure_told(error: BaseException, nothing: str) -> tuple[str, str | None] |
     from .commit import WriteError, os_error_text
     from .figures import FigureError
     from .mathjax_install import MathJaxFailed, MathJaxUnavailable
+    from .mathjax_typeset import TypesettingFailed
 
     if isinstance(error, WriteError):
         return str(error), written_report(error)
@@ -207,6 +208,8 @@ def failure_told(error: BaseException, nothing: str) -> tuple[str, str | None] |
         return f"{os_error_text(error)}{nothing}", None
     if isinstance(error, FigureError):
         return f"figure '{error.name}' failed{nothing} Its traceback:", error.traceback_text
+    if isinstance(error, TypesettingFailed):  # the HTML page's, after the checks passed
+        return f"cannot typeset the page's formulas{nothing} {error}", None
     if isinstance(error, MathJaxUnavailable):
         return f"cannot check formulas: {error}", None
     if isinstance(error, MathJaxFailed):

@@ -80,6 +80,33 @@ def _in_the_way(error: OSError) -> str | None:
     return None
 
 
+def write_in_order(files: list[tuple[Path, bytes]]) -> None:
+    """Several files, each atomically, in order (the one that refers to the others last): an OS
+    error is a WriteError saying which were written and which were not (pull's card files, an
+    export's figures and document)."""
+    for number, (path, data) in enumerate(files):
+        try:
+            if _written_through(path):
+                path.write_bytes(data)
+            else:  # through a symlink (a card file shared by two decks): the file it names
+                write_atomically(path.resolve() if path.is_symlink() else path, data)
+        except OSError as error:
+            done, rest = files[:number], files[number:]
+            raise WriteError(path, error, [p for p, _ in done], [p for p, _ in rest]) from None
+
+
+def _written_through(path: Path) -> bool:
+    """A device or a FIFO where the file goes (`-o /dev/stdout`, /dev/full, a pipe) is written
+    into: renaming a file over it would replace the device (as root) or the pipe with a file."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False  # nothing there yet (or nothing we can see): the usual atomic write says why
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def unfinished_release(deck: Deck, lock: Lock) -> str | None:
     """The version of a release the lock records but deck.yaml does not have yet (a release
     interrupted after its first step), or None."""

@@ -9,11 +9,10 @@ files and returns what it wrote. It does not print or exit; cli_outputs.py does.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import write_atomically
+from .commit import write_in_order
 from .prepare import PreparedDeck
 
 
@@ -51,12 +50,11 @@ def write_markdown(prepared: PreparedDeck, out_dir: Path) -> MarkdownExport:
         sheet, prepared.deck.config.description, prepared.deck.config.macros, links
     )
     figures_dir = out_dir / "figures"
-    copied = _copy_files(
-        [prepared.media_file(files.light) for files in prepared.figures.values()], figures_dir
-    )
+    figures = [prepared.media_file(files.light) for files in prepared.figures.values()]
     path = out_dir / f"{prepared.deck.file_stem}.md"
-    write_atomically(path, text.encode("utf-8"))  # last: the document never links a missing figure
-    return MarkdownExport(path, len(sheet.notes), len(sheet.parts), copied, figures_dir)
+    # the document last: it never links a missing figure
+    write_in_order([*_copies(figures, figures_dir), (path, text.encode("utf-8"))])
+    return MarkdownExport(path, len(sheet.notes), len(sheet.parts), len(figures), figures_dir)
 
 
 def write_html(prepared: PreparedDeck, out_dir: Path) -> HtmlExport:
@@ -70,7 +68,7 @@ def write_html(prepared: PreparedDeck, out_dir: Path) -> HtmlExport:
     )
     path = out_dir / f"{prepared.deck.file_stem}.html"
     data = page.encode("utf-8")
-    write_atomically(path, data)
+    write_in_order([(path, data)])
     return HtmlExport(path, len(sheet.notes), len(data))
 
 
@@ -82,10 +80,10 @@ def write_csv(prepared: PreparedDeck, out_dir: Path) -> CsvExport:
     from .notes_csv import notes_csv
 
     media_dir = out_dir / f"{prepared.deck.file_stem}-media"
-    copied = _copy_files(prepared.media, media_dir)
     path = out_dir / f"{prepared.deck.file_stem}.csv"
-    write_atomically(path, notes_csv(prepared.deck, prepared.notes).encode("utf-8"))
-    return CsvExport(path, len(prepared.notes), copied, media_dir)
+    csv = notes_csv(prepared.deck, prepared.notes).encode("utf-8")
+    write_in_order([*_copies(prepared.media, media_dir), (path, csv)])
+    return CsvExport(path, len(prepared.notes), len(prepared.media), media_dir)
 
 
 def _sheet(prepared: PreparedDeck):
@@ -99,11 +97,12 @@ def _sheet(prepared: PreparedDeck):
     return build_sheet(prepared.deck, prepared.notes, outline)
 
 
-def _copy_files(files: list[Path], folder: Path) -> int:
-    if files:
-        folder.mkdir(parents=True, exist_ok=True)
+def _copies(files: list[Path], folder: Path) -> list[tuple[Path, bytes]]:
+    """(copy in `folder`, bytes) of each file whose copy is missing or differs: written
+    atomically, a full disk never leaves half a figure under a figure's name."""
+    copies = []
     for file in files:
-        target = folder / file.name
-        if not target.exists() or target.read_bytes() != file.read_bytes():
-            shutil.copyfile(file, target)
-    return len(files)
+        target, data = folder / file.name, file.read_bytes()
+        if not target.is_file() or target.read_bytes() != data:
+            copies.append((target, data))
+    return copies

@@ -9,10 +9,15 @@ from pathlib import Path
 from typing import Final
 
 from .mathjax import formulas_json, json_answer, node_run
-from .mathjax_install import MathJaxFailed, require_node_setup
+from .mathjax_install import MathJaxFailed, MathJaxUnavailable, require_node_setup
 from .records import Record
 
 TYPESET_SCRIPT = Path(__file__).resolve().parent / "mathjax" / "typeset.mjs"
+
+
+class TypesettingFailed(MathJaxFailed):
+    """MathJax could not typeset the page's formulas (they were checked before): said as such,
+    not as a failure of the checker."""
 
 
 class TypesetMath(Record):
@@ -36,13 +41,16 @@ def typeset_svg(items: Sequence[tuple[str, bool]], tex_links: str = "none") -> T
     MathJax's `safe` extension drops links (but https: ones when `tex_links` is "https"),
     classes, ids and unsafe styles: a second wall behind the check."""
     unique = list(dict.fromkeys((tex, bool(display)) for tex, display in items))
-    node, root = require_node_setup()
-    answer = json_answer(
-        node_run([node, str(TYPESET_SCRIPT)], formulas_json(unique), root, tex_links),
-        TYPESET_SCRIPT.name,
-    )
+    try:
+        node, root = require_node_setup()
+        answer = json_answer(
+            node_run([node, str(TYPESET_SCRIPT)], formulas_json(unique), root, tex_links),
+            TYPESET_SCRIPT.name,
+        )
+    except (MathJaxUnavailable, MathJaxFailed) as error:
+        raise TypesettingFailed(str(error)) from None
     if len(answer["formulas"]) != len(unique):
-        raise MathJaxFailed(
+        raise TypesettingFailed(
             f"{TYPESET_SCRIPT.name} answered {len(answer['formulas'])} of {len(unique)}"
         )
     svg = dict(zip(unique, answer["formulas"], strict=True))

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import write_atomically
+from .commit import write_in_order
 from .identity import build_time, read_lock, stamp_notes
 from .mathjax_install import installed_node_root
 from .package import package_bytes
@@ -60,6 +60,7 @@ class PreviewPage:
 
 def write_preview(prepared: PreparedDeck, out_path: Path) -> PreviewPage:
     """Write the preview page of what prepare.prepare() made (in the language it was asked for)."""
+    _refuse_a_source(prepared, out_path)
     deck, notes, media = prepared.deck, prepared.notes, prepared.media
     lock = stamp_notes(notes, read_lock(prepared.cards_dir), build_time())
     cards, css = _cards_as_anki_renders_them(
@@ -76,8 +77,27 @@ def write_preview(prepared: PreparedDeck, out_path: Path) -> PreviewPage:
         mathjax_config=json.dumps(ANKI_MATHJAX_CONFIG),
         mathjax_script=_mathjax_script(),
     )
-    write_atomically(out_path, page.encode("utf-8"))
+    write_in_order([(out_path, page.encode("utf-8"))])
     return PreviewPage(out_path, len(cards))
+
+
+def _refuse_a_source(prepared: PreparedDeck, out_path: Path) -> None:
+    """`-o cards/cards.yaml` (a slip of the shell's completion) would put the page over a card
+    file: every file the deck is read from is refused as the page's place."""
+    import os
+
+    from .identity import LOCK_FILE
+    from .load import DECK_FILE, OUTLINE_FILE
+    from .problems import Location, Problem, SourceError
+
+    cards = prepared.cards_dir
+    sources = {cards / DECK_FILE, cards / OUTLINE_FILE, cards / LOCK_FILE}
+    for card in prepared.deck.cards:
+        sources |= {card.location.file, *([cards / card.code_file] if card.code_file else [])}
+    if out_path.exists() and any(s.exists() and os.path.samefile(out_path, s) for s in sources):
+        raise SourceError(
+            [Problem(Location(out_path), "is one of the deck's sources: give -o another file")]
+        )
 
 
 def _cards_as_anki_renders_them(apkg: bytes) -> tuple[list[PreviewCard], str]:

@@ -28,16 +28,16 @@ import tempfile
 from pathlib import Path
 
 from .anki_notes import AnkiNote
-from .atomic import write_atomically
 from .build import BuildOptions, Progress, load_and_check, quiet
 from .card_yaml import YamlEditError, append_cards, set_value
+from .commit import write_in_order
 from .field_edits import html_signature
 from .html_to_markdown import Unconvertible
 from .identity import read_lock
 from .kinds import CardKind
 from .model import Deck
 from .prepare import prepare
-from .problems import Problem, SourceError
+from .problems import Location, Problem, SourceError
 from .pull_match import Comparison, plain_text, pulled_markdown, shipped_versions, source_fields
 from .pull_report import CardChange, FieldEdit, NewNote, PullResult, Unreadable
 
@@ -69,7 +69,7 @@ def pull(
     files = _edited_files(prepared.deck, comparison.edits_by_card, result)
     _add_new_notes(prepared.deck, new_notes, files, result, options.cards_dir)
     if apply and files:
-        _check_then_write(options, files, progress)
+        _check_then_write(options, files, {path: _text_now(path) for path in files}, progress)
         result.written = sorted(files)
     return result
 
@@ -183,15 +183,23 @@ def unique_slug(markdown: str, taken: set[str]) -> str:
 # ---------------------------------------------------------------- writing
 
 
-def _check_then_write(options: BuildOptions, files: dict[Path, str], progress: Progress) -> None:
+def _check_then_write(
+    options: BuildOptions,
+    files: dict[Path, str],
+    edited_from: dict[Path, str | None],
+    progress: Progress,
+) -> None:
     """Run every check of `build` on a copy of the sources with the edits; write them only if it
-    passes (a SourceError names the copy's problems at the real files' paths otherwise)."""
+    passes (a SourceError names the copy's problems at the real files' paths otherwise), and
+    only over the texts they were made from (`edited_from`): a file saved in an editor while
+    the check ran is never overwritten."""
     cards_dir = options.cards_dir
     with tempfile.TemporaryDirectory(prefix="mathdeck-pull-") as scratch:
         copy = Path(scratch) / cards_dir.name
         shutil.copytree(cards_dir, copy)
         for path, text in files.items():
-            (copy / path.resolve().relative_to(cards_dir.resolve())).write_text(
+            # absolute(), not resolve(): a symlinked card file's copy is under its link's name
+            (copy / path.absolute().relative_to(cards_dir.absolute())).write_text(
                 text, encoding="utf-8"
             )
         progress("Checking the edited sources")
@@ -201,8 +209,22 @@ def _check_then_write(options: BuildOptions, files: dict[Path, str], progress: P
             raise SourceError(
                 [_at_real_file(problem, copy, cards_dir) for problem in error.problems]
             ) from None
-    for path, text in sorted(files.items()):
-        write_atomically(path, text.encode("utf-8"))
+    saved_since = [path for path, text in edited_from.items() if _text_now(path) != text]
+    if saved_since:
+        raise SourceError(
+            [
+                Problem(Location(path), "changed while pull ran (saved in an editor?): pull again")
+                for path in sorted(saved_since)
+            ]
+        )
+    write_in_order([(path, text.encode("utf-8")) for path, text in sorted(files.items())])
+
+
+def _text_now(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
 
 
 def _at_real_file(problem: Problem, copy: Path, cards_dir: Path) -> Problem:

@@ -19,7 +19,7 @@ from .markdown_extensions import cloze_safe
 from .markdown_math import formulas_in, markdown_to_html
 from .model import Card, Deck
 from .problems import Location
-from .pull_report import Conflict, FieldEdit, PullResult, Unreadable
+from .pull_report import Conflict, FieldEdit, PullResult, Unreadable, without_card_ids
 from .render import RenderedNote
 
 NEVER_PULLED = ("CardId", "Figure")  # identity and build output, never a learner's to change
@@ -113,10 +113,16 @@ class Comparison:
         """Fills `result` with what the matched notes say; returns the notes without a CardId."""
         seen: set[str] = set()
         new_notes = []
+        unmatched: set[str] = set()  # note types whose CardId field was removed in Anki
         for anki in anki_notes:
             kind = self.note_types.get(anki.note_type)
             card_id = plain_text(anki.fields.get("CardId", "")) if kind else None
             if kind is None:
+                continue
+            if "CardId" not in anki.fields:  # every note of it would come back as a new card
+                if anki.note_type not in unmatched:
+                    unmatched.add(anki.note_type)
+                    result.unreadable.append(without_card_ids(anki.note_type))
                 continue
             if not card_id:
                 new_notes.append((kind, anki))
@@ -135,8 +141,9 @@ class Comparison:
                 seen.add(self.by_id[card_id].card.id)
                 self._compare_note(self.by_id[card_id], anki, result)
         if seen:  # the collection holds this deck: what it lacks was deleted there
+            gone = [card for card in self.deck.cards if card.id not in seen and not card.retired]
             result.deleted = sorted(
-                card.id for card in self.deck.cards if not card.retired and card.id not in seen
+                card.id for card in gone if KINDS[card.kind].note_type_name not in unmatched
             )
         return new_notes
 

@@ -53,6 +53,17 @@ class Unreadable:
         )
 
 
+def without_card_ids(note_type: str) -> Unreadable:
+    """A note type of the deck whose CardId field was removed in Anki: none of its notes can be
+    matched, and taking them as new notes would copy every card."""
+    return Unreadable(
+        f"every note of '{note_type}'",
+        "CardId",
+        "the note type in Anki has no CardId field, so its notes match no card (add the field "
+        "back in Tools ▸ Manage Note Types ▸ Fields, or import the .apkg again)",
+    )
+
+
 @dataclass(frozen=True)
 class NewNote:
     card_id: str

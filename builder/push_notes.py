@@ -14,28 +14,24 @@ touched.
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .ankiconnect import BATCH, AnkiConnect, AnkiConnectError, AnkiNotRunning
 from .model import Deck
-from .push_plan import PushPlan, PushResult, Write, plan_push
+from .push_plan import PushPlan, PushResult, Write, card_moves, plan_push
 
 if TYPE_CHECKING:  # cli.py imports push.py: keep `mathdeck --help` quick
     from .render import RenderedNote
 
 
 class PushInterrupted(Exception):
-    """A write failed or the connection dropped after the push had started writing."""
+    """A write failed, the connection dropped or the user pressed Ctrl-C (a KeyboardInterrupt
+    cause) after the push had started writing."""
 
-    def __init__(self, cause: Exception, written: PushResult, unanswered: int = 0):
+    def __init__(self, cause: BaseException, written: PushResult, unanswered: int = 0):
         super().__init__(str(cause))
         self.cause, self.written, self.unanswered = cause, written, unanswered
-
-
-def _count_moves_reply(result, count: int, _reply: object) -> None:
-    _count_moves(result, count)
 
 
 def push_notes(
@@ -54,7 +50,7 @@ def apply_push(client: AnkiConnect, deck: Deck, plan: PushPlan) -> None:
     """Send the plan's writes; on any failure raise PushInterrupted saying what was already
     written."""
     result = plan.result
-    _send(client, plan.note_types + plan.decks + plan.media + plan.updates, result)
+    _send(client, plan.note_types + plan.decks + plan.media + plan.updates + plan.refiled, result)
     refused = None
     try:
         _send(client, [write for _, write in plan.additions], result)
@@ -97,19 +93,7 @@ def _deck_moves(
     for (note, _), cards in zip(added, card_ids, strict=True):
         target = subdeck_name(deck, note.subdeck)
         to_move[target] += [card_id for card_id in cards if current.get(card_id) != target]
-    return [
-        Write(
-            "changeDeck",
-            {"cards": cards, "deck": target},
-            partial(_count_moves_reply, result, len(cards)),
-        )
-        for target, cards in sorted(to_move.items())
-        if cards
-    ]
-
-
-def _count_moves(result: PushResult, count: int) -> None:
-    result.cards_moved += count
+    return card_moves(to_move, result)
 
 
 def _send(client: AnkiConnect, writes: list[Write], result: PushResult) -> None:
@@ -120,6 +104,10 @@ def _send(client: AnkiConnect, writes: list[Write], result: PushResult) -> None:
             replies = client.multi_answers([(write.action, write.params) for write in batch])
         except (AnkiNotRunning, AnkiConnectError) as error:
             raise PushInterrupted(error, result, unanswered=len(batch)) from None
+        except KeyboardInterrupt:  # Ctrl-C while Anki writes: say what it had written
+            raise PushInterrupted(
+                KeyboardInterrupt("interrupted"), result, unanswered=len(batch)
+            ) from None
         failures = []
         for write, (value, refusal) in zip(batch, replies, strict=True):
             if refusal is None:

@@ -11,13 +11,14 @@ touched. Sending the plan is push_notes.py's.
 from __future__ import annotations
 
 import base64
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .ankiconnect import AnkiConnect, AnkiConnectError
+from .ankiconnect import BATCH, AnkiConnect, AnkiConnectError
 from .model import KINDS, Deck
 from .push_match import find_existing
 
@@ -81,6 +82,7 @@ class PushPlan:
     added: list[tuple[RenderedNote, int]] = field(
         default_factory=list
     )  # notes Anki confirmed, with their ids
+    refiled: list[Write] = field(default_factory=list)  # cards an interrupted push left in Default
 
 
 def plan_push(
@@ -107,7 +109,9 @@ def plan_push(
             not note.card.retired
         ):  # a retired card's note only exists to be deleted: never add one
             plan.additions.append((note, _addition(deck, note, models[note.card.kind].name, plan)))
-    new_decks = {subdeck_name(deck, note.subdeck) for note, _ in plan.additions}
+    stranded = _stranded_cards(client, deck, notes, existing)
+    plan.refiled = card_moves(stranded, plan.result)
+    new_decks = {subdeck_name(deck, note.subdeck) for note, _ in plan.additions} | set(stranded)
     present = set(client.call("deckNames"))
     plan.decks = [
         Write(
@@ -119,6 +123,48 @@ def plan_push(
     ]
     plan.media = _media_writes(client, media, plan.result)
     return plan
+
+
+def _stranded_cards(
+    client: AnkiConnect, deck: Deck, notes: list[RenderedNote], existing: list[list[dict]]
+) -> dict[str, list[int]]:
+    """Subdeck → cards of this deck's notes that an interrupted push left in Default (deck id 1).
+    AnkiConnect's addNote files every card there (FooSoft/anki-connect#385) and a push moves them
+    once all its notes are added: a push cut off before that left them there, never studied, so
+    no learner filed them there."""
+    from .package import subdeck_name
+
+    ours = {
+        matches[0]["noteId"]: note for note, matches in zip(notes, existing, strict=True) if matches
+    }
+    names = " OR ".join(
+        f'"note:{KINDS[kind].note_type_name}"' for kind in {n.card.kind for n in notes}
+    )
+    found = client.call("findCards", query=f"did:1 is:new ({names})") if ours else []
+    to_move: dict[str, list[int]] = defaultdict(list)
+    for start in range(0, len(found), BATCH):
+        for info in client.call("cardsInfo", cards=found[start : start + BATCH]):
+            note = ours.get(info.get("note"))
+            if note is not None:
+                to_move[subdeck_name(deck, note.subdeck)].append(info["cardId"])
+    return to_move
+
+
+def card_moves(to_move: dict[str, list[int]], result: PushResult) -> list[Write]:
+    """changeDeck for the cards to file in each subdeck, counted once Anki has moved them."""
+    return [
+        Write(
+            "changeDeck",
+            {"cards": cards, "deck": target},
+            partial(_count_moves, result, len(cards)),
+        )
+        for target, cards in sorted(to_move.items())
+        if cards
+    ]
+
+
+def _count_moves(result: PushResult, count: int, _reply: object) -> None:
+    result.cards_moved += count
 
 
 def _note_type_writes(client: AnkiConnect, models: dict, result: PushResult) -> list[Write]:

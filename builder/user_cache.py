@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import stat
 import time
 import zlib
 from contextlib import suppress
@@ -28,6 +29,17 @@ def settled(found: os.stat_result) -> bool:
     """Whether the file last changed more than RACY_NS ago: a second change within one tick of
     the file system's clock would leave its times as they were, so a newer stamp proves nothing."""
     return time.time_ns() - max(found.st_mtime_ns, found.st_ctime_ns) > RACY_NS
+
+
+def read_kept(path: Path) -> bytes:
+    """The bytes of a file kept here, OSError for anything but a regular file: opened without
+    waiting, so a FIFO where a stamp or a help page was kept is a miss, not a command line that
+    hangs before it prints anything. (As many system calls as Path.read_bytes.)"""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return handle.read()
 
 
 def user_cache_dir() -> Path:

@@ -154,6 +154,9 @@ class AnkiConnectServer:
     def action_findNotes(self, query=None):  # noqa: N802
         return [] if query is None else [int(note_id) for note_id in self.col.find_notes(query)]
 
+    def action_findCards(self, query=None):  # noqa: N802
+        return [] if query is None else [int(card_id) for card_id in self.col.find_cards(query)]
+
     def action_notesInfo(self, notes):  # noqa: N802
         result = []
         for note_id in notes:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from builder.bench_decks import edit_one_card, write_synthetic_project
@@ -119,6 +120,28 @@ def test_the_halves_of_a_cold_build_are_what_a_build_sends_node_and_does_without
     assert {path.name: path.read_bytes() for path in verdicts.iterdir()} == kept
 
 
+TINY = ["--sizes", "12", "--runs", "1", "--formulas", "0", "--no-flagship", "--no-figures"]
+
+
+def test_a_build_failing_under_the_bench_ends_it_with_the_builds_words(tmp_path):
+    """A node that refuses its NODE_OPTIONS fails the timed build: the bench says which command
+    failed and what it printed, with no traceback of its own."""
+    result = subprocess.run(
+        [sys.executable, "-m", "builder.cli", "bench", *TINY, "--keep", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", "NODE_OPTIONS": "--no-such-option"},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    failed = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert " -m builder.cli build --force failed (exit 1) in " in failed[0]
+    assert failed[0].endswith("synthetic-12; it printed:")
+    assert failed[1].startswith("error: MathJax's checker failed; nothing was written.")
+    assert "--no-such-option is not allowed in NODE_OPTIONS" in failed[1]
+    assert result.stdout == ""  # no table: nothing was timed
+
+
 def test_synthetic_decks_are_valid_and_realistic(tmp_path):
     cards = write_synthetic_project(tmp_path / "p", 25, per_file=10)
     assert sorted(p.name for p in cards.glob("synthetic-*.yaml")) == [
@@ -170,6 +193,19 @@ def test_a_missed_target_makes_the_command_fail_unless_informational(tmp_path, m
     assert CliRunner().invoke(app, ["bench"]).exit_code == 1
     informational = CliRunner().invoke(app, ["bench", "--informational"])
     assert informational.exit_code == 0 and "MISSED" in informational.stdout
+
+
+@pytest.mark.parametrize("sizes", ["0", "200,-5", "1e3"])
+def test_sizes_that_are_not_card_counts_are_a_usage_error(sizes):
+    from typer.testing import CliRunner
+
+    from builder.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "--sizes", sizes])
+    assert result.exit_code == 2 and result.output == (
+        f"Usage error: --sizes takes whole numbers of cards (1 or more) separated by commas, "
+        f"not '{sizes}'\n"
+    )
 
 
 def test_floor_input_reads_back_the_notes_of_a_package(tmp_path):

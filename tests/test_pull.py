@@ -232,6 +232,103 @@ def test_a_new_note_becomes_a_card_in_pulled_yaml(project, imported, tmp_path):
     )  # ids stay unique
 
 
+def test_a_card_file_left_unwritten_is_named_and_pulling_again_finishes(
+    project, imported, tmp_path, monkeypatch
+):
+    """A full disk after the first of two card files: the message says which one was written
+    (not "nothing was written"), and the same pull completes the other."""
+    import errno
+
+    import builder.atomic
+
+    col, _ = imported
+    edit(col, "bayes-theorem", Concept="Bayes' rule")
+    note = col.new_note(col.models.by_name("mathdeck qa"))
+    note["Question"], note["Answer"] = "What is the entropy of a fair coin?", "One bit."
+    col.add_note(note, col.decks.id_for_name("ML Math Cheat Sheet"))
+    source = export_apkg(col, tmp_path / "both.apkg")
+    cards, pulled_file = project / "cards" / "cards.yaml", project / "cards" / "pulled.yaml"
+    write_temp = builder.atomic._write_temp
+
+    def full_disk_for_pulled_yaml(path: Path, data: bytes, durable: bool = True) -> Path:
+        if path == pulled_file:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write_temp(path, data, durable)
+
+    monkeypatch.setattr(builder.atomic, "_write_temp", full_disk_for_pulled_yaml)
+    failed = run_pull(project, source, "--apply")
+    output = " ".join(failed.output.split())
+    assert failed.exit_code == 1 and "Traceback" not in output, output
+    assert f"error: cannot write {pulled_file}: No space left on device (ENOSPC)" in output
+    assert f"Written: {cards}. Not written: {pulled_file} (files already there" in output
+    assert "nothing was written" not in output
+    assert "concept: Bayes' rule" in cards.read_text() and not pulled_file.exists()
+
+    monkeypatch.setattr(builder.atomic, "_write_temp", write_temp)
+    again = run_pull(project, source, "--apply")
+    assert again.exit_code == 0, again.output
+    assert "0 cards changed, 0 conflicts, 1 new note, 0 unreadable" in again.output
+    assert "what-is-the-entropy-of-a-fair-coin" in pulled_file.read_text()
+
+
+def test_a_card_file_saved_while_pull_checks_is_never_overwritten(
+    project, imported, tmp_path, monkeypatch
+):
+    import builder.pull
+
+    col, _ = imported
+    edit(col, "bayes-theorem", Concept="Bayes' rule")
+    source = export_apkg(col, tmp_path / "edited.apkg")
+    cards = project / "cards" / "cards.yaml"
+    check = builder.pull.load_and_check
+
+    def saved_in_an_editor_meanwhile(*args, **kwargs):
+        cards.write_text(cards.read_text().replace("Posterior", "The posterior"))
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(builder.pull, "load_and_check", saved_in_an_editor_meanwhile)
+    pulled = run_pull(project, source, "--apply")
+    output = " ".join(pulled.output.split())
+    assert pulled.exit_code == 1 and "Traceback" not in output, output
+    assert f"{cards}: changed while pull ran (saved in an editor?): pull again" in output
+    assert "nothing was written" in output
+    assert "The posterior" in cards.read_text() and "Bayes' rule" not in cards.read_text()
+
+
+def test_a_symlinked_card_file_is_edited_where_it_lives(project, imported, tmp_path):
+    """A card file shared by two decks through a symlink: the edit goes into the shared file,
+    and the link stays a link (replacing it with a file would cut the decks apart silently)."""
+    col, _ = imported
+    edit(col, "bayes-theorem", Concept="Bayes' rule")
+    link = project / "cards" / "cards.yaml"
+    shared = tmp_path / "shared" / "cards.yaml"
+    shared.parent.mkdir()
+    link.rename(shared)
+    link.symlink_to(shared)
+    pulled = run_pull(project, export_apkg(col, tmp_path / "edited.apkg"), "--apply")
+    assert pulled.exit_code == 0, pulled.output
+    assert link.is_symlink() and "concept: Bayes' rule" in shared.read_text()
+
+
+def test_a_note_type_whose_card_id_field_was_removed_copies_no_card(project, imported, tmp_path):
+    """A learner removed the CardId field (shown on every back) from one note type: its notes
+    match no card, and taking each as a new note would copy those cards into pulled.yaml."""
+    col, _ = imported
+    qa = col.models.by_name("mathdeck qa")
+    col.models.remove_field(qa, next(f for f in qa["flds"] if f["name"] == "CardId"))
+    col.models.update_dict(qa)
+    pulled = run_pull(project, export_apkg(col, tmp_path / "no-ids.apkg"), "--apply")
+    output = " ".join(pulled.output.split())
+    assert pulled.exit_code == 0, pulled.output
+    assert (
+        "unreadable: every note of 'mathdeck qa', field CardId: the note type in Anki has no "
+        "CardId field, so its notes match no card" in output
+    )
+    assert "0 cards changed, 0 conflicts, 0 new notes, 1 unreadable" in output
+    assert "deleted in Anki" not in output
+    assert not (project / "cards" / "pulled.yaml").exists()
+
+
 def test_a_deleted_or_suspended_note_is_reported_and_kept(project, imported, tmp_path):
     col, _ = imported
     col.remove_notes([notes_by_card_id(col)["snippet-softmax"].id])
@@ -356,6 +453,18 @@ def test_without_a_source_or_a_running_anki_pull_says_so(project):
         closed.exit_code == 1
         and "cannot pull:" in closed.output
         and "nothing was written" in closed.output
+    )
+
+
+@pytest.mark.parametrize("source", ["folder.apkg", "/dev/null"])
+def test_a_source_that_is_not_a_file_is_named_so(project, source):
+    (project / "folder.apkg").mkdir()
+    path = project / source
+    pulled = run_pull(project, path)
+    assert pulled.exit_code == 1
+    assert (
+        f"cannot pull: {path}: not a file (a folder, FIFO or device is never read as a "
+        "collection); nothing was written." in " ".join(pulled.output.split())
     )
 
 

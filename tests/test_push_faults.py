@@ -6,13 +6,14 @@ tests/test_real_anki.py proves the normal behaviour against the real add-on."""
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
 
 from ankiconnect_server import DROP_AFTER_RUNNING, AnkiConnectServer
 from builds import MINIMAL, copy_sources
-from test_push import options, push
+from test_push import RUNNER, options, push
 
 WRITE_ACTIONS = {
     "createModel",
@@ -78,6 +79,17 @@ def test_a_bad_url_is_a_usage_error_on_one_line(minimal, url):
     assert line.startswith(f"Usage error: --url '{url}'") and "http://127.0.0.1:8765" in line
 
 
+def test_a_bad_url_names_where_it_came_from(minimal):
+    from builder.cli import app
+
+    cards = ["--cards", str(minimal / "cards")]
+    pushed = RUNNER.invoke(app, ["push", *cards], env={"ANKICONNECT_URL": "notaurl"})
+    pulled = RUNNER.invoke(app, ["pull", "--ankiconnect", "notaurl", *cards])
+    example = "is not an http:// address such as http://127.0.0.1:8765"
+    assert one_line_failure(pushed, 2) == f"Usage error: ANKICONNECT_URL 'notaurl' {example}"
+    assert one_line_failure(pulled, 2) == f"Usage error: SOURCE 'notaurl' {example}"
+
+
 def test_a_good_url_is_not_refused(minimal, anki):  # the control for the test above
     assert push(minimal, anki.url + "/").exit_code == 0
 
@@ -132,6 +144,28 @@ MALFORMED = {
         ),
         "the answer to 'findNotes' is not AnkiConnect's {result, error}",
     ),
+    "an add-on older than API 6": (
+        lambda request: (
+            http_answer(b'{"result": 5, "error": null}') if request["action"] == "version" else None
+        ),
+        "AnkiConnect API version 5 is too old: mathdeck needs 6 (update the add-on)",
+    ),
+    "a version that is text": (
+        lambda request: (
+            http_answer(b'{"result": "6", "error": null}')
+            if request["action"] == "version"
+            else None
+        ),
+        """the answer to 'version' is not the int AnkiConnect sends: "6"; is it AnkiConnect?""",
+    ),
+    "a read answered with null": (
+        lambda request: (
+            http_answer(b'{"result": null, "error": null}')
+            if request["action"] == "modelNames"
+            else None
+        ),
+        "the answer to 'modelNames' is not the list AnkiConnect sends: null; is it AnkiConnect?",
+    ),
 }
 
 
@@ -143,6 +177,22 @@ def test_a_malformed_answer_is_one_line_exit_1_and_nothing_written(minimal, anki
     assert writes(anki) == [] and anki.col.note_count() == 0
 
 
+@pytest.fixture
+def silent_url():
+    """A port that accepts connections (the kernel does, for a listening socket) and never
+    answers: Anki busy, or something else listening."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+
+
+def test_a_port_that_never_answers_is_said_after_the_timeout(minimal, silent_url, monkeypatch):
+    monkeypatch.setattr("builder.ankiconnect.TIMEOUT", 0.5)
+    assert one_line_failure(push(minimal, silent_url)) == (
+        f"Anki did not answer: {silent_url} accepted the connection but sent no answer in 0.5 s "
+        "(is Anki busy, or waiting for you in a dialog?). Nothing was written."
+    )
+
+
 def test_a_connection_dropped_while_adding_notes_says_what_was_written(minimal, anki):
     def drop_the_notes(request):
         actions = request["params"].get("actions", []) if request["action"] == "multi" else []
@@ -151,6 +201,7 @@ def test_a_connection_dropped_while_adding_notes_says_what_was_written(minimal, 
         )
 
     anki.fault = drop_the_notes
+    anki.ignore_deck_name = True  # as the real add-on does: the added notes' cards are in Default
     line = one_line_failure(push(minimal, anki.url))
     assert line.startswith("Push stopped part-way: the connection to")
     assert (
@@ -164,12 +215,20 @@ def test_a_connection_dropped_while_adding_notes_says_what_was_written(minimal, 
     assert "nothing" not in line
     assert anki.col.note_count() == 3  # they were written: the message did not pretend otherwise
 
+    stranded = anki.col.find_cards('"deck:Default"')
+    assert len(stranded) == 5  # the answer never came: they were not filed in their subdecks
+    studied = anki.col.get_card(stranded[0])
+    studied.type = studied.queue = 2  # a card a learner studied (and so kept) in Default
+    anki.col.update_card(studied)
+
     anki.fault = None
     again = push(minimal, anki.url)  # "push again to finish" finds them instead of adding copies
-    assert again.exit_code == 0 and "0 added, 0 updated, 3 unchanged" in " ".join(
-        again.output.split()
+    assert again.exit_code == 0 and (
+        "0 added, 0 updated, 3 unchanged; 0 media files stored; 4 new cards filed in their "
+        "subdecks" in " ".join(again.output.split())
     )
     assert anki.col.note_count() == 3
+    assert anki.col.find_cards('"deck:Default"') == [studied.id]
 
 
 def test_an_action_anki_refuses_part_way_says_what_was_written(minimal, anki):
@@ -312,3 +371,79 @@ def test_a_note_matched_by_two_cards_is_refused(minimal, anki):
             prepared.media,
         )
     assert len(writes(anki)) == before
+
+
+# ---------------------------------------------------------------- pull --ankiconnect
+
+
+def pull_ankiconnect(project: Path, url: str, *args: str):
+    from builder.cli import app
+
+    return RUNNER.invoke(
+        app, ["pull", "--ankiconnect", url, "--cards", str(project / "cards"), *args]
+    )
+
+
+def test_pull_refuses_an_older_add_on_in_one_line(minimal, anki):
+    anki.action_version = lambda: 5
+    assert one_line_failure(pull_ankiconnect(minimal, anki.url)) == (
+        "cannot pull: AnkiConnect API version 5 is too old: mathdeck needs 6 (update the add-on); "
+        "nothing was written."
+    )
+
+
+def test_pull_sends_the_api_key(minimal, anki):
+    def require_key(request):
+        if request.get("key") == "secret":
+            return None
+        return http_answer(b'{"result": null, "error": "valid api key must be provided"}')
+
+    anki.fault = require_key
+    assert "valid api key must be provided" in one_line_failure(pull_ankiconnect(minimal, anki.url))
+    pulled = pull_ankiconnect(minimal, anki.url, "--api-key", "secret")
+    assert pulled.exit_code == 0, pulled.output
+    assert "0 cards changed" in pulled.output
+
+
+def test_pull_refuses_notes_info_without_the_keys_it_reads(minimal, anki):
+    pushed_notes(minimal, anki)  # something for findNotes to find
+    anki.fault = lambda request: (
+        http_answer(b'{"result": [{"noteId": 1, "fields": {}}], "error": null}')
+        if request["action"] == "notesInfo"
+        else None
+    )
+    assert one_line_failure(pull_ankiconnect(minimal, anki.url)) == (
+        "cannot pull: the answer to 'notesInfo' is not the list of dict (cards, fields, "
+        'modelName, noteId, tags) AnkiConnect sends: [{"noteId": 1, "fields": {}}]; is it '
+        "AnkiConnect?; nothing was written."
+    )
+
+
+def test_ctrl_c_while_anki_writes_says_what_was_written(minimal, anki):
+    import os
+    import signal
+
+    def interrupt_the_notes(request):
+        actions = request["params"].get("actions", []) if request["action"] == "multi" else []
+        if any(action["action"] == "addNote" for action in actions):
+            os.kill(os.getpid(), signal.SIGINT)  # the push waits for this answer: Ctrl-C there
+        return None
+
+    anki.fault = interrupt_the_notes
+    result = push(minimal, anki.url)
+    assert result.exit_code == 130 and "Traceback" not in result.output
+    [line] = [line for line in result.output.splitlines() if line.strip()]
+    assert line.startswith(
+        "Push stopped part-way: interrupted. Already written: note types created: mathdeck "
+        "formula, mathdeck qa, mathdeck code; 1 decks created. The answer to the last request "
+        "(3 actions) never came, so some of those may have been written too."
+    )
+
+
+def test_a_connection_dropped_before_any_write_is_not_called_anki_not_running(minimal, anki):
+    anki.fault = lambda request: DROP_AFTER_RUNNING if request["action"] == "multi" else None
+    assert one_line_failure(push(minimal, anki.url)) == (
+        f"Anki did not answer: the connection to {anki.url} failed (Remote end closed connection "
+        "without response). Nothing was written."
+    )
+    assert writes(anki) == []

@@ -47,13 +47,14 @@ class Ran:
         self.fast = self.built and "typer" not in imported  # built with the options kept
 
 
-def run(folder: Path, cache: Path, *args: str, **env: str) -> Ran:
+def run(folder: Path, cache: Path, *args: str, timeout: float | None = None, **env: str) -> Ran:
     imported = cache.parent / "imported.txt"
     done = subprocess.run(
         [sys.executable, "-c", RUN, *args],
         cwd=folder,
         capture_output=True,
         text=True,
+        timeout=timeout,
         env={
             **os.environ,
             "SOURCE_DATE_EPOCH": EPOCH,
@@ -298,6 +299,22 @@ def test_a_fifo_in_place_of_a_card_file_is_never_opened(settled, cache):
     fifo = run(settled, cache, "build")
     assert fifo.built and fifo.returncode == 1
     assert "zz.yaml" in fifo.stderr and "not a regular file" in fifo.stderr
+
+
+@pytest.mark.parametrize("args", [["build"], ["build", "--help"]], ids=["stamp", "help"])
+def test_a_fifo_in_place_of_a_kept_answer_is_a_miss_not_a_hang(settled, cache, args):
+    first = run(settled, cache, *args)
+    assert first.returncode == 0, first.stderr
+    [kept] = (cache / ("help" if "--help" in args else "builds")).iterdir()
+    kept.unlink()
+    os.mkfifo(kept)  # opened for reading, it would block forever
+    again = run(settled, cache, *args, timeout=120)
+    assert again.returncode == 0, again.stderr
+    if "--help" in args:
+        assert again.stdout == first.stdout
+    else:
+        assert "✓ Unchanged: dist/ml-math-cheatsheet-0.1.0+dev.apkg" in again.stdout
+    assert kept.is_file()  # kept again, as a file
 
 
 def test_a_replayed_build_removes_what_killed_builds_left(settled, cache):
