@@ -66,8 +66,11 @@ def run(
     epoch: str | None = EPOCH,
     point: str | None = None,
     wait: bool = True,
+    timeout: float | None = None,
     **more_env: str,
 ):
+    """`mathdeck ARGS` in `project`; with `timeout`, a command that hangs is killed and the test
+    fails with subprocess.TimeoutExpired."""
     env = {**os.environ, "COLUMNS": "200", **more_env}
     env.pop("SOURCE_DATE_EPOCH", None)
     if epoch is not None:
@@ -81,7 +84,9 @@ def run(
         return subprocess.Popen(
             command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-    return subprocess.run(command, cwd=project, capture_output=True, text=True, env=env)
+    return subprocess.run(
+        command, cwd=project, capture_output=True, text=True, env=env, timeout=timeout
+    )
 
 
 def problem_lines(result) -> list[str]:
@@ -765,12 +770,17 @@ def test_a_fifo_code_file_is_refused_without_opening_it(released):
     ]
 
 
-def test_a_fifo_card_file_is_refused_without_opening_it(released):
-    os.mkfifo(released / "cards" / "pipe.yaml")
+@pytest.mark.parametrize(
+    "make",
+    [os.mkfifo, lambda path: path.symlink_to(path.name)],
+    ids=["a FIFO", "a symbolic link to itself (its loop was a traceback)"],
+)
+def test_a_card_file_that_is_no_regular_file_is_refused_without_opening_it(released, make):
+    make(released / "cards" / "odd.yaml")
     result = run(released, "build")
     assert result.returncode == 1
     assert problem_lines(result) == [
-        "cards/pipe.yaml: MD100 not a regular file (a folder, FIFO or device is never read): "
+        "cards/odd.yaml: MD100 not a regular file (a folder, FIFO or device is never read): "
         "remove it or rename it",
         "1 problem; nothing was written.",
     ]

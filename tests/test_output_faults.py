@@ -39,6 +39,22 @@ def project(exported, tmp_path) -> Path:
     return tmp_path / "project"
 
 
+def export_on_a_full_disk(project: Path, kind: str, limit: int) -> subprocess.CompletedProcess:
+    """`mathdeck export KIND` whose files may grow to `limit` bytes, as if the disk were full."""
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run(
+        [sys.executable, "-m", "builder.cli", "export", kind],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        preexec_fn=small_files,
+    )
+
+
 def edit(project: Path) -> None:
     cards = project / "cards" / "cards.yaml"
     cards.write_text(cards.read_text().replace("Bayes' theorem", "Bayes' rule"))
@@ -48,14 +64,7 @@ def test_a_full_disk_keeps_the_earlier_page_and_names_the_file(project):
     """A file-size limit fails the write as a full disk does (EFBIG for ENOSPC), without root."""
     before = (project / HTML).read_bytes()
     edit(project)
-    result = subprocess.run(
-        [sys.executable, "-m", "builder.cli", "export", "html"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        preexec_fn=with_small_files(len(before) // 2),
-    )
+    result = export_on_a_full_disk(project, "html", len(before) // 2)
     assert result.returncode == 1
     assert problem_lines(result) == [
         f"error: cannot write {HTML}: File too large (EFBIG)",
@@ -64,15 +73,6 @@ def test_a_full_disk_keeps_the_earlier_page_and_names_the_file(project):
     ]
     assert (project / HTML).read_bytes() == before
     assert leftovers(project) == []
-
-
-def with_small_files(limit: int):
-    """A preexec_fn: files of the process may grow to `limit` bytes, as if the disk were full."""
-
-    def limited() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    return limited
 
 
 def test_a_full_disk_while_copying_figures_leaves_no_half_figure(project):
@@ -91,14 +91,8 @@ def test_a_full_disk_while_copying_figures_leaves_no_half_figure(project):
     [first, *_] = sorted(drawn)
     media = project / "dist" / "ml-math-cheatsheet-0.1.0-media"
 
-    result = subprocess.run(
-        [sys.executable, "-m", "builder.cli", "export", "csv"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        preexec_fn=with_small_files(min(len(data) for data in drawn.values()) // 2),
-    )
+    smallest = min(len(data) for data in drawn.values())
+    result = export_on_a_full_disk(project, "csv", smallest // 2)
     assert result.returncode == 1
     lines = problem_lines(result)
     assert (
