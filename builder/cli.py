@@ -54,7 +54,7 @@ def fit_for_faults() -> None:
     """The process set up so that what its environment does to it ends in a line, not in a
     traceback or in silence."""
     printable_streams()
-    if os.environ.get("COLUMNS", "").strip("0") == "" and "COLUMNS" in os.environ:
+    if "COLUMNS" in os.environ and not os.environ["COLUMNS"].strip("0"):
         # Rich takes COLUMNS=0 for a width of 0 and prints nothing, not even a usage error; like
         # a COLUMNS that is no number (which Rich ignores), it leaves the width to the terminal
         del os.environ["COLUMNS"]

@@ -18,6 +18,7 @@ from pathlib import Path
 from .build import BuildOptions, BuildResult, build
 from .changes import CardChanges, card_changes
 from .identity import LOCK_FILE
+from .user_cache import file_stamp
 
 
 @dataclass
@@ -99,8 +100,8 @@ def watch(
 STAMP_CHECK_MS = 500
 
 
-def _sources_stamp(folders: list[Path]) -> dict[str, tuple[int, int]]:
-    """Size and modification time of every watched source, by path."""
+def _sources_stamp(folders: list[Path]) -> dict[str, list[int]]:
+    """user_cache.file_stamp of every watched source, by path."""
     stamp = {}
     for folder in folders:
         for path in folder.rglob("*"):
@@ -111,7 +112,7 @@ def _sources_stamp(folders: list[Path]) -> dict[str, tuple[int, int]]:
             except OSError:  # removed while we looked: the comparison sees it gone
                 continue
             if stat.S_ISREG(status.st_mode):
-                stamp[str(path)] = (status.st_size, status.st_mtime_ns)
+                stamp[str(path)] = file_stamp(status)
     return stamp
 
 
